@@ -1,0 +1,1 @@
+"""Sub-commands of the ``recovery`` CLI: one module each, exposing ``command``."""

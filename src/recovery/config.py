@@ -1,0 +1,418 @@
+"""One typed configuration for the whole project.
+
+Every default here is the one DESIGN.md §3 gives; a lender overrides what it needs
+from a TOML or YAML file (:func:`load_config`). Sections are frozen dataclasses so a
+config can be shared between stages without being mutated by accident.
+
+Examples
+--------
+>>> from recovery.config import Config
+>>> cfg = Config()
+>>> cfg.aging.charge_off_dpd
+180
+>>> cfg.aging.bucket_of(45)
+'M2'
+>>> cfg.aging.bucket_labels()
+['M0', 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7+']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recovery.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "AgingConfig",
+    "LabelConfig",
+    "AnalyticsConfig",
+    "ComplianceConfig",
+    "CategoryConfig",
+    "CostConfig",
+    "Config",
+    "load_config",
+]
+
+
+@dataclass(frozen=True)
+class AgingConfig:
+    """How days past due (DPD) and buckets are computed.
+
+    Attributes
+    ----------
+    bucket_edges : tuple of int
+        Upper DPD bound (inclusive, days) of each bucket but the last. The default
+        ``(0, 30, 60, 90, 120, 150, 180)`` gives M0 = 0, M1 = 1–30, M2 = 31–60,
+        M3 = 61–90, M4 = 91–120, M5 = 121–150, M6 = 151–180 and M7+ above 180.
+    bucket_names : tuple of str
+        One label per bucket, ``len(bucket_edges) + 1`` of them.
+    charge_off_dpd : int
+        DPD (days) at which an account is charged off on the first day it is reached.
+    grace_days : int
+        Days after a due date before an unpaid amount counts as overdue.
+    tolerance : float
+        Small-balance tolerance (currency): an overdue amount below it counts as paid.
+    """
+
+    bucket_edges: tuple[int, ...] = (0, 30, 60, 90, 120, 150, 180)
+    bucket_names: tuple[str, ...] = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+")
+    charge_off_dpd: int = 180
+    grace_days: int = 0
+    tolerance: float = 1.0
+
+    def __post_init__(self) -> None:
+        edges = list(self.bucket_edges)
+        if len(self.bucket_names) != len(edges) + 1:
+            raise ConfigError(
+                "aging.bucket_names must have one more entry than aging.bucket_edges "
+                f"(got {len(self.bucket_names)} names for {len(edges)} edges)"
+            )
+        if edges != sorted(set(edges)) or (edges and edges[0] < 0):
+            raise ConfigError("aging.bucket_edges must be strictly increasing and >= 0")
+        if self.charge_off_dpd <= 0:
+            raise ConfigError("aging.charge_off_dpd must be a positive number of days")
+        if self.grace_days < 0 or self.tolerance < 0:
+            raise ConfigError("aging.grace_days and aging.tolerance must be >= 0")
+
+    def bucket_labels(self) -> list[str]:
+        """Bucket labels from best (current) to worst."""
+        return list(self.bucket_names)
+
+    def bucket_index(self, dpd: Any) -> np.ndarray:
+        """Index of the bucket of each DPD value (0 = current), vectorised."""
+        return np.searchsorted(np.asarray(self.bucket_edges), np.asarray(dpd), side="left")
+
+    def bucket_of(self, dpd: Any) -> Any:
+        """Bucket label of a DPD value (scalar) or of an array of values."""
+        idx = self.bucket_index(dpd)
+        names = np.asarray(self.bucket_names, dtype=object)
+        out = names[idx]
+        return out.item() if np.ndim(out) == 0 else out
+
+
+@dataclass(frozen=True)
+class LabelConfig:
+    """Targets of the scorers (DESIGN.md §3).
+
+    Attributes
+    ----------
+    p_pay_horizon_days : int
+        Window (days) after the scoring date in which a qualifying payment counts.
+    p_cure_horizon_days : int
+        Days after the scoring date at which DPD must still be 0 for a payment cure.
+    min_payment_installments : float
+        Minimum qualifying payment as a number of installments; the rule is the smaller
+        of the overdue amount and this many installments.
+    charged_off_min_share : float
+        After charge-off, the qualifying payment is this share of the balance.
+    promise_grace_days : int
+        Days after the promised date a payment still keeps the promise.
+    """
+
+    p_pay_horizon_days: int = 30
+    p_cure_horizon_days: int = 60
+    min_payment_installments: float = 1.0
+    charged_off_min_share: float = 0.02
+    promise_grace_days: int = 3
+
+
+@dataclass(frozen=True)
+class AnalyticsConfig:
+    """Portfolio analytics defaults (recovery by debt age, ERC, agents).
+
+    Attributes
+    ----------
+    recovery_horizon_months : int
+        Follow-up window (months) for recovery by debt age.
+    age_bands_months : tuple of int
+        Left edges (months) of the coarse debt-age bands: 0–3, 3–6, 6–12, 12–24,
+        24–36, 36+.
+    age_split_months : int
+        The seed 001 comparison: younger than this vs this and older (months).
+    erc_horizon_months : int
+        Horizon (months since charge-off) of expected remaining collections.
+    agent_window_days : int
+        Outcome window (days) per assignment spell for agent effectiveness.
+    bootstrap_samples : int
+        Bootstrap resamples for confidence intervals.
+    confidence : float
+        Confidence level of intervals.
+    seed : int
+        Seed for bootstrap resampling.
+    """
+
+    recovery_horizon_months: int = 12
+    age_bands_months: tuple[int, ...] = (0, 3, 6, 12, 24, 36)
+    age_split_months: int = 24
+    erc_horizon_months: int = 84
+    agent_window_days: int = 60
+    bootstrap_samples: int = 200
+    confidence: float = 0.95
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ComplianceConfig:
+    """Contact rules (seed 004, PRC Civil Code). Each default with its rationale.
+
+    Attributes
+    ----------
+    contact_hour_start, contact_hour_end : int
+        Allowed local contact hours [start, end) — 08:00–21:00: no calls at night.
+    max_attempts_per_day, max_attempts_per_week : int
+        Contact attempts per account; more is harassment.
+    max_third_party_per_week : int
+        Third-party contacts per account per week; no harassing third parties.
+    limitation_years : int
+        Limitation period for civil claims (PRC Civil Code: 3 years); legal action
+        after it ends is a violation. Restarted by demand, acknowledgement, partial
+        payment or lawsuit (Art. 195).
+    """
+
+    contact_hour_start: int = 8
+    contact_hour_end: int = 21
+    max_attempts_per_day: int = 3
+    max_attempts_per_week: int = 10
+    max_third_party_per_week: int = 2
+    limitation_years: int = 3
+
+
+@dataclass(frozen=True)
+class CategoryConfig:
+    """Allowed categorical values of the data contract; a lender may add its own."""
+
+    products: tuple[str, ...] = ("consumer_installment", "small_business")
+    payment_channels: tuple[str, ...] = (
+        "bank_transfer",
+        "auto_debit",
+        "cash",
+        "agency",
+        "court",
+        "guarantor",
+        "settlement",
+    )
+    action_channels: tuple[str, ...] = (
+        "sms",
+        "call",
+        "letter",
+        "visit",
+        "guarantor_contact",
+        "legal_notice",
+        "lawsuit",
+        "outsource",
+    )
+    outcomes: tuple[str, ...] = (
+        "no_answer",
+        "wrong_number",
+        "right_party_contact",
+        "third_party_contact",
+        "promise_to_pay",
+        "refusal",
+        "dispute",
+        "hardship",
+        "deceased_reported",
+        "delivered",
+        "filed",
+        "placed",
+    )
+    reason_codes: tuple[str, ...] = (
+        "cash_flow",
+        "job_loss",
+        "illness",
+        "business_failure",
+        "market",
+        "family",
+        "fraud",
+        "dispute",
+        "unknown",
+    )
+    attitudes: tuple[str, ...] = (
+        "hostile",
+        "evasive",
+        "victim",
+        "confident",
+        "stubborn",
+        "sophisticated",
+        "serial_promiser",
+        "unknown",
+    )
+    events: tuple[str, ...] = (
+        "restructured",
+        "charged_off",
+        "deceased",
+        "dispute_opened",
+        "dispute_closed",
+        "hardship_plan",
+        "hardship_plan_ended",
+        "legal_filed",
+        "settled",
+        "closed",
+        "fraud_confirmed",
+    )
+    statuses: tuple[str, ...] = ("open", "paid_off", "charged_off", "settled", "closed")
+    protected_attributes: tuple[str, ...] = ("age_band", "gender")
+
+
+@dataclass(frozen=True)
+class CostConfig:
+    """Cost per collection action by channel (currency units)."""
+
+    per_action: dict[str, float] = field(
+        default_factory=lambda: {
+            "sms": 0.05,
+            "call": 1.0,
+            "letter": 2.0,
+            "visit": 25.0,
+            "guarantor_contact": 2.0,
+            "legal_notice": 15.0,
+            "lawsuit": 300.0,
+            "outsource": 10.0,
+        }
+    )
+
+
+_SECTIONS = {
+    "aging": AgingConfig,
+    "labels": LabelConfig,
+    "analytics": AnalyticsConfig,
+    "compliance": ComplianceConfig,
+    "categories": CategoryConfig,
+    "costs": CostConfig,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The project configuration: one section per concern.
+
+    Examples
+    --------
+    >>> cfg = Config.from_dict({"aging": {"charge_off_dpd": 150}})
+    >>> cfg.aging.charge_off_dpd, cfg.labels.p_pay_horizon_days
+    (150, 30)
+    """
+
+    aging: AgingConfig = field(default_factory=AgingConfig)
+    labels: LabelConfig = field(default_factory=LabelConfig)
+    analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
+    compliance: ComplianceConfig = field(default_factory=ComplianceConfig)
+    categories: CategoryConfig = field(default_factory=CategoryConfig)
+    costs: CostConfig = field(default_factory=CostConfig)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Config:
+        """Build a config from nested dicts, validating names and types."""
+        if not isinstance(data, dict):
+            raise ConfigError("config must be a mapping of sections")
+        unknown = sorted(set(data) - set(_SECTIONS))
+        if unknown:
+            raise ConfigError(
+                f"unknown config section(s) {unknown}; known: {sorted(_SECTIONS)}"
+            )
+        sections = {}
+        for name, klass in _SECTIONS.items():
+            values = data.get(name, {}) or {}
+            if not isinstance(values, dict):
+                raise ConfigError(f"config section [{name}] must be a table of settings")
+            known = {f.name: f for f in dataclasses.fields(klass)}
+            bad = sorted(set(values) - set(known))
+            if bad:
+                raise ConfigError(
+                    f"unknown setting(s) {bad} in [{name}]; known: {sorted(known)}"
+                )
+            defaults = klass()
+            kwargs = {}
+            for key, value in values.items():
+                kwargs[key] = _coerce(name, key, value, getattr(defaults, key))
+            sections[name] = klass(**kwargs)
+        return cls(**sections)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (JSON/TOML friendly) of every setting."""
+        out = {}
+        for name in _SECTIONS:
+            section = dataclasses.asdict(getattr(self, name))
+            out[name] = {k: list(v) if isinstance(v, tuple) else v for k, v in section.items()}
+        return out
+
+
+def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
+    where = f"[{section}] {key}"
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be an integer, got {value!r}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} must be a number, got {value!r}")
+        return float(value)
+    if isinstance(default, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        return tuple(value)
+    if isinstance(default, dict):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a table, got {value!r}")
+        merged = dict(default)
+        merged.update({str(k): float(v) for k, v in value.items()})
+        return merged
+    return value
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load a configuration from a TOML (``.toml``) or YAML (``.yml``/``.yaml``) file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The file. ``None`` returns the defaults of DESIGN.md.
+
+    Returns
+    -------
+    Config
+        Defaults overridden by the file's settings.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, unreadable, or has unknown or mistyped settings.
+    """
+    if path is None:
+        return Config()
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        elif suffix in (".yml", ".yaml"):
+            import yaml
+
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        else:
+            raise ConfigError(f"config file {path} must end in .toml, .yml or .yaml")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid: {exc}") from None
+    except ImportError:  # pragma: no cover
+        raise ConfigError("reading YAML needs PyYAML (pip install pyyaml)") from None
+    except Exception as exc:  # yaml.YAMLError without importing yaml at module level
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"config file {path} is not valid: {exc}") from None
+    return Config.from_dict(data)
