@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="recovery", standalone_mode=False)
+        rc = cli.main(args=argv, prog_name="recovery", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
         return 1
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -317,9 +317,7 @@ class Config:
             raise ConfigError("config must be a mapping of sections")
         unknown = sorted(set(data) - set(_SECTIONS))
         if unknown:
-            raise ConfigError(
-                f"unknown config section(s) {unknown}; known: {sorted(_SECTIONS)}"
-            )
+            raise ConfigError(f"unknown config section(s) {unknown}; known: {sorted(_SECTIONS)}")
         sections = {}
         for name, klass in _SECTIONS.items():
             values = data.get(name, {}) or {}
@@ -328,9 +326,7 @@ class Config:
             known = {f.name: f for f in dataclasses.fields(klass)}
             bad = sorted(set(values) - set(known))
             if bad:
-                raise ConfigError(
-                    f"unknown setting(s) {bad} in [{name}]; known: {sorted(known)}"
-                )
+                raise ConfigError(f"unknown setting(s) {bad} in [{name}]; known: {sorted(known)}")
             defaults = klass()
             kwargs = {}
             for key, value in values.items():

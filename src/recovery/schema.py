@@ -237,3 +237,425 @@ class ExtraColumnsWarning(UserWarning):
 def column_names(table: str, required_only: bool = False) -> list[str]:
     """Column names of a contract table, in contract order."""
     return [c.name for c in TABLES[table].columns if c.required or not required_only]
+
+
+# --------------------------------------------------------------------------- checks
+
+_MAX_EXAMPLES = 5
+_DATE_MIN = pd.Timestamp("1950-01-01")
+_DATE_MAX = pd.Timestamp("2100-12-31")
+
+
+def _allowed(kind: str, config: Config) -> tuple[str, ...] | None:
+    if kind.startswith("cat:"):
+        return tuple(getattr(config.categories, kind[4:]))
+    return None
+
+
+def _examples(df: pd.DataFrame, mask: np.ndarray | pd.Series, columns: list[str]) -> str:
+    rows = df.loc[np.asarray(mask, dtype=bool), [c for c in columns if c in df.columns]]
+    rows = rows.head(_MAX_EXAMPLES)
+    parts = []
+    for idx, row in rows.iterrows():
+        fields = ", ".join(f"{k}={_show(v)}" for k, v in row.items())
+        parts.append(f"row {idx}: {fields}")
+    return "; ".join(parts)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else str(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return "<missing>"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+class _Failures:
+    """Collects broken rules as rows of a report."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self.unparsed: dict[tuple[str, str], np.ndarray] = {}
+
+    def add(self, table: str, column: str, rule: str, count: int, examples: str = "") -> None:
+        self.rows.append(
+            {
+                "table": table,
+                "column": column,
+                "rule": rule,
+                "count": int(count),
+                "examples": examples,
+            }
+        )
+
+    def check(
+        self,
+        df: pd.DataFrame,
+        table: str,
+        column: str,
+        rule: str,
+        mask: np.ndarray | pd.Series,
+        show: list[str] | None = None,
+    ) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        n = int(mask.sum())
+        if n:
+            cols = show or _key_columns(table, column)
+            self.add(table, column, rule, n, _examples(df, mask, cols))
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["table", "column", "rule", "count", "examples"])
+
+
+def _key_columns(table: str, column: str) -> list[str]:
+    spec = TABLES.get(table)
+    first = [c.name for c in spec.columns[:1]] if spec else []
+    cols = list(dict.fromkeys([*first, *(spec.key if spec else ()), column]))
+    return cols
+
+
+def coerce_table(
+    name: str, df: pd.DataFrame, config: Config | None = None, failures: _Failures | None = None
+) -> pd.DataFrame:
+    """Cast a raw table (e.g. all-text CSV) to the contract's types.
+
+    Values that cannot be parsed (text in an amount, an unparseable date) become missing
+    and are recorded as failures when ``failures`` is given. Unknown columns are kept.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"account_id": [1], "payment_date": ["2024-01-05"],
+    ...                     "amount": ["12.5"], "channel": ["cash"]})
+    >>> coerce_table("payments", raw).dtypes["amount"]
+    dtype('float64')
+    """
+    spec = TABLES[name]
+    out = df.copy()
+    for col in spec.columns:
+        if col.name not in out.columns:
+            continue
+        raw = out[col.name]
+        present = raw.notna() & ~(
+            raw.astype(str).str.strip().isin(["", "nan", "NaN", "NaT", "None"])
+        )
+        if col.kind in ("id", "str") or col.kind.startswith("cat:"):
+            values = raw.astype(object).where(present, None)
+            if col.kind == "id":
+                values = values.map(_id_text, na_action="ignore")
+            else:
+                values = values.map(str, na_action="ignore")
+            out[col.name] = values.astype(object)
+            continue
+        if col.kind in ("date", "datetime"):
+            parsed = _parse_dates(raw.where(present))
+            if getattr(parsed.dt, "tz", None) is not None:
+                parsed = parsed.dt.tz_localize(None)
+            if col.kind == "date":
+                parsed = parsed.dt.normalize()
+            parsed = parsed.astype("datetime64[ns]")
+            bad = present & parsed.isna()
+            what = "a date (YYYY-MM-DD)" if col.kind == "date" else "a timestamp"
+        elif col.kind in ("float", "int"):
+            parsed = pd.to_numeric(raw.where(present), errors="coerce")
+            bad = present & parsed.isna()
+            if col.kind == "int":
+                frac = parsed.notna() & (parsed != np.floor(parsed.fillna(0)))
+                bad = bad | frac
+                parsed = parsed.where(~frac)
+                parsed = parsed.astype("Int64") if parsed.isna().any() else parsed.astype("int64")
+            else:
+                parsed = parsed.astype("float64")
+            what = "a whole number" if col.kind == "int" else "a number"
+        elif col.kind == "bool":
+            mapping = {
+                "true": True,
+                "false": False,
+                "1": True,
+                "0": False,
+                "yes": True,
+                "no": False,
+            }
+            text = raw.astype(str).str.strip().str.lower()
+            parsed = text.map(mapping).where(present)
+            bad = present & parsed.isna()
+            parsed = parsed.astype("boolean") if parsed.isna().any() else parsed.astype(bool)
+            what = "true/false"
+        else:  # pragma: no cover - a contract typo
+            raise ValueError(f"unknown column kind {col.kind!r}")
+        if failures is not None:
+            failures.check(df, name, col.name, f"must be {what}", bad)
+            failures.unparsed[(name, col.name)] = np.asarray(bad, dtype=bool)
+        out[col.name] = parsed
+    return out
+
+
+def _parse_dates(values: pd.Series) -> pd.Series:
+    """ISO 8601 first (fast, unambiguous); anything else parsed element-wise."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
+    retry = values.notna() & parsed.isna()
+    if retry.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            parsed = parsed.astype(object)
+            parsed[retry] = pd.to_datetime(values[retry], errors="coerce", format="mixed")
+            parsed = pd.to_datetime(parsed)
+    return parsed
+
+
+def _id_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _pandera_schema(spec: TableSpec, config: Config, columns: list[str]):
+    import pandera.pandas as pa
+
+    cols = {}
+    for col in spec.columns:
+        if col.name not in columns:
+            continue
+        checks = []
+        if col.min is not None:
+            checks.append(pa.Check.ge(col.min, error=f"must be >= {col.min:g}"))
+        if col.strictly_positive:
+            checks.append(pa.Check.gt(0, error="must be > 0"))
+        allowed = _allowed(col.kind, config)
+        if allowed is not None:
+            checks.append(
+                pa.Check.isin(
+                    list(allowed),
+                    error=f"must be one of the allowed categories (config.categories.{col.kind[4:]})",
+                )
+            )
+        if col.kind in ("date", "datetime"):
+            checks.append(
+                pa.Check.in_range(
+                    _DATE_MIN, _DATE_MAX, error="must be a date between 1950 and 2100"
+                )
+            )
+        cols[col.name] = pa.Column(nullable=col.nullable, checks=checks, required=False)
+    unique = [k for k in spec.key if k in columns] if set(spec.key) <= set(columns) else None
+    return pa.DataFrameSchema(cols, unique=unique or None, report_duplicates="all", strict=False)
+
+
+def validate_table(
+    name: str,
+    df: pd.DataFrame,
+    config: Config | None = None,
+    failures: _Failures | None = None,
+    coerce: bool = True,
+) -> pd.DataFrame:
+    """Check one table against the contract; return it with contract types.
+
+    Parameters
+    ----------
+    name : str
+        Table name, a key of :data:`TABLES`.
+    df : pandas.DataFrame
+        The table.
+    config : Config, optional
+        Allowed categories come from ``config.categories``.
+    failures : optional
+        Internal collector; when omitted, problems raise :class:`ValidationError`.
+    coerce : bool
+        Cast columns to the contract types first (needed for text input).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The coerced table.
+
+    Raises
+    ------
+    ValidationError
+        Listing every broken rule (table, column, rule, count, example rows).
+
+    Examples
+    --------
+    >>> bad = pd.DataFrame({"account_id": ["A1"], "payment_date": ["2024-01-05"],
+    ...                     "amount": [-5.0], "channel": ["cash"]})
+    >>> try:
+    ...     validate_table("payments", bad)
+    ... except ValidationError as err:
+    ...     print(err.failures.loc[0, "rule"])
+    must be > 0
+    """
+    import pandera.errors
+
+    config = config or Config()
+    spec = TABLES[name]
+    own = failures is None
+    failures = failures or _Failures()
+    df = df.reset_index(drop=True)  # examples name rows by position
+    missing = [c.name for c in spec.columns if c.required and c.name not in df.columns]
+    for col in missing:
+        failures.add(
+            name, col, "required column is missing", len(df), f"columns present: {list(df.columns)}"
+        )
+    if len(df) == 0 and name in ("accounts", "schedule"):
+        failures.add(name, "-", "table must not be empty", 0, "")
+    out = coerce_table(name, df, config, failures) if coerce else df
+    schema = _pandera_schema(spec, config, list(out.columns))
+    try:
+        schema.validate(out, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        _add_pandera_failures(exc.failure_cases, out, name, failures)
+    if own and failures.rows:
+        raise ValidationError(failures.frame())
+    return out
+
+
+def _add_pandera_failures(
+    cases: pd.DataFrame, df: pd.DataFrame, table: str, failures: _Failures
+) -> None:
+    cases = cases.copy()
+    cases["column"] = cases["column"].fillna("-").astype(str)
+    cases["check"] = cases["check"].astype(str)
+    seen = set()
+    for (column, check), group in cases.groupby(["column", "check"], sort=False):
+        if check == "not_nullable":
+            rule = "must not be missing"
+        elif check.startswith("field_uniqueness") or check.startswith("multiple_fields_uniqueness"):
+            rule = f"key {list(TABLES[table].key)} must be unique (duplicate rows)"
+            column = ",".join(TABLES[table].key)
+        elif check == "column_in_dataframe":
+            continue
+        else:
+            rule = check
+        if (column, rule) in seen:
+            continue
+        seen.add((column, rule))
+        index = pd.Index(group["index"].dropna().unique())
+        mask = df.index.isin(index)
+        if check == "not_nullable" and (table, column) in failures.unparsed:
+            mask &= ~failures.unparsed[(table, column)]  # already reported as unparseable
+            if not mask.any():
+                continue
+        show = _key_columns(table, column.split(",")[0])
+        if "," in column:
+            show = list(dict.fromkeys([*show, *column.split(",")]))
+        failures.add(table, column, rule, int(mask.sum()) or len(group), _examples(df, mask, show))
+
+
+def validate_portfolio(portfolio, config: Config | None = None) -> pd.DataFrame:
+    """Check every table of a portfolio and the rules between tables.
+
+    Returns the failures as a DataFrame (empty when valid) instead of raising, so the
+    CLI can print a full report; :func:`recovery.io.load_portfolio` raises on it.
+
+    Examples
+    --------
+    >>> from recovery.portfolio import Portfolio
+    >>> acc = pd.DataFrame({"account_id": ["A1"], "customer_id": ["C1"],
+    ...     "product": ["consumer_installment"], "origination_date": ["2024-01-01"],
+    ...     "principal": [1000.0], "term_months": [2], "interest_rate": [0.1]})
+    >>> sch = pd.DataFrame({"account_id": ["A1", "A1"], "installment_no": [1, 2],
+    ...     "due_date": ["2024-02-01", "2024-03-01"], "amount_due": [510.0, 510.0]})
+    >>> pay = pd.DataFrame({"account_id": ["A9"], "payment_date": ["2024-02-01"],
+    ...     "amount": [510.0], "channel": ["cash"]})
+    >>> report = validate_portfolio(Portfolio(accounts=acc, schedule=sch, payments=pay))
+    >>> report[["table", "column", "rule"]].values.tolist()
+    [['payments', 'account_id', 'must name an account in accounts']]
+    """
+    config = config or Config()
+    failures = _Failures()
+    tables = {}
+    for name, df in portfolio.tables().items():
+        tables[name] = validate_table(name, df, config, failures)
+        setattr(portfolio, name, tables[name])
+    if not tables:
+        failures.add("-", "-", "portfolio has no tables", 0, "")
+    elif "snapshots" not in tables:
+        for needed in ("accounts", "schedule", "payments"):
+            if needed not in tables:
+                failures.add(needed, "-", "table is required (or give a snapshots table)", 0, "")
+    _cross_table(tables, portfolio.meta, failures)
+    return failures.frame()
+
+
+def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failures) -> None:
+    accounts = tables.get("accounts")
+    if accounts is not None and "account_id" in accounts:
+        known = pd.Index(accounts["account_id"].dropna().unique())
+        for name in ("schedule", "payments", "actions", "assignments", "events", "snapshots"):
+            df = tables.get(name)
+            if df is not None and "account_id" in df:
+                failures.check(
+                    df,
+                    name,
+                    "account_id",
+                    "must name an account in accounts",
+                    ~df["account_id"].isin(known),
+                )
+        origination = (
+            accounts.set_index("account_id")["origination_date"]
+            if "origination_date" in accounts
+            else None
+        )
+        if origination is not None and not accounts["account_id"].duplicated().any():
+            for name, col in (("schedule", "due_date"), ("payments", "payment_date")):
+                df = tables.get(name)
+                if df is not None and col in df and "account_id" in df:
+                    start = df["account_id"].map(origination)
+                    failures.check(
+                        df,
+                        name,
+                        col,
+                        "must not be before the account's origination_date",
+                        (df[col] < start).fillna(False),
+                        show=["account_id", col],
+                    )
+    agents = tables.get("agents")
+    for name in ("actions", "assignments"):
+        df = tables.get(name)
+        if df is None or "agent_id" not in df:
+            continue
+        if agents is None:
+            failures.add(name, "agent_id", "needs an agents table to check agent_id", len(df), "")
+        else:
+            failures.check(
+                df,
+                name,
+                "agent_id",
+                "must name an agent in agents",
+                ~df["agent_id"].isin(agents["agent_id"]),
+            )
+    spells = tables.get("assignments")
+    if spells is not None and {"account_id", "start_date", "end_date"} <= set(spells.columns):
+        s = spells.sort_values(["account_id", "start_date"])
+        same = s["account_id"].eq(s["account_id"].shift())
+        prev_end = s["end_date"].shift()
+        overlap = same & (prev_end.isna() | (prev_end >= s["start_date"]))
+        ends_before_start = (s["end_date"] < s["start_date"]).fillna(False)
+        failures.check(
+            s,
+            "assignments",
+            "start_date",
+            "spells of one account must not overlap",
+            overlap.to_numpy(),
+            show=["account_id", "agent_id", "start_date", "end_date"],
+        )
+        failures.check(
+            s,
+            "assignments",
+            "end_date",
+            "must not be before start_date",
+            ends_before_start.to_numpy(),
+            show=["account_id", "agent_id", "start_date", "end_date"],
+        )
+    data_end = meta.get("data_end") if meta else None
+    if data_end:
+        end = pd.Timestamp(data_end) + pd.Timedelta(days=1)
+        for name, col in (("payments", "payment_date"), ("actions", "ts"), ("events", "date")):
+            df = tables.get(name)
+            if df is not None and col in df:
+                failures.check(
+                    df,
+                    name,
+                    col,
+                    f"must not be after the data end {data_end}",
+                    (df[col] >= end).fillna(False),
+                )

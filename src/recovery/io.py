@@ -1,0 +1,297 @@
+"""Reading and writing portfolios: a directory of CSV or Parquet files, one per table.
+
+Loading validates every table (:func:`recovery.schema.validate_portfolio`) and raises a
+:class:`~recovery.errors.ValidationError` that names table, column, rule and example
+rows. Writing is atomic: every file is first written to a temporary name in the target
+directory and only renamed into place once all of them were written, so a failed or
+interrupted run leaves the previous output intact and no partial files.
+
+Examples
+--------
+>>> import tempfile
+>>> from recovery.datasets import load_sample
+>>> sample = load_sample()
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     _ = save_portfolio(sample, tmp, fmt="csv")
+...     again = load_portfolio(tmp)
+>>> len(again.accounts) == len(sample.accounts)
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from recovery.config import Config
+from recovery.errors import DataError, ValidationError
+from recovery.portfolio import TABLE_ORDER, Portfolio
+from recovery.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, validate_portfolio
+
+__all__ = [
+    "read_portfolio",
+    "load_portfolio",
+    "save_portfolio",
+    "read_table",
+    "write_table",
+    "atomic_path",
+    "FORMATS",
+]
+
+FORMATS = ("parquet", "csv")
+META_FILE = "portfolio.json"
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+
+    On an exception the temporary file is removed and ``path`` is untouched.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     target = Path(tmp) / "out.txt"
+    ...     with atomic_path(target) as part:
+    ...         _ = part.write_text("done")
+    ...     target.read_text()
+    'done'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write one DataFrame atomically as Parquet or CSV (chosen by the suffix).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = write_table(pd.DataFrame({"a": [1, 2]}), Path(tmp) / "t.parquet")
+    ...     pd.read_parquet(p)["a"].tolist()
+    [1, 2]
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise DataError(f"cannot write {path}: use a .parquet or .csv file name")
+    with atomic_path(path) as tmp:
+        if suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    return path
+
+
+def _find(directory: Path, name: str) -> Path | None:
+    found = [directory / f"{name}.{ext}" for ext in ("parquet", "csv", "csv.gz")]
+    found = [p for p in found if p.is_file()]
+    if len(found) > 1:
+        raise DataError(
+            f"table '{name}': both {found[0].name} and {found[1].name} exist in {directory}; keep one"
+        )
+    return found[0] if found else None
+
+
+def read_table(
+    path: str | Path, name: str | None = None, keep_free_text: bool = False
+) -> pd.DataFrame:
+    """Read one table file (Parquet or UTF-8 CSV) without validating it.
+
+    CSV columns are read as text and typed later by the contract, so that text in an
+    amount column is reported rather than silently turned into a missing value.
+    Free-text note columns are dropped unless ``keep_free_text``.
+    """
+    path = Path(path)
+    name = name or path.name.split(".")[0]
+    if path.suffix == ".parquet":
+        try:
+            df = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types for a non-Parquet file
+            raise DataError(
+                f"table '{name}': {path.name} is not a readable Parquet file ({type(exc).__name__}); "
+                "re-export it as Parquet or CSV"
+            ) from None
+    else:
+        try:
+            df = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8"
+            )
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"table '{name}': {path.name} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+                f"position {exc.start}); save it as UTF-8 CSV"
+            ) from None
+        except pd.errors.EmptyDataError:
+            raise DataError(f"table '{name}': {path.name} is empty (no header row)") from None
+        except pd.errors.ParserError as exc:
+            raise DataError(f"table '{name}': {path.name} is not a valid CSV file: {exc}") from None
+    dropped = [c for c in df.columns if c.lower() in FREE_TEXT_COLUMNS]
+    if dropped and not keep_free_text:
+        df = df.drop(columns=dropped)
+    spec = TABLES.get(name)
+    if spec is not None:
+        known = {c.name for c in spec.columns}
+        extra = [c for c in df.columns if c not in known and c not in FREE_TEXT_COLUMNS]
+        if extra:
+            warnings.warn(
+                f"table '{name}': unknown column(s) {extra} kept as they are",
+                ExtraColumnsWarning,
+                stacklevel=2,
+            )
+    return df
+
+
+def read_portfolio(path: str | Path, keep_free_text: bool = False) -> Portfolio:
+    """Read a portfolio directory as raw tables, without typing or validating them.
+
+    See :func:`load_portfolio` for the layout; this is its first half, used by
+    ``recovery validate`` to report every problem at once.
+    """
+    directory = Path(path)
+    if not directory.is_dir():
+        raise DataError(f"portfolio directory {directory} does not exist")
+    frames = {}
+    for name in TABLE_ORDER:
+        file = _find(directory, name)
+        if file is not None:
+            frames[name] = read_table(file, name, keep_free_text=keep_free_text)
+    if not frames:
+        raise DataError(
+            f"no tables found in {directory}: expected files such as accounts.parquet or "
+            "accounts.csv (one per table of the data contract)"
+        )
+    meta = {}
+    meta_file = directory / META_FILE
+    if meta_file.is_file():
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(f"{meta_file.name} is not valid JSON: {exc}") from None
+    return Portfolio(**frames, meta=meta)
+
+
+def load_portfolio(
+    path: str | Path,
+    config: Config | None = None,
+    validate: bool = True,
+    keep_free_text: bool = False,
+) -> Portfolio:
+    """Load a portfolio from a directory with one file per table.
+
+    Parameters
+    ----------
+    path : str or Path
+        Directory holding ``accounts``, ``schedule``, ``payments`` (and optionally
+        ``actions``, ``agents``, ``assignments``, ``events``, ``snapshots``) as
+        ``<table>.parquet`` or ``<table>.csv``, and optionally ``portfolio.json``
+        (metadata such as ``data_end``).
+    config : Config, optional
+        Allowed categories and rules; defaults to DESIGN.md's.
+    validate : bool
+        Check the data contract (default). Types are always coerced.
+    keep_free_text : bool
+        Keep free-text note columns (dropped by default: DESIGN.md §2).
+
+    Returns
+    -------
+    Portfolio
+
+    Raises
+    ------
+    DataError
+        The directory or a file cannot be read.
+    ValidationError
+        A table breaks the data contract.
+    """
+    config = config or Config()
+    portfolio = read_portfolio(path, keep_free_text=keep_free_text)
+    report = validate_portfolio(portfolio, config)  # also coerces types in place
+    if validate and len(report):
+        raise ValidationError(report)
+    return portfolio
+
+
+def save_portfolio(
+    portfolio: Portfolio,
+    path: str | Path,
+    fmt: str = "parquet",
+    config: Config | None = None,
+    validate: bool = True,
+) -> Path:
+    """Write a portfolio as one file per table, atomically.
+
+    The portfolio is validated first (nothing is written when it is invalid); every
+    table goes to a temporary file in the target directory and all of them are renamed
+    into place only once all were written. Files of tables the portfolio lacks, and the
+    other format's file of a written table, are removed so the directory reads back
+    as the same portfolio.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    path : str or Path
+        Target directory (created if needed).
+    fmt : {"parquet", "csv"}
+    config : Config, optional
+    validate : bool
+
+    Returns
+    -------
+    Path
+        The directory.
+    """
+    if fmt not in FORMATS:
+        raise DataError(f"unknown format {fmt!r}; use one of {FORMATS}")
+    if validate:
+        report = validate_portfolio(portfolio.copy(), config)
+        if len(report):
+            raise ValidationError(report)
+    directory = Path(path)
+    directory.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, df in portfolio.tables().items():
+            target = directory / f"{name}.{fmt}"
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            os.close(fd)
+            staged.append((Path(tmp), target))
+            if fmt == "parquet":
+                df.to_parquet(tmp, index=False)
+            else:
+                df.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
+        fd, tmp = tempfile.mkstemp(prefix=".portfolio.", suffix=".tmp", dir=directory)
+        os.close(fd)
+        staged.append((Path(tmp), directory / META_FILE))
+        Path(tmp).write_text(json.dumps(portfolio.meta, indent=2, default=str), encoding="utf-8")
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    written = {target.name for _, target in staged}
+    for name in TABLE_ORDER:
+        for ext in ("parquet", "csv", "csv.gz"):
+            stale = directory / f"{name}.{ext}"
+            if stale.name not in written and stale.is_file():
+                stale.unlink()
+    return directory

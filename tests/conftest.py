@@ -1,0 +1,107 @@
+"""Shared fixtures: small, readable, hand-built tables."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from recovery.portfolio import Portfolio  # noqa: E402
+
+
+def tiny_tables() -> dict[str, pd.DataFrame]:
+    """Two loans, three installments each, a few payments, contacts and one agent.
+
+    A1: 1,000 lent on 2024-01-10, 3 × 350 due on the 10th of Feb, Mar, Apr; paid on
+        time in Feb, nothing in March (overdue from 2024-03-10), catch-up in April.
+    A2: 600 lent on 2024-01-15, 3 × 210 due on the 15th; paid late once.
+    """
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["A1", "A2"],
+            "customer_id": ["C1", "C2"],
+            "product": ["consumer_installment", "small_business"],
+            "origination_date": pd.to_datetime(["2024-01-10", "2024-01-15"]),
+            "principal": [1000.0, 600.0],
+            "term_months": [3, 3],
+            "interest_rate": [0.12, 0.10],
+            "region": ["north", "south"],
+            "has_guarantor": [False, True],
+            "has_collateral": [False, False],
+        }
+    )
+    schedule = pd.DataFrame(
+        {
+            "account_id": ["A1"] * 3 + ["A2"] * 3,
+            "installment_no": [1, 2, 3] * 2,
+            "due_date": pd.to_datetime(
+                ["2024-02-10", "2024-03-10", "2024-04-10", "2024-02-15", "2024-03-15", "2024-04-15"]
+            ),
+            "amount_due": [350.0] * 3 + [210.0] * 3,
+            "principal_due": [333.0, 333.0, 334.0, 200.0, 200.0, 200.0],
+            "schedule_version": [1] * 6,
+        }
+    )
+    payments = pd.DataFrame(
+        {
+            "payment_id": ["P1", "P2", "P3", "P4", "P5"],
+            "account_id": ["A1", "A1", "A2", "A2", "A2"],
+            "payment_date": pd.to_datetime(
+                ["2024-02-10", "2024-04-20", "2024-02-15", "2024-03-25", "2024-04-15"]
+            ),
+            "amount": [350.0, 700.0, 210.0, 210.0, 210.0],
+            "channel": ["auto_debit", "bank_transfer", "auto_debit", "cash", "auto_debit"],
+            "reversed_date": pd.to_datetime([None, None, None, None, None]),
+        }
+    )
+    agents = pd.DataFrame(
+        {
+            "agent_id": ["G1"],
+            "team": ["early"],
+            "level": [1],
+            "hire_date": pd.to_datetime(["2020-05-01"]),
+        }
+    )
+    actions = pd.DataFrame(
+        {
+            "action_id": ["X1", "X2"],
+            "account_id": ["A1", "A1"],
+            "agent_id": ["G1", "G1"],
+            "ts": pd.to_datetime(["2024-03-12 10:00", "2024-03-20 15:30"]),
+            "channel": ["sms", "call"],
+            "outcome": ["delivered", "promise_to_pay"],
+            "promise_amount": [None, 700.0],
+            "promise_date": pd.to_datetime([None, "2024-04-20"]),
+            "reason_code": [None, "cash_flow"],
+            "attitude": [None, "victim"],
+        }
+    )
+    assignments = pd.DataFrame(
+        {
+            "account_id": ["A1"],
+            "agent_id": ["G1"],
+            "start_date": pd.to_datetime(["2024-03-11"]),
+            "end_date": pd.to_datetime(["2024-04-20"]),
+        }
+    )
+    events = pd.DataFrame(
+        {"account_id": ["A2"], "date": pd.to_datetime(["2024-03-20"]), "event": ["hardship_plan"]}
+    )
+    return {
+        "accounts": accounts,
+        "schedule": schedule,
+        "payments": payments,
+        "actions": actions,
+        "agents": agents,
+        "assignments": assignments,
+        "events": events,
+    }
+
+
+@pytest.fixture
+def tiny_portfolio() -> Portfolio:
+    """A valid two-account portfolio (see :func:`tiny_tables`)."""
+    return Portfolio(**tiny_tables(), meta={"data_end": "2024-04-30"})

@@ -1,0 +1,77 @@
+"""Packaging: environment.yml agrees with pyproject.toml; the public API is what it says."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import recovery
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _split(req: str) -> tuple[str, str]:
+    req = req.split(";")[0].strip()
+    m = re.match(r"^([A-Za-z0-9_.\-]+)(\[[^\]]*\])?\s*(.*)$", req)
+    return m.group(1).lower().replace("_", "-"), m.group(3).replace(" ", "")
+
+
+def test_environment_yml_matches_pyproject():
+    import yaml
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {}
+    for req in project["dependencies"]:
+        if "python_version<" in req.replace(" ", ""):
+            continue  # back-ports for old Pythons only
+        name, spec = _split(req)
+        wanted[name] = spec
+    for group in project["optional-dependencies"].values():
+        for req in group:
+            name, spec = _split(req)
+            if name != "recovery":
+                wanted[name] = spec
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    listed = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, str) and not dep.startswith(("python", "pip")):
+            name, spec = _split(dep)
+            listed[name] = spec
+    assert listed == wanted
+
+
+def test_public_api_is_importable_and_documented():
+    assert recovery.__all__, "recovery.__all__ must list the public API"
+    assert len(set(recovery.__all__)) == len(recovery.__all__)
+    for name in recovery.__all__:
+        obj = getattr(recovery, name)
+        if name != "__version__":
+            assert obj.__doc__, f"recovery.{name} has no docstring"
+
+
+def test_no_pickle_in_the_package():
+    src = ROOT / "src" / "recovery"
+    offenders = [
+        str(p.relative_to(src))
+        for p in src.rglob("*.py")
+        if re.search(r"^\s*(import|from)\s+(pickle|joblib|cloudpickle|dill)\b", p.read_text(), re.M)
+        or "pd.read_pickle" in p.read_text()
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_cli_help_and_version(args, capsys):
+    from recovery.cli import main
+
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert ("validate" in out) if args == ["--help"] else (recovery.__version__ in out)
