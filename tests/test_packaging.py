@@ -75,3 +75,11 @@ def test_cli_help_and_version(args, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert ("validate" in out) if args == ["--help"] else (recovery.__version__ in out)
+
+
+def test_data_contract_doc_is_generated_from_the_schema():
+    from recovery.schema import contract_markdown
+
+    doc = (ROOT / "docs" / "data.md").read_text()
+    body = doc.split("<!-- contract:begin -->\n")[1].split("<!-- contract:end -->")[0]
+    assert body == contract_markdown(), "regenerate docs/data.md from recovery.schema"

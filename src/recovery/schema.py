@@ -659,3 +659,39 @@ def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failure
                     f"must not be after the data end {data_end}",
                     (df[col] >= end).fillna(False),
                 )
+
+
+def contract_markdown(config: Config | None = None) -> str:
+    """The data contract as Markdown tables (the source of ``docs/data.md``).
+
+    Examples
+    --------
+    >>> print(contract_markdown().splitlines()[0])
+    ### `accounts` — one row per loan
+    """
+    config = config or Config()
+    lines: list[str] = []
+    for spec in TABLES.values():
+        lines.append(f"### `{spec.name}` — one row per {spec.grain}")
+        lines.append("")
+        if spec.key:
+            lines.append(f"Unique key: {', '.join(f'`{k}`' for k in spec.key)}.")
+            lines.append("")
+        lines.append("| column | type | required | missing allowed | rule | meaning |")
+        lines.append("|---|---|---|---|---|---|")
+        for col in spec.columns:
+            rules = []
+            if col.min is not None:
+                rules.append(f">= {col.min:g}")
+            if col.strictly_positive:
+                rules.append("> 0")
+            allowed = _allowed(col.kind, config)
+            if allowed is not None:
+                rules.append("one of " + ", ".join(f"`{a}`" for a in allowed))
+            kind = "category" if col.kind.startswith("cat:") else col.kind
+            lines.append(
+                f"| `{col.name}` | {kind} | {'yes' if col.required else 'no'} | "
+                f"{'yes' if col.nullable else 'no'} | {'; '.join(rules)} | {col.description} |"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
