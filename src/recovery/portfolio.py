@@ -80,27 +80,25 @@ class Portfolio:
 
     @property
     def data_end(self) -> pd.Timestamp:
-        """Last day the data covers: ``meta['data_end']`` or the latest date seen."""
+        """Last day the data covers.
+
+        ``meta['data_end']`` when set (the simulator and :func:`recovery.io.save_portfolio`
+        record it); otherwise the latest observed date — payments, actions, events,
+        snapshots — since due dates in ``schedule`` lie in the future of the extract.
+        """
         if self.meta.get("data_end"):
             return pd.Timestamp(self.meta["data_end"])
-        latest = []
+        observed = []
         for name, df in self.tables().items():
-            for col in _DATE_COLUMNS.get(name, ()):
-                if col in df and len(df) and df[col].notna().any():
-                    latest.append(pd.to_datetime(df[col]).max())
-            if name == "actions" and "ts" in df and len(df):
-                latest.append(pd.to_datetime(df["ts"]).max().normalize())
-        if not latest:
-            raise ValueError("portfolio has no dated rows; set meta['data_end']")
-        # due dates may lie in the future: the extract ends at the last observed event
-        observed = [
-            pd.to_datetime(df[c]).max()
-            for n, df in self.tables().items()
-            if n != "schedule"
-            for c in _DATE_COLUMNS.get(n, ())
-            if c in df and len(df) and df[c].notna().any()
-        ]
-        return max(observed) if observed else max(latest)
+            if name == "schedule" or not len(df):
+                continue
+            columns = [*_DATE_COLUMNS.get(name, ()), *(("ts",) if name == "actions" else ())]
+            for col in columns:
+                if col in df and df[col].notna().any():
+                    observed.append(pd.to_datetime(df[col]).max().normalize())
+        if not observed:
+            raise ValueError("portfolio has no observed dates; set meta['data_end']")
+        return max(observed)
 
     def subset(self, account_ids: Iterable[str]) -> Portfolio:
         """The same portfolio restricted to some accounts (a partition).
