@@ -1,0 +1,674 @@
+"""Aging: days past due, charge-off, delinquency episodes and month-end snapshots.
+
+The definitions are DESIGN.md §3 (binding):
+
+- **DPD on day t** is the number of days since the due date of the oldest installment
+  not fully paid by t. Payments count from their posting date, net of reversals known by
+  t (a payment with ``reversed_date`` r counts on days before r only), and are allocated
+  to the oldest amount due first, so overpayments and prepayments carry forward to later
+  installments. A shortfall below ``config.aging.tolerance`` (currency) counts as paid;
+  an installment becomes overdue only after ``config.aging.grace_days`` days (DPD then
+  counts from its due date, so it jumps from 0 to ``grace_days + 1``).
+- **Schedule versions**: the version in force on day t is the one with the latest
+  ``effective_from`` on or before t (version 1 from the start). A version covers what is
+  owed from its ``effective_from`` on: its installments are paid by payments dated on or
+  after that day. A restructure therefore never rewrites history.
+- **Charge-off** on the first day DPD reaches ``config.aging.charge_off_dpd`` (or an
+  earlier ``charged_off`` event); status ``charged_off`` from then on, bucket empty.
+- **Status** ``paid_off`` when everything the schedule in force asks for is paid (within
+  the tolerance), ``settled`` / ``closed`` from the first such ``events`` row (DPD,
+  balance and overdue amount are 0 after it).
+- **Delinquency episode**: starts at the first missed due date and ends with a payment
+  cure (DPD back to 0 through payments), payoff, settlement or closure. A restructure
+  (a schedule version or a ``restructured`` event) ends the episode as a *restructure*
+  cure and any delinquency after it is a new episode. After charge-off an episode ends
+  only by payoff, settlement or closure. **Debt age** = days since the episode start;
+  partial payments never make a debt younger.
+
+How it is computed (no Python loop over accounts or days): per account, the dates on
+which anything can change — payments, reversals, schedule versions, events — cut time
+into *segments*. Within a segment the amount paid towards the version in force is
+constant, hence so is the oldest unpaid installment (a ``searchsorted`` of the amount
+paid into the cumulative amount due), and DPD is ``t - due_date`` once past grace. The
+charge-off day is the first segment day on which ``t - due_date`` reaches the threshold;
+episodes are runs of delinquent segments. Any date is then answered by looking up its
+segment (one ``searchsorted`` over sorted ``(account, day)`` keys). Money is handled in
+integer hundredths of the currency unit so that allocation is exact. The work is a
+function of one partition of accounts (:func:`account_states`, :func:`snapshots` and
+:func:`episodes` split large books into partitions of ``partition_size`` accounts).
+
+Examples
+--------
+>>> import pandas as pd
+>>> from recovery.portfolio import Portfolio
+>>> from recovery.aging import account_states
+>>> schedule = pd.DataFrame({"account_id": ["A"] * 2, "installment_no": [1, 2],
+...     "due_date": pd.to_datetime(["2024-02-01", "2024-03-01"]),
+...     "amount_due": [100.0, 100.0]})
+>>> payments = pd.DataFrame({"account_id": ["A"], "amount": [100.0],
+...     "payment_date": pd.to_datetime(["2024-02-01"]), "channel": ["cash"]})
+>>> p = Portfolio(schedule=schedule, payments=payments)
+>>> account_states(p, "2024-03-11")[["dpd", "bucket", "amount_overdue"]]
+   dpd bucket  amount_overdue
+0   10     M1           100.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recovery.config import Config
+from recovery.errors import DataError
+from recovery.portfolio import Portfolio
+
+__all__ = [
+    "account_states",
+    # "snapshots",
+    # "episodes",
+    # "dpd_series",
+    "STATUSES",
+    "EPISODE_END_REASONS",
+]
+
+STATUSES = ("open", "paid_off", "charged_off", "settled", "closed")
+EPISODE_END_REASONS = (
+    "payment_cure",
+    "paid_off",
+    "settled",
+    "closed",
+    "restructured",
+    "charged_off",
+    "open",
+)
+
+# Days are int64 offsets from 1900-01-01 so that (account, day) packs into one sortable
+# int64 key: account * _SPAN + day.
+_BASE = np.datetime64("1900-01-01", "D")
+_SPAN = np.int64(1 << 17)  # days, ~358 years
+_NEVER = np.int64(1 << 40)  # a day that never comes
+_DEFAULT_PARTITION = 200_000
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _day_numbers(values: Any) -> np.ndarray:
+    """Dates → int64 days since 1900-01-01 (NaT → ``_NEVER``), clipped to the key span."""
+    dates = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[D]")
+    missing = np.isnat(dates)
+    days = (dates - _BASE).astype(np.int64)
+    days = np.clip(days, 1, _SPAN - 2)
+    days[missing] = _NEVER
+    return days
+
+
+def _to_timestamps(days: np.ndarray) -> np.ndarray:
+    """int64 day numbers → datetime64[ns] (``_NEVER`` → NaT)."""
+    days = np.asarray(days, dtype=np.int64)
+    out = (_BASE + np.where(days >= _NEVER, 0, days).astype("timedelta64[D]")).astype(
+        "datetime64[ns]"
+    )
+    out[days >= _NEVER] = np.datetime64("NaT")
+    return out
+
+
+def _cents(values: Any) -> np.ndarray:
+    return np.rint(np.asarray(values, dtype=np.float64) * 100.0).astype(np.int64)
+
+
+def _group_starts(group: np.ndarray) -> np.ndarray:
+    """First index of each run of equal values in a sorted array."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+
+
+def _group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Cumulative sum restarting at each run of ``group`` (sorted)."""
+    total = np.cumsum(values)
+    starts = _group_starts(group)
+    before = np.r_[0, total][starts]  # sum of everything before each run
+    lengths = np.diff(np.r_[starts, len(values)])
+    return total - np.repeat(before, lengths)
+
+
+def _shift_in_group(values: np.ndarray, group: np.ndarray, fill: Any) -> np.ndarray:
+    """Previous element within the same run of ``group`` (``fill`` at a run start)."""
+    out = np.empty_like(values)
+    if len(values) == 0:
+        return out
+    out[1:] = values[:-1]
+    out[0] = fill
+    first = np.r_[True, group[1:] != group[:-1]]
+    out[first] = fill
+    return out
+
+
+def _lookup_before(
+    keys: np.ndarray, owner: np.ndarray, query_keys: np.ndarray, query_owner: np.ndarray
+) -> np.ndarray:
+    """Index of the last key ``<= query`` with the same owner, else -1."""
+    idx = np.searchsorted(keys, query_keys, side="right") - 1
+    ok = idx >= 0
+    ok[ok] = owner[idx[ok]] == query_owner[ok]
+    return np.where(ok, idx, -1)
+
+
+def _resolve_config(config: Config | None) -> Config:
+    return config if config is not None else Config()
+
+
+# --------------------------------------------------------------------------- ledger
+
+
+@dataclass
+class _Ledger:
+    """Arrays of one partition of accounts, ready to answer any (account, day)."""
+
+    ids: np.ndarray  # account ids, sorted
+    start_day: np.ndarray  # [account] origination day
+    end_event_day: np.ndarray  # [account] first settled/closed day
+    end_event_is_settled: np.ndarray  # [account] bool
+    charge_off_day: np.ndarray  # [account]
+    # versions, one row per (account, schedule_version)
+    v_first: np.ndarray
+    v_end: np.ndarray
+    v_eff: np.ndarray
+    v_paid_before: np.ndarray  # cents paid (net) before the version came in force
+    v_principal: np.ndarray
+    # installments, sorted by (version group, due date)
+    s_due: np.ndarray
+    s_cum: np.ndarray  # cents, cumulative within version
+    s_key_due: np.ndarray
+    # segments, sorted by (account, start day)
+    seg_acct: np.ndarray
+    seg_key: np.ndarray
+    seg_start: np.ndarray
+    seg_next: np.ndarray
+    seg_group: np.ndarray
+    seg_paid_all: np.ndarray  # cents
+    seg_paid_version: np.ndarray  # cents
+    seg_oldest_due: np.ndarray  # day, _NEVER when fully paid
+    seg_balance: np.ndarray
+    seg_terminal: np.ndarray  # settled/closed/paid_off in this segment
+    seg_delinquent_from: np.ndarray  # first day of the segment in an episode, or _NEVER
+    seg_continues: np.ndarray
+    seg_starts: np.ndarray
+    seg_ends_previous: np.ndarray
+    seg_restructure: np.ndarray
+    seg_episode: np.ndarray  # global episode index (valid where delinquent_from < NEVER)
+    seg_dpd_last: np.ndarray  # DPD on the last day of the segment
+    seg_worst_before: np.ndarray  # worst DPD over earlier segments of the account
+    ep_start: np.ndarray  # [episode] start day
+    grace: int
+    threshold: int
+
+
+def _column(df: pd.DataFrame | None, name: str) -> pd.Series | None:
+    if df is None or name not in df.columns:
+        return None
+    return df[name]
+
+
+def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
+    schedule = portfolio.schedule
+    if schedule is None or len(schedule) == 0:
+        raise DataError("aging needs a 'schedule' table (installments with due dates)")
+    missing = [c for c in ("account_id", "due_date", "amount_due") if c not in schedule]
+    if missing:
+        raise DataError(f"table 'schedule' lacks column(s) {missing}")
+    aging = config.aging
+    grace = int(aging.grace_days)
+    threshold = int(aging.charge_off_dpd)
+    tol_cents = max(int(round(aging.tolerance * 100)), 1)
+
+    codes, ids = pd.factorize(schedule["account_id"].astype(str), sort=True)
+    ids = np.asarray(ids, dtype=object)
+    n_acct = len(ids)
+    index = pd.Index(ids)
+
+    # ---- installments, sorted by (account, version, due date, installment_no)
+    version = _column(schedule, "schedule_version")
+    version = (
+        np.ones(len(schedule), np.int64)
+        if version is None
+        else (version.fillna(1).to_numpy(np.int64))
+    )
+    eff = _column(schedule, "effective_from")
+    eff_day = np.full(len(schedule), _NEVER) if eff is None else _day_numbers(eff)
+    due = _day_numbers(schedule["due_date"])
+    if (due >= _NEVER).any():
+        raise DataError("table 'schedule', column 'due_date': missing due dates")
+    amount = _cents(schedule["amount_due"])
+    inst = _column(schedule, "installment_no")
+    inst = np.zeros(len(schedule), np.int64) if inst is None else inst.to_numpy(np.int64)
+    order = np.lexsort((inst, due, version, codes))
+    s_acct = codes[order].astype(np.int64)
+    s_version = version[order]
+    s_due = due[order]
+    s_amount = amount[order]
+    s_eff = eff_day[order]
+    group_change = np.r_[True, (s_acct[1:] != s_acct[:-1]) | (s_version[1:] != s_version[:-1])]
+    s_group = np.cumsum(group_change) - 1
+    v_first = np.flatnonzero(group_change)
+    v_end = np.r_[v_first[1:], len(s_acct)]
+    v_acct = s_acct[v_first]
+    v_is_first = np.r_[True, v_acct[1:] != v_acct[:-1]]
+    v_eff = np.where(v_is_first, 0, s_eff[v_first])
+    if (v_eff[~v_is_first] >= _NEVER).any():
+        bad = ids[v_acct[(~v_is_first) & (v_eff >= _NEVER)][:5]]
+        raise DataError(
+            "table 'schedule': a schedule_version after the first needs effective_from "
+            f"(the restructure date); missing for account(s) {list(bad)}"
+        )
+    v_key = v_acct * _SPAN + v_eff
+    if (np.diff(v_key) <= 0).any():
+        raise DataError(
+            "table 'schedule': effective_from must increase with schedule_version within an account"
+        )
+    s_cum = _group_cumsum(s_amount, s_group)
+    v_total = s_cum[v_end - 1]
+
+    # principal part of each installment: principal_due, else a proportional split
+    accounts = portfolio.accounts
+    acct_principal = np.full(n_acct, np.nan)
+    start_day = np.full(n_acct, _NEVER)
+    if accounts is not None and len(accounts):
+        pos = index.get_indexer(accounts["account_id"].astype(str))
+        keep = pos >= 0
+        if "principal" in accounts:
+            acct_principal[pos[keep]] = accounts["principal"].to_numpy(np.float64)[keep]
+        if "origination_date" in accounts:
+            start_day[pos[keep]] = _day_numbers(accounts["origination_date"])[keep]
+    first_due = s_due[v_first[v_is_first]]
+    start_day = np.where(start_day >= _NEVER, np.maximum(first_due - 31, 1), start_day)
+    first_total = v_total[v_is_first] / 100.0
+    share = np.where(
+        np.isfinite(acct_principal) & (first_total > 0),
+        np.minimum(acct_principal / np.where(first_total > 0, first_total, 1.0), 1.0),
+        1.0,
+    )
+    s_principal = s_amount / 100.0 * share[s_acct]
+    principal_due = _column(schedule, "principal_due")
+    if principal_due is not None:
+        given = principal_due.to_numpy(np.float64)[order]
+        s_principal = np.where(np.isnan(given), s_principal, given)
+    s_cum_principal = _group_cumsum(s_principal, s_group)
+    v_principal = s_cum_principal[v_end - 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s_ratio = np.where(s_amount > 0, s_principal / (s_amount / 100.0), 0.0)
+
+    money_span = np.int64(int(v_total.max(initial=0)) + tol_cents + 4)
+    if len(v_first) * float(money_span) > 2**62:
+        raise DataError("partition too large for exact allocation; use a smaller partition_size")
+    s_key_cum = s_group * money_span + s_cum
+    s_key_due = s_group * _SPAN + s_due
+
+    # ---- cash flows: +amount on the posting date, -amount on the reversal date
+    payments = portfolio.payments
+    if payments is not None and len(payments):
+        p_acct = index.get_indexer(payments["account_id"].astype(str)).astype(np.int64)
+        p_day = _day_numbers(payments["payment_date"])
+        p_amount = _cents(payments["amount"])
+        rev = _column(payments, "reversed_date")
+        r_day = np.full(len(payments), _NEVER) if rev is None else _day_numbers(rev)
+        has_rev = r_day < _NEVER
+        cf_acct = np.r_[p_acct, p_acct[has_rev]]
+        cf_day = np.r_[p_day, r_day[has_rev]]
+        cf_amount = np.r_[p_amount, -p_amount[has_rev]]
+        ok = (cf_acct >= 0) & (cf_day < _NEVER)
+        cf_acct, cf_day, cf_amount = cf_acct[ok], cf_day[ok], cf_amount[ok]
+    else:
+        cf_acct = cf_day = cf_amount = np.zeros(0, np.int64)
+    cf_key_all = cf_acct * _SPAN + cf_day
+    order = np.argsort(cf_key_all, kind="stable")
+    cf_key_all, cf_amount = cf_key_all[order], cf_amount[order]
+    starts = _group_starts(cf_key_all)
+    cf_key = cf_key_all[starts]
+    cf_net = np.add.reduceat(cf_amount, starts) if len(starts) else cf_amount[:0]
+    cf_owner = cf_key // _SPAN
+    cf_cum = _group_cumsum(cf_net, cf_owner)
+
+    cum_or_zero = np.r_[cf_cum, 0]  # index -1 (nothing paid yet) reads 0
+
+    def paid_by(acct: np.ndarray, day: np.ndarray) -> np.ndarray:
+        return cum_or_zero[_lookup_before(cf_key, cf_owner, acct * _SPAN + day, acct)]
+
+    v_paid_before = np.where(v_is_first, 0, paid_by(v_acct, np.maximum(v_eff - 1, 0)))
+
+    # ---- events
+    end_event_day = np.full(n_acct, _NEVER)
+    end_event_is_settled = np.zeros(n_acct, bool)
+    co_event_day = np.full(n_acct, _NEVER)
+    r_acct = r_day_ev = np.zeros(0, np.int64)
+    events = portfolio.events
+    if events is not None and len(events):
+        e_acct = index.get_indexer(events["account_id"].astype(str)).astype(np.int64)
+        e_day = _day_numbers(events["date"])
+        e_kind = events["event"].astype(str).to_numpy()
+        ok = (e_acct >= 0) & (e_day < _NEVER)
+        for kind in ("closed", "settled"):  # settled wins a tie
+            m = ok & (e_kind == kind)
+            first = np.full(n_acct, _NEVER)
+            np.minimum.at(first, e_acct[m], e_day[m])
+            take = first <= end_event_day
+            end_event_day = np.where(take, first, end_event_day)
+            end_event_is_settled = np.where(take, kind == "settled", end_event_is_settled)
+        m = ok & (e_kind == "charged_off")
+        np.minimum.at(co_event_day, e_acct[m], e_day[m])
+        m = ok & (e_kind == "restructured")
+        r_acct, r_day_ev = e_acct[m], e_day[m]
+
+    # ---- segments: every day on which something can change
+    acct_range = np.arange(n_acct, dtype=np.int64)
+    b_acct = np.concatenate(
+        [
+            acct_range,
+            cf_owner,
+            v_acct[~v_is_first],
+            r_acct,
+            acct_range[end_event_day < _NEVER],
+            acct_range[co_event_day < _NEVER],
+        ]
+    )
+    b_day = np.concatenate(
+        [
+            start_day,
+            cf_key % _SPAN,
+            v_eff[~v_is_first],
+            r_day_ev,
+            end_event_day[end_event_day < _NEVER],
+            co_event_day[co_event_day < _NEVER],
+        ]
+    )
+    b_restructure = np.concatenate(
+        [
+            np.zeros(n_acct + len(cf_owner), bool),
+            np.ones((~v_is_first).sum() + len(r_acct), bool),
+            np.zeros(int((end_event_day < _NEVER).sum() + (co_event_day < _NEVER).sum()), bool),
+        ]
+    )
+    b_key = b_acct * _SPAN + b_day
+    order = np.argsort(b_key, kind="stable")
+    b_key, b_restructure = b_key[order], b_restructure[order]
+    starts = _group_starts(b_key)
+    seg_key = b_key[starts]
+    seg_restructure = np.maximum.reduceat(b_restructure, starts) if len(starts) else b_restructure
+    seg_acct = seg_key // _SPAN
+    seg_start = seg_key % _SPAN
+    last_in_acct = np.r_[seg_acct[1:] != seg_acct[:-1], True]
+    seg_next = np.where(last_in_acct, _NEVER, np.r_[seg_start[1:], _NEVER])
+
+    # state of each segment
+    vi = _lookup_before(v_key, v_acct, seg_key, seg_acct)
+    seg_group = np.maximum(vi, 0)  # every account has a first version from day 0
+    seg_paid_all = paid_by(seg_acct, seg_start)
+    seg_paid_version = seg_paid_all - v_paid_before[seg_group]
+    target = np.clip(seg_paid_version + tol_cents, 1, money_span - 1)
+    k = np.searchsorted(s_key_cum, seg_group * money_span + target, side="left")
+    fully_paid = k >= v_end[seg_group]
+    seg_oldest_due = np.where(fully_paid, _NEVER, s_due[np.minimum(k, len(s_due) - 1)])
+    # principal repaid: whole installments covered, plus a proportional part of the next
+    covered = np.clip(seg_paid_version, 0, money_span - 1)
+    j = np.searchsorted(s_key_cum, seg_group * money_span + covered, side="right")
+    has_prev = j > v_first[seg_group]
+    prev = np.maximum(j - 1, 0)
+    repaid = np.where(has_prev, s_cum_principal[prev], 0.0)
+    rest = covered - np.where(has_prev, s_cum[prev], 0)
+    in_group = j < v_end[seg_group]
+    repaid = repaid + np.where(in_group, rest / 100.0 * s_ratio[np.minimum(j, len(s_ratio) - 1)], 0)
+    seg_balance = np.maximum(v_principal[seg_group] - repaid, 0.0)
+    seg_balance = np.where(fully_paid, 0.0, seg_balance)
+
+    ended = end_event_day[seg_acct] <= seg_start
+    seg_terminal = ended | fully_paid
+
+    # charge-off: first day with t - oldest_due >= max(threshold, grace + 1)
+    reach = max(threshold, grace + 1)
+    candidate = np.maximum(seg_start, seg_oldest_due + reach)
+    valid = (~seg_terminal) & (seg_oldest_due < _NEVER) & (candidate < seg_next)
+    computed = np.full(n_acct, _NEVER)
+    np.minimum.at(computed, seg_acct[valid], candidate[valid])
+    charge_off_day = np.minimum(computed, co_event_day)
+
+    # delinquency: first day of the segment inside an episode
+    charged = charge_off_day[seg_acct] <= seg_start
+    overdue_from = np.maximum(seg_start, seg_oldest_due + grace + 1)
+    delinquent_from = np.where(
+        seg_terminal,
+        _NEVER,
+        np.where(charged, seg_start, np.where(overdue_from < seg_next, overdue_from, _NEVER)),
+    )
+    in_at_end = delinquent_from < _NEVER
+    prev_in = _shift_in_group(in_at_end, seg_acct, False)
+    continues = prev_in & (delinquent_from == seg_start) & ~seg_restructure
+    ends_previous = prev_in & ~continues
+    starts_episode = in_at_end & ~continues
+    episode = np.cumsum(starts_episode) - 1
+    first_missed = np.where(seg_restructure, np.maximum(seg_oldest_due, seg_start), seg_oldest_due)
+    # one spare entry so that lookups of "no episode" (index -1) stay in bounds
+    ep_start = np.r_[np.minimum(first_missed, delinquent_from)[starts_episode], _NEVER]
+
+    last_day = np.minimum(seg_next - 1, _NEVER - 1)
+    seg_dpd_last = _dpd(last_day, seg_oldest_due, seg_terminal, grace)
+    running = pd.Series(seg_dpd_last).groupby(seg_acct).cummax().to_numpy()
+    seg_worst_before = _shift_in_group(running, seg_acct, 0)
+
+    return _Ledger(
+        ids=ids,
+        start_day=start_day,
+        end_event_day=end_event_day,
+        end_event_is_settled=end_event_is_settled,
+        charge_off_day=charge_off_day,
+        v_first=v_first,
+        v_end=v_end,
+        v_eff=v_eff,
+        v_paid_before=v_paid_before,
+        v_principal=v_principal,
+        s_due=s_due,
+        s_cum=s_cum,
+        s_key_due=s_key_due,
+        seg_acct=seg_acct,
+        seg_key=seg_key,
+        seg_start=seg_start,
+        seg_next=seg_next,
+        seg_group=seg_group,
+        seg_paid_all=seg_paid_all,
+        seg_paid_version=seg_paid_version,
+        seg_oldest_due=seg_oldest_due,
+        seg_balance=seg_balance,
+        seg_terminal=seg_terminal,
+        seg_delinquent_from=delinquent_from,
+        seg_continues=continues,
+        seg_starts=starts_episode,
+        seg_ends_previous=ends_previous,
+        seg_restructure=seg_restructure,
+        seg_episode=episode,
+        seg_dpd_last=seg_dpd_last,
+        seg_worst_before=seg_worst_before,
+        ep_start=ep_start,
+        grace=grace,
+        threshold=threshold,
+    )
+
+
+def _dpd(day: np.ndarray, oldest_due: np.ndarray, terminal: np.ndarray, grace: int) -> np.ndarray:
+    late = day - oldest_due
+    return np.where(terminal | (late <= grace), 0, late)
+
+
+def _due_through(ledger: _Ledger, group: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Cents due under the version ``group`` on installments due on or before ``day``."""
+    i = np.searchsorted(ledger.s_key_due, group * _SPAN + np.clip(day, 0, _SPAN - 1), "right")
+    has = i > ledger.v_first[group]
+    return np.where(has, ledger.s_cum[np.maximum(i - 1, 0)], 0)
+
+
+def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config) -> pd.DataFrame:
+    """The state of each (account code, day) pair; days must be on/after origination."""
+    seg = np.searchsorted(ledger.seg_key, acct * _SPAN + day, side="right") - 1
+    group = ledger.seg_group[seg]
+    oldest = ledger.seg_oldest_due[seg]
+    end_day = ledger.end_event_day[acct]
+    ended = end_day <= day
+    paid_off = (oldest >= _NEVER) & ~ended
+    co_day = ledger.charge_off_day[acct]
+    charged = (co_day <= day) & ~ended & ~paid_off
+    status_code = np.where(
+        ended,
+        np.where(ledger.end_event_is_settled[acct], 3, 4),
+        np.where(paid_off, 1, np.where(charged, 2, 0)),
+    )
+    terminal = ended | paid_off
+    dpd = _dpd(day, oldest, terminal, ledger.grace)
+    paid_version = ledger.seg_paid_version[seg]
+    before = ledger.v_paid_before[group]
+    due_to_date = _due_through(ledger, group, day)
+    past_due = _due_through(ledger, group, day - ledger.grace - 1)
+    overdue = np.where(terminal, 0, np.maximum(past_due - paid_version, 0))
+    balance = np.where(terminal, 0.0, ledger.seg_balance[seg])
+
+    in_episode = ledger.seg_delinquent_from[seg] <= day
+    ep_start = np.where(in_episode, ledger.ep_start[ledger.seg_episode[seg]], _NEVER)
+    debt_age = np.where(in_episode, day - ep_start, -1)
+    worst = np.maximum(ledger.seg_worst_before[seg], dpd)
+
+    status = pd.Categorical.from_codes(status_code, categories=list(STATUSES))
+    bucket_names = list(config.aging.bucket_names)
+    bucket_code = np.where(status_code == 0, config.aging.bucket_index(dpd), -1)
+    bucket = pd.Categorical.from_codes(bucket_code, categories=bucket_names)
+    return pd.DataFrame(
+        {
+            "account_id": ledger.ids[acct],
+            "as_of": _to_timestamps(day),
+            "dpd": dpd.astype(np.int64),
+            "bucket": bucket,
+            "status": status,
+            "balance": balance,
+            "amount_overdue": overdue / 100.0,
+            "amount_due_to_date": (before + due_to_date) / 100.0,
+            "paid_to_date": ledger.seg_paid_all[seg] / 100.0,
+            "episode_start": _to_timestamps(ep_start),
+            "debt_age_days": pd.array(np.where(debt_age >= 0, debt_age, 0), dtype="Int64"),
+            "charge_off_date": _to_timestamps(np.where(co_day <= day, co_day, _NEVER)),
+            "worst_dpd_to_date": worst.astype(np.int64),
+        }
+    ).assign(debt_age_days=lambda d: d["debt_age_days"].where(debt_age >= 0))
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+def _partitions(portfolio: Portfolio, size: int | None) -> Iterable[Portfolio]:
+    """Split a portfolio into partitions of at most ``size`` accounts (by schedule ids)."""
+    ids = (
+        pd.unique(portfolio.schedule["account_id"].astype(str))
+        if portfolio.schedule is not None
+        else []
+    )
+    if size is None or len(ids) <= size:
+        yield portfolio
+        return
+    ids = np.sort(np.asarray(ids, dtype=object))
+    n_parts = -(-len(ids) // size)
+    index = pd.Index(ids)
+    located = {}
+    for name in ("accounts", "schedule", "payments", "events"):
+        df = getattr(portfolio, name)
+        if df is None:
+            continue
+        part = index.get_indexer(df["account_id"].astype(str)) // size
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange(n_parts + 1))
+        located[name] = (df, order, bounds)
+    for p in range(n_parts):
+        tables = {}
+        for name, (df, order, bounds) in located.items():
+            tables[name] = df.iloc[order[bounds[p] : bounds[p + 1]]]
+        yield Portfolio(**tables, meta=dict(portfolio.meta))
+
+
+def _as_days(dates: Any) -> np.ndarray:
+    if isinstance(dates, (str, pd.Timestamp, np.datetime64)) or not isinstance(
+        dates, (Sequence, np.ndarray, pd.Index, pd.Series)
+    ):
+        dates = [dates]
+    days = _day_numbers(pd.to_datetime(list(dates) if not isinstance(dates, pd.Series) else dates))
+    if (days >= _NEVER).any():
+        raise DataError("as_of dates must not be missing")
+    return np.unique(days)
+
+
+def _pairs(ledger: _Ledger, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (account, day) with day on/after origination, sorted by account then day."""
+    first = np.searchsorted(days, ledger.start_day, side="left")
+    counts = len(days) - first
+    acct = np.repeat(np.arange(len(ledger.ids), dtype=np.int64), counts)
+    offsets = np.arange(len(acct)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return acct, days[np.repeat(first, counts) + offsets]
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def account_states(
+    portfolio: Portfolio,
+    as_of: Any,
+    config: Config | None = None,
+    *,
+    partition_size: int | None = _DEFAULT_PARTITION,
+) -> pd.DataFrame:
+    """Aging state of every account on one or more dates.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        Needs ``schedule`` and ``payments``; uses ``accounts`` (origination date,
+        principal) and ``events`` (settled, closed, charged_off, restructured) if present.
+    as_of : date or sequence of dates
+        The evaluation day(s). Only rows known on or before each day are used.
+    config : Config, optional
+        ``config.aging`` gives tolerance (currency), grace days, charge-off DPD, buckets.
+    partition_size : int, optional
+        Accounts per partition (memory bound); ``None`` processes all at once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per account × as_of (accounts originated after a date are omitted):
+        ``account_id, as_of, dpd`` (days), ``bucket`` (empty unless open), ``status``,
+        ``balance`` (outstanding principal, currency), ``amount_overdue`` (past due less
+        paid, currency), ``amount_due_to_date`` (currency), ``paid_to_date`` (net of
+        reversals known by as_of, currency), ``episode_start``, ``debt_age_days`` (days,
+        empty outside an episode), ``charge_off_date``, ``worst_dpd_to_date`` (days).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from recovery.portfolio import Portfolio
+    >>> schedule = pd.DataFrame({"account_id": ["A"] * 3, "installment_no": [1, 2, 3],
+    ...     "due_date": pd.to_datetime(["2024-02-01", "2024-03-01", "2024-04-01"]),
+    ...     "amount_due": [100.0, 100.0, 100.0]})
+    >>> payments = pd.DataFrame({"account_id": ["A"], "amount": [150.0],
+    ...     "payment_date": pd.to_datetime(["2024-03-05"]), "channel": ["cash"]})
+    >>> s = account_states(Portfolio(schedule=schedule, payments=payments),
+    ...                    ["2024-03-04", "2024-03-20"])
+    >>> s[["as_of", "dpd", "amount_overdue", "debt_age_days"]]
+           as_of  dpd  amount_overdue  debt_age_days
+    0 2024-03-04   32           200.0             32
+    1 2024-03-20   19            50.0             48
+    """
+    cfg = _resolve_config(config)
+    days = _as_days(as_of)
+    frames = []
+    for part in _partitions(portfolio, partition_size):
+        ledger = _build_ledger(part, cfg)
+        acct, day = _pairs(ledger, days)
+        frames.append(_evaluate(ledger, acct, day, cfg))
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return out
