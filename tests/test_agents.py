@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiny_tables
 from scipy import stats
 
+from conftest import tiny_tables
 from recovery.agents import (
     AgentEffectiveness,
     activity_kpis,
