@@ -1,0 +1,97 @@
+"""Propensity-to-pay, curability and expected-amount models (DESIGN.md §3, §4).
+
+- :class:`Scorer` — the estimator (LightGBM or a logistic baseline), stage-aware,
+  with out-of-time early stopping and calibration (:mod:`.scorer`);
+- :mod:`.evaluation` — AUC, Gini, KS, Brier, log loss, lift/capture, calibration
+  and ECE, with oracle metrics against true probabilities;
+- :mod:`.reasons` — reason codes from feature contributions;
+- :mod:`.card` — saving as LightGBM text / JSON plus a JSON model card, no pickle;
+- :mod:`.monitoring` — PSI by month and performance as labels mature;
+- :mod:`.split` — out-of-time splits with a one-horizon gap;
+- :mod:`.scores` — the scores table with bands and reasons;
+- :mod:`.training` — from a portfolio: features → labels → fit → evaluate;
+- :mod:`.plots` — ROC, calibration, lift, importance, stability.
+
+Examples
+--------
+>>> from recovery.models import Scorer
+>>> Scorer(target="p_cure", stage_strategy="separate").get_params()["stage_strategy"]
+'separate'
+"""
+
+from __future__ import annotations
+
+from recovery.models.calibration import Calibrator, choose_calibration
+from recovery.models.card import check_frame, load_model, read_card, save_model
+from recovery.models.design import STAGES, assign_stage, design_matrix, infer_feature_spec
+from recovery.models.evaluation import (
+    auc,
+    brier_score,
+    calibration_table,
+    classification_metrics,
+    evaluation_report,
+    expected_calibration_error,
+    gini,
+    ks_statistic,
+    lift_table,
+    log_loss,
+    regression_metrics,
+)
+from recovery.models.monitoring import (
+    performance_by_month,
+    population_stability_index,
+    stability_by_month,
+)
+from recovery.models.plots import (
+    plot_calibration,
+    plot_importance,
+    plot_lift,
+    plot_roc,
+    plot_stability,
+)
+from recovery.models.reasons import describe_feature, reason_codes
+from recovery.models.scorer import TARGETS, Scorer, default_estimator
+from recovery.models.scores import score_band, score_table
+from recovery.models.split import out_of_time_masks, out_of_time_split, validation_masks
+
+__all__ = [
+    "Scorer",
+    "TARGETS",
+    "STAGES",
+    "default_estimator",
+    "Calibrator",
+    "choose_calibration",
+    "save_model",
+    "load_model",
+    "read_card",
+    "check_frame",
+    "assign_stage",
+    "design_matrix",
+    "infer_feature_spec",
+    "auc",
+    "gini",
+    "ks_statistic",
+    "brier_score",
+    "log_loss",
+    "calibration_table",
+    "expected_calibration_error",
+    "lift_table",
+    "classification_metrics",
+    "regression_metrics",
+    "evaluation_report",
+    "population_stability_index",
+    "stability_by_month",
+    "performance_by_month",
+    "plot_roc",
+    "plot_calibration",
+    "plot_lift",
+    "plot_importance",
+    "plot_stability",
+    "reason_codes",
+    "describe_feature",
+    "score_band",
+    "score_table",
+    "out_of_time_masks",
+    "out_of_time_split",
+    "validation_masks",
+]
