@@ -6,6 +6,7 @@ check: Jan 31 + 28 days = Feb 28, + 31 = Mar 31, + 30 = Apr 30, + 31 = May 31, .
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -296,3 +297,456 @@ def test_missing_effective_from_is_a_clear_error():
     p = book([(d, 100) for d in DUES] + [("2023-05-15", 100, 2)])
     with pytest.raises(DataError, match="effective_from"):
         account_states(p, "2023-03-01")
+
+
+# ----------------------------------------------------------------- slow reference
+
+
+def bucket_by_hand(dpd: int, aging) -> str:
+    """First bucket whose upper edge (inclusive) holds the DPD, else the last one."""
+    for edge, name in zip(aging.bucket_edges, aging.bucket_names[:-1], strict=True):
+        if dpd <= edge:
+            return name
+    return aging.bucket_names[-1]
+
+
+def reference_states(portfolio: Portfolio, last_day: str, config: Config | None = None):
+    """Day-by-day loop, written from the definitions, independent of the engine.
+
+    Returns (states, episodes): states on every day from origination to ``last_day``.
+    """
+    config = config or Config()
+    a = config.aging
+    tol = max(round(a.tolerance * 100), 1)  # cents
+    last = pd.Timestamp(last_day)
+    sched = portfolio.schedule.copy()
+    if "schedule_version" not in sched:
+        sched["schedule_version"] = 1
+    if "effective_from" not in sched:
+        sched["effective_from"] = pd.NaT
+    pays = portfolio.payments
+    events = (
+        portfolio.events
+        if portfolio.events is not None
+        else pd.DataFrame(columns=["account_id", "date", "event"])
+    )
+    accounts = portfolio.accounts.set_index("account_id")
+    rows, eps = [], []
+    for acct, s in sched.groupby("account_id"):
+        s = s.sort_values(["schedule_version", "due_date", "installment_no"])
+        versions = []
+        for v, sv in s.groupby("schedule_version"):
+            eff = sv["effective_from"].iloc[0]
+            versions.append((v, None if len(versions) == 0 else eff, sv))
+        v1 = versions[0][2]
+        total1 = int(np.rint(v1["amount_due"] * 100).sum()) / 100
+        share = min(accounts.loc[acct, "principal"] / total1, 1.0)
+
+        def insts(sv, share=share):
+            out = []
+            for _, r in sv.iterrows():
+                cents = int(round(r["amount_due"] * 100))
+                pr = r.get("principal_due", np.nan)
+                pr = cents / 100 * share if pd.isna(pr) else pr
+                out.append((r["due_date"], cents, pr))
+            return out
+
+        versions = [(v, eff, insts(sv)) for v, eff, sv in versions]
+        my_pays = pays[pays["account_id"] == acct]
+        flows = [(r["payment_date"], int(round(r["amount"] * 100))) for _, r in my_pays.iterrows()]
+        flows += [
+            (r["reversed_date"], -int(round(r["amount"] * 100)))
+            for _, r in my_pays.iterrows()
+            if pd.notna(r["reversed_date"])
+        ]
+        ev = events[events["account_id"] == acct]
+        settle = ev.loc[ev["event"] == "settled", "date"].min()
+        close = ev.loc[ev["event"] == "closed", "date"].min()
+        end_ev, end_kind = pd.NaT, None
+        if pd.notna(settle) and (pd.isna(close) or settle <= close):
+            end_ev, end_kind = settle, "settled"
+        elif pd.notna(close):
+            end_ev, end_kind = close, "closed"
+        co_event = ev.loc[ev["event"] == "charged_off", "date"].min()
+        restructure_days = set(ev.loc[ev["event"] == "restructured", "date"])
+        restructure_days |= {eff for _, eff, _ in versions[1:]}
+
+        co_day, in_prev, ep, worst = None, False, None, 0
+        day = accounts.loc[acct, "origination_date"]
+        while day <= last:
+            v, eff, inst = [x for x in versions if x[1] is None or x[1] <= day][-1]
+            paid_all = sum(c for d, c in flows if d <= day)
+            paid_v = sum(c for d, c in flows if d <= day and (eff is None or d >= eff))
+            remaining, oldest = paid_v, None
+            for due, cents, _ in inst:
+                remaining -= cents
+                if remaining <= -tol:
+                    oldest = due
+                    break
+            ended = pd.notna(end_ev) and end_ev <= day
+            paid_off = oldest is None and not ended
+            terminal = ended or paid_off
+            late = (day - oldest).days if oldest is not None else -1
+            dpd = 0 if terminal or late <= a.grace_days else late
+            if co_day is None and (
+                (not terminal and dpd >= a.charge_off_dpd)
+                or (pd.notna(co_event) and co_event <= day)
+            ):
+                co_day = day
+            status = (
+                end_kind
+                if ended
+                else "paid_off"
+                if paid_off
+                else "charged_off"
+                if co_day is not None
+                else "open"
+            )
+            in_now = not terminal and (dpd > 0 or co_day is not None)
+            restructure = day in restructure_days
+            if in_prev and (not in_now or restructure):
+                ep["end_date"] = day
+                ep["end_reason"] = (
+                    end_kind
+                    if ended
+                    else "restructured"
+                    if restructure
+                    else "paid_off"
+                    if paid_off
+                    else "payment_cure"
+                )
+                eps.append(ep)
+                ep = None
+            if in_now and (not in_prev or restructure):
+                start = day if restructure else min(oldest, day)
+                ep = {"account_id": acct, "start_date": start, "end_date": pd.NaT, "max_dpd": 0}
+            if in_now:
+                ep["max_dpd"] = max(ep["max_dpd"], dpd)
+            in_prev = in_now
+            worst = max(worst, dpd)
+            past_due = sum(c for due, c, _ in inst if (day - due).days > a.grace_days)
+            due_now = sum(c for due, c, _ in inst if due <= day)
+            rem, repaid = max(paid_v, 0), 0.0
+            for _, cents, pr in inst:
+                take = min(rem, cents)
+                repaid += take / cents * pr if cents else 0.0
+                rem -= take
+            total_pr = sum(pr for _, _, pr in inst)
+            rows.append(
+                {
+                    "account_id": acct,
+                    "as_of": day,
+                    "dpd": dpd,
+                    "bucket": bucket_by_hand(dpd, a) if status == "open" else np.nan,
+                    "status": status,
+                    "balance": 0.0 if terminal else max(total_pr - repaid, 0.0),
+                    "amount_overdue": 0.0 if terminal else max(past_due - paid_v, 0) / 100,
+                    "amount_due_to_date": (paid_all - paid_v + due_now) / 100,
+                    "paid_to_date": paid_all / 100,
+                    "episode_start": ep["start_date"] if in_now else pd.NaT,
+                    "debt_age_days": (day - ep["start_date"]).days if in_now else pd.NA,
+                    "charge_off_date": co_day if co_day is not None else pd.NaT,
+                    "worst_dpd_to_date": worst,
+                }
+            )
+            day += pd.Timedelta(days=1)
+        if ep is not None:
+            eps.append(ep)
+    states = pd.DataFrame(rows)
+    episodes_ = pd.DataFrame(eps)
+    return states, episodes_
+
+
+def random_book(seed: int, n: int = 12) -> Portfolio:
+    """Small random books exercising every rule (restructures, reversals, events)."""
+    rng = np.random.default_rng(seed)
+    sched, pays, events, accounts = [], [], [], []
+    for i in range(n):
+        acct = f"R{i:02d}"
+        orig = pd.Timestamp("2022-01-01") + pd.Timedelta(days=int(rng.integers(0, 60)))
+        k = int(rng.integers(2, 7))
+        dues = [orig + pd.DateOffset(months=m + 1) for m in range(k)]
+        amounts = np.round(rng.uniform(50, 150, k), 2)
+        with_principal = rng.random() < 0.5
+        for j, (d, amt) in enumerate(zip(dues, amounts, strict=True)):
+            sched.append(
+                (acct, j + 1, d, amt, round(amt * 0.8, 2) if with_principal else np.nan, 1, pd.NaT)
+            )
+        if rng.random() < 0.35:  # restructure: a new version
+            eff = dues[0] + pd.Timedelta(days=int(rng.integers(10, 150)))
+            first = eff + pd.Timedelta(days=int(rng.integers(0, 40)))
+            for j in range(int(rng.integers(1, 5))):
+                amt = round(float(rng.uniform(40, 120)), 2)
+                sched.append((acct, j + 1, first + pd.DateOffset(months=j), amt, np.nan, 2, eff))
+            if rng.random() < 0.6:
+                events.append((acct, eff, "restructured"))
+        elif rng.random() < 0.1:  # a flagged restructure without a new schedule
+            events.append((acct, dues[0] + pd.Timedelta(days=45), "restructured"))
+        for _ in range(int(rng.integers(0, 13))):
+            day = orig + pd.Timedelta(days=int(rng.integers(0, 40 + 31 * k + 120)))
+            kind = rng.random()
+            amt = (
+                float(amounts[0])
+                if kind < 0.4
+                else round(float(rng.uniform(1, 60)), 2)
+                if kind < 0.7
+                else round(float(rng.uniform(100, 300)), 2)
+                if kind < 0.9
+                else 0.5
+            )
+            rev = (
+                day + pd.Timedelta(days=int(rng.integers(0, 25))) if rng.random() < 0.15 else pd.NaT
+            )
+            pays.append((acct, day, amt, rev))
+        u = rng.random()
+        when = orig + pd.Timedelta(days=int(rng.integers(60, 300)))
+        if u < 0.06:
+            events.append((acct, when, "settled"))
+        elif u < 0.1:
+            events.append((acct, when, "closed"))
+        elif u < 0.15:
+            events.append((acct, when, "charged_off"))
+        accounts.append((acct, orig, float(amounts.sum()) * float(rng.uniform(0.7, 1.0))))
+    schedule = pd.DataFrame(
+        sched,
+        columns=[
+            "account_id",
+            "installment_no",
+            "due_date",
+            "amount_due",
+            "principal_due",
+            "schedule_version",
+            "effective_from",
+        ],
+    )
+    payments = pd.DataFrame(pays, columns=["account_id", "payment_date", "amount", "reversed_date"])
+    payments["channel"] = "cash"
+    payments["payment_id"] = [f"P{i}" for i in range(len(payments))]
+    events = pd.DataFrame(events, columns=["account_id", "date", "event"])
+    accounts = pd.DataFrame(accounts, columns=["account_id", "origination_date", "principal"])
+    return Portfolio(accounts=accounts, schedule=schedule, payments=payments, events=events)
+
+
+CONFIGS = [
+    {},
+    {"tolerance": 0.0, "grace_days": 3, "charge_off_dpd": 60},
+    {"tolerance": 5.0, "grace_days": 0, "charge_off_dpd": 90},
+]
+
+
+def _compare(engine: pd.DataFrame, reference: pd.DataFrame) -> None:
+    key = ["account_id", "as_of"]
+    engine = engine.sort_values(key).reset_index(drop=True)
+    reference = reference.sort_values(key).reset_index(drop=True)
+    assert len(engine) == len(reference)
+    for col in ["account_id", "as_of", "dpd", "status", "worst_dpd_to_date"]:
+        pd.testing.assert_series_equal(
+            engine[col].astype(object), reference[col].astype(object), check_names=False
+        )
+    for col in ["bucket", "episode_start", "charge_off_date", "debt_age_days"]:
+        mismatch = ~(
+            (engine[col].isna() & reference[col].isna())
+            | (engine[col].astype(object) == reference[col].astype(object))
+        )
+        assert not mismatch.any(), (col, engine[mismatch].head(), reference[mismatch].head())
+    for col in ["balance", "amount_overdue", "amount_due_to_date", "paid_to_date"]:
+        np.testing.assert_allclose(engine[col], reference[col], atol=1e-6, err_msg=col)
+
+
+@pytest.mark.parametrize("seed, aging", [(s, c) for s in (1, 2, 3) for c in CONFIGS])
+def test_engine_agrees_with_day_by_day_reference(seed, aging):
+    portfolio = random_book(seed)
+    config = cfg(**aging)
+    last = "2022-12-31"
+    ref_states, _ = reference_states(portfolio, last, config)
+    days = pd.date_range("2022-01-01", last, freq="D")
+    engine = account_states(portfolio, days, config, partition_size=5)  # several partitions
+    _compare(engine, ref_states)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_episodes_agree_with_reference(seed):
+    from recovery.aging import episodes
+
+    portfolio = random_book(seed)
+    config = cfg(charge_off_dpd=60, grace_days=2)
+    _, ref = reference_states(portfolio, "2022-12-31", config)
+    got = episodes(portfolio, config, end="2022-12-31")
+    assert len(got) == len(ref)
+    key = ["account_id", "start_date"]
+    got = got.sort_values(key).reset_index(drop=True)
+    ref = ref.sort_values(key).reset_index(drop=True)
+    for col in ["account_id", "start_date", "end_date", "max_dpd"]:
+        pd.testing.assert_series_equal(
+            got[col].astype(object), ref[col].astype(object), check_names=False
+        )
+    ended = ref["end_reason"].notna()
+    assert (got.loc[ended, "end_reason"].astype(str) == ref.loc[ended, "end_reason"]).all()
+    running = got.loc[~ended, "end_reason"].astype(str)
+    assert running.isin(["open", "charged_off"]).all()
+
+
+# ----------------------------------------------------------------- leakage
+
+
+def _truncate(portfolio: Portfolio, as_of: pd.Timestamp, alter: bool) -> Portfolio:
+    """Delete (or scramble) every row dated after ``as_of``."""
+    p = portfolio.copy()
+    pay = p.payments
+    late = pay["payment_date"] > as_of
+    rev_late = pay["reversed_date"] > as_of
+    sched = p.schedule
+    new_version = sched["effective_from"] > as_of
+    ev_late = p.events["date"] > as_of
+    if alter:
+        pay.loc[late, "amount"] = pay.loc[late, "amount"] * 7 + 3
+        pay.loc[rev_late, "reversed_date"] = pay.loc[rev_late, "reversed_date"] + pd.Timedelta(
+            days=3
+        )
+        sched.loc[new_version, "amount_due"] = 1.0
+        p.events.loc[ev_late, "event"] = "settled"
+    else:
+        p.payments = pay.loc[~late].assign(
+            reversed_date=pay.loc[~late, "reversed_date"].where(~rev_late[~late])
+        )
+        p.schedule = sched.loc[~new_version]
+        p.events = p.events.loc[~ev_late]
+    return p
+
+
+@pytest.mark.parametrize("alter", [False, True])
+@pytest.mark.parametrize("as_of", ["2022-03-15", "2022-06-30", "2022-09-02"])
+def test_account_states_use_only_rows_known_at_as_of(as_of, alter):
+    portfolio = random_book(7, n=20)
+    day = pd.Timestamp(as_of)
+    config = cfg(charge_off_dpd=60)
+    full = account_states(portfolio, day, config)
+    cut = account_states(_truncate(portfolio, day, alter), day, config)
+    pd.testing.assert_frame_equal(full, cut)
+    # and the test can fail: a change on or before as_of does change the answer
+    changed = portfolio.copy()
+    changed.payments.loc[changed.payments["payment_date"] <= day, "amount"] *= 0.5
+    assert not account_states(changed, day, config).equals(full)
+
+
+# ----------------------------------------------------------------- snapshots, episodes
+
+
+def test_snapshots_month_end_rows_paid_in_month_and_exits():
+    from recovery.aging import snapshots
+
+    p = book(
+        payments=[("2023-01-31", 100), ("2023-02-10", 60, "2023-03-05"), ("2023-03-20", 40)],
+        principal=270,
+    )
+    p.accounts["product"] = "consumer_installment"
+    months = pd.date_range("2022-12-31", "2023-06-30", freq="ME")
+    snap = snapshots(p, months)
+    # originated Jan 1: no Dec 31 row
+    assert snap["month_end"].min() == pd.Timestamp("2023-01-31")
+    jan, feb, mar, apr = (snap.iloc[i] for i in range(4))
+    assert (jan.dpd, jan.paid_in_month, jan.bucket) == (0, 100.0, "M0")
+    # Feb: 60 paid on Feb 10 (reversed only in March, so it counts in February);
+    # installment 2 is due on Feb 28 itself: not yet past due -> 0 DPD, nothing overdue
+    assert (feb.dpd, feb.paid_in_month, feb.amount_overdue) == (0, 60.0, 0.0)
+    # Mar: the Feb 10 payment returned on Mar 5; 40 paid Mar 20 -> 140 paid in all,
+    # installment 2 is 60 short since Feb 28: Mar 31 - Feb 28 = 31 DPD (M2);
+    # past due = installments 1-2 (Mar 31's is due that day) = 200 - 140 = 60
+    # paid in March: only the 40 (the February payment is dated in February)
+    assert (mar.dpd, mar.bucket, mar.paid_in_month) == (31, "M2", 40.0)
+    assert mar.amount_overdue == 60.0
+    assert mar.debt_age_days == 31 and mar.episode_start == pd.Timestamp("2023-02-28")
+    # balance: principal share 270/300 = 0.9; 140 paid -> 270 - 126 = 144
+    assert mar.balance == pytest.approx(144.0)
+    # Apr 30 - Feb 28 = 61 DPD (M3); overdue 300 - 140 = 160
+    assert (apr.dpd, apr.bucket, apr.amount_overdue) == (61, "M3", 160.0)
+    assert apr["product"] == "consumer_installment"
+    assert list(snap.columns[:8]) == [
+        "account_id",
+        "month_end",
+        "dpd",
+        "bucket",
+        "balance",
+        "amount_overdue",
+        "paid_in_month",
+        "status",
+    ]
+
+
+def test_snapshots_stop_after_the_first_paid_off_month_unless_asked():
+    from recovery.aging import snapshots
+
+    p = book(payments=[("2023-02-15", 300)])
+    months = pd.date_range("2023-01-31", "2023-06-30", freq="ME")
+    snap = snapshots(p, months)
+    assert list(snap["status"].astype(str)) == ["open", "paid_off"]
+    assert snap["dpd"].tolist() == [0, 0]
+    everything = snapshots(p, months, keep_closed=True)
+    assert len(everything) == 6 and (everything["status"].iloc[1:] == "paid_off").all()
+
+
+def test_snapshots_charged_off_accounts_stay_in_the_recovery_book():
+    from recovery.aging import snapshots
+
+    p = book(payments=[("2023-09-15", 50)])
+    snap = snapshots(p, pd.date_range("2023-01-31", "2023-10-31", freq="ME"))
+    # charged off on Jan 31 + 180 = Jul 30
+    co = snap[snap["status"] == "charged_off"]
+    assert co["month_end"].tolist() == list(pd.date_range("2023-07-31", "2023-10-31", freq="ME"))
+    assert co["bucket"].isna().all()
+    assert (co["charge_off_date"] == pd.Timestamp("2023-07-30")).all()
+    assert co.set_index("month_end").loc["2023-09-30", "paid_in_month"] == 50.0
+
+
+def test_snapshots_default_month_ends_run_to_data_end():
+    from recovery.aging import snapshots
+
+    p = book(payments=[("2023-01-31", 100)])
+    p.meta["data_end"] = "2023-04-15"
+    snap = snapshots(p)
+    assert snap["month_end"].tolist() == list(pd.date_range("2023-01-31", "2023-03-31", freq="ME"))
+
+
+def test_episodes_end_reasons_by_hand():
+    from recovery.aging import episodes
+
+    dues = [(d, 100) for d in ["2023-01-31", "2023-02-28", "2023-03-31", "2023-04-30"]]
+    # A: misses Jan 31, pays 100 on Feb 10 (payment cure), misses Mar 31, restructured
+    # on May 1 into one installment due Jun 1, paid off Jun 1.
+    a = book(
+        dues + [("2023-06-01", 250, 2, "2023-05-01")],
+        payments=[("2023-02-10", 100), ("2023-02-28", 100), ("2023-06-01", 250)],
+        events=[("2023-05-01", "restructured")],
+    )
+    ep = episodes(a, end="2023-12-31")
+    # episode 1: Jan 31 -> Feb 10, worst DPD on Feb 9 = 9
+    # episode 2: Mar 31 -> May 1 (restructured), worst DPD on Apr 30 = 30
+    assert ep["start_date"].tolist() == [pd.Timestamp("2023-01-31"), pd.Timestamp("2023-03-31")]
+    assert ep["end_date"].tolist() == [pd.Timestamp("2023-02-10"), pd.Timestamp("2023-05-01")]
+    assert ep["max_dpd"].tolist() == [9, 30]
+    assert ep["end_reason"].astype(str).tolist() == ["payment_cure", "restructured"]
+    assert ep["episode_no"].tolist() == [1, 2]
+    # B: never pays, charged off on Jan 31 + 180 = Jul 30, settles on Oct 1
+    b = book(dues, events=[("2023-10-01", "settled")], account="B")
+    ep = episodes(b, end="2023-12-31").iloc[0]
+    assert (ep.start_date, ep.end_date) == (pd.Timestamp("2023-01-31"), pd.Timestamp("2023-10-01"))
+    assert ep.end_reason == "settled" and ep.charge_off_date == pd.Timestamp("2023-07-30")
+    # Sep 30 - Jan 31 = 242 DPD on the last day before settlement
+    assert ep.max_dpd == 242
+    # C: never pays, nothing else: still running at the end, charged off
+    ep = episodes(book(dues, account="C"), end="2023-12-31").iloc[0]
+    assert pd.isna(ep.end_date) and ep.end_reason == "charged_off"
+    # D: late, then pays everything: paid_off
+    d = book(payments=[("2023-02-05", 300)], account="D")
+    ep = episodes(d, end="2023-12-31").iloc[0]
+    assert (ep.end_date, ep.end_reason, ep.max_dpd) == (pd.Timestamp("2023-02-05"), "paid_off", 4)
+
+
+def test_dpd_series_guards_size():
+    from recovery.aging import dpd_series
+
+    p = book()
+    with pytest.raises(DataError, match="account_ids"):
+        dpd_series(p, "2023-01-01", "2023-12-31", max_rows=100)
+    s = dpd_series(p, "2023-01-30", "2023-02-02", account_ids=["A"])
+    assert s["dpd"].tolist() == [0, 0, 1, 2]

@@ -68,9 +68,9 @@ from recovery.portfolio import Portfolio
 
 __all__ = [
     "account_states",
-    # "snapshots",
-    # "episodes",
-    # "dpd_series",
+    "snapshots",
+    "episodes",
+    "dpd_series",
     "STATUSES",
     "EPISODE_END_REASONS",
 ]
@@ -450,7 +450,9 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
     ends_previous = prev_in & ~continues
     starts_episode = in_at_end & ~continues
     episode = np.cumsum(starts_episode) - 1
-    first_missed = np.where(seg_restructure, np.maximum(seg_oldest_due, seg_start), seg_oldest_due)
+    # an episode opened by a restructure while still delinquent starts on that day
+    restarted = seg_restructure & (delinquent_from == seg_start)
+    first_missed = np.where(restarted, np.maximum(seg_oldest_due, seg_start), seg_oldest_due)
     # one spare entry so that lookups of "no episode" (index -1) stay in bounds
     ep_start = np.r_[np.minimum(first_missed, delinquent_from)[starts_episode], _NEVER]
 
@@ -672,3 +674,305 @@ def account_states(
         frames.append(_evaluate(ledger, acct, day, cfg))
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return out
+
+
+def _default_month_ends(portfolio: Portfolio) -> pd.DatetimeIndex:
+    starts = []
+    if portfolio.accounts is not None and "origination_date" in portfolio.accounts:
+        starts.append(pd.to_datetime(portfolio.accounts["origination_date"]).min())
+    if portfolio.schedule is not None and len(portfolio.schedule):
+        starts.append(pd.to_datetime(portfolio.schedule["due_date"]).min() - pd.Timedelta(days=31))
+    starts = [s for s in starts if pd.notna(s)]
+    if not starts:
+        raise DataError("cannot tell where the portfolio starts: no origination or due dates")
+    return pd.date_range(min(starts), portfolio.data_end, freq="ME")
+
+
+def _paid_in_month(
+    payments: pd.DataFrame | None,
+    ids: np.ndarray,
+    month_ends: np.ndarray,
+    acct: np.ndarray,
+    day: np.ndarray,
+) -> np.ndarray:
+    """Net payments (currency) dated in the calendar month of each (account, month end).
+
+    A payment counts in its month unless it was reversed by that month end.
+    """
+    out = np.zeros(len(acct))
+    if payments is None or len(payments) == 0 or len(month_ends) == 0:
+        return out
+    p_acct = pd.Index(ids).get_indexer(payments["account_id"].astype(str)).astype(np.int64)
+    p_day = _day_numbers(payments["payment_date"])
+    rev = _column(payments, "reversed_date")
+    r_day = np.full(len(payments), _NEVER) if rev is None else _day_numbers(rev)
+    month_start = _day_numbers(
+        pd.DatetimeIndex(_to_timestamps(month_ends)).to_period("M").start_time
+    )
+    m = np.searchsorted(month_ends, p_day, side="left")
+    inside = (p_acct >= 0) & (m < len(month_ends))
+    inside[inside] &= p_day[inside] >= month_start[m[inside]]
+    inside[inside] &= r_day[inside] > month_ends[m[inside]]
+    n_month = len(month_ends)
+    totals = np.bincount(
+        p_acct[inside] * n_month + m[inside],
+        weights=payments["amount"].to_numpy(np.float64)[inside],
+        minlength=len(ids) * n_month,
+    )
+    return totals[acct * n_month + np.searchsorted(month_ends, day)]
+
+
+def snapshots(
+    portfolio: Portfolio,
+    month_ends: Any = None,
+    config: Config | None = None,
+    *,
+    keep_closed: bool = False,
+    partition_size: int | None = _DEFAULT_PARTITION,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """The monthly ``snapshots`` table (DESIGN.md §2) derived from the event tables.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        Needs ``schedule`` and ``payments``; uses ``accounts`` and ``events`` if present.
+    month_ends : sequence of dates, optional
+        Default: every month end from the first origination to ``portfolio.data_end``.
+    config : Config, optional
+        Aging settings (tolerance, grace days, charge-off DPD, buckets).
+    keep_closed : bool
+        Keep repeating rows of accounts that are paid off, settled or closed. By default
+        an account appears from its first month end after origination through the first
+        month end of such a status (charged-off accounts stay: they are the recovery book).
+    partition_size : int, optional
+        Accounts per partition (bounds memory); ``None`` for one partition.
+    progress : bool
+        Show a progress bar over partitions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``account_id, month_end, dpd`` (days), ``bucket`` (empty unless open),
+        ``balance`` (outstanding principal), ``amount_overdue``, ``paid_in_month`` (net
+        payments dated in the month, currency), ``status``, ``debt_age_days`` (days,
+        empty outside a delinquency episode), ``charge_off_date``, ``episode_start`` and
+        ``product`` when ``accounts`` has it. Sorted by account and month end.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from recovery.portfolio import Portfolio
+    >>> schedule = pd.DataFrame({"account_id": ["A"] * 2, "installment_no": [1, 2],
+    ...     "due_date": pd.to_datetime(["2024-01-15", "2024-02-15"]),
+    ...     "amount_due": [100.0, 100.0]})
+    >>> payments = pd.DataFrame({"account_id": ["A", "A"], "amount": [100.0, 100.0],
+    ...     "payment_date": pd.to_datetime(["2024-01-15", "2024-03-10"]),
+    ...     "channel": ["cash", "cash"]})
+    >>> snap = snapshots(Portfolio(schedule=schedule, payments=payments),
+    ...                  pd.date_range("2024-01-31", "2024-04-30", freq="ME"))
+    >>> snap[["month_end", "dpd", "bucket", "paid_in_month", "status"]]
+       month_end  dpd bucket  paid_in_month    status
+    0 2024-01-31    0     M0          100.0      open
+    1 2024-02-29   14     M1            0.0      open
+    2 2024-03-31    0    NaN          100.0  paid_off
+    """
+    cfg = _resolve_config(config)
+    if month_ends is None:
+        month_ends = _default_month_ends(portfolio)
+    days = _as_days(month_ends)
+    frames = []
+    parts = list(_partitions(portfolio, partition_size))
+    if progress:
+        from tqdm.auto import tqdm
+
+        parts = tqdm(parts, desc="snapshots", unit="partition")
+    for part in parts:
+        ledger = _build_ledger(part, cfg)
+        acct, day = _pairs(ledger, days)
+        states = _evaluate(ledger, acct, day, cfg)
+        states["paid_in_month"] = _paid_in_month(part.payments, ledger.ids, days, acct, day)
+        if not keep_closed:
+            code = states["status"].cat.codes.to_numpy()
+            repeat = (code == _shift_in_group(code, acct, -1)) & np.isin(code, (1, 3, 4))
+            states = states.loc[~repeat]
+        if part.accounts is not None and "product" in part.accounts:
+            product = part.accounts.drop_duplicates("account_id").set_index(
+                part.accounts["account_id"].drop_duplicates().astype(str)
+            )["product"]
+            states["product"] = product.reindex(states["account_id"]).to_numpy()
+        frames.append(states)
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    out = out.rename(columns={"as_of": "month_end"})
+    columns = [
+        "account_id",
+        "month_end",
+        "dpd",
+        "bucket",
+        "balance",
+        "amount_overdue",
+        "paid_in_month",
+        "status",
+        "debt_age_days",
+        "charge_off_date",
+        "episode_start",
+    ]
+    if "product" in out:
+        columns.append("product")
+    return out[columns].reset_index(drop=True)
+
+
+def episodes(
+    portfolio: Portfolio,
+    config: Config | None = None,
+    *,
+    end: Any = None,
+    partition_size: int | None = _DEFAULT_PARTITION,
+) -> pd.DataFrame:
+    """Delinquency episodes of every account up to ``end``.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        Needs ``schedule`` and ``payments``; uses ``accounts`` and ``events`` if present.
+    config : Config, optional
+        Aging settings.
+    end : date, optional
+        Last day observed (default ``portfolio.data_end``); episodes still running then
+        have no ``end_date``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``account_id, episode_no`` (1, 2, … per account), ``start_date`` (the first
+        missed due date), ``end_date`` (the day DPD returned to 0, or of payoff,
+        settlement, closure or restructure; NaT while running), ``max_dpd`` (days),
+        ``end_reason`` (``payment_cure``, ``paid_off``, ``settled``, ``closed``,
+        ``restructured``; ``charged_off`` for an unresolved charged-off debt, ``open``
+        otherwise), ``charge_off_date`` (NaT unless charged off during the episode).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from recovery.portfolio import Portfolio
+    >>> schedule = pd.DataFrame({"account_id": ["A"] * 3, "installment_no": [1, 2, 3],
+    ...     "due_date": pd.to_datetime(["2024-01-15", "2024-02-15", "2024-03-15"]),
+    ...     "amount_due": [100.0, 100.0, 100.0]})
+    >>> payments = pd.DataFrame({"account_id": ["A"], "amount": [200.0],
+    ...     "payment_date": pd.to_datetime(["2024-02-20"]), "channel": ["cash"]})
+    >>> ep = episodes(Portfolio(schedule=schedule, payments=payments), end="2024-04-30")
+    >>> ep[["episode_no", "start_date", "end_date", "max_dpd", "end_reason"]]
+       episode_no start_date   end_date  max_dpd    end_reason
+    0           1 2024-01-15 2024-02-20       35  payment_cure
+    1           2 2024-03-15        NaT       46          open
+    """
+    cfg = _resolve_config(config)
+    horizon = _as_days(portfolio.data_end if end is None else end)[-1]
+    frames = []
+    for part in _partitions(portfolio, partition_size):
+        frames.append(_episodes_of(_build_ledger(part, cfg), horizon))
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return out
+
+
+def _episodes_of(ledger: _Ledger, horizon: np.int64) -> pd.DataFrame:
+    started = ledger.seg_starts & (ledger.seg_delinquent_from <= horizon)
+    ep_ids = ledger.seg_episode[started]
+    n_ep = len(ledger.ep_start) - 1
+    acct = np.full(n_ep, -1, dtype=np.int64)
+    acct[ep_ids] = ledger.seg_acct[started]
+    # ends: the episode of the previous segment ends on this segment's first day
+    ends = ledger.seg_ends_previous & (ledger.seg_start <= horizon)
+    prev_episode = _shift_in_group(ledger.seg_episode, ledger.seg_acct, -1)
+    end_day = np.full(n_ep, _NEVER)
+    reason = np.full(n_ep, -1, dtype=np.int64)
+    e_acct = ledger.seg_acct[ends]
+    e_day = ledger.seg_start[ends]
+    ended_by_event = ledger.end_event_day[e_acct] <= e_day
+    code = np.where(
+        ended_by_event,
+        np.where(ledger.end_event_is_settled[e_acct], 2, 3),
+        np.where(
+            ledger.seg_restructure[ends],
+            4,
+            np.where(ledger.seg_oldest_due[ends] >= _NEVER, 1, 0),
+        ),
+    )
+    end_day[prev_episode[ends]] = e_day
+    reason[prev_episode[ends]] = code
+    co = ledger.charge_off_day[np.maximum(acct, 0)]
+    start = ledger.ep_start[:n_ep]
+    charged = (co <= horizon) & (co >= start) & (co <= end_day)
+    reason = np.where(reason >= 0, reason, np.where(charged, 5, 6))
+    # worst DPD over the episode's segments, up to the horizon
+    active = (ledger.seg_delinquent_from <= horizon) & (ledger.seg_episode >= 0)
+    last = np.minimum(ledger.seg_next - 1, horizon)
+    dpd_last = _dpd(last, ledger.seg_oldest_due, ledger.seg_terminal, ledger.grace)
+    max_dpd = np.zeros(n_ep, dtype=np.int64)
+    np.maximum.at(max_dpd, ledger.seg_episode[active], dpd_last[active])
+    keep = acct >= 0
+    out = pd.DataFrame(
+        {
+            "account_id": ledger.ids[acct[keep]],
+            "start_date": _to_timestamps(start[keep]),
+            "end_date": _to_timestamps(end_day[keep]),
+            "max_dpd": max_dpd[keep],
+            "end_reason": pd.Categorical.from_codes(
+                reason[keep], categories=list(EPISODE_END_REASONS)
+            ),
+            "charge_off_date": _to_timestamps(np.where(charged, co, _NEVER)[keep]),
+        }
+    )
+    out.insert(1, "episode_no", out.groupby("account_id", sort=False).cumcount() + 1)
+    return out
+
+
+def dpd_series(
+    portfolio: Portfolio,
+    start: Any,
+    end: Any,
+    config: Config | None = None,
+    *,
+    account_ids: Iterable[str] | None = None,
+    max_rows: int = 5_000_000,
+) -> pd.DataFrame:
+    """Daily aging state of a few accounts between ``start`` and ``end`` (inclusive).
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The event tables.
+    start, end : date
+        First and last day.
+    config : Config, optional
+        Aging settings.
+    account_ids : iterable of str, optional
+        The accounts (default: all — keep the portfolio small).
+    max_rows : int
+        Refuse to build more rows than this (accounts × days).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`account_states` on every day, with the day in column ``date``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from recovery.portfolio import Portfolio
+    >>> schedule = pd.DataFrame({"account_id": ["A"], "installment_no": [1],
+    ...     "due_date": pd.to_datetime(["2024-01-15"]), "amount_due": [100.0]})
+    >>> p = Portfolio(schedule=schedule, payments=None)
+    >>> dpd_series(p, "2024-01-14", "2024-01-17")["dpd"].tolist()
+    [0, 0, 1, 2]
+    """
+    if account_ids is not None:
+        portfolio = portfolio.subset(account_ids)
+    days = pd.date_range(start, end, freq="D")
+    n_acct = 0 if portfolio.schedule is None else portfolio.schedule["account_id"].nunique()
+    if n_acct * len(days) > max_rows:
+        raise DataError(
+            f"dpd_series would build {n_acct * len(days):,} rows (> max_rows={max_rows:,}); "
+            "pass account_ids or a shorter period"
+        )
+    return account_states(portfolio, days, config).rename(columns={"as_of": "date"})
