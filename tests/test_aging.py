@@ -750,3 +750,37 @@ def test_dpd_series_guards_size():
         dpd_series(p, "2023-01-01", "2023-12-31", max_rows=100)
     s = dpd_series(p, "2023-01-30", "2023-02-02", account_ids=["A"])
     assert s["dpd"].tolist() == [0, 0, 1, 2]
+
+
+# ----------------------------------------------------------------- CLI
+
+
+def test_cli_snapshots_writes_table_and_episodes(tiny_portfolio, tmp_path):
+    from recovery.cli import main
+    from recovery.io import save_portfolio
+
+    save_portfolio(tiny_portfolio, tmp_path / "book")
+    out, ep_out = tmp_path / "snap.parquet", tmp_path / "episodes.csv"
+    code = main(["snapshots", str(tmp_path / "book"), "--out", str(out), "--episodes", str(ep_out)])
+    assert code == 0
+    snap = pd.read_parquet(out).set_index(["account_id", "month_end"])
+    assert len(snap) == 8  # 2 accounts x Jan..Apr 2024
+    # A1: Mar 10 installment unpaid on Mar 31 -> 21 DPD; all 1,050 paid by Apr 20
+    assert snap.loc[("A1", pd.Timestamp("2024-03-31")), "dpd"] == 21
+    assert snap.loc[("A1", pd.Timestamp("2024-04-30")), "status"] == "paid_off"
+    # A2: Mar 15 installment paid Mar 25 -> current on Mar 31
+    assert snap.loc[("A2", pd.Timestamp("2024-03-31")), "dpd"] == 0
+    episodes_ = pd.read_csv(ep_out)
+    # A1 Mar 10 -> Apr 20 (paid off); A2 Mar 15 -> Mar 25 (payment cure)
+    assert sorted(episodes_["end_reason"]) == ["paid_off", "payment_cure"]
+
+
+def test_cli_snapshots_bad_output_name_is_one_line_error(tiny_portfolio, tmp_path, capsys):
+    from recovery.cli import main
+    from recovery.io import save_portfolio
+
+    save_portfolio(tiny_portfolio, tmp_path / "book")
+    code = main(["snapshots", str(tmp_path / "book"), "--out", str(tmp_path / "snap.xlsx")])
+    assert code == 1
+    assert "parquet or .csv" in capsys.readouterr().err
+    assert not (tmp_path / "snap.xlsx").exists()
