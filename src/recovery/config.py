@@ -40,6 +40,7 @@ __all__ = [
     "ComplianceConfig",
     "CategoryConfig",
     "CostConfig",
+    "StrategyConfig",
     "Config",
     "load_config",
 ]
@@ -282,6 +283,65 @@ class CostConfig:
     )
 
 
+# Default policy table (seeds 002/004): escalate by bucket, easy cases first, legal last.
+# First matching rule wins; bands are [low, high). "stage" is early (M1–M3), late (M4+)
+# or charged_off. Every rule names the channel and the reason a collector reads.
+_DEFAULT_POLICY: tuple[dict[str, Any], ...] = (
+    {"stage": "charged_off", "p_pay_min": 0.3, "action": "call",
+     "reason": "charged off, likely to pay: offer a settlement or installment plan"},
+    {"stage": "charged_off", "balance_min": 5000.0, "action": "legal_notice",
+     "reason": "charged off, large balance, unlikely to pay: legal review"},
+    {"stage": "charged_off", "action": "outsource",
+     "reason": "charged off, small balance, unlikely to pay: place with an agency"},
+    {"buckets": ["M1"], "p_pay_min": 0.5, "action": "sms",
+     "reason": "early and likely to pay: a reminder is enough"},
+    {"buckets": ["M1"], "action": "call",
+     "reason": "early but unlikely to self-cure: call to find the reason"},
+    {"buckets": ["M2"], "p_pay_min": 0.4, "action": "call",
+     "reason": "M2, willing: call and agree a payment plan"},
+    {"buckets": ["M2"], "has_guarantor": True, "action": "guarantor_contact",
+     "reason": "M2, unlikely to pay, guarantor on file: contact the guarantor"},
+    {"buckets": ["M2"], "action": "call",
+     "reason": "M2, unlikely to pay: more frequent calls"},
+    {"stage": "early", "p_pay_min": 0.3, "action": "call",
+     "reason": "M3, still paying sometimes: senior collector call"},
+    {"stage": "early", "balance_min": 5000.0, "action": "visit",
+     "reason": "M3, unlikely to pay, large balance: field visit"},
+    {"stage": "early", "action": "letter",
+     "reason": "M3, unlikely to pay: formal demand letter"},
+    {"stage": "late", "p_pay_min": 0.3, "action": "call",
+     "reason": "late stage but likely to pay: call before charge-off"},
+    {"stage": "late", "balance_min": 5000.0, "action": "legal_notice",
+     "reason": "late stage, large balance: lawyer's letter and legal review"},
+    {"stage": "late", "action": "visit",
+     "reason": "late stage: field visit before charge-off"},
+)
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    """Decision layer: policy table, capacity and work-list settings.
+
+    Attributes
+    ----------
+    policy : tuple of dict
+        Ordered rules; the first that matches an account decides its action. Keys:
+        ``stage`` (early / late / charged_off), ``buckets`` (list), ``p_pay_min``,
+        ``p_pay_max``, ``p_cure_min``, ``p_cure_max``, ``balance_min``, ``balance_max``
+        (currency), ``has_guarantor``, then ``action`` (a channel) and ``reason``.
+    contacts_per_agent_per_day : dict
+        Capacity by team (contacts per agent per working day); ``default`` for others.
+    legal_channels : tuple of str
+        Channels that are legal action (barred after the limitation period).
+    """
+
+    policy: tuple[dict[str, Any], ...] = _DEFAULT_POLICY
+    contacts_per_agent_per_day: dict[str, float] = field(
+        default_factory=lambda: {"early": 80.0, "late": 40.0, "legal": 10.0, "default": 40.0}
+    )
+    legal_channels: tuple[str, ...] = ("legal_notice", "lawsuit")
+
+
 _SECTIONS = {
     "aging": AgingConfig,
     "labels": LabelConfig,
@@ -289,6 +349,7 @@ _SECTIONS = {
     "compliance": ComplianceConfig,
     "categories": CategoryConfig,
     "costs": CostConfig,
+    "strategy": StrategyConfig,
 }
 
 
@@ -309,6 +370,7 @@ class Config:
     compliance: ComplianceConfig = field(default_factory=ComplianceConfig)
     categories: CategoryConfig = field(default_factory=CategoryConfig)
     costs: CostConfig = field(default_factory=CostConfig)
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Config:
@@ -360,6 +422,8 @@ def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
     if isinstance(default, tuple):
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{where} must be a list, got {value!r}")
+        if default and isinstance(default[0], dict) and not all(isinstance(v, dict) for v in value):
+            raise ConfigError(f"{where} must be a list of tables")
         return tuple(value)
     if isinstance(default, dict):
         if not isinstance(value, dict):
