@@ -99,7 +99,7 @@ class AgingConfig:
         idx = self.bucket_index(dpd)
         names = np.asarray(self.bucket_names, dtype=object)
         out = names[idx]
-        return out.item() if np.ndim(out) == 0 else out
+        return str(out) if np.ndim(idx) == 0 else out
 
 
 @dataclass(frozen=True)
