@@ -1,0 +1,290 @@
+"""Targets of the scorers: p_pay, p_cure, roll-back and amount collected (DESIGN.md §3).
+
+For each ``(account_id, as_of)`` pair, :func:`build_labels` looks only at what happens
+**after** ``as_of``:
+
+- ``p_pay`` — 1 when payments posted in ``(as_of, as_of + p_pay_horizon_days]`` and not
+  reversed on or before the end of that horizon add up to at least the minimum payment:
+  the smaller of the overdue amount at ``as_of`` and ``min_payment_installments``
+  installments of the schedule version in force; after charge-off,
+  ``charged_off_min_share`` × the balance at charge-off status. A shortfall below
+  ``config.aging.tolerance`` still qualifies.
+- ``amount_collected`` — those payments' total (currency).
+- ``p_cure`` — for accounts open and overdue at ``as_of``: 1 when DPD is 0 at
+  ``as_of + p_cure_horizon_days`` (status open or paid off) through payments. A cure by
+  restructure (a schedule version or ``restructured`` event effective inside the
+  horizon) or a settlement is not a payment cure (0).
+- ``roll_back`` — for accounts open in M3 or worse at ``as_of``: 1 when at
+  ``as_of + p_cure_horizon_days`` the account is in a better bucket or paid off, without
+  a restructure inside the horizon.
+
+A label whose horizon ends after ``portfolio.data_end`` is **censored**: NA, with
+``p_pay_censored`` / ``p_cure_censored`` (and ``censored`` = either) set, never a 0.
+Pairs that are not overdue at ``as_of`` (open with DPD 0, or closed) get NA labels and
+``overdue = False``.
+
+Examples
+--------
+>>> from recovery.labels import LABEL_COLUMNS
+>>> LABEL_COLUMNS[:3]
+('p_pay', 'amount_collected', 'p_cure')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recovery.config import Config
+from recovery.errors import DataError
+from recovery.features import (
+    _as_pairs,
+    _dates,
+    _day_numbers,
+    _Events,
+    _Pairs,
+    overdue_pairs,
+    schedule_in_force,
+)
+from recovery.portfolio import Portfolio
+
+__all__ = ["build_labels", "LABEL_COLUMNS"]
+
+LABEL_COLUMNS = (
+    "p_pay",
+    "amount_collected",
+    "p_cure",
+    "roll_back",
+    "min_payment",
+    "overdue",
+    "p_pay_censored",
+    "p_cure_censored",
+    "censored",
+)
+#: first bucket (by position in config.aging.bucket_names) that gets a roll-back label
+ROLL_BACK_FROM_BUCKET = 3
+
+
+def _aging():
+    from recovery import aging
+
+    return aging
+
+
+def build_labels(
+    portfolio: Portfolio,
+    pairs: pd.DataFrame | Sequence[Any] | Any,
+    config: Config | None = None,
+    *,
+    partition_size: int | None = 50_000,
+) -> pd.DataFrame:
+    """Labels of each (account_id, as_of) pair, from rows after as_of only.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        Needs ``schedule`` and ``payments`` (``accounts`` and ``events`` used if given);
+        ``portfolio.data_end`` decides censoring.
+    pairs : DataFrame or date or list of dates
+        ``account_id, as_of`` pairs, or dates: every overdue account at each date.
+    config : Config, optional
+        Horizons and minimum-payment rule from ``config.labels``.
+    partition_size : int, optional
+        Accounts per partition (memory bound); results do not depend on it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``account_id, as_of`` then :data:`LABEL_COLUMNS`: ``p_pay``, ``p_cure``,
+        ``roll_back`` (nullable Int8: 1, 0 or NA), ``amount_collected`` and
+        ``min_payment`` (currency), ``overdue`` and the censoring flags (bool). Sorted by
+        ``as_of, account_id``.
+
+    Examples
+    --------
+    >>> sched = pd.DataFrame({"account_id": "A", "installment_no": [1, 2],
+    ...     "due_date": pd.to_datetime(["2024-01-10", "2024-02-10"]), "amount_due": 100.0})
+    >>> pays = pd.DataFrame({"account_id": ["A"], "amount": [100.0], "channel": "cash",
+    ...     "payment_date": pd.to_datetime(["2024-02-20"])})
+    >>> pf = Portfolio(schedule=sched, payments=pays, meta={"data_end": "2024-03-15"})
+    >>> build_labels(pf, ["2024-01-31"])[["p_pay", "amount_collected", "p_cure", "censored"]]
+       p_pay  amount_collected  p_cure  censored
+    0      1             100.0    <NA>      True
+    """
+    config = config or Config()
+    for name in ("schedule", "payments"):
+        if getattr(portfolio, name) is None:
+            raise DataError(f"labels need the '{name}' table")
+    request = _as_pairs(pairs)
+    if isinstance(request, pd.DataFrame):
+        accounts = pd.unique(request["account_id"].astype(str))
+    else:
+        accounts = pd.unique(portfolio.schedule["account_id"].astype(str))
+    accounts = np.sort(accounts)
+    size = len(accounts) if not partition_size else int(partition_size)
+    parts = []
+    for i in range(0, len(accounts), max(size, 1)):
+        ids = accounts[i : i + size]
+        part = portfolio.subset(ids) if size < len(accounts) else portfolio
+        if isinstance(request, pd.DataFrame):
+            req = request[request["account_id"].astype(str).isin(ids)]
+        else:
+            req = request
+        parts.append(_labels_of_partition(part, req, config))
+    if not parts:
+        return pd.DataFrame(columns=["account_id", "as_of", *LABEL_COLUMNS])
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["as_of", "account_id"], kind="stable").reset_index(drop=True)
+
+
+def _labels_of_partition(portfolio: Portfolio, request, config: Config) -> pd.DataFrame:
+    aging = _aging()
+    lab = config.labels
+    data_end = _day_numbers([portfolio.data_end])[0]
+    if isinstance(request, pd.DataFrame):
+        pairs = request[["account_id", "as_of"]].copy()
+        pairs["as_of"] = pd.to_datetime(pairs["as_of"]).dt.normalize()
+        dates = sorted(pairs["as_of"].unique())
+        now = aging.account_states(portfolio, dates, config)
+    else:
+        now = aging.account_states(portfolio, request, config)
+        pairs = overdue_pairs(now)
+    p = _Pairs.of(pairs.reset_index(drop=True))
+    out = p.frame.copy()
+    n = len(out)
+    # state at as_of
+    st = _lookup_states(now, p)
+    status = st["status"].astype(object).to_numpy()
+    dpd = pd.to_numeric(st["dpd"], errors="coerce").to_numpy(dtype="float64")
+    is_open = status == "open"
+    charged = status == "charged_off"
+    overdue = (is_open & (np.nan_to_num(dpd) > 0)) | charged
+    # minimum qualifying payment
+    inst = schedule_in_force(portfolio.schedule, out["account_id"], out["as_of"])
+    installment = inst["installment_amount"].to_numpy()
+    owed = st["amount_overdue"].to_numpy(dtype="float64")
+    balance = st["balance"].to_numpy(dtype="float64")
+    open_min = np.fmin(owed, lab.min_payment_installments * installment)
+    min_payment = np.where(charged, lab.charged_off_min_share * balance, open_min)
+    min_payment = np.where(overdue, min_payment, np.nan)
+    # payments after as_of, within the horizon, not reversed by the horizon end
+    collected = _collected(portfolio, p, lab.p_pay_horizon_days)
+    pay_censored = p.days + lab.p_pay_horizon_days > data_end
+    need = np.maximum(min_payment - config.aging.tolerance, 1e-9)
+    p_pay = np.where(collected >= need, 1, 0)
+    out["p_pay"] = _nullable(p_pay, ~overdue | pay_censored)
+    out["amount_collected"] = np.where(overdue & ~pay_censored, np.round(collected, 6), np.nan)
+    # state at as_of + cure horizon
+    cure_censored = p.days + lab.p_cure_horizon_days > data_end
+    later_days = p.days + lab.p_cure_horizon_days
+    wanted = np.unique(later_days[~cure_censored & overdue])
+    if len(wanted):
+        after = aging.account_states(portfolio, list(_dates(wanted)), config)
+        st2 = _lookup_states(after, p, later_days)
+    else:
+        st2 = pd.DataFrame({"status": [None] * n, "dpd": np.nan, "bucket": None})
+    status2 = st2["status"].astype(object).to_numpy()
+    dpd2 = pd.to_numeric(st2["dpd"], errors="coerce").to_numpy(dtype="float64")
+    restructured = _restructured_within(portfolio, p, lab.p_cure_horizon_days)
+    cured = (dpd2 == 0) & np.isin(status2, ["open", "paid_off"]) & ~restructured
+    cure_eligible = overdue & is_open
+    out["p_cure"] = _nullable(cured.astype(int), ~cure_eligible | cure_censored)
+    names = list(config.aging.bucket_names)
+    b_now = pd.Categorical(st["bucket"], categories=names).codes
+    b_later = pd.Categorical(st2["bucket"], categories=names).codes
+    better = ((status2 == "open") & (b_later >= 0) & (b_later < b_now)) | (status2 == "paid_off")
+    better &= ~restructured
+    roll_eligible = cure_eligible & (b_now >= ROLL_BACK_FROM_BUCKET)
+    out["roll_back"] = _nullable(better.astype(int), ~roll_eligible | cure_censored)
+    out["min_payment"] = min_payment
+    out["overdue"] = overdue
+    out["p_pay_censored"] = pay_censored
+    out["p_cure_censored"] = cure_censored
+    out["censored"] = pay_censored | cure_censored
+    return out
+
+
+def _nullable(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(np.asarray(values, dtype="int8"), np.asarray(missing, dtype=bool))
+
+
+def _lookup_states(states: pd.DataFrame, p: _Pairs, days: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows of an account_states table at (pair account, day); NA rows when absent."""
+    days = p.days if days is None else days
+    code = p.code(states["account_id"])
+    sday = _day_numbers(states["as_of"])
+    keep = code >= 0
+    ev = _Events(code[keep], sday[keep], row=np.flatnonzero(keep))
+    idx = ev.last(p.codes, days)
+    hit = idx >= 0
+    hit[hit] = ev.days[idx[hit]] == days[hit]
+    rows = np.where(hit, ev.values["row"][np.maximum(idx, 0)] if len(ev) else 0, 0)
+    cols = ["status", "dpd", "bucket", "amount_overdue", "balance"]
+    got = (
+        states.iloc[rows][cols].reset_index(drop=True)
+        if len(states)
+        else pd.DataFrame({c: [np.nan] * len(days) for c in cols})
+    )
+    got = got.astype({"status": object, "bucket": object})
+    got.loc[~hit, cols] = np.nan
+    got.loc[~hit, ["status", "bucket"]] = None
+    return got
+
+
+def _collected(portfolio: Portfolio, p: _Pairs, horizon: int) -> np.ndarray:
+    """Payments in (as_of, as_of + horizon] not reversed on or before the horizon end."""
+    pays = portfolio.payments
+    code = p.code(pays["account_id"])
+    keep = code >= 0
+    day = _day_numbers(pays["payment_date"])
+    amount = pays["amount"].to_numpy(dtype="float64")
+    ev = _Events(code[keep], day[keep], amount=amount[keep])
+    total = ev.window("amount", p.codes, p.days + horizon, horizon)
+    if "reversed_date" not in pays:
+        return total
+    rev = _day_numbers(pays["reversed_date"])
+    r = keep & (rev >= 0)
+    if not r.any():
+        return total
+    # reversed payments are few: pair them with the account's pairs and subtract those
+    # posted inside the window and reversed by its end
+    reversed_rows = pd.DataFrame(
+        {"code": code[r], "day": day[r], "rev": rev[r], "amount": amount[r]}
+    )
+    q = pd.DataFrame({"code": p.codes, "as_of": p.days, "row": np.arange(len(p.codes))})
+    m = q.merge(reversed_rows, on="code")
+    hit = (
+        (m["day"] > m["as_of"])
+        & (m["day"] <= m["as_of"] + horizon)
+        & (m["rev"] <= m["as_of"] + horizon)
+    )
+    lost = m[hit].groupby("row")["amount"].sum()
+    total = total.copy()
+    total[lost.index.to_numpy()] -= lost.to_numpy()
+    return total
+
+
+def _restructured_within(portfolio: Portfolio, p: _Pairs, horizon: int) -> np.ndarray:
+    """A restructure (new schedule version or event) dated in (as_of, as_of + horizon]."""
+    hit = np.zeros(len(p.codes), dtype=bool)
+    sched = portfolio.schedule
+    if "effective_from" in sched and "schedule_version" in sched:
+        s = sched[
+            (sched["schedule_version"].fillna(1) > 1)
+            & pd.to_datetime(sched["effective_from"]).notna()
+        ]
+        s = s.drop_duplicates(["account_id", "schedule_version"])
+        code = p.code(s["account_id"])
+        ok = code >= 0
+        ev = _Events(code[ok], _day_numbers(s["effective_from"])[ok])
+        hit |= ev.window(None, p.codes, p.days + horizon, horizon) > 0
+    if portfolio.events is not None and len(portfolio.events):
+        e = portfolio.events[portfolio.events["event"].astype(str) == "restructured"]
+        code = p.code(e["account_id"])
+        ok = code >= 0
+        ev = _Events(code[ok], _day_numbers(e["date"])[ok])
+        hit |= ev.window(None, p.codes, p.days + horizon, horizon) > 0
+    return hit
