@@ -216,6 +216,18 @@ def test_payments_before_restructure_do_not_pay_new_version():
     assert s.amount_due_to_date == 420.0
 
 
+def test_reversal_of_a_payment_posted_before_the_restructure_leaves_new_version_alone():
+    v1 = [(d, 100) for d in DUES]
+    v2 = [("2023-05-15", 160, 2, "2023-04-15"), ("2023-06-15", 160, 2, "2023-04-15")]
+    p = book(v1 + v2, payments=[("2023-04-10", 100, "2023-04-20"), ("2023-05-15", 160)])
+    s = state(p, "2023-05-20")
+    # the Apr 10 payment (posted under version 1) is returned on Apr 20: it no longer
+    # counts in paid_to_date, but version 2 is paid only by the May 15 payment -> current
+    assert (s.dpd, s.paid_to_date, s.amount_overdue) == (0, 160.0, 0.0)
+    # due to date = paid towards version 1 (0 now) + version 2 due (160)
+    assert s.amount_due_to_date == 160.0
+
+
 def test_charge_off_on_the_exact_day():
     dues = ["2023-01-31", "2023-02-28", "2023-03-31", "2023-04-30", "2023-05-31", "2023-06-30"]
     p = book([(d, 100) for d in dues])
@@ -238,6 +250,15 @@ def test_charge_off_on_the_exact_day():
         s.status == "charged_off"
         and s.debt_age_days == (pd.Timestamp("2023-09-10") - pd.Timestamp("2023-01-31")).days
     )
+
+
+def test_charged_off_account_repaid_in_full_stays_charged_off():
+    p = book(payments=[("2023-03-10", 300)])
+    c = cfg(charge_off_dpd=30)
+    # Jan 31 + 30 = Mar 2 charge-off; everything repaid on Mar 10
+    s = state(p, "2023-03-20", c)
+    assert (s.status, s.dpd, s.balance) == ("charged_off", 0, 0.0)
+    assert s.charge_off_date == pd.Timestamp("2023-03-02") and pd.isna(s.debt_age_days)
 
 
 def test_charge_off_threshold_from_config():
@@ -353,11 +374,9 @@ def reference_states(portfolio: Portfolio, last_day: str, config: Config | None 
 
         versions = [(v, eff, insts(sv)) for v, eff, sv in versions]
         my_pays = pays[pays["account_id"] == acct]
-        flows = [(r["payment_date"], int(round(r["amount"] * 100))) for _, r in my_pays.iterrows()]
-        flows += [
-            (r["reversed_date"], -int(round(r["amount"] * 100)))
+        paid = [
+            (r["payment_date"], int(round(r["amount"] * 100)), r["reversed_date"])
             for _, r in my_pays.iterrows()
-            if pd.notna(r["reversed_date"])
         ]
         ev = events[events["account_id"] == acct]
         settle = ev.loc[ev["event"] == "settled", "date"].min()
@@ -375,8 +394,11 @@ def reference_states(portfolio: Portfolio, last_day: str, config: Config | None 
         day = accounts.loc[acct, "origination_date"]
         while day <= last:
             v, eff, inst = [x for x in versions if x[1] is None or x[1] <= day][-1]
-            paid_all = sum(c for d, c in flows if d <= day)
-            paid_v = sum(c for d, c in flows if d <= day and (eff is None or d >= eff))
+            # a payment counts from its posting date until (excluding) its reversal date;
+            # a version is paid only by payments posted on or after its effective_from
+            known = [(d, c) for d, c, r in paid if d <= day and not (pd.notna(r) and r <= day)]
+            paid_all = sum(c for _, c in known)
+            paid_v = sum(c for d, c in known if eff is None or d >= eff)
             remaining, oldest = paid_v, None
             for due, cents, _ in inst:
                 remaining -= cents
@@ -393,13 +415,13 @@ def reference_states(portfolio: Portfolio, last_day: str, config: Config | None 
                 or (pd.notna(co_event) and co_event <= day)
             ):
                 co_day = day
-            status = (
+            status = (  # charge-off is final unless settled or closed
                 end_kind
                 if ended
-                else "paid_off"
-                if paid_off
                 else "charged_off"
                 if co_day is not None
+                else "paid_off"
+                if paid_off
                 else "open"
             )
             in_now = not terminal and (dpd > 0 or co_day is not None)

@@ -11,13 +11,14 @@ The definitions are DESIGN.md §3 (binding):
   counts from its due date, so it jumps from 0 to ``grace_days + 1``).
 - **Schedule versions**: the version in force on day t is the one with the latest
   ``effective_from`` on or before t (version 1 from the start). A version covers what is
-  owed from its ``effective_from`` on: its installments are paid by payments dated on or
-  after that day. A restructure therefore never rewrites history.
+  owed from its ``effective_from`` on: its installments are paid by payments posted on or
+  after that day (net of their reversals). A restructure therefore never rewrites history.
 - **Charge-off** on the first day DPD reaches ``config.aging.charge_off_dpd`` (or an
   earlier ``charged_off`` event); status ``charged_off`` from then on, bucket empty.
 - **Status** ``paid_off`` when everything the schedule in force asks for is paid (within
   the tolerance), ``settled`` / ``closed`` from the first such ``events`` row (DPD,
-  balance and overdue amount are 0 after it).
+  balance and overdue amount are 0 after it). Charge-off is final unless a settlement
+  or closure follows: a charged-off debt repaid in full stays ``charged_off`` (balance 0).
 - **Delinquency episode**: starts at the first missed due date and ends with a payment
   cure (DPD back to 0 through payments), payoff, settlement or closure. A restructure
   (a schedule version or a ``restructured`` event) ends the episode as a *restructure*
@@ -159,6 +160,24 @@ def _lookup_before(
     return np.where(ok, idx, -1)
 
 
+class _RunningTotal:
+    """Cumulative net amount per owner (account or schedule version) by day."""
+
+    def __init__(self, owner: np.ndarray, day: np.ndarray, amount: np.ndarray) -> None:
+        keys = owner * _SPAN + day
+        order = np.argsort(keys, kind="stable")
+        keys, amount = keys[order], amount[order]
+        starts = _group_starts(keys)
+        self.key = keys[starts]
+        self.owner = self.key // _SPAN
+        net = np.add.reduceat(amount, starts) if len(starts) else amount[:0]
+        self._cum = np.r_[_group_cumsum(net, self.owner), 0]  # index -1 reads 0
+
+    def at(self, owner: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Net total of ``owner`` over flows dated on or before ``day``."""
+        return self._cum[_lookup_before(self.key, self.owner, owner * _SPAN + day, owner)]
+
+
 def _resolve_config(config: Config | None) -> Config:
     return config if config is not None else Config()
 
@@ -179,7 +198,6 @@ class _Ledger:
     v_first: np.ndarray
     v_end: np.ndarray
     v_eff: np.ndarray
-    v_paid_before: np.ndarray  # cents paid (net) before the version came in force
     v_principal: np.ndarray
     # installments, sorted by (version group, due date)
     s_due: np.ndarray
@@ -309,37 +327,28 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
     s_key_cum = s_group * money_span + s_cum
     s_key_due = s_group * _SPAN + s_due
 
-    # ---- cash flows: +amount on the posting date, -amount on the reversal date
+    # ---- cash flows: +amount on the posting date, -amount on the reversal date. Each
+    # payment also belongs to the schedule version in force on its posting date: a
+    # version is paid only by payments posted on or after its effective_from.
     payments = portfolio.payments
     if payments is not None and len(payments):
         p_acct = index.get_indexer(payments["account_id"].astype(str)).astype(np.int64)
         p_day = _day_numbers(payments["payment_date"])
-        p_amount = _cents(payments["amount"])
+        ok = (p_acct >= 0) & (p_day < _NEVER)
+        p_acct, p_day = p_acct[ok], p_day[ok]
+        p_amount = _cents(payments["amount"])[ok]
         rev = _column(payments, "reversed_date")
-        r_day = np.full(len(payments), _NEVER) if rev is None else _day_numbers(rev)
+        r_day = np.full(len(p_acct), _NEVER) if rev is None else _day_numbers(rev)[ok]
         has_rev = r_day < _NEVER
+        p_group = _lookup_before(v_key, v_acct, p_acct * _SPAN + p_day, p_acct)
         cf_acct = np.r_[p_acct, p_acct[has_rev]]
+        cf_group = np.r_[p_group, p_group[has_rev]]
         cf_day = np.r_[p_day, r_day[has_rev]]
         cf_amount = np.r_[p_amount, -p_amount[has_rev]]
-        ok = (cf_acct >= 0) & (cf_day < _NEVER)
-        cf_acct, cf_day, cf_amount = cf_acct[ok], cf_day[ok], cf_amount[ok]
     else:
-        cf_acct = cf_day = cf_amount = np.zeros(0, np.int64)
-    cf_key_all = cf_acct * _SPAN + cf_day
-    order = np.argsort(cf_key_all, kind="stable")
-    cf_key_all, cf_amount = cf_key_all[order], cf_amount[order]
-    starts = _group_starts(cf_key_all)
-    cf_key = cf_key_all[starts]
-    cf_net = np.add.reduceat(cf_amount, starts) if len(starts) else cf_amount[:0]
-    cf_owner = cf_key // _SPAN
-    cf_cum = _group_cumsum(cf_net, cf_owner)
-
-    cum_or_zero = np.r_[cf_cum, 0]  # index -1 (nothing paid yet) reads 0
-
-    def paid_by(acct: np.ndarray, day: np.ndarray) -> np.ndarray:
-        return cum_or_zero[_lookup_before(cf_key, cf_owner, acct * _SPAN + day, acct)]
-
-    v_paid_before = np.where(v_is_first, 0, paid_by(v_acct, np.maximum(v_eff - 1, 0)))
+        cf_acct = cf_group = cf_day = cf_amount = np.zeros(0, np.int64)
+    paid_all = _RunningTotal(cf_acct, cf_day, cf_amount)
+    paid_version = _RunningTotal(cf_group, cf_day, cf_amount)
 
     # ---- events
     end_event_day = np.full(n_acct, _NEVER)
@@ -369,7 +378,7 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
     b_acct = np.concatenate(
         [
             acct_range,
-            cf_owner,
+            paid_all.owner,
             v_acct[~v_is_first],
             r_acct,
             acct_range[end_event_day < _NEVER],
@@ -379,7 +388,7 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
     b_day = np.concatenate(
         [
             start_day,
-            cf_key % _SPAN,
+            paid_all.key % _SPAN,
             v_eff[~v_is_first],
             r_day_ev,
             end_event_day[end_event_day < _NEVER],
@@ -388,7 +397,7 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
     )
     b_restructure = np.concatenate(
         [
-            np.zeros(n_acct + len(cf_owner), bool),
+            np.zeros(n_acct + len(paid_all.owner), bool),
             np.ones((~v_is_first).sum() + len(r_acct), bool),
             np.zeros(int((end_event_day < _NEVER).sum() + (co_event_day < _NEVER).sum()), bool),
         ]
@@ -407,8 +416,8 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
     # state of each segment
     vi = _lookup_before(v_key, v_acct, seg_key, seg_acct)
     seg_group = np.maximum(vi, 0)  # every account has a first version from day 0
-    seg_paid_all = paid_by(seg_acct, seg_start)
-    seg_paid_version = seg_paid_all - v_paid_before[seg_group]
+    seg_paid_all = paid_all.at(seg_acct, seg_start)
+    seg_paid_version = paid_version.at(seg_group, seg_start)
     target = np.clip(seg_paid_version + tol_cents, 1, money_span - 1)
     k = np.searchsorted(s_key_cum, seg_group * money_span + target, side="left")
     fully_paid = k >= v_end[seg_group]
@@ -470,7 +479,6 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
         v_first=v_first,
         v_end=v_end,
         v_eff=v_eff,
-        v_paid_before=v_paid_before,
         v_principal=v_principal,
         s_due=s_due,
         s_cum=s_cum,
@@ -518,18 +526,19 @@ def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config
     oldest = ledger.seg_oldest_due[seg]
     end_day = ledger.end_event_day[acct]
     ended = end_day <= day
-    paid_off = (oldest >= _NEVER) & ~ended
+    fully_paid = (oldest >= _NEVER) & ~ended
     co_day = ledger.charge_off_day[acct]
-    charged = (co_day <= day) & ~ended & ~paid_off
+    charged = (co_day <= day) & ~ended  # charge-off is final unless settled or closed
+    paid_off = fully_paid & ~charged
     status_code = np.where(
         ended,
         np.where(ledger.end_event_is_settled[acct], 3, 4),
         np.where(paid_off, 1, np.where(charged, 2, 0)),
     )
-    terminal = ended | paid_off
+    terminal = ended | fully_paid
     dpd = _dpd(day, oldest, terminal, ledger.grace)
     paid_version = ledger.seg_paid_version[seg]
-    before = ledger.v_paid_before[group]
+    before = ledger.seg_paid_all[seg] - paid_version  # paid towards earlier versions
     due_to_date = _due_through(ledger, group, day)
     past_due = _due_through(ledger, group, day - ledger.grace - 1)
     overdue = np.where(terminal, 0, np.maximum(past_due - paid_version, 0))
