@@ -432,3 +432,30 @@ def test_plots_return_axes(split, lgbm_scorer):
         plot_importance(lgbm_scorer.feature_importance()),
     ):
         assert hasattr(ax, "plot")
+
+
+# --------------------------------------------------------------------- training
+def test_train_and_evaluate_out_of_time_with_truth(data):
+    from recovery.models.training import train_and_evaluate
+
+    result = train_and_evaluate(
+        data, "p_pay", test_months=4, scorer=Scorer(LogisticRegression(max_iter=1000))
+    )
+    assert result.test_start == MONTHS[-4]
+    last_train = pd.Timestamp(result.scorer.training_window_["last_as_of"])
+    assert last_train + pd.Timedelta(days=30) <= result.test_start
+    assert result.metrics["n"] == int((data["as_of"] >= MONTHS[-4]).sum())
+    assert "oracle_auc" in result.metrics and "mae_true" in result.metrics
+    assert set(result.report["segment"]) == {"all", "stage"}
+    card = result.card_metrics()
+    assert card["test_window"]["start"] == str(MONTHS[-4].date())
+
+
+def test_amount_labels_only_for_payers_and_truth_join(data):
+    from recovery.models.training import attach_truth, training_labels
+
+    y = training_labels(data, "amount")
+    assert y.notna().sum() == int((data["p_pay"] == 1).sum())
+    truth = data[["account_id", "as_of", "p_pay_true"]].rename(columns={"as_of": "month_end"})
+    joined = attach_truth(data.drop(columns="p_pay_true"), truth)
+    assert np.array_equal(joined["p_pay_true"].to_numpy(), data["p_pay_true"].to_numpy())

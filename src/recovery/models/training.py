@@ -1,0 +1,306 @@
+"""From a portfolio to a validated scorer: features → labels → fit → evaluate.
+
+:func:`build_model_frame` joins the point-in-time features
+(:func:`recovery.features.build_features`) of the overdue accounts at each month end
+with their labels (:func:`recovery.labels.build_labels`); :func:`train_and_evaluate`
+splits it out of time (a gap of one horizon before the test months), fits a
+:class:`~recovery.models.Scorer` and reports the test metrics overall, by stage and by
+bucket — with the oracle metrics when the simulator's truth is attached
+(:func:`attach_truth`).
+
+Examples
+--------
+>>> from recovery.models.training import label_for
+>>> label_for("p_cure")
+'p_cure'
+>>> label_for("amount")
+'amount_collected'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from recovery.config import Config
+from recovery.errors import DataError
+from recovery.models.evaluation import (
+    classification_metrics,
+    evaluation_report,
+    regression_metrics,
+)
+from recovery.models.scorer import TARGETS, Scorer
+from recovery.models.split import out_of_time_masks
+from recovery.portfolio import Portfolio
+
+__all__ = [
+    "build_model_frame",
+    "attach_truth",
+    "label_for",
+    "training_labels",
+    "default_test_start",
+    "train_and_evaluate",
+    "TrainingResult",
+    "month_ends",
+]
+
+
+def label_for(target: str) -> str:
+    """Label column of a target (``amount`` reads ``amount_collected``)."""
+    if target not in TARGETS:
+        raise DataError(f"unknown target {target!r}; choose one of {list(TARGETS)}")
+    return TARGETS[target]["label"]
+
+
+def month_ends(portfolio: Portfolio, start=None, end=None) -> pd.DatetimeIndex:
+    """Month ends from the first origination (or ``start``) to the data end (or ``end``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = Portfolio(accounts=pd.DataFrame({"origination_date": pd.to_datetime(["2024-01-10"])}),
+    ...               meta={"data_end": "2024-04-15"})
+    >>> month_ends(p).strftime("%Y-%m-%d").tolist()
+    ['2024-01-31', '2024-02-29', '2024-03-31']
+    """
+    if start is None:
+        if portfolio.accounts is None or not len(portfolio.accounts):
+            raise DataError("cannot choose month ends: the portfolio has no accounts")
+        start = pd.to_datetime(portfolio.accounts["origination_date"]).min()
+    end = portfolio.data_end if end is None else pd.Timestamp(end)
+    return pd.date_range(pd.Timestamp(start), end, freq="ME")
+
+
+def build_model_frame(
+    portfolio: Portfolio,
+    dates: Sequence[Any] | None = None,
+    config: Config | None = None,
+    progress: bool = False,
+    partition_size: int | None = 50_000,
+) -> pd.DataFrame:
+    """Features and labels of every overdue (account, month end) pair.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        Event tables (accounts, schedule, payments; actions if available).
+    dates : sequence of dates, optional
+        As-of dates; default every month end up to the data end.
+    config : Config, optional
+    progress : bool
+        Show progress bars (features, then labels).
+    partition_size : int, optional
+        Accounts per partition of the feature and label builders.
+
+    Returns
+    -------
+    DataFrame
+        One row per overdue pair: ``account_id``, ``as_of``, the features and the label
+        columns of :mod:`recovery.labels` (``p_pay``, ``p_cure``, ``roll_back``,
+        ``amount_collected``, censoring flags).
+    """
+    from recovery.features import build_features
+    from recovery.labels import build_labels
+
+    config = config or Config()
+    dates = month_ends(portfolio) if dates is None else pd.DatetimeIndex(pd.to_datetime(dates))
+    features = build_features(
+        portfolio, list(dates), config, partition_size=partition_size, progress=progress
+    )
+    pairs = features[["account_id", "as_of"]]
+    labels = build_labels(portfolio, pairs, config, partition_size=partition_size)
+    labels = labels.drop(columns=[c for c in ("overdue",) if c in labels.columns])
+    frame = features.merge(labels, on=["account_id", "as_of"], how="left", validate="1:1")
+    return frame.reset_index(drop=True)
+
+
+def attach_truth(frame: pd.DataFrame, truth: Any) -> pd.DataFrame:
+    """Add the simulator's true probabilities (``p_pay_true``, ``p_cure_true``).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows keyed by ``account_id, as_of`` (month ends).
+    truth : Truth or DataFrame
+        The simulator's truth (its ``account_months`` table) or that table itself:
+        ``account_id, month_end`` and the true probability columns.
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` with the truth columns (NaN where the truth has no row).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"account_id": ["A"], "as_of": pd.to_datetime(["2024-01-31"])})
+    >>> t = pd.DataFrame({"account_id": ["A"], "month_end": pd.to_datetime(["2024-01-31"]),
+    ...                   "p_pay_true": [0.4]})
+    >>> attach_truth(f, t)["p_pay_true"].tolist()
+    [0.4]
+    """
+    table = getattr(truth, "account_months", truth)
+    keep = [c for c in table.columns if c.endswith("_true")]
+    if not keep:
+        raise DataError("the truth table has no *_true columns")
+    right = table[["account_id", "month_end", *keep]].rename(columns={"month_end": "as_of"})
+    right = right.assign(
+        account_id=right["account_id"].astype(str), as_of=pd.to_datetime(right["as_of"])
+    )
+    left = frame.drop(columns=[c for c in keep if c in frame.columns])
+    return left.merge(right, on=["account_id", "as_of"], how="left", validate="m:1")
+
+
+def training_labels(frame: pd.DataFrame, target: str) -> pd.Series:
+    """The label of ``target`` as floats (NaN = not labelled or censored).
+
+    For ``amount`` only rows with a qualifying payment (``p_pay == 1``) keep their
+    amount: the amount model is *given payment*.
+    """
+    column = label_for(target)
+    if column not in frame.columns:
+        raise DataError(f"the frame has no label column '{column}' for target '{target}'")
+    y = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    if target == "amount":
+        paid = pd.to_numeric(frame.get("p_pay"), errors="coerce") == 1
+        y = y.where(paid)
+    return y
+
+
+def default_test_start(
+    frame: pd.DataFrame, target: str, test_months: int = 6, config: Config | None = None
+) -> pd.Timestamp:
+    """First as-of date of the last ``test_months`` months with matured labels."""
+    y = training_labels(frame, target)
+    dates = np.sort(pd.to_datetime(frame.loc[y.notna(), "as_of"]).unique())
+    if len(dates) <= test_months:
+        raise DataError(
+            f"only {len(dates)} month(s) with matured '{target}' labels; need more than "
+            f"{test_months} for an out-of-time test"
+        )
+    return pd.Timestamp(dates[-test_months])
+
+
+@dataclass
+class TrainingResult:
+    """A scorer fitted before the test months, and how it did on them.
+
+    Attributes
+    ----------
+    scorer : Scorer
+    target : str
+    test_start : Timestamp or None
+    test : DataFrame
+        Test rows with ``score`` (and truth columns when attached).
+    metrics : dict
+        Overall test metrics.
+    report : DataFrame
+        Test metrics overall, by stage and by bucket.
+    """
+
+    scorer: Scorer
+    target: str
+    test_start: pd.Timestamp | None
+    test: pd.DataFrame
+    metrics: dict[str, Any] = field(default_factory=dict)
+    report: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def card_metrics(self) -> dict[str, Any]:
+        """Metrics for the model card (``test`` and ``test_by_segment``)."""
+        return {
+            "test": self.metrics,
+            "test_window": {
+                "start": None if self.test_start is None else str(self.test_start.date()),
+                "end": str(pd.to_datetime(self.test["as_of"]).max().date())
+                if len(self.test)
+                else None,
+            },
+            "test_by_segment": self.report.to_dict(orient="records"),
+        }
+
+
+def train_and_evaluate(
+    frame: pd.DataFrame,
+    target: str = "p_pay",
+    test_start=None,
+    test_months: int = 6,
+    scorer: Scorer | None = None,
+    config: Config | None = None,
+) -> TrainingResult:
+    """Fit a scorer before the test months and evaluate it on them.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        From :func:`build_model_frame` (optionally with :func:`attach_truth`).
+    target : {"p_pay", "p_cure", "roll_back", "amount"}
+    test_start : date-like, optional
+        First test as-of date; default the last ``test_months`` labelled months.
+        ``"none"`` trains on every labelled row (no test).
+    test_months : int
+    scorer : Scorer, optional
+        Unfitted scorer (its target is set to ``target``); default
+        ``Scorer(target=target, config=config)``.
+    config : Config, optional
+
+    Returns
+    -------
+    TrainingResult
+    """
+    config = config or Config()
+    scorer = Scorer(config=config) if scorer is None else clone(scorer)
+    scorer.set_params(target=target)
+    if scorer.config is None:
+        scorer.set_params(config=config)
+    y = training_labels(frame, target)
+    horizon = getattr(config.labels, TARGETS[target]["horizon"])
+    if scorer.horizon_days is not None:
+        horizon = scorer.horizon_days
+    if isinstance(test_start, str) and test_start == "none":
+        train_mask = np.ones(len(frame), dtype=bool)
+        test_mask = np.zeros(len(frame), dtype=bool)
+        start = None
+    else:
+        start = (
+            default_test_start(frame, target, test_months, config)
+            if test_start is None
+            else pd.Timestamp(test_start)
+        )
+        train_mask, test_mask = out_of_time_masks(frame["as_of"], start, horizon)
+    labelled = y.notna().to_numpy()
+    train = frame[train_mask & labelled]
+    scorer.fit(train, y[train_mask & labelled])
+    test = frame[test_mask & labelled].copy()
+    result = TrainingResult(scorer, target, start, test)
+    if not len(test):
+        return result
+    test["score"] = scorer.predict(test)
+    truth = f"{target}_true" if f"{target}_true" in test.columns else None
+    if truth is not None:
+        missing = test[truth].isna().to_numpy()
+        if missing.all():
+            truth = None
+        elif missing.any():  # rows the truth does not cover are left out of the test
+            test = test[~missing]
+    result.test = test
+    y_test = training_labels(test, target).to_numpy()
+    if scorer.task_ == "binary":
+        result.metrics = classification_metrics(
+            y_test, test["score"].to_numpy(), test[truth].to_numpy() if truth else None
+        )
+        scored = test.assign(_y=y_test)
+        if "stage" not in scored.columns:
+            from recovery.models.design import assign_stage
+
+            scored["stage"] = assign_stage(scored, config).to_numpy()
+        result.report = evaluation_report(
+            scored, "_y", "score", truth=truth, by=("stage", "bucket")
+        )
+    else:
+        result.metrics = regression_metrics(y_test, test["score"].to_numpy())
+    return result
