@@ -532,11 +532,17 @@ def _episode_outcomes(
     if end.isna().any():
         fill = data_end if data_end is not None else max(end.max(), e["start_date"].max())
         end = end.fillna(pd.Timestamp(fill))
-    e["days"] = ((end - e["start_date"]).dt.days).clip(lower=0).astype(float)
     reason = e["end_reason"].astype(str)
     e["event"] = np.select(
         [reason.isin(list(resolutions)), reason.isin(list(competing))], [1, 2], default=0
     )
+    if "charge_off_date" in e.columns:
+        # a charge-off during the episode comes first, whatever the later end reason
+        co = pd.to_datetime(e["charge_off_date"])
+        hit = co.notna() & (co <= end) & (co >= e["start_date"])
+        e.loc[hit, "event"] = 2
+        end = end.where(~hit, co)
+    e["days"] = ((end - e["start_date"]).dt.days).clip(lower=0).astype(float)
     return e
 
 
@@ -554,7 +560,9 @@ def collection_cycle_curves(
     episodes : DataFrame
         From :func:`collection_episodes` or :func:`recovery.aging.episodes`
         (``start_date``, ``end_date``, ``end_reason``; a missing end date of an open
-        episode is censored at ``data_end``).
+        episode is censored at ``data_end``). With a ``charge_off_date`` column, an
+        episode charged off between its start and end counts as charged off on that
+        date, whatever its later end reason.
     segment : str or list of str, optional
         Columns of ``episodes`` to estimate separately.
     resolutions : sequence of str

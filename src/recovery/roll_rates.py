@@ -120,7 +120,8 @@ def snapshot_states(
     segment : str or list of str, optional
         Segment columns to carry. A column missing from ``snapshots`` is joined from
         ``accounts`` on ``account_id``; ``"vintage"`` (origination month, ``YYYY-MM``)
-        is derived from ``origination_date`` when no such column exists.
+        is derived from ``origination_date`` when no such column exists, or else is
+        the account's first month end in the table.
     accounts : DataFrame, optional
         The ``accounts`` table, for segment columns.
 
@@ -222,9 +223,12 @@ def _add_segments(s: pd.DataFrame, segments: list[str], accounts: pd.DataFrame |
                 orig = pd.to_datetime(
                     s[["account_id"]].merge(acc, on="account_id", how="left")["origination_date"]
                 ).set_axis(s.index)
-            if orig is not None:
-                s["vintage"] = orig.dt.to_period("M").astype(str)
-                continue
+            first_month = s.groupby("account_id", sort=False)["period"].transform("min")
+            vintage = (
+                orig.dt.to_period("M").fillna(first_month) if orig is not None else first_month
+            )
+            s["vintage"] = vintage.astype(str)
+            continue
         raise DataError(
             f"segment column '{col}' is neither in the snapshots nor in the accounts table"
         )

@@ -85,7 +85,7 @@ def vintage_curves(
     [0.0, 1.0, 1.0]
     """
     config = config or Config()
-    segments = _segment_list(segment)
+    segments = [c for c in _segment_list(segment) if c != "vintage"]  # already the rows
     s = snapshot_states(snapshots, config, segments, accounts)
     if s.empty:
         raise DataError("table 'snapshots' is empty; vintage curves need rows")

@@ -1,0 +1,399 @@
+"""``recovery analyze PATH --out DIR``: portfolio analytics tables and figures.
+
+The analysis is a list of steps, :data:`STEPS`. Each :class:`AnalysisStep` is a
+function of an :class:`AnalysisContext` (the portfolio, its ``snapshots``, the config,
+the segment columns and the results of earlier steps) returning named tables
+(DataFrames) and figures (matplotlib Axes or Figures). :func:`run_analysis` runs the
+steps in order; :func:`write_results` writes each table as ``tables/<name>.parquet``
+and ``tables/<name>.csv`` and each figure as ``figures/<name>.png``, atomically.
+
+**Extension point**: another analysis adds itself by appending a step, e.g.::
+
+    from recovery.commands.analyze import STEPS, AnalysisStep
+
+    def _recovery_by_age(ctx):
+        table = recovery_by_age(ctx.snapshots, config=ctx.config)
+        return {"recovery_by_age": table, "recovery_by_age_plot": plot_recovery_by_age(table)}
+
+    STEPS.append(AnalysisStep("recovery_by_age", _recovery_by_age, "recovery by debt age"))
+
+(in this module, below the built-in steps, so that the CLI picks it up).
+
+Examples
+--------
+>>> import pandas as pd
+>>> from recovery.portfolio import Portfolio
+>>> snaps = pd.DataFrame({"account_id": ["A", "A"],
+...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]), "dpd": [0, 31],
+...     "bucket": ["M0", "M2"], "balance": [100.0, 100.0], "amount_overdue": [0.0, 9.0],
+...     "paid_in_month": [5.0, 0.0], "status": ["open", "open"]})
+>>> results = run_analysis(Portfolio(snapshots=snaps), steps=["roll_rates"])
+>>> float(results["roll_rate_matrix_count"].set_index("from_state").loc["M0", "M2"])
+1.0
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from recovery.config import Config, load_config
+from recovery.errors import DataError, RecoveryError
+from recovery.portfolio import Portfolio
+
+__all__ = [
+    "AnalysisContext",
+    "AnalysisStep",
+    "STEPS",
+    "run_analysis",
+    "write_results",
+    "command",
+]
+
+
+@dataclass
+class AnalysisContext:
+    """What every analysis step sees.
+
+    Attributes
+    ----------
+    portfolio : Portfolio
+        The loaded portfolio (event tables may be absent).
+    snapshots : DataFrame
+        The ``snapshots`` table (loaded, or derived by :func:`recovery.aging.snapshots`).
+    config : Config
+        The configuration.
+    segment : list of str
+        Segment columns asked for (``--segment``); empty for the whole book.
+    results : dict
+        Tables and figures of the steps run so far, by name.
+    """
+
+    portfolio: Portfolio
+    snapshots: pd.DataFrame
+    config: Config
+    segment: list[str] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def accounts(self) -> pd.DataFrame | None:
+        """The ``accounts`` table, if any (for segment columns)."""
+        return self.portfolio.accounts
+
+    @property
+    def has_event_tables(self) -> bool:
+        """Whether ``schedule`` and ``payments`` are present (aging can run)."""
+        return self.portfolio.schedule is not None and self.portfolio.payments is not None
+
+
+@dataclass(frozen=True)
+class AnalysisStep:
+    """One analysis: a name, a function of the context returning named outputs.
+
+    Attributes
+    ----------
+    name : str
+        Step name (``--steps`` selects by it).
+    run : callable
+        ``run(context) -> dict[str, DataFrame | matplotlib Axes | Figure]``.
+    description : str
+        One line shown in the progress bar and ``--help``.
+    """
+
+    name: str
+    run: Callable[[AnalysisContext], dict[str, Any]]
+    description: str = ""
+
+
+# ----------------------------------------------------------------------------- steps
+
+
+def _by_segment(ctx: AnalysisContext, name: str, func: Callable[..., pd.DataFrame]):
+    """The whole-book table and, when segments are asked for, ``<name>_by_<seg>``."""
+    out = {name: func(segment=None)}
+    for seg in ctx.segment:
+        out[f"{name}_by_{seg}"] = func(segment=seg)
+    return out
+
+
+def _matrix_table(matrix: pd.DataFrame) -> pd.DataFrame:
+    return matrix.reset_index().rename_axis(columns=None)
+
+
+def _roll_rates(ctx: AnalysisContext) -> dict[str, Any]:
+    from recovery import roll_rates as rr
+
+    kw = {"config": ctx.config, "accounts": ctx.accounts}
+    out = _by_segment(ctx, "roll_rates", lambda segment: rr.roll_rates(ctx.snapshots,
+                      segment=segment, **kw))  # fmt: skip
+    count = rr.roll_rate_matrix(ctx.snapshots, weight="count", **kw)
+    balance = rr.roll_rate_matrix(ctx.snapshots, weight="balance", **kw)
+    latest_month = out["roll_rates"]["month_end"].max()
+    latest = rr.roll_rate_matrix(ctx.snapshots, month=latest_month, **kw)
+    out["roll_rate_matrix_count"] = _matrix_table(count)
+    out["roll_rate_matrix_balance"] = _matrix_table(balance)
+    out["roll_rate_matrix_latest"] = _matrix_table(latest)
+    out["roll_rate_matrix"] = rr.plot_roll_rate_matrix(
+        count, title="Roll rates by count, all months pooled"
+    )
+    out["roll_rate_matrix_by_balance"] = rr.plot_roll_rate_matrix(
+        balance, title="Roll rates by balance, all months pooled"
+    )
+    return out
+
+
+def _roll_rate_trends(ctx: AnalysisContext) -> dict[str, Any]:
+    from recovery import roll_rates as rr
+
+    kw = {"config": ctx.config, "accounts": ctx.accounts}
+    out = _by_segment(ctx, "roll_rate_trends", lambda segment: rr.roll_rate_trends(
+        ctx.snapshots, segment=segment, **kw))  # fmt: skip
+    trends = out["roll_rate_trends"]
+    delinquent = ctx.config.aging.bucket_labels()[:4]
+    out["roll_forward_trends"] = rr.plot_roll_rate_trends(trends, "roll_forward", delinquent)
+    out["cure_trends"] = rr.plot_roll_rate_trends(trends, "cure", delinquent[1:])
+    out.update(
+        _by_segment(
+            ctx, "flow_rates", lambda segment: rr.flow_rates(ctx.snapshots, segment=segment, **kw)
+        )  # fmt: skip
+    )
+    flows = out["flow_rates"]
+    out["flow_rates_plot"] = rr.plot_flow_rates(flows[flows["flow_rate"] > 0])
+    return out
+
+
+def _vintages(ctx: AnalysisContext) -> dict[str, Any]:
+    from recovery import vintages as vt
+
+    ctx = AnalysisContext(  # by vintage is what the curves already are
+        ctx.portfolio, ctx.snapshots, ctx.config, [s for s in ctx.segment if s != "vintage"]
+    )
+    out = _by_segment(ctx, "vintage_curves", lambda segment: vt.vintage_curves(
+        ctx.snapshots, ctx.accounts, config=ctx.config, segment=segment))  # fmt: skip
+    curves = out["vintage_curves"]
+    out["vintage_ever_30plus"] = vt.plot_vintage_curves(curves, "ever_30plus")
+    out["vintage_ever_90plus_balance"] = vt.plot_vintage_curves(curves, "ever_90plus_balance")
+    out["vintage_charged_off"] = vt.plot_vintage_curves(curves, "ever_charged_off")
+    return out
+
+
+def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
+    from recovery import kpis
+
+    kw = {"config": ctx.config, "accounts": ctx.accounts}
+    actions = ctx.portfolio.actions
+    out = _by_segment(ctx, "monthly_kpis", lambda segment: kpis.monthly_kpis(
+        ctx.snapshots, segment=segment, actions=actions, **kw))  # fmt: skip
+    out.update(
+        _by_segment(
+            ctx,
+            "collection_rates",
+            lambda segment: kpis.collection_rates(ctx.snapshots, segment=segment, **kw),
+        )  # fmt: skip
+    )
+    out.update(
+        _by_segment(
+            ctx,
+            "recovery_rates",
+            lambda segment: kpis.recovery_rates(ctx.snapshots, segment=segment, **kw),
+        )  # fmt: skip
+    )
+    episodes = kpis.collection_episodes(ctx.snapshots, segment=ctx.segment, **kw)
+    out["collection_episodes"] = episodes
+    out["collection_cycle"] = kpis.collection_cycle(episodes)
+    for seg in ctx.segment:
+        out[f"collection_cycle_by_{seg}"] = kpis.collection_cycle(episodes, segment=seg)
+    curves = kpis.collection_cycle_curves(episodes)
+    out["collection_cycle_curves"] = curves
+    out["collection_cycle_plot"] = kpis.plot_collection_cycle(curves)
+    if actions is not None:
+        out.update(
+            _by_segment(
+                ctx,
+                "collection_costs",
+                lambda segment: kpis.collection_costs(
+                    actions, ctx.snapshots, segment=segment, **kw
+                ),
+            )  # fmt: skip
+        )
+    out["overdue_rates_plot"] = kpis.plot_kpis(
+        out["monthly_kpis"],
+        ["overdue_rate_30plus", "overdue_rate_30plus_balance", "overdue_rate_90plus_balance"],
+    )
+    out["cure_and_collection_plot"] = kpis.plot_kpis(
+        out["monthly_kpis"], ["cure_rate", "collection_rate", "recovery_rate_in_month"]
+    )
+    return out
+
+
+#: The analyses run by ``recovery analyze``, in order. Append to extend (see module doc).
+STEPS: list[AnalysisStep] = [
+    AnalysisStep("roll_rates", _roll_rates, "roll-rate matrices"),
+    AnalysisStep("roll_rate_trends", _roll_rate_trends, "roll/cure trends and flow rates"),
+    AnalysisStep("vintages", _vintages, "vintage curves"),
+    AnalysisStep("kpis", _kpis, "collection KPIs"),
+]
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def _ensure_snapshots(portfolio: Portfolio, config: Config, progress: bool) -> pd.DataFrame:
+    if portfolio.snapshots is not None:
+        return portfolio.snapshots
+    if portfolio.schedule is None or portfolio.payments is None:
+        raise DataError(
+            "the portfolio has no 'snapshots' table and no 'schedule' + 'payments' to "
+            "derive one from; add snapshots.parquet/csv or the event tables"
+        )
+    from recovery import aging
+
+    return aging.snapshots(portfolio, config=config, progress=progress)
+
+
+def run_analysis(
+    portfolio: Portfolio,
+    config: Config | None = None,
+    segment: str | Sequence[str] | None = None,
+    steps: Sequence[str] | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Run the analysis steps on a portfolio and return every table and figure.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        Needs ``snapshots``, or ``schedule`` and ``payments`` to derive them with
+        :func:`recovery.aging.snapshots`.
+    config : Config, optional
+        Defaults to DESIGN.md's.
+    segment : str or list of str, optional
+        Segment columns (of the snapshots or ``accounts``): adds ``<table>_by_<seg>``.
+    steps : list of str, optional
+        Names of the steps to run (default all of :data:`STEPS`).
+    progress : bool
+        Show a progress bar over the steps.
+
+    Returns
+    -------
+    dict
+        ``{name: DataFrame | matplotlib Axes}``.
+    """
+    config = config or Config()
+    segments = [segment] if isinstance(segment, str) else list(segment or [])
+    known = [s.name for s in STEPS]
+    chosen = list(steps) if steps is not None else known
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise RecoveryError(f"unknown analysis step(s) {unknown}; known: {known}")
+    snaps = _ensure_snapshots(portfolio, config, progress)
+    if snaps is None or len(snaps) == 0:
+        raise DataError("the snapshots table is empty; nothing to analyse")
+    ctx = AnalysisContext(portfolio, snaps, config, segments)
+    selected = [s for s in STEPS if s.name in chosen]
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(selected, desc="analyze", unit="step")
+    else:
+        bar = selected
+    for step in bar:
+        if progress:
+            bar.set_postfix_str(step.description or step.name)
+        produced = step.run(ctx)
+        clash = sorted(set(produced) & set(ctx.results))
+        if clash:
+            raise RecoveryError(f"analysis step '{step.name}' reuses output name(s) {clash}")
+        ctx.results.update(produced)
+    return ctx.results
+
+
+def _is_figure(obj: Any) -> bool:
+    return hasattr(obj, "savefig") or hasattr(obj, "figure") and hasattr(obj.figure, "savefig")
+
+
+def write_results(results: dict[str, Any], out: str | Path, dpi: int = 120) -> list[Path]:
+    """Write tables (Parquet and CSV) and figures (PNG) under ``out``, atomically.
+
+    Parameters
+    ----------
+    results : dict
+        From :func:`run_analysis`.
+    out : str or Path
+        Output directory; ``tables/`` and ``figures/`` are created in it.
+    dpi : int
+        Figure resolution (dots per inch).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    import matplotlib.pyplot as plt
+
+    from recovery.io import atomic_path, write_table
+
+    out = Path(out)
+    written = []
+    for name, obj in results.items():
+        if isinstance(obj, pd.DataFrame):
+            for suffix in ("parquet", "csv"):
+                written.append(write_table(obj, out / "tables" / f"{name}.{suffix}"))
+        elif _is_figure(obj):
+            fig = obj if hasattr(obj, "savefig") else obj.figure
+            target = out / "figures" / f"{name}.png"
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
+            plt.close(fig)
+            written.append(target)
+    return written
+
+
+@click.command("analyze")
+@click.argument("path", type=click.Path(file_okay=False, path_type=str))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+              help="Output directory for tables/ and figures/.")  # fmt: skip
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+@click.option("--segment", "segments", multiple=True,
+              help="Segment column (repeatable), e.g. product, region, vintage.")  # fmt: skip
+@click.option("--steps", "steps", default=None,
+              help=f"Comma-separated steps (default all: {', '.join(s.name for s in STEPS)}).")  # fmt: skip
+@click.option("--dpi", default=120, show_default=True, help="Figure resolution (dots per inch).")
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+def command(
+    path: str,
+    out: str,
+    config_path: str | None,
+    segments: tuple[str, ...],
+    steps: str | None,
+    dpi: int,
+    no_progress: bool,
+) -> None:
+    """Roll rates, flow rates, vintage curves and collection KPIs for the portfolio in PATH.
+
+    Loads PATH (CSV or Parquet tables); uses its snapshots table, or derives one from
+    the event tables. Writes OUT/tables/*.parquet and *.csv, OUT/figures/*.png.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from recovery.io import load_portfolio
+
+    config = load_config(config_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        portfolio = load_portfolio(path, config=config)
+    chosen = [s.strip() for s in steps.split(",") if s.strip()] if steps else None
+    results = run_analysis(
+        portfolio, config=config, segment=list(segments), steps=chosen, progress=not no_progress
+    )
+    written = write_results(results, out, dpi=dpi)
+    n_tables = sum(1 for p in written if p.suffix == ".parquet")
+    n_figures = sum(1 for p in written if p.suffix == ".png")
+    click.echo(f"wrote {n_tables} tables (Parquet + CSV) and {n_figures} figures to {out}")

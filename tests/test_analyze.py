@@ -1,0 +1,119 @@
+"""``recovery analyze``: every table from a snapshots table alone, files written."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+import pytest
+
+from recovery.cli import main
+from recovery.commands import analyze
+from recovery.commands.analyze import STEPS, AnalysisStep, run_analysis, write_results
+from recovery.errors import DataError, RecoveryError
+from recovery.portfolio import Portfolio
+from test_kpis import COLUMNS, ROWS
+
+EXPECTED_TABLES = {
+    "roll_rates",
+    "roll_rate_matrix_count",
+    "roll_rate_matrix_balance",
+    "roll_rate_matrix_latest",
+    "roll_rate_trends",
+    "flow_rates",
+    "vintage_curves",
+    "monthly_kpis",
+    "collection_rates",
+    "recovery_rates",
+    "collection_episodes",
+    "collection_cycle",
+    "collection_cycle_curves",
+}
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+@pytest.fixture
+def snapshots() -> pd.DataFrame:
+    return pd.DataFrame(ROWS, columns=COLUMNS)
+
+
+def test_snapshots_alone_produce_every_table(snapshots):
+    results = run_analysis(Portfolio(snapshots=snapshots))
+    tables = {k for k, v in results.items() if isinstance(v, pd.DataFrame)}
+    assert EXPECTED_TABLES <= tables
+    for name in EXPECTED_TABLES:
+        assert len(results[name]) > 0, name
+    assert "collection_costs" not in tables  # no actions table
+    figures = [k for k, v in results.items() if not isinstance(v, pd.DataFrame)]
+    assert {"roll_rate_matrix", "vintage_ever_30plus", "collection_cycle_plot"} <= set(figures)
+    m = results["roll_rate_matrix_count"].set_index("from_state")
+    assert m.sum(axis=1).round(12).eq(1.0).all()
+
+
+def test_segments_and_actions(snapshots):
+    product = {"A": "card", "B": "card", "E": "card", "C": "loan", "D": "loan", "F": "loan"}
+    accounts = pd.DataFrame({"account_id": list(product), "product": list(product.values())})
+    actions = pd.DataFrame(
+        {"account_id": ["A"], "ts": pd.to_datetime(["2024-02-05 10:00"]), "channel": ["call"]}
+    )
+    results = run_analysis(
+        Portfolio(snapshots=snapshots, accounts=accounts, actions=actions), segment="product"
+    )
+    assert set(results["monthly_kpis_by_product"]["product"]) == {"card", "loan"}
+    assert set(results["roll_rates_by_product"]["product"]) == {"card", "loan"}
+    assert results["collection_costs"]["cost"].sum() == pytest.approx(1.0)
+    assert "cost_per_unit_collected" in results["monthly_kpis"]
+
+
+def test_cli_writes_parquet_csv_png(snapshots, tmp_path):
+    src = tmp_path / "book"
+    src.mkdir()
+    snapshots.to_csv(src / "snapshots.csv", index=False)
+    out = tmp_path / "out"
+    assert main(["analyze", str(src), "--out", str(out), "--no-progress", "--dpi", "40"]) == 0
+    for name in EXPECTED_TABLES:
+        parquet = pd.read_parquet(out / "tables" / f"{name}.parquet")
+        csv = pd.read_csv(out / "tables" / f"{name}.csv")
+        assert len(parquet) == len(csv) > 0
+    pngs = list((out / "figures").glob("*.png"))
+    assert len(pngs) >= 8
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    assert main(["analyze", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 1
+    assert "error:" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    pd.DataFrame({"account_id": ["A"]}).to_csv(tmp_path / "empty" / "accounts.csv", index=False)
+    code = main(["analyze", str(tmp_path / "empty"), "--out", str(tmp_path / "o")])
+    assert code == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_step_and_no_snapshots(snapshots):
+    with pytest.raises(RecoveryError, match="unknown analysis step"):
+        run_analysis(Portfolio(snapshots=snapshots), steps=["nope"])
+    with pytest.raises(DataError, match="no 'snapshots' table"):
+        run_analysis(Portfolio(accounts=pd.DataFrame({"account_id": ["A"]})))
+
+
+def test_extension_point(snapshots, tmp_path, monkeypatch):
+    def _extra(ctx):
+        kpis = ctx.results["monthly_kpis"]  # earlier steps' results are visible
+        return {"extra_table": kpis[["month_end"]].assign(n=len(ctx.snapshots))}
+
+    monkeypatch.setattr(analyze, "STEPS", [*STEPS, AnalysisStep("extra", _extra, "test")])
+    results = analyze.run_analysis(Portfolio(snapshots=snapshots))
+    assert (results["extra_table"]["n"] == len(snapshots)).all()
+    written = write_results({"extra_table": results["extra_table"]}, tmp_path)
+    assert sorted(p.name for p in written) == ["extra_table.csv", "extra_table.parquet"]
