@@ -659,3 +659,34 @@ def test_snapshot_features_agree_with_ledger_at_month_ends():
         "months_in_m2_12m",
     ]:
         np.testing.assert_allclose(X[c].astype(float), S[c].astype(float), err_msg=c)
+
+
+# ----------------------------------------------------------------------------- CLI
+def test_cli_writes_features_and_labels(tmp_path):
+    from click.testing import CliRunner
+
+    from recovery.cli import cli
+    from recovery.io import save_portfolio
+
+    pf = random_portfolio(10)
+    pf.meta["data_end"] = "2023-12-31"
+    pf.agents = pd.DataFrame(
+        {
+            "agent_id": ["G1"],
+            "team": ["t"],
+            "level": [1],
+            "hire_date": pd.to_datetime(["2020-01-01"]),
+        }
+    )
+    save_portfolio(pf, tmp_path / "book")
+    out = tmp_path / "x.parquet"
+    runner = CliRunner()
+    args = ["features", str(tmp_path / "book"), "--as-of", "2023-03-31,2023-04-30"]
+    res = runner.invoke(cli, [*args, "--out", str(out), "--labels"])
+    assert res.exit_code == 0, res.output
+    got = pd.read_parquet(out)
+    assert {"dpd", "promises_kept", "p_pay", "censored"} <= set(got.columns)
+    assert got["as_of"].nunique() == 2 and len(got) > 0
+    bad = runner.invoke(cli, [*args[:2], "--as-of", "2023-13-01", "--out", str(out)])
+    assert bad.exit_code != 0 and "YYYY-MM-DD" in str(bad.exception or bad.output)
+    assert not (tmp_path / "y.csv").exists()

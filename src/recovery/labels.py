@@ -80,6 +80,7 @@ def build_labels(
     config: Config | None = None,
     *,
     partition_size: int | None = 50_000,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Labels of each (account_id, as_of) pair, from rows after as_of only.
 
@@ -94,6 +95,8 @@ def build_labels(
         Horizons and minimum-payment rule from ``config.labels``.
     partition_size : int, optional
         Accounts per partition (memory bound); results do not depend on it.
+    progress : bool
+        Show a progress bar over partitions.
 
     Returns
     -------
@@ -125,8 +128,13 @@ def build_labels(
         accounts = pd.unique(portfolio.schedule["account_id"].astype(str))
     accounts = np.sort(accounts)
     size = len(accounts) if not partition_size else int(partition_size)
+    starts = range(0, len(accounts), max(size, 1))
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="labels", unit="partition")
     parts = []
-    for i in range(0, len(accounts), max(size, 1)):
+    for i in starts:
         ids = accounts[i : i + size]
         part = portfolio.subset(ids) if size < len(accounts) else portfolio
         if isinstance(request, pd.DataFrame):
