@@ -459,3 +459,25 @@ def test_amount_labels_only_for_payers_and_truth_join(data):
     truth = data[["account_id", "as_of", "p_pay_true"]].rename(columns={"as_of": "month_end"})
     joined = attach_truth(data.drop(columns="p_pay_true"), truth)
     assert np.array_equal(joined["p_pay_true"].to_numpy(), data["p_pay_true"].to_numpy())
+
+
+def test_recalibration_follows_a_level_shift_and_survives_saving(tmp_path, split, lgbm_scorer):
+    """A downturn lowers every logit by 0.8: the static model overshoots, the recalibrated
+    copy (offsets fitted on earlier matured rows of the shifted world) does not."""
+    _, test = split
+    rng = np.random.default_rng(11)
+    true_logit = np.log(test["p_pay_true"] / (1 - test["p_pay_true"])) - 0.8
+    shifted = test.assign(p_pay_true=1 / (1 + np.exp(-true_logit)))
+    shifted["p_pay"] = (rng.uniform(size=len(shifted)) < shifted["p_pay_true"]).astype(float)
+    recent = shifted["as_of"] < shifted["as_of"].max()
+    last = ~recent
+    static = lgbm_scorer.predict(shifted[last])
+    updated = lgbm_scorer.recalibrate(shifted[recent], shifted.loc[recent, "p_pay"])
+    assert not hasattr(lgbm_scorer, "offsets_") or not lgbm_scorer.offsets_
+    assert all(v < 0 for v in updated.offsets_.values())
+    err_static = np.mean(np.abs(static - shifted.loc[last, "p_pay_true"]))
+    err_updated = np.mean(np.abs(updated.predict(shifted[last]) - shifted.loc[last, "p_pay_true"]))
+    assert err_updated < err_static / 2
+    updated.save(tmp_path / "recal")
+    again = load_model(tmp_path / "recal")
+    assert np.array_equal(again.predict(shifted[last]), updated.predict(shifted[last]))

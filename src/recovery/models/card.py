@@ -168,6 +168,8 @@ def save_model(scorer, directory, metrics: dict | None = None, extra: dict | Non
             "params": params,
             "config": config.to_dict(),
             "package_versions": _versions(),
+            "offsets": getattr(scorer, "offsets_", {}) or {},
+            "recalibration": getattr(scorer, "recalibration_", None),
             "reference": scorer.reference_,
             **(extra or {}),
         }
@@ -278,6 +280,9 @@ def load_model(directory, config: Config | None = None):
     }
     scorer.fingerprint_ = card["data_fingerprint"]
     scorer.reference_ = card["reference"]
+    scorer.offsets_ = dict(card.get("offsets") or {})
+    if card.get("recalibration"):
+        scorer.recalibration_ = card["recalibration"]
     scorer.n_features_in_ = len(card["features"])
     scorer.feature_names_in_ = np.array([f["name"] for f in card["features"]], dtype=object)
     scorer.card_ = card

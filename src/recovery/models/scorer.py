@@ -440,6 +440,72 @@ class Scorer(BaseEstimator):
             else:
                 score = np.maximum(score, 0.0)
             out[mask] = score
+        offsets = getattr(self, "offsets_", None)
+        if offsets and not raw:
+            shift = pd.Series(np.asarray(stage, dtype=object)).map(offsets).fillna(0.0)
+            shift = shift.to_numpy(dtype=float)
+            if self.task_ == "binary":
+                out = sigmoid(_logit(out) + shift)
+            else:
+                out = out * np.exp(shift)
+        return out
+
+    def recalibrate(self, X: pd.DataFrame, y, min_rows: int = 200) -> Scorer:
+        """A copy whose level is refitted on recent matured rows, stage by stage.
+
+        Between retrainings the relation between features and outcome can drift
+        (e.g. a downturn lowers every borrower's ability to pay). Monitoring sees it in
+        the performance of the latest months whose labels have matured; this refits
+        one number per stage on such rows — an offset on the log-odds of the
+        calibrated probability (binary), or a log scale factor of the amount — so the
+        mean score of each stage equals its observed rate. The trees and the
+        calibration map are kept.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Recent rows with matured labels (as-of at least one horizon before the
+            dates to be scored, so nothing leaks).
+        y : array-like
+            Their labels (missing = dropped; for amounts, rows with a payment).
+        min_rows : int
+            Stages with fewer labelled rows keep offset 0.
+
+        Returns
+        -------
+        Scorer
+            A shallow copy with ``offsets_`` (stage → offset) and
+            ``recalibration_`` (rows and window used); ``self`` is unchanged.
+        """
+        import copy
+
+        self._check_fitted()
+        y = np.asarray(y, dtype=float)
+        keep = ~np.isnan(y)
+        if self.task_ == "regression":
+            keep &= y > 0
+        X, y = X.loc[keep], y[keep]
+        base = copy.copy(self)
+        base.offsets_ = {}
+        _, matrix, stage = self._prepare(X)
+        p = base._predict_matrix(matrix, stage)
+        offsets = {}
+        for name in sorted(set(stage)):
+            mask = stage == name
+            if mask.sum() < min_rows:
+                continue
+            if self.task_ == "binary":
+                offsets[name] = _solve_offset(_logit(p[mask]), y[mask])
+            else:
+                offsets[name] = float(np.log(max(y[mask].mean(), 1e-9) / max(p[mask].mean(), 1e-9)))
+        out = copy.copy(self)
+        out.offsets_ = offsets
+        as_of = pd.to_datetime(X["as_of"]) if "as_of" in X.columns else None
+        out.recalibration_ = {
+            "rows": int(len(y)),
+            "first_as_of": None if as_of is None else str(as_of.min().date()),
+            "last_as_of": None if as_of is None else str(as_of.max().date()),
+        }
         return out
 
     def _prepare(self, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -559,6 +625,26 @@ class Scorer(BaseEstimator):
         from recovery.models.card import load_model
 
         return load_model(directory)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+def _solve_offset(z: np.ndarray, y: np.ndarray, iterations: int = 50) -> float:
+    """Offset b with mean(sigmoid(z + b)) = mean(y) (Newton's method on the log-likelihood)."""
+    target = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+    b = 0.0
+    for _ in range(iterations):  # a few scalar steps, not a loop over rows
+        p = sigmoid(z + b)
+        gradient = p.mean() - target
+        hessian = max(float((p * (1 - p)).mean()), 1e-9)
+        step = gradient / hessian
+        b -= float(np.clip(step, -2.0, 2.0))
+        if abs(step) < 1e-10:
+            break
+    return float(b)
 
 
 def _fingerprint(X: pd.DataFrame, y: pd.Series, features: list[str]) -> str:
