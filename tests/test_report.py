@@ -1,0 +1,516 @@
+"""Tests of recovery.report: formatting, KPI changes, notes, the month check, rendering.
+
+The rendering tests build a small *snapshot-only* portfolio (accounts + monthly
+snapshots, as a lender with only a data warehouse table would have) with a seeded
+Markov chain over aging buckets, render the report once per module and check the HTML:
+its sections, its embedded images, nothing external; then open it in headless Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recovery import report
+from recovery.config import Config
+from recovery.errors import DataError, RecoveryError
+from recovery.report import (
+    KpiSpec,
+    book_by_state,
+    change_notes,
+    check_report_month,
+    format_count,
+    format_days,
+    format_kpi_change_table,
+    format_money,
+    format_pct,
+    format_pp,
+    format_table,
+    kpi_change_table,
+    parse_month,
+    render_monthly_report,
+    roll_rate_notes,
+    table_html,
+)
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def test_format_money_thousands_and_rounding():
+    assert format_money(1234567.891) == "1,234,568"
+    assert format_money(1234567.891, decimals=2) == "1,234,567.89"
+    assert format_money(-2500, currency="¥") == "-¥2,500"
+    assert format_money(-0.2) == "0"  # rounds to zero: no "-0"
+    assert format_money(999) == "999"
+    assert format_money(np.nan) == report.MISSING
+    assert format_money(None) == report.MISSING
+
+
+def test_format_money_compact_keeps_three_significant_digits():
+    assert format_money(1234567, compact=True) == "1.23m"
+    assert format_money(12_345_678, compact=True) == "12.3m"
+    assert format_money(123_456, compact=True) == "123k"
+    assert format_money(2.5e9, compact=True) == "2.50bn"
+    assert format_money(-45_600, compact=True) == "-45.6k"
+
+
+def test_format_pct_and_pp():
+    assert format_pct(0.1234) == "12.3%"
+    assert format_pct(0.1234, decimals=2) == "12.34%"
+    assert format_pct(0) == "0.0%"
+    assert format_pct(0.05, sign=True) == "+5.0%"
+    assert format_pct(-0.0001, sign=True) == "0.0%"  # rounds to zero: unsigned
+    assert format_pp(0.0042) == "+0.4 pp"
+    assert format_pp(-0.012) == "-1.2 pp"
+    assert format_pp(np.nan) == report.MISSING
+
+
+def test_format_count_and_days():
+    assert format_count(1234567) == "1,234,567"
+    assert format_count(np.int64(12)) == "12"
+    assert format_days(45.4) == "45 days"
+    assert format_days(1) == "1 day"
+
+
+def test_format_table_defaults_by_dtype():
+    t = pd.DataFrame(
+        {
+            "bucket": ["M1", "M2"],
+            "accounts": np.array([1200, 35], dtype=np.int64),
+            "rate": [0.123, np.nan],
+            "when": pd.to_datetime(["2026-10-31", None]),
+        }
+    )
+    out = format_table(t, {"rate": "pct"})
+    assert out.values.tolist() == [
+        ["M1", "1,200", "12.3%", "2026-10-31"],
+        ["M2", "35", report.MISSING, report.MISSING],
+    ]
+
+
+def test_table_html_escapes_and_right_aligns_numbers():
+    t = pd.DataFrame({"name": ["<b>x</b>"], "balance": [1500.0]})
+    markup = table_html(t, {"balance": "money"}, table_id="t1")
+    assert "&lt;b&gt;x&lt;/b&gt;" in markup
+    assert '<td class="num">1,500</td>' in markup
+    assert 'id="t1"' in markup
+
+
+# ----------------------------------------------------------------------------- the month
+
+
+def test_parse_month_accepts_month_and_dates():
+    assert parse_month("2026-10") == pd.Timestamp("2026-10-31")
+    assert parse_month("2024-02-03") == pd.Timestamp("2024-02-29")
+    assert parse_month(pd.Timestamp("2026-10-31 13:00")) == pd.Timestamp("2026-10-31")
+    with pytest.raises(DataError, match="YYYY-MM"):
+        parse_month("October")
+
+
+def test_check_report_month_refuses_outside_and_gaps():
+    months = pd.DatetimeIndex(["2026-01-31", "2026-02-28", "2026-04-30"])
+    assert check_report_month("2026-02", months) == pd.Timestamp("2026-02-28")
+    with pytest.raises(DataError, match="covers January 2026 to April 2026"):
+        check_report_month("2025-12", months)
+    with pytest.raises(DataError, match="no data for May 2026"):
+        check_report_month("2026-05", months)
+    with pytest.raises(DataError, match="no rows at 2026-03-31"):
+        check_report_month("2026-03", months)
+    with pytest.raises(DataError, match="no complete month"):
+        check_report_month("2026-03", [])
+
+
+# ----------------------------------------------------------------------------- KPIs
+
+
+def _kpis() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "month_end": pd.to_datetime(["2025-10-31", "2026-08-31", "2026-09-30", "2026-10-31"]),
+            "overdue_rate_30plus_balance": [0.050, 0.041, 0.040, 0.046],
+            "cure_rate": [0.31, 0.29, 0.300, 0.302],
+            "amount_collected": [80_000.0, 95_000.0, 100_000.0, 90_000.0],
+        }
+    )
+
+
+def test_kpi_change_table_by_hand():
+    t = kpi_change_table(_kpis(), "2026-10").set_index("kpi")
+    # overdue 30+: 0.046 now, 0.040 in September, 0.050 a year earlier
+    assert t.loc["overdue_rate_30plus_balance", "change_previous"] == pytest.approx(0.006)
+    assert t.loc["overdue_rate_30plus_balance", "change_last_year"] == pytest.approx(-0.004)
+    # collected: 90,000 vs 100,000 = -10%; vs 80,000 = +12.5%
+    assert t.loc["amount_collected", "change_previous"] == pytest.approx(-0.10)
+    assert t.loc["amount_collected", "change_last_year"] == pytest.approx(0.125)
+    # headline order of HEADLINE_KPIS, only the columns present
+    assert list(t.index) == ["overdue_rate_30plus_balance", "cure_rate", "amount_collected"]
+
+
+def test_kpi_change_table_missing_months_give_nan():
+    t = kpi_change_table(_kpis(), "2026-08").set_index("kpi")
+    assert np.isnan(t.loc["cure_rate", "previous"])  # no July 2026
+    assert np.isnan(t.loc["cure_rate", "change_last_year"])  # no August 2025
+    assert t.loc["cure_rate", "value"] == pytest.approx(0.29)
+
+
+def test_kpi_change_table_custom_specs_and_zero_base():
+    k = pd.DataFrame(
+        {"month_end": pd.to_datetime(["2026-09-30", "2026-10-31"]), "cost": [0.0, 10.0]}
+    )
+    t = kpi_change_table(k, "2026-10", specs=[KpiSpec("cost", "Cost", "money", False)])
+    assert np.isnan(t["change_previous"].iloc[0])  # relative change from 0 is undefined
+    with pytest.raises(ValueError):
+        KpiSpec("x", "X", "percent")
+
+
+def test_format_kpi_change_table_marks_direction():
+    text, marks = format_kpi_change_table(kpi_change_table(_kpis(), "2026-10"))
+    assert list(text.columns) == [
+        "KPI",
+        "October 2026",
+        "September 2026",
+        "Change",
+        "October 2025",
+        "Change vs last year",
+    ]
+    row = text.set_index("KPI").loc["Amount collected"]
+    assert row.tolist() == ["90,000", "100,000", "-10.0%", "80,000", "+12.5%"]
+    # overdue up = bad, collected down = bad, collected up vs last year = good
+    assert marks["Change"].tolist() == ["bad", "good", "bad"]
+    assert marks["Change vs last year"].tolist() == ["good", "bad", "good"]
+
+
+def test_change_notes_material_first_and_judged():
+    notes = change_notes(kpi_change_table(_kpis(), "2026-10"))
+    assert len(notes) == 3
+    # collected -10% is 2 thresholds of 5%; overdue +0.6 pp is 1.2 thresholds of 0.5 pp
+    assert notes[0].startswith("Amount collected fell from 100,000 in September 2026 to 90,000")
+    assert "a deterioration" in notes[0] and "a year earlier it was 80,000" in notes[0]
+    assert notes[1].startswith("Overdue rate 30+ DPD (share of open balance) rose")
+    assert "broadly unchanged at 30.2%" in notes[2]
+
+
+def test_change_notes_say_when_a_figure_is_missing():
+    k = _kpis().assign(cure_rate=[0.3, 0.3, 0.3, np.nan])
+    notes = change_notes(kpi_change_table(k, "2026-10"))
+    assert (
+        notes[-1]
+        == "Cure rate (delinquent accounts back to current) is not available for October 2026."
+    )
+
+
+def test_roll_rate_notes_compare_with_average():
+    months = pd.date_range("2025-10-31", periods=12, freq="ME")
+    t = pd.DataFrame(
+        {
+            "month_end": np.tile(months, 2),
+            "from_state": ["M1"] * 12 + ["M2"] * 12,
+            "roll_forward": [0.20] * 11 + [0.30] + [0.50] * 11 + [0.505],
+        }
+    )
+    notes = roll_rate_notes(t, "2026-10", states=["M1", "M2", "M3"])
+    # transition into October 2026 starts at 2026-09-30, the 12th month; average of 11 before
+    assert notes == [
+        "Roll forward from M1 was 30.0% in October 2026, above its 11-month average of 20.0% (+10.0 pp).",
+        "Roll forward from M2 was 50.5% in October 2026, in line with its 11-month average of 50.0%.",
+    ]
+
+
+def test_book_by_state_shares_sum_to_one():
+    s = pd.DataFrame(
+        {
+            "account_id": list("ABCDE"),
+            "month_end": pd.to_datetime(["2026-10-31"] * 4 + ["2026-09-30"]),
+            "bucket": ["M0", "M1", None, None, "M0"],
+            "status": ["open", "open", "charged_off", "paid_off", "open"],
+            "balance": [500.0, 300.0, 200.0, 0.0, 999.0],
+        }
+    )
+    book = book_by_state(s, "2026-10")
+    assert book["state"].tolist() == ["M0", "M1", "charged_off"]  # paid_off excluded
+    assert book["share_of_balance"].sum() == pytest.approx(1.0)
+    assert book["share_of_balance"].tolist() == pytest.approx([0.5, 0.3, 0.2])
+
+
+def test_section_turns_missing_pieces_into_a_note(capsys):
+    with report.section("x", "The thing"):
+        import recovery.no_such_module  # noqa: F401
+    assert 'class="report-unavailable" data-section="x"' in capsys.readouterr().out
+    with report.section("y", "The other thing"):
+        raise report.SectionUnavailable("no agents table")
+    assert "The other thing cannot be shown: no agents table" in capsys.readouterr().out
+    with pytest.raises(ZeroDivisionError):  # a bug is not hidden
+        with report.section("z"):
+            1 / 0  # noqa: B018
+
+
+# ----------------------------------------------------------------------------- a book
+
+
+def simulate_snapshots(
+    n_accounts: int = 400, months: int = 40, seed: int = 7
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded snapshot-only book: a Markov chain over buckets, vectorised by month.
+
+    Each month an open account at DPD d either pays (back to 0 with prob 0.6 − 0.08 ×
+    bucket), stays or rolls 30 days; past 180 DPD it is charged off and pays 3% of its
+    balance with prob 0.1 a month. Loans originate uniformly over the first 30 months
+    and pay off after 24 months on book if current.
+    """
+    rng = np.random.default_rng(seed)
+    month_ends = pd.date_range("2023-01-31", periods=months, freq="ME")
+    start = rng.integers(0, 30, n_accounts)
+    principal = rng.uniform(2_000, 20_000, n_accounts).round(0)
+    product = np.where(rng.uniform(size=n_accounts) < 0.6, "consumer_installment", "small_business")
+    region = rng.choice(["north", "south", "east"], n_accounts)
+    dpd = np.zeros(n_accounts, dtype=int)
+    status = np.array(["open"] * n_accounts, dtype=object)
+    balance = principal.copy()
+    rows = []
+    for t, me in enumerate(month_ends):
+        live = start <= t
+        first = start == t
+        u = rng.uniform(size=n_accounts)
+        bucket_no = np.minimum(dpd // 30 + (dpd > 0), 7)
+        open_ = live & ~first & (status == "open")
+        pays = open_ & (u < 0.6 - 0.08 * bucket_no)
+        rolls = open_ & ~pays & (u > 0.75 - 0.03 * bucket_no)
+        paid = np.zeros(n_accounts)
+        installment = principal / 24
+        paid[pays] = installment[pays] * (1 + dpd[pays] / 30)
+        dpd = np.where(pays, 0, np.where(rolls, dpd + 30 + (dpd == 0) * 1, dpd))
+        balance = np.where(pays, np.maximum(balance - installment, 0), balance)
+        charged = (status == "open") & (dpd > 180)
+        status = np.where(charged, "charged_off", status)
+        co = live & (status == "charged_off") & ~charged
+        recover = co & (rng.uniform(size=n_accounts) < 0.1)
+        paid[recover] = 0.03 * balance[recover]
+        balance = np.where(recover, balance - paid, balance)
+        dpd = np.where(status == "charged_off", dpd + 30, dpd)
+        payoff = (status == "open") & (t - start >= 24) & (dpd == 0)
+        status = np.where(payoff, "paid_off", status)
+        balance = np.where(payoff, 0.0, balance)
+        on_book = live & ((status != "paid_off") | payoff)
+        idx = np.flatnonzero(on_book)
+        b = np.where(status[idx] == "open", np.minimum(dpd[idx] // 30 + (dpd[idx] % 30 > 0), 7), -1)
+        labels = np.array(["M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+"], dtype=object)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "account_id": [f"A{i:04d}" for i in idx],
+                    "month_end": me,
+                    "dpd": dpd[idx],
+                    "bucket": np.where(b >= 0, labels[np.maximum(b, 0)], None),
+                    "balance": balance[idx].round(2),
+                    "amount_overdue": np.where(
+                        dpd[idx] > 0, (installment[idx] * np.ceil(dpd[idx] / 30)).round(2), 0.0
+                    ),
+                    "paid_in_month": paid[idx].round(2),
+                    "status": status[idx],
+                }
+            )
+        )
+    snapshots = pd.concat(rows, ignore_index=True)
+    snapshots["amount_overdue"] = np.minimum(snapshots["amount_overdue"], snapshots["balance"])
+    accounts = pd.DataFrame(
+        {
+            "account_id": [f"A{i:04d}" for i in range(n_accounts)],
+            "customer_id": [f"C{i:04d}" for i in range(n_accounts)],
+            "product": product,
+            "origination_date": month_ends[start] - pd.Timedelta(days=20),
+            "principal": principal,
+            "term_months": 24,
+            "interest_rate": 0.12,
+            "region": region,
+        }
+    )
+    return accounts, snapshots
+
+
+@pytest.fixture(scope="module")
+def book_dir(tmp_path_factory) -> Path:
+    accounts, snapshots = simulate_snapshots()
+    directory = tmp_path_factory.mktemp("book")
+    accounts.to_parquet(directory / "accounts.parquet", index=False)
+    snapshots.to_parquet(directory / "snapshots.parquet", index=False)
+    (directory / "portfolio.json").write_text(json.dumps({"data_end": "2026-04-30"}))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def rendered(book_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    return render_monthly_report(book_dir, "2026-03", out)
+
+
+def test_render_writes_one_standalone_html(rendered):
+    assert rendered.name == "recovery_report_2026-03.html"
+    assert [p.name for p in rendered.parent.iterdir()] == [rendered.name]  # no temp files left
+    page = rendered.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "Monthly recovery report — March 2026" in page
+    # code hidden: no input cells, no prompts
+    assert "input_area" not in page and "In&nbsp;[" not in page
+    assert "load_report_data" not in page
+    # standalone: no external scripts, styles or images
+    assert not re.search(r'(src|href)="https?://', page)
+
+
+def test_render_has_sections_toc_and_images(rendered):
+    page = rendered.read_text(encoding="utf-8")
+    for sid in (
+        "summary",
+        "kpis",
+        "book",
+        "roll-rates",
+        "segments",
+        "recovery-by-age",
+        "agents",
+        "models",
+        "forecast",
+        "about",
+    ):
+        assert f'<h2 id="{sid}"' in page, sid
+        assert f'href="#{sid}"' in page, sid  # in the table of contents
+    assert report._embedded_images(page) >= 4
+    # numbers are formatted for people: KPI table has percentages
+    kpi = re.search(r'<table class="report-table" id="kpi-table">.*?</table>', page, re.S).group(0)
+    assert re.search(r">\d+\.\d%<", kpi)
+    assert re.search(r">[+-]\d+\.\d pp<", kpi)
+
+
+def test_render_says_plainly_what_is_unavailable(rendered):
+    page = rendered.read_text(encoding="utf-8")
+    # a snapshot-only book has no assignments: the agent section says so instead of numbers
+    agents = re.search(r'data-section="agents"><p>(.*?)</p>', page)
+    assert agents is not None and "assignments" in agents.group(1)
+    models = re.search(r'data-section="models"><p>(.*?)</p>', page)
+    assert models is not None and "no model directory" in models.group(1)
+
+
+def test_render_notes_are_generated_from_the_numbers(book_dir, rendered):
+    page = rendered.read_text(encoding="utf-8")
+    accounts, snapshots = (
+        pd.read_parquet(book_dir / "accounts.parquet"),
+        pd.read_parquet(book_dir / "snapshots.parquet"),
+    )
+    from recovery.kpis import monthly_kpis
+
+    k = monthly_kpis(snapshots[snapshots["month_end"] <= "2026-03-31"]).set_index("month_end")
+    value = k.loc[pd.Timestamp("2026-03-31"), "overdue_rate_30plus_balance"]
+    summary = page[page.index('id="summary"') : page.index('id="kpis"')]
+    assert format_pct(value) in summary
+    del accounts
+
+
+@pytest.mark.parametrize("month", ["2022-06", "2026-06", "1999-13"])
+def test_month_outside_the_data_fails_and_writes_nothing(book_dir, tmp_path, month):
+    out = tmp_path / "reports"
+    with pytest.raises(DataError) as info:
+        render_monthly_report(book_dir, month, out)
+    assert "YYYY-MM" in str(info.value) or "covers January 2023 to April 2026" in str(info.value)
+    assert not out.exists()
+
+
+def test_month_after_data_end_is_incomplete(book_dir, tmp_path):
+    meta = json.loads((book_dir / "portfolio.json").read_text())
+    cut = tmp_path / "cut"
+    shutil.copytree(book_dir, cut)
+    (cut / "portfolio.json").write_text(json.dumps({**meta, "data_end": "2026-04-15"}))
+    with pytest.raises(DataError, match="no data for April 2026"):
+        render_monthly_report(cut, "2026-04", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(RecoveryError, match="does not exist"):
+        render_monthly_report(tmp_path / "nope", "2026-03", tmp_path / "out")
+
+
+# ----------------------------------------------------------------------------- Chromium
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+
+
+def run_chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
+    binary = find_chromium()
+    assert binary is not None
+    return subprocess.run(
+        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+chromium = pytest.mark.skipif(
+    find_chromium() is None,
+    reason="headless Chromium not found (install the Debian package 'chromium'; .ci/run does)",
+)
+
+
+@chromium
+def test_report_renders_in_headless_chromium(rendered, tmp_path):
+    result = run_chromium(
+        ["--virtual-time-budget=5000", "--dump-dom", rendered.as_uri()], tmp_path / "profile"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    for sid in ("summary", "kpis", "roll-rates", "recovery-by-age", "forecast"):
+        assert f'id="{sid}"' in dom
+    images = re.findall(r'<img[^>]+src="data:image/png;base64,', dom)
+    assert len(images) >= 4
+    assert 'id="toc"' in dom and "kpi-table" in dom
+
+
+@chromium
+def test_report_screenshot_of_first_screen(rendered, tmp_path):
+    shot = tmp_path / "first_screen.png"
+    result = run_chromium(
+        ["--hide-scrollbars", "--window-size=1280,900", f"--screenshot={shot}", rendered.as_uri()],
+        tmp_path / "profile",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1280, 900)
+    # not a blank page: a rendered report has many distinct pixel rows
+    from matplotlib.image import imread
+
+    pixels = imread(shot)
+    assert len(np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0)) > 20
+
+
+def test_config_is_passed_to_the_template(book_dir, tmp_path):
+    cfg = Config.from_dict({"analytics": {"recovery_horizon_months": 6}})
+    out = render_monthly_report(book_dir, "2026-03", tmp_path, config=cfg)
+    about = re.search(r'id="about-table">.*?</table>', out.read_text(encoding="utf-8"), re.S).group(
+        0
+    )
+    assert "6 months" in about
