@@ -57,6 +57,9 @@ __all__ = [
     "snapshot_features",
     "point_in_time",
     "overdue_pairs",
+    "is_overdue",
+    "feature_names",
+    "schedule_in_force",
     "PAYMENT_WINDOWS_DAYS",
     "CONTACT_WINDOWS_DAYS",
     "BUCKET_WINDOWS_MONTHS",
@@ -856,26 +859,50 @@ def schedule_in_force(schedule: pd.DataFrame, account_ids: pd.Series, dates: Any
 
 
 # ------------------------------------------------------------------- feature groups
+def _reversal_pending(payments: pd.DataFrame | None, pairs: pd.DataFrame) -> np.ndarray:
+    """Pairs with a payment posted on or before as_of and reversed after it."""
+    late = np.zeros(len(pairs), dtype=bool)
+    if payments is None or "reversed_date" not in payments:
+        return late
+    rev = pd.to_datetime(payments["reversed_date"])
+    has = rev.notna().to_numpy()
+    if not has.any():
+        return late
+    reversed_rows = pd.DataFrame(
+        {
+            "account_id": payments["account_id"].astype(str).to_numpy()[has],
+            "posted": pd.to_datetime(payments["payment_date"]).to_numpy()[has],
+            "reversed": rev.to_numpy()[has],
+        }
+    )
+    # reversed payments are few: pair each with its account's as_of dates
+    q = pd.DataFrame(
+        {
+            "account_id": pairs["account_id"].to_numpy(),
+            "row": np.arange(len(pairs)),
+            "as_of": pairs["as_of"].to_numpy(),
+        }
+    )
+    m = q.merge(reversed_rows, on="account_id")
+    hit = (m["posted"] <= m["as_of"]) & (m["reversed"] > m["as_of"])
+    late[m.loc[hit, "row"].to_numpy()] = True
+    return late
+
+
 def _known_at_as_of(
     core, portfolio: Portfolio, pairs: pd.DataFrame, config: Config, **kwargs
 ) -> pd.DataFrame:
     """Run ``core`` so that reversals dated after as_of are not yet known.
 
     The vectorised cores treat every payment with a ``reversed_date`` as reversed.
-    That is right for a pair unless the account has a reversal dated after its as_of;
-    those few pairs are computed on :func:`point_in_time` views, one per as_of date.
+    That is right for a pair unless one of the account's payments was posted on or
+    before as_of and reversed after it; those few pairs are computed on
+    :func:`point_in_time` views, one per as_of date.
     """
     pairs = pairs[["account_id", "as_of"]].reset_index(drop=True).copy()
     pairs["account_id"] = pairs["account_id"].astype(str)
     pairs["as_of"] = pd.to_datetime(pairs["as_of"]).dt.normalize()
-    pays = portfolio.payments
-    late = np.zeros(len(pairs), dtype=bool)
-    if pays is not None and "reversed_date" in pays:
-        rev = pd.to_datetime(pays["reversed_date"])
-        last_rev = rev[rev.notna()].groupby(pays.loc[rev.notna(), "account_id"].astype(str)).max()
-        if len(last_rev):
-            latest = pairs["account_id"].map(last_rev)
-            late = (latest > pairs["as_of"]).to_numpy()
+    late = _reversal_pending(portfolio.payments, pairs)
     if not late.any():
         return core(portfolio, pairs, config, **kwargs)
     parts, order = [], []
@@ -1392,20 +1419,39 @@ def _months_in_bucket(
 
 
 # ------------------------------------------------------------------- overdue pairs
-def overdue_pairs(states: pd.DataFrame) -> pd.DataFrame:
+def is_overdue(status: Any, dpd: Any, balance: Any, config: Config | None = None) -> np.ndarray:
+    """Overdue: open with DPD > 0, or charged off with a balance left (the recovery book).
+
+    A charged-off balance at or below ``config.aging.tolerance`` (currency) is repaid.
+
+    Examples
+    --------
+    >>> is_overdue(["open", "open", "charged_off", "charged_off"], [0, 3, 200, 0],
+    ...            [100.0, 100.0, 50.0, 0.0]).tolist()
+    [False, True, True, False]
+    """
+    config = config or Config()
+    status = pd.Series(status).astype(object).to_numpy()
+    dpd = pd.to_numeric(pd.Series(dpd), errors="coerce").fillna(0).to_numpy()
+    balance = pd.to_numeric(pd.Series(balance), errors="coerce").fillna(0).to_numpy()
+    charged = (status == "charged_off") & (balance > config.aging.tolerance)
+    return ((status == "open") & (dpd > 0)) | charged
+
+
+def overdue_pairs(states: pd.DataFrame, config: Config | None = None) -> pd.DataFrame:
     """The (account_id, as_of) pairs of overdue accounts in an ``account_states`` table.
 
-    Overdue = open with DPD > 0, or charged off (the recovery book).
+    Overdue: see :func:`is_overdue`.
 
     Examples
     --------
     >>> st = pd.DataFrame({"account_id": ["A", "B", "C"], "as_of": pd.Timestamp("2024-01-31"),
-    ...     "dpd": [0, 12, 200], "status": ["open", "open", "charged_off"]})
+    ...     "dpd": [0, 12, 200], "status": ["open", "open", "charged_off"], "balance": 50.0})
     >>> overdue_pairs(st)["account_id"].tolist()
     ['B', 'C']
     """
-    status = states["status"].astype(str)
-    mask = ((status == "open") & (states["dpd"].fillna(0) > 0)) | (status == "charged_off")
+    config = config or Config()
+    mask = is_overdue(states["status"], states["dpd"], states["balance"], config)
     return (
         states.loc[mask, ["account_id", "as_of"]]
         .sort_values(["as_of", "account_id"], kind="stable")
@@ -1519,7 +1565,7 @@ def _features_of_partition(
         dates = sorted(set(hist) | set(request))
         states = aging.account_states(portfolio, dates, config)
         st_dates = pd.to_datetime(states["as_of"]).dt.normalize()
-        pairs = overdue_pairs(states[st_dates.isin(request)])
+        pairs = overdue_pairs(states[st_dates.isin(request)], config)
     if not len(pairs):
         return _empty_matrix(config, include_protected)
     return _known_at_as_of(
@@ -1604,7 +1650,7 @@ def snapshot_features(
         pairs["as_of"] = pd.to_datetime(pairs["as_of"]).dt.normalize()
     else:
         rows = snaps[snaps["month_end"].isin(request)].rename(columns={"month_end": "as_of"})
-        pairs = overdue_pairs(rows)
+        pairs = overdue_pairs(rows, config)
     p = _Pairs.of(pairs)
     out = p.frame.copy()
     scode = p.code(snaps["account_id"])

@@ -20,7 +20,8 @@ For each ``(account_id, as_of)`` pair, :func:`build_labels` looks only at what h
 
 A label whose horizon ends after ``portfolio.data_end`` is **censored**: NA, with
 ``p_pay_censored`` / ``p_cure_censored`` (and ``censored`` = either) set, never a 0.
-Pairs that are not overdue at ``as_of`` (open with DPD 0, or closed) get NA labels and
+Pairs that are not overdue at ``as_of`` (see :func:`recovery.features.is_overdue`: open
+with DPD 0, closed, or charged off with nothing left) get NA labels and
 ``overdue = False``.
 
 Examples
@@ -46,6 +47,7 @@ from recovery.features import (
     _day_numbers,
     _Events,
     _Pairs,
+    is_overdue,
     overdue_pairs,
     schedule_in_force,
 )
@@ -159,7 +161,7 @@ def _labels_of_partition(portfolio: Portfolio, request, config: Config) -> pd.Da
         now = aging.account_states(portfolio, dates, config)
     else:
         now = aging.account_states(portfolio, request, config)
-        pairs = overdue_pairs(now)
+        pairs = overdue_pairs(now, config)
     p = _Pairs.of(pairs.reset_index(drop=True))
     out = p.frame.copy()
     n = len(out)
@@ -169,7 +171,7 @@ def _labels_of_partition(portfolio: Portfolio, request, config: Config) -> pd.Da
     dpd = pd.to_numeric(st["dpd"], errors="coerce").to_numpy(dtype="float64")
     is_open = status == "open"
     charged = status == "charged_off"
-    overdue = (is_open & (np.nan_to_num(dpd) > 0)) | charged
+    overdue = is_overdue(status, dpd, st["balance"], config)
     # minimum qualifying payment
     inst = schedule_in_force(portfolio.schedule, out["account_id"], out["as_of"])
     installment = inst["installment_amount"].to_numpy()
