@@ -413,6 +413,15 @@ def test_score_table_expected_amount_and_bands(split, lgbm_scorer):
     assert (table["reasons"] != "").all()
     with pytest.raises(ModelCardError, match="trained for"):
         score_table(test, {"p_cure": lgbm_scorer})
+    # a p_cure model knows open accounts only: charged-off rows get no p_cure
+    open_rows = train[train["status"] == "open"]
+    cure = Scorer(LogisticRegression(max_iter=1000), target="p_cure").fit(
+        open_rows, open_rows["p_pay"]
+    )
+    both = score_table(test, {"p_pay": lgbm_scorer, "p_cure": cure}, top_reasons=0)
+    charged = (test["status"] == "charged_off").to_numpy()
+    assert both.loc[charged, "p_cure"].isna().all() and both.loc[~charged, "p_cure"].notna().all()
+    assert (both.loc[charged, "p_cure_band"] == "").all()
     # band edges: 0.10, 0.20, 0.40, 0.60 (lower edge inclusive)
     assert score_band([0.0999, 0.1, 0.2, 0.6, np.nan]).tolist() == ["E", "D", "C", "A", ""]
 

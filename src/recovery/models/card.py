@@ -157,7 +157,8 @@ def save_model(scorer, directory, metrics: dict | None = None, extra: dict | Non
             "task": scorer.task_,
             "horizon_days": scorer.horizon_days_,
             "stage_strategy": scorer.stage_strategy,
-            "stages": sorted(scorer.segments_),
+            "stages": scorer.stages_,
+            "buckets": scorer.buckets_,
             "features": scorer.feature_spec_,
             "training_window": scorer.training_window_,
             "row_counts": scorer.row_counts_,
@@ -280,6 +281,8 @@ def load_model(directory, config: Config | None = None):
     }
     scorer.fingerprint_ = card["data_fingerprint"]
     scorer.reference_ = card["reference"]
+    scorer.stages_ = list(card["stages"])
+    scorer.buckets_ = list(card.get("buckets") or [])
     scorer.offsets_ = dict(card.get("offsets") or {})
     if card.get("recalibration"):
         scorer.recalibration_ = card["recalibration"]

@@ -176,6 +176,10 @@ class Scorer(BaseEstimator):
         SHA-256 of the training rows (keys, features, labels).
     reference_ : dict
         Training distribution of each feature and of the score, for PSI.
+    stages_, buckets_ : list of str
+        Stages and buckets seen in training (the model's domain, :meth:`in_domain`).
+    offsets_ : dict
+        Stage → level offset set by :meth:`recalibrate` (absent until then).
     """
 
     def __init__(
@@ -331,6 +335,10 @@ class Scorer(BaseEstimator):
         from recovery.models.monitoring import reference_distribution
 
         self.reference_ = reference_distribution(frame, self.feature_spec_, raw_all)
+        self.stages_ = sorted(str(v) for v in stage.unique())
+        self.buckets_ = (
+            sorted(str(v) for v in X["bucket"].dropna().unique()) if "bucket" in X.columns else []
+        )
         self.n_features_in_ = len(self.feature_spec_)
         self.feature_names_in_ = np.array([f["name"] for f in self.feature_spec_], dtype=object)
         return self
@@ -517,6 +525,20 @@ class Scorer(BaseEstimator):
         stage = assign_stage(X, config).to_numpy()
         frame = X.assign(stage=stage)
         return frame, design_matrix(frame, self.feature_spec_), stage
+
+    def in_domain(self, X: pd.DataFrame) -> np.ndarray:
+        """Rows like the training rows: a stage (and bucket, when known) seen in training.
+
+        ``p_cure`` is trained on open accounts only and ``roll_back`` on M3 and
+        worse; their scores elsewhere would be extrapolation.
+        """
+        self._check_fitted()
+        stage = assign_stage(X, self.config or Config()).to_numpy()
+        ok = np.isin(stage, self.stages_)
+        if getattr(self, "buckets_", None) and "bucket" in X.columns:
+            bucket = X["bucket"]
+            ok &= (bucket.isna() | bucket.astype(str).isin(self.buckets_)).to_numpy()
+        return ok
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """The score of each row: calibrated probability, or amount (currency).

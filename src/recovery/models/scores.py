@@ -85,7 +85,9 @@ def score_table(
         ``account_id``, ``as_of``, ``stage`` and, for the models given, ``p_pay``,
         ``p_pay_band``, ``p_cure``, ``p_cure_band``, ``roll_back``,
         ``amount_given_payment``, ``expected_amount`` (needs p_pay and amount) and
-        ``reason_1`` … ``reasons``.
+        ``reason_1`` … ``reasons``. A probability is missing (band ``""``) where its
+        model does not apply (:meth:`~recovery.models.Scorer.in_domain`: p_cure after
+        charge-off, roll-back before M3).
     """
     from recovery.models.design import assign_stage
 
@@ -98,8 +100,12 @@ def score_table(
     out["stage"] = assign_stage(frame, config).to_numpy()
     for key in ("p_pay", "p_cure", "roll_back"):
         if key in models:
-            out[key] = models[key].predict(frame)
-            out[f"{key}_band"] = score_band(out[key])
+            ok = models[key].in_domain(frame)
+            values = np.full(len(frame), np.nan)
+            if ok.any():
+                values[ok] = models[key].predict(frame[ok])
+            out[key] = values
+            out[f"{key}_band"] = score_band(values)
     if "amount" in models:
         out["amount_given_payment"] = models["amount"].predict(frame)
         if "p_pay" in models:
