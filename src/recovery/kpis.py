@@ -177,6 +177,10 @@ def collection_rates(
     """
     segments = _segment_list(segment)
     t = transitions(snapshots, config, segments, accounts)
+    return _collection_rates_of(t, segments, config)
+
+
+def _collection_rates_of(t: pd.DataFrame, segments: list[str], config: Config | None):
     t = t[t["from_state"] != NEW_STATE]
     base = t["amount_overdue"].where(t["from_state"] != "charged_off", t["balance"])
     frame = t[["next_month_end", *segments, "from_state"]].assign(
@@ -236,10 +240,13 @@ def cure_rates(
     >>> float(cure_rates(s)["cure_rate"].iloc[0])
     0.5
     """
-    config = config or Config()
     segments = _segment_list(segment)
-    labels = config.aging.bucket_labels()
     t = transitions(snapshots, config, segments, accounts)
+    return _cure_rates_of(t, segments, config)
+
+
+def _cure_rates_of(t: pd.DataFrame, segments: list[str], config: Config | None):
+    labels = (config or Config()).aging.bucket_labels()
     t = t[t["from_state"].isin(labels[1:])]
     cured = t["to_state"].eq(labels[0])
     frame = t[["next_month_end", *segments]].assign(
@@ -839,9 +846,9 @@ def monthly_kpis(
     config = config or Config()
     segments = _segment_list(segment)
     keys = ["month_end", *segments]
-    s = snapshot_states(snapshots, config, segments, accounts)
-    s = s[s["first_exit"]]
-    s = s.assign(month_end=_month_label(s["period"]))
+    full = snapshot_states(snapshots, config, segments, accounts)  # prepared once
+    t = transitions(full, config, segments)
+    s = full[full["first_exit"]]
     charged = s["state"].eq("charged_off")
     stock = (
         s.assign(
@@ -855,9 +862,8 @@ def monthly_kpis(
         .sum()
         .reset_index()
     )
-    out = stock.merge(overdue_rates(snapshots, config=config, segment=segments,
-                                    accounts=accounts), on=keys, how="left")  # fmt: skip
-    rates = collection_rates(snapshots, config, segments, accounts)
+    out = stock.merge(overdue_rates(full, config=config, segment=segments), on=keys, how="left")
+    rates = _collection_rates_of(t, segments, config)
     labels = config.aging.bucket_labels()
     late = rates[rates["state"].isin(labels[1:])]
     book = (
@@ -880,12 +886,12 @@ def monthly_kpis(
     co["recovery_rate_in_month"] = (
         co["recovered_charged_off"] / co["charged_off_balance_start"]
     ).where(co["charged_off_balance_start"] > 0)
-    cures = cure_rates(snapshots, config, segments, accounts)[[*keys, "cure_rate"]]
+    cures = _cure_rates_of(t, segments, config)[[*keys, "cure_rate"]]
     out = out.merge(book.drop(columns="overdue_balance"), on=keys, how="left")
     out = out.merge(co.drop(columns="charged_off_balance_start"), on=keys, how="left")
     out = out.merge(cures, on=keys, how="left")
     if actions is not None:
-        costs = collection_costs(actions, snapshots, config, segments, accounts)
+        costs = collection_costs(actions, full, config, segments)
         costs = costs.rename(columns={"cost": "collection_cost"})
         out = out.merge(
             costs[[*keys, "actions", "collection_cost", "cost_per_unit_collected"]],

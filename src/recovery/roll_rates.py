@@ -77,6 +77,8 @@ TERMINAL_STATES: tuple[str, ...] = ("charged_off", "paid_off", "settled", "other
 NEW_STATE = "new"
 
 _REQUIRED = ("account_id", "month_end", "dpd", "bucket", "balance", "status")
+_PREPARED = "recovery.snapshot_states"
+_STATE_COLUMNS = {"state", "first_exit", "month_no", "period"}
 
 SegmentArg = str | Sequence[str] | None
 
@@ -129,7 +131,8 @@ def snapshot_states(
     -------
     DataFrame
         The rows sorted by account and month, with ``month_end`` normalized,
-        ``period`` (monthly :class:`pandas.Period`), ``state`` and
+        ``period`` (monthly :class:`pandas.Period`), ``month_no``
+        (``year * 12 + month - 1``), ``state`` and
         ``first_exit`` (``False`` for repeated exit rows, which analyses drop), plus
         ``amount_overdue`` / ``paid_in_month`` (0 when absent) and the segment columns.
 
@@ -152,13 +155,16 @@ def snapshot_states(
     config = config or Config()
     if snapshots is None or not isinstance(snapshots, pd.DataFrame):
         raise DataError("snapshots must be a DataFrame (the 'snapshots' table)")
+    segments = _segment_list(segment)
+    prepared = (tuple(config.aging.bucket_labels()), tuple(segments))
+    if snapshots.attrs.get(_PREPARED) == prepared and _STATE_COLUMNS <= set(snapshots.columns):
+        return snapshots  # already the output of this function (same buckets, segments)
     missing = [c for c in _REQUIRED if c not in snapshots.columns]
     if missing:
         raise DataError(
             f"table 'snapshots' lacks column(s) {missing}; it needs {list(_REQUIRED)} "
             "(see recovery.schema.TABLES['snapshots'])"
         )
-    segments = _segment_list(segment)
     s = snapshots.copy()
     s["account_id"] = s["account_id"].astype(str)
     s["month_end"] = pd.to_datetime(s["month_end"]).dt.normalize()
@@ -196,12 +202,22 @@ def snapshot_states(
         )
     s["state"] = np.where(is_open, bucket, status.replace({"closed": "other_exit"}))
     s["period"] = s["month_end"].dt.to_period("M")
-    s["month_end"] = s["period"].dt.to_timestamp(how="end").dt.normalize()
+    s["month_no"] = (s["month_end"].dt.year * 12 + s["month_end"].dt.month - 1).astype(np.int64)
+    s["month_end"] = _month_end(s["month_no"].to_numpy())
     s = s.sort_values(["account_id", "month_end"], kind="mergesort").reset_index(drop=True)
     is_exit = s["state"].isin(EXIT_STATES)
     prev_exit = is_exit.groupby(s["account_id"], sort=False).shift(1, fill_value=False)
     s["first_exit"] = ~(is_exit & prev_exit.astype(bool))
-    return _add_segments(s, segments, accounts)
+    s = _add_segments(s, segments, accounts)
+    s.attrs[_PREPARED] = prepared
+    return s
+
+
+def _month_end(month_no: np.ndarray) -> pd.DatetimeIndex:
+    """Month end of each month number (``year * 12 + month - 1``), vectorised."""
+    month_no = np.asarray(month_no, dtype=np.int64)
+    first_of_next = (month_no + 1 - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
+    return pd.DatetimeIndex((first_of_next - np.timedelta64(1, "D")).astype("datetime64[ns]"))
 
 
 def _add_segments(s: pd.DataFrame, segments: list[str], accounts: pd.DataFrame | None):
@@ -278,46 +294,38 @@ def transitions(
     segments = _segment_list(segment)
     s = snapshot_states(snapshots, config, segments, accounts)
     s = s[s["first_exit"]]
-    periods = pd.PeriodIndex(s["period"].unique()).sort_values()
-    have = set(periods)
-    starts = [p for p in periods if (p + 1) in have]
-    cols = ["account_id", "period", "month_end", "state", "balance", "amount_overdue"]
-    on_books = s[~s["state"].isin(EXIT_STATES) & s["period"].isin(starts)]
+    have = np.unique(s["month_no"].to_numpy())
+    starts = have[np.isin(have + 1, have)]
+    cols = ["account_id", "month_no", "state", "balance", "amount_overdue"]
+    on_books = s[~s["state"].isin(EXIT_STATES) & s["month_no"].isin(starts)]
     frm = on_books[cols + segments].rename(columns={"state": "from_state"})
-    nxt = s[s["period"].isin([p + 1 for p in starts])][
-        ["account_id", "period", "month_end", "state", "balance", "paid_in_month"] + segments
+    nxt = s.loc[
+        s["month_no"].isin(starts + 1),
+        ["account_id", "month_no", "state", "balance", "paid_in_month", *segments],
     ].rename(
         columns={
-            "month_end": "next_month_end",
             "state": "to_state",
             "balance": "next_balance",
             "paid_in_month": "next_paid_in_month",
+            **{c: f"{c}__next" for c in segments},
         }
     )
-    nxt["start_period"] = nxt["period"] - 1
-    merged = frm.merge(
-        nxt.drop(columns=["period"] + segments),
-        left_on=["account_id", "period"],
-        right_on=["account_id", "start_period"],
-        how="left",
-    ).drop(columns=["start_period"])
-    gone = merged["to_state"].isna()
-    merged.loc[gone, "to_state"] = "other_exit"
-    merged["next_month_end"] = (merged["period"] + 1).dt.to_timestamp(how="end").dt.normalize()
-    merged[["next_balance", "next_paid_in_month"]] = merged[
+    nxt["month_no"] = nxt["month_no"] - 1
+    out = frm.merge(nxt, on=["account_id", "month_no"], how="outer", indicator=True)
+    entering = (out["_merge"] == "right_only").to_numpy()
+    out["from_state"] = out["from_state"].where(~entering, NEW_STATE)
+    out["to_state"] = out["to_state"].fillna("other_exit")  # on the books, then absent
+    out[["next_balance", "next_paid_in_month"]] = out[
         ["next_balance", "next_paid_in_month"]
     ].fillna(0.0)
-    # entries: in a snapshot at m + 1, not on the books at m
-    key = on_books["account_id"] + "|" + on_books["period"].astype(str)
-    nkey = nxt["account_id"] + "|" + nxt["start_period"].astype(str)
-    new = nxt[~nkey.isin(set(key))].copy()
-    new["from_state"] = NEW_STATE
-    new["month_end"] = new["start_period"].dt.to_timestamp(how="end").dt.normalize()
-    new["balance"] = new["next_balance"]
-    new["amount_overdue"] = 0.0
-    new["period"] = new["start_period"]
-    new = new.drop(columns=["start_period"])
-    out = pd.concat([merged, new[merged.columns]], ignore_index=True)
+    # entries are weighted by their balance at m + 1 and have nothing overdue at m
+    out["balance"] = out["balance"].where(~entering, out["next_balance"])
+    out["amount_overdue"] = out["amount_overdue"].fillna(0.0)
+    for c in segments:
+        out[c] = out[c].where(~entering, out[f"{c}__next"])
+    month_no = out["month_no"].to_numpy()
+    out["month_end"] = _month_end(month_no)
+    out["next_month_end"] = _month_end(month_no + 1)
     out = out.sort_values(["month_end", "account_id"], kind="mergesort").reset_index(drop=True)
     order = [
         "account_id",

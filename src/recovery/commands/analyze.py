@@ -34,6 +34,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,11 @@ class AnalysisContext:
         Segment columns asked for (``--segment``); empty for the whole book.
     results : dict
         Tables and figures of the steps run so far, by name.
+    states : DataFrame
+        ``snapshots`` with their roll-rate states
+        (:func:`recovery.roll_rates.snapshot_states`), prepared once; every function of
+        :mod:`recovery.roll_rates`, :mod:`recovery.kpis` and :mod:`recovery.vintages`
+        accepts it in place of ``snapshots`` and then skips the preparation.
     """
 
     portfolio: Portfolio
@@ -80,6 +86,7 @@ class AnalysisContext:
     config: Config
     segment: list[str] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
+    states: pd.DataFrame | None = None
 
     @property
     def accounts(self) -> pd.DataFrame | None:
@@ -130,12 +137,12 @@ def _roll_rates(ctx: AnalysisContext) -> dict[str, Any]:
     from recovery import roll_rates as rr
 
     kw = {"config": ctx.config, "accounts": ctx.accounts}
-    out = _by_segment(ctx, "roll_rates", lambda segment: rr.roll_rates(ctx.snapshots,
+    out = _by_segment(ctx, "roll_rates", lambda segment: rr.roll_rates(ctx.states,
                       segment=segment, **kw))  # fmt: skip
-    count = rr.roll_rate_matrix(ctx.snapshots, weight="count", **kw)
-    balance = rr.roll_rate_matrix(ctx.snapshots, weight="balance", **kw)
+    count = rr.roll_rate_matrix(ctx.states, weight="count", **kw)
+    balance = rr.roll_rate_matrix(ctx.states, weight="balance", **kw)
     latest_month = out["roll_rates"]["month_end"].max()
-    latest = rr.roll_rate_matrix(ctx.snapshots, month=latest_month, **kw)
+    latest = rr.roll_rate_matrix(ctx.states, month=latest_month, **kw)
     out["roll_rate_matrix_count"] = _matrix_table(count)
     out["roll_rate_matrix_balance"] = _matrix_table(balance)
     out["roll_rate_matrix_latest"] = _matrix_table(latest)
@@ -153,14 +160,14 @@ def _roll_rate_trends(ctx: AnalysisContext) -> dict[str, Any]:
 
     kw = {"config": ctx.config, "accounts": ctx.accounts}
     out = _by_segment(ctx, "roll_rate_trends", lambda segment: rr.roll_rate_trends(
-        ctx.snapshots, segment=segment, **kw))  # fmt: skip
+        ctx.states, segment=segment, **kw))  # fmt: skip
     trends = out["roll_rate_trends"]
     delinquent = ctx.config.aging.bucket_labels()[:4]
     out["roll_forward_trends"] = rr.plot_roll_rate_trends(trends, "roll_forward", delinquent)
     out["cure_trends"] = rr.plot_roll_rate_trends(trends, "cure", delinquent[1:])
     out.update(
         _by_segment(
-            ctx, "flow_rates", lambda segment: rr.flow_rates(ctx.snapshots, segment=segment, **kw)
+            ctx, "flow_rates", lambda segment: rr.flow_rates(ctx.states, segment=segment, **kw)
         )  # fmt: skip
     )
     flows = out["flow_rates"]
@@ -171,11 +178,10 @@ def _roll_rate_trends(ctx: AnalysisContext) -> dict[str, Any]:
 def _vintages(ctx: AnalysisContext) -> dict[str, Any]:
     from recovery import vintages as vt
 
-    ctx = AnalysisContext(  # by vintage is what the curves already are
-        ctx.portfolio, ctx.snapshots, ctx.config, [s for s in ctx.segment if s != "vintage"]
-    )
+    # by vintage is what the curves already are
+    ctx = dataclasses.replace(ctx, segment=[s for s in ctx.segment if s != "vintage"])
     out = _by_segment(ctx, "vintage_curves", lambda segment: vt.vintage_curves(
-        ctx.snapshots, ctx.accounts, config=ctx.config, segment=segment))  # fmt: skip
+        ctx.states, ctx.accounts, config=ctx.config, segment=segment))  # fmt: skip
     curves = out["vintage_curves"]
     out["vintage_ever_30plus"] = vt.plot_vintage_curves(curves, "ever_30plus")
     out["vintage_ever_90plus_balance"] = vt.plot_vintage_curves(curves, "ever_90plus_balance")
@@ -189,22 +195,22 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
     kw = {"config": ctx.config, "accounts": ctx.accounts}
     actions = ctx.portfolio.actions
     out = _by_segment(ctx, "monthly_kpis", lambda segment: kpis.monthly_kpis(
-        ctx.snapshots, segment=segment, actions=actions, **kw))  # fmt: skip
+        ctx.states, segment=segment, actions=actions, **kw))  # fmt: skip
     out.update(
         _by_segment(
             ctx,
             "collection_rates",
-            lambda segment: kpis.collection_rates(ctx.snapshots, segment=segment, **kw),
+            lambda segment: kpis.collection_rates(ctx.states, segment=segment, **kw),
         )  # fmt: skip
     )
     out.update(
         _by_segment(
             ctx,
             "recovery_rates",
-            lambda segment: kpis.recovery_rates(ctx.snapshots, segment=segment, **kw),
+            lambda segment: kpis.recovery_rates(ctx.states, segment=segment, **kw),
         )  # fmt: skip
     )
-    episodes = kpis.collection_episodes(ctx.snapshots, segment=ctx.segment, **kw)
+    episodes = kpis.collection_episodes(ctx.states, segment=ctx.segment, **kw)
     out["collection_episodes"] = episodes
     out["collection_cycle"] = kpis.collection_cycle(episodes)
     for seg in ctx.segment:
@@ -217,9 +223,7 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
             _by_segment(
                 ctx,
                 "collection_costs",
-                lambda segment: kpis.collection_costs(
-                    actions, ctx.snapshots, segment=segment, **kw
-                ),
+                lambda segment: kpis.collection_costs(actions, ctx.states, segment=segment, **kw),
             )  # fmt: skip
         )
     out["overdue_rates_plot"] = kpis.plot_kpis(
@@ -295,7 +299,10 @@ def run_analysis(
     snaps = _ensure_snapshots(portfolio, config, progress)
     if snaps is None or len(snaps) == 0:
         raise DataError("the snapshots table is empty; nothing to analyse")
+    from recovery.roll_rates import snapshot_states
+
     ctx = AnalysisContext(portfolio, snaps, config, segments)
+    ctx.states = snapshot_states(snaps, config)
     selected = [s for s in STEPS if s.name in chosen]
     if progress:
         from tqdm.auto import tqdm
