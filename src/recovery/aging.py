@@ -160,13 +160,35 @@ def _lookup_before(
     return np.where(ok, idx, -1)
 
 
+def _sort_order(*keys: np.ndarray) -> np.ndarray:
+    """Order sorting by several non-negative integer keys (first = most significant).
+
+    Packs the keys into one int64 when they fit (much faster than ``np.lexsort``) and
+    skips sorting altogether when the rows are already in order, as exports usually are.
+    """
+    keys = [np.asarray(k, dtype=np.int64) for k in keys]
+    lows = [int(k.min(initial=0)) for k in keys]
+    widths = [
+        max(int(k.max(initial=0)) - low, 0).bit_length() for k, low in zip(keys, lows, strict=True)
+    ]
+    if sum(widths) > 62:
+        return np.lexsort(keys[::-1])
+    packed = np.zeros(len(keys[0]), dtype=np.int64)
+    for k, low, width in zip(keys, lows, widths, strict=True):
+        packed = (packed << width) | (k - low)
+    if len(packed) < 2 or (packed[1:] >= packed[:-1]).all():
+        return np.arange(len(packed))
+    return np.argsort(packed, kind="stable")
+
+
 class _RunningTotal:
     """Cumulative net amount per owner (account or schedule version) by day."""
 
     def __init__(self, owner: np.ndarray, day: np.ndarray, amount: np.ndarray) -> None:
         keys = owner * _SPAN + day
-        order = np.argsort(keys, kind="stable")
-        keys, amount = keys[order], amount[order]
+        if len(keys) > 1 and not (keys[1:] >= keys[:-1]).all():
+            order = np.argsort(keys)  # stability is not needed to sum integer cents
+            keys, amount = keys[order], amount[order]
         starts = _group_starts(keys)
         self.key = keys[starts]
         self.owner = self.key // _SPAN
@@ -233,10 +255,9 @@ def _column(df: pd.DataFrame | None, name: str) -> pd.Series | None:
     return df[name]
 
 
-def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
+def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
+    portfolio = partition.portfolio
     schedule = portfolio.schedule
-    if schedule is None or len(schedule) == 0:
-        raise DataError("aging needs a 'schedule' table (installments with due dates)")
     missing = [c for c in ("account_id", "due_date", "amount_due") if c not in schedule]
     if missing:
         raise DataError(f"table 'schedule' lacks column(s) {missing}")
@@ -245,10 +266,9 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
     threshold = int(aging.charge_off_dpd)
     tol_cents = max(int(round(aging.tolerance * 100)), 1)
 
-    codes, ids = pd.factorize(schedule["account_id"].astype(str), sort=True)
-    ids = np.asarray(ids, dtype=object)
+    ids = partition.ids
+    codes = partition.codes["schedule"]
     n_acct = len(ids)
-    index = pd.Index(ids)
 
     # ---- installments, sorted by (account, version, due date, installment_no)
     version = _column(schedule, "schedule_version")
@@ -265,7 +285,7 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
     amount = _cents(schedule["amount_due"])
     inst = _column(schedule, "installment_no")
     inst = np.zeros(len(schedule), np.int64) if inst is None else inst.to_numpy(np.int64)
-    order = np.lexsort((inst, due, version, codes))
+    order = _sort_order(codes, version, due, inst)
     s_acct = codes[order].astype(np.int64)
     s_version = version[order]
     s_due = due[order]
@@ -297,7 +317,7 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
     acct_principal = np.full(n_acct, np.nan)
     start_day = np.full(n_acct, _NEVER)
     if accounts is not None and len(accounts):
-        pos = index.get_indexer(accounts["account_id"].astype(str))
+        pos = partition.codes["accounts"]
         keep = pos >= 0
         if "principal" in accounts:
             acct_principal[pos[keep]] = accounts["principal"].to_numpy(np.float64)[keep]
@@ -332,7 +352,7 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
     # version is paid only by payments posted on or after its effective_from.
     payments = portfolio.payments
     if payments is not None and len(payments):
-        p_acct = index.get_indexer(payments["account_id"].astype(str)).astype(np.int64)
+        p_acct = partition.codes["payments"]
         p_day = _day_numbers(payments["payment_date"])
         ok = (p_acct >= 0) & (p_day < _NEVER)
         p_acct, p_day = p_acct[ok], p_day[ok]
@@ -340,7 +360,10 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
         rev = _column(payments, "reversed_date")
         r_day = np.full(len(p_acct), _NEVER) if rev is None else _day_numbers(rev)[ok]
         has_rev = r_day < _NEVER
-        p_group = _lookup_before(v_key, v_acct, p_acct * _SPAN + p_day, p_acct)
+        p_key = p_acct * _SPAN + p_day
+        p_group = np.empty_like(p_acct)
+        by_key = np.argsort(p_key)  # sorted queries make searchsorted cache-friendly
+        p_group[by_key] = _lookup_before(v_key, v_acct, p_key[by_key], p_acct[by_key])
         cf_acct = np.r_[p_acct, p_acct[has_rev]]
         cf_group = np.r_[p_group, p_group[has_rev]]
         cf_day = np.r_[p_day, r_day[has_rev]]
@@ -357,7 +380,7 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
     r_acct = r_day_ev = np.zeros(0, np.int64)
     events = portfolio.events
     if events is not None and len(events):
-        e_acct = index.get_indexer(events["account_id"].astype(str)).astype(np.int64)
+        e_acct = partition.codes["events"]
         e_day = _day_numbers(events["date"])
         e_kind = events["event"].astype(str).to_numpy()
         ok = (e_acct >= 0) & (e_day < _NEVER)
@@ -403,7 +426,7 @@ def _build_ledger(portfolio: Portfolio, config: Config) -> _Ledger:
         ]
     )
     b_key = b_acct * _SPAN + b_day
-    order = np.argsort(b_key, kind="stable")
+    order = np.argsort(b_key)
     b_key, b_restructure = b_key[order], b_restructure[order]
     starts = _group_starts(b_key)
     seg_key = b_key[starts]
@@ -519,8 +542,8 @@ def _due_through(ledger: _Ledger, group: np.ndarray, day: np.ndarray) -> np.ndar
     return np.where(has, ledger.s_cum[np.maximum(i - 1, 0)], 0)
 
 
-def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config) -> pd.DataFrame:
-    """The state of each (account code, day) pair; days must be on/after origination."""
+def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config) -> dict[str, Any]:
+    """Columns of the state of each (account code, day) pair (days on/after origination)."""
     seg = np.searchsorted(ledger.seg_key, acct * _SPAN + day, side="right") - 1
     group = ledger.seg_group[seg]
     oldest = ledger.seg_oldest_due[seg]
@@ -553,55 +576,96 @@ def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config
     bucket_names = list(config.aging.bucket_names)
     bucket_code = np.where(status_code == 0, config.aging.bucket_index(dpd), -1)
     bucket = pd.Categorical.from_codes(bucket_code, categories=bucket_names)
-    return pd.DataFrame(
-        {
-            "account_id": ledger.ids[acct],
-            "as_of": _to_timestamps(day),
-            "dpd": dpd.astype(np.int64),
-            "bucket": bucket,
-            "status": status,
-            "balance": balance,
-            "amount_overdue": overdue / 100.0,
-            "amount_due_to_date": (before + due_to_date) / 100.0,
-            "paid_to_date": ledger.seg_paid_all[seg] / 100.0,
-            "episode_start": _to_timestamps(ep_start),
-            "debt_age_days": pd.array(np.where(debt_age >= 0, debt_age, 0), dtype="Int64"),
-            "charge_off_date": _to_timestamps(np.where(co_day <= day, co_day, _NEVER)),
-            "worst_dpd_to_date": worst.astype(np.int64),
-        }
-    ).assign(debt_age_days=lambda d: d["debt_age_days"].where(debt_age >= 0))
+    no_episode = debt_age < 0
+    return {
+        "account_id": ledger.ids[acct],
+        "as_of": _to_timestamps(day),
+        "dpd": dpd.astype(np.int64),
+        "bucket": bucket,
+        "status": status,
+        "balance": balance,
+        "amount_overdue": overdue / 100.0,
+        "amount_due_to_date": (before + due_to_date) / 100.0,
+        "paid_to_date": ledger.seg_paid_all[seg] / 100.0,
+        "episode_start": _to_timestamps(ep_start),
+        "debt_age_days": pd.arrays.IntegerArray(np.where(no_episode, 0, debt_age), no_episode),
+        "charge_off_date": _to_timestamps(np.where(co_day <= day, co_day, _NEVER)),
+        "worst_dpd_to_date": worst.astype(np.int64),
+    }
+
+
+def _frame(columns: dict[str, Any], keep: np.ndarray | None = None) -> pd.DataFrame:
+    if keep is not None:
+        columns = {name: values[keep] for name, values in columns.items()}
+    return pd.DataFrame(columns, copy=False)
 
 
 # --------------------------------------------------------------------------- partitions
 
 
-def _partitions(portfolio: Portfolio, size: int | None) -> Iterable[Portfolio]:
-    """Split a portfolio into partitions of at most ``size`` accounts (by schedule ids)."""
-    ids = (
-        pd.unique(portfolio.schedule["account_id"].astype(str))
-        if portfolio.schedule is not None
-        else []
-    )
-    if size is None or len(ids) <= size:
-        yield portfolio
-        return
-    ids = np.sort(np.asarray(ids, dtype=object))
-    n_parts = -(-len(ids) // size)
+@dataclass
+class _Partition:
+    """Some accounts' rows, with each row's account code (index into ``ids``, -1 unknown)."""
+
+    portfolio: Portfolio
+    ids: np.ndarray
+    codes: dict[str, np.ndarray]
+
+
+def _id_values(ids: pd.Series) -> Any:
+    """Account ids as hashable strings (kept as they are when already text)."""
+    if ids.dtype == object or isinstance(ids.dtype, pd.StringDtype):
+        return ids.to_numpy()
+    return ids.astype(str).to_numpy()
+
+
+_ACCOUNT_TABLES = ("accounts", "schedule", "payments", "events")
+
+
+def _partitions(portfolio: Portfolio, size: int | None) -> Iterable[_Partition]:
+    """Split a portfolio into partitions of at most ``size`` accounts.
+
+    Accounts are those of the schedule, in sorted id order; ids are hashed once here and
+    each partition carries its rows' account codes.
+    """
+    schedule = portfolio.schedule
+    if schedule is None or len(schedule) == 0:
+        raise DataError("aging needs a 'schedule' table (installments with due dates)")
+    if "account_id" not in schedule:
+        raise DataError("table 'schedule' lacks column(s) ['account_id']")
+    codes, ids = pd.factorize(_id_values(schedule["account_id"]), sort=True)
+    ids = np.asarray(ids, dtype=object)
     index = pd.Index(ids)
-    located = {}
-    for name in ("accounts", "schedule", "payments", "events"):
+    all_codes = {}
+    for name in _ACCOUNT_TABLES:
         df = getattr(portfolio, name)
         if df is None:
             continue
-        part = index.get_indexer(df["account_id"].astype(str)) // size
+        if name == "schedule":
+            all_codes[name] = codes.astype(np.int64)
+        else:
+            all_codes[name] = index.get_indexer(_id_values(df["account_id"])).astype(np.int64)
+    if size is None or len(ids) <= size:
+        yield _Partition(portfolio, ids, all_codes)
+        return
+    n_parts = -(-len(ids) // size)
+    located = {}
+    for name, code in all_codes.items():
+        part = np.where(code >= 0, code // size, n_parts)  # unknown accounts: dropped
         order = np.argsort(part, kind="stable")
         bounds = np.searchsorted(part[order], np.arange(n_parts + 1))
-        located[name] = (df, order, bounds)
+        located[name] = (getattr(portfolio, name), code, order, bounds)
     for p in range(n_parts):
-        tables = {}
-        for name, (df, order, bounds) in located.items():
-            tables[name] = df.iloc[order[bounds[p] : bounds[p + 1]]]
-        yield Portfolio(**tables, meta=dict(portfolio.meta))
+        tables, codes_p = {}, {}
+        for name, (df, code, order, bounds) in located.items():
+            rows = order[bounds[p] : bounds[p + 1]]
+            tables[name] = df.iloc[rows]
+            codes_p[name] = code[rows] - p * size
+        yield _Partition(
+            Portfolio(**tables, meta=dict(portfolio.meta)),
+            ids[p * size : (p + 1) * size],
+            codes_p,
+        )
 
 
 def _as_days(dates: Any) -> np.ndarray:
@@ -680,9 +744,24 @@ def account_states(
     for part in _partitions(portfolio, partition_size):
         ledger = _build_ledger(part, cfg)
         acct, day = _pairs(ledger, days)
-        frames.append(_evaluate(ledger, acct, day, cfg))
-    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return out
+        frames.append(_frame(_evaluate(ledger, acct, day, cfg)))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+_SNAPSHOT_COLUMNS = (
+    "account_id",
+    "month_end",
+    "as_of",
+    "dpd",
+    "bucket",
+    "balance",
+    "amount_overdue",
+    "paid_in_month",
+    "status",
+    "debt_age_days",
+    "charge_off_date",
+    "episode_start",
+)
 
 
 def _default_month_ends(portfolio: Portfolio) -> pd.DatetimeIndex:
@@ -698,8 +777,7 @@ def _default_month_ends(portfolio: Portfolio) -> pd.DatetimeIndex:
 
 
 def _paid_in_month(
-    payments: pd.DataFrame | None,
-    ids: np.ndarray,
+    partition: _Partition,
     month_ends: np.ndarray,
     acct: np.ndarray,
     day: np.ndarray,
@@ -709,9 +787,11 @@ def _paid_in_month(
     A payment counts in its month unless it was reversed by that month end.
     """
     out = np.zeros(len(acct))
+    payments = partition.portfolio.payments
     if payments is None or len(payments) == 0 or len(month_ends) == 0:
         return out
-    p_acct = pd.Index(ids).get_indexer(payments["account_id"].astype(str)).astype(np.int64)
+    ids = partition.ids
+    p_acct = partition.codes["payments"]
     p_day = _day_numbers(payments["payment_date"])
     rev = _column(payments, "reversed_date")
     r_day = np.full(len(payments), _NEVER) if rev is None else _day_numbers(rev)
@@ -800,35 +880,29 @@ def snapshots(
         ledger = _build_ledger(part, cfg)
         acct, day = _pairs(ledger, days)
         states = _evaluate(ledger, acct, day, cfg)
-        states["paid_in_month"] = _paid_in_month(part.payments, ledger.ids, days, acct, day)
+        columns = {name: states[name] for name in _SNAPSHOT_COLUMNS if name in states}
+        columns["month_end"] = columns.pop("as_of")
+        columns["paid_in_month"] = _paid_in_month(part, days, acct, day)
+        keep = None
         if not keep_closed:
-            code = states["status"].cat.codes.to_numpy()
+            code = states["status"].codes
             repeat = (code == _shift_in_group(code, acct, -1)) & np.isin(code, (1, 3, 4))
-            states = states.loc[~repeat]
-        if part.accounts is not None and "product" in part.accounts:
-            product = part.accounts.drop_duplicates("account_id").set_index(
-                part.accounts["account_id"].drop_duplicates().astype(str)
-            )["product"]
-            states["product"] = product.reindex(states["account_id"]).to_numpy()
-        frames.append(states)
-    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    out = out.rename(columns={"as_of": "month_end"})
-    columns = [
-        "account_id",
-        "month_end",
-        "dpd",
-        "bucket",
-        "balance",
-        "amount_overdue",
-        "paid_in_month",
-        "status",
-        "debt_age_days",
-        "charge_off_date",
-        "episode_start",
-    ]
-    if "product" in out:
-        columns.append("product")
-    return out[columns].reset_index(drop=True)
+            keep = ~repeat
+        accounts = part.portfolio.accounts
+        if accounts is not None and "product" in accounts:
+            where = part.codes["accounts"]
+            codes, names = pd.factorize(accounts["product"])
+            product = np.full(len(ledger.ids), -1, dtype=np.int64)
+            product[where[where >= 0]] = codes[where >= 0]
+            names = np.r_[np.asarray(names, dtype=object), None]  # code -1 -> None
+            columns["product"] = names[product[acct]]
+        ordered = [c for c in _SNAPSHOT_COLUMNS if c in columns] + (
+            ["product"] if "product" in columns else []
+        )
+        frames.append(_frame({c: columns[c] for c in ordered}, keep))
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
 
 
 def episodes(
