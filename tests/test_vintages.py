@@ -130,3 +130,25 @@ def test_plot_returns_axes(book):
     snaps, accounts = book
     ax = plot_vintage_curves(vintage_curves(snaps, accounts, config=CFG), "ever_60plus")
     assert len(ax.get_lines()) == 2
+
+
+def test_year_cohorts_count_accounts_observed_at_each_mob(book):
+    snaps, accounts = book
+    c = vintage_curves(snaps, accounts, config=CFG, cohort="year").set_index("months_on_book")
+    assert set(c["vintage"]) == {"2024"}
+    # MOB 0-2: all five loans observed; MOB 3: only the January ones (V1-V3)
+    assert c["accounts"].tolist() == [5, 5, 5, 3]
+    # MOB 1: V1 (31 DPD) and W1 (30 DPD) -> 2/5; by principal (100 + 200) / 800
+    assert c.loc[1, "ever_30plus"] == pytest.approx(2 / 5)
+    assert c.loc[1, "ever_30plus_balance"] == pytest.approx(300 / 800)
+    # MOB 2: V1 61 DPD, W1 charged off (>= 60 under this config) -> 2/5
+    assert c.loc[2, "ever_60plus"] == pytest.approx(2 / 5)
+    # MOB 3: among V1-V3 only V1 -> 1/3, and amount is theirs (500)
+    assert c.loc[3, "ever_30plus"] == pytest.approx(1 / 3)
+    assert c.loc[3, "amount"] == pytest.approx(500)
+    complete = vintage_curves(snaps, accounts, config=CFG, cohort="year", complete_only=True)
+    assert complete["months_on_book"].tolist() == [0, 1, 2]  # MOB 3 lacks W1, W2
+    q = vintage_curves(snaps, accounts, config=CFG, cohort="quarter")
+    assert set(q["vintage"]) == {"2024Q1"}
+    with pytest.raises(ValueError, match="cohort"):
+        vintage_curves(snaps, accounts, cohort="week")

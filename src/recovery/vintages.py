@@ -35,9 +35,11 @@ import pandas as pd
 
 from recovery.config import Config
 from recovery.errors import DataError
-from recovery.roll_rates import SegmentArg, _segment_list, snapshot_states
+from recovery.roll_rates import SegmentArg, _month_end, _segment_list, snapshot_states
 
 __all__ = ["vintage_curves", "plot_vintage_curves"]
+
+_COHORTS = {"month": "M", "quarter": "Q", "year": "Y"}
 
 
 def vintage_curves(
@@ -46,6 +48,8 @@ def vintage_curves(
     thresholds: Sequence[int] = (30, 60, 90),
     config: Config | None = None,
     segment: SegmentArg = None,
+    cohort: str = "month",
+    complete_only: bool = False,
 ) -> pd.DataFrame:
     """Share of each origination cohort ever past a DPD threshold, by months on book.
 
@@ -62,17 +66,25 @@ def vintage_curves(
         Bucket labels and the charge-off threshold (days).
     segment : str or list of str, optional
         Segment columns (value at the account's first snapshot).
+    cohort : {"month", "quarter", "year"}
+        Width of the origination cohorts. Months on book are always counted per
+        account from its own origination month; at each MOB a cohort's share is over
+        the accounts observed at that MOB (a December loan of a year cohort has one
+        month less of history than a November one).
+    complete_only : bool
+        Keep only the MOB at which every loan of the cohort is observed (drops the
+        thin, noisy tail of wide cohorts).
 
     Returns
     -------
     DataFrame
-        One row per vintage (``YYYY-MM``) × segment × ``months_on_book`` observed
-        (up to the table's last month end): ``accounts``, ``amount`` (balance
-        weight, currency), ``ever_<t>plus`` and ``ever_charged_off`` (share of
-        accounts), the same with suffix ``_balance`` (share of amount), and
-        ``left_censored`` (the vintage is older than the table's first month, so
-        its "ever" flags only see delinquency from then on). MOB before the table's
-        first month are omitted.
+        One row per vintage (``YYYY-MM``, ``YYYYQn`` or ``YYYY``) × segment ×
+        ``months_on_book`` observed (up to the table's last month end):
+        ``accounts`` and ``amount`` (balance weight, currency) observed at that MOB,
+        ``ever_<t>plus`` and ``ever_charged_off`` (share of accounts), the same with
+        suffix ``_balance`` (share of amount), and ``left_censored`` (the cohort has
+        loans older than the table's first month, whose "ever" flags only see
+        delinquency from then on). MOB before the table's first month are omitted.
 
     Examples
     --------
@@ -85,106 +97,102 @@ def vintage_curves(
     [0.0, 1.0, 1.0]
     """
     config = config or Config()
+    if cohort not in _COHORTS:
+        raise ValueError(f"cohort must be one of {sorted(_COHORTS)}")
     segments = [c for c in _segment_list(segment) if c != "vintage"]  # already the rows
     s = snapshot_states(snapshots, config, segments, accounts)
     if s.empty:
         raise DataError("table 'snapshots' is empty; vintage curves need rows")
     first = s.groupby("account_id", sort=False).head(1).set_index("account_id")
     acc = pd.DataFrame(index=first.index)
-    acc[segments] = first[segments] if segments else None
+    for col in segments:
+        acc[col] = first[col]
     orig = None
     if "origination_date" in s.columns:
         orig = pd.to_datetime(first["origination_date"])
     elif accounts is not None and "origination_date" in accounts.columns:
         a = accounts.assign(account_id=accounts["account_id"].astype(str))
-        orig = pd.to_datetime(a.set_index("account_id")["origination_date"]).reindex(acc.index)
-    if orig is not None and orig.notna().all():
-        acc["vintage"] = orig.dt.to_period("M")
-    else:
-        fallback = first["period"]
-        acc["vintage"] = orig.dt.to_period("M").fillna(fallback) if orig is not None else fallback
+        a = a.drop_duplicates("account_id").set_index("account_id")
+        orig = pd.to_datetime(a["origination_date"]).reindex(acc.index)
+    orig_no = first["month_no"].astype(np.int64)  # fallback: first month in the table
+    if orig is not None:
+        known = orig.notna()
+        orig_no = orig_no.where(~known, orig.dt.year * 12 + orig.dt.month - 1).astype(np.int64)
+    acc["orig_no"] = orig_no
     if accounts is not None and "principal" in accounts.columns:
         a = accounts.assign(account_id=accounts["account_id"].astype(str))
-        principal = a.set_index("account_id")["principal"].astype(float).reindex(acc.index)
-        acc["amount"] = principal.fillna(first["balance"])
+        a = a.drop_duplicates("account_id").set_index("account_id")
+        acc["amount"] = a["principal"].astype(float).reindex(acc.index).fillna(first["balance"])
     else:
-        acc["amount"] = first["balance"]
-    first_period = s["period"].min()
-    last_period = s["period"].max()
-    s = s.merge(acc[["vintage"]], left_on="account_id", right_index=True, how="left")
-    s["mob"] = _months_between(s["vintage"], s["period"])
+        acc["amount"] = first["balance"].astype(float)
+    first_no, last_no = int(s["month_no"].min()), int(s["month_no"].max())
+    acc["max_mob"] = last_no - acc["orig_no"]
+    acc["min_mob"] = (first_no - acc["orig_no"]).clip(lower=0)
+    acc = acc[acc["max_mob"] >= 0]
+    mob = s["month_no"] - s["account_id"].map(acc["orig_no"])
     charged = s["state"].eq("charged_off")
-    flags = {f"ever_{int(t)}plus": (s["dpd"] >= int(t)) | (
-        charged & (int(t) <= config.aging.charge_off_dpd)
-    ) for t in thresholds}  # fmt: skip
+    flags = {
+        f"ever_{int(x)}plus": (s["dpd"] >= int(x))
+        | (charged & (int(x) <= config.aging.charge_off_dpd))
+        for x in thresholds
+    }
     flags["ever_charged_off"] = charged
-    acc["max_mob"] = _months_between(acc["vintage"], pd.Series(last_period, index=acc.index))
-    acc["min_mob"] = _months_between(acc["vintage"], pd.Series(first_period, index=acc.index))
-    acc["min_mob"] = acc["min_mob"].clip(lower=0)
-    for name, flag in flags.items():
-        first_mob = s.loc[flag.to_numpy()].groupby("account_id")["mob"].min()
-        acc[name] = first_mob.reindex(acc.index).clip(lower=0)
+    periods = pd.PeriodIndex(_month_end(acc["orig_no"].to_numpy()), freq="M")
+    acc["vintage"] = periods.asfreq(_COHORTS[cohort]).astype(str)
     keys = ["vintage", *segments]
-    cohort = acc.groupby(keys, dropna=False, observed=True).agg(
-        accounts=("amount", "size"),
-        amount=("amount", "sum"),
-        min_mob=("min_mob", "min"),
-        max_mob=("max_mob", "max"),
-    )
-    cohort = cohort[cohort["max_mob"] >= 0].reset_index()
-    span = (cohort["max_mob"] - cohort["min_mob"] + 1).clip(lower=0).to_numpy()
-    grid = cohort.loc[cohort.index.repeat(span)].reset_index(drop=True)
-    grid["months_on_book"] = grid["min_mob"].to_numpy() + _ranges(span)
-    for name in flags:
-        hits = acc[acc[name].notna()]
-        counts = (
-            hits.groupby([*keys, name], dropna=False, observed=True)["amount"]
-            .agg(["size", "sum"])
-            .reset_index()
-            .rename(columns={name: "months_on_book", "size": "_n", "sum": "_w"})
-        )
-        counts["months_on_book"] = counts["months_on_book"].astype(int)
-        g = grid[[*keys, "months_on_book"]].merge(counts, on=[*keys, "months_on_book"], how="left")
-        g[["_n", "_w"]] = g[["_n", "_w"]].fillna(0.0)
-        cum = g.groupby(keys, dropna=False, observed=True, sort=False)[["_n", "_w"]].cumsum()
-        grid[name] = cum["_n"].to_numpy() / grid["accounts"]
+    code = acc.groupby(keys, dropna=False, observed=True, sort=True).ngroup().to_numpy()
+    n_cohorts, width = int(code.max()) + 1, int(acc["max_mob"].max()) + 2
+    start_mob, stop_mob = acc["min_mob"].to_numpy(), acc["max_mob"].to_numpy() + 1
+    weight = acc["amount"].to_numpy()
+
+    def _at_risk(begin: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+        grid = np.zeros((n_cohorts, width + 1))
+        ok = begin < stop_mob
+        np.add.at(grid, (code[ok], begin[ok]), 1.0 if w is None else w[ok])
+        np.add.at(grid, (code[ok], stop_mob[ok]), -1.0 if w is None else -w[ok])
+        return np.cumsum(grid, axis=1)[:, :width]
+
+    n = _at_risk(start_mob, None)
+    w = _at_risk(start_mob, weight)
+    rows, cols = np.nonzero(n > 0)
+    labels = acc.groupby(keys, dropna=False, observed=True, sort=True).size().reset_index()
+    out = labels.iloc[rows][keys].reset_index(drop=True)
+    out["months_on_book"] = cols
+    out["accounts"] = n[rows, cols].round().astype(int)
+    out["amount"] = w[rows, cols]
+    never = np.iinfo(np.int64).max // 2
+    for name, flag in flags.items():
+        hit = mob[flag.to_numpy()].groupby(s.loc[flag.to_numpy(), "account_id"]).min()
+        first_hit = hit.reindex(acc.index).fillna(never).astype(np.int64).to_numpy()
+        begin = np.maximum(first_hit, start_mob)
+        begin = np.where(first_hit >= never, stop_mob, begin)  # never: no contribution
+        out[name] = _at_risk(begin, None)[rows, cols] / out["accounts"].to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
-            grid[f"{name}_balance"] = np.where(
-                grid["amount"] > 0,
-                cum["_w"].to_numpy() / grid["amount"],
-                np.nan,
+            amount = out["amount"].to_numpy()
+            out[f"{name}_balance"] = np.where(
+                amount > 0, _at_risk(begin, weight)[rows, cols] / amount, np.nan
             )
-    grid["left_censored"] = grid["vintage"] < first_period
-    grid["vintage"] = grid["vintage"].astype(str)
-    cols = [
+    censored = (
+        acc.assign(_lc=acc["orig_no"] < first_no)
+        .groupby(keys, dropna=False, observed=True, sort=True)["_lc"]
+        .any()
+    )
+    out["left_censored"] = censored.to_numpy()[rows]
+    if complete_only:
+        size = np.bincount(code, minlength=n_cohorts)[rows]
+        out = out[out["accounts"].to_numpy() == size]
+    ordered = [
         "vintage",
         *segments,
         "months_on_book",
         "accounts",
         "amount",
         *flags,
-        *[f"{n}_balance" for n in flags],
+        *[f"{f}_balance" for f in flags],
         "left_censored",
     ]
-    out = grid[cols].sort_values(["vintage", *segments, "months_on_book"], kind="mergesort")
+    out = out[ordered].sort_values(["vintage", *segments, "months_on_book"], kind="mergesort")
     return out.reset_index(drop=True)
-
-
-def _months_between(start: pd.Series, end: pd.Series) -> pd.Series:
-    """Calendar months from ``start`` to ``end`` (monthly Periods), as integers."""
-    s = start.dt.year * 12 + start.dt.month
-    e = end.dt.year * 12 + end.dt.month
-    return (e - s).astype(int)
-
-
-def _ranges(lengths: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(n)`` for each n in ``lengths`` (vectorised)."""
-    lengths = np.asarray(lengths, dtype=int)
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=int)
-    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.arange(total) - starts
 
 
 def plot_vintage_curves(
@@ -229,10 +237,18 @@ def plot_vintage_curves(
     for i, (v, part) in enumerate(curves.groupby("vintage", sort=True)):
         label = v if len(vintages) <= max_legend or i in (0, len(vintages) - 1) else None
         ax.plot(part["months_on_book"], part[metric], color=colours[i], lw=1.2, label=label)
+    label = _metric_label(metric)
     ax.set_xlabel("months on book")
-    ax.set_ylabel(f"share {metric.replace('_', ' ')}")
+    ax.set_ylabel(f"share {label}")
     ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_title(f"Vintage curves: {metric.replace('_', ' ')}")
+    ax.set_title(f"Vintage curves: {label}")
     if vintages:
         ax.legend(title="vintage", fontsize=7, ncol=2)
     return ax
+
+
+def _metric_label(metric: str) -> str:
+    """``ever_90plus_balance`` -> ``ever 90+ DPD (by balance)``."""
+    by_balance = metric.endswith("_balance")
+    name = metric.removesuffix("_balance").replace("plus", "+ DPD").replace("_", " ")
+    return f"{name} (by balance)" if by_balance else name

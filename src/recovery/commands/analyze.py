@@ -182,7 +182,10 @@ def _vintages(ctx: AnalysisContext) -> dict[str, Any]:
     ctx = dataclasses.replace(ctx, segment=[s for s in ctx.segment if s != "vintage"])
     out = _by_segment(ctx, "vintage_curves", lambda segment: vt.vintage_curves(
         ctx.states, ctx.accounts, config=ctx.config, segment=segment))  # fmt: skip
-    curves = out["vintage_curves"]
+    curves = vt.vintage_curves(
+        ctx.states, ctx.accounts, config=ctx.config, cohort="year", complete_only=True
+    )
+    out["vintage_curves_yearly"] = curves
     out["vintage_ever_30plus"] = vt.plot_vintage_curves(curves, "ever_30plus")
     out["vintage_ever_90plus_balance"] = vt.plot_vintage_curves(curves, "ever_90plus_balance")
     out["vintage_charged_off"] = vt.plot_vintage_curves(curves, "ever_charged_off")
