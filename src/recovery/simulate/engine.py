@@ -702,107 +702,130 @@ class ChunkSimulation:
         """Closed-form p_pay and two-month enumeration for p_cure (see module doc).
 
         ``s0`` / ``s0_perm``: shock state of month m-1 (before this month's draw).
+        Branches are stacked into long arrays so each month costs one call of
+        :meth:`outcome_probabilities`.
         """
         p = self.p
         nj = len(j)
-        # the shock state of month m was drawn already; truth integrates over it
+        rho = p.reversal_rate
+        # shock state of month m (integrated over) and its persistence into m+1
         pstart = self.shock_start_prob(j, m)
         p_s1 = np.where(s0, np.where(s0_perm, 1.0, 1.0 - p.shock_end_rate_monthly), pstart)
-        # shock persistence from m to m+1 given active in m (new shocks may be permanent)
         p_keep_new = 1.0 - (1.0 - p.shock_permanent_share) * p.shock_end_rate_monthly
         p_keep = np.where(s0, np.where(s0_perm, 1.0, 1.0 - p.shock_end_rate_monthly), p_keep_new)
         pstart2 = self.shock_start_prob(j, m + 1)
-        dead = self.dead[j]
-        anchor = self.anchor[j]
         v0 = self.ledger_view(j, paid0, m - 1)
         thr = np.where(
             status == OPEN,
             np.minimum(v0["overdue"], v0["oldest_amount"]),
             self.cfg.labels.charged_off_min_share * self.balance(j, paid0),
         )
-        rho = self.p.reversal_rate
-        ms, me = self.cal.starts[m], self.cal.starts[m + 1] - 1
-        c0 = np.where(status == OPEN, self.charge_off_day(j, paid0, m), INF_DAY)
-        p_pay = np.zeros(nj)
+        two = np.concatenate
+        J = two([j, j])
+        shock1 = np.repeat([False, True], nj)
+        prob, amount, _ = self.outcome_probabilities(
+            J,
+            two([paid0, paid0]),
+            two([status, status]),
+            shock1,
+            m,
+            two([mult, mult]),
+            two([self.dead[j], self.dead[j]]),
+            two([debt_age, debt_age]),
+            two([self.anchor[j], self.anchor[j]]),
+        )
+        w1 = two([1.0 - p_s1, p_s1])
+        thr2 = two([thr, thr])
+        qual = (amount >= thr2[:, None] - 1e-9) & (amount > 0)
+        eff = prob * np.where(REVERSIBLE, 1.0 - rho, 1.0)[None, :]
+        eff[:, [NONE, RESTRUCTURE]] = 0.0
+        p_pay = (w1 * (eff * qual).sum(axis=1)).reshape(2, nj).sum(axis=0)
         p_cure = np.zeros(nj)
-        for s1, w1 in ((0, 1.0 - p_s1), (1, p_s1)):
-            sh = np.full(nj, bool(s1))
-            prob, amount, _ = self.outcome_probabilities(
-                j, paid0, status, sh, m, mult, dead, debt_age, anchor
-            )
-            qual = (amount >= thr[:, None] - 1e-9) & (amount > 0)
-            eff = prob * np.where(REVERSIBLE, 1.0 - rho, 1.0)[None, :]
-            pay_cols = np.array([o not in (NONE, RESTRUCTURE) for o in range(N_OUT)])
-            p_pay += w1 * (eff * qual * pay_cols[None, :]).sum(axis=1)
-            if not delinquent.any():
+        d = np.flatnonzero(delinquent)
+        if len(d) == 0:
+            return p_pay, p_cure
+        # --- p_cure, first month: branches (shock s1) x (none, partial, one, catch-up, payoff)
+        ms, me = self.cal.starts[m], self.cal.starts[m + 1] - 1
+        rows = two([d, d + nj])  # positions in the stacked first-month arrays
+        jd = J[rows]
+        lo = np.where(hook_day[d] > 0, hook_day[d], DAY_LO)
+        hi = np.where(hook_day[d] > 0, hook_day[d], DAY_HI)
+        c0 = self.charge_off_day(j[d], paid0[d], m)
+        p_before = np.clip((c0 - ms + 1 - lo + 1) / (hi - lo + 1), 0.0, 1.0)  # P(day <= c)
+        p_before = two([p_before, p_before])
+        pr = prob[rows]
+        none_w = pr[:, NONE] + rho * (pr * REVERSIBLE[None, :]).sum(axis=1)
+        base_paid = two([paid0[d], paid0[d]])
+        wshock = w1[rows]
+        keep_next = two([pstart2[d], p_keep[d]])  # P(shock in m+1 | branch's s1)
+        branch_j, branch_paid, branch_w, branch_keep, branch_idx = [], [], [], [], []
+        nd = len(d)
+        for o in (NONE, PARTIAL, ONE, CATCHUP, PAYOFF):
+            if o == NONE:
+                weight, amt = none_w, np.zeros(2 * nd, np.int64)
+            else:
+                weight, amt = pr[:, o] * (1 - rho) * p_before, amount[rows, o]
+            paid1 = base_paid + amt
+            survive = self.charge_off_day(jd, paid1, m) > me
+            wt = wshock * weight * survive
+            target = two([np.arange(nd), np.arange(nd)])
+            if o == PAYOFF:
+                np.add.at(p_cure, d[target], wt)
                 continue
-            # --- p_cure: first month outcomes
-            lo = np.where(hook_day > 0, hook_day, DAY_LO)
-            hi = np.where(hook_day > 0, hook_day, DAY_HI)
-            c_dom = c0 - ms + 1
-            p_before = np.clip((c_dom - lo + 1) / (hi - lo + 1), 0.0, 1.0)  # P(day <= c)
-            none_w = prob[:, NONE] + rho * (prob * REVERSIBLE[None, :]).sum(axis=1)
-            branches = [(NONE, none_w, np.ones(nj))]
-            for o in (PARTIAL, ONE, CATCHUP, PAYOFF):
-                branches.append((o, prob[:, o] * (1 - rho), p_before))
-            p_keep_s = p_keep if s1 else pstart2
-            for o, weight, pb in branches:
-                wt = w1 * weight * pb * delinquent
-                if not (wt > 0).any():
-                    continue
-                amt = amount[:, o] if o != NONE else np.zeros(nj, np.int64)
-                paid1 = paid0 + amt
-                c1 = self.charge_off_day(j, paid1, m)
-                alive = c1 > me  # not charged off in month m (payment came first)
-                if o == PAYOFF:
-                    p_cure += wt * alive
-                    continue
-                p_cure += (
-                    wt
-                    * alive
-                    * self._cure_second_month(
-                        j, m + 1, paid1, mult, p_keep_s, s1, dead, debt_age, anchor
-                    )
-                )
+            branch_j.append(jd)
+            branch_paid.append(paid1)
+            branch_w.append(wt)
+            branch_keep.append(keep_next)
+            branch_idx.append(d[target])
+        bj = two(branch_j)
+        second = self._cure_second_month(
+            bj,
+            m + 1,
+            two(branch_paid),
+            np.tile(two([mult[d], mult[d]]), len(branch_j)),
+            two(branch_keep),
+            np.tile(two([debt_age[d], debt_age[d]]), len(branch_j)),
+            self.anchor[bj],
+        )
+        np.add.at(p_cure, two(branch_idx), two(branch_w) * second)
         return p_pay, p_cure
 
-    def _cure_second_month(self, j, m, paid1, mult, p_s2, s1, dead, debt_age, anchor):
-        """P(DPD 0 at the end of month m, by payments), from the state ``paid1``."""
+    def _cure_second_month(self, j, m, paid1, mult, p_s2, debt_age, anchor):
+        """P(DPD 0 at the end of month m, by payments), from the open state ``paid1``."""
         p = self.p
-        nj = len(j)
-        status = np.zeros(nj, np.int8)
+        n = len(j)
         rho = p.reversal_rate
         delta = p.death_rate_monthly
-        prob_avg = np.zeros((nj, N_OUT))
-        amount = None
-        for s2, w2 in ((0, 1.0 - p_s2), (1, p_s2)):
-            sh = np.full(nj, bool(s2))
-            prob, amount, _ = self.outcome_probabilities(
-                j, paid1, status, sh, m, mult, dead, debt_age, anchor
-            )
-            prob_avg += w2[:, None] * prob
-        # death at the end of the previous month stops payments and restructures
-        alive = np.where(dead, 0.0, 1.0 - delta)
-        ms, _me = self.cal.starts[m], self.cal.starts[m + 1] - 1
+        two = np.concatenate
+        prob, amount, _ = self.outcome_probabilities(
+            two([j, j]),
+            two([paid1, paid1]),
+            np.zeros(2 * n, np.int8),
+            np.repeat([False, True], n),
+            m,
+            two([mult, mult]),
+            two([self.dead[j], self.dead[j]]),
+            two([debt_age, debt_age]),
+            two([anchor, anchor]),
+        )
+        prob_avg = (1.0 - p_s2)[:, None] * prob[:n] + p_s2[:, None] * prob[n:]
+        amount = amount[:n]  # amounts do not depend on the shock
+        # a death at the end of the previous month stops payments and restructures
+        alive = np.where(self.dead[j], 0.0, 1.0 - delta)
+        ms = self.cal.starts[m]
         c = self.charge_off_day(j, paid1, m)
-        c_dom = c - ms + 1
-        p_before = np.clip((c_dom - DAY_LO + 1) / (DAY_HI - DAY_LO + 1), 0.0, 1.0)
+        p_before = np.clip((c - ms + 1 - DAY_LO + 1) / (DAY_HI - DAY_LO + 1), 0.0, 1.0)
         K_end = self.due_count(j, m)
-        cure = np.zeros(nj)
         pay_mass = 1.0 - prob_avg[:, NONE]
         none_w = (
             prob_avg[:, NONE]
             + (1 - alive) * pay_mass
             + alive * rho * (prob_avg * REVERSIBLE[None, :]).sum(axis=1)
         )
-        for o, weight, pb in [(NONE, none_w, np.ones(nj))] + [
-            (o, alive * prob_avg[:, o] * (1 - rho), p_before)
-            for o in (PARTIAL, ONE, CATCHUP, PAYOFF)
-        ]:
-            amt = amount[:, o] if o != NONE else np.zeros(nj, np.int64)
-            paid2 = paid1 + amt
-            cured = self.n_paid(j, paid2) >= K_end
-            cure += weight * pb * cured
+        cure = none_w * (self.n_paid(j, paid1) >= K_end)
+        for o in (PARTIAL, ONE, CATCHUP, PAYOFF):
+            cured = self.n_paid(j, paid1 + amount[:, o]) >= K_end
+            cure += alive * prob_avg[:, o] * (1 - rho) * p_before * cured
         return cure
 
     def _record_month(self, m, view_before, j_live, mult, hook_day):

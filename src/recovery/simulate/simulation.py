@@ -327,6 +327,9 @@ def _assemble(sim: ChunkSimulation, out, cal: Calendar, accounts, config, meta):
                 )
             )
     schedule = pd.concat([s for s in sched if s is not None], ignore_index=True)
+    schedule = schedule.sort_values(
+        ["account_id", "schedule_version", "installment_no"], kind="stable", ignore_index=True
+    )
     # payments
     pay = {k: np.concatenate(v) for k, v in out.payments.items()} if out.payments else None
     if pay is not None:
