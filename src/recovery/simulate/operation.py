@@ -415,8 +415,16 @@ class CollectionOperation:
         wgroup = group[w]
 
         # 3. plan the month's actions
-        dead_known = ch.death_known[wpos] | state.deceased[w]
+        # a death is known once reported or once the lender is notified (the event day):
+        # contacts strictly after that moment break `contact_after_death`
+        notice = getattr(state, "death_notice_day", None)
+        if notice is None:  # no notification day: treat every death as known
+            notice_w = np.where(np.asarray(state.deceased)[w], ms_day - 1, _NONE)
+        else:
+            notice_w = np.asarray(notice, np.int64)[w]
+        dead_known = ch.death_known[wpos] | ((notice_w >= 0) & (notice_w < ms_day))
         ch.death_known[wpos] = dead_known
+        death_from = np.where(dead_known, ms_s - 1, np.where(notice_w >= 0, notice_w * _DAY, _FAR))
         co_months = np.asarray(state.months_since_charge_off)[w]
         worked_share = np.where(co_months < 12, 1.5, 0.7) * p.recovery_worked_share
         idle = (wgroup == 4) & (rng.random(len(w)) >= np.minimum(worked_share, 1.0))
@@ -497,8 +505,14 @@ class CollectionOperation:
 
         # 5. keep normal work inside the rules
         rows = self._enforce_limits(ch, rows, wpos, cfg)
-        rows, first_dispute, first_death = self._suppress(ch, rows, wpos, ms_day)
+        death_base = death_from
+        rows, first_dispute, death_from = self._suppress(ch, rows, wpos, death_from)
         rows, plans = self._hardship_plans(ch, rows, wpos, rng, ms_day)
+        # a plan may have removed the row that opened a dispute or reported a death
+        n_w = len(wpos)
+        first_dispute = _first_per_account(rows["acc"], rows["out"] == ct.DISPUTE, n_w, rows["ts"])
+        reported = _first_per_account(rows["acc"], rows["out"] == ct.DECEASED, n_w, rows["ts"])
+        death_from = np.where(reported >= 0, np.minimum(death_base, reported), death_base)
 
         # 6. promises made this month
         rows, promises_made = self._promises(
@@ -520,20 +534,19 @@ class CollectionOperation:
                 ms_day,
                 n_days,
                 first_dispute,
-                first_death,
+                death_from,
                 plans,
-                dead_known,
                 cfg,
             )
 
         # 8. label every violation by rule (the truth)
-        rows = self._label(ch, rows, wpos, ms_day, first_dispute, first_death, plans, cfg)
+        rows = self._label(ch, rows, wpos, first_dispute, death_from, plans, cfg)
 
         # 9. effects on this month's payment probability
         mult, pay_day, p_op = self._effects(ch, state, rows, w, wpos, agent, wgroup, ms_day, me_day)
 
         # 10. bookkeeping for the next months
-        self._update(ch, rows, wpos, ms_day, me_day, first_dispute, rng)
+        self._update(ch, rows, wpos, me_day, first_dispute, death_from, rng)
         if observed:
             self._record(ch, rows, wpos, agent, m, ms_day, w, state, mult, p_op, arm, wgroup)
         ch.tail = self._tail(rows, wpos, me_day)
@@ -662,8 +675,8 @@ class CollectionOperation:
             rows = _take(rows, ~drop)
         return rows
 
-    def _suppress(self, ch, rows, wpos, ms_day):
-        """No action during a dispute or after a reported death (normal work)."""
+    def _suppress(self, ch, rows, wpos, death_from):
+        """No action during a dispute or after a death is known (normal work)."""
         n = len(wpos)
         rpos = rows["acc"]
         ts = rows["ts"]
@@ -675,10 +688,12 @@ class CollectionOperation:
         fd = first_dispute[rpos]
         rows = _take(rows, ~((fd >= 0) & (ts > fd)))
         rpos, ts = rows["acc"], rows["ts"]
+        rows = _take(rows, ts <= death_from[rpos])
+        rpos, ts = rows["acc"], rows["ts"]
         first_death = _first_per_account(rpos, rows["out"] == ct.DECEASED, n, ts)
-        fdeath = first_death[rpos]
-        rows = _take(rows, ~((fdeath >= 0) & (ts > fdeath)))
-        return rows, first_dispute, first_death
+        death_from = np.where(first_death >= 0, np.minimum(death_from, first_death), death_from)
+        rows = _take(rows, ts <= death_from[rpos])
+        return rows, first_dispute, death_from
 
     def _hardship_plans(self, ch, rows, wpos, rng, ms_day):
         """Grant hardship plans; no calls, visits or guarantor contacts while one runs."""
@@ -786,9 +801,8 @@ class CollectionOperation:
         ms_day,
         n_days,
         first_dispute,
-        first_death,
+        death_from,
         plans,
-        dead_known,
         cfg,
     ):
         """Violator agents break one rule on some of their accounts."""
@@ -800,7 +814,8 @@ class CollectionOperation:
         last_day = n_days - 2  # contacts avoid the month's last day
         # eligibility of the rule-specific violations
         dispute_open = (ch.dispute_until[wpos] > ms_day) | (first_dispute >= 0)
-        death = dead_known | (first_death >= 0)
+        death = death_from < ms_day * _DAY + last_day * _DAY
+        cand &= ch.spell_arm[wpos] != 0  # the hold-out arm is left alone
         h_from, h_until = plans
         hardship = h_until > ms_day
         restart_high = np.maximum.reduce(
@@ -907,7 +922,7 @@ class CollectionOperation:
         )
         # contact after a death was reported
         a = sel[r == 5]
-        lo = np.where(first_death[a] >= 0, first_death[a] // _DAY - ms_day + 1, 0)
+        lo = np.maximum(death_from[a] // _DAY - ms_day + 1, 0)
         ok = lo <= last_day
         a, lo = a[ok], lo[ok]
         add(
@@ -964,7 +979,7 @@ class CollectionOperation:
         rows = self._sorted(_concat([rows, extra]), wpos)
         return rows, legal_acc
 
-    def _label(self, ch, rows, wpos, ms_day, first_dispute, first_death, plans, cfg) -> dict:
+    def _label(self, ch, rows, wpos, first_dispute, death_from, plans, cfg) -> dict:
         """Which rule each action breaks, by the rules' definitions (the truth)."""
         bits = rows["bits"].astype(np.int64)
         ts, acc, chan = rows["ts"], rows["acc"], rows["chan"]
@@ -996,7 +1011,7 @@ class CollectionOperation:
         fd = first_dispute[acc]
         in_dispute = (ts < until * _DAY) | ((fd >= 0) & (ts > fd))
         bits |= np.where(contact & in_dispute, _RULE_BIT["contact_after_dispute"], 0)
-        dead = ch.death_known[wpos][acc] | ((first_death[acc] >= 0) & (ts > first_death[acc]))
+        dead = ts > death_from[acc]
         bits |= np.where(contact & dead, _RULE_BIT["contact_after_death"], 0)
         h_from, h_until = plans
         in_plan = (ts >= h_from[acc] * _DAY) & (ts < h_until[acc] * _DAY)
@@ -1042,7 +1057,7 @@ class CollectionOperation:
         p_op = np.where(ok, k_total * h / (1 - h + k_total * h), h)
         return mult, pay_day, p_op
 
-    def _update(self, ch, rows, wpos, ms_day, me_day, first_dispute, rng) -> None:
+    def _update(self, ch, rows, wpos, me_day, first_dispute, death_from, rng) -> None:
         p = self.params
         acc, ts = rows["acc"], rows["ts"]
         # restarts of the limitation clock: promises, legal notices, lawsuits
@@ -1069,8 +1084,7 @@ class CollectionOperation:
             # a pending promise is void once the debt is disputed
             ch.prom_day[wpos[opened]] = _NONE
             ch.prom_row[wpos[opened]] = _NONE
-        died = np.unique(acc[rows["out"] == ct.DECEASED])
-        ch.death_known[wpos[died]] = True
+        ch.death_known[wpos[death_from < (me_day + 1) * _DAY]] = True
 
     def _tail(self, rows: dict, wpos: np.ndarray, me_day: int) -> dict:
         keep = rows["ts"] >= (me_day + 1) * _DAY - _WEEK
