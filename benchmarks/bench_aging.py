@@ -190,8 +190,8 @@ def main() -> None:
     process = psutil.Process(os.getpid())
     results = {"month_ends": len(MONTH_ENDS), "runs": []}
     print(
-        f"{'accounts':>10} {'rows':>12} {'build s':>8} {'snapshots s':>12} "
-        f"{'accounts/s':>12} {'rows/s':>12} {'peak RSS GB':>12}"
+        f"{'accounts':>10} {'rows':>12} {'build s':>8} {'snapshots s':>12} {'cpu s':>8} "
+        f"{'accounts/s':>12} {'rows/s':>12} {'peak RSS GB':>12} {'load':>6}"
     )
     for n in sizes:
         t0 = time.perf_counter()
@@ -218,8 +218,8 @@ def main() -> None:
         }
         results["runs"].append(run)
         print(
-            f"{n:>10,} {len(snap):>12,} {build:>8.1f} {elapsed:>12.2f} "
-            f"{n / elapsed:>12,.0f} {len(snap) / elapsed:>12,.0f} {peak:>12.2f}"
+            f"{n:>10,} {len(snap):>12,} {build:>8.1f} {elapsed:>12.2f} {cpu:>8.2f} "
+            f"{n / elapsed:>12,.0f} {len(snap) / elapsed:>12,.0f} {peak:>12.2f} {load:>6.1f}"
         )
         del book, snap
 

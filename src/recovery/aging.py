@@ -93,6 +93,9 @@ _BASE = np.datetime64("1900-01-01", "D")
 _SPAN = np.int64(1 << 17)  # days, ~358 years
 _NEVER = np.int64(1 << 40)  # a day that never comes
 _DEFAULT_PARTITION = 200_000
+_BASE_EPOCH_DAY = np.int64((_BASE - np.datetime64("1970-01-01", "D")).astype(np.int64))
+_NANOS_PER_DAY = np.int64(86_400 * 10**9)
+_NAT_INT = np.datetime64("NaT", "ns").view(np.int64)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -111,11 +114,8 @@ def _day_numbers(values: Any) -> np.ndarray:
 def _to_timestamps(days: np.ndarray) -> np.ndarray:
     """int64 day numbers → datetime64[ns] (``_NEVER`` → NaT)."""
     days = np.asarray(days, dtype=np.int64)
-    out = (_BASE + np.where(days >= _NEVER, 0, days).astype("timedelta64[D]")).astype(
-        "datetime64[ns]"
-    )
-    out[days >= _NEVER] = np.datetime64("NaT")
-    return out
+    nanos = (days + _BASE_EPOCH_DAY) * _NANOS_PER_DAY
+    return np.where(days >= _NEVER, _NAT_INT, nanos).view("datetime64[ns]")
 
 
 def _cents(values: Any) -> np.ndarray:
@@ -179,25 +179,6 @@ def _sort_order(*keys: np.ndarray) -> np.ndarray:
     if len(packed) < 2 or (packed[1:] >= packed[:-1]).all():
         return np.arange(len(packed))
     return np.argsort(packed, kind="stable")
-
-
-class _RunningTotal:
-    """Cumulative net amount per owner (account or schedule version) by day."""
-
-    def __init__(self, owner: np.ndarray, day: np.ndarray, amount: np.ndarray) -> None:
-        keys = owner * _SPAN + day
-        if len(keys) > 1 and not (keys[1:] >= keys[:-1]).all():
-            order = np.argsort(keys)  # stability is not needed to sum integer cents
-            keys, amount = keys[order], amount[order]
-        starts = _group_starts(keys)
-        self.key = keys[starts]
-        self.owner = self.key // _SPAN
-        net = np.add.reduceat(amount, starts) if len(starts) else amount[:0]
-        self._cum = np.r_[_group_cumsum(net, self.owner), 0]  # index -1 reads 0
-
-    def at(self, owner: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """Net total of ``owner`` over flows dated on or before ``day``."""
-        return self._cum[_lookup_before(self.key, self.owner, owner * _SPAN + day, owner)]
 
 
 def _resolve_config(config: Config | None) -> Config:
@@ -347,9 +328,10 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
     s_key_cum = s_group * money_span + s_cum
     s_key_due = s_group * _SPAN + s_due
 
-    # ---- cash flows: +amount on the posting date, -amount on the reversal date. Each
-    # payment also belongs to the schedule version in force on its posting date: a
-    # version is paid only by payments posted on or after its effective_from.
+    # ---- cash flows: +amount on the posting date, -amount on the reversal date. A
+    # version is paid only by payments posted on or after its effective_from, so a
+    # reversal counts towards the version in force only if its payment was posted under
+    # that same version (``rev_group``).
     payments = portfolio.payments
     if payments is not None and len(payments):
         p_acct = partition.codes["payments"]
@@ -360,18 +342,17 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
         rev = _column(payments, "reversed_date")
         r_day = np.full(len(p_acct), _NEVER) if rev is None else _day_numbers(rev)[ok]
         has_rev = r_day < _NEVER
-        p_key = p_acct * _SPAN + p_day
-        p_group = np.empty_like(p_acct)
-        by_key = np.argsort(p_key)  # sorted queries make searchsorted cache-friendly
-        p_group[by_key] = _lookup_before(v_key, v_acct, p_key[by_key], p_acct[by_key])
-        cf_acct = np.r_[p_acct, p_acct[has_rev]]
-        cf_group = np.r_[p_group, p_group[has_rev]]
+        rv_acct, rv_post = p_acct[has_rev], p_day[has_rev]
+        rv_key = rv_acct * _SPAN + rv_post
+        by_key = np.argsort(rv_key)  # sorted queries keep searchsorted cache-friendly
+        rev_group = np.empty_like(rv_acct)
+        rev_group[by_key] = _lookup_before(v_key, v_acct, rv_key[by_key], rv_acct[by_key])
+        cf_acct = np.r_[p_acct, rv_acct]
         cf_day = np.r_[p_day, r_day[has_rev]]
         cf_amount = np.r_[p_amount, -p_amount[has_rev]]
+        cf_group = np.r_[np.full(len(p_acct), -1), rev_group]  # -1: the version in force
     else:
-        cf_acct = cf_group = cf_day = cf_amount = np.zeros(0, np.int64)
-    paid_all = _RunningTotal(cf_acct, cf_day, cf_amount)
-    paid_version = _RunningTotal(cf_group, cf_day, cf_amount)
+        cf_acct = cf_day = cf_amount = cf_group = np.zeros(0, np.int64)
 
     # ---- events
     end_event_day = np.full(n_acct, _NEVER)
@@ -396,51 +377,56 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
         m = ok & (e_kind == "restructured")
         r_acct, r_day_ev = e_acct[m], e_day[m]
 
-    # ---- segments: every day on which something can change
+    # ---- segments: every day on which something can change. Cash flows ride along in
+    # the same sort, so paid-to-date per segment is a running sum (no lookups).
     acct_range = np.arange(n_acct, dtype=np.int64)
-    b_acct = np.concatenate(
-        [
-            acct_range,
-            paid_all.owner,
-            v_acct[~v_is_first],
-            r_acct,
-            acct_range[end_event_day < _NEVER],
-            acct_range[co_event_day < _NEVER],
-        ]
-    )
-    b_day = np.concatenate(
-        [
-            start_day,
-            paid_all.key % _SPAN,
-            v_eff[~v_is_first],
-            r_day_ev,
-            end_event_day[end_event_day < _NEVER],
-            co_event_day[co_event_day < _NEVER],
-        ]
-    )
-    b_restructure = np.concatenate(
-        [
-            np.zeros(n_acct + len(paid_all.owner), bool),
-            np.ones((~v_is_first).sum() + len(r_acct), bool),
-            np.zeros(int((end_event_day < _NEVER).sum() + (co_event_day < _NEVER).sum()), bool),
-        ]
-    )
-    b_key = b_acct * _SPAN + b_day
+    later_version = ~v_is_first
+    has_end, has_co = end_event_day < _NEVER, co_event_day < _NEVER
+    pieces = [  # (account, day, amount, version group of a reversal, version start, restructure)
+        (acct_range, start_day, 0, -1, False, False),
+        (cf_acct, cf_day, cf_amount, cf_group, False, False),
+        (v_acct[later_version], v_eff[later_version], 0, -1, True, True),
+        (r_acct, r_day_ev, 0, -1, False, True),
+        (acct_range[has_end], end_event_day[has_end], 0, -1, False, False),
+        (acct_range[has_co], co_event_day[has_co], 0, -1, False, False),
+    ]
+    sizes = [len(piece[0]) for piece in pieces]
+
+    def stack(i: int, dtype: Any) -> np.ndarray:
+        return np.concatenate(
+            [
+                np.broadcast_to(np.asarray(p[i], dtype=dtype), (n,))
+                for p, n in zip(pieces, sizes, strict=True)
+            ]
+        )
+
+    b_key = stack(0, np.int64) * _SPAN + stack(1, np.int64)
     order = np.argsort(b_key)
-    b_key, b_restructure = b_key[order], b_restructure[order]
-    starts = _group_starts(b_key)
+    b_key = b_key[order]
+    b_amount = stack(2, np.int64)[order]
+    b_group = stack(3, np.int64)[order]
+    b_version = stack(4, bool)[order]
+    b_restructure = stack(5, bool)[order]
+    is_start = np.r_[True, b_key[1:] != b_key[:-1]] if len(b_key) else np.zeros(0, bool)
+    starts = np.flatnonzero(is_start)
     seg_key = b_key[starts]
-    seg_restructure = np.maximum.reduceat(b_restructure, starts) if len(starts) else b_restructure
+    seg_restructure = np.maximum.reduceat(b_restructure, starts)
     seg_acct = seg_key // _SPAN
     seg_start = seg_key % _SPAN
     last_in_acct = np.r_[seg_acct[1:] != seg_acct[:-1], True]
     seg_next = np.where(last_in_acct, _NEVER, np.r_[seg_start[1:], _NEVER])
 
-    # state of each segment
-    vi = _lookup_before(v_key, v_acct, seg_key, seg_acct)
-    seg_group = np.maximum(vi, 0)  # every account has a first version from day 0
-    seg_paid_all = paid_all.at(seg_acct, seg_start)
-    seg_paid_version = paid_version.at(seg_group, seg_start)
+    # state of each segment: version in force, paid in all, paid towards that version
+    first_group = np.flatnonzero(v_is_first)  # group id of each account's first version
+    seg_group = first_group[seg_acct] + _group_cumsum(
+        np.maximum.reduceat(b_version, starts).astype(np.int64), seg_acct
+    )
+    seg_paid_all = _group_cumsum(np.add.reduceat(b_amount, starts), seg_acct)
+    entry_group = seg_group[np.cumsum(is_start) - 1]
+    towards_version = (b_group < 0) | (b_group == entry_group)
+    seg_paid_version = _group_cumsum(
+        np.add.reduceat(np.where(towards_version, b_amount, 0), starts), seg_group
+    )
     target = np.clip(seg_paid_version + tol_cents, 1, money_span - 1)
     k = np.searchsorted(s_key_cum, seg_group * money_span + target, side="left")
     fully_paid = k >= v_end[seg_group]
