@@ -68,10 +68,13 @@ __all__ = ["command"]
     required=True,
     help="Output directory (tables + truth/).",
 )
-def command(n_accounts, months, start, seed, scenario, no_operation, chunk_size, config_path, out):
+def command(
+    n_accounts, months, start, seed, scenario, no_operation, chunk_size, validate, config_path, out
+):
     """Simulate a loan book (tables of the data contract) with ground truth.
 
-    Writes one Parquet file per table into OUT and the truth tables into OUT/truth/.
+    Writes one Parquet file per table into OUT and the truth tables into OUT/truth/,
+    chunk by chunk (bounded memory); nothing is left behind if a chunk fails.
     """
     from tqdm import tqdm
 
@@ -98,5 +101,6 @@ def command(n_accounts, months, start, seed, scenario, no_operation, chunk_size,
             operation=None if no_operation else "default",
             chunk_size=chunk_size,
             progress=bar.update,
+            validate=validate,
         )
     click.echo(f"wrote {n_accounts:,} accounts to {out} (truth in {Path(out) / 'truth'})")

@@ -142,6 +142,7 @@ class ChunkSimulation:
         self.shock_type = np.full(n, -1, np.int8)
         self.shock_start = np.full(n, -1, np.int64)
         self.paid_last = np.zeros(n, np.int64)
+        self.last_pay_date = np.full(n, -1, np.int64)
         self.last_day = np.zeros(n, np.int8)
         self.pay_seq = np.zeros(n, np.int32)
         self.fraud_flagged = np.zeros(n, bool)
@@ -537,6 +538,7 @@ class ChunkSimulation:
             )
             jg = j[good]
             self.anchor[jg] = np.maximum(self.anchor[jg], day_abs[good])
+            self.last_pay_date[jg] = day_abs[good]
         self.paid_last[j] = np.where(good, amt, 0)
         self.last_day[j] = np.where(good, day, 0).astype(np.int8)
         self.paid_by_month[j, m] = np.where(good, amt, 0)
@@ -637,6 +639,10 @@ class ChunkSimulation:
             limitation_expired=self.limitation_expired(self.anchor[j], m),
             paid_last_month=self.paid_last[j] / 100.0,
             last_payment_day=self.last_day[j],
+            last_payment_date=self.last_pay_date[j],
+            charge_off_day=self.co_day[j],
+            first_due_day=cal.starts[b.orig_month[j] + 1] + b.due_day[j].astype(np.int64) - 1,
+            death_day=self.death_day[j],
             product=b.product[j],
             has_guarantor=b.has_guarantor[j],
             has_collateral=b.has_collateral[j],

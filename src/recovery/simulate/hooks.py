@@ -150,6 +150,15 @@ class MonthState:
     paid_last_month, last_payment_day : ndarray
         Net amount paid in the previous month (currency) and the day of month of its
         payment (0 if none).
+    last_payment_date : ndarray of int64
+        Latest non-reversed payment date before the month, in days since 1970-01-01
+        (-1 if none).
+    charge_off_day, first_due_day : ndarray of int64
+        Charge-off date and first due date of schedule version 1, in days since
+        1970-01-01 (-1 if not charged off).
+    death_day : ndarray of int64
+        True death date (days since 1970-01-01, -1 alive); the ``deceased`` event is
+        dated 30–120 days later (when the lender is told).
     product : ndarray of int8
         0 consumer_installment, 1 small_business.
     has_guarantor, has_collateral : ndarray of bool
@@ -187,6 +196,10 @@ class MonthState:
     limitation_expired: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     paid_last_month: np.ndarray = field(default_factory=lambda: np.zeros(0))
     last_payment_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    last_payment_date: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    charge_off_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    first_due_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    death_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     product: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     has_guarantor: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     has_collateral: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))

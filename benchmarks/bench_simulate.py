@@ -1,0 +1,100 @@
+"""Benchmark of the loan-book simulator: accounts per second and peak memory.
+
+Each size runs in a fresh subprocess (so peak RSS is its own) that streams the book
+to Parquet with :func:`recovery.simulate.simulation.write_simulation`, exactly what
+``recovery simulate`` does. Prints a table and writes ``benchmarks/results/simulate.json``.
+
+Usage::
+
+    python benchmarks/bench_simulate.py                 # 10k and 100k accounts
+    python benchmarks/bench_simulate.py --sizes 10000 100000 1000000 --months 72
+    python benchmarks/bench_simulate.py --operation     # with the collection operation
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = """
+import json, resource, sys, time
+from recovery.simulate.simulation import write_simulation
+n, months, op, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+t = time.perf_counter()
+write_simulation(out, n_accounts=n, months=months, seed=0,
+                 operation=None if op == "none" else "default", validate="first")
+elapsed = time.perf_counter() - t
+print(json.dumps({"seconds": elapsed,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run(n: int, months: int, operation: bool) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                str(n),
+                str(months),
+                "default" if operation else "none",
+                tmp,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        size = sum(f.stat().st_size for f in Path(tmp).rglob("*.parquet"))
+    result.update(
+        accounts=n,
+        months=months,
+        operation=operation,
+        accounts_per_second=n / result["seconds"],
+        output_mb=size / 1e6,
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--months", type=int, default=72)
+    parser.add_argument("--operation", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    print(
+        f"{'accounts':>10} {'months':>6} {'op':>3} {'seconds':>9} {'acc/s':>9} {'peak MB':>9} {'out MB':>8}"
+    )
+    for n in args.sizes:
+        r = run(n, args.months, args.operation)
+        rows.append(r)
+        print(
+            f"{n:>10,} {args.months:>6} {('yes' if args.operation else 'no'):>3} {r['seconds']:>9.1f} "
+            f"{r['accounts_per_second']:>9,.0f} {r['peak_rss_mb']:>9,.0f} {r['output_mb']:>8.1f}",
+            flush=True,
+        )
+    out = Path(__file__).parent / "results" / "simulate.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "machine": platform.platform(),
+                "python": sys.version.split()[0],
+                "runs": rows,
+                "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
