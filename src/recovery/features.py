@@ -595,6 +595,7 @@ class _Events:
         self.keys = self.codes * _SPAN + self.days
         self.values = {k: np.asarray(v)[order] for k, v in values.items()}
         self._cum: dict[str, np.ndarray] = {}
+        self._bounds: dict[tuple, tuple] = {}
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -613,10 +614,19 @@ class _Events:
         """Index of the account's first event."""
         return np.searchsorted(self.keys, codes * _SPAN, side="left")
 
+    def bounds(self, codes: np.ndarray, days: np.ndarray, length: int | None):
+        """Positions (lo, hi) of the events in (day - length, day]; cached per query."""
+        key = (id(codes), id(days), length)
+        hit = self._bounds.get(key)
+        if hit is None:
+            hi = self.upto(codes, days)
+            lo = self.start(codes) if length is None else self.upto(codes, days - length)
+            hit = self._bounds[key] = (lo, hi, codes, days)  # keep the query arrays alive
+        return hit[0], hit[1]
+
     def window(self, name: str | None, codes: np.ndarray, days: np.ndarray, length: int | None):
         """Sum (or count if name is None) over days in (day - length, day]; None = to date."""
-        hi = self.upto(codes, days)
-        lo = self.start(codes) if length is None else self.upto(codes, days - length)
+        lo, hi = self.bounds(codes, days, length)
         if name is None:
             return (hi - lo).astype("float64")
         c = self.cum(name)
@@ -626,7 +636,7 @@ class _Events:
         """Index of the account's last event on or before day, -1 if none."""
         if not len(self.keys):
             return np.full(len(codes), -1, dtype="int64")
-        idx = self.upto(codes, days) - 1
+        idx = self.bounds(codes, days, None)[1] - 1
         ok = (idx >= 0) & (self.codes[np.maximum(idx, 0)] == codes)
         return np.where(ok, idx, -1)
 
@@ -672,6 +682,16 @@ class _Pairs:
     def code(self, account_ids: pd.Series) -> np.ndarray:
         """Codes of account ids; -1 for accounts without a pair."""
         return self.ids.get_indexer(account_ids.astype(str)).astype("int64")
+
+
+class _Out(dict):
+    """Feature columns collected as arrays; one DataFrame is built at the end."""
+
+    def __init__(self, frame: pd.DataFrame):
+        super().__init__(account_id=frame["account_id"].to_numpy(), as_of=frame["as_of"].to_numpy())
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(dict(self))
 
 
 def _as_pairs(as_of: Any) -> pd.DataFrame | list[pd.Timestamp]:
@@ -889,6 +909,61 @@ def _reversal_pending(payments: pd.DataFrame | None, pairs: pd.DataFrame) -> np.
     return late
 
 
+_KNOWN_BY = {  # table: (date column, rows known at the end of day a)
+    "accounts": "origination_date",
+    "schedule": "effective_from",
+    "payments": "payment_date",
+    "actions": "ts",
+    "events": "date",
+    "assignments": "start_date",
+    "snapshots": "month_end",
+}
+
+
+def _point_in_time_views(
+    portfolio: Portfolio, pairs: pd.DataFrame
+) -> tuple[Portfolio, pd.DataFrame]:
+    """One pseudo-account per pair: its account as known at the pair's as_of.
+
+    The vectorised counterpart of :func:`point_in_time` for many (account, as_of)
+    pairs at once: each table's rows of the pairs' accounts are joined to the pairs,
+    rows not yet known at as_of are dropped, reversals dated after as_of are
+    forgotten, and ``account_id`` becomes ``"<account>@<as_of>"``.
+    """
+    pairs = pairs[["account_id", "as_of"]].reset_index(drop=True)
+    view = pairs["account_id"].astype(str) + "@" + pairs["as_of"].dt.strftime("%Y-%m-%d")
+    key = pd.DataFrame(
+        {"account_id": pairs["account_id"].astype(str), "_view": view, "_as_of": pairs["as_of"]}
+    )
+    ids = set(key["account_id"])
+    tables = {}
+    for name, column in _KNOWN_BY.items():
+        df = getattr(portfolio, name)
+        if df is None:
+            continue
+        df = df[df["account_id"].astype(str).isin(ids)]
+        df = df.assign(account_id=df["account_id"].astype(str)).merge(key, on="account_id")
+        a = df["_as_of"]
+        if column not in df:
+            known = np.ones(len(df), dtype=bool)
+        elif name == "actions":
+            known = pd.to_datetime(df[column]) < a + pd.Timedelta(days=1)
+        elif name == "schedule":
+            eff = pd.to_datetime(df[column])
+            known = eff.isna() | (eff <= a)
+        else:
+            known = pd.to_datetime(df[column]) <= a
+        df = df[np.asarray(known)].copy()
+        for later in ("reversed_date", "end_date"):
+            if later in df:
+                d = pd.to_datetime(df[later])
+                df[later] = d.where(d <= df["_as_of"])
+        df["account_id"] = df["_view"]
+        tables[name] = df.drop(columns=["_view", "_as_of"]).reset_index(drop=True)
+    views = Portfolio(**tables, agents=portfolio.agents, meta=dict(portfolio.meta))
+    return views, pd.DataFrame({"account_id": view, "as_of": pairs["as_of"]})
+
+
 def _known_at_as_of(
     core, portfolio: Portfolio, pairs: pd.DataFrame, config: Config, **kwargs
 ) -> pd.DataFrame:
@@ -896,8 +971,8 @@ def _known_at_as_of(
 
     The vectorised cores treat every payment with a ``reversed_date`` as reversed.
     That is right for a pair unless one of the account's payments was posted on or
-    before as_of and reversed after it; those few pairs are computed on
-    :func:`point_in_time` views, one per as_of date.
+    before as_of and reversed after it; those few pairs are computed together on
+    point-in-time views of their accounts (:func:`_point_in_time_views`).
     """
     pairs = pairs[["account_id", "as_of"]].reset_index(drop=True).copy()
     pairs["account_id"] = pairs["account_id"].astype(str)
@@ -909,13 +984,13 @@ def _known_at_as_of(
     if (~late).any():
         parts.append(core(portfolio, pairs[~late].reset_index(drop=True), config, **kwargs))
         order.append(np.flatnonzero(~late))
-    dirty = pairs[late]
-    for day, grp in dirty.groupby("as_of", sort=True):
-        known = point_in_time(portfolio.subset(grp["account_id"].unique()), day)
-        # precomputed tables are recomputed on the view; flags are passed on
-        extra = {k: (None if isinstance(v, pd.DataFrame) else v) for k, v in kwargs.items()}
-        parts.append(core(known, grp.reset_index(drop=True), config, **extra))
-        order.append(grp.index.to_numpy())
+    # precomputed tables are recomputed on the views; flags are passed on
+    extra = {k: (None if isinstance(v, pd.DataFrame) else v) for k, v in kwargs.items()}
+    views, view_pairs = _point_in_time_views(portfolio, pairs[late])
+    done = core(views, view_pairs, config, **extra)
+    done["account_id"] = pairs.loc[late, "account_id"].to_numpy()
+    parts.append(done)
+    order.append(np.flatnonzero(late))
     out = pd.concat(parts, ignore_index=True)
     out.index = np.concatenate(order)
     return out.sort_index()
@@ -963,7 +1038,7 @@ def payment_features(
 
 def _payment_core(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -> pd.DataFrame:
     p = _Pairs.of(pairs)
-    out = p.frame.copy()
+    out = _Out(p.frame)
     ev, valid = _valid_payments(portfolio, p)
     out["days_since_last_payment"] = ev.since(p.codes, p.days)
     for days in PAYMENT_WINDOWS_DAYS:
@@ -987,7 +1062,7 @@ def _payment_core(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -> 
     with np.errstate(invalid="ignore", divide="ignore"):
         var = (s2 - s1 * s1 / n) / (n - 1)
     out["payment_day_std_days"] = np.where(n >= 2, np.sqrt(np.maximum(var, 0.0)), np.nan)
-    return out
+    return out.frame()
 
 
 def _valid_payments(portfolio: Portfolio, p: _Pairs) -> tuple[_Events, pd.DataFrame]:
@@ -1064,7 +1139,7 @@ def contact_features(
 
 def _contact_core(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -> pd.DataFrame:
     p = _Pairs.of(pairs)
-    out = p.frame.copy()
+    out = _Out(p.frame)
     acts = portfolio.actions
     if acts is None:
         acts = pd.DataFrame(columns=["account_id", "ts", "channel", "outcome"])
@@ -1086,9 +1161,9 @@ def _contact_core(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -> 
         for ch in config.categories.action_channels:
             out[f"attempts_{ch}_{days}d"] = ev.window(f"a_{ch}", p.codes, p.days, days)
             out[f"right_party_contacts_{ch}_{days}d"] = ev.window(f"r_{ch}", p.codes, p.days, days)
-    att = out["attempts_90d"].to_numpy()
+    att = np.asarray(out["attempts_90d"])
     out["contact_rate_90d"] = np.where(
-        att > 0, out["right_party_contacts_90d"].to_numpy() / np.maximum(att, 1), np.nan
+        att > 0, np.asarray(out["right_party_contacts_90d"]) / np.maximum(att, 1), np.nan
     )
     out["days_since_last_action"] = ev.since(p.codes, p.days)
     rpc_ev = _Events(code[rpc], day[rpc])
@@ -1123,7 +1198,7 @@ def _contact_core(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -> 
         sub = _Events(code[channel == ch], day[channel == ch])
         out[column] = sub.window(None, p.codes, p.days, None) > 0
     _promise_features(out, portfolio, acts, code, day, p, config)
-    return out
+    return out.frame()
 
 
 def _promise_features(out, portfolio, acts, code, day, p: _Pairs, config: Config) -> None:
@@ -1211,7 +1286,7 @@ def account_features(
     """
     config = config or Config()
     p = _Pairs.of(pairs)
-    out = p.frame.copy()
+    out = _Out(p.frame)
     if portfolio.accounts is None:
         portfolio = Portfolio(accounts=pd.DataFrame({"account_id": []}))
     protected = set(config.categories.protected_attributes)
@@ -1220,7 +1295,10 @@ def account_features(
     idx = pd.Index(acc["account_id"].astype(str)).get_indexer(out["account_id"])
     for c in columns:
         if c not in acc:  # every catalogue column is present; absent data is NA
-            out[c] = np.nan if c in _NUMERIC_ACCOUNT_COLUMNS else None
+            numeric = c in _NUMERIC_ACCOUNT_COLUMNS
+            out[c] = np.full(
+                len(idx), np.nan if numeric else None, dtype=float if numeric else object
+            )
             continue
         col = acc[c].to_numpy()[np.maximum(idx, 0)].copy()
         if (idx < 0).any():
@@ -1229,7 +1307,7 @@ def account_features(
         out[c] = col
     if "product" in out:
         out["product"] = pd.Categorical(out["product"], categories=list(config.categories.products))
-    return out
+    return out.frame()
 
 
 # ------------------------------------------------------------------- aging (needs aging)
@@ -1290,7 +1368,7 @@ def _aging_core(
 ) -> pd.DataFrame:
     aging = _aging_module()
     p = _Pairs.of(pairs)
-    out = p.frame.copy()
+    out = _Out(p.frame)
     n_hist = max(BUCKET_WINDOWS_MONTHS)
     month_ends = _history_month_ends(p.days, n_hist)
     if states is None:
@@ -1350,7 +1428,7 @@ def _aging_core(
         mob = (asof.year - orig.year) * 12 + (asof.month - orig.month) - (asof.day < orig.day)
         out["months_on_book"] = np.where(aidx >= 0, np.asarray(mob, dtype="float64"), np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out["share_principal_repaid"] = 1.0 - out["balance"].to_numpy() / principal
+            out["share_principal_repaid"] = 1.0 - np.asarray(out["balance"]) / principal
     else:
         out["months_on_book"] = np.nan
         out["share_principal_repaid"] = np.nan
@@ -1377,7 +1455,7 @@ def _aging_core(
     out["past_cures"] = cure_ev.window(None, p.codes, p.days, None)
     # month-end buckets in the last 3/6/12 month ends
     _months_in_bucket(out, st, p, config, n_hist)
-    return out
+    return out.frame()
 
 
 def _month_number(dates: Any) -> np.ndarray:
@@ -1515,8 +1593,7 @@ def build_features(
 
         iterator = tqdm(chunks, desc="features", unit="partition")
     parts = []
-    for ids in iterator:
-        part = portfolio.subset(ids) if len(chunks) > 1 else portfolio
+    for ids, part in zip(iterator, _split(portfolio, accounts, size), strict=False):
         if isinstance(request, pd.DataFrame):
             req = request[request["account_id"].astype(str).isin(ids)]
         else:
@@ -1526,6 +1603,39 @@ def build_features(
         return _empty_matrix(config, include_protected)
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["as_of", "account_id"], kind="stable").reset_index(drop=True)
+
+
+def _split(portfolio: Portfolio, accounts: np.ndarray, size: int):
+    """Partitions of ``size`` consecutive (sorted) accounts; each table is scanned once."""
+    n_parts = -(-len(accounts) // max(size, 1))
+    if n_parts <= 1:
+        yield portfolio
+        return
+    index = pd.Index(accounts)
+    located = {}
+    for name in (
+        "accounts",
+        "schedule",
+        "payments",
+        "actions",
+        "assignments",
+        "events",
+        "snapshots",
+    ):
+        df = getattr(portfolio, name)
+        if df is None:
+            continue
+        code = index.get_indexer(df["account_id"].astype(str))
+        part = np.where(code >= 0, code // size, n_parts)  # n_parts = not requested
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange(n_parts + 1))
+        located[name] = (df, order, bounds)
+    for k in range(n_parts):
+        tables = {
+            name: df.iloc[order[bounds[k] : bounds[k + 1]]].reset_index(drop=True)
+            for name, (df, order, bounds) in located.items()
+        }
+        yield Portfolio(**tables, agents=portfolio.agents, meta=dict(portfolio.meta))
 
 
 def _empty_matrix(config: Config, include_protected: bool) -> pd.DataFrame:
@@ -1568,6 +1678,8 @@ def _features_of_partition(
         pairs = overdue_pairs(states[st_dates.isin(request)], config)
     if not len(pairs):
         return _empty_matrix(config, include_protected)
+    # queries sorted by (account, as_of) make every searchsorted walk memory in order
+    pairs = pairs.sort_values(["account_id", "as_of"], kind="stable").reset_index(drop=True)
     return _known_at_as_of(
         _features_core, portfolio, pairs, config, include_protected=include_protected, states=states
     )
@@ -1652,7 +1764,7 @@ def snapshot_features(
         rows = snaps[snaps["month_end"].isin(request)].rename(columns={"month_end": "as_of"})
         pairs = overdue_pairs(rows, config)
     p = _Pairs.of(pairs)
-    out = p.frame.copy()
+    out = _Out(p.frame)
     scode = p.code(snaps["account_id"])
     snaps = snaps[scode >= 0].reset_index(drop=True)
     scode = scode[scode >= 0]
@@ -1762,5 +1874,5 @@ def snapshot_features(
         for c in acc_feats.columns[2:]:
             out[c] = acc_feats[c].to_numpy()
     names_out = [c for c in feature_names(config, include_protected, mode="snapshots") if c in out]
-    out = out[["account_id", "as_of", *names_out]]
+    out = out.frame()[["account_id", "as_of", *names_out]]
     return out.sort_values(["as_of", "account_id"], kind="stable").reset_index(drop=True)
