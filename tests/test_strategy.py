@@ -45,7 +45,7 @@ def _state(ids=("A1", "A2"), bucket="M2", p_pay=0.5, balance=1000.0):
             "p_pay": p_pay,
             "p_cure": 0.3,
             "balance": balance,
-            "expected_amount": 300.0,
+            "amount_given_payment": 300.0,
         }
     )
 
@@ -156,7 +156,7 @@ def test_worklists_respect_capacity_and_rank_by_value():
     assert wl.groupby("agent_id").size().max() <= 10 and len(wl) == 20
     assert (wl.groupby("agent_id")["value"].apply(lambda v: v.is_monotonic_decreasing)).all()
     # the 20 chosen are the 20 most valuable
-    value = rec["p_pay"] * rec["expected_amount"] - rec["action"].map(cfg.costs.per_action)
+    value = rec["p_pay"] * rec["amount_given_payment"] - rec["action"].map(cfg.costs.per_action)
     assert set(wl["account_id"]) == set(rec.loc[value.nlargest(20).index, "account_id"])
     hours = wl["planned_at"].dt.hour
     assert hours.min() >= 8 and hours.max() < 21

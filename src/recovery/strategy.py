@@ -214,7 +214,7 @@ def recommend(
     ----------
     state : pandas.DataFrame
         One row per account: ``account_id, bucket, status, p_pay, p_cure, balance``
-        (currency), optionally ``has_guarantor``, ``expected_amount``.
+        (currency), optionally ``has_guarantor``, ``amount_given_payment``.
     suppressed : pandas.DataFrame, optional
         From :func:`suppressions` (indexed by account_id).
     config : Config, optional
@@ -308,7 +308,8 @@ def build_worklists(
     Parameters
     ----------
     recommendations : pandas.DataFrame
-        From :func:`recommend`, with ``p_pay`` and ``expected_amount`` (currency); an
+        From :func:`recommend`, with ``p_pay`` and ``amount_given_payment`` (currency, as in
+        :func:`recovery.models.score_table`); an
         ``uplift`` column (probability points) ranks by uplift when ``value="uplift_value"``.
     agents : pandas.DataFrame
         ``agent_id, team`` (capacity per team from ``config.strategy``).
@@ -319,7 +320,7 @@ def build_worklists(
         Current agent of each account (index account_id); accounts without one go to
         the least-loaded agent of the team that works their stage.
     value : {"expected_net_value", "uplift_value"}
-        ``p_pay × expected_amount − cost`` or ``uplift × expected_amount − cost``.
+        ``p_pay × amount_given_payment − cost`` or ``uplift × amount_given_payment − cost``.
 
     Returns
     -------
@@ -332,7 +333,7 @@ def build_worklists(
     --------
     >>> rec = pd.DataFrame({"account_id": ["A", "B", "C"], "action": ["call"] * 3,
     ...     "reason": ["r"] * 3, "stage": ["early"] * 3, "p_pay": [0.9, 0.5, 0.2],
-    ...     "expected_amount": [100.0, 100.0, 100.0]})
+    ...     "amount_given_payment": [100.0, 100.0, 100.0]})
     >>> cfg = Config.from_dict({"strategy": {"contacts_per_agent_per_day": {"early": 2}}})
     >>> wl = build_worklists(rec, pd.DataFrame({"agent_id": ["G"], "team": ["early"]}), "2024-03-04", cfg)
     >>> wl["account_id"].tolist()
@@ -341,10 +342,10 @@ def build_worklists(
     config = config or Config()
     rec = recommendations[recommendations["action"].ne("none")].copy()
     cost = rec["action"].map(config.costs.per_action).fillna(0.0)
-    rec["expected_collection"] = rec["p_pay"] * rec["expected_amount"]
+    rec["expected_collection"] = rec["p_pay"] * rec["amount_given_payment"]
     rec["cost"] = cost
     if value == "uplift_value":
-        rec["value"] = rec["uplift"] * rec["expected_amount"] - cost
+        rec["value"] = rec["uplift"] * rec["amount_given_payment"] - cost
     else:
         rec["value"] = rec["expected_collection"] - cost
     rec = rec[rec["value"] > 0]
