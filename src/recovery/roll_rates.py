@@ -187,14 +187,14 @@ def snapshot_states(
     if need.any():
         bucket = bucket.copy()
         bucket[need] = config.aging.bucket_of(s.loc[need, "dpd"].to_numpy())
-    unknown = sorted(set(bucket[is_open].astype(str)) - set(labels))
+    unknown = sorted(set(pd.unique(bucket[is_open].astype(str))) - set(labels))
     if unknown:
         raise DataError(
             f"table 'snapshots', column 'bucket': label(s) {unknown} are not in "
             f"config aging.bucket_names {labels}; rename them or set the config"
         )
     known_status = {"open", "paid_off", "charged_off", "settled", "closed"}
-    bad = sorted(set(status) - known_status)
+    bad = sorted(set(pd.unique(status)) - known_status)
     if bad:
         raise DataError(
             f"table 'snapshots', column 'status': unknown value(s) {bad}; "
