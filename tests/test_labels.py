@@ -256,3 +256,45 @@ def test_partitions_do_not_change_labels():
 def test_missing_tables():
     with pytest.raises(DataError, match="schedule"):
         build_labels(Portfolio(payments=pd.DataFrame()), ["2023-01-31"])
+
+
+# ----------------------------------------------------------------------------- reference
+def reference_labels(pf: Portfolio, account: str, as_of: pd.Timestamp, config: Config) -> dict:
+    """Slow, literal p_pay and amount collected of one pair (overdue pairs only)."""
+    from recovery.aging import account_states
+    from recovery.features import schedule_in_force
+
+    st = account_states(pf.subset([account]), [as_of], config).iloc[0]
+    end = as_of + pd.Timedelta(days=config.labels.p_pay_horizon_days)
+    p = pf.payments[pf.payments["account_id"] == account]
+    inside = p[(p["payment_date"] > as_of) & (p["payment_date"] <= end)]
+    counted = inside[~(inside["reversed_date"] <= end)]
+    collected = counted["amount"].sum()
+    if st["status"] == "charged_off":
+        minimum = config.labels.charged_off_min_share * st["balance"]
+    else:
+        inst = schedule_in_force(pf.schedule, pd.Series([account]), [as_of])
+        minimum = min(st["amount_overdue"], inst["installment_amount"].iloc[0])
+    return {
+        "amount_collected": collected,
+        "p_pay": int(collected >= minimum - config.aging.tolerance),
+        "min_payment": minimum,
+    }
+
+
+def test_labels_agree_with_reference_on_a_messy_book():
+    from test_features import random_portfolio  # the shared small messy book
+
+    pf = random_portfolio(14, seed=5)
+    cfg = Config()
+    out = build_labels(pf, ["2022-10-31", "2023-01-31", "2023-05-31"], cfg)
+    assert out["overdue"].all() and len(out) > 10
+    # data end 06-30: 05-31 + 30 days is observed, + 60 days is not
+    assert out["censored"].eq(out["as_of"] == pd.Timestamp("2023-05-31")).all()
+    assert out.loc[out["censored"], "p_cure"].isna().all()
+    assert out.loc[~out["censored"], "p_cure"].notna().sum() > 0
+    for row in out.itertuples():
+        ref = reference_labels(pf, row.account_id, row.as_of, cfg)
+        assert row.amount_collected == pytest.approx(ref["amount_collected"]), row
+        assert row.p_pay == ref["p_pay"], row
+        assert row.min_payment == pytest.approx(ref["min_payment"]), row
