@@ -446,7 +446,7 @@ def reference_states(portfolio: Portfolio, last_day: str, config: Config | None 
                 ep["max_dpd"] = max(ep["max_dpd"], dpd)
             in_prev = in_now
             worst = max(worst, dpd)
-            past_due = sum(c for due, c, _ in inst if (day - due).days > a.grace_days)
+            due_by_grace = sum(c for due, c, _ in inst if (day - due).days >= a.grace_days)
             due_now = sum(c for due, c, _ in inst if due <= day)
             rem, repaid = max(paid_v, 0), 0.0
             for _, cents, pr in inst:
@@ -462,7 +462,7 @@ def reference_states(portfolio: Portfolio, last_day: str, config: Config | None 
                     "bucket": bucket_by_hand(dpd, a) if status == "open" else np.nan,
                     "status": status,
                     "balance": 0.0 if terminal else max(total_pr - repaid, 0.0),
-                    "amount_overdue": 0.0 if terminal else max(past_due - paid_v, 0) / 100,
+                    "amount_overdue": 0.0 if terminal else max(due_by_grace - paid_v, 0) / 100,
                     "amount_due_to_date": (paid_all - paid_v + due_now) / 100,
                     "paid_to_date": paid_all / 100,
                     "episode_start": ep["start_date"] if in_now else pd.NaT,
@@ -669,14 +669,15 @@ def test_snapshots_month_end_rows_paid_in_month_and_exits():
     jan, feb, mar, apr = (snap.iloc[i] for i in range(4))
     assert (jan.dpd, jan.paid_in_month, jan.bucket) == (0, 100.0, "M0")
     # Feb: 60 paid on Feb 10 (reversed only in March, so it counts in February);
-    # installment 2 is due on Feb 28 itself: not yet past due -> 0 DPD, nothing overdue
-    assert (feb.dpd, feb.paid_in_month, feb.amount_overdue) == (0, 60.0, 0.0)
+    # installment 2 is due on Feb 28 itself: 0 DPD that day, but due to date - paid to
+    # date = 200 - 160 = 40 overdue
+    assert (feb.dpd, feb.paid_in_month, feb.amount_overdue) == (0, 60.0, 40.0)
     # Mar: the Feb 10 payment returned on Mar 5; 40 paid Mar 20 -> 140 paid in all,
     # installment 2 is 60 short since Feb 28: Mar 31 - Feb 28 = 31 DPD (M2);
-    # past due = installments 1-2 (Mar 31's is due that day) = 200 - 140 = 60
+    # overdue = due to date (3 installments, Mar 31's due that day) - paid = 300 - 140
     # paid in March: only the 40 (the February payment is dated in February)
     assert (mar.dpd, mar.bucket, mar.paid_in_month) == (31, "M2", 40.0)
-    assert mar.amount_overdue == 60.0
+    assert mar.amount_overdue == 160.0
     assert mar.debt_age_days == 31 and mar.episode_start == pd.Timestamp("2023-02-28")
     # balance: principal share 270/300 = 0.9; 140 paid -> 270 - 126 = 144
     assert mar.balance == pytest.approx(144.0)
@@ -806,3 +807,54 @@ def test_cli_snapshots_bad_output_name_is_one_line_error(tiny_portfolio, tmp_pat
     assert code == 1
     assert "parquet or .csv" in capsys.readouterr().err
     assert not (tmp_path / "snap.xlsx").exists()
+
+
+# ----------------------------------------------------------------- simulated book
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    simulate = pytest.importorskip("recovery.simulate")
+    return simulate.simulate_portfolio(n_accounts=120, months=24, seed=11)
+
+
+def test_snapshots_agree_with_the_simulators_own_ledger(simulated):
+    portfolio, truth = simulated
+    months = truth.account_months
+    snap = snapshots_of(portfolio, sorted(months["month_end"].unique()))
+    both = snap.merge(months, on=["account_id", "month_end"], suffixes=("", "_sim"))
+    assert len(both) == len(months)  # every simulated account-month has a snapshot
+    assert (both["dpd"] == both["dpd_sim"]).all()
+    assert (both["status"].astype(str) == both["status_sim"].astype(str)).all()
+    np.testing.assert_allclose(both["balance"], both["balance_sim"], atol=0.02)
+    np.testing.assert_allclose(both["amount_overdue"], both["amount_overdue_sim"], atol=0.02)
+    age = both["debt_age_days"].astype("Float64")
+    age_sim = both["debt_age_days_sim"].astype("Float64")
+    assert ((age == age_sim) | (age.isna() & age_sim.isna())).all()
+
+
+def snapshots_of(portfolio, month_ends):
+    from recovery.aging import snapshots
+
+    return snapshots(portfolio, month_ends, keep_closed=True)
+
+
+def test_engine_agrees_with_reference_on_simulated_accounts(simulated):
+    portfolio, _ = simulated
+    # a handful of accounts, preferring ones with reversals, charge-offs and events
+    pay, ev = portfolio.payments, portfolio.events
+    interesting = list(
+        dict.fromkeys(
+            list(pay.loc[pay["reversed_date"].notna(), "account_id"].unique()[:3])
+            + list(ev.loc[ev["event"] == "charged_off", "account_id"].unique()[:3])
+            + list(portfolio.accounts["account_id"].iloc[:3])
+        )
+    )
+    small = portfolio.subset(interesting)
+    start = pd.Timestamp(portfolio.meta["start"]) if "start" in portfolio.meta else None
+    first = max(small.accounts["origination_date"].min(), start or pd.Timestamp.min)
+    last = pd.Timestamp(portfolio.meta["data_end"])
+    ref, _ = reference_states(small, str(last.date()))
+    ref = ref[ref["as_of"] >= first]
+    engine = account_states(small, pd.date_range(first, last, freq="D"))
+    _compare(engine, ref)

@@ -549,8 +549,9 @@ def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config
     paid_version = ledger.seg_paid_version[seg]
     before = ledger.seg_paid_all[seg] - paid_version  # paid towards earlier versions
     due_to_date = _due_through(ledger, group, day)
-    past_due = _due_through(ledger, group, day - ledger.grace - 1)
-    overdue = np.where(terminal, 0, np.maximum(past_due - paid_version, 0))
+    # "due to date − paid to date": installments due on or before day (less grace days)
+    due_by_grace = _due_through(ledger, group, day - ledger.grace)
+    overdue = np.where(terminal, 0, np.maximum(due_by_grace - paid_version, 0))
     balance = np.where(terminal, 0.0, ledger.seg_balance[seg])
 
     in_episode = ledger.seg_delinquent_from[seg] <= day
@@ -703,8 +704,8 @@ def account_states(
     pandas.DataFrame
         One row per account × as_of (accounts originated after a date are omitted):
         ``account_id, as_of, dpd`` (days), ``bucket`` (empty unless open), ``status``,
-        ``balance`` (outstanding principal, currency), ``amount_overdue`` (past due less
-        paid, currency), ``amount_due_to_date`` (currency), ``paid_to_date`` (net of
+        ``balance`` (outstanding principal, currency), ``amount_overdue`` (due on or before
+        as_of less grace days, minus paid; currency), ``amount_due_to_date`` (currency), ``paid_to_date`` (net of
         reversals known by as_of, currency), ``episode_start``, ``debt_age_days`` (days,
         empty outside an episode), ``charge_off_date``, ``worst_dpd_to_date`` (days).
 
