@@ -762,7 +762,8 @@ class CollectionOperation:
         amount = np.where(
             wgroup[made] == 5, np.maximum(np.floor(bal * low_share / 10) * 10, 10.0), amount
         )
-        amount = np.round(np.minimum(amount, np.maximum(bal, overdue)), 2)
+        owed = np.maximum(bal, overdue)
+        amount = np.round(np.where(owed > 0, np.minimum(amount, owed), amount), 2)
         keep = expit(
             logit(np.clip(np.asarray(state.promise_keep)[i], 1e-4, 1 - 1e-4))
             + p.promise_ability * np.asarray(state.ability)[i]
