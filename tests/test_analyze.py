@@ -117,3 +117,16 @@ def test_extension_point(snapshots, tmp_path, monkeypatch):
     assert (results["extra_table"]["n"] == len(snapshots)).all()
     written = write_results({"extra_table": results["extra_table"]}, tmp_path)
     assert sorted(p.name for p in written) == ["extra_table.csv", "extra_table.parquet"]
+
+
+def test_event_tables_derive_snapshots_and_exact_cycle():
+    from test_analytics_events import synthetic_ledger
+
+    portfolio = synthetic_ledger(n=60)
+    results = run_analysis(portfolio, steps=["roll_rates", "kpis"])
+    assert len(results["roll_rates"]) > 0  # snapshots derived by aging
+    exact = results["collection_cycle_events"]
+    from_snapshots = results["collection_cycle"]
+    # event episodes include the ones too short to be seen at a month end
+    assert exact["episodes"].iloc[0] >= from_snapshots["episodes"].iloc[0]
+    assert exact["charged_off"].iloc[0] == from_snapshots["charged_off"].iloc[0]

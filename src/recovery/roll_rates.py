@@ -136,6 +136,12 @@ def snapshot_states(
         ``first_exit`` (``False`` for repeated exit rows, which analyses drop), plus
         ``amount_overdue`` / ``paid_in_month`` (0 when absent) and the segment columns.
 
+    Notes
+    -----
+    The result is marked (``DataFrame.attrs``) so that passing it again, with the same
+    buckets and segments, to any function of this module, :mod:`recovery.kpis` or
+    :mod:`recovery.vintages` skips the preparation. Do not edit it in place.
+
     Raises
     ------
     DataError

@@ -220,6 +220,13 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
         out[f"collection_cycle_by_{seg}"] = kpis.collection_cycle(episodes, segment=seg)
     curves = kpis.collection_cycle_curves(episodes)
     out["collection_cycle_curves"] = curves
+    if ctx.has_event_tables:  # exact episode dates: also short, within-month episodes
+        from recovery import aging
+
+        exact = aging.episodes(ctx.portfolio, config=ctx.config)
+        out["collection_cycle_events"] = kpis.collection_cycle(
+            exact, data_end=ctx.portfolio.data_end
+        )
     out["collection_cycle_plot"] = kpis.plot_collection_cycle(curves)
     if actions is not None:
         out.update(
