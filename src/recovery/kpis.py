@@ -598,8 +598,7 @@ def collection_cycle_curves(
     segments = _segment_list(segment)
     e = _episode_outcomes(episodes, resolutions, competing, data_end)
     parts = []
-    groups = e.groupby(segments, dropna=False, observed=True) if segments else [((), e)]
-    for key, part in groups:  # a handful of segments, not accounts
+    for key, part in _segment_groups(e, segments):  # a handful of segments, not accounts
         aj = aalen_johansen(part["days"].to_numpy(), part["event"].to_numpy())
         curve = pd.DataFrame(
             {
@@ -610,7 +609,6 @@ def collection_cycle_curves(
                 "unresolved": aj["survival"].to_numpy(),
             }
         )
-        key = key if isinstance(key, tuple) else (key,)
         for col, value in zip(segments, key, strict=True):
             curve.insert(0, col, value)
         parts.append(curve)
@@ -662,50 +660,43 @@ def collection_cycle(
     (45.0, 30.0)
     """
     segments = _segment_list(segment)
-    curves = collection_cycle_curves(episodes, segments, resolutions, competing, data_end)
     e = _episode_outcomes(episodes, resolutions, competing, data_end)
-    keys = segments if segments else None
-    counts = (
-        e.assign(
-            episodes=1,
-            resolved=(e["event"] == 1).astype(int),
-            charged_off=(e["event"] == 2).astype(int),
-            censored=(e["event"] == 0).astype(int),
+    rows = []
+    for key, part in _segment_groups(e, segments):  # a handful of segments
+        event = part["event"].to_numpy()
+        aj = aalen_johansen(part["days"].to_numpy(), event)
+        days = aj.index.to_numpy(dtype=float)
+        resolved = aj["cif_1"].to_numpy() if "cif_1" in aj else np.zeros(len(aj))
+        charged = aj["cif_2"].to_numpy() if "cif_2" in aj else np.zeros(len(aj))
+        final = resolved[-1] if len(resolved) else 0.0
+        mean = median = np.nan
+        if final > 0:  # the resolution-time distribution given resolution: F_1 / F_1(max)
+            mean = float((days * np.diff(resolved, prepend=0.0)).sum() / final)
+            median = float(days[np.argmax(resolved >= 0.5 * final - 1e-12)])
+        rows.append(
+            {
+                **dict(zip(segments, key, strict=True)),
+                "episodes": len(part),
+                "resolved": int((event == 1).sum()),
+                "charged_off": int((event == 2).sum()),
+                "censored": int((event == 0).sum()),
+                "resolved_share": float(final),
+                "charged_off_share": float(charged[-1]) if len(charged) else 0.0,
+                "mean_cycle_days": mean,
+                "median_cycle_days": median,
+            }
         )
-        .groupby(keys if keys else np.zeros(len(e), dtype=int), dropna=False, observed=True)[
-            ["episodes", "resolved", "charged_off", "censored"]
-        ]
-        .sum()
-    )
-    if keys is None:
-        curves = curves.assign(_all=0)
-        keys_c = ["_all"]
-    else:
-        keys_c = segments
-    c = curves.copy()
-    c["d_resolved"] = c.groupby(keys_c, dropna=False, observed=True)["resolved"].diff()
-    c["d_resolved"] = c["d_resolved"].fillna(c["resolved"])
-    g = c.groupby(keys_c, dropna=False, observed=True)
-    final = g[["resolved", "charged_off"]].last()
-    weighted = (c["days"] * c["d_resolved"]).groupby(
-        [c[k] for k in keys_c], dropna=False, observed=True
-    ).sum()  # fmt: skip
-    mean = weighted / final["resolved"].where(final["resolved"] > 0)
-    share = c["resolved"] / c.groupby(keys_c, dropna=False, observed=True)["resolved"].transform(
-        "last"
-    )
-    median = c[share >= 0.5 - 1e-12].groupby(keys_c, dropna=False, observed=True)["days"].min()
-    summary = pd.DataFrame(
-        {
-            "resolved_share": final["resolved"],
-            "charged_off_share": final["charged_off"],
-            "mean_cycle_days": mean,
-            "median_cycle_days": median.reindex(final.index),
-        }
-    )
-    counts.index = summary.index
-    out = pd.concat([counts, summary], axis=1).reset_index()
-    return out.drop(columns=["_all"]) if keys is None else out
+    columns = [*segments, "episodes", "resolved", "charged_off", "censored", "resolved_share",
+               "charged_off_share", "mean_cycle_days", "median_cycle_days"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _segment_groups(e: pd.DataFrame, segments: list[str]):
+    """(key tuple, rows) per segment value; the whole table when no segments."""
+    if not segments:
+        return [((), e)] if len(e) else []
+    groups = e.groupby(segments, dropna=False, observed=True, sort=True)
+    return [((k if isinstance(k, tuple) else (k,)), part) for k, part in groups]
 
 
 def collection_costs(
