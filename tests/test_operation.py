@@ -139,9 +139,8 @@ def test_escalation_policy_by_bucket(world):
     )
     starts = np.array([(a, d) in agency for a, d in zip(placed["account_id"], nxt, strict=True)])
     am = truth.account_months
-    still = set(
-        zip(am.loc[am["status"] == "charged_off", "account_id"], am["month_end"], strict=True)
-    )
+    co = am[am["status"] == "charged_off"]
+    still = set(zip(co["account_id"], co["month_end"], strict=True))
     live = np.array(
         [
             (a, d + pd.offsets.MonthEnd(0)) in still

@@ -290,6 +290,8 @@ class CollectionOperation:
         self.params = params.replace(**overrides) if overrides else params
         self._chunks: dict[int, _Chunk] = {}
         self._done: list[dict] = []
+        self._agents_given = False
+        self._next_action_id = 1
 
     # ------------------------------------------------------------------ protocol
     def start(self, book: BookInfo) -> None:
@@ -324,6 +326,8 @@ class CollectionOperation:
         self.agent_violator = a["violator"].to_numpy()
         self.agent_capacity = a["capacity_per_day"].to_numpy() * p.working_days_per_month
         self.weights = ct.effect_weight_matrix()
+        self._uplift_sum = np.zeros(len(a))
+        self._uplift_n = np.zeros(len(a))
         self.width = max(7, len(str(book.n_accounts - 1)))
 
     def start_chunk(self, chunk_index: int, accounts: pd.DataFrame) -> None:
@@ -1142,15 +1146,57 @@ class CollectionOperation:
     # ------------------------------------------------------------------ tables
     def _chunk_tables(self, ch: _Chunk) -> dict:
         """The chunk's rows as compact arrays with ids (assembled in :meth:`tables`)."""
-        out: dict = {"ids": ch.ids, "chunk": ch.chunk_index}
+        out: dict = {"ids": ch.ids, "chunk": ch.chunk_index, "randomized": ch.randomized}
         for name in ("rows", "spells", "promises", "promise_results", "events", "months"):
             parts = getattr(ch, name)
             out[name] = _concat(parts) if parts else None
         return out
 
+    def chunk_tables(self, chunk_index: int) -> dict[str, pd.DataFrame]:
+        """The tables of one finished chunk (bounded memory; optional hook method).
+
+        ``actions``, ``assignments``, ``events`` and the per-account truth tables of
+        the chunk; the first call also hands out ``agents``. Tables handed out here
+        are not repeated by :meth:`tables`.
+        """
+        done = [d for d in self._done if d["chunk"] == chunk_index]
+        self._done = [d for d in self._done if d["chunk"] != chunk_index]
+        frames = _chunk_frames(self, done[0]) if done else {}
+        if not self._agents_given:
+            frames["agents"] = self._agents_table()
+            self._agents_given = True
+        return frames
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        """All tables of the operation: observable ones and ``truth_*`` ones."""
-        return _operation_tables(self)
+        """Everything not yet handed out by :meth:`chunk_tables`, plus agent truth.
+
+        Observable tables (``actions``, ``agents``, ``assignments``, ``events``) and
+        truth tables prefixed ``truth_`` (``agents``, ``violations``, ``promises``,
+        ``spells``, ``operation_months``, ``contact_effects``).
+        """
+        parts = [_chunk_frames(self, d) for d in sorted(self._done, key=lambda d: d["chunk"])]
+        self._done = []
+        out: dict[str, pd.DataFrame] = {}
+        for name in _CHUNK_TABLES:
+            frames = [p[name] for p in parts if name in p]
+            if frames:
+                out[name] = pd.concat(frames, ignore_index=True)
+        if not self._agents_given:
+            out["agents"] = self._agents_table()
+            self._agents_given = True
+        truth_agents = self.agents.drop(columns=["team_code"]).copy()
+        n = self._uplift_n
+        truth_agents["mean_uplift"] = np.where(n > 0, self._uplift_sum / np.maximum(n, 1), np.nan)
+        truth_agents["account_months"] = n.astype(np.int64)
+        out["truth_agents"] = truth_agents
+        out["truth_contact_effects"] = pd.DataFrame(
+            [{"channel": c, "outcome": o, "weight": w} for (c, o), w in ct.EFFECT_WEIGHTS.items()]
+        )
+        return out
+
+    def _agents_table(self) -> pd.DataFrame:
+        cols = ["agent_id", "team", "level", "hire_date", "is_agency"]
+        return self.agents[cols].copy()
 
 
 # ---------------------------------------------------------------------- assembly
@@ -1180,225 +1226,188 @@ def _action_ids(first: int, n: int) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(ids))
 
 
-def _operation_tables(op: CollectionOperation) -> dict[str, pd.DataFrame]:
+def _empty(columns: dict) -> pd.DataFrame:
+    return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()})
+
+
+_CHUNK_TABLES = {
+    "actions": {
+        "action_id": object,
+        "account_id": object,
+        "agent_id": object,
+        "ts": "datetime64[ns]",
+        "channel": object,
+        "outcome": object,
+        "promise_amount": float,
+        "promise_date": "datetime64[ns]",
+        "reason_code": object,
+        "attitude": object,
+        "cost": float,
+    },
+    "assignments": {
+        "account_id": object,
+        "agent_id": object,
+        "start_date": "datetime64[ns]",
+        "end_date": "datetime64[ns]",
+        "randomized": bool,
+        "arm": object,
+    },
+    "events": {"account_id": object, "date": "datetime64[ns]", "event": object},
+    "truth_violations": {
+        "action_id": object,
+        "account_id": object,
+        "agent_id": object,
+        "ts": "datetime64[ns]",
+        "channel": object,
+        "rule": object,
+    },
+    "truth_promises": {
+        "action_id": object,
+        "account_id": object,
+        "archetype": object,
+        "promise_date": "datetime64[ns]",
+        "promise_amount": float,
+        "keep_probability": float,
+        "kept": "boolean",
+    },
+    "truth_spells": {
+        "account_id": object,
+        "agent_id": object,
+        "start_date": "datetime64[ns]",
+        "end_date": "datetime64[ns]",
+        "randomized": bool,
+        "arm": object,
+        "team": object,
+        "difficulty": float,
+    },
+    "truth_operation_months": {
+        "account_id": object,
+        "month_end": "datetime64[ns]",
+        "agent_id": object,
+        "group": object,
+        "arm": object,
+        "randomized": bool,
+        "n_actions": np.int32,
+        "odds_multiplier": np.float32,
+        "p_pay_base": np.float32,
+        "p_pay_operation": np.float32,
+    },
+}
+
+
+def _nat_or_dates(days: np.ndarray) -> pd.Series:
+    days = np.asarray(days, np.int64)
+    return pd.to_datetime(np.where(days >= 0, _dates(np.maximum(days, 0)), np.datetime64("NaT")))
+
+
+def _chunk_frames(op: CollectionOperation, c: dict) -> dict[str, pd.DataFrame]:
+    """One chunk's compact arrays → contract and truth tables (ids built here)."""
     data_end = op.data_end_day
-    agents = op.agents
-    agent_ids = agents["agent_id"].to_numpy(object)
+    agent_ids = op.agents["agent_id"].to_numpy(object)
     costs = op.config.costs.per_action
-    cost_by_channel = np.array([float(costs.get(c, 0.0)) for c in ct.CHANNELS])
+    cost_by_channel = np.array([float(costs.get(x, 0.0)) for x in ct.CHANNELS])
     month_end_days = np.append(op.month_start_days[1:], op.month_start_days[-1] + 31) - 1
-    actions, violations, promises, spells, events, months = [], [], [], [], [], []
-    first_id = 1
-    for c in sorted(op._done, key=lambda d: d["chunk"]):
-        ids = c["ids"]
-        r = c["rows"]
-        if r is not None and len(r["ts"]):
-            order = np.lexsort((r["ts"], r["pos"]))
-            r = _take(r, order)
-            n = len(order)
-            action_id = _action_ids(first_id, n)
-            first_id += n
-            acc_ids = ids[r["pos"]]
-            act = pd.DataFrame(
+    ids = c["ids"]
+    out = {name: _empty(cols) for name, cols in _CHUNK_TABLES.items()}
+    r = c["rows"]
+    if r is not None and len(r["ts"]):
+        order = np.lexsort((r["ts"], r["pos"]))
+        r = _take(r, order)
+        n = len(order)
+        action_id = _action_ids(op._next_action_id, n)
+        op._next_action_id += n
+        act = pd.DataFrame(
+            {
+                "action_id": action_id,
+                "account_id": ids[r["pos"]],
+                "agent_id": agent_ids[r["agent"]],
+                "ts": r["ts"].astype("datetime64[s]").astype("datetime64[ns]"),
+                "channel": _labels(ct.CHANNELS, r["chan"]),
+                "outcome": _labels(ct.OUTCOMES, r["out"]),
+                "promise_amount": r["promise_amount"],
+                "promise_date": _nat_or_dates(r["promise_day"]),
+                "reason_code": _labels(ct.REASONS, r["reason"]),
+                "attitude": _labels(ct.ATTITUDES, r["attitude"]),
+                "cost": cost_by_channel[r["chan"]],
+            }
+        )
+        out["actions"] = act
+        bits = r["bits"].astype(np.int64)
+        violations = []
+        for rule, bit in _RULE_BIT.items():
+            hit = np.flatnonzero(bits & bit)
+            if len(hit):
+                cols = ["action_id", "account_id", "agent_id", "ts", "channel"]
+                violations.append(act.iloc[hit][cols].assign(rule=rule))
+        if violations:
+            out["truth_violations"] = pd.concat(violations, ignore_index=True)
+        pr = c["promises"]
+        if pr is not None:
+            with_row = np.flatnonzero(r["promise_seq"] >= 0)
+            link = pd.Series(with_row, index=r["promise_seq"][with_row])
+            kept = pd.Series(pd.NA, index=pr["seq"], dtype="boolean")
+            res = c["promise_results"]
+            if res is not None:
+                known = np.isin(res["row"], pr["seq"])
+                kept.loc[res["row"][known]] = res["kept"][known]
+            found = np.isin(pr["seq"], link.index)
+            rows_of = link.reindex(pr["seq"][found]).to_numpy()
+            out["truth_promises"] = pd.DataFrame(
                 {
-                    "action_id": action_id,
-                    "account_id": acc_ids,
-                    "agent_id": agent_ids[r["agent"]],
-                    "ts": r["ts"].astype("datetime64[s]").astype("datetime64[ns]"),
-                    "channel": _labels(ct.CHANNELS, r["chan"]),
-                    "outcome": _labels(ct.OUTCOMES, r["out"]),
-                    "promise_amount": r["promise_amount"],
-                    "promise_date": pd.to_datetime(
-                        np.where(
-                            r["promise_day"] >= 0,
-                            _dates(np.maximum(r["promise_day"], 0)),
-                            np.datetime64("NaT"),
-                        )
-                    ),
-                    "reason_code": _labels(ct.REASONS, r["reason"]),
-                    "attitude": _labels(ct.ATTITUDES, r["attitude"]),
-                    "cost": cost_by_channel[r["chan"]],
+                    "action_id": act["action_id"].iloc[rows_of].to_numpy(),
+                    "account_id": ids[pr["pos"][found]],
+                    "archetype": _labels(ARCHETYPES, pr["archetype"][found]),
+                    "promise_date": _dates(pr["day"][found]),
+                    "promise_amount": pr["amount"][found],
+                    "keep_probability": pr["keep"][found],
+                    "kept": kept.to_numpy()[found],
                 }
             )
-            actions.append(act)
-            bits = r["bits"].astype(np.int64)
-            for rule, bit in _RULE_BIT.items():
-                hit = np.flatnonzero(bits & bit)
-                if len(hit):
-                    violations.append(
-                        act.iloc[hit][
-                            ["action_id", "account_id", "agent_id", "ts", "channel"]
-                        ].assign(rule=rule)
-                    )
-            pr = c["promises"]
-            if pr is not None:
-                with_row = np.flatnonzero(r["promise_seq"] >= 0)
-                link = pd.Series(with_row, index=r["promise_seq"][with_row])
-                res = c["promise_results"]
-                kept = pd.Series(pd.NA, index=pr["seq"], dtype="boolean")
-                if res is not None:
-                    kept.loc[res["row"]] = res["kept"]
-                found = np.isin(pr["seq"], link.index)
-                rows_of = link.reindex(pr["seq"][found]).to_numpy()
-                promises.append(
-                    pd.DataFrame(
-                        {
-                            "action_id": act["action_id"].iloc[rows_of].to_numpy(),
-                            "account_id": ids[pr["pos"][found]],
-                            "archetype": _labels(ARCHETYPES, pr["archetype"][found]),
-                            "promise_date": _dates(pr["day"][found]),
-                            "promise_amount": pr["amount"][found],
-                            "keep_probability": pr["keep"][found],
-                            "kept": kept.to_numpy()[found],
-                        }
-                    )
-                )
-        s = c["spells"]
-        if s is not None:
-            keep = s["start"] <= data_end
-            s = _take(s, keep)
-            end = np.where(s["end"] > data_end, -1, s["end"])
-            spells.append(
-                pd.DataFrame(
-                    {
-                        "account_id": ids[s["pos"]],
-                        "agent_id": agent_ids[s["agent"]],
-                        "start_date": _dates(s["start"]),
-                        "end_date": pd.to_datetime(
-                            np.where(end >= 0, _dates(np.maximum(end, 0)), np.datetime64("NaT"))
-                        ),
-                        "randomized": s["randomized"].astype(bool),
-                        "arm": _labels(ct.ARMS, s["arm"]),
-                        "team": _labels(TEAMS, s["team"]),
-                        "difficulty": s["difficulty"],
-                    }
-                )
-            )
-        e = c["events"]
-        if e is not None:
-            keep = e["day"] <= data_end
-            events.append(
-                pd.DataFrame(
-                    {
-                        "account_id": ids[e["pos"][keep]],
-                        "date": _dates(e["day"][keep]),
-                        "event": _EVENTS[e["code"][keep]],
-                    }
-                )
-            )
-        mo = c["months"]
-        if mo is not None:
-            months.append(
-                pd.DataFrame(
-                    {
-                        "account_id": ids[mo["pos"]],
-                        "month_end": _dates(month_end_days[mo["month"]]),
-                        "agent_id": agent_ids[mo["agent"]],
-                        "group": _labels(ct.GROUPS, mo["group"]),
-                        "arm": _labels(ct.ARMS, mo["arm"]),
-                        "n_actions": mo["n_actions"],
-                        "odds_multiplier": mo["odds_multiplier"],
-                        "p_pay_base": mo["p_pay_base"],
-                        "p_pay_operation": mo["p_pay_operation"],
-                    }
-                )
-            )
-
-    def cat(frames, columns):
-        if frames:
-            return pd.concat(frames, ignore_index=True)
-        return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()})
-
-    actions_df = cat(
-        actions,
-        {
-            "action_id": object,
-            "account_id": object,
-            "agent_id": object,
-            "ts": "datetime64[ns]",
-            "channel": object,
-            "outcome": object,
-            "promise_amount": float,
-            "promise_date": "datetime64[ns]",
-            "reason_code": object,
-            "attitude": object,
-            "cost": float,
-        },
-    )
-    spells_df = cat(
-        spells,
-        {
-            "account_id": object,
-            "agent_id": object,
-            "start_date": "datetime64[ns]",
-            "end_date": "datetime64[ns]",
-            "randomized": bool,
-            "arm": object,
-            "team": object,
-            "difficulty": float,
-        },
-    )
-    spells_df = spells_df.sort_values(["account_id", "start_date"], ignore_index=True)
-    months_df = cat(
-        months,
-        {
-            "account_id": object,
-            "month_end": "datetime64[ns]",
-            "agent_id": object,
-            "group": object,
-            "arm": object,
-            "n_actions": np.int32,
-            "odds_multiplier": np.float32,
-            "p_pay_base": np.float32,
-            "p_pay_operation": np.float32,
-        },
-    )
-    randomized = spells_df.groupby("account_id")["randomized"].first() if len(spells_df) else None
-    if randomized is not None and len(months_df):
-        months_df["randomized"] = months_df["account_id"].map(randomized).fillna(False).astype(bool)
-    truth_agents = agents.drop(columns=["team_code"]).copy()
-    if len(months_df):
-        uplift = (
-            (months_df["p_pay_operation"] - months_df["p_pay_base"])
-            .groupby(months_df["agent_id"])
-            .mean()
+    s = c["spells"]
+    if s is not None:
+        s = _take(s, s["start"] <= data_end)
+        end = np.where(s["end"] > data_end, -1, s["end"])
+        spells = pd.DataFrame(
+            {
+                "account_id": ids[s["pos"]],
+                "agent_id": agent_ids[s["agent"]],
+                "start_date": _dates(s["start"]),
+                "end_date": _nat_or_dates(end),
+                "randomized": s["randomized"].astype(bool),
+                "arm": _labels(ct.ARMS, s["arm"]),
+                "team": _labels(TEAMS, s["team"]),
+                "difficulty": s["difficulty"],
+            }
+        ).sort_values(["account_id", "start_date"], ignore_index=True)
+        out["truth_spells"] = spells
+        out["assignments"] = spells[list(_CHUNK_TABLES["assignments"])].copy()
+    e = c["events"]
+    if e is not None:
+        keep = e["day"] <= data_end
+        out["events"] = pd.DataFrame(
+            {
+                "account_id": ids[e["pos"][keep]],
+                "date": _dates(e["day"][keep]),
+                "event": _EVENTS[e["code"][keep]],
+            }
         )
-        truth_agents["mean_uplift"] = truth_agents["agent_id"].map(uplift)
-    weights = [
-        {"channel": ch, "outcome": out, "weight": w} for (ch, out), w in ct.EFFECT_WEIGHTS.items()
-    ]
-    return {
-        "actions": actions_df,
-        "agents": agents[["agent_id", "team", "level", "hire_date", "is_agency"]].copy(),
-        "assignments": spells_df[
-            ["account_id", "agent_id", "start_date", "end_date", "randomized", "arm"]
-        ].copy(),
-        "events": cat(events, {"account_id": object, "date": "datetime64[ns]", "event": object}),
-        "truth_agents": truth_agents,
-        "truth_violations": cat(
-            violations,
+    mo = c["months"]
+    if mo is not None:
+        uplift = mo["p_pay_operation"].astype(float) - mo["p_pay_base"].astype(float)
+        op._uplift_sum += np.bincount(mo["agent"], weights=uplift, minlength=len(agent_ids))
+        op._uplift_n += np.bincount(mo["agent"], minlength=len(agent_ids))
+        out["truth_operation_months"] = pd.DataFrame(
             {
-                "action_id": object,
-                "account_id": object,
-                "agent_id": object,
-                "ts": "datetime64[ns]",
-                "channel": object,
-                "rule": object,
-            },
-        ),
-        "truth_promises": cat(
-            promises,
-            {
-                "action_id": object,
-                "account_id": object,
-                "archetype": object,
-                "promise_date": "datetime64[ns]",
-                "promise_amount": float,
-                "keep_probability": float,
-                "kept": "boolean",
-            },
-        ),
-        "truth_spells": spells_df,
-        "truth_operation_months": months_df,
-        "truth_contact_effects": pd.DataFrame(weights),
-    }
+                "account_id": ids[mo["pos"]],
+                "month_end": _dates(month_end_days[mo["month"]]),
+                "agent_id": agent_ids[mo["agent"]],
+                "group": _labels(ct.GROUPS, mo["group"]),
+                "arm": _labels(ct.ARMS, mo["arm"]),
+                "randomized": c["randomized"][mo["pos"]],
+                "n_actions": mo["n_actions"],
+                "odds_multiplier": mo["odds_multiplier"],
+                "p_pay_base": mo["p_pay_base"],
+                "p_pay_operation": mo["p_pay_operation"],
+            }
+        )
+    return out
