@@ -30,7 +30,7 @@ from recovery.errors import DataError
     "--keep-closed", is_flag=True, help="Keep repeated rows of paid-off/settled/closed accounts."
 )
 @click.option(
-    "--partition-size", default=200_000, show_default=True, help="Accounts per partition."
+    "--partition-size", default=100_000, show_default=True, help="Accounts per partition."
 )
 def command(
     path: str,
