@@ -427,3 +427,21 @@ def test_month_end_dpd_matches_a_day_by_day_reference_ledger(small):
     co_ev = ev[ev["event"] == "charged_off"].set_index("account_id")["date"]
     ref_co = ref.dropna(subset=["co_day"]).groupby("account_id")["co_day"].first()
     assert (co_ev.reindex(ref_co.index) == ref_co).all()
+
+
+def test_fast_installment_count_equals_the_plain_count():
+    """n_paid's integer shortcut agrees with counting over the cumulative schedule."""
+    from recovery.simulate.book import Calendar
+    from recovery.simulate.engine import ChunkSimulation
+
+    cal = Calendar.build("2019-01-01", 12, 6, 1)
+    sim = ChunkSimulation(get_scenario("benchmark"), CFG, cal, 0, 0, [1000], 0, NoOperation())
+    j = np.arange(1000)
+    rng = np.random.default_rng(1)
+    total = sim.cum_due[j, sim.vterm[j]]
+    k = rng.integers(0, sim.vterm[j] + 1)
+    for paid in (
+        (rng.random(1000) * total * 1.1).astype(np.int64),
+        np.maximum(sim.cum_due[j, k] + rng.integers(-150, 150, 1000), 0),  # near boundaries
+    ):
+        np.testing.assert_array_equal(sim.n_paid(j, paid), sim._n_paid_by_count(j, paid))

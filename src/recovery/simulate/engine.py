@@ -127,6 +127,9 @@ class ChunkSimulation:
         self.vbase = b.orig_month.astype(np.int64).copy()
         self.vterm = b.term.astype(np.int64).copy()
         self.version = np.ones(n, np.int8)
+        self.inst = np.zeros(n, np.int64)
+        self.regular = np.zeros(n, bool)
+        self._set_regular(np.arange(n))
         self.paid = np.zeros(n, np.int64)  # net cents paid since origination
         self.base_paid = np.zeros(n, np.int64)  # paid before the version in force
         self.status = np.zeros(n, np.int8)
@@ -156,9 +159,38 @@ class ChunkSimulation:
 
     # ----------------------------------------------------------------- ledger
     def n_paid(self, j: np.ndarray, paid: np.ndarray) -> np.ndarray:
-        """Installments fully paid (within tolerance) of the version in force."""
+        """Installments fully paid (within tolerance) of the version in force.
+
+        Schedules whose installments are all equal but the last (almost all) use
+        integer arithmetic; the others count over the cumulative schedule.
+        """
+        cv = paid - self.base_paid[j]
+        A = self.inst[j]
+        T = self.vterm[j]
+        # k * A - cv < tol  <=>  k <= (cv + tol - 1) // A   (integers, A > 0)
+        n = np.clip((cv + self.tol - 1) // A, 0, T - 1)
+        last = (self.cum_due[j, T] - cv) < self.tol
+        n = np.where((n == T - 1) & last, T, n)
+        irregular = ~self.regular[j]
+        if irregular.any():
+            ji = j[irregular]
+            n[irregular] = ((self.cum_due[ji, 1:] - cv[irregular, None]) < self.tol).sum(axis=1)
+        return n
+
+    def _n_paid_by_count(self, j: np.ndarray, paid: np.ndarray) -> np.ndarray:
+        """Reference implementation of :meth:`n_paid` (for tests)."""
         cv = paid - self.base_paid[j]
         return ((self.cum_due[j, 1:] - cv[:, None]) < self.tol).sum(axis=1)
+
+    def _set_regular(self, j: np.ndarray) -> None:
+        """Record which schedules are k x installment up to the last installment."""
+        self.inst[j] = self.cum_due[j, 1]
+        k = np.arange(self.cum_due.shape[1])
+        T = self.vterm[j]
+        expected = self.inst[j, None] * k[None, :]
+        inside = k[None, :] < T[:, None]
+        ok = np.where(inside, self.cum_due[j] == expected, True).all(axis=1)
+        self.regular[j] = ok & (self.inst[j] > 0)
 
     def due_count(self, j: np.ndarray, m: int, day: np.ndarray | None = None) -> np.ndarray:
         """Installments due by the end of month ``m`` (or due strictly before day ``day``)."""
@@ -604,6 +636,7 @@ class ChunkSimulation:
         self.vbase[jr] = m
         self.vterm[jr] = new_term
         self.version[jr] = 2
+        self._set_regular(jr)
         self.base_paid[jr] = self.paid[jr]
         self.episode_start[jr] = -1
         _collect(self.out.events, pos=jr, day=day_abs, code=np.full(len(jr), 3, np.int8))
