@@ -858,3 +858,15 @@ def test_engine_agrees_with_reference_on_simulated_accounts(simulated):
     ref = ref[ref["as_of"] >= first]
     engine = account_states(small, pd.date_range(first, last, freq="D"))
     _compare(engine, ref)
+
+
+def test_account_states_for_given_pairs_match_the_full_grid():
+    portfolio = random_book(9, n=10)
+    days = pd.to_datetime(["2022-03-31", "2022-05-15", "2022-09-30"])
+    grid = account_states(portfolio, days)
+    pairs = grid[["account_id", "as_of"]].sample(frac=0.5, random_state=0)
+    pairs = pd.concat([pairs, pairs.head(2)])  # duplicates are evaluated once
+    pairs.loc[len(pairs) + 100] = ["unknown", pd.Timestamp("2022-03-31")]
+    got = account_states(portfolio, pairs, partition_size=4)
+    want = grid.merge(pairs.drop_duplicates(), on=["account_id", "as_of"])
+    pd.testing.assert_frame_equal(got, want.reset_index(drop=True))

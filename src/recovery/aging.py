@@ -692,8 +692,9 @@ def account_states(
     portfolio : Portfolio
         Needs ``schedule`` and ``payments``; uses ``accounts`` (origination date,
         principal) and ``events`` (settled, closed, charged_off, restructured) if present.
-    as_of : date or sequence of dates
-        The evaluation day(s). Only rows known on or before each day are used.
+    as_of : date, sequence of dates, or DataFrame
+        The evaluation day(s) for every account, or a DataFrame of ``account_id, as_of``
+        pairs (each evaluated once). Only rows known on or before each day are used.
     config : Config, optional
         ``config.aging`` gives tolerance (currency), grace days, charge-off DPD, buckets.
     partition_size : int, optional
@@ -702,7 +703,8 @@ def account_states(
     Returns
     -------
     pandas.DataFrame
-        One row per account × as_of (accounts originated after a date are omitted):
+        One row per account × as_of (or per distinct pair), sorted by account and date;
+        accounts originated after a date, or without a schedule, are omitted:
         ``account_id, as_of, dpd`` (days), ``bucket`` (empty unless open), ``status``,
         ``balance`` (outstanding principal, currency), ``amount_overdue`` (due on or before
         as_of less grace days, minus paid; currency), ``amount_due_to_date`` (currency), ``paid_to_date`` (net of
@@ -726,11 +728,28 @@ def account_states(
     1 2024-03-20   19            50.0             48
     """
     cfg = _resolve_config(config)
-    days = _as_days(as_of)
+    pairs = as_of if isinstance(as_of, pd.DataFrame) else None
+    if pairs is not None:
+        missing = {"account_id", "as_of"} - set(pairs.columns)
+        if missing:
+            raise DataError(f"as_of pairs need columns account_id and as_of (missing {missing})")
+        pair_days = _day_numbers(pairs["as_of"])
+        if (pair_days >= _NEVER).any():
+            raise DataError("as_of dates must not be missing")
+        pair_ids = _id_values(pairs["account_id"])
+    else:
+        days = _as_days(as_of)
     frames = []
     for part in _partitions(portfolio, partition_size):
         ledger = _build_ledger(part, cfg)
-        acct, day = _pairs(ledger, days)
+        if pairs is None:
+            acct, day = _pairs(ledger, days)
+        else:
+            acct = pd.Index(ledger.ids).get_indexer(pair_ids).astype(np.int64)
+            keep = acct >= 0
+            keep[keep] = pair_days[keep] >= ledger.start_day[acct[keep]]
+            key = np.unique(acct[keep] * _SPAN + pair_days[keep])
+            acct, day = key // _SPAN, key % _SPAN
         frames.append(_frame(_evaluate(ledger, acct, day, cfg)))
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
