@@ -690,3 +690,22 @@ def test_cli_writes_features_and_labels(tmp_path):
     bad = runner.invoke(cli, [*args[:2], "--as-of", "2023-13-01", "--out", str(out)])
     assert bad.exit_code != 0 and "YYYY-MM-DD" in str(bad.exception or bad.output)
     assert not (tmp_path / "y.csv").exists()
+
+
+def test_write_features_streams_partitions(tmp_path):
+    from recovery.features import write_features
+
+    pf = random_portfolio()
+    dates = ["2023-02-28", "2023-04-30"]
+    expected = build_features(pf, dates)
+    n = write_features(pf, dates, tmp_path / "f.parquet", partition_size=4)
+    got = pd.read_parquet(tmp_path / "f.parquet")
+    assert n == len(expected) == len(got)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_categorical=False)
+    write_features(pf, dates, tmp_path / "f.csv", partition_size=7)
+    csv = pd.read_csv(tmp_path / "f.csv")
+    assert list(csv.columns) == list(expected.columns) and len(csv) == n
+    np.testing.assert_allclose(csv["paid_amount_90d"], expected["paid_amount_90d"])
+    with pytest.raises(DataError, match="parquet or .csv"):
+        write_features(pf, dates, tmp_path / "f.xlsx")
+    assert not (tmp_path / "f.xlsx").exists()

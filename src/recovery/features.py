@@ -34,7 +34,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,8 @@ __all__ = [
     "feature_catalogue",
     "catalogue_markdown",
     "build_features",
+    "iter_features",
+    "write_features",
     "aging_features",
     "payment_features",
     "contact_features",
@@ -89,6 +91,8 @@ ACCOUNT_COLUMNS = (
     "age_band",
     "gender",
 )
+#: units stored as float32 (exact for day and count values; halves the matrix)
+_FLOAT32_UNITS = ("days", "months", "count", "share", "ratio", "stage")
 _NUMERIC_ACCOUNT_COLUMNS = ("principal", "term_months", "interest_rate", "bureau_score")
 _DAYS_PER_MONTH = 365.25 / 12
 
@@ -1569,12 +1573,53 @@ def build_features(
     -------
     pandas.DataFrame
         ``account_id, as_of`` then the features of :func:`feature_catalogue` (mode
-        ``ledger``), sorted by ``as_of, account_id``.
+        ``ledger``), sorted by ``account_id, as_of``. Money (unit ``currency``) is
+        float64, other numbers float32, flags bool, categories pandas categoricals
+        (config categories) or strings.
 
     Examples
     --------
     >>> from recovery.features import build_features  # doctest: +SKIP
     >>> X = build_features(portfolio, ["2024-03-31", "2024-04-30"])  # doctest: +SKIP
+    """
+    parts = list(
+        iter_features(
+            portfolio,
+            as_of,
+            config,
+            include_protected=include_protected,
+            partition_size=partition_size,
+            progress=progress,
+        )
+    )
+    if not parts:
+        return _empty_matrix(config or Config(), include_protected)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def iter_features(
+    portfolio: Portfolio,
+    as_of: pd.DataFrame | Sequence[Any] | Any,
+    config: Config | None = None,
+    *,
+    include_protected: bool = False,
+    partition_size: int | None = 50_000,
+    progress: bool = False,
+    with_labels: bool = False,
+) -> Iterator[pd.DataFrame]:
+    """The feature matrix one partition of accounts at a time (bounded memory).
+
+    Same arguments as :func:`build_features`; yields its rows in the same order, in
+    pieces of at most ``partition_size`` accounts (partitions without overdue pairs
+    are skipped). With ``with_labels`` each piece also has the columns of
+    :func:`recovery.labels.build_labels`. :func:`write_features` streams the pieces
+    to a file.
+
+    Examples
+    --------
+    >>> from recovery.features import iter_features  # doctest: +SKIP
+    >>> for piece in iter_features(portfolio, ["2024-03-31"], partition_size=10_000):
+    ...     print(len(piece))  # doctest: +SKIP
     """
     config = config or Config()
     _require(portfolio, "accounts", "schedule", "payments")
@@ -1584,7 +1629,7 @@ def build_features(
     else:
         orig = pd.to_datetime(portfolio.accounts["origination_date"])
         accounts = pd.unique(portfolio.accounts.loc[orig <= max(request), "account_id"].astype(str))
-    accounts = np.sort(accounts)
+    accounts = np.sort(np.asarray(accounts, dtype=object))
     size = len(accounts) if not partition_size else int(partition_size)
     chunks = [accounts[i : i + size] for i in range(0, len(accounts), max(size, 1))]
     iterator = chunks
@@ -1592,17 +1637,136 @@ def build_features(
         from tqdm.auto import tqdm
 
         iterator = tqdm(chunks, desc="features", unit="partition")
-    parts = []
     for ids, part in zip(iterator, _split(portfolio, accounts, size), strict=False):
         if isinstance(request, pd.DataFrame):
             req = request[request["account_id"].astype(str).isin(ids)]
         else:
             req = request
-        parts.append(_features_of_partition(part, req, config, include_protected))
-    if not parts:
-        return _empty_matrix(config, include_protected)
-    out = pd.concat(parts, ignore_index=True)
-    return out.sort_values(["as_of", "account_id"], kind="stable").reset_index(drop=True)
+        piece = _features_of_partition(part, req, config, include_protected)
+        if not len(piece):
+            continue
+        piece = _finish(piece, config)
+        if with_labels:
+            from recovery.labels import build_labels
+
+            labels = build_labels(part, piece[["account_id", "as_of"]], config, partition_size=None)
+            piece = piece.merge(labels, on=["account_id", "as_of"], how="left", validate="1:1")
+        yield piece
+
+
+def _finish(matrix: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Stable dtypes from the catalogue and the (account_id, as_of) order."""
+    units = feature_catalogue(config).set_index("name")["unit"]
+    out = {}
+    for column in matrix.columns:
+        values = matrix[column]
+        unit = units.get(column)
+        if unit in _FLOAT32_UNITS and values.dtype.kind in "fiu":
+            values = values.astype("float32")
+        elif unit == "flag" and values.dtype.kind != "b":
+            values = values.astype("boolean")
+        elif unit == "category" and values.dtype == object:
+            values = values.astype("string")
+        out[column] = values
+    result = pd.DataFrame(out)
+    order = np.lexsort((result["as_of"].to_numpy(), result["account_id"].to_numpy().astype(str)))
+    return result.iloc[order].reset_index(drop=True)
+
+
+def write_features(
+    portfolio: Portfolio,
+    as_of: pd.DataFrame | Sequence[Any] | Any,
+    path: str | Any,
+    config: Config | None = None,
+    *,
+    with_labels: bool = False,
+    include_protected: bool = False,
+    partition_size: int | None = 50_000,
+    progress: bool = False,
+) -> int:
+    """Write the feature matrix (and optionally the labels) to a Parquet or CSV file.
+
+    Partitions are computed and appended one at a time, so memory stays that of one
+    partition whatever the book size. The file is written to a temporary name and
+    renamed when complete: an error leaves no partial file.
+
+    Parameters
+    ----------
+    portfolio, as_of, config, include_protected, partition_size, progress
+        As for :func:`build_features`.
+    path : str or Path
+        ``.parquet`` or ``.csv`` file.
+    with_labels : bool
+        Add the columns of :func:`recovery.labels.build_labels`.
+
+    Returns
+    -------
+    int
+        Rows written.
+
+    Examples
+    --------
+    >>> from recovery.features import write_features  # doctest: +SKIP
+    >>> write_features(portfolio, ["2024-03-31"], "features.parquet")  # doctest: +SKIP
+    1520
+    """
+    from pathlib import Path
+
+    from recovery.io import atomic_path
+
+    config = config or Config()
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise DataError(f"cannot write {path}: use a .parquet or .csv file name")
+    rows = 0
+    writer = None
+    schema = None
+    with atomic_path(path) as tmp:
+        pieces = iter_features(
+            portfolio,
+            as_of,
+            config,
+            include_protected=include_protected,
+            partition_size=partition_size,
+            progress=progress,
+        )
+        for piece in pieces:
+            if with_labels:
+                from recovery.labels import build_labels
+
+                ids = piece["account_id"].unique()
+                labels = build_labels(
+                    portfolio.subset(ids),
+                    piece[["account_id", "as_of"]],
+                    config,
+                    partition_size=None,
+                )
+                piece = piece.merge(labels, on=["account_id", "as_of"], how="left")
+            rows += len(piece)
+            if suffix == ".csv":
+                piece.to_csv(
+                    tmp, mode="a", header=writer is None, index=False, date_format="%Y-%m-%d"
+                )
+                writer = True
+                continue
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(piece, schema=schema, preserve_index=False)
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(tmp, schema)
+            writer.write_table(table)
+        if writer is None:  # no overdue pair: an empty table with the columns
+            empty = _empty_matrix(config, include_protected)
+            if suffix == ".csv":
+                empty.to_csv(tmp, index=False)
+            else:
+                empty.to_parquet(tmp, index=False)
+        elif writer is not True:
+            writer.close()
+    return rows
 
 
 def _split(portfolio: Portfolio, accounts: np.ndarray, size: int):
@@ -1737,7 +1901,8 @@ def snapshot_features(
     Returns
     -------
     pandas.DataFrame
-        ``account_id, as_of`` and the snapshot-mode features, sorted by as_of, account.
+        ``account_id, as_of`` and the snapshot-mode features, sorted by account_id,
+        as_of; dtypes as in :func:`build_features`.
 
     Examples
     --------
@@ -1874,5 +2039,4 @@ def snapshot_features(
         for c in acc_feats.columns[2:]:
             out[c] = acc_feats[c].to_numpy()
     names_out = [c for c in feature_names(config, include_protected, mode="snapshots") if c in out]
-    out = out.frame()[["account_id", "as_of", *names_out]]
-    return out.sort_values(["as_of", "account_id"], kind="stable").reset_index(drop=True)
+    return _finish(out.frame()[["account_id", "as_of", *names_out]], config)

@@ -106,7 +106,7 @@ def build_labels(
         ``account_id, as_of`` then :data:`LABEL_COLUMNS`: ``p_pay``, ``p_cure``,
         ``roll_back`` (nullable Int8: 1, 0 or NA), ``amount_collected`` and
         ``min_payment`` (currency), ``overdue`` and the censoring flags (bool). Sorted by
-        ``as_of, account_id``.
+        ``account_id, as_of``.
 
     Examples
     --------
@@ -147,7 +147,7 @@ def build_labels(
     if not parts:
         return pd.DataFrame(columns=["account_id", "as_of", *LABEL_COLUMNS])
     out = pd.concat(parts, ignore_index=True)
-    return out.sort_values(["as_of", "account_id"], kind="stable").reset_index(drop=True)
+    return out.sort_values(["account_id", "as_of"], kind="stable").reset_index(drop=True)
 
 
 def _labels_of_partition(portfolio: Portfolio, request, config: Config) -> pd.DataFrame:

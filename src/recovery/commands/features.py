@@ -69,9 +69,8 @@ def command(
     as_of. The portfolio is validated first; nothing is written on error.
     """
     from recovery.config import load_config
-    from recovery.features import build_features, snapshot_features
+    from recovery.features import snapshot_features, write_features
     from recovery.io import load_portfolio, read_table, write_table
-    from recovery.labels import build_labels
 
     if not out.lower().endswith((".parquet", ".csv")):
         raise DataError(f"cannot write {out}: use a .parquet or .csv file name")
@@ -88,24 +87,18 @@ def command(
         table = snapshot_features(
             portfolio.snapshots, request, config, portfolio.accounts, include_protected
         )
+        write_table(table, out)
+        rows = len(table)
     else:
-        table = build_features(
+        # partitions are computed and appended one at a time (bounded memory)
+        rows = write_features(
             portfolio,
             request,
+            out,
             config,
+            with_labels=with_labels,
             include_protected=include_protected,
             partition_size=partition_size,
             progress=True,
         )
-        if with_labels:
-            pairs = table[["account_id", "as_of"]]
-            labels = build_labels(
-                portfolio, pairs, config, partition_size=partition_size, progress=True
-            )
-            table = table.merge(labels, on=["account_id", "as_of"], how="left", validate="1:1")
-    write_table(table, out)
-    click.echo(
-        f"wrote {len(table):,} rows × {table.shape[1] - 2} columns "
-        f"({table['account_id'].nunique():,} accounts, {table['as_of'].nunique()} as-of dates) "
-        f"to {out}"
-    )
+    click.echo(f"wrote {rows:,} (account, as-of) rows to {out}")
