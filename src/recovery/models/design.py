@@ -50,13 +50,18 @@ LABEL_COLUMNS: tuple[str, ...] = (
     "p_cure",
     "roll_back",
     "amount_collected",
+    "min_payment",
+    "overdue",
     "censored",
-    "p_pay_true",
-    "p_cure_true",
-    "label_end",
-    "horizon_end",
+    "p_pay_censored",
+    "p_cure_censored",
+    "score",
 )
-"""Label and truth columns that may travel with a feature frame; never features."""
+"""Label columns (:data:`recovery.labels.LABEL_COLUMNS`) and scores that may travel
+with a feature frame; never features. Columns ending in ``_true`` (simulator truth) or
+``_censored`` are never features either."""
+
+_NEVER_SUFFIXES = ("_true", "_censored")
 
 _NEVER_FEATURES = {"customer_id", "month_end", "episode_start", "charge_off_date"}
 
@@ -171,6 +176,8 @@ def infer_feature_spec(
             c
             for c in frame.columns
             if c not in skip
+            and not str(c).endswith(_NEVER_SUFFIXES)
+            and not str(c).startswith("_")
             and c not in protected
             and not pd.api.types.is_datetime64_any_dtype(frame[c].dtype)
         ]

@@ -47,6 +47,7 @@ __all__ = [
     "train_and_evaluate",
     "TrainingResult",
     "month_ends",
+    "score_with_monthly_recalibration",
 ]
 
 
@@ -304,3 +305,63 @@ def train_and_evaluate(
     else:
         result.metrics = regression_metrics(y_test, test["score"].to_numpy())
     return result
+
+
+def score_with_monthly_recalibration(
+    scorer: Scorer,
+    frame: pd.DataFrame,
+    target: str,
+    lookback_months: int = 3,
+    min_rows: int = 200,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Score each month after refitting the scorer's level on the latest matured months.
+
+    The production routine between retrainings: before scoring month end d, the
+    labels of the as-of dates with ``as_of + horizon <= d`` have matured; the
+    ``lookback_months`` latest of them refit the per-stage offsets
+    (:meth:`Scorer.recalibrate`). Only rows known at d are used, so an out-of-time
+    evaluation of these scores stays point in time.
+
+    Parameters
+    ----------
+    scorer : Scorer
+        Fitted scorer.
+    frame : DataFrame
+        All rows (training and test months) with the label columns; rows to score are
+        those with an ``as_of`` after the scorer's training window.
+    target : str
+    lookback_months : int
+        Matured as-of dates used for each month's offsets.
+    min_rows : int
+        Stages with fewer matured rows keep offset 0.
+
+    Returns
+    -------
+    (ndarray, DataFrame)
+        Scores of the rows of ``frame`` after the training window (NaN elsewhere), and
+        one row per scored month: ``month``, the matured window used, ``rows`` and the
+        offsets per stage.
+    """
+    horizon = scorer.horizon_days_
+    y = training_labels(frame, target)
+    as_of = pd.to_datetime(frame["as_of"])
+    last_train = pd.Timestamp(scorer.training_window_["last_as_of"])
+    out = np.full(len(frame), np.nan)
+    log = []
+    for month in np.sort(as_of[as_of > last_train].unique()):  # a handful of months
+        month = pd.Timestamp(month)
+        matured_dates = np.sort(
+            as_of[(as_of + pd.Timedelta(days=horizon) <= month) & y.notna()].unique()
+        )[-lookback_months:]
+        recent = as_of.isin(matured_dates).to_numpy() & y.notna().to_numpy()
+        model = scorer.recalibrate(frame[recent], y[recent], min_rows=min_rows)
+        rows = (as_of == month).to_numpy()
+        out[rows] = model.predict(frame[rows])
+        log.append({
+            "month": month,
+            "matured_from": pd.Timestamp(matured_dates[0]) if len(matured_dates) else pd.NaT,
+            "matured_to": pd.Timestamp(matured_dates[-1]) if len(matured_dates) else pd.NaT,
+            "rows": int(recent.sum()),
+            **{f"offset_{k}": v for k, v in model.offsets_.items()},
+        })
+    return out, pd.DataFrame(log)
