@@ -66,8 +66,11 @@ def test_segments_and_actions(snapshots):
         {"account_id": ["A"], "ts": pd.to_datetime(["2024-02-05 10:00"]), "channel": ["call"]}
     )
     results = run_analysis(
-        Portfolio(snapshots=snapshots, accounts=accounts, actions=actions), segment="product"
+        Portfolio(snapshots=snapshots, accounts=accounts, actions=actions),
+        segment="product",
+        figures=False,
     )
+    assert all(isinstance(v, pd.DataFrame) for v in results.values())
     assert set(results["monthly_kpis_by_product"]["product"]) == {"card", "loan"}
     assert set(results["roll_rates_by_product"]["product"]) == {"card", "loan"}
     assert results["collection_costs"]["cost"].sum() == pytest.approx(1.0)
@@ -113,7 +116,7 @@ def test_extension_point(snapshots, tmp_path, monkeypatch):
         return {"extra_table": kpis[["month_end"]].assign(n=len(ctx.snapshots))}
 
     monkeypatch.setattr(analyze, "STEPS", [*STEPS, AnalysisStep("extra", _extra, "test")])
-    results = analyze.run_analysis(Portfolio(snapshots=snapshots))
+    results = analyze.run_analysis(Portfolio(snapshots=snapshots), figures=False)
     assert (results["extra_table"]["n"] == len(snapshots)).all()
     written = write_results({"extra_table": results["extra_table"]}, tmp_path)
     assert sorted(p.name for p in written) == ["extra_table.csv", "extra_table.parquet"]
@@ -123,7 +126,7 @@ def test_event_tables_derive_snapshots_and_exact_cycle():
     from test_analytics_events import synthetic_ledger
 
     portfolio = synthetic_ledger(n=60)
-    results = run_analysis(portfolio, steps=["roll_rates", "kpis"])
+    results = run_analysis(portfolio, steps=["roll_rates", "kpis"], figures=False)
     assert len(results["roll_rates"]) > 0  # snapshots derived by aging
     exact = results["collection_cycle_events"]
     from_snapshots = results["collection_cycle"]

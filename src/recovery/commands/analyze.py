@@ -13,7 +13,10 @@ and ``tables/<name>.csv`` and each figure as ``figures/<name>.png``, atomically.
 
     def _recovery_by_age(ctx):
         table = recovery_by_age(ctx.snapshots, config=ctx.config)
-        return {"recovery_by_age": table, "recovery_by_age_plot": plot_recovery_by_age(table)}
+        out = {"recovery_by_age": table}
+        if ctx.figures:
+            out["recovery_by_age_plot"] = plot_recovery_by_age(table)
+        return out
 
     STEPS.append(AnalysisStep("recovery_by_age", _recovery_by_age, "recovery by debt age"))
 
@@ -79,6 +82,8 @@ class AnalysisContext:
         (:func:`recovery.roll_rates.snapshot_states`), prepared once; every function of
         :mod:`recovery.roll_rates`, :mod:`recovery.kpis` and :mod:`recovery.vintages`
         accepts it in place of ``snapshots`` and then skips the preparation.
+    figures : bool
+        Whether steps should draw their figures (tables only when false).
     """
 
     portfolio: Portfolio
@@ -87,6 +92,7 @@ class AnalysisContext:
     segment: list[str] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
     states: pd.DataFrame | None = None
+    figures: bool = True
 
     @property
     def accounts(self) -> pd.DataFrame | None:
@@ -146,12 +152,13 @@ def _roll_rates(ctx: AnalysisContext) -> dict[str, Any]:
     out["roll_rate_matrix_count"] = _matrix_table(count)
     out["roll_rate_matrix_balance"] = _matrix_table(balance)
     out["roll_rate_matrix_latest"] = _matrix_table(latest)
-    out["roll_rate_matrix"] = rr.plot_roll_rate_matrix(
-        count, title="Roll rates by count, all months pooled"
-    )
-    out["roll_rate_matrix_by_balance"] = rr.plot_roll_rate_matrix(
-        balance, title="Roll rates by balance, all months pooled"
-    )
+    if ctx.figures:
+        out["roll_rate_matrix"] = rr.plot_roll_rate_matrix(
+            count, title="Roll rates by count, all months pooled"
+        )
+        out["roll_rate_matrix_by_balance"] = rr.plot_roll_rate_matrix(
+            balance, title="Roll rates by balance, all months pooled"
+        )
     return out
 
 
@@ -161,17 +168,17 @@ def _roll_rate_trends(ctx: AnalysisContext) -> dict[str, Any]:
     kw = {"config": ctx.config, "accounts": ctx.accounts}
     out = _by_segment(ctx, "roll_rate_trends", lambda segment: rr.roll_rate_trends(
         ctx.states, segment=segment, **kw))  # fmt: skip
-    trends = out["roll_rate_trends"]
-    delinquent = ctx.config.aging.bucket_labels()[:4]
-    out["roll_forward_trends"] = rr.plot_roll_rate_trends(trends, "roll_forward", delinquent)
-    out["cure_trends"] = rr.plot_roll_rate_trends(trends, "cure", delinquent[1:])
     out.update(
         _by_segment(
             ctx, "flow_rates", lambda segment: rr.flow_rates(ctx.states, segment=segment, **kw)
         )  # fmt: skip
     )
-    flows = out["flow_rates"]
-    out["flow_rates_plot"] = rr.plot_flow_rates(flows[flows["flow_rate"] > 0])
+    if ctx.figures:
+        trends, flows = out["roll_rate_trends"], out["flow_rates"]
+        early = ctx.config.aging.bucket_labels()[:4]
+        out["roll_forward_trends"] = rr.plot_roll_rate_trends(trends, "roll_forward", early)
+        out["cure_trends"] = rr.plot_roll_rate_trends(trends, "cure", early[1:])
+        out["flow_rates_plot"] = rr.plot_flow_rates(flows[flows["flow_rate"] > 0])
     return out
 
 
@@ -186,9 +193,10 @@ def _vintages(ctx: AnalysisContext) -> dict[str, Any]:
         ctx.states, ctx.accounts, config=ctx.config, cohort="year", complete_only=True
     )
     out["vintage_curves_yearly"] = curves
-    out["vintage_ever_30plus"] = vt.plot_vintage_curves(curves, "ever_30plus")
-    out["vintage_ever_90plus_balance"] = vt.plot_vintage_curves(curves, "ever_90plus_balance")
-    out["vintage_charged_off"] = vt.plot_vintage_curves(curves, "ever_charged_off")
+    if ctx.figures:
+        for metric in ("ever_30plus", "ever_90plus_balance", "ever_charged_off"):
+            name = "vintage_charged_off" if metric == "ever_charged_off" else f"vintage_{metric}"
+            out[name] = vt.plot_vintage_curves(curves, metric)
     return out
 
 
@@ -227,7 +235,6 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
         out["collection_cycle_events"] = kpis.collection_cycle(
             exact, data_end=ctx.portfolio.data_end
         )
-    out["collection_cycle_plot"] = kpis.plot_collection_cycle(curves)
     if actions is not None:
         out.update(
             _by_segment(
@@ -236,13 +243,15 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
                 lambda segment: kpis.collection_costs(actions, ctx.states, segment=segment, **kw),
             )  # fmt: skip
         )
-    out["overdue_rates_plot"] = kpis.plot_kpis(
-        out["monthly_kpis"],
-        ["overdue_rate_30plus", "overdue_rate_30plus_balance", "overdue_rate_90plus_balance"],
-    )
-    out["cure_and_collection_plot"] = kpis.plot_kpis(
-        out["monthly_kpis"], ["cure_rate", "collection_rate", "recovery_rate_in_month"]
-    )
+    if ctx.figures:
+        out["collection_cycle_plot"] = kpis.plot_collection_cycle(curves)
+        out["overdue_rates_plot"] = kpis.plot_kpis(
+            out["monthly_kpis"],
+            ["overdue_rate_30plus", "overdue_rate_30plus_balance", "overdue_rate_90plus_balance"],
+        )
+        out["cure_and_collection_plot"] = kpis.plot_kpis(
+            out["monthly_kpis"], ["cure_rate", "collection_rate", "recovery_rate_in_month"]
+        )
     return out
 
 
@@ -277,6 +286,7 @@ def run_analysis(
     segment: str | Sequence[str] | None = None,
     steps: Sequence[str] | None = None,
     progress: bool = False,
+    figures: bool = True,
 ) -> dict[str, Any]:
     """Run the analysis steps on a portfolio and return every table and figure.
 
@@ -293,6 +303,8 @@ def run_analysis(
         Names of the steps to run (default all of :data:`STEPS`).
     progress : bool
         Show a progress bar over the steps.
+    figures : bool
+        Draw the figures (default); tables only when false.
 
     Returns
     -------
@@ -311,7 +323,7 @@ def run_analysis(
         raise DataError("the snapshots table is empty; nothing to analyse")
     from recovery.roll_rates import snapshot_states
 
-    ctx = AnalysisContext(portfolio, snaps, config, segments)
+    ctx = AnalysisContext(portfolio, snaps, config, segments, figures=figures)
     ctx.states = snapshot_states(snaps, config)
     selected = [s for s in STEPS if s.name in chosen]
     if progress:
@@ -382,6 +394,7 @@ def write_results(results: dict[str, Any], out: str | Path, dpi: int = 120) -> l
 @click.option("--steps", "steps", default=None,
               help=f"Comma-separated steps (default all: {', '.join(s.name for s in STEPS)}).")  # fmt: skip
 @click.option("--dpi", default=120, show_default=True, help="Figure resolution (dots per inch).")
+@click.option("--no-figures", is_flag=True, help="Write the tables only.")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 def command(
     path: str,
@@ -390,6 +403,7 @@ def command(
     segments: tuple[str, ...],
     steps: str | None,
     dpi: int,
+    no_figures: bool,
     no_progress: bool,
 ) -> None:
     """Roll rates, flow rates, vintage curves and collection KPIs for the portfolio in PATH.
@@ -408,7 +422,12 @@ def command(
         portfolio = load_portfolio(path, config=config)
     chosen = [s.strip() for s in steps.split(",") if s.strip()] if steps else None
     results = run_analysis(
-        portfolio, config=config, segment=list(segments), steps=chosen, progress=not no_progress
+        portfolio,
+        config=config,
+        segment=list(segments),
+        steps=chosen,
+        progress=not no_progress,
+        figures=not no_figures,
     )
     written = write_results(results, out, dpi=dpi)
     n_tables = sum(1 for p in written if p.suffix == ".parquet")
