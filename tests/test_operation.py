@@ -372,3 +372,24 @@ def test_bad_parameters_say_what_to_fix():
     with pytest.raises(ConfigError, match="unknown operation parameter"):
         CollectionOperation(no_such_thing=1)
     assert "lawsuit" in CHANNELS
+
+
+def test_several_chunks_give_one_consistent_book():
+    op = CollectionOperation(violation_rate=0.2)
+    portfolio, truth = simulate_portfolio(
+        n_accounts=2500, months=12, seed=4, operation=op, chunk_size=1000
+    )
+    assert validate_portfolio(portfolio).empty
+    assert portfolio.actions["action_id"].is_unique
+    assert portfolio.agents["agent_id"].is_unique
+    assert portfolio.actions["account_id"].str[1:].astype(int).max() >= 2000  # last chunk
+    flags = flag_actions(
+        portfolio.actions,
+        events=portfolio.events,
+        schedule=portfolio.schedule,
+        payments=portfolio.payments,
+    )
+    assert _pairs(flags) == _pairs(truth.extra["violations"])
+    months = truth.extra["operation_months"]
+    assert not months.duplicated(["account_id", "month_end"]).any()
+    assert len(truth.extra["agents"]) == len(portfolio.agents)

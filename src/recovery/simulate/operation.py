@@ -432,9 +432,25 @@ class CollectionOperation:
         co_months = np.asarray(state.months_since_charge_off)[w]
         worked_share = np.where(co_months < 12, 1.5, 0.7) * p.recovery_worked_share
         idle = (wgroup == 4) & (rng.random(len(w)) >= np.minimum(worked_share, 1.0))
-        restart_low = np.maximum.reduce(
-            [ch.orig_day_low[wpos], ch.last_pay[wpos], ch.restart[wpos]]
-        )
+        # the limitation clock restarts on the first due date, any posted payment, a
+        # promise, a legal notice or a lawsuit (bounds when the book gives no exact days)
+        first_due = getattr(state, "first_due_day", None)
+        posted = getattr(state, "last_posted_day", None)
+        exact = first_due is not None and posted is not None and len(first_due) == n
+        if exact:
+            due_w = np.asarray(first_due, np.int64)[w]
+            posted_w = np.asarray(posted, np.int64)[w]
+            restart_low = np.maximum.reduce([due_w, posted_w, ch.restart[wpos]])
+            restart_high = np.maximum.reduce([due_w, posted_w, ch.restart[wpos] + 1])
+        else:
+            restart_low = np.maximum.reduce(
+                [ch.orig_day_low[wpos], ch.last_pay[wpos], ch.restart[wpos]]
+            )
+            restart_high = np.maximum.reduce(
+                [ch.first_due_high[wpos], ch.last_pay[wpos] + 1, ch.restart[wpos] + 1]
+            )
+            # without posted (incl. reversed) payments, trust the book's own flag too
+            restart_high = np.where(np.asarray(state.limitation_expired)[w], restart_high, ms_day)
         balance = np.asarray(state.balance)[w]
         lawsuit_ok = (
             (wgroup >= 3)
@@ -540,7 +556,7 @@ class CollectionOperation:
                 first_dispute,
                 death_from,
                 plans,
-                cfg,
+                restart_high,
             )
 
         # 8. label every violation by rule (the truth)
@@ -808,7 +824,7 @@ class CollectionOperation:
         first_dispute,
         death_from,
         plans,
-        cfg,
+        restart_high,
     ):
         """Violator agents break one rule on some of their accounts."""
         p = self.params
@@ -823,13 +839,9 @@ class CollectionOperation:
         cand &= ch.spell_arm[wpos] != 0  # the hold-out arm is left alone
         h_from, h_until = plans
         hardship = h_until > ms_day
-        restart_high = np.maximum.reduce(
-            [ch.first_due_high[wpos], ch.last_pay[wpos] + 1, ch.restart[wpos] + 1]
-        )
         expired = (
             (wgroup >= 3)
             & (ms_day > restart_high + 1100)
-            & np.asarray(state.limitation_expired)[w]
             & ~death
             & ~dispute_open
             & ~ch.ever_sued[wpos]
