@@ -218,14 +218,17 @@ chance).
                 """
 with section("segments", "The segment movements"):
     moves = report.segment_movements(data)
-    moves = moves.rename(columns={"segment_type": "Segment by", "segment": "Segment",
-                                  "measure": "Measure", "open_accounts": "Open accounts",
-                                  "previous": report.format_month(data.previous_month),
-                                  "value": month_name, "change": "Change"})
-    moves["Measure"] = moves["Measure"].str.replace("_", " ")
-    display(HTML(table_html(moves, {report.format_month(data.previous_month): "pct",
-                                    month_name: "pct", "Change": "pp",
-                                    "Open accounts": "count"}, table_id="segment-table")))
+    prev_name = report.format_month(data.previous_month)
+    shown = pd.DataFrame({
+        "Segment": moves["segment_type"] + ": " + moves["segment"],
+        "Measure": moves["measure"].map(report.measure_label),
+        "Accounts": moves["accounts"],
+        prev_name: moves["previous"],
+        month_name: moves["value"],
+        "Change": moves["change"],
+    })
+    display(HTML(table_html(shown, {prev_name: "pct", month_name: "pct", "Change": "pp"},
+                            table_id="segment-table")))
 """
             ),
             md(
@@ -234,9 +237,10 @@ with section("segments", "The segment movements"):
 
 Collectors say that debt under two years old is mostly recovered and debt over two years
 old mostly is not. Here that claim is *measured* on the charged-off book: for debt of
-each age at a month end, the share of its balance collected in the following 12 months
-(only month ends with 12 full months of follow-up count, so the latest year is not in
-these numbers), with 95% bootstrap intervals over accounts.
+each age at a month end, the share of its balance collected over the following recovery
+horizon (12 months by default; only month ends with the full horizon of follow-up count,
+so the latest months are not in these numbers), with 95% bootstrap intervals over
+accounts.
 """
             ),
             code(
@@ -256,11 +260,7 @@ with section("recovery-by-age", "Recovery by debt age"):
         f"{report.format_pp(row['recovery_rate_difference_high'])})."
     ])))
     coarse = recovery_by_age(data.history, data.config, bands="coarse", data_end=data.month)
-    cols = [c for c in ["age_band", "n_accounts", "n_debts", "balance", "recovery_rate",
-                        "recovery_rate_low", "recovery_rate_high", "payer_rate"] if c in coarse]
-    display(HTML(table_html(coarse[cols], {"balance": "money", "recovery_rate": "pct",
-                                           "recovery_rate_low": "pct", "recovery_rate_high": "pct",
-                                           "payer_rate": "pct"}, table_id="recovery-age-table")))
+    display(HTML(table_html(report.recovery_by_age_table(coarse), table_id="recovery-age-table")))
     monthly = recovery_by_age(data.history, data.config, bands="monthly", data_end=data.month)
     fig, ax = plt.subplots()
     plot_recovery_by_age(monthly, ax=ax, split_months=data.config.analytics.age_split_months)
@@ -281,15 +281,16 @@ limitation period).
             code(
                 """
 with section("agents", "The agent table"):
-    from recovery.agents import AgentEffectiveness, expected_outcomes, plot_funnel, spell_outcomes
+    from recovery.agents import plot_funnel
 
-    report.require_table(data, "assignments", "the agent table")
-    spells = spell_outcomes(data.portfolio, data.config)
-    spells = spells[pd.to_datetime(spells["start_date"]) <= data.month]
-    spells = expected_outcomes(spells, config=data.config)
-    fit = AgentEffectiveness().fit(spells)
-    table = report.agent_table(fit.summary)
-    display(HTML(table_html(table, table_id="agent-table")))
+    fit = report.agent_effectiveness(data)
+    display(HTML(report.notes_html([
+        f"{report.format_count(len(fit.spells_))} assignment spells started in the 12 months to "
+        f"{month_name}; outcome: any payment within {data.config.analytics.agent_window_days} days. "
+        "An observed / expected ratio above 1 means better than expected for that case mix; "
+        "the adjusted effect is shrunk towards zero for agents with few spells."
+    ])))
+    display(HTML(table_html(report.agent_table(fit.summary), table_id="agent-table")))
     fig, ax = plt.subplots()
     plot_funnel(fit.summary, ax=ax)
     show_figure(fig)
@@ -322,7 +323,8 @@ with section("models", "Model health"):
     if data.model_path is None:
         raise report.SectionUnavailable("no model directory was given (--model DIR)")
     health = report.model_health(data)
-    display(HTML(table_html(health, table_id="model-table")))
+    display(HTML(report.notes_html(report.model_health_notes(health))))
+    display(HTML(table_html(report.format_model_health(health), table_id="model-table")))
 """
             ),
             md(
@@ -336,9 +338,14 @@ twelve months, and the expected remaining collections on the charged-off book.
             code(
                 """
 with section("forecast", "The forecast"):
-    from recovery.forecast import forecast_report
+    from recovery.liquidation import plot_erc
 
-    display(HTML(forecast_report(data)))
+    table, erc = report.forecast_summary(data, months_ahead=3)
+    display(HTML(table_html(table, table_id="forecast-table")))
+    display(HTML(report.notes_html(report.erc_notes(erc, data.config))))
+    fig, ax = plt.subplots()
+    plot_erc(erc, ax=ax)
+    show_figure(fig)
 """
             ),
             md(

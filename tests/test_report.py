@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 
 from recovery import report
-from recovery.config import Config
 from recovery.errors import DataError, RecoveryError
 from recovery.report import (
     KpiSpec,
@@ -347,8 +346,18 @@ def book_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def rendered(book_dir, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    return render_monthly_report(book_dir, "2026-03", out)
+    """The report of March 2026, rendered once through the CLI with a config file."""
+    from recovery.cli import main
+
+    work = tmp_path_factory.mktemp("render")
+    cfg = work / "recovery.toml"
+    cfg.write_text("[analytics]\nrecovery_horizon_months = 6\nbootstrap_samples = 40\n", encoding="utf-8")
+    out = work / "reports"
+    rc = main(
+        ["report", str(book_dir), "--month", "2026-03", "--out", str(out), "--config", str(cfg)]
+    )
+    assert rc == 0
+    return out / "recovery_report_2026-03.html"
 
 
 def test_render_writes_one_standalone_html(rendered):
@@ -385,6 +394,15 @@ def test_render_has_sections_toc_and_images(rendered):
     kpi = re.search(r'<table class="report-table" id="kpi-table">.*?</table>', page, re.S).group(0)
     assert re.search(r">\d+\.\d%<", kpi)
     assert re.search(r">[+-]\d+\.\d pp<", kpi)
+    # the snapshot-only book supports these sections in full
+    for table in (
+        "book-table",
+        "roll-rate-table",
+        "segment-table",
+        "recovery-age-table",
+        "forecast-table",
+    ):
+        assert f'id="{table}"' in page, table
 
 
 def test_render_says_plainly_what_is_unavailable(rendered):
@@ -507,10 +525,18 @@ def test_report_screenshot_of_first_screen(rendered, tmp_path):
     assert len(np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0)) > 20
 
 
-def test_config_is_passed_to_the_template(book_dir, tmp_path):
-    cfg = Config.from_dict({"analytics": {"recovery_horizon_months": 6}})
-    out = render_monthly_report(book_dir, "2026-03", tmp_path, config=cfg)
-    about = re.search(r'id="about-table">.*?</table>', out.read_text(encoding="utf-8"), re.S).group(
-        0
-    )
-    assert "6 months" in about
+def test_cli_passes_the_config_file_to_the_template(rendered):
+    about = re.search(r'id="about-table">.*?</table>', rendered.read_text(encoding="utf-8"), re.S)
+    assert "6 months" in about.group(0)  # recovery_horizon_months from the TOML file
+    assert "of the balance recovered within 6 months" in rendered.read_text(encoding="utf-8")
+
+
+def test_cli_bad_month_is_one_line_and_exit_1(book_dir, tmp_path, capsys):
+    from recovery.cli import main
+
+    out = tmp_path / "reports"
+    rc = main(["report", str(book_dir), "--month", "2030-01", "--out", str(out)])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "error: no data for January 2030" in err and "Traceback" not in err
+    assert not out.exists()

@@ -78,13 +78,23 @@ __all__ = [
     "notes_html",
     "book_by_state",
     "require_table",
+    "forecast_summary",
+    "erc_notes",
+    "agent_effectiveness",
     "agent_table",
     "compliance_summary_html",
     "about_html",
+    "model_directories",
+    "matured_month",
+    "model_health",
+    "model_health_notes",
+    "format_model_health",
     "collection_cycle_by_month",
     "report_kpis",
     "segment_movements",
     "segment_notes",
+    "measure_label",
+    "recovery_by_age_table",
     "roll_rate_notes",
     "load_report_data",
     "section",
@@ -792,6 +802,13 @@ def change_notes(
         change = r.change_previous
         threshold = rate_threshold if r.kind == "rate" else relative_threshold
         size = abs(change) / threshold if not _missing(change) else 0.0
+        if r.kind == "rate" and not _missing(change) and r.previous > 0:
+            # a small rate that moved a lot relative to itself (0.4% → 0.8%) is material
+            if (
+                abs(change) >= rate_threshold / 5
+                and abs(change) / r.previous >= 4 * relative_threshold
+            ):
+                size = max(size, 1.0)
         year = "" if _missing(r.last_year) else f"; a year earlier it was {fmt(r.last_year)}"
         if size >= 1:
             verb = "rose" if change > 0 else "fell"
@@ -1154,6 +1171,7 @@ def segment_movements(
     segments: Sequence[str] = ("product", "region"),
     measures: Sequence[str] = (
         "overdue_rate_30plus_balance",
+        "overdue_rate_90plus_balance",
         "collection_rate",
         "cure_rate",
     ),
@@ -1170,18 +1188,19 @@ def segment_movements(
     measures : sequence of str
         Rate columns of :func:`recovery.kpis.monthly_kpis` to compare.
     min_accounts : int
-        Segments with fewer open accounts in the report month are left out (their
-        rates move by chance).
+        A segment's rate is left out when fewer accounts stand behind it in the report
+        month (open accounts for overdue rates, delinquent accounts at the start of the
+        month for cure and collection rates): such rates move by chance.
     top : int
         Rows returned, largest absolute change first.
 
     Returns
     -------
     DataFrame
-        ``segment_type, segment, measure, open_accounts, previous, value, change``
-        (change in fraction points).
+        ``segment_type, segment, measure, accounts, previous, value, change``
+        (change in fraction points; ``accounts`` behind the rate this month).
     """
-    from recovery.kpis import monthly_kpis
+    from recovery.kpis import cure_rates, monthly_kpis
 
     accounts = data.accounts
     rows = []
@@ -1189,11 +1208,11 @@ def segment_movements(
         in_snapshots = seg in data.history.columns
         if not in_snapshots and (accounts is None or seg not in accounts.columns):
             continue
-        k = monthly_kpis(
-            data.history,
-            config=data.config,
-            segment=seg,
-            accounts=None if in_snapshots else accounts,
+        source = None if in_snapshots else accounts
+        k = monthly_kpis(data.history, config=data.config, segment=seg, accounts=source)
+        cures = cure_rates(data.history, config=data.config, segment=seg, accounts=source)
+        k = k.merge(
+            cures[["month_end", seg, "delinquent_accounts"]], on=["month_end", seg], how="left"
         )
         k["month_end"] = pd.to_datetime(k["month_end"]).dt.normalize()
         now = k[k["month_end"] == data.month].set_index(seg)
@@ -1201,11 +1220,14 @@ def segment_movements(
         for measure in measures:
             if measure not in k.columns:
                 continue
+            # the accounts a rate is a share of: the open book for overdue rates, the
+            # delinquent accounts at the start of the month for cure and collection rates
+            base = "open_accounts" if measure.startswith("overdue_rate") else "delinquent_accounts"
             for name in now.index:
                 if name not in before.index:
                     continue
-                n_open = now.loc[name, "open_accounts"] if "open_accounts" in now else np.nan
-                if not _missing(n_open) and n_open < min_accounts:
+                n_base = now.loc[name, base] if base in now else np.nan
+                if _missing(n_base) or n_base < min_accounts:
                     continue
                 value, prev = now.loc[name, measure], before.loc[name, measure]
                 if _missing(value) or _missing(prev):
@@ -1215,16 +1237,17 @@ def segment_movements(
                         "segment_type": seg,
                         "segment": str(name),
                         "measure": measure,
-                        "open_accounts": n_open,
+                        "accounts": int(n_base),
                         "previous": float(prev),
                         "value": float(value),
                         "change": float(value) - float(prev),
                     }
                 )
-    columns = ["segment_type", "segment", "measure", "open_accounts", "previous", "value", "change"]
+    columns = ["segment_type", "segment", "measure", "accounts", "previous", "value", "change"]
     if not rows:
         raise SectionUnavailable(
-            "no segment column (product, region) with enough accounts in both months"
+            f"no segment (product, region) has {min_accounts} or more accounts behind its rates "
+            "in both months"
         )
     out = pd.DataFrame(rows, columns=columns)
     out = out.reindex(out["change"].abs().sort_values(ascending=False, kind="mergesort").index)
@@ -1239,13 +1262,57 @@ _MEASURE_LABELS = {
 }
 
 
+def measure_label(measure: str) -> str:
+    """A KPI column name for people.
+
+    Examples
+    --------
+    >>> measure_label("overdue_rate_30plus_balance"), measure_label("some_rate")
+    ('Overdue rate 30+ (balance)', 'Some rate')
+    """
+    return _MEASURE_LABELS.get(measure, measure.replace("_", " ").capitalize())
+
+
+def recovery_by_age_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Recovery by debt-age band (:func:`recovery.recovery_curves.recovery_by_age`) for people.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"age_band": ["24-36"], "n_accounts": [119], "n_debts": [1261],
+    ...     "recovery_rate": [0.027], "recovery_rate_low": [0.014], "recovery_rate_high": [0.042],
+    ...     "payer_rate": [0.214], "payer_rate_low": [0.19], "payer_rate_high": [0.24]})
+    >>> recovery_by_age_table(t).iloc[0].tolist()
+    ['24-36 months', '119', '1,261', '2.7%', '1.4% to 4.2%', '21.4%', '19.0% to 24.0%']
+    """
+
+    def interval(name: str) -> list[str]:
+        if f"{name}_low" not in table:
+            return [MISSING] * len(table)
+        return [
+            f"{format_pct(lo)} to {format_pct(hi)}"
+            for lo, hi in zip(table[f"{name}_low"], table[f"{name}_high"], strict=True)
+        ]
+
+    return pd.DataFrame(
+        {
+            "Debt age": table["age_band"].astype(str) + " months",
+            "Accounts": [format_count(v) for v in table["n_accounts"]],
+            "Debt-months observed": [format_count(v) for v in table["n_debts"]],
+            "Share of balance recovered": [format_pct(v) for v in table["recovery_rate"]],
+            "95% interval": interval("recovery_rate"),
+            "Share of debts with a payment": [format_pct(v) for v in table["payer_rate"]],
+            "95% interval ": interval("payer_rate"),
+        }
+    )
+
+
 def segment_notes(movements: pd.DataFrame, threshold: float = 0.01) -> list[str]:
     """Sentences on the segment movements above ``threshold`` (fraction points).
 
     Examples
     --------
     >>> m = pd.DataFrame({"segment_type": ["product"], "segment": ["small_business"],
-    ...     "measure": ["cure_rate"], "open_accounts": [400], "previous": [0.30],
+    ...     "measure": ["cure_rate"], "accounts": [400], "previous": [0.30],
     ...     "value": [0.25], "change": [-0.05]})
     >>> segment_notes(m)
     ['Cure rate of product small_business fell from 30.0% to 25.0% (-5.0 pp).']
@@ -1254,7 +1321,7 @@ def segment_notes(movements: pd.DataFrame, threshold: float = 0.01) -> list[str]
     for r in movements.itertuples(index=False):
         if abs(r.change) < threshold:
             continue
-        label = _MEASURE_LABELS.get(r.measure, r.measure.replace("_", " ").capitalize())
+        label = measure_label(r.measure)
         verb = "rose" if r.change > 0 else "fell"
         notes.append(
             f"{label} of {r.segment_type} {r.segment} {verb} from {format_pct(r.previous)} to "
@@ -1320,6 +1387,143 @@ def roll_rate_notes(
                 f"{head}, {side} its {len(past)}-month average of {format_pct(mean)} ({format_pp(diff)})."
             )
     return notes
+
+
+_FORECAST_ROWS = {
+    "delinquent_count": ("Delinquent accounts (M1 and worse)", "count"),
+    "delinquent_balance": ("Delinquent balance", "money"),
+    "gross_charge_off_count": ("Accounts charged off in the month", "count"),
+    "gross_charge_off_balance": ("Balance charged off in the month", "money"),
+    "recoveries": ("Recoveries on charged-off debt", "money"),
+    "net_charge_off_balance": ("Net charge-off (charged off − recovered)", "money"),
+}
+
+
+def forecast_summary(
+    data: ReportData, months_ahead: int = 3, lookback_months: int = 12
+) -> tuple[pd.DataFrame, Any]:
+    """The report month's actuals and the forecast of the next months, side by side.
+
+    A :class:`recovery.forecast.RollRateForecaster` fitted on the snapshots up to the
+    report month (pooled transitions of the last ``lookback_months``), with recoveries
+    from a :class:`recovery.liquidation.ERCForecaster`; actuals from
+    :func:`recovery.forecast.actual_totals`.
+
+    Returns
+    -------
+    table : DataFrame of str
+        One row per measure; columns the report month (actual) and the forecast months.
+    erc : ERCForecaster
+        Fitted on the same snapshots (expected remaining collections per cohort).
+    """
+    from recovery.forecast import RollRateForecaster, actual_totals
+    from recovery.liquidation import ERCForecaster
+
+    erc = ERCForecaster(config=data.config).fit(data.history, data_end=data.month)
+    forecaster = RollRateForecaster(
+        lookback_months=lookback_months, recoveries=erc, config=data.config
+    ).fit(data.history, data_end=data.month)
+    totals = forecaster.predict_totals(months_ahead).set_index("month_end")
+    actual = actual_totals(data.history, data.config)
+    actual = actual.assign(month_end=pd.to_datetime(actual["month_end"]).dt.normalize()).set_index(
+        "month_end"
+    )
+    columns = {
+        f"{format_month(data.month)} (actual)": actual.loc[data.month]
+        if data.month in actual.index
+        else None
+    }
+    for month_end, row in totals.iterrows():
+        columns[f"{format_month(month_end)} (forecast)"] = row
+    rows = []
+    for key, (label, kind) in _FORECAST_ROWS.items():
+        fmt = _FORMATTERS[kind]
+        line = {"Measure": label}
+        for name, values in columns.items():
+            value = values.get(key, np.nan) if values is not None else np.nan
+            line[name] = fmt(value)
+        rows.append(line)
+    return pd.DataFrame(rows), erc
+
+
+def erc_notes(erc: Any, config: Config | None = None) -> list[str]:
+    """One sentence on expected remaining collections with its range.
+
+    Parameters
+    ----------
+    erc : ERCForecaster
+        Fitted.
+    config : Config, optional
+        For the default horizon (``analytics.erc_horizon_months``).
+    """
+    summary = erc.summary()
+    total, low, high = summary["erc"].sum(), summary["erc_low"].sum(), summary["erc_high"].sum()
+    book = summary["charged_off_balance"].sum() - summary["collected_to_date"].sum()
+    horizon = (
+        getattr(erc, "horizon_months", None) or (config or Config()).analytics.erc_horizon_months
+    )
+    when = f" within {horizon} months of charge-off" if horizon else ""
+    return [
+        f"Expected remaining collections on the {format_count(len(summary))} charge-off cohorts: "
+        f"{format_money(total)} (range {format_money(low)} to {format_money(high)}){when}, "
+        f"against {format_money(book)} charged off and not yet collected."
+    ]
+
+
+def agent_effectiveness(data: ReportData, window_months: int = 24, min_spells: int = 30) -> Any:
+    """Case-mix adjusted agent effectiveness over the spells of the last months.
+
+    The spells (:func:`recovery.agents.spell_outcomes`) that started in the
+    ``window_months`` months to the report month end and whose outcome window ended by
+    then; the case mix is the point-in-time features of each account on the day before
+    its spell started (:func:`recovery.features.build_features`, agent columns left
+    out), turned into an expected outcome out of fold by
+    :func:`recovery.agents.expected_outcomes`; the agents' effects are then estimated
+    by :class:`recovery.agents.AgentEffectiveness` within team × bucket.
+
+    Returns
+    -------
+    AgentEffectiveness
+        Fitted; ``summary`` per agent.
+    """
+    from recovery.agents import AgentEffectiveness, expected_outcomes, spell_outcomes
+    from recovery.features import build_features
+
+    for name in ("assignments", "agents", "schedule", "payments"):
+        require_table(data, name, "the agent table")
+    spells = spell_outcomes(data.portfolio, data.config)
+    start = pd.to_datetime(spells["start_date"])
+    end = pd.to_datetime(spells["window_end"])
+    first = data.month - pd.DateOffset(months=window_months)
+    keep = (start > first) & (end <= data.month + pd.Timedelta(days=1))
+    spells = spells[keep].reset_index(drop=True)
+    if len(spells) < min_spells:
+        raise SectionUnavailable(
+            f"only {len(spells)} assignment spells with a complete outcome window in the "
+            f"{window_months} months to {format_month(data.month)}"
+        )
+    pairs = pd.DataFrame(
+        {
+            "account_id": spells["account_id"],
+            "as_of": pd.to_datetime(spells["start_date"]) - pd.Timedelta(days=1),
+        }
+    ).drop_duplicates()
+    features = build_features(data.portfolio, pairs, data.config)
+    aligned = spells[["account_id", "start_date"]].assign(
+        as_of=pd.to_datetime(spells["start_date"]) - pd.Timedelta(days=1)
+    )
+    aligned = aligned[["account_id", "as_of"]].merge(
+        features, on=["account_id", "as_of"], how="left"
+    )
+    if "bucket" in aligned and "bucket" not in spells:
+        spells["bucket"] = aligned["bucket"].astype(str).to_numpy()
+    banned = ["agent_id", "team", "level", "is_agency", "account_id", "as_of"]
+    case_mix = aligned.drop(columns=[c for c in banned if c in aligned.columns])
+    spells["expected"] = expected_outcomes(
+        spells, case_mix, outcome="paid", random_state=data.config.analytics.seed
+    )
+    spells["observed"] = spells["paid"].astype(float)
+    return AgentEffectiveness(min_spells=min_spells).fit(spells)
 
 
 def agent_table(summary: pd.DataFrame, rows: int = 25) -> pd.DataFrame:
@@ -1444,6 +1648,186 @@ def compliance_summary_html(flags: pd.DataFrame, actions: pd.DataFrame, month: A
             table_html(by_agent, caption="Agents with the most flags", table_id="compliance-agents")
         )
     return "".join(parts)
+
+
+def model_directories(model_path: str | Path) -> list[Path]:
+    """Model directories (holding ``card.json``) at ``model_path`` or one level below.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ("p_pay", "p_cure"):
+    ...         _ = (Path(tmp) / name).mkdir()
+    ...         _ = (Path(tmp) / name / "card.json").write_text("{}")
+    ...     [p.name for p in model_directories(tmp)]
+    ['p_cure', 'p_pay']
+    """
+    path = Path(model_path)
+    if (path / "card.json").is_file():
+        return [path]
+    return sorted(p.parent for p in path.glob("*/card.json"))
+
+
+def matured_month(month: Any, horizon_days: int) -> pd.Timestamp:
+    """The latest month end whose outcome window of ``horizon_days`` ends by ``month``.
+
+    Examples
+    --------
+    >>> matured_month("2026-10", 30), matured_month("2026-10", 60)
+    (Timestamp('2026-09-30 00:00:00'), Timestamp('2026-08-31 00:00:00'))
+    """
+    target = parse_month(month)
+    latest = target - pd.Timedelta(days=int(horizon_days))
+    return (
+        latest - pd.offsets.MonthEnd(0) if latest.is_month_end else latest - pd.offsets.MonthEnd(1)
+    ).normalize()
+
+
+def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
+    """Health of the saved scorers at the report month: stability and matured AUC.
+
+    For each model in ``data.model_path``: the population stability index (PSI) of
+    its score between the training sample (the reference stored in the model card) and
+    the overdue accounts at the report month end, the features that shifted most, and
+    the AUC on the latest month whose outcomes are complete by the report month end
+    (:func:`matured_month`), next to the out-of-time test AUC recorded at training.
+
+    Parameters
+    ----------
+    data : ReportData
+        With ``model_path`` and event tables (features are rebuilt point in time).
+    top_features : int
+        Most shifted features named per model.
+
+    Returns
+    -------
+    DataFrame
+        One row per model: ``model, trained_on, test_auc, score_psi, psi_status,
+        shifted_features, matured_month, matured_accounts, matured_auc``.
+    """
+    from recovery.features import build_features
+    from recovery.models import load_model, read_card
+    from recovery.models.evaluation import auc
+    from recovery.models.monitoring import psi_status, stability_by_month
+    from recovery.models.training import build_model_frame, training_labels
+
+    if data.model_path is None:
+        raise SectionUnavailable("no model directory was given (--model DIR)")
+    dirs = model_directories(data.model_path)
+    if not dirs:
+        raise SectionUnavailable(f"no saved model (card.json) in {data.model_path}")
+    for name in ("accounts", "schedule", "payments"):
+        require_table(data, name, "rebuilding the model features")
+    now = build_features(data.portfolio, [data.month], data.config)
+    frames: dict[pd.Timestamp, pd.DataFrame] = {}
+    rows = []
+    for directory in dirs:
+        scorer = load_model(directory, data.config)
+        card = read_card(directory)
+        window = card.get("training_window") or {}
+        test = (card.get("metrics") or {}).get("test") or {}
+        ok = scorer.in_domain(now) if len(now) else np.zeros(0, dtype=bool)
+        stab = stability_by_month(scorer, now[ok]) if ok.any() else pd.DataFrame()
+        score_psi = np.nan
+        shifted = MISSING
+        if len(stab):
+            score_rows = stab[stab["variable"] == "score"]
+            score_psi = float(score_rows["psi"].iloc[0]) if len(score_rows) else np.nan
+            feats = (
+                stab[stab["variable"] != "score"]
+                .sort_values("psi", ascending=False)
+                .head(top_features)
+            )
+            shifted = ", ".join(
+                f"{v} ({format_number(p, 2)})"
+                for v, p in zip(feats["variable"], feats["psi"], strict=True)
+            )
+        m = matured_month(data.month, scorer.horizon_days_)
+        if m not in frames:
+            frames[m] = build_model_frame(data.portfolio, [m], data.config)
+        frame = frames[m]
+        matured_auc, n = np.nan, 0
+        if len(frame):
+            y = training_labels(frame, scorer.target)
+            keep = y.notna().to_numpy() & scorer.in_domain(frame)
+            n = int(keep.sum())
+            if n and scorer.task_ == "binary" and y[keep].nunique() == 2:
+                matured_auc = float(auc(y[keep].to_numpy(), scorer.predict(frame[keep])))
+        rows.append(
+            {
+                "model": scorer.target,
+                "trained_on": f"{window.get('first_as_of', '?')} to {window.get('last_as_of', '?')}",
+                "test_auc": test.get("auc", np.nan),
+                "score_psi": score_psi,
+                "psi_status": str(psi_status([score_psi])[0])
+                if not _missing(score_psi)
+                else MISSING,
+                "shifted_features": shifted,
+                "matured_month": m,
+                "matured_accounts": n,
+                "matured_auc": matured_auc,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def model_health_notes(health: pd.DataFrame, auc_drop: float = 0.03) -> list[str]:
+    """Sentences on model health: stability status and AUC against its test value.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"model": ["p_pay"], "score_psi": [0.31], "psi_status": ["shifted"],
+    ...     "test_auc": [0.80], "matured_auc": [0.74], "matured_month": [pd.Timestamp("2026-09-30")]})
+    >>> for line in model_health_notes(h):
+    ...     print(line)
+    p_pay: the score distribution has shifted since training (PSI 0.31); investigate before relying on it.
+    p_pay: AUC 0.74 on September 2026, down from 0.80 at the out-of-time test (-0.06); consider retraining.
+    """
+    notes = []
+    for r in health.itertuples(index=False):
+        if r.psi_status == "shifted":
+            notes.append(
+                f"{r.model}: the score distribution has shifted since training (PSI {format_number(r.score_psi, 2)}); "
+                "investigate before relying on it."
+            )
+        elif r.psi_status == "watch":
+            notes.append(
+                f"{r.model}: the score distribution is moving (PSI {format_number(r.score_psi, 2)}); watch it."
+            )
+        elif r.psi_status == "stable":
+            notes.append(
+                f"{r.model}: the score distribution is stable (PSI {format_number(r.score_psi, 2)})."
+            )
+        if not _missing(r.matured_auc) and not _missing(r.test_auc):
+            diff = r.matured_auc - r.test_auc
+            head = f"{r.model}: AUC {format_number(r.matured_auc, 2)} on {format_month(r.matured_month)}"
+            if diff <= -auc_drop:
+                notes.append(
+                    f"{head}, down from {format_number(r.test_auc, 2)} at the out-of-time test "
+                    f"({format_number(diff, 2, sign=True)}); consider retraining."
+                )
+            else:
+                notes.append(f"{head} (out-of-time test: {format_number(r.test_auc, 2)}).")
+    return notes
+
+
+def format_model_health(health: pd.DataFrame) -> pd.DataFrame:
+    """The model health table with readable headers and numbers (all text)."""
+    out = pd.DataFrame(
+        {
+            "Model": health["model"].astype(str),
+            "Trained on as-of dates": health["trained_on"].astype(str),
+            "Test AUC (at training)": [format_number(v, 3) for v in health["test_auc"]],
+            "Score PSI": [format_number(v, 3) for v in health["score_psi"]],
+            "Stability": health["psi_status"].astype(str),
+            "Most shifted features (PSI)": health["shifted_features"].astype(str),
+            "Latest matured month": [format_month(v) for v in health["matured_month"]],
+            "Accounts": [format_count(v) for v in health["matured_accounts"]],
+            "Matured AUC": [format_number(v, 3) for v in health["matured_auc"]],
+        }
+    )
+    return out
 
 
 def about_html(data: ReportData) -> str:
@@ -1629,8 +2013,10 @@ def _recovery_error_names() -> set[str]:
 
 
 def _execute(nb: Any, workdir: Path, timeout: int, kernel_name: str) -> Any:
+    import tempfile
+
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
 
     client = NotebookClient(
         nb,
@@ -1639,17 +2025,24 @@ def _execute(nb: Any, workdir: Path, timeout: int, kernel_name: str) -> Any:
         resources={"metadata": {"path": str(workdir)}},
         allow_errors=False,
     )
-    try:
-        client.execute()
-    except CellExecutionError as exc:
-        ename = getattr(exc, "ename", "") or ""
-        evalue = getattr(exc, "evalue", "") or str(exc)
-        if ename in _recovery_error_names():
-            raise DataError(evalue) from None
-        raise RecoveryError(
-            f"the report template failed: {ename}: {evalue} (a bug; run the notebook "
-            f"{TEMPLATE_NAME} by hand to see where)"
-        ) from exc
+    # the kernel's own log (e.g. its transport warning) is not for the user; keep it
+    # for the error message when the kernel dies
+    with tempfile.TemporaryFile(mode="w+") as log:
+        try:
+            client.execute(stderr=log)
+        except CellExecutionError as exc:
+            ename = getattr(exc, "ename", "") or ""
+            evalue = getattr(exc, "evalue", "") or str(exc)
+            if ename in _recovery_error_names():
+                raise DataError(evalue) from None
+            raise RecoveryError(
+                f"the report template failed: {ename}: {evalue} (a bug; run the notebook "
+                f"{TEMPLATE_NAME} by hand to see where)"
+            ) from exc
+        except DeadKernelError as exc:
+            log.seek(0)
+            tail = log.read()[-1000:]
+            raise RecoveryError(f"the notebook kernel died while rendering: {tail}") from exc
     return nb
 
 

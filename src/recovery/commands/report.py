@@ -1,0 +1,47 @@
+"""``recovery report PATH --month 2026-10 --out reports/``: the monthly recovery report."""
+
+from __future__ import annotations
+
+import click
+
+from recovery.config import load_config
+
+
+@click.command("report")
+@click.argument("path", type=click.Path(file_okay=False, path_type=str))
+@click.option(
+    "--month",
+    required=True,
+    help="Report month as YYYY-MM (a complete month within the data), e.g. 2026-10.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Directory of the HTML file (recovery_report_YYYY-MM.html).",
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(file_okay=False, path_type=str),
+    help="Directory of saved scorers (adds model health).",
+)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+def command(
+    path: str, month: str, out_dir: str, model_path: str | None, config_path: str | None
+) -> None:
+    """Render the monthly recovery report of PATH for one month to a standalone HTML file.
+
+    PATH is a portfolio directory (CSV or Parquet tables, optionally with a snapshots
+    table). The report has headline KPIs with their change, roll rates, recovery by
+    debt age, segment movements, agents and compliance, model health and a forecast,
+    with code hidden and charts embedded. A month without data writes nothing.
+    """
+    from recovery.report import render_monthly_report
+
+    config = load_config(config_path)
+    click.echo(f"rendering the report for {month} from {path} …", err=True)
+    out = render_monthly_report(path, month, out_dir, model_path=model_path, config=config)
+    click.echo(f"report written to {out}")
