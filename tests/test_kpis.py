@@ -270,3 +270,11 @@ def test_plots_return_axes(book):
     assert plot_kpis(monthly_kpis(book)).get_title() == "Collection KPIs"
     curves = collection_cycle_curves(collection_episodes(book))
     assert plot_collection_cycle(curves).get_xlabel() == "days since episode start"
+
+
+def test_repeated_exit_rows_still_count_their_payments(book):
+    # a payment posted after payoff, on a repeated paid_off row, is still collected
+    extra = book.copy()
+    extra.loc[(extra["account_id"] == "B") & (extra["month_end"] == A), "paid_in_month"] = 7.0
+    k = monthly_kpis(extra).set_index("month_end")
+    assert k.loc[A, "amount_collected"] == pytest.approx(30.0 + 7.0)

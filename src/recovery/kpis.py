@@ -314,8 +314,7 @@ def recovery_rates(
     0.2
     """
     segments = _segment_list(segment)
-    s = snapshot_states(snapshots, config, segments, accounts)
-    s = s[s["first_exit"]]
+    s = snapshot_states(snapshots, config, segments, accounts)  # repeated exits kept
     co = s[s["state"].eq("charged_off")]
     if co.empty:
         cols = ["cohort", *segments, "accounts", "charged_off_balance", "recoveries"]
@@ -815,7 +814,7 @@ def monthly_kpis(
     -------
     DataFrame
         ``month_end``, segments, the columns of :func:`overdue_rates`,
-        ``amount_collected`` (all payments in the month, currency),
+        ``amount_collected`` (all payments in the month, currency, every row),
         ``collected_delinquent`` and ``collection_rate`` (accounts M1 or worse at
         the start of the month), ``recovered_charged_off`` and
         ``recovery_rate_in_month`` (accounts charged off at the start of the month,
@@ -839,7 +838,7 @@ def monthly_kpis(
     keys = ["month_end", *segments]
     full = snapshot_states(snapshots, config, segments, accounts)  # prepared once
     t = transitions(full, config, segments)
-    s = full[full["first_exit"]]
+    s = full  # every row: payments on a repeated exit row are still collected
     charged = s["state"].eq("charged_off")
     stock = (
         s.assign(

@@ -534,7 +534,8 @@ def roll_rate_trends(
     **stay** = same bucket; **cure** = to M0 (the first bucket; NaN from M0, where
     staying current is ``stay``); **roll_back** = to a better bucket other than M0;
     ``paid_off``, ``settled``, ``other_exit`` as in the matrix. From ``charged_off``:
-    stay = still charged off; roll_forward and cure are NaN. The seven rates sum to 1.
+    stay = still charged off, roll_back = back in a bucket (a reinstatement);
+    roll_forward and cure are NaN. The rates (NaN as 0) sum to 1.
     A cure seen in snapshots alone is a return to M0 at month end; a re-age cannot
     be told apart from a payment cure without the event tables.
 
@@ -609,7 +610,7 @@ def roll_rate_trends(
     is_m0 = rates["from_state"].eq(labels[0])
     is_co = rates["from_state"].eq("charged_off")
     rates.loc[is_m0, "cure"] = np.nan
-    rates.loc[is_co, ["cure", "roll_forward", "roll_back"]] = np.nan
+    rates.loc[is_co, ["cure", "roll_forward"]] = np.nan
     return _sort_states(rates, ["month_end", *segments], config)
 
 
