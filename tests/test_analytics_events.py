@@ -18,7 +18,7 @@ import pytest
 
 from recovery import aging
 from recovery.config import Config
-from recovery.kpis import monthly_kpis
+from recovery.kpis import collection_rates, monthly_kpis
 from recovery.portfolio import Portfolio
 from recovery.roll_rates import roll_rates
 
@@ -173,3 +173,37 @@ def test_overdue_and_cure_rates_match_account_states(book):
             continue
         cured = (wide.loc[late, m1] == labels[0]).mean()
         assert k.loc[m1, "cure_rate"] == pytest.approx(cured)
+
+
+def test_collection_rates_match_payments_by_start_state(book):
+    portfolio, snaps, states, month_ends = book
+    # reference: payments of month m, grouped by the account's state at m - 1 (from
+    # account_states), for the accounts on the books at m - 1
+    pay = portfolio.payments.copy()
+    pay["period"] = pd.to_datetime(pay["payment_date"]).dt.to_period("M")
+    if "reversed_date" in pay:
+        rev = pd.to_datetime(pay["reversed_date"])
+        pay = pay[~(rev.dt.to_period("M") <= pay["period"]).fillna(False)]
+    paid = pay.groupby(["account_id", "period"])["amount"].sum()
+    st = states.assign(state=[_state(r) for r in states.itertuples()])
+    st = st[~st["state"].isin(EXITS)]
+    st["period"] = pd.to_datetime(st["as_of"]).dt.to_period("M") + 1  # the month collected
+    st = st[st["as_of"] < month_ends[-1]]
+    st["collected"] = (
+        paid.reindex(pd.MultiIndex.from_frame(st[["account_id", "period"]])).fillna(0.0).to_numpy()
+    )
+    expected = st.groupby(["period", "state"])["collected"].sum()
+    got = collection_rates(snaps)
+    got = got.set_index([got["month_end"].dt.to_period("M"), "state"])["collected"]
+    got.index.names = ["period", "state"]
+    pd.testing.assert_series_equal(
+        got.sort_index(), expected.reindex(got.index).sort_index(), check_names=False
+    )
+    assert expected.sum() == pytest.approx(got.sum())
+
+
+def test_repeated_exit_rows_change_nothing(book):
+    portfolio, snaps, _, _ = book
+    repeated = aging.snapshots(portfolio, keep_closed=True)
+    assert len(repeated) > len(snaps)
+    pd.testing.assert_frame_equal(roll_rates(repeated), roll_rates(snaps))
