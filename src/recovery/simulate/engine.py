@@ -139,6 +139,8 @@ class ChunkSimulation:
         self.anchor = np.full(n, -1, np.int64)  # limitation clock start (day)
         self.dead = np.zeros(n, bool)
         self.death_day = np.full(n, -1, np.int64)
+        self.notice_day = np.full(n, -1, np.int64)
+        self.last_posted = np.full(n, -1, np.int64)
         self.shock = np.zeros(n, bool)
         self.shock_perm = np.zeros(n, bool)
         self.shock_new = np.zeros(n, bool)
@@ -549,6 +551,7 @@ class ChunkSimulation:
         # payment rows
         if pays.any():
             jp = j[pays]
+            self.last_posted[jp] = day_abs[pays]
             chan = self._channel(
                 jp,
                 outcome[pays],
@@ -603,6 +606,7 @@ class ChunkSimulation:
             self.dead[jd] = True
             self.death_day[jd] = me
             lag = 30 + (uj[dies, 9] * 91).astype(np.int64)
+            self.notice_day[jd] = me + lag
             _collect(self.out.events, pos=jd, day=me + lag, code=np.full(len(jd), 1, np.int8))
         # 7. month-end rows
         self._record_month(m, view_before=view, j_live=j, mult=mult, hook_day=hook_day)
@@ -676,6 +680,8 @@ class ChunkSimulation:
             charge_off_day=self.co_day[j],
             first_due_day=cal.starts[b.orig_month[j] + 1] + b.due_day[j].astype(np.int64) - 1,
             death_day=self.death_day[j],
+            death_notice_day=self.notice_day[j],
+            last_posted_day=self.last_posted[j],
             product=b.product[j],
             has_guarantor=b.has_guarantor[j],
             has_collateral=b.has_collateral[j],

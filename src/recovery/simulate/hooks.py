@@ -156,9 +156,11 @@ class MonthState:
     charge_off_day, first_due_day : ndarray of int64
         Charge-off date and first due date of schedule version 1, in days since
         1970-01-01 (-1 if not charged off).
-    death_day : ndarray of int64
-        True death date (days since 1970-01-01, -1 alive); the ``deceased`` event is
-        dated 30–120 days later (when the lender is told).
+    death_day, death_notice_day : ndarray of int64
+        True death date and the date of the ``deceased`` event (the lender is told
+        30–120 days later), days since 1970-01-01, -1 if none.
+    last_posted_day : ndarray of int64
+        Latest payment row posted before the month, reversed or not (-1 if none).
     product : ndarray of int8
         0 consumer_installment, 1 small_business.
     has_guarantor, has_collateral : ndarray of bool
@@ -200,6 +202,8 @@ class MonthState:
     charge_off_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     first_due_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     death_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    death_notice_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    last_posted_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     product: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     has_guarantor: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     has_collateral: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))

@@ -139,6 +139,9 @@ def iter_simulation(
         sim.accounts_for_operation = accounts
         out = sim.run(progress=progress)
         portfolio, truth, rec = _assemble(sim, out, cal, accounts, config, meta)
+        chunk_tables = getattr(operation, "chunk_tables", None)
+        if chunk_tables is not None:
+            _attach_operation_tables(portfolio, truth, chunk_tables(c) or {})
         recovery_parts.append(rec)
         if c == n_chunks - 1:
             extra = operation.tables() or {}
@@ -152,9 +155,15 @@ def _attach_operation_tables(portfolio: Portfolio, truth: Truth, extra: dict) ->
         if df is None:
             continue
         if name.startswith("truth_"):
-            truth.extra[name[len("truth_") :]] = df
+            key = name[len("truth_") :]
+            current = truth.extra.get(key)
+            truth.extra[key] = (
+                df if current is None else pd.concat([current, df], ignore_index=True)
+            )
         elif name == "events":
-            portfolio.events = pd.concat([portfolio.events, df], ignore_index=True)
+            portfolio.events = pd.concat([portfolio.events, df], ignore_index=True).sort_values(
+                ["account_id", "date"], kind="stable", ignore_index=True
+            )
         elif name in ("actions", "agents", "assignments"):
             current = getattr(portfolio, name)
             setattr(portfolio, name, df if current is None else pd.concat([current, df]))
@@ -231,7 +240,10 @@ def simulate_portfolio(
         frames = [getattr(t, name) for _, t in parts if getattr(t, name) is not None]
         setattr(truth, name, pd.concat(frames, ignore_index=True))
     truth.recovery_by_age = last.recovery_by_age
-    truth.extra = dict(last.extra)
+    names = dict.fromkeys(k for _, t in parts for k in t.extra)
+    for name in names:
+        frames = [t.extra[name] for _, t in parts if t.extra.get(name) is not None]
+        truth.extra[name] = pd.concat(frames, ignore_index=True)
     return portfolio, truth
 
 
@@ -624,13 +636,19 @@ def write_simulation(
 
     truth_meta: dict = {}
     portfolio_meta: dict = {}
+    agents_seen = None
     try:
         chunks = iter_simulation(
             config, n_accounts, start, months, seed, scenario, operation, chunk_size, progress
         )
         for c, (portfolio, truth) in enumerate(chunks):
+            if portfolio.agents is not None:
+                agents_seen = portfolio.agents
             if validate == "all" or (validate == "first" and c == 0):
-                report = validate_portfolio(portfolio.copy(), config)
+                check = portfolio.copy()
+                if check.agents is None and check.actions is not None and agents_seen is not None:
+                    check.agents = agents_seen.copy()  # agent rows come with the first chunk
+                report = validate_portfolio(check, config)
                 if len(report):
                     raise ValidationError(report)
             for name, df in portfolio.tables().items():
