@@ -40,6 +40,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,9 @@ from recovery.roll_rates import (
     snapshot_states,
     transitions,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "overdue_rates",
@@ -897,8 +901,8 @@ def monthly_kpis(
 def plot_kpis(
     kpis: pd.DataFrame,
     columns: Sequence[str] = ("overdue_rate_30plus", "overdue_rate_90plus", "cure_rate"),
-    ax=None,
-):
+    ax: Axes | None = None,
+) -> Axes:
     """KPI trend lines over month ends (from :func:`monthly_kpis`, one segment).
 
     Parameters
@@ -935,7 +939,7 @@ def plot_kpis(
     return ax
 
 
-def plot_collection_cycle(curves: pd.DataFrame, ax=None):
+def plot_collection_cycle(curves: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Cumulative incidence of resolution and charge-off by days since episode start.
 
     Parameters

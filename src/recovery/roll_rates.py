@@ -47,13 +47,16 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
 from recovery.config import Config
 from recovery.errors import DataError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "EXIT_STATES",
@@ -716,7 +719,9 @@ def flow_rates(
 # ----------------------------------------------------------------------------- plots
 
 
-def plot_roll_rate_matrix(matrix: pd.DataFrame, ax=None, title: str | None = None):
+def plot_roll_rate_matrix(
+    matrix: pd.DataFrame, ax: Axes | None = None, title: str | None = None
+) -> Axes:
     """Heatmap of a roll-rate matrix (from :func:`roll_rate_matrix`).
 
     Parameters
@@ -765,8 +770,8 @@ def plot_roll_rate_trends(
     trends: pd.DataFrame,
     rate: str = "roll_forward",
     states: Sequence[str] | None = None,
-    ax=None,
-):
+    ax: Axes | None = None,
+) -> Axes:
     """Lines of one rate (e.g. roll forward or cure) per from state over time.
 
     Parameters
@@ -809,7 +814,7 @@ def plot_roll_rate_trends(
     return ax
 
 
-def plot_flow_rates(flows: pd.DataFrame, ax=None):
+def plot_flow_rates(flows: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Net flow rates per bucket pair over time (from :func:`flow_rates`).
 
     Parameters

@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,9 @@ import pandas as pd
 from recovery.config import Config
 from recovery.errors import DataError
 from recovery.roll_rates import SegmentArg, _month_end, _segment_list, snapshot_states
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["vintage_curves", "plot_vintage_curves"]
 
@@ -198,9 +202,9 @@ def vintage_curves(
 def plot_vintage_curves(
     curves: pd.DataFrame,
     metric: str = "ever_30plus",
-    ax=None,
+    ax: Axes | None = None,
     max_legend: int = 12,
-):
+) -> Axes:
     """Vintage curves of one metric: one line per vintage against months on book.
 
     Parameters
