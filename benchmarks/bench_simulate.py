@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -30,8 +31,9 @@ t = time.perf_counter()
 write_simulation(out, n_accounts=n, months=months, seed=0,
                  operation=None if op == "none" else "default", validate="first")
 elapsed = time.perf_counter() - t
-print(json.dumps({"seconds": elapsed,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": elapsed, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                  "peak_rss_mb": usage.ru_maxrss / 1024}))
 """
 
 
@@ -58,6 +60,8 @@ def run(n: int, months: int, operation: bool) -> dict:
         months=months,
         operation=operation,
         accounts_per_second=n / result["seconds"],
+        accounts_per_cpu_second=n / result["cpu_seconds"],
+        load_average=os.getloadavg()[0],
         output_mb=size / 1e6,
     )
     return result
@@ -71,14 +75,17 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     print(
-        f"{'accounts':>10} {'months':>6} {'op':>3} {'seconds':>9} {'acc/s':>9} {'peak MB':>9} {'out MB':>8}"
+        f"{'accounts':>10} {'months':>6} {'op':>3} {'wall s':>8} {'cpu s':>8} {'acc/s':>7} "
+        f"{'acc/cpu-s':>9} {'peak MB':>8} {'out MB':>7} {'load':>5}"
     )
     for n in args.sizes:
         r = run(n, args.months, args.operation)
         rows.append(r)
         print(
-            f"{n:>10,} {args.months:>6} {('yes' if args.operation else 'no'):>3} {r['seconds']:>9.1f} "
-            f"{r['accounts_per_second']:>9,.0f} {r['peak_rss_mb']:>9,.0f} {r['output_mb']:>8.1f}",
+            f"{n:>10,} {args.months:>6} {('yes' if args.operation else 'no'):>3} "
+            f"{r['seconds']:>8.1f} {r['cpu_seconds']:>8.1f} {r['accounts_per_second']:>7,.0f} "
+            f"{r['accounts_per_cpu_second']:>9,.0f} {r['peak_rss_mb']:>8,.0f} "
+            f"{r['output_mb']:>7.1f} {r['load_average']:>5.1f}",
             flush=True,
         )
     out = Path(__file__).parent / "results" / "simulate.json"
