@@ -30,7 +30,7 @@ Examples
 ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]), "dpd": [0, 31],
 ...     "bucket": ["M0", "M2"], "balance": [100.0, 100.0], "amount_overdue": [0.0, 9.0],
 ...     "paid_in_month": [5.0, 0.0], "status": ["open", "open"]})
->>> results = run_analysis(Portfolio(snapshots=snaps), steps=["roll_rates"])
+>>> results = run_analysis(Portfolio(snapshots=snaps), steps=["roll_rates"], figures=False)
 >>> float(results["roll_rate_matrix_count"].set_index("from_state").loc["M0", "M2"])
 1.0
 """
