@@ -239,7 +239,7 @@ def _column(df: pd.DataFrame | None, name: str) -> pd.Series | None:
 def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
     portfolio = partition.portfolio
     schedule = portfolio.schedule
-    missing = [c for c in ("account_id", "due_date", "amount_due") if c not in schedule]
+    missing = [c for c in ("due_date", "amount_due") if c not in schedule]
     if missing:
         raise DataError(f"table 'schedule' lacks column(s) {missing}")
     aging = config.aging
@@ -581,9 +581,23 @@ def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config
     }
 
 
-def _frame(columns: dict[str, Any], keep: np.ndarray | None = None) -> pd.DataFrame:
-    if keep is not None:
-        columns = {name: values[keep] for name, values in columns.items()}
+def _select(columns: dict[str, Any], keep: np.ndarray | None) -> dict[str, Any]:
+    if keep is None:
+        return columns
+    return {name: values[keep] for name, values in columns.items()}
+
+
+def _frame(parts: list[dict[str, Any]]) -> pd.DataFrame:
+    """One DataFrame from per-partition column dicts (one copy per column)."""
+    if len(parts) == 1:
+        return pd.DataFrame(parts[0], copy=False)
+    columns = {}
+    for name, first in parts[0].items():
+        pieces = [part[name] for part in parts]
+        if isinstance(first, np.ndarray):
+            columns[name] = np.concatenate(pieces)
+        else:  # pandas extension arrays (categoricals with equal categories, Int64)
+            columns[name] = type(first)._concat_same_type(pieces)
     return pd.DataFrame(columns, copy=False)
 
 
@@ -607,6 +621,19 @@ def _id_values(ids: pd.Series) -> Any:
 
 
 _ACCOUNT_TABLES = ("accounts", "schedule", "payments", "events")
+_NEEDED_COLUMNS = {  # what aging reads from each table (account codes travel separately)
+    "accounts": ("origination_date", "principal", "product"),
+    "schedule": (
+        "installment_no",
+        "due_date",
+        "amount_due",
+        "principal_due",
+        "schedule_version",
+        "effective_from",
+    ),
+    "payments": ("payment_date", "amount", "reversed_date"),
+    "events": ("date", "event"),
+}
 
 
 def _partitions(portfolio: Portfolio, size: int | None) -> Iterable[_Partition]:
@@ -638,15 +665,21 @@ def _partitions(portfolio: Portfolio, size: int | None) -> Iterable[_Partition]:
     n_parts = -(-len(ids) // size)
     located = {}
     for name, code in all_codes.items():
+        df = getattr(portfolio, name)
+        columns = [df.columns.get_loc(c) for c in _NEEDED_COLUMNS[name] if c in df.columns]
         part = np.where(code >= 0, code // size, n_parts)  # unknown accounts: dropped
-        order = np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part[order], np.arange(n_parts + 1))
-        located[name] = (getattr(portfolio, name), code, order, bounds)
+        grouped = len(part) < 2 or bool((part[1:] >= part[:-1]).all())
+        order = None if grouped else np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part if grouped else part[order], np.arange(n_parts + 1))
+        located[name] = (df, columns, code, order, bounds)
     for p in range(n_parts):
         tables, codes_p = {}, {}
-        for name, (df, code, order, bounds) in located.items():
-            rows = order[bounds[p] : bounds[p + 1]]
-            tables[name] = df.iloc[rows]
+        for name, (df, columns, code, order, bounds) in located.items():
+            if order is None:  # rows already grouped by partition: contiguous slices
+                rows = slice(bounds[p], bounds[p + 1])
+            else:
+                rows = order[bounds[p] : bounds[p + 1]]
+            tables[name] = df.iloc[rows, columns]
             codes_p[name] = code[rows] - p * size
         yield _Partition(
             Portfolio(**tables, meta=dict(portfolio.meta)),
@@ -750,8 +783,8 @@ def account_states(
             keep[keep] = pair_days[keep] >= ledger.start_day[acct[keep]]
             key = np.unique(acct[keep] * _SPAN + pair_days[keep])
             acct, day = key // _SPAN, key % _SPAN
-        frames.append(_frame(_evaluate(ledger, acct, day, cfg)))
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        frames.append(_evaluate(ledger, acct, day, cfg))
+    return _frame(frames)
 
 
 _SNAPSHOT_COLUMNS = (
@@ -905,10 +938,8 @@ def snapshots(
         ordered = [c for c in _SNAPSHOT_COLUMNS if c in columns] + (
             ["product"] if "product" in columns else []
         )
-        frames.append(_frame({c: columns[c] for c in ordered}, keep))
-    if len(frames) == 1:
-        return frames[0]
-    return pd.concat(frames, ignore_index=True)
+        frames.append(_select({c: columns[c] for c in ordered}, keep))
+    return _frame(frames)
 
 
 def episodes(
