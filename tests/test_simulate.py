@@ -199,9 +199,11 @@ def test_recovery_by_debt_age_falls_steeply_after_24_months(mid):
 
 
 def test_age_decay_parameter_changes_the_split():
-    kwargs = dict(n_accounts=2500, months=72, seed=3, operation=None)
-    _, steep = simulate_portfolio(scenario=get_scenario("benchmark", age_decay=0.15), **kwargs)
-    _, flat = simulate_portfolio(scenario=get_scenario("benchmark", age_decay=0.0), **kwargs)
+    kwargs = dict(n_accounts=2000, months=72, seed=3, operation=None)
+    steep = get_scenario("benchmark", age_decay=0.15, back_book_months=12)
+    flat = get_scenario("benchmark", age_decay=0.0, back_book_months=12)
+    _, steep = simulate_portfolio(scenario=steep, **kwargs)
+    _, flat = simulate_portfolio(scenario=flat, **kwargs)
 
     def ratio(truth):
         r = truth.recovery_by_age.set_index(["view", "age_band"])["recovery_share"]
@@ -319,7 +321,9 @@ class _Boost:
 
 
 def test_operation_hook_changes_payments_and_truth():
-    kwargs = dict(n_accounts=1500, months=24, seed=9)
+    kwargs = dict(
+        n_accounts=1500, months=24, seed=9, scenario=get_scenario("benchmark", back_book_months=12)
+    )
     base, tb = simulate_portfolio(operation=NoOperation(), **kwargs)
     op = _Boost()
     boosted, tx = simulate_portfolio(operation=op, **kwargs)
@@ -362,6 +366,12 @@ def _reference_states(portfolio, account_ids, month_ends, tol, co_dpd):
         end = max(month_ends)
         ends = set(month_ends)
         while day <= end:
+            if status != "open":  # terminal or charged off: no DPD to follow any more
+                for me in sorted(e for e in ends if e >= day):
+                    if status == "charged_off" and settled_day is not None and me >= settled_day:
+                        status = "settled"
+                    out.append((acc, me, status, None, co_day))
+                break
             v = max(k for k, (eff, _, _) in versions.items() if eff <= day)
             eff, dues, cum = versions[v]
             paid = sum(a for d, a, r in p_rows if d <= day and d >= eff and (pd.isna(r) or r > day))
