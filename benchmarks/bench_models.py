@@ -40,7 +40,13 @@ from recovery.models import (
     stability_by_month,
 )
 from recovery.models.design import assign_stage
-from recovery.models.training import attach_truth, build_model_frame, training_labels
+from recovery.models.split import out_of_time_masks
+from recovery.models.training import (
+    attach_truth,
+    build_model_frame,
+    score_with_monthly_recalibration,
+    training_labels,
+)
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -49,23 +55,24 @@ def _log(msg: str, t0: float) -> None:
     print(f"[{time.time() - t0:7.1f}s] {msg}", flush=True)
 
 
-def _shift_month(truth) -> pd.Timestamp | None:
-    shocks = getattr(truth, "shocks", None)
-    if shocks is None or not len(shocks):
+def _shift_month(portfolio) -> pd.Timestamp | None:
+    """Last month end before the downturn (its p_pay window is the downturn's first month)."""
+    from recovery.simulate.params import get_scenario
+
+    months = get_scenario(portfolio.meta.get("scenario", "benchmark")).downturn_months
+    if not months:
         return None
-    for col in ("start", "start_date", "month", "month_end", "date"):
-        if col in shocks.columns:
-            return pd.Timestamp(pd.to_datetime(shocks[col]).min())
-    return None
+    ends = pd.date_range(end=portfolio.data_end, periods=months + 1, freq="ME")
+    return pd.Timestamp(ends[0])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=50_000)
     parser.add_argument("--months", type=int, default=84, help="simulated months")
-    parser.add_argument("--window", type=int, default=42, help="as-of month ends analysed")
-    parser.add_argument("--test-months", type=int, default=9)
-    parser.add_argument("--test-start", default=None, help="first test month end")
+    parser.add_argument("--window", type=int, default=48, help="as-of month ends analysed")
+    parser.add_argument("--test-months", type=int, default=14)
+    parser.add_argument("--test-start", default="2024-10-31", help="first test month end")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--figures", default=None, help="directory for PNG figures")
@@ -83,8 +90,8 @@ def main() -> None:
         scenario="benchmark",
     )
     _log(f"simulated {portfolio!r}", t0)
-    shift = _shift_month(truth)
-    print("regime shift:", shift, "\n", getattr(truth, "shocks", None))
+    shift = _shift_month(portfolio)
+    print("regime shift: downturn in the months after", shift)
 
     end = portfolio.data_end
     dates = pd.date_range(end=end, periods=args.window + 1, freq="ME")
@@ -115,6 +122,7 @@ def main() -> None:
             verbose=-1,
         )
 
+    summary_rows = []
     for target in ("p_pay", "p_cure"):
         y = training_labels(frame, target)
         labelled = frame[y.notna()]
@@ -125,14 +133,14 @@ def main() -> None:
             else pd.Timestamp(months[-args.test_months])
         )
         horizon = getattr(config.labels, f"{target}_horizon_days")
-        train = labelled[labelled["as_of"] + pd.Timedelta(days=horizon) <= test_start]
-        test = labelled[labelled["as_of"] >= test_start]
+        train_mask, test_mask = out_of_time_masks(labelled["as_of"], test_start, horizon)
+        train, test = labelled[train_mask], labelled[test_mask]
         truth_col = f"{target}_true"
-        test = test[test[truth_col].notna()]
+        y_test = training_labels(test, target).to_numpy()
         print(
             f"\n== {target}: train {len(train):,} rows ({train['as_of'].min().date()} – "
             f"{train['as_of'].max().date()}), test {len(test):,} rows "
-            f"({test_start.date()} – {test['as_of'].max().date()})"
+            f"({test_start.date()} – {test['as_of'].max().date()}), regime shift {shift}"
         )
         models = {
             "lightgbm_stage_feature": Scorer(
@@ -160,50 +168,64 @@ def main() -> None:
         for name, scorer in models.items():
             t1 = time.time()
             scorer.fit(train, training_labels(train, target))
-            p = scorer.predict(test)
-            fitted[name] = (scorer, p)
-            m = classification_metrics(training_labels(test, target), p, test[truth_col])
-            m.update(
-                model=name,
-                fit_seconds=round(time.time() - t1, 1),
-                calibration=",".join(sorted({c.method for c in scorer.calibrators_.values()})),
-            )
-            rows.append(m)
-            _log(
-                f"{target} {name}: auc {m['auc']:.4f} oracle {m['oracle_auc']:.4f} "
-                f"mae_true {m['mae_true']:.4f} ece {m['ece']:.4f}",
-                t0,
-            )
-        table = pd.DataFrame(rows).set_index("model")
+            fit_seconds = round(time.time() - t1, 1)
+            static = scorer.predict(test)
+            rolling, log = score_with_monthly_recalibration(scorer, labelled, target)
+            rolling = rolling[test_mask]
+            fitted[name] = (scorer, static, rolling, log)
+            for mode, p in (("static", static), ("monthly_recalibrated", rolling)):
+                m = classification_metrics(y_test, p, test[truth_col])
+                m.update(
+                    model=name,
+                    mode=mode,
+                    fit_seconds=fit_seconds,
+                    calibration=",".join(sorted({c.method for c in scorer.calibrators_.values()})),
+                )
+                rows.append(m)
+                _log(
+                    f"{target} {name} {mode}: auc {m['auc']:.4f} oracle {m['oracle_auc']:.4f} "
+                    f"mae_true {m['mae_true']:.4f} ece {m['ece']:.4f} "
+                    f"ece_true {m['ece_true']:.4f}",
+                    t0,
+                )
+        # the feature floor: a model fitted to the true probabilities themselves
+        floor = Scorer(
+            lgbm("regression"),
+            target="amount",
+            calibration="none",
+            random_state=args.seed,
+            config=config,
+        )
+        floor_y = train[truth_col].to_numpy() + 1e-9  # the amount target drops zeros
+        floor.fit(train, floor_y)
+        floor_p = np.clip(floor.predict(test), 0, 1)
+        floor_mae = float(np.mean(np.abs(floor_p - test[truth_col].to_numpy())))
+        table = pd.DataFrame(rows).set_index(["model", "mode"])
+        cols = [
+            "n",
+            "base_rate",
+            "mean_p",
+            "mean_p_true",
+            "auc",
+            "oracle_auc",
+            "auc_gap",
+            "mae_true",
+            "ece",
+            "ece_true",
+            "oracle_ece",
+            "brier",
+            "ks",
+            "calibration",
+            "fit_seconds",
+        ]
+        print(table[cols].round(4).to_string())
         print(
-            table[
-                [
-                    "n",
-                    "base_rate",
-                    "mean_p",
-                    "mean_p_true",
-                    "auc",
-                    "oracle_auc",
-                    "auc_gap",
-                    "mae_true",
-                    "ece",
-                    "oracle_ece",
-                    "brier",
-                    "ks",
-                    "calibration",
-                    "fit_seconds",
-                ]
-            ]
-            .round(4)
-            .to_string()
+            f"feature floor (LightGBM fitted to {truth_col} itself): mean |p - p_true| = "
+            f"{floor_mae:.4f}"
         )
-        best = (
-            table["mae_true"].idxmin()
-            if "lightgbm" in table["mae_true"].idxmin()
-            else "lightgbm_stage_feature"
-        )
-        scorer, p = fitted[best]
-        scored = test.assign(score=p, _y=training_labels(test, target))
+        best = "lightgbm_stage_feature"
+        scorer, static, rolling, log = fitted[best]
+        scored = test.assign(score=rolling, static=static, _y=y_test)
         report = evaluation_report(scored, "_y", "score", truth=truth_col, by=("stage", "bucket"))
         print(
             report[
@@ -213,42 +235,80 @@ def main() -> None:
                     "n",
                     "base_rate",
                     "mean_p",
+                    "mean_p_true",
                     "auc",
                     "oracle_auc",
                     "mae_true",
                     "ece",
+                    "ece_true",
                 ]
             ]
             .round(4)
             .to_string(index=False)
         )
         perf = performance_by_month(scored, "_y", "score", truth=truth_col, censored=None)
+        perf_static = performance_by_month(scored, "_y", "static", truth=truth_col, censored=None)
+        perf["ece_static"] = perf_static["ece"].to_numpy()
+        perf["mean_p_static"] = perf_static["mean_p"].to_numpy()
         print(
             perf[
-                ["month", "matured", "base_rate", "mean_p", "mean_p_true", "auc", "mae_true", "ece"]
+                [
+                    "month",
+                    "matured",
+                    "base_rate",
+                    "mean_p_true",
+                    "mean_p_static",
+                    "mean_p",
+                    "auc",
+                    "mae_true",
+                    "ece_static",
+                    "ece",
+                ]
             ]
             .round(4)
             .to_string(index=False)
         )
-        monitor = pd.concat([train.sample(min(len(train), 20000), random_state=0), test])
-        psi = stability_by_month(scorer, monitor)
+        print("monthly offsets:\n", log.round(3).to_string(index=False))
+        psi = stability_by_month(scorer, labelled)
         score_psi = psi[psi["variable"] == "score"].set_index("month")["psi"]
-        worst = psi[psi["variable"] != "score"].groupby("variable")["psi"].max().nlargest(8)
-        print("score PSI by month:\n", score_psi.round(3).to_string())
-        print("largest feature PSI:\n", worst.round(3).to_string())
+        after = psi[psi["month"] >= (shift or test_start)]
+        worst = after[after["variable"] != "score"].groupby("variable")["psi"].max().nlargest(8)
+        print("score PSI by month (training reference):\n", score_psi.round(3).to_string())
+        print("largest feature PSI after the shift:\n", worst.round(3).to_string())
+        deterministic = None
+        if target == "p_pay":
+            again = Scorer(lgbm(), target=target, random_state=args.seed, config=config)
+            again.fit(train, training_labels(train, target))
+            deterministic = bool(np.array_equal(again.predict(test), static))
+            print("same data and seed -> identical scores:", deterministic)
+        for (model, mode), r in table.iterrows():
+            summary_rows.append(
+                {
+                    "target": target,
+                    "model": model,
+                    "mode": mode,
+                    **{
+                        k: r[k]
+                        for k in ("auc", "oracle_auc", "auc_gap", "mae_true", "ece", "ece_true")
+                    },
+                }
+            )
         out[target] = {
             "test_start": str(test_start.date()),
             "train_rows": len(train),
             "test_rows": len(test),
-            "best": best,
-            "models": json.loads(table.to_json(orient="index")),
+            "feature_floor_mae": floor_mae,
+            "deterministic": deterministic,
+            "models": json.loads(table.reset_index().to_json(orient="records")),
             "report": json.loads(report.to_json(orient="records")),
             "by_month": json.loads(perf.to_json(orient="records", date_format="iso")),
+            "offsets": json.loads(log.to_json(orient="records", date_format="iso")),
             "score_psi": {str(k.date()): v for k, v in score_psi.items()},
-            "feature_psi_max": worst.to_dict(),
+            "feature_psi_max_after_shift": worst.to_dict(),
         }
         if args.figures:
             _figures(Path(args.figures), target, scored, truth_col, fitted, psi, scorer)
+    print("\n== summary\n", pd.DataFrame(summary_rows).round(4).to_string(index=False))
 
     # expected amount given payment
     y_amt = training_labels(frame, "amount")

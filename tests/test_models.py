@@ -522,3 +522,17 @@ def test_label_truth_and_censoring_columns_are_never_features(split):
     names = set(scorer.feature_names_in_)
     assert not names & set(LABELS)
     assert not {n for n in names if n.endswith(("_true", "_censored"))}
+
+
+def test_score_reference_matches_training_scores(split):
+    """The score's PSI reference is the uncalibrated training score: the training rows
+    themselves, pooled into one month, show no shift even with an isotonic map."""
+    train, _ = split
+    scorer = Scorer(LogisticRegression(max_iter=1000), calibration="isotonic").fit(
+        train, train["p_pay"]
+    )
+    assert {c.method for c in scorer.calibrators_.values()} == {"isotonic"}
+    pooled = train.assign(as_of=train["as_of"].max())
+    psi = stability_by_month(scorer, pooled).set_index("variable")["psi"]
+    assert psi["score"] < 0.001
+    assert psi.drop("score").max() < 0.001

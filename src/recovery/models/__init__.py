@@ -36,6 +36,7 @@ from recovery.models.evaluation import (
     lift_table,
     log_loss,
     regression_metrics,
+    truth_calibration_error,
 )
 from recovery.models.monitoring import (
     performance_by_month,
@@ -78,6 +79,7 @@ __all__ = [
     "lift_table",
     "classification_metrics",
     "regression_metrics",
+    "truth_calibration_error",
     "evaluation_report",
     "population_stability_index",
     "stability_by_month",

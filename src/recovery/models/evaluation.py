@@ -45,6 +45,7 @@ __all__ = [
     "log_loss",
     "calibration_table",
     "expected_calibration_error",
+    "truth_calibration_error",
     "lift_table",
     "classification_metrics",
     "regression_metrics",
@@ -272,7 +273,29 @@ def classification_metrics(y, p, p_true=None, bins: int = 10) -> dict[str, float
         out["auc_gap"] = out["oracle_auc"] - out["auc"]
         out["mae_true"] = float(np.mean(np.abs(p - t))) if len(t) else float("nan")
         out["oracle_ece"] = expected_calibration_error(y, t, bins)
+        out["ece_true"] = truth_calibration_error(p, t, bins)
     return out
+
+
+def truth_calibration_error(p, p_true, bins: int = 10) -> float:
+    """ECE against the true probabilities: Σ (n_b / N) |mean p_true_b − mean p_b|.
+
+    Bins are equal-size groups of rows sorted by ``p``. Unlike the ECE against
+    outcomes it has no sampling noise from the 0/1 draws, and unlike
+    ``mean |p − p_true|`` it does not count the part of the truth that no model can
+    see (latent traits): it asks whether accounts scored alike pay alike on average.
+
+    Examples
+    --------
+    >>> truth_calibration_error([0.1, 0.2, 0.7, 0.9], [0.2, 0.1, 0.8, 0.6], bins=2)
+    0.05
+    """
+    p, t = _arrays(p, p_true)
+    if len(p) == 0:
+        return float("nan")
+    frame = pd.DataFrame({"bin": _equal_mass_bins(p, bins), "p": p, "t": t})
+    g = frame.groupby("bin").agg(n=("p", "size"), p=("p", "mean"), t=("t", "mean"))
+    return float(round((g["n"] * (g["t"] - g["p"]).abs()).sum() / len(p), 12))
 
 
 def regression_metrics(y, pred, y_true_mean=None) -> dict[str, float]:

@@ -331,7 +331,7 @@ class Scorer(BaseEstimator):
         self.fingerprint_ = _fingerprint(
             X, y, [f["name"] for f in self.feature_spec_ if f["name"] in X.columns]
         )
-        raw_all = self._predict_matrix(matrix, stage.to_numpy())
+        raw_all = self._predict_matrix(matrix, stage.to_numpy(), raw=True)
         from recovery.models.monitoring import reference_distribution
 
         self.reference_ = reference_distribution(frame, self.feature_spec_, raw_all)

@@ -357,11 +357,13 @@ def score_with_monthly_recalibration(
         model = scorer.recalibrate(frame[recent], y[recent], min_rows=min_rows)
         rows = (as_of == month).to_numpy()
         out[rows] = model.predict(frame[rows])
-        log.append({
-            "month": month,
-            "matured_from": pd.Timestamp(matured_dates[0]) if len(matured_dates) else pd.NaT,
-            "matured_to": pd.Timestamp(matured_dates[-1]) if len(matured_dates) else pd.NaT,
-            "rows": int(recent.sum()),
-            **{f"offset_{k}": v for k, v in model.offsets_.items()},
-        })
+        log.append(
+            {
+                "month": month,
+                "matured_from": pd.Timestamp(matured_dates[0]) if len(matured_dates) else pd.NaT,
+                "matured_to": pd.Timestamp(matured_dates[-1]) if len(matured_dates) else pd.NaT,
+                "rows": int(recent.sum()),
+                **{f"offset_{k}": v for k, v in model.offsets_.items()},
+            }
+        )
     return out, pd.DataFrame(log)
