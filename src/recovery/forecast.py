@@ -631,9 +631,9 @@ def backtest_erc(
     pay = pay.assign(month_no=pay["_mi"])
     frames = []
     for origin in _origins(snapshots, origins, months_ahead, min_history):  # loop over origins
-        erc = ERCForecaster(config=config, **forecaster_params).fit(snapshots, data_end=origin)
-        pred = erc.predict(months_ahead)
         o = _month_no([origin])[0]
+        erc = ERCForecaster(config=config, **forecaster_params)._fit_cells(pay, cohorts, o)
+        pred = erc.predict(months_ahead)
         known = cohorts.loc[cohorts["_cmi"] <= o, "account_id"]
         later = pay[
             pay["account_id"].isin(known)

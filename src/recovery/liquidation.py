@@ -419,6 +419,28 @@ def _poisson_decay(ages: np.ndarray, num: np.ndarray, den: np.ndarray) -> tuple[
     return a - b * float(ages.mean()), b
 
 
+def _curves_from_cells(
+    cohort_mi: np.ndarray, inc: np.ndarray, bal: np.ndarray, n_acc: np.ndarray, obs: np.ndarray
+) -> pd.DataFrame:
+    """:func:`liquidation_curves` rows from the cohort × age matrix of recoveries."""
+    h = inc.shape[1]
+    ages = np.arange(1, h + 1)
+    seen = ages[None, :] <= obs[:, None]
+    ci, ki = np.nonzero(seen)
+    cum = np.cumsum(inc, axis=1)
+    return pd.DataFrame(
+        {
+            "cohort": _month_end_of(cohort_mi[ci]),
+            "months_since_charge_off": (ki + 1).astype(float),
+            "n_accounts": n_acc[ci].astype(np.int64),
+            "charged_off_balance": bal[ci],
+            "collected": inc[ci, ki],
+            "cumulative": cum[ci, ki],
+            "cumulative_rate": cum[ci, ki] / bal[ci],
+        }
+    )
+
+
 class ERCForecaster(BaseEstimator):
     """Expected remaining collections per charge-off cohort, with a bootstrap range.
 
@@ -602,16 +624,22 @@ class ERCForecaster(BaseEstimator):
         ERCForecaster
             ``self``.
         """
-        config = self.config or Config()
-        if self.method not in ("additive", "chain_ladder"):
-            raise DataError(f"method must be 'additive' or 'chain_ladder', got {self.method!r}")
-        self._horizon = int(self.horizon_months or config.analytics.erc_horizon_months)
         snaps = snapshots
         if data_end is not None:
             snaps = snapshots[pd.to_datetime(snapshots["month_end"]) <= pd.Timestamp(data_end)]
         pay, cohorts, end_mi = _recovery_cells(snaps, data_end)
+        return self._fit_cells(pay, cohorts, end_mi)
+
+    def _fit_cells(self, pay: pd.DataFrame, cohorts: pd.DataFrame, end_mi: int):
+        """Fit from :func:`_recovery_cells` output (backtests filter it per origin)."""
+        config = self.config or Config()
+        if self.method not in ("additive", "chain_ladder"):
+            raise DataError(f"method must be 'additive' or 'chain_ladder', got {self.method!r}")
+        self._horizon = int(self.horizon_months or config.analytics.erc_horizon_months)
+        cohorts = cohorts[cohorts["_cmi"] <= end_mi].copy()
         if cohorts.empty:
             raise DataError("no charged-off account in snapshots: nothing to project")
+        pay = pay[(pay["_mi"] <= end_mi) & pay["account_id"].isin(cohorts["account_id"])]
         self._cohort_mi = np.sort(cohorts["_cmi"].unique())
         cohorts["_cix"] = np.searchsorted(self._cohort_mi, cohorts["_cmi"])
         cohorts = cohorts.sort_values(["_cix", "account_id"]).reset_index(drop=True)
@@ -630,7 +658,7 @@ class ERCForecaster(BaseEstimator):
         )
         self.tail_factor_ = tail
         self.data_end_ = _month_end_of(np.array([end_mi]))[0]
-        self.curves_ = liquidation_curves(snaps, config, data_end=self.data_end_, max_months=h)
+        self.curves_ = _curves_from_cells(self._cohort_mi, inc, bal, n_acc, obs)
         collected = inc.sum(axis=1)
         self._future_by_age = self._future_profile(inc, bal, obs, rates, factors)
         cohort_table = pd.DataFrame(
