@@ -455,3 +455,31 @@ def test_fast_installment_count_equals_the_plain_count():
         np.maximum(sim.cum_due[j, k] + rng.integers(-150, 150, 1000), 0),  # near boundaries
     ):
         np.testing.assert_array_equal(sim.n_paid(j, paid), sim._n_paid_by_count(j, paid))
+
+
+def test_cli_writes_a_loadable_book_and_truth(tmp_path):
+    from recovery.cli import main
+    from recovery.io import load_portfolio
+
+    out = tmp_path / "book"
+    code = main(
+        [
+            "simulate",
+            "--accounts",
+            "300",
+            "--months",
+            "12",
+            "--seed",
+            "3",
+            "--no-operation",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    portfolio = load_portfolio(out)
+    truth = load_truth(out / "truth")
+    assert len(portfolio.accounts) == 300
+    assert portfolio.meta["data_end"] == "2019-12-31"
+    assert set(truth.account_months["account_id"]) == set(portfolio.accounts["account_id"])
+    assert main(["simulate", "--scenario", "boom", "--out", str(tmp_path / "x")]) == 1

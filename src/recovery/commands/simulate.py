@@ -55,6 +55,13 @@ __all__ = ["command"]
     help="Accounts simulated at a time (memory bound).",
 )
 @click.option(
+    "--validate",
+    type=click.Choice(["first", "all", "none"]),
+    default="first",
+    show_default=True,
+    help="Check the data contract on the first chunk, every chunk, or not at all.",
+)
+@click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
