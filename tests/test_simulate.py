@@ -25,6 +25,8 @@ from recovery.simulate import (
 )
 
 CFG = Config()
+#: sha256 (first 16 hex) of the benchmark parameters as JSON; see the frozen test
+FROZEN_BENCHMARK_DIGEST = "9b845ed38c211e19"
 ORDER = CFG.aging.bucket_labels()
 RANK = {b: i for i, b in enumerate(ORDER)}
 
@@ -483,3 +485,24 @@ def test_cli_writes_a_loadable_book_and_truth(tmp_path):
     assert portfolio.meta["data_end"] == "2019-12-31"
     assert set(truth.account_months["account_id"]) == set(portfolio.accounts["account_id"])
     assert main(["simulate", "--scenario", "boom", "--out", str(tmp_path / "x")]) == 1
+
+
+def test_benchmark_scenario_is_frozen():
+    """The benchmark is frozen: change behaviour with a new scenario, never by retuning it."""
+    import dataclasses
+    import hashlib
+    import json
+
+    from recovery.simulate import SCENARIOS
+
+    params = dataclasses.asdict(SCENARIOS["benchmark"])
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    # the figures documented in docs/simulator.md were measured with these values
+    assert (params["age_decay"], params["downturn_months"], params["limitation_months"]) == (
+        0.075,
+        12,
+        36,
+    )
+    assert digest == FROZEN_BENCHMARK_DIGEST, (
+        "the benchmark scenario changed; add a new scenario instead (docs/simulator.md)"
+    )

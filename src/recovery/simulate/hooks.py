@@ -23,9 +23,16 @@ Protocol, precisely
 3. Then for month ``m = 0, 1, …`` (calendar months from the first origination):
    ``operation.step(state)`` with a :class:`MonthState`; returns an
    :class:`OperationResponse` whose arrays are aligned with ``state.account_index``.
-4. ``operation.end_chunk(chunk_index)`` after the chunk's last month.
-5. ``operation.tables()`` once at the end: a dict of extra tables (``agents``,
-   and, if not returned month by month, ``actions`` / ``assignments``).
+4. ``operation.end_chunk(chunk_index)`` after the chunk's last month, then, if the
+   operation has it, ``operation.chunk_tables(chunk_index)``: a dict of the chunk's
+   finished tables (bounded memory), attached to that chunk's output.
+5. ``operation.tables()`` once at the end: a dict of the remaining tables.
+
+Table names in those dicts: ``actions``, ``agents``, ``assignments`` and ``events``
+go into the :class:`~recovery.portfolio.Portfolio` (events are added to the
+simulator's own); ``truth_<name>`` goes into ``Truth.extra[name]`` (saved as
+``truth/<name>.parquet``). Rows of hidden follow-up months (``state.observed`` is
+False) must not be returned.
 
 Effects on the borrowers
 ------------------------
