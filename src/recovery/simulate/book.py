@@ -23,7 +23,7 @@ from scipy.special import ndtr
 
 from recovery.simulate.params import SimulationParams
 
-__all__ = ["BLOCK_SIZE", "Calendar", "BlockStreams", "Book", "make_book"]
+__all__ = ["BLOCK_SIZE", "Calendar", "amortize"]
 
 BLOCK_SIZE = 1000
 _EPOCH = np.datetime64("1970-01-01", "D")
@@ -82,11 +82,15 @@ class BlockStreams:
 
     def uniform(self, k: int) -> np.ndarray:
         """An (n_accounts, k) matrix of uniforms on [0, 1)."""
-        return np.concatenate([g.random((s, k)) for g, s in zip(self.gens, self.sizes, strict=False)])
+        return np.concatenate(
+            [g.random((s, k)) for g, s in zip(self.gens, self.sizes, strict=False)]
+        )
 
     def normal(self, k: int) -> np.ndarray:
         """An (n_accounts, k) matrix of standard normals."""
-        return np.concatenate([g.standard_normal((s, k)) for g, s in zip(self.gens, self.sizes, strict=False)])
+        return np.concatenate(
+            [g.standard_normal((s, k)) for g, s in zip(self.gens, self.sizes, strict=False)]
+        )
 
 
 @dataclass

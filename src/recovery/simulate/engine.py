@@ -101,6 +101,18 @@ class ChunkSimulation:
         Accounts in each block of the chunk.
     chunk_index : int
     operation : CollectionOperation
+
+    Examples
+    --------
+    >>> from recovery.config import Config
+    >>> from recovery.simulate.book import Calendar
+    >>> from recovery.simulate.hooks import NoOperation
+    >>> from recovery.simulate.params import get_scenario
+    >>> cal = Calendar.build("2020-01-01", months=3, back_book_months=2, follow_up_months=1)
+    >>> sim = ChunkSimulation(get_scenario(), Config(), cal, 0, 0, [50], 0, NoOperation())
+    >>> out = sim.run()
+    >>> int(sim.status.max()) <= 3
+    True
     """
 
     def __init__(self, params, config, cal, seed, first_block, sizes, chunk_index, operation):

@@ -86,9 +86,16 @@ def iter_simulation(
 
     Same parameters as :func:`simulate_portfolio`, plus ``chunk_size`` (accounts per
     chunk, rounded to whole blocks of 1,000; the output does not depend on it) and
-    ``progress`` (called with 1 after each simulated chunk-month). The last item's
-    ``Truth.meta`` carries the book-level ``recovery_by_age`` sums. Agent-level
-    tables from the operation come with the last chunk.
+    ``progress`` (called with 1 after each simulated chunk-month). Only the last
+    item's ``Truth`` carries the book-level ``recovery_by_age``; the operation's
+    per-chunk tables come with their chunk, its remaining tables with the last one.
+
+    Examples
+    --------
+    >>> chunks = iter_simulation(n_accounts=1500, months=3, seed=0, operation=None,
+    ...                          chunk_size=1000)
+    >>> [len(p.accounts) for p, t in chunks]
+    [1000, 500]
     """
     config = config or Config()
     params = get_scenario(scenario)

@@ -105,6 +105,13 @@ def save_truth(truth: Truth, path: str | Path) -> Path:
     -------
     Path
         The directory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     sorted(p.name for p in save_truth(Truth(shocks=pd.DataFrame({"a": [1]})), tmp).iterdir())
+    ['shocks.parquet', 'truth.json']
     """
     from recovery.io import atomic_path, write_table
 
@@ -124,6 +131,13 @@ def load_truth(path: str | Path) -> Truth:
     ------
     DataError
         The directory holds no truth table.
+
+    Examples
+    --------
+    >>> from recovery.datasets import sample_path
+    >>> truth = load_truth(sample_path() / "truth")
+    >>> {"p_pay_true", "p_cure_true"} <= set(truth.account_months.columns)
+    True
     """
     directory = Path(path)
     tables, extra = {}, {}
