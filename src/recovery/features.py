@@ -579,7 +579,13 @@ def catalogue_markdown(config: Config | None = None) -> str:
 # --------------------------------------------------------------------------- helpers
 def _day_numbers(values: Any) -> np.ndarray:
     """Day numbers (int64) of dates/timestamps; NaT becomes -1."""
-    arr = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[D]")
+    arr = getattr(values, "values", values)
+    if isinstance(arr, pd.DatetimeIndex | pd.arrays.DatetimeArray):
+        arr = arr.to_numpy()
+    if isinstance(arr, np.ndarray) and arr.dtype.kind == "M":
+        arr = arr.astype("datetime64[D]")
+    else:
+        arr = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[D]")
     out = arr.astype("int64") + _OFFSET
     out[np.isnat(arr)] = -1
     return out
@@ -694,8 +700,31 @@ class _Out(dict):
     def __init__(self, frame: pd.DataFrame):
         super().__init__(account_id=frame["account_id"].to_numpy(), as_of=frame["as_of"].to_numpy())
 
+    def __setitem__(self, key: str, value: Any) -> None:
+        if np.ndim(value) == 0:  # a constant column
+            n = len(next(iter(self.values()))) if len(self) else 0
+            value = np.full(n, value, dtype=float if value is None or np.isnan(value) else None)
+        super().__setitem__(key, value)
+
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(dict(self))
+
+    @staticmethod
+    def concat(parts: list[_Out], order: np.ndarray | None = None) -> _Out:
+        """Row-wise concatenation (then ``take(order)``) of parts with the same columns."""
+        out = _Out.__new__(_Out)
+        for column in parts[0]:
+            pieces = [part[column] for part in parts]
+            if isinstance(pieces[0], pd.Categorical):
+                codes = np.concatenate([np.asarray(c.codes) for c in pieces])
+                values = pd.Categorical.from_codes(
+                    codes if order is None else codes[order], dtype=pieces[0].dtype
+                )
+            else:
+                values = np.concatenate([np.asarray(v) for v in pieces])
+                values = values if order is None else values[order]
+            dict.__setitem__(out, column, values)
+        return out
 
 
 def _as_pairs(as_of: Any) -> pd.DataFrame | list[pd.Timestamp]:
@@ -995,9 +1024,7 @@ def _known_at_as_of(
     done["account_id"] = pairs.loc[late, "account_id"].to_numpy()
     parts.append(done)
     order.append(np.flatnonzero(late))
-    out = pd.concat(parts, ignore_index=True)
-    out.index = np.concatenate(order)
-    return out.sort_index()
+    return _Out.concat(parts, np.argsort(np.concatenate(order), kind="stable"))
 
 
 def payment_features(
@@ -1037,10 +1064,10 @@ def payment_features(
     """
     config = config or Config()
     _require(portfolio, "payments")
-    return _known_at_as_of(_payment_core, portfolio, pairs, config)
+    return _known_at_as_of(_payment_core, portfolio, pairs, config).frame()
 
 
-def _payment_core(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -> pd.DataFrame:
+def _payment_core(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -> _Out:
     p = _Pairs.of(pairs)
     out = _Out(p.frame)
     ev, valid = _valid_payments(portfolio, p)
@@ -1066,7 +1093,7 @@ def _payment_core(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -> 
     with np.errstate(invalid="ignore", divide="ignore"):
         var = (s2 - s1 * s1 / n) / (n - 1)
     out["payment_day_std_days"] = np.where(n >= 2, np.sqrt(np.maximum(var, 0.0)), np.nan)
-    return out.frame()
+    return out
 
 
 def _valid_payments(portfolio: Portfolio, p: _Pairs) -> tuple[_Events, pd.DataFrame]:
@@ -1138,10 +1165,10 @@ def contact_features(
     1                1.0               0.0            1.0
     """
     config = config or Config()
-    return _known_at_as_of(_contact_core, portfolio, pairs, config)
+    return _known_at_as_of(_contact_core, portfolio, pairs, config).frame()
 
 
-def _contact_core(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -> pd.DataFrame:
+def _contact_core(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -> _Out:
     p = _Pairs.of(pairs)
     out = _Out(p.frame)
     acts = portfolio.actions
@@ -1202,7 +1229,7 @@ def _contact_core(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -> 
         sub = _Events(code[channel == ch], day[channel == ch])
         out[column] = sub.window(None, p.codes, p.days, None) > 0
     _promise_features(out, portfolio, acts, code, day, p, config)
-    return out.frame()
+    return out
 
 
 def _promise_features(out, portfolio, acts, code, day, p: _Pairs, config: Config) -> None:
@@ -1289,6 +1316,12 @@ def account_features(
     (np.float64(1000.0), False, True)
     """
     config = config or Config()
+    return _account_core(portfolio, pairs, config, include_protected).frame()
+
+
+def _account_core(
+    portfolio: Portfolio, pairs: pd.DataFrame, config: Config, include_protected: bool
+) -> _Out:
     p = _Pairs.of(pairs)
     out = _Out(p.frame)
     if portfolio.accounts is None:
@@ -1311,7 +1344,7 @@ def account_features(
         out[c] = col
     if "product" in out:
         out["product"] = pd.Categorical(out["product"], categories=list(config.categories.products))
-    return out.frame()
+    return out
 
 
 # ------------------------------------------------------------------- aging (needs aging)
@@ -1364,12 +1397,12 @@ def aging_features(
     >>> from recovery.features import aging_features  # doctest: +SKIP
     """
     config = config or Config()
-    return _known_at_as_of(_aging_core, portfolio, pairs, config, states=states)
+    return _known_at_as_of(_aging_core, portfolio, pairs, config, states=states).frame()
 
 
 def _aging_core(
     portfolio: Portfolio, pairs: pd.DataFrame, config: Config, states: pd.DataFrame | None
-) -> pd.DataFrame:
+) -> _Out:
     aging = _aging_module()
     p = _Pairs.of(pairs)
     out = _Out(p.frame)
@@ -1389,14 +1422,20 @@ def _aging_core(
     exact[exact] = st_ev.days[idx[exact]] == p.days[exact]
     idx = np.where(exact, idx, -1)
     row = _take(st_ev.values["row"], idx, fill=-1).astype("int64")
-    got = st.iloc[np.maximum(row, 0)].reset_index(drop=True)
     miss = row < 0
+    safe_row = np.maximum(row, 0)
 
     def col(name, fill=np.nan):
-        v = got[name].to_numpy().copy()
+        source = st[name]
+        if isinstance(source.dtype, pd.CategoricalDtype):
+            source = source.astype(object)
+        v = source.to_numpy()[safe_row] if len(st) else np.full(len(row), fill, dtype=object)
         if miss.any():
-            v = v.astype(object) if v.dtype.kind not in "fM" else v
-            v[miss] = fill if v.dtype.kind != "M" else np.datetime64("NaT")
+            if v.dtype.kind in "iub":
+                v = v.astype("float64")
+            elif v.dtype.kind not in "fMO":
+                v = v.astype(object)
+            v[miss] = np.datetime64("NaT") if v.dtype.kind == "M" else fill
         return v
 
     out["dpd"] = col("dpd").astype("float64")
@@ -1459,7 +1498,7 @@ def _aging_core(
     out["past_cures"] = cure_ev.window(None, p.codes, p.days, None)
     # month-end buckets in the last 3/6/12 month ends
     _months_in_bucket(out, st, p, config, n_hist)
-    return out.frame()
+    return out
 
 
 def _month_number(dates: Any) -> np.ndarray:
@@ -1642,10 +1681,10 @@ def iter_features(
             req = request[request["account_id"].astype(str).isin(ids)]
         else:
             req = request
-        piece = _features_of_partition(part, req, config, include_protected)
-        if not len(piece):
+        columns = _features_of_partition(part, req, config, include_protected)
+        if columns is None:
             continue
-        piece = _finish(piece, config)
+        piece = _finish(columns, config)
         if with_labels:
             from recovery.labels import build_labels
 
@@ -1654,23 +1693,30 @@ def iter_features(
         yield piece
 
 
-def _finish(matrix: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """Stable dtypes from the catalogue and the (account_id, as_of) order."""
+def _finish(columns: _Out | pd.DataFrame, config: Config) -> pd.DataFrame:
+    """One DataFrame with stable dtypes (from the catalogue units), sorted by
+    (account_id, as_of) — every column is converted and reordered once."""
     units = feature_catalogue(config).set_index("name")["unit"]
+    if isinstance(columns, pd.DataFrame):
+        columns = {c: columns[c].array for c in columns.columns}
+    account = np.asarray(columns["account_id"]).astype(str)
+    as_of = np.asarray(columns["as_of"])
+    order = np.lexsort((as_of, account))
+    in_order = bool((order == np.arange(len(order))).all())
     out = {}
-    for column in matrix.columns:
-        values = matrix[column]
+    for column, values in columns.items():
         unit = units.get(column)
-        if unit in _FLOAT32_UNITS and values.dtype.kind in "fiu":
-            values = values.astype("float32")
-        elif unit == "flag" and values.dtype.kind != "b":
-            values = values.astype("boolean")
-        elif unit == "category" and values.dtype == object:
-            values = values.astype("string")
+        kind = getattr(values, "dtype", np.dtype(object)).kind
+        if unit in _FLOAT32_UNITS and kind in "fiu":
+            values = np.asarray(values, dtype="float32")
+        elif unit == "flag" and kind != "b":
+            values = pd.array(values, dtype="boolean")
+        elif unit == "category" and not isinstance(values, pd.Categorical):
+            values = pd.array(values, dtype="string")
+        if not in_order:
+            values = values[order] if isinstance(values, np.ndarray) else values.take(order)
         out[column] = values
-    result = pd.DataFrame(out)
-    order = np.lexsort((result["as_of"].to_numpy(), result["account_id"].to_numpy().astype(str)))
-    return result.iloc[order].reset_index(drop=True)
+    return pd.DataFrame(out)
 
 
 def write_features(
@@ -1827,8 +1873,8 @@ def feature_names(
 
 def _features_of_partition(
     portfolio: Portfolio, request, config: Config, include_protected: bool
-) -> pd.DataFrame:
-    """Features of one partition of accounts (DESIGN.md §4)."""
+) -> _Out | None:
+    """Features of one partition of accounts (DESIGN.md §4); None without pairs."""
     aging = _aging_module()
     if isinstance(request, pd.DataFrame):
         pairs = request[["account_id", "as_of"]].copy()
@@ -1841,7 +1887,7 @@ def _features_of_partition(
         st_dates = pd.to_datetime(states["as_of"]).dt.normalize()
         pairs = overdue_pairs(states[st_dates.isin(request)], config)
     if not len(pairs):
-        return _empty_matrix(config, include_protected)
+        return None
     # queries sorted by (account, as_of) make every searchsorted walk memory in order
     pairs = pairs.sort_values(["account_id", "as_of"], kind="stable").reset_index(drop=True)
     return _known_at_as_of(
@@ -1855,19 +1901,16 @@ def _features_core(
     config: Config,
     include_protected: bool | None,
     states: pd.DataFrame | None,
-) -> pd.DataFrame:
-    blocks = [
-        _aging_core(portfolio, pairs, config, states),
-        _payment_core(portfolio, pairs, config),
-        _contact_core(portfolio, pairs, config),
-        account_features(portfolio, pairs, config, bool(include_protected)),
-    ]
-    out = pd.concat(
-        [blocks[0]] + [b.drop(columns=["account_id", "as_of"]) for b in blocks[1:]], axis=1
-    )
-    names = feature_names(config, include_protected)
-    present = [n for n in names if n in out]
-    return out[["account_id", "as_of", *present]]
+) -> _Out:
+    merged = _aging_core(portfolio, pairs, config, states)
+    merged.update(_payment_core(portfolio, pairs, config))
+    merged.update(_contact_core(portfolio, pairs, config))
+    merged.update(_account_core(portfolio, pairs, config, bool(include_protected)))
+    out = _Out.__new__(_Out)
+    for name in ["account_id", "as_of", *feature_names(config, bool(include_protected))]:
+        if name in merged:
+            dict.__setitem__(out, name, merged[name])
+    return out
 
 
 # ------------------------------------------------------------------- snapshot-only mode
@@ -2039,4 +2082,4 @@ def snapshot_features(
         for c in acc_feats.columns[2:]:
             out[c] = acc_feats[c].to_numpy()
     names_out = [c for c in feature_names(config, include_protected, mode="snapshots") if c in out]
-    return _finish(out.frame()[["account_id", "as_of", *names_out]], config)
+    return _finish({c: out[c] for c in ["account_id", "as_of", *names_out]}, config)
