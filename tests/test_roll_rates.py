@@ -274,3 +274,19 @@ def test_plots_return_axes(book):
     assert len(ax.get_lines()) >= 1
     ax = plot_flow_rates(flow_rates(book).dropna())
     assert ax.get_yscale() == "log"
+
+
+def test_pooled_windows(book):
+    trends = roll_rate_trends(book, window=2).set_index(["month_end", "from_state"])
+    # Feb, pooling Jan (A -> M1, E -> M0) and Feb (B -> paid_off, C -> M0, E -> M1)
+    row = trends.loc[(pd.Timestamp(F), "M0")]
+    assert row["n"] == 5
+    assert row["stay"] == pytest.approx(2 / 5) and row["roll_forward"] == pytest.approx(2 / 5)
+    assert row["paid_off"] == pytest.approx(1 / 5)
+    flows = flow_rates(book, window=2).set_index(["month_end", "from_bucket"])
+    # Feb: (M1 at Feb 95 + M1 at Mar 190) / (M0 at Jan 300 + M0 at Feb 310)
+    assert flows.loc[(pd.Timestamp(F), "M0"), "flow_rate"] == pytest.approx(285 / 610)
+    # a window of 1 is the monthly table
+    pd.testing.assert_frame_equal(roll_rate_trends(book, window=1), roll_rate_trends(book))
+    with pytest.raises(ValueError, match="window"):
+        flow_rates(book, window=0)

@@ -529,6 +529,7 @@ def roll_rate_trends(
     config: Config | None = None,
     segment: SegmentArg = None,
     accounts: pd.DataFrame | None = None,
+    window: int = 1,
 ) -> pd.DataFrame:
     """Roll-forward, stay, roll-back and cure rates per from state and month.
 
@@ -554,6 +555,9 @@ def roll_rate_trends(
         Segment columns.
     accounts : DataFrame, optional
         For segment columns not in ``snapshots``.
+    window : int
+        Months pooled: each row sums the flows of the ``window`` start months up to
+        its own (the first rows pool fewer); 1 = monthly.
 
     Returns
     -------
@@ -573,6 +577,8 @@ def roll_rate_trends(
     """
     if weight not in ("count", "balance"):
         raise ValueError("weight must be 'count' or 'balance'")
+    if window < 1:
+        raise ValueError("window must be a positive number of months")
     config = config or Config()
     segments = _segment_list(segment)
     t = transitions(snapshots, config, segments, accounts)
@@ -603,7 +609,7 @@ def roll_rate_trends(
     table = frame.pivot_table(
         index=keys, columns="direction", values="w", aggfunc="sum", fill_value=0.0, dropna=False
     )
-    table = table.reindex(columns=list(_DIRECTIONS), fill_value=0.0)
+    table = _pool_months(table.reindex(columns=list(_DIRECTIONS), fill_value=0.0), window)
     total = table.sum(axis=1)
     rates = table.div(total.where(total > 0), axis=0)
     rates.columns.name = None
@@ -617,12 +623,32 @@ def roll_rate_trends(
     return _sort_states(rates, ["month_end", *segments], config)
 
 
+def _pool_months(table: pd.DataFrame, window: int) -> pd.DataFrame:
+    """Sum each row with the rows of the ``window - 1`` month ends before it.
+
+    ``table`` is indexed by ``month_end`` and other keys; months missing from the
+    table count as zero. Returns the same index.
+    """
+    if window < 1:
+        raise ValueError("window must be a positive number of months")
+    if window == 1 or table.empty:
+        return table
+    others = [n for n in table.index.names if n != "month_end"]
+    wide = table.unstack(others, fill_value=0.0)
+    months = pd.date_range(wide.index.min(), wide.index.max(), freq="ME")
+    wide = wide.reindex(months, fill_value=0.0).rolling(window, min_periods=1).sum()
+    wide.index.name = "month_end"
+    long = wide.stack(others, future_stack=True)
+    return long.reorder_levels(table.index.names).reindex(table.index).fillna(0.0)
+
+
 def flow_rates(
     snapshots: pd.DataFrame,
     weight: Literal["count", "balance"] = "balance",
     config: Config | None = None,
     segment: SegmentArg = None,
     accounts: pd.DataFrame | None = None,
+    window: int = 1,
 ) -> pd.DataFrame:
     """Net flow rates: amount in bucket *i + 1* at *m + 1* / amount in *i* at *m*.
 
@@ -645,6 +671,9 @@ def flow_rates(
         Segment columns (value at each row's own month).
     accounts : DataFrame, optional
         For segment columns not in ``snapshots``.
+    window : int
+        Months pooled: amounts summed over the ``window`` start months up to each
+        row before dividing; 1 = monthly.
 
     Returns
     -------
@@ -666,6 +695,8 @@ def flow_rates(
     """
     if weight not in ("count", "balance"):
         raise ValueError("weight must be 'count' or 'balance'")
+    if window < 1:
+        raise ValueError("window must be a positive number of months")
     config = config or Config()
     segments = _segment_list(segment)
     s = snapshot_states(snapshots, config, segments, accounts)
@@ -708,6 +739,17 @@ def flow_rates(
         to, on=["period", *segments, "to_bucket"], how="left"
     )
     out[["from_amount", "to_amount"]] = out[["from_amount", "to_amount"]].fillna(0.0)
+    if window > 1:
+        keys = ["period", *segments, "from_bucket", "to_bucket"]
+        out["period"] = out["period"].dt.to_timestamp(how="end").dt.normalize()
+        pooled = _pool_months(
+            out.rename(columns={"period": "month_end"}).set_index(["month_end", *keys[1:]])[
+                ["from_amount", "to_amount"]
+            ],
+            window,
+        )
+        out[["from_amount", "to_amount"]] = pooled.to_numpy()
+        out["period"] = out["period"].dt.to_period("M")
     out["flow_rate"] = (out["to_amount"] / out["from_amount"]).where(out["from_amount"] > 0)
     out.insert(0, "month_end", out.pop("period").dt.to_timestamp(how="end").dt.normalize())
     rank = {b: i for i, b in enumerate(labels)}
@@ -771,6 +813,7 @@ def plot_roll_rate_trends(
     rate: str = "roll_forward",
     states: Sequence[str] | None = None,
     ax: Axes | None = None,
+    title: str | None = None,
 ) -> Axes:
     """Lines of one rate (e.g. roll forward or cure) per from state over time.
 
@@ -783,6 +826,7 @@ def plot_roll_rate_trends(
     states : sequence of str, optional
         From states to draw; default every state with a defined rate.
     ax : matplotlib Axes, optional
+    title : str, optional
 
     Returns
     -------
@@ -810,11 +854,11 @@ def plot_roll_rate_trends(
     ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
     if chosen:
         ax.legend(title="from", fontsize=7, ncol=2)
-    ax.set_title(f"{rate.replace('_', ' ').capitalize()} rate by bucket")
+    ax.set_title(title or f"{rate.replace('_', ' ').capitalize()} rate by bucket")
     return ax
 
 
-def plot_flow_rates(flows: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def plot_flow_rates(flows: pd.DataFrame, ax: Axes | None = None, title: str | None = None) -> Axes:
     """Net flow rates per bucket pair over time (from :func:`flow_rates`).
 
     Parameters
@@ -822,6 +866,7 @@ def plot_flow_rates(flows: pd.DataFrame, ax: Axes | None = None) -> Axes:
     flows : DataFrame
         Output of :func:`flow_rates` (one segment).
     ax : matplotlib Axes, optional
+    title : str, optional
 
     Returns
     -------
@@ -844,6 +889,6 @@ def plot_flow_rates(flows: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_yscale("log")
     ax.set_ylabel("flow rate (log scale)")
     ax.set_xlabel("month end m (flow m → m + 1)")
-    ax.set_title("Net flow rates")
+    ax.set_title(title or "Net flow rates")
     ax.legend(fontsize=7, ncol=2)
     return ax

@@ -173,12 +173,19 @@ def _roll_rate_trends(ctx: AnalysisContext) -> dict[str, Any]:
             ctx, "flow_rates", lambda segment: rr.flow_rates(ctx.states, segment=segment, **kw)
         )  # fmt: skip
     )
-    if ctx.figures:
-        trends, flows = out["roll_rate_trends"], out["flow_rates"]
+    if ctx.figures:  # three months pooled: monthly rates of small buckets are noisy
+        trends = rr.roll_rate_trends(ctx.states, window=3, **kw)
+        flows = rr.flow_rates(ctx.states, window=3, **kw)
         early = ctx.config.aging.bucket_labels()[:4]
-        out["roll_forward_trends"] = rr.plot_roll_rate_trends(trends, "roll_forward", early)
-        out["cure_trends"] = rr.plot_roll_rate_trends(trends, "cure", early[1:])
-        out["flow_rates_plot"] = rr.plot_flow_rates(flows[flows["flow_rate"] > 0])
+        out["roll_forward_trends"] = rr.plot_roll_rate_trends(
+            trends, "roll_forward", early, title="Roll-forward rate by bucket (3 months pooled)"
+        )
+        out["cure_trends"] = rr.plot_roll_rate_trends(
+            trends, "cure", early[1:], title="Cure rate by bucket (3 months pooled)"
+        )
+        out["flow_rates_plot"] = rr.plot_flow_rates(
+            flows[flows["flow_rate"] > 0], title="Net flow rates (3 months pooled)"
+        )
     return out
 
 
