@@ -506,3 +506,22 @@ def test_benchmark_scenario_is_frozen():
     assert digest == FROZEN_BENCHMARK_DIGEST, (
         "the benchmark scenario changed; add a new scenario instead (docs/simulator.md)"
     )
+
+
+class _Sue(_Boost):
+    """Restarts the limitation period of every charged-off account each month (lawsuits)."""
+
+    def step(self, state: MonthState) -> OperationResponse:
+        day = int((state.month_start - pd.Timestamp("1970-01-01")).days) + 9
+        restart = np.where(state.status == 2, day, -1)
+        return OperationResponse(np.ones(len(state)), limitation_restart_day=restart)
+
+
+def test_operation_can_restart_the_limitation_period():
+    kwargs = dict(
+        n_accounts=1000, months=60, seed=2, scenario=get_scenario("benchmark", back_book_months=12)
+    )
+    _, plain = simulate_portfolio(operation=None, **kwargs)
+    _, sued = simulate_portfolio(operation=_Sue(), **kwargs)
+    assert plain.account_months["limitation_expired"].any()
+    assert not sued.account_months["limitation_expired"].any()

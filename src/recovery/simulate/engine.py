@@ -586,6 +586,11 @@ class ChunkSimulation:
             jg = j[good]
             self.anchor[jg] = np.maximum(self.anchor[jg], day_abs[good])
             self.last_pay_date[jg] = day_abs[good]
+        if response.limitation_restart_day is not None:
+            restart = np.asarray(response.limitation_restart_day, np.int64)
+            self.anchor[j] = np.where(
+                restart >= 0, np.maximum(self.anchor[j], restart), self.anchor[j]
+            )
         self.paid_last[j] = np.where(good, amt, 0)
         self.last_day[j] = np.where(good, day, 0).astype(np.int8)
         self.paid_by_month[j, m] = np.where(good, amt, 0)

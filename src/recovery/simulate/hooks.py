@@ -249,10 +249,16 @@ class OperationResponse:
         Day of month (3…28) a payment would post on; 0 = the borrower's own choice.
     actions, assignments : DataFrame, optional
         Rows for the ``actions`` / ``assignments`` tables generated this month.
+    limitation_restart_day : ndarray of int64, optional
+        Day (days since 1970-01-01; -1 none) on which a demand, acknowledgement or
+        lawsuit this month restarted the limitation period (PRC Civil Code art. 195);
+        the simulator's limitation clock (and so the recovery hazard from next month
+        on) follows it.
     """
 
     odds_multiplier: np.ndarray
     payment_day: np.ndarray | None = None
+    limitation_restart_day: np.ndarray | None = None
     actions: pd.DataFrame | None = None
     assignments: pd.DataFrame | None = None
 
