@@ -525,3 +525,18 @@ def test_operation_can_restart_the_limitation_period():
     _, sued = simulate_portfolio(operation=_Sue(), **kwargs)
     assert plain.account_months["limitation_expired"].any()
     assert not sued.account_months["limitation_expired"].any()
+
+
+def test_settings_the_exact_truth_cannot_follow_are_refused():
+    cfg = Config.from_dict({"aging": {"grace_days": 3}})
+    with pytest.raises(ConfigError, match="grace_days"):
+        simulate_portfolio(cfg, n_accounts=10, months=3, operation=None)
+    cfg = Config.from_dict({"labels": {"p_pay_horizon_days": 45}})
+    with pytest.raises(ConfigError, match="p_pay_horizon_days"):
+        simulate_portfolio(cfg, n_accounts=10, months=3, operation=None)
+    # a different charge-off threshold is followed exactly
+    cfg = Config.from_dict({"aging": {"charge_off_dpd": 120}})
+    portfolio, truth = simulate_portfolio(cfg, n_accounts=800, months=36, seed=1, operation=None)
+    open_rows = truth.account_months[truth.account_months["status"] == "open"]
+    assert open_rows["dpd"].max() < 120  # charged off on the day DPD reached 120
+    assert (truth.account_months["status"] == "charged_off").any()

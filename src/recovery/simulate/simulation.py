@@ -98,6 +98,7 @@ def iter_simulation(
     [1000, 500]
     """
     config = config or Config()
+    _check_config(config)
     params = get_scenario(scenario)
     scenario_name = scenario if isinstance(scenario, str) else "custom"
     if n_accounts < 1 or months < 1:
@@ -155,6 +156,22 @@ def iter_simulation(
             _attach_operation_tables(portfolio, truth, extra)
             truth.recovery_by_age = _recovery_table(pd.concat(recovery_parts), config)
         yield portfolio, truth
+
+
+def _check_config(config: Config) -> None:
+    """The simulator's exact truth relies on these settings (see docs/simulator.md)."""
+    from recovery.errors import ConfigError
+
+    if config.aging.grace_days != 0:
+        raise ConfigError(
+            "the simulator's ledger has no grace days: set aging.grace_days = 0 to simulate "
+            "(apply grace days when aging the simulated tables instead)"
+        )
+    if config.labels.p_pay_horizon_days != 30 or config.labels.p_cure_horizon_days != 60:
+        raise ConfigError(
+            "the simulator's truth is exact for labels.p_pay_horizon_days = 30 and "
+            "labels.p_cure_horizon_days = 60; simulate with those and change them afterwards"
+        )
 
 
 def _attach_operation_tables(portfolio: Portfolio, truth: Truth, extra: dict) -> None:
