@@ -283,9 +283,9 @@ limitation period).
 with section("agents", "The agent table"):
     from recovery.agents import plot_funnel
 
-    fit = report.agent_effectiveness(data)
+    fit = report.agent_effectiveness(data.portfolio, data.month, data.config)
     display(HTML(report.notes_html([
-        f"{report.format_count(len(fit.spells_))} assignment spells started in the 12 months to "
+        f"{report.format_count(len(fit.spells_))} assignment spells started in the 24 months to "
         f"{month_name}; outcome: any payment within {data.config.analytics.agent_window_days} days. "
         "An observed / expected ratio above 1 means better than expected for that case mix; "
         "the adjusted effect is shrunk towards zero for agents with few spells."
@@ -759,6 +759,365 @@ truth.recovery_by_age.head(12)
     )
 
 
+def propensity_and_curability() -> nbformat.NotebookNode:
+    return story(
+        "04 · Propensity to pay and curability",
+        """
+Which overdue accounts will pay in the next 30 days (`p_pay`), and which will come back
+to current and stay there for 60 days (`p_cure`)? This notebook trains both scorers on
+point-in-time features, validates them **out of time** (later months than the training
+months, with a gap of one label horizon so no training label sees the test period),
+checks calibration, explains single scores with reason codes, and turns the scores into
+a recommended action per account and daily work lists.
+
+**Why out of time.** A random split would put the same month on both sides and flatter
+the model; the question a collection manager asks is how it does *next* month.
+""",
+        [
+            md(
+                """
+## Features and labels
+
+For every account overdue at a month end: features computed only from what was known
+that day (aging, payment and contact history, promises kept and broken, account
+attributes) and the labels from what happened afterwards. Here the last 36 month ends
+keep the notebook quick.
+"""
+            ),
+            code(
+                """
+from recovery.features import feature_names
+from recovery.models.training import build_model_frame, month_ends
+
+dates = month_ends(portfolio)[-36:]
+frame = build_model_frame(portfolio, dates, config)
+features = [c for c in feature_names(config) if c in frame.columns]
+print(f"{len(frame):,} overdue account-months, {len(features)} features")
+frame[["p_pay", "p_cure"]].mean()
+"""
+            ),
+            md(
+                """
+## Train LightGBM and the logistic baseline, test out of time
+
+The last six labelled months are the test; the baseline tells whether the boosted trees
+earn their complexity. AUC ranks (0.5 is chance), KS separates, ECE and Brier check the
+probabilities themselves.
+"""
+            ),
+            code(
+                """
+from sklearn.linear_model import LogisticRegression
+
+from recovery.models import Scorer
+from recovery.models.training import train_and_evaluate
+
+results, rows = {}, []
+for target in ("p_pay", "p_cure"):
+    for name, estimator in (("lightgbm", None), ("logistic", LogisticRegression(max_iter=2000))):
+        scorer = Scorer(estimator, target=target, features=features, config=config)
+        result = train_and_evaluate(frame, target, test_months=6, scorer=scorer, config=config)
+        results[target, name] = result
+        rows.append({"target": target, "model": name, **{k: result.metrics.get(k) for k in ("n", "auc", "ks", "ece", "brier")}})
+pd.DataFrame(rows)
+"""
+            ),
+            md(
+                """
+## Ranking, calibration and lift of p_pay
+
+A calibrated score means "0.3" is paid by 30% of such accounts — what the expected
+collection of a work list relies on. The lift chart shows how much the top deciles
+concentrate the payers: the collector's "easy cases first" (先易后难), measured.
+"""
+            ),
+            code(
+                """
+from recovery.models import plot_calibration, plot_lift, plot_roc
+
+test = results["p_pay", "lightgbm"].test
+fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+plot_roc(test["p_pay"], test["score"], ax=axes[0])
+plot_calibration(test["p_pay"], test["score"], ax=axes[1])
+plot_lift(test["p_pay"], test["score"], ax=axes[2])
+fig.tight_layout()
+"""
+            ),
+            code(
+                """
+from recovery.models import plot_importance
+
+scorer = results["p_pay", "lightgbm"].scorer
+fig, ax = plt.subplots(figsize=(9, 5))
+plot_importance(scorer.feature_importance(), top=12, ax=ax)
+"""
+            ),
+            md(
+                """
+## Reasons for single scores
+
+Each score comes with the features that pushed it up or down most (from the model's
+feature contributions), in words a collector can use on the phone.
+"""
+            ),
+            code(
+                """
+scorer.explain(test.head(5), top=3)
+"""
+            ),
+            md(
+                """
+## From scores to actions: strategy mix and work lists
+
+At the last month end every overdue account is scored; the policy table (bucket × score
+bands × balance × stage) recommends one action, after compliance suppressions (open
+dispute, reported death, hardship plan, expired limitation period, contact caps). The
+work lists rank each agent's accounts by expected net value within capacity.
+"""
+            ),
+            code(
+                """
+from recovery.features import build_features
+from recovery.models.scores import score_table
+from recovery.strategy import build_worklists, recommend
+
+amount = train_and_evaluate(frame, "amount", test_months=6, scorer=Scorer(target="amount", features=features, config=config), config=config).scorer
+models = {"p_pay": results["p_pay", "lightgbm"].scorer, "p_cure": results["p_cure", "lightgbm"].scorer, "amount": amount}
+current = build_features(portfolio, [last_month], config)
+scores = score_table(current, models)
+now = snapshots[snapshots["month_end"] == last_month][["account_id", "bucket", "status", "balance"]]
+state = scores.merge(now, on="account_id", how="left")
+recommendations = recommend(state, config=config)
+recommendations["action"].value_counts().rename("accounts").to_frame()
+"""
+            ),
+            code(
+                """
+worklists = build_worklists(recommendations, portfolio.agents, last_month + pd.Timedelta(days=1), config)
+worklists.head(10)
+"""
+            ),
+        ],
+    )
+
+
+def agent_effectiveness() -> nbformat.NotebookNode:
+    return story(
+        "05 · Agent effectiveness",
+        """
+Who collects well? A raw league table answers the wrong question: senior agents get the
+hardest cases, so their raw success rate looks worse. Here each assignment spell's
+outcome (any payment within 60 days) is compared with what was *expected for the same
+account* from a case-mix model that does not know the agent; per agent the observed /
+expected ratio, its confidence interval, an empirical-Bayes shrunk effect (few spells →
+pulled towards zero) and a verdict corrected for multiple comparisons.
+
+This is observational: only randomised assignment makes an effect causal.
+""",
+        [
+            md(
+                """
+## Naive vs case-mix adjusted
+
+The case mix is each account's point-in-time features on the day before its spell
+started, turned into an expected outcome out of fold (an account's spells share a fold).
+"""
+            ),
+            code(
+                """
+from recovery.report import agent_effectiveness
+
+fit = agent_effectiveness(portfolio, last_month, config, window_months=36, min_spells=20)
+columns = ["agent_id", "team", "spells", "naive_rate", "o_e_ratio", "o_e_low", "o_e_high",
+           "shrunk_effect", "verdict", "rank_naive", "rank_adjusted"]
+fit.summary[columns]
+"""
+            ),
+            md(
+                """
+## How much the ranking changes
+
+Lines that cross are agents whose naive rank misleads: high raw rates on easy cases, or
+low raw rates on hard ones.
+"""
+            ),
+            code(
+                """
+from recovery.agents import plot_effects, plot_funnel, plot_rank_comparison
+
+fig, axes = plt.subplots(1, 2, figsize=(14, 5))
+plot_rank_comparison(fit.summary, ax=axes[0])
+plot_effects(fit.summary, ax=axes[1])
+fig.tight_layout()
+"""
+            ),
+            md(
+                """
+## Funnel plot
+
+Observed / expected against the number of expected payers: agents inside the funnel are
+indistinguishable from average at their volume. Only points outside the outer limits
+deserve a conversation — and a look at their cases first.
+"""
+            ),
+            code(
+                """
+fig, ax = plt.subplots(figsize=(9, 5))
+plot_funnel(fit.summary, ax=ax)
+"""
+            ),
+            md(
+                """
+## Activity
+
+Contacts, right-party contacts, promises and kept promises per agent: the work behind
+the outcomes.
+"""
+            ),
+            code(
+                """
+from recovery.agents import activity_kpis
+
+activity_kpis(portfolio, config).head(12)
+"""
+            ),
+            md(
+                """
+## Compliance
+
+Every action is checked against the contact rules (allowed hours, attempts per day and
+week, third-party contacts, contact after a dispute or a reported death or during a
+hardship plan, legal action after the limitation period). Compliance comes first: an
+agent who collects well by breaking rules is not a good agent.
+"""
+            ),
+            code(
+                """
+from recovery.agents import plot_compliance_heatmap
+from recovery.compliance import flag_actions, violations_by_agent
+
+flags = flag_actions(portfolio.actions, config, events=portfolio.events,
+                     schedule=portfolio.schedule, payments=portfolio.payments)
+print(f"{flags['action_id'].nunique():,} of {len(portfolio.actions):,} actions flagged")
+by_agent = violations_by_agent(flags, portfolio.actions)
+fig, ax = plt.subplots(figsize=(10, 5))
+plot_compliance_heatmap(by_agent, ax=ax)
+"""
+            ),
+        ],
+    )
+
+
+def recovery_forecast() -> nbformat.NotebookNode:
+    return story(
+        "06 · Recovery forecast",
+        """
+Two forecasts a collection department needs: how the delinquent book will develop over
+the next months (a roll-rate, i.e. Markov, forecast) and how much the charged-off book
+will still bring in (liquidation curves and expected remaining collections, ERC). Both
+are only as good as their backtests: each is refitted on the data up to an earlier
+month and compared with what happened next.
+""",
+        [
+            md(
+                """
+## Roll-rate forecast of the delinquent book
+
+Counts and balances by bucket are pushed forward with the pooled transition matrix of
+the last twelve months, plus an explicit assumption on new delinquencies (inflow from
+the current book). Charge-offs are the flows into `charged_off`; recoveries come from
+the ERC model below.
+"""
+            ),
+            code(
+                """
+from recovery.forecast import RollRateForecaster
+from recovery.liquidation import ERCForecaster
+
+forecaster = RollRateForecaster(lookback_months=12, recoveries=ERCForecaster(config=config), config=config)
+forecaster.fit(snapshots)
+forecaster.predict_totals(6)
+"""
+            ),
+            code(
+                """
+forecaster.summary()
+"""
+            ),
+            md(
+                """
+## Backtest: how wrong were past forecasts?
+
+Every month end with enough history is a forecast origin; forecasts 1–6 months ahead are
+compared with the actuals. MAPE is the typical size of the error, bias its direction
+(positive = the forecast was too high).
+"""
+            ),
+            code(
+                """
+from recovery.forecast import backtest_roll_rate, forecast_errors, plot_backtest
+
+origins = pd.date_range(end=last_month - pd.offsets.MonthEnd(6), periods=12, freq="ME")
+backtest = backtest_roll_rate(snapshots, origins=origins, months_ahead=6, config=config, lookback_months=12)
+errors = forecast_errors(backtest)
+errors[(errors["subset"] == "all") & errors["measure"].isin(["delinquent_balance", "gross_charge_off_balance"])]
+"""
+            ),
+            code(
+                """
+fig, ax = plt.subplots(figsize=(10, 4.5))
+plot_backtest(backtest, measure="delinquent_balance", horizon=3, ax=ax)
+"""
+            ),
+            md(
+                """
+## Liquidation curves
+
+For each charge-off cohort (month of charge-off), the cumulative share of the charged-off
+balance recovered by months since charge-off. Zeros are kept as zeros: a month without
+recoveries is information, not missing data.
+"""
+            ),
+            code(
+                """
+from recovery.liquidation import liquidation_curves, plot_liquidation_curves
+
+curves = liquidation_curves(snapshots, config)
+fig, ax = plt.subplots(figsize=(10, 4.5))
+plot_liquidation_curves(curves, ax=ax, every=6)
+"""
+            ),
+            md(
+                """
+## Expected remaining collections
+
+Each cohort's curve is projected to the horizon (84 months by default) with a tail; the
+range comes from a bootstrap over accounts.
+"""
+            ),
+            code(
+                """
+from recovery.liquidation import plot_erc
+
+erc = ERCForecaster(config=config).fit(snapshots)
+summary = erc.summary()
+print(f"ERC {summary['erc'].sum():,.0f} (range {summary['erc_low'].sum():,.0f} to {summary['erc_high'].sum():,.0f})")
+fig, ax = plt.subplots(figsize=(11, 4.5))
+plot_erc(erc, ax=ax)
+"""
+            ),
+            code(
+                """
+from recovery.forecast import backtest_erc
+
+erc_backtest = backtest_erc(snapshots, origins=origins, months_ahead=6, config=config)
+forecast_errors(erc_backtest).query("subset == 'all'")
+"""
+            ),
+        ],
+    )
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -771,6 +1130,9 @@ def outputs() -> dict[Path, nbformat.NotebookNode]:
         NOTEBOOKS / "01_portfolio_overview.ipynb": portfolio_overview(),
         NOTEBOOKS / "02_roll_rates.ipynb": roll_rates(),
         NOTEBOOKS / "03_recovery_by_debt_age.ipynb": recovery_by_debt_age(),
+        NOTEBOOKS / "04_propensity_and_curability.ipynb": propensity_and_curability(),
+        NOTEBOOKS / "05_agent_effectiveness.ipynb": agent_effectiveness(),
+        NOTEBOOKS / "06_recovery_forecast.ipynb": recovery_forecast(),
     }
 
 

@@ -1470,49 +1470,67 @@ def erc_notes(erc: Any, config: Config | None = None) -> list[str]:
     ]
 
 
-def agent_effectiveness(data: ReportData, window_months: int = 24, min_spells: int = 30) -> Any:
+def agent_effectiveness(
+    portfolio: Any,
+    month: Any = None,
+    config: Config | None = None,
+    window_months: int = 24,
+    min_spells: int = 30,
+) -> Any:
     """Case-mix adjusted agent effectiveness over the spells of the last months.
 
     The spells (:func:`recovery.agents.spell_outcomes`) that started in the
-    ``window_months`` months to the report month end and whose outcome window ended by
-    then; the case mix is the point-in-time features of each account on the day before
-    its spell started (:func:`recovery.features.build_features`, agent columns left
-    out), turned into an expected outcome out of fold by
+    ``window_months`` months to ``month`` and whose outcome window ended by then; the
+    case mix is the point-in-time features of each account on the day before its
+    spell started (:func:`recovery.features.build_features`, agent columns left out),
+    turned into an expected outcome out of fold by
     :func:`recovery.agents.expected_outcomes`; the agents' effects are then estimated
     by :class:`recovery.agents.AgentEffectiveness` within team × bucket.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        With ``assignments``, ``agents``, ``schedule`` and ``payments``.
+    month : str or date, optional
+        Last month end considered (default the last complete month of the data).
+    config : Config, optional
+    window_months : int
+        Months of spell starts used.
+    min_spells : int
+        Agents with fewer spells are shown but not ranked.
 
     Returns
     -------
     AgentEffectiveness
-        Fitted; ``summary`` per agent.
+        Fitted; ``summary`` per agent, ``spells_`` the spells used.
     """
     from recovery.agents import AgentEffectiveness, expected_outcomes, spell_outcomes
     from recovery.features import build_features
 
+    config = config or Config()
     for name in ("assignments", "agents", "schedule", "payments"):
-        require_table(data, name, "the agent table")
-    spells = spell_outcomes(data.portfolio, data.config)
+        table = getattr(portfolio, name, None)
+        if table is None or not len(table):
+            raise SectionUnavailable(f"the data has no {name} table, which the agent table needs")
+    if month is None:
+        end = pd.Timestamp(portfolio.data_end).normalize()
+        month = end if end.is_month_end else end - pd.offsets.MonthEnd(1)
+    month = parse_month(month)
+    spells = spell_outcomes(portfolio, config)
     start = pd.to_datetime(spells["start_date"])
     end = pd.to_datetime(spells["window_end"])
-    first = data.month - pd.DateOffset(months=window_months)
-    keep = (start > first) & (end <= data.month + pd.Timedelta(days=1))
+    first = month - pd.DateOffset(months=window_months)
+    keep = (start > first) & (end <= month + pd.Timedelta(days=1))
     spells = spells[keep].reset_index(drop=True)
     if len(spells) < min_spells:
         raise SectionUnavailable(
             f"only {len(spells)} assignment spells with a complete outcome window in the "
-            f"{window_months} months to {format_month(data.month)}"
+            f"{window_months} months to {format_month(month)}"
         )
-    pairs = pd.DataFrame(
-        {
-            "account_id": spells["account_id"],
-            "as_of": pd.to_datetime(spells["start_date"]) - pd.Timedelta(days=1),
-        }
-    ).drop_duplicates()
-    features = build_features(data.portfolio, pairs, data.config)
-    aligned = spells[["account_id", "start_date"]].assign(
-        as_of=pd.to_datetime(spells["start_date"]) - pd.Timedelta(days=1)
-    )
-    aligned = aligned[["account_id", "as_of"]].merge(
+    as_of = pd.to_datetime(spells["start_date"]) - pd.Timedelta(days=1)
+    pairs = pd.DataFrame({"account_id": spells["account_id"], "as_of": as_of}).drop_duplicates()
+    features = build_features(portfolio, pairs, config)
+    aligned = pd.DataFrame({"account_id": spells["account_id"], "as_of": as_of}).merge(
         features, on=["account_id", "as_of"], how="left"
     )
     if "bucket" in aligned and "bucket" not in spells:
@@ -1520,7 +1538,7 @@ def agent_effectiveness(data: ReportData, window_months: int = 24, min_spells: i
     banned = ["agent_id", "team", "level", "is_agency", "account_id", "as_of"]
     case_mix = aligned.drop(columns=[c for c in banned if c in aligned.columns])
     spells["expected"] = expected_outcomes(
-        spells, case_mix, outcome="paid", random_state=data.config.analytics.seed
+        spells, case_mix, outcome="paid", random_state=config.analytics.seed
     )
     spells["observed"] = spells["paid"].astype(float)
     return AgentEffectiveness(min_spells=min_spells).fit(spells)
