@@ -1,0 +1,121 @@
+"""Agent effectiveness and compliance against the simulator's truth (issue 11).
+
+Simulates the benchmark scenario (non-random assignment: hard cases go to senior
+agents), then compares three rankings of agents with their true skill:
+
+* naive — raw share of spells with a payment in the 60-day window;
+* case-mix adjusted — O − E per spell against an agent-blind model, shrunk (EB);
+* randomised — raw payment share on the randomised share of spells only
+  (champion arm: a uniformly drawn agent doing the standard work).
+
+and checks that compliance flags reproduce the injected violations exactly.
+
+Run: ``python benchmarks/bench_agents.py --accounts 20000`` (a few minutes); writes
+``benchmarks/results/agents.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from recovery.agents import AgentEffectiveness, expected_outcomes, spell_outcomes
+from recovery.compliance import flag_actions
+from recovery.config import Config
+from recovery.features import build_features
+from recovery.simulate import simulate_portfolio
+
+
+def spells_with_features(portfolio, config):
+    spells = spell_outcomes(portfolio, config)
+    spells = spells[~spells["censored"]].reset_index(drop=True)
+    pairs = pd.DataFrame({"account_id": spells["account_id"], "as_of": spells["start_date"] - pd.Timedelta(days=1)})
+    pairs = pairs.drop_duplicates()
+    feats = build_features(portfolio, pairs, config)
+    spells["as_of"] = spells["start_date"] - pd.Timedelta(days=1)
+    merged = spells.merge(feats, on=["account_id", "as_of"], how="inner")
+    features = merged[[c for c in feats.columns if c not in ("account_id", "as_of")]]
+    return merged, features
+
+
+def true_skill(truth) -> pd.Series:
+    agents = truth.extra["agents"].set_index("agent_id")
+    early = agents["team"].eq("early")
+    return pd.Series(np.where(early, agents["skill_early"], agents["skill_late"]), index=agents.index)
+
+
+def run(n_accounts: int, seed: int, min_spells: int) -> dict:
+    config = Config()
+    t0 = time.perf_counter()
+    portfolio, truth = simulate_portfolio(n_accounts=n_accounts, seed=seed, scenario="benchmark")
+    t_sim = time.perf_counter() - t0
+    spells, features = spells_with_features(portfolio, config)
+    flags = portfolio.assignments.set_index(["account_id", "start_date"])[["randomized", "arm"]]
+    spells = spells.join(flags, on=["account_id", "start_date"])
+    spells["observed"] = spells["paid"]
+    spells["expected"] = expected_outcomes(spells, features, outcome="paid", random_state=seed)
+    fit = AgentEffectiveness(min_spells=min_spells).fit(spells)
+    summary = fit.summary.set_index("agent_id")
+    skill = true_skill(truth).reindex(summary.index)
+    ranked = summary["spells"] >= min_spells
+    rnd = spells[spells["randomized"] & spells["arm"].eq("champion")]
+    rnd_rate = rnd.groupby("agent_id")["paid"].mean() - rnd.groupby("team")["paid"].transform("mean").groupby(rnd["agent_id"]).mean()
+    rnd_n = rnd.groupby("agent_id").size()
+    s = summary[ranked]
+    both = s.index.intersection(rnd_n.index[rnd_n >= 30])
+
+    def rho(a, b):
+        return float(stats.spearmanr(a, b).statistic)
+
+    result = {
+        "accounts": n_accounts,
+        "seed": seed,
+        "simulate_seconds": round(t_sim, 1),
+        "spells": int(len(spells)),
+        "agents": int(len(summary)),
+        "agents_ranked": int(ranked.sum()),
+        "min_spells": min_spells,
+        "spearman_adjusted_vs_truth": rho(s["shrunk_effect"], skill[s.index]),
+        "spearman_naive_vs_truth": rho(s["naive_rate"], skill[s.index]),
+        "spearman_randomized_vs_truth": rho(rnd_rate[both], skill[both]) if len(both) > 2 else None,
+        "spearman_adjusted_vs_randomized": rho(s.loc[both, "shrunk_effect"], rnd_rate[both]) if len(both) > 2 else None,
+        "randomized_spells": int(len(rnd)),
+        "significant_agents": int((summary["verdict"] != "not different").sum()),
+    }
+    flagged = flag_actions(portfolio.actions, config, events=portfolio.events, schedule=portfolio.schedule,
+                           payments=portfolio.payments)
+    injected = truth.extra["violations"]
+    got = set(zip(flagged["action_id"].astype(str), flagged["rule"]))
+    want = set(zip(injected["action_id"].astype(str), injected["rule"]))
+    result["violations_injected"] = len(want)
+    result["compliance_precision"] = len(got & want) / max(len(got), 1)
+    result["compliance_recall"] = len(got & want) / max(len(want), 1)
+    table = summary.assign(true_skill=skill)[
+        ["team", "spells", "naive_rate", "o_e_ratio", "effect", "shrunk_effect", "verdict", "rank_naive", "rank_adjusted", "true_skill"]
+    ]
+    return result, table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--min-spells", type=int, default=200)
+    args = parser.parse_args()
+    result, table = run(args.accounts, args.seed, args.min_spells)
+    print(json.dumps(result, indent=2))
+    print(table.sort_values("true_skill", ascending=False).round(3).to_string())
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "agents.json").write_text(json.dumps(result, indent=2))
+    table.to_csv(out / "agents_table.csv")
+
+
+if __name__ == "__main__":
+    main()
