@@ -928,7 +928,7 @@ def plot_kpis(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+        _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
     for col in columns:
         if col in kpis:
             ax.plot(kpis["month_end"], kpis[col], marker=".", label=col.replace("_", " "))
@@ -963,7 +963,7 @@ def plot_collection_cycle(curves: pd.DataFrame, ax: Axes | None = None) -> Axes:
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+        _, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     ax.step(curves["days"], curves["resolved"], where="post", label="resolved (cure, payoff)")
     ax.step(curves["days"], curves["charged_off"], where="post", label="charged off")
     ax.set_xlabel("days since episode start")

@@ -790,7 +790,9 @@ def plot_roll_rate_matrix(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.0 + 0.7 * matrix.shape[1], 1.0 + 0.5 * matrix.shape[0]))
+        _, ax = plt.subplots(
+            figsize=(1.0 + 0.7 * matrix.shape[1], 1.0 + 0.5 * matrix.shape[0]), layout="constrained"
+        )
     values = matrix.to_numpy(dtype=float)
     image = ax.imshow(np.nan_to_num(values), cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=45)
@@ -843,7 +845,7 @@ def plot_roll_rate_trends(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+        _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
     data = trends[trends[rate].notna()]
     chosen = list(states) if states is not None else list(pd.unique(data["from_state"]))
     for state in chosen:
@@ -883,7 +885,7 @@ def plot_flow_rates(flows: pd.DataFrame, ax: Axes | None = None, title: str | No
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+        _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
     for (a, b), part in flows.groupby(["from_bucket", "to_bucket"], sort=False):
         ax.plot(part["month_end"], part["flow_rate"], marker=".", label=f"{a}→{b}")
     ax.set_yscale("log")

@@ -235,7 +235,7 @@ def plot_vintage_curves(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
+        _, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
     vintages = list(pd.unique(curves["vintage"]))
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, max(len(vintages), 1)))
     for i, (v, part) in enumerate(curves.groupby("vintage", sort=True)):

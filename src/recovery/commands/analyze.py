@@ -385,7 +385,9 @@ def write_results(results: dict[str, Any], out: str | Path, dpi: int = 120) -> l
             fig = obj if hasattr(obj, "savefig") else obj.figure
             target = out / "figures" / f"{name}.png"
             with atomic_path(target) as tmp:
-                fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
+                # figures drawn with a layout engine need no second "tight" pass
+                tight = "tight" if fig.get_layout_engine() is None else None
+                fig.savefig(tmp, dpi=dpi, bbox_inches=tight, format="png")
             plt.close(fig)
             written.append(target)
     return written
