@@ -49,6 +49,7 @@ __all__ = [
     "GROUPS",
     "ARMS",
     "CONTACT",
+    "TALKED",
     "DEFAULT_POLICY",
     "EFFECT_WEIGHTS",
     "plan_contacts",
@@ -387,7 +388,8 @@ _REASON_BY_ARCHETYPE = np.array(
         [0.50, 0.15, 0.05, 0.05, 0.00, 0.20, 0.0, 0.00, 0.05],  # serial promiser
     ]
 )
-_TALKED = np.array(
+#: Outcomes of a conversation with the borrower (the collector's skill shows there).
+TALKED = np.array(
     [
         o in ("right_party_contact", "promise_to_pay", "refusal", "dispute", "hardship")
         for o in OUTCOMES
@@ -425,7 +427,7 @@ def stated_reasons(
     named = np.where(st >= 0, shock_code[np.clip(st, 0, None)], usual)
     reason = np.where((st >= 0) & (u[:, 1] < truthful), named, usual)
     reason = np.where(np.asarray(outcome) == DISPUTE, REASONS.index("dispute"), reason)
-    return np.where(_TALKED[np.asarray(outcome)], reason, -1).astype(np.int8)
+    return np.where(TALKED[np.asarray(outcome)], reason, -1).astype(np.int8)
 
 
 def recorded_attitudes(
@@ -452,7 +454,7 @@ def recorded_attitudes(
     other = (np.asarray(archetype) + 1 + (u[:, 1] * (k - 1)).astype(int)) % k
     wrong = np.where(u[:, 1] < 0.5, len(ARCHETYPES), other)  # 'unknown' or a wrong type
     att = np.where(u[:, 0] < accuracy, archetype, wrong)
-    return np.where(_TALKED[np.asarray(outcome)], att, -1).astype(np.int8)
+    return np.where(TALKED[np.asarray(outcome)], att, -1).astype(np.int8)
 
 
 def rolling_count(pos: np.ndarray, ts: np.ndarray, window_s: int) -> np.ndarray:

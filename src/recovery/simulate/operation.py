@@ -328,6 +328,7 @@ class CollectionOperation:
         self.weights = ct.effect_weight_matrix()
         self._uplift_sum = np.zeros(len(a))
         self._uplift_n = np.zeros(len(a))
+        self._effect_sum = np.zeros(len(a))
         self.width = max(7, len(str(book.n_accounts - 1)))
 
     def start_chunk(self, chunk_index: int, accounts: pd.DataFrame) -> None:
@@ -1037,7 +1038,11 @@ class CollectionOperation:
         return rows
 
     def _effects(self, ch, state, rows, w, wpos, agent, wgroup, ms_day, me_day):
-        """Odds multiplier of the month's payment probability, and promised payment days."""
+        """Odds multiplier of the month's payment probability, and promised payment days.
+
+        Also the counterfactual probability had an average agent (skill 0) made the same
+        contacts: the agent's own causal effect is ``p_pay_operation − p_pay_average_agent``.
+        """
         p = self.params
         n_live = len(state)
         n = len(wpos)
@@ -1045,22 +1050,16 @@ class CollectionOperation:
         raw_w = np.bincount(rows["acc"], weights=weight, minlength=n)
         skill = self.agent_skill[agent, np.where(wgroup <= 1, 0, 1)]
         response = np.log(np.maximum(np.asarray(state.contact_response)[w], 1e-6))
-        unit = response * np.asarray(p.bucket_effect)[wgroup] * np.exp(skill)
-        raw = raw_w * unit
-        cap = p.effect_cap
-        effect = np.where(raw >= 0, cap * (1 - np.exp(-np.maximum(raw, 0) / cap)), raw)
-        k = np.exp(effect)
+        unit = response * np.asarray(p.bucket_effect)[wgroup]
         h = np.clip(np.asarray(state.p_pay_base)[w], 0.0, 1.0)
-        p_contact = np.where(h > 0, k * h / (1 - h + k * h), 0.0)
         # a promise due this month: pays at least with its keep probability, on its day
         pd_ = ch.prom_day[wpos]
         due = (pd_ >= ms_day) & (pd_ <= me_day)
         kappa = np.where(due, ch.prom_keep[wpos], 0.0)
-        p_target = 1 - (1 - kappa) * (1 - p_contact)
-        ok = (h > 0) & (h < 1)
-        odds = lambda q: q / np.maximum(1 - q, 1e-12)  # noqa: E731
-        k_total = np.where(ok, odds(np.minimum(p_target, 1 - 1e-9)) / np.maximum(odds(h), 1e-12), k)
-        k_total = np.clip(k_total, 1e-3, 1e6)
+        # the agent's skill shows when they talk with the borrower (log-odds that month)
+        talked = np.bincount(rows["acc"], weights=ct.TALKED[rows["out"]], minlength=n) > 0
+        k_total, p_op = self._multiplier(raw_w * unit, skill * talked, h, kappa)
+        _, p_avg = self._multiplier(raw_w * unit, 0.0, h, kappa)
         mult = np.ones(n_live)
         mult[w] = k_total
         pay_day = np.zeros(n_live, np.int8)
@@ -1071,8 +1070,26 @@ class CollectionOperation:
         ch.check_dom[wpos[d]] = pd_[d] - ms_day + 1
         ch.prom_day[wpos[d]] = _NONE
         ch.prom_row[wpos[d]] = _NONE
+        return mult, pay_day, (p_op, p_avg)
+
+    def _multiplier(self, raw: np.ndarray, skill, h: np.ndarray, kappa: np.ndarray):
+        """Saturating contact effect + agent skill (log-odds) and a due promise.
+
+        Returns the odds multiplier of the month's payment probability and P(pay).
+        """
+        cap = self.params.effect_cap
+        effect = np.where(raw >= 0, cap * (1 - np.exp(-np.maximum(raw, 0) / cap)), raw)
+        effect = effect + skill
+        k = np.exp(effect)
+        p_contact = np.where(h > 0, k * h / (1 - h + k * h), 0.0)
+        p_target = 1 - (1 - kappa) * (1 - p_contact)
+        ok = (h > 0) & (h < 1)
+        odds_h = np.maximum(h / np.maximum(1 - h, 1e-12), 1e-12)
+        q = np.minimum(p_target, 1 - 1e-9)
+        k_total = np.where(ok, (q / (1 - q)) / odds_h, k)
+        k_total = np.clip(k_total, 1e-3, 1e6)
         p_op = np.where(ok, k_total * h / (1 - h + k_total * h), h)
-        return mult, pay_day, p_op
+        return k_total, p_op
 
     def _update(self, ch, rows, wpos, me_day, first_dispute, death_from, rng) -> None:
         p = self.params
@@ -1151,7 +1168,8 @@ class CollectionOperation:
                 "n_actions": n_actions.astype(np.int32),
                 "odds_multiplier": mult[w].astype(np.float32),
                 "p_pay_base": np.asarray(state.p_pay_base)[w].astype(np.float32),
-                "p_pay_operation": p_op.astype(np.float32),
+                "p_pay_operation": p_op[0].astype(np.float32),
+                "p_pay_average_agent": p_op[1].astype(np.float32),
             }
         )
 
@@ -1199,6 +1217,9 @@ class CollectionOperation:
         truth_agents = self.agents.drop(columns=["team_code"]).copy()
         n = self._uplift_n
         truth_agents["mean_uplift"] = np.where(n > 0, self._uplift_sum / np.maximum(n, 1), np.nan)
+        truth_agents["effect_vs_average"] = np.where(
+            n > 0, self._effect_sum / np.maximum(n, 1), np.nan
+        )
         truth_agents["account_months"] = n.astype(np.int64)
         out["truth_agents"] = truth_agents
         out["truth_contact_effects"] = pd.DataFrame(
@@ -1303,6 +1324,7 @@ _CHUNK_TABLES = {
         "odds_multiplier": np.float32,
         "p_pay_base": np.float32,
         "p_pay_operation": np.float32,
+        "p_pay_average_agent": np.float32,
     },
 }
 
@@ -1406,7 +1428,9 @@ def _chunk_frames(op: CollectionOperation, c: dict) -> dict[str, pd.DataFrame]:
     mo = c["months"]
     if mo is not None:
         uplift = mo["p_pay_operation"].astype(float) - mo["p_pay_base"].astype(float)
+        own = mo["p_pay_operation"].astype(float) - mo["p_pay_average_agent"].astype(float)
         op._uplift_sum += np.bincount(mo["agent"], weights=uplift, minlength=len(agent_ids))
+        op._effect_sum += np.bincount(mo["agent"], weights=own, minlength=len(agent_ids))
         op._uplift_n += np.bincount(mo["agent"], minlength=len(agent_ids))
         out["truth_operation_months"] = pd.DataFrame(
             {
@@ -1420,6 +1444,7 @@ def _chunk_frames(op: CollectionOperation, c: dict) -> dict[str, pd.DataFrame]:
                 "odds_multiplier": mo["odds_multiplier"],
                 "p_pay_base": mo["p_pay_base"],
                 "p_pay_operation": mo["p_pay_operation"],
+                "p_pay_average_agent": mo["p_pay_average_agent"],
             }
         )
     return out
