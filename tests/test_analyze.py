@@ -139,3 +139,13 @@ def test_event_tables_derive_snapshots_and_exact_cycle():
     # event episodes include the ones too short to be seen at a month end
     assert exact["episodes"].iloc[0] >= from_snapshots["episodes"].iloc[0]
     assert exact["charged_off"].iloc[0] == from_snapshots["charged_off"].iloc[0]
+
+
+def test_single_month_still_gives_stock_tables(snapshots):
+    one = snapshots[snapshots["month_end"] == "2024-01-31"]
+    results = run_analysis(Portfolio(snapshots=one), figures=False)
+    assert results["roll_rates"].empty and results["flow_rates"].empty
+    assert "roll_rate_matrix_count" not in results
+    k = results["monthly_kpis"]
+    assert len(k) == 1 and k["overdue_rate_30plus"].iloc[0] == pytest.approx(1 / 4)
+    assert len(results["vintage_curves"]) == 1

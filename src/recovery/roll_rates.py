@@ -724,6 +724,9 @@ def flow_rates(
     periods = pd.PeriodIndex(s["period"].unique()).sort_values()
     have = set(periods)
     starts = [p for p in periods if (p + 1) in have]
+    columns = ["month_end", *segments, "from_bucket", "to_bucket", "from_amount", "to_amount"]
+    if not starts:  # fewer than two consecutive month ends: no flows
+        return pd.DataFrame(columns=[*columns, "flow_rate"])
     amt = amounts.rename("amount").reset_index()
     pair_df = pd.DataFrame(pairs, columns=["from_bucket", "to_bucket"])
     if segments:

@@ -145,6 +145,8 @@ def _roll_rates(ctx: AnalysisContext) -> dict[str, Any]:
     kw = {"config": ctx.config, "accounts": ctx.accounts}
     out = _by_segment(ctx, "roll_rates", lambda segment: rr.roll_rates(ctx.states,
                       segment=segment, **kw))  # fmt: skip
+    if out["roll_rates"].empty:  # one month end only (or none consecutive): no matrices
+        return out
     count = rr.roll_rate_matrix(ctx.states, weight="count", **kw)
     balance = rr.roll_rate_matrix(ctx.states, weight="balance", **kw)
     latest_month = out["roll_rates"]["month_end"].max()
@@ -173,7 +175,7 @@ def _roll_rate_trends(ctx: AnalysisContext) -> dict[str, Any]:
             ctx, "flow_rates", lambda segment: rr.flow_rates(ctx.states, segment=segment, **kw)
         )  # fmt: skip
     )
-    if ctx.figures:  # three months pooled: monthly rates of small buckets are noisy
+    if ctx.figures and len(out["roll_rate_trends"]):  # 3 months pooled: less noisy
         trends = rr.roll_rate_trends(ctx.states, window=3, **kw)
         flows = rr.flow_rates(ctx.states, window=3, **kw)
         early = ctx.config.aging.bucket_labels()[:4]
