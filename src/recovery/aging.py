@@ -103,7 +103,11 @@ _NAT_INT = np.datetime64("NaT", "ns").view(np.int64)
 
 def _day_numbers(values: Any) -> np.ndarray:
     """Dates → int64 days since 1900-01-01 (NaT → ``_NEVER``), clipped to the key span."""
-    dates = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[D]")
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":  # already naive datetime64
+        dates = np.asarray(values).astype("datetime64[D]")
+    else:
+        dates = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[D]")
     missing = np.isnat(dates)
     days = (dates - _BASE).astype(np.int64)
     days = np.clip(days, 1, _SPAN - 2)
@@ -666,7 +670,7 @@ def _partitions(portfolio: Portfolio, size: int | None) -> Iterable[_Partition]:
     located = {}
     for name, code in all_codes.items():
         df = getattr(portfolio, name)
-        columns = [df.columns.get_loc(c) for c in _NEEDED_COLUMNS[name] if c in df.columns]
+        columns = {c: df[c].array for c in _NEEDED_COLUMNS[name] if c in df.columns}
         part = np.where(code >= 0, code // size, n_parts)  # unknown accounts: dropped
         grouped = len(part) < 2 or bool((part[1:] >= part[:-1]).all())
         order = None if grouped else np.argsort(part, kind="stable")
@@ -674,12 +678,12 @@ def _partitions(portfolio: Portfolio, size: int | None) -> Iterable[_Partition]:
         located[name] = (df, columns, code, order, bounds)
     for p in range(n_parts):
         tables, codes_p = {}, {}
-        for name, (df, columns, code, order, bounds) in located.items():
+        for name, (_df, columns, code, order, bounds) in located.items():
             if order is None:  # rows already grouped by partition: contiguous slices
                 rows = slice(bounds[p], bounds[p + 1])
             else:
                 rows = order[bounds[p] : bounds[p + 1]]
-            tables[name] = df.iloc[rows, columns]
+            tables[name] = pd.DataFrame({c: a[rows] for c, a in columns.items()}, copy=False)
             codes_p[name] = code[rows] - p * size
         yield _Partition(
             Portfolio(**tables, meta=dict(portfolio.meta)),
