@@ -32,7 +32,11 @@ def md(text: str):
 
 
 def code(text: str, tags: list[str] | None = None):
-    cell = new_code_cell(text.strip("\n"))
+    text = text.strip("\n")
+    last = text.splitlines()[-1] if text else ""
+    if last.startswith("plot_") and not last.endswith(";"):
+        text += ";"  # a chart, not the repr of its Axes
+    cell = new_code_cell(text)
     if tags:
         cell.metadata["tags"] = tags
     return cell
