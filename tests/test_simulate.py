@@ -196,6 +196,12 @@ def test_recovery_by_debt_age_falls_steeply_after_24_months(mid):
     bands = rba.loc["charged_off"].query("grouping == 'age_band' and account_months > 0")
     shares = bands.loc[["6-12m", "12-24m", "24-36m", "36m+"], "recovery_share"].to_numpy()
     assert np.all(np.diff(shares) < 0), shares
+    # the lifetime view: most of what is ever recovered comes in before 24 months
+    curve = mid[1].recovery_curve.set_index("debt_age_months")
+    assert (np.diff(curve["cumulative_recovery_share"]) >= 0).all()
+    assert 0.10 <= curve["cumulative_recovery_share"].iloc[-1] <= 0.25
+    assert curve.loc[23, "share_of_lifetime"] > 0.65
+    assert curve.loc[47, "share_of_lifetime"] > 0.95
     # pooled with early self-cures, under-2-years looks far better (DESIGN.md §3)
     assert rba.loc[("all_delinquent", "<24m"), "recovery_share"] > 2 * young
 

@@ -154,7 +154,10 @@ def iter_simulation(
         if c == n_chunks - 1:
             extra = operation.tables() or {}
             _attach_operation_tables(portfolio, truth, extra)
-            truth.recovery_by_age = _recovery_table(pd.concat(recovery_parts), config)
+            truth.recovery_by_age = _recovery_table(
+                pd.concat([r[0] for r in recovery_parts]), config
+            )
+            truth.recovery_curve = _recovery_curve_table(pd.concat([r[1] for r in recovery_parts]))
         yield portfolio, truth
 
 
@@ -264,6 +267,7 @@ def simulate_portfolio(
         frames = [getattr(t, name) for _, t in parts if getattr(t, name) is not None]
         setattr(truth, name, pd.concat(frames, ignore_index=True))
     truth.recovery_by_age = last.recovery_by_age
+    truth.recovery_curve = last.recovery_curve
     names = dict.fromkeys(k for _, t in parts for k in t.extra)
     for name in names:
         frames = [t.extra[name] for _, t in parts if t.extra.get(name) is not None]
@@ -507,10 +511,79 @@ def _assemble(sim: ChunkSimulation, out, cal: Calendar, accounts, config, meta):
     )
     am.loc[mo["debt_age"] < 0, "debt_age_days"] = pd.NA
     # recovery-by-age sums (hidden follow-up included)
-    rec = _recovery_sums(sim, mo, cal, config)
+    rec = (_recovery_sums(sim, mo, cal, config), _recovery_curve_sums(sim, out, mo, cal))
     am = am[observed].sort_values(["account_id", "month_end"], ignore_index=True)
     truth = Truth(borrowers=borrowers, shocks=shocks, account_months=am, meta=dict(meta))
     return portfolio, truth, rec
+
+
+def _recovery_curve_sums(sim, out, mo, cal) -> pd.DataFrame:
+    """Per debt-age month: charged-off balance followed at that age and recoveries then.
+
+    Recoveries are non-reversed payments after the charge-off day; the balance is the
+    outstanding principal at the last month end before charge-off; an account counts
+    at age *a* when its episode start plus *a + 1* months lies within the simulation.
+    """
+    pos = np.flatnonzero(sim.co_day >= 0)
+    max_age = 120
+    empty = pd.DataFrame(
+        {
+            "age": np.arange(max_age),
+            "accounts": np.zeros(max_age, np.int64),
+            "balance": np.zeros(max_age),
+            "recovered": np.zeros(max_age),
+        }
+    )
+    if len(pos) == 0:
+        return empty
+    start = sim.episode_start[pos]
+    # balance written off: last month-end balance before the charge-off month
+    rows = np.flatnonzero(np.isin(mo["pos"], pos) & (mo["status"] == 0))
+    key = pd.DataFrame(
+        {"pos": mo["pos"][rows], "month": mo["month"][rows], "bal": mo["balance"][rows]}
+    )
+    key = key[key["month"] < sim.co_month[key["pos"].to_numpy()]]
+    written = key.sort_values("month").groupby("pos")["bal"].last().reindex(pos).fillna(0.0)
+    end_day = cal.starts[cal.n_months] - 1
+    followed = np.floor((end_day - start) / DAYS_PER_MONTH).astype(np.int64)  # full months
+    ages = np.arange(max_age)
+    observed = ages[None, :] < followed[:, None]
+    accounts = observed.sum(axis=0)
+    balance = (observed * written.to_numpy()[:, None]).sum(axis=0)
+    recovered = np.zeros(max_age)
+    if out.payments:
+        pay = {k: np.concatenate(v) for k, v in out.payments.items()}
+        good = pay["reversed_day"] < 0
+        p_pos = pay["pos"][good]
+        co_day = sim.co_day[p_pos]
+        after = (co_day >= 0) & (pay["day"][good] > co_day)
+        p_pos = p_pos[after]
+        age = np.floor((pay["day"][good][after] - sim.episode_start[p_pos]) / DAYS_PER_MONTH)
+        age = age.astype(np.int64)
+        ok = (age >= 0) & (age < max_age)
+        recovered = np.bincount(age[ok], pay["amount"][good][after][ok] / 100.0, minlength=max_age)
+    return pd.DataFrame(
+        {"age": ages, "accounts": accounts, "balance": balance, "recovered": recovered}
+    )
+
+
+def _recovery_curve_table(sums: pd.DataFrame) -> pd.DataFrame:
+    agg = sums.groupby("age", as_index=False)[["accounts", "balance", "recovered"]].sum()
+    agg = agg[agg["accounts"] > 0]
+    increment = agg["recovered"] / agg["balance"].where(agg["balance"] > 0)
+    cumulative = increment.fillna(0.0).cumsum()
+    total = cumulative.iloc[-1] if len(cumulative) else np.nan
+    return pd.DataFrame(
+        {
+            "debt_age_months": agg["age"].astype(np.int64),
+            "accounts": agg["accounts"].astype(np.int64),
+            "balance": agg["balance"],
+            "recovered": agg["recovered"],
+            "recovery_rate": increment,
+            "cumulative_recovery_share": cumulative,
+            "share_of_lifetime": cumulative / total if total and total > 0 else np.nan,
+        }
+    ).reset_index(drop=True)
 
 
 def _recovery_sums(sim, mo, cal, config) -> pd.DataFrame:
@@ -678,8 +751,8 @@ def write_simulation(
             for name, df in portfolio.tables().items():
                 append(directory / f"{name}.parquet", df)
             for name, df in truth.tables().items():
-                if name == "recovery_by_age":
-                    continue
+                if name in ("recovery_by_age", "recovery_curve"):
+                    continue  # book-level tables, written once below
                 append(directory / "truth" / f"{name}.parquet", df)
             portfolio_meta, truth_meta = portfolio.meta, truth.meta
             last_truth = truth
@@ -696,7 +769,8 @@ def write_simulation(
         os.replace(tmp, target)
     from recovery.io import write_table
 
-    write_table(last_truth.recovery_by_age, directory / "truth" / "recovery_by_age.parquet")
+    for name in ("recovery_by_age", "recovery_curve"):
+        write_table(getattr(last_truth, name), directory / "truth" / f"{name}.parquet")
     (directory / "portfolio.json").write_text(
         json.dumps(portfolio_meta, indent=2, default=str), encoding="utf-8"
     )

@@ -27,7 +27,7 @@ from recovery.errors import DataError
 
 __all__ = ["Truth", "save_truth", "load_truth", "TRUTH_TABLES"]
 
-TRUTH_TABLES = ("borrowers", "shocks", "account_months", "recovery_by_age")
+TRUTH_TABLES = ("borrowers", "shocks", "account_months", "recovery_by_age", "recovery_curve")
 
 
 @dataclass
@@ -61,6 +61,12 @@ class Truth:
         ``account_months``, ``balance``, ``collected``, ``recovery_share`` (collected /
         balance, each account-month's collections within ``horizon_months`` capped at
         its balance), ``payer_share`` (share with any payment), ``horizon_months``.
+    recovery_curve : DataFrame
+        The lifetime view of the seed's 80/20: charged-off debt's recoveries by debt
+        age, ``debt_age_months``, ``accounts`` and ``balance`` (charge-off balance of the
+        debts followed at that age), ``recovered``, ``recovery_rate`` (recovered /
+        balance), ``cumulative_recovery_share`` (running sum: expected share of a
+        charge-off balance recovered by that age) and ``share_of_lifetime``.
     extra : dict of DataFrame
         Truth tables of the collection operation (part 2), e.g. ``agents``,
         ``violations``, ``promises`` — saved and loaded like the others.
@@ -72,6 +78,7 @@ class Truth:
     shocks: pd.DataFrame | None = None
     account_months: pd.DataFrame | None = None
     recovery_by_age: pd.DataFrame | None = None
+    recovery_curve: pd.DataFrame | None = None
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
