@@ -176,6 +176,22 @@ def test_senior_agents_get_harder_cases(world):
     assert agency["bureau_score"].mean() < legal["bureau_score"].mean()
 
 
+def test_true_agent_effect_follows_skill(world):
+    _, truth = world
+    agents = truth.extra["agents"]
+    # an agent's own effect (vs an average agent making the same contacts) has the
+    # sign of the skill used in their team's buckets: early skill in M1-M2, late after
+    skill = np.where(agents["team"] == "early", agents["skill_early"], agents["skill_late"])
+    worked = agents["account_months"] > 0
+    effect = agents["effect_vs_average"]
+    assert (np.sign(effect[worked]) == np.sign(skill[worked])).all()
+    assert effect[worked & (agents["team"] == "early")].abs().max() > 0.01  # visible
+    months = truth.extra["operation_months"]
+    for col in ("p_pay_base", "p_pay_operation", "p_pay_average_agent"):
+        assert months[col].between(0, 1).all()
+    assert (months["odds_multiplier"] > 0).all()
+
+
 def test_recorded_attitude_is_a_noisy_impression(world):
     portfolio, truth = world
     acts = portfolio.actions.dropna(subset=["attitude"])
