@@ -290,3 +290,18 @@ def test_pooled_windows(book):
     pd.testing.assert_frame_equal(roll_rate_trends(book, window=1), roll_rate_trends(book))
     with pytest.raises(ValueError, match="window"):
         flow_rates(book, window=0)
+
+
+def test_wilson_intervals(book):
+    r = roll_rates(book, confidence=0.95).set_index(["month_end", "from_state", "to_state"])
+    # Jan M0: 1 of 2 to M1. Wilson, z = 1.95996: centre (0.5 + z^2/4) / (1 + z^2/2) = 0.5,
+    # half = z * sqrt(0.25/2 + z^2/16) / (1 + z^2/2) = 0.4055 -> (0.0945, 0.9055)
+    row = r.loc[(pd.Timestamp(J), "M0", "M1")]
+    assert row["count_rate_low"] == pytest.approx(0.0945, abs=5e-4)
+    assert row["count_rate_high"] == pytest.approx(0.9055, abs=5e-4)
+    assert (r["count_rate_low"] <= r["count_rate"]).all()
+    assert (r["count_rate"] <= r["count_rate_high"]).all()
+    from recovery.roll_rates import wilson_interval
+
+    with pytest.raises(ValueError, match="confidence"):
+        wilson_interval(np.array([1]), np.array([2]), 1.5)

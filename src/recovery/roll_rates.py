@@ -68,6 +68,7 @@ __all__ = [
     "roll_rate_matrix",
     "roll_rate_trends",
     "flow_rates",
+    "wilson_interval",
     "plot_roll_rate_matrix",
     "plot_roll_rate_trends",
     "plot_flow_rates",
@@ -356,6 +357,7 @@ def roll_rates(
     config: Config | None = None,
     segment: SegmentArg = None,
     accounts: pd.DataFrame | None = None,
+    confidence: float | None = None,
 ) -> pd.DataFrame:
     """Monthly roll rates in long form: one row per start month × from × to state.
 
@@ -369,6 +371,10 @@ def roll_rates(
         Segment columns (product, region, ``vintage``, …).
     accounts : DataFrame, optional
         For segment columns not in ``snapshots``.
+    confidence : float, optional
+        Adds ``count_rate_low`` / ``count_rate_high``, a Wilson score interval at
+        this level (e.g. 0.95) for each count rate — to tell a real difference
+        between small segments from noise.
 
     Returns
     -------
@@ -391,7 +397,52 @@ def roll_rates(
     """
     segments = _segment_list(segment)
     t = transitions(snapshots, config, segments, accounts)
-    return _aggregate(t, ["month_end", *segments], config)
+    out = _aggregate(t, ["month_end", *segments], config)
+    if confidence is not None:
+        n = out.groupby(["month_end", *segments, "from_state"], dropna=False, observed=True)[
+            "count"
+        ].transform("sum")
+        low, high = wilson_interval(out["count"].to_numpy(), n.to_numpy(), confidence)
+        out["count_rate_low"], out["count_rate_high"] = low, high
+    return out
+
+
+def wilson_interval(
+    successes: np.ndarray, trials: np.ndarray, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial proportion (vectorised).
+
+    Parameters
+    ----------
+    successes, trials : array of int
+        Counts; NaN bounds where ``trials`` is 0.
+    confidence : float
+        Two-sided level, in (0, 1).
+
+    Returns
+    -------
+    (low, high) : tuple of arrays
+
+    Examples
+    --------
+    >>> low, high = wilson_interval(np.array([5]), np.array([10]))
+    >>> round(float(low[0]), 3), round(float(high[0]), 3)
+    (0.237, 0.763)
+    """
+    from scipy.stats import norm
+
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must be between 0 and 1")
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    z = norm.ppf(0.5 + confidence / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
+    high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    return low, high
 
 
 def _aggregate(t: pd.DataFrame, keys: list[str], config: Config | None) -> pd.DataFrame:

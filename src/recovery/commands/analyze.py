@@ -143,8 +143,9 @@ def _roll_rates(ctx: AnalysisContext) -> dict[str, Any]:
     from recovery import roll_rates as rr
 
     kw = {"config": ctx.config, "accounts": ctx.accounts}
+    level = ctx.config.analytics.confidence
     out = _by_segment(ctx, "roll_rates", lambda segment: rr.roll_rates(ctx.states,
-                      segment=segment, **kw))  # fmt: skip
+                      segment=segment, confidence=level, **kw))  # fmt: skip
     if out["roll_rates"].empty:  # one month end only (or none consecutive): no matrices
         return out
     count = rr.roll_rate_matrix(ctx.states, weight="count", **kw)
