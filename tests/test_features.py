@@ -496,7 +496,7 @@ def _scramble_after(pf: Portfolio, day: pd.Timestamp, seed: int = 0) -> Portfoli
 
 @pytest.mark.parametrize("as_of", ["2022-11-30", "2023-02-28", "2023-04-17"])
 def test_features_do_not_leak(as_of):
-    pf = random_portfolio()
+    pf = random_portfolio(16)
     day = pd.Timestamp(as_of)
     ids = sorted(pf.accounts["account_id"])
     q = pairs(*[(a, as_of) for a in ids])
@@ -511,7 +511,7 @@ def test_features_do_not_leak(as_of):
 
 
 def test_partitions_do_not_change_results():
-    pf = random_portfolio()
+    pf = random_portfolio(14)
     dates = ["2023-01-31", "2023-03-31", "2023-05-31"]
     whole = build_features(pf, dates, partition_size=None)
     parts = build_features(pf, dates, partition_size=5)
@@ -695,7 +695,7 @@ def test_cli_writes_features_and_labels(tmp_path):
 def test_write_features_streams_partitions(tmp_path):
     from recovery.features import write_features
 
-    pf = random_portfolio()
+    pf = random_portfolio(12)
     dates = ["2023-02-28", "2023-04-30"]
     expected = build_features(pf, dates)
     n = write_features(pf, dates, tmp_path / "f.parquet", partition_size=4)
