@@ -201,37 +201,28 @@ class _Ledger:
     end_event_day: np.ndarray  # [account] first settled/closed day
     end_event_is_settled: np.ndarray  # [account] bool
     charge_off_day: np.ndarray  # [account]
-    # versions, one row per (account, schedule_version)
-    v_first: np.ndarray
-    v_end: np.ndarray
-    v_eff: np.ndarray
-    v_principal: np.ndarray
-    # installments, sorted by (version group, due date)
-    s_due: np.ndarray
-    s_cum: np.ndarray  # cents, cumulative within version
-    s_key_due: np.ndarray
+    v_first: np.ndarray  # [version group] first installment row
+    s_cum: np.ndarray  # [installment] cents due through it, within its version
+    s_key_due: np.ndarray  # [installment] group * _SPAN + due day
     # segments, sorted by (account, start day)
     seg_acct: np.ndarray
     seg_key: np.ndarray
     seg_start: np.ndarray
     seg_next: np.ndarray
-    seg_group: np.ndarray
+    seg_group: np.ndarray  # version group in force
     seg_paid_all: np.ndarray  # cents
     seg_paid_version: np.ndarray  # cents
     seg_oldest_due: np.ndarray  # day, _NEVER when fully paid
     seg_balance: np.ndarray
     seg_terminal: np.ndarray  # settled/closed/paid_off in this segment
     seg_delinquent_from: np.ndarray  # first day of the segment in an episode, or _NEVER
-    seg_continues: np.ndarray
-    seg_starts: np.ndarray
-    seg_ends_previous: np.ndarray
+    seg_starts: np.ndarray  # an episode starts in this segment
+    seg_ends_previous: np.ndarray  # the previous segment's episode ends on its start day
     seg_restructure: np.ndarray
     seg_episode: np.ndarray  # global episode index (valid where delinquent_from < NEVER)
-    seg_dpd_last: np.ndarray  # DPD on the last day of the segment
     seg_worst_before: np.ndarray  # worst DPD over earlier segments of the account
     ep_start: np.ndarray  # [episode] start day
     grace: int
-    threshold: int
 
 
 def _column(df: pd.DataFrame | None, name: str) -> pd.Series | None:
@@ -240,33 +231,49 @@ def _column(df: pd.DataFrame | None, name: str) -> pd.Series | None:
     return df[name]
 
 
-def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
-    portfolio = partition.portfolio
-    schedule = portfolio.schedule
+@dataclass
+class _Installments:
+    """Schedule versions ("groups", one per account × schedule_version) and installments."""
+
+    start_day: np.ndarray  # [account] origination day
+    v_acct: np.ndarray  # [group] account
+    v_is_first: np.ndarray  # [group] first version of its account
+    v_eff: np.ndarray  # [group] effective_from day (0 for the first version)
+    v_key: np.ndarray  # [group] account * _SPAN + effective day, strictly increasing
+    v_first: np.ndarray  # [group] first installment row
+    v_end: np.ndarray  # [group] one past the last installment row
+    v_principal: np.ndarray  # [group] principal the version repays (currency)
+    s_due: np.ndarray  # [installment] due day
+    s_cum: np.ndarray  # [installment] cents due through it, within its version
+    s_cum_principal: np.ndarray  # [installment] principal through it (currency)
+    s_ratio: np.ndarray  # [installment] principal share of its amount
+    s_key_cum: np.ndarray  # group * money_span + s_cum
+    s_key_due: np.ndarray  # group * _SPAN + s_due
+    money_span: np.int64
+
+
+def _read_installments(partition: _Partition, tol_cents: int) -> _Installments:
+    """Installments sorted by (account, version, due date, installment_no), with totals."""
+    schedule = partition.portfolio.schedule
     missing = [c for c in ("due_date", "amount_due") if c not in schedule]
     if missing:
         raise DataError(f"table 'schedule' lacks column(s) {missing}")
-    aging = config.aging
-    grace = int(aging.grace_days)
-    threshold = int(aging.charge_off_dpd)
-    tol_cents = max(int(round(aging.tolerance * 100)), 1)
-
     ids = partition.ids
     codes = partition.codes["schedule"]
     n_acct = len(ids)
-
-    # ---- installments, sorted by (account, version, due date, installment_no)
     version = _column(schedule, "schedule_version")
     version = (
         np.ones(len(schedule), np.int64)
         if version is None
-        else (version.fillna(1).to_numpy(np.int64))
+        else version.fillna(1).to_numpy(np.int64)
     )
     eff = _column(schedule, "effective_from")
     eff_day = np.full(len(schedule), _NEVER) if eff is None else _day_numbers(eff)
     due = _day_numbers(schedule["due_date"])
     if (due >= _NEVER).any():
         raise DataError("table 'schedule', column 'due_date': missing due dates")
+    if schedule["amount_due"].isna().any():
+        raise DataError("table 'schedule', column 'amount_due': missing amounts")
     amount = _cents(schedule["amount_due"])
     inst = _column(schedule, "installment_no")
     inst = np.zeros(len(schedule), np.int64) if inst is None else inst.to_numpy(np.int64)
@@ -297,8 +304,9 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
     s_cum = _group_cumsum(s_amount, s_group)
     v_total = s_cum[v_end - 1]
 
-    # principal part of each installment: principal_due, else a proportional split
-    accounts = portfolio.accounts
+    # origination day and principal from accounts (fallbacks: 31 days before the first
+    # due date; principal = total due of the first version)
+    accounts = partition.portfolio.accounts
     acct_principal = np.full(n_acct, np.nan)
     start_day = np.full(n_acct, _NEVER)
     if accounts is not None and len(accounts):
@@ -310,6 +318,8 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
             start_day[pos[keep]] = _day_numbers(accounts["origination_date"])[keep]
     first_due = s_due[v_first[v_is_first]]
     start_day = np.where(start_day >= _NEVER, np.maximum(first_due - 31, 1), start_day)
+
+    # principal part of each installment: principal_due, else a proportional split
     first_total = v_total[v_is_first] / 100.0
     share = np.where(
         np.isfinite(acct_principal) & (first_total > 0),
@@ -322,77 +332,132 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
         given = principal_due.to_numpy(np.float64)[order]
         s_principal = np.where(np.isnan(given), s_principal, given)
     s_cum_principal = _group_cumsum(s_principal, s_group)
-    v_principal = s_cum_principal[v_end - 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         s_ratio = np.where(s_amount > 0, s_principal / (s_amount / 100.0), 0.0)
 
     money_span = np.int64(int(v_total.max(initial=0)) + tol_cents + 4)
     if len(v_first) * float(money_span) > 2**62:
         raise DataError("partition too large for exact allocation; use a smaller partition_size")
-    s_key_cum = s_group * money_span + s_cum
-    s_key_due = s_group * _SPAN + s_due
+    return _Installments(
+        start_day=start_day,
+        v_acct=v_acct,
+        v_is_first=v_is_first,
+        v_eff=v_eff,
+        v_key=v_key,
+        v_first=v_first,
+        v_end=v_end,
+        v_principal=s_cum_principal[v_end - 1],
+        s_due=s_due,
+        s_cum=s_cum,
+        s_cum_principal=s_cum_principal,
+        s_ratio=s_ratio,
+        s_key_cum=s_group * money_span + s_cum,
+        s_key_due=s_group * _SPAN + s_due,
+        money_span=money_span,
+    )
 
-    # ---- cash flows: +amount on the posting date, -amount on the reversal date. A
-    # version is paid only by payments posted on or after its effective_from, so a
-    # reversal counts towards the version in force only if its payment was posted under
-    # that same version (``rev_group``).
-    payments = portfolio.payments
-    if payments is not None and len(payments):
-        p_acct = partition.codes["payments"]
-        p_day = _day_numbers(payments["payment_date"])
-        ok = (p_acct >= 0) & (p_day < _NEVER)
-        p_acct, p_day = p_acct[ok], p_day[ok]
-        p_amount = _cents(payments["amount"])[ok]
-        rev = _column(payments, "reversed_date")
-        r_day = np.full(len(p_acct), _NEVER) if rev is None else _day_numbers(rev)[ok]
-        has_rev = r_day < _NEVER
-        rv_acct, rv_post = p_acct[has_rev], p_day[has_rev]
-        rv_key = rv_acct * _SPAN + rv_post
-        by_key = np.argsort(rv_key)  # sorted queries keep searchsorted cache-friendly
-        rev_group = np.empty_like(rv_acct)
-        rev_group[by_key] = _lookup_before(v_key, v_acct, rv_key[by_key], rv_acct[by_key])
-        cf_acct = np.r_[p_acct, rv_acct]
-        cf_day = np.r_[p_day, r_day[has_rev]]
-        cf_amount = np.r_[p_amount, -p_amount[has_rev]]
-        cf_group = np.r_[np.full(len(p_acct), -1), rev_group]  # -1: the version in force
-    else:
-        cf_acct = cf_day = cf_amount = cf_group = np.zeros(0, np.int64)
 
-    # ---- events
-    end_event_day = np.full(n_acct, _NEVER)
-    end_event_is_settled = np.zeros(n_acct, bool)
-    co_event_day = np.full(n_acct, _NEVER)
-    r_acct = r_day_ev = np.zeros(0, np.int64)
-    events = portfolio.events
-    if events is not None and len(events):
-        e_acct = partition.codes["events"]
-        e_day = _day_numbers(events["date"])
-        e_kind = events["event"].astype(str).to_numpy()
-        ok = (e_acct >= 0) & (e_day < _NEVER)
-        for kind in ("closed", "settled"):  # settled wins a tie
-            m = ok & (e_kind == kind)
-            first = np.full(n_acct, _NEVER)
-            np.minimum.at(first, e_acct[m], e_day[m])
-            take = first <= end_event_day
-            end_event_day = np.where(take, first, end_event_day)
-            end_event_is_settled = np.where(take, kind == "settled", end_event_is_settled)
-        m = ok & (e_kind == "charged_off")
-        np.minimum.at(co_event_day, e_acct[m], e_day[m])
-        m = ok & (e_kind == "restructured")
-        r_acct, r_day_ev = e_acct[m], e_day[m]
+def _read_cash_flows(
+    partition: _Partition, plan: _Installments
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cash flows ``(account, day, cents, group)``: +amount on the posting date, -amount
+    on the reversal date.
+
+    A version is paid only by payments posted on or after its effective_from, so a
+    reversal counts towards the version in force only if its payment was posted under
+    that same version: ``group`` is that version for reversals, -1 (the version in force)
+    for payments.
+    """
+    payments = partition.portfolio.payments
+    if payments is None or len(payments) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty, empty
+    if payments["amount"].isna().any():
+        raise DataError("table 'payments', column 'amount': missing amounts")
+    p_acct = partition.codes["payments"]
+    p_day = _day_numbers(payments["payment_date"])
+    ok = (p_acct >= 0) & (p_day < _NEVER)
+    p_acct, p_day = p_acct[ok], p_day[ok]
+    p_amount = _cents(payments["amount"])[ok]
+    rev = _column(payments, "reversed_date")
+    r_day = np.full(len(p_acct), _NEVER) if rev is None else _day_numbers(rev)[ok]
+    has_rev = r_day < _NEVER
+    rv_acct, rv_post = p_acct[has_rev], p_day[has_rev]
+    rv_key = rv_acct * _SPAN + rv_post
+    by_key = np.argsort(rv_key)  # sorted queries keep searchsorted cache-friendly
+    rev_group = np.empty_like(rv_acct)
+    rev_group[by_key] = _lookup_before(plan.v_key, plan.v_acct, rv_key[by_key], rv_acct[by_key])
+    return (
+        np.r_[p_acct, rv_acct],
+        np.r_[p_day, r_day[has_rev]],
+        np.r_[p_amount, -p_amount[has_rev]],
+        np.r_[np.full(len(p_acct), -1), rev_group],
+    )
+
+
+@dataclass
+class _Events:
+    """Per account: first settled/closed day, charged_off event day; restructure days."""
+
+    end_day: np.ndarray
+    end_is_settled: np.ndarray
+    charge_off_day: np.ndarray
+    restructure_acct: np.ndarray
+    restructure_day: np.ndarray
+
+
+def _read_events(partition: _Partition) -> _Events:
+    n_acct = len(partition.ids)
+    out = _Events(
+        end_day=np.full(n_acct, _NEVER),
+        end_is_settled=np.zeros(n_acct, bool),
+        charge_off_day=np.full(n_acct, _NEVER),
+        restructure_acct=np.zeros(0, np.int64),
+        restructure_day=np.zeros(0, np.int64),
+    )
+    events = partition.portfolio.events
+    if events is None or len(events) == 0:
+        return out
+    e_acct = partition.codes["events"]
+    e_day = _day_numbers(events["date"])
+    e_kind = events["event"].astype(str).to_numpy()
+    ok = (e_acct >= 0) & (e_day < _NEVER)
+    for kind in ("closed", "settled"):  # settled wins a tie
+        m = ok & (e_kind == kind)
+        first = np.full(n_acct, _NEVER)
+        np.minimum.at(first, e_acct[m], e_day[m])
+        take = first <= out.end_day
+        out.end_day = np.where(take, first, out.end_day)
+        out.end_is_settled = np.where(take, kind == "settled", out.end_is_settled)
+    m = ok & (e_kind == "charged_off")
+    np.minimum.at(out.charge_off_day, e_acct[m], e_day[m])
+    m = ok & (e_kind == "restructured")
+    out.restructure_acct, out.restructure_day = e_acct[m], e_day[m]
+    return out
+
+
+def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
+    aging = config.aging
+    grace = int(aging.grace_days)
+    threshold = int(aging.charge_off_dpd)
+    tol_cents = max(int(round(aging.tolerance * 100)), 1)
+    n_acct = len(partition.ids)
+    plan = _read_installments(partition, tol_cents)
+    cf_acct, cf_day, cf_amount, cf_group = _read_cash_flows(partition, plan)
+    events = _read_events(partition)
 
     # ---- segments: every day on which something can change. Cash flows ride along in
     # the same sort, so paid-to-date per segment is a running sum (no lookups).
     acct_range = np.arange(n_acct, dtype=np.int64)
-    later_version = ~v_is_first
-    has_end, has_co = end_event_day < _NEVER, co_event_day < _NEVER
+    later_version = ~plan.v_is_first
+    has_end, has_co = events.end_day < _NEVER, events.charge_off_day < _NEVER
     pieces = [  # (account, day, amount, version group of a reversal, version start, restructure)
-        (acct_range, start_day, 0, -1, False, False),
+        (acct_range, plan.start_day, 0, -1, False, False),
         (cf_acct, cf_day, cf_amount, cf_group, False, False),
-        (v_acct[later_version], v_eff[later_version], 0, -1, True, True),
-        (r_acct, r_day_ev, 0, -1, False, True),
-        (acct_range[has_end], end_event_day[has_end], 0, -1, False, False),
-        (acct_range[has_co], co_event_day[has_co], 0, -1, False, False),
+        (plan.v_acct[later_version], plan.v_eff[later_version], 0, -1, True, True),
+        (events.restructure_acct, events.restructure_day, 0, -1, False, True),
+        (acct_range[has_end], events.end_day[has_end], 0, -1, False, False),
+        (acct_range[has_co], events.charge_off_day[has_co], 0, -1, False, False),
     ]
     sizes = [len(piece[0]) for piece in pieces]
 
@@ -411,7 +476,7 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
     b_group = stack(3, np.int64)[order]
     b_version = stack(4, bool)[order]
     b_restructure = stack(5, bool)[order]
-    is_start = np.r_[True, b_key[1:] != b_key[:-1]] if len(b_key) else np.zeros(0, bool)
+    is_start = np.r_[True, b_key[1:] != b_key[:-1]]
     starts = np.flatnonzero(is_start)
     seg_key = b_key[starts]
     seg_restructure = np.maximum.reduceat(b_restructure, starts)
@@ -420,8 +485,8 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
     last_in_acct = np.r_[seg_acct[1:] != seg_acct[:-1], True]
     seg_next = np.where(last_in_acct, _NEVER, np.r_[seg_start[1:], _NEVER])
 
-    # state of each segment: version in force, paid in all, paid towards that version
-    first_group = np.flatnonzero(v_is_first)  # group id of each account's first version
+    # ---- state of each segment: version in force, paid in all, paid towards that version
+    first_group = np.flatnonzero(plan.v_is_first)  # group id of each account's first version
     seg_group = first_group[seg_acct] + _group_cumsum(
         np.maximum.reduceat(b_version, starts).astype(np.int64), seg_acct
     )
@@ -431,34 +496,19 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
     seg_paid_version = _group_cumsum(
         np.add.reduceat(np.where(towards_version, b_amount, 0), starts), seg_group
     )
-    target = np.clip(seg_paid_version + tol_cents, 1, money_span - 1)
-    k = np.searchsorted(s_key_cum, seg_group * money_span + target, side="left")
-    fully_paid = k >= v_end[seg_group]
-    seg_oldest_due = np.where(fully_paid, _NEVER, s_due[np.minimum(k, len(s_due) - 1)])
-    # principal repaid: whole installments covered, plus a proportional part of the next
-    covered = np.clip(seg_paid_version, 0, money_span - 1)
-    j = np.searchsorted(s_key_cum, seg_group * money_span + covered, side="right")
-    has_prev = j > v_first[seg_group]
-    prev = np.maximum(j - 1, 0)
-    repaid = np.where(has_prev, s_cum_principal[prev], 0.0)
-    rest = covered - np.where(has_prev, s_cum[prev], 0)
-    in_group = j < v_end[seg_group]
-    repaid = repaid + np.where(in_group, rest / 100.0 * s_ratio[np.minimum(j, len(s_ratio) - 1)], 0)
-    seg_balance = np.maximum(v_principal[seg_group] - repaid, 0.0)
-    seg_balance = np.where(fully_paid, 0.0, seg_balance)
+    seg_oldest_due, seg_balance = _allocate(plan, seg_group, seg_paid_version, tol_cents)
+    fully_paid = seg_oldest_due >= _NEVER
+    seg_terminal = (events.end_day[seg_acct] <= seg_start) | fully_paid
 
-    ended = end_event_day[seg_acct] <= seg_start
-    seg_terminal = ended | fully_paid
-
-    # charge-off: first day with t - oldest_due >= max(threshold, grace + 1)
+    # ---- charge-off: first day with t - oldest_due >= max(threshold, grace + 1)
     reach = max(threshold, grace + 1)
     candidate = np.maximum(seg_start, seg_oldest_due + reach)
     valid = (~seg_terminal) & (seg_oldest_due < _NEVER) & (candidate < seg_next)
     computed = np.full(n_acct, _NEVER)
     np.minimum.at(computed, seg_acct[valid], candidate[valid])
-    charge_off_day = np.minimum(computed, co_event_day)
+    charge_off_day = np.minimum(computed, events.charge_off_day)
 
-    # delinquency: first day of the segment inside an episode
+    # ---- delinquency episodes: runs of segments with a delinquent day, cut by restructures
     charged = charge_off_day[seg_acct] <= seg_start
     overdue_from = np.maximum(seg_start, seg_oldest_due + grace + 1)
     delinquent_from = np.where(
@@ -484,18 +534,14 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
     seg_worst_before = _shift_in_group(running, seg_acct, 0)
 
     return _Ledger(
-        ids=ids,
-        start_day=start_day,
-        end_event_day=end_event_day,
-        end_event_is_settled=end_event_is_settled,
+        ids=partition.ids,
+        start_day=plan.start_day,
+        end_event_day=events.end_day,
+        end_event_is_settled=events.end_is_settled,
         charge_off_day=charge_off_day,
-        v_first=v_first,
-        v_end=v_end,
-        v_eff=v_eff,
-        v_principal=v_principal,
-        s_due=s_due,
-        s_cum=s_cum,
-        s_key_due=s_key_due,
+        v_first=plan.v_first,
+        s_cum=plan.s_cum,
+        s_key_due=plan.s_key_due,
         seg_acct=seg_acct,
         seg_key=seg_key,
         seg_start=seg_start,
@@ -507,17 +553,39 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
         seg_balance=seg_balance,
         seg_terminal=seg_terminal,
         seg_delinquent_from=delinquent_from,
-        seg_continues=continues,
         seg_starts=starts_episode,
         seg_ends_previous=ends_previous,
         seg_restructure=seg_restructure,
         seg_episode=episode,
-        seg_dpd_last=seg_dpd_last,
         seg_worst_before=seg_worst_before,
         ep_start=ep_start,
         grace=grace,
-        threshold=threshold,
     )
+
+
+def _allocate(
+    plan: _Installments, group: np.ndarray, paid: np.ndarray, tol_cents: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Oldest unpaid due day (``_NEVER`` when fully paid) and outstanding principal, for
+    ``paid`` cents allocated oldest first to the installments of version ``group``."""
+    span = plan.money_span
+    # oldest installment whose cumulative due exceeds paid by at least the tolerance
+    target = np.clip(paid + tol_cents, 1, span - 1)
+    k = np.searchsorted(plan.s_key_cum, group * span + target, side="left")
+    fully_paid = k >= plan.v_end[group]
+    oldest_due = np.where(fully_paid, _NEVER, plan.s_due[np.minimum(k, len(plan.s_due) - 1)])
+    # principal repaid: whole installments covered, plus a proportional part of the next
+    covered = np.clip(paid, 0, span - 1)
+    j = np.searchsorted(plan.s_key_cum, group * span + covered, side="right")
+    has_prev = j > plan.v_first[group]
+    prev = np.maximum(j - 1, 0)
+    repaid = np.where(has_prev, plan.s_cum_principal[prev], 0.0)
+    rest = covered - np.where(has_prev, plan.s_cum[prev], 0)
+    partly = j < plan.v_end[group]
+    ratio = plan.s_ratio[np.minimum(j, len(plan.s_ratio) - 1)]
+    repaid = repaid + np.where(partly, rest / 100.0 * ratio, 0.0)
+    balance = np.where(fully_paid, 0.0, np.maximum(plan.v_principal[group] - repaid, 0.0))
+    return oldest_due, balance
 
 
 def _dpd(day: np.ndarray, oldest_due: np.ndarray, terminal: np.ndarray, grace: int) -> np.ndarray:
