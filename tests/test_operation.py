@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from recovery.compliance import flag_actions
 from recovery.config import Config
@@ -318,8 +319,12 @@ def test_randomized_share_is_balanced(world):
     rnd = tsp[tsp["randomized"]]
     assert set(rnd["arm"]) == {"hold_out", "champion"}
     for team, g in rnd.groupby("team"):
-        if len(g) > 200:
-            assert abs(_smd(g["difficulty"], g["arm"] == "champion")) < 0.15, team
+        treated = g["arm"] == "champion"
+        n1, n0 = int(treated.sum()), int((~treated).sum())
+        # within 3.5 standard errors of 0 (SE of an SMD ~ sqrt(1/n1 + 1/n0))
+        assert abs(_smd(g["difficulty"], treated)) < 3.5 * np.sqrt(1 / n1 + 1 / n0), team
+        p = stats.mannwhitneyu(g.loc[treated, "difficulty"], g.loc[~treated, "difficulty"]).pvalue
+        assert p > 0.001, team
     # outside the experiment everyone gets the champion policy
     assert set(tsp.loc[~tsp["randomized"], "arm"]) == {"champion"}
     # the hold-out arm is never contacted (only placements, a decision, are recorded)

@@ -479,9 +479,8 @@ class CollectionOperation:
         # placements with an agency next month (hard cases more often)
         can_place = (wgroup == 4) & ~dead_known & (ch.placed_until[wpos] < 0)
         z = ch.spell_difficulty[wpos]
-        hard = np.where(
-            ch.randomized[wpos], 1.0, np.where(z > np.median(z) if len(z) else 0, 2.0, 0.5)
-        )
+        middle = np.median(z[can_place]) if can_place.any() else 0.0
+        hard = np.where(ch.randomized[wpos], 1.0, np.where(z > middle, 2.0, 0.5))
         place = can_place & (rng.random(len(w)) < p.placement_rate * hard)
         counts[place, ct.OUTSOURCE] = 1
         ch.place_next[wpos[place]] = True
