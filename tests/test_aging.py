@@ -749,6 +749,11 @@ def test_episodes_end_reasons_by_hand():
     assert ep["max_dpd"].tolist() == [9, 30]
     assert ep["end_reason"].astype(str).tolist() == ["payment_cure", "restructured"]
     assert ep["episode_no"].tolist() == [1, 2]
+    # known from the first overdue day: Feb 1 and Apr 1
+    assert ep["first_overdue_date"].tolist() == [
+        pd.Timestamp("2023-02-01"),
+        pd.Timestamp("2023-04-01"),
+    ]
     # B: never pays, charged off on Jan 31 + 180 = Jul 30, settles on Oct 1
     b = book(dues, events=[("2023-10-01", "settled")], account="B")
     ep = episodes(b, end="2023-12-31").iloc[0]

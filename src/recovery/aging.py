@@ -1037,7 +1037,9 @@ def episodes(
     -------
     pandas.DataFrame
         ``account_id, episode_no`` (1, 2, … per account), ``start_date`` (the first
-        missed due date), ``end_date`` (the day DPD returned to 0, or of payoff,
+        missed due date), ``first_overdue_date`` (the first day with DPD > 0 — the day the
+        episode is known; use it, not ``start_date``, for point-in-time filters),
+        ``end_date`` (the day DPD returned to 0, or of payoff,
         settlement, closure or restructure; NaT while running), ``max_dpd`` (days),
         ``end_reason`` (``payment_cure``, ``paid_off``, ``settled``, ``closed``,
         ``restructured``; ``charged_off`` for an unresolved charged-off debt, ``open``
@@ -1073,6 +1075,8 @@ def _episodes_of(ledger: _Ledger, horizon: np.int64) -> pd.DataFrame:
     n_ep = len(ledger.ep_start) - 1
     acct = np.full(n_ep, -1, dtype=np.int64)
     acct[ep_ids] = ledger.seg_acct[started]
+    first_overdue = np.full(n_ep, _NEVER)
+    first_overdue[ep_ids] = ledger.seg_delinquent_from[started]
     # ends: the episode of the previous segment ends on this segment's first day
     ends = ledger.seg_ends_previous & (ledger.seg_start <= horizon)
     prev_episode = _shift_in_group(ledger.seg_episode, ledger.seg_acct, -1)
@@ -1107,6 +1111,7 @@ def _episodes_of(ledger: _Ledger, horizon: np.int64) -> pd.DataFrame:
         {
             "account_id": ledger.ids[acct[keep]],
             "start_date": _to_timestamps(start[keep]),
+            "first_overdue_date": _to_timestamps(first_overdue[keep]),
             "end_date": _to_timestamps(end_day[keep]),
             "max_dpd": max_dpd[keep],
             "end_reason": pd.Categorical.from_codes(
