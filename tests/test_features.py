@@ -709,3 +709,34 @@ def test_write_features_streams_partitions(tmp_path):
     with pytest.raises(DataError, match="parquet or .csv"):
         write_features(pf, dates, tmp_path / "f.xlsx")
     assert not (tmp_path / "f.xlsx").exists()
+
+
+# ----------------------------------------------------------------------------- simulator
+def test_features_on_the_simulated_sample_reconcile():
+    from recovery.datasets import load_sample, load_sample_truth
+
+    pf, truth = load_sample(), load_sample_truth()
+    month_ends = pd.date_range("2024-10-31", "2025-09-30", freq="ME")
+    X = build_features(pf, list(month_ends))
+    assert len(X) > 500
+    # the aging part agrees with the simulator's own month-end ledger
+    am = truth.account_months.rename(columns={"month_end": "as_of"})
+    m = X.merge(am, on=["account_id", "as_of"], suffixes=("", "_true"))
+    assert len(m) == len(X)
+    np.testing.assert_array_equal(m["dpd"], m["dpd_true"])
+    np.testing.assert_allclose(m["balance"], m["balance_true"], atol=0.01)
+    np.testing.assert_allclose(m["amount_overdue"], m["amount_overdue_true"], atol=0.01)
+    # counts reconcile
+    made = X["promises_kept"] + X["promises_broken"] + X["promises_pending"]
+    np.testing.assert_array_equal(X["promises_made"], made)
+    for w in (7, 30, 90):
+        assert (X[f"right_party_contacts_{w}d"] <= X[f"attempts_{w}d"]).all()
+        by_channel = sum(X[f"attempts_{c}_{w}d"] for c in Config().categories.action_channels)
+        np.testing.assert_array_equal(by_channel, X[f"attempts_{w}d"])
+    assert (X["attempts_7d"] <= X["attempts_30d"]).all()
+    assert (X["attempts_30d"] <= X["attempts_90d"]).all()
+    assert (X["paid_amount_30d"] <= X["paid_amount_90d"] + 1e-6).all()
+    assert X["contact_rate_90d"].dropna().between(0, 1).all()
+    assert X["share_principal_repaid"].dropna().between(-1e-6, 1 + 1e-6).all()
+    assert ((X["dpd"] > 0) | (X["status"] == "charged_off")).all()
+    assert X["promises_made"].sum() > 0 and X["escalation_stage"].max() >= 1

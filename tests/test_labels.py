@@ -298,3 +298,26 @@ def test_labels_agree_with_reference_on_a_messy_book():
         assert row.amount_collected == pytest.approx(ref["amount_collected"]), row
         assert row.p_pay == ref["p_pay"], row
         assert row.min_payment == pytest.approx(ref["min_payment"]), row
+
+
+def test_labels_match_the_simulator_truth_on_average():
+    from recovery.datasets import load_sample, load_sample_truth
+
+    pf, truth = load_sample(), load_sample_truth()
+    month_ends = pd.date_range("2023-06-30", "2025-09-30", freq="ME")
+    y = build_labels(pf, list(month_ends))
+    am = truth.account_months.rename(columns={"month_end": "as_of"})
+    m = y.merge(
+        am[["account_id", "as_of", "p_pay_true", "p_cure_true"]], on=["account_id", "as_of"]
+    )
+    for label, true in (("p_pay", "p_pay_true"), ("p_cure", "p_cure_true")):
+        ok = m[label].notna() & m[true].notna()
+        observed = m.loc[ok, label].astype(float)
+        p = m.loc[ok, true]
+        assert ok.sum() > 300, label
+        # the labels are draws from the true probabilities: their mean is within
+        # 3.5 binomial standard errors of the mean true probability
+        se = np.sqrt((p * (1 - p)).sum()) / ok.sum()
+        assert abs(observed.mean() - p.mean()) < 3.5 * se, (label, observed.mean(), p.mean())
+        # and they rank like the truth
+        assert observed[p > p.median()].mean() > observed[p <= p.median()].mean()
