@@ -1394,7 +1394,18 @@ def aging_features(
 
     Examples
     --------
-    >>> from recovery.features import aging_features  # doctest: +SKIP
+    >>> sched = pd.DataFrame({"account_id": ["A", "A", "B", "B"], "installment_no": [1, 2] * 2,
+    ...     "due_date": pd.to_datetime(["2024-01-31", "2024-02-29"] * 2), "amount_due": 100.0})
+    >>> acc = pd.DataFrame({"account_id": ["A", "B"], "principal": 200.0,
+    ...     "origination_date": pd.to_datetime(["2024-01-01", "2024-01-01"])})
+    >>> pays = pd.DataFrame({"account_id": ["A", "B"], "amount": [100.0, 60.0],
+    ...     "payment_date": pd.to_datetime(["2024-01-31", "2024-02-10"]), "channel": "cash"})
+    >>> pf = Portfolio(accounts=acc, schedule=sched, payments=pays)
+    >>> q = pd.DataFrame({"account_id": ["A", "B"], "as_of": pd.Timestamp("2024-02-15")})
+    >>> aging_features(pf, q)[["account_id", "dpd", "bucket", "amount_overdue", "months_in_m1_3m"]]
+      account_id   dpd bucket  amount_overdue  months_in_m1_3m
+    0          A   0.0     M0             0.0              0.0
+    1          B  15.0     M1            40.0              0.0
     """
     config = config or Config()
     return _known_at_as_of(_aging_core, portfolio, pairs, config, states=states).frame()
@@ -1618,8 +1629,17 @@ def build_features(
 
     Examples
     --------
-    >>> from recovery.features import build_features  # doctest: +SKIP
-    >>> X = build_features(portfolio, ["2024-03-31", "2024-04-30"])  # doctest: +SKIP
+    >>> sched = pd.DataFrame({"account_id": ["A", "A", "B", "B"], "installment_no": [1, 2] * 2,
+    ...     "due_date": pd.to_datetime(["2024-01-31", "2024-02-29"] * 2), "amount_due": 100.0})
+    >>> acc = pd.DataFrame({"account_id": ["A", "B"], "principal": 200.0,
+    ...     "origination_date": pd.to_datetime(["2024-01-01", "2024-01-01"])})
+    >>> pays = pd.DataFrame({"account_id": ["A", "B"], "amount": [100.0, 60.0],
+    ...     "payment_date": pd.to_datetime(["2024-01-31", "2024-02-10"]), "channel": "cash"})
+    >>> pf = Portfolio(accounts=acc, schedule=sched, payments=pays)
+    >>> X = build_features(pf, ["2024-01-31", "2024-02-15"])  # overdue accounts only
+    >>> X[["account_id", "as_of", "dpd", "days_since_last_payment", "paid_amount_30d"]]
+      account_id      as_of   dpd  days_since_last_payment  paid_amount_30d
+    0          B 2024-02-15  15.0                      5.0             60.0
     """
     parts = list(
         iter_features(
@@ -1656,9 +1676,15 @@ def iter_features(
 
     Examples
     --------
-    >>> from recovery.features import iter_features  # doctest: +SKIP
-    >>> for piece in iter_features(portfolio, ["2024-03-31"], partition_size=10_000):
-    ...     print(len(piece))  # doctest: +SKIP
+    >>> sched = pd.DataFrame({"account_id": ["A", "A", "B", "B"], "installment_no": [1, 2] * 2,
+    ...     "due_date": pd.to_datetime(["2024-01-31", "2024-02-29"] * 2), "amount_due": 100.0})
+    >>> acc = pd.DataFrame({"account_id": ["A", "B"], "principal": 200.0,
+    ...     "origination_date": pd.to_datetime(["2024-01-01", "2024-01-01"])})
+    >>> pays = pd.DataFrame({"account_id": ["A", "B"], "amount": [100.0, 60.0],
+    ...     "payment_date": pd.to_datetime(["2024-01-31", "2024-02-10"]), "channel": "cash"})
+    >>> pf = Portfolio(accounts=acc, schedule=sched, payments=pays)
+    >>> [len(piece) for piece in iter_features(pf, ["2024-03-31"], partition_size=1)]
+    [1, 1]
     """
     config = config or Config()
     _require(portfolio, "accounts", "schedule", "payments")
@@ -1752,9 +1778,17 @@ def write_features(
 
     Examples
     --------
-    >>> from recovery.features import write_features  # doctest: +SKIP
-    >>> write_features(portfolio, ["2024-03-31"], "features.parquet")  # doctest: +SKIP
-    1520
+    >>> sched = pd.DataFrame({"account_id": ["A", "A", "B", "B"], "installment_no": [1, 2] * 2,
+    ...     "due_date": pd.to_datetime(["2024-01-31", "2024-02-29"] * 2), "amount_due": 100.0})
+    >>> acc = pd.DataFrame({"account_id": ["A", "B"], "principal": 200.0,
+    ...     "origination_date": pd.to_datetime(["2024-01-01", "2024-01-01"])})
+    >>> pays = pd.DataFrame({"account_id": ["A", "B"], "amount": [100.0, 60.0],
+    ...     "payment_date": pd.to_datetime(["2024-01-31", "2024-02-10"]), "channel": "cash"})
+    >>> pf = Portfolio(accounts=acc, schedule=sched, payments=pays)
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_features(pf, ["2024-03-31"], pathlib.Path(tmp) / "features.parquet")
+    2
     """
     from pathlib import Path
 
