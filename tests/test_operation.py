@@ -414,3 +414,25 @@ def test_several_chunks_give_one_consistent_book():
     months = truth.extra["operation_months"]
     assert not months.duplicated(["account_id", "month_end"]).any()
     assert len(truth.extra["agents"]) == len(portfolio.agents)
+
+
+def test_plan_seam_changes_work_but_not_the_rules():
+    class NoCalls(CollectionOperation):
+        """A strategy that stops calling (and tries to sue everyone)."""
+
+        def plan(self, context, counts):
+            counts[:, CHANNELS.index("call")] = 0
+            counts[:, CHANNELS.index("lawsuit")] = 1
+            return counts
+
+    portfolio, truth = simulate_portfolio(
+        n_accounts=1500, months=12, seed=7, operation=NoCalls(violation_rate=0.0)
+    )
+    acts = portfolio.actions
+    assert not acts["channel"].eq("call").any()
+    # lawsuits only where the default policy allows them: at most one per account
+    suits = acts[acts["channel"] == "lawsuit"]
+    assert len(suits) > 0 and suits["account_id"].is_unique
+    assert flag_actions(
+        acts, events=portfolio.events, schedule=portfolio.schedule, payments=portfolio.payments
+    ).empty

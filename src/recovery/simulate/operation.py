@@ -58,7 +58,7 @@ from recovery.simulate.collectors import TEAMS, assign_agents, case_difficulty, 
 from recovery.simulate.hooks import BookInfo, MonthState, OperationResponse
 from recovery.simulate.params import ARCHETYPES
 
-__all__ = ["OperationParams", "CollectionOperation", "VIOLATION_RULES"]
+__all__ = ["OperationParams", "CollectionOperation", "PlanContext", "VIOLATION_RULES"]
 
 #: Rules whose violations are injected (names of :data:`recovery.compliance.RULES`).
 VIOLATION_RULES = (
@@ -230,6 +230,43 @@ def _first_per_account(pos: np.ndarray, mask: np.ndarray, n: int, values: np.nda
     rows = np.flatnonzero(mask)[::-1]  # reversed so the first row wins the assignment
     out[pos[rows]] = values[rows]
     return out
+
+
+@dataclass
+class PlanContext:
+    """The worked accounts of one chunk-month, as given to :meth:`CollectionOperation.plan`.
+
+    Attributes
+    ----------
+    state : MonthState
+        The month's state (all live accounts of the chunk).
+    rows : ndarray of int
+        Positions in ``state`` of the worked accounts (delinquent or charged off).
+    group : ndarray of int
+        Policy group (:data:`recovery.simulate.contacts.GROUPS`).
+    team : ndarray of int
+        Team code (:data:`recovery.simulate.collectors.TEAMS`).
+    arm : ndarray of int
+        Experiment arm (:data:`recovery.simulate.contacts.ARMS`; 1 = champion).
+    agent : ndarray of int
+        Row of the holding agent in the roster (``operation.agents``).
+    randomized : ndarray of bool
+        Account is in the randomised share.
+    idle : ndarray of bool
+        The default rotation does not work this recovery-book account this month.
+    difficulty : ndarray of float
+        Observed difficulty at the start of the spell.
+    """
+
+    state: MonthState
+    rows: np.ndarray
+    group: np.ndarray
+    team: np.ndarray
+    arm: np.ndarray
+    agent: np.ndarray
+    randomized: np.ndarray
+    idle: np.ndarray
+    difficulty: np.ndarray
 
 
 class _Chunk:
@@ -476,6 +513,27 @@ class CollectionOperation:
             p.challenger_scale,
         )
         counts[idle | dead_known] = 0
+        # the seam for other strategies: who is worked, with what (default: unchanged)
+        context = PlanContext(
+            state=state,
+            rows=w,
+            group=wgroup,
+            team=team[w],
+            arm=arm,
+            agent=agent,
+            randomized=ch.randomized[wpos],
+            idle=idle,
+            difficulty=ch.spell_difficulty[wpos],
+        )
+        planned = np.asarray(self.plan(context, counts.copy()), np.int64)
+        planned = planned.reshape(counts.shape).clip(0)
+        # rules a strategy cannot change: the experiment's hold-out, the dead, lawsuits
+        # only where allowed, placements decided below (a no-op for the default plan)
+        keep = (arm == 0) | dead_known
+        planned[keep] = counts[keep]
+        planned[:, ct.LAWSUIT] = np.minimum(planned[:, ct.LAWSUIT], lawsuit_ok)
+        planned[:, ct.OUTSOURCE] = 0
+        counts = planned
         # placements with an agency next month (hard cases more often)
         can_place = (wgroup == 4) & ~dead_known & (ch.placed_until[wpos] < 0)
         z = ch.spell_difficulty[wpos]
@@ -573,6 +631,38 @@ class CollectionOperation:
         return OperationResponse(odds_multiplier=mult, payment_day=pay_day)
 
     # ------------------------------------------------------------------ pieces
+    def plan(self, context: PlanContext, counts: np.ndarray) -> np.ndarray:
+        """Planned actions of the month; override to try another strategy.
+
+        Parameters
+        ----------
+        context : PlanContext
+            The worked accounts of the month (positions in ``context.state``), their
+            policy group, team, arm, agent, randomised flag, observed difficulty and
+            whether the default rotation leaves them idle this month.
+        counts : ndarray of int, shape (n_worked, len(CHANNELS))
+            The default policy's planned actions per account and channel
+            (:data:`recovery.simulate.contacts.CHANNELS`), a copy.
+
+        Returns
+        -------
+        ndarray
+            Planned actions of the same shape. Hold-out and deceased accounts keep
+            the default plan, lawsuits stay where allowed and placements are decided
+            afterwards; agent capacity, the contact rules and suppression (disputes,
+            deaths, hardship plans) still apply to whatever is returned.
+
+        Examples
+        --------
+        >>> class CallEveryone(CollectionOperation):
+        ...     def plan(self, context, counts):
+        ...         counts[:, 1] = np.maximum(counts[:, 1], 1)  # at least one call
+        ...         return counts
+        >>> CallEveryone(randomized_share=0.0).params.randomized_share
+        0.0
+        """
+        return counts
+
     def _read_ledger(self, ch: _Chunk, state: MonthState, pos: np.ndarray, m: int) -> None:
         """Payments posted last month restart the limitation clock; check due promises."""
         if m == 0:
