@@ -104,19 +104,24 @@ the detail.
 with section("summary", "The summary of changes"):
     kpis = report.report_kpis(data)
     kpi_table = report.kpi_change_table(kpis, data.month)
-    notes = report.change_notes(kpi_table)
+    display(HTML(report.kpi_cards_html(kpi_table)))
+    display(HTML('<h3 class="notes-head">Headline KPIs</h3>'))
+    display(HTML(report.notes_html(report.change_notes(kpi_table))))
     try:
         from recovery.roll_rates import roll_rate_trends
 
         trends = roll_rate_trends(data.history, config=data.config)
-        notes += report.roll_rate_notes(trends, data.month)
+        display(HTML('<h3 class="notes-head">Roll rates</h3>'))
+        display(HTML(report.notes_html(report.roll_rate_notes(trends, data.month))))
     except ImportError:
         pass
     try:
-        notes += report.segment_notes(report.segment_movements(data))
+        moves = report.segment_notes(report.segment_movements(data, top=4))
+        if moves:
+            display(HTML('<h3 class="notes-head">Segments</h3>'))
+            display(HTML(report.notes_html(moves)))
     except report.SectionUnavailable:
         pass
-    display(HTML(report.notes_html(notes)))
 """
             ),
             md(

@@ -76,6 +76,8 @@ __all__ = [
     "format_kpi_change_table",
     "change_notes",
     "notes_html",
+    "kpi_cards_html",
+    "CARD_KPIS",
     "book_by_state",
     "require_table",
     "forecast_summary",
@@ -832,6 +834,71 @@ def change_notes(
             )
     material.sort(key=lambda t: -t[0])
     return [t[1] for t in material] + [t[1] for t in steady] + missing
+
+
+_SHORT_LABELS = {
+    "overdue_rate_30plus_balance": "Overdue 30+ (balance)",
+    "overdue_rate_90plus_balance": "Overdue 90+ (balance)",
+    "overdue_rate_30plus": "Overdue 30+ (accounts)",
+    "collection_rate": "Collection rate",
+    "recovery_rate_in_month": "Recovery rate",
+    "cure_rate": "Cure rate",
+    "amount_collected": "Collected",
+    "recovered_charged_off": "Recovered",
+    "average_collection_cycle_days": "Collection cycle",
+    "collection_cost": "Collection cost",
+    "cost_per_unit_collected": "Cost per unit collected",
+}
+
+CARD_KPIS = (
+    "overdue_rate_30plus_balance",
+    "overdue_rate_90plus_balance",
+    "collection_rate",
+    "cure_rate",
+    "amount_collected",
+    "average_collection_cycle_days",
+)
+
+
+def kpi_cards_html(table: pd.DataFrame, kpis: Sequence[str] = CARD_KPIS) -> str:
+    """Headline numbers as cards: value, change vs the previous month, coloured by direction.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`kpi_change_table`.
+    kpis : sequence of str
+        Which KPIs (those absent from ``table`` are skipped).
+
+    Examples
+    --------
+    >>> k = pd.DataFrame({"month_end": pd.to_datetime(["2026-09-30", "2026-10-31"]),
+    ...                   "cure_rate": [0.30, 0.32]})
+    >>> html_text = kpi_cards_html(kpi_change_table(k, "2026-10"))
+    >>> "32.0%" in html_text and "+2.0 pp" in html_text and 'class="kpi-change good"' in html_text
+    True
+    """
+    prev = table.attrs.get("previous_month")
+    since = f" vs {pd.Timestamp(prev):%b %Y}" if prev is not None else ""
+    cards = []
+    rows = table.set_index("kpi")
+    for name in kpis:
+        if name not in rows.index:
+            continue
+        r = rows.loc[name]
+        fmt = _FORMATTERS[_KIND_FORMAT[r["kind"]]]
+        change = r["change_previous"]
+        judged = _judgement(r["higher_is_better"], change)
+        arrow = "" if _missing(change) or change == 0 else ("▲ " if change > 0 else "▼ ")
+        text = _format_change(r["kind"], change)
+        cards.append(
+            '<div class="kpi-card">'
+            f'<div class="kpi-label">{html.escape(_SHORT_LABELS.get(name, r["label"]))}</div>'
+            f'<div class="kpi-value">{html.escape(fmt(r["value"]))}</div>'
+            f'<div class="kpi-change {judged}">{arrow}{html.escape(text)}{html.escape(since)}</div>'
+            "</div>"
+        )
+    return f'<div class="kpi-cards">{"".join(cards)}</div>'
 
 
 def notes_html(notes: Sequence[str]) -> str:
@@ -2114,6 +2181,14 @@ td.bad { color: var(--bad); font-weight: bold; }
 .report-unavailable { border-left-color: #c4a000; background: #fffbea; }
 .report-warning { border-left-color: var(--bad); background: #fff1f0; }
 ul.report-notes li { margin-bottom: 6px; }
+.kpi-cards { display: grid; grid-template-columns: repeat(3, 1fr); gap: 12px; margin: 14px 0 8px; }
+.kpi-card { border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; background: var(--shade); }
+.kpi-label { color: var(--muted); font-size: 13px; }
+.kpi-value { font-size: 26px; font-weight: bold; font-variant-numeric: tabular-nums; }
+.kpi-change { font-size: 13px; color: var(--muted); }
+.kpi-change.good { color: var(--good); }
+.kpi-change.bad { color: var(--bad); }
+h3.notes-head { margin: 14px 0 4px; font-size: 15px; color: var(--muted); }
 footer { max-width: 1280px; margin: 0 auto; padding: 0 24px 24px; color: var(--muted); font-size: 13px; }
 pre { white-space: pre-wrap; }
 @media print { nav#toc { display: none; } body { background: #fff; } }
@@ -2187,9 +2262,14 @@ def render_notebook(
     -------
     Path
     """
-    import nbformat
-    from nbconvert import HTMLExporter
-
+    try:
+        import nbformat
+        from nbconvert import HTMLExporter
+    except ImportError as exc:  # pragma: no cover - the notebooks extra is missing
+        raise RecoveryError(
+            f"rendering a report needs nbformat, nbclient, nbconvert and ipykernel ({exc}); "
+            "install them with: pip install 'recovery[notebooks]'"
+        ) from None
     if isinstance(template, (str, Path)):
         nb = nbformat.read(str(template), as_version=4)
         workdir = workdir or Path(template).parent
