@@ -52,6 +52,7 @@ __all__ = [
     "TALKED",
     "DEFAULT_POLICY",
     "EFFECT_WEIGHTS",
+    "effect_weight_matrix",
     "plan_contacts",
     "contact_times",
     "draw_outcomes",

@@ -141,6 +141,12 @@ class OperationParams:
         Share of in-house agents who break contact rules.
     violation_rate : float
         Probability that a violator breaks a rule on one of their accounts in a month.
+
+    Examples
+    --------
+    >>> params = OperationParams().replace(randomized_share=0.2, violation_rate=0.0)
+    >>> params.randomized_share, params.policy["M1"]["call"]
+    (0.2, 2.5)
     """
 
     accounts_per_agent: tuple[float, float, float] = (1500.0, 2500.0, 4000.0)
