@@ -1227,7 +1227,6 @@ class CollectionOperation:
     def _record(self, ch, rows, wpos, agent, m, ms_day, w, state, mult, p_op, arm, wgroup) -> None:
         acc = rows["acc"]
         keep = rows["ts"] // _DAY <= self.data_end_day
-        k = int(keep.sum())
         att_acc = np.asarray(state.archetype)[w][acc]
         rng = state.rng
         reason = ct.stated_reasons(rows["out"], att_acc, np.asarray(state.shock_type)[w][acc], rng)
@@ -1250,8 +1249,6 @@ class CollectionOperation:
                 "bits": rows["bits"][keep],
             }
         )
-        if k < len(acc):  # pragma: no cover - months are inside the data
-            pass
         n_actions = np.bincount(acc, minlength=len(wpos))
         ch.months.append(
             {
