@@ -24,7 +24,8 @@ The definitions are DESIGN.md §3 (binding):
   (a schedule version or a ``restructured`` event) ends the episode as a *restructure*
   cure and any delinquency after it is a new episode. After charge-off an episode ends
   only by payoff, settlement or closure. **Debt age** = days since the episode start;
-  partial payments never make a debt younger.
+  partial payments never make a debt younger, and a returned payment that re-opens an
+  installment due before the episode began dates the episode back to it.
 
 How it is computed (no Python loop over accounts or days): per account, the dates on
 which anything can change — payments, reversals, schedule versions, events — cut time
@@ -221,7 +222,8 @@ class _Ledger:
     seg_restructure: np.ndarray
     seg_episode: np.ndarray  # global episode index (valid where delinquent_from < NEVER)
     seg_worst_before: np.ndarray  # worst DPD over earlier segments of the account
-    ep_start: np.ndarray  # [episode] start day
+    ep_start: np.ndarray  # [episode] start day when it opened
+    seg_episode_start: np.ndarray  # start of the running episode as known in the segment
     grace: int
 
 
@@ -527,6 +529,19 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
     first_missed = np.where(restarted, np.maximum(seg_oldest_due, seg_start), seg_oldest_due)
     # one spare entry so that lookups of "no episode" (index -1) stay in bounds
     ep_start = np.r_[np.minimum(first_missed, delinquent_from)[starts_episode], _NEVER]
+    # A returned payment can re-open an installment due before the running episode began
+    # (it undoes the cure that separated two episodes): the episode then dates back to
+    # that due date, from the segment on, so debt age is never below DPD. Not for
+    # episodes opened by a restructure, which start at the restructure.
+    active = in_at_end & ~seg_terminal
+    ep_restarted = np.r_[restarted[starts_episode], True]
+    floor = np.where(
+        active & ~ep_restarted[episode] & (seg_oldest_due < _NEVER), seg_oldest_due, _NEVER
+    )
+    running_min = pd.Series(floor).groupby(np.where(active, episode, -1)).cummin().to_numpy()
+    seg_episode_start = np.where(
+        active, np.minimum(ep_start[episode], running_min), ep_start[episode]
+    )
 
     last_day = np.minimum(seg_next - 1, _NEVER - 1)
     seg_dpd_last = _dpd(last_day, seg_oldest_due, seg_terminal, grace)
@@ -559,6 +574,7 @@ def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
         seg_episode=episode,
         seg_worst_before=seg_worst_before,
         ep_start=ep_start,
+        seg_episode_start=seg_episode_start,
         grace=grace,
     )
 
@@ -627,7 +643,7 @@ def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config
     balance = np.where(terminal, 0.0, ledger.seg_balance[seg])
 
     in_episode = ledger.seg_delinquent_from[seg] <= day
-    ep_start = np.where(in_episode, ledger.ep_start[ledger.seg_episode[seg]], _NEVER)
+    ep_start = np.where(in_episode, ledger.seg_episode_start[seg], _NEVER)
     debt_age = np.where(in_episode, day - ep_start, -1)
     worst = np.maximum(ledger.seg_worst_before[seg], dpd)
 
@@ -1097,7 +1113,9 @@ def _episodes_of(ledger: _Ledger, horizon: np.int64) -> pd.DataFrame:
     end_day[prev_episode[ends]] = e_day
     reason[prev_episode[ends]] = code
     co = ledger.charge_off_day[np.maximum(acct, 0)]
-    start = ledger.ep_start[:n_ep]
+    start = ledger.ep_start[:n_ep].copy()
+    seen = (ledger.seg_delinquent_from <= horizon) & (ledger.seg_episode >= 0)
+    np.minimum.at(start, ledger.seg_episode[seen], ledger.seg_episode_start[seen])
     charged = (co <= horizon) & (co >= start) & (co <= end_day)
     reason = np.where(reason >= 0, reason, np.where(charged, 5, 6))
     # worst DPD over the episode's segments, up to the horizon
