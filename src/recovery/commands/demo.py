@@ -84,6 +84,7 @@ def run_demo(
     accounts: int | None = None,
     seed: int = 0,
     config: Config | None = None,
+    months: int = 84,
     training_months: int | None = TRAINING_MONTHS,
     echo: Callable[[str], None] = print,
     progress: bool = True,
@@ -100,6 +101,8 @@ def run_demo(
     seed : int
         Seed of the simulation and of the models.
     config : Config, optional
+    months : int
+        Months simulated (with ``accounts`` only).
     training_months : int, optional
         Latest month ends used as as-of dates for training (default all).
     echo : callable
@@ -124,7 +127,9 @@ def run_demo(
         if accounts:
             from recovery.simulate import simulate_portfolio
 
-            portfolio, _ = simulate_portfolio(config=config, n_accounts=int(accounts), seed=seed)
+            portfolio, _ = simulate_portfolio(
+                config=config, n_accounts=int(accounts), months=int(months), seed=seed
+            )
             return portfolio
         from recovery.datasets import load_sample
 
@@ -233,9 +238,18 @@ def run_demo(
     type=click.Path(file_okay=False, path_type=str),
     help="Directory for the data, models, scores, analysis and report.",
 )
+@click.option(
+    "--months",
+    type=click.IntRange(min=24),
+    default=84,
+    show_default=True,
+    help="Months simulated (with --accounts).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed (simulation, models).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
-def command(accounts: int | None, out_dir: str, seed: int, config_path: str | None) -> None:
+def command(
+    accounts: int | None, out_dir: str, months: int, seed: int, config_path: str | None
+) -> None:
     """Run the whole pipeline on the shipped sample and render the monthly report.
 
     validate → snapshots → features → train p_pay and p_cure → score → analyze →
