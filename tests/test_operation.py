@@ -390,6 +390,8 @@ def test_bad_parameters_say_what_to_fix():
         OperationParams(randomized_share=1.5)
     with pytest.raises(ConfigError, match="unknown group"):
         OperationParams(policy={"M9": {"call": 1.0}})
+    with pytest.raises(ConfigError, match="level_shares"):
+        OperationParams(level_shares=((0.5, 0.5),) * 3)
     with pytest.raises(ConfigError, match="unknown operation parameter"):
         CollectionOperation(no_such_thing=1)
     assert "lawsuit" in CHANNELS

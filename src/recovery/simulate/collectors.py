@@ -53,7 +53,11 @@ def make_agents(
     accounts_per_agent: tuple[float, float, float] = (1500.0, 2500.0, 4000.0),
     min_agents_per_team: int = 4,
     n_agencies: int = 4,
-    level_shares: tuple[float, float, float] = (0.45, 0.35, 0.20),
+    level_shares: tuple[tuple[float, float, float], ...] = (
+        (0.50, 0.35, 0.15),
+        (0.30, 0.40, 0.30),
+        (0.20, 0.40, 0.40),
+    ),
     capacity_per_day: tuple[float, float, float, float] = (90.0, 60.0, 40.0, 600.0),
     skill_sd: float = 0.30,
     skill_split_sd: float = 0.20,
@@ -77,8 +81,9 @@ def make_agents(
         Smallest team (at least one agent per level).
     n_agencies : int
         Outside collection agencies.
-    level_shares : tuple of float
-        Share of levels 1 (junior), 2, 3 (senior) in each team.
+    level_shares : tuple of tuple of float
+        Share of levels 1 (junior), 2, 3 (senior) in the early, late and legal teams
+        (M3+ cases are worked by more senior collectors, seeds 002/004).
     capacity_per_day : tuple of float
         Contact attempts per working day of an early, late, legal agent and an agency.
     skill_sd, skill_split_sd : float
@@ -112,7 +117,7 @@ def make_agents(
     frames = []
     for code, team in enumerate(TEAMS[:3]):
         n = max(int(round(n_accounts / accounts_per_agent[code])), min_agents_per_team)
-        level = np.repeat(np.arange(1, 4), _level_counts(n, level_shares))
+        level = np.repeat(np.arange(1, 4), _level_counts(n, level_shares[code]))
         frames.append(pd.DataFrame({"team": team, "level": level, "team_code": code}))
     staff = pd.concat(frames, ignore_index=True)
     n_staff = len(staff)

@@ -88,8 +88,8 @@ class OperationParams:
         Book accounts per agent of the early, late and legal teams (team sizes).
     min_agents_per_team, n_agencies : int
         Smallest team; number of outside agencies.
-    level_shares : tuple of float
-        Share of seniority levels 1, 2, 3 in a team.
+    level_shares : tuple of tuple of float
+        Share of seniority levels 1, 2, 3 in the early, late and legal teams.
     capacity_per_day : tuple of float
         Contact attempts a working day of an early, late, legal agent and an agency;
         demand above it is thinned.
@@ -152,7 +152,11 @@ class OperationParams:
     accounts_per_agent: tuple[float, float, float] = (1500.0, 2500.0, 4000.0)
     min_agents_per_team: int = 4
     n_agencies: int = 4
-    level_shares: tuple[float, float, float] = (0.45, 0.35, 0.20)
+    level_shares: tuple[tuple[float, float, float], ...] = (
+        (0.50, 0.35, 0.15),
+        (0.30, 0.40, 0.30),
+        (0.20, 0.40, 0.40),
+    )
     capacity_per_day: tuple[float, float, float, float] = (90.0, 60.0, 40.0, 600.0)
     working_days_per_month: float = 22.0
     skill_sd: float = 0.30
@@ -194,6 +198,13 @@ class OperationParams:
                 raise ConfigError(f"OperationParams.{name} must be within [0, 1]")
         if len(self.arm_weights) != len(ct.ARMS) or min(self.arm_weights) < 0:
             raise ConfigError("OperationParams.arm_weights needs 3 non-negative weights")
+        if len(self.level_shares) != 3 or any(
+            len(shares) != 3 or min(shares) < 0 or sum(shares) <= 0 for shares in self.level_shares
+        ):
+            raise ConfigError(
+                "OperationParams.level_shares needs three (level 1, 2, 3) non-negative shares "
+                "for each of the early, late and legal teams"
+            )
         if len(self.bucket_effect) != len(ct.GROUPS):
             raise ConfigError(f"OperationParams.bucket_effect needs {len(ct.GROUPS)} values")
         unknown = {g for g in self.policy} - set(ct.GROUPS)
