@@ -38,12 +38,50 @@ DATA_END = "2022-12-31"
 
 
 # ----------------------------------------------------------------------------- data
-def synthetic_portfolio(n: int, seed: int = 0):
-    """A book of ``n`` installment loans originated 2019–2021 (vectorised, seeded)."""
+def synthetic_portfolio(n: int, seed: int = 0, chunk: int = 100_000):
+    """A book of ``n`` installment loans originated 2019–2021 (vectorised, seeded).
+
+    Generated in chunks of ``chunk`` accounts (bounded temporary memory)."""
     from recovery.portfolio import Portfolio
 
-    rng = np.random.default_rng(seed)
-    ids = np.array([f"A{i:07d}" for i in range(n)], dtype=object)
+    parts = [
+        _synthetic_chunk(min(chunk, n - start), start, np.random.default_rng([seed, start]))
+        for start in range(0, n, chunk)
+    ]
+    tables = {}
+    for name in ("accounts", "schedule", "payments", "actions"):
+        tables[name] = pd.concat([part[name] for part in parts], ignore_index=True)
+        for part in parts:
+            del part[name]
+        # compact storage for a 1M book: labels as categoricals, ids as Arrow strings
+        for column in (
+            "product",
+            "region",
+            "income_band",
+            "age_band",
+            "channel",
+            "outcome",
+            "reason_code",
+            "attitude",
+        ):
+            if column in tables[name]:
+                tables[name][column] = tables[name][column].astype("category")
+        for column in ("payment_id", "action_id"):
+            if column in tables[name]:
+                tables[name][column] = tables[name][column].astype("string[pyarrow]")
+    agents = pd.DataFrame(
+        {
+            "agent_id": ["G1"],
+            "team": ["early"],
+            "level": [1],
+            "hire_date": pd.to_datetime(["2018-01-01"]),
+        }
+    )
+    return Portfolio(**tables, agents=agents, meta={"data_end": DATA_END})
+
+
+def _synthetic_chunk(n: int, offset: int, rng: np.random.Generator) -> dict:
+    ids = np.array([f"A{offset + i:07d}" for i in range(n)], dtype=object)
     orig = np.datetime64("2019-01-01") + rng.integers(0, 3 * 365, n).astype("timedelta64[D]")
     term = rng.choice([12, 24, 36], n)
     principal = rng.uniform(1_000, 20_000, n).round(2)
@@ -53,7 +91,7 @@ def synthetic_portfolio(n: int, seed: int = 0):
     accounts = pd.DataFrame(
         {
             "account_id": ids,
-            "customer_id": np.array([f"C{i:07d}" for i in range(n)], dtype=object),
+            "customer_id": np.array([f"C{offset + i:07d}" for i in range(n)], dtype=object),
             "product": np.where(rng.random(n) < 0.8, "consumer_installment", "small_business"),
             "origination_date": orig,
             "principal": principal,
@@ -123,7 +161,7 @@ def synthetic_portfolio(n: int, seed: int = 0):
     rev_day = np.where(rev_day > np.datetime64(DATA_END), np.datetime64("NaT"), rev_day)
     payments = pd.DataFrame(
         {
-            "payment_id": np.arange(keep.sum()).astype(str),
+            "payment_id": np.char.add(f"{offset}-", np.arange(keep.sum()).astype(str)),
             "account_id": ids[pay_acc[keep]],
             "payment_date": pay_day[keep],
             "amount": pay_amt[keep],
@@ -162,7 +200,7 @@ def synthetic_portfolio(n: int, seed: int = 0):
     a_keep = ts <= np.datetime64(DATA_END + "T23:59:59")
     actions = pd.DataFrame(
         {
-            "action_id": np.arange(len(a_src)).astype(str),
+            "action_id": np.char.add(f"{offset}-", np.arange(len(a_src)).astype(str)),
             "account_id": ids[a_acc],
             "agent_id": "G1",
             "ts": ts,
@@ -185,22 +223,7 @@ def synthetic_portfolio(n: int, seed: int = 0):
             ),
         }
     )[a_keep].reset_index(drop=True)
-    agents = pd.DataFrame(
-        {
-            "agent_id": ["G1"],
-            "team": ["early"],
-            "level": [1],
-            "hire_date": pd.to_datetime(["2018-01-01"]),
-        }
-    )
-    return Portfolio(
-        accounts=accounts,
-        schedule=schedule,
-        payments=payments,
-        actions=actions,
-        agents=agents,
-        meta={"data_end": DATA_END},
-    )
+    return {"accounts": accounts, "schedule": schedule, "payments": payments, "actions": actions}
 
 
 def make_portfolio(n: int, simulator: bool):
@@ -390,8 +413,12 @@ def main() -> None:
         "month_ends": len(MONTH_ENDS),
         "generator": "simulator" if args.simulator else "synthetic",
     }
-    if not args.sizes and previous.exists():  # naive only: keep the sizes measured before
-        results = json.loads(previous.read_text())
+    if previous.exists():  # keep what this run does not measure again
+        before = json.loads(previous.read_text())
+        if not args.sizes:
+            results["sizes"] = before.get("sizes", [])
+        if not args.naive_accounts:
+            results["naive"] = before.get("naive")
 
     def child(extra):
         cmd = [sys.executable, __file__, "--partition-size", str(args.partition_size), *extra]
