@@ -546,3 +546,13 @@ def test_settings_the_exact_truth_cannot_follow_are_refused():
     open_rows = truth.account_months[truth.account_months["status"] == "open"]
     assert open_rows["dpd"].max() < 120  # charged off on the day DPD reached 120
     assert (truth.account_months["status"] == "charged_off").any()
+
+
+def test_benchmark_rates_hold_with_the_default_collection_operation():
+    """The benchmark as users run it (operation="default", part 2) stays in range too."""
+    portfolio, truth = simulate_portfolio(n_accounts=6000, months=84, seed=11)
+    am = _states(truth.account_months)
+    rates = [_roll_forward(am, b)[0] for b in ORDER[1:7]]
+    assert 0.20 <= rates[0] <= 0.35, rates
+    assert 0.70 <= rates[2] <= 0.85, rates
+    assert rates[-1] > rates[2] > rates[0], rates
