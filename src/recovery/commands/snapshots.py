@@ -80,12 +80,14 @@ def command(
         partition_size=partition_size,
         progress=True,
     )
+    ep = None
+    if episodes_out is not None:  # computed before anything is written
+        ep = episodes(portfolio, config, partition_size=partition_size)
     write_table(table, out)
     click.echo(
         f"wrote {len(table):,} snapshot rows ({table['account_id'].nunique():,} accounts, "
         f"{table['month_end'].nunique()} month ends) to {out}"
     )
-    if episodes_out is not None:
-        ep = episodes(portfolio, config, partition_size=partition_size)
+    if ep is not None:
         write_table(ep, episodes_out)
         click.echo(f"wrote {len(ep):,} delinquency episodes to {episodes_out}")
