@@ -2004,6 +2004,18 @@ def section(section_id: str, what: str = "This section") -> Iterator[None]:
         )
 
 
+def _readable(fig: Any, min_size: float = 9.0) -> None:
+    """Raise every text of a figure to at least ``min_size`` points; no grid on heatmaps."""
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        if text.get_text() and text.get_fontsize() < min_size:
+            text.set_fontsize(min_size)
+    for ax in fig.axes:
+        if ax.images:  # no grid lines across a heatmap
+            ax.grid(False)
+
+
 def show_figure(figure: Any, alt: str | None = None) -> None:
     """Show a chart in the report as an embedded PNG and close it.
 
@@ -2022,8 +2034,15 @@ def show_figure(figure: Any, alt: str | None = None) -> None:
     fig = getattr(fig, "figure", fig)
     if hasattr(fig, "get_figure") and fig.get_figure() is not None:
         fig = fig.get_figure()
+    _readable(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight", dpi=REPORT_STYLE["savefig.dpi"])
+    fig.savefig(
+        buffer,
+        format="png",
+        bbox_inches="tight",
+        dpi=REPORT_STYLE["savefig.dpi"],
+        metadata={"Software": None},  # no version stamp: same inputs, same bytes
+    )
     plt.close(fig)
     try:
         from IPython.display import Image, display
