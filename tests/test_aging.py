@@ -927,3 +927,17 @@ def test_partitions_are_independent():
     halves = [snapshots(portfolio.subset(part), months) for part in (ids[::2], ids[1::2])]
     joined = pd.concat(halves).sort_values(["account_id", "month_end"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(joined, whole)
+
+
+def test_plot_dpd_series_draws_one_line_per_account_and_the_threshold():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from recovery.aging import dpd_series, plot_dpd_series
+
+    p = book()
+    series = dpd_series(p, "2023-01-25", "2023-03-10", account_ids=["A"])
+    ax = plot_dpd_series(series, config=cfg(charge_off_dpd=60))
+    assert len(ax.get_lines()) == 1 + 6 + 1  # account, bucket edges 30..180, threshold
+    assert ax.get_lines()[0].get_ydata().max() == series["dpd"].max()
+    assert ax.get_lines()[-1].get_ydata()[0] == 60

@@ -73,6 +73,7 @@ __all__ = [
     "snapshots",
     "episodes",
     "dpd_series",
+    "plot_dpd_series",
     "STATUSES",
     "EPISODE_END_REASONS",
 ]
@@ -1191,3 +1192,45 @@ def dpd_series(
             "pass account_ids or a shorter period"
         )
     return account_states(portfolio, days, config).rename(columns={"as_of": "date"})
+
+
+def plot_dpd_series(series: pd.DataFrame, ax: Any = None, config: Config | None = None) -> Any:
+    """Days past due over time, one line per account, with the charge-off threshold.
+
+    Parameters
+    ----------
+    series : pandas.DataFrame
+        From :func:`dpd_series` (``account_id``, ``date``, ``dpd``).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+    config : Config, optional
+        For the charge-off DPD line (days) and the bucket edges (grid lines).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"account_id": ["A"] * 3, "dpd": [0, 1, 2],
+    ...     "date": pd.date_range("2024-01-15", periods=3)})
+    >>> plot_dpd_series(s).get_ylabel()
+    'days past due'
+    """
+    cfg = _resolve_config(config)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(8, 4))
+    date = "date" if "date" in series else "as_of"
+    for account, rows in series.groupby("account_id", sort=True):
+        ax.step(rows[date], rows["dpd"], where="post", lw=1.2, label=str(account))
+    for edge in cfg.aging.bucket_edges[1:]:
+        ax.axhline(edge, color="0.85", lw=0.6, zorder=0)
+    ax.axhline(cfg.aging.charge_off_dpd, color="tab:red", ls="--", lw=0.9, label="charge-off")
+    ax.set_xlabel("date")
+    ax.set_ylabel("days past due")
+    ax.set_title("Days past due")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
