@@ -28,7 +28,7 @@ each month, for the live accounts of a chunk, it
 
 Tables (from :meth:`CollectionOperation.tables`): ``actions``, ``agents``,
 ``assignments`` (with ``randomized`` and ``arm``), ``events`` (``dispute_closed``,
-``hardship_plan``, ``hardship_plan_ended``) and the truth tables ``truth_agents``,
+``hardship_plan``, ``hardship_plan_ended``, ``legal_filed``) and the truth tables ``truth_agents``,
 ``truth_violations``, ``truth_promises``, ``truth_spells``, ``truth_operation_months``,
 ``truth_contact_effects``.
 
@@ -1211,6 +1211,14 @@ class CollectionOperation:
             ch.restart[wpos[got]] = np.maximum(ch.restart[wpos[got]], last[got])
         sued = rows["chan"] == ct.LAWSUIT
         ch.ever_sued[wpos[np.unique(acc[sued])]] = True
+        if sued.any():  # the lender's record of the filing
+            ch.events.append(
+                {
+                    "pos": wpos[acc[sued]],
+                    "day": ts[sued] // _DAY,
+                    "code": np.full(sued.sum(), 3, np.int8),
+                }
+            )
         # a new dispute: closed after a while (contacts resume on the closing day)
         opened = np.flatnonzero(first_dispute >= 0)
         if len(opened):
@@ -1337,7 +1345,9 @@ class CollectionOperation:
 
 # ---------------------------------------------------------------------- assembly
 _EPOCH = np.datetime64("1970-01-01", "D")
-_EVENTS = np.array(["dispute_closed", "hardship_plan", "hardship_plan_ended"], dtype=object)
+_EVENTS = np.array(
+    ["dispute_closed", "hardship_plan", "hardship_plan_ended", "legal_filed"], dtype=object
+)
 
 
 def _dates(days: np.ndarray) -> np.ndarray:
