@@ -319,7 +319,20 @@ class _Boost:
         self.calls += 1
         k = np.where(state.dpd > 0, 3.0, 1.0)
         assert len(k) == len(state.account_index)
-        return OperationResponse(odds_multiplier=k)
+        actions = None
+        if state.observed and len(state) and state.month_index % 12 == 0:
+            first = int(state.account_index[0])  # one letter a year, to test the row path
+            actions = pd.DataFrame(
+                {
+                    "action_id": [f"L{state.chunk_index}-{state.month_index}"],
+                    "account_id": [f"A{first:07d}"],
+                    "agent_id": ["G1"],
+                    "ts": [state.month_start + pd.Timedelta(hours=10)],
+                    "channel": ["letter"],
+                    "outcome": ["delivered"],
+                }
+            )
+        return OperationResponse(odds_multiplier=k, actions=actions)
 
     def end_chunk(self, chunk_index):
         pass
@@ -342,6 +355,9 @@ def test_operation_hook_changes_payments_and_truth():
     m1 = lambda t: t.account_months.query("status == 'open' and 1 <= dpd <= 30")  # noqa: E731
     assert m1(tx)["p_pay_true"].mean() > m1(tb)["p_pay_true"].mean() + 0.05
     assert (m1(tx)["operation_multiplier"] == 3.0).all()
+    # rows returned month by month land in the actions table
+    assert len(boosted.actions) >= 2 and set(boosted.actions["channel"]) == {"letter"}
+    assert base.actions is None
     # same random streams: identical accounts
     pd.testing.assert_frame_equal(base.accounts, boosted.accounts)
 

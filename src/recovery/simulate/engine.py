@@ -68,10 +68,9 @@ class ChunkOutput:
 
     payments: dict = field(default_factory=dict)
     events: dict = field(default_factory=dict)
-    schedule_v2: dict = field(default_factory=dict)
+    restructures: list = field(default_factory=list)
     months: dict = field(default_factory=dict)
     shocks: dict = field(default_factory=dict)
-    recovery: pd.DataFrame | None = None
     actions: list = field(default_factory=list)
     assignments: list = field(default_factory=list)
 
@@ -626,7 +625,7 @@ class ChunkSimulation:
             self.notice_day[jd] = me + lag
             _collect(self.out.events, pos=jd, day=me + lag, code=np.full(len(jd), 1, np.int8))
         # 7. month-end rows
-        self._record_month(m, view_before=view, j_live=j, mult=mult, hook_day=hook_day)
+        self._record_month(m)
 
     def _channel(self, jp, outcome, current, on_due, status, u):
         b = self.book
@@ -661,11 +660,10 @@ class ChunkSimulation:
         self.base_paid[jr] = self.paid[jr]
         self.episode_start[jr] = -1
         _collect(self.out.events, pos=jr, day=day_abs, code=np.full(len(jr), 3, np.int8))
-        _collect(
-            self.out.schedule_v2, pos=jr, effective=day_abs, term=new_term, base=np.full(len(jr), m)
+        # rows of schedule version 2, assembled with the other tables
+        self.out.restructures.append(
+            (jr.copy(), cd.copy(), cp.copy(), m, day_abs.copy(), new_term.copy())
         )
-        self._v2 = getattr(self, "_v2", [])
-        self._v2.append((jr.copy(), cd.copy(), cp.copy(), m, day_abs.copy(), new_term.copy()))
 
     def _operation_step(self, j, m, status, view, debt_age) -> OperationResponse:
         b = self.book
@@ -890,7 +888,7 @@ class ChunkSimulation:
             cure += alive * prob_avg[:, o] * (1 - rho) * p_before * cured
         return cure
 
-    def _record_month(self, m, view_before, j_live, mult, hook_day):
+    def _record_month(self, m: int) -> None:
         """Month-end rows of month m (truth columns of m-1 filled now)."""
         b = self.book
         # fill truth of previous month rows
@@ -951,11 +949,10 @@ class ChunkSimulation:
         return self.out
 
     def _finish_truth(self) -> None:
-        """Attach p_pay/p_cure to month rows; compute the last month's with mult 1."""
-        b = self.book
-        m = self.cal.n_months
-        acc, rows = self._next_live_rows
-        # the last simulated month end is hidden follow-up; its truth is left empty
+        """Attach the truth columns (computed a month later) to the month-end rows.
+
+        The last simulated month end is hidden follow-up; its truth stays empty.
+        """
         total = self._month_rows
         p_pay = np.full(total, np.nan, np.float32)
         p_cure = np.full(total, np.nan, np.float32)
@@ -970,7 +967,6 @@ class ChunkSimulation:
         self.out.months["p_cure_true"] = [p_cure]
         self.out.months["p_payment_month"] = [hz]
         self.out.months["operation_multiplier"] = [mult]
-        del b, m, acc, rows
 
     def accounts_frame(self, with_truth: bool = False) -> pd.DataFrame:
         """The chunk's ``accounts`` rows (plus truth traits when asked)."""

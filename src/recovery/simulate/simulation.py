@@ -147,6 +147,12 @@ def iter_simulation(
         sim.accounts_for_operation = accounts
         out = sim.run(progress=progress)
         portfolio, truth, rec = _assemble(sim, out, cal, accounts, config, meta)
+        monthly = {
+            name: pd.concat(frames, ignore_index=True)
+            for name, frames in (("actions", out.actions), ("assignments", out.assignments))
+            if frames
+        }
+        _attach_operation_tables(portfolio, truth, monthly)
         chunk_tables = getattr(operation, "chunk_tables", None)
         if chunk_tables is not None:
             _attach_operation_tables(portfolio, truth, chunk_tables(c) or {})
@@ -350,7 +356,7 @@ def _assemble(sim: ChunkSimulation, out, cal: Calendar, accounts, config, meta):
             ids, b.cum_due, b.cum_principal, b.term, b.orig_month, b.due_day, cal, 1, None
         )
     ]
-    for jr, cd, cp, m, eff, term in getattr(sim, "_v2", []):
+    for jr, cd, cp, m, eff, term in out.restructures:
         keep = eff <= data_end_day
         if keep.any():
             sched.append(
