@@ -572,3 +572,16 @@ def test_benchmark_rates_hold_with_the_default_collection_operation():
     assert 0.20 <= rates[0] <= 0.35, rates
     assert 0.70 <= rates[2] <= 0.85, rates
     assert rates[-1] > rates[2] > rates[0], rates
+
+
+def test_downturn_in_the_last_twelve_months_raises_delinquency(mid):
+    """The regime shift: current accounts roll to M1+ more often in the last 12 months."""
+    portfolio, truth = mid
+    am = _states(truth.account_months)
+    current = am[(am["state"] == "M0") & am["next_state"].notna()]
+    worse = current["next_state"].isin(ORDER[1:] + ["charged_off"])
+    # rows at month end m roll during month m+1; the downturn covers the last 12 months
+    shift = pd.Timestamp(portfolio.meta["data_end"]) - pd.offsets.MonthEnd(12)
+    in_downturn = current["month_end"] >= shift
+    before = worse[~in_downturn & (current["month_end"] >= shift - pd.DateOffset(years=3))]
+    assert worse[in_downturn].mean() > 1.15 * before.mean()
