@@ -941,3 +941,34 @@ def test_plot_dpd_series_draws_one_line_per_account_and_the_threshold():
     assert len(ax.get_lines()) == 1 + 6 + 1  # account, bucket edges 30..180, threshold
     assert ax.get_lines()[0].get_ydata().max() == series["dpd"].max()
     assert ax.get_lines()[-1].get_ydata()[0] == 60
+
+
+def test_snapshots_satisfy_the_data_contract_and_reconcile():
+    from recovery.aging import snapshots
+    from recovery.schema import validate_table
+
+    portfolio = random_book(13, n=16)
+    snap = snapshots(portfolio, pd.date_range("2022-01-31", "2022-12-31", freq="ME"))
+    validate_table("snapshots", snap)  # raises ValidationError on any broken rule
+    # invariants: bucket only while open; dpd 0 when paid off/settled/closed; money >= 0
+    open_ = snap["status"] == "open"
+    assert snap.loc[open_, "bucket"].notna().all() and snap.loc[~open_, "bucket"].isna().all()
+    exits = snap["status"].isin(["paid_off", "settled", "closed"])
+    assert (snap.loc[exits, ["dpd", "balance", "amount_overdue"]] == 0).all().all()
+    assert (snap[["balance", "amount_overdue", "paid_in_month"]] >= 0).all().all()
+    # debt age is never below DPD while in an episode (a flagged restructure without a new
+    # schedule restarts the episode while DPD runs on: excluded)
+    restructured = portfolio.events.loc[portfolio.events["event"] == "restructured", "account_id"]
+    in_episode = snap["debt_age_days"].notna() & ~snap["account_id"].isin(restructured)
+    assert (snap.loc[in_episode, "debt_age_days"] >= snap.loc[in_episode, "dpd"]).all()
+    # paid_in_month over the year = net payments dated in 2022 not reversed by their month end
+    pay = portfolio.payments
+    month_end = pay["payment_date"] + pd.offsets.MonthEnd(0)
+    counted = (pay["payment_date"].dt.year == 2022) & ~(pay["reversed_date"] <= month_end)
+    alive = pay["account_id"].isin(snap["account_id"])
+    expected = pay.loc[counted & alive].groupby("account_id")["amount"].sum()
+    got = snap.groupby("account_id")["paid_in_month"].sum()
+    # accounts dropped after their exit month: their later payments are not in snapshots
+    exited = snap.loc[exits, "account_id"].unique()
+    keep = expected.index.difference(exited)
+    np.testing.assert_allclose(got.reindex(keep), expected.reindex(keep))
