@@ -961,14 +961,15 @@ def test_snapshots_satisfy_the_data_contract_and_reconcile():
     restructured = portfolio.events.loc[portfolio.events["event"] == "restructured", "account_id"]
     in_episode = snap["debt_age_days"].notna() & ~snap["account_id"].isin(restructured)
     assert (snap.loc[in_episode, "debt_age_days"] >= snap.loc[in_episode, "dpd"]).all()
-    # paid_in_month over the year = net payments dated in 2022 not reversed by their month end
+    # paid_in_month over the year = payments dated in 2022 not reversed by their month end
+    # (all rows kept, so that payments after an exit month are in the table too)
+    full = snapshots(
+        portfolio, pd.date_range("2022-01-31", "2022-12-31", freq="ME"), keep_closed=True
+    )
     pay = portfolio.payments
     month_end = pay["payment_date"] + pd.offsets.MonthEnd(0)
     counted = (pay["payment_date"].dt.year == 2022) & ~(pay["reversed_date"] <= month_end)
-    alive = pay["account_id"].isin(snap["account_id"])
-    expected = pay.loc[counted & alive].groupby("account_id")["amount"].sum()
-    got = snap.groupby("account_id")["paid_in_month"].sum()
-    # accounts dropped after their exit month: their later payments are not in snapshots
-    exited = snap.loc[exits, "account_id"].unique()
-    keep = expected.index.difference(exited)
+    expected = pay.loc[counted].groupby("account_id")["amount"].sum()
+    got = full.groupby("account_id")["paid_in_month"].sum()
+    keep = expected.index
     np.testing.assert_allclose(got.reindex(keep), expected.reindex(keep))
