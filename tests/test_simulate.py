@@ -247,7 +247,8 @@ def _observed_labels(portfolio, am: pd.DataFrame) -> pd.DataFrame:
     )
     paid = merged[window].groupby("index")["amount"].sum()
     rows["paid_30"] = paid.reindex(rows.index).fillna(0.0)
-    rows["y_pay"] = rows["paid_30"] >= rows["minimum"] - 0.005
+    tol = CFG.aging.tolerance  # a payment short of the minimum by less than this counts
+    rows["y_pay"] = (rows["paid_30"] > 0) & (rows["paid_30"] >= rows["minimum"] - tol - 1e-9)
     # p_cure: DPD 0 two month ends later (= month end + 60 days, see engine docs)
     later = am.set_index(["account_id", "month_end"])
     key = pd.MultiIndex.from_arrays(

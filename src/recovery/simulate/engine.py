@@ -796,7 +796,8 @@ class ChunkSimulation:
         )
         w1 = two([1.0 - p_s1, p_s1])
         thr2 = two([thr, thr])
-        qual = (amount >= thr2[:, None] - 1e-9) & (amount > 0)
+        # qualifying: at least the minimum less the tolerance (as recovery.labels counts)
+        qual = (amount >= thr2[:, None] - self.tol - 1e-9) & (amount > 0)
         eff = prob * np.where(REVERSIBLE, 1.0 - rho, 1.0)[None, :]
         eff[:, [NONE, RESTRUCTURE]] = 0.0
         p_pay = (w1 * (eff * qual).sum(axis=1)).reshape(2, nj).sum(axis=0)
