@@ -639,7 +639,9 @@ def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config
     before = ledger.seg_paid_all[seg] - paid_version  # paid towards earlier versions
     due_to_date = _due_through(ledger, group, day)
     # "due to date − paid to date": installments due on or before day (less grace days)
-    due_by_grace = _due_through(ledger, group, day - ledger.grace)
+    due_by_grace = (
+        due_to_date if ledger.grace == 0 else _due_through(ledger, group, day - ledger.grace)
+    )
     overdue = np.where(terminal, 0, np.maximum(due_by_grace - paid_version, 0))
     balance = np.where(terminal, 0.0, ledger.seg_balance[seg])
 
