@@ -154,7 +154,6 @@ class ChunkSimulation:
         self.last_posted = np.full(n, -1, np.int64)
         self.shock = np.zeros(n, bool)
         self.shock_perm = np.zeros(n, bool)
-        self.shock_new = np.zeros(n, bool)
         self.shock_type = np.full(n, -1, np.int8)
         self.shock_start = np.full(n, -1, np.int64)
         self.paid_last = np.zeros(n, np.int64)
@@ -167,7 +166,6 @@ class ChunkSimulation:
         self.out = ChunkOutput()
         # month-end rows of the previous month (positions), for the truth columns
         self._prev_rows: np.ndarray | None = None
-        self._prev_row_offset = 0
         self._month_rows = 0
 
     # ----------------------------------------------------------------- ledger
@@ -449,7 +447,6 @@ class ChunkSimulation:
             )
             self.shock[je] = False
             self.shock_type[je] = -1
-        self.shock_new[:] = False
         if starting.any():
             js = j[starting]
             w = np.where(
@@ -462,7 +459,6 @@ class ChunkSimulation:
             cw = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
             t = (uj[starting, 1][:, None] >= cw).sum(axis=1).clip(0, len(SHOCK_TYPES) - 1)
             self.shock[js] = True
-            self.shock_new[js] = True
             self.shock_perm[js] = uj[starting, 2] < p.shock_permanent_share
             self.shock_type[js] = t
             self.shock_start[js] = m
