@@ -403,3 +403,39 @@ def test_plots_return_axes_with_the_24_month_line():
     assert len(ax.get_lines()) == 3  # two scopes + the 24-month line
     ax2 = plot_cumulative_recovery_curves(cumulative_recovery_curves(snaps, max_months=5))
     assert ax2.get_xlabel() == "months since placement"
+
+
+# --------------------------------------------------------------------------- simulator truth
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("age_decay", [None, 0.15])
+def test_recovery_by_age_within_two_points_of_the_simulator_truth(age_decay):
+    # A small version of benchmarks/bench_recovery.py: 3,000 loans, 60 months. The
+    # truth (Truth.recovery_by_age) uses hidden follow-up months; we use the snapshots
+    # only, with full-follow-up month ends. Every coarse band and both sides of the
+    # 24-month split, in both views, must be within 2 percentage points.
+    from recovery.aging import snapshots
+    from recovery.simulate import get_scenario, simulate_portfolio
+
+    scenario = "benchmark" if age_decay is None else get_scenario("benchmark", age_decay=age_decay)
+    portfolio, truth = simulate_portfolio(
+        n_accounts=3000, months=60, seed=0, scenario=scenario, operation=None
+    )
+    snaps = snapshots(portfolio)
+    t = truth.recovery_by_age
+    older = {}
+    for scope, view in (("charged_off", "charged_off"), ("delinquent", "all_delinquent")):
+        est = recovery_by_age(snaps, scope=scope, bands="coarse", n_bootstrap=0)
+        bands = t[(t["view"] == view) & (t["grouping"] == "age_band")]
+        bands = bands.assign(age_band=bands["age_band"].str.replace("m", "", regex=False))
+        m = est.merge(bands, on="age_band")
+        assert len(m) >= 4
+        assert (100 * (m["recovery_rate"] - m["recovery_share"]).abs()).max() < 2.0
+        split = age_split_comparison(snaps, scope=scope, n_bootstrap=0).iloc[0]
+        ts = t[(t["view"] == view) & (t["grouping"] == "age_split")].set_index("age_band")
+        assert abs(split["recovery_rate_younger"] - ts.loc["<24m", "recovery_share"]) < 0.02
+        assert abs(split["recovery_rate_older"] - ts.loc["24m+", "recovery_share"]) < 0.02
+        older[scope] = (split["recovery_rate_younger"], split["recovery_rate_older"])
+    # old debt recovers less than young in this world, in both views
+    assert all(young > old for young, old in older.values())
