@@ -80,6 +80,7 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from recovery import report
+from recovery.errors import RecoveryError
 from recovery.report import section, show_figure, table_html
 
 plt.rcParams.update(report.REPORT_STYLE)
@@ -259,15 +260,24 @@ with section("recovery-by-age", "Recovery by debt age"):
 
     split = age_split_comparison(data.history, data.config, data_end=data.month)
     row = split.iloc[0]
+    horizon = data.config.analytics.recovery_horizon_months
+    verdict = ("the interval excludes zero: on this book, age matters"
+               if row["recovery_rate_difference_low"] > 0 or row["recovery_rate_difference_high"] < 0
+               else "the interval includes zero: no age effect can be told apart from chance")
     display(HTML(report.notes_html([
-        f"Debt younger than {data.config.analytics.age_split_months} months: "
+        f"Charged-off debt younger than {data.config.analytics.age_split_months} months: "
         f"{report.format_pct(row['recovery_rate_younger'])} of the balance recovered within "
-        f"{data.config.analytics.recovery_horizon_months} months; older debt: "
-        f"{report.format_pct(row['recovery_rate_older'])} (difference "
-        f"{report.format_pp(row['recovery_rate_difference'])}, 95% interval "
+        f"{horizon} months; older debt: {report.format_pct(row['recovery_rate_older'])} "
+        f"(difference {report.format_pp(row['recovery_rate_difference'])}, 95% interval "
         f"{report.format_pp(row['recovery_rate_difference_low'])} to "
-        f"{report.format_pp(row['recovery_rate_difference_high'])})."
+        f"{report.format_pp(row['recovery_rate_difference_high'])}); {verdict}."
     ])))
+    try:
+        both = pd.concat([split, age_split_comparison(data.history, data.config, scope="delinquent",
+                                                      data_end=data.month)])
+    except RecoveryError:  # no all-delinquent debt with full follow-up
+        both = split
+    display(HTML(table_html(report.age_split_table(both), table_id="age-split-table")))
     coarse = recovery_by_age(data.history, data.config, bands="coarse", data_end=data.month)
     display(HTML(table_html(report.recovery_by_age_table(coarse), table_id="recovery-age-table")))
     monthly = recovery_by_age(data.history, data.config, bands="monthly", data_end=data.month)

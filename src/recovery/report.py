@@ -97,6 +97,7 @@ __all__ = [
     "segment_notes",
     "measure_label",
     "recovery_by_age_table",
+    "age_split_table",
     "roll_rate_notes",
     "load_report_data",
     "section",
@@ -1371,6 +1372,46 @@ def recovery_by_age_table(table: pd.DataFrame) -> pd.DataFrame:
             "95% interval ": interval("payer_rate"),
         }
     )
+
+
+def age_split_table(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """The 24-month comparison (one row per scope) for people.
+
+    Parameters
+    ----------
+    comparisons : DataFrame
+        Rows of :func:`recovery.recovery_curves.age_split_comparison` (one per scope,
+        stacked).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"scope": ["charged_off"], "split_months": [24], "horizon_months": [12],
+    ...     "recovery_rate_younger": [0.059], "recovery_rate_older": [0.010],
+    ...     "recovery_rate_difference": [0.049], "recovery_rate_difference_low": [0.024],
+    ...     "recovery_rate_difference_high": [0.084], "payer_rate_younger": [0.41],
+    ...     "payer_rate_older": [0.10], "n_debts_younger": [2000], "n_debts_older": [2500]})
+    >>> age_split_table(c).iloc[0].tolist()
+    ['Charged-off debt', '5.9%', '1.0%', '+4.9 pp (+2.4 pp to +8.4 pp)', '41.0%', '10.0%', '2,000 / 2,500']
+    """
+    scope_names = {"charged_off": "Charged-off debt", "delinquent": "All delinquent debt"}
+    rows = []
+    for r in comparisons.to_dict("records"):
+        split = int(r.get("split_months", 24))
+        rows.append(
+            {
+                "Debt": scope_names.get(r.get("scope"), str(r.get("scope"))),
+                f"Recovered, younger than {split} months": format_pct(r["recovery_rate_younger"]),
+                f"Recovered, {split} months and older": format_pct(r["recovery_rate_older"]),
+                "Difference (95% interval)": f"{format_pp(r['recovery_rate_difference'])} "
+                f"({format_pp(r.get('recovery_rate_difference_low'))} to "
+                f"{format_pp(r.get('recovery_rate_difference_high'))})",
+                "Paying, younger": format_pct(r.get("payer_rate_younger")),
+                "Paying, older": format_pct(r.get("payer_rate_older")),
+                "Debt-months (younger / older)": f"{format_count(r.get('n_debts_younger'))} / "
+                f"{format_count(r.get('n_debts_older'))}",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def segment_notes(movements: pd.DataFrame, threshold: float = 0.01) -> list[str]:
