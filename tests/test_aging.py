@@ -315,6 +315,10 @@ def test_balance_uses_principal_due_or_proportional_split():
     # principal 80 of each 100: 150 paid = 80 + 50 * 0.8 = 120 repaid, 240 - 120 = 120
     p = book(payments=[("2023-01-31", 150)], principal_due=[80.0, 80.0, 80.0])
     assert state(p, "2023-02-01").balance == pytest.approx(120.0)
+    # an installment paid within the tolerance (99.50 of 100) counts as paid, principal
+    # included: 240 - 80 = 160 (not 240 - 99.5 * 0.8 = 160.40)
+    p = book(payments=[("2023-01-31", 99.5)], principal_due=[80.0, 80.0, 80.0])
+    assert state(p, "2023-02-01").balance == pytest.approx(160.0)
     # no principal_due: principal 270 of 300 due -> share 0.9; 270 - 150 * 0.9 = 135
     p = book(payments=[("2023-01-31", 150)], principal=270)
     assert state(p, "2023-02-01").balance == pytest.approx(135.0)
@@ -464,11 +468,17 @@ def reference_states(portfolio: Portfolio, last_day: str, config: Config | None 
             worst = max(worst, dpd)
             due_by_grace = sum(c for due, c, _ in inst if (day - due).days >= a.grace_days)
             due_now = sum(c for due, c, _ in inst if due <= day)
-            rem, repaid = max(paid_v, 0), 0.0
+            # principal: installments paid within the tolerance count in full, the next
+            # one pro rata to what was paid of it
+            cum, repaid = 0, 0.0
             for _, cents, pr in inst:
-                take = min(rem, cents)
-                repaid += take / cents * pr if cents else 0.0
-                rem -= take
+                cum += cents
+                if cum - paid_v < tol:
+                    repaid += pr
+                else:
+                    part = min(max(paid_v - (cum - cents), 0), cents)
+                    repaid += part / cents * pr if cents else 0.0
+                    break
             total_pr = sum(pr for _, _, pr in inst)
             rows.append(
                 {

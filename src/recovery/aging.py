@@ -591,16 +591,14 @@ def _allocate(
     k = np.searchsorted(plan.s_key_cum, group * span + target, side="left")
     fully_paid = k >= plan.v_end[group]
     oldest_due = np.where(fully_paid, _NEVER, plan.s_due[np.minimum(k, len(plan.s_due) - 1)])
-    # principal repaid: whole installments covered, plus a proportional part of the next
-    covered = np.clip(paid, 0, span - 1)
-    j = np.searchsorted(plan.s_key_cum, group * span + covered, side="right")
-    has_prev = j > plan.v_first[group]
-    prev = np.maximum(j - 1, 0)
+    # principal repaid: the installments counted as paid (within the tolerance) in full,
+    # plus the paid part of the oldest unpaid one, pro rata amount paid / amount due
+    has_prev = k > plan.v_first[group]
+    prev = np.maximum(k - 1, 0)
     repaid = np.where(has_prev, plan.s_cum_principal[prev], 0.0)
-    rest = covered - np.where(has_prev, plan.s_cum[prev], 0)
-    partly = j < plan.v_end[group]
-    ratio = plan.s_ratio[np.minimum(j, len(plan.s_ratio) - 1)]
-    repaid = repaid + np.where(partly, rest / 100.0 * ratio, 0.0)
+    rest = np.maximum(paid - np.where(has_prev, plan.s_cum[prev], 0), 0)
+    ratio = plan.s_ratio[np.minimum(k, len(plan.s_ratio) - 1)]
+    repaid = repaid + np.where(fully_paid, 0.0, rest / 100.0 * ratio)
     balance = np.where(fully_paid, 0.0, np.maximum(plan.v_principal[group] - repaid, 0.0))
     return oldest_due, balance
 
