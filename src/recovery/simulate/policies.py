@@ -1,0 +1,861 @@
+"""Policy evaluation on the simulator: who is worked, at equal capacity (issue 8).
+
+The simulated lender's default escalation policy works every delinquent account of a
+bucket with the same package of contact attempts. A *ranked* policy spends the same
+number of contact attempts differently: from a switch month on, within each team
+(early, late, legal) and month, it gives each account one of three intensities — no
+contact attempts, the standard package of its bucket (the champion arm), or the
+intensive package (the challenger arm, ``challenger_scale`` times the attempts) — by a
+priority computed from what a lender knows at the start of the month:
+
+- ``propensity``: expected collection ``p̂ × amount`` (easy cases first), with ``p̂``
+  from a model fitted on the pre-switch history;
+- ``uplift``: the gain of each step of intensity, ``uplift × amount − cost``, with the
+  uplift per segment (policy group × propensity band) measured on the randomised
+  hold-out / champion / challenger share of the pre-switch history.
+
+Letters, legal notices, lawsuits, placements and the experiment's hold-out arm stay
+as the default plans them; agent capacity, the contact rules and suppressions still
+apply afterwards (:meth:`recovery.simulate.operation.CollectionOperation.plan`).
+Months before the switch are untouched, so runs with the same seed share their
+history exactly (common random numbers after it).
+
+- :class:`PolicyOperation` — the operation with a switch month, a policy and the
+  default run's capacity (contact attempts per chunk, month and team);
+- :class:`PriorityModel` — fitted on the logged pre-switch history: propensity,
+  amount given payment and segment uplift;
+- :func:`evaluate_policies` — run default, propensity and uplift policies over seeds and
+  compare collections, cost and compliance flags in the window after the switch.
+
+Examples
+--------
+>>> from recovery.simulate import simulate_portfolio
+>>> op = PolicyOperation("default", switch="2021-01-01")
+>>> portfolio, _ = simulate_portfolio(n_accounts=200, months=24, seed=1, operation=op)
+>>> sorted(op.history_.columns[:3])
+['account_id', 'account_index', 'month_index']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recovery.config import Config
+from recovery.errors import ConfigError
+from recovery.simulate import contacts as ct
+from recovery.simulate.operation import CollectionOperation, OperationParams, PlanContext
+
+__all__ = [
+    "POLICIES",
+    "PolicyOperation",
+    "PriorityModel",
+    "observable_features",
+    "allocate_intensity",
+    "match_capacity",
+    "month_collections",
+    "policy_outcomes",
+    "evaluate_policies",
+    "compare_policies",
+]
+
+#: Policies :class:`PolicyOperation` can run after the switch month.
+POLICIES = ("default", "propensity", "uplift")
+#: Teams whose contact attempts are reallocated (agency placements keep their plan).
+_RANKED_TEAMS = (0, 1, 2)
+_GROUP_NAMES = np.array(ct.GROUPS, dtype=object)
+_FEATURES = (
+    "group",
+    "dpd",
+    "amount_overdue",
+    "balance",
+    "installment",
+    "debt_age_days",
+    "months_since_charge_off",
+    "paid_last_month",
+    "days_since_payment",
+    "has_guarantor",
+    "has_collateral",
+    "product",
+    "limitation_expired",
+    "bureau_score",
+)
+
+
+def observable_features(context: PlanContext, bureau: np.ndarray | None = None) -> pd.DataFrame:
+    """What a lender knows about the worked accounts at the start of a month.
+
+    Only observable fields of the month state (no latent traits, no true
+    probabilities): policy group, days past due, amounts (currency), debt age (days),
+    months since charge-off, last month's payment, days since the last payment,
+    guarantor, collateral, product, limitation flag and the bureau score.
+
+    Parameters
+    ----------
+    context : PlanContext
+        The worked accounts of one chunk-month.
+    bureau : ndarray, optional
+        Bureau score of each worked account (NaN when unknown).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per worked account, columns :data:`_FEATURES` plus ``account_index``.
+
+    Examples
+    --------
+    >>> from recovery.simulate.hooks import MonthState
+    >>> s = MonthState.empty()
+    >>> ctx = PlanContext(s, *(np.zeros(0, int) for _ in range(8)))
+    >>> observable_features(ctx).shape
+    (0, 15)
+    """
+    s, r = context.state, np.asarray(context.rows, np.int64)
+    start = int((pd.Timestamp(s.month_start) - pd.Timestamp("1970-01-01")).days)
+    last = np.asarray(s.last_payment_date, np.int64)[r] if len(s.last_payment_date) else r * 0
+    out = pd.DataFrame(
+        {
+            "account_index": np.asarray(s.account_index)[r],
+            "group": np.asarray(context.group, np.int8),
+            "dpd": np.asarray(s.dpd)[r].astype(float),
+            "amount_overdue": np.asarray(s.amount_overdue)[r],
+            "balance": np.asarray(s.balance)[r],
+            "installment": np.asarray(s.installment)[r],
+            "debt_age_days": np.asarray(s.debt_age_days)[r].astype(float),
+            "months_since_charge_off": np.asarray(s.months_since_charge_off)[r].astype(float),
+            "paid_last_month": np.asarray(s.paid_last_month)[r],
+            "days_since_payment": np.where(last >= 0, start - last, 99_999).astype(float),
+            "has_guarantor": np.asarray(s.has_guarantor)[r].astype(np.int8),
+            "has_collateral": np.asarray(s.has_collateral)[r].astype(np.int8),
+            "product": np.asarray(s.product)[r].astype(np.int8),
+            "limitation_expired": np.asarray(s.limitation_expired)[r].astype(np.int8),
+            "bureau_score": np.full(len(r), np.nan) if bureau is None else np.asarray(bureau),
+        }
+    )
+    return out
+
+
+class PolicyOperation(CollectionOperation):
+    """The collection operation with another policy from a switch month on.
+
+    Parameters
+    ----------
+    policy : {"default", "propensity", "uplift"}
+        What decides the contact intensity of each account after the switch.
+    switch : date or int, optional
+        First month of the new policy (a date in it, or a month index); default: 12
+        months before the data end.
+    capacity : dict, optional
+        Contact attempts per ``(chunk, month_index, team)`` (from a default run's
+        :attr:`planned_`); needed for the ranked policies. The ranked plan spends the
+        same expected number of attempts.
+    model : PriorityModel, optional
+        Fitted priorities (needed for the ranked policies).
+    record : bool
+        Log the observable state of worked accounts before the switch
+        (:attr:`history_`, to fit a :class:`PriorityModel`).
+    params : OperationParams, optional
+    **overrides
+        Operation parameters to change.
+
+    Attributes
+    ----------
+    switch_month_ : int
+        Month index of the switch.
+    planned_ : dict
+        Expected contact attempts planned per ``(chunk, month_index, team)`` on the
+        accounts a ranked policy may reallocate (every month, every policy).
+    history_ : pandas.DataFrame
+        Logged pre-switch account-months (``record=True``): ids, month, arm,
+        randomised flag, idle flag and :func:`observable_features`.
+
+    Examples
+    --------
+    >>> PolicyOperation("default", switch="2024-01-01").policy
+    'default'
+    """
+
+    def __init__(
+        self,
+        policy: str = "default",
+        switch: Any = None,
+        capacity: dict | None = None,
+        model: PriorityModel | None = None,
+        record: bool = True,
+        params: OperationParams | None = None,
+        **overrides: Any,
+    ) -> None:
+        if policy not in POLICIES:
+            raise ConfigError(f"policy {policy!r} unknown; choose one of {POLICIES}")
+        if policy != "default" and (capacity is None or model is None):
+            raise ConfigError(
+                f"policy {policy!r} needs capacity= (a default run's planned_) and a fitted "
+                "model= (PriorityModel)"
+            )
+        super().__init__(params, **overrides)
+        self.policy = policy
+        self.switch = switch
+        self.capacity = capacity
+        self.model = model
+        self.record = record
+
+    # ------------------------------------------------------------------ hook protocol
+    def start(self, book) -> None:  # noqa: D102 - see CollectionOperation.start
+        super().start(book)
+        starts = pd.DatetimeIndex(book.month_starts)
+        if self.switch is None:
+            switch = (pd.Timestamp(book.data_end) - pd.DateOffset(months=12)) + pd.Timedelta(days=1)
+            self.switch_month_ = int(starts.searchsorted(switch.normalize(), side="right") - 1)
+        elif isinstance(self.switch, (int, np.integer)):
+            self.switch_month_ = int(self.switch)
+        else:
+            day = pd.Timestamp(self.switch).normalize()
+            self.switch_month_ = int(starts.searchsorted(day, side="right") - 1)
+        self.switch_month_ = max(self.switch_month_, 0)
+        self.planned_: dict[tuple[int, int, int], float] = {}
+        self._log: list[pd.DataFrame] = []
+        self._ids: dict[int, np.ndarray] = {}
+        self._bureau: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        table = np.zeros((len(ct.GROUPS), len(ct.CHANNELS)))
+        for g, name in enumerate(ct.GROUPS):
+            for channel, mean in self.params.policy.get(name, {}).items():
+                table[g, ct.CHANNELS.index(channel)] = mean
+        self._package = table * self.params.intensity
+        costs = self.config.costs.per_action
+        self._cost = np.array([float(costs.get(c, 0.0)) for c in ct.CHANNELS])
+
+    def start_chunk(self, chunk_index: int, accounts: pd.DataFrame) -> None:  # noqa: D102
+        super().start_chunk(chunk_index, accounts)
+        index = accounts["account_index"].to_numpy(np.int64)
+        order = np.argsort(index)
+        bureau = (
+            accounts["bureau_score"].to_numpy(float)
+            if "bureau_score" in accounts
+            else np.full(len(index), np.nan)
+        )
+        self._bureau[chunk_index] = (index[order], bureau[order])
+        if "account_id" in accounts:
+            self._ids[chunk_index] = accounts["account_id"].astype(str).to_numpy(object)[order]
+
+    # ------------------------------------------------------------------ the seam
+    def plan(self, context: PlanContext, counts: np.ndarray) -> np.ndarray:
+        """Default plan before the switch; the ranked intensities after it."""
+        state = context.state
+        m = int(state.month_index)
+        chunk = int(state.chunk_index)
+        eligible = self._eligible(context)
+        contact = counts[:, ct.CONTACT].sum(1)
+        team = np.asarray(context.team)
+        ranked = self.policy != "default" and m >= self.switch_month_
+        if not ranked:
+            for t in _RANKED_TEAMS:
+                self.planned_[(chunk, m, t)] = float(contact[eligible & (team == t)].sum())
+            if self.record and m < self.switch_month_ and state.observed and len(context.rows):
+                self._log.append(self._log_rows(context, chunk, m))
+            return counts
+        features = observable_features(context, self._bureau_of(context))
+        scores = self.model.score(features)
+        mean = self._package[np.asarray(context.group)].copy()
+        no_guarantor = ~np.asarray(state.has_guarantor)[np.asarray(context.rows)].astype(bool)
+        mean[no_guarantor, ct.GUARANTOR] = 0.0
+        mean[:, ~ct.CONTACT] = 0.0
+        attempts = mean.sum(1)
+        cost1 = mean @ self._cost
+        scale = float(self.params.challenger_scale)
+        if self.policy == "propensity":
+            v1 = scores["expected_collection"].to_numpy()
+            v2 = v1 * (scale - 1.0)
+        else:
+            amount = scores["amount"].to_numpy()
+            v1 = scores["uplift_standard"].to_numpy() * amount - cost1
+            v2 = scores["uplift_intensive"].to_numpy() * amount - cost1 * (scale - 1.0)
+        level = np.zeros(len(counts), np.int8)
+        budgets = {}
+        for t in _RANKED_TEAMS:
+            rows = np.flatnonzero(eligible & (team == t))
+            budgets[t] = float(self.capacity.get((chunk, m, t), 0.0))
+            level[rows] = allocate_intensity(
+                v1[rows], v2[rows], attempts[rows], attempts[rows] * (scale - 1.0), budgets[t]
+            )
+        worked = eligible & (level > 0)
+        factor = np.where(level == 2, scale, 1.0)[worked]
+        new = counts.copy()
+        new[eligible] = np.where(ct.CONTACT, 0, counts[eligible])
+        drawn = state.rng.poisson(mean[worked] * factor[:, None])
+        new[worked] = np.where(ct.CONTACT, drawn, counts[worked])
+        # exactly the capacity: top up or trim the Poisson draws, by priority
+        priority = v1 / np.maximum(attempts, 1e-9)
+        for t in _RANKED_TEAMS:
+            rows = np.flatnonzero(worked & (team == t))
+            new[rows] = match_capacity(new[rows], priority[rows], int(round(budgets[t])))
+            self.planned_[(chunk, m, t)] = float(new[rows][:, ct.CONTACT].sum())
+        return new
+
+    # ------------------------------------------------------------------ pieces
+    def _eligible(self, context: PlanContext) -> np.ndarray:
+        """Accounts whose contact attempts a ranked policy may move (not hold-out,
+        not with an agency, death not known, teams early/late/legal)."""
+        s = context.state
+        r = np.asarray(context.rows, np.int64)
+        start = int((pd.Timestamp(s.month_start) - pd.Timestamp("1970-01-01")).days)
+        notice = getattr(s, "death_notice_day", None)
+        if notice is not None and len(notice) == len(s):
+            n = np.asarray(notice, np.int64)[r]
+            dead = (n >= 0) & (n < start)
+        else:
+            dead = np.asarray(s.deceased)[r].astype(bool)
+        team = np.asarray(context.team)
+        return (np.asarray(context.arm) != 0) & ~dead & np.isin(team, _RANKED_TEAMS)
+
+    def _bureau_of(self, context: PlanContext) -> np.ndarray:
+        index, bureau = self._bureau[int(context.state.chunk_index)]
+        ai = np.asarray(context.state.account_index)[np.asarray(context.rows, np.int64)]
+        at = np.clip(np.searchsorted(index, ai), 0, max(len(index) - 1, 0))
+        return bureau[at] if len(index) else np.full(len(ai), np.nan)
+
+    def _log_rows(self, context: PlanContext, chunk: int, m: int) -> pd.DataFrame:
+        f = observable_features(context, self._bureau_of(context))
+        ids = self._ids.get(chunk)
+        if ids is not None:
+            index, _ = self._bureau[chunk]
+            f.insert(0, "account_id", ids[np.searchsorted(index, f["account_index"])])
+        else:
+            f.insert(0, "account_id", pd.NA)
+        f.insert(2, "month_index", np.int32(m))
+        f.insert(3, "month_start", pd.Timestamp(context.state.month_start))
+        f["team"] = np.asarray(context.team, np.int8)
+        f["arm"] = np.asarray(context.arm, np.int8)
+        f["randomized"] = np.asarray(context.randomized, bool)
+        f["idle"] = np.asarray(context.idle, bool)
+        return f
+
+    @property
+    def history_(self) -> pd.DataFrame:
+        """The logged pre-switch account-months (empty when nothing was recorded)."""
+        if not getattr(self, "_log", None):
+            return pd.DataFrame(columns=["account_id", "account_index", "month_index"])
+        return pd.concat(self._log, ignore_index=True)
+
+
+def allocate_intensity(
+    value_standard: np.ndarray,
+    value_intensive: np.ndarray,
+    attempts_standard: np.ndarray,
+    attempts_extra: np.ndarray,
+    budget: float,
+) -> np.ndarray:
+    """Greedy choice of intensity (0 none, 1 standard, 2 intensive) within a budget.
+
+    Steps are taken in decreasing value per contact attempt; the intensive step of an
+    account never before its standard step (its ratio is capped at the standard
+    one's), until the expected attempts reach ``budget``.
+
+    Parameters
+    ----------
+    value_standard, value_intensive : ndarray
+        Value (currency) of the standard package over none, and of the intensive
+        package over the standard one.
+    attempts_standard, attempts_extra : ndarray
+        Expected contact attempts of the standard package, and the extra attempts of
+        the intensive one.
+    budget : float
+        Contact attempts available.
+
+    Returns
+    -------
+    ndarray of int8
+
+    Examples
+    --------
+    >>> allocate_intensity(np.array([5.0, 1.0, 3.0]), np.array([4.0, 0.1, 0.2]),
+    ...                    np.ones(3), np.ones(3), budget=3).tolist()
+    [2, 0, 1]
+    """
+    n = len(value_standard)
+    if n == 0 or budget <= 0:
+        return np.zeros(n, np.int8)
+    a1 = np.maximum(attempts_standard, 1e-9)
+    a2 = np.maximum(attempts_extra, 1e-9)
+    r1 = value_standard / a1
+    r2 = np.minimum(value_intensive / a2, r1)
+    ratio = np.concatenate([r1, r2])
+    step = np.concatenate([np.ones(n, np.int8), np.full(n, 2, np.int8)])
+    who = np.concatenate([np.arange(n), np.arange(n)])
+    cost = np.concatenate([attempts_standard, attempts_extra])
+    order = np.lexsort((who, step, -ratio))
+    taken = np.cumsum(cost[order]) <= budget + 1e-9
+    level = np.zeros(n, np.int8)
+    chosen = order[taken]
+    np.maximum.at(level, who[chosen], step[chosen])
+    # an intensive step whose standard step did not fit is dropped
+    standard = np.zeros(n, bool)
+    standard[who[chosen][step[chosen] == 1]] = True
+    return np.where(standard, level, 0).astype(np.int8)
+
+
+def match_capacity(counts: np.ndarray, priority: np.ndarray, total: int) -> np.ndarray:
+    """Add or remove contact attempts so that they sum to ``total``.
+
+    Missing attempts are added as calls to the accounts of highest priority (one
+    each, in turn); surplus attempts are removed from the accounts of lowest
+    priority (calls first, then SMS, visits, guarantor contacts).
+
+    Examples
+    --------
+    >>> c = np.zeros((3, len(ct.CHANNELS)), np.int64)
+    >>> c[:, ct.CALL] = [2, 2, 2]
+    >>> match_capacity(c, np.array([3.0, 1.0, 2.0]), 8)[:, ct.CALL].tolist()
+    [3, 2, 3]
+    >>> match_capacity(c, np.array([3.0, 1.0, 2.0]), 3)[:, ct.CALL].tolist()
+    [2, 0, 1]
+    """
+    counts = counts.copy()
+    n = len(counts)
+    diff = int(total - counts[:, ct.CONTACT].sum())
+    if n == 0 or diff == 0:
+        return counts
+    order = np.argsort(-priority, kind="stable")
+    if diff > 0:
+        extra = np.bincount(order[np.arange(diff) % n], minlength=n)
+        counts[:, ct.CALL] += extra
+        return counts
+    have = counts[:, ct.CONTACT].sum(1)
+    low_first = order[::-1]
+    before = np.cumsum(have[low_first]) - have[low_first]
+    remove = np.zeros(n, np.int64)
+    remove[low_first] = np.clip(-diff - before, 0, have[low_first])
+    for channel in (ct.CALL, ct.SMS, ct.VISIT, ct.GUARANTOR):
+        take = np.minimum(counts[:, channel], remove)
+        counts[:, channel] -= take
+        remove -= take
+    return counts
+
+
+def month_collections(payments: pd.DataFrame, data_end: Any = None) -> pd.DataFrame:
+    """Net collections per account and calendar month (reversed payments excluded).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"account_id": ["A", "A"], "payment_date": pd.to_datetime(
+    ...     ["2024-01-05", "2024-01-20"]), "amount": [10.0, 5.0], "reversed_date": pd.NaT})
+    >>> month_collections(p)["collected"].tolist()
+    [15.0]
+    """
+    pay = payments
+    if "reversed_date" in pay:
+        end = pd.Timestamp(data_end) if data_end is not None else pd.Timestamp.max
+        pay = pay[pay["reversed_date"].isna() | (pay["reversed_date"] > end)]
+    month = pay["payment_date"].dt.to_period("M").dt.to_timestamp()
+    return (
+        pay.assign(month_start=month)
+        .groupby(["account_id", "month_start"], as_index=False)["amount"]
+        .sum()
+        .rename(columns={"amount": "collected"})
+    )
+
+
+class PriorityModel:
+    """Priorities for ranked policies, fitted on the pre-switch history.
+
+    Parameters
+    ----------
+    estimator : classifier, optional
+        Propensity model (paid this month, from :func:`observable_features`);
+        defaults to a small LightGBM.
+    bands : int
+        Propensity bands per policy group for the uplift segments.
+    random_state : int
+
+    Attributes
+    ----------
+    propensity_model_ : fitted classifier
+    amount_ratio_ : pandas.Series
+        Median amount paid (given a payment) relative to the overdue amount (open
+        accounts) or the balance (charged off), by policy group.
+    band_edges_ : dict
+        Propensity cut points per group.
+    uplift_ : pandas.DataFrame
+        Per segment (group, band) and step (``standard`` = champion vs hold-out,
+        ``intensive`` = challenger vs champion): the difference in P(pay) with its CI
+        on the randomised accounts (:func:`recovery.strategy.estimate_uplift`) and the
+        shrunken value used for ranking.
+
+    Examples
+    --------
+    >>> PriorityModel(bands=3).bands
+    3
+    """
+
+    def __init__(self, estimator: Any = None, bands: int = 2, random_state: int = 0) -> None:
+        self.estimator = estimator
+        self.bands = bands
+        self.random_state = random_state
+
+    def fit(self, history: pd.DataFrame, payments: pd.DataFrame, data_end: Any = None):
+        """Fit on logged account-months (:attr:`PolicyOperation.history_`) and payments."""
+        from sklearn.base import clone
+
+        from recovery.strategy import estimate_uplift
+
+        paid = month_collections(payments, data_end)
+        h = history.merge(paid, on=["account_id", "month_start"], how="left")
+        h["collected"] = h["collected"].fillna(0.0)
+        h["paid"] = (h["collected"] > 0).astype(int)
+        h = h[~h["idle"].astype(bool)].reset_index(drop=True)
+        if h["paid"].nunique() < 2:
+            raise ConfigError("history has no variation in payments; simulate more months")
+        if self.estimator is None:
+            import lightgbm as lgb
+
+            base = lgb.LGBMClassifier(
+                n_estimators=120,
+                learning_rate=0.05,
+                num_leaves=15,
+                min_child_samples=40,
+                random_state=self.random_state,
+                deterministic=True,
+                force_row_wise=True,
+                n_jobs=1,
+                verbose=-1,
+            )
+        else:
+            base = self.estimator
+        self.propensity_model_ = clone(base).fit(h[list(_FEATURES)], h["paid"])
+        h["p_hat"] = self.propensity_model_.predict_proba(h[list(_FEATURES)])[:, 1]
+        base_amount = _amount_base(h)
+        payers = h[(h["paid"] == 1) & (base_amount > 0)]
+        ratio = (payers["collected"] / _amount_base(payers)).groupby(payers["group"]).median()
+        self.amount_ratio_ = ratio.reindex(range(len(ct.GROUPS))).fillna(
+            float(ratio.median()) if len(ratio) else 1.0
+        )
+        self.band_edges_ = {
+            g: np.quantile(part["p_hat"], np.linspace(0, 1, self.bands + 1)[1:-1])
+            for g, part in h.groupby("group")
+        }
+        h["band"] = self._bands(h)
+        rnd = h[h["randomized"].astype(bool)]
+        rows = []
+        for step, (treated, control) in {"standard": (1, 0), "intensive": (2, 1)}.items():
+            part = rnd[rnd["arm"].isin([treated, control])].assign(
+                treated=lambda d, t=treated: d["arm"].eq(t)
+            )
+            for level, segments in (("group", ("group",)), ("segment", ("group", "band"))):
+                est = estimate_uplift(part, "treated", "paid", segments)
+                if len(est):
+                    rows.append(est.assign(step=step, level=level))
+        table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+        self.uplift_ = _shrink(table, self.bands)
+        return self
+
+    def _bands(self, frame: pd.DataFrame) -> np.ndarray:
+        band = np.zeros(len(frame), np.int64)
+        g = frame["group"].to_numpy()
+        p = frame["p_hat"].to_numpy()
+        for group, edges in self.band_edges_.items():
+            m = g == group
+            band[m] = np.searchsorted(edges, p[m], side="right")
+        return band
+
+    def score(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Propensity, amount given payment (currency), expected collection and the
+        segment uplift of the standard and intensive packages, per row."""
+        out = pd.DataFrame(index=features.index)
+        p = self.propensity_model_.predict_proba(features[list(_FEATURES)])[:, 1]
+        out["p_hat"] = p
+        ratio = self.amount_ratio_.reindex(features["group"].to_numpy()).to_numpy()
+        out["amount"] = ratio * _amount_base(features).to_numpy()
+        out["expected_collection"] = p * out["amount"]
+        band = self._bands(features.assign(p_hat=p))
+        keys = pd.MultiIndex.from_arrays([features["group"].to_numpy(), band])
+        for step in ("standard", "intensive"):
+            u = self.uplift_[self.uplift_["step"].eq(step)].set_index(["group", "band"])["value"]
+            out[f"uplift_{step}"] = u.astype(float).reindex(keys).fillna(0.0).to_numpy()
+        return out
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The uplift table by segment and step."""
+        return self.uplift_
+
+
+def _amount_base(frame: pd.DataFrame) -> pd.Series:
+    """Overdue amount for open accounts, balance for charged-off ones (currency)."""
+    charged = frame["group"].to_numpy() >= 4
+    return pd.Series(
+        np.where(charged, frame["balance"], np.maximum(frame["amount_overdue"], 0.0)),
+        index=frame.index,
+    )
+
+
+def _shrink(table: pd.DataFrame, bands: int) -> pd.DataFrame:
+    """Segment effects shrunk toward their group's effect (empirical Bayes).
+
+    value = group + w (segment − group), w = τ² / (τ² + se²), τ² the spread of the
+    segment effects beyond their sampling variance; groups without an estimate get 0.
+    """
+    cols = ["group", "band", "step", "effect", "ci_low", "ci_high", "n_treated", "n_control"]
+    if not len(table):
+        return pd.DataFrame(columns=[*cols, "value"])
+    seg = table[table["level"].eq("segment")].copy()
+    grp = table[table["level"].eq("group")].set_index(["step", "group"])["effect"]
+    se = (seg["ci_high"] - seg["ci_low"]) / (2 * 1.96)
+    seg["group_effect"] = grp.reindex(pd.MultiIndex.from_frame(seg[["step", "group"]])).to_numpy()
+    out = []
+    for _, part in seg.groupby("step"):
+        s2 = se.loc[part.index] ** 2
+        tau2 = max(float(((part["effect"] - part["group_effect"]) ** 2).mean() - s2.mean()), 0.0)
+        w = tau2 / (tau2 + s2) if tau2 > 0 else s2 * 0
+        out.append(
+            part.assign(value=part["group_effect"] + w * (part["effect"] - part["group_effect"]))
+        )
+    seg = pd.concat(out)
+    # segments without their own estimate use the group's
+    full = pd.MultiIndex.from_product(
+        [sorted(table["step"].unique()), range(len(ct.GROUPS)), range(bands)],
+        names=["step", "group", "band"],
+    ).to_frame(index=False)
+    full = full.merge(seg[[*cols, "value"]], on=["step", "group", "band"], how="left")
+    fallback = grp.reindex(pd.MultiIndex.from_frame(full[["step", "group"]])).to_numpy()
+    value = pd.to_numeric(full["value"], errors="coerce").astype(float)
+    full["value"] = value.fillna(pd.Series(fallback, dtype=float)).fillna(0.0)
+    return full[cols + ["value"]]
+
+
+def policy_outcomes(
+    portfolio: Any, start: Any, config: Config | None = None, end: Any = None
+) -> dict[str, float]:
+    """Collections, cost, contact attempts and compliance flags from ``start`` on.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        A simulated book (with the operation's actions).
+    start : date
+        First day of the evaluation window (the switch month).
+    end : date, optional
+        Last day (default: the data end).
+
+    Returns
+    -------
+    dict
+        ``collected`` (net of reversals, currency), ``cost`` (actions' channel costs),
+        ``contact_attempts`` (sms, call, visit, guarantor_contact), ``actions``,
+        ``compliance_flags`` ((action, rule) pairs of
+        :func:`recovery.compliance.flag_actions`) and ``flags_<rule>`` per rule.
+
+    Examples
+    --------
+    >>> from recovery.simulate import simulate_portfolio
+    >>> p, _ = simulate_portfolio(n_accounts=100, months=12, seed=0)
+    >>> sorted(policy_outcomes(p, "2019-07-01"))[:3]
+    ['actions', 'collected', 'compliance_flags']
+    """
+    from recovery.compliance import CONTACT_CHANNELS, flag_actions
+
+    config = config or Config()
+    start = pd.Timestamp(start).normalize()
+    end = pd.Timestamp(end) if end is not None else pd.Timestamp(portfolio.data_end)
+    end_s = end.normalize() + pd.Timedelta(days=1)
+    pay = portfolio.payments
+    in_window = (pay["payment_date"] >= start) & (pay["payment_date"] <= end)
+    not_reversed = pay["reversed_date"].isna() | (pay["reversed_date"] > end)
+    acts = portfolio.actions
+    a_window = (acts["ts"] >= start) & (acts["ts"] < end_s)
+    window = acts[a_window]
+    cost = (
+        window["cost"]
+        if "cost" in window
+        else window["channel"].map(config.costs.per_action).fillna(0.0)
+    )
+    flags = flag_actions(
+        acts,
+        config,
+        events=portfolio.events,
+        schedule=portfolio.schedule,
+        payments=portfolio.payments,
+    )
+    flags = flags[(flags["ts"] >= start) & (flags["ts"] < end_s)]
+    out = {
+        "collected": float(pay.loc[in_window & not_reversed, "amount"].sum()),
+        "cost": float(cost.sum()),
+        "contact_attempts": int(window["channel"].isin(CONTACT_CHANNELS).sum()),
+        "actions": int(len(window)),
+        "compliance_flags": int(len(flags)),
+    }
+    for rule, n in flags["rule"].value_counts().sort_index().items():
+        out[f"flags_{rule}"] = int(n)
+    return out
+
+
+def evaluate_policies(
+    n_accounts: int = 3000,
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4),
+    months: int = 84,
+    start: str = "2019-01-01",
+    scenario: str = "benchmark",
+    config: Config | None = None,
+    policies: tuple[str, ...] = POLICIES,
+    switch: Any = None,
+    model: PriorityModel | None = None,
+    progress: Any = None,
+    keep: dict | None = None,
+    **operation: Any,
+) -> pd.DataFrame:
+    """Re-simulate the last 12 months under each policy, paired by seed.
+
+    For each seed: the default policy runs first (logging the pre-switch history and
+    the contact attempts it plans per chunk, month and team); a :class:`PriorityModel`
+    is fitted on that history; then each ranked policy runs with the same seed (so an
+    identical history before the switch) and the default's capacity.
+
+    Parameters
+    ----------
+    n_accounts, months, start, scenario, config
+        Passed to :func:`recovery.simulate.simulate_portfolio`.
+    seeds : tuple of int
+        One paired comparison per seed.
+    policies : tuple of str
+        Subset of :data:`POLICIES` (``default`` always runs).
+    switch : date or int, optional
+        First month of the new policies (default: 12 months before the data end).
+    model : PriorityModel, optional
+        Unfitted template (default ``PriorityModel()``).
+    progress : callable, optional
+        Called with a message after each run.
+    keep : dict, optional
+        If given, filled with ``(seed, policy) -> (operation, portfolio)`` of every run.
+    **operation
+        :class:`OperationParams` overrides.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per seed × policy: :func:`policy_outcomes`, plus ``seed``, ``policy``,
+        ``switch_date`` and ``pre_switch_actions`` (rows before the switch, to check
+        that histories are identical).
+
+    Examples
+    --------
+    >>> r = evaluate_policies(n_accounts=100, seeds=(0,), months=18)
+    >>> sorted(r["policy"])
+    ['default', 'propensity', 'uplift']
+    """
+    from recovery.simulate import simulate_portfolio
+
+    rows = []
+    for seed in seeds:
+        default = PolicyOperation("default", switch=switch, record=True, **operation)
+        kwargs = dict(
+            config=config, n_accounts=n_accounts, start=start, months=months, scenario=scenario
+        )
+        portfolio, _ = simulate_portfolio(seed=seed, operation=default, **kwargs)
+        switch_date = pd.Timestamp(default.month_start_days[default.switch_month_], unit="D")
+        rows.append(_row(portfolio, switch_date, config, seed, "default"))
+        if keep is not None:
+            keep[(seed, "default")] = (default, portfolio)
+        if progress:
+            progress(f"seed {seed}: default")
+        ranked = [p for p in policies if p != "default"]
+        if not ranked:
+            continue
+        template = model or PriorityModel(random_state=seed)
+        fitted = PriorityModel(template.estimator, template.bands, template.random_state).fit(
+            default.history_, portfolio.payments, portfolio.data_end
+        )
+        for policy in ranked:
+            op = PolicyOperation(
+                policy,
+                switch=default.switch_month_,
+                capacity=default.planned_,
+                model=fitted,
+                record=False,
+                **operation,
+            )
+            other, _ = simulate_portfolio(seed=seed, operation=op, **kwargs)
+            rows.append(_row(other, switch_date, config, seed, policy))
+            if keep is not None:
+                keep[(seed, policy)] = (op, other)
+            if progress:
+                progress(f"seed {seed}: {policy}")
+    return pd.DataFrame(rows).fillna(0)
+
+
+def _row(portfolio, switch_date, config, seed, policy) -> dict:
+    out = policy_outcomes(portfolio, switch_date, config)
+    before = portfolio.actions[portfolio.actions["ts"] < switch_date]
+    pay = portfolio.payments[portfolio.payments["payment_date"] < switch_date]
+    return {
+        "seed": seed,
+        "policy": policy,
+        "switch_date": switch_date,
+        **out,
+        "pre_switch_actions": int(len(before)),
+        "pre_switch_collected": float(pay["amount"].sum()),
+        "pre_switch_fingerprint": int(
+            pd.util.hash_pandas_object(
+                before[["account_id", "ts", "channel", "outcome"]], index=False
+            ).sum()
+            % (1 << 61)
+        ),
+    }
+
+
+def compare_policies(
+    results: pd.DataFrame,
+    measures: tuple[str, ...] = ("collected", "cost", "contact_attempts", "compliance_flags"),
+    baseline: str = "default",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Mean per policy and the paired difference to the baseline with a t interval.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        From :func:`evaluate_policies`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per policy and measure: ``mean``, ``difference`` (policy − baseline, mean over
+        seeds), ``ci_low``, ``ci_high``, ``n_seeds``, ``relative`` (difference / baseline
+        mean).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"seed": [0, 0, 1, 1], "policy": ["default", "x"] * 2,
+    ...                   "collected": [10.0, 12.0, 20.0, 21.0]})
+    >>> compare_policies(r, ("collected",)).set_index("policy").loc["x", "difference"]
+    np.float64(1.5)
+    """
+    from scipy import stats
+
+    wide = results.pivot(index="seed", columns="policy")
+    out = []
+    for policy in results["policy"].unique():
+        for measure in measures:
+            values = wide[(measure, policy)]
+            base = wide[(measure, baseline)]
+            diff = (values - base).dropna()
+            n = len(diff)
+            mean_diff = float(diff.mean()) if n else np.nan
+            if n > 1:
+                half = float(
+                    stats.t.ppf(0.5 + confidence / 2, n - 1) * diff.std(ddof=1) / np.sqrt(n)
+                )
+            else:
+                half = np.nan
+            out.append(
+                {
+                    "policy": policy,
+                    "measure": measure,
+                    "mean": float(values.mean()),
+                    "difference": mean_diff,
+                    "ci_low": mean_diff - half,
+                    "ci_high": mean_diff + half,
+                    "n_seeds": n,
+                    "relative": mean_diff / float(base.mean()) if base.mean() else np.nan,
+                }
+            )
+    return pd.DataFrame(out)
