@@ -898,6 +898,7 @@ def test_account_states_for_given_pairs_match_the_full_grid():
     pairs = grid[["account_id", "as_of"]].sample(frac=0.5, random_state=0)
     pairs = pd.concat([pairs, pairs.head(2)])  # duplicates are evaluated once
     pairs.loc[len(pairs) + 100] = ["unknown", pd.Timestamp("2022-03-31")]
+    pairs.loc[len(pairs) + 101] = ["R03x", pd.Timestamp("2022-03-31")]  # inside a range
     got = account_states(portfolio, pairs, partition_size=4)
     want = grid.merge(pairs.drop_duplicates(), on=["account_id", "as_of"])
     pd.testing.assert_frame_equal(got, want.reset_index(drop=True))

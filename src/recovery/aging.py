@@ -858,7 +858,10 @@ def account_states(
         pair_days = _day_numbers(pairs["as_of"])
         if (pair_days >= _NEVER).any():
             raise DataError("as_of dates must not be missing")
-        pair_ids = _id_values(pairs["account_id"])
+        # hash the pairs' ids once; each partition (a range of sorted ids) then takes
+        # its pairs by code range
+        pair_codes, pair_ids = pd.factorize(_id_values(pairs["account_id"]), sort=True)
+        pair_ids = np.asarray(pair_ids, dtype=object)
     else:
         days = _as_days(as_of)
     frames = []
@@ -867,7 +870,12 @@ def account_states(
         if pairs is None:
             acct, day = _pairs(ledger, days)
         else:
-            acct = pd.Index(ledger.ids).get_indexer(pair_ids).astype(np.int64)
+            lo, hi = np.searchsorted(pair_ids, [ledger.ids[0], ledger.ids[-1]], side="left")
+            hi += hi < len(pair_ids) and pair_ids[hi] == ledger.ids[-1]
+            local = pd.Index(ledger.ids).get_indexer(pair_ids[lo:hi]).astype(np.int64)
+            inside = (pair_codes >= lo) & (pair_codes < hi)
+            acct = np.full(len(pair_codes), -1, dtype=np.int64)
+            acct[inside] = local[pair_codes[inside] - lo]
             keep = acct >= 0
             keep[keep] = pair_days[keep] >= ledger.start_day[acct[keep]]
             key = np.unique(acct[keep] * _SPAN + pair_days[keep])
