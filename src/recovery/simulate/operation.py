@@ -228,6 +228,20 @@ class OperationParams:
         return dataclasses.replace(self, **changes)
 
 
+def _account_uniform(seed: int, index: np.ndarray) -> np.ndarray:
+    """A uniform number per account from (seed, account index) alone (splitmix64 hash)."""
+    mask = np.uint64(0xFFFFFFFFFFFFFFFF)
+    with np.errstate(over="ignore"):
+        z = np.asarray(index, np.uint64) + np.uint64(seed % (1 << 32)) * np.uint64(
+            0x9E3779B97F4A7C15
+        )
+        z = (z + np.uint64(0x9E3779B97F4A7C15)) & mask
+        z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & mask
+        z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & mask
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
 def _days(ts: pd.Timestamp) -> int:
     return int((pd.Timestamp(ts) - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1))
 
@@ -406,8 +420,8 @@ class CollectionOperation:
             if "bureau_score" in accounts
             else np.full(len(index), np.nan)
         )
-        rng = np.random.default_rng([self.book.seed, 5102, chunk_index])
-        ch.randomized = rng.random(len(index)) < self.params.randomized_share
+        # membership of the experiment depends on the seed and the account only
+        ch.randomized = _account_uniform(self.book.seed, index) < self.params.randomized_share
         ch.chunk_share = len(index) / max(self.book.n_accounts, 1)
         ch.chunk_index = chunk_index
         self._chunks[chunk_index] = ch
