@@ -193,3 +193,30 @@ def test_plots(book):
     assert ax.get_xlabel() == "months since charge-off"
     ax = plot_erc(ERCForecaster(n_bootstrap=5).fit(book))
     assert ax.get_xlabel() == "charge-off cohort"
+
+
+def test_prediction_range_covers_what_cohorts_then_collect():
+    # Fit at month 24 of a 40-month recovery book with a 12-month horizon, so each
+    # cohort's ERC (ages it has not reached, up to 12) is observed later in the data.
+    # The prediction range (estimation + over-dispersed Poisson process variance) must
+    # cover most cohorts' actual collections; the estimation-only range far fewer.
+    from recovery.liquidation import _recovery_cells
+
+    book = make_recovery_book(months=40, per_month=100, seed=1)
+    pay, cohorts, _ = _recovery_cells(book, None)
+    origin = 2021 * 12 + 11  # December 2021 as year * 12 + month - 1
+    coverage = {}
+    for interval in ("estimation", "prediction"):
+        erc = ERCForecaster(n_bootstrap=100, seed=1, interval=interval, horizon_months=12)
+        s = erc._fit_cells(pay, cohorts, origin).summary()
+        cmi = s["cohort"].dt.year * 12 + s["cohort"].dt.month - 1
+        later = pay[pay["_cmi"].isin(cmi) & (pay["_mi"] > origin) & (pay["k"] <= 12)]
+        actual = later.groupby("_cmi")["paid_in_month"].sum().reindex(cmi, fill_value=0.0)
+        open_ = (s["months_observed"] < 12).to_numpy()
+        inside = (actual.to_numpy() >= s["erc_low"].to_numpy()) & (
+            actual.to_numpy() <= s["erc_high"].to_numpy()
+        )
+        coverage[interval] = inside[open_].mean()
+        assert erc.dispersion_ > 0
+    assert coverage["prediction"] >= 0.75
+    assert coverage["prediction"] > coverage["estimation"]

@@ -23,7 +23,10 @@ horizon (``config.analytics.erc_horizon_months``, default 84 months since charge
 
 The uncertainty range is a percentile bootstrap over accounts, resampled within each
 cohort: the rates or factors are re-estimated on every replicate and, for the chain
-ladder, the cohort's own to-date is re-drawn too.
+ladder, the cohort's own to-date is re-drawn too. By default (``interval=
+"prediction"``) each replicate also draws the cohort's future collections around their
+expectation with over-dispersed Poisson process variance, so the range is a prediction
+interval, not only an estimation interval.
 
 Examples
 --------
@@ -419,6 +422,22 @@ def _poisson_decay(ages: np.ndarray, num: np.ndarray, den: np.ndarray) -> tuple[
     return a - b * float(ages.mean()), b
 
 
+def _dispersion(inc: np.ndarray, bal: np.ndarray, obs: np.ndarray, rates: np.ndarray) -> float:
+    """Over-dispersed Poisson scale: Pearson χ² of the observed cells / degrees of freedom.
+
+    Fitted value of cell (cohort c, age k) is ``bal_c · rates_k``; currency units.
+    """
+    h = inc.shape[1]
+    seen = np.arange(1, h + 1)[None, :] <= obs[:, None]
+    mu = bal[:, None] * rates[None, :]
+    ok = seen & (mu > 0)
+    if ok.sum() < 2:
+        return 0.0
+    chi2 = (((inc - mu) ** 2) / np.where(ok, mu, 1.0))[ok].sum()
+    dof = max(int(ok.sum()) - int(ok.any(axis=0).sum()), 1)
+    return float(chi2 / dof)
+
+
 def _curves_from_cells(
     cohort_mi: np.ndarray, inc: np.ndarray, bal: np.ndarray, n_acc: np.ndarray, obs: np.ndarray
 ) -> pd.DataFrame:
@@ -467,6 +486,12 @@ class ERCForecaster(BaseEstimator):
         Level of the range (default ``config.analytics.confidence``).
     seed : int, optional
         Bootstrap seed (default ``config.analytics.seed``).
+    interval : {"prediction", "estimation"}
+        ``"prediction"`` (default): each bootstrap replicate of a cohort's ERC also
+        gets the randomness of its own future collections, drawn from a gamma
+        distribution with the replicate as mean and ``dispersion_`` × mean as variance
+        (over-dispersed Poisson process variance, as in England–Verrall). ``"estimation"``:
+        the resampling of accounts only (rates re-estimated), a narrower range.
     config : Config, optional
         Project configuration.
 
@@ -485,6 +510,13 @@ class ERCForecaster(BaseEstimator):
         Per cohort: balance charged off, age, collected to date, ERC and its range.
     data_end_ : Timestamp
         Last month end of the fitted data.
+    dispersion_ : float
+        Over-dispersed Poisson scale of the monthly recoveries (currency): Pearson χ²
+        of the observed cohort × age cells against ``balance · rates_`` over its
+        degrees of freedom.
+    total_erc_range_ : tuple of float
+        Range of the book's total ERC (quantiles of the summed replicates), when
+        bootstrapped.
 
     Examples
     --------
@@ -512,6 +544,7 @@ class ERCForecaster(BaseEstimator):
         n_bootstrap: int | None = None,
         confidence: float | None = None,
         seed: int | None = None,
+        interval: Literal["prediction", "estimation"] = "prediction",
         config: Config | None = None,
     ):
         self.method = method
@@ -522,6 +555,7 @@ class ERCForecaster(BaseEstimator):
         self.n_bootstrap = n_bootstrap
         self.confidence = confidence
         self.seed = seed
+        self.interval = interval
         self.config = config
 
     # ---------------------------------------------------------------- internals
@@ -659,6 +693,7 @@ class ERCForecaster(BaseEstimator):
         self.tail_factor_ = tail
         self.data_end_ = _month_end_of(np.array([end_mi]))[0]
         self.curves_ = _curves_from_cells(self._cohort_mi, inc, bal, n_acc, obs)
+        self.dispersion_ = _dispersion(inc, bal, obs, rates)
         collected = inc.sum(axis=1)
         self._future_by_age = self._future_profile(inc, bal, obs, rates, factors)
         cohort_table = pd.DataFrame(
@@ -691,6 +726,12 @@ class ERCForecaster(BaseEstimator):
                 _, _, _, fut_b = self._estimate(inc_b, bal_b, obs, n_b)
                 # scale the re-drawn cohort back to the actual balance charged off
                 reps[b] = np.divide(fut_b * bal, bal_b, out=np.zeros_like(bal), where=bal_b > 0)
+            if self.interval == "prediction" and self.dispersion_ > 0:
+                # process variance (over-dispersed Poisson): a cohort's future collections
+                # vary around their expectation with variance dispersion_ * expectation
+                mean = np.maximum(reps, 0.0)
+                draw = rng.gamma(np.where(mean > 0, mean / self.dispersion_, 1.0), self.dispersion_)
+                reps = np.where(mean > 0, draw, 0.0)
             alpha = (1 - conf) / 2
             cohort_table["erc_low"] = np.quantile(reps, alpha, axis=0)
             cohort_table["erc_high"] = np.quantile(reps, 1 - alpha, axis=0)
@@ -860,7 +901,10 @@ def plot_erc(forecaster: ERCForecaster, ax=None):
         ax.errorbar(
             x,
             mid,
-            yerr=[s["erc"] - s["erc_low"], s["erc_high"] - s["erc"]],
+            yerr=[
+                (s["erc"] - s["erc_low"]).clip(lower=0),
+                (s["erc_high"] - s["erc"]).clip(lower=0),
+            ],
             fmt="none",
             ecolor="k",
             lw=0.8,
