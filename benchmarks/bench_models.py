@@ -70,16 +70,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=50_000)
     parser.add_argument("--months", type=int, default=84, help="simulated months")
-    parser.add_argument("--window", type=int, default=48, help="as-of month ends analysed")
+    parser.add_argument("--window", type=int, default=83, help="as-of month ends analysed")
     parser.add_argument("--test-months", type=int, default=14)
     parser.add_argument("--test-start", default="2024-10-31", help="first test month end")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--figures", default=None, help="directory for PNG figures")
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="keep the model frame in benchmarks/results (git-ignored)",
+    )
     args = parser.parse_args()
     t0 = time.time()
     config = Config()
 
+    cache = (
+        RESULTS / f"models_frame_{args.accounts}_{args.months}_{args.window}_{args.seed}.parquet"
+    )
     from recovery.simulate import simulate_portfolio
 
     portfolio, truth = simulate_portfolio(
@@ -92,13 +100,18 @@ def main() -> None:
     _log(f"simulated {portfolio!r}", t0)
     shift = _shift_month(portfolio)
     print("regime shift: downturn in the months after", shift)
-
-    end = portfolio.data_end
-    dates = pd.date_range(end=end, periods=args.window + 1, freq="ME")
-    dates = dates[dates <= end][-args.window :]
-    frame = build_model_frame(portfolio, dates, config, progress=True)
-    frame = attach_truth(frame, truth)
-    frame["stage"] = assign_stage(frame, config).to_numpy()
+    if args.cache and cache.is_file():
+        frame = pd.read_parquet(cache)
+    else:
+        end = portfolio.data_end
+        dates = pd.date_range(end=end, periods=args.window + 1, freq="ME")
+        dates = dates[dates <= end][-args.window :]
+        frame = build_model_frame(portfolio, dates, config, progress=True)
+        frame = attach_truth(frame, truth)
+        frame["stage"] = assign_stage(frame, config).to_numpy()
+        if args.cache:
+            RESULTS.mkdir(exist_ok=True)
+            frame.to_parquet(cache)
     _log(f"model frame: {len(frame):,} overdue account-months x {frame.shape[1]} columns", t0)
 
     out: dict = {"accounts": args.accounts, "rows": len(frame), "shift": str(shift)}
@@ -349,7 +362,11 @@ def _figures(directory: Path, target, scored, truth_col, fitted, psi, scorer) ->
     plot_roc(
         scored["_y"], {k: v[1] for k, v in fitted.items()}, p_true=scored[truth_col], ax=axes[0]
     )
-    plot_calibration(scored["_y"], {k: v[1] for k, v in fitted.items()}, ax=axes[1])
+    plot_calibration(
+        scored["_y"],
+        {"static": scored["static"], "monthly recalibrated": scored["score"]},
+        ax=axes[1],
+    )
     plot_importance(scorer.feature_importance(), ax=axes[2])
     plot_stability(psi, ax=axes[3])
     fig.tight_layout()
