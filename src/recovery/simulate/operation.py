@@ -30,7 +30,7 @@ Tables (from :meth:`CollectionOperation.tables`): ``actions``, ``agents``,
 ``assignments`` (with ``randomized`` and ``arm``), ``events`` (``dispute_closed``,
 ``hardship_plan``, ``hardship_plan_ended``, ``legal_filed``) and the truth tables ``truth_agents``,
 ``truth_violations``, ``truth_promises``, ``truth_spells``, ``truth_operation_months``,
-``truth_contact_effects``.
+``truth_contact_effects`` and ``truth_operation_params`` (every parameter, JSON).
 
 Examples
 --------
@@ -45,6 +45,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -1347,6 +1348,12 @@ class CollectionOperation:
         )
         truth_agents["account_months"] = n.astype(np.int64)
         out["truth_agents"] = truth_agents
+        out["truth_operation_params"] = pd.DataFrame(
+            [
+                {"parameter": k, "value": json.dumps(v, default=list)}
+                for k, v in dataclasses.asdict(self.params).items()
+            ]
+        )
         out["truth_contact_effects"] = pd.DataFrame(
             [{"channel": c, "outcome": o, "weight": w} for (c, o), w in ct.EFFECT_WEIGHTS.items()]
         )
