@@ -16,7 +16,7 @@ Examples
 >>> from recovery.simulate import simulate_portfolio
 >>> portfolio, truth = simulate_portfolio(n_accounts=20, months=6, seed=0, operation=None)
 >>> sorted(truth.tables())
-['account_months', 'borrowers', 'recovery_by_age', 'shocks']
+['account_months', 'borrowers', 'recovery_by_age', 'recovery_curve', 'shocks']
 """
 
 from recovery.simulate.hooks import (
