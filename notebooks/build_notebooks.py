@@ -361,10 +361,13 @@ with section("forecast", "The forecast"):
 
     table, erc = report.forecast_summary(data, months_ahead=3)
     display(HTML(table_html(table, table_id="forecast-table")))
-    display(HTML(report.notes_html(report.erc_notes(erc, data.config))))
-    fig, ax = plt.subplots()
-    plot_erc(erc, ax=ax)
-    show_figure(fig)
+    if erc is None:
+        display(HTML(report.note_html("No charged-off debt yet: no recoveries are forecast.")))
+    else:
+        display(HTML(report.notes_html(report.erc_notes(erc, data.config))))
+        fig, ax = plt.subplots()
+        plot_erc(erc, ax=ax)
+        show_figure(fig)
 """
             ),
             md(

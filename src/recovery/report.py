@@ -1521,13 +1521,17 @@ def forecast_summary(
     -------
     table : DataFrame of str
         One row per measure; columns the report month (actual) and the forecast months.
-    erc : ERCForecaster
-        Fitted on the same snapshots (expected remaining collections per cohort).
+    erc : ERCForecaster or None
+        Fitted on the same snapshots (expected remaining collections per cohort);
+        None when there is no charged-off debt yet (recoveries are then 0).
     """
     from recovery.forecast import RollRateForecaster, actual_totals
     from recovery.liquidation import ERCForecaster
 
-    erc = ERCForecaster(config=data.config).fit(data.history, data_end=data.month)
+    try:
+        erc = ERCForecaster(config=data.config).fit(data.history, data_end=data.month)
+    except DataError:  # no charged-off book yet: forecast the delinquent book alone
+        erc = None
     forecaster = RollRateForecaster(
         lookback_months=lookback_months, recoveries=erc, config=data.config
     ).fit(data.history, data_end=data.month)
@@ -1829,8 +1833,9 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per model: ``model, trained_on, test_auc, score_psi, psi_status,
-        shifted_features, matured_month, matured_accounts, matured_auc``.
+        One row per model: ``model, trained_on, in_training_window, test_auc,
+        score_psi, psi_status, shifted_features, matured_month, matured_accounts,
+        matured_auc``.
     """
     from recovery.features import build_features
     from recovery.models import load_model, read_card
@@ -1880,10 +1885,12 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
             n = int(keep.sum())
             if n and scorer.task_ == "binary" and y[keep].nunique() == 2:
                 matured_auc = float(auc(y[keep].to_numpy(), scorer.predict(frame[keep])))
+        last_trained = pd.Timestamp(window["last_as_of"]) if window.get("last_as_of") else None
         rows.append(
             {
                 "model": scorer.target,
                 "trained_on": f"{window.get('first_as_of', '?')} to {window.get('last_as_of', '?')}",
+                "in_training_window": bool(last_trained is not None and m <= last_trained),
                 "test_auc": test.get("auc", np.nan),
                 "score_psi": score_psi,
                 "psi_status": str(psi_status([score_psi])[0])
@@ -1925,7 +1932,12 @@ def model_health_notes(health: pd.DataFrame, auc_drop: float = 0.03) -> list[str
             notes.append(
                 f"{r.model}: the score distribution is stable (PSI {format_number(r.score_psi, 2)})."
             )
-        if not _missing(r.matured_auc) and not _missing(r.test_auc):
+        if getattr(r, "in_training_window", False):
+            notes.append(
+                f"{r.model}: {format_month(r.matured_month)} is not after the model's training "
+                "window, so its AUC there is not an out-of-time check."
+            )
+        elif not _missing(r.matured_auc) and not _missing(r.test_auc):
             diff = r.matured_auc - r.test_auc
             head = f"{r.model}: AUC {format_number(r.matured_auc, 2)} on {format_month(r.matured_month)}"
             if diff <= -auc_drop:
