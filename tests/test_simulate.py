@@ -607,3 +607,25 @@ def test_downturn_in_the_last_twelve_months_raises_delinquency(mid):
     in_downturn = current["month_end"] >= shift
     before = worse[~in_downturn & (current["month_end"] >= shift - pd.DateOffset(years=3))]
     assert worse[in_downturn].mean() > 1.15 * before.mean()
+
+
+def test_committed_sample_comes_from_the_documented_command():
+    """data/sample = `recovery simulate --accounts 2000 --months 84 --seed 0` (accounts part)."""
+    from recovery.datasets import sample_path
+    from recovery.io import load_portfolio
+    from recovery.simulate.book import Calendar
+    from recovery.simulate.engine import ChunkSimulation
+    from recovery.simulate.simulation import FOLLOW_UP_MONTHS, _accounts_table, _ids
+
+    params = get_scenario("benchmark")
+    cal = Calendar.build("2019-01-01", 84, params.back_book_months, FOLLOW_UP_MONTHS)
+    sim = ChunkSimulation(params, CFG, cal, 0, 0, [1000, 1000], 0, NoOperation())
+    sim.account_ids, sim.customer_ids = _ids("A", sim.book.index, 7), _ids("C", sim.book.index, 7)
+    expected = _accounts_table(sim, cal)
+    sample = load_portfolio(sample_path())
+    pd.testing.assert_frame_equal(
+        sample.accounts.reset_index(drop=True), expected, check_dtype=False, check_categorical=False
+    )
+    assert sample.meta["data_end"] == "2025-12-31" and sample.meta["seed"] == 0
+    truth = load_truth(sample_path() / "truth")
+    np.testing.assert_allclose(truth.borrowers["ability"].to_numpy(), sim.book.ability)
