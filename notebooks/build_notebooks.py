@@ -12,6 +12,7 @@ Run from the repository root::
 
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
 
@@ -31,11 +32,24 @@ def md(text: str):
     return new_markdown_cell(text.strip("\n"))
 
 
+def _ends_with_plot(text: str) -> bool:
+    """True when the cell's last statement is a call of a ``plot_*`` function."""
+    try:
+        body = ast.parse(text).body
+    except SyntaxError:
+        return False
+    last = body[-1] if body else None
+    if not isinstance(last, ast.Expr) or not isinstance(last.value, ast.Call):
+        return False
+    func = last.value.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name.startswith("plot_") and not text.rstrip().endswith(";")
+
+
 def code(text: str, tags: list[str] | None = None):
     text = text.strip("\n")
-    last = text.splitlines()[-1] if text else ""
-    if last.startswith("plot_") and not last.endswith(";"):
-        text += ";"  # a chart, not the repr of its Axes
+    if _ends_with_plot(text):
+        text += ";"  # show the chart, not the repr of its Axes
     cell = new_code_cell(text)
     if tags:
         cell.metadata["tags"] = tags
