@@ -179,3 +179,23 @@ def test_uplift_by_segment_and_model():
     pred = pd.Series(m.predict(X)).groupby(d["bucket"]).mean()
     assert pred["M1"] > pred["M2"]
     assert m.summary.loc["treated", "rows"] + m.summary.loc["control", "rows"] == n
+
+
+def test_weekly_cap_counts_the_rolling_week_before_the_contact_time():
+    # 10 calls from 2024-03-13 15:00, every 13 hours (the last 2024-03-18 12:00). A call
+    # on 2024-03-20 at 14:00 has all 10 in its window (03-13 14:00, 03-20 14:00], so it
+    # would be the 11th: flag_actions flags it, the suppression must stop it; at 16:00
+    # the 03-13 15:00 call has left the window (9 + 1 = 10 allowed).
+    from recovery.compliance import flag_actions
+
+    ts = [pd.Timestamp("2024-03-13 15:00") + pd.Timedelta(hours=13 * k) for k in range(10)]
+    acts = [(f"x{k}", "A1", str(t), "call", "no_answer") for k, t in enumerate(ts)]
+    p = _portfolio(actions=acts)
+    at = pd.Timestamp("2024-03-20 14:00")
+    assert suppressions(p, "2024-03-20", at=at).loc["A1", "weekly_contact_cap"]
+    assert not suppressions(p, "2024-03-20", at="2024-03-20 16:00").loc["A1", "weekly_contact_cap"]
+    # without a time, any time that day is covered (counts from 03-13 00:00)
+    assert suppressions(p, "2024-03-20").loc["A1", "weekly_contact_cap"]
+    new = p.actions.iloc[[0]].assign(action_id="R", ts=at)
+    flags = flag_actions(pd.concat([p.actions, new], ignore_index=True))
+    assert "R" in set(flags.loc[flags["rule"].eq("attempts_per_week"), "action_id"])

@@ -184,9 +184,11 @@ def suppressions(
 
     contacts = acts[acts["channel"].isin(CONTACT_CHANNELS)]
     today = contacts[contacts["ts"] >= day].groupby("account_id").size()
-    week = (
-        contacts[contacts["ts"] >= end_of_day - pd.Timedelta(days=7)].groupby("account_id").size()
-    )
+    # a contact at time t breaks the weekly cap when (t - 7 days, t] already holds the
+    # maximum: count from `at` - 7 days, or from 7 days before the day's start when
+    # the time is not known (safe for any time that day)
+    week_start = (pd.Timestamp(at) if at is not None else day) - pd.Timedelta(days=7)
+    week = contacts[contacts["ts"] > week_start].groupby("account_id").size()
     out.loc[
         out.index.intersection(today.index[today >= rules.max_attempts_per_day]),
         "daily_contact_cap",
@@ -427,7 +429,7 @@ def estimate_uplift(
             continue
         result = difference_in_means(part[outcome], t, confidence)
         key = key if isinstance(key, tuple) else (key,)
-        rows.append({**dict(zip(segments, key)), **result})
+        rows.append({**dict(zip(segments, key, strict=True)), **result})
     return pd.DataFrame(rows)
 
 
