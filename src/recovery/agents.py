@@ -95,7 +95,8 @@ def spell_outcomes(portfolio: Portfolio, config: Config | None = None) -> pd.Dat
         ``spell_id, account_id, agent_id, team, level, is_agency, start_date,
         window_end`` (exclusive), ``censored`` (the window runs past the data end),
         ``amount_collected`` (currency, net of reversals), ``paid`` (0/1),
-        ``days_to_first_payment`` (days, empty when none).
+        ``paying_periods`` (30-day periods of the window with a payment: 0, 1 or 2 for
+        60 days), ``days_to_first_payment`` (days, empty when none).
 
     Examples
     --------
@@ -111,6 +112,14 @@ def spell_outcomes(portfolio: Portfolio, config: Config | None = None) -> pd.Dat
     spells["start"] = pd.to_datetime(spells["start_date"])
     spells["end"] = spells["start"] + window
     amount, first = _net_payments_in_windows(spells, portfolio.payments)
+    # paying periods: 30-day periods of the window with a net payment (more information
+    # per spell than a single paid / not paid)
+    periods = np.zeros(len(spells), dtype=int)
+    for k in range(int(np.ceil(config.analytics.agent_window_days / 30))):
+        lo = spells["start"] + pd.Timedelta(days=30 * k)
+        hi = np.minimum(lo + pd.Timedelta(days=30), spells["end"])
+        part, _ = _net_payments_in_windows(pd.DataFrame({"account_id": spells["account_id"], "start": lo, "end": hi}), portfolio.payments)
+        periods += part > 0
     agents = portfolio.agents.set_index("agent_id")
     out = pd.DataFrame(
         {
@@ -127,6 +136,7 @@ def spell_outcomes(portfolio: Portfolio, config: Config | None = None) -> pd.Dat
             "censored": (spells["end"] - pd.Timedelta(days=1)) > portfolio.data_end,
             "amount_collected": amount,
             "paid": (amount > 0).astype(int),
+            "paying_periods": periods,
             "days_to_first_payment": first,
         }
     )
@@ -151,9 +161,9 @@ def expected_outcomes(
         Point-in-time features of each spell's account at assignment, aligned row by
         row with ``spells`` (e.g. :func:`recovery.features.build_features` at the day
         before ``start_date``). Agent, team and level columns must not be in it.
-    outcome : {"paid", "amount_collected"}
+    outcome : {"paid", "paying_periods", "amount_collected"}
     estimator : scikit-learn estimator, optional
-        Defaults to a LightGBM classifier (``paid``) or regressor (amount).
+        Defaults to a LightGBM classifier (``paid``) or regressor (counts, amounts).
     n_folds : int
         Cross-fitting folds, split by account so an account's spells share a fold.
     random_state : int
@@ -260,7 +270,8 @@ class AgentEffectiveness:
             ``self``, with ``summary`` per agent: ``agent_id, team, spells, observed,
             expected, o_e_ratio`` (+ interval), ``effect`` (mean O − E per spell, +
             interval), ``effect_vs_peers`` (O − E relative to the team × bucket cell),
-            ``shrunk_effect`` (empirical Bayes), ``p_value``, ``q_value``, ``verdict``
+            ``shrunk_effect`` (``effect_vs_peers`` shrunk by empirical Bayes: the ranked
+            quantity), ``p_value``, ``q_value``, ``verdict``
             (better / worse / not different), ``naive_rate``, ``rank_naive``,
             ``rank_adjusted``.
         """
@@ -268,7 +279,7 @@ class AgentEffectiveness:
         df["o_minus_e"] = df["observed"] - df["expected"]
         strata = [c for c in self.strata if c in df.columns]
         if strata:
-            cell = df.groupby(strata, dropna=False)["o_minus_e"].transform("mean")
+            cell = df.groupby(strata, dropna=False, observed=True)["o_minus_e"].transform("mean")
             df["o_minus_e_vs_peers"] = df["o_minus_e"] - cell
         else:
             df["o_minus_e_vs_peers"] = df["o_minus_e"]
@@ -302,11 +313,12 @@ class AgentEffectiveness:
         # empirical Bayes: effect_a ~ N(0, tau2); estimate tau2 by the method of moments
         ranked = out["spells"] >= self.min_spells
         base = out[ranked] if ranked.sum() >= 3 else out
-        tau2 = max(0.0, float(base["effect"].var(ddof=1) - (base["se"] ** 2).mean()))
+        # the ranked quantity is the effect relative to peers in the same team x bucket
+        tau2 = max(0.0, float(base["effect_vs_peers"].var(ddof=1) - (base["se"] ** 2).mean()))
         self.tau2_ = tau2
         weight = tau2 / (tau2 + out["se"] ** 2) if tau2 > 0 else 0.0 * out["se"]
         out["shrinkage_weight"] = weight
-        out["shrunk_effect"] = weight * out["effect"]
+        out["shrunk_effect"] = weight * out["effect_vs_peers"]
         out["p_value"] = 2 * stats.norm.sf(np.abs(out["effect"] / out["se"]))
         out["q_value"] = _benjamini_hochberg(out["p_value"].to_numpy())
         out["verdict"] = np.where(
