@@ -351,7 +351,9 @@ def rendered(book_dir, tmp_path_factory) -> Path:
 
     work = tmp_path_factory.mktemp("render")
     cfg = work / "recovery.toml"
-    cfg.write_text("[analytics]\nrecovery_horizon_months = 6\nbootstrap_samples = 40\n", encoding="utf-8")
+    cfg.write_text(
+        "[analytics]\nrecovery_horizon_months = 6\nbootstrap_samples = 40\n", encoding="utf-8"
+    )
     out = work / "reports"
     rc = main(
         ["report", str(book_dir), "--month", "2026-03", "--out", str(out), "--config", str(cfg)]
@@ -448,9 +450,12 @@ def test_month_after_data_end_is_incomplete(book_dir, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_missing_directory_is_a_clear_error(tmp_path):
+def test_missing_directory_is_a_clear_error(book_dir, tmp_path):
     with pytest.raises(RecoveryError, match="does not exist"):
         render_monthly_report(tmp_path / "nope", "2026-03", tmp_path / "out")
+    with pytest.raises(RecoveryError, match="model directory .* does not exist"):
+        render_monthly_report(book_dir, "2026-03", tmp_path / "out", model_path=tmp_path / "none")
+    assert not (tmp_path / "out").exists()
 
 
 # ----------------------------------------------------------------------------- Chromium
