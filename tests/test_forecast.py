@@ -34,6 +34,12 @@ def _snaps(rows: list[tuple]) -> pd.DataFrame:
     return df
 
 
+@pytest.fixture(scope="module")
+def stable_book() -> pd.DataFrame:
+    """A stable Markov book: 30 months, 200 new loans a month, recoveries after charge-off."""
+    return make_book(months=30, new_per_month=200, seed=5, recovery_prob=0.3)
+
+
 def _hand_book() -> pd.DataFrame:
     # Jan -> Feb transitions from M1: A M1->M2 (bal 100 -> 100), B M1->M0 (cure, 100 ->
     # 60), C M1->M1 (50 -> 50), D M1->M2 (50 -> 40). From M2: E M2->M3 (200 -> 200).
@@ -83,9 +89,8 @@ def test_matrices_inflow_and_one_step_forecast_by_hand():
     assert one.loc["M1", "balance"] == pytest.approx(350 * 50 / 300 + 300)
 
 
-def test_counts_reconcile_without_inflow():
-    book = make_book(months=20, new_per_month=100, seed=3)
-    f = RollRateForecaster(new_volume="none").fit(book)
+def test_counts_reconcile_without_inflow(stable_book):
+    f = RollRateForecaster(new_volume="none").fit(stable_book)
     n0 = f.initial_["count"].sum()
     totals = f.predict_totals(12)
     p = f.count_matrix_
@@ -113,8 +118,8 @@ def test_explicit_new_volume_and_growth():
         RollRateForecaster(new_volume="lots").fit(_hand_book())
 
 
-def test_fit_uses_only_data_up_to_the_origin():
-    book = make_book(months=24, new_per_month=100, seed=4)
+def test_fit_uses_only_data_up_to_the_origin(stable_book):
+    book = stable_book
     end = pd.Timestamp("2021-06-30")
     a = RollRateForecaster().fit(book, data_end=end).predict_totals(6)
     b = RollRateForecaster().fit(book[book["month_end"] <= end]).predict_totals(6)
@@ -138,10 +143,9 @@ def test_actual_totals_by_hand():
     assert a["net_charge_off_balance"].tolist() == [0.0, 100.0, -20.0]
 
 
-def test_backtest_on_a_stable_markov_book_is_accurate():
-    book = make_book(months=36, new_per_month=200, seed=5)
-    origins = pd.date_range("2021-06-30", periods=3, freq="3ME")
-    bt = backtest_roll_rate(book, origins=origins, months_ahead=6, recoveries="recent_mean")
+def test_backtest_on_a_stable_markov_book_is_accurate(stable_book):
+    origins = pd.date_range("2021-03-31", periods=3, freq="3ME")
+    bt = backtest_roll_rate(stable_book, origins=origins, months_ahead=6, recoveries="recent_mean")
     assert set(bt["origin"]) == set(origins)
     assert bt.groupby("origin")["horizon"].max().tolist() == [6, 6, 6]
     e = forecast_errors(bt).set_index(["measure", "horizon", "subset"])
@@ -156,7 +160,7 @@ def test_regime_shift_shows_up_inside_the_window_only():
     # in it are inside the window and must be worse than those outside.
     book = make_book(months=36, new_per_month=200, seed=6, shift_from=24, worsen=1.6)
     window = (pd.Timestamp("2022-01-31"), pd.Timestamp("2022-12-31"))
-    origins = pd.date_range("2021-03-31", periods=6, freq="2ME")
+    origins = pd.date_range("2021-04-30", periods=4, freq="3ME")
     bt = backtest_roll_rate(book, origins=origins, months_ahead=6)
     e = forecast_errors(bt, window=window).set_index(["measure", "horizon", "subset"])
     inside = e.loc[("delinquent_balance", 6, "inside"), "mape"]
@@ -167,8 +171,8 @@ def test_regime_shift_shows_up_inside_the_window_only():
     assert counts["inside"] + counts["outside"] == counts["all"]
 
 
-def test_recoveries_from_erc_and_net_charge_offs():
-    book = make_book(months=30, new_per_month=200, seed=7, recovery_prob=0.3)
+def test_recoveries_from_erc_and_net_charge_offs(stable_book):
+    book = stable_book
     f = RollRateForecaster(recoveries=ERCForecaster(n_bootstrap=0)).fit(book)
     tot = f.predict_totals(6)
     assert (tot["recoveries"] > 0).all()
