@@ -110,8 +110,10 @@ class RollRateForecaster(BaseEstimator):
         divided by the level at the data end.
     recoveries : {"recent_mean"} or ERCForecaster, optional
         How recoveries on charged-off debt are forecast: an (unfitted or fitted)
-        :class:`recovery.liquidation.ERCForecaster`, refitted on the same data, or the
-        recent monthly mean of recoveries. ``None``: no recoveries (net = gross).
+        :class:`recovery.liquidation.ERCForecaster`, refitted on the same data (without
+        bootstrap unless its ``n_bootstrap`` is set: only the expected collections are
+        used), or the recent monthly mean of recoveries. ``None``: no recoveries
+        (net = gross).
     config : Config, optional
         Bucket labels (``config.aging``).
 
@@ -328,7 +330,10 @@ class RollRateForecaster(BaseEstimator):
         if self.recoveries is not None and not isinstance(self.recoveries, str):
             from sklearn.base import clone
 
-            self._erc = clone(self.recoveries).fit(s, data_end=end)
+            erc = clone(self.recoveries)
+            if erc.get_params().get("n_bootstrap") is None:
+                erc.set_params(n_bootstrap=0)  # only its expected collections are used here
+            self._erc = erc.fit(s, data_end=end)
         elif self.recoveries not in (None, "recent_mean"):
             raise DataError("recoveries must be None, 'recent_mean' or an ERCForecaster")
         self.data_end_ = end
