@@ -22,7 +22,14 @@ import pandas as pd
 
 from recovery.simulate.policies import compare_policies, evaluate_policies
 
-MEASURES = ("collected", "cost", "contact_attempts", "actions", "compliance_flags")
+MEASURES = (
+    "collected",
+    "expected_extra_payers",
+    "cost",
+    "contact_attempts",
+    "actions",
+    "compliance_flags",
+)
 
 
 def main() -> None:
@@ -30,6 +37,11 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=5000)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--months", type=int, default=84)
+    parser.add_argument(
+        "--policies",
+        default="default,propensity,uplift,oracle",
+        help="Comma-separated policies (oracle = truth-based bound).",
+    )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "strategy.json"))
     args = parser.parse_args()
     t0 = time.perf_counter()
@@ -38,6 +50,7 @@ def main() -> None:
         n_accounts=args.accounts,
         seeds=tuple(range(args.seeds)),
         months=args.months,
+        policies=tuple(args.policies.split(",")),
         keep=keep,
         progress=lambda msg: print(f"[{time.perf_counter() - t0:6.0f} s] {msg}", flush=True),
     )

@@ -61,8 +61,10 @@ __all__ = [
     "compare_policies",
 ]
 
-#: Policies :class:`PolicyOperation` can run after the switch month.
-POLICIES = ("default", "propensity", "uplift")
+#: Policies :class:`PolicyOperation` can run after the switch month. ``oracle`` ranks
+#: by the simulator's *true* contact response (latent traits): not something a lender
+#: can do, it bounds what a perfect uplift model could gain at the same capacity.
+POLICIES = ("default", "propensity", "uplift", "oracle")
 #: Teams whose contact attempts are reallocated (agency placements keep their plan).
 _RANKED_TEAMS = (0, 1, 2)
 _GROUP_NAMES = np.array(ct.GROUPS, dtype=object)
@@ -142,8 +144,10 @@ class PolicyOperation(CollectionOperation):
 
     Parameters
     ----------
-    policy : {"default", "propensity", "uplift"}
-        What decides the contact intensity of each account after the switch.
+    policy : {"default", "propensity", "uplift", "oracle"}
+        What decides the contact intensity of each account after the switch
+        (``oracle`` uses the simulator's latent contact response: a bound, not a
+        lender's policy).
     switch : date or int, optional
         First month of the new policy (a date in it, or a month index); default: 12
         months before the data end.
@@ -267,10 +271,15 @@ class PolicyOperation(CollectionOperation):
         if self.policy == "propensity":
             v1 = scores["expected_collection"].to_numpy()
             v2 = v1 * (scale - 1.0)
-        else:
+        elif self.policy == "uplift":
             amount = scores["amount"].to_numpy()
             v1 = scores["uplift_standard"].to_numpy() * amount - cost1
             v2 = scores["uplift_intensive"].to_numpy() * amount - cost1 * (scale - 1.0)
+        else:
+            amount = scores["amount"].to_numpy()
+            u1, u2 = self._true_uplift(context, mean, scale)
+            v1 = u1 * amount - cost1
+            v2 = u2 * amount - cost1 * (scale - 1.0)
         level = np.zeros(len(counts), np.int8)
         budgets = {}
         for t in _RANKED_TEAMS:
@@ -294,6 +303,38 @@ class PolicyOperation(CollectionOperation):
         return new
 
     # ------------------------------------------------------------------ pieces
+    def _true_uplift(self, context: PlanContext, mean: np.ndarray, scale: float):
+        """Approximate true gain in P(pay) of the standard package over none and of the
+        intensive over the standard (oracle: uses the borrower's latent response).
+
+        Expected log-odds effect of the package: the archetype's contact response ×
+        the bucket's effect × Σ channel attempts × the channel's mean effect weight
+        (calls and visits weighted by the chance of reaching the borrower), saturated
+        as the operation does (``effect_cap``); promises and agent skill are ignored.
+        """
+        s = context.state
+        r = np.asarray(context.rows, np.int64)
+        group = np.asarray(context.group)
+        reach = np.clip(np.asarray(s.reachability)[r], 0.0, 0.95)
+        weight = np.zeros_like(mean)
+        weight[:, ct.SMS] = 0.08
+        weight[:, ct.CALL] = reach * 0.8 + (1 - reach) * 0.05
+        weight[:, ct.VISIT] = np.minimum(reach * 1.3, 0.95) * 1.2 + 0.1
+        weight[:, ct.GUARANTOR] = 0.3
+        unit = np.log(np.maximum(np.asarray(s.contact_response)[r], 1e-6))
+        unit = unit * np.asarray(self.params.bucket_effect)[group]
+        raw1 = unit * (mean * weight).sum(1)
+        cap = self.params.effect_cap
+
+        def saturate(x):
+            return np.where(x >= 0, cap * (1 - np.exp(-np.maximum(x, 0) / cap)), x)
+
+        h = np.clip(np.asarray(s.p_pay_base)[r], 1e-6, 1 - 1e-6)
+        logit_h = np.log(h / (1 - h))
+        p1 = 1 / (1 + np.exp(-(logit_h + saturate(raw1))))
+        p2 = 1 / (1 + np.exp(-(logit_h + saturate(raw1 * scale))))
+        return p1 - h, p2 - p1
+
     def _eligible(self, context: PlanContext) -> np.ndarray:
         """Accounts whose contact attempts a ranked policy may move (not hold-out,
         not with an agency, death not known, teams early/late/legal)."""
@@ -696,7 +737,7 @@ def evaluate_policies(
     start: str = "2019-01-01",
     scenario: str = "benchmark",
     config: Config | None = None,
-    policies: tuple[str, ...] = POLICIES,
+    policies: tuple[str, ...] = ("default", "propensity", "uplift"),
     switch: Any = None,
     model: PriorityModel | None = None,
     progress: Any = None,
@@ -717,7 +758,8 @@ def evaluate_policies(
     seeds : tuple of int
         One paired comparison per seed.
     policies : tuple of str
-        Subset of :data:`POLICIES` (``default`` always runs).
+        Subset of :data:`POLICIES` (``default`` always runs; add ``oracle`` for the
+        truth-based bound).
     switch : date or int, optional
         First month of the new policies (default: 12 months before the data end).
     model : PriorityModel, optional
@@ -733,8 +775,10 @@ def evaluate_policies(
     -------
     pandas.DataFrame
         One row per seed × policy: :func:`policy_outcomes`, plus ``seed``, ``policy``,
-        ``switch_date`` and ``pre_switch_actions`` (rows before the switch, to check
-        that histories are identical).
+        ``switch_date``, ``expected_extra_payers`` (truth: Σ over the window's worked
+        account-months of P(pay | the operation) − P(pay | no operation), free of the
+        payment draw's noise) and ``pre_switch_actions`` / ``pre_switch_collected`` /
+        ``pre_switch_fingerprint`` (to check that histories are identical).
 
     Examples
     --------
@@ -750,9 +794,9 @@ def evaluate_policies(
         kwargs = dict(
             config=config, n_accounts=n_accounts, start=start, months=months, scenario=scenario
         )
-        portfolio, _ = simulate_portfolio(seed=seed, operation=default, **kwargs)
+        portfolio, truth = simulate_portfolio(seed=seed, operation=default, **kwargs)
         switch_date = pd.Timestamp(default.month_start_days[default.switch_month_], unit="D")
-        rows.append(_row(portfolio, switch_date, config, seed, "default"))
+        rows.append(_row(portfolio, truth, switch_date, config, seed, "default"))
         if keep is not None:
             keep[(seed, "default")] = (default, portfolio)
         if progress:
@@ -773,8 +817,8 @@ def evaluate_policies(
                 record=False,
                 **operation,
             )
-            other, _ = simulate_portfolio(seed=seed, operation=op, **kwargs)
-            rows.append(_row(other, switch_date, config, seed, policy))
+            other, truth = simulate_portfolio(seed=seed, operation=op, **kwargs)
+            rows.append(_row(other, truth, switch_date, config, seed, policy))
             if keep is not None:
                 keep[(seed, policy)] = (op, other)
             if progress:
@@ -782,8 +826,16 @@ def evaluate_policies(
     return pd.DataFrame(rows).fillna(0)
 
 
-def _row(portfolio, switch_date, config, seed, policy) -> dict:
+def _row(portfolio, truth, switch_date, config, seed, policy) -> dict:
     out = policy_outcomes(portfolio, switch_date, config)
+    months = truth.extra.get("operation_months") if truth is not None else None
+    if months is not None and len(months):
+        inside = (months["month_end"] >= switch_date) & (
+            months["month_end"] <= pd.Timestamp(portfolio.data_end)
+        )
+        part = months[inside]
+        gain = part["p_pay_operation"].astype(float) - part["p_pay_base"].astype(float)
+        out["expected_extra_payers"] = float(gain.sum())
     before = portfolio.actions[portfolio.actions["ts"] < switch_date]
     pay = portfolio.payments[portfolio.payments["payment_date"] < switch_date]
     return {
