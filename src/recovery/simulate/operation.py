@@ -112,6 +112,10 @@ class OperationParams:
         Length of an agency placement (months).
     lawsuit_min_balance : float
         Unsecured accounts are sued only above this balance (currency).
+    small_business_timeline : bool
+        Seed 002's timeline for a small-business loan's first month in M1: calls on
+        days 1–3, a visit and a guarantor call on day 4, a formal notice on day 7
+        (on top of the policy).
     policy : dict
         Mean actions per account-month by policy group and channel
         (:data:`recovery.simulate.contacts.DEFAULT_POLICY`).
@@ -170,6 +174,7 @@ class OperationParams:
     placement_rate: float = 0.05
     placement_months: int = 6
     lawsuit_min_balance: float = 30_000.0
+    small_business_timeline: bool = True
     policy: dict = field(default_factory=lambda: dict(ct.DEFAULT_POLICY))
     intensity: float = 1.0
     challenger_scale: float = 1.6
@@ -545,6 +550,20 @@ class CollectionOperation:
             p.challenger_scale,
         )
         counts[idle | dead_known] = 0
+        # seed 002: a small-business case's first month in M1 follows a fixed timeline
+        timeline = (
+            (ch.spell_start[wpos] == ms_day)
+            & (wgroup == 0)
+            & (np.asarray(state.product)[w] == 1)
+            & (arm != 0)
+            & ~dead_known
+        )
+        if p.small_business_timeline and timeline.any():
+            for channel, k, _, _ in self._TIMELINE:
+                extra = np.where(channel == ct.GUARANTOR, state.has_guarantor[w], True)
+                counts[:, channel] = np.where(
+                    timeline & extra, np.maximum(counts[:, channel], k), counts[:, channel]
+                )
         # the seam for other strategies: who is worked, with what (default: unchanged)
         context = PlanContext(
             state=state,
@@ -589,6 +608,8 @@ class CollectionOperation:
         acc = flat // counts.shape[1]  # index into w
         chan = (flat % counts.shape[1]).astype(np.int8)
         ts = ct.contact_times(ms_s, n_days, chan, rng, cfg.contact_hour_start, cfg.contact_hour_end)
+        if p.small_business_timeline and timeline.any():
+            ts = self._small_business_timeline(acc, chan, ts, timeline, ms_s, cfg)
         a_w = w[acc]
         deceased_unknown = state.deceased[a_w] & ~dead_known[acc]
         outcome = ct.draw_outcomes(
@@ -694,6 +715,37 @@ class CollectionOperation:
         0.0
         """
         return counts
+
+    #: Seed 002's first days of a small-business delinquency: (channel, how many,
+    #: day of the month from 0, hour).
+    _TIMELINE = (
+        (ct.CALL, 3, (0, 1, 2), 10),
+        (ct.VISIT, 1, (3,), 15),
+        (ct.GUARANTOR, 1, (3,), 11),
+        (ct.NOTICE, 1, (6,), 10),
+    )
+
+    def _small_business_timeline(self, acc, chan, ts, timeline, ms_s, cfg) -> np.ndarray:
+        """Put the first planned calls, visit, guarantor call and notice on seed 002's days.
+
+        Calls on days 1–3, a visit and a call to the (counter-)guarantor on day 4, a
+        formal notice on day 7 of the first month a small-business case is worked.
+        Rows of one (account, channel) are contiguous in ``acc``/``chan`` order.
+        """
+        n = len(acc)
+        idx = np.arange(n)
+        new = np.ones(n, bool)
+        new[1:] = (acc[1:] != acc[:-1]) | (chan[1:] != chan[:-1])
+        rank = idx - np.maximum.accumulate(np.where(new, idx, 0))
+        lo, hi = cfg.contact_hour_start, max(cfg.contact_hour_end - 1, cfg.contact_hour_start)
+        ts = ts.copy()
+        minute = ts % 3600
+        for channel, k, days, hour in self._TIMELINE:
+            h = hour if channel == ct.NOTICE else min(max(hour, lo), hi)
+            sel = timeline[acc] & (chan == channel) & (rank < k)
+            day = np.asarray(days)[rank[sel]]
+            ts[sel] = ms_s + day * _DAY + h * 3600 + minute[sel]
+        return ts
 
     def _read_ledger(self, ch: _Chunk, state: MonthState, pos: np.ndarray, m: int) -> None:
         """Payments posted last month restart the limitation clock; check due promises."""
