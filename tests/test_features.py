@@ -511,10 +511,10 @@ def test_features_do_not_leak(as_of):
 
 
 def test_partitions_do_not_change_results():
-    pf = random_portfolio(14)
+    pf = random_portfolio(10)
     dates = ["2023-01-31", "2023-03-31", "2023-05-31"]
     whole = build_features(pf, dates, partition_size=None)
-    parts = build_features(pf, dates, partition_size=5)
+    parts = build_features(pf, dates, partition_size=4)
     assert len(whole) > 10
     pd.testing.assert_frame_equal(whole, parts)
 
@@ -580,7 +580,7 @@ def reference_features(pf: Portfolio, account: str, as_of: str, config: Config) 
 
 
 def test_vectorized_agrees_with_reference():
-    pf = random_portfolio(16, seed=11)
+    pf = random_portfolio(12, seed=11)
     cfg = Config()
     dates = ["2022-12-31", "2023-03-15", "2023-05-31"]
     ids = sorted(pf.accounts["account_id"])
@@ -597,7 +597,7 @@ def test_vectorized_agrees_with_reference():
                 else:
                     assert row[k] == pytest.approx(v), (a, d, k, row[k], v)
                 checked += 1
-    assert checked > 500
+    assert checked > 300
 
 
 # ----------------------------------------------------------------------------- snapshots
