@@ -740,3 +740,36 @@ def test_features_on_the_simulated_sample_reconcile():
     assert X["share_principal_repaid"].dropna().between(-1e-6, 1 + 1e-6).all()
     assert ((X["dpd"] > 0) | (X["status"] == "charged_off")).all()
     assert X["promises_made"].sum() > 0 and X["escalation_stage"].max() >= 1
+
+
+def test_cli_snapshots_only(tmp_path):
+    from click.testing import CliRunner
+
+    from recovery.cli import cli
+    from recovery.io import save_portfolio
+
+    pf = random_portfolio(8)
+    snaps = _snapshots_of(pf)
+    contract = [c for c in snaps.columns if c not in ("episode_start", "product")]
+    only = Portfolio(
+        accounts=pf.accounts, snapshots=snaps[contract], meta={"data_end": "2023-06-30"}
+    )
+    save_portfolio(only, tmp_path / "monthly", validate=False)
+    out = tmp_path / "s.csv"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "features",
+            str(tmp_path / "monthly"),
+            "--as-of",
+            "2023-04-30",
+            "--out",
+            str(out),
+            "--snapshots-only",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out)
+    expected = snapshot_features(snaps, ["2023-04-30"], accounts=pf.accounts)
+    assert len(got) == len(expected) > 0
+    np.testing.assert_allclose(got["months_in_m1_6m"], expected["months_in_m1_6m"])
