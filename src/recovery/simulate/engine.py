@@ -594,6 +594,8 @@ class ChunkSimulation:
         rem = np.maximum(self.cum_due[j, self.vterm[j]] - (self.paid[j] - self.base_paid[j]), 0)
         paid_off = (st == OPEN) & (rem < self.tol)
         self.status[j[paid_off]] = PAID_OFF
+        # a charged-off debt repaid in full stays charged off, but its episode has ended
+        self.episode_start[j[(st == CHARGED_OFF) & (rem < self.tol)]] = -1
         # episode start / end at month end
         jo = j[(self.status[j] == OPEN)]
         if len(jo):
@@ -731,7 +733,7 @@ class ChunkSimulation:
         is_open = status == OPEN
         delinquent = is_open & (view["dpd"] > 0)
         co = status == CHARGED_OFF
-        target = delinquent | co
+        target = delinquent | (co & (view["remaining"] >= self.tol))  # repaid: not overdue
         if target.any():
             t = np.flatnonzero(target)
             p_pay[t], p_cure_t = self._exact_probabilities(
