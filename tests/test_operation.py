@@ -42,8 +42,8 @@ def small_worlds():
             }
         }
     )
-    a = simulate_portfolio(n_accounts=1500, months=12, seed=5, operation=CollectionOperation())
-    b = simulate_portfolio(n_accounts=1500, months=12, seed=5, operation=CollectionOperation())
+    a = simulate_portfolio(n_accounts=1500, months=6, seed=5, operation=CollectionOperation())
+    b = simulate_portfolio(n_accounts=1500, months=6, seed=5, operation=CollectionOperation())
     c = simulate_portfolio(
         config=cfg,
         n_accounts=1500,
@@ -71,9 +71,10 @@ def _paid_months(portfolio) -> set:
 
 
 # ---------------------------------------------------------------- contract
-def test_tables_follow_the_contract(world):
+def test_tables_follow_the_contract(world, small_worlds):
+    small, _ = small_worlds[0]
+    assert validate_portfolio(small.copy()).empty  # incl. non-overlapping spells
     portfolio, truth = world
-    assert validate_portfolio(portfolio).empty  # incl. non-overlapping spells
     for name in ("actions", "agents", "assignments"):
         required = {c.name for c in TABLES[name].columns if c.required}
         assert required <= set(getattr(portfolio, name).columns)
@@ -412,7 +413,7 @@ def test_bad_parameters_say_what_to_fix():
 def test_several_chunks_give_one_consistent_book():
     op = CollectionOperation(violation_rate=0.2)
     portfolio, truth = simulate_portfolio(
-        n_accounts=2500, months=12, seed=4, operation=op, chunk_size=1000
+        n_accounts=2100, months=6, seed=4, operation=op, chunk_size=1000
     )
     assert validate_portfolio(portfolio).empty
     assert portfolio.actions["action_id"].is_unique
@@ -429,11 +430,11 @@ def test_several_chunks_give_one_consistent_book():
     assert not months.duplicated(["account_id", "month_end"]).any()
     assert len(truth.extra["agents"]) == len(portfolio.agents)
     # who is in the experiment depends on the seed and the account, not on chunking
-    one, _ = simulate_portfolio(n_accounts=2500, months=12, seed=4, operation=op.__class__())
+    one, _ = simulate_portfolio(n_accounts=2100, months=6, seed=4, operation=op.__class__())
     members = portfolio.assignments.groupby("account_id")["randomized"].first()
     again = one.assignments.groupby("account_id")["randomized"].first()
     common = members.index.intersection(again.index)
-    assert len(common) > 300 and (members[common] == again[common]).all()
+    assert len(common) > 100 and (members[common] == again[common]).all()
 
 
 def test_plan_seam_changes_work_but_not_the_rules():
