@@ -816,8 +816,8 @@ the model; the question a collection manager asks is how it does *next* month.
 
 For every account overdue at a month end: features computed only from what was known
 that day (aging, payment and contact history, promises kept and broken, account
-attributes) and the labels from what happened afterwards. Here the last 36 month ends
-keep the notebook quick.
+attributes) and the labels from what happened afterwards. Here the last 24 month ends
+keep the notebook quick (`sample = "demo"` and more months give steadier numbers).
 """
             ),
             code(
@@ -825,7 +825,7 @@ keep the notebook quick.
 from recovery.features import feature_names
 from recovery.models.training import build_model_frame, month_ends
 
-dates = month_ends(portfolio)[-36:]
+dates = month_ends(portfolio)[-24:]
 frame = build_model_frame(portfolio, dates, config)
 features = [c for c in feature_names(config) if c in frame.columns]
 print(f"{len(frame):,} overdue account-months, {len(features)} features")
@@ -1093,7 +1093,7 @@ compared with the actuals. MAPE is the typical size of the error, bias its direc
                 """
 from recovery.forecast import backtest_roll_rate, forecast_errors, plot_backtest
 
-origins = pd.date_range(end=last_month - pd.offsets.MonthEnd(6), periods=12, freq="ME")
+origins = pd.date_range(end=last_month - pd.offsets.MonthEnd(6), periods=8, freq="ME")
 backtest = backtest_roll_rate(snapshots, origins=origins, months_ahead=6, config=config, lookback_months=12)
 errors = forecast_errors(backtest)
 errors[(errors["subset"] == "all") & errors["measure"].isin(["delinquent_balance", "gross_charge_off_balance"])]
@@ -1127,8 +1127,10 @@ plot_liquidation_curves(curves, ax=ax, every=6)
                 """
 ## Expected remaining collections
 
-Each cohort's curve is projected to the horizon (84 months by default) with a tail; the
-range comes from a bootstrap over accounts.
+Each cohort's curve is projected to the horizon (84 months by default) with a tail. The
+range is a prediction interval: a bootstrap over accounts plus the randomness of the
+payments still to come; the book's total range is taken from the summed replicates (a
+sum of per-cohort bounds would overstate it).
 """
             ),
             code(
@@ -1136,8 +1138,8 @@ range comes from a bootstrap over accounts.
 from recovery.liquidation import plot_erc
 
 erc = ERCForecaster(config=config).fit(snapshots)
-summary = erc.summary()
-print(f"ERC {summary['erc'].sum():,.0f} (range {summary['erc_low'].sum():,.0f} to {summary['erc_high'].sum():,.0f})")
+low, high = erc.total_erc_range_  # quantiles of the summed bootstrap replicates
+print(f"ERC {erc.summary()['erc'].sum():,.0f} (range {low:,.0f} to {high:,.0f})")
 fig, ax = plt.subplots(figsize=(11, 4.5))
 plot_erc(erc, ax=ax)
 """

@@ -1569,16 +1569,24 @@ def erc_notes(erc: Any, config: Config | None = None) -> list[str]:
         For the default horizon (``analytics.erc_horizon_months``).
     """
     summary = erc.summary()
-    total, low, high = summary["erc"].sum(), summary["erc_low"].sum(), summary["erc_high"].sum()
+    total = summary["erc"].sum()
     book = summary["charged_off_balance"].sum() - summary["collected_to_date"].sum()
+    # the range of the total is a quantile of summed replicates, not a sum of quantiles
+    bounds = getattr(erc, "total_erc_range_", None)
     horizon = (
         getattr(erc, "horizon_months", None) or (config or Config()).analytics.erc_horizon_months
     )
     when = f" within {horizon} months of charge-off" if horizon else ""
+    level = format_pct((config or Config()).analytics.confidence, 0)
+    span = (
+        f" ({level} range {format_money(bounds[0])} to {format_money(bounds[1])})"
+        if bounds is not None
+        else ""
+    )
     return [
         f"Expected remaining collections on the {format_count(len(summary))} charge-off cohorts: "
-        f"{format_money(total)} (range {format_money(low)} to {format_money(high)}){when}, "
-        f"against {format_money(book)} charged off and not yet collected."
+        f"{format_money(total)}{span}{when}, against {format_money(book)} charged off and not "
+        "yet collected."
     ]
 
 
