@@ -112,6 +112,8 @@ def test_cli_train_then_score(tmp_path, simulated):
 
     frame = build_features(portfolio, [as_of])
     models = {t: load_model(out[t]) for t in out}
+    # the saved level was refitted on the latest matured months (point in time)
+    assert models["p_pay"].card_["recalibration"]["rows"] > 0
     again = score_table(frame, models)
     assert np.allclose(again["p_pay"].to_numpy(), table["p_pay"].to_numpy())
     # a model directory that is not one fails with one clear line

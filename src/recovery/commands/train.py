@@ -44,6 +44,14 @@ TARGET_CHOICES = ("p_pay", "p_cure", "roll_back", "amount")
     default=None,
     help="Use only the last N month ends as as-of dates (default: all).",
 )
+@click.option(
+    "--recalibrate-months",
+    type=int,
+    default=3,
+    show_default=True,
+    help="Refit the level per stage on the latest N matured months before saving "
+    "(0 = keep the trained level).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 def command(
     path: str,
@@ -54,6 +62,7 @@ def command(
     baseline: bool,
     test_months: int,
     months: int | None,
+    recalibrate_months: int,
     seed: int,
 ) -> None:
     """Train a scorer on the portfolio in PATH and save it to MODEL_DIR.
@@ -61,15 +70,23 @@ def command(
     Builds point-in-time features and labels for every overdue account at each
     month end, holds out the last --test-months labelled months (after a gap of one
     label horizon), fits LightGBM (or the logistic baseline) with early stopping and
-    calibration inside the training window, and writes the model with a JSON card
+    calibration inside the training window, refits the level per stage on the latest
+    matured months (--recalibrate-months) and writes the model with a JSON card
     holding the test metrics. Nothing is pickled.
     """
+    import numpy as np
+    import pandas as pd
     from sklearn.linear_model import LogisticRegression, Ridge
 
     from recovery.config import load_config
     from recovery.io import load_portfolio
     from recovery.models.scorer import Scorer
-    from recovery.models.training import build_model_frame, month_ends, train_and_evaluate
+    from recovery.models.training import (
+        build_model_frame,
+        month_ends,
+        train_and_evaluate,
+        training_labels,
+    )
 
     config = load_config(config_path)
     click.echo(f"loading {path} …", err=True)
@@ -94,7 +111,20 @@ def command(
         scorer=scorer,
         config=config,
     )
-    directory = result.scorer.save(out, metrics=result.card_metrics())
+    scorer = result.scorer
+    if recalibrate_months > 0:
+        y = training_labels(frame, target)
+        dates = np.sort(frame.loc[y.notna(), "as_of"].unique())[-recalibrate_months:]
+        recent = frame["as_of"].isin(dates).to_numpy() & y.notna().to_numpy()
+        scorer = scorer.recalibrate(frame[recent], y[recent])
+        shown = ", ".join(f"{k} {v:+.3f}" for k, v in scorer.offsets_.items())
+        click.echo(
+            f"recalibrated on {int(recent.sum()):,} matured rows "
+            f"({pd.Timestamp(dates[0]).date()} – {pd.Timestamp(dates[-1]).date()}): "
+            f"{shown or 'no stage with enough rows'}",
+            err=True,
+        )
+    directory = scorer.save(out, metrics=result.card_metrics())
     m = result.metrics
     if m:
         keys = [k for k in ("n", "auc", "gini", "ks", "ece", "brier", "mae", "r2") if k in m]
