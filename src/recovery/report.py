@@ -1109,6 +1109,13 @@ def load_report_data(
     ------
     DataError
         When the month has no data or lies outside the data.
+
+    Examples
+    --------
+    >>> from recovery.datasets import sample_path
+    >>> data = load_report_data(sample_path(), "2025-12")  # doctest: +SKIP
+    >>> data.month, data.previous_month  # doctest: +SKIP
+    (Timestamp('2025-12-31 00:00:00'), Timestamp('2025-11-30 00:00:00'))
     """
     from recovery.io import load_portfolio
 
@@ -1147,7 +1154,24 @@ def load_report_data(
 
 
 def require_table(data: ReportData, name: str, what: str) -> pd.DataFrame:
-    """A table of the data, or :class:`SectionUnavailable` naming what needs it."""
+    """A table of the data, or :class:`SectionUnavailable` naming what needs it.
+
+    Examples
+    --------
+    >>> from recovery.portfolio import Portfolio
+    >>> s = pd.DataFrame({"account_id": ["A", "B"] * 3,
+    ...     "month_end": pd.to_datetime(["2026-08-31"] * 2 + ["2026-09-30"] * 2 + ["2026-10-31"] * 2),
+    ...     "dpd": [0, 10, 0, 40, 0, 0], "bucket": ["M0", "M1", "M0", "M2", "M0", "M0"],
+    ...     "balance": [900.0, 500.0, 850.0, 500.0, 800.0, 450.0],
+    ...     "amount_overdue": [0.0, 50.0, 0.0, 100.0, 0.0, 0.0],
+    ...     "paid_in_month": [50.0, 0.0, 50.0, 0.0, 50.0, 150.0], "status": ["open"] * 6})
+    >>> data = ReportData(Portfolio(snapshots=s), s, pd.Timestamp("2026-10-31"),
+    ...     pd.DatetimeIndex(s["month_end"].unique()), pd.Timestamp("2026-10-31"), Config())
+    >>> require_table(data, "agents", "the agent table")
+    Traceback (most recent call last):
+    ...
+    recovery.report.SectionUnavailable: the data has no agents table, which the agent table needs
+    """
     table = getattr(data.portfolio, name, None)
     if table is None or not len(table):
         raise SectionUnavailable(f"the data has no {name} table, which {what} needs")
@@ -1179,6 +1203,15 @@ def collection_cycle_by_month(
     DataFrame
         ``month_end, episodes, average_collection_cycle_days,
         median_collection_cycle_days``.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"start_date": pd.to_datetime(["2026-01-05", "2026-03-10", "2026-09-01"]),
+    ...                   "end_date": pd.to_datetime(["2026-02-04", "2026-11-20", None]),
+    ...                   "end_reason": ["payment_cure", "paid_off", "open"]})
+    >>> c = collection_cycle_by_month(e, ["2026-10-31"])  # one cure in 30 days, two censored
+    >>> c[["episodes", "average_collection_cycle_days"]].values.tolist()
+    [[3.0, 30.0]]
     """
     from recovery.kpis import collection_cycle
 
@@ -1217,6 +1250,20 @@ def report_kpis(data: ReportData) -> pd.DataFrame:
     -------
     DataFrame
         ``month_end`` and the KPI columns named in :data:`HEADLINE_KPIS`.
+
+    Examples
+    --------
+    >>> from recovery.portfolio import Portfolio
+    >>> s = pd.DataFrame({"account_id": ["A", "B"] * 3,
+    ...     "month_end": pd.to_datetime(["2026-08-31"] * 2 + ["2026-09-30"] * 2 + ["2026-10-31"] * 2),
+    ...     "dpd": [0, 10, 0, 40, 0, 0], "bucket": ["M0", "M1", "M0", "M2", "M0", "M0"],
+    ...     "balance": [900.0, 500.0, 850.0, 500.0, 800.0, 450.0],
+    ...     "amount_overdue": [0.0, 50.0, 0.0, 100.0, 0.0, 0.0],
+    ...     "paid_in_month": [50.0, 0.0, 50.0, 0.0, 50.0, 150.0], "status": ["open"] * 6})
+    >>> data = ReportData(Portfolio(snapshots=s), s, pd.Timestamp("2026-10-31"),
+    ...     pd.DatetimeIndex(s["month_end"].unique()), pd.Timestamp("2026-10-31"), Config())
+    >>> report_kpis(data)[["overdue_rate_30plus", "cure_rate"]].values.tolist()
+    [[0.0, nan], [0.5, 0.0], [0.0, 1.0]]
     """
     from recovery.kpis import monthly_kpis
 
@@ -1267,6 +1314,28 @@ def segment_movements(
     DataFrame
         ``segment_type, segment, measure, accounts, previous, value, change``
         (change in fraction points; ``accounts`` behind the rate this month).
+
+    Raises
+    ------
+    SectionUnavailable
+        When no segment has enough accounts behind its rates.
+
+    Examples
+    --------
+    >>> from recovery.portfolio import Portfolio
+    >>> s = pd.DataFrame({"account_id": ["A", "B"] * 3,
+    ...     "month_end": pd.to_datetime(["2026-08-31"] * 2 + ["2026-09-30"] * 2 + ["2026-10-31"] * 2),
+    ...     "dpd": [0, 10, 0, 40, 0, 0], "bucket": ["M0", "M1", "M0", "M2", "M0", "M0"],
+    ...     "balance": [900.0, 500.0, 850.0, 500.0, 800.0, 450.0],
+    ...     "amount_overdue": [0.0, 50.0, 0.0, 100.0, 0.0, 0.0],
+    ...     "paid_in_month": [50.0, 0.0, 50.0, 0.0, 50.0, 150.0], "status": ["open"] * 6})
+    >>> data = ReportData(Portfolio(snapshots=s), s, pd.Timestamp("2026-10-31"),
+    ...     pd.DatetimeIndex(s["month_end"].unique()), pd.Timestamp("2026-10-31"), Config())
+    >>> import dataclasses
+    >>> north = dataclasses.replace(data, snapshots=s.assign(region="north"), extras={})
+    >>> moves = segment_movements(north, measures=["cure_rate"], min_accounts=1)
+    >>> moves[["segment", "previous", "value", "change"]].values.tolist()
+    [['north', 0.0, 1.0, 1.0]]
     """
     from recovery.kpis import cure_rates, monthly_kpis
 
@@ -1524,6 +1593,21 @@ def forecast_summary(
     erc : ERCForecaster or None
         Fitted on the same snapshots (expected remaining collections per cohort);
         None when there is no charged-off debt yet (recoveries are then 0).
+
+    Examples
+    --------
+    >>> from recovery.portfolio import Portfolio
+    >>> s = pd.DataFrame({"account_id": ["A", "B"] * 3,
+    ...     "month_end": pd.to_datetime(["2026-08-31"] * 2 + ["2026-09-30"] * 2 + ["2026-10-31"] * 2),
+    ...     "dpd": [0, 10, 0, 40, 0, 0], "bucket": ["M0", "M1", "M0", "M2", "M0", "M0"],
+    ...     "balance": [900.0, 500.0, 850.0, 500.0, 800.0, 450.0],
+    ...     "amount_overdue": [0.0, 50.0, 0.0, 100.0, 0.0, 0.0],
+    ...     "paid_in_month": [50.0, 0.0, 50.0, 0.0, 50.0, 150.0], "status": ["open"] * 6})
+    >>> data = ReportData(Portfolio(snapshots=s), s, pd.Timestamp("2026-10-31"),
+    ...     pd.DatetimeIndex(s["month_end"].unique()), pd.Timestamp("2026-10-31"), Config())
+    >>> table, erc = forecast_summary(data, months_ahead=1)
+    >>> table.columns.tolist(), erc is None
+    (['Measure', 'October 2026 (actual)', 'November 2026 (forecast)'], True)
     """
     from recovery.forecast import RollRateForecaster, actual_totals
     from recovery.liquidation import ERCForecaster
@@ -1567,6 +1651,17 @@ def erc_notes(erc: Any, config: Config | None = None) -> list[str]:
         Fitted.
     config : Config, optional
         For the default horizon (``analytics.erc_horizon_months``).
+
+    Examples
+    --------
+    >>> from recovery.liquidation import ERCForecaster
+    >>> rows = [(f"A{c}", pd.Timestamp("2024-01-31") + pd.offsets.MonthEnd(c + k), 200, 100.0,
+    ...          10.0 if k else 0.0, "charged_off") for c in range(6) for k in range(6 - c)]
+    >>> snaps = pd.DataFrame(rows, columns=["account_id", "month_end", "dpd", "balance",
+    ...                                     "paid_in_month", "status"])
+    >>> erc = ERCForecaster(horizon_months=8, min_accounts=1, n_bootstrap=0).fit(snaps)
+    >>> print(erc_notes(erc)[0])
+    Expected remaining collections on the 6 charge-off cohorts: 330 within 8 months of charge-off, against 450 charged off and not yet collected.
     """
     summary = erc.summary()
     total = summary["erc"].sum()
@@ -1623,6 +1718,12 @@ def agent_effectiveness(
     -------
     AgentEffectiveness
         Fitted; ``summary`` per agent, ``spells_`` the spells used.
+
+    Examples
+    --------
+    >>> from recovery.datasets import load_sample
+    >>> fit = agent_effectiveness(load_sample(), "2025-12")  # doctest: +SKIP
+    >>> agent_table(fit.summary).head(3)  # doctest: +SKIP
     """
     from recovery.agents import AgentEffectiveness, expected_outcomes, spell_outcomes
     from recovery.features import build_features
@@ -1844,6 +1945,11 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
         One row per model: ``model, trained_on, in_training_window, test_auc,
         score_psi, psi_status, shifted_features, matured_month, matured_accounts,
         matured_auc``.
+
+    Examples
+    --------
+    >>> data = load_report_data("recovery_demo/data", "2025-12", "recovery_demo/models")  # doctest: +SKIP
+    >>> model_health_notes(model_health(data))  # doctest: +SKIP
     """
     from recovery.features import build_features
     from recovery.models import load_model, read_card
@@ -1959,7 +2065,17 @@ def model_health_notes(health: pd.DataFrame, auc_drop: float = 0.03) -> list[str
 
 
 def format_model_health(health: pd.DataFrame) -> pd.DataFrame:
-    """The model health table with readable headers and numbers (all text)."""
+    """The model health table with readable headers and numbers (all text).
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"model": ["p_pay"], "trained_on": ["2024-01-31 to 2025-05-31"],
+    ...     "test_auc": [0.9], "score_psi": [0.05], "psi_status": ["stable"],
+    ...     "shifted_features": ["dpd (0.08)"], "matured_month": [pd.Timestamp("2025-11-30")],
+    ...     "matured_accounts": [196], "matured_auc": [0.82]})
+    >>> format_model_health(h).iloc[0].tolist()
+    ['p_pay', '2024-01-31 to 2025-05-31', '0.900', '0.050', 'stable', 'dpd (0.08)', 'November 2025', '196', '0.820']
+    """
     out = pd.DataFrame(
         {
             "Model": health["model"].astype(str),
@@ -1977,7 +2093,22 @@ def format_model_health(health: pd.DataFrame) -> pd.DataFrame:
 
 
 def about_html(data: ReportData) -> str:
-    """Facts about the data and settings behind the report, as an HTML table."""
+    """Facts about the data and settings behind the report, as an HTML table.
+
+    Examples
+    --------
+    >>> from recovery.portfolio import Portfolio
+    >>> s = pd.DataFrame({"account_id": ["A", "B"] * 3,
+    ...     "month_end": pd.to_datetime(["2026-08-31"] * 2 + ["2026-09-30"] * 2 + ["2026-10-31"] * 2),
+    ...     "dpd": [0, 10, 0, 40, 0, 0], "bucket": ["M0", "M1", "M0", "M2", "M0", "M0"],
+    ...     "balance": [900.0, 500.0, 850.0, 500.0, 800.0, 450.0],
+    ...     "amount_overdue": [0.0, 50.0, 0.0, 100.0, 0.0, 0.0],
+    ...     "paid_in_month": [50.0, 0.0, 50.0, 0.0, 50.0, 150.0], "status": ["open"] * 6})
+    >>> data = ReportData(Portfolio(snapshots=s), s, pd.Timestamp("2026-10-31"),
+    ...     pd.DatetimeIndex(s["month_end"].unique()), pd.Timestamp("2026-10-31"), Config())
+    >>> "<td>Months of snapshots</td><td>August 2026 to October 2026</td>" in about_html(data)
+    True
+    """
     from recovery import __version__
 
     cfg = data.config
@@ -2086,6 +2217,13 @@ def show_figure(figure: Any, alt: str | None = None) -> None:
         What a ``plot_*`` function returned.
     alt : str, optional
         Text shown when the image cannot be (kept in the notebook metadata).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([1, 2, 3])
+    >>> show_figure(fig)  # in a notebook cell: an embedded PNG  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
 
@@ -2341,6 +2479,11 @@ def render_notebook(
     Returns
     -------
     Path
+
+    Examples
+    --------
+    >>> render_notebook(template_path(), {"report_month": "2025-12", "data_path": "data/sample"},
+    ...                 "out.html", title="Report")  # doctest: +SKIP
     """
     try:
         import nbformat
@@ -2413,6 +2556,12 @@ def render_monthly_report(
     ------
     DataError
         When the month has no data or lies outside the data; nothing is written.
+
+    Examples
+    --------
+    >>> from recovery.datasets import sample_path
+    >>> render_monthly_report(sample_path(), "2025-12", "reports")  # doctest: +SKIP
+    PosixPath('reports/recovery_report_2025-12.html')
     """
     from recovery import __version__
 
