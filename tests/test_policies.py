@@ -189,3 +189,27 @@ def test_ranked_policy_needs_capacity_and_model():
         PolicyOperation("uplift")
     with pytest.raises(ConfigError, match="unknown"):
         PolicyOperation("random")
+
+
+def test_oracle_uplift_follows_the_true_response_and_saturates():
+    from recovery.simulate.hooks import MonthState
+    from recovery.simulate.operation import PlanContext
+
+    n = 4
+    state = MonthState.empty()
+    state.account_index = np.arange(n)
+    state.p_pay_base = np.array([0.3, 0.3, 0.3, 0.97])
+    state.contact_response = np.array([1.0, 2.0, 4.0, 4.0])  # odds multiplier of a talk
+    state.reachability = np.full(n, 0.6)
+    group = np.ones(n, np.int64)  # M2
+    z = np.zeros(n, np.int64)
+    ctx = PlanContext(state, np.arange(n), group, z, z + 1, z, z.astype(bool), z.astype(bool), z)
+    op = PolicyOperation("default")
+    mean = np.zeros((n, len(ct.CHANNELS)))
+    mean[:, ct.CALL] = 4.0
+    u1, u2 = op._true_uplift(ctx, mean, 1.6)
+    assert u1[0] == pytest.approx(0.0) and u2[0] == pytest.approx(0.0)  # no response
+    assert 0 < u1[1] < u1[2]  # stronger response, larger gain
+    assert u1[3] < u1[2]  # likely payers gain little (propensity is not uplift)
+    # saturation: the 0.6 x extra attempts gain less per attempt than the standard ones
+    assert (u2[1:] / 0.6 < u1[1:]).all()
