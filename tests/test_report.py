@@ -396,6 +396,8 @@ def test_render_has_sections_toc_and_images(rendered):
     kpi = re.search(r'<table class="report-table" id="kpi-table">.*?</table>', page, re.S).group(0)
     assert re.search(r">\d+\.\d%<", kpi)
     assert re.search(r">[+-]\d+\.\d pp<", kpi)
+    book = re.search(r'id="book-table">.*?</table>', page, re.S).group(0)
+    assert re.search(r">\d{1,3}(,\d{3})+<", book)  # balances with thousands separators
     # the snapshot-only book supports these sections in full
     for table in (
         "book-table",
