@@ -25,23 +25,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from recovery.agents import AgentEffectiveness, expected_outcomes, spell_outcomes
+from recovery.agents import AgentEffectiveness, expected_outcomes, spell_case_mix, spell_outcomes
 from recovery.compliance import flag_actions
 from recovery.config import Config
-from recovery.features import build_features
 from recovery.simulate import simulate_portfolio
 
 
 def spells_with_features(portfolio, config):
     spells = spell_outcomes(portfolio, config)
     spells = spells[~spells["censored"]].reset_index(drop=True)
-    pairs = pd.DataFrame({"account_id": spells["account_id"], "as_of": spells["start_date"] - pd.Timedelta(days=1)})
-    pairs = pairs.drop_duplicates()
-    feats = build_features(portfolio, pairs, config)
-    spells["as_of"] = spells["start_date"] - pd.Timedelta(days=1)
-    merged = spells.merge(feats, on=["account_id", "as_of"], how="inner")
-    features = merged[[c for c in feats.columns if c not in ("account_id", "as_of")]]
-    return merged, features
+    return spell_case_mix(portfolio, spells, config)
 
 
 def true_skill(truth) -> pd.Series:
@@ -52,7 +45,9 @@ def true_skill(truth) -> pd.Series:
     if "effect_vs_average" in agents:
         return agents["effect_vs_average"]
     early = agents["team"].eq("early")
-    return pd.Series(np.where(early, agents["skill_early"], agents["skill_late"]), index=agents.index)
+    return pd.Series(
+        np.where(early, agents["skill_early"], agents["skill_late"]), index=agents.index
+    )
 
 
 def run(n_accounts: int, seed: int, min_spells: int, randomized_share: float | None = None) -> dict:
@@ -63,20 +58,28 @@ def run(n_accounts: int, seed: int, min_spells: int, randomized_share: float | N
         from recovery.simulate.operation import CollectionOperation
 
         operation = CollectionOperation(randomized_share=randomized_share)
-    portfolio, truth = simulate_portfolio(n_accounts=n_accounts, seed=seed, scenario="benchmark", operation=operation)
+    portfolio, truth = simulate_portfolio(
+        n_accounts=n_accounts, seed=seed, scenario="benchmark", operation=operation
+    )
     t_sim = time.perf_counter() - t0
     spells, features = spells_with_features(portfolio, config)
     flags = portfolio.assignments.set_index(["account_id", "start_date"])[["randomized", "arm"]]
     spells = spells.join(flags, on=["account_id", "start_date"])
     # outcome: 30-day periods of the 60-day window with a payment (0-2)
     spells["observed"] = spells["paying_periods"]
-    spells["expected"] = expected_outcomes(spells, features, outcome="paying_periods", random_state=seed)
+    spells["expected"] = expected_outcomes(
+        spells, features, outcome="paying_periods", random_state=seed
+    )
     fit = AgentEffectiveness(min_spells=min_spells).fit(spells)
     summary = fit.summary.set_index("agent_id")
     skill = true_skill(truth).reindex(summary.index)
     ranked = summary["spells"] >= min_spells
     rnd = spells[spells["randomized"] & spells["arm"].eq("champion")]
-    rnd_rate = (rnd["paying_periods"] - rnd.groupby("team")["paying_periods"].transform("mean")).groupby(rnd["agent_id"]).mean()
+    rnd_rate = (
+        (rnd["paying_periods"] - rnd.groupby("team")["paying_periods"].transform("mean"))
+        .groupby(rnd["agent_id"])
+        .mean()
+    )
     rnd_n = rnd.groupby("agent_id").size()
     s = summary[ranked]
     both = s.index.intersection(rnd_n.index[rnd_n >= 30])
@@ -95,26 +98,48 @@ def run(n_accounts: int, seed: int, min_spells: int, randomized_share: float | N
         "spearman_adjusted_vs_truth": rho(s["shrunk_effect"], skill[s.index]),
         "spearman_naive_vs_truth": rho(s["naive_rate"], skill[s.index]),
         "spearman_adjusted_vs_truth_within_team": {
-            team: rho(g["shrunk_effect"], skill[g.index]) for team, g in s.groupby("team") if len(g) > 2
+            team: rho(g["shrunk_effect"], skill[g.index])
+            for team, g in s.groupby("team")
+            if len(g) > 2
         },
         "spearman_naive_vs_truth_within_team": {
-            team: rho(g["naive_rate"], skill[g.index]) for team, g in s.groupby("team") if len(g) > 2
+            team: rho(g["naive_rate"], skill[g.index])
+            for team, g in s.groupby("team")
+            if len(g) > 2
         },
         "spearman_randomized_vs_truth": rho(rnd_rate[both], skill[both]) if len(both) > 2 else None,
-        "spearman_adjusted_vs_randomized": rho(s.loc[both, "shrunk_effect"], rnd_rate[both]) if len(both) > 2 else None,
+        "spearman_adjusted_vs_randomized": rho(s.loc[both, "shrunk_effect"], rnd_rate[both])
+        if len(both) > 2
+        else None,
         "randomized_spells": int(len(rnd)),
         "significant_agents": int((summary["verdict"] != "not different").sum()),
     }
-    flagged = flag_actions(portfolio.actions, config, events=portfolio.events, schedule=portfolio.schedule,
-                           payments=portfolio.payments)
+    flagged = flag_actions(
+        portfolio.actions,
+        config,
+        events=portfolio.events,
+        schedule=portfolio.schedule,
+        payments=portfolio.payments,
+    )
     injected = truth.extra["violations"]
-    got = set(zip(flagged["action_id"].astype(str), flagged["rule"]))
-    want = set(zip(injected["action_id"].astype(str), injected["rule"]))
+    got = set(zip(flagged["action_id"].astype(str), flagged["rule"], strict=True))
+    want = set(zip(injected["action_id"].astype(str), injected["rule"], strict=True))
     result["violations_injected"] = len(want)
     result["compliance_precision"] = len(got & want) / max(len(got), 1)
     result["compliance_recall"] = len(got & want) / max(len(want), 1)
     table = summary.assign(true_skill=skill)[
-        ["team", "spells", "naive_rate", "o_e_ratio", "effect", "shrunk_effect", "verdict", "rank_naive", "rank_adjusted", "true_skill"]
+        [
+            "team",
+            "spells",
+            "naive_rate",
+            "o_e_ratio",
+            "effect",
+            "shrunk_effect",
+            "verdict",
+            "rank_naive",
+            "rank_adjusted",
+            "true_skill",
+        ]
     ]
     return result, table
 
@@ -124,7 +149,12 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--min-spells", type=int, default=200)
-    parser.add_argument("--randomized-share", type=float, default=None, help="override the operation's randomised share")
+    parser.add_argument(
+        "--randomized-share",
+        type=float,
+        default=None,
+        help="override the operation's randomised share",
+    )
     parser.add_argument("--tag", default="agents", help="name of the results file")
     args = parser.parse_args()
     result, table = run(args.accounts, args.seed, args.min_spells, args.randomized_share)

@@ -38,6 +38,7 @@ from recovery.portfolio import Portfolio
 
 __all__ = [
     "spell_outcomes",
+    "spell_case_mix",
     "expected_outcomes",
     "AgentEffectiveness",
     "activity_kpis",
@@ -118,7 +119,10 @@ def spell_outcomes(portfolio: Portfolio, config: Config | None = None) -> pd.Dat
     for k in range(int(np.ceil(config.analytics.agent_window_days / 30))):
         lo = spells["start"] + pd.Timedelta(days=30 * k)
         hi = np.minimum(lo + pd.Timedelta(days=30), spells["end"])
-        part, _ = _net_payments_in_windows(pd.DataFrame({"account_id": spells["account_id"], "start": lo, "end": hi}), portfolio.payments)
+        part, _ = _net_payments_in_windows(
+            pd.DataFrame({"account_id": spells["account_id"], "start": lo, "end": hi}),
+            portfolio.payments,
+        )
         periods += part > 0
     agents = portfolio.agents.set_index("agent_id")
     out = pd.DataFrame(
@@ -141,6 +145,38 @@ def spell_outcomes(portfolio: Portfolio, config: Config | None = None) -> pd.Dat
         }
     )
     return out
+
+
+def spell_case_mix(
+    portfolio: Portfolio, spells: pd.DataFrame, config: Config | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Point-in-time case mix of each spell: the account's features the day before it.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    spells : pandas.DataFrame
+        From :func:`spell_outcomes` (``account_id``, ``start_date``).
+    config : Config, optional
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        The spells with ``bucket`` at assignment added, and the case-mix features aligned
+        row by row with them (no agent, team, level or key columns), ready for
+        :func:`expected_outcomes`.
+    """
+    from recovery.features import build_features
+
+    spells = spells.reset_index(drop=True).copy()
+    as_of = pd.to_datetime(spells["start_date"]) - pd.Timedelta(days=1)
+    pairs = pd.DataFrame({"account_id": spells["account_id"], "as_of": as_of})
+    features = build_features(portfolio, pairs.drop_duplicates(), config)
+    aligned = pairs.merge(features, on=["account_id", "as_of"], how="left")
+    if "bucket" in aligned and "bucket" not in spells:
+        spells["bucket"] = aligned["bucket"].astype(str).to_numpy()
+    banned = ["agent_id", "team", "level", "is_agency", "account_id", "as_of"]
+    return spells, aligned.drop(columns=[c for c in banned if c in aligned.columns])
 
 
 def expected_outcomes(

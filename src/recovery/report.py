@@ -1725,8 +1725,12 @@ def agent_effectiveness(
     >>> fit = agent_effectiveness(load_sample(), "2025-12")  # doctest: +SKIP
     >>> agent_table(fit.summary).head(3)  # doctest: +SKIP
     """
-    from recovery.agents import AgentEffectiveness, expected_outcomes, spell_outcomes
-    from recovery.features import build_features
+    from recovery.agents import (
+        AgentEffectiveness,
+        expected_outcomes,
+        spell_case_mix,
+        spell_outcomes,
+    )
 
     config = config or Config()
     for name in ("assignments", "agents", "schedule", "payments"):
@@ -1748,16 +1752,7 @@ def agent_effectiveness(
             f"only {len(spells)} assignment spells with a complete outcome window in the "
             f"{window_months} months to {format_month(month)}"
         )
-    as_of = pd.to_datetime(spells["start_date"]) - pd.Timedelta(days=1)
-    pairs = pd.DataFrame({"account_id": spells["account_id"], "as_of": as_of}).drop_duplicates()
-    features = build_features(portfolio, pairs, config)
-    aligned = pd.DataFrame({"account_id": spells["account_id"], "as_of": as_of}).merge(
-        features, on=["account_id", "as_of"], how="left"
-    )
-    if "bucket" in aligned and "bucket" not in spells:
-        spells["bucket"] = aligned["bucket"].astype(str).to_numpy()
-    banned = ["agent_id", "team", "level", "is_agency", "account_id", "as_of"]
-    case_mix = aligned.drop(columns=[c for c in banned if c in aligned.columns])
+    spells, case_mix = spell_case_mix(portfolio, spells, config)
     spells["expected"] = expected_outcomes(
         spells, case_mix, outcome="paid", random_state=config.analytics.seed
     )
