@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument(
         "--policies",
         default="default,propensity,uplift,oracle",
-        help="Comma-separated policies (oracle = truth-based bound).",
+        help="Comma-separated policies (oracle = true-response reference).",
     )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "strategy.json"))
     args = parser.parse_args()

@@ -62,8 +62,9 @@ __all__ = [
 ]
 
 #: Policies :class:`PolicyOperation` can run after the switch month. ``oracle`` ranks
-#: by the simulator's *true* contact response (latent traits): not something a lender
-#: can do, it bounds what a perfect uplift model could gain at the same capacity.
+#: by an approximation of the simulator's *true* contact response (latent traits): not
+#: something a lender can do; a reference, not an upper bound (it ignores promises,
+#: settlements and agent skill, and uses the estimated amount).
 POLICIES = ("default", "propensity", "uplift", "oracle")
 #: Teams whose contact attempts are reallocated (agency placements keep their plan).
 _RANKED_TEAMS = (0, 1, 2)
@@ -146,7 +147,7 @@ class PolicyOperation(CollectionOperation):
     ----------
     policy : {"default", "propensity", "uplift", "oracle"}
         What decides the contact intensity of each account after the switch
-        (``oracle`` uses the simulator's latent contact response: a bound, not a
+        (``oracle`` uses the simulator's latent contact response: a reference, not a
         lender's policy).
     switch : date or int, optional
         First month of the new policy (a date in it, or a month index); default: 12
@@ -759,7 +760,7 @@ def evaluate_policies(
         One paired comparison per seed.
     policies : tuple of str
         Subset of :data:`POLICIES` (``default`` always runs; add ``oracle`` for the
-        truth-based bound).
+        truth-based reference).
     switch : date or int, optional
         First month of the new policies (default: 12 months before the data end).
     model : PriorityModel, optional
