@@ -213,3 +213,28 @@ def test_oracle_uplift_follows_the_true_response_and_saturates():
     assert u1[3] < u1[2]  # likely payers gain little (propensity is not uplift)
     # saturation: the 0.6 x extra attempts gain less per attempt than the standard ones
     assert (u2[1:] / 0.6 < u1[1:]).all()
+
+
+def test_logged_arms_are_the_assignments_table(runs):
+    # the uplift segments use the experiment arm of each logged account-month: the
+    # same arm and randomised flag a lender reads from portfolio.assignments
+    op, portfolio = runs["default"]
+    hist = op.history_.sort_values("month_start")
+    spells = portfolio.assignments.sort_values("start_date")
+    arms = {"hold_out": 0, "champion": 1, "challenger": 2}
+    joined = pd.merge_asof(
+        hist,
+        spells[["account_id", "start_date", "end_date", "arm", "randomized"]].rename(
+            columns={"randomized": "spell_randomized"}
+        ),
+        left_on="month_start",
+        right_on="start_date",
+        by="account_id",
+    )
+    covered = joined["start_date"].notna() & (
+        joined["end_date"].isna() | (joined["end_date"] >= joined["month_start"])
+    )
+    assert covered.mean() > 0.95
+    j = joined[covered]
+    assert (j["arm_x"].to_numpy() == j["arm_y"].map(arms).to_numpy()).all()
+    assert (j["randomized"].to_numpy() == j["spell_randomized"].to_numpy()).all()

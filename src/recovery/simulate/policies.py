@@ -366,7 +366,8 @@ class PolicyOperation(CollectionOperation):
         else:
             f.insert(0, "account_id", pd.NA)
         f.insert(2, "month_index", np.int32(m))
-        f.insert(3, "month_start", pd.Timestamp(context.state.month_start))
+        start = np.datetime64(pd.Timestamp(context.state.month_start), "ns")
+        f.insert(3, "month_start", np.full(len(f), start, dtype="datetime64[ns]"))
         f["team"] = np.asarray(context.team, np.int8)
         f["arm"] = np.asarray(context.arm, np.int8)
         f["randomized"] = np.asarray(context.randomized, bool)
