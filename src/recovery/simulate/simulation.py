@@ -51,10 +51,6 @@ def _ids(prefix: str, index: np.ndarray, width: int) -> np.ndarray:
     return np.char.add(prefix, np.char.zfill(index.astype(str), width)).astype(object)
 
 
-def _cat(values: list, arrays: list) -> np.ndarray:
-    return np.concatenate(arrays) if arrays else np.zeros(0)
-
-
 def _resolve_operation(operation):
     if operation is None:
         return NoOperation()
@@ -322,7 +318,7 @@ def _schedule_rows(ids, cum_due, cum_prin, term, base_month, due_day, cal, versi
     T = term.astype(np.int64)
     rep = np.repeat(np.arange(n), T)
     k = _ranges(T)
-    due = cal_due(cal, base_month[rep] + k, due_day[rep])
+    due = _due_days(cal, base_month[rep] + k, due_day[rep])
     amount = cum_due[rep, k] - cum_due[rep, k - 1]
     principal = cum_prin[rep, k] - cum_prin[rep, k - 1]
     df = pd.DataFrame(
@@ -348,7 +344,7 @@ def _ranges(T: np.ndarray) -> np.ndarray:
     return np.arange(int(T.sum())) - np.repeat(starts, T) + 1
 
 
-def cal_due(cal: Calendar, month: np.ndarray, due_day: np.ndarray) -> np.ndarray:
+def _due_days(cal: Calendar, month: np.ndarray, due_day: np.ndarray) -> np.ndarray:
     month = np.clip(month, 0, len(cal.starts) - 1)
     return cal.starts[month] + due_day.astype(np.int64) - 1
 
