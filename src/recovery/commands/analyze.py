@@ -265,12 +265,108 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
     return out
 
 
+def _attempt(out: dict[str, Any], skipped: list[dict], name: str, func: Callable[[], Any]) -> None:
+    """Run one analysis; a book too short for it is noted, not fatal."""
+    try:
+        out[name] = func()
+    except RecoveryError as exc:
+        skipped.append({"output": name, "reason": str(exc)})
+
+
+def _recovery_by_age(ctx: AnalysisContext) -> dict[str, Any]:
+    from recovery import recovery_curves as rc
+
+    data_end = ctx.portfolio.data_end if ctx.has_event_tables else None
+    kw = {"config": ctx.config, "data_end": data_end}
+    snaps = ctx.snapshots
+    out: dict[str, Any] = {}
+    skipped: list[dict] = []
+    for scope in ("charged_off", "delinquent"):
+        for bands in ("coarse", "monthly"):
+            name = (
+                f"recovery_by_age_{scope}"
+                if bands == "coarse"
+                else f"recovery_by_age_monthly_{scope}"
+            )
+            _attempt(
+                out,
+                skipped,
+                name,
+                lambda s=scope, b=bands: rc.recovery_by_age(snaps, scope=s, bands=b, **kw),
+            )
+        _attempt(
+            out,
+            skipped,
+            f"age_split_{scope}",
+            lambda s=scope: rc.age_split_comparison(snaps, scope=s, **kw),
+        )
+    for by in ("product", "amount_band"):
+        if by == "product" and "product" not in snaps:
+            continue
+        _attempt(
+            out,
+            skipped,
+            f"age_split_by_{by}",
+            lambda b=by: rc.age_split_comparison(snaps, by=b, **kw),
+        )
+    _attempt(out, skipped, "recovery_drivers", lambda: rc.recovery_drivers(snaps, **kw))
+    _attempt(
+        out,
+        skipped,
+        "cumulative_recovery_curves",
+        lambda: rc.cumulative_recovery_curves(snaps, **kw),
+    )
+    if ctx.figures and "recovery_by_age_monthly_charged_off" in out:
+        out["recovery_by_age_plot"] = rc.plot_recovery_by_age(
+            out["recovery_by_age_monthly_charged_off"],
+            split_months=ctx.config.analytics.age_split_months,
+        )
+    if ctx.figures and "cumulative_recovery_curves" in out:
+        out["cumulative_recovery_curves_plot"] = rc.plot_cumulative_recovery_curves(
+            out["cumulative_recovery_curves"]
+        )
+    if skipped:
+        out["recovery_by_age_skipped"] = pd.DataFrame(skipped)
+    return out
+
+
+def _liquidation_and_forecast(ctx: AnalysisContext) -> dict[str, Any]:
+    from recovery.forecast import RollRateForecaster
+    from recovery.liquidation import ERCForecaster, liquidation_curves, plot_erc
+
+    snaps = ctx.snapshots
+    out: dict[str, Any] = {}
+    skipped: list[dict] = []
+    _attempt(out, skipped, "liquidation_curves", lambda: liquidation_curves(snaps))
+    erc = None
+    try:
+        erc = ERCForecaster(config=ctx.config).fit(snaps)
+    except RecoveryError as exc:
+        skipped.append({"output": "erc_by_cohort", "reason": str(exc)})
+    if erc is not None:
+        out["erc_by_cohort"] = erc.summary()
+        out["erc_collections_forecast"] = erc.predict(12)
+        if ctx.figures:
+            out["erc_plot"] = plot_erc(erc)
+    try:
+        roll = RollRateForecaster(config=ctx.config).fit(snaps)
+        out["roll_rate_forecast"] = roll.predict(12)
+        out["roll_rate_forecast_totals"] = roll.predict_totals(12)
+    except RecoveryError as exc:
+        skipped.append({"output": "roll_rate_forecast", "reason": str(exc)})
+    if skipped:
+        out["liquidation_skipped"] = pd.DataFrame(skipped)
+    return out
+
+
 #: The analyses run by ``recovery analyze``, in order. Append to extend (see module doc).
 STEPS: list[AnalysisStep] = [
     AnalysisStep("roll_rates", _roll_rates, "roll-rate matrices"),
     AnalysisStep("roll_rate_trends", _roll_rate_trends, "roll/cure trends and flow rates"),
     AnalysisStep("vintages", _vintages, "vintage curves"),
     AnalysisStep("kpis", _kpis, "collection KPIs"),
+    AnalysisStep("recovery_by_age", _recovery_by_age, "recovery by debt age"),
+    AnalysisStep("liquidation", _liquidation_and_forecast, "liquidation curves, ERC, forecasts"),
 ]
 
 
