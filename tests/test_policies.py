@@ -127,6 +127,20 @@ def test_evaluate_policies_is_deterministic_and_paired(evaluation):
     row = first[(first["seed"] == 3) & (first["policy"] == "default")].iloc[0]
     for key, value in policy_outcomes(portfolio, "2020-01-01").items():
         assert row[key] == value, key
+    # and a ranked run again, with the same capacity and model
+    first_op = keep[(3, "propensity")][0]
+    op = PolicyOperation(
+        "propensity",
+        switch=again.switch_month_,
+        capacity=again.planned_,
+        model=first_op.model,
+        record=False,
+    )
+    ranked, _ = simulate_portfolio(seed=3, operation=op, **BOOK)
+    assert op.planned_ == first_op.planned_
+    row = first[(first["seed"] == 3) & (first["policy"] == "propensity")].iloc[0]
+    for key, value in policy_outcomes(ranked, "2020-01-01").items():
+        assert row[key] == value, key
     # paired: identical history before the switch within each seed, not across seeds
     same = first.groupby("seed")[["pre_switch_fingerprint", "pre_switch_collected"]].nunique()
     assert (same == 1).all().all()
