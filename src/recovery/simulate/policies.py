@@ -784,9 +784,9 @@ def evaluate_policies(
 
     Examples
     --------
-    >>> r = evaluate_policies(n_accounts=100, seeds=(0,), months=18)
-    >>> sorted(r["policy"])
-    ['default', 'propensity', 'uplift']
+    >>> r = evaluate_policies(n_accounts=100, seeds=(0,), months=18, policies=("default",))
+    >>> r[["seed", "policy"]].values.tolist()
+    [[0, 'default']]
     """
     from recovery.simulate import simulate_portfolio
 
