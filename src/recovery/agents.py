@@ -50,7 +50,6 @@ __all__ = [
 ]
 
 RIGHT_PARTY = ("right_party_contact", "promise_to_pay", "refusal", "dispute", "hardship")
-CONTACT_CHANNELS = ("sms", "call", "visit", "guarantor_contact")
 
 
 def _net_payments_in_windows(

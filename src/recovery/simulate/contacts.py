@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from recovery.config import CategoryConfig
 from recovery.simulate.params import ARCHETYPES, SHOCK_TYPES
 
 __all__ = [
@@ -62,41 +63,12 @@ __all__ = [
     "over_limit",
 ]
 
-CHANNELS = (
-    "sms",
-    "call",
-    "letter",
-    "visit",
-    "guarantor_contact",
-    "legal_notice",
-    "lawsuit",
-    "outsource",
-)
-OUTCOMES = (
-    "no_answer",
-    "wrong_number",
-    "right_party_contact",
-    "third_party_contact",
-    "promise_to_pay",
-    "refusal",
-    "dispute",
-    "hardship",
-    "deceased_reported",
-    "delivered",
-    "filed",
-    "placed",
-)
-REASONS = (
-    "cash_flow",
-    "job_loss",
-    "illness",
-    "business_failure",
-    "market",
-    "family",
-    "fraud",
-    "dispute",
-    "unknown",
-)
+# the contract's default categories (one source: recovery.config.CategoryConfig); the
+# simulator codes channels, outcomes and reasons by their position in these tuples
+_CATEGORIES = CategoryConfig()
+CHANNELS = _CATEGORIES.action_channels
+OUTCOMES = _CATEGORIES.outcomes
+REASONS = _CATEGORIES.reason_codes
 ATTITUDES = (*ARCHETYPES, "unknown")
 #: Policy groups: the bucket (or book) an account is worked in.
 GROUPS = ("M1", "M2", "M3", "M4+", "recovery", "agency")
