@@ -9,12 +9,12 @@ matplotlib.use("Agg")
 import pandas as pd
 import pytest
 
+from conftest import hand_snapshot_book
 from recovery.cli import main
 from recovery.commands import analyze
 from recovery.commands.analyze import STEPS, AnalysisStep, run_analysis, write_results
 from recovery.errors import DataError, RecoveryError
 from recovery.portfolio import Portfolio
-from test_kpis import COLUMNS, ROWS
 
 EXPECTED_TABLES = {
     "roll_rates",
@@ -43,7 +43,7 @@ def _close_figures():
 
 @pytest.fixture
 def snapshots() -> pd.DataFrame:
-    return pd.DataFrame(ROWS, columns=COLUMNS)
+    return hand_snapshot_book()
 
 
 def test_snapshots_alone_produce_every_table(snapshots):

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import hand_snapshot_book
 from recovery.config import Config
 from recovery.kpis import (
     aalen_johansen,
@@ -27,43 +28,11 @@ from recovery.kpis import (
 )
 
 J, F, M, A = (pd.Timestamp(d) for d in ("2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"))
-ROWS = [
-    # account, month_end, dpd, bucket, balance, amount_overdue, paid_in_month, status
-    ("A", J, 0, "M0", 100.0, 0.0, 5.0, "open"),
-    ("A", F, 30, "M1", 95.0, 5.0, 0.0, "open"),
-    ("A", M, 60, "M2", 95.0, 10.0, 0.0, "open"),
-    ("A", A, 91, "M4", 95.0, 15.0, 0.0, "open"),
-    ("B", J, 15, "M1", 50.0, 5.0, 0.0, "open"),
-    ("B", F, 0, "M0", 40.0, 0.0, 12.0, "open"),
-    ("B", M, 0, None, 0.0, 0.0, 40.0, "paid_off"),
-    ("B", A, 0, None, 0.0, 0.0, 0.0, "paid_off"),
-    ("C", F, 0, "M0", 80.0, 0.0, 0.0, "open"),
-    ("C", M, 0, "M0", 70.0, 0.0, 10.0, "open"),
-    ("D", J, 170, "M6", 60.0, 40.0, 0.0, "open"),
-    ("D", F, 200, None, 60.0, 60.0, 0.0, "charged_off"),
-    ("D", M, 231, None, 55.0, 55.0, 5.0, "charged_off"),
-    ("D", A, 0, None, 0.0, 0.0, 30.0, "settled"),
-    ("E", J, 0, "M0", 200.0, 0.0, 0.0, "open"),
-    ("E", F, 0, "M0", 190.0, 0.0, 10.0, "open"),
-    ("E", M, 10, "M1", 190.0, 10.0, 0.0, "open"),
-    ("E", A, 0, None, 0.0, 0.0, 0.0, "closed"),
-    ("F", A, 0, "M0", 300.0, 0.0, 0.0, "open"),
-]
-COLUMNS = [
-    "account_id",
-    "month_end",
-    "dpd",
-    "bucket",
-    "balance",
-    "amount_overdue",
-    "paid_in_month",
-    "status",
-]
 
 
 @pytest.fixture
 def book() -> pd.DataFrame:
-    return pd.DataFrame(ROWS, columns=COLUMNS)
+    return hand_snapshot_book()
 
 
 def test_overdue_rates_by_hand(book):
