@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
+from recovery.compliance import RULES
 from recovery.config import Config
 from recovery.errors import ConfigError
 from recovery.simulate import contacts as ct
@@ -61,17 +62,9 @@ from recovery.simulate.params import ARCHETYPES
 
 __all__ = ["OperationParams", "CollectionOperation", "PlanContext", "VIOLATION_RULES"]
 
-#: Rules whose violations are injected (names of :data:`recovery.compliance.RULES`).
-VIOLATION_RULES = (
-    "outside_hours",
-    "attempts_per_day",
-    "attempts_per_week",
-    "third_party_excess",
-    "contact_after_dispute",
-    "contact_after_death",
-    "legal_after_limitation",
-    "contact_during_hardship",
-)
+#: Rules whose violations are injected: exactly the rules :mod:`recovery.compliance`
+#: checks, in its order (the order sets the bit of each rule).
+VIOLATION_RULES = RULES
 _RULE_BIT = {r: 1 << i for i, r in enumerate(VIOLATION_RULES)}
 _DAY = 86_400
 _WEEK = 7 * _DAY
