@@ -275,12 +275,11 @@ def recommend(
         contact = out["action"].isin(CONTACT_CHANNELS)
         caps = s[["daily_contact_cap", "weekly_contact_cap", "outside_contact_hours"]].any(axis=1)
         blocked = blocked_all | (legal & s["limitation_expired"]) | (contact & caps)
-        names = (
-            s.apply(lambda row: ",".join(r for r in SUPPRESSION_RULES if row[r]), axis=1)
-            if blocked.any()
-            else ""
-        )
-        out.loc[blocked, "suppressed_by"] = names[blocked] if blocked.any() else ""
+        # rule names per account, built column by column (a loop over rules, not accounts)
+        names = pd.Series("", index=s.index)
+        for rule in SUPPRESSION_RULES:
+            names = names + np.where(s[rule], rule + ",", "")
+        out.loc[blocked, "suppressed_by"] = names[blocked].str.rstrip(",")
         # a legal step barred by limitation falls back to a demand letter
         fallback = legal & s["limitation_expired"] & ~blocked_all
         out.loc[fallback, "action"] = "letter"
