@@ -112,6 +112,9 @@ def run(n_accounts: int, seed: int, min_spells: int, randomized_share: float | N
         if len(both) > 2
         else None,
         "randomized_spells": int(len(rnd)),
+        "median_se_of_agent_effect": float(s["se"].median()),
+        "sd_of_true_effect": float(skill[s.index].std()),
+        "true_effect_range": [float(skill[s.index].min()), float(skill[s.index].max())],
         "significant_agents": int((summary["verdict"] != "not different").sum()),
     }
     flagged = flag_actions(
