@@ -27,6 +27,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -160,12 +161,28 @@ def read_table(
     return df
 
 
-def read_portfolio(path: str | Path, keep_free_text: bool = False) -> Portfolio:
-    """Read a portfolio directory as raw tables, without typing or validating them.
+def read_portfolio(
+    path: str | Path,
+    keep_free_text: bool = False,
+    mapping: Any = None,
+    window: Any = None,
+) -> Portfolio:
+    """Read a portfolio directory or database as raw tables, without typing or validating them.
 
     See :func:`load_portfolio` for the layout; this is its first half, used by
-    ``recovery validate`` to report every problem at once.
+    ``recovery validate`` to report every problem at once. ``path`` may also be a
+    database URL (it contains ``://``; read by :func:`recovery.sources.read_sql_portfolio`)
+    or a :class:`recovery.sources.PortfolioSource`. ``window`` (first and last day)
+    keeps the rows whose date lies in it (see :mod:`recovery.sources`).
     """
+    if not isinstance(path, (str, os.PathLike)):  # a recovery.sources.PortfolioSource
+        path, mapping, window = path.location, path.mapping or mapping, path.window or window
+    if "://" in str(path):
+        from recovery.sources import read_sql_portfolio
+
+        return read_sql_portfolio(
+            str(path), mapping=mapping, window=window, keep_free_text=keep_free_text
+        )
     directory = Path(path)
     if not directory.is_dir():
         raise DataError(f"portfolio directory {directory} does not exist")
@@ -186,7 +203,12 @@ def read_portfolio(path: str | Path, keep_free_text: bool = False) -> Portfolio:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(f"{meta_file.name} is not valid JSON: {exc}") from None
-    return Portfolio(**frames, meta=meta)
+    portfolio = Portfolio(**frames, meta=meta)
+    if window is not None:
+        from recovery.sources import window_portfolio
+
+        portfolio = window_portfolio(portfolio, window, mapping)
+    return portfolio
 
 
 def load_portfolio(
@@ -194,8 +216,10 @@ def load_portfolio(
     config: Config | None = None,
     validate: bool = True,
     keep_free_text: bool = False,
+    mapping: Any = None,
+    window: Any = None,
 ) -> Portfolio:
-    """Load a portfolio from a directory with one file per table.
+    """Load a portfolio from a directory with one file per table, or from a database.
 
     Parameters
     ----------
@@ -203,13 +227,20 @@ def load_portfolio(
         Directory holding ``accounts``, ``schedule``, ``payments`` (and optionally
         ``actions``, ``agents``, ``assignments``, ``events``, ``snapshots``) as
         ``<table>.parquet`` or ``<table>.csv``, and optionally ``portfolio.json``
-        (metadata such as ``data_end``).
+        (metadata such as ``data_end``); or a database URL such as
+        ``sqlite:///book.db`` or ``postgresql://user@host/db`` holding the same tables
+        (:func:`recovery.sources.read_sql_portfolio`).
     config : Config, optional
         Allowed categories and rules; defaults to DESIGN.md's.
     validate : bool
         Check the data contract (default). Types are always coerced.
     keep_free_text : bool
         Keep free-text note columns (dropped by default: DESIGN.md §2).
+    mapping : Mapping or path, optional
+        The lender's table, column and code names (``docs/data.md``).
+    window : tuple or str, optional
+        ``(first_day, last_day)`` or ``"START:END"``: keep the rows whose date lies in
+        it (pushed into the SQL for a database).
 
     Returns
     -------
@@ -218,12 +249,12 @@ def load_portfolio(
     Raises
     ------
     DataError
-        The directory or a file cannot be read.
+        The directory, a file or the database cannot be read.
     ValidationError
         A table breaks the data contract.
     """
     config = config or Config()
-    portfolio = read_portfolio(path, keep_free_text=keep_free_text)
+    portfolio = read_portfolio(path, keep_free_text=keep_free_text, mapping=mapping, window=window)
     report = validate_portfolio(portfolio, config)  # also coerces types in place
     if validate and len(report):
         raise ValidationError(report)
