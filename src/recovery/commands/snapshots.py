@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from recovery.commands._engine import engine_options
 from recovery.errors import DataError
 
 
@@ -32,6 +33,7 @@ from recovery.errors import DataError
 @click.option(
     "--partition-size", default=100_000, show_default=True, help="Accounts per partition."
 )
+@engine_options
 def command(
     path: str,
     out: str,
@@ -41,6 +43,7 @@ def command(
     episodes_out: str | None,
     keep_closed: bool,
     partition_size: int,
+    engine=None,
 ) -> None:
     """Derive the month-end snapshots table (DPD, bucket, balance, status) from PATH.
 
@@ -57,6 +60,16 @@ def command(
         if target is not None and not target.lower().endswith((".parquet", ".csv")):
             raise DataError(f"cannot write {target}: use a .parquet or .csv file name")
     config = load_config(config_path)
+    if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.distributed)
+        return engine.snapshots(
+            path,
+            out,
+            config,
+            start=start,
+            end=end,
+            keep_closed=keep_closed,
+            episodes_out=episodes_out,
+        )
     portfolio = load_portfolio(path, config)
     if portfolio.schedule is None or portfolio.payments is None:
         raise DataError(f"{path} needs schedule and payments tables to derive snapshots")
