@@ -45,7 +45,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,15 +301,20 @@ def _labels_of(portfolio: Portfolio, request: Any, config: Config):
     return build_labels(portfolio, request, config, partition_size=None)
 
 
-@functools.lru_cache(maxsize=16)
+_MODELS: dict[tuple[tuple[str, ...], str], dict[str, Any]] = {}  # loaded once per process
+
+
 def _load_models(directories: tuple[str, ...], config: Config) -> dict[str, Any]:
     from recovery.models.card import load_model
 
-    models = {}
-    for directory in directories:
-        scorer = load_model(directory, config)
-        models[scorer.target] = scorer
-    return models
+    key = (directories, repr(config))
+    if key not in _MODELS:
+        models = {}
+        for directory in directories:
+            scorer = load_model(directory, config)
+            models[scorer.target] = scorer
+        _MODELS[key] = models
+    return _MODELS[key]
 
 
 def _scores_of(

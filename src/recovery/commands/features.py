@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from recovery.commands._engine import engine_options
 from recovery.errors import DataError
 
 
@@ -52,6 +53,7 @@ def _parse_dates(text: str) -> list:
     "--include-protected", is_flag=True, help="Keep protected attributes (age band, gender)."
 )
 @click.option("--partition-size", default=50_000, show_default=True, help="Accounts per partition.")
+@engine_options
 def command(
     path: str,
     as_of: str | None,
@@ -62,6 +64,7 @@ def command(
     snapshots_only: bool,
     include_protected: bool,
     partition_size: int,
+    engine=None,
 ) -> None:
     """Build the point-in-time feature matrix of the portfolio in PATH.
 
@@ -78,6 +81,16 @@ def command(
         raise DataError("give exactly one of --as-of DATE[,DATE…] or --pairs FILE")
     request = _parse_dates(as_of) if as_of is not None else read_table(pairs_path)
     config = load_config(config_path)
+    if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.distributed)
+        return engine.features(
+            path,
+            request,
+            out,
+            config,
+            with_labels=with_labels,
+            include_protected=include_protected,
+            snapshots_only=snapshots_only,
+        )
     portfolio = load_portfolio(path, config)
     if snapshots_only:
         if portfolio.snapshots is None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from recovery.commands._engine import engine_options
+
 
 def _model_dirs(paths: tuple[str, ...]) -> list[Path]:
     out = []
@@ -40,8 +42,15 @@ def _model_dirs(paths: tuple[str, ...]) -> list[Path]:
 @click.option(
     "--reasons", "top", type=int, default=3, show_default=True, help="Reason codes per account."
 )
+@engine_options
 def command(
-    path: str, models: tuple[str, ...], as_of: str, out: str, config_path: str | None, top: int
+    path: str,
+    models: tuple[str, ...],
+    as_of: str,
+    out: str,
+    config_path: str | None,
+    top: int,
+    engine=None,
 ) -> None:
     """Score every overdue account in PATH at --as-of with the saved models.
 
@@ -67,6 +76,8 @@ def command(
     dirs = _model_dirs(models)
     if not dirs:
         raise ModelCardError(f"no model directory (with card.json) found in {list(models)}")
+    if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.distributed)
+        return engine.score(path, dirs, date, out, config, top)
     with tqdm(total=4, desc="score", unit="step", leave=False) as bar:
         loaded = {}
         for directory in dirs:
