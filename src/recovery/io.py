@@ -166,6 +166,7 @@ def read_portfolio(
     keep_free_text: bool = False,
     mapping: Any = None,
     window: Any = None,
+    config: Config | None = None,
 ) -> Portfolio:
     """Read a portfolio directory or database as raw tables, without typing or validating them.
 
@@ -173,7 +174,11 @@ def read_portfolio(
     ``recovery validate`` to report every problem at once. ``path`` may also be a
     database URL (it contains ``://``; read by :func:`recovery.sources.read_sql_portfolio`)
     or a :class:`recovery.sources.PortfolioSource`. ``window`` (first and last day)
-    keeps the rows whose date lies in it (see :mod:`recovery.sources`).
+    keeps the rows whose date lies in it (see :mod:`recovery.sources`). A ``mapping``
+    (:class:`recovery.mapping.Mapping` or a mapping file) names each table's file
+    (``file:``), renames the lender's columns and translates its codes
+    (:meth:`recovery.mapping.Mapping.to_portfolio`; a ``performance`` table becomes
+    ``snapshots``); ``config`` gives the categories codes are checked against.
     """
     if not isinstance(path, (str, os.PathLike)):  # a recovery.sources.PortfolioSource
         path, mapping, window = path.location, path.mapping or mapping, path.window or window
@@ -186,11 +191,26 @@ def read_portfolio(
     directory = Path(path)
     if not directory.is_dir():
         raise DataError(f"portfolio directory {directory} does not exist")
+    from recovery.mapping import as_mapping
+
+    mapping = as_mapping(mapping, config)
     frames = {}
-    for name in TABLE_ORDER:
-        file = _find(directory, name)
-        if file is not None:
-            frames[name] = read_table(file, name, keep_free_text=keep_free_text)
+    for name in (*TABLE_ORDER, "performance"):
+        named = mapping.tables.get(name) if mapping is not None else None
+        if named is not None and named.file:
+            file = directory / named.file
+            if not file.is_file():
+                raise DataError(
+                    f"table '{name}': {named.file} (tables.{name}.file in the mapping) is not "
+                    f"in {directory}"
+                )
+            with warnings.catch_warnings():  # lender column names: renamed by the mapping
+                warnings.simplefilter("ignore", ExtraColumnsWarning)
+                frames[name] = read_table(file, name, keep_free_text=keep_free_text)
+        elif name != "performance":
+            file = _find(directory, name)
+            if file is not None:
+                frames[name] = read_table(file, name, keep_free_text=keep_free_text)
     if not frames:
         raise DataError(
             f"no tables found in {directory}: expected files such as accounts.parquet or "
@@ -203,7 +223,10 @@ def read_portfolio(
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(f"{meta_file.name} is not valid JSON: {exc}") from None
-    portfolio = Portfolio(**frames, meta=meta)
+    if mapping is not None:
+        portfolio = mapping.to_portfolio(frames, config, meta)
+    else:
+        portfolio = Portfolio(**frames, meta=meta)
     if window is not None:
         from recovery.sources import window_portfolio
 
@@ -254,7 +277,9 @@ def load_portfolio(
         A table breaks the data contract.
     """
     config = config or Config()
-    portfolio = read_portfolio(path, keep_free_text=keep_free_text, mapping=mapping, window=window)
+    portfolio = read_portfolio(
+        path, keep_free_text=keep_free_text, mapping=mapping, window=window, config=config
+    )
     report = validate_portfolio(portfolio, config)  # also coerces types in place
     if validate and len(report):
         raise ValidationError(report)

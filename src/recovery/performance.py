@@ -1,0 +1,591 @@
+"""Monthly performance data: the second entry point, loaded as the ``snapshots`` table.
+
+Many lenders only keep a warehouse table with one row per account and month: the
+account, the month, a delinquency status (days past due, or a code such as "months
+behind" or a bucket label), the balance and the amount paid. This module turns such a
+table into the contract's ``snapshots`` (DESIGN.md §2), so that everything
+snapshot-based — roll rates, vintages, recovery by debt age, KPIs, the snapshot-only
+features, labels and models — runs on it. A column mapping (:mod:`recovery.mapping`,
+table ``performance``) renames the lender's columns to the names below first.
+
+**Input columns** (:data:`PERFORMANCE`): ``account_id``, ``month_end`` (any date in the
+month, or ``YYYY-MM`` / ``YYYYMM``; read as that month's end), ``dpd`` *or*
+``status_code`` (read with the ``encoding``), ``balance`` (outstanding, currency) and
+``paid_amount`` (amount paid in the month, currency; ``paid_in_month`` is accepted too).
+Optional: ``amount_overdue``, ``installment_amount`` (the monthly installment),
+``status`` (the lender's account status already mapped to ``open``, ``paid_off``,
+``charged_off``, ``settled``, ``closed``; it wins over the status code),
+``charge_off_date``, and account attributes repeated on each row (``customer_id``,
+``product``, ``origination_date``, ``principal``, ``term_months``, ``interest_rate``,
+``region``) that :func:`accounts_from_performance` reads.
+
+**Status encodings** (:func:`decode_status`; each row is tested):
+
+=================  ======================  ==============  =======  ================
+encoding           code                    DPD (days)      bucket   status
+=================  ======================  ==============  =======  ================
+``days_past_due``  d ≥ 0 (days)            d               of d     open;
+                                                                    charged_off when
+                                                                    d ≥ charge-off
+``months_behind``  0, ``C`` (current)      0               M0       open
+``months_behind``  k ≥ 1 months behind     30k − 15        of DPD   open; charged_off
+                                                                    when DPD ≥
+                                                                    charge-off (k ≥ 7)
+``months_behind``  −1 (paid in full)       0               M0       open (paid_off at
+                                                                    the end, below)
+``months_behind``  −2, ``X`` (no use,      0               M0       open (paid_off at
+                   inactive)                                        the end, below)
+``bucket_label``   ``M0`` … ``M6``,        middle of the   as is    open; charged_off
+                   ``M7+`` (config         bucket (M0: 0;                when the bucket
+                   names), ``current``     M7+: last                starts at or
+                                           edge + 15)               beyond charge-off
+``bucket_label``   ``charged_off``,        see below       —        charged_off
+                   ``co``, ``write_off``,
+                   ``written_off``
+``bucket_label``   ``paid_off``, ``pif``,  0               —        paid_off
+                   ``paid``
+``bucket_label``   ``settled``,            0               —        settled, closed
+                   ``closed``
+=================  ======================  ==============  =======  ================
+
+Codes are compared case-insensitively after trimming spaces. Any other lender code is
+translated first with the mapping's ``codes: {status_code: {LENDER: CODE}}``.
+
+**What month data cannot give exactly**, and what is used instead:
+
+- *DPD* from a month code is an estimate: the middle of the arrears range (k months
+  behind: 30k − 15 days, i.e. 15, 45, 75, …; a bucket label: the middle of the
+  bucket's configured DPD range). The bucket read back from that DPD is the lender's.
+- *Charge-off* (DESIGN.md §3): the first month whose DPD reaches
+  ``config.aging.charge_off_dpd`` (or whose code or ``status`` says so); from then on
+  the account is ``charged_off`` (sticky) until a terminal status. A charged-off row
+  without a day count reads DPD = charge-off DPD + 30 × months since the first
+  charged-off month.
+- *Paid off*: without a ``status`` column, an account whose history ends with a run of
+  current months (DPD 0, codes 0/−1/−2) at a balance ≤ ``config.aging.tolerance``
+  reads ``paid_off`` from the first month of that run.
+- *Amount overdue*: the ``amount_overdue`` column when given; else months behind
+  (⌈DPD / 30⌉) × ``installment_amount``; else × the last amount paid in a month that
+  ended current (a point-in-time proxy of the installment); capped at the balance;
+  the whole balance when no proxy exists yet; the balance for charged-off rows.
+- *Day-level quantities* are not produced: ``debt_age_days`` is left out (recovery by
+  age derives it from month-end DPD, :func:`recovery.recovery_curves.derive_debt_age`;
+  the ``debt_age_days`` feature is NA), and features that need event tables (contacts,
+  promises, payment timing within the month) are not computed
+  (:func:`recovery.features.snapshot_features`).
+
+Examples
+--------
+>>> perf = pd.DataFrame({"account_id": ["L1"] * 3, "month_end": ["2024-01", "2024-02", "2024-03"],
+...     "status_code": ["0", "1", "2"], "balance": 900.0, "paid_amount": [100.0, 0.0, 0.0]})
+>>> snaps = snapshots_from_performance(perf, encoding="months_behind")
+>>> snaps[["month_end", "dpd", "bucket", "status"]].astype(str).values.tolist()
+[['2024-01-31', '0', 'M0', 'open'], ['2024-02-29', '15', 'M1', 'open'], ['2024-03-31', '45', 'M2', 'open']]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recovery.config import Config
+from recovery.errors import DataError
+from recovery.schema import Column, TableSpec
+
+__all__ = [
+    "PERFORMANCE",
+    "STATUS_ENCODINGS",
+    "decode_status",
+    "snapshots_from_performance",
+    "accounts_from_performance",
+    "portfolio_from_performance",
+]
+
+#: The ways a monthly table states delinquency (see the module docstring's table).
+STATUS_ENCODINGS = ("days_past_due", "months_behind", "bucket_label")
+
+#: Average days in a month (365.25 / 12).
+DAYS_PER_MONTH = 365.25 / 12
+
+_C = Column
+#: Columns of a lender's monthly performance table after mapping (not a contract table:
+#: :func:`snapshots_from_performance` turns it into ``snapshots``).
+PERFORMANCE = TableSpec(
+    "performance",
+    "account × month",
+    (
+        _C("account_id", "id", description="loan identifier"),
+        _C("month_end", "date", description="any date in the month, or YYYY-MM / YYYYMM"),
+        _C("dpd", "int", required=False, min=0, description="days past due at month end"),
+        _C("status_code", "str", required=False, description="delinquency code (encoding)"),
+        _C("balance", "float", min=0, description="outstanding balance (currency)"),
+        _C("paid_amount", "float", required=False, min=0, description="paid in the month"),
+        _C("paid_in_month", "float", required=False, min=0, description="= paid_amount"),
+        _C("amount_overdue", "float", required=False, min=0, description="currency"),
+        _C("installment_amount", "float", required=False, min=0, description="per month"),
+        _C("status", "cat:statuses", required=False, description="account status"),
+        _C("charge_off_date", "date", required=False, nullable=True),
+        _C("customer_id", "id", required=False),
+        _C("product", "cat:products", required=False),
+        _C("origination_date", "date", required=False),
+        _C("principal", "float", required=False, strictly_positive=True),
+        _C("term_months", "int", required=False, min=1),
+        _C("interest_rate", "float", required=False, min=0),
+        _C("region", "str", required=False),
+    ),
+    key=("account_id", "month_end"),
+)
+
+_CURRENT = ("0", "C")
+_NO_USE = ("-2", "X")
+_PAID_IN_FULL = ("-1",)
+_LABEL_STATUS = {
+    "charged_off": "charged_off",
+    "charge_off": "charged_off",
+    "co": "charged_off",
+    "write_off": "charged_off",
+    "written_off": "charged_off",
+    "wo": "charged_off",
+    "paid_off": "paid_off",
+    "paid": "paid_off",
+    "pif": "paid_off",
+    "settled": "settled",
+    "closed": "closed",
+}
+
+
+def _code_text(values: pd.Series) -> pd.Series:
+    """Codes as trimmed text; integral floats (1.0 from a numeric column) as ``1``."""
+    out = values.astype(object).where(values.notna(), None)
+
+    def text(v: object) -> str:
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v).strip()
+
+    return out.map(text, na_action="ignore")
+
+
+def decode_status(
+    codes: pd.Series | list, encoding: str = "days_past_due", config: Config | None = None
+) -> pd.DataFrame:
+    """Read delinquency codes as DPD (days), bucket and status, one row per code.
+
+    Parameters
+    ----------
+    codes : Series or list
+        The lender's codes (text or numbers), one per row.
+    encoding : {"days_past_due", "months_behind", "bucket_label"}
+        How the codes state delinquency (see the table in :mod:`recovery.performance`).
+    config : Config, optional
+        Bucket edges and names, charge-off DPD (``config.aging``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code`` (as text), ``dpd`` (float days; NaN for a charged-off label without a
+        day count), ``bucket`` (None unless open), ``status`` (``open``, ``paid_off``,
+        ``charged_off``, ``settled``, ``closed``) and ``current_code`` (True for codes
+        0/C, −1 and −2/X, which may read ``paid_off`` at the end of an account's
+        history), aligned with ``codes``.
+
+    Raises
+    ------
+    DataError
+        A code the encoding does not know (map it in the mapping file's ``codes``).
+
+    Examples
+    --------
+    >>> decode_status(["C", "1", "7", "-1", "X"], "months_behind")[["dpd", "bucket", "status"]]
+         dpd bucket       status
+    0    0.0     M0         open
+    1   15.0     M1         open
+    2  195.0   None  charged_off
+    3    0.0     M0         open
+    4    0.0     M0         open
+    >>> decode_status(["M2", "current", "write_off"], "bucket_label")["dpd"].tolist()
+    [45.0, 0.0, nan]
+    """
+    config = config or Config()
+    if encoding not in STATUS_ENCODINGS:
+        raise DataError(
+            f"unknown status encoding {encoding!r}; use one of {list(STATUS_ENCODINGS)}"
+        )
+    series = pd.Series(codes).reset_index(drop=True)
+    text = _code_text(series)
+    uniques = pd.unique(text.dropna())
+    table = _decode_unique(uniques, encoding, config)
+    idx = pd.Index(uniques).get_indexer(text)
+    out = pd.DataFrame({"code": text})
+    fills = {"dpd": np.nan, "bucket": None, "status": None, "current_code": False}
+    for col, fill in fills.items():
+        values = np.asarray([*table[col], fill], dtype=object)  # last: rows without a code
+        out[col] = pd.Series(values[np.where(idx >= 0, idx, len(values) - 1)], dtype=object)
+    out["dpd"] = out["dpd"].astype("float64")
+    out["current_code"] = out["current_code"].astype(bool)
+    missing = series.isna().to_numpy()
+    if missing.any():
+        raise DataError(
+            f"{int(missing.sum())} row(s) have no delinquency code (rows "
+            f"{list(np.flatnonzero(missing)[:5])}); fill them or drop those rows"
+        )
+    return out
+
+
+def _decode_unique(codes: np.ndarray, encoding: str, config: Config) -> dict[str, list]:
+    """The decoding of each distinct code (a handful): dpd, bucket, status."""
+    aging = config.aging
+    edges = list(aging.bucket_edges)
+    names = list(aging.bucket_names)
+    dpd: list[float] = []
+    bucket: list[str | None] = []
+    status: list[str] = []
+    current: list[bool] = []
+    bad: list[str] = []
+    for code in codes:  # distinct codes only
+        upper = str(code).strip().upper()
+        d, b, s, cur = np.nan, None, "open", False
+        if encoding == "days_past_due":
+            value = pd.to_numeric(upper, errors="coerce")
+            if pd.isna(value) or value < 0:
+                bad.append(code)
+            else:
+                d = float(value)
+                cur = d == 0
+        elif encoding == "months_behind":
+            if upper in _CURRENT or upper in _NO_USE or upper in _PAID_IN_FULL:
+                d, cur = 0.0, True
+            else:
+                value = pd.to_numeric(upper, errors="coerce")
+                if pd.isna(value) or value != np.floor(value) or value < 0:
+                    bad.append(code)
+                else:
+                    d = 30.0 * value - 15.0 if value > 0 else 0.0
+                    cur = d == 0
+        else:  # bucket_label
+            lower = upper.lower()
+            by_name = {n.lower(): i for i, n in enumerate(names)}
+            if lower in ("current", "curr", "c"):
+                lower = names[0].lower()
+            if lower in by_name:
+                i = by_name[lower]
+                if i == 0:
+                    d, cur = 0.0, True
+                elif i < len(edges):
+                    d = float((edges[i - 1] + 1 + edges[i]) // 2)
+                else:
+                    d = float(edges[-1] + 15)
+            elif lower in _LABEL_STATUS:
+                s = _LABEL_STATUS[lower]
+                d = np.nan if s == "charged_off" else 0.0
+            else:
+                bad.append(code)
+        if s == "open" and not np.isnan(d):
+            if d >= aging.charge_off_dpd:
+                s = "charged_off"
+            else:
+                b = str(aging.bucket_of(d))
+        dpd.append(d)
+        bucket.append(b)
+        status.append(s)
+        current.append(cur)
+    if bad:
+        raise DataError(
+            f"status code(s) {sorted(map(str, bad))[:10]} are not {encoding} codes; translate "
+            "them in the mapping file (codes: {status_code: {CODE: …}}) or choose another "
+            f"status_encoding ({', '.join(STATUS_ENCODINGS)})"
+        )
+    return {"dpd": dpd, "bucket": bucket, "status": status, "current_code": current}
+
+
+def _month_ends(values: pd.Series) -> pd.Series:
+    """Month end of each value: a date, ``YYYY-MM`` or ``YYYYMM``."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        text = _code_text(values)
+        compact = text.str.fullmatch(r"\d{6}").fillna(False).astype(bool)
+        parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+        if compact.any():
+            parsed[compact] = pd.to_datetime(text[compact], format="%Y%m", errors="coerce")
+        rest = ~compact & text.notna()
+        if rest.any():
+            parsed[rest] = pd.to_datetime(text[rest], format="mixed", errors="coerce")
+        bad = text.notna() & parsed.isna()
+        if bad.any():
+            raise DataError(
+                f"performance: month_end has {int(bad.sum())} value(s) that are not dates, "
+                f"e.g. {text[bad].head(3).tolist()}; use YYYY-MM-DD, YYYY-MM or YYYYMM"
+            )
+    return parsed.dt.to_period("M").dt.to_timestamp(how="end").dt.normalize()
+
+
+def snapshots_from_performance(
+    frame: pd.DataFrame, encoding: str = "days_past_due", config: Config | None = None
+) -> pd.DataFrame:
+    """The ``snapshots`` table of a monthly performance table (after column mapping).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per account and month with the columns of :data:`PERFORMANCE`:
+        ``account_id``, ``month_end``, ``dpd`` or ``status_code``, ``balance``,
+        ``paid_amount`` (or ``paid_in_month``); optional ``amount_overdue``,
+        ``installment_amount``, ``status``, ``charge_off_date``.
+    encoding : {"days_past_due", "months_behind", "bucket_label"}
+        How ``status_code`` (or ``dpd``) states delinquency; see the table in
+        :mod:`recovery.performance`. With ``days_past_due`` the ``dpd`` column is read
+        when present.
+    config : Config, optional
+        Buckets, charge-off DPD and the small-balance tolerance (``config.aging``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The contract's ``snapshots`` columns (``account_id, month_end, dpd, bucket,
+        balance, amount_overdue, paid_in_month, status``, plus ``charge_off_date`` when
+        given), sorted by account and month end; DPD is an estimate for month codes
+        (module docstring). Account columns of the input (``product``, …) are kept.
+
+    Raises
+    ------
+    DataError
+        A required column is missing, a code is unknown, or an account has two rows
+        for one month.
+
+    Examples
+    --------
+    >>> perf = pd.DataFrame({"account_id": "L1", "month_end": ["2024-01-31", "2024-02-29"],
+    ...     "dpd": [0, 0], "balance": [50.0, 0.0], "paid_amount": [50.0, 50.0]})
+    >>> snapshots_from_performance(perf)[["dpd", "bucket", "status"]].values.tolist()
+    [[0, 'M0', 'open'], [0, None, 'paid_off']]
+    """
+    config = config or Config()
+    if encoding not in STATUS_ENCODINGS:
+        raise DataError(
+            f"unknown status encoding {encoding!r}; use one of {list(STATUS_ENCODINGS)}"
+        )
+    df = frame.reset_index(drop=True)
+    if "paid_amount" not in df and "paid_in_month" in df:
+        df = df.rename(columns={"paid_in_month": "paid_amount"})
+    code_column = "dpd" if encoding == "days_past_due" and "dpd" in df else "status_code"
+    needed = ["account_id", "month_end", code_column, "balance", "paid_amount"]
+    missing = [c for c in needed if c not in df]
+    if missing:
+        what = "dpd (or status_code)" if code_column == "dpd" else "status_code"
+        raise DataError(
+            f"performance table lacks column(s) {missing}; it needs account_id, month_end, "
+            f"{what}, balance and paid_amount (rename the lender's columns in the mapping "
+            f"file's columns:). Columns present: {list(df.columns)}"
+        )
+    tol = config.aging.tolerance
+    out = pd.DataFrame({"account_id": _code_text(df["account_id"])})
+    out["month_end"] = _month_ends(df["month_end"])
+    dup = out.duplicated(["account_id", "month_end"], keep=False)
+    if dup.any():
+        ex = df.loc[dup, ["account_id", "month_end"]].head(4).to_dict("records")
+        raise DataError(
+            f"performance table has {int(dup.sum())} row(s) sharing an (account, month), "
+            f"e.g. {ex}; keep one row per account and month"
+        )
+    decoded = decode_status(df[code_column], encoding, config)
+    balance = pd.to_numeric(df["balance"], errors="coerce").astype("float64")
+    paid = pd.to_numeric(df["paid_amount"], errors="coerce").fillna(0.0).astype("float64")
+    out["balance"] = balance
+    out["paid_in_month"] = paid
+    status = decoded["status"].astype(object)
+    given = df["status"].astype(object).where(df["status"].notna()) if "status" in df else None
+    out["_status"] = status
+    out["_dpd"] = decoded["dpd"]
+    out["_current"] = decoded["current_code"].to_numpy()
+    if given is not None:
+        out["_given"] = given.to_numpy()
+    for col in ("amount_overdue", "installment_amount", "charge_off_date"):
+        if col in df:
+            out[f"_{col}"] = df[col].to_numpy()
+    extras = [
+        c
+        for c in df.columns
+        if c not in set(needed) | {"status", "status_code", "dpd", "paid_in_month"}
+        and c not in ("amount_overdue", "installment_amount", "charge_off_date")
+    ]
+    for col in extras:
+        out[col] = df[col].to_numpy()
+    out = out.sort_values(["account_id", "month_end"], kind="mergesort").reset_index(drop=True)
+    account = out["account_id"]
+    first_row = ~account.eq(account.shift())
+    # charge-off is sticky (DESIGN.md §3) until a terminal status
+    status = out["_status"].to_numpy(dtype=object)
+    if given is not None:
+        g = out["_given"].to_numpy(dtype=object)
+        status = np.where(pd.isna(g), status, g)
+    charged = pd.Series(status == "charged_off")
+    ever_charged = charged.groupby(account).cummax().to_numpy()
+    terminal = np.isin(status, ["paid_off", "settled", "closed"])
+    status = np.where(ever_charged & ~terminal, "charged_off", status)
+    # paid off: the account's history ends with current months at a zero balance
+    dpd = out["_dpd"].to_numpy(dtype="float64")
+    if given is None:
+        quiet = (
+            (out["_current"].to_numpy() | (dpd == 0)) & (_at_most(out, tol)) & (status == "open")
+        )
+        # run of quiet rows reaching the account's last row
+        rev = pd.Series(quiet[::-1])
+        acc_rev = account.iloc[::-1].reset_index(drop=True)
+        trailing = rev.astype(int).groupby(acc_rev).cumprod().to_numpy()[::-1].astype(bool)
+        status = np.where(trailing, "paid_off", status)
+    status = status.astype(object)
+    is_open = status == "open"
+    is_charged = status == "charged_off"
+    # DPD of charged-off rows without a day count: threshold + 30 per month since
+    co_first = pd.Series(np.where(is_charged, out["month_end"].to_numpy(), np.datetime64("NaT")))
+    co_first = co_first.groupby(account).transform("min")
+    months_since = (
+        (out["month_end"].dt.year - co_first.dt.year) * 12
+        + (out["month_end"].dt.month - co_first.dt.month)
+    ).to_numpy(dtype="float64")
+    floor = config.aging.charge_off_dpd + 30.0 * np.nan_to_num(months_since)
+    dpd = np.where(is_charged & (np.isnan(dpd) | (dpd < floor)), np.fmax(dpd, floor), dpd)
+    dpd = np.where(is_open | is_charged, dpd, 0.0)
+    if np.isnan(dpd).any():  # pragma: no cover - every decoded open code has a DPD
+        raise DataError("performance: some rows have no DPD; check the status codes")
+    out["dpd"] = np.round(dpd).astype("int64")
+    out["bucket"] = pd.Series(
+        np.where(is_open, config.aging.bucket_of(out["dpd"].to_numpy()), None), dtype=object
+    )
+    out["status"] = status
+    out["amount_overdue"] = _amount_overdue(out, is_open, is_charged, first_row)
+    if "_charge_off_date" in out:
+        out["charge_off_date"] = pd.to_datetime(out["_charge_off_date"]).dt.normalize()
+    columns = [
+        "account_id",
+        "month_end",
+        "dpd",
+        "bucket",
+        "balance",
+        "amount_overdue",
+        "paid_in_month",
+        "status",
+        *(["charge_off_date"] if "charge_off_date" in out else []),
+        *extras,
+    ]
+    return out[columns]
+
+
+def _at_most(out: pd.DataFrame, tolerance: float) -> np.ndarray:
+    """Rows whose balance is at or below the small-balance tolerance (currency)."""
+    return (out["balance"].fillna(0.0) <= tolerance).to_numpy()
+
+
+def _amount_overdue(
+    out: pd.DataFrame, is_open: np.ndarray, is_charged: np.ndarray, first_row: pd.Series
+) -> np.ndarray:
+    balance = out["balance"].fillna(0.0).to_numpy(dtype="float64")
+    if "_amount_overdue" in out:
+        given = pd.to_numeric(out["_amount_overdue"], errors="coerce").to_numpy(dtype="float64")
+    else:
+        given = np.full(len(out), np.nan)
+    months_behind = np.ceil(out["dpd"].to_numpy(dtype="float64") / 30.0)
+    if "_installment_amount" in out:
+        installment = pd.to_numeric(out["_installment_amount"], errors="coerce")
+    else:
+        installment = pd.Series(np.nan, index=out.index)
+    # proxy: the last amount paid in a month that ended current, carried forward
+    paid = out["paid_in_month"]
+    current_paid = paid.where((out["dpd"] == 0) & is_open & (paid > 0))
+    proxy = current_paid.groupby(out["account_id"]).ffill()
+    installment = installment.fillna(proxy).to_numpy(dtype="float64")
+    estimate = np.where(np.isnan(installment), balance, months_behind * installment)
+    estimate = np.minimum(estimate, balance)
+    estimate = np.where(is_open, estimate, 0.0)
+    estimate = np.where(is_charged, balance, estimate)
+    return np.where(np.isnan(given), estimate, given)
+
+
+def accounts_from_performance(frame: pd.DataFrame, config: Config | None = None) -> pd.DataFrame:
+    """A minimal ``accounts`` table from monthly data, for a lender that gives none.
+
+    One row per account, from its rows in ``frame`` (a performance table after mapping,
+    or the ``snapshots`` made from it). Columns the monthly table carries are used (the
+    first row of the account); the others are **proxies**, so that the table passes the
+    contract:
+
+    ================  ===========================================================
+    column            when the monthly table lacks it
+    ================  ===========================================================
+    customer_id       the account id (one borrower per account)
+    product           the first of ``config.categories.products``
+    origination_date  the first month end seen (a proxy: the loan may be older)
+    principal         the largest balance seen (at least 0.01; currency)
+    term_months       the number of months seen
+    interest_rate     0.0 (unknown)
+    ================  ===========================================================
+
+    Examples
+    --------
+    >>> perf = pd.DataFrame({"account_id": ["L1", "L1"],
+    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]), "balance": [900.0, 800.0]})
+    >>> accounts_from_performance(perf)[["account_id", "origination_date", "principal",
+    ...     "term_months"]].astype(str).values.tolist()
+    [['L1', '2024-01-31', '900.0', '2']]
+    """
+    config = config or Config()
+    df = frame.copy()
+    df["account_id"] = _code_text(df["account_id"])
+    df["month_end"] = _month_ends(df["month_end"])
+    df = df.sort_values(["account_id", "month_end"], kind="mergesort")
+    groups = df.groupby("account_id", sort=True)
+    out = groups.size().rename("term_months").reset_index()
+    first = groups.first()
+    out["customer_id"] = (
+        first["customer_id"].astype(str).to_numpy() if "customer_id" in first else out["account_id"]
+    )
+    products = config.categories.products
+    out["product"] = first["product"].to_numpy() if "product" in first else products[0]
+    out["origination_date"] = (
+        pd.to_datetime(first["origination_date"]).dt.normalize().to_numpy()
+        if "origination_date" in first
+        else groups["month_end"].min().to_numpy()
+    )
+    biggest = groups["balance"].max().fillna(0.0).clip(lower=0.01).to_numpy()
+    out["principal"] = first["principal"].to_numpy() if "principal" in first else biggest
+    if "term_months" in first:
+        out["term_months"] = first["term_months"].to_numpy()
+    out["interest_rate"] = first["interest_rate"].to_numpy() if "interest_rate" in first else 0.0
+    if "region" in first:
+        out["region"] = first["region"].to_numpy()
+    order = ["account_id", "customer_id", "product", "origination_date", "principal"]
+    order += ["term_months", "interest_rate", *(["region"] if "region" in out else [])]
+    return out[order].reset_index(drop=True)
+
+
+def portfolio_from_performance(
+    frame: pd.DataFrame,
+    encoding: str = "days_past_due",
+    accounts: pd.DataFrame | None = None,
+    config: Config | None = None,
+    meta: dict | None = None,
+):
+    """A snapshot-only :class:`~recovery.portfolio.Portfolio` from monthly data.
+
+    ``snapshots`` from :func:`snapshots_from_performance`; ``accounts`` as given, or
+    :func:`accounts_from_performance` when ``None``; ``meta['data_end']`` defaults to the
+    last month end.
+
+    Examples
+    --------
+    >>> perf = pd.DataFrame({"account_id": "L1", "month_end": ["2024-01", "2024-02"],
+    ...     "status_code": ["M0", "M1"], "balance": 500.0, "paid_amount": 0.0})
+    >>> pf = portfolio_from_performance(perf, "bucket_label")
+    >>> pf, pf.meta["data_end"]
+    (Portfolio(accounts=1, snapshots=2), '2024-02-29')
+    """
+    from recovery.portfolio import Portfolio
+
+    snaps = snapshots_from_performance(frame, encoding, config)
+    if accounts is None:
+        accounts = accounts_from_performance(frame, config)
+    meta = dict(meta or {})
+    if not meta.get("data_end") and len(snaps):
+        meta["data_end"] = str(snaps["month_end"].max().date())
+    return Portfolio(accounts=accounts, snapshots=snaps, meta=meta)
