@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import click
@@ -75,8 +76,24 @@ __all__ = ["command"]
     required=True,
     help="Output directory (tables + truth/).",
 )
+@click.option(
+    "--partitions",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Write a partitioned dataset (tables split by account hash) for the Dask engine.",
+)
 def command(
-    n_accounts, months, start, seed, scenario, no_operation, chunk_size, validate, config_path, out
+    n_accounts,
+    months,
+    start,
+    seed,
+    scenario,
+    no_operation,
+    chunk_size,
+    validate,
+    config_path,
+    out,
+    partitions,
 ):
     """Simulate a loan book (tables of the data contract) with ground truth.
 
@@ -97,7 +114,14 @@ def command(
     n_chunks = -(-n_blocks // per_chunk)
     total = n_chunks * (params.back_book_months + months + FOLLOW_UP_MONTHS)
     with tqdm(total=total, unit="chunk-month", desc="simulate") as bar:
-        write_simulation(
+        from recovery.partitioning import simulate_partitioned
+
+        write = (  # --partitions: tables split by account hash (recovery.partitioning)
+            write_simulation
+            if partitions is None
+            else partial(simulate_partitioned, partitions=partitions)
+        )
+        write(
             Path(out),
             config=config,
             n_accounts=n_accounts,
