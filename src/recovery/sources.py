@@ -1,0 +1,793 @@
+"""Portfolios in SQL databases: read and write the contract's tables through SQLAlchemy.
+
+A lender's collection system or warehouse is reached by a SQLAlchemy database URL:
+``sqlite:///book.db`` (a file; SQLite is built into Python) or
+``postgresql://user:password@host:5432/dbname`` (PostgreSQL through psycopg 3:
+``pip install "recovery[postgres]"``). Without a mapping the tables carry the contract's
+names (``accounts``, ``schedule``, ``payments``, …, as :func:`write_sql_portfolio`
+writes them); a mapping file names the lender's own tables or SQL queries
+(``table:`` / ``query:``) and columns (see ``docs/data.md``).
+
+**Safety.** Table names are quoted by SQLAlchemy (reflection of the named table, never
+formatted into SQL); the date window and a query's ``params`` travel as bound
+parameters, so neither can change the SQL that runs.
+
+**The date window** ``(first_day, last_day)`` selects loans by origination date (a
+range of vintages): ``accounts`` keeps the loans whose origination date lies in it and
+every other account table (schedule, payments, actions, assignments, events, snapshots)
+keeps all rows of those loans — the book stays consistent (no payment of an unknown
+loan, full payment history for aging). A portfolio without an ``accounts`` table (a
+monthly performance table only) keeps the ``month_end`` rows in the window. A mapping's
+``date_column`` on a table filters that table by that column instead. Both ends are
+whole days and inclusive: a timestamp on the last day counts (the SQL is
+``start <= column < last_day + 1 day``).
+
+Examples
+--------
+>>> import tempfile
+>>> import pandas as pd
+>>> book = Portfolio(snapshots=pd.DataFrame({
+...     "account_id": ["A1", "A1", "A2"],
+...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-02-29"]),
+...     "dpd": [0, 31, 0], "bucket": ["current", "M1", "current"],
+...     "balance": [900.0, 900.0, 500.0], "amount_overdue": [0.0, 100.0, 0.0],
+...     "paid_in_month": [100.0, 0.0, 50.0], "status": ["open"] * 3}))
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     url = f"sqlite:///{tmp}/book.db"
+...     _ = write_sql_portfolio(book, url)
+...     again = read_sql_portfolio(url, window="2024-02-01:2024-02-29", progress=False)
+>>> again.snapshots[["account_id", "dpd"]].values.tolist()
+[['A1', 31], ['A2', 0]]
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from tqdm.auto import tqdm
+
+from recovery.config import Config
+from recovery.errors import DataError, ValidationError
+from recovery.portfolio import TABLE_ORDER, Portfolio
+from recovery.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, validate_portfolio
+
+__all__ = [
+    "read_sql_portfolio",
+    "write_sql_portfolio",
+    "PortfolioSource",
+    "parse_window",
+    "window_portfolio",
+    "is_database_url",
+    "hide_password",
+    "META_TABLE",
+    "VINTAGE_COLUMN",
+]
+
+META_TABLE = "portfolio_meta"
+"""Table holding the extract metadata (``key``, ``value`` as JSON), like ``portfolio.json``."""
+
+VINTAGE_COLUMN = ("accounts", "origination_date")
+"""The table and column a window selects loans by when no mapping says otherwise."""
+
+_SNAPSHOT_WINDOW_COLUMN = "month_end"
+_ACCOUNT_TABLES = ("schedule", "payments", "actions", "assignments", "events", "snapshots")
+_POSTGRES_HINT = 'pip install "recovery[postgres]" (PostgreSQL through psycopg 3)'
+
+Window = tuple[pd.Timestamp | None, pd.Timestamp | None]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def is_database_url(location: object) -> bool:
+    """True when ``location`` is a database URL (it contains ``://``), not a directory.
+
+    Examples
+    --------
+    >>> is_database_url("sqlite:///book.db"), is_database_url("data/sample")
+    (True, False)
+    """
+    return isinstance(location, str) and "://" in location
+
+
+def hide_password(url: str | sa.engine.URL) -> str:
+    """The URL as text with its password replaced by ``***`` (safe to print or log).
+
+    Examples
+    --------
+    >>> hide_password("postgresql://ana:s3cret@db.example:5432/loans")
+    'postgresql://ana:***@db.example:5432/loans'
+    """
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparseable URL: show only its scheme
+        text = str(url)
+        return text.split("://", 1)[0] + "://…" if "://" in text else "<database URL>"
+
+
+def _scrub(message: str, url: sa.engine.URL) -> str:
+    """Remove the password from a driver's error message (first line only)."""
+    line = str(message).strip().splitlines()[0] if str(message).strip() else ""
+    if url.password:
+        line = line.replace(str(url.password), "***")
+    return line
+
+
+def parse_window(window: Any) -> Window | None:
+    """Read a date window: ``"START:END"``, ``(start, end)``, ``{"start":, "end":}``.
+
+    Either end may be left empty (``"2020-01-01:"``) for an open window. Returns
+    ``(first_day, last_day)`` as day-precision timestamps, or ``None``.
+
+    Examples
+    --------
+    >>> parse_window("2019-01-01:2024-12-31")
+    (Timestamp('2019-01-01 00:00:00'), Timestamp('2024-12-31 00:00:00'))
+    >>> parse_window(("2020-06-01", None))
+    (Timestamp('2020-06-01 00:00:00'), None)
+    """
+    if window is None:
+        return None
+    if isinstance(window, str):
+        if ":" not in window:
+            raise DataError(
+                f"date window {window!r}: write it as START:END, e.g. 2019-01-01:2024-12-31"
+            )
+        start, end = window.split(":", 1)
+    elif isinstance(window, MappingABC):
+        unknown = set(window) - {"start", "end"}
+        if unknown:
+            raise DataError(f"date window: unknown key(s) {sorted(unknown)}; use start and end")
+        start, end = window.get("start"), window.get("end")
+    elif hasattr(window, "start") and hasattr(window, "end"):
+        start, end = window.start, window.end
+    else:
+        try:
+            start, end = window
+        except (TypeError, ValueError):
+            raise DataError(f"date window {window!r}: give (start, end) or 'START:END'") from None
+
+    def day(value: Any, which: str) -> pd.Timestamp | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+        except (ValueError, TypeError):
+            raise DataError(f"date window: {which} {value!r} is not a date (YYYY-MM-DD)") from None
+        if stamp is pd.NaT:
+            return None
+        return stamp.tz_localize(None).normalize() if stamp.tz else stamp.normalize()
+
+    first, last = day(start, "start"), day(end, "end")
+    if first is None and last is None:
+        return None
+    if first is not None and last is not None and last < first:
+        raise DataError(f"date window: end {last:%Y-%m-%d} is before start {first:%Y-%m-%d}")
+    return first, last
+
+
+@dataclass(frozen=True)
+class PortfolioSource:
+    """Where a portfolio comes from: a directory or database URL, a mapping, a window.
+
+    :func:`recovery.io.load_portfolio` accepts it in place of a path; the CLI builds
+    one from ``PATH``/``--source``, ``--mapping`` and ``--window``. Printing it never
+    shows a database password.
+
+    Examples
+    --------
+    >>> str(PortfolioSource("postgresql://ana:s3cret@db/loans", window=("2020-01-01", None)))
+    'postgresql://ana:***@db/loans'
+    """
+
+    location: str
+    mapping: Any = None
+    window: Any = None
+
+    def __str__(self) -> str:
+        return hide_password(self.location) if is_database_url(self.location) else self.location
+
+    @property
+    def is_database(self) -> bool:
+        """True for a database URL."""
+        return is_database_url(self.location)
+
+
+def _load_mapping(mapping: Any) -> Any:
+    if mapping is None or hasattr(mapping, "tables"):
+        return mapping
+    try:
+        from recovery.mapping import load_mapping
+    except ImportError as exc:  # pragma: no cover - mapping.py is part of the package
+        raise DataError(f"mapping files need recovery.mapping ({exc})") from None
+    return load_mapping(mapping)
+
+
+def _table_mapping(mapping: Any, name: str) -> Any:
+    if mapping is None:
+        return None
+    return mapping.tables.get(name)
+
+
+def _lender_column(entry: Any, contract_column: str) -> str:
+    """The lender's name of a contract column (the mapping's ``columns`` reversed)."""
+    columns = getattr(entry, "columns", None) or {}
+    for lender, contract in columns.items():
+        if contract == contract_column:
+            return lender
+    return contract_column
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def _engine(url: str, must_exist: bool = True) -> sa.engine.Engine:
+    """Create an engine with errors a user can act on (no password echoed)."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise DataError(
+            f"{hide_password(url)} is not a database URL; write it as sqlite:///path/to/book.db "
+            "or postgresql://user:password@host:5432/dbname"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, the postgres extra
+    shown = hide_password(parsed)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        in_memory = database in ("", ":memory:") or database.startswith("file:")
+        if must_exist and not in_memory and not Path(database).is_file():
+            raise DataError(
+                f"cannot read {shown}: the SQLite file {database} does not exist "
+                "(sqlite:///relative/path.db or sqlite:////absolute/path.db)"
+            )
+    try:
+        engine = sa.create_engine(parsed)
+    except sa.exc.NoSuchModuleError:
+        raise DataError(
+            f"{shown}: unknown database type {parsed.drivername!r}; use sqlite:///book.db or "
+            f"postgresql://user@host/dbname ({_POSTGRES_HINT})"
+        ) from None
+    except ImportError as exc:
+        hint = (
+            _POSTGRES_HINT
+            if parsed.get_backend_name() == "postgresql"
+            else (f"install the Python driver for {parsed.drivername}")
+        )
+        raise DataError(
+            f"{shown}: the database driver is not installed ({exc.name or exc}); {hint}"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        _sqlite_transactions(engine)
+    return engine
+
+
+def _sqlite_transactions(engine: sa.engine.Engine) -> None:
+    """Let SQLite run DDL inside the transaction (pysqlite would commit it early)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.engine.Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _connect(engine: sa.engine.Engine) -> sa.engine.Connection:
+    try:
+        return engine.connect()
+    except sa.exc.DBAPIError as exc:
+        raise DataError(
+            f"cannot connect to {hide_password(engine.url)}: {_scrub(exc.orig, engine.url)}"
+        ) from None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class _Source:
+    """One table to read: a reflected table or a SQL query, and its window filter."""
+
+    name: str
+    label: str
+    selectable: Any  # sa.Table or a subquery of a text() query
+    statement: Any  # what to run without a window
+    is_query: bool
+
+
+def _reflect(conn: sa.engine.Connection, name: str, schema: str | None) -> sa.Table:
+    if schema is None and "." in name:
+        schema, name = name.split(".", 1)
+    return sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema)
+
+
+def _available(conn: sa.engine.Connection, schema: str | None) -> list[str]:
+    try:
+        return sorted(sa.inspect(conn).get_table_names(schema=schema))
+    except sa.exc.SQLAlchemyError:  # pragma: no cover - listing is only for the message
+        return []
+
+
+def _query_source(name: str, query: str, params: dict | None, window_names: dict) -> _Source:
+    clause = sa.text(query)
+    wanted = set(clause.compile().params)
+    values = {**(params or {}), **{k: v for k, v in window_names.items() if v is not None}}
+    missing = wanted - set(values)
+    if missing:
+        raise DataError(
+            f"table '{name}': the query uses :{', :'.join(sorted(missing))} but no value is given "
+            "(set params: in the mapping, or a window for :start/:end)"
+        )
+    clause = clause.bindparams(**{k: v for k, v in values.items() if k in wanted})
+    sub = clause.columns().subquery(f"{name}_query")
+    return _Source(name, f"{name} (query)", sub, clause, True)
+
+
+def _bound(column: sa.ColumnElement, value: pd.Timestamp, key: str, dialect: str) -> Any:
+    """A bound parameter for a window bound, typed so the database compares dates."""
+    col_type = column.type
+    if dialect != "sqlite" and isinstance(col_type, sa.DateTime):
+        return sa.bindparam(key, value.to_pydatetime(), type_=col_type)
+    if dialect != "sqlite" and isinstance(col_type, sa.Date):
+        return sa.bindparam(key, value.date(), type_=col_type)
+    # SQLite, a text column or a query's (untyped) column: ISO text compares in date order
+    text_type = sa.String() if dialect == "sqlite" else None
+    return sa.bindparam(key, value.strftime("%Y-%m-%d"), type_=text_type)
+
+
+def _in_window(column: sa.ColumnElement, window: Window, dialect: str) -> list:
+    first, last = window
+    conditions = []
+    if first is not None:
+        conditions.append(column >= _bound(column, first, "start", dialect))
+    if last is not None:
+        after = last + pd.Timedelta(days=1)
+        conditions.append(column < _bound(column, after, "end_exclusive", dialect))
+    return conditions
+
+
+def _column(source: _Source, name: str, what: str) -> sa.ColumnElement:
+    if source.is_query:
+        return sa.column(name, _selectable=source.selectable)
+    try:
+        return source.selectable.c[name]
+    except KeyError:
+        raise DataError(
+            f"table '{source.name}': {what} column {name!r} is not in {source.label} "
+            f"(columns: {', '.join(source.selectable.c.keys())})"
+        ) from None
+
+
+def _select_all(source: _Source, conditions: list) -> Any:
+    if not conditions:
+        return source.statement if source.is_query else sa.select(source.selectable)
+    if source.is_query:
+        return sa.select(sa.literal_column("*")).select_from(source.selectable).where(*conditions)
+    return sa.select(source.selectable).where(*conditions)
+
+
+def _stream(
+    conn: sa.engine.Connection, statement: Any, label: str, chunksize: int, progress: bool
+) -> pd.DataFrame:
+    total = None
+    if progress:
+        counted = sa.select(sa.func.count()).select_from(statement.subquery("counted"))
+        total = conn.execute(counted).scalar()
+    result = conn.execution_options(stream_results=True, yield_per=chunksize).execute(statement)
+    keys = list(result.keys())
+    frames = []
+    with tqdm(total=total, desc=label, unit=" rows", disable=not progress, leave=False) as bar:
+        for part in result.partitions(chunksize):
+            frames.append(pd.DataFrame([tuple(row) for row in part], columns=keys))
+            bar.update(len(part))
+    if not frames:
+        return pd.DataFrame(columns=keys)
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _read_meta(conn: sa.engine.Connection, schema: str | None) -> dict:
+    try:
+        table = _reflect(conn, META_TABLE, schema)
+    except sa.exc.NoSuchTableError:
+        return {}
+    meta = {}
+    for key, value in conn.execute(sa.select(table.c.key, table.c.value)):
+        try:
+            meta[key] = json.loads(value)
+        except (TypeError, json.JSONDecodeError):
+            raise DataError(f"{META_TABLE}: the value of {key!r} is not JSON") from None
+    return meta
+
+
+def read_sql_portfolio(
+    url: str,
+    mapping: Any = None,
+    window: Any = None,
+    chunksize: int = 100_000,
+    progress: bool = True,
+    keep_free_text: bool = False,
+    schema: str | None = None,
+) -> Portfolio:
+    """Read a portfolio's tables from a database, as raw tables (not yet validated).
+
+    The counterpart of :func:`recovery.io.read_portfolio` for a database;
+    :func:`recovery.io.load_portfolio` with a URL calls this and then types and
+    validates the tables.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy database URL, e.g. ``sqlite:///book.db`` or
+        ``postgresql://user:password@host:5432/dbname`` (psycopg 3 is used for
+        ``postgresql://``).
+    mapping : Mapping or path, optional
+        The lender's table names (``table:``) or SQL (``query:``, with ``params:``),
+        columns, codes and ``date_column`` per table (:mod:`recovery.mapping`).
+        Without one, the tables carry the contract's names.
+    window : str or tuple, optional
+        ``"START:END"`` or ``(first_day, last_day)`` (either may be ``None``): the loans
+        originated in it (see the module notes); overrides the mapping's ``window``.
+        Sent as bound parameters; a query may use ``:start`` and ``:end`` (first and
+        last day, ISO text) itself.
+    chunksize : int
+        Rows fetched at a time (server-side cursor where the database has one).
+    progress : bool
+        Show a progress bar per table (rows).
+    keep_free_text : bool
+        Keep free-text note columns (dropped by default: DESIGN.md §2).
+    schema : str, optional
+        Database schema holding the tables (PostgreSQL); a mapping's table name may
+        also be written ``schema.table``.
+
+    Returns
+    -------
+    Portfolio
+        Raw tables; ``meta`` from the ``portfolio_meta`` table when present.
+
+    Raises
+    ------
+    DataError
+        The database cannot be reached (the message never shows the password), its
+        driver is missing, a named table or column does not exist, or no table of the
+        contract is found.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> book = Portfolio(snapshots=pd.DataFrame({
+    ...     "account_id": ["A1", "A2"], "month_end": pd.to_datetime(["2024-01-31"] * 2),
+    ...     "dpd": [0, 45], "bucket": ["current", "M2"], "balance": [900.0, 500.0],
+    ...     "amount_overdue": [0.0, 80.0], "paid_in_month": [100.0, 0.0],
+    ...     "status": ["open", "open"]}))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     url = f"sqlite:///{tmp}/book.db"
+    ...     _ = write_sql_portfolio(book, url)
+    ...     raw = read_sql_portfolio(url, progress=False)
+    >>> raw.snapshots["dpd"].tolist(), raw.table_names()
+    ([0, 45], ['snapshots'])
+    """
+    mapping = _load_mapping(mapping)
+    window = parse_window(window if window is not None else getattr(mapping, "window", None))
+    if chunksize < 1:
+        raise DataError(f"chunksize must be at least 1, not {chunksize}")
+    engine = _engine(url)
+    shown = hide_password(engine.url)
+    try:
+        with _connect(engine) as conn:
+            portfolio = _read_all(conn, shown, mapping, window, chunksize, progress, schema)
+    finally:
+        engine.dispose()
+    for name, frame in portfolio.tables().items():
+        dropped = [c for c in frame.columns if str(c).lower() in FREE_TEXT_COLUMNS]
+        if dropped and not keep_free_text:
+            setattr(portfolio, name, frame.drop(columns=dropped))
+        known = {c.name for c in TABLES[name].columns}
+        extra = [
+            c for c in frame.columns if c not in known and str(c).lower() not in FREE_TEXT_COLUMNS
+        ]
+        if extra:
+            warnings.warn(
+                f"table '{name}': unknown column(s) {extra} kept as they are",
+                ExtraColumnsWarning,
+                stacklevel=2,
+            )
+    return portfolio
+
+
+def _read_all(
+    conn: sa.engine.Connection,
+    shown: str,
+    mapping: Any,
+    window: Window | None,
+    chunksize: int,
+    progress: bool,
+    schema: str | None,
+) -> Portfolio:
+    dialect = conn.dialect.name
+    names = list(TABLE_ORDER)
+    extra = [n for n in (mapping.tables if mapping is not None else {}) if n not in names]
+    window_names = {}
+    if window is not None:
+        window_names = {
+            "start": window[0].strftime("%Y-%m-%d") if window[0] is not None else None,
+            "end": window[1].strftime("%Y-%m-%d") if window[1] is not None else None,
+        }
+    sources: dict[str, _Source] = {}
+    for name in names + extra:
+        entry = _table_mapping(mapping, name)
+        query = getattr(entry, "query", None)
+        if query:
+            sources[name] = _query_source(name, query, getattr(entry, "params", None), window_names)
+            continue
+        table_name = getattr(entry, "table", None) or name
+        try:
+            table = _reflect(conn, table_name, schema)
+        except sa.exc.NoSuchTableError:
+            if entry is None:
+                continue  # an optional contract table the database does not have
+            found = _available(conn, schema)
+            raise DataError(
+                f"table '{name}': {shown} has no table {table_name!r} "
+                f"(tables there: {', '.join(found) or 'none'}); fix the mapping's table: name"
+            ) from None
+        except sa.exc.DBAPIError as exc:
+            raise DataError(
+                f"table '{name}': cannot read {table_name!r}: {_scrub(exc.orig, conn.engine.url)}"
+            ) from None
+        sources[name] = _Source(name, table_name, table, sa.select(table), False)
+    if not sources:
+        found = _available(conn, schema)
+        raise DataError(
+            f"no tables of the data contract in {shown} (tables there: {', '.join(found) or 'none'}); "
+            "expected accounts, schedule, payments, … or a mapping (--mapping) naming yours"
+        )
+    conditions = _window_conditions(sources, mapping, window, dialect) if window else {}
+    frames = {}
+    for name, source in sources.items():
+        statement = _select_all(source, conditions.get(name, []))
+        try:
+            frame = _stream(conn, statement, source.label, chunksize, progress)
+        except sa.exc.DBAPIError as exc:
+            raise DataError(
+                f"table '{name}': reading {source.label} failed: {_scrub(exc.orig, conn.engine.url)}"
+            ) from None
+        frames[name] = _apply_mapping(mapping, name, frame)
+    frames = _performance_as_snapshots(frames)
+    unknown = [n for n in frames if n not in TABLE_ORDER]
+    if unknown:
+        raise DataError(
+            f"mapping: unknown table(s) {unknown}; use the contract's names ({', '.join(TABLE_ORDER)})"
+        )
+    return Portfolio(**frames, meta=_read_meta(conn, schema))
+
+
+def _window_conditions(
+    sources: dict[str, _Source], mapping: Any, window: Window, dialect: str
+) -> dict[str, list]:
+    """WHERE conditions per table: own date column, or the loans of the vintage window."""
+    conditions: dict[str, list] = {}
+    explicit = {
+        name: getattr(_table_mapping(mapping, name), "date_column", None) for name in sources
+    }
+    for name, column in explicit.items():
+        if column:
+            conditions[name] = _in_window(_column(sources[name], column, "date"), window, dialect)
+    accounts = sources.get("accounts")
+    if accounts is not None:
+        entry = _table_mapping(mapping, "accounts")
+        if "accounts" not in conditions:
+            vintage = _lender_column(entry, VINTAGE_COLUMN[1])
+            conditions["accounts"] = _in_window(
+                _column(accounts, vintage, "origination date"), window, dialect
+            )
+        account_id = _column(accounts, _lender_column(entry, "account_id"), "account id")
+        loans = sa.select(account_id).select_from(accounts.selectable)
+        loans = loans.where(*conditions["accounts"])
+        for name in _ACCOUNT_TABLES + ("performance",):
+            if name in sources and name not in conditions:
+                own = _lender_column(_table_mapping(mapping, name), "account_id")
+                column = _column(sources[name], own, "account id")
+                conditions[name] = [column.in_(loans)]
+    else:
+        for name in ("snapshots", "performance"):
+            if name in sources and name not in conditions:
+                entry = _table_mapping(mapping, name)
+                own = _lender_column(entry, _SNAPSHOT_WINDOW_COLUMN)
+                conditions[name] = _in_window(_column(sources[name], own, "month"), window, dialect)
+    return conditions
+
+
+def _apply_mapping(mapping: Any, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    if mapping is None or name not in mapping.tables:
+        return frame
+    return mapping.apply(name, frame)
+
+
+def _performance_as_snapshots(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    if "performance" not in frames:
+        return frames
+    frames = dict(frames)
+    performance = frames.pop("performance")
+    if "snapshots" in frames:
+        raise DataError("mapping: give either snapshots or performance, not both")
+    frames["snapshots"] = performance  # mapping.apply has turned it into snapshots
+    return frames
+
+
+# --------------------------------------------------------------------------- windows in pandas
+
+
+def window_portfolio(portfolio: Portfolio, window: Any, mapping: Any = None) -> Portfolio:
+    """Keep the rows of a portfolio in a date window, as the SQL push-down does.
+
+    The same rule as :func:`read_sql_portfolio` (module notes), applied in pandas to
+    tables already read (a directory of files).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> book = Portfolio(
+    ...     accounts=pd.DataFrame({"account_id": ["A1", "A2"],
+    ...         "origination_date": pd.to_datetime(["2023-05-02", "2024-03-01"])}),
+    ...     payments=pd.DataFrame({"account_id": ["A1", "A2", "A2"],
+    ...         "payment_date": pd.to_datetime(["2024-04-01", "2024-04-01", "2025-01-05"]),
+    ...         "amount": [10.0, 20.0, 30.0]}))
+    >>> recent = window_portfolio(book, "2024-01-01:2024-12-31")
+    >>> recent.accounts["account_id"].tolist(), recent.payments["amount"].tolist()
+    (['A2'], [20.0, 30.0])
+    """
+    mapping = _load_mapping(mapping)
+    bounds = parse_window(window)
+    if bounds is None:
+        return portfolio
+    first, last = bounds
+
+    def inside(values: pd.Series) -> pd.Series:
+        stamps = pd.to_datetime(values, errors="coerce")
+        keep = pd.Series(True, index=values.index)
+        if first is not None:
+            keep &= stamps >= first
+        if last is not None:
+            keep &= stamps < last + pd.Timedelta(days=1)
+        return keep
+
+    def contract_column(name: str) -> str | None:
+        entry = _table_mapping(mapping, name)
+        column = getattr(entry, "date_column", None)
+        if not column:
+            return None
+        renamed = (getattr(entry, "columns", None) or {}).get(column, column)
+        return renamed
+
+    frames = portfolio.tables()
+    out = dict(frames)
+    for name, frame in frames.items():
+        column = contract_column(name)
+        if column is not None:
+            if column not in frame.columns:
+                raise DataError(f"table '{name}': date column {column!r} is not in the table")
+            out[name] = frame[inside(frame[column])]
+    if "accounts" in frames:
+        accounts = out["accounts"]
+        if contract_column("accounts") is None:
+            accounts = accounts[inside(accounts[VINTAGE_COLUMN[1]])]
+            out["accounts"] = accounts
+        loans = accounts["account_id"]
+        for name in _ACCOUNT_TABLES:
+            if name in frames and contract_column(name) is None:
+                out[name] = frames[name][frames[name]["account_id"].isin(loans)]
+    elif "snapshots" in frames and contract_column("snapshots") is None:
+        out["snapshots"] = frames["snapshots"][inside(frames["snapshots"]["month_end"])]
+    out = {name: frame.reset_index(drop=True) for name, frame in out.items()}
+    return Portfolio(**out, meta=dict(portfolio.meta))
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_sql_portfolio(
+    portfolio: Portfolio,
+    url: str,
+    if_exists: str = "fail",
+    config: Config | None = None,
+    validate: bool = True,
+    chunksize: int = 10_000,
+    schema: str | None = None,
+) -> str:
+    """Write a portfolio into a database, one table per contract table, in one transaction.
+
+    The portfolio is validated first (nothing is written when it is invalid) and its
+    typed tables are written under the contract's names, plus ``portfolio_meta``
+    (``key``, ``value`` as JSON) for the metadata such as ``data_end``. Everything
+    happens in one transaction: a failure leaves the database as it was.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    url : str
+        SQLAlchemy database URL; a SQLite file is created when missing.
+    if_exists : {"fail", "replace"}
+        What to do when the database already holds a table of the contract: stop
+        with a :class:`~recovery.errors.DataError` before writing anything, or replace
+        the book (contract tables the portfolio lacks are dropped too, so the
+        database reads back as this portfolio).
+    config : Config, optional
+        Categories and rules for the validation.
+    validate : bool
+        Check the data contract first (default).
+    chunksize : int
+        Rows sent per batch.
+    schema : str, optional
+        Database schema to write into (PostgreSQL).
+
+    Returns
+    -------
+    str
+        The URL, password hidden.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> book = Portfolio(snapshots=pd.DataFrame({
+    ...     "account_id": ["A1"], "month_end": pd.to_datetime(["2024-01-31"]), "dpd": [0],
+    ...     "bucket": ["current"], "balance": [900.0], "amount_overdue": [0.0],
+    ...     "paid_in_month": [100.0], "status": ["open"]}))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_sql_portfolio(book, f"sqlite:///{tmp}/book.db").endswith("book.db")
+    True
+    """
+    if if_exists not in ("fail", "replace"):
+        raise DataError(f"if_exists must be 'fail' or 'replace', not {if_exists!r}")
+    tables = portfolio.tables()
+    if not tables:
+        raise DataError("the portfolio has no tables to write")
+    if validate:
+        typed = portfolio.copy()
+        report = validate_portfolio(typed, config)  # also coerces the types in place
+        if len(report):
+            raise ValidationError(report)
+        tables = typed.tables()
+    engine = _engine(url, must_exist=False)
+    shown = hide_password(engine.url)
+    try:
+        with _connect(engine) as conn:
+            present = set(sa.inspect(conn).get_table_names(schema=schema))
+            conn.rollback()  # end the inspection's implicit transaction
+            clash = [n for n in (*TABLE_ORDER, META_TABLE) if n in present]
+            if clash and if_exists == "fail":
+                raise DataError(
+                    f"{shown} already holds table(s) {', '.join(clash)}; "
+                    'pass if_exists="replace" to replace the book'
+                )
+            try:
+                with conn.begin():
+                    for name in clash:
+                        sa.Table(name, sa.MetaData(), schema=schema).drop(conn)
+                    for name, frame in tables.items():
+                        frame.to_sql(name, conn, schema=schema, index=False, chunksize=chunksize)
+                    meta = pd.DataFrame(
+                        {
+                            "key": list(portfolio.meta),
+                            "value": [json.dumps(v, default=str) for v in portfolio.meta.values()],
+                        },
+                        dtype=object,
+                    )
+                    meta.to_sql(META_TABLE, conn, schema=schema, index=False)
+            except sa.exc.DBAPIError as exc:
+                raise DataError(
+                    f"writing to {shown} failed, nothing was changed: {_scrub(exc.orig, engine.url)}"
+                ) from None
+    finally:
+        engine.dispose()
+    return shown
