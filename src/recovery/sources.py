@@ -568,7 +568,23 @@ def _read_all(
         raise DataError(
             f"mapping: unknown table(s) {unknown}; use the contract's names ({', '.join(TABLE_ORDER)})"
         )
+    frames = {name: _in_key_order(name, frame) for name, frame in frames.items()}
     return Portfolio(**frames, meta=_read_meta(conn, schema))
+
+
+def _in_key_order(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by the contract key: a database returns rows in no fixed order."""
+    spec = TABLES[name]
+    by = list(spec.key)
+    if not by or not set(by) <= set(frame.columns):
+        by = [c.name for c in spec.columns if c.name in frame.columns]
+    if not by or frame.empty:
+        return frame
+    try:
+        ordered = frame.sort_values(by, kind="mergesort", na_position="last")
+    except TypeError:  # mixed types in a raw column (SQLite allows it): leave as read
+        return frame
+    return ordered.reset_index(drop=True)
 
 
 def _window_conditions(
@@ -695,6 +711,22 @@ def window_portfolio(portfolio: Portfolio, window: Any, mapping: Any = None) -> 
 # --------------------------------------------------------------------------- writing
 
 
+def _copy_rows(table: Any, conn: sa.engine.Connection, keys: list[str], rows: Any) -> int:
+    """Insert rows into PostgreSQL with COPY (pandas ``to_sql`` method); names quoted."""
+    from psycopg import sql
+
+    target = sql.Identifier(*([table.schema] if table.schema else []), table.name)
+    columns = sql.SQL(", ").join(sql.Identifier(k) for k in keys)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(target, columns)
+    count = 0
+    with conn.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+    return count
+
+
 def write_sql_portfolio(
     portfolio: Portfolio,
     url: str,
@@ -774,8 +806,16 @@ def write_sql_portfolio(
                 with conn.begin():
                     for name in clash:
                         sa.Table(name, sa.MetaData(), schema=schema).drop(conn)
+                    method = _copy_rows if engine.dialect.name == "postgresql" else None
                     for name, frame in tables.items():
-                        frame.to_sql(name, conn, schema=schema, index=False, chunksize=chunksize)
+                        frame.to_sql(
+                            name,
+                            conn,
+                            schema=schema,
+                            index=False,
+                            chunksize=chunksize,
+                            method=method,
+                        )
                     meta = pd.DataFrame(
                         {
                             "key": list(portfolio.meta),
