@@ -186,7 +186,7 @@ def read_portfolio(
         from recovery.sources import read_sql_portfolio
 
         return read_sql_portfolio(
-            str(path), mapping=mapping, window=window, keep_free_text=keep_free_text
+            str(path), mapping=mapping, window=window, keep_free_text=keep_free_text, config=config
         )
     directory = Path(path)
     if not directory.is_dir():
@@ -223,15 +223,15 @@ def read_portfolio(
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(f"{meta_file.name} is not valid JSON: {exc}") from None
-    if mapping is not None:
-        portfolio = mapping.to_portfolio(frames, config, meta)
-    else:
-        portfolio = Portfolio(**frames, meta=meta)
-    if window is not None:
-        from recovery.sources import window_portfolio
+    if window is None and mapping is not None:
+        window = mapping.window
+    if window is not None:  # the SQL push-down's rule, on the lender's tables
+        from recovery.sources import window_frames
 
-        portfolio = window_portfolio(portfolio, window, mapping)
-    return portfolio
+        frames = window_frames(frames, window, mapping)
+    if mapping is not None:
+        return mapping.to_portfolio(frames, config, meta)
+    return Portfolio(**frames, meta=meta)
 
 
 def load_portfolio(

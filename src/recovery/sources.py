@@ -64,6 +64,7 @@ __all__ = [
     "PortfolioSource",
     "parse_window",
     "window_portfolio",
+    "window_frames",
     "is_database_url",
     "hide_password",
     "META_TABLE",
@@ -200,14 +201,10 @@ class PortfolioSource:
         return is_database_url(self.location)
 
 
-def _load_mapping(mapping: Any) -> Any:
-    if mapping is None or hasattr(mapping, "tables"):
-        return mapping
-    try:
-        from recovery.mapping import load_mapping
-    except ImportError as exc:  # pragma: no cover - mapping.py is part of the package
-        raise DataError(f"mapping files need recovery.mapping ({exc})") from None
-    return load_mapping(mapping)
+def _load_mapping(mapping: Any, config: Config | None = None) -> Any:
+    from recovery.mapping import as_mapping
+
+    return as_mapping(mapping, config)
 
 
 def _table_mapping(mapping: Any, name: str) -> Any:
@@ -416,6 +413,7 @@ def read_sql_portfolio(
     progress: bool = True,
     keep_free_text: bool = False,
     schema: str | None = None,
+    config: Config | None = None,
 ) -> Portfolio:
     """Read a portfolio's tables from a database, as raw tables (not yet validated).
 
@@ -447,6 +445,8 @@ def read_sql_portfolio(
     schema : str, optional
         Database schema holding the tables (PostgreSQL); a mapping's table name may
         also be written ``schema.table``.
+    config : Config, optional
+        Categories the mapping's codes are checked against.
 
     Returns
     -------
@@ -476,7 +476,7 @@ def read_sql_portfolio(
     >>> raw.snapshots["dpd"].tolist(), raw.table_names()
     ([0, 45], ['snapshots'])
     """
-    mapping = _load_mapping(mapping)
+    mapping = _load_mapping(mapping, config)
     window = parse_window(window if window is not None else getattr(mapping, "window", None))
     if chunksize < 1:
         raise DataError(f"chunksize must be at least 1, not {chunksize}")
@@ -484,7 +484,7 @@ def read_sql_portfolio(
     shown = hide_password(engine.url)
     try:
         with _connect(engine) as conn:
-            portfolio = _read_all(conn, shown, mapping, window, chunksize, progress, schema)
+            portfolio = _read_all(conn, shown, mapping, window, chunksize, progress, schema, config)
     finally:
         engine.dispose()
     for name, frame in portfolio.tables().items():
@@ -512,6 +512,7 @@ def _read_all(
     chunksize: int,
     progress: bool,
     schema: str | None,
+    config: Config | None,
 ) -> Portfolio:
     dialect = conn.dialect.name
     names = list(TABLE_ORDER)
@@ -561,15 +562,15 @@ def _read_all(
             raise DataError(
                 f"table '{name}': reading {source.label} failed: {_scrub(exc.orig, conn.engine.url)}"
             ) from None
-        frames[name] = _apply_mapping(mapping, name, frame)
-    frames = _performance_as_snapshots(frames)
-    unknown = [n for n in frames if n not in TABLE_ORDER]
-    if unknown:
-        raise DataError(
-            f"mapping: unknown table(s) {unknown}; use the contract's names ({', '.join(TABLE_ORDER)})"
-        )
-    frames = {name: _in_key_order(name, frame) for name, frame in frames.items()}
-    return Portfolio(**frames, meta=_read_meta(conn, schema))
+        frames[name] = frame
+    meta = _read_meta(conn, schema)
+    if mapping is not None:  # rename, translate codes, performance -> snapshots
+        portfolio = mapping.to_portfolio(frames, config, meta)
+    else:
+        portfolio = Portfolio(**frames, meta=meta)
+    for name, frame in portfolio.tables().items():
+        setattr(portfolio, name, _in_key_order(name, frame))
+    return portfolio
 
 
 def _in_key_order(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -623,89 +624,91 @@ def _window_conditions(
     return conditions
 
 
-def _apply_mapping(mapping: Any, name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    if mapping is None or name not in mapping.tables:
-        return frame
-    return mapping.apply(name, frame)
-
-
-def _performance_as_snapshots(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    if "performance" not in frames:
-        return frames
-    frames = dict(frames)
-    performance = frames.pop("performance")
-    if "snapshots" in frames:
-        raise DataError("mapping: give either snapshots or performance, not both")
-    frames["snapshots"] = performance  # mapping.apply has turned it into snapshots
-    return frames
-
-
 # --------------------------------------------------------------------------- windows in pandas
 
 
-def window_portfolio(portfolio: Portfolio, window: Any, mapping: Any = None) -> Portfolio:
-    """Keep the rows of a portfolio in a date window, as the SQL push-down does.
+def window_frames(
+    frames: dict[str, pd.DataFrame], window: Any, mapping: Any = None
+) -> dict[str, pd.DataFrame]:
+    """Keep the rows of lender tables in a date window, as the SQL push-down does.
 
     The same rule as :func:`read_sql_portfolio` (module notes), applied in pandas to
-    tables already read (a directory of files).
+    tables already read from files, before the mapping renames them (``frames`` is
+    keyed by mapping table name, columns are the lender's).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> book = Portfolio(
-    ...     accounts=pd.DataFrame({"account_id": ["A1", "A2"],
-    ...         "origination_date": pd.to_datetime(["2023-05-02", "2024-03-01"])}),
-    ...     payments=pd.DataFrame({"account_id": ["A1", "A2", "A2"],
-    ...         "payment_date": pd.to_datetime(["2024-04-01", "2024-04-01", "2025-01-05"]),
-    ...         "amount": [10.0, 20.0, 30.0]}))
-    >>> recent = window_portfolio(book, "2024-01-01:2024-12-31")
-    >>> recent.accounts["account_id"].tolist(), recent.payments["amount"].tolist()
+    >>> frames = {
+    ...     "accounts": pd.DataFrame({"account_id": ["A1", "A2"],
+    ...         "origination_date": ["2023-05-02", "2024-03-01"]}),
+    ...     "payments": pd.DataFrame({"account_id": ["A1", "A2", "A2"],
+    ...         "payment_date": ["2024-04-01", "2024-04-01", "2025-01-05"],
+    ...         "amount": [10.0, 20.0, 30.0]})}
+    >>> recent = window_frames(frames, "2024-01-01:2024-12-31")
+    >>> recent["accounts"]["account_id"].tolist(), recent["payments"]["amount"].tolist()
     (['A2'], [20.0, 30.0])
     """
-    mapping = _load_mapping(mapping)
     bounds = parse_window(window)
     if bounds is None:
-        return portfolio
+        return dict(frames)
     first, last = bounds
 
-    def inside(values: pd.Series) -> pd.Series:
-        stamps = pd.to_datetime(values, errors="coerce")
-        keep = pd.Series(True, index=values.index)
+    def inside(name: str, column: str) -> pd.Series:
+        frame = frames[name]
+        if column not in frame.columns:
+            raise DataError(
+                f"table '{name}': date window column {column!r} is not in the table "
+                f"(columns: {', '.join(map(str, frame.columns))})"
+            )
+        stamps = pd.to_datetime(frame[column], errors="coerce")
+        keep = stamps.notna()
         if first is not None:
             keep &= stamps >= first
         if last is not None:
             keep &= stamps < last + pd.Timedelta(days=1)
         return keep
 
-    def contract_column(name: str) -> str | None:
-        entry = _table_mapping(mapping, name)
-        column = getattr(entry, "date_column", None)
-        if not column:
-            return None
-        renamed = (getattr(entry, "columns", None) or {}).get(column, column)
-        return renamed
-
-    frames = portfolio.tables()
     out = dict(frames)
-    for name, frame in frames.items():
-        column = contract_column(name)
-        if column is not None:
-            if column not in frame.columns:
-                raise DataError(f"table '{name}': date column {column!r} is not in the table")
-            out[name] = frame[inside(frame[column])]
+    explicit = set()
+    for name in frames:
+        column = getattr(_table_mapping(mapping, name), "date_column", None)
+        if column:
+            out[name] = frames[name][inside(name, column)]
+            explicit.add(name)
     if "accounts" in frames:
-        accounts = out["accounts"]
-        if contract_column("accounts") is None:
-            accounts = accounts[inside(accounts[VINTAGE_COLUMN[1]])]
-            out["accounts"] = accounts
-        loans = accounts["account_id"]
-        for name in _ACCOUNT_TABLES:
-            if name in frames and contract_column(name) is None:
-                out[name] = frames[name][frames[name]["account_id"].isin(loans)]
-    elif "snapshots" in frames and contract_column("snapshots") is None:
-        out["snapshots"] = frames["snapshots"][inside(frames["snapshots"]["month_end"])]
-    out = {name: frame.reset_index(drop=True) for name, frame in out.items()}
-    return Portfolio(**out, meta=dict(portfolio.meta))
+        entry = _table_mapping(mapping, "accounts")
+        if "accounts" not in explicit:
+            out["accounts"] = frames["accounts"][
+                inside("accounts", _lender_column(entry, VINTAGE_COLUMN[1]))
+            ]
+        loans = out["accounts"][_lender_column(entry, "account_id")]
+        for name in (*_ACCOUNT_TABLES, "performance"):
+            if name in frames and name not in explicit:
+                own = _lender_column(_table_mapping(mapping, name), "account_id")
+                out[name] = frames[name][frames[name][own].isin(loans)]
+    else:
+        for name in ("snapshots", "performance"):
+            if name in frames and name not in explicit:
+                own = _lender_column(_table_mapping(mapping, name), _SNAPSHOT_WINDOW_COLUMN)
+                out[name] = frames[name][inside(name, own)]
+    return {name: frame.reset_index(drop=True) for name, frame in out.items()}
+
+
+def window_portfolio(portfolio: Portfolio, window: Any) -> Portfolio:
+    """A portfolio (contract names) with only the rows in a date window.
+
+    :func:`window_frames` on the portfolio's tables; ``meta`` is kept.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> book = Portfolio(snapshots=pd.DataFrame({"account_id": ["A1", "A1"],
+    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"])}))
+    >>> window_portfolio(book, "2024-02-01:").snapshots["month_end"].dt.month.tolist()
+    [2]
+    """
+    return Portfolio(**window_frames(portfolio.tables(), window), meta=dict(portfolio.meta))
 
 
 # --------------------------------------------------------------------------- writing
