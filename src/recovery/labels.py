@@ -24,6 +24,9 @@ Pairs that are not overdue at ``as_of`` (see :func:`recovery.features.is_overdue
 with DPD 0, closed, or charged off with nothing left) get NA labels and
 ``overdue = False``.
 
+A lender with only monthly data gets the same labels, read at month ends, from
+:func:`snapshot_labels` (the approximations are listed there).
+
 Examples
 --------
 >>> from recovery.labels import LABEL_COLUMNS
@@ -53,7 +56,7 @@ from recovery.features import (
 )
 from recovery.portfolio import Portfolio
 
-__all__ = ["build_labels", "LABEL_COLUMNS"]
+__all__ = ["build_labels", "snapshot_labels", "LABEL_COLUMNS"]
 
 LABEL_COLUMNS = (
     "p_pay",
@@ -298,3 +301,152 @@ def _restructured_within(portfolio: Portfolio, p: _Pairs, horizon: int) -> np.nd
         ev = _Events(code[ok], _day_numbers(e["date"])[ok])
         hit |= ev.window(None, p.codes, p.days + horizon, horizon) > 0
     return hit
+
+
+# ------------------------------------------------------------------- snapshot-only mode
+def _months(days: int) -> int:
+    """A label horizon in whole months (at least one): 30 days → 1, 60 days → 2."""
+    return max(1, int(round(days / (365.25 / 12))))
+
+
+def _month_no(dates: pd.Series) -> np.ndarray:
+    d = pd.DatetimeIndex(pd.to_datetime(dates))
+    return np.asarray(d.year * 12 + d.month - 1, dtype="int64")
+
+
+def snapshot_labels(
+    snapshots: pd.DataFrame,
+    pairs: pd.DataFrame | Sequence[Any] | Any,
+    config: Config | None = None,
+    data_end: Any = None,
+) -> pd.DataFrame:
+    """Labels of (account_id, as_of) pairs from a monthly ``snapshots`` table alone.
+
+    For a lender with only monthly data (:mod:`recovery.performance`). The definitions
+    are those of :func:`build_labels` (DESIGN.md §3) read at month ends, which month
+    data only approximate:
+
+    - ``p_pay`` — payments (``paid_in_month``) of the next
+      ``round(p_pay_horizon_days / 30.44)`` month(s) (default 1: the calendar month
+      after the as_of month end, not exactly 30 days; net of reversals as the lender
+      reports them) reach the minimum payment: after charge-off
+      ``charged_off_min_share`` × balance; otherwise the smaller of the overdue amount
+      and one installment — ``installment_amount`` when the table has it, else the
+      overdue amount divided by the months behind (⌈DPD / 30⌉).
+    - ``p_cure`` — open and overdue at as_of, DPD 0 (open or paid off) at the month end
+      ``round(p_cure_horizon_days / 30.44)`` months later (default 2). Month data
+      cannot see a re-age or restructure: such a reset reads as a cure.
+    - ``roll_back`` — open in M3 or worse, better bucket or paid off at that month end.
+
+    A label whose horizon month ends after ``data_end`` is censored (NA, flags set); a
+    label whose account has no row in the horizon (it left the table) is NA too.
+
+    Parameters
+    ----------
+    snapshots : pandas.DataFrame
+        The ``snapshots`` table.
+    pairs : DataFrame of ``account_id, as_of``, or date(s)
+        Dates give every overdue account at each month end. An as_of that is not a
+        month end reads the previous month end.
+    config : Config, optional
+    data_end : date, optional
+        Last day the data covers; default the last month end of ``snapshots``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``account_id, as_of`` and :data:`LABEL_COLUMNS`, sorted by account_id, as_of.
+
+    Examples
+    --------
+    >>> snaps = pd.DataFrame({"account_id": "A",
+    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31"]),
+    ...     "dpd": [45, 0, 0], "bucket": ["M2", "M0", "M0"], "balance": 900.0,
+    ...     "amount_overdue": [200.0, 0.0, 0.0], "paid_in_month": [0.0, 200.0, 100.0],
+    ...     "status": "open"})
+    >>> snapshot_labels(snaps, ["2024-01-31"])[["p_pay", "min_payment", "p_cure"]]
+       p_pay  min_payment  p_cure
+    0      1        100.0       1
+    """
+    config = config or Config()
+    lab = config.labels
+    s = snapshots.copy()
+    s["account_id"] = s["account_id"].astype(str)
+    s["month_no"] = _month_no(s["month_end"])
+    request = _as_pairs(pairs)
+    if isinstance(request, pd.DataFrame):
+        out = request[["account_id", "as_of"]].copy()
+        out["account_id"] = out["account_id"].astype(str)
+        out["as_of"] = pd.to_datetime(out["as_of"]).dt.normalize()
+    else:
+        rows = s[pd.to_datetime(s["month_end"]).dt.normalize().isin(request)]
+        out = overdue_pairs(rows.rename(columns={"month_end": "as_of"}), config)
+        out["as_of"] = pd.to_datetime(out["as_of"]).dt.normalize()
+    out = out.reset_index(drop=True)
+    as_of = pd.DatetimeIndex(out["as_of"])
+    month = _month_no(out["as_of"]) - np.asarray(~as_of.is_month_end, dtype="int64")
+    end = pd.Timestamp(data_end) if data_end is not None else pd.to_datetime(s["month_end"]).max()
+    last_month = _month_no(pd.Series([end]))[0] - int(not end.is_month_end)
+    cols = ["status", "dpd", "bucket", "balance", "amount_overdue", "paid_in_month"]
+    if "installment_amount" in s:
+        cols.append("installment_amount")
+    keyed = s.set_index(["account_id", "month_no"])[cols]
+    if keyed.index.has_duplicates:
+        raise DataError("snapshots have two rows for one (account_id, month_end); keep one")
+
+    def at(offset: int) -> pd.DataFrame:
+        idx = pd.MultiIndex.from_arrays([out["account_id"], month + offset])
+        return keyed.reindex(idx).reset_index(drop=True)
+
+    now = at(0)
+    status = now["status"].astype(object).to_numpy()
+    dpd = pd.to_numeric(now["dpd"], errors="coerce").to_numpy(dtype="float64")
+    balance = pd.to_numeric(now["balance"], errors="coerce").to_numpy(dtype="float64")
+    owed = pd.to_numeric(now["amount_overdue"], errors="coerce").to_numpy(dtype="float64")
+    overdue = is_overdue(status, dpd, balance, config)
+    if "installment_amount" in now:
+        installment = pd.to_numeric(now["installment_amount"], errors="coerce").to_numpy()
+    else:
+        installment = owed / np.maximum(np.ceil(np.nan_to_num(dpd) / 30.0), 1.0)
+    charged = status == "charged_off"
+    open_min = np.fmin(owed, lab.min_payment_installments * installment)
+    min_payment = np.where(charged, lab.charged_off_min_share * balance, open_min)
+    min_payment = np.where(overdue, min_payment, np.nan)
+    # payments of the next months
+    h_pay = _months(lab.p_pay_horizon_days)
+    collected = np.zeros(len(out))
+    seen = np.zeros(len(out), dtype=bool)
+    for k in range(1, h_pay + 1):  # a month or two
+        later = at(k)
+        seen |= later["status"].notna().to_numpy()
+        collected += pd.to_numeric(later["paid_in_month"], errors="coerce").fillna(0).to_numpy()
+    pay_censored = month + h_pay > last_month
+    need = np.maximum(min_payment - config.aging.tolerance, 1e-9)
+    labels = out.copy()
+    labels["p_pay"] = _nullable((collected >= need).astype(int), ~overdue | pay_censored | ~seen)
+    labels["amount_collected"] = np.where(
+        overdue & ~pay_censored & seen, np.round(collected, 6), np.nan
+    )
+    # state some months later
+    h_cure = _months(lab.p_cure_horizon_days)
+    cure_censored = month + h_cure > last_month
+    later = at(h_cure)
+    status2 = later["status"].astype(object).to_numpy()
+    dpd2 = pd.to_numeric(later["dpd"], errors="coerce").to_numpy(dtype="float64")
+    gone = later["status"].isna().to_numpy()
+    cured = (dpd2 == 0) & np.isin(status2, ["open", "paid_off"])
+    cure_eligible = overdue & (status == "open")
+    labels["p_cure"] = _nullable(cured.astype(int), ~cure_eligible | cure_censored | gone)
+    names = list(config.aging.bucket_names)
+    b_now = pd.Categorical(now["bucket"], categories=names).codes
+    b_later = pd.Categorical(later["bucket"], categories=names).codes
+    better = ((status2 == "open") & (b_later >= 0) & (b_later < b_now)) | (status2 == "paid_off")
+    roll_eligible = cure_eligible & (b_now >= ROLL_BACK_FROM_BUCKET)
+    labels["roll_back"] = _nullable(better.astype(int), ~roll_eligible | cure_censored | gone)
+    labels["min_payment"] = min_payment
+    labels["overdue"] = overdue
+    labels["p_pay_censored"] = pay_censored
+    labels["p_cure_censored"] = cure_censored
+    labels["censored"] = pay_censored | cure_censored
+    labels = labels[["account_id", "as_of", *LABEL_COLUMNS]]
+    return labels.sort_values(["account_id", "as_of"], kind="stable").reset_index(drop=True)

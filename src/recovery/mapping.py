@@ -43,8 +43,12 @@ from recovery.errors import ConfigError, DataError
 from recovery.performance import (
     PERFORMANCE,
     STATUS_ENCODINGS,
+    _one_code,
     decode_status,
     portfolio_from_performance,
+)
+from recovery.performance import (
+    _code_text as _text,
 )
 from recovery.portfolio import TABLE_ORDER, Portfolio
 from recovery.schema import TABLES, TableSpec
@@ -133,25 +137,8 @@ def _allowed(kind: str, config: Config) -> tuple[str, ...]:
     return ()
 
 
-def _text(values: pd.Series) -> pd.Series:
-    """Codes as trimmed text (``1.0`` read from a number column becomes ``1``)."""
-
-    def one(v: object) -> str:
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        if isinstance(v, (bool, np.bool_)):
-            return str(bool(v)).lower()
-        return str(v).strip()
-
-    return values.astype(object).where(values.notna(), None).map(one, na_action="ignore")
-
-
 def _code_key(value: object) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return _one_code(value)
 
 
 @dataclass(frozen=True)
@@ -355,8 +342,9 @@ class Mapping:
             self._raise_unmapped(tm, column, kind, frame, text, bad, config)
         if not lookup:
             return values if kind == "status_code" else text
-        translated = text.map(lambda v: lookup.get(v, v), na_action="ignore")
-        return translated.astype(object)
+        codes, uniques = pd.factorize(text, use_na_sentinel=True)
+        mapped = np.array([lookup.get(u, u) for u in uniques] + [None], dtype=object)
+        return pd.Series(mapped[codes], index=text.index, dtype=object)
 
     def _raise_unmapped(self, tm, column, kind, frame, text, bad, config) -> None:
         where = self._where()

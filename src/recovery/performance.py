@@ -155,15 +155,22 @@ _LABEL_STATUS = {
 
 
 def _code_text(values: pd.Series) -> pd.Series:
-    """Codes as trimmed text; integral floats (1.0 from a numeric column) as ``1``."""
-    out = values.astype(object).where(values.notna(), None)
+    """Codes as trimmed text (``1.0`` read from a number column becomes ``1``); NA kept.
 
-    def text(v: object) -> str:
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v).strip()
+    Each distinct value is converted once (vectorised over rows).
+    """
+    values = pd.Series(values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = np.array([_one_code(v) for v in uniques] + [None], dtype=object)
+    return pd.Series(text[codes], index=values.index, dtype=object)
 
-    return out.map(text, na_action="ignore")
+
+def _one_code(value: object) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def decode_status(
@@ -547,7 +554,8 @@ def accounts_from_performance(frame: pd.DataFrame, config: Config | None = None)
         if "origination_date" in first
         else groups["month_end"].min().to_numpy()
     )
-    biggest = groups["balance"].max().fillna(0.0).clip(lower=0.01).to_numpy()
+    balance = pd.to_numeric(df["balance"], errors="coerce")
+    biggest = balance.groupby(df["account_id"]).max().fillna(0.0).clip(lower=0.01).to_numpy()
     out["principal"] = first["principal"].to_numpy() if "principal" in first else biggest
     if "term_months" in first:
         out["term_months"] = first["term_months"].to_numpy()
@@ -584,7 +592,7 @@ def portfolio_from_performance(
 
     snaps = snapshots_from_performance(frame, encoding, config)
     if accounts is None:
-        accounts = accounts_from_performance(frame, config)
+        accounts = accounts_from_performance(snaps, config)
     meta = dict(meta or {})
     if not meta.get("data_end") and len(snaps):
         meta["data_end"] = str(snaps["month_end"].max().date())

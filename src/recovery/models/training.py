@@ -70,9 +70,12 @@ def month_ends(portfolio: Portfolio, start=None, end=None) -> pd.DatetimeIndex:
     ['2024-01-31', '2024-02-29', '2024-03-31']
     """
     if start is None:
-        if portfolio.accounts is None or not len(portfolio.accounts):
+        if portfolio.accounts is not None and len(portfolio.accounts):
+            start = pd.to_datetime(portfolio.accounts["origination_date"]).min()
+        elif portfolio.snapshots is not None and len(portfolio.snapshots):
+            start = pd.to_datetime(portfolio.snapshots["month_end"]).min()
+        else:
             raise DataError("cannot choose month ends: the portfolio has no accounts")
-        start = pd.to_datetime(portfolio.accounts["origination_date"]).min()
     end = portfolio.data_end if end is None else pd.Timestamp(end)
     return pd.date_range(pd.Timestamp(start), end, freq="ME")
 
@@ -86,10 +89,15 @@ def build_model_frame(
 ) -> pd.DataFrame:
     """Features and labels of every overdue (account, month end) pair.
 
+    A snapshot-only portfolio (``snapshots`` but no ``schedule``/``payments``: a lender
+    with only monthly data) uses :func:`recovery.features.snapshot_features` and
+    :func:`recovery.labels.snapshot_labels` instead.
+
     Parameters
     ----------
     portfolio : Portfolio
-        Event tables (accounts, schedule, payments; actions if available).
+        Event tables (accounts, schedule, payments; actions if available), or
+        ``snapshots`` (and optionally ``accounts``) alone.
     dates : sequence of dates, optional
         As-of dates; default every month end up to the data end.
     config : Config, optional
@@ -110,6 +118,19 @@ def build_model_frame(
 
     config = config or Config()
     dates = month_ends(portfolio) if dates is None else pd.DatetimeIndex(pd.to_datetime(dates))
+    if (portfolio.schedule is None or portfolio.payments is None) and (
+        portfolio.snapshots is not None
+    ):
+        from recovery.features import snapshot_features
+        from recovery.labels import snapshot_labels
+
+        features = snapshot_features(portfolio.snapshots, list(dates), config, portfolio.accounts)
+        labels = snapshot_labels(
+            portfolio.snapshots, features[["account_id", "as_of"]], config, portfolio.data_end
+        )
+        labels = labels.drop(columns=["overdue"])
+        frame = features.merge(labels, on=["account_id", "as_of"], how="left", validate="1:1")
+        return frame.reset_index(drop=True)
     features = build_features(
         portfolio, list(dates), config, partition_size=partition_size, progress=progress
     )
