@@ -382,7 +382,9 @@ def _stream(
     result = conn.execution_options(stream_results=True, yield_per=chunksize).execute(statement)
     keys = list(result.keys())
     frames = []
-    with tqdm(total=total, desc=label, unit=" rows", disable=not progress, leave=False) as bar:
+    with tqdm(
+        total=total, desc=label, unit=" rows", disable=None if progress else True, leave=False
+    ) as bar:
         for part in result.partitions(chunksize):
             frames.append(pd.DataFrame([tuple(row) for row in part], columns=keys))
             bar.update(len(part))

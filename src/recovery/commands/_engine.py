@@ -61,7 +61,7 @@ class EngineChoice:
         """Whether the command must run partition by partition on ``path``."""
         from recovery.partitioning import is_partitioned
 
-        return self.dask or is_partitioned(path)
+        return self.dask or is_partitioned(str(path))  # str: a PortfolioSource's location
 
     # ------------------------------------------------------------------ helpers
     @contextlib.contextmanager
@@ -69,8 +69,8 @@ class EngineChoice:
         """The partitioned dataset at ``path``, or a temporary one made from it."""
         from recovery.partitioning import is_partitioned, open_partitioned, write_partitioned
 
-        if is_partitioned(path):
-            yield open_partitioned(path)
+        if is_partitioned(str(path)):  # str: a PortfolioSource's location
+            yield open_partitioned(str(path))
             return
         from recovery.io import load_portfolio
 

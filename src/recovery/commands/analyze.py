@@ -47,6 +47,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from recovery.commands.options import portfolio_source
 from recovery.config import Config, load_config
 from recovery.errors import DataError, RecoveryError
 from recovery.portfolio import Portfolio
@@ -493,7 +494,7 @@ def write_results(results: dict[str, Any], out: str | Path, dpi: int = 120) -> l
 
 
 @click.command("analyze")
-@click.argument("path", type=click.Path(file_okay=False, path_type=str))
+@portfolio_source
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
               help="Output directory for tables/ and figures/.")  # fmt: skip
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")

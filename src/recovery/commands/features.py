@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from recovery.commands._engine import engine_options
+from recovery.commands.options import portfolio_source
 from recovery.errors import DataError
 
 
@@ -21,7 +22,7 @@ def _parse_dates(text: str) -> list:
 
 
 @click.command("features")
-@click.argument("path", type=click.Path(file_okay=False, path_type=str))
+@portfolio_source
 @click.option(
     "--as-of",
     "as_of",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
+from recovery.commands.options import portfolio_directory, portfolio_source
 from recovery.config import load_config
 
 
 @click.command("report")
-@click.argument("path", type=click.Path(file_okay=False, path_type=str))
+@portfolio_source
 @click.option(
     "--month",
     required=True,
@@ -35,7 +36,7 @@ def command(
     """Render the monthly recovery report of PATH for one month to a standalone HTML file.
 
     PATH is a portfolio directory (CSV or Parquet tables, optionally with a snapshots
-    table). The report has headline KPIs with their change, roll rates, recovery by
+    table) or a database URL. The report has headline KPIs with their change, roll rates, recovery by
     debt age, segment movements, agents and compliance, model health and a forecast,
     with code hidden and charts embedded. A month without data writes nothing.
     """
@@ -43,5 +44,6 @@ def command(
 
     config = load_config(config_path)
     click.echo(f"rendering the report for {month} from {path} …", err=True)
-    out = render_monthly_report(path, month, out_dir, model_path=model_path, config=config)
+    with portfolio_directory(path, config) as directory:  # a database: a temporary copy
+        out = render_monthly_report(directory, month, out_dir, model_path=model_path, config=config)
     click.echo(f"report written to {out}")

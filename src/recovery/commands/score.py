@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from recovery.commands._engine import engine_options
+from recovery.commands.options import portfolio_source
 
 
 def _model_dirs(paths: tuple[str, ...]) -> list[Path]:
@@ -21,7 +22,7 @@ def _model_dirs(paths: tuple[str, ...]) -> list[Path]:
 
 
 @click.command("score")
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=str))
+@portfolio_source
 @click.option(
     "--model",
     "models",

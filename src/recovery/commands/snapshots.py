@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from recovery.commands._engine import engine_options
+from recovery.commands.options import portfolio_source
 from recovery.errors import DataError
 
 
 @click.command("snapshots")
-@click.argument("path", type=click.Path(file_okay=False, path_type=str))
+@portfolio_source
 @click.option(
     "--out",
     "out",

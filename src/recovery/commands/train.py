@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 
+from recovery.commands.options import portfolio_source
+
 TARGET_CHOICES = ("p_pay", "p_cure", "roll_back", "amount")
 
 
 @click.command("train")
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=str))
+@portfolio_source
 @click.option(
     "--target",
     type=click.Choice(TARGET_CHOICES),

@@ -6,16 +6,17 @@ import warnings
 
 import click
 
+from recovery.commands.options import portfolio_source
 from recovery.config import load_config
 from recovery.errors import DataError
 
 
 @click.command("validate")
-@click.argument("path", type=click.Path(file_okay=False, path_type=str))
+@portfolio_source
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
 @click.pass_context
 def command(ctx: click.Context, path: str, config_path: str | None) -> None:
-    """Check every table in PATH (CSV or Parquet) against the data contract.
+    """Check every table in PATH (CSV or Parquet files, or a database) against the contract.
 
     Prints one line per broken rule (table, column, rule, count, up to 5 example
     rows). Exits 0 when the portfolio is valid, 1 when it is not.
@@ -27,7 +28,7 @@ def command(ctx: click.Context, path: str, config_path: str | None) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            portfolio = read_portfolio(path)
+            portfolio = read_portfolio(path, config=config)
         except DataError as exc:
             click.echo(f"INVALID {path}: {exc}", err=True)
             ctx.exit(1)

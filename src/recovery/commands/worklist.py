@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from recovery.commands.options import portfolio_source
+
 
 @click.command("worklist")
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=str))
+@portfolio_source
 @click.option(
     "--model",
     "models",
