@@ -689,9 +689,9 @@ def load_mapping(path: str | Path, config: Config | None = None) -> Mapping:
     except MappingError:
         raise
     except Exception as exc:  # yaml.YAMLError / TOMLDecodeError / UnicodeDecodeError
-        raise MappingError(
-            f"mapping file {path} is not valid {suffix[1:].upper()}: {exc}"
-        ) from None
+        kind = "TOML" if suffix == ".toml" else "YAML"
+        detail = " ".join(str(exc).split())  # one line
+        raise MappingError(f"mapping file {path} is not valid {kind}: {detail}") from None
     return _parse(data, path, config or Config())
 
 
@@ -796,7 +796,7 @@ CODE_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "sms": ("msg", "text", "sms", "message"),
         "letter": ("ltr", "letter", "mail", "post"),
         "visit": ("fv", "field", "field_visit", "visit"),
-        "legal_notice": ("legal", "lawyer", "legal_letter", "ln"),
+        "legal_notice": ("legal", "lgl", "lawyer", "legal_letter", "ln"),
         "lawsuit": ("suit", "court", "litigation"),
         "outsource": ("agency", "dca", "outsourced"),
         "guarantor_contact": ("guarantor", "gtr", "gc"),
