@@ -16,6 +16,9 @@ from recovery.agents import (
     plot_effects,
     plot_funnel,
     plot_rank_comparison,
+    plot_reliability,
+    reliability_curve,
+    spell_month_outcomes,
     spell_outcomes,
 )
 from recovery.compliance import flag_actions, violations_by_agent
@@ -162,3 +165,180 @@ def test_plots_return_axes():
     )
     table = violations_by_agent(flag_actions(acts, Config()), acts)
     assert plot_compliance_heatmap(table).get_title() == "Compliance flags by agent"
+
+
+# ------------------------------------------------------- month rows, conversations, reliability
+
+
+def test_spell_month_outcomes_on_tiny_portfolio():
+    p = Portfolio(**tiny_tables(), meta={"data_end": "2024-04-30"})
+    m = spell_month_outcomes(p, window_months=4)
+    # spell 2024-03-11 .. 2024-04-20: March part [03-11, 04-01) and April part [04-01, 04-21)
+    assert m["month_index"].tolist() == [0, 1]
+    assert m["period_start"].tolist() == list(pd.to_datetime(["2024-03-11", "2024-04-01"]))
+    assert m["period_end"].tolist() == list(pd.to_datetime(["2024-04-01", "2024-04-21"]))
+    # March: an SMS (delivered) and a call with a promise -> 2 attempts, 1 conversation
+    assert m["attempts"].tolist() == [2, 0]
+    assert m["conversations"].tolist() == [1, 0] and m["talked"].tolist() == [True, False]
+    # A1 paid 700 on 2024-04-20, inside the April part (A2's payments are not A1's)
+    assert m["amount_collected"].tolist() == [0.0, 700.0] and m["paid"].tolist() == [0, 1]
+    # a one-month window keeps March only
+    assert spell_month_outcomes(p, window_months=1)["month_index"].tolist() == [0]
+    # data end 2024-04-15: April is neither over nor the spell's end -> left out
+    cut = Portfolio(**tiny_tables(), meta={"data_end": "2024-04-15"})
+    assert spell_month_outcomes(cut, window_months=4)["month_index"].tolist() == [0]
+    with pytest.raises(ValueError, match="at least 1"):
+        spell_month_outcomes(p, window_months=0)
+
+
+def test_through_counts_only_rows_the_agent_could_move():
+    # G1: O - E = +0.5, +0.5 on talked rows, -0.5, -0.5 on rows without a conversation
+    rows = pd.DataFrame(
+        {
+            "agent_id": ["G1"] * 4,
+            "observed": [1, 1, 0, 0],
+            "expected": [0.5] * 4,
+            "talked": [True, True, False, False],
+        }
+    )
+    every = AgentEffectiveness(min_spells=1).fit(rows).summary.iloc[0]
+    talked = AgentEffectiveness(min_spells=1, through="talked").fit(rows).summary.iloc[0]
+    assert every["effect"] == pytest.approx(0.0)  # (0.5 + 0.5 - 0.5 - 0.5) / 4
+    assert talked["effect"] == pytest.approx(0.25)  # (0.5 + 0.5 + 0 + 0) / 4
+    # O/E: expected 2, observed counted as E + sum(O - E) = 2 + 1
+    assert talked["o_e_ratio"] == pytest.approx(1.5)
+    assert every["naive_rate"] == talked["naive_rate"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="no such column"):
+        AgentEffectiveness(through="spoke").fit(rows)
+
+
+def test_standard_error_over_spells_when_rows_are_months():
+    # two spells of two months: O - E = (+0.5, +0.5) and (-0.5, -0.5); effect 0
+    rows = pd.DataFrame(
+        {
+            "agent_id": ["G1"] * 4,
+            "spell_id": [1, 1, 2, 2],
+            "observed": [1, 1, 0, 0],
+            "expected": [0.5] * 4,
+        }
+    )
+    s = AgentEffectiveness(min_spells=1).fit(rows).summary.iloc[0]
+    assert (s["spells"], s["rows"]) == (2, 4)
+    # spell sums +1, -1: sd of a spell's sum = sqrt((1 + 1) / (2 - 1)) = sqrt(2);
+    # se of the mean per row = sqrt(2) * sqrt(2 spells) / 4 rows = 0.5
+    assert s["se"] == pytest.approx(0.5)
+    # the same rows as independent spells: sd = sqrt(4 * 0.25 / 3), se = sd / 2
+    single = AgentEffectiveness(min_spells=1).fit(rows.drop(columns="spell_id")).summary
+    assert single["se"].iloc[0] == pytest.approx(np.sqrt(1 / 3) / 2)
+
+
+def _two_team_rows(seed: int = 0, n: int = 400):
+    rng = np.random.default_rng(seed)
+    frames, truth = [], {}
+    for team, spread in (("early", 0.08), ("legal", 0.0)):
+        for i in range(10):
+            agent = f"{team}{i}"
+            truth[agent] = rng.normal(0, spread) if spread else 0.0
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "agent_id": agent,
+                        "team": team,
+                        "spell_id": np.arange(n),
+                        "observed": rng.binomial(1, 0.4 + truth[agent], n),
+                        "expected": 0.4,
+                    }
+                )
+            )
+    rows = pd.concat(frames, ignore_index=True)
+    rows["spell_id"] = rows["agent_id"] + "-" + rows["spell_id"].astype(str)
+    return rows, pd.Series(truth)
+
+
+def test_shrinkage_prior_is_estimated_per_team():
+    rows, _ = _two_team_rows()
+    fit = AgentEffectiveness(min_spells=100).fit(rows)
+    s = fit.summary.set_index("agent_id")
+    # true spread 0.08 in early, none in legal: early agents keep most of their effect,
+    # legal agents (differences are noise) are pulled to about 0
+    assert fit.tau2_by_group_["early"] > 0.5 * 0.08**2
+    assert fit.tau2_by_group_["legal"] < 0.2 * fit.tau2_by_group_["early"]
+    early, legal = s[s["team"] == "early"], s[s["team"] == "legal"]
+    assert early["reliability"].median() > 0.8 > legal["reliability"].median()
+    assert (s["reliability"] == s["shrinkage_weight"]).all()
+    assert s["reliability"].between(0, 1).all()
+
+
+def test_spells_needed_matches_the_reliability_formula():
+    rows, _ = _two_team_rows()
+    fit = AgentEffectiveness(min_spells=100).fit(rows)
+    need = fit.spells_needed(0.9)
+    s = fit.summary[fit.summary["team"] == "early"]
+    tau2 = fit.tau2_by_group_["early"]
+    # n * se^2 / tau2 * R / (1 - R), median over early agents
+    by_hand = np.ceil((s["spells"] * s["se"] ** 2 / tau2 * 9).median())
+    assert need.loc["early", "spells_needed"] == by_hand
+    # asking for the reliability an agent has now needs about the spells it has
+    agent = s.iloc[0]
+    now = fit.spells_needed(float(agent["reliability"]))
+    assert now.loc["early", "spells_needed"] == pytest.approx(
+        np.ceil(
+            (s["spells"] * s["se"] ** 2).median()
+            / tau2
+            * agent["reliability"]
+            / (1 - agent["reliability"])
+        )
+    )
+    with pytest.raises(ValueError, match="reliability"):
+        fit.spells_needed(1.0)
+
+
+def test_reliability_curve_rises_with_spells():
+    rows, truth = _two_team_rows(n=300)
+    curve = reliability_curve(
+        rows, fractions=(0.2, 0.5, 1.0), repeats=3, truth=truth, min_spells=100
+    )
+    early = curve[curve["team"] == "early"].set_index("fraction")
+    # spells kept per agent: 20 %, 50 %, all of 300
+    assert early["spells_per_agent"].tolist() == [60.0, 150.0, 300.0]
+    assert early["reliability"].is_monotonic_increasing
+    assert early["median_se"].is_monotonic_decreasing
+    assert early.loc[1.0, "spearman_vs_truth"] > early.loc[0.2, "spearman_vs_truth"]
+    # the full share is the plain fit of the agents ranked on all spells
+    full = AgentEffectiveness(min_spells=100).fit(rows).summary
+    assert early.loc[1.0, "reliability"] == pytest.approx(
+        full.loc[full["team"] == "early", "reliability"].median()
+    )
+    assert (curve["expected_spearman"].between(0, 1)).all()
+    assert plot_reliability(curve).get_ylabel() == "reliability / Spearman ρ"
+
+
+def test_conversation_rows_rank_better_when_skill_acts_only_there():
+    # skill moves the payment log-odds only in months with a conversation (30 % of
+    # months); the other months add noise to an all-months estimate
+    rng = np.random.default_rng(5)
+    n_agents, months = 30, 1500
+    skill = rng.normal(0, 0.4, n_agents)
+    agent = np.repeat(np.arange(n_agents), months)
+    talked = rng.random(agent.size) < 0.3
+    base = rng.uniform(-1.5, 0.5, agent.size)
+    p_avg = 1 / (1 + np.exp(-base))
+    p = 1 / (1 + np.exp(-(base + skill[agent] * talked)))
+    rows = pd.DataFrame(
+        {
+            "agent_id": [f"G{a:02d}" for a in agent],
+            "observed": rng.binomial(1, p),
+            "expected": p_avg,
+            "talked": talked,
+        }
+    )
+    truth = pd.Series(skill, index=[f"G{a:02d}" for a in range(n_agents)])
+
+    def spearman(**kw):
+        s = AgentEffectiveness(min_spells=10, **kw).fit(rows).summary.set_index("agent_id")
+        return stats.spearmanr(s["effect"], truth[s.index]).statistic, s["reliability"].median()
+
+    rho_all, rel_all = spearman()
+    rho_talked, rel_talked = spearman(through="talked")
+    assert rel_talked > rel_all
+    assert rho_talked > rho_all

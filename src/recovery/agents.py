@@ -38,6 +38,7 @@ from recovery.portfolio import Portfolio
 
 __all__ = [
     "spell_outcomes",
+    "spell_month_outcomes",
     "spell_case_mix",
     "expected_outcomes",
     "AgentEffectiveness",
@@ -47,6 +48,8 @@ __all__ = [
     "plot_effects",
     "plot_rank_comparison",
     "plot_compliance_heatmap",
+    "plot_reliability",
+    "reliability_curve",
 ]
 
 RIGHT_PARTY = ("right_party_contact", "promise_to_pay", "refusal", "dispute", "hardship")
@@ -144,6 +147,120 @@ def spell_outcomes(portfolio: Portfolio, config: Config | None = None) -> pd.Dat
         }
     )
     return out
+
+
+def spell_month_outcomes(
+    portfolio: Portfolio, config: Config | None = None, window_months: int | None = None
+) -> pd.DataFrame:
+    """One row per assignment spell and calendar month of its window while it is open.
+
+    A finer unit than :func:`spell_outcomes`: the outcome of each month the agent held
+    the account (a payment or not), and whether the agent **talked with the borrower**
+    that month. Months after the spell ends belong to the next holder and are left
+    out, so a month's outcome is credited to the agent who held the account then.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        Needs ``assignments``, ``agents``, ``payments``; ``actions`` for conversations.
+    config : Config, optional
+        ``config.analytics.agent_window_days`` sets the default window.
+    window_months : int, optional
+        Calendar months from the spell's first month (default
+        ``ceil(agent_window_days / 30)``: 2 months for 60 days).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``spell_id`` (as in :func:`spell_outcomes`), ``account_id, agent_id, team,
+        level, is_agency, start_date`` (of the spell), ``month_index`` (0 = the spell's
+        first month), ``period_start``, ``period_end`` (exclusive: the part of the
+        calendar month inside the spell), ``amount_collected`` (currency, net of
+        reversals before the period end), ``paid`` (0/1), ``attempts`` and
+        ``conversations`` (contact attempts by the spell's agent, and those reaching the
+        borrower: right-party contact, promise, refusal, dispute, hardship), ``talked``
+        (bool). Only periods that end on or before the data end.
+
+    Examples
+    --------
+    >>> import sys; sys.path.insert(0, "tests")
+    >>> from conftest import tiny_tables
+    >>> p = Portfolio(**tiny_tables(), meta={"data_end": "2024-04-30"})
+    >>> m = spell_month_outcomes(p)
+    >>> m[["month_index", "paid", "conversations"]].values.tolist()
+    [[0, 0, 1], [1, 1, 0]]
+    """
+    config = config or Config()
+    if window_months is None:
+        window_months = int(np.ceil(config.analytics.agent_window_days / 30))
+    if window_months < 1:
+        raise ValueError(f"window_months must be at least 1, got {window_months}")
+    spells = portfolio.assignments.copy().reset_index(drop=True)
+    spells["spell_id"] = np.arange(len(spells))
+    start = pd.to_datetime(spells["start_date"])
+    data_end = portfolio.data_end
+    # the spell's last day (inclusive); an open spell runs to the data end
+    last = pd.to_datetime(spells["end_date"]).fillna(data_end).clip(upper=data_end)
+    first_month = start.dt.to_period("M")
+    n_months = (last.dt.to_period("M") - first_month).apply(lambda d: d.n).to_numpy() + 1
+    n_months = np.clip(n_months, 0, window_months)
+    rows = spells.loc[spells.index.repeat(n_months)].reset_index(drop=True)
+    k = rows.groupby("spell_id").cumcount().to_numpy()
+    month = (rows["start_date"].dt.to_period("M") + k).dt.start_time
+    period_start = np.maximum(month, pd.to_datetime(rows["start_date"]))
+    next_month = month + pd.offsets.MonthBegin(1)
+    spell_last = last.reindex(rows["spell_id"].to_numpy()).to_numpy()
+    period_end = np.minimum(next_month, spell_last + np.timedelta64(1, "D"))
+    rows = rows.assign(month_index=k, period_start=period_start, period_end=period_end)
+    # a period counts when it is fully observed: the calendar month ended by the data
+    # end, or the spell itself ended inside it (on or before the data end)
+    ended = pd.to_datetime(rows["end_date"])
+    ended_here = ended.notna() & (ended <= data_end) & (ended < next_month)
+    complete = (next_month - pd.Timedelta(days=1) <= data_end) | ended_here
+    rows = rows[complete.to_numpy() & (rows["period_end"] > rows["period_start"])]
+    rows = rows.reset_index(drop=True)
+    windows = rows.rename(columns={"period_start": "start", "period_end": "end"})
+    amount, _ = _net_payments_in_windows(windows, portfolio.payments)
+    attempts = np.zeros(len(rows))
+    talks = np.zeros(len(rows))
+    acts = portfolio.actions
+    if acts is not None and len(acts) and len(rows):
+        key = rows[["account_id", "agent_id", "period_start", "period_end"]].assign(
+            row=np.arange(len(rows)), month=rows["period_start"].dt.to_period("M")
+        )
+        a = acts[["account_id", "agent_id", "ts", "outcome"]].assign(
+            month=acts["ts"].dt.to_period("M")
+        )
+        pairs = key.merge(a, on=["account_id", "agent_id", "month"], how="inner")
+        inside = (pairs["ts"] >= pairs["period_start"]) & (pairs["ts"] < pairs["period_end"])
+        pairs = pairs[inside]
+        attempts = pairs.groupby("row").size().reindex(range(len(rows)), fill_value=0)
+        talks = (pairs["outcome"].isin(RIGHT_PARTY).groupby(pairs["row"]).sum()).reindex(
+            range(len(rows)), fill_value=0
+        )
+        attempts, talks = attempts.to_numpy(), talks.to_numpy()
+    agents = portfolio.agents.set_index("agent_id")
+    return pd.DataFrame(
+        {
+            "spell_id": rows["spell_id"].to_numpy(),
+            "account_id": rows["account_id"].astype(str).to_numpy(),
+            "agent_id": rows["agent_id"].astype(str).to_numpy(),
+            "team": rows["agent_id"].map(agents["team"]).to_numpy(),
+            "level": rows["agent_id"].map(agents["level"]).to_numpy(),
+            "is_agency": rows["agent_id"].map(agents["is_agency"]).fillna(False).astype(bool)
+            if "is_agency" in agents
+            else False,
+            "start_date": pd.to_datetime(rows["start_date"]).to_numpy(),
+            "month_index": rows["month_index"].to_numpy(),
+            "period_start": rows["period_start"].to_numpy(),
+            "period_end": rows["period_end"].to_numpy(),
+            "amount_collected": amount,
+            "paid": (amount > 0).astype(int),
+            "attempts": attempts.astype(int),
+            "conversations": talks.astype(int),
+            "talked": talks > 0,
+        }
+    )
 
 
 def spell_case_mix(
@@ -267,15 +384,30 @@ class AgentEffectiveness:
         False-discovery rate of the significance call (Benjamini–Hochberg).
     strata : tuple of str
         Columns within which agents are compared with their peers (team × bucket).
+        The first one (``team``) also groups the empirical-Bayes prior: the spread of
+        true effects is estimated per team when it has at least 3 ranked agents.
+    through : str, optional
+        A boolean column (e.g. ``talked`` from :func:`spell_month_outcomes`): rows
+        where it is False count with O − E = 0. Use it when the agent can only act
+        through it (their skill shows in conversations with the borrower): it removes
+        the noise of rows the agent could not influence without changing the
+        estimand — it assumes the agent does not change whether the row is True.
+    cluster : str
+        Column naming the spell of each row (default ``spell_id``): when rows are
+        spell-months, standard errors are computed over spells (months of a spell are
+        not independent) and ``spells`` counts spells. Ignored when absent.
 
     Attributes
     ----------
     summary : pandas.DataFrame
         One row per agent (see :meth:`fit`).
     tau2_ : float
-        Estimated between-agent variance of the true effect (per-spell units squared).
+        Between-agent variance of the true effect over all ranked agents (per-row
+        units squared), by the method of moments.
+    tau2_by_group_ : dict
+        The same per team (the prior actually used for shrinkage).
     spells_ : pandas.DataFrame
-        The spells used, with ``o_minus_e`` and ``o_minus_e_vs_peers``.
+        The rows used, with ``o_minus_e`` and ``o_minus_e_vs_peers``.
     """
 
     def __init__(
@@ -284,11 +416,15 @@ class AgentEffectiveness:
         min_spells: int = 30,
         alpha: float = 0.05,
         strata: tuple[str, ...] = ("team", "bucket"),
+        through: str | None = None,
+        cluster: str = "spell_id",
     ) -> None:
         self.confidence = confidence
         self.min_spells = min_spells
         self.alpha = alpha
         self.strata = strata
+        self.through = through
+        self.cluster = cluster
 
     def fit(self, spells: pd.DataFrame) -> AgentEffectiveness:
         """Estimate effects from spells with ``observed`` and ``expected`` outcomes.
@@ -296,36 +432,45 @@ class AgentEffectiveness:
         Parameters
         ----------
         spells : pandas.DataFrame
-            ``agent_id``, ``observed`` (outcome in the window), ``expected`` (case-mix
-            expectation, :func:`expected_outcomes`) and the ``strata`` columns.
+            One row per spell (or spell-month): ``agent_id``, ``observed`` (outcome),
+            ``expected`` (case-mix expectation, :func:`expected_outcomes`), the
+            ``strata`` columns and, when used, the ``through`` and ``cluster`` columns.
 
         Returns
         -------
         AgentEffectiveness
-            ``self``, with ``summary`` per agent: ``agent_id, team, spells, observed,
-            expected, o_e_ratio`` (+ interval), ``effect`` (mean O − E per spell, +
-            interval), ``effect_vs_peers`` (O − E relative to the team × bucket cell),
-            ``shrunk_effect`` (``effect_vs_peers`` shrunk by empirical Bayes: the ranked
-            quantity), ``p_value``, ``q_value``, ``verdict``
-            (better / worse / not different), ``naive_rate``, ``rank_naive``,
-            ``rank_adjusted``.
+            ``self``, with ``summary`` per agent: ``agent_id, team, spells, rows,
+            observed, expected, o_e_ratio`` (+ interval), ``effect`` (mean O − E per
+            row, + interval), ``se`` (its standard error), ``effect_vs_peers`` (O − E
+            relative to the team × bucket cell), ``reliability`` (share of the
+            variance of ``effect_vs_peers`` across agents that is true difference,
+            τ² / (τ² + se²); also the ``shrinkage_weight``), ``shrunk_effect``
+            (``effect_vs_peers`` shrunk by empirical Bayes: the ranked quantity),
+            ``p_value``, ``q_value``, ``verdict`` (better / worse / not different),
+            ``naive_rate``, ``rank_naive``, ``rank_adjusted``.
         """
         df = spells.copy()
         df["o_minus_e"] = df["observed"] - df["expected"]
+        if self.through is not None:
+            if self.through not in df:
+                raise ValueError(f"through={self.through!r}: no such column in the spells")
+            df["o_minus_e"] = df["o_minus_e"].where(df[self.through].astype(bool), 0.0)
         strata = [c for c in self.strata if c in df.columns]
         if strata:
             cell = df.groupby(strata, dropna=False, observed=True)["o_minus_e"].transform("mean")
             df["o_minus_e_vs_peers"] = df["o_minus_e"] - cell
         else:
             df["o_minus_e_vs_peers"] = df["o_minus_e"]
+        clustered = self.cluster in df.columns and df[self.cluster].duplicated().any()
+        unit = df[self.cluster] if clustered else pd.Series(np.arange(len(df)), index=df.index)
         g = df.groupby("agent_id")
         out = pd.DataFrame(
             {
-                "spells": g.size(),
-                "observed": g["observed"].sum(),
+                "spells": g.size() if not clustered else unit.groupby(df["agent_id"]).nunique(),
+                "rows": g.size(),
+                "observed": g["expected"].sum() + g["o_minus_e"].sum(),
                 "expected": g["expected"].sum(),
                 "effect": g["o_minus_e"].mean(),
-                "sd": g["o_minus_e"].std(ddof=1),
                 "effect_vs_peers": g["o_minus_e_vs_peers"].mean(),
                 "naive_rate": g["observed"].mean(),
             }
@@ -334,24 +479,37 @@ class AgentEffectiveness:
             out.insert(
                 0, "team", g["team"].agg(lambda s: s.mode().iat[0] if len(s.mode()) else None)
             )
+        # standard error of a mean over rows, with rows grouped in clusters (spells):
+        # sqrt(sum over clusters of (sum of deviations)^2 * c / (c - 1)) / rows
+        dev = df["o_minus_e"] - df["agent_id"].map(out["effect"])
+        per_unit = dev.groupby([df["agent_id"], unit]).sum()
+        n_units = per_unit.groupby(level=0).size()
+        ss = (per_unit**2).groupby(level=0).sum()
+        sd_unit = np.sqrt(ss / (n_units - 1).where(n_units > 1))  # spread of a unit's sum
+        pooled = float(np.sqrt((per_unit**2).sum() / max(len(per_unit) - 1, 1)))
         # a floor on the spread keeps tiny agents with identical outcomes from looking certain
-        pooled_sd = df["o_minus_e"].std(ddof=1)
-        sd = out["sd"].fillna(pooled_sd).clip(lower=0.25 * pooled_sd)
-        out["se"] = sd / np.sqrt(out["spells"])
+        sd_unit = sd_unit.reindex(out.index).fillna(pooled).clip(lower=0.25 * pooled)
+        out["se"] = sd_unit * np.sqrt(out["spells"]) / out["rows"]
         z = stats.norm.ppf(0.5 + self.confidence / 2)
         out["effect_low"] = out["effect"] - z * out["se"]
         out["effect_high"] = out["effect"] + z * out["se"]
-        mean_expected = out["expected"] / out["spells"]
+        mean_expected = out["expected"] / out["rows"]
         out["o_e_ratio"] = out["observed"] / out["expected"]
         out["o_e_low"] = 1 + out["effect_low"] / mean_expected
         out["o_e_high"] = 1 + out["effect_high"] / mean_expected
-        # empirical Bayes: effect_a ~ N(0, tau2); estimate tau2 by the method of moments
+        # empirical Bayes: effect_a ~ N(0, tau2) within a team; tau2 by the method of moments
         ranked = out["spells"] >= self.min_spells
         base = out[ranked] if ranked.sum() >= 3 else out
-        # the ranked quantity is the effect relative to peers in the same team x bucket
-        tau2 = max(0.0, float(base["effect_vs_peers"].var(ddof=1) - (base["se"] ** 2).mean()))
-        self.tau2_ = tau2
-        weight = tau2 / (tau2 + out["se"] ** 2) if tau2 > 0 else 0.0 * out["se"]
+        self.tau2_ = _between_variance(base)
+        group = out["team"] if "team" in out else pd.Series("all", index=out.index)
+        self.tau2_by_group_ = {}
+        for name, members in base.groupby(group.reindex(base.index)):
+            self.tau2_by_group_[name] = (
+                _between_variance(members) if len(members) >= 3 else self.tau2_
+            )
+        tau2 = group.map(self.tau2_by_group_).fillna(self.tau2_).astype(float)
+        weight = (tau2 / (tau2 + out["se"] ** 2)).where(tau2 > 0, 0.0)
+        out["reliability"] = weight
         out["shrinkage_weight"] = weight
         out["shrunk_effect"] = weight * out["effect_vs_peers"]
         out["p_value"] = 2 * stats.norm.sf(np.abs(out["effect"] / out["se"]))
@@ -370,10 +528,7 @@ class AgentEffectiveness:
             out[col] = out[col].astype("Int64")
         self.spells_ = df
         self.summary_ = (
-            out.drop(columns=["sd"])
-            .reset_index()
-            .sort_values(["rank_adjusted", "agent_id"])
-            .reset_index(drop=True)
+            out.reset_index().sort_values(["rank_adjusted", "agent_id"]).reset_index(drop=True)
         )
         return self
 
@@ -382,6 +537,59 @@ class AgentEffectiveness:
         """Per-agent table (see :meth:`fit`)."""
         return self.summary_
 
+    def spells_needed(self, reliability: float = 0.9) -> pd.DataFrame:
+        """Spells per agent needed for a ranking of a given reliability, per team.
+
+        The standard error of an agent's effect falls as 1/√spells, so an agent with
+        ``n`` spells and standard error ``se`` reaches reliability ``R`` =
+        τ² / (τ² + se²) with ``n · se² / τ² · R / (1 − R)`` spells.
+
+        Parameters
+        ----------
+        reliability : float
+            Target share of true variance in the ranked effects (0–1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Per team: ``ranked_agents``, ``median_spells`` now, ``median_reliability``
+            now, ``tau`` (spread of true effects, per-row units), ``spells_needed``
+            (median over the team's ranked agents; infinite when τ² = 0).
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> true = np.repeat(rng.normal(0, 0.05, 20), 400)
+        >>> rows = pd.DataFrame({"agent_id": np.repeat([f"G{i}" for i in range(20)], 400),
+        ...     "team": "early", "observed": rng.binomial(1, 0.5 + true), "expected": 0.5})
+        >>> need = AgentEffectiveness().fit(rows).spells_needed(0.9)
+        >>> bool(need.loc["early", "spells_needed"] > 400)
+        True
+        """
+        if not 0 < reliability < 1:
+            raise ValueError(f"reliability must be in (0, 1), got {reliability}")
+        s = self.summary_[self.summary_["ranked"]]
+        team = s["team"] if "team" in s else pd.Series("all", index=s.index)
+        rows = []
+        for name, g in s.groupby(team):
+            tau2 = self.tau2_by_group_.get(name, self.tau2_)
+            need = (
+                g["spells"] * g["se"] ** 2 / tau2 * reliability / (1 - reliability)
+                if tau2 > 0
+                else pd.Series(np.inf, index=g.index)
+            )
+            rows.append(
+                {
+                    "team": name,
+                    "ranked_agents": len(g),
+                    "median_spells": float(g["spells"].median()),
+                    "median_reliability": float(g["reliability"].median()),
+                    "tau": float(np.sqrt(tau2)),
+                    "spells_needed": float(np.ceil(need.median())),
+                }
+            )
+        return pd.DataFrame(rows).set_index("team")
+
     def plot_funnel(self, ax=None):
         """Funnel plot of this fit (see :func:`plot_funnel`)."""
         return plot_funnel(self.summary, ax=ax, confidence=self.confidence)
@@ -389,6 +597,122 @@ class AgentEffectiveness:
     def plot_effects(self, ax=None):
         """O/E with intervals (see :func:`plot_effects`)."""
         return plot_effects(self.summary, ax=ax)
+
+
+def _between_variance(summary: pd.DataFrame) -> float:
+    """Method-of-moments variance of true effects: var(estimates) − mean(se²), ≥ 0."""
+    if len(summary) < 2:
+        return 0.0
+    return max(0.0, float(summary["effect_vs_peers"].var(ddof=1) - (summary["se"] ** 2).mean()))
+
+
+def reliability_curve(
+    spells: pd.DataFrame,
+    fractions: tuple[float, ...] = (0.1, 0.2, 0.35, 0.5, 0.75, 1.0),
+    repeats: int = 5,
+    truth: pd.Series | None = None,
+    random_state: int = 0,
+    **fit_params: Any,
+) -> pd.DataFrame:
+    """How reliable an agent ranking is for a given number of spells per agent.
+
+    Keeps a random share of each agent's spells (all rows of a kept spell), refits
+    :class:`AgentEffectiveness` and records the reliability of the ranked agents'
+    effects (τ² / (τ² + se²), estimable from the data alone) and, when the true
+    effects are known (simulation), the Spearman correlation with them.
+
+    Parameters
+    ----------
+    spells : pandas.DataFrame
+        As for :meth:`AgentEffectiveness.fit` (with ``observed`` and ``expected``).
+    fractions : tuple of float
+        Shares of each agent's spells to keep (0–1].
+    repeats : int
+        Random subsamples per share (averaged).
+    truth : pandas.Series, optional
+        True effect per ``agent_id`` (e.g. the simulator's ``effect_vs_average``).
+    random_state : int
+    **fit_params
+        Passed to :class:`AgentEffectiveness` (``min_spells``, ``through``, …). The
+        agents ranked on all spells are followed at every share.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per share and team (and ``all``): ``fraction, team, agents, spells_per_agent``
+        (median), ``median_se, tau, reliability`` (median over agents), ``expected_spearman``
+        (Spearman implied by that reliability for normal effects: 6/π·asin(√R / 2)) and
+        ``spearman_vs_truth`` (mean over repeats, when ``truth`` is given).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> true = pd.Series(rng.normal(0, 0.05, 10), index=[f"G{i}" for i in range(10)])
+    >>> rows = pd.DataFrame({"agent_id": np.repeat(true.index, 300), "team": "early",
+    ...     "expected": 0.5})
+    >>> rows["observed"] = rng.binomial(1, 0.5 + true[rows["agent_id"]].to_numpy())
+    >>> c = reliability_curve(rows, fractions=(0.2, 1.0), repeats=2, truth=true)
+    >>> r = c[c["team"] == "early"].set_index("fraction")["reliability"]
+    >>> bool(r[0.2] < r[1.0])
+    True
+    """
+    full = AgentEffectiveness(**fit_params).fit(spells)
+    followed = full.summary.loc[full.summary["ranked"], "agent_id"]
+    params = {**fit_params, "min_spells": 1}
+    cluster = params.get("cluster", "spell_id")
+    df = spells[spells["agent_id"].isin(followed)].reset_index(drop=True)
+    unit = df[cluster] if cluster in df else pd.Series(np.arange(len(df)))
+    units = pd.DataFrame({"agent_id": df["agent_id"], "unit": unit}).drop_duplicates()
+    rng = np.random.default_rng(random_state)
+    records = []
+    for fraction in fractions:
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fractions must be in (0, 1], got {fraction}")
+        for rep in range(repeats if fraction < 1 else 1):
+            u = rng.random(len(units))
+            rank = units.assign(u=u).groupby("agent_id")["u"].rank(method="first")
+            size = units.groupby("agent_id")["unit"].transform("size")
+            keep_units = units[rank <= np.maximum(np.ceil(fraction * size), 1)]
+            chosen = pd.MultiIndex.from_frame(keep_units[["agent_id", "unit"]])
+            kept = df[pd.MultiIndex.from_arrays([df["agent_id"], unit]).isin(chosen)]
+            fit = AgentEffectiveness(**params).fit(kept)
+            s = fit.summary.set_index("agent_id")
+            team = s["team"] if "team" in s else pd.Series("all", index=s.index)
+            groups = [("all", s.index)] + [(t, g.index) for t, g in s.groupby(team)]
+            if team.nunique() == 1 and "team" in s:
+                groups = groups[1:]
+            for name, idx in groups:
+                g = s.loc[idx]
+                tau2 = fit.tau2_ if name == "all" else fit.tau2_by_group_.get(name, fit.tau2_)
+                rel = float(g["reliability"].median())
+                row = {
+                    "fraction": fraction,
+                    "repeat": rep,
+                    "team": name,
+                    "agents": len(g),
+                    "spells_per_agent": float(g["spells"].median()),
+                    "median_se": float(g["se"].median()),
+                    "tau": float(np.sqrt(tau2)),
+                    "reliability": rel,
+                    "expected_spearman": float(6 / np.pi * np.arcsin(np.sqrt(rel) / 2)),
+                }
+                if truth is not None:
+                    t = truth.reindex(g.index)
+                    ok = t.notna()
+                    est = g.loc[ok, "effect_vs_peers"]
+                    varies = ok.sum() > 2 and est.nunique() > 1 and t[ok].nunique() > 1
+                    row["spearman_vs_truth"] = (
+                        float(stats.spearmanr(est, t[ok]).statistic) if varies else np.nan
+                    )
+                records.append(row)
+    out = pd.DataFrame(records)
+    return (
+        out.drop(columns="repeat")
+        .groupby(["fraction", "team"], sort=True)
+        .mean()
+        .reset_index()
+        .astype({"agents": int})
+    )
 
 
 def _benjamini_hochberg(p: np.ndarray) -> np.ndarray:
@@ -726,4 +1050,38 @@ def plot_compliance_heatmap(by_agent: pd.DataFrame, ax=None):
             ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7)
     ax.figure.colorbar(im, ax=ax, label="flagged actions")
     ax.set_title("Compliance flags by agent")
+    return ax
+
+
+def plot_reliability(curve: pd.DataFrame, ax=None, team: str | None = None):
+    """Reliability of an agent ranking against spells per agent (:func:`reliability_curve`).
+
+    Solid: median reliability τ² / (τ² + se²) per team; dashed: the Spearman correlation
+    that reliability implies; dots: the measured Spearman with the truth when known.
+    Tells a manager how many cases an agent needs before a ranking means something.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"fraction": [0.5, 1.0], "team": "early", "agents": 10,
+    ...     "spells_per_agent": [150.0, 300.0], "reliability": [0.6, 0.75],
+    ...     "expected_spearman": [0.76, 0.85]})
+    >>> plot_reliability(c).get_xlabel()
+    'spells per agent (median)'
+    """
+    ax = _axes(ax)
+    teams = [team] if team is not None else [t for t in curve["team"].unique() if t != "all"]
+    for i, name in enumerate(teams):
+        c = curve[curve["team"] == name].sort_values("spells_per_agent")
+        color = f"C{i}"
+        x = c["spells_per_agent"]
+        ax.plot(x, c["reliability"], "-", color=color, label=f"{name}: reliability")
+        ax.plot(x, c["expected_spearman"], "--", color=color, lw=0.8, label=f"{name}: implied ρ")
+        if "spearman_vs_truth" in c and c["spearman_vs_truth"].notna().any():
+            ax.plot(x, c["spearman_vs_truth"], "o", color=color, ms=4, label=f"{name}: ρ vs truth")
+    ax.axhline(0.9, color="grey", lw=0.6, ls=":")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("spells per agent (median)")
+    ax.set_ylabel("reliability / Spearman ρ")
+    ax.set_title("How many spells before an agent ranking means something")
+    ax.legend(fontsize=7)
     return ax
