@@ -372,8 +372,9 @@ def test_monthly_table_loads_as_snapshots(monthly_book, sample_snapshots):
 
 def test_snapshot_analytics_run_on_monthly_data(monthly_book, sample_snapshots):
     from recovery.kpis import monthly_kpis
+    from recovery.liquidation import liquidation_curves
     from recovery.recovery_curves import recovery_by_age
-    from recovery.roll_rates import roll_rate_matrix
+    from recovery.roll_rates import flow_rates, roll_rate_matrix
     from recovery.vintages import vintage_curves
 
     _, original = sample_snapshots
@@ -389,6 +390,9 @@ def test_snapshot_analytics_run_on_monthly_data(monthly_book, sample_snapshots):
     assert len(curves) and curves.filter(like="ever").max().max() <= 1
     kpis = monthly_kpis(snaps)
     assert len(kpis) == snaps["month_end"].nunique()
+    liquidation = liquidation_curves(snaps)
+    assert len(liquidation) and (liquidation["cumulative_rate"] >= 0).all()
+    assert len(flow_rates(snaps))
 
 
 def test_p_pay_model_trains_on_monthly_data_alone(monthly_book):
