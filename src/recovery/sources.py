@@ -390,7 +390,11 @@ def _stream(
             bar.update(len(part))
     if not frames:
         return pd.DataFrame(columns=keys)
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if len(frames) == 1:
+        return frames[0]
+    with warnings.catch_warnings():  # an all-missing column in one chunk: typed later anyway
+        warnings.simplefilter("ignore", FutureWarning)
+        return pd.concat(frames, ignore_index=True)
 
 
 def _read_meta(conn: sa.engine.Connection, schema: str | None) -> dict:
