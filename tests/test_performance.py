@@ -216,10 +216,11 @@ def test_minimal_accounts_make_a_valid_portfolio():
     pf = portfolio_from_performance(perf, "months_behind")
     assert validate_portfolio(pf.copy()).empty
     acc = pf.accounts.set_index("account_id")
-    # proxies: origination = first month end seen; principal = largest balance seen;
-    # term = months seen; customer = the account
+    # proxies, each known at the first month (none looks ahead): origination = first
+    # month end seen; principal = first balance seen; term 1 (placeholder); customer =
+    # the account
     assert acc.loc["A", "origination_date"] == pd.Timestamp("2023-11-30")
-    assert acc.loc["A", "principal"] == 950.0 and acc.loc["A", "term_months"] == 3
+    assert acc.loc["A", "principal"] == 900.0 and acc["term_months"].eq(1).all()
     assert acc.loc["B", "product"] == "small_business" and acc.loc["B", "customer_id"] == "B"
     assert acc["interest_rate"].eq(0.0).all()
     assert pf.meta["data_end"] == "2024-02-29"

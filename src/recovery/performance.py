@@ -515,7 +515,8 @@ def accounts_from_performance(frame: pd.DataFrame, config: Config | None = None)
     One row per account, from its rows in ``frame`` (a performance table after mapping,
     or the ``snapshots`` made from it). Columns the monthly table carries are used (the
     first row of the account); the others are **proxies**, so that the table passes the
-    contract:
+    contract. Each proxy is known at the account's first month (none looks ahead, so
+    the account features built from them do not leak the future):
 
     ================  ===========================================================
     column            when the monthly table lacks it
@@ -523,9 +524,9 @@ def accounts_from_performance(frame: pd.DataFrame, config: Config | None = None)
     customer_id       the account id (one borrower per account)
     product           the first of ``config.categories.products``
     origination_date  the first month end seen (a proxy: the loan may be older)
-    principal         the largest balance seen (at least 0.01; currency)
-    term_months       the number of months seen
-    interest_rate     0.0 (unknown)
+    principal         the balance at the first month seen (at least 0.01; currency)
+    term_months       1 (unknown: a constant placeholder)
+    interest_rate     0.0 (unknown: a constant placeholder)
     ================  ===========================================================
 
     Examples
@@ -534,7 +535,7 @@ def accounts_from_performance(frame: pd.DataFrame, config: Config | None = None)
     ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]), "balance": [900.0, 800.0]})
     >>> accounts_from_performance(perf)[["account_id", "origination_date", "principal",
     ...     "term_months"]].astype(str).values.tolist()
-    [['L1', '2024-01-31', '900.0', '2']]
+    [['L1', '2024-01-31', '900.0', '1']]
     """
     config = config or Config()
     df = frame.copy()
@@ -542,8 +543,8 @@ def accounts_from_performance(frame: pd.DataFrame, config: Config | None = None)
     df["month_end"] = _month_ends(df["month_end"])
     df = df.sort_values(["account_id", "month_end"], kind="mergesort")
     groups = df.groupby("account_id", sort=True)
-    out = groups.size().rename("term_months").reset_index()
     first = groups.first()
+    out = pd.DataFrame({"account_id": first.index.to_numpy()})
     out["customer_id"] = (
         first["customer_id"].astype(str).to_numpy() if "customer_id" in first else out["account_id"]
     )
@@ -554,11 +555,10 @@ def accounts_from_performance(frame: pd.DataFrame, config: Config | None = None)
         if "origination_date" in first
         else groups["month_end"].min().to_numpy()
     )
-    balance = pd.to_numeric(df["balance"], errors="coerce")
-    biggest = balance.groupby(df["account_id"]).max().fillna(0.0).clip(lower=0.01).to_numpy()
-    out["principal"] = first["principal"].to_numpy() if "principal" in first else biggest
-    if "term_months" in first:
-        out["term_months"] = first["term_months"].to_numpy()
+    balance = pd.to_numeric(df["balance"], errors="coerce").fillna(0.0)
+    opening = balance.groupby(df["account_id"]).first().clip(lower=0.01).to_numpy()
+    out["principal"] = first["principal"].to_numpy() if "principal" in first else opening
+    out["term_months"] = first["term_months"].to_numpy() if "term_months" in first else 1
     out["interest_rate"] = first["interest_rate"].to_numpy() if "interest_rate" in first else 0.0
     if "region" in first:
         out["region"] = first["region"].to_numpy()

@@ -48,7 +48,8 @@ def _parse_dates(text: str) -> list:
 @click.option(
     "--snapshots-only",
     is_flag=True,
-    help="Use only the monthly snapshots table (a lender without event tables).",
+    help="Use only the monthly snapshots table (automatic for a portfolio without "
+    "schedule and payments, e.g. a monthly performance table).",
 )
 @click.option(
     "--include-protected", is_flag=True, help="Keep protected attributes (age band, gender)."
@@ -93,14 +94,20 @@ def command(
             snapshots_only=snapshots_only,
         )
     portfolio = load_portfolio(path, config)
-    if snapshots_only:
+    monthly_only = portfolio.schedule is None or portfolio.payments is None
+    if snapshots_only or (monthly_only and portfolio.snapshots is not None):
         if portfolio.snapshots is None:
             raise DataError(f"{path} has no snapshots table for --snapshots-only")
-        if with_labels:
-            raise DataError("--labels needs the event tables; drop --snapshots-only")
         table = snapshot_features(
             portfolio.snapshots, request, config, portfolio.accounts, include_protected
         )
+        if with_labels:  # month-end labels (recovery.labels.snapshot_labels)
+            from recovery.labels import snapshot_labels
+
+            labels = snapshot_labels(
+                portfolio.snapshots, table[["account_id", "as_of"]], config, portfolio.data_end
+            )
+            table = table.merge(labels.drop(columns=["overdue"]), on=["account_id", "as_of"])
         write_table(table, out)
         rows = len(table)
     else:

@@ -93,7 +93,14 @@ def command(
                 f"--as-of {date.date()} is after the data end {portfolio.data_end.date()}"
             )
         bar.update()
-        frame = build_features(portfolio, [date], config)
+        if portfolio.schedule is None or portfolio.payments is None:  # monthly data only
+            from recovery.features import snapshot_features
+
+            if portfolio.snapshots is None:
+                raise DataError("scoring needs schedule and payments, or a snapshots table")
+            frame = snapshot_features(portfolio.snapshots, [date], config, portfolio.accounts)
+        else:
+            frame = build_features(portfolio, [date], config)
         if not len(frame):
             raise DataError(f"no overdue accounts at {date.date()}")
         bar.update()
