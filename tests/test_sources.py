@@ -519,3 +519,15 @@ def test_windows_are_read_from_text_tuples_and_dicts():
         parse_window("2021-01-01:2020-01-01")
     frames = {"snapshots": tiny_snapshots().snapshots}
     assert len(window_frames(frames, "2024-02-01:2024-02-29")["snapshots"]) == 2
+
+
+def test_a_window_over_mapped_queries_keeps_the_same_loans(book_url, sample):
+    queries = {
+        "accounts": {"query": "SELECT * FROM accounts"},
+        "payments": {
+            "query": "SELECT * FROM payments WHERE amount > :least",
+            "params": {"least": 0},
+        },
+    }
+    book = load_portfolio(book_url, mapping={"tables": queries}, window=WINDOW)
+    assert_same_book(vintage_window(sample, *WINDOW), book)

@@ -314,7 +314,10 @@ def _available(conn: sa.engine.Connection, schema: str | None) -> list[str]:
         return []
 
 
-def _query_source(name: str, query: str, params: dict | None, window_names: dict) -> _Source:
+def _query_source(
+    name: str, query: str, params: dict | None, window_names: dict, columns: list[str]
+) -> _Source:
+    """A mapping's SQL query; ``columns`` are the ones a window may filter on."""
     clause = sa.text(query)
     wanted = set(clause.compile().params)
     values = {**(params or {}), **{k: v for k, v in window_names.items() if v is not None}}
@@ -325,20 +328,35 @@ def _query_source(name: str, query: str, params: dict | None, window_names: dict
             "(set params: in the mapping, or a window for :start/:end)"
         )
     clause = clause.bindparams(**{k: v for k, v in values.items() if k in wanted})
-    sub = clause.columns().subquery(f"{name}_query")
-    return _Source(name, f"{name} (query)", sub, clause, True)
+    typed = clause.columns(*(sa.column(c) for c in dict.fromkeys(columns)))
+    return _Source(name, f"{name} (query)", typed.subquery(f"{name}_query"), clause, True)
+
+
+def _query_columns(mapping: Any, name: str) -> list[str]:
+    """The lender columns of a query a window may need: its own date, loan and month columns."""
+    entry = _table_mapping(mapping, name)
+    own = getattr(entry, "date_column", None)
+    wanted = [_lender_column(entry, "account_id")]
+    if name == "accounts":
+        wanted.append(_lender_column(entry, VINTAGE_COLUMN[1]))
+    if name in ("snapshots", "performance"):
+        wanted.append(_lender_column(entry, _SNAPSHOT_WINDOW_COLUMN))
+    return [own, *wanted] if own else wanted
 
 
 def _bound(column: sa.ColumnElement, value: pd.Timestamp, key: str, dialect: str) -> Any:
-    """A bound parameter for a window bound, typed so the database compares dates."""
+    """A bound parameter for a window bound, typed so the database compares dates.
+
+    SQLite and text columns get ISO text (which sorts in date order); date and
+    timestamp columns get a date or timestamp; a query's column, whose type is not
+    known, gets a date (the database widens it to a timestamp when needed).
+    """
     col_type = column.type
-    if dialect != "sqlite" and isinstance(col_type, sa.DateTime):
-        return sa.bindparam(key, value.to_pydatetime(), type_=col_type)
-    if dialect != "sqlite" and isinstance(col_type, sa.Date):
-        return sa.bindparam(key, value.date(), type_=col_type)
-    # SQLite, a text column or a query's (untyped) column: ISO text compares in date order
-    text_type = sa.String() if dialect == "sqlite" else None
-    return sa.bindparam(key, value.strftime("%Y-%m-%d"), type_=text_type)
+    if dialect == "sqlite" or isinstance(col_type, sa.String):
+        return sa.bindparam(key, value.strftime("%Y-%m-%d"), type_=sa.String(), unique=True)
+    if isinstance(col_type, sa.DateTime):
+        return sa.bindparam(key, value.to_pydatetime(), type_=col_type, unique=True)
+    return sa.bindparam(key, value.date(), type_=sa.Date(), unique=True)
 
 
 def _in_window(column: sa.ColumnElement, window: Window, dialect: str) -> list:
@@ -353,8 +371,6 @@ def _in_window(column: sa.ColumnElement, window: Window, dialect: str) -> list:
 
 
 def _column(source: _Source, name: str, what: str) -> sa.ColumnElement:
-    if source.is_query:
-        return sa.column(name, _selectable=source.selectable)
     try:
         return source.selectable.c[name]
     except KeyError:
@@ -534,7 +550,13 @@ def _read_all(
         entry = _table_mapping(mapping, name)
         query = getattr(entry, "query", None)
         if query:
-            sources[name] = _query_source(name, query, getattr(entry, "params", None), window_names)
+            sources[name] = _query_source(
+                name,
+                query,
+                getattr(entry, "params", None),
+                window_names,
+                _query_columns(mapping, name),
+            )
             continue
         table_name = getattr(entry, "table", None) or name
         try:
