@@ -279,6 +279,10 @@ def test_config_categories_extend_what_passes():
             ["tables.performance.status_encoding", "required"],
         ),
         (
+            "tables:\n  performance:\n    columns: {mob: dpd}\n    status_encoding: months_behind\n",
+            ["tables.performance.columns.mob", "goes to status_code, not dpd"],
+        ),
+        (
             "tables:\n  actions:\n    codes: {outcome: {PTP: promise}}\n",
             ["tables.actions.codes.outcome.PTP", "'promise' is not a contract category"],
         ),

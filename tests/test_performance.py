@@ -408,3 +408,18 @@ def test_p_pay_model_trains_on_monthly_data_alone(monthly_book):
     assert result.metrics["auc"] > 0.8, result.metrics
     scores = result.test["score"]
     assert scores.between(0, 1).all()
+
+
+def test_cli_features_with_labels_on_monthly_data(monthly_book, tmp_path):
+    """`recovery features --labels` takes the snapshot path for a monthly-only book."""
+    from recovery.cli import main
+    from recovery.io import save_portfolio
+
+    save_portfolio(monthly_book, tmp_path / "book", fmt="parquet")
+    out = tmp_path / "features.csv"
+    code = main(["features", str(tmp_path / "book"), "--as-of", "2025-06-30", "--labels"]
+                + ["--out", str(out)])  # fmt: skip
+    assert code == 0
+    table = pd.read_csv(out)
+    assert len(table) > 50 and {"months_in_m1_3m", "p_pay", "p_cure"} <= set(table.columns)
+    assert table["p_pay"].isin([0, 1]).all()  # matured by the data end (2025-12-31)

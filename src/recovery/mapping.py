@@ -565,6 +565,13 @@ def _parse_table(name: str, body: Any, source: Path | None, config: Config) -> T
                 f"{encoding!r} is not an encoding{_closest(encoding, STATUS_ENCODINGS)}; use "
                 f"one of {list(STATUS_ENCODINGS)}",
             )
+    if name == "performance" and encoding not in (None, "days_past_due"):
+        if "dpd" in columns.values() and "status_code" not in columns.values():
+            raise _fail(
+                source,
+                f"{key}.columns.{seen['dpd']}",
+                f"a {encoding} code goes to status_code, not dpd (dpd holds days past due)",
+            )
     if name == "performance" and "status_code" in columns.values() and encoding is None:
         raise _fail(
             source,
