@@ -306,13 +306,16 @@ def _decode_unique(codes: np.ndarray, encoding: str, config: Config) -> dict[str
 
 
 def _month_ends(values: pd.Series) -> pd.Series:
-    """Month end of each value: a date, ``YYYY-MM`` or ``YYYYMM``."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
+    """Month end of each value: a date, ``YYYY-MM`` or ``YYYYMM`` (parsed once per value)."""
+    values = pd.Series(values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct = pd.Series(uniques)
+    if pd.api.types.is_datetime64_any_dtype(distinct):
+        parsed = pd.to_datetime(distinct)
     else:
-        text = _code_text(values)
+        text = _code_text(distinct)
         compact = text.str.fullmatch(r"\d{6}").fillna(False).astype(bool)
-        parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+        parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
         if compact.any():
             parsed[compact] = pd.to_datetime(text[compact], format="%Y%m", errors="coerce")
         rest = ~compact & text.notna()
@@ -324,7 +327,9 @@ def _month_ends(values: pd.Series) -> pd.Series:
                 f"performance: month_end has {int(bad.sum())} value(s) that are not dates, "
                 f"e.g. {text[bad].head(3).tolist()}; use YYYY-MM-DD, YYYY-MM or YYYYMM"
             )
-    return parsed.dt.to_period("M").dt.to_timestamp(how="end").dt.normalize()
+    ends = parsed.dt.to_period("M").dt.to_timestamp(how="end").dt.normalize()
+    table = np.append(ends.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    return pd.Series(table[codes], index=values.index, dtype="datetime64[ns]")
 
 
 def snapshots_from_performance(
