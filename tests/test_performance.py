@@ -164,6 +164,11 @@ def test_charge_off_is_sticky_and_its_dpd_keeps_ageing():
     # a charged-off label without a day count: threshold + 30 per month since
     labels = snapshots_from_performance(_perf(["M6", "CO", "CO"], 500.0), "bucket_label")
     assert labels["dpd"].tolist() == [165, 180, 210]
+    # a charged-off debt repaid in full at the end of its history: paid off
+    repaid = snapshots_from_performance(
+        _perf(["7", "8", "-1"], [500.0, 500.0, 0.0]), "months_behind"
+    )
+    assert repaid["status"].tolist() == ["charged_off", "charged_off", "paid_off"]
 
 
 def test_a_status_column_wins_over_the_code():

@@ -63,7 +63,8 @@ translated first with the mapping's ``codes: {status_code: {LENDER: CODE}}``.
   charged-off month.
 - *Paid off*: without a ``status`` column, an account whose history ends with a run of
   current months (DPD 0, codes 0/−1/−2) at a balance ≤ ``config.aging.tolerance``
-  reads ``paid_off`` from the first month of that run.
+  reads ``paid_off`` from the first month of that run — after a charge-off too (the
+  debt was repaid).
 - *Amount overdue*: the ``amount_overdue`` column when given; else months behind
   (⌈DPD / 30⌉) × ``installment_amount``; else × the last amount paid in a month that
   ended current (a point-in-time proxy of the installment); capped at the balance;
@@ -426,26 +427,24 @@ def snapshots_from_performance(
     out = out.sort_values(["account_id", "month_end"], kind="mergesort").reset_index(drop=True)
     account = out["account_id"]
     first_row = ~account.eq(account.shift())
-    # charge-off is sticky (DESIGN.md §3) until a terminal status
     status = out["_status"].to_numpy(dtype=object)
+    dpd = out["_dpd"].to_numpy(dtype="float64")
     if given is not None:
         g = out["_given"].to_numpy(dtype=object)
         status = np.where(pd.isna(g), status, g)
+    else:
+        # paid off: the history ends with current months at a zero balance (also after a
+        # charge-off: the debt was repaid)
+        quiet = (out["_current"].to_numpy() | (dpd == 0)) & _at_most(out, tol) & (status == "open")
+        rev = pd.Series(quiet[::-1])  # run of quiet rows reaching the account's last row
+        acc_rev = account.iloc[::-1].reset_index(drop=True)
+        trailing = rev.astype(int).groupby(acc_rev).cumprod().to_numpy()[::-1].astype(bool)
+        status = np.where(trailing, "paid_off", status)
+    # charge-off is sticky (DESIGN.md §3) until a terminal status
     charged = pd.Series(status == "charged_off")
     ever_charged = charged.groupby(account).cummax().to_numpy()
     terminal = np.isin(status, ["paid_off", "settled", "closed"])
     status = np.where(ever_charged & ~terminal, "charged_off", status)
-    # paid off: the account's history ends with current months at a zero balance
-    dpd = out["_dpd"].to_numpy(dtype="float64")
-    if given is None:
-        quiet = (
-            (out["_current"].to_numpy() | (dpd == 0)) & (_at_most(out, tol)) & (status == "open")
-        )
-        # run of quiet rows reaching the account's last row
-        rev = pd.Series(quiet[::-1])
-        acc_rev = account.iloc[::-1].reset_index(drop=True)
-        trailing = rev.astype(int).groupby(acc_rev).cumprod().to_numpy()[::-1].astype(bool)
-        status = np.where(trailing, "paid_off", status)
     status = status.astype(object)
     is_open = status == "open"
     is_charged = status == "charged_off"
