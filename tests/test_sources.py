@@ -307,11 +307,11 @@ def test_a_mapping_date_column_filters_that_table_by_its_own_dates(book_url, sam
     )
 
 
-def test_a_query_with_bound_params_reads_what_pandas_selects(sqlite_url, sample):
+def test_a_query_with_bound_params_reads_what_pandas_selects(book_url, sample):
     query = "SELECT * FROM payments WHERE channel = :channel AND payment_date >= :start"
     mapping = {"tables": {"payments": {"query": query, "params": {"channel": "cash"}}}}
     with CapturedSQL() as sql:
-        raw = read_sql_portfolio(sqlite_url, mapping=mapping, window=("2024-01-01", None))
+        raw = read_sql_portfolio(book_url, mapping=mapping, window=("2024-01-01", None))
     typed = Portfolio(payments=raw.payments)
     validate_portfolio(typed)
     pay = sample.payments

@@ -457,7 +457,7 @@ def read_sql_portfolio(
         ``"START:END"`` or ``(first_day, last_day)`` (either may be ``None``): the loans
         originated in it (see the module notes); overrides the mapping's ``window``.
         Sent as bound parameters; a query may use ``:start`` and ``:end`` (first and
-        last day, ISO text) itself.
+        last day, as dates) itself.
     chunksize : int
         Rows fetched at a time (server-side cursor where the database has one).
     progress : bool
@@ -541,9 +541,9 @@ def _read_all(
     extra = [n for n in (mapping.tables if mapping is not None else {}) if n not in names]
     window_names = {}
     if window is not None:
-        window_names = {
-            "start": window[0].strftime("%Y-%m-%d") if window[0] is not None else None,
-            "end": window[1].strftime("%Y-%m-%d") if window[1] is not None else None,
+        window_names = {  # dates: the database compares them with its date columns
+            "start": window[0].date() if window[0] is not None else None,
+            "end": window[1].date() if window[1] is not None else None,
         }
     sources: dict[str, _Source] = {}
     for name in names + extra:
