@@ -220,6 +220,12 @@ def decode_status(
             f"unknown status encoding {encoding!r}; use one of {list(STATUS_ENCODINGS)}"
         )
     series = pd.Series(codes).reset_index(drop=True)
+    missing = series.isna().to_numpy()
+    if missing.any():
+        raise DataError(
+            f"{int(missing.sum())} row(s) have no delinquency code (rows "
+            f"{list(np.flatnonzero(missing)[:5])}); fill them or drop those rows"
+        )
     text = _code_text(series)
     uniques = pd.unique(text.dropna())
     table = _decode_unique(uniques, encoding, config)
@@ -231,12 +237,6 @@ def decode_status(
         out[col] = pd.Series(values[np.where(idx >= 0, idx, len(values) - 1)], dtype=object)
     out["dpd"] = out["dpd"].astype("float64")
     out["current_code"] = out["current_code"].astype(bool)
-    missing = series.isna().to_numpy()
-    if missing.any():
-        raise DataError(
-            f"{int(missing.sum())} row(s) have no delinquency code (rows "
-            f"{list(np.flatnonzero(missing)[:5])}); fill them or drop those rows"
-        )
     return out
 
 
@@ -245,6 +245,7 @@ def _decode_unique(codes: np.ndarray, encoding: str, config: Config) -> dict[str
     aging = config.aging
     edges = list(aging.bucket_edges)
     names = list(aging.bucket_names)
+    by_name = {n.lower(): i for i, n in enumerate(names)}
     dpd: list[float] = []
     bucket: list[str | None] = []
     status: list[str] = []
@@ -272,7 +273,6 @@ def _decode_unique(codes: np.ndarray, encoding: str, config: Config) -> dict[str
                     cur = d == 0
         else:  # bucket_label
             lower = upper.lower()
-            by_name = {n.lower(): i for i, n in enumerate(names)}
             if lower in ("current", "curr", "c"):
                 lower = names[0].lower()
             if lower in by_name:
@@ -426,7 +426,6 @@ def snapshots_from_performance(
         out[col] = df[col].to_numpy()
     out = out.sort_values(["account_id", "month_end"], kind="mergesort").reset_index(drop=True)
     account = out["account_id"]
-    first_row = ~account.eq(account.shift())
     status = out["_status"].to_numpy(dtype=object)
     dpd = out["_dpd"].to_numpy(dtype="float64")
     if given is not None:
@@ -465,7 +464,7 @@ def snapshots_from_performance(
         np.where(is_open, config.aging.bucket_of(out["dpd"].to_numpy()), None), dtype=object
     )
     out["status"] = status
-    out["amount_overdue"] = _amount_overdue(out, is_open, is_charged, first_row)
+    out["amount_overdue"] = _amount_overdue(out, is_open, is_charged)
     if "_charge_off_date" in out:
         out["charge_off_date"] = pd.to_datetime(out["_charge_off_date"]).dt.normalize()
     columns = [
@@ -488,9 +487,8 @@ def _at_most(out: pd.DataFrame, tolerance: float) -> np.ndarray:
     return (out["balance"].fillna(0.0) <= tolerance).to_numpy()
 
 
-def _amount_overdue(
-    out: pd.DataFrame, is_open: np.ndarray, is_charged: np.ndarray, first_row: pd.Series
-) -> np.ndarray:
+def _amount_overdue(out: pd.DataFrame, is_open: np.ndarray, is_charged: np.ndarray) -> np.ndarray:
+    """Overdue amount (currency): given, else months behind x an installment (proxy)."""
     balance = out["balance"].fillna(0.0).to_numpy(dtype="float64")
     if "_amount_overdue" in out:
         given = pd.to_numeric(out["_amount_overdue"], errors="coerce").to_numpy(dtype="float64")
