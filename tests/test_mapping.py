@@ -463,7 +463,7 @@ def test_init_mapping_proposes_the_lender_correspondences(lender_dir, tmp_path, 
     assert main(["init-mapping", str(lender_dir), "--out", str(out)]) == 1
 
 
-def test_starter_mapping_guesses_a_monthly_performance_table():
+def test_starter_mapping_guesses_a_monthly_performance_table(tmp_path):
     perf = pd.DataFrame(
         {
             "acct_no": ["A1", "A1", "A2"],
@@ -484,6 +484,14 @@ def test_starter_mapping_guesses_a_monthly_performance_table():
     }
     assert entry["status_encoding"] == "months_behind"
     assert entry["codes"] == {"status_code": {"WO": None}}  # C and 1 are months-behind codes
+    # the same file as Parquet (typed columns) gives the same guesses
+    perf.assign(os_bal=perf["os_bal"].astype(float)).to_parquet(tmp_path / "monthly_perf.parquet")
+    from_file = starter_mapping(tmp_path, rows=2)
+    assert from_file["tables"]["performance"]["columns"] == entry["columns"]
+    assert from_file["tables"]["performance"]["file"] == "monthly_perf.parquet"
+    text = write_mapping(m, tmp_path / "perf.yml").read_text(encoding="utf-8")
+    assert "status_encoding: months_behind" in text
+    assert "WO: null" in text and "# fill in: a months_behind code" in text
 
 
 def test_write_mapping_round_trips_a_complete_mapping(tmp_path):
