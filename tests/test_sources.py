@@ -531,3 +531,17 @@ def test_a_window_over_mapped_queries_keeps_the_same_loans(book_url, sample):
     }
     book = load_portfolio(book_url, mapping={"tables": queries}, window=WINDOW)
     assert_same_book(vintage_window(sample, *WINDOW), book)
+
+
+def test_a_postgres_schema_holds_the_book(small_postgres_url, small):
+    engine = sa.create_engine(small_postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS collections")
+    engine.dispose()
+    write_sql_portfolio(small, small_postgres_url, schema="collections", if_exists="replace")
+    raw = read_sql_portfolio(small_postgres_url, schema="collections", progress=False)
+    validate_portfolio(raw)  # types the raw tables in place
+    assert_same_book(small, raw)
+    named = {"tables": {"payments": {"table": "collections.payments"}}}  # schema.table
+    mapped = read_sql_portfolio(small_postgres_url, mapping=named, progress=False)
+    assert len(mapped.payments) == len(small.payments)
