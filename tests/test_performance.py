@@ -401,7 +401,16 @@ def test_snapshot_analytics_run_on_monthly_data(monthly_book, sample_snapshots):
     assert len(flow_rates(snaps))
 
 
-def test_p_pay_model_trains_on_monthly_data_alone(monthly_book):
+@pytest.fixture(scope="module")
+def monthly_dir(monthly_book, tmp_path_factory):
+    """The loaded monthly book saved as a contract directory (accounts, snapshots)."""
+    from recovery.io import save_portfolio
+
+    return save_portfolio(monthly_book, tmp_path_factory.mktemp("saved"), fmt="parquet")
+
+
+def test_p_pay_model_trains_on_monthly_data_alone(monthly_book, monthly_dir, tmp_path):
+    from recovery.cli import main
     from recovery.models.training import build_model_frame, train_and_evaluate
 
     frame = build_model_frame(monthly_book)
@@ -413,16 +422,21 @@ def test_p_pay_model_trains_on_monthly_data_alone(monthly_book):
     assert result.metrics["auc"] > 0.8, result.metrics
     scores = result.test["score"]
     assert scores.between(0, 1).all()
+    # the saved model scores the monthly book from the command line
+    result.scorer.save(tmp_path / "model", metrics=result.card_metrics())
+    out = tmp_path / "scores.csv"
+    args = ["score", str(monthly_dir), "--model", str(tmp_path / "model")]
+    assert main([*args, "--as-of", "2025-12-31", "--out", str(out)]) == 0
+    scored = pd.read_csv(out)
+    assert len(scored) > 50 and scored["p_pay"].between(0, 1).all()
 
 
-def test_cli_features_with_labels_on_monthly_data(monthly_book, tmp_path):
+def test_cli_features_with_labels_on_monthly_data(monthly_dir, tmp_path):
     """`recovery features --labels` takes the snapshot path for a monthly-only book."""
     from recovery.cli import main
-    from recovery.io import save_portfolio
 
-    save_portfolio(monthly_book, tmp_path / "book", fmt="parquet")
     out = tmp_path / "features.csv"
-    code = main(["features", str(tmp_path / "book"), "--as-of", "2025-06-30", "--labels"]
+    code = main(["features", str(monthly_dir), "--as-of", "2025-06-30", "--labels"]
                 + ["--out", str(out)])  # fmt: skip
     assert code == 0
     table = pd.read_csv(out)
