@@ -73,6 +73,8 @@ BUCKET_WINDOWS_MONTHS = (3, 6, 12)
 SNAPSHOT_PAYMENT_WINDOWS_MONTHS = (1, 3, 6)
 REGULARITY_WINDOW_DAYS = 365
 #: outcomes that mean the debtor was reached (a right-party contact)
+#: Stated reasons that name a hardship (a shock to the debtor's ability to pay).
+HARDSHIP_REASONS = ("job_loss", "illness", "business_failure", "market", "family")
 RIGHT_PARTY_OUTCOMES = ("right_party_contact", "promise_to_pay", "refusal", "dispute", "hardship")
 #: escalation stage of each action channel (0 = none): letter 1, visit 2, legal 3
 ESCALATION_STAGES = {"letter": 1, "visit": 2, "legal_notice": 3, "lawsuit": 3}
@@ -503,7 +505,77 @@ def _catalogue_entries(config: Config) -> list[Feature]:
             "days",
             "actions",
         ),
+        # what the debtor said and how collectors saw them, over the whole history
+        F(
+            "hardship_reasons_90d",
+            "contact",
+            "stated reasons in the last 90 days that were a hardship "
+            "(job loss, illness, business failure, market, family)",
+            "count",
+            "actions",
+        ),
+        F(
+            "hardship_reason_share_90d",
+            "contact",
+            "hardship reasons / stated reasons (not 'unknown') in the last 90 days (empty if none)",
+            "share",
+            "actions",
+        ),
+        F(
+            "days_since_hardship_reason",
+            "contact",
+            "days since the debtor last gave a hardship as the reason",
+            "days",
+            "actions",
+        ),
+        F(
+            "hardship_claims_90d",
+            "contact",
+            "hardship claims (outcome) in the last 90 days",
+            "count",
+            "actions",
+        ),
+        F(
+            "reasons_stated",
+            "contact",
+            "stated reasons recorded up to as_of (not 'unknown')",
+            "count",
+            "actions",
+        ),
+        F(
+            "reason_cash_flow_share",
+            "contact",
+            "share of the stated reasons to date that were cash flow (empty if none)",
+            "share",
+            "actions",
+        ),
+        F(
+            "reason_unknown_share",
+            "contact",
+            "share of conversations to date in which no reason was given (empty if none)",
+            "share",
+            "actions",
+        ),
+        F(
+            "attitudes_recorded",
+            "contact",
+            "attitudes recorded by collectors up to as_of (not 'unknown')",
+            "count",
+            "actions",
+        ),
     ]
+    for attitude in config.categories.attitudes:
+        if attitude == "unknown":
+            continue
+        out.append(
+            F(
+                f"attitude_{attitude}_share",
+                "contact",
+                f"share of the attitudes recorded to date that were '{attitude}' (empty if none)",
+                "share",
+                "actions",
+            )
+        )
     # account ---------------------------------------------------------------------
     descriptions = {
         "product": ("product line", "category"),
@@ -1229,7 +1301,70 @@ def _contact_core(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -> 
         sub = _Events(code[channel == ch], day[channel == ch])
         out[column] = sub.window(None, p.codes, p.days, None) > 0
     _promise_features(out, portfolio, acts, code, day, p, config)
+    _conversation_features(out, acts, code, day, p, config)
     return out
+
+
+def _conversation_features(out, acts, code, day, p: _Pairs, config: Config) -> None:
+    """Stated reasons and recorded attitudes over the history (what the debtor says).
+
+    A stated hardship points to a shock to the debtor's ability; the attitudes
+    collectors record, pooled over many conversations, point to the debtor's type.
+    """
+    n_acts = len(code)
+    reason = (
+        acts["reason_code"].astype(object).to_numpy()
+        if "reason_code" in acts
+        else np.full(n_acts, None, dtype=object)
+    )
+    attitude = (
+        acts["attitude"].astype(object).to_numpy()
+        if "attitude" in acts
+        else np.full(n_acts, None, dtype=object)
+    )
+    outcome = acts["outcome"].astype(str).to_numpy() if n_acts else np.empty(0, dtype=object)
+    has_reason = pd.notna(reason)
+    stated = has_reason & (reason != "unknown")
+    hardship = stated & np.isin(reason, HARDSHIP_REASONS)
+    ev = _Events(
+        code,
+        day,
+        any_reason=has_reason.astype(float),
+        stated=stated.astype(float),
+        hardship=hardship.astype(float),
+        cash=(stated & (reason == "cash_flow")).astype(float),
+        claim=(outcome == "hardship").astype(float),
+    )
+    h90 = ev.window("hardship", p.codes, p.days, 90)
+    s90 = ev.window("stated", p.codes, p.days, 90)
+    out["hardship_reasons_90d"] = h90
+    out["hardship_reason_share_90d"] = np.where(s90 > 0, h90 / np.maximum(s90, 1), np.nan)
+    out["days_since_hardship_reason"] = _Events(code[hardship], day[hardship]).since(
+        p.codes, p.days
+    )
+    out["hardship_claims_90d"] = ev.window("claim", p.codes, p.days, 90)
+    n_stated = ev.window("stated", p.codes, p.days, None)
+    n_any = ev.window("any_reason", p.codes, p.days, None)
+    out["reasons_stated"] = n_stated
+    out["reason_cash_flow_share"] = np.where(
+        n_stated > 0, ev.window("cash", p.codes, p.days, None) / np.maximum(n_stated, 1), np.nan
+    )
+    out["reason_unknown_share"] = np.where(
+        n_any > 0, (n_any - n_stated) / np.maximum(n_any, 1), np.nan
+    )
+    recorded = pd.notna(attitude) & (attitude != "unknown")
+    kinds = [a for a in config.categories.attitudes if a != "unknown"]
+    att = _Events(
+        code[recorded],
+        day[recorded],
+        **{a: (attitude[recorded] == a).astype(float) for a in kinds},
+    )
+    n_att = att.window(None, p.codes, p.days, None)
+    out["attitudes_recorded"] = n_att
+    for a in kinds:
+        out[f"attitude_{a}_share"] = np.where(
+            n_att > 0, att.window(a, p.codes, p.days, None) / np.maximum(n_att, 1), np.nan
+        )
 
 
 def _promise_features(out, portfolio, acts, code, day, p: _Pairs, config: Config) -> None:
