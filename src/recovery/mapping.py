@@ -578,23 +578,13 @@ def _parse_table(name: str, body: Any, source: Path | None, config: Config) -> T
             f"{key}.status_encoding",
             f"required when a column is mapped to status_code; use one of {list(STATUS_ENCODINGS)}",
         )
-    tm = TableMapping(
-        name=name,
-        table=body.get("table"),
-        query=body.get("query"),
-        params=dict(params),
-        file=body.get("file"),
-        date_column=body.get("date_column"),
-        columns=columns,
-        codes={},
-        status_encoding=encoding,
-    )
     codes_in = body.get("codes") or {}
     if not isinstance(codes_in, dict):
         raise _fail(
             source, f"{key}.codes", "must be a mapping of contract column: {code: category}"
         )
     coded = _coded_columns(name)
+    status_encoding = encoding or "days_past_due"
     codes: dict[str, dict[str, str]] = {}
     for column, table in codes_in.items():
         where = f"{key}.codes.{column}"
@@ -612,11 +602,15 @@ def _parse_table(name: str, body: Any, source: Path | None, config: Config) -> T
         for code, category in table.items():
             at = f"{where}.{code}"
             if category is None or category == "":
-                raise _fail(source, at, f"no category given; {_what(kind, tm, config)}")
+                raise _fail(
+                    source, at, f"no category given; {_what(kind, status_encoding, config)}"
+                )
             if kind == "status_code":
-                if not _known_status_codes([category], tm.encoding, config):
+                if not _known_status_codes([category], status_encoding, config):
                     raise _fail(
-                        source, at, f"{category!r} is not a '{tm.encoding}' code; see docs/data.md"
+                        source,
+                        at,
+                        f"{category!r} is not a '{status_encoding}' code; see docs/data.md",
                     )
                 out[_code_key(code)] = _code_key(category)
             else:
@@ -626,17 +620,26 @@ def _parse_table(name: str, body: Any, source: Path | None, config: Config) -> T
                         source,
                         at,
                         f"{category!r} is not a contract category{_closest(category, allowed)}; "
-                        f"{_what(kind, tm, config)}",
+                        f"{_what(kind, status_encoding, config)}",
                     )
                 out[_code_key(code)] = str(category)
         codes[str(column)] = out
-    object.__setattr__(tm, "codes", codes)
-    return tm
+    return TableMapping(
+        name=name,
+        table=body.get("table"),
+        query=body.get("query"),
+        params=dict(params),
+        file=body.get("file"),
+        date_column=body.get("date_column"),
+        columns=columns,
+        codes=codes,
+        status_encoding=encoding,
+    )
 
 
-def _what(kind: str, tm: TableMapping, config: Config) -> str:
+def _what(kind: str, encoding: str, config: Config) -> str:
     if kind == "status_code":
-        return f"write a '{tm.encoding}' code (see docs/data.md)"
+        return f"write a '{encoding}' code (see docs/data.md)"
     allowed = _allowed(kind, config)
     return (
         "use one of "
