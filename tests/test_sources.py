@@ -545,3 +545,32 @@ def test_a_postgres_schema_holds_the_book(small_postgres_url, small):
     named = {"tables": {"payments": {"table": "collections.payments"}}}  # schema.table
     mapped = read_sql_portfolio(small_postgres_url, mapping=named, progress=False)
     assert len(mapped.payments) == len(small.payments)
+
+
+def test_cli_validates_a_lender_database_through_a_mapping(small, tmp_path, capsys):
+    import yaml
+
+    path = tmp_path / "cms.db"
+    write_sql_portfolio(
+        Portfolio(**{**small.tables(), "actions": None}, meta=small.meta), f"sqlite:///{path}"
+    )
+    channels = sorted(small.actions["channel"].unique())
+    codes = {f"C{i}": channel for i, channel in enumerate(channels)}  # lender code -> contract
+    lender = small.actions.rename(columns={"account_id": "loan_no", "channel": "act_type"})
+    lender["act_type"] = lender["act_type"].map({v: k for k, v in codes.items()})
+    with sqlite3.connect(path) as conn:
+        lender.to_sql("cms_contacts", conn, index=False)
+    table = {"table": "cms_contacts", "columns": {"loan_no": "account_id", "act_type": "channel"}}
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text(
+        yaml.safe_dump({"tables": {"actions": {**table, "codes": {"channel": codes}}}})
+    )
+    assert main(["validate", f"sqlite:///{path}", "--mapping", str(mapping)]) == 0
+    assert f"actions {len(small.actions):,} rows" in capsys.readouterr().out
+    missing = dict(list(codes.items())[1:])  # the first lender code left unmapped
+    mapping.write_text(
+        yaml.safe_dump({"tables": {"actions": {**table, "codes": {"channel": missing}}}})
+    )
+    assert main(["validate", "--source", f"sqlite:///{path}", "--mapping", str(mapping)]) == 1
+    err = capsys.readouterr().err
+    assert "'C0'" in err and "column 'channel'" in err
