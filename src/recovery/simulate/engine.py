@@ -62,6 +62,14 @@ EVENT_CODES = ("charged_off", "deceased", "fraud_confirmed", "restructured", "se
 CHANNELS = ("bank_transfer", "auto_debit", "cash", "agency", "court", "guarantor", "settlement")
 
 
+def _hook_day(payment_day, n: int) -> np.ndarray:
+    """Promised payment day of month (3…28) of an operation's response; 0 = none."""
+    if payment_day is None:
+        return np.zeros(n, np.int64)
+    day = np.clip(np.asarray(payment_day, np.int64), 0, DAY_HI)
+    return np.where(day > 0, np.maximum(day, DAY_LO), 0)
+
+
 @dataclass
 class ChunkOutput:
     """Rows produced by a chunk, as column arrays (assembled by the caller)."""
@@ -470,7 +478,9 @@ class ChunkSimulation:
         prob0, amount0, view = self.outcome_probabilities(
             j, paid0, status, self.shock[j], m, ones, self.dead[j], debt_age, self.anchor[j]
         )
-        response = self._operation_step(j, m, status, view, debt_age)
+        state = self._month_state(j, m, status, view, debt_age)
+        draws = self._response_draws(state)
+        response = self._operation_step(state, m)
         mult = np.asarray(response.odds_multiplier, float)
         if np.allclose(mult, 1.0):
             prob, amount = prob0, amount0
@@ -478,15 +488,13 @@ class ChunkSimulation:
             prob, amount, view = self.outcome_probabilities(
                 j, paid0, status, self.shock[j], m, mult, self.dead[j], debt_age, self.anchor[j]
             )
-        hook_day = (
-            np.zeros(len(j), np.int64)
-            if response.payment_day is None
-            else np.clip(np.asarray(response.payment_day, np.int64), 0, DAY_HI)
-        )
-        hook_day = np.where(hook_day > 0, np.maximum(hook_day, DAY_LO), 0)
-        # 3. truth for the previous month end
+        hook_day = _hook_day(response.payment_day, len(j))
+        # 3. truth for the previous month end: an average over the operation's possible
+        # responses (its contacts are drawn in month m, after that month end)
+        if draws is None:
+            draws = [(mult, hook_day)]
         self._truth_previous(
-            j, m, status, paid0, view, mult, hook_day, debt_age, shock_prev, perm_prev
+            j, m, status, paid0, view, mult, draws, debt_age, shock_prev, perm_prev
         )
         # 4. draw the outcome, its day, a possible reversal
         cum = np.cumsum(prob, axis=1)
@@ -663,10 +671,10 @@ class ChunkSimulation:
             (jr.copy(), cd.copy(), cp.copy(), m, day_abs.copy(), new_term.copy())
         )
 
-    def _operation_step(self, j, m, status, view, debt_age) -> OperationResponse:
+    def _month_state(self, j, m, status, view, debt_age) -> MonthState:
         b = self.book
         cal = self.cal
-        state = MonthState(
+        return MonthState(
             month_index=m,
             month_start=cal.month_start(m),
             month_end=cal.month_end(m),
@@ -710,9 +718,31 @@ class ChunkSimulation:
             fraud=b.fraud[j],
             p_pay_base=view["h"],
         )
+
+    def _response_draws(self, state: MonthState):
+        """The operation's month under independent random draws, for the truth.
+
+        ``p_pay_true`` / ``p_cure_true`` of the previous month end may depend only on
+        what is determined at that month end; the month's contacts, promises and agents
+        are drawn afterwards, so the truth averages over the operation's
+        ``response_draws(state)`` (its own state left untouched). None when the
+        operation cannot redraw (it is then taken to be deterministic given the state)
+        or returns no draw.
+        """
+        redraw = getattr(self.operation, "response_draws", None)
+        if redraw is None or self._prev_rows is None or len(state) == 0:
+            return None
+        draws = [
+            (np.asarray(r.odds_multiplier, float), _hook_day(r.payment_day, len(state)))
+            for r in redraw(state)
+        ]
+        return draws or None
+
+    def _operation_step(self, state: MonthState, m: int) -> OperationResponse:
+        cal = self.cal
         response = self.operation.step(state)
         if response is None:
-            response = OperationResponse.neutral(len(j))
+            response = OperationResponse.neutral(len(state))
         if m < cal.observed_months:
             if response.actions is not None and len(response.actions):
                 self.out.actions.append(response.actions)
@@ -722,9 +752,16 @@ class ChunkSimulation:
 
     # ------------------------------------------------------------- truth
     def _truth_previous(
-        self, j, m, status, paid0, view, mult, hook_day, debt_age, shock_prev, perm_prev
+        self, j, m, status, paid0, view, mult, draws, debt_age, shock_prev, perm_prev
     ):
-        """p_pay_true / p_cure_true of month end m-1 for the live accounts ``j``."""
+        """p_pay_true / p_cure_true of month end m-1 for the live accounts ``j``.
+
+        ``mult``: the realised odds multiplier (recorded, not used by the probabilities).
+        ``draws``: the operation's possible responses in month m, ``[(odds multiplier,
+        payment day), ...]``, equally likely; the truth is their average. The response
+        assumed for month m+1 (second month of ``p_cure_true``) is the next draw in the
+        list: an independent draw of the contacts, from the same state.
+        """
         if self._prev_rows is None:
             return
         nj = len(j)
@@ -736,30 +773,38 @@ class ChunkSimulation:
         target = delinquent | (co & (view["remaining"] >= self.tol))  # repaid: not overdue
         if target.any():
             t = np.flatnonzero(target)
-            p_pay[t], p_cure_t = self._exact_probabilities(
-                j[t],
+            k = len(draws)
+            # the draws stacked into one long call: draw i's rows are [i*n, (i+1)*n)
+            tile = lambda a: np.tile(a[t], k)  # noqa: E731
+            pay_k, cure_k = self._exact_probabilities(
+                tile(j),
                 m,
-                status[t],
-                paid0[t],
-                mult[t],
-                hook_day[t],
-                debt_age[t],
-                delinquent[t],
-                shock_prev[t],
-                perm_prev[t],
+                tile(status),
+                tile(paid0),
+                np.concatenate([d[0][t] for d in draws]),
+                np.concatenate([d[1][t] for d in draws]),
+                tile(debt_age),
+                tile(delinquent),
+                tile(shock_prev),
+                tile(perm_prev),
+                np.concatenate([draws[(s + 1) % k][0][t] for s in range(k)]),
             )
-            p_cure[t] = np.where(delinquent[t], p_cure_t, np.nan)
+            p_pay[t] = pay_k.reshape(k, len(t)).mean(axis=0)
+            cure = cure_k.reshape(k, len(t)).mean(axis=0)
+            p_cure[t] = np.where(delinquent[t], cure, np.nan)
         rows = self._prev_rows  # (accounts, row ids) of the previous month, aligned to j
         if not np.array_equal(rows[0], j):  # pragma: no cover - internal invariant
             raise RuntimeError("simulator bookkeeping: live accounts do not match month rows")
         self._pending_truth = (rows, p_pay, p_cure, view["h"], mult)
 
     def _exact_probabilities(
-        self, j, m, status, paid0, mult, hook_day, debt_age, delinquent, s0, s0_perm
+        self, j, m, status, paid0, mult, hook_day, debt_age, delinquent, s0, s0_perm, mult_next
     ):
         """Closed-form p_pay and two-month enumeration for p_cure (see module doc).
 
         ``s0`` / ``s0_perm``: shock state of month m-1 (before this month's draw).
+        ``mult`` / ``hook_day``: one response of the operation in month m; ``mult_next``:
+        the odds multiplier assumed for month m+1 (second month of p_cure).
         Branches are stacked into long arrays so each month costs one call of
         :meth:`outcome_probabilities`.
         """
@@ -841,7 +886,7 @@ class ChunkSimulation:
             bj,
             m + 1,
             two(branch_paid),
-            np.tile(two([mult[d], mult[d]]), len(branch_j)),
+            np.tile(two([mult_next[d], mult_next[d]]), len(branch_j)),
             two(branch_keep),
             np.tile(two([debt_age[d], debt_age[d]]), len(branch_j)),
             self.anchor[bj],
