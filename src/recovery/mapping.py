@@ -349,7 +349,7 @@ class Mapping:
     def _raise_unmapped(self, tm, column, kind, frame, text, bad, config) -> None:
         where = self._where()
         counts = text[text.isin(bad)].value_counts()
-        key = [c for c in ("account_id", *_spec(tm.name).key) if c in frame.columns]
+        key = list(dict.fromkeys(c for c in ("account_id", *_spec(tm.name).key) if c in frame))
         show = list(dict.fromkeys([*key[:2], column]))
         rows = []
         for code, count in counts.items():
