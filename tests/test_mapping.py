@@ -229,6 +229,26 @@ def test_apply_renames_translates_and_is_idempotent():
     assert out["outcome"].tolist()[0] == "promise_to_pay" and pd.isna(out["outcome"][1])
     assert out["outcome"].tolist()[2] == "no_answer"
     pd.testing.assert_frame_equal(m.apply("actions", out), out)  # applying twice is a no-op
+    pd.testing.assert_frame_equal(m.apply("actions", out.copy()), out)  # also on a copy
+
+
+def test_chained_codes_are_translated_once():
+    """A lender code that is also a target (a shifted months-behind scale) maps once."""
+    # a bureau whose 0 means 1-29 days late: 0 -> 1 month behind, 1 -> 2, C stays current
+    m = Mapping.from_dict(
+        {
+            "tables": {
+                "performance": {
+                    "status_encoding": "months_behind",
+                    "codes": {"status_code": {0: 1, 1: 2, 2: 3}},
+                }
+            }
+        }
+    )
+    raw = pd.DataFrame({"status_code": ["0", "1", "C", "2"]})
+    once = m.apply("performance", raw)
+    assert once["status_code"].tolist() == ["1", "2", "C", "3"]
+    assert m.apply("performance", once)["status_code"].tolist() == ["1", "2", "C", "3"]
     agents = pd.DataFrame({"agent_id": ["G1"], "team": ["early"]})
     pd.testing.assert_frame_equal(m.apply("agents", agents), agents)  # not in the mapping
 

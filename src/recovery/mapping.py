@@ -84,6 +84,7 @@ _TABLE_KEYS = (
     "status_encoding",
 )
 _EXAMPLE_ROWS = 3
+_MAPPED = "recovery.mapping"  # DataFrame.attrs key marking a frame already mapped
 _SHOWN_CODES = 10
 
 
@@ -258,8 +259,9 @@ class Mapping:
     def apply(self, name: str, frame: pd.DataFrame, config: Config | None = None) -> pd.DataFrame:
         """Rename a lender frame's columns and translate its codes to the contract.
 
-        Idempotent: a frame already renamed (or already in contract form) passes.
-        A table the mapping does not name is returned unchanged (a copy).
+        Idempotent: the result is marked (``DataFrame.attrs``) and passes a second
+        time unchanged, as does a frame already in contract form. A table the mapping
+        does not name is returned unchanged (a copy).
 
         Parameters
         ----------
@@ -296,7 +298,7 @@ class Mapping:
         config = config or Config()
         out = frame.copy()
         tm = self.tables.get(name)
-        if tm is None:
+        if tm is None or out.attrs.get(_MAPPED) == name:
             return out
         where = self._where()
         renames = {}
@@ -322,6 +324,7 @@ class Mapping:
         for column, kind in _coded_columns(name).items():
             if column in out.columns:
                 out[column] = self._translate(tm, column, kind, out, config)
+        out.attrs[_MAPPED] = name
         return out
 
     def _translate(
