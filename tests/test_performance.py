@@ -270,6 +270,9 @@ def test_snapshot_labels_by_hand():
     assert labels.loc["B", "min_payment"] == 40.0 and labels.loc["B", "p_pay"] == 0
     assert pd.isna(labels.loc["B", "p_cure"]) and pd.isna(labels.loc["B", "roll_back"])
     assert list(labels.columns) == ["as_of", *LABEL_COLUMNS]
+    # with the installment given: min(300 overdue, installment 80) = 80
+    with_installment = snapshot_labels(a.assign(installment_amount=80.0), ["2024-01-31"])
+    assert with_installment.loc[0, "min_payment"] == 80.0 and with_installment.loc[0, "p_pay"] == 1
     # as of 2024-03-31: p_pay (April) is known, p_cure (May) is censored
     later = snapshot_labels(b, pd.DataFrame({"account_id": ["B"], "as_of": ["2024-03-31"]}))
     assert later.loc[0, "p_pay"] == 0 and not later.loc[0, "p_pay_censored"]
