@@ -190,6 +190,13 @@ class TableMapping:
         Contract column → {lender code → contract category}.
     status_encoding : str, optional
         ``performance`` only: ``days_past_due``, ``months_behind`` or ``bucket_label``.
+
+    Examples
+    --------
+    >>> tm = TableMapping("performance", columns={"mob": "status_code"},
+    ...                   status_encoding="months_behind")
+    >>> tm.target, tm.lender_column("status_code"), tm.lender_column("balance")
+    ('snapshots', 'mob', 'balance')
     """
 
     name: str

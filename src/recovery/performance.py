@@ -91,6 +91,7 @@ import pandas as pd
 
 from recovery.config import Config
 from recovery.errors import DataError
+from recovery.portfolio import Portfolio
 from recovery.schema import Column, TableSpec
 
 __all__ = [
@@ -575,7 +576,7 @@ def portfolio_from_performance(
     accounts: pd.DataFrame | None = None,
     config: Config | None = None,
     meta: dict | None = None,
-):
+) -> Portfolio:
     """A snapshot-only :class:`~recovery.portfolio.Portfolio` from monthly data.
 
     ``snapshots`` from :func:`snapshots_from_performance`; ``accounts`` as given, or
@@ -590,8 +591,6 @@ def portfolio_from_performance(
     >>> pf, pf.meta["data_end"]
     (Portfolio(accounts=1, snapshots=2), '2024-02-29')
     """
-    from recovery.portfolio import Portfolio
-
     snaps = snapshots_from_performance(frame, encoding, config)
     if accounts is None:
         accounts = accounts_from_performance(snaps, config)
