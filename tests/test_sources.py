@@ -574,3 +574,12 @@ def test_cli_validates_a_lender_database_through_a_mapping(small, tmp_path, caps
     assert main(["validate", "--source", f"sqlite:///{path}", "--mapping", str(mapping)]) == 1
     err = capsys.readouterr().err
     assert "'C0'" in err and "column 'channel'" in err
+
+
+def test_a_query_without_a_window_streams_with_progress(small_sqlite_url, small):
+    mapping = {"tables": {"agents": {"query": "SELECT * FROM agents WHERE level >= :lowest",
+                                     "params": {"lowest": 2}}}}  # fmt: skip
+    raw = read_sql_portfolio(small_sqlite_url, mapping=mapping, progress=True)
+    assert sorted(raw.agents["agent_id"]) == sorted(
+        small.agents.loc[small.agents["level"] >= 2, "agent_id"]
+    )

@@ -380,12 +380,12 @@ def _column(source: _Source, name: str, what: str) -> sa.ColumnElement:
         ) from None
 
 
-def _select_all(source: _Source, conditions: list) -> Any:
-    if not conditions:
-        return source.statement if source.is_query else sa.select(source.selectable)
-    if source.is_query:
-        return sa.select(sa.literal_column("*")).select_from(source.selectable).where(*conditions)
-    return sa.select(source.selectable).where(*conditions)
+def _select_all(source: _Source, conditions: list) -> sa.Select:
+    if source.is_query:  # SELECT * FROM (query) AS <name>_query WHERE …
+        statement = sa.select(sa.literal_column("*")).select_from(source.selectable)
+    else:
+        statement = sa.select(source.selectable)
+    return statement.where(*conditions) if conditions else statement
 
 
 def _stream(
