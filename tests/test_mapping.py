@@ -535,3 +535,22 @@ def test_mapping_with_bad_rows_still_reports_validation(lender_dir, tmp_path):
     path = _write_yaml(_truth_mapping(), tmp_path / "mapping.yml")
     with pytest.raises(ValidationError, match="table 'payments', column 'amount'"):
         load_portfolio(bad, mapping=path)
+
+
+def test_starter_mapping_fills_a_missing_date_column_from_date_like_values():
+    loans = pd.DataFrame(
+        {
+            "LoanNo": ["L1", "L2"],
+            "cust_no": ["C1", "C2"],
+            "prod": ["PL", "SB"],
+            "booked": ["2024-01-05", "2024-02-11"],  # no known name: its values are dates
+            "loan_amt": ["1000", "500"],
+            "tenor": ["12", "6"],
+            "int_rate": ["0.1", "0.2"],
+            "note_code": ["x", "y"],  # neither a known name nor dates: no guess
+        }
+    )
+    m = starter_mapping({"loans.csv": loans})
+    columns = m["tables"]["accounts"]["columns"]
+    assert columns["booked"] == "origination_date"
+    assert columns["note_code"] is None
