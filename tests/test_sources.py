@@ -371,6 +371,10 @@ def test_an_unreachable_server_is_a_clear_error_without_the_password():
     with pytest.raises(DataError, match=r"cannot connect to postgresql\+psycopg://ana:\*\*\*@"):
         read_sql_portfolio(url)
     assert "pw-unseen-42" not in str(PortfolioSource(url))
+    in_query = f"postgresql://127.0.0.1:{_free_port()}/loans?user=ana&password=pw-unseen-43"
+    with pytest.raises(DataError, match="cannot connect") as caught:
+        read_sql_portfolio(in_query)
+    assert "pw-unseen-43" not in str(caught.value)
 
 
 def test_a_missing_driver_says_what_to_install():

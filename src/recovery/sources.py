@@ -101,23 +101,39 @@ def is_database_url(location: object) -> bool:
 def hide_password(url: str | sa.engine.URL) -> str:
     """The URL as text with its password replaced by ``***`` (safe to print or log).
 
+    Both places a password can be are hidden: ``user:password@`` and a
+    ``?password=`` query parameter.
+
     Examples
     --------
     >>> hide_password("postgresql://ana:s3cret@db.example:5432/loans")
     'postgresql://ana:***@db.example:5432/loans'
+    >>> hide_password("postgresql://db/loans?user=ana&password=s3cret")
+    'postgresql://db/loans?password=***&user=ana'
     """
     try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
+        parsed = sa.engine.make_url(url)
     except Exception:  # noqa: BLE001 - an unparseable URL: show only its scheme
         text = str(url)
         return text.split("://", 1)[0] + "://…" if "://" in text else "<database URL>"
+    hidden = "recovery-hidden-password"
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": hidden})
+    return parsed.render_as_string(hide_password=True).replace(hidden, "***")
 
 
-def _scrub(message: str, url: sa.engine.URL) -> str:
-    """Remove the password from a driver's error message (first line only)."""
-    line = str(message).strip().splitlines()[0] if str(message).strip() else ""
-    if url.password:
-        line = line.replace(str(url.password), "***")
+def _secrets(url: sa.engine.URL) -> list[str]:
+    found = [url.password, url.query.get("password")]
+    values = [v if isinstance(v, str) else (v[0] if v else None) for v in found]
+    return [str(v) for v in values if v]
+
+
+def _scrub(message: object, url: sa.engine.URL) -> str:
+    """A driver's error message, first line only, without the URL's password."""
+    text = str(message).strip()
+    line = text.splitlines()[0] if text else ""
+    for secret in _secrets(url):
+        line = line.replace(secret, "***")
     return line
 
 
