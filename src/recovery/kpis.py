@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.distributed_analytics import is_dask_frame
 from recovery.errors import DataError
 from recovery.roll_rates import (
     NEW_STATE,
@@ -123,6 +124,11 @@ def overdue_rates(
     """
     segments = _segment_list(segment)
     s = snapshot_states(snapshots, config, segments, accounts)
+    return _overdue_rates_of(_overdue_totals(s, thresholds, segments), thresholds)
+
+
+def _overdue_totals(s: pd.DataFrame, thresholds: Sequence[int], segments: list[str]):
+    """Open accounts and balances, in total and past each threshold (additive sums)."""
     s = s[s["status"].astype(str).eq("open")]
     frame = s[["period", *segments]].copy()
     frame["open_accounts"] = 1
@@ -131,7 +137,11 @@ def overdue_rates(
         hit = s["dpd"] >= int(t)
         frame[f"accounts_{t}plus"] = hit.astype(int)
         frame[f"balance_{t}plus"] = s["balance"].where(hit, 0.0)
-    out = frame.groupby(["period", *segments], dropna=False, observed=True).sum().reset_index()
+    return frame.groupby(["period", *segments], dropna=False, observed=True).sum().reset_index()
+
+
+def _overdue_rates_of(out: pd.DataFrame, thresholds: Sequence[int]) -> pd.DataFrame:
+    out = out.copy()
     for t in thresholds:
         out[f"overdue_rate_{t}plus"] = out[f"accounts_{t}plus"] / out["open_accounts"]
         out[f"overdue_rate_{t}plus_balance"] = (
@@ -185,23 +195,28 @@ def collection_rates(
 
 
 def _collection_rates_of(t: pd.DataFrame, segments: list[str], config: Config | None):
-    t = t[t["from_state"] != NEW_STATE]
-    base = t["amount_overdue"].where(t["from_state"] != "charged_off", t["balance"])
-    frame = t[["next_month_end", *segments, "from_state"]].assign(
-        accounts=1, overdue_balance=base, collected=t["next_paid_in_month"]
-    )
-    out = (
-        frame.groupby(["next_month_end", *segments, "from_state"], dropna=False, observed=True)
-        .sum()
-        .reset_index()
-        .rename(columns={"next_month_end": "month_end", "from_state": "state"})
-    )
+    out = _collection_totals(t, segments)
     out["collection_rate"] = (out["collected"] / out["overdue_balance"]).where(
         out["overdue_balance"] > 0
     )
     out = _sort_states(out.rename(columns={"state": "from_state"}), ["month_end", *segments],
                        config)  # fmt: skip
     return out.rename(columns={"from_state": "state"})
+
+
+def _collection_totals(t: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
+    """Accounts, overdue balance at m - 1 and collected in m per state (additive sums)."""
+    t = t[t["from_state"] != NEW_STATE]
+    base = t["amount_overdue"].where(t["from_state"] != "charged_off", t["balance"])
+    frame = t[["next_month_end", *segments, "from_state"]].assign(
+        accounts=1, overdue_balance=base, collected=t["next_paid_in_month"]
+    )
+    return (
+        frame.groupby(["next_month_end", *segments, "from_state"], dropna=False, observed=True)
+        .sum()
+        .reset_index()
+        .rename(columns={"next_month_end": "month_end", "from_state": "state"})
+    )
 
 
 def cure_rates(
@@ -250,6 +265,11 @@ def cure_rates(
 
 
 def _cure_rates_of(t: pd.DataFrame, segments: list[str], config: Config | None):
+    return _cure_rates_from(_cure_totals(t, segments, config))
+
+
+def _cure_totals(t: pd.DataFrame, segments: list[str], config: Config | None) -> pd.DataFrame:
+    """Delinquent and cured accounts and balances per month (additive sums)."""
     labels = (config or Config()).aging.bucket_labels()
     t = t[t["from_state"].isin(labels[1:])]
     cured = t["to_state"].eq(labels[0])
@@ -259,12 +279,16 @@ def _cure_rates_of(t: pd.DataFrame, segments: list[str], config: Config | None):
         cured_accounts=cured.astype(int),
         cured_balance=t["balance"].where(cured, 0.0),
     )
-    out = (
+    return (
         frame.groupby(["next_month_end", *segments], dropna=False, observed=True)
         .sum()
         .reset_index()
         .rename(columns={"next_month_end": "month_end"})
     )
+
+
+def _cure_rates_from(out: pd.DataFrame) -> pd.DataFrame:
+    out = out.copy()
     out["cure_rate"] = out["cured_accounts"] / out["delinquent_accounts"]
     out["cure_rate_balance"] = (out["cured_balance"] / out["delinquent_balance"]).where(
         out["delinquent_balance"] > 0
@@ -840,10 +864,36 @@ def monthly_kpis(
     config = config or Config()
     segments = _segment_list(segment)
     keys = ["month_end", *segments]
-    full = snapshot_states(snapshots, config, segments, accounts)  # prepared once
-    t = transitions(full, config, segments)
-    s = full  # every row: payments on a repeated exit row are still collected
-    charged = s["state"].eq("charged_off")
+    if is_dask_frame(snapshots):  # partial sums per partition (recovery.distributed_analytics)
+        from recovery.distributed_analytics import kpi_totals
+
+        if actions is not None:
+            raise DataError("collection costs (actions=) need a pandas snapshots table")
+        totals = kpi_totals(snapshots, config, segments, accounts)
+    else:
+        full = snapshot_states(snapshots, config, segments, accounts)  # prepared once
+        totals = _kpi_totals(full, transitions(full, config, segments), config, segments)
+    out = _kpis_from_totals(totals, config, segments)
+    if actions is not None:
+        costs = collection_costs(actions, full, config, segments)
+        costs = costs.rename(columns={"cost": "collection_cost"})
+        out = out.merge(
+            costs[[*keys, "actions", "collection_cost", "cost_per_unit_collected"]],
+            on=keys,
+            how="left",
+        )
+    return out.sort_values(keys, kind="mergesort").reset_index(drop=True)
+
+
+_OVERDUE_THRESHOLDS = (30, 90)  # the overdue rates of monthly_kpis
+
+
+def _kpi_totals(
+    s: pd.DataFrame, t: pd.DataFrame, config: Config, segments: list[str]
+) -> dict[str, pd.DataFrame]:
+    """The additive sums behind :func:`monthly_kpis` (counts, balances, amounts)."""
+    keys = ["month_end", *segments]
+    charged = s["state"].eq("charged_off")  # every row: repeated exits' payments count
     stock = (
         s.assign(
             charged_off_accounts=charged.astype(int),
@@ -856,8 +906,22 @@ def monthly_kpis(
         .sum()
         .reset_index()
     )
-    out = stock.merge(overdue_rates(full, config=config, segment=segments), on=keys, how="left")
-    rates = _collection_rates_of(t, segments, config)
+    return {
+        "stock": stock,
+        "overdue": _overdue_totals(s, _OVERDUE_THRESHOLDS, segments),
+        "collection": _collection_totals(t, segments),
+        "cure": _cure_totals(t, segments, config),
+    }
+
+
+def _kpis_from_totals(
+    totals: dict[str, pd.DataFrame], config: Config, segments: list[str]
+) -> pd.DataFrame:
+    """Rates of :func:`monthly_kpis` from the sums of :func:`_kpi_totals`."""
+    keys = ["month_end", *segments]
+    overdue = _overdue_rates_of(totals["overdue"], _OVERDUE_THRESHOLDS)
+    out = totals["stock"].merge(overdue, on=keys, how="left")
+    rates = totals["collection"]
     labels = config.aging.bucket_labels()
     late = rates[rates["state"].isin(labels[1:])]
     book = (
@@ -880,19 +944,10 @@ def monthly_kpis(
     co["recovery_rate_in_month"] = (
         co["recovered_charged_off"] / co["charged_off_balance_start"]
     ).where(co["charged_off_balance_start"] > 0)
-    cures = _cure_rates_of(t, segments, config)[[*keys, "cure_rate"]]
+    cures = _cure_rates_from(totals["cure"])[[*keys, "cure_rate"]]
     out = out.merge(book.drop(columns="overdue_balance"), on=keys, how="left")
     out = out.merge(co.drop(columns="charged_off_balance_start"), on=keys, how="left")
-    out = out.merge(cures, on=keys, how="left")
-    if actions is not None:
-        costs = collection_costs(actions, full, config, segments)
-        costs = costs.rename(columns={"cost": "collection_cost"})
-        out = out.merge(
-            costs[[*keys, "actions", "collection_cost", "cost_per_unit_collected"]],
-            on=keys,
-            how="left",
-        )
-    return out.sort_values(keys, kind="mergesort").reset_index(drop=True)
+    return out.merge(cures, on=keys, how="left")
 
 
 # ----------------------------------------------------------------------------- plots

@@ -49,6 +49,7 @@ import pandas as pd
 from scipy import sparse
 
 from recovery.config import Config
+from recovery.distributed_analytics import is_dask_frame
 from recovery.errors import DataError
 
 __all__ = [
@@ -352,7 +353,11 @@ def _grouped_rates(
     confidence: float,
     seed: int,
 ) -> pd.DataFrame:
-    """Rates per group with percentile bootstrap CIs over accounts (vectorised)."""
+    """Rates per group with percentile bootstrap CIs over accounts (vectorised).
+
+    With ``n_bootstrap=None`` only the additive sums (``n_debts, n_accounts, balance,
+    recovered, n_paid, share_sum``) of a partition of the debts are returned.
+    """
     acc = pd.factorize(obs["account_id"], sort=True)[0]
     grouped = obs.groupby(group_cols, sort=True, observed=True, dropna=False)
     grp_codes = grouped.ngroup().to_numpy()
@@ -375,9 +380,11 @@ def _grouped_rates(
     out["n_accounts"] = np.asarray((mats["n"] > 0).sum(axis=0)).ravel().astype(np.int64)
     out["balance"] = totals["balance"]
     out["recovered"] = totals["recovered"]
-    out["recovery_rate"] = totals["recovered"] / totals["balance"]
-    out["payer_rate"] = totals["n_paid"] / totals["n"]
-    out["mean_recovery_share"] = totals["share"] / totals["n"]
+    out["n_paid"] = totals["n_paid"]
+    out["share_sum"] = totals["share"]
+    if n_bootstrap is None:  # the additive sums only (a partition of a larger table)
+        return out
+    out = _rates_of_totals(out)
     if n_bootstrap and n_bootstrap > 0:
         rng = np.random.default_rng(seed)
         reps = {k: np.empty((n_bootstrap, n_grp)) for k in ("recovery_rate", "payer_rate")}
@@ -391,6 +398,15 @@ def _grouped_rates(
         for k, r in reps.items():
             out[f"{k}_low"] = np.nanquantile(r, alpha, axis=0)
             out[f"{k}_high"] = np.nanquantile(r, 1 - alpha, axis=0)
+    return out
+
+
+def _rates_of_totals(out: pd.DataFrame) -> pd.DataFrame:
+    """Recovery, payer and mean share rates from the sums (drops the helper sums)."""
+    out = out.copy()
+    out["recovery_rate"] = out["recovered"] / out["balance"]
+    out["payer_rate"] = out.pop("n_paid") / out["n_debts"]
+    out["mean_recovery_share"] = out.pop("share_sum") / out["n_debts"]
     return out
 
 
@@ -463,14 +479,47 @@ def recovery_by_age(
     horizon = int(
         horizon_months if horizon_months is not None else config.analytics.recovery_horizon_months
     )
+    groups = ([by] if by else []) + ["age_lo_months", "age_hi_months", "age_band"]
+    if is_dask_frame(snapshots):  # partial sums per partition (recovery.distributed_analytics)
+        from recovery.distributed_analytics import recovery_totals
+
+        if n_bootstrap:
+            raise DataError("bootstrap intervals resample whole accounts: pass n_bootstrap=0")
+        totals = recovery_totals(snapshots, config, scope, bands, by, horizon, max_months, data_end)
+        out = _rates_of_totals(totals)
+    else:
+        obs = _age_observations(snapshots, config, scope, bands, by, horizon, max_months,
+                                amount_bands, data_end)  # fmt: skip
+        if obs.empty:
+            raise DataError(
+                f"no {scope} debt with {horizon} months of follow-up before the data end; "
+                "use a shorter horizon_months or more history"
+            )
+        n_boot = config.analytics.bootstrap_samples if n_bootstrap is None else n_bootstrap
+        out = _grouped_rates(
+            obs,
+            groups,
+            n_boot,
+            config.analytics.confidence,
+            config.analytics.seed if seed is None else seed,
+        )
+    out = out.sort_values(groups[:-1]).reset_index(drop=True)
+    cols = ([by] if by else []) + ["age_band", "age_lo_months", "age_hi_months"]
+    out = out[cols + [c for c in out.columns if c not in cols]]
+    out["scope"] = scope
+    out["horizon_months"] = horizon
+    return out
+
+
+def _age_observations(
+    snapshots, config, scope, bands, by, horizon, max_months, amount_bands, data_end
+) -> pd.DataFrame:
+    """In-scope debt-months with their age band (and ``by`` column) for recovery_by_age."""
     obs = recovery_observations(
         snapshots, config, scope=scope, horizon_months=horizon, data_end=data_end
     )
     if obs.empty:
-        raise DataError(
-            f"no {scope} debt with {horizon} months of follow-up before the data end; "
-            "use a shorter horizon_months or more history"
-        )
+        return obs
     obs = pd.concat(
         [obs, _band_columns(obs["debt_age_days"].to_numpy(), bands, config, max_months)], axis=1
     )
@@ -480,21 +529,7 @@ def recovery_by_age(
         raise DataError(
             f"cannot group by {by!r}: not a column of the observations ({list(obs.columns)})"
         )
-    n_boot = config.analytics.bootstrap_samples if n_bootstrap is None else n_bootstrap
-    groups = ([by] if by else []) + ["age_lo_months", "age_hi_months", "age_band"]
-    out = _grouped_rates(
-        obs,
-        groups,
-        n_boot,
-        config.analytics.confidence,
-        config.analytics.seed if seed is None else seed,
-    )
-    out = out.sort_values(groups[:-1]).reset_index(drop=True)
-    cols = ([by] if by else []) + ["age_band", "age_lo_months", "age_hi_months"]
-    out = out[cols + [c for c in out.columns if c not in cols]]
-    out["scope"] = scope
-    out["horizon_months"] = horizon
-    return out
+    return obs
 
 
 def age_split_comparison(

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.distributed_analytics import is_dask_frame
 from recovery.errors import DataError
 
 if TYPE_CHECKING:
@@ -302,9 +303,16 @@ def transitions(
     [['A', 'M0', 'paid_off'], ['B', 'new', 'M0']]
     """
     segments = _segment_list(segment)
-    s = snapshot_states(snapshots, config, segments, accounts)
+    return _transitions_of(snapshot_states(snapshots, config, segments, accounts), segments)
+
+
+def _transitions_of(
+    s: pd.DataFrame, segments: list[str], months: np.ndarray | None = None
+) -> pd.DataFrame:
+    """:func:`transitions` of prepared rows; ``months``: the month numbers the table
+    covers (default those of ``s``; a partition of a larger table passes the whole's)."""
     s = s[s["first_exit"]]
-    have = np.unique(s["month_no"].to_numpy())
+    have = np.unique(s["month_no"].to_numpy()) if months is None else np.asarray(months)
     starts = have[np.isin(have + 1, have)]
     cols = ["account_id", "month_no", "state", "balance", "amount_overdue"]
     on_books = s[~s["state"].isin(EXIT_STATES) & s["month_no"].isin(starts)]
@@ -396,8 +404,14 @@ def roll_rates(
     [['M0', 0.5, 0.75], ['M2', 0.5, 0.25]]
     """
     segments = _segment_list(segment)
-    t = transitions(snapshots, config, segments, accounts)
-    out = _aggregate(t, ["month_end", *segments], config)
+    keys = ["month_end", *segments]
+    if is_dask_frame(snapshots):  # partial sums per partition (recovery.distributed_analytics)
+        from recovery.distributed_analytics import flow_totals
+
+        totals = flow_totals(snapshots, config, segments, accounts)
+    else:
+        totals = _flow_totals(transitions(snapshots, config, segments, accounts), keys)
+    out = _flow_rates(totals, keys, config)
     if confidence is not None:
         n = out.groupby(["month_end", *segments, "from_state"], dropna=False, observed=True)[
             "count"
@@ -445,12 +459,17 @@ def wilson_interval(
     return low, high
 
 
-def _aggregate(t: pd.DataFrame, keys: list[str], config: Config | None) -> pd.DataFrame:
-    g = (
+def _flow_totals(t: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Accounts and balance (currency) moving from each state to each state: additive."""
+    return (
         t.groupby([*keys, "from_state", "to_state"], dropna=False, observed=True)
         .agg(count=("account_id", "size"), balance=("balance", "sum"))
         .reset_index()
     )
+
+
+def _flow_rates(g: pd.DataFrame, keys: list[str], config: Config | None) -> pd.DataFrame:
+    """Count and balance rates of :func:`_flow_totals` (each from-row sums to 1)."""
     tot = g.groupby([*keys, "from_state"], dropna=False, observed=True)[
         ["count", "balance"]
     ].transform("sum")

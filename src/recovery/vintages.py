@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.distributed_analytics import is_dask_frame
 from recovery.errors import DataError
 from recovery.roll_rates import SegmentArg, _month_end, _segment_list, snapshot_states
 
@@ -104,9 +105,43 @@ def vintage_curves(
     if cohort not in _COHORTS:
         raise ValueError(f"cohort must be one of {sorted(_COHORTS)}")
     segments = [c for c in _segment_list(segment) if c != "vintage"]  # already the rows
-    s = snapshot_states(snapshots, config, segments, accounts)
-    if s.empty:
-        raise DataError("table 'snapshots' is empty; vintage curves need rows")
+    if is_dask_frame(snapshots):  # partial sums per partition (recovery.distributed_analytics)
+        from recovery.distributed_analytics import vintage_totals
+
+        totals = vintage_totals(snapshots, accounts, thresholds, config, segments, cohort)
+    else:
+        s = snapshot_states(snapshots, config, segments, accounts)
+        if s.empty:
+            raise DataError("table 'snapshots' is empty; vintage curves need rows")
+        first_no, last_no = int(s["month_no"].min()), int(s["month_no"].max())
+        totals = _vintage_counts(
+            s, accounts, thresholds, config, segments, cohort, first_no, last_no
+        )
+    return _vintage_shares(totals, segments, complete_only)
+
+
+def _flag_names(thresholds: Sequence[int]) -> list[str]:
+    return [*(f"ever_{int(x)}plus" for x in thresholds), "ever_charged_off"]
+
+
+def _vintage_counts(
+    s: pd.DataFrame,
+    accounts: pd.DataFrame | None,
+    thresholds: Sequence[int],
+    config: Config,
+    segments: list[str],
+    cohort: str,
+    first_no: int,
+    last_no: int,
+) -> dict[str, pd.DataFrame]:
+    """Additive counts behind :func:`vintage_curves` of prepared rows ``s``.
+
+    ``first_no`` / ``last_no``: first and last month numbers of the whole table (a
+    partition of a larger table passes the whole's). Returns ``counts`` (per cohort ×
+    months on book: ``accounts``, ``amount``, and per flag the accounts and amount
+    that reached it, ``<flag>_hits`` and ``<flag>_hits_amount``) and ``cohorts``
+    (``cohort_accounts`` and ``left_censored_accounts`` per cohort).
+    """
     first = s.groupby("account_id", sort=False).head(1).set_index("account_id")
     acc = pd.DataFrame(index=first.index)
     for col in segments:
@@ -129,10 +164,17 @@ def vintage_curves(
         acc["amount"] = a["principal"].astype(float).reindex(acc.index).fillna(first["balance"])
     else:
         acc["amount"] = first["balance"].astype(float)
-    first_no, last_no = int(s["month_no"].min()), int(s["month_no"].max())
     acc["max_mob"] = last_no - acc["orig_no"]
     acc["min_mob"] = (first_no - acc["orig_no"]).clip(lower=0)
     acc = acc[acc["max_mob"] >= 0]
+    names = _flag_names(thresholds)
+    keys = ["vintage", *segments]
+    if acc.empty:
+        hits = [f"{n}_hits{x}" for n in names for x in ("", "_amount")]
+        return {
+            "counts": pd.DataFrame(columns=[*keys, "months_on_book", "accounts", "amount", *hits]),
+            "cohorts": pd.DataFrame(columns=[*keys, "cohort_accounts", "left_censored_accounts"]),
+        }
     mob = s["month_no"] - s["account_id"].map(acc["orig_no"])
     charged = s["state"].eq("charged_off")
     flags = {
@@ -143,7 +185,6 @@ def vintage_curves(
     flags["ever_charged_off"] = charged
     periods = pd.PeriodIndex(_month_end(acc["orig_no"].to_numpy()), freq="M")
     acc["vintage"] = periods.asfreq(_COHORTS[cohort]).astype(str)
-    keys = ["vintage", *segments]
     code = acc.groupby(keys, dropna=False, observed=True, sort=True).ngroup().to_numpy()
     n_cohorts, width = int(code.max()) + 1, int(acc["max_mob"].max()) + 2
     start_mob, stop_mob = acc["min_mob"].to_numpy(), acc["max_mob"].to_numpy() + 1
@@ -170,21 +211,34 @@ def vintage_curves(
         first_hit = hit.reindex(acc.index).fillna(never).astype(np.int64).to_numpy()
         begin = np.maximum(first_hit, start_mob)
         begin = np.where(first_hit >= never, stop_mob, begin)  # never: no contribution
-        out[name] = _at_risk(begin, None)[rows, cols] / out["accounts"].to_numpy()
+        out[f"{name}_hits"] = _at_risk(begin, None)[rows, cols]
+        out[f"{name}_hits_amount"] = _at_risk(begin, weight)[rows, cols]
+    cohorts = labels[keys].copy()
+    cohorts["cohort_accounts"] = np.bincount(code, minlength=n_cohorts)
+    censored = acc["orig_no"].to_numpy() < first_no
+    cohorts["left_censored_accounts"] = np.bincount(code, weights=censored, minlength=n_cohorts)
+    return {"counts": out, "cohorts": cohorts}
+
+
+def _vintage_shares(
+    totals: dict[str, pd.DataFrame], segments: list[str], complete_only: bool
+) -> pd.DataFrame:
+    """The curves of :func:`vintage_curves` from the counts of :func:`_vintage_counts`."""
+    keys = ["vintage", *segments]
+    out = totals["counts"].copy()
+    flags = [c.removesuffix("_hits") for c in out.columns if c.endswith("_hits")]
+    for name in flags:
+        out[name] = out.pop(f"{name}_hits") / out["accounts"].to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             amount = out["amount"].to_numpy()
             out[f"{name}_balance"] = np.where(
-                amount > 0, _at_risk(begin, weight)[rows, cols] / amount, np.nan
+                amount > 0, out.pop(f"{name}_hits_amount").to_numpy() / amount, np.nan
             )
-    censored = (
-        acc.assign(_lc=acc["orig_no"] < first_no)
-        .groupby(keys, dropna=False, observed=True, sort=True)["_lc"]
-        .any()
-    )
-    out["left_censored"] = censored.to_numpy()[rows]
+    cohorts = totals["cohorts"]
+    out = out.merge(cohorts, on=keys, how="left", validate="m:1")
+    out["left_censored"] = out.pop("left_censored_accounts").to_numpy() > 0
     if complete_only:
-        size = np.bincount(code, minlength=n_cohorts)[rows]
-        out = out[out["accounts"].to_numpy() == size]
+        out = out[out["accounts"].to_numpy() == out["cohort_accounts"].to_numpy()]
     ordered = [
         "vintage",
         *segments,
