@@ -587,3 +587,12 @@ def test_a_query_without_a_window_streams_with_progress(small_sqlite_url, small)
     assert sorted(raw.agents["agent_id"]) == sorted(
         small.agents.loc[small.agents["level"] >= 2, "agent_id"]
     )
+
+
+def test_cli_snapshots_from_a_database_with_a_window(small_sqlite_url, small, tmp_path):
+    out = tmp_path / "snapshots.parquet"
+    args = ["snapshots", "--source", small_sqlite_url, "--window", "2020-01-01:2021-12-31"]
+    assert main([*args, "--out", str(out)]) == 0
+    loans = set(pd.read_parquet(out)["account_id"])
+    vintage = in_window(small.accounts["origination_date"], "2020-01-01", "2021-12-31")
+    assert loans and loans <= set(small.accounts.loc[vintage, "account_id"])
