@@ -365,6 +365,29 @@ def test_contact_features_by_hand():
     assert f["days_since_last_promise"] == 2
 
 
+def test_conversation_features_by_hand():
+    f = contact_features(contact_book(), pairs(("A", "2023-05-31"))).iloc[0]
+    # reasons recorded: 03-03 cash_flow, 04-01 illness, 05-20 unknown (all within the
+    # 90 days (03-02, 05-31]); stated = not unknown = 2, of which 1 hardship (illness)
+    assert f["hardship_reasons_90d"] == 1
+    assert f["hardship_reason_share_90d"] == pytest.approx(1 / 2)
+    assert f["days_since_hardship_reason"] == 60  # 04-01 -> 05-31
+    assert f["hardship_claims_90d"] == 0
+    assert f["reasons_stated"] == 2
+    assert f["reason_cash_flow_share"] == pytest.approx(1 / 2)
+    assert f["reason_unknown_share"] == pytest.approx(1 / 3)  # 1 of 3 recorded reasons
+    # attitudes: victim (03-03), evasive (04-01); 'unknown' is not an attitude
+    assert f["attitudes_recorded"] == 2
+    assert f["attitude_victim_share"] == pytest.approx(0.5)
+    assert f["attitude_evasive_share"] == pytest.approx(0.5)
+    assert f["attitude_hostile_share"] == 0
+    # before the first conversation: nothing recorded, shares empty
+    g = contact_features(contact_book(), pairs(("A", "2023-03-02"))).iloc[0]
+    assert g["reasons_stated"] == 0 and g["attitudes_recorded"] == 0
+    assert np.isnan(g["reason_cash_flow_share"]) and np.isnan(g["attitude_victim_share"])
+    assert np.isnan(g["days_since_hardship_reason"])
+
+
 def test_promise_status_moves_with_as_of():
     pf = contact_book()
     q = pairs(("A", "2023-03-09"), ("A", "2023-03-12"), ("A", "2023-04-07"), ("A", "2023-04-08"))

@@ -402,6 +402,41 @@ def test_psi_flags_a_shifted_feature_only():
     )
 
 
+def test_stability_table_compares_each_stage_with_its_own_reference():
+    from recovery.models import score_distribution_by_month, stability_table
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    ref = pd.DataFrame(
+        {
+            "stage": np.where(np.arange(n) < 400, "early", "charged_off"),
+            "x": rng.normal(size=n),
+            "kind": rng.choice(["a", "b"], size=n),
+        }
+    )
+    months = pd.to_datetime(["2025-01-31", "2025-02-28"])
+    cur = pd.concat([ref.assign(as_of=m) for m in months], ignore_index=True)
+    shifted = (cur["stage"] == "early") & (cur["as_of"] == months[1])
+    cur.loc[shifted, "x"] += 1.0  # only the small early stage moves, only in February
+    t = stability_table(ref, cur, ["x", "kind"], by="stage").set_index(
+        ["group", "month", "variable"]
+    )
+    assert t.loc[("early", months[1], "x"), "status"] == "shifted"
+    assert t.loc[("early", months[0], "x"), "psi"] == pytest.approx(0.0, abs=1e-9)  # same rows
+    assert (t.xs("charged_off")["psi"] < 1e-9).all()
+    # pooled, the shift is diluted by the large charged-off book: 10 % of the rows
+    pooled = stability_table(ref, cur, ["x"]).set_index("month")["psi"]
+    assert pooled[months[1]] < t.loc[("early", months[1], "x"), "psi"] / 3
+    # PSI of a categorical by hand: reference shares equal the current ones -> 0
+    assert t.loc[("early", months[1], "kind"), "psi"] == pytest.approx(0.0, abs=1e-9)
+    # sampling noise: 9 used bins (10 deciles) x (1/400 + 1/400) = 0.045
+    assert t.loc[("early", months[1], "x"), "psi_noise"] == pytest.approx(9 * 2 / 400)
+    dist = score_distribution_by_month(cur, "x", by="stage")
+    assert dist["n"].tolist() == [3600, 400, 3600, 400]
+    early = dist[dist["stage"] == "early"].set_index("month")
+    assert early.loc[months[1], "mean"] == pytest.approx(early.loc[months[0], "mean"] + 1.0)
+
+
 def test_performance_by_month_skips_immature_labels(split, lgbm_scorer):
     _, test = split
     scored = test.assign(

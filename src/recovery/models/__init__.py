@@ -41,7 +41,9 @@ from recovery.models.evaluation import (
 from recovery.models.monitoring import (
     performance_by_month,
     population_stability_index,
+    score_distribution_by_month,
     stability_by_month,
+    stability_table,
 )
 from recovery.models.plots import (
     plot_calibration,
@@ -83,6 +85,8 @@ __all__ = [
     "evaluation_report",
     "population_stability_index",
     "stability_by_month",
+    "stability_table",
+    "score_distribution_by_month",
     "performance_by_month",
     "plot_roc",
     "plot_calibration",
