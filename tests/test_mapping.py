@@ -184,6 +184,23 @@ def test_lender_csv_loads_and_validates_through_the_mapping(book, lender_dir, tm
     assert len(again.actions) == len(book.actions)
 
 
+def test_unmapped_lender_columns_are_kept_with_a_warning(lender_dir, tmp_path):
+    from recovery.schema import ExtraColumnsWarning
+
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    for f in lender_dir.iterdir():
+        (extra / f.name).write_bytes(f.read_bytes())
+    loans = pd.read_csv(extra / "loans.csv", dtype=str).rename(columns={"branch": "BranchCd"})
+    loans.to_csv(extra / "loans.csv", index=False)
+    data = _truth_mapping()
+    data["tables"]["accounts"]["columns"].pop("branch")
+    path = _write_yaml(data, tmp_path / "mapping.yml")
+    with pytest.warns(ExtraColumnsWarning, match=r"table 'accounts'.*\['BranchCd'\]"):
+        book = load_portfolio(extra, mapping=path)
+    assert "BranchCd" in book.accounts.columns and "region" not in book.accounts.columns
+
+
 def test_unmapped_code_fails_naming_the_code_column_and_rows(book, lender_dir, tmp_path):
     path = _write_yaml(_truth_mapping(drop_outcome="RTP"), tmp_path / "mapping.yml")
     n_refusals = int((book.actions["outcome"] == "refusal").sum())

@@ -31,6 +31,7 @@ from __future__ import annotations
 import difflib
 import re
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ from recovery.performance import (
     _code_text as _text,
 )
 from recovery.portfolio import TABLE_ORDER, Portfolio
-from recovery.schema import TABLES, TableSpec
+from recovery.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, TableSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -400,7 +401,9 @@ class Mapping:
         Each frame is mapped (:meth:`apply`); a ``performance`` frame becomes
         ``snapshots`` (:func:`recovery.performance.snapshots_from_performance`) and,
         when no ``accounts`` frame is given, a minimal ``accounts`` table
-        (:func:`recovery.performance.accounts_from_performance`). Not validated.
+        (:func:`recovery.performance.accounts_from_performance`). Not validated. A
+        mapped table's columns that are neither mapped nor contract columns are kept
+        with an :class:`~recovery.schema.ExtraColumnsWarning` naming them.
 
         Examples
         --------
@@ -422,6 +425,16 @@ class Mapping:
             if name not in MAPPING_TABLES:
                 raise MappingError(f"{self._where()}unknown table {name!r}")
             tables[name] = self.apply(name, frame, config)
+            known = {c.name for c in _spec(name).columns} | set(FREE_TEXT_COLUMNS)
+            extra = [c for c in tables[name].columns if c not in known]
+            if extra and name in self.tables:
+                warnings.warn(
+                    f"table '{name}': column(s) {extra} are neither mapped nor contract "
+                    f"columns; kept as they are (map them under tables.{name}.columns if "
+                    "they are contract columns)",
+                    ExtraColumnsWarning,
+                    stacklevel=2,
+                )
         perf = tables.pop("performance", None)
         meta = dict(meta or {})
         if perf is None:
