@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +27,12 @@ __all__ = ["portfolio_source", "portfolio_directory"]
 PATH_HELP = (
     "PATH is a directory of CSV/Parquet tables or a database URL "
     "(sqlite:///book.db, postgresql://user:password@host/dbname)."
+)
+SOURCE_HELP = (
+    "PATH may also be a database URL (sqlite:///book.db, "
+    "postgresql://user:password@host/dbname); --source URL is the same as PATH. "
+    "--mapping names the lender's tables, columns and codes; --window keeps the loans "
+    "originated in a date window."
 )
 
 
@@ -81,6 +88,8 @@ def portfolio_source(command: Callable[..., Any]) -> Callable[..., Any]:
         value = PortfolioSource(location, mapping=mapping, window=window)
         return command(*args, path=value, **kwargs)
 
+    doc = inspect.cleandoc(command.__doc__ or "")
+    wrapper.__doc__ = f"{doc}\n\n{SOURCE_HELP}"
     options = [
         click.argument("path", required=False, metavar="PATH"),
         click.option(
