@@ -45,6 +45,15 @@ _LAZY = {
     "validate_portfolio": "recovery.schema",
     "load_sample": "recovery.datasets",
     "load_sample_truth": "recovery.datasets",
+    "read_sql_portfolio": "recovery.sources",
+    "write_sql_portfolio": "recovery.sources",
+    "load_mapping": "recovery.mapping",
+    "Mapping": "recovery.mapping",
+    "MappingError": "recovery.mapping",
+    "starter_mapping": "recovery.mapping",
+    "write_mapping": "recovery.mapping",
+    "snapshots_from_performance": "recovery.performance",
+    "portfolio_from_performance": "recovery.performance",
     "simulate_portfolio": "recovery.simulate",
     "Truth": "recovery.simulate",
     # aging, features, labels
@@ -55,6 +64,7 @@ _LAZY = {
     "snapshot_features": "recovery.features",
     "feature_catalogue": "recovery.features",
     "build_labels": "recovery.labels",
+    "snapshot_labels": "recovery.labels",
     # models
     "Scorer": "recovery.models",
     "load_model": "recovery.models",
