@@ -8,6 +8,14 @@ assignment). Per agent: observed / expected (O/E), observed − expected per spe
 confidence interval, an empirical-Bayes shrunk effect for agents with few spells, and a
 significance call corrected for multiple comparisons. The naive ranking sits beside it.
 
+The finest unit is the spell-month (:func:`spell_month_outcomes`): whether the account
+paid in each month the agent held it, and whether the agent talked with the borrower
+that month; counting O − E only in months with a conversation (``through="talked"``)
+removes the noise of months the agent could not move. How far a ranking can be trusted
+is its **reliability** τ² / (τ² + se²) — reported per agent, as a function of spells per
+agent by :func:`reliability_curve`, and turned into the spells needed for a target by
+:meth:`AgentEffectiveness.spells_needed`.
+
 Channels are compared the same way (:func:`channel_effectiveness`); both analyses are
 observational. Only randomised assignment (:mod:`recovery.experiments`) makes an effect
 causal.
