@@ -149,10 +149,15 @@ def test_local_cluster_writes_the_pandas_engines_file(book, tmp_path):
     n_serial = write_partition_results(plan, tmp_path / "serial.parquet", engine="pandas")
     with dask_client(workers=1, memory_limit="2GB") as client:
         n_dask = write_partition_results(plan, tmp_path / "dask.parquet", "dask", client)
-    assert n_serial == n_dask > 0
-    pd.testing.assert_frame_equal(
-        pd.read_parquet(tmp_path / "serial.parquet"), pd.read_parquet(tmp_path / "dask.parquet")
-    )
+        # a directory: each worker writes its partitions' files, nothing comes back
+        n_parts = write_partition_results(plan, tmp_path / "parts", "dask", client)
+    assert n_serial == n_dask == n_parts > 0
+    serial = pd.read_parquet(tmp_path / "serial.parquet")
+    pd.testing.assert_frame_equal(serial, pd.read_parquet(tmp_path / "dask.parquet"))
+    files = sorted((tmp_path / "parts").glob("part-*.parquet"))
+    assert len(files) == 5
+    parts = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    pd.testing.assert_frame_equal(parts, serial)
 
 
 def test_cli_engines_agree(book, tmp_path):

@@ -77,6 +77,17 @@ __all__ = [
 
 #: Default memory limit of a local worker (the 1M-account benchmark peaks far below).
 DEFAULT_MEMORY_LIMIT = "6GB"
+#: Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` for worker processes turns off glibc's
+#: adaptive mmap threshold: every large numpy temporary is then mmap-ed and unmapped,
+#: and the partition functions spend about twice the CPU time in page faults (measured:
+#: 5.5 vs 2.9 CPU s for one 30,000-account features partition). Local workers keep the
+#: allocator's defaults; set the same on a deployed cluster (docs/scaling.md). The
+#: statistical profiler (a stack sample every 10 ms) is off too: it costs the
+#: single-threaded pandas code about 10 % and serves only the dashboard.
+_LOCAL_WORKER_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.worker.profile.enabled": False,
+}
 #: Accounts of partition 0 used to learn the dtypes of the result (Dask ``meta``).
 _META_ACCOUNTS = 400
 
@@ -136,6 +147,7 @@ def dask_client(
     require_dask()
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -150,20 +162,28 @@ def dask_client(
         return
     if int(workers) < 1:
         raise ConfigError(f"workers must be at least 1, got {workers}")
-    cluster = LocalCluster(
-        n_workers=int(workers),
-        threads_per_worker=int(threads_per_worker),
-        processes=True,
-        memory_limit=memory_limit,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    with dask.config.set(_LOCAL_WORKER_CONFIG):
+        cluster = LocalCluster(
+            n_workers=int(workers),
+            threads_per_worker=int(threads_per_worker),
+            processes=True,
+            memory_limit=memory_limit,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
     client = Client(cluster)
     try:
+        client.run(_preload)  # workers import the pipeline before the first task
         yield client
     finally:
         client.close()
         cluster.close()
+
+
+def _preload() -> None:
+    import recovery.aging
+    import recovery.features
+    import recovery.labels  # noqa: F401
 
 
 # --------------------------------------------------------------------------- plans
@@ -614,30 +634,44 @@ def distributed_scores(
 # --------------------------------------------------------------------------- writing
 
 
-def _partition_results(
-    plan: PartitionPlan, engine: str, client: Any = None
-) -> Iterator[pd.DataFrame]:
-    """Each partition's result in partition order (serially, or from Dask futures)."""
+def _write_part(
+    k: int,
+    request: Any,
+    dataset: PartitionedDataset,
+    function: Callable[..., pd.DataFrame],
+    options: Mapping[str, Any],
+    directory: str,
+) -> int:
+    """Compute partition ``k`` and write it to ``directory/part-<k>.parquet`` (rows)."""
+    part = _run_partition(k, request, dataset, function, options)
+    part.to_parquet(Path(directory) / f"part-{k:05d}.parquet", index=False)
+    return len(part)
+
+
+def _run_all(
+    plan: PartitionPlan, engine: str, client: Any, task: Callable[..., Any], *extra: Any
+) -> Iterator[Any]:
+    """``task(k, request, dataset, function, options, *extra)`` of every partition, in
+    partition order: serially here (pandas) or submitted at once to Dask."""
     n = plan.dataset.partitions
+    args = (plan.dataset, plan.function, dict(plan.options), *extra)
     if engine == "pandas":
         for k in range(n):
-            yield plan.partition(k)
+            yield task(k, plan.requests[k], *args)
         return
     if engine != "dask":
         raise ConfigError(f"engine must be 'pandas' or 'dask', got {engine!r}")
     require_dask()
-    import dask
-
-    delayed = plan.frame().to_delayed()
     if client is None:
-        for (part,) in [dask.compute(d) for d in delayed]:
-            yield part
+        import dask
+
+        tasks = [dask.delayed(task)(k, plan.requests[k], *args) for k in range(n)]
+        yield from dask.compute(*tasks)
         return
-    futures = client.compute(delayed)
-    for k in range(n):
-        part = futures[k].result()
-        futures[k].release()
-        yield part
+    futures = [client.submit(task, k, plan.requests[k], *args, pure=False) for k in range(n)]
+    for future in futures:
+        yield future.result()
+        future.release()
 
 
 def write_partition_results(
@@ -647,21 +681,21 @@ def write_partition_results(
     client: Any = None,
     progress: bool = False,
 ) -> int:
-    """Stream a plan's partition results to one ``.parquet`` or ``.csv`` file.
-
-    Rows are written partition by partition (sorted by account within each); memory
-    on the client is one partition's result. The file is written under a temporary
-    name and renamed when complete.
+    """Compute a plan on an engine and write the results: one file, or one per partition.
 
     Parameters
     ----------
     plan : PartitionPlan
-        What to compute (see ``_plan_snapshots`` and friends, used by the CLI).
+        What to compute (the CLI builds it with ``_plan_snapshots`` and friends).
     path : str or Path
-        Output file.
+        A ``.parquet`` or ``.csv`` file: the partitions' results are streamed to it in
+        partition order (rows sorted by account within each partition; memory on the
+        client is one partition's result). A path without suffix: a directory of
+        ``part-<k>.parquet`` files, each written by the worker that computed it — no
+        result travels to the client (on a cluster, a filesystem every worker shares).
+        Written under a temporary name and renamed when complete.
     engine : {"pandas", "dask"}
-        Serially in this process, or on the Dask ``client`` (all partitions submitted
-        at once; results collected in order).
+        Serially in this process, or on Dask (all partitions submitted at once).
     client : distributed.Client, optional
         For ``engine="dask"`` (default: Dask's default scheduler).
     progress : bool
@@ -672,6 +706,8 @@ def write_partition_results(
     int
         Rows written.
     """
+    import shutil
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -679,17 +715,37 @@ def write_partition_results(
 
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".csv"):
-        raise DataError(f"cannot write {path}: use a .parquet or .csv file name")
-    results = _partition_results(plan, engine, client)
-    if progress:
+    if suffix not in (".parquet", ".csv", ""):
+        raise DataError(f"cannot write {path}: use a .parquet or .csv file or a directory")
+
+    def bar(items: Iterator[Any]) -> Iterator[Any]:
+        if not progress:
+            return items
         from tqdm.auto import tqdm
 
-        results = tqdm(results, total=plan.dataset.partitions, desc=plan.label, unit="partition")
+        return tqdm(items, total=plan.dataset.partitions, desc=plan.label, unit="partition")
+
+    if suffix == "":
+        if path.exists() and (
+            not path.is_dir() or any(not p.name.startswith("part-") for p in path.iterdir())
+        ):
+            raise DataError(f"{path} exists and holds other files; choose a new directory")
+        staging = path.with_name(f".{path.name}.writing")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            rows = sum(bar(_run_all(plan, engine, client, _write_part, str(staging.resolve()))))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if path.exists():
+            shutil.rmtree(path)
+        staging.rename(path)
+        return int(rows)
     rows, writer, schema, header = 0, None, None, True
     with atomic_path(path) as tmp:
         try:
-            for part in results:
+            for part in bar(_run_all(plan, engine, client, _run_partition)):
                 if suffix == ".csv":
                     part.to_csv(tmp, mode="a", header=header, index=False, date_format="%Y-%m-%d")
                     header = False
