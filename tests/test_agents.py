@@ -342,3 +342,27 @@ def test_conversation_rows_rank_better_when_skill_acts_only_there():
     rho_talked, rel_talked = spearman(through="talked")
     assert rel_talked > rel_all
     assert rho_talked > rho_all
+
+
+def test_spell_months_are_the_simulators_account_months():
+    # the simulator's truth is a mean over the agent's account-months; the rows built
+    # from the observable tables must be exactly those months, held by the same agent,
+    # and the agent's skill may move a month's payment probability only where
+    # `talked` (the conversation outcomes) says so
+    from recovery.simulate import simulate_portfolio
+    from recovery.simulate.operation import CollectionOperation
+
+    p, truth = simulate_portfolio(
+        n_accounts=1500, months=24, seed=3, operation=CollectionOperation(truth_draws=0)
+    )
+    rows = spell_month_outcomes(p, window_months=1000)
+    months = truth.extra["operation_months"]
+    months = months.assign(month=months["month_end"].dt.to_period("M"))
+    joined = rows.assign(month=rows["period_start"].dt.to_period("M")).merge(
+        months, on=["account_id", "month"], how="outer", indicator=True, suffixes=("", "_true")
+    )
+    assert len(rows) == len(months) > 1000
+    assert (joined["_merge"] == "both").all()
+    assert (joined["agent_id"] == joined["agent_id_true"]).all()
+    moved = joined["p_pay_operation"] != joined["p_pay_average_agent"]
+    assert moved.any() and not (moved & ~joined["talked"]).any()
