@@ -87,6 +87,9 @@ DEFAULT_MEMORY_LIMIT = "6GB"
 _LOCAL_WORKER_CONFIG = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
     "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "500ms",
 }
 #: Accounts of partition 0 used to learn the dtypes of the result (Dask ``meta``).
 _META_ACCOUNTS = 400
