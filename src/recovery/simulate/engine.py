@@ -732,6 +732,8 @@ class ChunkSimulation:
         redraw = getattr(self.operation, "response_draws", None)
         if redraw is None or self._prev_rows is None or len(state) == 0:
             return None
+        if state.month_index - 1 >= self.cal.observed_months:
+            return None  # the previous month end is hidden follow-up: its truth is not kept
         draws = [
             (np.asarray(r.odds_multiplier, float), _hook_day(r.payment_day, len(state)))
             for r in redraw(state)
