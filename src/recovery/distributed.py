@@ -20,8 +20,10 @@ local ``dask.distributed`` cluster (one single-threaded worker process per core,
 memory limit each) or connects to an existing one by its scheduler address. The
 ``--engine dask`` option of ``recovery snapshots``, ``features`` and ``score`` uses
 :func:`write_partition_results`, which streams the partitions' results to one file in
-partition order; ``--engine pandas`` on a partitioned dataset runs the same
-partition functions one after another in this process (bounded memory).
+partition order, or lets each worker write its partitions' files into a directory;
+``--engine pandas`` on a partitioned dataset runs the same partition functions one
+after another in this process (bounded memory). How to run on a cluster, choose
+partition counts and what to expect: ``docs/scaling.md``.
 
 Cross-account analytics (roll rates, vintage curves, recovery by debt age, monthly
 KPIs) accept the Dask snapshots table too: see :mod:`recovery.distributed_analytics`.
