@@ -160,3 +160,20 @@ def test_simulator_writes_the_same_book_partitioned(tmp_path):
         )
     assert open_partitioned(path).meta["data_end"] == plain.meta["data_end"]
     assert (path / "truth" / "account_months.parquet").is_file()
+
+
+def test_simulate_command_writes_a_partitioned_dataset(tmp_path):
+    from click.testing import CliRunner
+
+    from recovery.cli import cli
+
+    out = tmp_path / "book"
+    result = CliRunner().invoke(
+        cli,
+        ["simulate", "--accounts", "1000", "--months", "3", "--no-operation",
+         "--partitions", "3", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    dataset = open_partitioned(out)
+    assert dataset.partitions == 3
+    assert len(dataset.read_all(["accounts"]).accounts) == 1000
