@@ -16,7 +16,7 @@ from recovery.errors import DataError  # noqa: E402
 from recovery.kpis import monthly_kpis  # noqa: E402
 from recovery.partitioning import account_partition, write_partitioned  # noqa: E402
 from recovery.recovery_curves import recovery_by_age  # noqa: E402
-from recovery.roll_rates import roll_rates  # noqa: E402
+from recovery.roll_rates import roll_rate_matrix, roll_rates  # noqa: E402
 from recovery.vintages import vintage_curves  # noqa: E402
 
 
@@ -137,3 +137,18 @@ def test_partial_tables_are_small(dask_snapshots):
     totals = flow_totals(dask_snapshots, None, [])
     assert len(totals) < len(dask_snapshots) / 20
     assert {"count", "balance"} <= set(totals.columns) and "count_rate" not in totals
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"weight": "balance", "average": "mean"},
+        {"segment": "product", "start": "2022-01-31", "end": "2023-12-31", "normalize": False},
+        {"month": "2024-06-30"},
+    ],
+)
+def test_roll_rate_matrix(dask_snapshots, pandas_snapshots, options):
+    got = roll_rate_matrix(dask_snapshots, **options)
+    expected = roll_rate_matrix(pandas_snapshots, **options)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9, atol=1e-9)

@@ -549,7 +549,14 @@ def roll_rate_matrix(
     if average not in ("pooled", "mean"):
         raise ValueError("average must be 'pooled' or 'mean'")
     segments = _segment_list(segment)
-    t = transitions(snapshots, config, segments, accounts)
+    if is_dask_frame(snapshots):  # partial sums per partition (recovery.distributed_analytics)
+        from recovery.distributed_analytics import flow_totals
+
+        t = flow_totals(snapshots, config, segments, accounts)
+    else:  # one row per month × segments × from × to state: accounts and balance
+        t = _flow_totals(
+            transitions(snapshots, config, segments, accounts), ["month_end", *segments]
+        )
     if month is not None:
         m = pd.Timestamp(month).to_period("M")
         t = t[t["month_end"].dt.to_period("M") == m]
@@ -563,10 +570,8 @@ def roll_rate_matrix(
             "no month-to-month transitions in the requested months; the snapshots need "
             "two consecutive month ends"
         )
-    value = "account_id" if weight == "count" else "balance"
-    func = "size" if weight == "count" else "sum"
     rows = [*segments, "from_state"]
-    cells = t.groupby(["month_end", *rows, "to_state"], dropna=False)[value].agg(func)
+    cells = t.groupby(["month_end", *rows, "to_state"], dropna=False)[weight].sum()
     monthly = cells.unstack("to_state", fill_value=0.0).astype(float)
     if normalize:
         if average == "pooled":
