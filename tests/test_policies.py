@@ -24,6 +24,9 @@ from recovery.simulate.policies import (
 )
 
 BOOK = dict(n_accounts=200, months=24, start="2019-01-01")
+# these tests read the tables and the operation's truth, not p_pay_true / p_cure_true:
+# skip the truth's redraws of each month (truth_draws=0; the tables are the same)
+FAST = dict(truth_draws=0)
 
 
 def _model(seed: int = 0) -> PriorityModel:
@@ -34,7 +37,7 @@ def _model(seed: int = 0) -> PriorityModel:
 def evaluation():
     """Two seeds, the three policies (the fast version of benchmarks/bench_strategy.py)."""
     keep: dict = {}
-    table = evaluate_policies(seeds=(3, 4), model=_model(), keep=keep, **BOOK)
+    table = evaluate_policies(seeds=(3, 4), model=_model(), keep=keep, **FAST, **BOOK)
     return table, keep
 
 
@@ -121,7 +124,7 @@ def test_evaluate_policies_is_deterministic_and_paired(evaluation):
     first, keep = evaluation
     assert len(first) == 6 and set(first["policy"]) == {"default", "propensity", "uplift"}
     # seed 3's default again, by hand: the same numbers and the same capacity
-    again = PolicyOperation("default")
+    again = PolicyOperation("default", **FAST)
     portfolio, _ = simulate_portfolio(seed=3, operation=again, **BOOK)
     assert again.planned_ == keep[(3, "default")][0].planned_
     row = first[(first["seed"] == 3) & (first["policy"] == "default")].iloc[0]
@@ -135,6 +138,7 @@ def test_evaluate_policies_is_deterministic_and_paired(evaluation):
         capacity=again.planned_,
         model=first_op.model,
         record=False,
+        **FAST,
     )
     ranked, _ = simulate_portfolio(seed=3, operation=op, **BOOK)
     assert op.planned_ == first_op.planned_

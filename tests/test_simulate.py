@@ -665,3 +665,30 @@ def test_truth_averages_the_operations_next_month_draws():
     assert b["p_cure_true"].dropna().between(0, 1).all()
     with pytest.raises(ConfigError):
         CollectionOperation(truth_draws=-1)
+
+
+def test_truth_redraws_restore_a_subclass_state():
+    """A strategy whose plan keeps a log sees each real month once, redraws or not."""
+    from recovery.simulate.operation import CollectionOperation
+
+    class Logged(CollectionOperation):
+        def __init__(self, **overrides):
+            super().__init__(**overrides)
+            self.log = []
+            self.calls = {}
+
+        def plan(self, context, counts):
+            m = context.state.month_index
+            self.log.append(m)
+            self.calls[m] = self.calls.get(m, 0) + 1
+            return counts
+
+    kwargs = dict(
+        n_accounts=300, months=6, seed=2, scenario=get_scenario("benchmark", back_book_months=6)
+    )
+    plain, redrawn = Logged(truth_draws=0), Logged(truth_draws=3)
+    a, _ = simulate_portfolio(operation=plain, **kwargs)
+    b, _ = simulate_portfolio(operation=redrawn, **kwargs)
+    assert len(plain.log) > 0 and redrawn.log == plain.log
+    assert set(redrawn.calls.values()) == {1}
+    pd.testing.assert_frame_equal(a.actions, b.actions)

@@ -126,9 +126,15 @@ def run_demo(
     def load():
         if accounts:
             from recovery.simulate import simulate_portfolio
+            from recovery.simulate.operation import CollectionOperation
 
+            # the truth is not used here: skip its redraws of the operation (same tables)
             portfolio, _ = simulate_portfolio(
-                config=config, n_accounts=int(accounts), months=int(months), seed=seed
+                config=config,
+                n_accounts=int(accounts),
+                months=int(months),
+                seed=seed,
+                operation=CollectionOperation(truth_draws=0),
             )
             return portfolio
         from recovery.datasets import load_sample

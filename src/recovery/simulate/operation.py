@@ -346,26 +346,35 @@ class _Chunk:
         self.seq = 0
 
 
-def _save_chunk(ch: _Chunk) -> dict:
-    """Copy of a chunk's bookkeeping: arrays copied, lists by length, the rest as is."""
-    return {
-        k: v.copy() if isinstance(v, np.ndarray) else len(v) if isinstance(v, list) else v
-        for k, v in vars(ch).items()
-    }
+def _save_chunk(obj) -> dict:
+    """Copy of an object's attributes: arrays and dicts copied, lists by length."""
+    saved = {}
+    for k, v in vars(obj).items():
+        if isinstance(v, np.ndarray):
+            saved[k] = v.copy()
+        elif isinstance(v, list):
+            saved[k] = len(v)
+        elif isinstance(v, dict):
+            saved[k] = dict(v)
+        else:
+            saved[k] = v
+    return saved
 
 
-def _restore_chunk(ch: _Chunk, saved: dict) -> None:
-    """Put a chunk back as :func:`_save_chunk` found it (lists cut back to their length)."""
+def _restore_chunk(obj, saved: dict) -> None:
+    """Put an object back as :func:`_save_chunk` found it (lists cut back to their length)."""
     for k, v in saved.items():
-        current = getattr(ch, k)
-        if isinstance(current, list):
+        current = getattr(obj, k)
+        if isinstance(current, list) and isinstance(v, int):
             del current[v:]
         elif isinstance(v, np.ndarray):
-            setattr(ch, k, v.copy())
+            setattr(obj, k, v.copy())
+        elif isinstance(v, dict):
+            setattr(obj, k, dict(v))
         else:
-            setattr(ch, k, v)
-    for k in set(vars(ch)) - set(saved):
-        delattr(ch, k)
+            setattr(obj, k, v)
+    for k in set(vars(obj)) - set(saved):
+        delattr(obj, k)
 
 
 class CollectionOperation:
@@ -719,8 +728,10 @@ class CollectionOperation:
         ``p_cure_true`` average over these draws instead of using the realised ones.
         Each draw runs :meth:`step` on the same state with its own random numbers
         (derived from ``state.rng``'s seed, which is not consumed), then restores the
-        chunk's bookkeeping, so the real month is unchanged. A subclass whose
-        :meth:`plan` keeps state of its own must make that state restorable too.
+        chunk's bookkeeping and the operation's own attributes (lists cut back, dicts
+        and arrays copied back — so a subclass whose :meth:`plan` records history or
+        counters is restored too), so the real month is unchanged. State kept inside
+        other mutable objects is not restored.
 
         Parameters
         ----------
@@ -736,6 +747,7 @@ class CollectionOperation:
         draws = self.params.truth_draws if draws is None else int(draws)
         ch = self._chunks[state.chunk_index]
         saved = _save_chunk(ch)
+        own = _save_chunk(self)
         seq = state.rng.bit_generator.seed_seq
         out = []
         try:
@@ -747,8 +759,10 @@ class CollectionOperation:
                     OperationResponse(odds_multiplier=r.odds_multiplier, payment_day=r.payment_day)
                 )
                 _restore_chunk(ch, saved)
+                _restore_chunk(self, own)
         finally:
             _restore_chunk(ch, saved)
+            _restore_chunk(self, own)
         return out
 
     # ------------------------------------------------------------------ pieces
