@@ -30,8 +30,12 @@ LEGAL = set(Config().strategy.legal_channels)
 @pytest.fixture(scope="module")
 def book():
     from recovery.simulate import simulate_portfolio
+    from recovery.simulate.operation import CollectionOperation
 
-    portfolio, truth = simulate_portfolio(n_accounts=600, months=36, seed=5)
+    # truth_draws=0: only the tables and the injected violations are used here
+    portfolio, truth = simulate_portfolio(
+        n_accounts=600, months=36, seed=5, operation=CollectionOperation(truth_draws=0)
+    )
     portfolio.meta["violations"] = truth.extra["violations"]
     return portfolio
 
