@@ -531,6 +531,23 @@ def test_cli_writes_a_loadable_book_and_truth(tmp_path):
     assert main(["simulate", "--scenario", "boom", "--out", str(tmp_path / "x")]) == 1
 
 
+def test_cli_truth_draws_change_the_truth_but_not_the_tables(tmp_path):
+    from recovery.cli import main
+    from recovery.io import load_portfolio
+
+    args = ["simulate", "--accounts", "200", "--months", "8", "--seed", "3"]
+    assert main([*args, "--truth-draws", "0", "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, "--truth-draws", "4", "--out", str(tmp_path / "b")]) == 0
+    a, b = load_portfolio(tmp_path / "a"), load_portfolio(tmp_path / "b")
+    for name in ("accounts", "payments", "actions", "assignments"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    ta = load_truth(tmp_path / "a" / "truth").account_months
+    tb = load_truth(tmp_path / "b" / "truth").account_months
+    assert ta["p_pay_true"].notna().sum() == tb["p_pay_true"].notna().sum() > 0
+    assert not np.allclose(ta["p_pay_true"].dropna(), tb["p_pay_true"].dropna())
+    assert main([*args, "--no-operation", "--truth-draws", "2", "--out", str(tmp_path / "c")]) == 2
+
+
 def test_benchmark_scenario_is_frozen():
     """The benchmark is frozen: change behaviour with a new scenario, never by retuning it."""
     import dataclasses

@@ -49,6 +49,13 @@ __all__ = ["command"]
     "--no-operation", is_flag=True, help="Simulate without the collection operation (part 2)."
 )
 @click.option(
+    "--truth-draws",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Draws of the next month's collection work that p_pay_true/p_cure_true average over "
+    "(default 32: point-in-time truth; 0 = realised work, about 9x faster, same tables).",
+)
+@click.option(
     "--chunk-size",
     type=click.IntRange(min=1000),
     default=20_000,
@@ -89,6 +96,7 @@ def command(
     seed,
     scenario,
     no_operation,
+    truth_draws,
     chunk_size,
     validate,
     config_path,
@@ -104,6 +112,7 @@ def command(
 
     from recovery.config import load_config
     from recovery.simulate.book import BLOCK_SIZE
+    from recovery.simulate.operation import CollectionOperation
     from recovery.simulate.params import get_scenario
     from recovery.simulate.simulation import FOLLOW_UP_MONTHS, write_simulation
 
@@ -129,9 +138,18 @@ def command(
             months=months,
             seed=seed,
             scenario=scenario,
-            operation=None if no_operation else "default",
+            operation=_operation(no_operation, truth_draws, CollectionOperation),
             chunk_size=chunk_size,
             progress=bar.update,
             validate=validate,
         )
     click.echo(f"wrote {n_accounts:,} accounts to {out} (truth in {Path(out) / 'truth'})")
+
+
+def _operation(no_operation: bool, truth_draws: int | None, operation_class):
+    """The simulator's ``operation`` argument from the command's options."""
+    if no_operation:
+        if truth_draws is not None:
+            raise click.UsageError("--truth-draws applies to the collection operation only")
+        return None
+    return "default" if truth_draws is None else operation_class(truth_draws=truth_draws)
