@@ -85,6 +85,9 @@ _LAZY = {
     # agents, compliance, strategy
     "spell_outcomes": "recovery.agents",
     "AgentEffectiveness": "recovery.agents",
+    "spell_month_outcomes": "recovery.agents",
+    "reliability_curve": "recovery.agents",
+    "plot_reliability": "recovery.agents",
     "activity_kpis": "recovery.agents",
     "flag_actions": "recovery.compliance",
     "suppressions": "recovery.strategy",
