@@ -23,6 +23,10 @@ accounts per partition (memory per worker is then the same whatever the book siz
 Usage::
 
     python benchmarks/bench_scaling.py --sizes 100000,300000,1000000 --data /tmp/scaling
+    python benchmarks/bench_scaling.py --sizes 1000000 --engines whole   # in-memory pandas
+
+``--engines whole`` is the reference in-memory path (the whole book read into one
+process, then ``aging.snapshots`` and ``features.write_features``).
 
 Writes ``benchmarks/results/scaling.json``.
 """
