@@ -16,7 +16,8 @@ seconds, accounts per second, peak RSS of the process (pandas) or of each worker
 from which the hardware for a larger book is projected.
 
 The book is simulated once to a partitioned dataset (``recovery simulate --partitions``,
-benchmark scenario, no collection operation, 36 observed months);
+benchmark scenario, 36 observed months; without the collection operation unless
+``--operation``, which adds its contact rows and the contact features they feed);
 smaller books are the first N accounts of the largest one, repartitioned to the same
 accounts per partition (memory per worker is then the same whatever the book size).
 
@@ -24,6 +25,7 @@ Usage::
 
     python benchmarks/bench_scaling.py --sizes 100000,300000,1000000 --data /tmp/scaling
     python benchmarks/bench_scaling.py --sizes 1000000 --engines whole   # in-memory pandas
+    python benchmarks/bench_scaling.py --sizes 1000000 --operation --data /tmp/scaling-op
 
 ``--engines whole`` is the reference in-memory path (the whole book read into one
 process, then ``aging.snapshots`` and ``features.write_features``).
@@ -54,7 +56,7 @@ def book_path(data: Path, n: int) -> Path:
     return data / f"book-{n}"
 
 
-def ensure_book(data: Path, n: int, largest: int) -> Path:
+def ensure_book(data: Path, n: int, largest: int, operation: bool = False) -> Path:
     """The partitioned book of ``n`` accounts: simulated (largest) or derived from it."""
     from recovery.partitioning import PartitionedWriter, is_partitioned, open_partitioned
 
@@ -65,13 +67,16 @@ def ensure_book(data: Path, n: int, largest: int) -> Path:
     if n == largest:
         cmd = [sys.executable, "-m", "recovery.cli", "simulate", "--accounts", str(n),
                "--months", str(MONTHS), "--start", START, "--seed", str(SEED),
-               "--no-operation", "--chunk-size", "50000", "--partitions", str(partitions),
+               "--chunk-size", "50000", "--partitions", str(partitions),
                "--out", str(path)]  # fmt: skip
+        # --operation: with the collection operation's contact rows (truth_draws=0: the
+        # same tables, without the point-in-time truth the benchmark does not read)
+        cmd += ["--truth-draws", "0"] if operation else ["--no-operation"]
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True)
         print(f"simulated {n:,} accounts in {time.perf_counter() - t0:.0f} s", flush=True)
         return path
-    big = open_partitioned(ensure_book(data, largest, largest))
+    big = open_partitioned(ensure_book(data, largest, largest, operation))
     width = len(big.read(0, ["accounts"]).accounts["account_id"].iloc[0]) - 1
     wanted = {f"A{i:0{width}d}" for i in range(n)}
     with PartitionedWriter(path, partitions) as writer:
@@ -280,6 +285,9 @@ def main() -> None:
     ap.add_argument("--engines", default="pandas,dask")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--largest", type=int, help="simulated book the others come from")
+    ap.add_argument(
+        "--operation", action="store_true", help="simulate with the collection operation"
+    )
     ap.add_argument("--target", type=int, default=50_000_000, help="accounts to project for")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--engine", help=argparse.SUPPRESS)
@@ -292,7 +300,7 @@ def main() -> None:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     rows = []
     for n in sizes:
-        path = ensure_book(data, n, args.largest or sizes[-1])
+        path = ensure_book(data, n, args.largest or sizes[-1], args.operation)
         for engine in args.engines.split(","):
             r = child(path, engine, args.workers, data / f"out-{n}-{engine}")
             rows.append(r)

@@ -54,6 +54,15 @@ _LAZY = {
     "write_mapping": "recovery.mapping",
     "snapshots_from_performance": "recovery.performance",
     "portfolio_from_performance": "recovery.performance",
+    # partitioned datasets and the Dask engine (pip install "recovery[dask]")
+    "write_partitioned": "recovery.partitioning",
+    "open_partitioned": "recovery.partitioning",
+    "read_partition": "recovery.partitioning",
+    "dask_client": "recovery.distributed",
+    "distributed_snapshots": "recovery.distributed",
+    "distributed_features": "recovery.distributed",
+    "distributed_labels": "recovery.distributed",
+    "distributed_scores": "recovery.distributed",
     "simulate_portfolio": "recovery.simulate",
     "Truth": "recovery.simulate",
     # aging, features, labels
