@@ -174,7 +174,7 @@ def read_portfolio(
     ``recovery validate`` to report every problem at once. ``path`` may also be a
     database URL (it contains ``://``; read by :func:`recovery.sources.read_sql_portfolio`)
     or a :class:`recovery.sources.PortfolioSource`. ``window`` (first and last day)
-    keeps the rows whose date lies in it (see :mod:`recovery.sources`). A ``mapping``
+    keeps the loans originated in it, with all their rows (see :mod:`recovery.sources`). A ``mapping``
     (:class:`recovery.mapping.Mapping` or a mapping file) names each table's file
     (``file:``), renames the lender's columns and translates its codes
     (:meth:`recovery.mapping.Mapping.to_portfolio`; a ``performance`` table becomes
@@ -262,8 +262,9 @@ def load_portfolio(
     mapping : Mapping or path, optional
         The lender's table, column and code names (``docs/data.md``).
     window : tuple or str, optional
-        ``(first_day, last_day)`` or ``"START:END"``: keep the rows whose date lies in
-        it (pushed into the SQL for a database).
+        ``(first_day, last_day)`` or ``"START:END"``: keep the loans originated in it,
+        with all their rows (pushed into the SQL for a database; a mapping's
+        ``date_column`` filters that table by its own date instead).
 
     Returns
     -------
