@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from recovery.errors import DataError
-from recovery.sources import PortfolioSource, is_database_url, parse_window
+from recovery.sources import PortfolioSource, hide_password, is_database_url, parse_window
 
 __all__ = ["portfolio_source", "portfolio_directory"]
 
@@ -75,7 +75,9 @@ def portfolio_source(command: Callable[..., Any]) -> Callable[..., Any]:
         **kwargs: Any,
     ) -> Any:
         if path and source and path != source:
-            raise click.UsageError(f"give the portfolio once: PATH {path!r} or --source, not both")
+            raise click.UsageError(
+                f"give the portfolio once: PATH {hide_password(path)!r} or --source, not both"
+            )
         location = source or path
         if not location:
             raise click.UsageError(f"missing the portfolio: PATH or --source URL. {PATH_HELP}")
