@@ -209,8 +209,10 @@ def spell_month_outcomes(
     data_end = portfolio.data_end
     # the spell's last day (inclusive); an open spell runs to the data end
     last = pd.to_datetime(spells["end_date"]).fillna(data_end).clip(upper=data_end)
-    first_month = start.dt.to_period("M")
-    n_months = (last.dt.to_period("M") - first_month).apply(lambda d: d.n).to_numpy() + 1
+    # calendar months from the spell's first to its last day, both counted (vectorised)
+    n_months = (
+        (last.dt.year - start.dt.year) * 12 + (last.dt.month - start.dt.month)
+    ).to_numpy() + 1
     n_months = np.clip(n_months, 0, window_months)
     rows = spells.loc[spells.index.repeat(n_months)].reset_index(drop=True)
     k = rows.groupby("spell_id").cumcount().to_numpy()
