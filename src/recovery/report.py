@@ -1150,6 +1150,30 @@ def load_report_data(
     )
 
 
+def _example_data() -> ReportData:
+    """Two accounts' snapshots, August to October 2026: the docstring examples' data."""
+    from recovery.portfolio import Portfolio
+
+    s = pd.DataFrame(
+        {
+            "account_id": ["A", "B"] * 3,
+            "month_end": pd.to_datetime(
+                ["2026-08-31"] * 2 + ["2026-09-30"] * 2 + ["2026-10-31"] * 2
+            ),
+            "dpd": [0, 10, 0, 40, 0, 0],
+            "bucket": ["M0", "M1", "M0", "M2", "M0", "M0"],
+            "balance": [900.0, 500.0, 850.0, 500.0, 800.0, 450.0],
+            "amount_overdue": [0.0, 50.0, 0.0, 100.0, 0.0, 0.0],
+            "paid_in_month": [50.0, 0.0, 50.0, 0.0, 50.0, 150.0],
+            "status": ["open"] * 6,
+        }
+    )
+    end = pd.Timestamp("2026-10-31")
+    return ReportData(
+        Portfolio(snapshots=s), s, end, pd.DatetimeIndex(s["month_end"].unique()), end, Config()
+    )
+
+
 # ----------------------------------------------------------------------------- analyses
 
 
@@ -1158,15 +1182,7 @@ def require_table(data: ReportData, name: str, what: str) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from recovery.portfolio import Portfolio
-    >>> s = pd.DataFrame({"account_id": ["A", "B"] * 3,
-    ...     "month_end": pd.to_datetime(["2026-08-31"] * 2 + ["2026-09-30"] * 2 + ["2026-10-31"] * 2),
-    ...     "dpd": [0, 10, 0, 40, 0, 0], "bucket": ["M0", "M1", "M0", "M2", "M0", "M0"],
-    ...     "balance": [900.0, 500.0, 850.0, 500.0, 800.0, 450.0],
-    ...     "amount_overdue": [0.0, 50.0, 0.0, 100.0, 0.0, 0.0],
-    ...     "paid_in_month": [50.0, 0.0, 50.0, 0.0, 50.0, 150.0], "status": ["open"] * 6})
-    >>> data = ReportData(Portfolio(snapshots=s), s, pd.Timestamp("2026-10-31"),
-    ...     pd.DatetimeIndex(s["month_end"].unique()), pd.Timestamp("2026-10-31"), Config())
+    >>> data = _example_data()  # two accounts, August to October 2026
     >>> require_table(data, "agents", "the agent table")
     Traceback (most recent call last):
     ...
@@ -1253,15 +1269,7 @@ def report_kpis(data: ReportData) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from recovery.portfolio import Portfolio
-    >>> s = pd.DataFrame({"account_id": ["A", "B"] * 3,
-    ...     "month_end": pd.to_datetime(["2026-08-31"] * 2 + ["2026-09-30"] * 2 + ["2026-10-31"] * 2),
-    ...     "dpd": [0, 10, 0, 40, 0, 0], "bucket": ["M0", "M1", "M0", "M2", "M0", "M0"],
-    ...     "balance": [900.0, 500.0, 850.0, 500.0, 800.0, 450.0],
-    ...     "amount_overdue": [0.0, 50.0, 0.0, 100.0, 0.0, 0.0],
-    ...     "paid_in_month": [50.0, 0.0, 50.0, 0.0, 50.0, 150.0], "status": ["open"] * 6})
-    >>> data = ReportData(Portfolio(snapshots=s), s, pd.Timestamp("2026-10-31"),
-    ...     pd.DatetimeIndex(s["month_end"].unique()), pd.Timestamp("2026-10-31"), Config())
+    >>> data = _example_data()  # two accounts, August to October 2026
     >>> report_kpis(data)[["overdue_rate_30plus", "cure_rate"]].values.tolist()
     [[0.0, nan], [0.5, 0.0], [0.0, 1.0]]
     """
@@ -1322,17 +1330,9 @@ def segment_movements(
 
     Examples
     --------
-    >>> from recovery.portfolio import Portfolio
-    >>> s = pd.DataFrame({"account_id": ["A", "B"] * 3,
-    ...     "month_end": pd.to_datetime(["2026-08-31"] * 2 + ["2026-09-30"] * 2 + ["2026-10-31"] * 2),
-    ...     "dpd": [0, 10, 0, 40, 0, 0], "bucket": ["M0", "M1", "M0", "M2", "M0", "M0"],
-    ...     "balance": [900.0, 500.0, 850.0, 500.0, 800.0, 450.0],
-    ...     "amount_overdue": [0.0, 50.0, 0.0, 100.0, 0.0, 0.0],
-    ...     "paid_in_month": [50.0, 0.0, 50.0, 0.0, 50.0, 150.0], "status": ["open"] * 6})
-    >>> data = ReportData(Portfolio(snapshots=s), s, pd.Timestamp("2026-10-31"),
-    ...     pd.DatetimeIndex(s["month_end"].unique()), pd.Timestamp("2026-10-31"), Config())
+    >>> data = _example_data()  # two accounts, August to October 2026
     >>> import dataclasses
-    >>> north = dataclasses.replace(data, snapshots=s.assign(region="north"), extras={})
+    >>> north = dataclasses.replace(data, snapshots=data.snapshots.assign(region="north"), extras={})
     >>> moves = segment_movements(north, measures=["cure_rate"], min_accounts=1)
     >>> moves[["segment", "previous", "value", "change"]].values.tolist()
     [['north', 0.0, 1.0, 1.0]]
@@ -1596,15 +1596,7 @@ def forecast_summary(
 
     Examples
     --------
-    >>> from recovery.portfolio import Portfolio
-    >>> s = pd.DataFrame({"account_id": ["A", "B"] * 3,
-    ...     "month_end": pd.to_datetime(["2026-08-31"] * 2 + ["2026-09-30"] * 2 + ["2026-10-31"] * 2),
-    ...     "dpd": [0, 10, 0, 40, 0, 0], "bucket": ["M0", "M1", "M0", "M2", "M0", "M0"],
-    ...     "balance": [900.0, 500.0, 850.0, 500.0, 800.0, 450.0],
-    ...     "amount_overdue": [0.0, 50.0, 0.0, 100.0, 0.0, 0.0],
-    ...     "paid_in_month": [50.0, 0.0, 50.0, 0.0, 50.0, 150.0], "status": ["open"] * 6})
-    >>> data = ReportData(Portfolio(snapshots=s), s, pd.Timestamp("2026-10-31"),
-    ...     pd.DatetimeIndex(s["month_end"].unique()), pd.Timestamp("2026-10-31"), Config())
+    >>> data = _example_data()  # two accounts, August to October 2026
     >>> table, erc = forecast_summary(data, months_ahead=1)
     >>> table.columns.tolist(), erc is None
     (['Measure', 'October 2026 (actual)', 'November 2026 (forecast)'], True)
@@ -2092,15 +2084,7 @@ def about_html(data: ReportData) -> str:
 
     Examples
     --------
-    >>> from recovery.portfolio import Portfolio
-    >>> s = pd.DataFrame({"account_id": ["A", "B"] * 3,
-    ...     "month_end": pd.to_datetime(["2026-08-31"] * 2 + ["2026-09-30"] * 2 + ["2026-10-31"] * 2),
-    ...     "dpd": [0, 10, 0, 40, 0, 0], "bucket": ["M0", "M1", "M0", "M2", "M0", "M0"],
-    ...     "balance": [900.0, 500.0, 850.0, 500.0, 800.0, 450.0],
-    ...     "amount_overdue": [0.0, 50.0, 0.0, 100.0, 0.0, 0.0],
-    ...     "paid_in_month": [50.0, 0.0, 50.0, 0.0, 50.0, 150.0], "status": ["open"] * 6})
-    >>> data = ReportData(Portfolio(snapshots=s), s, pd.Timestamp("2026-10-31"),
-    ...     pd.DatetimeIndex(s["month_end"].unique()), pd.Timestamp("2026-10-31"), Config())
+    >>> data = _example_data()  # two accounts, August to October 2026
     >>> "<td>Months of snapshots</td><td>August 2026 to October 2026</td>" in about_html(data)
     True
     """
