@@ -92,7 +92,7 @@ import pandas as pd
 from recovery.config import Config
 from recovery.errors import DataError
 from recovery.portfolio import Portfolio
-from recovery.schema import Column, TableSpec
+from recovery.schema import Column, TableSpec, column_names
 
 __all__ = [
     "PERFORMANCE",
@@ -469,14 +469,7 @@ def snapshots_from_performance(
     if "_charge_off_date" in out:
         out["charge_off_date"] = pd.to_datetime(out["_charge_off_date"]).dt.normalize()
     columns = [
-        "account_id",
-        "month_end",
-        "dpd",
-        "bucket",
-        "balance",
-        "amount_overdue",
-        "paid_in_month",
-        "status",
+        *column_names("snapshots", required_only=True),
         *(["charge_off_date"] if "charge_off_date" in out else []),
         *extras,
     ]
