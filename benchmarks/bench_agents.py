@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from recovery.agents import (
+from recovery.config import Config
+from recovery.operations.agents import (
     AgentEffectiveness,
     expected_outcomes,
     reliability_curve,
@@ -47,8 +48,7 @@ from recovery.agents import (
     spell_month_outcomes,
     spell_outcomes,
 )
-from recovery.compliance import flag_actions
-from recovery.config import Config
+from recovery.operations.compliance import flag_actions
 from recovery.simulate import simulate_portfolio
 
 

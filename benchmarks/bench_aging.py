@@ -1,4 +1,4 @@
-"""Benchmark of recovery.aging: month-end snapshots at 10k / 100k / 1M accounts.
+"""Benchmark of recovery.timeline.aging: month-end snapshots at 10k / 100k / 1M accounts.
 
 Plain script: ``python benchmarks/bench_aging.py [--sizes 10000,100000,1000000]``.
 Prints a table and writes ``benchmarks/results/aging.json`` (git-ignored).
@@ -12,7 +12,7 @@ restructured. Snapshots are taken at 36 month ends.
 The same run measures a straightforward per-account implementation
 (``groupby("account_id").apply``: for each account, DPD on every day by numpy on that
 account's arrays, then sampled at month ends) on the 10k book, checks that it agrees with
-:func:`recovery.aging.snapshots` on DPD and status, and reports the speed ratio.
+:func:`recovery.timeline.aging.snapshots` on DPD and status, and reports the speed ratio.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from recovery.aging import snapshots
 from recovery.config import Config
-from recovery.portfolio import Portfolio
+from recovery.data.portfolio import Portfolio
+from recovery.timeline.aging import snapshots
 
 MONTH_ENDS = pd.date_range("2021-01-31", "2023-12-31", freq="ME")  # 36 month ends
 

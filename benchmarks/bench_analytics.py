@@ -3,7 +3,7 @@
 A snapshot table is drawn from a known monthly Markov chain over the states
 (M0 … M6, charged_off, paid_off), so the estimated roll-rate matrix can be compared
 with the true one; then every analytics function is timed. With ``--simulator`` the
-book comes from ``recovery.simulate.simulate_portfolio`` + ``recovery.aging.snapshots``
+book comes from ``recovery.simulate.simulate_portfolio`` + ``recovery.timeline.aging.snapshots``
 instead (timing only).
 
 Usage::
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recovery import kpis, roll_rates, vintages
+from recovery.analytics import kpis, roll_rates, vintages
 
 STATES = ["M0", "M1", "M2", "M3", "M4", "M5", "M6", "charged_off", "paid_off"]
 # true monthly transition probabilities (rows: from state; columns: STATES)
@@ -110,8 +110,8 @@ def main() -> None:
 
     t0 = time.perf_counter()
     if args.simulator:
-        from recovery import aging
         from recovery.simulate import simulate_portfolio
+        from recovery.timeline import aging
 
         portfolio, _ = simulate_portfolio(
             n_accounts=args.accounts, months=args.months, seed=args.seed

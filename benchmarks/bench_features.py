@@ -1,4 +1,4 @@
-"""Benchmark of recovery.features: the feature matrix of overdue account-months.
+"""Benchmark of recovery.timeline.features: the feature matrix of overdue account-months.
 
 For books of 10k / 100k (/ 1M) accounts, builds the point-in-time feature matrix of the
 overdue account-months at 36 month ends and reports rows, seconds, rows per second and
@@ -16,7 +16,7 @@ Usage::
     python benchmarks/bench_features.py --sizes 10000,100000 [--naive-accounts 10000]
 
 The matrix is streamed to a temporary Parquet file by
-:func:`recovery.features.write_features` (what ``recovery features`` does), so peak
+:func:`recovery.timeline.features.write_features` (what ``recovery features`` does), so peak
 memory is the book plus one partition. Writes ``benchmarks/results/features.json``.
 """
 
@@ -42,7 +42,7 @@ def synthetic_portfolio(n: int, seed: int = 0, chunk: int = 100_000):
     """A book of ``n`` installment loans originated 2019–2021 (vectorised, seeded).
 
     Generated in chunks of ``chunk`` accounts (bounded temporary memory)."""
-    from recovery.portfolio import Portfolio
+    from recovery.data.portfolio import Portfolio
 
     parts = [
         _synthetic_chunk(min(chunk, n - start), start, np.random.default_rng([seed, start]))
@@ -299,7 +299,7 @@ def naive_features(portfolio, pairs, config) -> pd.DataFrame:
 
 
 def vectorized_same(portfolio, pairs, config) -> pd.DataFrame:
-    from recovery.features import contact_features, payment_features
+    from recovery.timeline.features import contact_features, payment_features
 
     a = payment_features(portfolio, pairs, config)
     b = contact_features(portfolio, pairs, config)
@@ -316,7 +316,7 @@ def peak_rss_gb() -> float:
 def run_size(n: int, simulator: bool, partition_size: int) -> dict:
     import tempfile
 
-    from recovery.features import feature_names, write_features
+    from recovery.timeline.features import feature_names, write_features
 
     t0 = time.perf_counter()
     portfolio = make_portfolio(n, simulator)
@@ -350,7 +350,7 @@ def run_size(n: int, simulator: bool, partition_size: int) -> dict:
 
 def run_naive(n: int, simulator: bool, sample_accounts: int) -> dict:
     from recovery.config import Config
-    from recovery.features import build_features
+    from recovery.timeline.features import build_features
 
     config = Config()
     portfolio = make_portfolio(n, simulator)

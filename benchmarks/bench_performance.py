@@ -3,7 +3,7 @@
 A book with known monthly states (the Markov chain of ``bench_analytics.py``) is
 written as a warehouse would keep it — a CSV with its own column names, a
 "months behind" status code (``C``, 1 … 6, 7+ after charge-off, −1 paid in full) and
-no other table — then loaded with ``recovery.io.load_portfolio(..., mapping=...)``
+no other table — then loaded with ``recovery.data.io.load_portfolio(..., mapping=...)``
 (read, rename, decode, derive ``snapshots`` and a minimal ``accounts``, validate).
 Checks that every month's state comes back exactly, and times the snapshot-only
 features and labels on the result.
@@ -28,10 +28,10 @@ import pandas as pd
 import yaml
 from bench_analytics import markov_snapshots
 
-from recovery.features import snapshot_features
-from recovery.io import load_portfolio
-from recovery.labels import snapshot_labels
-from recovery.roll_rates import snapshot_states
+from recovery.analytics.roll_rates import snapshot_states
+from recovery.data.io import load_portfolio
+from recovery.timeline.features import snapshot_features
+from recovery.timeline.labels import snapshot_labels
 
 MAPPING = {
     "version": 1,

@@ -1,7 +1,7 @@
 """Benchmark: recovery by debt age, ERC and roll-rate forecasts on the simulator.
 
 Three checks (issue 10), on books from :func:`recovery.simulate.simulate_portfolio`
-turned into snapshots by :func:`recovery.aging.snapshots`:
+turned into snapshots by :func:`recovery.timeline.aging.snapshots`:
 
 1. **Recovery by debt age against the truth.** The simulator's
    ``Truth.recovery_by_age`` is the estimand (each account-month's collections in the
@@ -10,11 +10,11 @@ turned into snapshots by :func:`recovery.aging.snapshots`:
    Compared band by band (coarse bands and the < 24 / ≥ 24 months split, both views)
    at the default ``age_decay`` and at a changed one; the target is within 2
    percentage points.
-2. **Roll-rate backtest.** :func:`recovery.forecast.backtest_roll_rate` from quarterly
+2. **Roll-rate backtest.** :func:`recovery.analytics.forecast.backtest_roll_rate` from quarterly
    origins; MAPE and bias by horizon outside and inside the regime-shift window (the
    benchmark scenario's downturn: its last 12 months). Target: 12-month MAPE of the
    total delinquent balance ≤ 10 % outside the window.
-3. **ERC backtest.** :func:`recovery.forecast.backtest_erc`: the collections
+3. **ERC backtest.** :func:`recovery.analytics.forecast.backtest_erc`: the collections
    forecast from ERC on the cohorts charged off by each origin vs what they paid in
    the next 12 months. Target: error ≤ 10 % at 12 months outside the window.
 
@@ -37,15 +37,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recovery.aging import snapshots as make_snapshots
-from recovery.forecast import backtest_erc, backtest_roll_rate, forecast_errors
-from recovery.liquidation import ERCForecaster
-from recovery.recovery_curves import (
+from recovery.analytics.forecast import backtest_erc, backtest_roll_rate, forecast_errors
+from recovery.analytics.liquidation import ERCForecaster
+from recovery.analytics.recovery_curves import (
     age_split_comparison,
     recovery_by_age,
     recovery_drivers,
 )
 from recovery.simulate import get_scenario, simulate_portfolio
+from recovery.timeline.aging import snapshots as make_snapshots
 
 RESULTS = Path(__file__).parent / "results" / "recovery.json"
 
@@ -130,7 +130,7 @@ def erc_coverage(snaps: pd.DataFrame, origins, n_bootstrap: int) -> pd.DataFrame
     ERC is fitted at each origin with a 12-month horizon (months since charge-off), so
     every cohort younger than 12 months has its whole ERC observed later in the data.
     """
-    from recovery.liquidation import _recovery_cells
+    from recovery.analytics.liquidation import _recovery_cells
 
     pay, cohorts, _ = _recovery_cells(snaps, None)
     rows = []

@@ -8,7 +8,7 @@ For each book size, in a fresh process per engine:
 * **dask** — a local ``dask.distributed`` cluster of ``--workers`` single-threaded
   worker processes (``recovery … --engine dask``).
 
-Both run exactly the same partition functions (``recovery.distributed`` plans) and
+Both run exactly the same partition functions (``recovery.engine.dask`` plans) and
 stream the results to Parquet: the month-end snapshots at the observed month ends and
 the feature matrix of every overdue account at each of them. Reported: wall and CPU
 seconds, accounts per second, peak RSS of the process (pandas) or of each worker
@@ -58,7 +58,7 @@ def book_path(data: Path, n: int) -> Path:
 
 def ensure_book(data: Path, n: int, largest: int, operation: bool = False) -> Path:
     """The partitioned book of ``n`` accounts: simulated (largest) or derived from it."""
-    from recovery.partitioning import PartitionedWriter, is_partitioned, open_partitioned
+    from recovery.engine.partitioning import PartitionedWriter, is_partitioned, open_partitioned
 
     path = book_path(data, n)
     if is_partitioned(path):
@@ -137,15 +137,15 @@ def run_one(path: Path, engine: str, workers: int, out: Path) -> dict:
     """Snapshots then features of the book at ``path`` on one engine (this process)."""
     import pandas as pd
 
-    import recovery.aging
-    import recovery.features  # noqa: F401 - imported before timing, as the workers do
-    from recovery.distributed import (
+    import recovery.timeline.aging
+    import recovery.timeline.features  # noqa: F401 - imported before timing, as the workers do
+    from recovery.engine.dask import (
         _plan_features,
         _plan_snapshots,
         dask_client,
         write_partition_results,
     )
-    from recovery.partitioning import open_partitioned
+    from recovery.engine.partitioning import open_partitioned
 
     dataset = open_partitioned(path)
     n = int(sum(len(dataset.read(k, ["accounts"]).accounts) for k in range(dataset.partitions)))
@@ -204,9 +204,9 @@ def run_one(path: Path, engine: str, workers: int, out: Path) -> dict:
 
 def run_whole(dataset, n: int, month_ends: list, out: Path, result: dict) -> dict:
     """Reference: the whole book in one process (``load`` + ``snapshots`` + ``write_features``)."""
-    from recovery.aging import snapshots
-    from recovery.features import write_features
-    from recovery.io import write_table
+    from recovery.data.io import write_table
+    from recovery.timeline.aging import snapshots
+    from recovery.timeline.features import write_features
 
     with Sampler([os.getpid()]) as sampler:
         cpu0 = cpu_seconds([os.getpid()])

@@ -22,9 +22,9 @@ from pathlib import Path
 import pandas as pd
 import psutil
 
+from recovery.data.portfolio import Portfolio
+from recovery.data.sources import hide_password, read_sql_portfolio, write_sql_portfolio
 from recovery.datasets import load_sample
-from recovery.portfolio import Portfolio
-from recovery.sources import hide_password, read_sql_portfolio, write_sql_portfolio
 
 ID_COLUMNS = ("account_id", "customer_id", "payment_id", "action_id")
 

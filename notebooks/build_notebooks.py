@@ -123,7 +123,7 @@ with section("summary", "The summary of changes"):
     display(HTML('<h3 class="notes-head">Headline KPIs</h3>'))
     display(HTML(report.notes_html(report.change_notes(kpi_table))))
     try:
-        from recovery.roll_rates import roll_rate_trends
+        from recovery.analytics.roll_rates import roll_rate_trends
 
         trends = roll_rate_trends(data.history, config=data.config)
         display(HTML('<h3 class="notes-head">Roll rates</h3>'))
@@ -158,7 +158,7 @@ with section("kpis", "The KPI table"):
         raise report.SectionUnavailable("the KPIs could not be computed")
     text, marks = report.format_kpi_change_table(report.kpi_change_table(kpis, data.month))
     display(HTML(table_html(text, highlight=marks, table_id="kpi-table")))
-    from recovery.kpis import plot_kpis
+    from recovery.analytics.kpis import plot_kpis
 
     recent = kpis[pd.to_datetime(kpis["month_end"]) > data.month - pd.DateOffset(months=24)]
     fig, ax = plt.subplots()
@@ -203,7 +203,7 @@ years: a rising line is the first sign of a deteriorating book.
             code(
                 """
 with section("roll-rates", "The roll-rate matrix"):
-    from recovery.roll_rates import (
+    from recovery.analytics.roll_rates import (
         plot_roll_rate_matrix, plot_roll_rate_trends, roll_rate_matrix, roll_rate_trends,
     )
 
@@ -270,7 +270,7 @@ accounts.
             code(
                 """
 with section("recovery-by-age", "Recovery by debt age"):
-    from recovery.recovery_curves import age_split_comparison, plot_recovery_by_age, recovery_by_age
+    from recovery.analytics.recovery_curves import age_split_comparison, plot_recovery_by_age, recovery_by_age
 
     split = age_split_comparison(data.history, data.config, data_end=data.month)
     row = split.iloc[0]
@@ -314,7 +314,7 @@ limitation period).
             code(
                 """
 with section("agents", "The agent table"):
-    from recovery.agents import plot_funnel
+    from recovery.operations.agents import plot_funnel
 
     fit = report.agent_effectiveness(data.portfolio, data.month, data.config)
     display(HTML(report.notes_html([
@@ -332,7 +332,7 @@ with section("agents", "The agent table"):
             code(
                 """
 with section("compliance", "The compliance flags"):
-    from recovery.compliance import flag_actions
+    from recovery.operations.compliance import flag_actions
 
     actions = report.require_table(data, "actions", "the compliance flags")
     flags = flag_actions(actions, data.config, events=data.portfolio.events,
@@ -371,7 +371,7 @@ twelve months, and the expected remaining collections on the charged-off book.
             code(
                 """
 with section("forecast", "The forecast"):
-    from recovery.liquidation import plot_erc
+    from recovery.analytics.liquidation import plot_erc
 
     table, erc = report.forecast_summary(data, months_ahead=3)
     display(HTML(table_html(table, table_id="forecast-table")))
@@ -417,7 +417,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import recovery
-from recovery.aging import snapshots as build_snapshots
+from recovery.timeline.aging import snapshots as build_snapshots
 from recovery.datasets import load_sample
 
 pd.set_option("display.precision", 3)
@@ -461,13 +461,13 @@ keeping up?).
 
 `load_sample()` returns a `Portfolio`: one DataFrame per table of the data contract,
 validated on load. The month-end `snapshots` (DPD, bucket, balance, status per account
-and month) are derived from the schedule and the payments by `recovery.aging.snapshots`,
+and month) are derived from the schedule and the payments by `recovery.timeline.aging.snapshots`,
 with oldest-first payment allocation.
 """
             ),
             code(
                 """
-from recovery.schema import validate_portfolio
+from recovery.data.schema import validate_portfolio
 
 problems = validate_portfolio(portfolio, config)
 print("contract problems:", len(problems))
@@ -503,7 +503,7 @@ picture readable.
             ),
             code(
                 """
-from recovery.vintages import plot_vintage_curves, vintage_curves
+from recovery.analytics.vintages import plot_vintage_curves, vintage_curves
 
 vintages = vintage_curves(snapshots, portfolio.accounts, config=config, cohort="year")
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
@@ -525,7 +525,7 @@ against the previous month and a year earlier.
             ),
             code(
                 """
-from recovery.kpis import monthly_kpis, plot_kpis
+from recovery.analytics.kpis import monthly_kpis, plot_kpis
 
 kpis = monthly_kpis(snapshots, config=config, actions=portfolio.actions)
 columns = ["month_end", "open_accounts", "overdue_rate_30plus_balance", "overdue_rate_90plus_balance",
@@ -552,8 +552,8 @@ Aalen–Johansen estimate instead.
             ),
             code(
                 """
-from recovery.aging import episodes as build_episodes
-from recovery.kpis import collection_cycle, collection_cycle_curves, plot_collection_cycle
+from recovery.timeline.aging import episodes as build_episodes
+from recovery.analytics.kpis import collection_cycle, collection_cycle_curves, plot_collection_cycle
 
 episodes = build_episodes(portfolio, config=config)
 display(collection_cycle(episodes, data_end=portfolio.data_end))
@@ -603,7 +603,7 @@ twelve months steadies the rates of the thin late buckets.
             ),
             code(
                 """
-from recovery.roll_rates import plot_roll_rate_matrix, roll_rate_matrix
+from recovery.analytics.roll_rates import plot_roll_rate_matrix, roll_rate_matrix
 
 start = last_month - pd.DateOffset(months=12)
 by_count = roll_rate_matrix(snapshots, start=start, config=config)
@@ -630,7 +630,7 @@ of several months in the same direction.
             ),
             code(
                 """
-from recovery.roll_rates import plot_roll_rate_trends, roll_rate_trends
+from recovery.analytics.roll_rates import plot_roll_rate_trends, roll_rate_trends
 
 trends = roll_rate_trends(snapshots, config=config)
 recent = trends[trends["month_end"] > last_month - pd.DateOffset(years=3)]
@@ -651,7 +651,7 @@ will flow through to charge-off — the classic loss-projection view.
             ),
             code(
                 """
-from recovery.roll_rates import flow_rates, plot_flow_rates
+from recovery.analytics.roll_rates import flow_rates, plot_flow_rates
 
 flows = flow_rates(snapshots, config=config)
 fig, ax = plt.subplots(figsize=(10, 4.5))
@@ -708,7 +708,7 @@ contributes several overlapping account-months, so rows are not independent).
             ),
             code(
                 """
-from recovery.recovery_curves import plot_recovery_by_age, recovery_by_age
+from recovery.analytics.recovery_curves import plot_recovery_by_age, recovery_by_age
 
 charged = recovery_by_age(snapshots, config, scope="charged_off", bands="monthly")
 delinquent = recovery_by_age(snapshots, config, scope="delinquent", bands="monthly")
@@ -734,7 +734,7 @@ difference excludes zero, the age effect is real on this book — whatever its s
             ),
             code(
                 """
-from recovery.recovery_curves import age_split_comparison
+from recovery.analytics.recovery_curves import age_split_comparison
 
 split = age_split_comparison(snapshots, config, scope="charged_off")
 split.T
@@ -768,7 +768,7 @@ placements inform the early months without biasing later ones).
             ),
             code(
                 """
-from recovery.recovery_curves import cumulative_recovery_curves, plot_cumulative_recovery_curves
+from recovery.analytics.recovery_curves import cumulative_recovery_curves, plot_cumulative_recovery_curves
 
 curves = cumulative_recovery_curves(snapshots, config, scope="charged_off", max_months=48)
 fig, ax = plt.subplots(figsize=(10, 4.5))
@@ -822,7 +822,7 @@ keep the notebook quick (`sample = "demo"` and more months give steadier numbers
             ),
             code(
                 """
-from recovery.features import feature_names
+from recovery.timeline.features import feature_names
 from recovery.models.training import build_model_frame, month_ends
 
 dates = month_ends(portfolio)[-24:]
@@ -913,9 +913,9 @@ work lists rank each agent's accounts by expected net value within capacity.
             ),
             code(
                 """
-from recovery.features import build_features
+from recovery.timeline.features import build_features
 from recovery.models.scores import score_table
-from recovery.strategy import build_worklists, recommend
+from recovery.operations.strategy import build_worklists, recommend
 
 amount = train_and_evaluate(frame, "amount", test_months=6, scorer=Scorer(target="amount", features=features, config=config), config=config).scorer
 models = {"p_pay": results["p_pay", "lightgbm"].scorer, "p_cure": results["p_cure", "lightgbm"].scorer, "amount": amount}
@@ -979,7 +979,7 @@ low raw rates on hard ones.
             ),
             code(
                 """
-from recovery.agents import plot_effects, plot_funnel, plot_rank_comparison
+from recovery.operations.agents import plot_effects, plot_funnel, plot_rank_comparison
 
 fig, axes = plt.subplots(1, 2, figsize=(14, 5))
 plot_rank_comparison(fit.summary, ax=axes[0])
@@ -1012,7 +1012,7 @@ the outcomes.
             ),
             code(
                 """
-from recovery.agents import activity_kpis
+from recovery.operations.agents import activity_kpis
 
 activity_kpis(portfolio, config).head(12)
 """
@@ -1029,8 +1029,8 @@ agent who collects well by breaking rules is not a good agent.
             ),
             code(
                 """
-from recovery.agents import plot_compliance_heatmap
-from recovery.compliance import flag_actions, violations_by_agent
+from recovery.operations.agents import plot_compliance_heatmap
+from recovery.operations.compliance import flag_actions, violations_by_agent
 
 flags = flag_actions(portfolio.actions, config, events=portfolio.events,
                      schedule=portfolio.schedule, payments=portfolio.payments)
@@ -1067,8 +1067,8 @@ the ERC model below.
             ),
             code(
                 """
-from recovery.forecast import RollRateForecaster
-from recovery.liquidation import ERCForecaster
+from recovery.analytics.forecast import RollRateForecaster
+from recovery.analytics.liquidation import ERCForecaster
 
 forecaster = RollRateForecaster(lookback_months=12, recoveries=ERCForecaster(config=config), config=config)
 forecaster.fit(snapshots)
@@ -1091,7 +1091,7 @@ compared with the actuals. MAPE is the typical size of the error, bias its direc
             ),
             code(
                 """
-from recovery.forecast import backtest_roll_rate, forecast_errors, plot_backtest
+from recovery.analytics.forecast import backtest_roll_rate, forecast_errors, plot_backtest
 
 origins = pd.date_range(end=last_month - pd.offsets.MonthEnd(6), periods=8, freq="ME")
 backtest = backtest_roll_rate(snapshots, origins=origins, months_ahead=6, config=config, lookback_months=12)
@@ -1116,7 +1116,7 @@ recoveries is information, not missing data.
             ),
             code(
                 """
-from recovery.liquidation import liquidation_curves, plot_liquidation_curves
+from recovery.analytics.liquidation import liquidation_curves, plot_liquidation_curves
 
 curves = liquidation_curves(snapshots, config)
 fig, ax = plt.subplots(figsize=(10, 4.5))
@@ -1135,7 +1135,7 @@ sum of per-cohort bounds would overstate it).
             ),
             code(
                 """
-from recovery.liquidation import plot_erc
+from recovery.analytics.liquidation import plot_erc
 
 erc = ERCForecaster(config=config).fit(snapshots)
 low, high = erc.total_erc_range_  # quantiles of the summed bootstrap replicates
@@ -1146,7 +1146,7 @@ plot_erc(erc, ax=ax)
             ),
             code(
                 """
-from recovery.forecast import backtest_erc
+from recovery.analytics.forecast import backtest_erc
 
 erc_backtest = backtest_erc(snapshots, origins=origins, months_ahead=6, config=config)
 forecast_errors(erc_backtest).query("subset == 'all'")

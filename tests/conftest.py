@@ -9,7 +9,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from recovery.portfolio import Portfolio  # noqa: E402
+from recovery.data.portfolio import Portfolio  # noqa: E402
 
 
 def tiny_tables() -> dict[str, pd.DataFrame]:

@@ -8,7 +8,9 @@ import pytest
 from scipy import stats
 
 from conftest import tiny_tables
-from recovery.agents import (
+from recovery.config import Config
+from recovery.data.portfolio import Portfolio
+from recovery.operations.agents import (
     AgentEffectiveness,
     activity_kpis,
     expected_outcomes,
@@ -21,10 +23,12 @@ from recovery.agents import (
     spell_month_outcomes,
     spell_outcomes,
 )
-from recovery.compliance import flag_actions, violations_by_agent
-from recovery.config import Config
-from recovery.experiments import assign_randomly, difference_in_means, sample_size_per_arm
-from recovery.portfolio import Portfolio
+from recovery.operations.compliance import flag_actions, violations_by_agent
+from recovery.operations.experiments import (
+    assign_randomly,
+    difference_in_means,
+    sample_size_per_arm,
+)
 
 
 def test_hand_worked_o_e():

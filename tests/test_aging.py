@@ -1,4 +1,4 @@
-"""Tests of recovery.aging: hand-worked cases, a slow day-by-day reference, leakage.
+"""Tests of recovery.timeline.aging: hand-worked cases, a slow day-by-day reference, leakage.
 
 Dates are in 2023 (not a leap year) so the day arithmetic in the comments is easy to
 check: Jan 31 + 28 days = Feb 28, + 31 = Mar 31, + 30 = Apr 30, + 31 = May 31, ...
@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recovery.aging import account_states
 from recovery.config import Config
+from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
-from recovery.portfolio import Portfolio
+from recovery.timeline.aging import account_states
 
 DUES = ["2023-01-31", "2023-02-28", "2023-03-31"]
 
@@ -614,7 +614,7 @@ def test_engine_agrees_with_day_by_day_reference(seed, aging):
 
 @pytest.mark.parametrize("seed", [4, 5])
 def test_episodes_agree_with_reference(seed):
-    from recovery.aging import episodes
+    from recovery.timeline.aging import episodes
 
     portfolio = random_book(seed)
     config = cfg(charge_off_dpd=60, grace_days=2)
@@ -681,7 +681,7 @@ def test_account_states_use_only_rows_known_at_as_of(as_of, alter):
 
 
 def test_snapshots_month_end_rows_paid_in_month_and_exits():
-    from recovery.aging import snapshots
+    from recovery.timeline.aging import snapshots
 
     p = book(
         payments=[("2023-01-31", 100), ("2023-02-10", 60, "2023-03-05"), ("2023-03-20", 40)],
@@ -723,7 +723,7 @@ def test_snapshots_month_end_rows_paid_in_month_and_exits():
 
 
 def test_snapshots_stop_after_the_first_paid_off_month_unless_asked():
-    from recovery.aging import snapshots
+    from recovery.timeline.aging import snapshots
 
     p = book(payments=[("2023-02-15", 300)])
     months = pd.date_range("2023-01-31", "2023-06-30", freq="ME")
@@ -735,7 +735,7 @@ def test_snapshots_stop_after_the_first_paid_off_month_unless_asked():
 
 
 def test_snapshots_charged_off_accounts_stay_in_the_recovery_book():
-    from recovery.aging import snapshots
+    from recovery.timeline.aging import snapshots
 
     p = book(payments=[("2023-09-15", 50)])
     snap = snapshots(p, pd.date_range("2023-01-31", "2023-10-31", freq="ME"))
@@ -748,7 +748,7 @@ def test_snapshots_charged_off_accounts_stay_in_the_recovery_book():
 
 
 def test_snapshots_default_month_ends_run_to_data_end():
-    from recovery.aging import snapshots
+    from recovery.timeline.aging import snapshots
 
     p = book(payments=[("2023-01-31", 100)])
     p.meta["data_end"] = "2023-04-15"
@@ -757,7 +757,7 @@ def test_snapshots_default_month_ends_run_to_data_end():
 
 
 def test_episodes_end_reasons_by_hand():
-    from recovery.aging import episodes
+    from recovery.timeline.aging import episodes
 
     dues = [(d, 100) for d in ["2023-01-31", "2023-02-28", "2023-03-31", "2023-04-30"]]
     # A: misses Jan 31, pays 100 on Feb 10 (payment cure), misses Mar 31, restructured
@@ -797,7 +797,7 @@ def test_episodes_end_reasons_by_hand():
 
 
 def test_dpd_series_guards_size():
-    from recovery.aging import dpd_series
+    from recovery.timeline.aging import dpd_series
 
     p = book()
     with pytest.raises(DataError, match="account_ids"):
@@ -811,7 +811,7 @@ def test_dpd_series_guards_size():
 
 def test_cli_snapshots_writes_table_and_episodes(tiny_portfolio, tmp_path):
     from recovery.cli import main
-    from recovery.io import save_portfolio
+    from recovery.data.io import save_portfolio
 
     save_portfolio(tiny_portfolio, tmp_path / "book")
     out, ep_out = tmp_path / "snap.parquet", tmp_path / "episodes.csv"
@@ -831,7 +831,7 @@ def test_cli_snapshots_writes_table_and_episodes(tiny_portfolio, tmp_path):
 
 def test_cli_snapshots_bad_output_name_is_one_line_error(tiny_portfolio, tmp_path, capsys):
     from recovery.cli import main
-    from recovery.io import save_portfolio
+    from recovery.data.io import save_portfolio
 
     save_portfolio(tiny_portfolio, tmp_path / "book")
     code = main(["snapshots", str(tmp_path / "book"), "--out", str(tmp_path / "snap.xlsx")])
@@ -865,7 +865,7 @@ def test_snapshots_agree_with_the_simulators_own_ledger(simulated):
 
 
 def snapshots_of(portfolio, month_ends):
-    from recovery.aging import snapshots
+    from recovery.timeline.aging import snapshots
 
     return snapshots(portfolio, month_ends, keep_closed=True)
 
@@ -905,8 +905,8 @@ def test_account_states_for_given_pairs_match_the_full_grid():
 
 
 def test_snapshots_reproduce_the_shipped_samples_truth_table():
-    from recovery.aging import snapshots
     from recovery.datasets import load_sample, load_sample_truth
+    from recovery.timeline.aging import snapshots
 
     try:
         portfolio, truth = load_sample(), load_sample_truth()
@@ -929,7 +929,7 @@ def test_snapshots_reproduce_the_shipped_samples_truth_table():
 
 def test_partitions_are_independent():
     """Any split of the accounts gives the same rows: ready for Dask map_partitions."""
-    from recovery.aging import snapshots
+    from recovery.timeline.aging import snapshots
 
     portfolio = random_book(12, n=14)
     months = pd.date_range("2022-01-31", "2022-12-31", freq="ME")
@@ -944,7 +944,7 @@ def test_plot_dpd_series_draws_one_line_per_account_and_the_threshold():
     import matplotlib
 
     matplotlib.use("Agg")
-    from recovery.aging import dpd_series, plot_dpd_series
+    from recovery.timeline.aging import dpd_series, plot_dpd_series
 
     p = book()
     series = dpd_series(p, "2023-01-25", "2023-03-10", account_ids=["A"])
@@ -955,8 +955,8 @@ def test_plot_dpd_series_draws_one_line_per_account_and_the_threshold():
 
 
 def test_snapshots_satisfy_the_data_contract_and_reconcile():
-    from recovery.aging import snapshots
-    from recovery.schema import validate_table
+    from recovery.data.schema import validate_table
+    from recovery.timeline.aging import snapshots
 
     portfolio = random_book(13, n=16)
     snap = snapshots(portfolio, pd.date_range("2022-01-31", "2022-12-31", freq="ME"))

@@ -1,7 +1,7 @@
 """Roll rates and KPIs from ``snapshots`` agree with a direct recomputation from events.
 
-The snapshots come from :func:`recovery.aging.snapshots`; the reference side never
-touches them: month-end states come from :func:`recovery.aging.account_states` (one
+The snapshots come from :func:`recovery.timeline.aging.snapshots`; the reference side never
+touches them: month-end states come from :func:`recovery.timeline.aging.account_states` (one
 call per month end, slow Python bookkeeping below), collected amounts straight from
 the ``payments`` table. The book is a small synthetic ledger built here (good payers,
 late payers, defaulters with post-charge-off recoveries, curers) and, once it is
@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recovery import aging
+from recovery.analytics.kpis import collection_rates, monthly_kpis
+from recovery.analytics.roll_rates import roll_rates
 from recovery.config import Config
-from recovery.kpis import collection_rates, monthly_kpis
-from recovery.portfolio import Portfolio
-from recovery.roll_rates import roll_rates
+from recovery.data.portfolio import Portfolio
+from recovery.timeline import aging
 
 EXITS = {"paid_off", "settled", "other_exit"}
 

@@ -13,8 +13,8 @@ from conftest import hand_snapshot_book
 from recovery.cli import main
 from recovery.commands import analyze
 from recovery.commands.analyze import STEPS, AnalysisStep, run_analysis, write_results
+from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError, RecoveryError
-from recovery.portfolio import Portfolio
 
 EXPECTED_TABLES = {
     "roll_rates",

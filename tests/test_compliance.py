@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recovery.compliance import RULES, flag_actions, violations_by_agent
 from recovery.config import Config
+from recovery.operations.compliance import RULES, flag_actions, violations_by_agent
 
 
 def _actions(rows):

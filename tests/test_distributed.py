@@ -10,10 +10,9 @@ pytest.importorskip("distributed")
 
 from click.testing import CliRunner  # noqa: E402
 
-from recovery.aging import episodes, snapshots  # noqa: E402
 from recovery.cli import cli  # noqa: E402
 from recovery.datasets import load_sample  # noqa: E402
-from recovery.distributed import (  # noqa: E402
+from recovery.engine.dask import (  # noqa: E402
     _plan_features,
     _plan_snapshots,
     dask_client,
@@ -25,9 +24,10 @@ from recovery.distributed import (  # noqa: E402
     snapshot_month_ends,
     write_partition_results,
 )
-from recovery.features import build_features  # noqa: E402
-from recovery.labels import build_labels  # noqa: E402
-from recovery.partitioning import account_partition, write_partitioned  # noqa: E402
+from recovery.engine.partitioning import account_partition, write_partitioned  # noqa: E402
+from recovery.timeline.aging import episodes, snapshots  # noqa: E402
+from recovery.timeline.features import build_features  # noqa: E402
+from recovery.timeline.labels import build_labels  # noqa: E402
 
 DATES = ["2023-03-31", "2024-06-30", "2025-06-30"]
 

@@ -8,16 +8,16 @@ import pytest
 
 dd = pytest.importorskip("dask.dataframe")
 
-from recovery.aging import snapshots  # noqa: E402
+from recovery.analytics.kpis import monthly_kpis  # noqa: E402
+from recovery.analytics.recovery_curves import recovery_by_age  # noqa: E402
+from recovery.analytics.roll_rates import roll_rate_matrix, roll_rates  # noqa: E402
+from recovery.analytics.vintages import vintage_curves  # noqa: E402
 from recovery.datasets import load_sample  # noqa: E402
-from recovery.distributed import distributed_snapshots  # noqa: E402
-from recovery.distributed_analytics import is_dask_frame  # noqa: E402
+from recovery.engine.dask import distributed_snapshots  # noqa: E402
+from recovery.engine.dask_analytics import is_dask_frame  # noqa: E402
+from recovery.engine.partitioning import account_partition, write_partitioned  # noqa: E402
 from recovery.errors import DataError  # noqa: E402
-from recovery.kpis import monthly_kpis  # noqa: E402
-from recovery.partitioning import account_partition, write_partitioned  # noqa: E402
-from recovery.recovery_curves import recovery_by_age  # noqa: E402
-from recovery.roll_rates import roll_rate_matrix, roll_rates  # noqa: E402
-from recovery.vintages import vintage_curves  # noqa: E402
+from recovery.timeline.aging import snapshots  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +132,7 @@ def test_monthly_kpis(dask_snapshots, pandas_snapshots, segment):
 
 def test_partial_tables_are_small(dask_snapshots):
     """Only sums travel: one row per month × from × to state, not one per account-month."""
-    from recovery.distributed_analytics import flow_totals
+    from recovery.engine.dask_analytics import flow_totals
 
     totals = flow_totals(dask_snapshots, None, [])
     assert len(totals) < len(dask_snapshots) / 20

@@ -1,4 +1,4 @@
-"""Tests of recovery.features: hand-worked cases, a slow reference, leakage, catalogue.
+"""Tests of recovery.timeline.features: hand-worked cases, a slow reference, leakage, catalogue.
 
 Dates are in 2023 (not a leap year): Jan 31 + 28 days = Feb 28, + 31 = Mar 31, + 30 =
 Apr 30, + 31 = May 31. Windows "last N days" include as_of: (as_of − N, as_of].
@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from recovery.config import Config
+from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
-from recovery.features import (
+from recovery.timeline.features import (
     account_features,
     build_features,
     catalogue_markdown,
@@ -27,7 +28,6 @@ from recovery.features import (
     schedule_in_force,
     snapshot_features,
 )
-from recovery.portfolio import Portfolio
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "features.md"
 
@@ -625,7 +625,7 @@ def test_vectorized_agrees_with_reference():
 
 # ----------------------------------------------------------------------------- snapshots
 def _snapshots_of(pf: Portfolio) -> pd.DataFrame:
-    from recovery.aging import snapshots
+    from recovery.timeline.aging import snapshots
 
     return snapshots(pf, pd.date_range("2022-02-28", "2023-06-30", freq="ME"))
 
@@ -689,7 +689,7 @@ def test_cli_writes_features_and_labels(tmp_path):
     from click.testing import CliRunner
 
     from recovery.cli import cli
-    from recovery.io import save_portfolio
+    from recovery.data.io import save_portfolio
 
     pf = random_portfolio(10)
     pf.meta["data_end"] = "2023-12-31"
@@ -716,7 +716,7 @@ def test_cli_writes_features_and_labels(tmp_path):
 
 
 def test_write_features_streams_partitions(tmp_path):
-    from recovery.features import write_features
+    from recovery.timeline.features import write_features
 
     pf = random_portfolio(12)
     dates = ["2023-02-28", "2023-04-30"]
@@ -769,7 +769,7 @@ def test_cli_snapshots_only(tmp_path):
     from click.testing import CliRunner
 
     from recovery.cli import cli
-    from recovery.io import save_portfolio
+    from recovery.data.io import save_portfolio
 
     pf = random_portfolio(8)
     snaps = _snapshots_of(pf)

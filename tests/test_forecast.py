@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recovery.errors import DataError
-from recovery.forecast import (
+from recovery.analytics.forecast import (
     RollRateForecaster,
     actual_totals,
     backtest_erc,
@@ -19,7 +18,8 @@ from recovery.forecast import (
     forecast_errors,
     plot_backtest,
 )
-from recovery.liquidation import ERCForecaster
+from recovery.analytics.liquidation import ERCForecaster
+from recovery.errors import DataError
 from synthetic_snapshots import make_book, make_recovery_book
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from conftest import tiny_tables
 from recovery.cli import main
+from recovery.data.io import atomic_path, load_portfolio, save_portfolio, write_table
+from recovery.data.portfolio import Portfolio
+from recovery.data.schema import ExtraColumnsWarning
 from recovery.errors import DataError, ValidationError
-from recovery.io import atomic_path, load_portfolio, save_portfolio, write_table
-from recovery.portfolio import Portfolio
-from recovery.schema import ExtraColumnsWarning
 
 
 def _portfolio(**changes) -> Portfolio:

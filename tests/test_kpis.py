@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import hand_snapshot_book
-from recovery.config import Config
-from recovery.kpis import (
+from recovery.analytics.kpis import (
     aalen_johansen,
     collection_costs,
     collection_cycle,
@@ -26,6 +25,7 @@ from recovery.kpis import (
     plot_kpis,
     recovery_rates,
 )
+from recovery.config import Config
 
 J, F, M, A = (pd.Timestamp(d) for d in ("2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"))
 

@@ -1,4 +1,4 @@
-"""Tests of recovery.labels: hand-worked targets, horizons, reversals, censoring.
+"""Tests of recovery.timeline.labels: hand-worked targets, horizons, reversals, censoring.
 
 Dates are in 2023 (not a leap year). Default config: p_pay horizon 30 days, p_cure
 horizon 60 days, minimum payment = min(overdue amount, 1 installment), after
@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from recovery.config import Config
+from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
-from recovery.labels import LABEL_COLUMNS, build_labels
-from recovery.portfolio import Portfolio
+from recovery.timeline.labels import LABEL_COLUMNS, build_labels
 
 MONTH_ENDS = ["2023-01-31", "2023-02-28", "2023-03-31", "2023-04-30", "2023-05-31", "2023-06-30"]
 
@@ -261,8 +261,8 @@ def test_missing_tables():
 # ----------------------------------------------------------------------------- reference
 def reference_labels(pf: Portfolio, account: str, as_of: pd.Timestamp, config: Config) -> dict:
     """Slow, literal p_pay and amount collected of one pair (overdue pairs only)."""
-    from recovery.aging import account_states
-    from recovery.features import schedule_in_force
+    from recovery.timeline.aging import account_states
+    from recovery.timeline.features import schedule_in_force
 
     st = account_states(pf.subset([account]), [as_of], config).iloc[0]
     end = as_of + pd.Timedelta(days=config.labels.p_pay_horizon_days)

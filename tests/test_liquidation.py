@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recovery.errors import DataError
-from recovery.liquidation import (
+from recovery.analytics.liquidation import (
     ERCForecaster,
     charge_off_cohorts,
     development_factors,
@@ -21,6 +20,7 @@ from recovery.liquidation import (
     plot_liquidation_curves,
     tail_factor,
 )
+from recovery.errors import DataError
 from synthetic_snapshots import make_recovery_book
 
 
@@ -201,7 +201,7 @@ def test_prediction_range_covers_what_cohorts_then_collect():
     # cohort's ERC (ages it has not reached, up to 12) is observed later in the data.
     # The prediction range (estimation + over-dispersed Poisson process variance) must
     # cover most cohorts' actual collections; the estimation-only range far fewer.
-    from recovery.liquidation import _recovery_cells
+    from recovery.analytics.liquidation import _recovery_cells
 
     book = make_recovery_book(months=40, per_month=100, seed=1)
     pay, cohorts, _ = _recovery_cells(book, None)

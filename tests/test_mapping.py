@@ -11,10 +11,8 @@ import yaml
 
 from recovery.cli import main
 from recovery.config import Config
-from recovery.datasets import load_sample
-from recovery.errors import ConfigError, RecoveryError, ValidationError
-from recovery.io import load_portfolio
-from recovery.mapping import (
+from recovery.data.io import load_portfolio
+from recovery.data.mapping import (
     DateWindow,
     Mapping,
     MappingError,
@@ -23,6 +21,8 @@ from recovery.mapping import (
     starter_mapping,
     write_mapping,
 )
+from recovery.datasets import load_sample
+from recovery.errors import ConfigError, RecoveryError, ValidationError
 
 # the lender's names: contract column -> lender column, contract category -> lender code
 ACCOUNT_COLUMNS = {
@@ -185,7 +185,7 @@ def test_lender_csv_loads_and_validates_through_the_mapping(book, lender_dir, tm
 
 
 def test_unmapped_lender_columns_are_kept_with_a_warning(lender_dir, tmp_path):
-    from recovery.schema import ExtraColumnsWarning
+    from recovery.data.schema import ExtraColumnsWarning
 
     extra = tmp_path / "extra"
     extra.mkdir()
@@ -219,7 +219,7 @@ def test_unmapped_code_fails_naming_the_code_column_and_rows(book, lender_dir, t
 
 
 def test_validate_cli_reports_the_unmapped_code_in_one_line(lender_dir, tmp_path, capsys):
-    from recovery.io import read_portfolio
+    from recovery.data.io import read_portfolio
 
     path = _write_yaml(_truth_mapping(drop_outcome="WN"), tmp_path / "mapping.yml")
     with pytest.raises(MappingError, match="'WN'"):

@@ -539,7 +539,7 @@ def test_recalibration_follows_a_level_shift_and_survives_saving(tmp_path, split
 
 
 def test_label_truth_and_censoring_columns_are_never_features(split):
-    from recovery.labels import LABEL_COLUMNS as LABELS
+    from recovery.timeline.labels import LABEL_COLUMNS as LABELS
 
     train, _ = split
     extra = train.assign(

@@ -61,7 +61,7 @@ def test_p_pay_out_of_time_against_truth(model_frame):
 
 def test_cli_train_then_score(tmp_path, simulated):
     from recovery.cli import cli
-    from recovery.io import save_portfolio
+    from recovery.data.io import save_portfolio
 
     portfolio, _ = simulated
     data = tmp_path / "book"
@@ -108,7 +108,7 @@ def test_cli_train_then_score(tmp_path, simulated):
     assert table["p_pay"].between(0, 1).all()
     assert np.allclose(table["expected_amount"], table["p_pay"] * table["amount_given_payment"])
     # the CLI's scores equal the library's with the loaded models
-    from recovery.features import build_features
+    from recovery.timeline.features import build_features
 
     frame = build_features(portfolio, [as_of])
     models = {t: load_model(out[t]) for t in out}

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from recovery.compliance import flag_actions
 from recovery.config import Config
+from recovery.data.schema import TABLES, validate_portfolio
 from recovery.errors import ConfigError
-from recovery.experiments import difference_in_means
-from recovery.schema import TABLES, validate_portfolio
+from recovery.operations.compliance import flag_actions
+from recovery.operations.experiments import difference_in_means
 from recovery.simulate import simulate_portfolio
 from recovery.simulate.contacts import CHANNELS, over_limit, rolling_count
 from recovery.simulate.operation import CollectionOperation, OperationParams

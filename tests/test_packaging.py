@@ -78,8 +78,8 @@ def test_cli_help_and_version(args, capsys):
 
 
 def test_data_contract_doc_is_generated_from_the_schema():
-    from recovery.schema import contract_markdown
+    from recovery.data.schema import contract_markdown
 
     doc = (ROOT / "docs" / "data.md").read_text()
     body = doc.split("<!-- contract:begin -->\n")[1].split("<!-- contract:end -->")[0]
-    assert body == contract_markdown(), "regenerate docs/data.md from recovery.schema"
+    assert body == contract_markdown(), "regenerate docs/data.md from recovery.data.schema"

@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recovery.data.io import load_portfolio
 from recovery.datasets import load_sample
-from recovery.errors import DataError
-from recovery.io import load_portfolio
-from recovery.partitioning import (
+from recovery.engine.partitioning import (
     ACCOUNT_TABLES,
     PartitionedWriter,
     account_partition,
@@ -23,6 +22,7 @@ from recovery.partitioning import (
     simulate_partitioned,
     write_partitioned,
 )
+from recovery.errors import DataError
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_partition_is_the_same_in_another_process():
     """Deterministic across runs: Python's randomised str hash plays no part."""
     ids = [f"A{i:07d}" for i in range(50)]
     code = (
-        "from recovery.partitioning import account_partition;"
+        "from recovery.engine.partitioning import account_partition;"
         f"print(account_partition({ids!r}, 7).tolist())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

@@ -8,18 +8,18 @@ import pytest
 import yaml
 
 from recovery.config import Config
-from recovery.errors import DataError
-from recovery.labels import LABEL_COLUMNS, build_labels, snapshot_labels
-from recovery.performance import (
+from recovery.data.performance import (
     STATUS_ENCODINGS,
     accounts_from_performance,
     decode_status,
     portfolio_from_performance,
     snapshots_from_performance,
 )
-from recovery.schema import validate_portfolio
+from recovery.data.schema import validate_portfolio
+from recovery.errors import DataError
+from recovery.timeline.labels import LABEL_COLUMNS, build_labels, snapshot_labels
 
-# One row per row of the status-encoding table (recovery.performance, docs/data.md):
+# One row per row of the status-encoding table (recovery.data.performance, docs/data.md):
 # (encoding, code, DPD days, bucket, status). Default buckets: M1 = 1-30 … M6 = 151-180,
 # charge-off at 180 DPD.
 ENCODING_ROWS = [
@@ -299,8 +299,8 @@ def test_snapshot_labels_agree_with_event_labels_on_the_sample(sample_snapshots)
 
 @pytest.fixture(scope="module")
 def sample_snapshots():
-    from recovery.aging import snapshots
     from recovery.datasets import load_sample
+    from recovery.timeline.aging import snapshots
 
     sample = load_sample()
     return sample, snapshots(sample)
@@ -353,7 +353,7 @@ MONTHLY_MAPPING = {
 
 @pytest.fixture(scope="module")
 def monthly_book(sample_snapshots, tmp_path_factory):
-    from recovery.io import load_portfolio
+    from recovery.data.io import load_portfolio
 
     _, snaps = sample_snapshots
     d = tmp_path_factory.mktemp("monthly")
@@ -380,11 +380,11 @@ def test_monthly_table_loads_as_snapshots(monthly_book, sample_snapshots):
 
 
 def test_snapshot_analytics_run_on_monthly_data(monthly_book, sample_snapshots):
-    from recovery.kpis import monthly_kpis
-    from recovery.liquidation import liquidation_curves
-    from recovery.recovery_curves import recovery_by_age
-    from recovery.roll_rates import flow_rates, roll_rate_matrix
-    from recovery.vintages import vintage_curves
+    from recovery.analytics.kpis import monthly_kpis
+    from recovery.analytics.liquidation import liquidation_curves
+    from recovery.analytics.recovery_curves import recovery_by_age
+    from recovery.analytics.roll_rates import flow_rates, roll_rate_matrix
+    from recovery.analytics.vintages import vintage_curves
 
     _, original = sample_snapshots
     snaps = monthly_book.snapshots
@@ -407,7 +407,7 @@ def test_snapshot_analytics_run_on_monthly_data(monthly_book, sample_snapshots):
 @pytest.fixture(scope="module")
 def monthly_dir(monthly_book, tmp_path_factory):
     """The loaded monthly book saved as a contract directory (accounts, snapshots)."""
-    from recovery.io import save_portfolio
+    from recovery.data.io import save_portfolio
 
     return save_portfolio(monthly_book, tmp_path_factory.mktemp("saved"), fmt="parquet")
 

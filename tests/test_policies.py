@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from recovery.compliance import CONTACT_CHANNELS
 from recovery.errors import ConfigError
+from recovery.operations.compliance import CONTACT_CHANNELS
 from recovery.simulate import contacts as ct
 from recovery.simulate import simulate_portfolio
 from recovery.simulate.policies import (

@@ -10,9 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recovery.config import Config
-from recovery.errors import DataError
-from recovery.recovery_curves import (
+from recovery.analytics.recovery_curves import (
     DAYS_PER_MONTH,
     age_split_comparison,
     cumulative_recovery_curves,
@@ -23,6 +21,8 @@ from recovery.recovery_curves import (
     recovery_drivers,
     recovery_observations,
 )
+from recovery.config import Config
+from recovery.errors import DataError
 
 
 def _snaps(rows: list[tuple]) -> pd.DataFrame:
@@ -358,7 +358,7 @@ def test_cumulative_curves_match_a_slow_reference_and_are_monotone():
     # follow-up, over their balance, then summed.
     obs = recovery_observations(snaps, horizon_months=1, censor=False)
     end = snaps["month_end"].max()
-    from recovery.recovery_curves import _band_columns
+    from recovery.analytics.recovery_curves import _band_columns
 
     obs = pd.concat(
         [obs, _band_columns(obs["debt_age_days"].to_numpy(), "coarse", Config())], axis=1
@@ -415,8 +415,8 @@ def test_recovery_by_age_within_two_points_of_the_simulator_truth(age_decay):
     # truth (Truth.recovery_by_age) uses hidden follow-up months; we use the snapshots
     # only, with full-follow-up month ends. Every coarse band and both sides of the
     # 24-month split, in both views, must be within 2 percentage points.
-    from recovery.aging import snapshots
     from recovery.simulate import get_scenario, simulate_portfolio
+    from recovery.timeline.aging import snapshots
 
     scenario = "benchmark" if age_decay is None else get_scenario("benchmark", age_decay=age_decay)
     portfolio, truth = simulate_portfolio(

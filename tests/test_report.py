@@ -424,7 +424,7 @@ def test_render_notes_are_generated_from_the_numbers(book_dir, rendered):
         pd.read_parquet(book_dir / "accounts.parquet"),
         pd.read_parquet(book_dir / "snapshots.parquet"),
     )
-    from recovery.kpis import monthly_kpis
+    from recovery.analytics.kpis import monthly_kpis
 
     k = monthly_kpis(snapshots[snapshots["month_end"] <= "2026-03-31"]).set_index("month_end")
     value = k.loc[pd.Timestamp("2026-03-31"), "overdue_rate_30plus_balance"]

@@ -27,9 +27,7 @@ import pandas as pd
 import pytest
 
 from conftest import hand_snapshot_book
-from recovery.config import Config
-from recovery.errors import DataError
-from recovery.roll_rates import (
+from recovery.analytics.roll_rates import (
     flow_rates,
     plot_flow_rates,
     plot_roll_rate_matrix,
@@ -40,6 +38,8 @@ from recovery.roll_rates import (
     snapshot_states,
     transitions,
 )
+from recovery.config import Config
+from recovery.errors import DataError
 
 J, F, M, A = "2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"
 PRODUCT = {"A": "card", "B": "card", "E": "card", "C": "loan", "D": "loan", "F": "loan"}
@@ -268,7 +268,7 @@ def test_wilson_intervals(book):
     assert row["count_rate_high"] == pytest.approx(0.9055, abs=5e-4)
     assert (r["count_rate_low"] <= r["count_rate"]).all()
     assert (r["count_rate"] <= r["count_rate_high"]).all()
-    from recovery.roll_rates import wilson_interval
+    from recovery.analytics.roll_rates import wilson_interval
 
     with pytest.raises(ValueError, match="confidence"):
         wilson_interval(np.array([1]), np.array([2]), 1.5)

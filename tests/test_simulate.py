@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from recovery.config import Config
+from recovery.data.schema import validate_portfolio
 from recovery.errors import ConfigError
-from recovery.schema import validate_portfolio
 from recovery.simulate import (
     MonthState,
     NoOperation,
@@ -505,7 +505,7 @@ def test_fast_installment_count_equals_the_plain_count():
 
 def test_cli_writes_a_loadable_book_and_truth(tmp_path):
     from recovery.cli import main
-    from recovery.io import load_portfolio
+    from recovery.data.io import load_portfolio
 
     out = tmp_path / "book"
     code = main(
@@ -533,7 +533,7 @@ def test_cli_writes_a_loadable_book_and_truth(tmp_path):
 
 def test_cli_truth_draws_change_the_truth_but_not_the_tables(tmp_path):
     from recovery.cli import main
-    from recovery.io import load_portfolio
+    from recovery.data.io import load_portfolio
 
     args = ["simulate", "--accounts", "200", "--months", "8", "--seed", "3"]
     assert main([*args, "--truth-draws", "0", "--out", str(tmp_path / "a")]) == 0
@@ -633,8 +633,8 @@ def test_downturn_in_the_last_twelve_months_raises_delinquency(mid):
 
 def test_committed_sample_comes_from_the_documented_command():
     """data/sample = `recovery simulate --accounts 2000 --months 84 --seed 0` (accounts part)."""
+    from recovery.data.io import load_portfolio
     from recovery.datasets import sample_path
-    from recovery.io import load_portfolio
     from recovery.simulate.book import Calendar
     from recovery.simulate.engine import ChunkSimulation
     from recovery.simulate.simulation import FOLLOW_UP_MONTHS, _accounts_table, _ids

@@ -26,18 +26,18 @@ import sqlalchemy as sa
 
 from recovery.cli import main
 from recovery.config import Config
-from recovery.datasets import load_sample, sample_path
-from recovery.errors import ConfigError, DataError
-from recovery.io import load_portfolio
-from recovery.portfolio import Portfolio
-from recovery.schema import TABLES, coerce_table, validate_portfolio
-from recovery.sources import (
+from recovery.data.io import load_portfolio
+from recovery.data.portfolio import Portfolio
+from recovery.data.schema import TABLES, coerce_table, validate_portfolio
+from recovery.data.sources import (
     PortfolioSource,
     parse_window,
     read_sql_portfolio,
     window_frames,
     write_sql_portfolio,
 )
+from recovery.datasets import load_sample, sample_path
+from recovery.errors import ConfigError, DataError
 
 WINDOW = ("2022-01-01", "2022-12-31")
 ACCOUNT_TABLES = ("schedule", "payments", "actions", "assignments", "events")

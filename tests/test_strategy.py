@@ -7,8 +7,8 @@ import pandas as pd
 
 from conftest import tiny_tables
 from recovery.config import Config
-from recovery.portfolio import Portfolio
-from recovery.strategy import (
+from recovery.data.portfolio import Portfolio
+from recovery.operations.strategy import (
     SUPPRESSION_RULES,
     UpliftModel,
     build_worklists,
@@ -186,7 +186,7 @@ def test_weekly_cap_counts_the_rolling_week_before_the_contact_time():
     # on 2024-03-20 at 14:00 has all 10 in its window (03-13 14:00, 03-20 14:00], so it
     # would be the 11th: flag_actions flags it, the suppression must stop it; at 16:00
     # the 03-13 15:00 call has left the window (9 + 1 = 10 allowed).
-    from recovery.compliance import flag_actions
+    from recovery.operations.compliance import flag_actions
 
     ts = [pd.Timestamp("2024-03-13 15:00") + pd.Timedelta(hours=13 * k) for k in range(10)]
     acts = [(f"x{k}", "A1", str(t), "call", "no_answer") for k, t in enumerate(ts)]

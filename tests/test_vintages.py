@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recovery.analytics.vintages import plot_vintage_curves, vintage_curves
 from recovery.config import Config
-from recovery.vintages import plot_vintage_curves, vintage_curves
 
 MONTHS = pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"])
 CFG = Config.from_dict({"aging": {"charge_off_dpd": 60}})

@@ -3,7 +3,7 @@
 1. No recommendation ever violates a suppression: for every overdue account on a few
    dates, ``recommend`` gives ``none`` (or a letter instead of legal action) exactly
    where ``suppressions`` require, and the recommended contacts, audited by
-   ``recovery.compliance.flag_actions`` against what was known that day, break no rule.
+   ``recovery.operations.compliance.flag_actions`` against what was known that day, break no rule.
 2. ``recovery worklist`` end to end: tiny p_pay / amount models trained with
    ``recovery train``, then the CLI; capacity per agent holds and suppressed accounts
    never appear (also after a dispute is added by hand).
@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from recovery.aging import account_states
-from recovery.compliance import CONTACT_CHANNELS, flag_actions
 from recovery.config import Config
-from recovery.portfolio import Portfolio
-from recovery.strategy import SUPPRESSION_RULES, recommend, suppressions
+from recovery.data.portfolio import Portfolio
+from recovery.operations.compliance import CONTACT_CHANNELS, flag_actions
+from recovery.operations.strategy import SUPPRESSION_RULES, recommend, suppressions
+from recovery.timeline.aging import account_states
 
 BLOCK_ALL = ["open_dispute", "deceased_reported", "hardship_plan"]
 CAPS = ["daily_contact_cap", "weekly_contact_cap", "outside_contact_hours"]
@@ -169,7 +169,7 @@ def _run(runner, args):
 
 @pytest.fixture(scope="module")
 def trained(book, tmp_path_factory):
-    from recovery.io import save_portfolio
+    from recovery.data.io import save_portfolio
 
     root = tmp_path_factory.mktemp("worklist")
     data = root / "book"
@@ -205,7 +205,7 @@ def _worklist(root, data, date: str, name: str) -> pd.DataFrame:
 
 
 def test_worklist_cli_capacity_and_suppressions(book, trained):
-    from recovery.io import load_portfolio, save_portfolio
+    from recovery.data.io import load_portfolio, save_portfolio
 
     root, data = trained
     config = Config()

@@ -5,7 +5,7 @@ behaviour features, propensity-to-pay and curability scores, roll rates, recover
 debt age, agent effectiveness and a monthly recovery report.
 
 The public API is listed in ``__all__``; each name lives in a module named after its
-concept (``recovery.aging``, ``recovery.roll_rates``, …) and is imported on first use,
+concept (``recovery.timeline.aging``, ``recovery.analytics.roll_rates``, …) and is imported on first use,
 so ``import recovery`` stays fast.
 
 Examples
@@ -19,10 +19,10 @@ Examples
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from recovery.config import Config, load_config
+from recovery.data.portfolio import Portfolio
 from recovery.errors import (
     ConfigError,
     DataError,
@@ -30,79 +30,74 @@ from recovery.errors import (
     RecoveryError,
     ValidationError,
 )
-from recovery.portfolio import Portfolio
-
-try:
-    __version__ = version("recovery")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+from recovery.version import __version__
 
 # public name -> module that defines it (imported lazily, PEP 562)
 _LAZY = {
     # data
-    "load_portfolio": "recovery.io",
-    "save_portfolio": "recovery.io",
-    "validate_portfolio": "recovery.schema",
+    "load_portfolio": "recovery.data.io",
+    "save_portfolio": "recovery.data.io",
+    "validate_portfolio": "recovery.data.schema",
     "load_sample": "recovery.datasets",
     "load_sample_truth": "recovery.datasets",
-    "read_sql_portfolio": "recovery.sources",
-    "write_sql_portfolio": "recovery.sources",
-    "load_mapping": "recovery.mapping",
-    "Mapping": "recovery.mapping",
-    "MappingError": "recovery.mapping",
-    "starter_mapping": "recovery.mapping",
-    "write_mapping": "recovery.mapping",
-    "snapshots_from_performance": "recovery.performance",
-    "portfolio_from_performance": "recovery.performance",
+    "read_sql_portfolio": "recovery.data.sources",
+    "write_sql_portfolio": "recovery.data.sources",
+    "load_mapping": "recovery.data.mapping",
+    "Mapping": "recovery.data.mapping",
+    "MappingError": "recovery.data.mapping",
+    "starter_mapping": "recovery.data.mapping",
+    "write_mapping": "recovery.data.mapping",
+    "snapshots_from_performance": "recovery.data.performance",
+    "portfolio_from_performance": "recovery.data.performance",
     # partitioned datasets and the Dask engine (pip install "recovery[dask]")
-    "write_partitioned": "recovery.partitioning",
-    "open_partitioned": "recovery.partitioning",
-    "read_partition": "recovery.partitioning",
-    "dask_client": "recovery.distributed",
-    "distributed_snapshots": "recovery.distributed",
-    "distributed_features": "recovery.distributed",
-    "distributed_labels": "recovery.distributed",
-    "distributed_scores": "recovery.distributed",
+    "write_partitioned": "recovery.engine.partitioning",
+    "open_partitioned": "recovery.engine.partitioning",
+    "read_partition": "recovery.engine.partitioning",
+    "dask_client": "recovery.engine.dask",
+    "distributed_snapshots": "recovery.engine.dask",
+    "distributed_features": "recovery.engine.dask",
+    "distributed_labels": "recovery.engine.dask",
+    "distributed_scores": "recovery.engine.dask",
     "simulate_portfolio": "recovery.simulate",
     "Truth": "recovery.simulate",
     # aging, features, labels
-    "account_states": "recovery.aging",
-    "snapshots": "recovery.aging",
-    "episodes": "recovery.aging",
-    "build_features": "recovery.features",
-    "snapshot_features": "recovery.features",
-    "feature_catalogue": "recovery.features",
-    "build_labels": "recovery.labels",
-    "snapshot_labels": "recovery.labels",
+    "account_states": "recovery.timeline.aging",
+    "snapshots": "recovery.timeline.aging",
+    "episodes": "recovery.timeline.aging",
+    "build_features": "recovery.timeline.features",
+    "snapshot_features": "recovery.timeline.features",
+    "feature_catalogue": "recovery.timeline.features",
+    "build_labels": "recovery.timeline.labels",
+    "snapshot_labels": "recovery.timeline.labels",
     # models
     "Scorer": "recovery.models",
     "load_model": "recovery.models",
     "score_table": "recovery.models",
     # portfolio analytics
-    "roll_rate_matrix": "recovery.roll_rates",
-    "roll_rate_trends": "recovery.roll_rates",
-    "flow_rates": "recovery.roll_rates",
-    "vintage_curves": "recovery.vintages",
-    "monthly_kpis": "recovery.kpis",
-    "collection_cycle": "recovery.kpis",
-    "recovery_by_age": "recovery.recovery_curves",
-    "age_split_comparison": "recovery.recovery_curves",
-    "cumulative_recovery_curves": "recovery.recovery_curves",
-    "liquidation_curves": "recovery.liquidation",
-    "ERCForecaster": "recovery.liquidation",
-    "RollRateForecaster": "recovery.forecast",
+    "roll_rate_matrix": "recovery.analytics.roll_rates",
+    "roll_rate_trends": "recovery.analytics.roll_rates",
+    "flow_rates": "recovery.analytics.roll_rates",
+    "vintage_curves": "recovery.analytics.vintages",
+    "monthly_kpis": "recovery.analytics.kpis",
+    "collection_cycle": "recovery.analytics.kpis",
+    "recovery_by_age": "recovery.analytics.recovery_curves",
+    "age_split_comparison": "recovery.analytics.recovery_curves",
+    "cumulative_recovery_curves": "recovery.analytics.recovery_curves",
+    "liquidation_curves": "recovery.analytics.liquidation",
+    "ERCForecaster": "recovery.analytics.liquidation",
+    "RollRateForecaster": "recovery.analytics.forecast",
     # agents, compliance, strategy
-    "spell_outcomes": "recovery.agents",
-    "AgentEffectiveness": "recovery.agents",
-    "spell_month_outcomes": "recovery.agents",
-    "reliability_curve": "recovery.agents",
-    "plot_reliability": "recovery.agents",
-    "activity_kpis": "recovery.agents",
-    "flag_actions": "recovery.compliance",
-    "suppressions": "recovery.strategy",
-    "recommend": "recovery.strategy",
-    "build_worklists": "recovery.strategy",
-    "estimate_uplift": "recovery.strategy",
+    "spell_outcomes": "recovery.operations.agents",
+    "AgentEffectiveness": "recovery.operations.agents",
+    "spell_month_outcomes": "recovery.operations.agents",
+    "reliability_curve": "recovery.operations.agents",
+    "plot_reliability": "recovery.operations.agents",
+    "activity_kpis": "recovery.operations.agents",
+    "flag_actions": "recovery.operations.compliance",
+    "suppressions": "recovery.operations.strategy",
+    "recommend": "recovery.operations.strategy",
+    "build_worklists": "recovery.operations.strategy",
+    "estimate_uplift": "recovery.operations.strategy",
     # report
     "render_monthly_report": "recovery.report",
 }

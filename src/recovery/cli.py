@@ -13,8 +13,8 @@ import sys
 
 import click
 
-from recovery import __version__
 from recovery.errors import RecoveryError
+from recovery.version import __version__
 
 __all__ = ["cli", "main"]
 

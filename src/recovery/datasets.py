@@ -9,7 +9,7 @@ committed sample is too small to show signal.
 The committed sample (see ``docs/data.md``): about 2,000 accounts simulated over 84
 months with the benchmark scenario; tables ``accounts``, ``schedule``, ``payments``,
 ``actions``, ``agents``, ``assignments``, ``events`` with the columns of
-:data:`recovery.schema.TABLES`, and the simulator's truth in ``data/sample/truth/``
+:data:`recovery.data.schema.TABLES`, and the simulator's truth in ``data/sample/truth/``
 (never read by the pipeline).
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
-from recovery.portfolio import Portfolio
 
 __all__ = ["load_sample", "load_sample_truth", "sample_path", "DEMO_SETTINGS"]
 
@@ -46,7 +46,7 @@ def sample_path(name: str = "sample") -> Path:
 
 
 def _build_demo(directory: Path) -> None:
-    from recovery.io import save_portfolio
+    from recovery.data.io import save_portfolio
     from recovery.simulate import save_truth, simulate_portfolio
 
     portfolio, truth = simulate_portfolio(**DEMO_SETTINGS)
@@ -78,7 +78,7 @@ def load_sample(name: str = "sample") -> Portfolio:
     >>> sorted(p.table_names())[:3]
     ['accounts', 'actions', 'agents']
     """
-    from recovery.io import load_portfolio
+    from recovery.data.io import load_portfolio
 
     directory = sample_path(name)
     if name == "demo" and not (directory / "accounts.parquet").is_file():

@@ -4,7 +4,7 @@
 :class:`EngineChoice` (argument ``engine``). A command asks ``engine.applies(path)``
 — true for ``--engine dask`` and for a partitioned dataset whatever the engine — and
 then lets the choice run the work partition by partition
-(:mod:`recovery.distributed`); otherwise it goes on with its in-memory pandas code.
+(:mod:`recovery.engine.dask`); otherwise it goes on with its in-memory pandas code.
 With ``--engine pandas`` a partitioned dataset is processed one partition at a time
 in this process (bounded memory); with ``--engine dask`` a plain portfolio directory
 is first split into a temporary partitioned dataset.
@@ -59,7 +59,7 @@ class EngineChoice:
 
     def applies(self, path: str | Path) -> bool:
         """Whether the command must run partition by partition on ``path``."""
-        from recovery.partitioning import is_partitioned
+        from recovery.engine.partitioning import is_partitioned
 
         return self.dask or is_partitioned(str(path))  # str: a PortfolioSource's location
 
@@ -67,12 +67,12 @@ class EngineChoice:
     @contextlib.contextmanager
     def _dataset(self, path: str | Path, config: Any) -> Iterator[Any]:
         """The partitioned dataset at ``path``, or a temporary one made from it."""
-        from recovery.partitioning import is_partitioned, open_partitioned, write_partitioned
+        from recovery.engine.partitioning import is_partitioned, open_partitioned, write_partitioned
 
         if is_partitioned(str(path)):  # str: a PortfolioSource's location
             yield open_partitioned(str(path))
             return
-        from recovery.io import load_portfolio
+        from recovery.data.io import load_portfolio
 
         portfolio = load_portfolio(path, config)
         n_accounts = len(portfolio.accounts) if portfolio.accounts is not None else 1
@@ -88,13 +88,13 @@ class EngineChoice:
         if not self.dask:
             yield None
             return
-        from recovery.distributed import dask_client
+        from recovery.engine.dask import dask_client
 
         with dask_client(self.scheduler, self.workers, memory_limit=self.memory_limit) as client:
             yield client
 
     def _write(self, plan: Any, out: str, client: Any) -> int:
-        from recovery.distributed import write_partition_results
+        from recovery.engine.dask import write_partition_results
 
         return write_partition_results(plan, out, self.engine, client, progress=True)
 
@@ -111,7 +111,7 @@ class EngineChoice:
         episodes_out: str | None = None,
     ) -> None:
         """``recovery snapshots`` partition by partition."""
-        from recovery.distributed import _plan_episodes, _plan_snapshots, snapshot_month_ends
+        from recovery.engine.dask import _plan_episodes, _plan_snapshots, snapshot_month_ends
         from recovery.errors import DataError
 
         with self._dataset(path, config) as dataset, self._client() as client:
@@ -140,7 +140,7 @@ class EngineChoice:
         snapshots_only: bool = False,
     ) -> None:
         """``recovery features`` partition by partition."""
-        from recovery.distributed import _plan_features
+        from recovery.engine.dask import _plan_features
         from recovery.errors import DataError
 
         if snapshots_only:
@@ -157,7 +157,7 @@ class EngineChoice:
         self, path: str, model_dirs: list[Path], date: Any, out: str, config: Any, top: int
     ) -> None:
         """``recovery score`` partition by partition."""
-        from recovery.distributed import _plan_scores
+        from recovery.engine.dask import _plan_scores
         from recovery.errors import DataError
 
         with self._dataset(path, config) as dataset, self._client() as client:

@@ -25,7 +25,7 @@ and ``tables/<name>.csv`` and each figure as ``figures/<name>.png``, atomically.
 Examples
 --------
 >>> import pandas as pd
->>> from recovery.portfolio import Portfolio
+>>> from recovery.data.portfolio import Portfolio
 >>> snaps = pd.DataFrame({"account_id": ["A", "A"],
 ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]), "dpd": [0, 31],
 ...     "bucket": ["M0", "M2"], "balance": [100.0, 100.0], "amount_overdue": [0.0, 9.0],
@@ -49,8 +49,8 @@ import pandas as pd
 
 from recovery.commands.options import portfolio_source
 from recovery.config import Config, load_config
+from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError, RecoveryError
-from recovery.portfolio import Portfolio
 
 __all__ = [
     "AnalysisContext",
@@ -71,7 +71,7 @@ class AnalysisContext:
     portfolio : Portfolio
         The loaded portfolio (event tables may be absent).
     snapshots : DataFrame
-        The ``snapshots`` table (loaded, or derived by :func:`recovery.aging.snapshots`).
+        The ``snapshots`` table (loaded, or derived by :func:`recovery.timeline.aging.snapshots`).
     config : Config
         The configuration.
     segment : list of str
@@ -80,8 +80,8 @@ class AnalysisContext:
         Tables and figures of the steps run so far, by name.
     states : DataFrame
         ``snapshots`` with their roll-rate states
-        (:func:`recovery.roll_rates.snapshot_states`), prepared once; every function of
-        :mod:`recovery.roll_rates`, :mod:`recovery.kpis` and :mod:`recovery.vintages`
+        (:func:`recovery.analytics.roll_rates.snapshot_states`), prepared once; every function of
+        :mod:`recovery.analytics.roll_rates`, :mod:`recovery.analytics.kpis` and :mod:`recovery.analytics.vintages`
         accepts it in place of ``snapshots`` and then skips the preparation.
     figures : bool
         Whether steps should draw their figures (tables only when false).
@@ -141,7 +141,7 @@ def _matrix_table(matrix: pd.DataFrame) -> pd.DataFrame:
 
 
 def _roll_rates(ctx: AnalysisContext) -> dict[str, Any]:
-    from recovery import roll_rates as rr
+    from recovery.analytics import roll_rates as rr
 
     kw = {"config": ctx.config, "accounts": ctx.accounts}
     level = ctx.config.analytics.confidence
@@ -167,7 +167,7 @@ def _roll_rates(ctx: AnalysisContext) -> dict[str, Any]:
 
 
 def _roll_rate_trends(ctx: AnalysisContext) -> dict[str, Any]:
-    from recovery import roll_rates as rr
+    from recovery.analytics import roll_rates as rr
 
     kw = {"config": ctx.config, "accounts": ctx.accounts}
     out = _by_segment(ctx, "roll_rate_trends", lambda segment: rr.roll_rate_trends(
@@ -194,7 +194,7 @@ def _roll_rate_trends(ctx: AnalysisContext) -> dict[str, Any]:
 
 
 def _vintages(ctx: AnalysisContext) -> dict[str, Any]:
-    from recovery import vintages as vt
+    from recovery.analytics import vintages as vt
 
     # by vintage is what the curves already are
     ctx = dataclasses.replace(ctx, segment=[s for s in ctx.segment if s != "vintage"])
@@ -212,7 +212,7 @@ def _vintages(ctx: AnalysisContext) -> dict[str, Any]:
 
 
 def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
-    from recovery import kpis
+    from recovery.analytics import kpis
 
     kw = {"config": ctx.config, "accounts": ctx.accounts}
     actions = ctx.portfolio.actions
@@ -240,7 +240,7 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
     curves = kpis.collection_cycle_curves(episodes)
     out["collection_cycle_curves"] = curves
     if ctx.has_event_tables:  # exact episode dates: also short, within-month episodes
-        from recovery import aging
+        from recovery.timeline import aging
 
         exact = aging.episodes(ctx.portfolio, config=ctx.config)
         out["collection_cycle_events"] = kpis.collection_cycle(
@@ -275,7 +275,7 @@ def _attempt(out: dict[str, Any], skipped: list[dict], name: str, func: Callable
 
 
 def _recovery_by_age(ctx: AnalysisContext) -> dict[str, Any]:
-    from recovery import recovery_curves as rc
+    from recovery.analytics import recovery_curves as rc
 
     data_end = ctx.portfolio.data_end if ctx.has_event_tables else None
     kw = {"config": ctx.config, "data_end": data_end}
@@ -332,8 +332,8 @@ def _recovery_by_age(ctx: AnalysisContext) -> dict[str, Any]:
 
 
 def _liquidation_and_forecast(ctx: AnalysisContext) -> dict[str, Any]:
-    from recovery.forecast import RollRateForecaster
-    from recovery.liquidation import ERCForecaster, liquidation_curves, plot_erc
+    from recovery.analytics.forecast import RollRateForecaster
+    from recovery.analytics.liquidation import ERCForecaster, liquidation_curves, plot_erc
 
     snaps = ctx.snapshots
     out: dict[str, Any] = {}
@@ -382,7 +382,7 @@ def _ensure_snapshots(portfolio: Portfolio, config: Config, progress: bool) -> p
             "the portfolio has no 'snapshots' table and no 'schedule' + 'payments' to "
             "derive one from; add snapshots.parquet/csv or the event tables"
         )
-    from recovery import aging
+    from recovery.timeline import aging
 
     return aging.snapshots(portfolio, config=config, progress=progress)
 
@@ -401,7 +401,7 @@ def run_analysis(
     ----------
     portfolio : Portfolio
         Needs ``snapshots``, or ``schedule`` and ``payments`` to derive them with
-        :func:`recovery.aging.snapshots`.
+        :func:`recovery.timeline.aging.snapshots`.
     config : Config, optional
         Defaults to DESIGN.md's.
     segment : str or list of str, optional
@@ -428,7 +428,7 @@ def run_analysis(
     snaps = _ensure_snapshots(portfolio, config, progress)
     if snaps is None or len(snaps) == 0:
         raise DataError("the snapshots table is empty; nothing to analyse")
-    from recovery.roll_rates import snapshot_states
+    from recovery.analytics.roll_rates import snapshot_states
 
     ctx = AnalysisContext(portfolio, snaps, config, segments, figures=figures)
     ctx.states = snapshot_states(snaps, config)
@@ -473,7 +473,7 @@ def write_results(results: dict[str, Any], out: str | Path, dpi: int = 120) -> l
     """
     import matplotlib.pyplot as plt
 
-    from recovery.io import atomic_path, write_table
+    from recovery.data.io import atomic_path, write_table
 
     out = Path(out)
     written = []
@@ -523,7 +523,7 @@ def command(
     import matplotlib
 
     matplotlib.use("Agg")
-    from recovery.io import load_portfolio
+    from recovery.data.io import load_portfolio
 
     config = load_config(config_path)
     with warnings.catch_warnings():

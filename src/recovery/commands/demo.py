@@ -114,10 +114,10 @@ def run_demo(
     -------
     DemoResult
     """
-    from recovery.aging import snapshots as make_snapshots
-    from recovery.io import save_portfolio, write_table
+    from recovery.data.io import save_portfolio, write_table
+    from recovery.data.schema import validate_portfolio
     from recovery.report import render_monthly_report
-    from recovery.schema import validate_portfolio
+    from recovery.timeline.aging import snapshots as make_snapshots
 
     config = config or Config()
     out = Path(out_dir)
@@ -177,9 +177,9 @@ def run_demo(
     metrics: dict[str, dict[str, Any]] = {}
 
     def train():
-        from recovery.features import feature_names
         from recovery.models.scorer import Scorer
         from recovery.models.training import train_and_evaluate
+        from recovery.timeline.features import feature_names
 
         # the features of the catalogue only: label-side columns (censoring flags, the
         # minimum payment) travel in the frame but must never be features
@@ -202,8 +202,8 @@ def run_demo(
     models = stages.run("train p_pay and p_cure (LightGBM, out-of-time test)", train)
 
     def score():
-        from recovery.features import build_features
         from recovery.models.scores import score_table
+        from recovery.timeline.features import build_features
 
         current = build_features(portfolio, [month], config)
         table = score_table(current, models)

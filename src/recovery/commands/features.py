@@ -74,8 +74,8 @@ def command(
     as_of. The portfolio is validated first; nothing is written on error.
     """
     from recovery.config import load_config
-    from recovery.features import snapshot_features, write_features
-    from recovery.io import load_portfolio, read_table, write_table
+    from recovery.data.io import load_portfolio, read_table, write_table
+    from recovery.timeline.features import snapshot_features, write_features
 
     if not out.lower().endswith((".parquet", ".csv")):
         raise DataError(f"cannot write {out}: use a .parquet or .csv file name")
@@ -83,7 +83,7 @@ def command(
         raise DataError("give exactly one of --as-of DATE[,DATE…] or --pairs FILE")
     request = _parse_dates(as_of) if as_of is not None else read_table(pairs_path)
     config = load_config(config_path)
-    if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.distributed)
+    if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.engine.dask)
         return engine.features(
             path,
             request,
@@ -101,8 +101,8 @@ def command(
         table = snapshot_features(
             portfolio.snapshots, request, config, portfolio.accounts, include_protected
         )
-        if with_labels:  # month-end labels (recovery.labels.snapshot_labels)
-            from recovery.labels import snapshot_labels
+        if with_labels:  # month-end labels (recovery.timeline.labels.snapshot_labels)
+            from recovery.timeline.labels import snapshot_labels
 
             labels = snapshot_labels(
                 portfolio.snapshots, table[["account_id", "as_of"]], config, portfolio.data_end

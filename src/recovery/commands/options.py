@@ -3,7 +3,7 @@
 :func:`portfolio_source` adds the ``PATH`` argument (a directory of tables or a
 database URL), ``--source URL`` (the same, as an option), ``--mapping FILE`` and
 ``--window START:END`` to a command, and hands the command one ``path`` value that
-:func:`recovery.io.load_portfolio` accepts: a :class:`recovery.sources.PortfolioSource`
+:func:`recovery.data.io.load_portfolio` accepts: a :class:`recovery.data.sources.PortfolioSource`
 (printing it shows the directory, or the URL without its password).
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 
 import click
 
+from recovery.data.sources import PortfolioSource, hide_password, is_database_url, parse_window
 from recovery.errors import DataError
-from recovery.sources import PortfolioSource, hide_password, is_database_url, parse_window
 
 __all__ = ["portfolio_source", "portfolio_directory"]
 
@@ -49,8 +49,8 @@ def _window(ctx: click.Context, param: click.Parameter, value: str | None) -> st
 def portfolio_source(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``PATH``, ``--source``, ``--mapping`` and ``--window`` to a click command.
 
-    The decorated function receives ``path``, a :class:`~recovery.sources.PortfolioSource`
-    (location, mapping, window) that :func:`recovery.io.load_portfolio` accepts; ``str(path)``
+    The decorated function receives ``path``, a :class:`~recovery.data.sources.PortfolioSource`
+    (location, mapping, window) that :func:`recovery.data.io.load_portfolio` accepts; ``str(path)``
     never shows a password. Put it where the command's ``@click.argument("path", ...)`` was.
 
     Examples
@@ -133,7 +133,7 @@ def portfolio_directory(path: Any, config: Any = None) -> Iterator[Path]:
     if plain and not is_database_url(getattr(path, "location", str(path))):
         yield Path(getattr(path, "location", path))
         return
-    from recovery.io import load_portfolio, save_portfolio
+    from recovery.data.io import load_portfolio, save_portfolio
 
     portfolio = load_portfolio(path, config=config)
     location = path.location if isinstance(path, PortfolioSource) else str(path)

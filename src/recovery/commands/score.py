@@ -63,11 +63,11 @@ def command(
     from tqdm.auto import tqdm
 
     from recovery.config import load_config
+    from recovery.data.io import load_portfolio, write_table
     from recovery.errors import DataError, ModelCardError
-    from recovery.features import build_features
-    from recovery.io import load_portfolio, write_table
     from recovery.models.card import load_model
     from recovery.models.scores import score_table
+    from recovery.timeline.features import build_features
 
     try:
         date = pd.Timestamp(as_of)
@@ -77,7 +77,7 @@ def command(
     dirs = _model_dirs(models)
     if not dirs:
         raise ModelCardError(f"no model directory (with card.json) found in {list(models)}")
-    if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.distributed)
+    if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.engine.dask)
         return engine.score(path, dirs, date, out, config, top)
     with tqdm(total=4, desc="score", unit="step", leave=False) as bar:
         loaded = {}
@@ -94,7 +94,7 @@ def command(
             )
         bar.update()
         if portfolio.schedule is None or portfolio.payments is None:  # monthly data only
-            from recovery.features import snapshot_features
+            from recovery.timeline.features import snapshot_features
 
             if portfolio.snapshots is None:
                 raise DataError("scoring needs schedule and payments, or a snapshots table")

@@ -123,9 +123,9 @@ def command(
     n_chunks = -(-n_blocks // per_chunk)
     total = n_chunks * (params.back_book_months + months + FOLLOW_UP_MONTHS)
     with tqdm(total=total, unit="chunk-month", desc="simulate") as bar:
-        from recovery.partitioning import simulate_partitioned
+        from recovery.engine.partitioning import simulate_partitioned
 
-        write = (  # --partitions: tables split by account hash (recovery.partitioning)
+        write = (  # --partitions: tables split by account hash (recovery.engine.partitioning)
             write_simulation
             if partitions is None
             else partial(simulate_partitioned, partitions=partitions)

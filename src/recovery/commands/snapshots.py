@@ -53,15 +53,15 @@ def command(
     """
     import pandas as pd
 
-    from recovery.aging import episodes, snapshots
     from recovery.config import load_config
-    from recovery.io import load_portfolio, write_table
+    from recovery.data.io import load_portfolio, write_table
+    from recovery.timeline.aging import episodes, snapshots
 
     for target in (out, episodes_out):
         if target is not None and not target.lower().endswith((".parquet", ".csv")):
             raise DataError(f"cannot write {target}: use a .parquet or .csv file name")
     config = load_config(config_path)
-    if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.distributed)
+    if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.engine.dask)
         return engine.snapshots(
             path,
             out,

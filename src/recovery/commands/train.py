@@ -81,7 +81,7 @@ def command(
     from sklearn.linear_model import LogisticRegression, Ridge
 
     from recovery.config import load_config
-    from recovery.io import load_portfolio
+    from recovery.data.io import load_portfolio
     from recovery.models.scorer import Scorer
     from recovery.models.training import (
         build_model_frame,

@@ -21,8 +21,8 @@ def command(ctx: click.Context, path: str, config_path: str | None) -> None:
     Prints one line per broken rule (table, column, rule, count, up to 5 example
     rows). Exits 0 when the portfolio is valid, 1 when it is not.
     """
-    from recovery.io import read_portfolio
-    from recovery.schema import validate_portfolio
+    from recovery.data.io import read_portfolio
+    from recovery.data.schema import validate_portfolio
 
     config = load_config(config_path)
     with warnings.catch_warnings(record=True) as caught:

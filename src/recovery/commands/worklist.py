@@ -47,12 +47,12 @@ def command(
 
     from recovery.commands.score import _model_dirs
     from recovery.config import load_config
+    from recovery.data.io import load_portfolio, write_table
     from recovery.errors import DataError, ModelCardError
-    from recovery.features import build_features
-    from recovery.io import load_portfolio, write_table
     from recovery.models.card import load_model
     from recovery.models.scores import score_table
-    from recovery.strategy import build_worklists, recommend, suppressions
+    from recovery.operations.strategy import build_worklists, recommend, suppressions
+    from recovery.timeline.features import build_features
 
     try:
         date = pd.Timestamp(day).normalize()

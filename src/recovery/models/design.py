@@ -57,7 +57,7 @@ LABEL_COLUMNS: tuple[str, ...] = (
     "p_cure_censored",
     "score",
 )
-"""Label columns (:data:`recovery.labels.LABEL_COLUMNS`) and scores that may travel
+"""Label columns (:data:`recovery.timeline.labels.LABEL_COLUMNS`) and scores that may travel
 with a feature frame; never features. Columns ending in ``_true`` (simulator truth) or
 ``_censored`` are never features either."""
 

@@ -1,8 +1,8 @@
 """From a portfolio to a validated scorer: features → labels → fit → evaluate.
 
 :func:`build_model_frame` joins the point-in-time features
-(:func:`recovery.features.build_features`) of the overdue accounts at each month end
-with their labels (:func:`recovery.labels.build_labels`); :func:`train_and_evaluate`
+(:func:`recovery.timeline.features.build_features`) of the overdue accounts at each month end
+with their labels (:func:`recovery.timeline.labels.build_labels`); :func:`train_and_evaluate`
 splits it out of time (a gap of one horizon before the test months), fits a
 :class:`~recovery.models.Scorer` and reports the test metrics overall, by stage and by
 bucket — with the oracle metrics when the simulator's truth is attached
@@ -28,6 +28,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from recovery.config import Config
+from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
 from recovery.models.evaluation import (
     classification_metrics,
@@ -36,7 +37,6 @@ from recovery.models.evaluation import (
 )
 from recovery.models.scorer import TARGETS, Scorer
 from recovery.models.split import out_of_time_masks
-from recovery.portfolio import Portfolio
 
 __all__ = [
     "build_model_frame",
@@ -90,8 +90,8 @@ def build_model_frame(
     """Features and labels of every overdue (account, month end) pair.
 
     A snapshot-only portfolio (``snapshots`` but no ``schedule``/``payments``: a lender
-    with only monthly data) uses :func:`recovery.features.snapshot_features` and
-    :func:`recovery.labels.snapshot_labels` instead.
+    with only monthly data) uses :func:`recovery.timeline.features.snapshot_features` and
+    :func:`recovery.timeline.labels.snapshot_labels` instead.
 
     Parameters
     ----------
@@ -110,19 +110,19 @@ def build_model_frame(
     -------
     DataFrame
         One row per overdue pair: ``account_id``, ``as_of``, the features and the label
-        columns of :mod:`recovery.labels` (``p_pay``, ``p_cure``, ``roll_back``,
+        columns of :mod:`recovery.timeline.labels` (``p_pay``, ``p_cure``, ``roll_back``,
         ``amount_collected``, censoring flags).
     """
-    from recovery.features import build_features
-    from recovery.labels import build_labels
+    from recovery.timeline.features import build_features
+    from recovery.timeline.labels import build_labels
 
     config = config or Config()
     dates = month_ends(portfolio) if dates is None else pd.DatetimeIndex(pd.to_datetime(dates))
     if (portfolio.schedule is None or portfolio.payments is None) and (
         portfolio.snapshots is not None
     ):
-        from recovery.features import snapshot_features
-        from recovery.labels import snapshot_labels
+        from recovery.timeline.features import snapshot_features
+        from recovery.timeline.labels import snapshot_labels
 
         features = snapshot_features(portfolio.snapshots, list(dates), config, portfolio.accounts)
         labels = snapshot_labels(

@@ -6,7 +6,7 @@ ability and willingness to pay and the seven archetypes of seed 001, life and
 business shocks, a monthly payment process with partial, late, catch-up and
 returned payments, restructures and settlements, charge-off at the configured DPD
 and post-charge-off recovery that decays with debt age and the limitation period.
-It writes the contract tables of :mod:`recovery.schema` and separate truth tables
+It writes the contract tables of :mod:`recovery.data.schema` and separate truth tables
 (:class:`Truth`); a collection operation plugs in through :mod:`.hooks`.
 
 See ``docs/simulator.md``.

@@ -18,7 +18,7 @@ bookkeeping (spells, promises, disputes, tails of the previous week) lives in
   (noisy: seniors read people better).
 - :func:`rolling_count`, :func:`over_limit` — the contact limits of
   :class:`recovery.config.ComplianceConfig`, evaluated exactly as
-  :func:`recovery.compliance.flag_actions` does (calendar day; rolling 7 days).
+  :func:`recovery.operations.compliance.flag_actions` does (calendar day; rolling 7 days).
 
 Codes are positions in the tuples below (the defaults of
 :class:`recovery.config.CategoryConfig`).
@@ -90,7 +90,7 @@ SMS, CALL, LETTER, VISIT, GUARANTOR, NOTICE, LAWSUIT, OUTSOURCE = range(len(CHAN
     FILED,
     PLACED,
 ) = range(len(OUTCOMES))
-#: Channels that count as contact attempts (as in :mod:`recovery.compliance`).
+#: Channels that count as contact attempts (as in :mod:`recovery.operations.compliance`).
 CONTACT = np.array([c in ("sms", "call", "visit", "guarantor_contact") for c in CHANNELS])
 #: Channels suppressed during a hardship plan (calls, visits, guarantor contacts).
 PRESSURE = np.array([c in ("call", "visit", "guarantor_contact") for c in CHANNELS])
@@ -434,7 +434,7 @@ def rolling_count(pos: np.ndarray, ts: np.ndarray, window_s: int) -> np.ndarray:
     """Rows of the same account with time in ``(ts - window, ts]``, counting the row.
 
     Rows must be sorted by (``pos``, ``ts``); ties count only the rows up to this
-    one, as :func:`recovery.compliance.flag_actions` does.
+    one, as :func:`recovery.operations.compliance.flag_actions` does.
 
     Examples
     --------

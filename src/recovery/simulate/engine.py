@@ -16,7 +16,7 @@ probabilities of DESIGN.md §3's labels follow exactly from these hazards:
   probability that a payment day falls before a charge-off day; DPD at m + 60 days
   equals DPD at the end of month m+2 because no due date or payment falls after day 28.
 
-The ledger follows ``recovery.aging``'s definitions (DESIGN.md §3): payments are
+The ledger follows ``recovery.timeline.aging``'s definitions (DESIGN.md §3): payments are
 allocated oldest installment first, an installment counts as paid when less than
 ``config.aging.tolerance`` of it is unpaid, DPD is days since the due date of the
 oldest unpaid installment, and charge-off happens on the first day DPD reaches
@@ -841,7 +841,7 @@ class ChunkSimulation:
         )
         w1 = two([1.0 - p_s1, p_s1])
         thr2 = two([thr, thr])
-        # qualifying: at least the minimum less the tolerance (as recovery.labels counts)
+        # qualifying: at least the minimum less the tolerance (as recovery.timeline.labels counts)
         qual = (amount >= thr2[:, None] - self.tol - 1e-9) & (amount > 0)
         eff = prob * np.where(REVERSIBLE, 1.0 - rho, 1.0)[None, :]
         eff[:, [NONE, RESTRUCTURE]] = 0.0

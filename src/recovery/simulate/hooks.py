@@ -29,7 +29,7 @@ Protocol, precisely
 5. ``operation.tables()`` once at the end: a dict of the remaining tables.
 
 Table names in those dicts: ``actions``, ``agents``, ``assignments`` and ``events``
-go into the :class:`~recovery.portfolio.Portfolio` (events are added to the
+go into the :class:`~recovery.data.portfolio.Portfolio` (events are added to the
 simulator's own); ``truth_<name>`` goes into ``Truth.extra[name]`` (saved as
 ``truth/<name>.parquet``). Rows of hidden follow-up months (``state.observed`` is
 False) must not be returned.
@@ -57,7 +57,7 @@ Randomness: draw from ``state.rng`` (a :class:`numpy.random.Generator` seeded pe
 chunk and month from the simulation seed), so results stay deterministic.
 Actions must have dates inside the month (``state.month_start`` …
 ``state.month_end``), ``action_id`` unique over the whole book (e.g. prefix with
-the chunk index) and columns of ``recovery.schema.TABLES['actions']``.
+the chunk index) and columns of ``recovery.data.schema.TABLES['actions']``.
 
 Examples
 --------

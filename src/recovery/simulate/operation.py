@@ -52,9 +52,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from recovery.compliance import RULES
 from recovery.config import Config
 from recovery.errors import ConfigError
+from recovery.operations.compliance import RULES
 from recovery.simulate import contacts as ct
 from recovery.simulate.collectors import TEAMS, assign_agents, case_difficulty, make_agents
 from recovery.simulate.hooks import BookInfo, MonthState, OperationResponse
@@ -62,7 +62,7 @@ from recovery.simulate.params import ARCHETYPES
 
 __all__ = ["OperationParams", "CollectionOperation", "PlanContext", "VIOLATION_RULES"]
 
-#: Rules whose violations are injected: exactly the rules :mod:`recovery.compliance`
+#: Rules whose violations are injected: exactly the rules :mod:`recovery.operations.compliance`
 #: checks, in its order (the order sets the bit of each rule).
 VIOLATION_RULES = RULES
 _RULE_BIT = {r: 1 << i for i, r in enumerate(VIOLATION_RULES)}

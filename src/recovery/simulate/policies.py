@@ -522,7 +522,7 @@ class PriorityModel:
     uplift_ : pandas.DataFrame
         Per segment (group, band) and step (``standard`` = champion vs hold-out,
         ``intensive`` = challenger vs champion): the difference in P(pay) with its CI
-        on the randomised accounts (:func:`recovery.strategy.estimate_uplift`) and the
+        on the randomised accounts (:func:`recovery.operations.strategy.estimate_uplift`) and the
         shrunken value used for ranking.
 
     Examples
@@ -540,7 +540,7 @@ class PriorityModel:
         """Fit on logged account-months (:attr:`PolicyOperation.history_`) and payments."""
         from sklearn.base import clone
 
-        from recovery.strategy import estimate_uplift
+        from recovery.operations.strategy import estimate_uplift
 
         paid = month_collections(payments, data_end)
         h = history.merge(paid, on=["account_id", "month_start"], how="left")
@@ -686,7 +686,7 @@ def policy_outcomes(
         ``collected`` (net of reversals, currency), ``cost`` (actions' channel costs),
         ``contact_attempts`` (sms, call, visit, guarantor_contact), ``actions``,
         ``compliance_flags`` ((action, rule) pairs of
-        :func:`recovery.compliance.flag_actions`) and ``flags_<rule>`` per rule.
+        :func:`recovery.operations.compliance.flag_actions`) and ``flags_<rule>`` per rule.
 
     Examples
     --------
@@ -695,7 +695,7 @@ def policy_outcomes(
     >>> sorted(policy_outcomes(p, "2019-07-01"))[:3]
     ['actions', 'collected', 'compliance_flags']
     """
-    from recovery.compliance import CONTACT_CHANNELS, flag_actions
+    from recovery.operations.compliance import CONTACT_CHANNELS, flag_actions
 
     config = config or Config()
     start = pd.Timestamp(start).normalize()

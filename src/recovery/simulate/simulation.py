@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
-from recovery.portfolio import Portfolio
+from recovery.data.portfolio import Portfolio
 from recovery.simulate.book import BLOCK_SIZE, Calendar
 from recovery.simulate.engine import (
     CHANNELS,
@@ -688,7 +688,7 @@ def write_simulation(
     Chunks are appended to one Parquet file per table (``<table>.parquet``, one row
     group per chunk), so memory stays bounded by the chunk size. Files are written
     under temporary names and renamed into place only when every chunk succeeded;
-    the directory then reads back with :func:`recovery.io.load_portfolio` and
+    the directory then reads back with :func:`recovery.data.io.load_portfolio` and
     :func:`recovery.simulate.load_truth`.
 
     Parameters
@@ -710,7 +710,7 @@ def write_simulation(
     Examples
     --------
     >>> import tempfile
-    >>> from recovery.io import load_portfolio
+    >>> from recovery.data.io import load_portfolio
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     _ = write_simulation(tmp, n_accounts=40, months=6, seed=2, operation=None)
     ...     len(load_portfolio(tmp).accounts)
@@ -722,8 +722,8 @@ def write_simulation(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from recovery.data.schema import validate_portfolio
     from recovery.errors import ConfigError, ValidationError
-    from recovery.schema import validate_portfolio
 
     if validate not in ("first", "all", "none"):
         raise ConfigError("validate must be 'first', 'all' or 'none'")
@@ -776,7 +776,7 @@ def write_simulation(
         raise
     for target, (_, _, tmp) in writers.items():
         os.replace(tmp, target)
-    from recovery.io import write_table
+    from recovery.data.io import write_table
 
     for name in ("recovery_by_age", "recovery_curve"):
         write_table(getattr(last_truth, name), directory / "truth" / f"{name}.parquet")

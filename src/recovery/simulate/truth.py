@@ -120,7 +120,7 @@ def save_truth(truth: Truth, path: str | Path) -> Path:
     ...     sorted(p.name for p in save_truth(Truth(shocks=pd.DataFrame({"a": [1]})), tmp).iterdir())
     ['shocks.parquet', 'truth.json']
     """
-    from recovery.io import atomic_path, write_table
+    from recovery.data.io import atomic_path, write_table
 
     directory = Path(path)
     directory.mkdir(parents=True, exist_ok=True)

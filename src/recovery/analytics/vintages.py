@@ -16,7 +16,7 @@ used as its vintage. The balance weight is the account's ``principal`` from
 Examples
 --------
 >>> import pandas as pd
->>> from recovery.vintages import vintage_curves
+>>> from recovery.analytics.vintages import vintage_curves
 >>> s = pd.DataFrame({"account_id": ["A", "B", "A", "B"],
 ...     "month_end": pd.to_datetime(["2024-01-31"] * 2 + ["2024-02-29"] * 2),
 ...     "dpd": [0, 0, 31, 0], "bucket": ["M0", "M0", "M2", "M0"],
@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from recovery.analytics.roll_rates import SegmentArg, _month_end, _segment_list, snapshot_states
 from recovery.config import Config
-from recovery.distributed_analytics import is_dask_frame
+from recovery.engine.dask_analytics import is_dask_frame
 from recovery.errors import DataError
-from recovery.roll_rates import SegmentArg, _month_end, _segment_list, snapshot_states
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -105,8 +105,8 @@ def vintage_curves(
     if cohort not in _COHORTS:
         raise ValueError(f"cohort must be one of {sorted(_COHORTS)}")
     segments = [c for c in _segment_list(segment) if c != "vintage"]  # already the rows
-    if is_dask_frame(snapshots):  # partial sums per partition (recovery.distributed_analytics)
-        from recovery.distributed_analytics import vintage_totals
+    if is_dask_frame(snapshots):  # partial sums per partition (recovery.engine.dask_analytics)
+        from recovery.engine.dask_analytics import vintage_totals
 
         totals = vintage_totals(snapshots, accounts, thresholds, config, segments, cohort)
     else:

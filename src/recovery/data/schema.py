@@ -9,7 +9,7 @@ examples`` rows (:class:`recovery.errors.ValidationError`).
 
 Examples
 --------
->>> from recovery.schema import TABLES, column_names
+>>> from recovery.data.schema import TABLES, column_names
 >>> column_names("payments", required_only=True)
 ['account_id', 'payment_date', 'amount', 'channel']
 >>> TABLES["schedule"].key
@@ -565,11 +565,11 @@ def validate_portfolio(portfolio, config: Config | None = None) -> pd.DataFrame:
     """Check every table of a portfolio and the rules between tables.
 
     Returns the failures as a DataFrame (empty when valid) instead of raising, so the
-    CLI can print a full report; :func:`recovery.io.load_portfolio` raises on it.
+    CLI can print a full report; :func:`recovery.data.io.load_portfolio` raises on it.
 
     Examples
     --------
-    >>> from recovery.portfolio import Portfolio
+    >>> from recovery.data.portfolio import Portfolio
     >>> acc = pd.DataFrame({"account_id": ["A1"], "customer_id": ["C1"],
     ...     "product": ["consumer_installment"], "origination_date": ["2024-01-01"],
     ...     "principal": [1000.0], "term_months": [2], "interest_rate": [0.1]})

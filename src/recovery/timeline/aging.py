@@ -42,8 +42,8 @@ function of one partition of accounts (:func:`account_states`, :func:`snapshots`
 Examples
 --------
 >>> import pandas as pd
->>> from recovery.portfolio import Portfolio
->>> from recovery.aging import account_states
+>>> from recovery.data.portfolio import Portfolio
+>>> from recovery.timeline.aging import account_states
 >>> schedule = pd.DataFrame({"account_id": ["A"] * 2, "installment_no": [1, 2],
 ...     "due_date": pd.to_datetime(["2024-02-01", "2024-03-01"]),
 ...     "amount_due": [100.0, 100.0]})
@@ -65,8 +65,8 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
-from recovery.portfolio import Portfolio
 
 __all__ = [
     "account_states",
@@ -836,7 +836,7 @@ def account_states(
     Examples
     --------
     >>> import pandas as pd
-    >>> from recovery.portfolio import Portfolio
+    >>> from recovery.data.portfolio import Portfolio
     >>> schedule = pd.DataFrame({"account_id": ["A"] * 3, "installment_no": [1, 2, 3],
     ...     "due_date": pd.to_datetime(["2024-02-01", "2024-03-01", "2024-04-01"]),
     ...     "amount_due": [100.0, 100.0, 100.0]})
@@ -987,7 +987,7 @@ def snapshots(
     Examples
     --------
     >>> import pandas as pd
-    >>> from recovery.portfolio import Portfolio
+    >>> from recovery.data.portfolio import Portfolio
     >>> schedule = pd.DataFrame({"account_id": ["A"] * 2, "installment_no": [1, 2],
     ...     "due_date": pd.to_datetime(["2024-01-15", "2024-02-15"]),
     ...     "amount_due": [100.0, 100.0]})
@@ -1073,7 +1073,7 @@ def episodes(
     Examples
     --------
     >>> import pandas as pd
-    >>> from recovery.portfolio import Portfolio
+    >>> from recovery.data.portfolio import Portfolio
     >>> schedule = pd.DataFrame({"account_id": ["A"] * 3, "installment_no": [1, 2, 3],
     ...     "due_date": pd.to_datetime(["2024-01-15", "2024-02-15", "2024-03-15"]),
     ...     "amount_due": [100.0, 100.0, 100.0]})
@@ -1183,7 +1183,7 @@ def dpd_series(
     Examples
     --------
     >>> import pandas as pd
-    >>> from recovery.portfolio import Portfolio
+    >>> from recovery.data.portfolio import Portfolio
     >>> schedule = pd.DataFrame({"account_id": ["A"], "installment_no": [1],
     ...     "due_date": pd.to_datetime(["2024-01-15"]), "amount_due": [100.0]})
     >>> p = Portfolio(schedule=schedule, payments=None)

@@ -28,7 +28,7 @@ Definitions (binding, DESIGN.md §3):
 Examples
 --------
 >>> import pandas as pd
->>> from recovery.recovery_curves import recovery_by_age
+>>> from recovery.analytics.recovery_curves import recovery_by_age
 >>> snaps = pd.DataFrame({
 ...     "account_id": ["A"] * 4,
 ...     "month_end": pd.date_range("2024-01-31", periods=4, freq="ME"),
@@ -49,7 +49,7 @@ import pandas as pd
 from scipy import sparse
 
 from recovery.config import Config
-from recovery.distributed_analytics import is_dask_frame
+from recovery.engine.dask_analytics import is_dask_frame
 from recovery.errors import DataError
 
 __all__ = [
@@ -79,7 +79,7 @@ def _check_columns(snapshots: pd.DataFrame, needed: tuple[str, ...] = _REQUIRED)
     if missing:
         raise DataError(
             f"snapshots is missing column(s) {missing}; it needs {list(needed)} "
-            "(see recovery.schema.TABLES['snapshots'])"
+            "(see recovery.data.schema.TABLES['snapshots'])"
         )
     if len(snapshots) == 0:
         raise DataError("snapshots is empty: nothing to measure")
@@ -480,8 +480,8 @@ def recovery_by_age(
         horizon_months if horizon_months is not None else config.analytics.recovery_horizon_months
     )
     groups = ([by] if by else []) + ["age_lo_months", "age_hi_months", "age_band"]
-    if is_dask_frame(snapshots):  # partial sums per partition (recovery.distributed_analytics)
-        from recovery.distributed_analytics import recovery_totals
+    if is_dask_frame(snapshots):  # partial sums per partition (recovery.engine.dask_analytics)
+        from recovery.engine.dask_analytics import recovery_totals
 
         if n_bootstrap:
             raise DataError("bootstrap intervals resample whole accounts: pass n_bootstrap=0")

@@ -20,7 +20,7 @@ For each ``(account_id, as_of)`` pair, :func:`build_labels` looks only at what h
 
 A label whose horizon ends after ``portfolio.data_end`` is **censored**: NA, with
 ``p_pay_censored`` / ``p_cure_censored`` (and ``censored`` = either) set, never a 0.
-Pairs that are not overdue at ``as_of`` (see :func:`recovery.features.is_overdue`: open
+Pairs that are not overdue at ``as_of`` (see :func:`recovery.timeline.features.is_overdue`: open
 with DPD 0, closed, or charged off with nothing left) get NA labels and
 ``overdue = False``.
 
@@ -29,7 +29,7 @@ A lender with only monthly data gets the same labels, read at month ends, from
 
 Examples
 --------
->>> from recovery.labels import LABEL_COLUMNS
+>>> from recovery.timeline.labels import LABEL_COLUMNS
 >>> LABEL_COLUMNS[:3]
 ('p_pay', 'amount_collected', 'p_cure')
 """
@@ -43,8 +43,9 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
-from recovery.features import (
+from recovery.timeline.features import (
     _as_pairs,
     _dates,
     _day_numbers,
@@ -54,7 +55,6 @@ from recovery.features import (
     overdue_pairs,
     schedule_in_force,
 )
-from recovery.portfolio import Portfolio
 
 __all__ = ["build_labels", "snapshot_labels", "LABEL_COLUMNS"]
 
@@ -74,7 +74,7 @@ ROLL_BACK_FROM_BUCKET = 3
 
 
 def _aging():
-    from recovery import aging
+    from recovery.timeline import aging
 
     return aging
 
@@ -322,7 +322,7 @@ def snapshot_labels(
 ) -> pd.DataFrame:
     """Labels of (account_id, as_of) pairs from a monthly ``snapshots`` table alone.
 
-    For a lender with only monthly data (:mod:`recovery.performance`). The definitions
+    For a lender with only monthly data (:mod:`recovery.data.performance`). The definitions
     are those of :func:`build_labels` (DESIGN.md §3) read at month ends, which month
     data only approximate:
 

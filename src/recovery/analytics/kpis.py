@@ -28,7 +28,7 @@ both present in the table are paired.
 Examples
 --------
 >>> import pandas as pd
->>> from recovery.kpis import overdue_rates
+>>> from recovery.analytics.kpis import overdue_rates
 >>> s = pd.DataFrame({"account_id": ["A", "B"],
 ...     "month_end": pd.to_datetime(["2024-01-31"] * 2), "dpd": [0, 40],
 ...     "bucket": ["M0", "M2"], "balance": [300.0, 100.0], "status": ["open"] * 2})
@@ -45,10 +45,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from recovery.config import Config
-from recovery.distributed_analytics import is_dask_frame
-from recovery.errors import DataError
-from recovery.roll_rates import (
+from recovery.analytics.roll_rates import (
     NEW_STATE,
     SegmentArg,
     _segment_list,
@@ -56,6 +53,9 @@ from recovery.roll_rates import (
     snapshot_states,
     transitions,
 )
+from recovery.config import Config
+from recovery.engine.dask_analytics import is_dask_frame
+from recovery.errors import DataError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -396,7 +396,7 @@ def collection_episodes(
     episode still delinquent at the table's last month end is ``open``; one whose
     account vanishes or closes is ``other_exit``; both are censored at their last
     delinquent month end. Episodes that start and end within one month are invisible
-    in month-end data (use :func:`recovery.aging.episodes` on event tables for them).
+    in month-end data (use :func:`recovery.timeline.aging.episodes` on event tables for them).
 
     Parameters
     ----------
@@ -592,7 +592,7 @@ def collection_cycle_curves(
     Parameters
     ----------
     episodes : DataFrame
-        From :func:`collection_episodes` or :func:`recovery.aging.episodes`
+        From :func:`collection_episodes` or :func:`recovery.timeline.aging.episodes`
         (``start_date``, ``end_date``, ``end_reason``; a missing end date of an open
         episode is censored at ``data_end``). With a ``charge_off_date`` column, an
         episode charged off between its start and end counts as charged off on that
@@ -864,8 +864,8 @@ def monthly_kpis(
     config = config or Config()
     segments = _segment_list(segment)
     keys = ["month_end", *segments]
-    if is_dask_frame(snapshots):  # partial sums per partition (recovery.distributed_analytics)
-        from recovery.distributed_analytics import kpi_totals
+    if is_dask_frame(snapshots):  # partial sums per partition (recovery.engine.dask_analytics)
+        from recovery.engine.dask_analytics import kpi_totals
 
         if actions is not None:
             raise DataError("collection costs (actions=) need a pandas snapshots table")

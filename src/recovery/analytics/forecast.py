@@ -2,7 +2,7 @@
 
 :class:`RollRateForecaster` projects the delinquent buckets (M1 … M7+ of
 ``config.aging``) 1–12 months ahead from the transition matrices of the most recent
-months (DESIGN.md §3 roll rates, from :func:`recovery.roll_rates.transitions`):
+months (DESIGN.md §3 roll rates, from :func:`recovery.analytics.roll_rates.transitions`):
 
 * **counts**: ``n[h] = n[h-1] · P + inflow`` where ``P[i, j]`` is the pooled share
   of accounts in bucket *i* at *m* that are in state *j* at *m + 1* over the last
@@ -16,7 +16,7 @@ months (DESIGN.md §3 roll rates, from :func:`recovery.roll_rates.transitions`):
   of the lookback months, or the last month, or a table the user gives;
 * **gross charge-offs** are the flows into ``charged_off`` (count and balance at
   charge-off); **recoveries** on the recovery book come from an
-  :class:`recovery.liquidation.ERCForecaster` (the collections forecast from ERC, plus
+  :class:`recovery.analytics.liquidation.ERCForecaster` (the collections forecast from ERC, plus
   the expected recoveries on the forecast new charge-offs) or, failing that, the
   recent monthly mean; **net charge-offs** = gross charge-off balance − recoveries.
 
@@ -29,7 +29,7 @@ an origin month *m* only, forecast, and compare with what happened;
 Examples
 --------
 >>> import pandas as pd
->>> from recovery.forecast import RollRateForecaster
+>>> from recovery.analytics.forecast import RollRateForecaster
 >>> snaps = pd.DataFrame({
 ...     "account_id": ["A", "B", "A", "B"],
 ...     "month_end": pd.to_datetime(["2024-01-31"] * 2 + ["2024-02-29"] * 2),
@@ -49,9 +49,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from recovery.analytics.roll_rates import transitions
 from recovery.config import Config
 from recovery.errors import DataError
-from recovery.roll_rates import transitions
 
 __all__ = [
     "RollRateForecaster",
@@ -110,7 +110,7 @@ class RollRateForecaster(BaseEstimator):
         divided by the level at the data end.
     recoveries : {"recent_mean"} or ERCForecaster, optional
         How recoveries on charged-off debt are forecast: an (unfitted or fitted)
-        :class:`recovery.liquidation.ERCForecaster`, refitted on the same data (without
+        :class:`recovery.analytics.liquidation.ERCForecaster`, refitted on the same data (without
         bootstrap unless its ``n_bootstrap`` is set: only the expected collections are
         used), or the recent monthly mean of recoveries. ``None``: no recoveries
         (net = gross).
@@ -181,7 +181,7 @@ class RollRateForecaster(BaseEstimator):
         data_end : date, optional
             The forecast origin (default: the latest ``month_end``).
         transition_table : DataFrame, optional
-            :func:`recovery.roll_rates.transitions` of ``snapshots`` when already
+            :func:`recovery.analytics.roll_rates.transitions` of ``snapshots`` when already
             computed (backtests reuse it across origins); pairs ending after
             ``data_end`` are dropped.
 
@@ -600,7 +600,7 @@ def backtest_erc(
     min_history: int = 13,
     **forecaster_params,
 ) -> pd.DataFrame:
-    """Fit :class:`~recovery.liquidation.ERCForecaster` up to each origin and compare.
+    """Fit :class:`~recovery.analytics.liquidation.ERCForecaster` up to each origin and compare.
 
     The forecast is the collections forecast from ERC on the cohorts charged off by
     the origin; the actual is what those accounts paid in the following months.
@@ -618,7 +618,7 @@ def backtest_erc(
     min_history : int
         Months of history needed before the first default origin.
     **forecaster_params
-        Passed to :class:`~recovery.liquidation.ERCForecaster` (``method`` …);
+        Passed to :class:`~recovery.analytics.liquidation.ERCForecaster` (``method`` …);
         ``n_bootstrap`` defaults to 0 here.
 
     Returns
@@ -628,7 +628,7 @@ def backtest_erc(
         ``cumulative_collections`` to that month), ``forecast, actual, error,
         pct_error``.
     """
-    from recovery.liquidation import ERCForecaster, _recovery_cells
+    from recovery.analytics.liquidation import ERCForecaster, _recovery_cells
 
     config = config or Config()
     forecaster_params.setdefault("n_bootstrap", 0)

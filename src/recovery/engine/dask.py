@@ -1,10 +1,10 @@
 """The Dask engine: the per-account pipeline on a partitioned dataset, in parallel.
 
 Snapshots, features, labels and scores are functions of one account's rows, and a
-partitioned dataset (:mod:`recovery.partitioning`) keeps every row of an account in
+partitioned dataset (:mod:`recovery.engine.partitioning`) keeps every row of an account in
 one partition. The Dask engine therefore applies **the same pandas functions**
-(:func:`recovery.aging.snapshots`, :func:`recovery.features.build_features`,
-:func:`recovery.labels.build_labels`, :func:`recovery.models.scores.score_table`) to
+(:func:`recovery.timeline.aging.snapshots`, :func:`recovery.timeline.features.build_features`,
+:func:`recovery.timeline.labels.build_labels`, :func:`recovery.models.scores.score_table`) to
 each partition — one ``dask.dataframe`` partition per dataset partition, built with
 :func:`dask.dataframe.from_map` — and never implements a definition a second time.
 Results are the pandas engine's rows, grouped by partition instead of sorted by
@@ -26,7 +26,7 @@ after another in this process (bounded memory). How to run on a cluster, choose
 partition counts and what to expect: ``docs/scaling.md``.
 
 Cross-account analytics (roll rates, vintage curves, recovery by debt age, monthly
-KPIs) accept the Dask snapshots table too: see :mod:`recovery.distributed_analytics`.
+KPIs) accept the Dask snapshots table too: see :mod:`recovery.engine.dask_analytics`.
 
 Dask is an optional dependency (``pip install 'recovery[dask]'``); this module
 imports it only when a Dask object is built.
@@ -35,7 +35,7 @@ Examples
 --------
 >>> import tempfile
 >>> from recovery.datasets import load_sample
->>> from recovery.partitioning import write_partitioned
+>>> from recovery.engine.partitioning import write_partitioned
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     path = write_partitioned(load_sample(), tmp + "/book", partitions=4)
 ...     snaps = distributed_snapshots(path)
@@ -56,13 +56,13 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
-from recovery.errors import ConfigError, DataError
-from recovery.partitioning import (
+from recovery.data.portfolio import Portfolio
+from recovery.engine.partitioning import (
     PartitionedDataset,
     account_partition,
     open_partitioned,
 )
-from recovery.portfolio import Portfolio
+from recovery.errors import ConfigError, DataError
 
 __all__ = [
     "PartitionPlan",
@@ -186,9 +186,9 @@ def dask_client(
 
 
 def _preload() -> None:
-    import recovery.aging
-    import recovery.features
-    import recovery.labels  # noqa: F401
+    import recovery.timeline.aging
+    import recovery.timeline.features
+    import recovery.timeline.labels  # noqa: F401
 
 
 # --------------------------------------------------------------------------- plans
@@ -284,13 +284,13 @@ def _dates(values: Any) -> list[pd.Timestamp]:
 
 
 def _snapshots_of(portfolio: Portfolio, month_ends: Any, config: Config, keep_closed: bool):
-    from recovery.aging import snapshots
+    from recovery.timeline.aging import snapshots
 
     return snapshots(portfolio, month_ends, config, keep_closed=keep_closed, partition_size=None)
 
 
 def _episodes_of(portfolio: Portfolio, end: Any, config: Config):
-    from recovery.aging import episodes
+    from recovery.timeline.aging import episodes
 
     return episodes(portfolio, config, end=end, partition_size=None)
 
@@ -298,7 +298,7 @@ def _episodes_of(portfolio: Portfolio, end: Any, config: Config):
 def _features_of(
     portfolio: Portfolio, request: Any, config: Config, include_protected: bool, with_labels: bool
 ):
-    from recovery.features import _empty_matrix, iter_features
+    from recovery.timeline.features import _empty_matrix, iter_features
 
     pieces = list(
         iter_features(
@@ -313,7 +313,7 @@ def _features_of(
     if not pieces:
         empty = _empty_matrix(config, include_protected)
         if with_labels:
-            from recovery.labels import LABEL_COLUMNS
+            from recovery.timeline.labels import LABEL_COLUMNS
 
             empty = empty.reindex(columns=[*empty.columns, *LABEL_COLUMNS])
         return empty
@@ -321,7 +321,7 @@ def _features_of(
 
 
 def _labels_of(portfolio: Portfolio, request: Any, config: Config):
-    from recovery.labels import build_labels
+    from recovery.timeline.labels import build_labels
 
     return build_labels(portfolio, request, config, partition_size=None)
 
@@ -349,8 +349,8 @@ def _scores_of(
     model_dirs: tuple[str, ...],
     top_reasons: int,
 ):
-    from recovery.features import build_features
     from recovery.models.scores import score_table
+    from recovery.timeline.features import build_features
 
     models = _load_models(model_dirs, config)
     frame = build_features(portfolio, as_of, config, partition_size=None)
@@ -369,7 +369,7 @@ def snapshot_month_ends(
 ) -> pd.DatetimeIndex:
     """Month ends of the snapshots of a whole partitioned book.
 
-    Default: :func:`recovery.aging.snapshots`' default for the whole book — every month
+    Default: :func:`recovery.timeline.aging.snapshots`' default for the whole book — every month
     end from the first origination (or first due date - 31 days) to ``data_end`` —
     decided once, so that every partition reports the same month ends.
 
@@ -377,7 +377,7 @@ def snapshot_month_ends(
     --------
     >>> import tempfile
     >>> from recovery.datasets import load_sample
-    >>> from recovery.partitioning import write_partitioned
+    >>> from recovery.engine.partitioning import write_partitioned
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = write_partitioned(load_sample(), tmp + "/b", partitions=2)
     ...     m = snapshot_month_ends(path)
@@ -387,7 +387,7 @@ def snapshot_month_ends(
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
-    from recovery.aging import _default_month_ends
+    from recovery.timeline.aging import _default_month_ends
 
     dataset = _dataset(path)
 
@@ -487,7 +487,7 @@ def distributed_snapshots(
 ) -> Any:
     """The ``snapshots`` table of a partitioned book as a Dask DataFrame.
 
-    Each partition is :func:`recovery.aging.snapshots` of that partition's accounts,
+    Each partition is :func:`recovery.timeline.aging.snapshots` of that partition's accounts,
     at month ends decided once for the whole book (:func:`snapshot_month_ends`).
 
     Parameters
@@ -495,10 +495,10 @@ def distributed_snapshots(
     path : str, Path or PartitionedDataset
         The partitioned dataset.
     month_ends : sequence of dates, optional
-        Default: the whole book's, as :func:`recovery.aging.snapshots`.
+        Default: the whole book's, as :func:`recovery.timeline.aging.snapshots`.
     config : Config, optional
     keep_closed : bool
-        As for :func:`recovery.aging.snapshots`.
+        As for :func:`recovery.timeline.aging.snapshots`.
 
     Returns
     -------
@@ -510,7 +510,7 @@ def distributed_snapshots(
     --------
     >>> import tempfile
     >>> from recovery.datasets import load_sample
-    >>> from recovery.partitioning import write_partitioned
+    >>> from recovery.engine.partitioning import write_partitioned
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = write_partitioned(load_sample(), tmp + "/b", partitions=2)
     ...     s = distributed_snapshots(path).compute(scheduler="sync")
@@ -523,7 +523,7 @@ def distributed_snapshots(
 def distributed_episodes(
     path: str | Path | PartitionedDataset, config: Config | None = None, *, end: Any = None
 ) -> Any:
-    """Delinquency episodes (:func:`recovery.aging.episodes`) of a partitioned book.
+    """Delinquency episodes (:func:`recovery.timeline.aging.episodes`) of a partitioned book.
 
     ``end`` defaults to the book's ``data_end``.
 
@@ -531,7 +531,7 @@ def distributed_episodes(
     --------
     >>> import tempfile
     >>> from recovery.datasets import load_sample
-    >>> from recovery.partitioning import write_partitioned
+    >>> from recovery.engine.partitioning import write_partitioned
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = write_partitioned(load_sample(), tmp + "/b", partitions=2)
     ...     e = distributed_episodes(path).compute(scheduler="sync")
@@ -551,8 +551,8 @@ def distributed_features(
 ) -> Any:
     """The point-in-time feature matrix of a partitioned book as a Dask DataFrame.
 
-    Each partition is :func:`recovery.features.build_features` of that partition's
-    accounts (with the columns of :func:`recovery.labels.build_labels` when
+    Each partition is :func:`recovery.timeline.features.build_features` of that partition's
+    accounts (with the columns of :func:`recovery.timeline.labels.build_labels` when
     ``with_labels``); requested pairs are routed to their account's partition.
 
     Parameters
@@ -562,7 +562,7 @@ def distributed_features(
         ``account_id, as_of`` pairs, or dates (every overdue account at each).
     config : Config, optional
     include_protected, with_labels : bool
-        As for :func:`recovery.features.iter_features`.
+        As for :func:`recovery.timeline.features.iter_features`.
 
     Returns
     -------
@@ -572,7 +572,7 @@ def distributed_features(
     --------
     >>> import tempfile
     >>> from recovery.datasets import load_sample
-    >>> from recovery.partitioning import write_partitioned
+    >>> from recovery.engine.partitioning import write_partitioned
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = write_partitioned(load_sample(), tmp + "/b", partitions=2)
     ...     X = distributed_features(path, ["2024-12-31"]).compute(scheduler="sync")
@@ -587,7 +587,7 @@ def distributed_labels(
     pairs: pd.DataFrame | Sequence[Any] | Any,
     config: Config | None = None,
 ) -> Any:
-    """Labels (:func:`recovery.labels.build_labels`) of a partitioned book, per partition.
+    """Labels (:func:`recovery.timeline.labels.build_labels`) of a partitioned book, per partition.
 
     Censoring uses the whole book's ``data_end`` (``portfolio.json`` of the dataset).
 
@@ -595,7 +595,7 @@ def distributed_labels(
     --------
     >>> import tempfile
     >>> from recovery.datasets import load_sample
-    >>> from recovery.partitioning import write_partitioned
+    >>> from recovery.engine.partitioning import write_partitioned
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = write_partitioned(load_sample(), tmp + "/b", partitions=2)
     ...     y = distributed_labels(path, ["2024-06-30"]).compute(scheduler="sync")
@@ -716,7 +716,7 @@ def write_partition_results(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from recovery.io import atomic_path
+    from recovery.data.io import atomic_path
 
     path = Path(path)
     suffix = path.suffix.lower()

@@ -1,6 +1,6 @@
 """Reading and writing portfolios: a directory of CSV or Parquet files, one per table.
 
-Loading validates every table (:func:`recovery.schema.validate_portfolio`) and raises a
+Loading validates every table (:func:`recovery.data.schema.validate_portfolio`) and raises a
 :class:`~recovery.errors.ValidationError` that names table, column, rule and example
 rows. Writing is atomic: every file is first written to a temporary name in the target
 directory and only renamed into place once all of them were written, so a failed or
@@ -32,9 +32,9 @@ from typing import Any
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.portfolio import TABLE_ORDER, Portfolio
+from recovery.data.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, validate_portfolio
 from recovery.errors import DataError, ValidationError
-from recovery.portfolio import TABLE_ORDER, Portfolio
-from recovery.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, validate_portfolio
 
 __all__ = [
     "read_portfolio",
@@ -172,18 +172,18 @@ def read_portfolio(
 
     See :func:`load_portfolio` for the layout; this is its first half, used by
     ``recovery validate`` to report every problem at once. ``path`` may also be a
-    database URL (it contains ``://``; read by :func:`recovery.sources.read_sql_portfolio`)
-    or a :class:`recovery.sources.PortfolioSource`. ``window`` (first and last day)
-    keeps the loans originated in it, with all their rows (see :mod:`recovery.sources`). A ``mapping``
-    (:class:`recovery.mapping.Mapping` or a mapping file) names each table's file
+    database URL (it contains ``://``; read by :func:`recovery.data.sources.read_sql_portfolio`)
+    or a :class:`recovery.data.sources.PortfolioSource`. ``window`` (first and last day)
+    keeps the loans originated in it, with all their rows (see :mod:`recovery.data.sources`). A ``mapping``
+    (:class:`recovery.data.mapping.Mapping` or a mapping file) names each table's file
     (``file:``), renames the lender's columns and translates its codes
-    (:meth:`recovery.mapping.Mapping.to_portfolio`; a ``performance`` table becomes
+    (:meth:`recovery.data.mapping.Mapping.to_portfolio`; a ``performance`` table becomes
     ``snapshots``); ``config`` gives the categories codes are checked against.
     """
-    if not isinstance(path, (str, os.PathLike)):  # a recovery.sources.PortfolioSource
+    if not isinstance(path, (str, os.PathLike)):  # a recovery.data.sources.PortfolioSource
         path, mapping, window = path.location, path.mapping or mapping, path.window or window
     if "://" in str(path):
-        from recovery.sources import read_sql_portfolio
+        from recovery.data.sources import read_sql_portfolio
 
         return read_sql_portfolio(
             str(path), mapping=mapping, window=window, keep_free_text=keep_free_text, config=config
@@ -191,7 +191,7 @@ def read_portfolio(
     directory = Path(path)
     if not directory.is_dir():
         raise DataError(f"portfolio directory {directory} does not exist")
-    from recovery.mapping import as_mapping
+    from recovery.data.mapping import as_mapping
 
     mapping = as_mapping(mapping, config)
     frames = {}
@@ -226,7 +226,7 @@ def read_portfolio(
     if window is None and mapping is not None:
         window = mapping.window
     if window is not None:  # the SQL push-down's rule, on the lender's tables
-        from recovery.sources import window_frames
+        from recovery.data.sources import window_frames
 
         frames = window_frames(frames, window, mapping)
     if mapping is not None:
@@ -252,7 +252,7 @@ def load_portfolio(
         ``<table>.parquet`` or ``<table>.csv``, and optionally ``portfolio.json``
         (metadata such as ``data_end``); or a database URL such as
         ``sqlite:///book.db`` or ``postgresql://user@host/db`` holding the same tables
-        (:func:`recovery.sources.read_sql_portfolio`).
+        (:func:`recovery.data.sources.read_sql_portfolio`).
     config : Config, optional
         Allowed categories and rules; defaults to DESIGN.md's.
     validate : bool

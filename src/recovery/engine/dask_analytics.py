@@ -3,7 +3,7 @@
 Roll rates, vintage curves, recovery by debt age and the monthly KPIs aggregate over
 accounts, so they cannot simply run per partition. But each is a ratio of **sums**:
 accounts moving between states, balances, amounts collected. When every account's
-rows sit in one partition (a table from :func:`recovery.distributed.distributed_snapshots`,
+rows sit in one partition (a table from :func:`recovery.engine.dask.distributed_snapshots`,
 or any snapshots table partitioned by account), each partition computes its additive
 partial table — counts and sums, numerators and denominators, never rates — with the
 pandas functions' own building blocks; the partial tables are summed (they have one
@@ -22,17 +22,17 @@ Not available on a Dask table: bootstrap intervals of recovery by age (they resa
 whole accounts: pass ``n_bootstrap=0``), its ``by="amount_band"`` (balance quantiles
 of the whole book) and the collection costs of the KPIs (``actions=``).
 
-The public functions (:func:`recovery.roll_rates.roll_rates`,
-:func:`recovery.vintages.vintage_curves`, :func:`recovery.recovery_curves.recovery_by_age`,
-:func:`recovery.kpis.monthly_kpis`) dispatch here when given a Dask DataFrame.
+The public functions (:func:`recovery.analytics.roll_rates.roll_rates`,
+:func:`recovery.analytics.vintages.vintage_curves`, :func:`recovery.analytics.recovery_curves.recovery_by_age`,
+:func:`recovery.analytics.kpis.monthly_kpis`) dispatch here when given a Dask DataFrame.
 
 Examples
 --------
 >>> import tempfile
 >>> from recovery.datasets import load_sample
->>> from recovery.distributed import distributed_snapshots
->>> from recovery.partitioning import write_partitioned
->>> from recovery.roll_rates import roll_rates
+>>> from recovery.engine.dask import distributed_snapshots
+>>> from recovery.engine.partitioning import write_partitioned
+>>> from recovery.analytics.roll_rates import roll_rates
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     snaps = distributed_snapshots(write_partitioned(load_sample(), tmp + "/b", 3))
 ...     rates = roll_rates(snaps.persist(scheduler="sync"))
@@ -106,7 +106,7 @@ def _sum(tables: Sequence[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
 
 
 def _flow_partial(part, config, segments, accounts, months):
-    from recovery.roll_rates import _flow_totals, _transitions_of, snapshot_states
+    from recovery.analytics.roll_rates import _flow_totals, _transitions_of, snapshot_states
 
     s = snapshot_states(part, config, segments, accounts)
     return _flow_totals(_transitions_of(s, segments, months), ["month_end", *segments])
@@ -120,7 +120,7 @@ def flow_totals(
 ) -> pd.DataFrame:
     """Accounts and balance moving between states, summed over the partitions.
 
-    The additive input of :func:`recovery.roll_rates.roll_rates` (its ``_flow_totals``).
+    The additive input of :func:`recovery.analytics.roll_rates.roll_rates` (its ``_flow_totals``).
     """
     months = _month_numbers(frame)
     parts = _partials(frame, _flow_partial, config, segments, accounts, months)
@@ -138,8 +138,8 @@ _KPI_KEYS = {
 
 
 def _kpi_partial(part, config, segments, accounts, months):
-    from recovery.kpis import _kpi_totals
-    from recovery.roll_rates import _transitions_of, snapshot_states
+    from recovery.analytics.kpis import _kpi_totals
+    from recovery.analytics.roll_rates import _transitions_of, snapshot_states
 
     s = snapshot_states(part, config, segments, accounts)
     return _kpi_totals(s, _transitions_of(s, segments, months), config, segments)
@@ -151,7 +151,7 @@ def kpi_totals(
     segments: list[str],
     accounts: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The sums behind :func:`recovery.kpis.monthly_kpis`, summed over the partitions."""
+    """The sums behind :func:`recovery.analytics.kpis.monthly_kpis`, summed over the partitions."""
     months = _month_numbers(frame)
     parts = _partials(frame, _kpi_partial, config, segments, accounts, months)
     out = {}
@@ -165,7 +165,7 @@ def kpi_totals(
 
 
 def _recovery_partial(part, config, scope, bands, by, horizon, max_months, data_end, groups):
-    from recovery.recovery_curves import _age_observations, _grouped_rates
+    from recovery.analytics.recovery_curves import _age_observations, _grouped_rates
 
     obs = _age_observations(part, config, scope, bands, by, horizon, max_months, 4, data_end)
     if obs.empty:
@@ -185,7 +185,7 @@ def recovery_totals(
 ) -> pd.DataFrame:
     """Debts, accounts, balance, recovered, payers per age band, summed over partitions.
 
-    The additive input of :func:`recovery.recovery_curves.recovery_by_age`; the
+    The additive input of :func:`recovery.analytics.recovery_curves.recovery_by_age`; the
     follow-up ends at ``data_end`` (default: the whole table's last month end).
     """
     if by == "amount_band":
@@ -194,7 +194,7 @@ def recovery_totals(
             "Dask snapshots table (group by product or a column of the snapshots)"
         )
     if data_end is None:
-        from recovery.roll_rates import _month_end
+        from recovery.analytics.roll_rates import _month_end
 
         data_end = _month_end(_month_numbers(frame)[-1:])[0]
     groups = ([by] if by else []) + ["age_lo_months", "age_hi_months", "age_band"]
@@ -214,8 +214,8 @@ def recovery_totals(
 
 
 def _vintage_partial(part, accounts, thresholds, config, segments, cohort, first_no, last_no):
-    from recovery.roll_rates import snapshot_states
-    from recovery.vintages import _vintage_counts
+    from recovery.analytics.roll_rates import snapshot_states
+    from recovery.analytics.vintages import _vintage_counts
 
     s = snapshot_states(part, config, segments, accounts)
     return _vintage_counts(s, accounts, thresholds, config, segments, cohort, first_no, last_no)
@@ -230,7 +230,7 @@ def vintage_totals(
     cohort: str,
 ) -> dict[str, pd.DataFrame]:
     """Accounts observed and accounts ever past each threshold per cohort and month on
-    book, summed over partitions (the input of :func:`recovery.vintages.vintage_curves`)."""
+    book, summed over partitions (the input of :func:`recovery.analytics.vintages.vintage_curves`)."""
     months = _month_numbers(frame)
     first_no, last_no = int(months[0]), int(months[-1])
     parts = _partials(

@@ -5,7 +5,7 @@ account, the month, a delinquency status (days past due, or a code such as "mont
 behind" or a bucket label), the balance and the amount paid. This module turns such a
 table into the contract's ``snapshots`` (DESIGN.md §2), so that everything
 snapshot-based — roll rates, vintages, recovery by debt age, KPIs, the snapshot-only
-features, labels and models — runs on it. A column mapping (:mod:`recovery.mapping`,
+features, labels and models — runs on it. A column mapping (:mod:`recovery.data.mapping`,
 table ``performance``) renames the lender's columns to the names below first.
 
 **Input columns** (:data:`PERFORMANCE`): ``account_id``, ``month_end`` (any date in the
@@ -70,10 +70,10 @@ translated first with the mapping's ``codes: {status_code: {LENDER: CODE}}``.
   ended current (a point-in-time proxy of the installment); capped at the balance;
   the whole balance when no proxy exists yet; the balance for charged-off rows.
 - *Day-level quantities* are not produced: ``debt_age_days`` is left out (recovery by
-  age derives it from month-end DPD, :func:`recovery.recovery_curves.derive_debt_age`;
+  age derives it from month-end DPD, :func:`recovery.analytics.recovery_curves.derive_debt_age`;
   the ``debt_age_days`` feature is NA), and features that need event tables (contacts,
   promises, payment timing within the month) are not computed
-  (:func:`recovery.features.snapshot_features`).
+  (:func:`recovery.timeline.features.snapshot_features`).
 
 Examples
 --------
@@ -90,9 +90,9 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.portfolio import Portfolio
+from recovery.data.schema import Column, TableSpec, column_names
 from recovery.errors import DataError
-from recovery.portfolio import Portfolio
-from recovery.schema import Column, TableSpec, column_names
 
 __all__ = [
     "PERFORMANCE",
@@ -185,7 +185,7 @@ def decode_status(
     codes : Series or list
         The lender's codes (text or numbers), one per row.
     encoding : {"days_past_due", "months_behind", "bucket_label"}
-        How the codes state delinquency (see the table in :mod:`recovery.performance`).
+        How the codes state delinquency (see the table in :mod:`recovery.data.performance`).
     config : Config, optional
         Bucket edges and names, charge-off DPD (``config.aging``).
 
@@ -348,7 +348,7 @@ def snapshots_from_performance(
         ``installment_amount``, ``status``, ``charge_off_date``.
     encoding : {"days_past_due", "months_behind", "bucket_label"}
         How ``status_code`` (or ``dpd``) states delinquency; see the table in
-        :mod:`recovery.performance`. With ``days_past_due`` the ``dpd`` column is read
+        :mod:`recovery.data.performance`. With ``days_past_due`` the ``dpd`` column is read
         when present.
     config : Config, optional
         Buckets, charge-off DPD and the small-balance tolerance (``config.aging``).
@@ -570,7 +570,7 @@ def portfolio_from_performance(
     config: Config | None = None,
     meta: dict | None = None,
 ) -> Portfolio:
-    """A snapshot-only :class:`~recovery.portfolio.Portfolio` from monthly data.
+    """A snapshot-only :class:`~recovery.data.portfolio.Portfolio` from monthly data.
 
     ``snapshots`` from :func:`snapshots_from_performance`; ``accounts`` as given, or
     :func:`accounts_from_performance` when ``None``; ``meta['data_end']`` defaults to the

@@ -54,9 +54,9 @@ import sqlalchemy as sa
 from tqdm.auto import tqdm
 
 from recovery.config import Config
+from recovery.data.portfolio import TABLE_ORDER, Portfolio
+from recovery.data.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, validate_portfolio
 from recovery.errors import DataError, ValidationError
-from recovery.portfolio import TABLE_ORDER, Portfolio
-from recovery.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, validate_portfolio
 
 __all__ = [
     "read_sql_portfolio",
@@ -194,7 +194,7 @@ def parse_window(window: Any) -> Window | None:
 class PortfolioSource:
     """Where a portfolio comes from: a directory or database URL, a mapping, a window.
 
-    :func:`recovery.io.load_portfolio` accepts it in place of a path; the CLI builds
+    :func:`recovery.data.io.load_portfolio` accepts it in place of a path; the CLI builds
     one from ``PATH``/``--source``, ``--mapping`` and ``--window``. Printing it never
     shows a database password.
 
@@ -218,7 +218,7 @@ class PortfolioSource:
 
 
 def _load_mapping(mapping: Any, config: Config | None = None) -> Any:
-    from recovery.mapping import as_mapping
+    from recovery.data.mapping import as_mapping
 
     return as_mapping(mapping, config)
 
@@ -455,8 +455,8 @@ def read_sql_portfolio(
 ) -> Portfolio:
     """Read a portfolio's tables from a database, as raw tables (not yet validated).
 
-    The counterpart of :func:`recovery.io.read_portfolio` for a database;
-    :func:`recovery.io.load_portfolio` with a URL calls this and then types and
+    The counterpart of :func:`recovery.data.io.read_portfolio` for a database;
+    :func:`recovery.data.io.load_portfolio` with a URL calls this and then types and
     validates the tables.
 
     Parameters
@@ -467,7 +467,7 @@ def read_sql_portfolio(
         ``postgresql://``).
     mapping : Mapping or path, optional
         The lender's table names (``table:``) or SQL (``query:``, with ``params:``),
-        columns, codes and ``date_column`` per table (:mod:`recovery.mapping`).
+        columns, codes and ``date_column`` per table (:mod:`recovery.data.mapping`).
         Without one, the tables carry the contract's names.
     window : str or tuple, optional
         ``"START:END"`` or ``(first_day, last_day)`` (either may be ``None``): the loans

@@ -20,7 +20,7 @@ same id lands in the same partition on every run and machine). One partition
 therefore holds *all* rows of its accounts in every table, and every per-account
 computation of the package (aging, snapshots, features, labels, scores) runs on one
 partition alone with the same result as on the whole book — which is what the Dask
-engine (:mod:`recovery.distributed`) relies on.
+engine (:mod:`recovery.engine.dask`) relies on.
 
 Writing is atomic (a staging directory renamed into place) and can be incremental:
 :class:`PartitionedWriter` appends one chunk of accounts at a time (one row group per
@@ -57,8 +57,8 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.portfolio import TABLE_ORDER, Portfolio
 from recovery.errors import DataError, ValidationError
-from recovery.portfolio import TABLE_ORDER, Portfolio
 
 __all__ = [
     "ACCOUNT_TABLES",
@@ -164,7 +164,7 @@ class PartitionedDataset:
         return sorted(directory.glob("part-*.parquet"), key=lambda p: int(p.stem.split("-")[1]))
 
     def read(self, partition: int, tables: Sequence[str] | None = None) -> Portfolio:
-        """One partition as a :class:`~recovery.portfolio.Portfolio` (whole tables included).
+        """One partition as a :class:`~recovery.data.portfolio.Portfolio` (whole tables included).
 
         Parameters
         ----------
@@ -239,7 +239,7 @@ def open_partitioned(path: str | Path) -> PartitionedDataset:
     if not layout_file.is_file():
         raise DataError(
             f"{directory} is not a partitioned dataset (no {LAYOUT_FILE}); write one with "
-            "recovery.partitioning.write_partitioned or `recovery simulate --partitions N`"
+            "recovery.engine.partitioning.write_partitioned or `recovery simulate --partitions N`"
         )
     try:
         layout = json.loads(layout_file.read_text(encoding="utf-8"))
@@ -492,7 +492,7 @@ def write_partitioned(
     ['partition=0', 'partition=1', 'partition=2', 'partition=3']
     """
     if validate:
-        from recovery.schema import validate_portfolio
+        from recovery.data.schema import validate_portfolio
 
         report = validate_portfolio(portfolio.copy(), config)
         if len(report):
@@ -559,7 +559,7 @@ def simulate_partitioned(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from recovery.schema import validate_portfolio
+    from recovery.data.schema import validate_portfolio
     from recovery.simulate.simulation import iter_simulation
 
     if validate not in ("first", "all", "none"):

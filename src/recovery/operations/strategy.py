@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recovery.compliance import CONTACT_CHANNELS
 from recovery.config import Config
-from recovery.experiments import difference_in_means
-from recovery.portfolio import Portfolio
+from recovery.data.portfolio import Portfolio
+from recovery.operations.compliance import CONTACT_CHANNELS
+from recovery.operations.experiments import difference_in_means
 
 __all__ = [
     "SUPPRESSION_RULES",

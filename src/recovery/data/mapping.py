@@ -3,12 +3,12 @@
 A lender's collection system and warehouse name things their own way (``loan_no``
 for ``account_id``, ``TEL`` for a ``call``, ``4`` for "four months behind"). A mapping
 file (YAML or TOML, format in ``docs/data.md``) says, per contract table, where the
-table is (a file name, or a SQL table or query for :mod:`recovery.sources`), which
+table is (a file name, or a SQL table or query for :mod:`recovery.data.sources`), which
 lender column is which contract column, and which lender code is which contract
 category. :func:`load_mapping` reads and checks it; :meth:`Mapping.apply` renames a
 frame's columns and translates its codes; :meth:`Mapping.to_portfolio` does that for
 every table and turns a monthly ``performance`` table into ``snapshots``
-(:mod:`recovery.performance`). :func:`starter_mapping` guesses a first mapping from a
+(:mod:`recovery.data.performance`). :func:`starter_mapping` guesses a first mapping from a
 sample of the lender's files and :func:`write_mapping` writes it as commented YAML for
 the user to edit (``recovery init-mapping PATH``).
 
@@ -40,19 +40,19 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
-from recovery.errors import ConfigError, DataError
-from recovery.performance import (
+from recovery.data.performance import (
     PERFORMANCE,
     STATUS_ENCODINGS,
     _one_code,
     decode_status,
     portfolio_from_performance,
 )
-from recovery.performance import (
+from recovery.data.performance import (
     _code_text as _text,
 )
-from recovery.portfolio import TABLE_ORDER, Portfolio
-from recovery.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, TableSpec
+from recovery.data.portfolio import TABLE_ORDER, Portfolio
+from recovery.data.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, TableSpec
+from recovery.errors import ConfigError, DataError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -85,7 +85,7 @@ _TABLE_KEYS = (
     "status_encoding",
 )
 _EXAMPLE_ROWS = 3
-_MAPPED = "recovery.mapping"  # DataFrame.attrs key marking a frame already mapped
+_MAPPED = "recovery.data.mapping"  # DataFrame.attrs key marking a frame already mapped
 _SHOWN_CODES = 10
 
 
@@ -237,7 +237,7 @@ class Mapping:
     tables : dict
         ``{table name: TableMapping}``.
     window : DateWindow, optional
-        Rows to load (pushed into SQL by :mod:`recovery.sources`).
+        Rows to load (pushed into SQL by :mod:`recovery.data.sources`).
     source : Path, optional
         The file it was read from (named in error messages).
     """
@@ -399,11 +399,11 @@ class Mapping:
         """A :class:`Portfolio` from the lender's frames, keyed by mapping table name.
 
         Each frame is mapped (:meth:`apply`); a ``performance`` frame becomes
-        ``snapshots`` (:func:`recovery.performance.snapshots_from_performance`) and,
+        ``snapshots`` (:func:`recovery.data.performance.snapshots_from_performance`) and,
         when no ``accounts`` frame is given, a minimal ``accounts`` table
-        (:func:`recovery.performance.accounts_from_performance`). Not validated. A
+        (:func:`recovery.data.performance.accounts_from_performance`). Not validated. A
         mapped table's columns that are neither mapped nor contract columns are kept
-        with an :class:`~recovery.schema.ExtraColumnsWarning` naming them.
+        with an :class:`~recovery.data.schema.ExtraColumnsWarning` naming them.
 
         Examples
         --------
@@ -1202,7 +1202,7 @@ def write_mapping(mapping: dict[str, Any], path: str | Path, config: Config | No
             TRF: bank_transfer
             CHQ: null        # fill in: bank_transfer, auto_debit, cash, agency, court, guarantor, settlement
     """
-    from recovery.io import atomic_path
+    from recovery.data.io import atomic_path
 
     config = config or Config()
     comments = getattr(mapping, "comments", {}) or {}

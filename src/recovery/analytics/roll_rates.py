@@ -1,7 +1,7 @@
 """Roll rates, roll-forward / stay / cure trends and net flow rates (DESIGN.md §3).
 
 Everything here is computed from a ``snapshots`` table alone (one row per account ×
-month end, :data:`recovery.schema.TABLES` ``['snapshots']``), so it applies to a lender
+month end, :data:`recovery.data.schema.TABLES` ``['snapshots']``), so it applies to a lender
 that only has monthly performance data.
 
 States
@@ -32,7 +32,7 @@ weighted by their balance at *m + 1* (they had none at *m*).
 Examples
 --------
 >>> import pandas as pd
->>> from recovery.roll_rates import roll_rate_matrix
+>>> from recovery.analytics.roll_rates import roll_rate_matrix
 >>> snaps = pd.DataFrame({
 ...     "account_id": ["A", "B", "A", "B"],
 ...     "month_end": pd.to_datetime(["2024-01-31"] * 2 + ["2024-02-29"] * 2),
@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
-from recovery.distributed_analytics import is_dask_frame
+from recovery.engine.dask_analytics import is_dask_frame
 from recovery.errors import DataError
 
 if TYPE_CHECKING:
@@ -144,8 +144,8 @@ def snapshot_states(
     Notes
     -----
     The result is marked (``DataFrame.attrs``) so that passing it again, with the same
-    buckets and segments, to any function of this module, :mod:`recovery.kpis` or
-    :mod:`recovery.vintages` skips the preparation. Do not edit it in place.
+    buckets and segments, to any function of this module, :mod:`recovery.analytics.kpis` or
+    :mod:`recovery.analytics.vintages` skips the preparation. Do not edit it in place.
 
     Raises
     ------
@@ -174,7 +174,7 @@ def snapshot_states(
     if missing:
         raise DataError(
             f"table 'snapshots' lacks column(s) {missing}; it needs {list(_REQUIRED)} "
-            "(see recovery.schema.TABLES['snapshots'])"
+            "(see recovery.data.schema.TABLES['snapshots'])"
         )
     s = snapshots.copy()
     s["account_id"] = s["account_id"].astype(str)
@@ -405,8 +405,8 @@ def roll_rates(
     """
     segments = _segment_list(segment)
     keys = ["month_end", *segments]
-    if is_dask_frame(snapshots):  # partial sums per partition (recovery.distributed_analytics)
-        from recovery.distributed_analytics import flow_totals
+    if is_dask_frame(snapshots):  # partial sums per partition (recovery.engine.dask_analytics)
+        from recovery.engine.dask_analytics import flow_totals
 
         totals = flow_totals(snapshots, config, segments, accounts)
     else:
@@ -549,8 +549,8 @@ def roll_rate_matrix(
     if average not in ("pooled", "mean"):
         raise ValueError("average must be 'pooled' or 'mean'")
     segments = _segment_list(segment)
-    if is_dask_frame(snapshots):  # partial sums per partition (recovery.distributed_analytics)
-        from recovery.distributed_analytics import flow_totals
+    if is_dask_frame(snapshots):  # partial sums per partition (recovery.engine.dask_analytics)
+        from recovery.engine.dask_analytics import flow_totals
 
         t = flow_totals(snapshots, config, segments, accounts)
     else:  # one row per month × segments × from × to state: accounts and balance

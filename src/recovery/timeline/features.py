@@ -24,7 +24,7 @@ rows of the whole run for those accounts (DESIGN.md §4).
 
 Examples
 --------
->>> from recovery.features import feature_catalogue
+>>> from recovery.timeline.features import feature_catalogue
 >>> cat = feature_catalogue()
 >>> cat.loc[cat["name"] == "days_since_last_payment", "unit"].item()
 'days'
@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
-from recovery.portfolio import Portfolio
 
 __all__ = [
     "Feature",
@@ -825,7 +825,7 @@ def _require(portfolio: Portfolio, *names: str) -> None:
     if missing:
         raise DataError(
             f"features need the table(s) {missing}; for a monthly performance table alone "
-            "use recovery.features.snapshot_features"
+            "use recovery.timeline.features.snapshot_features"
         )
 
 
@@ -1485,9 +1485,9 @@ def _account_core(
 # ------------------------------------------------------------------- aging (needs aging)
 def _aging_module():
     try:
-        from recovery import aging
-    except ImportError as exc:  # pragma: no cover - until recovery.aging lands
-        raise DataError(f"aging features need recovery.aging: {exc}") from None
+        from recovery.timeline import aging
+    except ImportError as exc:  # pragma: no cover - until recovery.timeline.aging lands
+        raise DataError(f"aging features need recovery.timeline.aging: {exc}") from None
     return aging
 
 
@@ -1509,7 +1509,7 @@ def aging_features(
     config: Config | None = None,
     states: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Aging features of each pair, from :func:`recovery.aging.account_states`.
+    """Aging features of each pair, from :func:`recovery.timeline.aging.account_states`.
 
     Parameters
     ----------
@@ -1627,7 +1627,7 @@ def _aging_core(
     # episodes: first delinquency and past payment cures known by as_of
     if hasattr(aging, "episodes"):
         ep = aging.episodes(portfolio, config)
-    else:  # pragma: no cover - until recovery.aging.episodes lands
+    else:  # pragma: no cover - until recovery.timeline.aging.episodes lands
         ep = pd.DataFrame(columns=["account_id", "start_date", "end_date", "end_reason"])
     ecode = p.code(ep["account_id"])
     ok = ecode >= 0
@@ -1806,7 +1806,7 @@ def iter_features(
     Same arguments as :func:`build_features`; yields its rows in the same order, in
     pieces of at most ``partition_size`` accounts (partitions without overdue pairs
     are skipped). With ``with_labels`` each piece also has the columns of
-    :func:`recovery.labels.build_labels`. :func:`write_features` streams the pieces
+    :func:`recovery.timeline.labels.build_labels`. :func:`write_features` streams the pieces
     to a file.
 
     Examples
@@ -1847,7 +1847,7 @@ def iter_features(
             continue
         piece = _finish(columns, config)
         if with_labels:
-            from recovery.labels import build_labels
+            from recovery.timeline.labels import build_labels
 
             labels = build_labels(part, piece[["account_id", "as_of"]], config, partition_size=None)
             piece = piece.merge(labels, on=["account_id", "as_of"], how="left", validate="1:1")
@@ -1904,7 +1904,7 @@ def write_features(
     path : str or Path
         ``.parquet`` or ``.csv`` file.
     with_labels : bool
-        Add the columns of :func:`recovery.labels.build_labels`.
+        Add the columns of :func:`recovery.timeline.labels.build_labels`.
 
     Returns
     -------
@@ -1927,7 +1927,7 @@ def write_features(
     """
     from pathlib import Path
 
-    from recovery.io import atomic_path
+    from recovery.data.io import atomic_path
 
     config = config or Config()
     path = Path(path)
@@ -1948,7 +1948,7 @@ def write_features(
         )
         for piece in pieces:
             if with_labels:
-                from recovery.labels import build_labels
+                from recovery.timeline.labels import build_labels
 
                 ids = piece["account_id"].unique()
                 labels = build_labels(

@@ -17,7 +17,7 @@ agent by :func:`reliability_curve`, and turned into the spells needed for a targ
 :meth:`AgentEffectiveness.spells_needed`.
 
 Channels are compared the same way (:func:`channel_effectiveness`); both analyses are
-observational. Only randomised assignment (:mod:`recovery.experiments`) makes an effect
+observational. Only randomised assignment (:mod:`recovery.operations.experiments`) makes an effect
 causal.
 
 Examples
@@ -42,7 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from recovery.config import Config
-from recovery.portfolio import Portfolio
+from recovery.data.portfolio import Portfolio
 
 __all__ = [
     "spell_outcomes",
@@ -292,7 +292,7 @@ def spell_case_mix(
         row by row with them (no agent, team, level or key columns), ready for
         :func:`expected_outcomes`.
     """
-    from recovery.features import build_features
+    from recovery.timeline.features import build_features
 
     spells = spells.reset_index(drop=True).copy()
     as_of = pd.to_datetime(spells["start_date"]) - pd.Timedelta(days=1)
@@ -321,7 +321,7 @@ def expected_outcomes(
         From :func:`spell_outcomes` (its ``outcome`` column is the target).
     features : pandas.DataFrame
         Point-in-time features of each spell's account at assignment, aligned row by
-        row with ``spells`` (e.g. :func:`recovery.features.build_features` at the day
+        row with ``spells`` (e.g. :func:`recovery.timeline.features.build_features` at the day
         before ``start_date``). Agent, team and level columns must not be in it.
     outcome : {"paid", "paying_periods", "amount_collected"}
     estimator : scikit-learn estimator, optional
@@ -880,7 +880,7 @@ def channel_effectiveness(
     """Observed vs case-mix expected payment rate after each channel, by bucket.
 
     Observational, not causal: channels are chosen for accounts by policy. Use a
-    randomised test (:mod:`recovery.experiments`) to measure a channel's causal uplift.
+    randomised test (:mod:`recovery.operations.experiments`) to measure a channel's causal uplift.
 
     Parameters
     ----------
@@ -1031,7 +1031,7 @@ def plot_rank_comparison(summary: pd.DataFrame, ax=None):
 
 
 def plot_compliance_heatmap(by_agent: pd.DataFrame, ax=None):
-    """Violations per agent and rule (from :func:`recovery.compliance.violations_by_agent`).
+    """Violations per agent and rule (from :func:`recovery.operations.compliance.violations_by_agent`).
 
     Examples
     --------
@@ -1040,7 +1040,7 @@ def plot_compliance_heatmap(by_agent: pd.DataFrame, ax=None):
     >>> plot_compliance_heatmap(t).get_title()
     'Compliance flags by agent'
     """
-    from recovery.compliance import RULES
+    from recovery.operations.compliance import RULES
 
     ax = _axes(ax)
     rules = [r for r in RULES if r in by_agent.columns]

@@ -575,7 +575,7 @@ class KpiSpec:
 
 #: The headline KPIs of seed 004 (overdue rate, recovery rate, cure rate, collected,
 #: average collection cycle, cost), by the column names of
-#: :func:`recovery.kpis.monthly_kpis` (and :func:`collection_cycle_by_month`).
+#: :func:`recovery.analytics.kpis.monthly_kpis` (and :func:`collection_cycle_by_month`).
 HEADLINE_KPIS: tuple[KpiSpec, ...] = (
     KpiSpec(
         "overdue_rate_30plus_balance", "Overdue rate 30+ DPD (share of open balance)", "rate", False
@@ -982,7 +982,7 @@ class ReportData:
     portfolio : Portfolio
         The loaded tables (validated).
     snapshots : DataFrame
-        Month-end snapshots (from the data, or derived by :mod:`recovery.aging`).
+        Month-end snapshots (from the data, or derived by :mod:`recovery.timeline.aging`).
     month : Timestamp
         The report month end.
     months : DatetimeIndex
@@ -1089,12 +1089,12 @@ def load_report_data(
     """Load a portfolio for the report and check the report month.
 
     Snapshots are read from the data when it has a ``snapshots`` table and derived
-    with :func:`recovery.aging.snapshots` otherwise.
+    with :func:`recovery.timeline.aging.snapshots` otherwise.
 
     Parameters
     ----------
     data_path : str or Path
-        Portfolio directory (see :func:`recovery.io.load_portfolio`).
+        Portfolio directory (see :func:`recovery.data.io.load_portfolio`).
     month : str or date
         The report month, e.g. ``"2026-10"``.
     model_path : str or Path, optional
@@ -1117,7 +1117,7 @@ def load_report_data(
     >>> data.month, data.previous_month  # doctest: +SKIP
     (Timestamp('2025-12-31 00:00:00'), Timestamp('2025-11-30 00:00:00'))
     """
-    from recovery.io import load_portfolio
+    from recovery.data.io import load_portfolio
 
     if isinstance(config, Mapping):
         config = Config.from_dict(dict(config))
@@ -1128,10 +1128,10 @@ def load_report_data(
     snapshots = portfolio.snapshots
     if snapshots is None:
         try:
-            from recovery.aging import snapshots as make_snapshots
+            from recovery.timeline.aging import snapshots as make_snapshots
         except ImportError as exc:
             raise DataError(
-                "the data has no snapshots table and recovery.aging is not available to derive "
+                "the data has no snapshots table and recovery.timeline.aging is not available to derive "
                 f"one ({exc})"
             ) from None
         snapshots = make_snapshots(portfolio, config=config)
@@ -1152,7 +1152,7 @@ def load_report_data(
 
 def _example_data() -> ReportData:
     """Two accounts' snapshots, August to October 2026: the docstring examples' data."""
-    from recovery.portfolio import Portfolio
+    from recovery.data.portfolio import Portfolio
 
     s = pd.DataFrame(
         {
@@ -1201,13 +1201,13 @@ def collection_cycle_by_month(
 
     For month end *m*: the delinquency episodes that started in the ``window_months``
     months up to *m*, followed up to *m* (later ends are censored at *m*), through
-    :func:`recovery.kpis.collection_cycle` (Kaplan–Meier type, charge-off a competing
+    :func:`recovery.analytics.kpis.collection_cycle` (Kaplan–Meier type, charge-off a competing
     outcome). So each month's figure uses only what was known at its month end.
 
     Parameters
     ----------
     episodes : DataFrame
-        From :func:`recovery.aging.episodes`: ``start_date``, ``end_date``,
+        From :func:`recovery.timeline.aging.episodes`: ``start_date``, ``end_date``,
         ``end_reason``.
     months : sequence of dates
         Month ends.
@@ -1229,7 +1229,7 @@ def collection_cycle_by_month(
     >>> c[["episodes", "average_collection_cycle_days"]].values.tolist()
     [[3.0, 30.0]]
     """
-    from recovery.kpis import collection_cycle
+    from recovery.analytics.kpis import collection_cycle
 
     starts = pd.to_datetime(episodes["start_date"])
     rows = []
@@ -1257,7 +1257,7 @@ def collection_cycle_by_month(
 def report_kpis(data: ReportData) -> pd.DataFrame:
     """The report's monthly KPIs, one row per month end up to the report month.
 
-    :func:`recovery.kpis.monthly_kpis` on the snapshots known at the report month
+    :func:`recovery.analytics.kpis.monthly_kpis` on the snapshots known at the report month
     (with the ``actions`` table for the cost), plus the average collection cycle of
     :func:`collection_cycle_by_month` for the report month, the month before and the
     same month a year earlier when the event tables allow episodes to be derived.
@@ -1273,12 +1273,12 @@ def report_kpis(data: ReportData) -> pd.DataFrame:
     >>> report_kpis(data)[["overdue_rate_30plus", "cure_rate"]].values.tolist()
     [[0.0, nan], [0.5, 0.0], [0.0, 1.0]]
     """
-    from recovery.kpis import monthly_kpis
+    from recovery.analytics.kpis import monthly_kpis
 
     kpis = monthly_kpis(data.history, config=data.config, actions=data.portfolio.actions)
     if data.portfolio.schedule is not None and data.portfolio.payments is not None:
         try:
-            from recovery.aging import episodes as make_episodes
+            from recovery.timeline.aging import episodes as make_episodes
         except ImportError:
             make_episodes = None
         if make_episodes is not None:
@@ -1309,7 +1309,7 @@ def segment_movements(
     segments : sequence of str
         Segment columns (of ``snapshots`` or ``accounts``); absent ones are skipped.
     measures : sequence of str
-        Rate columns of :func:`recovery.kpis.monthly_kpis` to compare.
+        Rate columns of :func:`recovery.analytics.kpis.monthly_kpis` to compare.
     min_accounts : int
         A segment's rate is left out when fewer accounts stand behind it in the report
         month (open accounts for overdue rates, delinquent accounts at the start of the
@@ -1337,7 +1337,7 @@ def segment_movements(
     >>> moves[["segment", "previous", "value", "change"]].values.tolist()
     [['north', 0.0, 1.0, 1.0]]
     """
-    from recovery.kpis import cure_rates, monthly_kpis
+    from recovery.analytics.kpis import cure_rates, monthly_kpis
 
     accounts = data.accounts
     rows = []
@@ -1411,7 +1411,7 @@ def measure_label(measure: str) -> str:
 
 
 def recovery_by_age_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Recovery by debt-age band (:func:`recovery.recovery_curves.recovery_by_age`) for people.
+    """Recovery by debt-age band (:func:`recovery.analytics.recovery_curves.recovery_by_age`) for people.
 
     Examples
     --------
@@ -1449,7 +1449,7 @@ def age_split_table(comparisons: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     comparisons : DataFrame
-        Rows of :func:`recovery.recovery_curves.age_split_comparison` (one per scope,
+        Rows of :func:`recovery.analytics.recovery_curves.age_split_comparison` (one per scope,
         stacked).
 
     Examples
@@ -1520,7 +1520,7 @@ def roll_rate_notes(
     Parameters
     ----------
     trends : DataFrame
-        From :func:`recovery.roll_rates.roll_rate_trends` (``month_end`` is the start
+        From :func:`recovery.analytics.roll_rates.roll_rate_trends` (``month_end`` is the start
         month *m* of the transition *m → m + 1*).
     month : str or date
         The report month: its transition is the one starting the month before.
@@ -1581,10 +1581,10 @@ def forecast_summary(
 ) -> tuple[pd.DataFrame, Any]:
     """The report month's actuals and the forecast of the next months, side by side.
 
-    A :class:`recovery.forecast.RollRateForecaster` fitted on the snapshots up to the
+    A :class:`recovery.analytics.forecast.RollRateForecaster` fitted on the snapshots up to the
     report month (pooled transitions of the last ``lookback_months``), with recoveries
-    from a :class:`recovery.liquidation.ERCForecaster`; actuals from
-    :func:`recovery.forecast.actual_totals`.
+    from a :class:`recovery.analytics.liquidation.ERCForecaster`; actuals from
+    :func:`recovery.analytics.forecast.actual_totals`.
 
     Returns
     -------
@@ -1601,8 +1601,8 @@ def forecast_summary(
     >>> table.columns.tolist(), erc is None
     (['Measure', 'October 2026 (actual)', 'November 2026 (forecast)'], True)
     """
-    from recovery.forecast import RollRateForecaster, actual_totals
-    from recovery.liquidation import ERCForecaster
+    from recovery.analytics.forecast import RollRateForecaster, actual_totals
+    from recovery.analytics.liquidation import ERCForecaster
 
     try:
         erc = ERCForecaster(config=data.config).fit(data.history, data_end=data.month)
@@ -1646,7 +1646,7 @@ def erc_notes(erc: Any, config: Config | None = None) -> list[str]:
 
     Examples
     --------
-    >>> from recovery.liquidation import ERCForecaster
+    >>> from recovery.analytics.liquidation import ERCForecaster
     >>> rows = [(f"A{c}", pd.Timestamp("2024-01-31") + pd.offsets.MonthEnd(c + k), 200, 100.0,
     ...          10.0 if k else 0.0, "charged_off") for c in range(6) for k in range(6 - c)]
     >>> snaps = pd.DataFrame(rows, columns=["account_id", "month_end", "dpd", "balance",
@@ -1686,13 +1686,13 @@ def agent_effectiveness(
 ) -> Any:
     """Case-mix adjusted agent effectiveness over the spells of the last months.
 
-    The spells (:func:`recovery.agents.spell_outcomes`) that started in the
+    The spells (:func:`recovery.operations.agents.spell_outcomes`) that started in the
     ``window_months`` months to ``month`` and whose outcome window ended by then; the
     case mix is the point-in-time features of each account on the day before its
-    spell started (:func:`recovery.features.build_features`, agent columns left out),
+    spell started (:func:`recovery.timeline.features.build_features`, agent columns left out),
     turned into an expected outcome out of fold by
-    :func:`recovery.agents.expected_outcomes`; the agents' effects are then estimated
-    by :class:`recovery.agents.AgentEffectiveness` within team × bucket.
+    :func:`recovery.operations.agents.expected_outcomes`; the agents' effects are then estimated
+    by :class:`recovery.operations.agents.AgentEffectiveness` within team × bucket.
 
     Parameters
     ----------
@@ -1717,7 +1717,7 @@ def agent_effectiveness(
     >>> fit = agent_effectiveness(load_sample(), "2025-12")  # doctest: +SKIP
     >>> agent_table(fit.summary).head(3)  # doctest: +SKIP
     """
-    from recovery.agents import (
+    from recovery.operations.agents import (
         AgentEffectiveness,
         expected_outcomes,
         spell_case_mix,
@@ -1758,7 +1758,7 @@ def agent_table(summary: pd.DataFrame, rows: int = 25) -> pd.DataFrame:
     Parameters
     ----------
     summary : DataFrame
-        :attr:`recovery.agents.AgentEffectiveness.summary`.
+        :attr:`recovery.operations.agents.AgentEffectiveness.summary`.
     rows : int
         At most this many agents, best adjusted rank first.
 
@@ -1808,7 +1808,7 @@ def compliance_summary_html(flags: pd.DataFrame, actions: pd.DataFrame, month: A
     Parameters
     ----------
     flags : DataFrame
-        From :func:`recovery.compliance.flag_actions` (``action_id, agent_id, ts, rule``).
+        From :func:`recovery.operations.compliance.flag_actions` (``action_id, agent_id, ts, rule``).
     actions : DataFrame
         The ``actions`` table (for the number of actions checked).
     month : str or date
@@ -1938,11 +1938,11 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
     >>> data = load_report_data("recovery_demo/data", "2025-12", "recovery_demo/models")  # doctest: +SKIP
     >>> model_health_notes(model_health(data))  # doctest: +SKIP
     """
-    from recovery.features import build_features
     from recovery.models import load_model, read_card
     from recovery.models.evaluation import auc
     from recovery.models.monitoring import psi_status, stability_by_month
     from recovery.models.training import build_model_frame, training_labels
+    from recovery.timeline.features import build_features
 
     if data.model_path is None:
         raise SectionUnavailable("no model directory was given (--model DIR)")
@@ -2088,7 +2088,7 @@ def about_html(data: ReportData) -> str:
     >>> "<td>Months of snapshots</td><td>August 2026 to October 2026</td>" in about_html(data)
     True
     """
-    from recovery import __version__
+    from recovery.version import __version__
 
     cfg = data.config
     history = data.history
@@ -2481,7 +2481,7 @@ def render_notebook(
     nb = inject_parameters(nb, parameters)
     nb = _strip_noise(_execute(nb, workdir, timeout, kernel_name))
     if executed_path is not None:
-        from recovery.io import atomic_path
+        from recovery.data.io import atomic_path
 
         with atomic_path(executed_path) as tmp:
             nbformat.write(nb, str(tmp))
@@ -2494,7 +2494,7 @@ def render_notebook(
     body, _ = exporter.from_notebook_node(nb)
     page = _page(body, title, subtitle, footer)
     _check_standalone(page)
-    from recovery.io import atomic_path
+    from recovery.data.io import atomic_path
 
     out_path = Path(out_path)
     with atomic_path(out_path) as tmp:
@@ -2542,7 +2542,7 @@ def render_monthly_report(
     >>> render_monthly_report(sample_path(), "2025-12", "reports")  # doctest: +SKIP
     PosixPath('reports/recovery_report_2025-12.html')
     """
-    from recovery import __version__
+    from recovery.version import __version__
 
     config = config or Config()
     data_path = Path(data_path).resolve()

@@ -31,7 +31,7 @@ interval, not only an estimation interval.
 Examples
 --------
 >>> import pandas as pd
->>> from recovery.liquidation import liquidation_curves
+>>> from recovery.analytics.liquidation import liquidation_curves
 >>> snaps = pd.DataFrame({"account_id": ["A"] * 3,
 ...     "month_end": pd.date_range("2024-01-31", periods=3, freq="ME"),
 ...     "dpd": [180, 209, 240], "balance": [100.0, 90.0, 90.0],
@@ -48,9 +48,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from recovery.analytics.recovery_curves import _check_columns, _month_index, _sorted
 from recovery.config import Config
 from recovery.errors import DataError
-from recovery.recovery_curves import _check_columns, _month_index, _sorted
 
 __all__ = [
     "charge_off_cohorts",

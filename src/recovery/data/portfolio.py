@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import pandas as pd
->>> from recovery.portfolio import Portfolio
+>>> from recovery.data.portfolio import Portfolio
 >>> p = Portfolio(snapshots=pd.DataFrame({"account_id": ["A1"],
 ...     "month_end": pd.to_datetime(["2024-01-31"])}))
 >>> p.table_names()
@@ -50,7 +50,7 @@ class Portfolio:
     Any table may be ``None`` (absent). A ledger portfolio has at least
     ``accounts``, ``schedule`` and ``payments``; a snapshot-only portfolio (a lender
     with only a monthly performance table) has ``snapshots`` and optionally
-    ``accounts``. Columns follow DESIGN.md §2 (see :mod:`recovery.schema`).
+    ``accounts``. Columns follow DESIGN.md §2 (see :mod:`recovery.data.schema`).
 
     Attributes
     ----------
@@ -82,7 +82,7 @@ class Portfolio:
     def data_end(self) -> pd.Timestamp:
         """Last day the data covers.
 
-        ``meta['data_end']`` when set (the simulator and :func:`recovery.io.save_portfolio`
+        ``meta['data_end']`` when set (the simulator and :func:`recovery.data.io.save_portfolio`
         record it); otherwise the latest observed date — payments, actions, events,
         snapshots — since due dates in ``schedule`` lie in the future of the extract.
         """

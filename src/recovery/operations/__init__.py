@@ -1,0 +1,1 @@
+"""Collection operations: strategy and work lists, agents, compliance, experiments."""
