@@ -39,6 +39,7 @@ from recovery.report import (
     roll_rate_notes,
     table_html,
 )
+from recovery.report.render import embedded_images
 
 # ----------------------------------------------------------------------------- formatting
 
@@ -391,7 +392,7 @@ def test_render_has_sections_toc_and_images(rendered):
     ):
         assert f'<h2 id="{sid}"' in page, sid
         assert f'href="#{sid}"' in page, sid  # in the table of contents
-    assert report._embedded_images(page) >= 4
+    assert embedded_images(page) >= 4
     # numbers are formatted for people: KPI table has percentages
     kpi = re.search(r'<table class="report-table" id="kpi-table">.*?</table>', page, re.S).group(0)
     assert re.search(r">\d+\.\d%<", kpi)

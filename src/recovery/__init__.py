@@ -99,7 +99,7 @@ _LAZY = {
     "build_worklists": "recovery.operations.strategy",
     "estimate_uplift": "recovery.operations.strategy",
     # report
-    "render_monthly_report": "recovery.report",
+    "render_monthly_report": "recovery.report.render",
 }
 
 __all__ = [
