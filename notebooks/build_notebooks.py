@@ -20,7 +20,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "src" / "recovery" / "templates" / "monthly_report.ipynb"
+TEMPLATE = ROOT / "src" / "recovery" / "report" / "templates" / "monthly_report.ipynb"
 
 KERNEL = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},

@@ -1,7 +1,7 @@
 """The monthly recovery report: a parameterized notebook rendered to one HTML file.
 
 A collection manager reads the report without Python. It is a notebook template shipped
-in the package (``recovery/templates/monthly_report.ipynb``) whose code calls the
+in this package (``recovery/report/templates/monthly_report.ipynb``) whose code calls the
 library's public functions and the names below; :func:`render_monthly_report` renders it.
 What the report is made of lives here, tested like any other code, so that the notebook
 stays thin:

@@ -1,7 +1,7 @@
 """Rendering the monthly report: the notebook template executed and turned into one page.
 
 A collection manager reads the report without Python. The report is a notebook template
-shipped inside this package (``recovery/templates/monthly_report.ipynb``,
+shipped inside this package (``recovery/report/templates/monthly_report.ipynb``,
 :func:`template_path`) whose code calls the library's public functions and plot
 functions; :func:`render_monthly_report` checks the month against the data, injects the
 parameters (``report_month``, ``data_path``, ``model_path``, ``config``;
@@ -34,19 +34,19 @@ __all__ = [
     "embedded_images",
 ]
 
-#: File name of the monthly report template in ``recovery/templates``.
+#: File name of the monthly report template in ``recovery/report/templates``.
 TEMPLATE_NAME = "monthly_report.ipynb"
 
 
 def template_path(name: str = TEMPLATE_NAME) -> Path:
-    """Path of a notebook template shipped in ``recovery/templates``.
+    """Path of a notebook template shipped in ``recovery/report/templates``.
 
     Examples
     --------
     >>> template_path().name
     'monthly_report.ipynb'
     """
-    path = Path(str(resources.files("recovery") / "templates" / name))
+    path = Path(str(resources.files("recovery.report") / "templates" / name))
     if not path.is_file():
         raise DataError(f"report template {name} is missing from the package; reinstall recovery")
     return path
