@@ -32,8 +32,16 @@ from typing import Any
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.mapping import as_mapping
 from recovery.data.portfolio import TABLE_ORDER, Portfolio
-from recovery.data.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, validate_portfolio
+from recovery.data.schema import (
+    FREE_TEXT_COLUMNS,
+    TABLES,
+    ExtraColumnsWarning,
+    validate_portfolio,
+    validated_copy,
+)
+from recovery.data.windows import window_frames
 from recovery.errors import DataError, ValidationError
 
 __all__ = [
@@ -43,11 +51,15 @@ __all__ = [
     "read_table",
     "write_table",
     "atomic_path",
+    "read_json",
+    "read_meta",
     "FORMATS",
+    "META_FILE",
 ]
 
 FORMATS = ("parquet", "csv")
 META_FILE = "portfolio.json"
+"""The file holding a book's metadata (``data_end``, …) beside its tables."""
 
 
 @contextlib.contextmanager
@@ -100,6 +112,70 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
         else:
             df.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
     return path
+
+
+def read_json(path: str | Path, name: str | None = None) -> Any:
+    """The content of a JSON file (UTF-8).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    name : str, optional
+        How error messages name the file (default: ``path``).
+
+    Returns
+    -------
+    object
+        The parsed JSON.
+
+    Raises
+    ------
+    DataError
+        The file is not valid JSON or not UTF-8 text.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = Path(tmp) / "meta.json"
+    ...     _ = p.write_text('{"data_end": "2024-12-31"')
+    ...     try:
+    ...         read_json(p, p.name)
+    ...     except DataError as err:
+    ...         print(str(err).split(":")[0])
+    meta.json is not valid JSON
+    """
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{name or path} is not valid JSON: {exc}") from None
+
+
+def read_meta(directory: str | Path) -> dict[str, Any]:
+    """A book's metadata: the :data:`META_FILE` in its directory, or ``{}`` without one.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A portfolio directory or a partitioned dataset.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    DataError
+        The file is not valid JSON.
+
+    Examples
+    --------
+    >>> read_meta("/nonexistent")
+    {}
+    """
+    meta_file = Path(directory) / META_FILE
+    return read_json(meta_file, meta_file.name) if meta_file.is_file() else {}
 
 
 def _find(directory: Path, name: str) -> Path | None:
@@ -174,7 +250,7 @@ def read_portfolio(
     ``recovery validate`` to report every problem at once. ``path`` may also be a
     database URL (it contains ``://``; read by :func:`recovery.data.sources.read_sql_portfolio`)
     or a :class:`recovery.data.sources.PortfolioSource`. ``window`` (first and last day)
-    keeps the loans originated in it, with all their rows (see :mod:`recovery.data.sources`). A ``mapping``
+    keeps the loans originated in it, with all their rows (see :mod:`recovery.data.windows`). A ``mapping``
     (:class:`recovery.data.mapping.Mapping` or a mapping file) names each table's file
     (``file:``), renames the lender's columns and translates its codes
     (:meth:`recovery.data.mapping.Mapping.to_portfolio`; a ``performance`` table becomes
@@ -183,7 +259,7 @@ def read_portfolio(
     if not isinstance(path, (str, os.PathLike)):  # a recovery.data.sources.PortfolioSource
         path, mapping, window = path.location, path.mapping or mapping, path.window or window
     if "://" in str(path):
-        from recovery.data.sources import read_sql_portfolio
+        from recovery.data.sources import read_sql_portfolio  # SQLAlchemy loads only for a URL
 
         return read_sql_portfolio(
             str(path), mapping=mapping, window=window, keep_free_text=keep_free_text, config=config
@@ -191,8 +267,6 @@ def read_portfolio(
     directory = Path(path)
     if not directory.is_dir():
         raise DataError(f"portfolio directory {directory} does not exist")
-    from recovery.data.mapping import as_mapping
-
     mapping = as_mapping(mapping, config)
     frames = {}
     for name in (*TABLE_ORDER, "performance"):
@@ -216,18 +290,10 @@ def read_portfolio(
             f"no tables found in {directory}: expected files such as accounts.parquet or "
             "accounts.csv (one per table of the data contract)"
         )
-    meta = {}
-    meta_file = directory / META_FILE
-    if meta_file.is_file():
-        try:
-            meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(f"{meta_file.name} is not valid JSON: {exc}") from None
+    meta = read_meta(directory)
     if window is None and mapping is not None:
         window = mapping.window
     if window is not None:  # the SQL push-down's rule, on the lender's tables
-        from recovery.data.sources import window_frames
-
         frames = window_frames(frames, window, mapping)
     if mapping is not None:
         return mapping.to_portfolio(frames, config, meta)
@@ -319,9 +385,7 @@ def save_portfolio(
     if fmt not in FORMATS:
         raise DataError(f"unknown format {fmt!r}; use one of {FORMATS}")
     if validate:
-        report = validate_portfolio(portfolio.copy(), config)
-        if len(report):
-            raise ValidationError(report)
+        validated_copy(portfolio, config)
     directory = Path(path)
     directory.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []

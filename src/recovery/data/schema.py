@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.portfolio import Portfolio
 from recovery.errors import ValidationError
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "coerce_table",
     "validate_table",
     "validate_portfolio",
+    "validated_copy",
     "ExtraColumnsWarning",
 ]
 
@@ -561,7 +563,7 @@ def _add_pandera_failures(
         failures.add(table, column, rule, int(mask.sum()) or len(group), _examples(df, mask, show))
 
 
-def validate_portfolio(portfolio, config: Config | None = None) -> pd.DataFrame:
+def validate_portfolio(portfolio: Portfolio, config: Config | None = None) -> pd.DataFrame:
     """Check every table of a portfolio and the rules between tables.
 
     Returns the failures as a DataFrame (empty when valid) instead of raising, so the
@@ -569,7 +571,6 @@ def validate_portfolio(portfolio, config: Config | None = None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from recovery.data.portfolio import Portfolio
     >>> acc = pd.DataFrame({"account_id": ["A1"], "customer_id": ["C1"],
     ...     "product": ["consumer_installment"], "origination_date": ["2024-01-01"],
     ...     "principal": [1000.0], "term_months": [2], "interest_rate": [0.1]})
@@ -595,6 +596,46 @@ def validate_portfolio(portfolio, config: Config | None = None) -> pd.DataFrame:
                 failures.add(needed, "-", "table is required (or give a snapshots table)", 0, "")
     _cross_table(tables, portfolio.meta, failures)
     return failures.frame()
+
+
+def validated_copy(portfolio: Portfolio, config: Config | None = None) -> Portfolio:
+    """A copy of the portfolio with contract types, once it passes every rule.
+
+    The check that comes before writing a book anywhere: nothing is written when it
+    fails. The portfolio itself is left as it is.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The book to check.
+    config : Config, optional
+        Allowed categories and rules; defaults to DESIGN.md's.
+
+    Returns
+    -------
+    Portfolio
+        The checked copy, typed by :func:`validate_portfolio`.
+
+    Raises
+    ------
+    ValidationError
+        Listing every broken rule (table, column, rule, count, example rows).
+
+    Examples
+    --------
+    >>> pay = pd.DataFrame({"account_id": ["A1"], "payment_date": ["2024-02-01"],
+    ...     "amount": ["510"], "channel": ["cash"]})
+    >>> try:
+    ...     validated_copy(Portfolio(payments=pay))
+    ... except ValidationError as err:
+    ...     print(err.failures["table"].tolist())
+    ['accounts', 'schedule']
+    """
+    typed = portfolio.copy()
+    report = validate_portfolio(typed, config)
+    if len(report):
+        raise ValidationError(report)
+    return typed
 
 
 def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failures) -> None:
