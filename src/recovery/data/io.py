@@ -35,9 +35,8 @@ from recovery.config import Config
 from recovery.data.mapping import as_mapping
 from recovery.data.portfolio import TABLE_ORDER, Portfolio
 from recovery.data.schema import (
-    FREE_TEXT_COLUMNS,
-    TABLES,
     ExtraColumnsWarning,
+    screen_columns,
     validate_portfolio,
     validated_copy,
 )
@@ -136,15 +135,9 @@ def read_json(path: str | Path, name: str | None = None) -> Any:
 
     Examples
     --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     p = Path(tmp) / "meta.json"
-    ...     _ = p.write_text('{"data_end": "2024-12-31"')
-    ...     try:
-    ...         read_json(p, p.name)
-    ...     except DataError as err:
-    ...         print(str(err).split(":")[0])
-    meta.json is not valid JSON
+    >>> from recovery.datasets import sample_path
+    >>> read_json(sample_path() / META_FILE)["scenario"]
+    'benchmark'
     """
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
@@ -171,8 +164,9 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
 
     Examples
     --------
-    >>> read_meta("/nonexistent")
-    {}
+    >>> from recovery.datasets import sample_path
+    >>> read_meta(sample_path())["data_end"], read_meta("/nonexistent")
+    ('2025-12-31', {})
     """
     meta_file = Path(directory) / META_FILE
     return read_json(meta_file, meta_file.name) if meta_file.is_file() else {}
@@ -221,20 +215,7 @@ def read_table(
             raise DataError(f"table '{name}': {path.name} is empty (no header row)") from None
         except pd.errors.ParserError as exc:
             raise DataError(f"table '{name}': {path.name} is not a valid CSV file: {exc}") from None
-    dropped = [c for c in df.columns if c.lower() in FREE_TEXT_COLUMNS]
-    if dropped and not keep_free_text:
-        df = df.drop(columns=dropped)
-    spec = TABLES.get(name)
-    if spec is not None:
-        known = {c.name for c in spec.columns}
-        extra = [c for c in df.columns if c not in known and c not in FREE_TEXT_COLUMNS]
-        if extra:
-            warnings.warn(
-                f"table '{name}': unknown column(s) {extra} kept as they are",
-                ExtraColumnsWarning,
-                stacklevel=2,
-            )
-    return df
+    return screen_columns(name, df, keep_free_text)
 
 
 def read_portfolio(

@@ -35,6 +35,7 @@ __all__ = [
     "EVENT_TABLES",
     "FREE_TEXT_COLUMNS",
     "column_names",
+    "screen_columns",
     "coerce_table",
     "validate_table",
     "validate_portfolio",
@@ -260,6 +261,53 @@ class ExtraColumnsWarning(UserWarning):
 def column_names(table: str, required_only: bool = False) -> list[str]:
     """Column names of a contract table, in contract order."""
     return [c.name for c in TABLES[table].columns if c.required or not required_only]
+
+
+def screen_columns(name: str, frame: pd.DataFrame, keep_free_text: bool = False) -> pd.DataFrame:
+    """A raw table without its free-text note columns, warning about unknown columns.
+
+    Free-text notes (:data:`FREE_TEXT_COLUMNS`, any case) may hold personal data and are
+    dropped unless ``keep_free_text`` (DESIGN.md §2). Columns the contract does not
+    know are kept, with one :class:`ExtraColumnsWarning` naming them (attributed to the
+    caller of the function that reads the table).
+
+    Parameters
+    ----------
+    name : str
+        Table name; a name that is not a contract table is not checked for unknown
+        columns.
+    frame : pandas.DataFrame
+        The table as read.
+    keep_free_text : bool
+        Keep the note columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` itself when nothing is dropped.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"agent_id": ["G1"], "team": ["a"], "level": [1],
+    ...     "hire_date": [None], "Notes": ["call back"]})
+    >>> screen_columns("agents", raw).columns.tolist()
+    ['agent_id', 'team', 'level', 'hire_date']
+    """
+    dropped = [c for c in frame.columns if str(c).lower() in FREE_TEXT_COLUMNS]
+    out = frame.drop(columns=dropped) if dropped and not keep_free_text else frame
+    spec = TABLES.get(name)
+    if spec is not None:
+        known = {c.name for c in spec.columns}
+        extra = [
+            c for c in frame.columns if c not in known and str(c).lower() not in FREE_TEXT_COLUMNS
+        ]
+        if extra:
+            warnings.warn(
+                f"table '{name}': unknown column(s) {extra} kept as they are",
+                ExtraColumnsWarning,
+                stacklevel=3,
+            )
+    return out
 
 
 # --------------------------------------------------------------------------- checks

@@ -51,7 +51,7 @@ from tqdm.auto import tqdm
 from recovery.config import Config
 from recovery.data.mapping import Mapping, as_mapping
 from recovery.data.portfolio import TABLE_ORDER, Portfolio
-from recovery.data.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, validated_copy
+from recovery.data.schema import TABLES, screen_columns, validated_copy
 from recovery.data.windows import (
     Window,
     lender_column,
@@ -432,19 +432,7 @@ def read_sql_portfolio(
     finally:
         engine.dispose()
     for name, frame in portfolio.tables().items():
-        dropped = [c for c in frame.columns if str(c).lower() in FREE_TEXT_COLUMNS]
-        if dropped and not keep_free_text:
-            setattr(portfolio, name, frame.drop(columns=dropped))
-        known = {c.name for c in TABLES[name].columns}
-        extra = [
-            c for c in frame.columns if c not in known and str(c).lower() not in FREE_TEXT_COLUMNS
-        ]
-        if extra:
-            warnings.warn(
-                f"table '{name}': unknown column(s) {extra} kept as they are",
-                ExtraColumnsWarning,
-                stacklevel=2,
-            )
+        setattr(portfolio, name, screen_columns(name, frame, keep_free_text))
     return portfolio
 
 

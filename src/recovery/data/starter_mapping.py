@@ -481,6 +481,7 @@ def write_mapping(mapping: dict[str, Any], path: str | Path, config: Config | No
     Returns
     -------
     Path
+        The file written.
 
     Examples
     --------

@@ -538,6 +538,7 @@ def simulate_partitioned(
     Returns
     -------
     Path
+        The dataset's directory (``path``).
 
     Examples
     --------
