@@ -59,6 +59,7 @@ __all__ = [
 FORMATS = ("parquet", "csv")
 META_FILE = "portfolio.json"
 """The file holding a book's metadata (``data_end``, …) beside its tables."""
+_TABLE_FILES = ("parquet", "csv", "csv.gz")  # a table's file: <table>.<one of these>
 
 
 @contextlib.contextmanager
@@ -106,11 +107,16 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     if suffix not in (".parquet", ".csv"):
         raise DataError(f"cannot write {path}: use a .parquet or .csv file name")
     with atomic_path(path) as tmp:
-        if suffix == ".parquet":
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
+        _write_frame(df, tmp, suffix[1:])
     return path
+
+
+def _write_frame(df: pd.DataFrame, path: Path, fmt: str) -> None:
+    """One table as Parquet or CSV (timestamps as ``YYYY-MM-DD HH:MM:SS``)."""
+    if fmt == "parquet":
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S")
 
 
 def read_json(path: str | Path, name: str | None = None) -> Any:
@@ -156,11 +162,14 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
     Returns
     -------
     dict
+        ``data_end`` (the last day the data covers) and whatever else the extract
+        recorded.
 
     Raises
     ------
     DataError
-        The file is not valid JSON.
+        The file is not valid JSON or not UTF-8 text, naming it
+        (:func:`read_json`).
 
     Examples
     --------
@@ -173,7 +182,7 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
 
 
 def _find(directory: Path, name: str) -> Path | None:
-    found = [directory / f"{name}.{ext}" for ext in ("parquet", "csv", "csv.gz")]
+    found = [directory / f"{name}.{ext}" for ext in _TABLE_FILES]
     found = [p for p in found if p.is_file()]
     if len(found) > 1:
         raise DataError(
@@ -376,10 +385,7 @@ def save_portfolio(
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
             os.close(fd)
             staged.append((Path(tmp), target))
-            if fmt == "parquet":
-                df.to_parquet(tmp, index=False)
-            else:
-                df.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
+            _write_frame(df, Path(tmp), fmt)
         fd, tmp = tempfile.mkstemp(prefix=".portfolio.", suffix=".tmp", dir=directory)
         os.close(fd)
         staged.append((Path(tmp), directory / META_FILE))
@@ -392,7 +398,7 @@ def save_portfolio(
         os.replace(tmp, target)
     written = {target.name for _, target in staged}
     for name in TABLE_ORDER:
-        for ext in ("parquet", "csv", "csv.gz"):
+        for ext in _TABLE_FILES:
             stale = directory / f"{name}.{ext}"
             if stale.name not in written and stale.is_file():
                 stale.unlink()
