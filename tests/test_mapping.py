@@ -18,9 +18,8 @@ from recovery.data.mapping import (
     MappingError,
     as_mapping,
     load_mapping,
-    starter_mapping,
-    write_mapping,
 )
+from recovery.data.starter_mapping import starter_mapping, write_mapping
 from recovery.datasets import load_sample
 from recovery.errors import ConfigError, RecoveryError, ValidationError
 

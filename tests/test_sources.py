@@ -29,13 +29,8 @@ from recovery.config import Config
 from recovery.data.io import load_portfolio
 from recovery.data.portfolio import Portfolio
 from recovery.data.schema import TABLES, coerce_table, validate_portfolio
-from recovery.data.sources import (
-    PortfolioSource,
-    parse_window,
-    read_sql_portfolio,
-    window_frames,
-    write_sql_portfolio,
-)
+from recovery.data.sources import PortfolioSource, read_sql_portfolio, write_sql_portfolio
+from recovery.data.windows import parse_window, window_frames
 from recovery.datasets import load_sample, sample_path
 from recovery.errors import ConfigError, DataError
 

@@ -45,8 +45,8 @@ _LAZY = {
     "load_mapping": "recovery.data.mapping",
     "Mapping": "recovery.data.mapping",
     "MappingError": "recovery.data.mapping",
-    "starter_mapping": "recovery.data.mapping",
-    "write_mapping": "recovery.data.mapping",
+    "starter_mapping": "recovery.data.starter_mapping",
+    "write_mapping": "recovery.data.starter_mapping",
     "snapshots_from_performance": "recovery.data.performance",
     "portfolio_from_performance": "recovery.data.performance",
     # partitioned datasets and the Dask engine (pip install "recovery[dask]")

@@ -32,7 +32,7 @@ def command(path: str, out: str, rows: int, config_path: str | None, force: bool
     load with `--mapping` (e.g. `recovery validate PATH --mapping mapping.yml`).
     """
     from recovery.config import load_config
-    from recovery.data.mapping import starter_mapping, write_mapping
+    from recovery.data.starter_mapping import starter_mapping, write_mapping
 
     target = Path(out)
     if target.suffix.lower() not in (".yml", ".yaml"):

@@ -19,7 +19,8 @@ from typing import Any
 
 import click
 
-from recovery.data.sources import PortfolioSource, hide_password, is_database_url, parse_window
+from recovery.data.sources import PortfolioSource, hide_password, is_database_url
+from recovery.data.windows import parse_window
 from recovery.errors import DataError
 
 __all__ = ["portfolio_source", "portfolio_directory"]

@@ -1,9 +1,21 @@
 """Lender data: the data contract, loading, validation, sources and mappings.
 
-The lowest layer above :mod:`recovery.config` and :mod:`recovery.errors`: the tables of
-a portfolio (:mod:`~recovery.data.schema`, :mod:`~recovery.data.portfolio`), reading and
-writing them from files (:mod:`~recovery.data.io`) and databases
-(:mod:`~recovery.data.sources`), renaming a lender's columns and codes
-(:mod:`~recovery.data.mapping`) and monthly performance files
-(:mod:`~recovery.data.performance`). It imports nothing from the layers above.
+The lowest layer above :mod:`recovery.config` and :mod:`recovery.errors`. Its modules,
+each importing only the ones listed before it:
+
+- :mod:`~recovery.data.portfolio`: the :class:`~recovery.data.portfolio.Portfolio`, a
+  book's tables held together;
+- :mod:`~recovery.data.schema`: the data contract and its validation;
+- :mod:`~recovery.data.performance`: monthly performance tables read as ``snapshots``,
+  and lender codes as text;
+- :mod:`~recovery.data.mapping`: the mapping file (a lender's tables, columns and codes
+  → the contract), read, checked and applied;
+- :mod:`~recovery.data.windows`: the date window, which rows of a book it keeps;
+- :mod:`~recovery.data.sources`: portfolios in SQL databases;
+- :mod:`~recovery.data.io`: portfolios in directories of CSV or Parquet files (and the
+  entry point that reads either);
+- :mod:`~recovery.data.starter_mapping`: a first mapping file guessed from a sample of a
+  lender's files.
+
+It imports nothing from the layers above.
 """

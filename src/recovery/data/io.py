@@ -32,8 +32,15 @@ from typing import Any
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.mapping import as_mapping
 from recovery.data.portfolio import TABLE_ORDER, Portfolio
-from recovery.data.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, validate_portfolio
+from recovery.data.schema import (
+    ExtraColumnsWarning,
+    screen_columns,
+    validate_portfolio,
+    validated_copy,
+)
+from recovery.data.windows import window_frames
 from recovery.errors import DataError, ValidationError
 
 __all__ = [
@@ -43,11 +50,16 @@ __all__ = [
     "read_table",
     "write_table",
     "atomic_path",
+    "read_json",
+    "read_meta",
     "FORMATS",
+    "META_FILE",
 ]
 
 FORMATS = ("parquet", "csv")
 META_FILE = "portfolio.json"
+"""The file holding a book's metadata (``data_end``, …) beside its tables."""
+_TABLE_FILES = ("parquet", "csv", "csv.gz")  # a table's file: <table>.<one of these>
 
 
 @contextlib.contextmanager
@@ -95,15 +107,82 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     if suffix not in (".parquet", ".csv"):
         raise DataError(f"cannot write {path}: use a .parquet or .csv file name")
     with atomic_path(path) as tmp:
-        if suffix == ".parquet":
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
+        _write_frame(df, tmp, suffix[1:])
     return path
 
 
+def _write_frame(df: pd.DataFrame, path: Path, fmt: str) -> None:
+    """One table as Parquet or CSV (timestamps as ``YYYY-MM-DD HH:MM:SS``)."""
+    if fmt == "parquet":
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S")
+
+
+def read_json(path: str | Path, name: str | None = None) -> Any:
+    """The content of a JSON file (UTF-8).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    name : str, optional
+        How error messages name the file (default: ``path``).
+
+    Returns
+    -------
+    object
+        The parsed JSON.
+
+    Raises
+    ------
+    DataError
+        The file is not valid JSON or not UTF-8 text.
+
+    Examples
+    --------
+    >>> from recovery.datasets import sample_path
+    >>> read_json(sample_path() / META_FILE)["scenario"]
+    'benchmark'
+    """
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{name or path} is not valid JSON: {exc}") from None
+
+
+def read_meta(directory: str | Path) -> dict[str, Any]:
+    """A book's metadata: the :data:`META_FILE` in its directory, or ``{}`` without one.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A portfolio directory or a partitioned dataset.
+
+    Returns
+    -------
+    dict
+        ``data_end`` (the last day the data covers) and whatever else the extract
+        recorded.
+
+    Raises
+    ------
+    DataError
+        The file is not valid JSON or not UTF-8 text, naming it
+        (:func:`read_json`).
+
+    Examples
+    --------
+    >>> from recovery.datasets import sample_path
+    >>> read_meta(sample_path())["data_end"], read_meta("/nonexistent")
+    ('2025-12-31', {})
+    """
+    meta_file = Path(directory) / META_FILE
+    return read_json(meta_file, meta_file.name) if meta_file.is_file() else {}
+
+
 def _find(directory: Path, name: str) -> Path | None:
-    found = [directory / f"{name}.{ext}" for ext in ("parquet", "csv", "csv.gz")]
+    found = [directory / f"{name}.{ext}" for ext in _TABLE_FILES]
     found = [p for p in found if p.is_file()]
     if len(found) > 1:
         raise DataError(
@@ -145,20 +224,7 @@ def read_table(
             raise DataError(f"table '{name}': {path.name} is empty (no header row)") from None
         except pd.errors.ParserError as exc:
             raise DataError(f"table '{name}': {path.name} is not a valid CSV file: {exc}") from None
-    dropped = [c for c in df.columns if c.lower() in FREE_TEXT_COLUMNS]
-    if dropped and not keep_free_text:
-        df = df.drop(columns=dropped)
-    spec = TABLES.get(name)
-    if spec is not None:
-        known = {c.name for c in spec.columns}
-        extra = [c for c in df.columns if c not in known and c not in FREE_TEXT_COLUMNS]
-        if extra:
-            warnings.warn(
-                f"table '{name}': unknown column(s) {extra} kept as they are",
-                ExtraColumnsWarning,
-                stacklevel=2,
-            )
-    return df
+    return screen_columns(name, df, keep_free_text)
 
 
 def read_portfolio(
@@ -174,7 +240,7 @@ def read_portfolio(
     ``recovery validate`` to report every problem at once. ``path`` may also be a
     database URL (it contains ``://``; read by :func:`recovery.data.sources.read_sql_portfolio`)
     or a :class:`recovery.data.sources.PortfolioSource`. ``window`` (first and last day)
-    keeps the loans originated in it, with all their rows (see :mod:`recovery.data.sources`). A ``mapping``
+    keeps the loans originated in it, with all their rows (see :mod:`recovery.data.windows`). A ``mapping``
     (:class:`recovery.data.mapping.Mapping` or a mapping file) names each table's file
     (``file:``), renames the lender's columns and translates its codes
     (:meth:`recovery.data.mapping.Mapping.to_portfolio`; a ``performance`` table becomes
@@ -183,7 +249,7 @@ def read_portfolio(
     if not isinstance(path, (str, os.PathLike)):  # a recovery.data.sources.PortfolioSource
         path, mapping, window = path.location, path.mapping or mapping, path.window or window
     if "://" in str(path):
-        from recovery.data.sources import read_sql_portfolio
+        from recovery.data.sources import read_sql_portfolio  # SQLAlchemy loads only for a URL
 
         return read_sql_portfolio(
             str(path), mapping=mapping, window=window, keep_free_text=keep_free_text, config=config
@@ -191,8 +257,6 @@ def read_portfolio(
     directory = Path(path)
     if not directory.is_dir():
         raise DataError(f"portfolio directory {directory} does not exist")
-    from recovery.data.mapping import as_mapping
-
     mapping = as_mapping(mapping, config)
     frames = {}
     for name in (*TABLE_ORDER, "performance"):
@@ -216,18 +280,10 @@ def read_portfolio(
             f"no tables found in {directory}: expected files such as accounts.parquet or "
             "accounts.csv (one per table of the data contract)"
         )
-    meta = {}
-    meta_file = directory / META_FILE
-    if meta_file.is_file():
-        try:
-            meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(f"{meta_file.name} is not valid JSON: {exc}") from None
+    meta = read_meta(directory)
     if window is None and mapping is not None:
         window = mapping.window
     if window is not None:  # the SQL push-down's rule, on the lender's tables
-        from recovery.data.sources import window_frames
-
         frames = window_frames(frames, window, mapping)
     if mapping is not None:
         return mapping.to_portfolio(frames, config, meta)
@@ -319,9 +375,7 @@ def save_portfolio(
     if fmt not in FORMATS:
         raise DataError(f"unknown format {fmt!r}; use one of {FORMATS}")
     if validate:
-        report = validate_portfolio(portfolio.copy(), config)
-        if len(report):
-            raise ValidationError(report)
+        validated_copy(portfolio, config)
     directory = Path(path)
     directory.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
@@ -331,10 +385,7 @@ def save_portfolio(
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
             os.close(fd)
             staged.append((Path(tmp), target))
-            if fmt == "parquet":
-                df.to_parquet(tmp, index=False)
-            else:
-                df.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
+            _write_frame(df, Path(tmp), fmt)
         fd, tmp = tempfile.mkstemp(prefix=".portfolio.", suffix=".tmp", dir=directory)
         os.close(fd)
         staged.append((Path(tmp), directory / META_FILE))
@@ -347,7 +398,7 @@ def save_portfolio(
         os.replace(tmp, target)
     written = {target.name for _, target in staged}
     for name in TABLE_ORDER:
-        for ext in ("parquet", "csv", "csv.gz"):
+        for ext in _TABLE_FILES:
             stale = directory / f"{name}.{ext}"
             if stale.name not in written and stale.is_file():
                 stale.unlink()

@@ -97,6 +97,8 @@ from recovery.errors import DataError
 __all__ = [
     "PERFORMANCE",
     "STATUS_ENCODINGS",
+    "code_text",
+    "as_code",
     "decode_status",
     "snapshots_from_performance",
     "accounts_from_performance",
@@ -156,18 +158,51 @@ _LABEL_STATUS = {
 }
 
 
-def _code_text(values: pd.Series) -> pd.Series:
-    """Codes as trimmed text (``1.0`` read from a number column becomes ``1``); NA kept.
+def code_text(values: pd.Series | list) -> pd.Series:
+    """A lender's codes as trimmed text, the form codes are compared and translated in.
 
-    Each distinct value is converted once (vectorised over rows).
+    Each value becomes :func:`as_code` of it (``1.0`` read from a number column becomes
+    ``"1"``); missing values stay missing. Each distinct value is converted once
+    (vectorised over rows).
+
+    Parameters
+    ----------
+    values : Series or list
+        Codes as read: text, numbers or booleans.
+
+    Returns
+    -------
+    pandas.Series
+        Object dtype, aligned with ``values`` (same index); ``None`` where missing.
+
+    Examples
+    --------
+    >>> code_text(pd.Series([4.0, " M2 ", None])).tolist()
+    ['4', 'M2', None]
     """
     values = pd.Series(values)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    text = np.array([_one_code(v) for v in uniques] + [None], dtype=object)
+    text = np.array([as_code(v) for v in uniques] + [None], dtype=object)
     return pd.Series(text[codes], index=values.index, dtype=object)
 
 
-def _one_code(value: object) -> str:
+def as_code(value: object) -> str:
+    """One code as trimmed text: a whole float loses its ``.0``, a boolean is lower case.
+
+    Parameters
+    ----------
+    value : object
+        One code as read (text, number or boolean; not missing).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> as_code(4.0), as_code(" TEL "), as_code(False)
+    ('4', 'TEL', 'false')
+    """
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value)).lower()
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
@@ -227,7 +262,7 @@ def decode_status(
             f"{int(missing.sum())} row(s) have no delinquency code (rows "
             f"{list(np.flatnonzero(missing)[:5])}); fill them or drop those rows"
         )
-    text = _code_text(series)
+    text = code_text(series)
     uniques = pd.unique(text.dropna())
     table = _decode_unique(uniques, encoding, config)
     idx = pd.Index(uniques).get_indexer(text)
@@ -315,7 +350,7 @@ def _month_ends(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(distinct):
         parsed = pd.to_datetime(distinct)
     else:
-        text = _code_text(distinct)
+        text = code_text(distinct)
         compact = text.str.fullmatch(r"\d{6}").fillna(False).astype(bool)
         parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
         if compact.any():
@@ -393,7 +428,7 @@ def snapshots_from_performance(
             f"file's columns:). Columns present: {list(df.columns)}"
         )
     tol = config.aging.tolerance
-    out = pd.DataFrame({"account_id": _code_text(df["account_id"])})
+    out = pd.DataFrame({"account_id": code_text(df["account_id"])})
     out["month_end"] = _month_ends(df["month_end"])
     dup = out.duplicated(["account_id", "month_end"], keep=False)
     if dup.any():
@@ -535,7 +570,7 @@ def accounts_from_performance(frame: pd.DataFrame, config: Config | None = None)
     """
     config = config or Config()
     df = frame.copy()
-    df["account_id"] = _code_text(df["account_id"])
+    df["account_id"] = code_text(df["account_id"])
     df["month_end"] = _month_ends(df["month_end"])
     df = df.sort_values(["account_id", "month_end"], kind="mergesort")
     groups = df.groupby("account_id", sort=True)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.portfolio import Portfolio
 from recovery.errors import ValidationError
 
 __all__ = [
@@ -34,9 +35,11 @@ __all__ = [
     "EVENT_TABLES",
     "FREE_TEXT_COLUMNS",
     "column_names",
+    "screen_columns",
     "coerce_table",
     "validate_table",
     "validate_portfolio",
+    "validated_copy",
     "ExtraColumnsWarning",
 ]
 
@@ -258,6 +261,53 @@ class ExtraColumnsWarning(UserWarning):
 def column_names(table: str, required_only: bool = False) -> list[str]:
     """Column names of a contract table, in contract order."""
     return [c.name for c in TABLES[table].columns if c.required or not required_only]
+
+
+def screen_columns(name: str, frame: pd.DataFrame, keep_free_text: bool = False) -> pd.DataFrame:
+    """A raw table without its free-text note columns, warning about unknown columns.
+
+    Free-text notes (:data:`FREE_TEXT_COLUMNS`, any case) may hold personal data and are
+    dropped unless ``keep_free_text`` (DESIGN.md §2). Columns the contract does not
+    know are kept, with one :class:`ExtraColumnsWarning` naming them (attributed to the
+    caller of the function that reads the table).
+
+    Parameters
+    ----------
+    name : str
+        Table name; a name that is not a contract table is not checked for unknown
+        columns.
+    frame : pandas.DataFrame
+        The table as read.
+    keep_free_text : bool
+        Keep the note columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` itself when nothing is dropped.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"agent_id": ["G1"], "team": ["a"], "level": [1],
+    ...     "hire_date": [None], "Notes": ["call back"]})
+    >>> screen_columns("agents", raw).columns.tolist()
+    ['agent_id', 'team', 'level', 'hire_date']
+    """
+    dropped = [c for c in frame.columns if str(c).lower() in FREE_TEXT_COLUMNS]
+    out = frame.drop(columns=dropped) if dropped and not keep_free_text else frame
+    spec = TABLES.get(name)
+    if spec is not None:
+        known = {c.name for c in spec.columns}
+        extra = [
+            c for c in frame.columns if c not in known and str(c).lower() not in FREE_TEXT_COLUMNS
+        ]
+        if extra:
+            warnings.warn(
+                f"table '{name}': unknown column(s) {extra} kept as they are",
+                ExtraColumnsWarning,
+                stacklevel=3,
+            )
+    return out
 
 
 # --------------------------------------------------------------------------- checks
@@ -561,7 +611,7 @@ def _add_pandera_failures(
         failures.add(table, column, rule, int(mask.sum()) or len(group), _examples(df, mask, show))
 
 
-def validate_portfolio(portfolio, config: Config | None = None) -> pd.DataFrame:
+def validate_portfolio(portfolio: Portfolio, config: Config | None = None) -> pd.DataFrame:
     """Check every table of a portfolio and the rules between tables.
 
     Returns the failures as a DataFrame (empty when valid) instead of raising, so the
@@ -569,7 +619,6 @@ def validate_portfolio(portfolio, config: Config | None = None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from recovery.data.portfolio import Portfolio
     >>> acc = pd.DataFrame({"account_id": ["A1"], "customer_id": ["C1"],
     ...     "product": ["consumer_installment"], "origination_date": ["2024-01-01"],
     ...     "principal": [1000.0], "term_months": [2], "interest_rate": [0.1]})
@@ -595,6 +644,46 @@ def validate_portfolio(portfolio, config: Config | None = None) -> pd.DataFrame:
                 failures.add(needed, "-", "table is required (or give a snapshots table)", 0, "")
     _cross_table(tables, portfolio.meta, failures)
     return failures.frame()
+
+
+def validated_copy(portfolio: Portfolio, config: Config | None = None) -> Portfolio:
+    """A copy of the portfolio with contract types, once it passes every rule.
+
+    The check that comes before writing a book anywhere: nothing is written when it
+    fails. The portfolio itself is left as it is.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The book to check.
+    config : Config, optional
+        Allowed categories and rules; defaults to DESIGN.md's.
+
+    Returns
+    -------
+    Portfolio
+        The checked copy, typed by :func:`validate_portfolio`.
+
+    Raises
+    ------
+    ValidationError
+        Listing every broken rule (table, column, rule, count, example rows).
+
+    Examples
+    --------
+    >>> pay = pd.DataFrame({"account_id": ["A1"], "payment_date": ["2024-02-01"],
+    ...     "amount": ["510"], "channel": ["cash"]})
+    >>> try:
+    ...     validated_copy(Portfolio(payments=pay))
+    ... except ValidationError as err:
+    ...     print(err.failures["table"].tolist())
+    ['accounts', 'schedule']
+    """
+    typed = portfolio.copy()
+    report = validate_portfolio(typed, config)
+    if len(report):
+        raise ValidationError(report)
+    return typed
 
 
 def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failures) -> None:

@@ -12,13 +12,9 @@ writes them); a mapping file names the lender's own tables or SQL queries
 formatted into SQL); the date window and a query's ``params`` travel as bound
 parameters, so neither can change the SQL that runs.
 
-**The date window** ``(first_day, last_day)`` selects loans by origination date (a
-range of vintages): ``accounts`` keeps the loans whose origination date lies in it and
-every other account table (schedule, payments, actions, assignments, events, snapshots)
-keeps all rows of those loans — the book stays consistent (no payment of an unknown
-loan, full payment history for aging). A portfolio without an ``accounts`` table (a
-monthly performance table only) keeps the ``month_end`` rows in the window. A mapping's
-``date_column`` on a table filters that table by that column instead. Both ends are
+**The date window** ``(first_day, last_day)`` selects loans by origination date and
+keeps every row of those loans (the rule is :mod:`recovery.data.windows`'s); it is
+pushed into the SQL, so only the rows in the window leave the database. Both ends are
 whole days and inclusive: a timestamp on the last day counts (the SQL is
 ``start <= column < last_day + 1 day``).
 
@@ -44,7 +40,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,34 +49,31 @@ import sqlalchemy as sa
 from tqdm.auto import tqdm
 
 from recovery.config import Config
+from recovery.data.mapping import Mapping, as_mapping
 from recovery.data.portfolio import TABLE_ORDER, Portfolio
-from recovery.data.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, validate_portfolio
-from recovery.errors import DataError, ValidationError
+from recovery.data.schema import TABLES, screen_columns, validated_copy
+from recovery.data.windows import (
+    Window,
+    lender_column,
+    parse_window,
+    window_columns,
+    window_rules,
+)
+from recovery.errors import DataError
 
 __all__ = [
     "read_sql_portfolio",
     "write_sql_portfolio",
     "PortfolioSource",
-    "parse_window",
-    "window_portfolio",
-    "window_frames",
     "is_database_url",
     "hide_password",
     "META_TABLE",
-    "VINTAGE_COLUMN",
 ]
 
 META_TABLE = "portfolio_meta"
 """Table holding the extract metadata (``key``, ``value`` as JSON), like ``portfolio.json``."""
 
-VINTAGE_COLUMN = ("accounts", "origination_date")
-"""The table and column a window selects loans by when no mapping says otherwise."""
-
-_SNAPSHOT_WINDOW_COLUMN = "month_end"
-_ACCOUNT_TABLES = ("schedule", "payments", "actions", "assignments", "events", "snapshots")
 _POSTGRES_HINT = 'pip install "recovery[postgres]" (PostgreSQL through psycopg 3)'
-
-Window = tuple[pd.Timestamp | None, pd.Timestamp | None]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -137,59 +129,6 @@ def _scrub(message: object, url: sa.engine.URL) -> str:
     return line
 
 
-def parse_window(window: Any) -> Window | None:
-    """Read a date window: ``"START:END"``, ``(start, end)``, ``{"start":, "end":}``.
-
-    Either end may be left empty (``"2020-01-01:"``) for an open window. Returns
-    ``(first_day, last_day)`` as day-precision timestamps, or ``None``.
-
-    Examples
-    --------
-    >>> parse_window("2019-01-01:2024-12-31")
-    (Timestamp('2019-01-01 00:00:00'), Timestamp('2024-12-31 00:00:00'))
-    >>> parse_window(("2020-06-01", None))
-    (Timestamp('2020-06-01 00:00:00'), None)
-    """
-    if window is None:
-        return None
-    if isinstance(window, str):
-        if ":" not in window:
-            raise DataError(
-                f"date window {window!r}: write it as START:END, e.g. 2019-01-01:2024-12-31"
-            )
-        start, end = window.split(":", 1)
-    elif isinstance(window, MappingABC):
-        unknown = set(window) - {"start", "end"}
-        if unknown:
-            raise DataError(f"date window: unknown key(s) {sorted(unknown)}; use start and end")
-        start, end = window.get("start"), window.get("end")
-    elif hasattr(window, "start") and hasattr(window, "end"):
-        start, end = window.start, window.end
-    else:
-        try:
-            start, end = window
-        except (TypeError, ValueError):
-            raise DataError(f"date window {window!r}: give (start, end) or 'START:END'") from None
-
-    def day(value: Any, which: str) -> pd.Timestamp | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        try:
-            stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
-        except (ValueError, TypeError):
-            raise DataError(f"date window: {which} {value!r} is not a date (YYYY-MM-DD)") from None
-        if stamp is pd.NaT:
-            return None
-        return stamp.tz_localize(None).normalize() if stamp.tz else stamp.normalize()
-
-    first, last = day(start, "start"), day(end, "end")
-    if first is None and last is None:
-        return None
-    if first is not None and last is not None and last < first:
-        raise DataError(f"date window: end {last:%Y-%m-%d} is before start {first:%Y-%m-%d}")
-    return first, last
-
-
 @dataclass(frozen=True)
 class PortfolioSource:
     """Where a portfolio comes from: a directory or database URL, a mapping, a window.
@@ -215,27 +154,6 @@ class PortfolioSource:
     def is_database(self) -> bool:
         """True for a database URL."""
         return is_database_url(self.location)
-
-
-def _load_mapping(mapping: Any, config: Config | None = None) -> Any:
-    from recovery.data.mapping import as_mapping
-
-    return as_mapping(mapping, config)
-
-
-def _table_mapping(mapping: Any, name: str) -> Any:
-    if mapping is None:
-        return None
-    return mapping.tables.get(name)
-
-
-def _lender_column(entry: Any, contract_column: str) -> str:
-    """The lender's name of a contract column (the mapping's ``columns`` reversed)."""
-    columns = getattr(entry, "columns", None) or {}
-    for lender, contract in columns.items():
-        if contract == contract_column:
-            return lender
-    return contract_column
 
 
 # --------------------------------------------------------------------------- engine
@@ -346,18 +264,6 @@ def _query_source(
     clause = clause.bindparams(**{k: v for k, v in values.items() if k in wanted})
     typed = clause.columns(*(sa.column(c) for c in dict.fromkeys(columns)))
     return _Source(name, f"{name} (query)", typed.subquery(f"{name}_query"), clause, True)
-
-
-def _query_columns(mapping: Any, name: str) -> list[str]:
-    """The lender columns of a query a window may need: its own date, loan and month columns."""
-    entry = _table_mapping(mapping, name)
-    own = getattr(entry, "date_column", None)
-    wanted = [_lender_column(entry, "account_id")]
-    if name == "accounts":
-        wanted.append(_lender_column(entry, VINTAGE_COLUMN[1]))
-    if name in ("snapshots", "performance"):
-        wanted.append(_lender_column(entry, _SNAPSHOT_WINDOW_COLUMN))
-    return [own, *wanted] if own else wanted
 
 
 def _bound(column: sa.ColumnElement, value: pd.Timestamp, key: str, dialect: str) -> Any:
@@ -514,7 +420,7 @@ def read_sql_portfolio(
     >>> raw.snapshots["dpd"].tolist(), raw.table_names()
     ([0, 45], ['snapshots'])
     """
-    mapping = _load_mapping(mapping, config)
+    mapping = as_mapping(mapping, config)
     window = parse_window(window if window is not None else getattr(mapping, "window", None))
     if chunksize < 1:
         raise DataError(f"chunksize must be at least 1, not {chunksize}")
@@ -526,26 +432,14 @@ def read_sql_portfolio(
     finally:
         engine.dispose()
     for name, frame in portfolio.tables().items():
-        dropped = [c for c in frame.columns if str(c).lower() in FREE_TEXT_COLUMNS]
-        if dropped and not keep_free_text:
-            setattr(portfolio, name, frame.drop(columns=dropped))
-        known = {c.name for c in TABLES[name].columns}
-        extra = [
-            c for c in frame.columns if c not in known and str(c).lower() not in FREE_TEXT_COLUMNS
-        ]
-        if extra:
-            warnings.warn(
-                f"table '{name}': unknown column(s) {extra} kept as they are",
-                ExtraColumnsWarning,
-                stacklevel=2,
-            )
+        setattr(portfolio, name, screen_columns(name, frame, keep_free_text))
     return portfolio
 
 
 def _read_all(
     conn: sa.engine.Connection,
     shown: str,
-    mapping: Any,
+    mapping: Mapping | None,
     window: Window | None,
     chunksize: int,
     progress: bool,
@@ -563,7 +457,7 @@ def _read_all(
         }
     sources: dict[str, _Source] = {}
     for name in names + extra:
-        entry = _table_mapping(mapping, name)
+        entry = mapping.tables.get(name) if mapping is not None else None
         query = getattr(entry, "query", None)
         if query:
             sources[name] = _query_source(
@@ -571,7 +465,7 @@ def _read_all(
                 query,
                 getattr(entry, "params", None),
                 window_names,
-                _query_columns(mapping, name),
+                window_columns(mapping, name),
             )
             continue
         table_name = getattr(entry, "table", None) or name
@@ -633,126 +527,24 @@ def _in_key_order(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _window_conditions(
-    sources: dict[str, _Source], mapping: Any, window: Window, dialect: str
+    sources: dict[str, _Source], mapping: Mapping | None, window: Window, dialect: str
 ) -> dict[str, list]:
-    """WHERE conditions per table: own date column, or the loans of the vintage window."""
+    """WHERE conditions per table: the window's rules (:func:`window_rules`) in SQL."""
+    rules = window_rules(sources, mapping)
     conditions: dict[str, list] = {}
-    explicit = {
-        name: getattr(_table_mapping(mapping, name), "date_column", None) for name in sources
-    }
-    for name, column in explicit.items():
-        if column:
-            conditions[name] = _in_window(_column(sources[name], column, "date"), window, dialect)
+    for name, rule in rules.items():
+        if not rule.of_loans:
+            column = _column(sources[name], rule.column, rule.what)
+            conditions[name] = _in_window(column, window, dialect)
     accounts = sources.get("accounts")
     if accounts is not None:
-        entry = _table_mapping(mapping, "accounts")
-        if "accounts" not in conditions:
-            vintage = _lender_column(entry, VINTAGE_COLUMN[1])
-            conditions["accounts"] = _in_window(
-                _column(accounts, vintage, "origination date"), window, dialect
-            )
-        account_id = _column(accounts, _lender_column(entry, "account_id"), "account id")
-        loans = sa.select(account_id).select_from(accounts.selectable)
+        own = lender_column(mapping, "accounts", "account_id")
+        loans = sa.select(_column(accounts, own, "account id")).select_from(accounts.selectable)
         loans = loans.where(*conditions["accounts"])
-        for name in _ACCOUNT_TABLES + ("performance",):
-            if name in sources and name not in conditions:
-                own = _lender_column(_table_mapping(mapping, name), "account_id")
-                column = _column(sources[name], own, "account id")
-                conditions[name] = [column.in_(loans)]
-    else:
-        for name in ("snapshots", "performance"):
-            if name in sources and name not in conditions:
-                entry = _table_mapping(mapping, name)
-                own = _lender_column(entry, _SNAPSHOT_WINDOW_COLUMN)
-                conditions[name] = _in_window(_column(sources[name], own, "month"), window, dialect)
+        for name, rule in rules.items():
+            if rule.of_loans:
+                conditions[name] = [_column(sources[name], rule.column, rule.what).in_(loans)]
     return conditions
-
-
-# --------------------------------------------------------------------------- windows in pandas
-
-
-def window_frames(
-    frames: dict[str, pd.DataFrame], window: Any, mapping: Any = None
-) -> dict[str, pd.DataFrame]:
-    """Keep the rows of lender tables in a date window, as the SQL push-down does.
-
-    The same rule as :func:`read_sql_portfolio` (module notes), applied in pandas to
-    tables already read from files, before the mapping renames them (``frames`` is
-    keyed by mapping table name, columns are the lender's).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> frames = {
-    ...     "accounts": pd.DataFrame({"account_id": ["A1", "A2"],
-    ...         "origination_date": ["2023-05-02", "2024-03-01"]}),
-    ...     "payments": pd.DataFrame({"account_id": ["A1", "A2", "A2"],
-    ...         "payment_date": ["2024-04-01", "2024-04-01", "2025-01-05"],
-    ...         "amount": [10.0, 20.0, 30.0]})}
-    >>> recent = window_frames(frames, "2024-01-01:2024-12-31")
-    >>> recent["accounts"]["account_id"].tolist(), recent["payments"]["amount"].tolist()
-    (['A2'], [20.0, 30.0])
-    """
-    bounds = parse_window(window)
-    if bounds is None:
-        return dict(frames)
-    first, last = bounds
-
-    def inside(name: str, column: str) -> pd.Series:
-        frame = frames[name]
-        if column not in frame.columns:
-            raise DataError(
-                f"table '{name}': date window column {column!r} is not in the table "
-                f"(columns: {', '.join(map(str, frame.columns))})"
-            )
-        stamps = pd.to_datetime(frame[column], errors="coerce")
-        keep = stamps.notna()
-        if first is not None:
-            keep &= stamps >= first
-        if last is not None:
-            keep &= stamps < last + pd.Timedelta(days=1)
-        return keep
-
-    out = dict(frames)
-    explicit = set()
-    for name in frames:
-        column = getattr(_table_mapping(mapping, name), "date_column", None)
-        if column:
-            out[name] = frames[name][inside(name, column)]
-            explicit.add(name)
-    if "accounts" in frames:
-        entry = _table_mapping(mapping, "accounts")
-        if "accounts" not in explicit:
-            out["accounts"] = frames["accounts"][
-                inside("accounts", _lender_column(entry, VINTAGE_COLUMN[1]))
-            ]
-        loans = out["accounts"][_lender_column(entry, "account_id")]
-        for name in (*_ACCOUNT_TABLES, "performance"):
-            if name in frames and name not in explicit:
-                own = _lender_column(_table_mapping(mapping, name), "account_id")
-                out[name] = frames[name][frames[name][own].isin(loans)]
-    else:
-        for name in ("snapshots", "performance"):
-            if name in frames and name not in explicit:
-                own = _lender_column(_table_mapping(mapping, name), _SNAPSHOT_WINDOW_COLUMN)
-                out[name] = frames[name][inside(name, own)]
-    return {name: frame.reset_index(drop=True) for name, frame in out.items()}
-
-
-def window_portfolio(portfolio: Portfolio, window: Any) -> Portfolio:
-    """A portfolio (contract names) with only the rows in a date window.
-
-    :func:`window_frames` on the portfolio's tables; ``meta`` is kept.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> book = Portfolio(snapshots=pd.DataFrame({"account_id": ["A1", "A1"],
-    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"])}))
-    >>> window_portfolio(book, "2024-02-01:").snapshots["month_end"].dt.month.tolist()
-    [2]
-    """
-    return Portfolio(**window_frames(portfolio.tables(), window), meta=dict(portfolio.meta))
 
 
 # --------------------------------------------------------------------------- writing
@@ -832,11 +624,7 @@ def write_sql_portfolio(
     if not tables:
         raise DataError("the portfolio has no tables to write")
     if validate:
-        typed = portfolio.copy()
-        report = validate_portfolio(typed, config)  # also coerces the types in place
-        if len(report):
-            raise ValidationError(report)
-        tables = typed.tables()
+        tables = validated_copy(portfolio, config).tables()
     engine = _engine(url, must_exist=False)
     shown = hide_password(engine.url)
     try:

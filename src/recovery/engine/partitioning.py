@@ -57,8 +57,10 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.io import META_FILE, read_json, read_meta
 from recovery.data.portfolio import TABLE_ORDER, Portfolio
-from recovery.errors import DataError, ValidationError
+from recovery.data.schema import validated_copy
+from recovery.errors import DataError
 
 __all__ = [
     "ACCOUNT_TABLES",
@@ -80,7 +82,6 @@ ACCOUNT_TABLES: tuple[str, ...] = tuple(t for t in TABLE_ORDER if t != "agents")
 #: 16-byte SipHash key: changing it moves every account to another partition.
 HASH_KEY = "recovery.account"
 LAYOUT_FILE = "partitioning.json"
-META_FILE = "portfolio.json"
 _FORMAT = "recovery.partitioned"
 
 
@@ -241,10 +242,7 @@ def open_partitioned(path: str | Path) -> PartitionedDataset:
             f"{directory} is not a partitioned dataset (no {LAYOUT_FILE}); write one with "
             "recovery.engine.partitioning.write_partitioned or `recovery simulate --partitions N`"
         )
-    try:
-        layout = json.loads(layout_file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{layout_file} is not valid JSON: {exc}") from None
+    layout = read_json(layout_file)
     if layout.get("format") != _FORMAT or layout.get("key") != PARTITION_KEY:
         raise DataError(f"{layout_file}: not a recovery partitioned dataset layout")
     if layout.get("hash_key") != HASH_KEY:
@@ -252,14 +250,12 @@ def open_partitioned(path: str | Path) -> PartitionedDataset:
             f"{layout_file}: written with hash key {layout.get('hash_key')!r}, this version "
             f"uses {HASH_KEY!r}; rewrite the dataset"
         )
-    meta_file = directory / META_FILE
-    meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
     return PartitionedDataset(
         path=directory,
         partitions=int(layout["partitions"]),
         tables=tuple(layout["tables"]),
         whole_tables=tuple(layout.get("whole_tables", ())),
-        meta=meta,
+        meta=read_meta(directory),
     )
 
 
@@ -492,11 +488,7 @@ def write_partitioned(
     ['partition=0', 'partition=1', 'partition=2', 'partition=3']
     """
     if validate:
-        from recovery.data.schema import validate_portfolio
-
-        report = validate_portfolio(portfolio.copy(), config)
-        if len(report):
-            raise ValidationError(report)
+        validated_copy(portfolio, config)
     meta = dict(portfolio.meta)
     if not meta.get("data_end"):
         try:
@@ -546,6 +538,7 @@ def simulate_partitioned(
     Returns
     -------
     Path
+        The dataset's directory (``path``).
 
     Examples
     --------
@@ -559,7 +552,6 @@ def simulate_partitioned(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from recovery.data.schema import validate_portfolio
     from recovery.simulate.simulation import iter_simulation
 
     if validate not in ("first", "all", "none"):
@@ -572,9 +564,7 @@ def simulate_partitioned(
         try:
             for c, (chunk, chunk_truth) in enumerate(iter_simulation(config, **simulation)):
                 if validate == "all" or (validate == "first" and c == 0):
-                    report = validate_portfolio(chunk.copy(), config)
-                    if len(report):
-                        raise ValidationError(report)
+                    validated_copy(chunk, config)
                 writer.write(chunk)
                 if not truth:
                     continue
