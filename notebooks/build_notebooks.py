@@ -822,8 +822,8 @@ keep the notebook quick (`sample = "demo"` and more months give steadier numbers
             ),
             code(
                 """
-from recovery.timeline.features import feature_names
 from recovery.models.training import build_model_frame, month_ends
+from recovery.timeline.catalogue import feature_names
 
 dates = month_ends(portfolio)[-24:]
 frame = build_model_frame(portfolio, dates, config)

@@ -65,8 +65,8 @@ _LAZY = {
     "snapshots": "recovery.timeline.aging",
     "episodes": "recovery.timeline.aging",
     "build_features": "recovery.timeline.features",
-    "snapshot_features": "recovery.timeline.features",
-    "feature_catalogue": "recovery.timeline.features",
+    "snapshot_features": "recovery.timeline.snapshot_features",
+    "feature_catalogue": "recovery.timeline.catalogue",
     "build_labels": "recovery.timeline.labels",
     "snapshot_labels": "recovery.timeline.labels",
     # models

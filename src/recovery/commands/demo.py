@@ -179,7 +179,7 @@ def run_demo(
     def train():
         from recovery.models.scorer import Scorer
         from recovery.models.training import train_and_evaluate
-        from recovery.timeline.features import feature_names
+        from recovery.timeline.catalogue import feature_names
 
         # the features of the catalogue only: label-side columns (censoring flags, the
         # minimum payment) travel in the frame but must never be features

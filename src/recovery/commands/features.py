@@ -75,7 +75,8 @@ def command(
     """
     from recovery.config import load_config
     from recovery.data.io import load_portfolio, read_table, write_table
-    from recovery.timeline.features import snapshot_features, write_features
+    from recovery.timeline.features import write_features
+    from recovery.timeline.snapshot_features import snapshot_features
 
     if not out.lower().endswith((".parquet", ".csv")):
         raise DataError(f"cannot write {out}: use a .parquet or .csv file name")

@@ -94,7 +94,7 @@ def command(
             )
         bar.update()
         if portfolio.schedule is None or portfolio.payments is None:  # monthly data only
-            from recovery.timeline.features import snapshot_features
+            from recovery.timeline.snapshot_features import snapshot_features
 
             if portfolio.snapshots is None:
                 raise DataError("scoring needs schedule and payments, or a snapshots table")

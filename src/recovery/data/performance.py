@@ -73,7 +73,7 @@ translated first with the mapping's ``codes: {status_code: {LENDER: CODE}}``.
   age derives it from month-end DPD, :func:`recovery.analytics.recovery_curves.derive_debt_age`;
   the ``debt_age_days`` feature is NA), and features that need event tables (contacts,
   promises, payment timing within the month) are not computed
-  (:func:`recovery.timeline.features.snapshot_features`).
+  (:func:`recovery.timeline.snapshot_features.snapshot_features`).
 
 Examples
 --------

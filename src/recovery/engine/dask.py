@@ -298,7 +298,7 @@ def _episodes_of(portfolio: Portfolio, end: Any, config: Config):
 def _features_of(
     portfolio: Portfolio, request: Any, config: Config, include_protected: bool, with_labels: bool
 ):
-    from recovery.timeline.features import _empty_matrix, iter_features
+    from recovery.timeline.features import empty_feature_matrix, iter_features
 
     pieces = list(
         iter_features(
@@ -311,7 +311,7 @@ def _features_of(
         )
     )
     if not pieces:
-        empty = _empty_matrix(config, include_protected)
+        empty = empty_feature_matrix(config, include_protected)
         if with_labels:
             from recovery.timeline.labels import LABEL_COLUMNS
 
@@ -387,7 +387,7 @@ def snapshot_month_ends(
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
-    from recovery.timeline.aging import _default_month_ends
+    from recovery.timeline.aging import default_month_ends
 
     dataset = _dataset(path)
 
@@ -408,7 +408,7 @@ def snapshot_month_ends(
             schedule=pd.DataFrame({"due_date": pd.to_datetime([due])}),
             meta=dict(dataset.meta),
         )
-        return _default_month_ends(summary)
+        return default_month_ends(summary)
     first_day = pd.Timestamp(start) if start is not None else origination
     last_day = pd.Timestamp(end) if end is not None else dataset.data_end
     months = pd.date_range(first_day, last_day, freq="ME")
