@@ -38,12 +38,29 @@ from recovery.simulate.hooks import MonthState, OperationResponse
 from recovery.simulate.ledger import DAY_HI, DAY_LO, INF_DAY, ScheduleLedger, hook_day
 from recovery.simulate.params import SHOCK_TYPES, SimulationParams
 
-__all__ = ["ChunkSimulation", "ChunkOutput", "EVENT_CODES", "CHANNELS"]
+__all__ = ["ChunkSimulation", "ChunkOutput", "EVENT_CODES", "CHANNELS", "TRUTH_TRAITS"]
 
 #: Codes of the simulator's own events.
 EVENT_CODES = ("charged_off", "deceased", "fraud_confirmed", "restructured", "settled")
 #: Payment channel codes.
 CHANNELS = ("bank_transfer", "auto_debit", "cash", "agency", "court", "guarantor", "settlement")
+#: The borrower's latent traits (truth) the operation receives with a chunk's accounts.
+TRUTH_TRAITS = (
+    "archetype",
+    "ability",
+    "willingness",
+    "promise_keep",
+    "reachability",
+    "contact_response",
+    "fraud",
+)
+# columns of the book the month state carries as they are (ability: the current one)
+_STATE_FROM_BOOK = (
+    "product",
+    "has_guarantor",
+    "has_collateral",
+    *(t for t in TRUTH_TRAITS if t != "ability"),
+)
 
 
 @dataclass
@@ -429,20 +446,12 @@ class ChunkSimulation(ScheduleLedger, BorrowerBehaviour, ExactTruth):
             death_day=self.death_day[j],
             death_notice_day=self.notice_day[j],
             last_posted_day=self.last_posted[j],
-            product=b.product[j],
-            has_guarantor=b.has_guarantor[j],
-            has_collateral=b.has_collateral[j],
-            archetype=b.archetype[j],
             ability=view["a_eff"],
-            willingness=b.willingness[j],
             shock_active=self.shock[j],
             shock_type=self.shock_type[j],
-            promise_keep=b.promise_keep[j],
-            reachability=b.reachability[j],
-            contact_response=b.contact_response[j],
             deceased=self.dead[j],
-            fraud=b.fraud[j],
             p_pay_base=view["h"],
+            **{name: getattr(b, name)[j] for name in _STATE_FROM_BOOK},
         )
 
     def _operation_step(self, state: MonthState, m: int) -> OperationResponse:
@@ -519,11 +528,6 @@ class ChunkSimulation(ScheduleLedger, BorrowerBehaviour, ExactTruth):
         df["account_index"] = b.index
         df["origination_month"] = b.orig_month
         if with_truth:
-            df["archetype"] = b.archetype
-            df["ability"] = b.ability
-            df["willingness"] = b.willingness
-            df["promise_keep"] = b.promise_keep
-            df["reachability"] = b.reachability
-            df["contact_response"] = b.contact_response
-            df["fraud"] = b.fraud
+            for name in TRUTH_TRAITS:
+                df[name] = getattr(b, name)
         return df

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from recovery.docstrings import fill_doc
 from recovery.simulate import contacts as ct
 from recovery.simulate.collectors import assign_agents, case_difficulty
 from recovery.simulate.hooks import MonthState
@@ -30,7 +31,6 @@ __all__ = [
     "account_uniform",
     "worked_teams",
     "update_spells",
-    "open_spells",
     "close_spells",
     "plan_placements",
 ]
@@ -65,6 +65,7 @@ def account_uniform(seed: int, index: np.ndarray) -> np.ndarray:
     return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
+@fill_doc
 def worked_teams(
     ch: ChunkState, state: MonthState, pos: np.ndarray, m: int, placement_months: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,10 +75,9 @@ def worked_teams(
 
     Parameters
     ----------
-    ch : ChunkState
-    state : MonthState
-    pos : ndarray of int
-        Chunk position of each account of ``state``.
+    {{op_chunk}}
+    {{op_state}}
+    {{op_pos}}
     m : int
         Month index.
     placement_months : int
@@ -105,6 +105,7 @@ def worked_teams(
     return worked, group, team
 
 
+@fill_doc
 def update_spells(
     ch: ChunkState,
     state: MonthState,
@@ -118,19 +119,23 @@ def update_spells(
 ) -> None:
     """Close the spells of accounts that changed team or left, open the new ones.
 
+    A new spell gets an agent of its team matched to the case's observed difficulty
+    (a uniformly drawn one on the randomised share, which also draws an arm of the
+    experiment; the others are champions).
+
     Parameters
     ----------
-    ch : ChunkState
-    state : MonthState
-    pos : ndarray of int
-        Chunk position of each account of ``state``.
+    {{op_chunk}}
+    {{op_state}}
+    {{op_pos}}
     worked, team : ndarray
         From :func:`worked_teams`.
     ms_day : int
-        First day of the month (days since 1970-01-01).
+        First day of the month (days since 1970-01-01): a new spell's start.
     agent_team, agent_level : ndarray of int
         Team code and seniority level of each agent of the roster.
     params : OperationParams
+        ``matching`` and ``arm_weights``.
     """
     present = np.zeros(ch.n, bool)
     present[pos] = True
@@ -138,40 +143,8 @@ def update_spells(
     changed = (ch.cur_team[pos] >= 0) & (~worked | (ch.cur_team[pos] != team))
     close_spells(ch, np.concatenate([gone, pos[changed]]), end_day=ms_day - 1)
     new = worked & (ch.cur_team[pos] < 0)
-    if new.any():
-        open_spells(ch, state, pos, new, team, ms_day, agent_team, agent_level, params)
-
-
-def open_spells(
-    ch: ChunkState,
-    state: MonthState,
-    pos: np.ndarray,
-    new: np.ndarray,
-    team: np.ndarray,
-    ms_day: int,
-    agent_team: np.ndarray,
-    agent_level: np.ndarray,
-    params: OperationParams,
-) -> None:
-    """Give the newly worked accounts an agent of their team and an experiment arm.
-
-    Parameters
-    ----------
-    ch : ChunkState
-    state : MonthState
-    pos : ndarray of int
-        Chunk position of each account of ``state``.
-    new : ndarray of bool
-        Accounts of ``state`` that start a spell.
-    team : ndarray of int
-        Team of each account of ``state``.
-    ms_day : int
-        First day of the month: the spell's start.
-    agent_team, agent_level : ndarray of int
-        Team code and seniority level of each agent of the roster.
-    params : OperationParams
-        ``matching`` and ``arm_weights``.
-    """
+    if not new.any():
+        return
     rng = state.rng
     idx = np.flatnonzero(new)
     npos = pos[idx]
@@ -191,12 +164,13 @@ def open_spells(
     ch.spell_difficulty[npos] = difficulty
 
 
+@fill_doc
 def close_spells(ch: ChunkState, which: np.ndarray, end_day: int) -> None:
     """Record the spells of some accounts as ended on ``end_day`` and free the accounts.
 
     Parameters
     ----------
-    ch : ChunkState
+    {{op_chunk}}
     which : ndarray of int
         Chunk positions of the accounts.
     end_day : int
@@ -220,6 +194,7 @@ def close_spells(ch: ChunkState, which: np.ndarray, end_day: int) -> None:
     ch.cur_team[which] = NONE
 
 
+@fill_doc
 def plan_placements(
     ch: ChunkState,
     work: MonthWork,
@@ -232,8 +207,8 @@ def plan_placements(
 
     Parameters
     ----------
-    ch : ChunkState
-    work : MonthWork
+    {{op_chunk}}
+    {{op_work}}
     counts : ndarray of int, shape (n_worked, len(CHANNELS))
         The month's planned actions, changed in place.
     dead_known : ndarray of bool

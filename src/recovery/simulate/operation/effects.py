@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from recovery.docstrings import fill_doc
 from recovery.simulate import contacts as ct
 from recovery.simulate.operation.params import OperationParams
 from recovery.simulate.operation.state import NONE, ChunkState, MonthWork
@@ -19,6 +20,7 @@ from recovery.simulate.operation.state import NONE, ChunkState, MonthWork
 __all__ = ["contact_effects", "odds_multiplier", "saturate"]
 
 
+@fill_doc
 def contact_effects(
     ch: ChunkState,
     work: MonthWork,
@@ -35,8 +37,8 @@ def contact_effects(
 
     Parameters
     ----------
-    ch : ChunkState
-    work : MonthWork
+    {{op_chunk}}
+    {{op_work}}
     rows : dict of ndarray
         The month's actions.
     weights : ndarray, shape (len(CHANNELS), len(OUTCOMES))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recovery.config import ComplianceConfig
+from recovery.docstrings import fill_doc
 from recovery.simulate import contacts as ct
 from recovery.simulate.hooks import MonthState
 from recovery.simulate.operation.params import OperationParams
@@ -43,24 +44,20 @@ SMALL_BUSINESS_TIMELINE = (
 )
 
 
+@fill_doc
 @dataclass
 class PlanContext:
     """The worked accounts of one chunk-month, as given to :meth:`CollectionOperation.plan`.
 
     Attributes
     ----------
-    state : MonthState
-        The month's state (all live accounts of the chunk).
-    rows : ndarray of int
-        Positions in ``state`` of the worked accounts (delinquent or charged off).
-    group : ndarray of int
-        Policy group (:data:`recovery.simulate.contacts.GROUPS`).
+    {{op_state}}
+    {{op_worked_rows}}
+    {{op_group}}
     team : ndarray of int
         Team code (:data:`recovery.simulate.collectors.TEAMS`).
-    arm : ndarray of int
-        Experiment arm (:data:`recovery.simulate.contacts.ARMS`; 1 = champion).
-    agent : ndarray of int
-        Row of the holding agent in the roster (``operation.agents``).
+    {{op_arm}}
+    {{op_agent}}
     randomized : ndarray of bool
         Account is in the randomised share.
     idle : ndarray of bool
@@ -80,6 +77,7 @@ class PlanContext:
     difficulty: np.ndarray
 
 
+@fill_doc
 def idle_accounts(work: MonthWork, recovery_worked_share: float) -> np.ndarray:
     """Recovery-book accounts the default rotation leaves alone this month.
 
@@ -88,7 +86,7 @@ def idle_accounts(work: MonthWork, recovery_worked_share: float) -> np.ndarray:
 
     Parameters
     ----------
-    work : MonthWork
+    {{op_work}}
     recovery_worked_share : float
 
     Returns
@@ -102,6 +100,7 @@ def idle_accounts(work: MonthWork, recovery_worked_share: float) -> np.ndarray:
     return (work.group == 4) & (state.rng.random(len(w)) >= np.minimum(worked_share, 1.0))
 
 
+@fill_doc
 def default_plan(
     ch: ChunkState,
     work: MonthWork,
@@ -117,8 +116,8 @@ def default_plan(
 
     Parameters
     ----------
-    ch : ChunkState
-    work : MonthWork
+    {{op_chunk}}
+    {{op_work}}
     lawsuit_ok : ndarray of bool
         Where a lawsuit may be planned.
     idle, dead_known : ndarray of bool
@@ -262,6 +261,7 @@ def thin_to_capacity(
         counts[:, ct.CONTACT] = rng.binomial(sub, keep_p[agent][:, None])
 
 
+@fill_doc
 def draw_rows(
     ch: ChunkState,
     work: MonthWork,
@@ -274,15 +274,15 @@ def draw_rows(
 
     Parameters
     ----------
-    ch : ChunkState
-    work : MonthWork
+    {{op_chunk}}
+    {{op_work}}
     counts : ndarray of int, shape (n_worked, len(CHANNELS))
         The planned actions.
     dead_known : ndarray of bool
         Known deaths (an unknown death answers as such).
     timeline : ndarray of bool, optional
         Accounts on :data:`SMALL_BUSINESS_TIMELINE` (None: the timeline is off).
-    cfg : ComplianceConfig
+    {{op_cfg}}
 
     Returns
     -------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, logit
 
+from recovery.docstrings import fill_doc
 from recovery.simulate import contacts as ct
 from recovery.simulate.hooks import MonthState
 from recovery.simulate.operation.params import OperationParams
@@ -22,6 +23,7 @@ from recovery.simulate.params import SimulationParams
 __all__ = ["read_ledger", "make_promises"]
 
 
+@fill_doc
 def read_ledger(
     ch: ChunkState, state: MonthState, pos: np.ndarray, m: int, month_start_days: np.ndarray
 ) -> None:
@@ -33,11 +35,10 @@ def read_ledger(
 
     Parameters
     ----------
-    ch : ChunkState
+    {{op_chunk}}
     state : MonthState
         ``paid_last_month`` and ``last_payment_day``.
-    pos : ndarray of int
-        Chunk position of each account of ``state``.
+    {{op_pos}}
     m : int
         Month index.
     month_start_days : ndarray of int
@@ -64,6 +65,7 @@ def read_ledger(
     ch.check_row[rows] = NONE
 
 
+@fill_doc
 def make_promises(
     ch: ChunkState,
     work: MonthWork,
@@ -83,7 +85,7 @@ def make_promises(
     ----------
     ch : ChunkState
         The promise is recorded and becomes pending.
-    work : MonthWork
+    {{op_work}}
     rows : dict of ndarray
         The month's actions; ``promise_day``, ``promise_amount``, ``promise_seq`` are
         added.

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from recovery.docstrings import fill_doc
 from recovery.simulate.operation.state import DAY, NONE, WEEK, ChunkState
 
 __all__ = [
@@ -31,12 +32,13 @@ __all__ = [
 ]
 
 
+@fill_doc
 def take_rows(rows: dict, keep: np.ndarray) -> dict:
     """The rows selected by a mask or an index array, every column alike.
 
     Parameters
     ----------
-    rows : dict of ndarray
+    {{op_rows}}
     keep : ndarray of bool or int
 
     Returns
@@ -87,6 +89,7 @@ def first_per_account(pos: np.ndarray, mask: np.ndarray, n: int, values: np.ndar
     return out
 
 
+@fill_doc
 def sort_rows(rows: dict, wpos: np.ndarray) -> dict:
     """Sort by (account, ts) and make timestamps unique per account (+1 s per tie).
 
@@ -94,8 +97,7 @@ def sort_rows(rows: dict, wpos: np.ndarray) -> dict:
     ----------
     rows : dict of ndarray
         With ``acc`` (index into ``wpos``) and ``ts``.
-    wpos : ndarray of int
-        Chunk position of each worked account.
+    {{op_wpos}}
 
     Returns
     -------
@@ -116,6 +118,7 @@ def sort_rows(rows: dict, wpos: np.ndarray) -> dict:
     return rows
 
 
+@fill_doc
 def with_tail(ch: ChunkState, rows: dict, wpos: np.ndarray) -> tuple[dict, np.ndarray]:
     """This month's rows plus last month's tail, sorted by account position and time.
 
@@ -125,8 +128,7 @@ def with_tail(ch: ChunkState, rows: dict, wpos: np.ndarray) -> tuple[dict, np.nd
         Its ``tail`` (:func:`tail_rows` of last month) is joined.
     rows : dict of ndarray
         This month's rows.
-    wpos : ndarray of int
-        Chunk position of each worked account.
+    {{op_wpos}}
 
     Returns
     -------
@@ -157,14 +159,14 @@ def with_tail(ch: ChunkState, rows: dict, wpos: np.ndarray) -> tuple[dict, np.nd
     return take_rows(cur, order), order
 
 
+@fill_doc
 def tail_rows(rows: dict, wpos: np.ndarray, me_day: int) -> dict:
     """The rows of the month's last seven days, kept for next month's rolling limits.
 
     Parameters
     ----------
-    rows : dict of ndarray
-    wpos : ndarray of int
-        Chunk position of each worked account.
+    {{op_rows}}
+    {{op_wpos}}
     me_day : int
         Last day of the month (days since 1970-01-01).
 

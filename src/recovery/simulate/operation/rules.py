@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from recovery.config import ComplianceConfig
+from recovery.docstrings import fill_doc
 from recovery.operations.compliance import RULES
 from recovery.simulate import contacts as ct
 from recovery.simulate.operation.params import OperationParams
@@ -48,6 +49,7 @@ VIOLATION_RULES = RULES
 RULE_BITS = {r: 1 << i for i, r in enumerate(VIOLATION_RULES)}
 
 
+@fill_doc
 def known_deaths(ch: ChunkState, work: MonthWork) -> tuple[np.ndarray, np.ndarray]:
     """Which worked borrowers the lender knows to be dead, and from when.
 
@@ -58,7 +60,7 @@ def known_deaths(ch: ChunkState, work: MonthWork) -> tuple[np.ndarray, np.ndarra
     ----------
     ch : ChunkState
         ``death_known`` is updated.
-    work : MonthWork
+    {{op_work}}
 
     Returns
     -------
@@ -79,6 +81,7 @@ def known_deaths(ch: ChunkState, work: MonthWork) -> tuple[np.ndarray, np.ndarra
     return dead_known, death_from
 
 
+@fill_doc
 def limitation_restarts(ch: ChunkState, work: MonthWork) -> tuple[np.ndarray, np.ndarray]:
     """Bounds on the last restart of each worked account's limitation clock (day).
 
@@ -88,8 +91,8 @@ def limitation_restarts(ch: ChunkState, work: MonthWork) -> tuple[np.ndarray, np
 
     Parameters
     ----------
-    ch : ChunkState
-    work : MonthWork
+    {{op_chunk}}
+    {{op_work}}
 
     Returns
     -------
@@ -117,6 +120,7 @@ def limitation_restarts(ch: ChunkState, work: MonthWork) -> tuple[np.ndarray, np
     return restart_low, restart_high
 
 
+@fill_doc
 def lawsuit_allowed(
     ch: ChunkState,
     work: MonthWork,
@@ -131,8 +135,8 @@ def lawsuit_allowed(
 
     Parameters
     ----------
-    ch : ChunkState
-    work : MonthWork
+    {{op_chunk}}
+    {{op_work}}
     dead_known : ndarray of bool
         From :func:`known_deaths`.
     restart_low : ndarray of int
@@ -156,6 +160,7 @@ def lawsuit_allowed(
     )
 
 
+@fill_doc
 def keep_within_rules(
     ch: ChunkState,
     rows: dict,
@@ -168,11 +173,11 @@ def keep_within_rules(
 
     Parameters
     ----------
-    ch : ChunkState
+    {{op_chunk}}
     rows : dict of ndarray
         The month's planned attempts, sorted (:func:`~recovery.simulate.operation.rows.sort_rows`).
-    work : MonthWork
-    cfg : ComplianceConfig
+    {{op_work}}
+    {{op_cfg}}
     death_from : ndarray of int
         From :func:`known_deaths`.
     params : OperationParams
@@ -198,6 +203,7 @@ def keep_within_rules(
     return rows, first_dispute, death_from, plans
 
 
+@fill_doc
 def enforce_limits(ch: ChunkState, rows: dict, wpos: np.ndarray, cfg: ComplianceConfig) -> dict:
     """Drop the normal attempts that would break a count limit.
 
@@ -206,11 +212,10 @@ def enforce_limits(ch: ChunkState, rows: dict, wpos: np.ndarray, cfg: Compliance
 
     Parameters
     ----------
-    ch : ChunkState
-    rows : dict of ndarray
-    wpos : ndarray of int
-        Chunk position of each worked account.
-    cfg : ComplianceConfig
+    {{op_chunk}}
+    {{op_rows}}
+    {{op_wpos}}
+    {{op_cfg}}
 
     Returns
     -------
@@ -237,6 +242,7 @@ def enforce_limits(ch: ChunkState, rows: dict, wpos: np.ndarray, cfg: Compliance
     return rows
 
 
+@fill_doc
 def suppress(
     ch: ChunkState, rows: dict, wpos: np.ndarray, death_from: np.ndarray
 ) -> tuple[dict, np.ndarray, np.ndarray]:
@@ -244,10 +250,9 @@ def suppress(
 
     Parameters
     ----------
-    ch : ChunkState
-    rows : dict of ndarray
-    wpos : ndarray of int
-        Chunk position of each worked account.
+    {{op_chunk}}
+    {{op_rows}}
+    {{op_wpos}}
     death_from : ndarray of int
         From :func:`known_deaths`.
 
@@ -276,6 +281,7 @@ def suppress(
     return rows, first_dispute, death_from
 
 
+@fill_doc
 def hardship_plans(
     ch: ChunkState,
     rows: dict,
@@ -291,9 +297,8 @@ def hardship_plans(
     ch : ChunkState
         Plans granted are kept (``hardship_from``/``hardship_until``) and recorded as
         events.
-    rows : dict of ndarray
-    wpos : ndarray of int
-        Chunk position of each worked account.
+    {{op_rows}}
+    {{op_wpos}}
     rng : numpy.random.Generator
     ms_day : int
         First day of the month.
@@ -334,6 +339,7 @@ def hardship_plans(
     return rows, plans
 
 
+@fill_doc
 def label_violations(
     ch: ChunkState,
     rows: dict,
@@ -347,14 +353,13 @@ def label_violations(
 
     Parameters
     ----------
-    ch : ChunkState
+    {{op_chunk}}
     rows : dict of ndarray
         With ``bits`` (flags already set, e.g. on injected lawsuits).
-    wpos : ndarray of int
-        Chunk position of each worked account.
+    {{op_wpos}}
     first_dispute, death_from, plans
         From :func:`keep_within_rules`.
-    cfg : ComplianceConfig
+    {{op_cfg}}
 
     Returns
     -------
@@ -400,6 +405,7 @@ def label_violations(
     return rows
 
 
+@fill_doc
 def update_after_month(
     ch: ChunkState,
     rows: dict,
@@ -419,11 +425,10 @@ def update_after_month(
 
     Parameters
     ----------
-    ch : ChunkState
+    {{op_chunk}}
     rows : dict of ndarray
         The month's actions.
-    wpos : ndarray of int
-        Chunk position of each worked account.
+    {{op_wpos}}
     me_day : int
         Last day of the month.
     first_dispute, death_from : ndarray of int

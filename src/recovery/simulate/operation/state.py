@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recovery.docstrings import fill_doc, register
 from recovery.simulate.hooks import MonthState
 
 __all__ = [
@@ -40,6 +41,44 @@ __all__ = [
     "snapshot",
     "restore",
 ]
+
+# parameter descriptions the modules of the package share (see recovery.docstrings)
+register(
+    op_chunk="""\
+ch : ChunkState
+    The chunk's bookkeeping (:class:`~recovery.simulate.operation.state.ChunkState`).""",
+    op_work="""\
+work : MonthWork
+    The worked accounts of the chunk-month (:class:`~recovery.simulate.operation.state.MonthWork`).""",
+    op_rows="""\
+rows : dict of ndarray
+    The month's actions (:mod:`recovery.simulate.operation.rows`).""",
+    op_wpos="""\
+wpos : ndarray of int
+    Chunk position of each worked account.""",
+    op_pos="""\
+pos : ndarray of int
+    Chunk position of each account of ``state``.""",
+    op_cfg="""\
+cfg : ComplianceConfig
+    The contact rules (``config.compliance``).""",
+    op_state="""\
+state : MonthState
+    The month's state (all live accounts of the chunk).""",
+    op_worked_rows="""\
+rows : ndarray of int
+    Positions in ``state`` of the worked accounts (delinquent or charged off).""",
+    op_group="""\
+group : ndarray of int
+    Policy group (:data:`recovery.simulate.contacts.GROUPS`).""",
+    op_arm="""\
+arm : ndarray of int
+    Experiment arm of the account's spell (:data:`recovery.simulate.contacts.ARMS`;
+    1 = champion).""",
+    op_agent="""\
+agent : ndarray of int
+    Row of the holding agent in the roster (``operation.agents``).""",
+)
 
 #: Seconds in a day and in a week.
 DAY = 86_400
@@ -111,30 +150,26 @@ class ChunkState:
         self.seq = 0
 
 
+@fill_doc
 @dataclass
 class MonthWork:
     """The worked accounts of one chunk-month (delinquent or charged off) and its days.
 
     Attributes
     ----------
-    state : MonthState
-        The month's state (all live accounts of the chunk).
+    {{op_state}}
     month : int
         Month index.
     start_day, end_day : int
         First and last day of the month (days since 1970-01-01).
     n_days : int
         Days in the month.
-    rows : ndarray of int
-        Positions in ``state`` of the worked accounts.
+    {{op_worked_rows}}
     pos : ndarray of int
         Their positions in the chunk (the arrays of :class:`ChunkState`).
-    agent : ndarray of int
-        Row of the holding agent in the roster.
-    arm : ndarray of int
-        Experiment arm of the account's spell.
-    group : ndarray of int
-        Policy group (:data:`recovery.simulate.contacts.GROUPS`).
+    {{op_agent}}
+    {{op_arm}}
+    {{op_group}}
     """
 
     state: MonthState

@@ -19,6 +19,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from recovery.docstrings import fill_doc
 from recovery.simulate import contacts as ct
 from recovery.simulate.collectors import TEAMS
 from recovery.simulate.operation.params import OperationParams
@@ -74,7 +75,16 @@ def _empty(columns: dict) -> pd.DataFrame:
     return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()})
 
 
-#: The tables each chunk gives, with their column dtypes.
+_ASSIGNMENT_COLUMNS = {
+    "account_id": object,
+    "agent_id": object,
+    "start_date": "datetime64[ns]",
+    "end_date": "datetime64[ns]",
+    "randomized": bool,
+    "arm": object,
+}
+#: The tables each chunk gives, with their column dtypes (``truth_spells`` is the
+#: ``assignments`` table with the team and the observed difficulty).
 CHUNK_TABLES = {
     "actions": {
         "action_id": object,
@@ -89,14 +99,7 @@ CHUNK_TABLES = {
         "attitude": object,
         "cost": float,
     },
-    "assignments": {
-        "account_id": object,
-        "agent_id": object,
-        "start_date": "datetime64[ns]",
-        "end_date": "datetime64[ns]",
-        "randomized": bool,
-        "arm": object,
-    },
+    "assignments": _ASSIGNMENT_COLUMNS,
     "events": {"account_id": object, "date": "datetime64[ns]", "event": object},
     "truth_violations": {
         "action_id": object,
@@ -115,16 +118,7 @@ CHUNK_TABLES = {
         "keep_probability": float,
         "kept": "boolean",
     },
-    "truth_spells": {
-        "account_id": object,
-        "agent_id": object,
-        "start_date": "datetime64[ns]",
-        "end_date": "datetime64[ns]",
-        "randomized": bool,
-        "arm": object,
-        "team": object,
-        "difficulty": float,
-    },
+    "truth_spells": {**_ASSIGNMENT_COLUMNS, "team": object, "difficulty": float},
     "truth_operation_months": {
         "account_id": object,
         "month_end": "datetime64[ns]",
@@ -365,6 +359,7 @@ def contact_effects_table() -> pd.DataFrame:
     )
 
 
+@fill_doc
 def record_month(
     ch: ChunkState,
     work: MonthWork,
@@ -384,7 +379,7 @@ def record_month(
     ----------
     ch : ChunkState
         ``rows`` and ``months`` are appended to.
-    work : MonthWork
+    {{op_work}}
     rows : dict of ndarray
         The month's actions, labelled.
     mult : ndarray
@@ -439,12 +434,13 @@ def record_month(
     )
 
 
+@fill_doc
 def chunk_arrays(ch: ChunkState) -> dict:
     """A finished chunk's records as compact arrays with its ids (see :func:`chunk_frames`).
 
     Parameters
     ----------
-    ch : ChunkState
+    {{op_chunk}}
 
     Returns
     -------

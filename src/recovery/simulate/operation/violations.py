@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from recovery.docstrings import fill_doc
 from recovery.simulate import contacts as ct
 from recovery.simulate.operation.rows import concat_rows, sort_rows
 from recovery.simulate.operation.rules import RULE_BITS, VIOLATION_RULES
@@ -19,6 +20,7 @@ from recovery.simulate.operation.state import DAY, NONE, ChunkState, MonthWork
 __all__ = ["inject_violations"]
 
 
+@fill_doc
 def inject_violations(
     ch: ChunkState,
     work: MonthWork,
@@ -43,8 +45,8 @@ def inject_violations(
 
     Parameters
     ----------
-    ch : ChunkState
-    work : MonthWork
+    {{op_chunk}}
+    {{op_work}}
     rows : dict of ndarray
         The month's actions (sorted); the injected ones are added.
     violator : ndarray of bool
@@ -113,6 +115,14 @@ def inject_violations(
             }
         )
 
+    def random_day(lo, hi):
+        """A day drawn uniformly in [lo, hi] (days of the month from 0)."""
+        return lo + (rng.random(len(lo)) * (hi - lo + 1)).astype(int)
+
+    def two_calls(acc_idx, day, out):
+        """Calls at 10:xx and 15:xx on one day."""
+        add(np.repeat(acc_idx, 2), np.repeat(day, 2), np.tile([10, 15], len(acc_idx)), ct.CALL, out)
+
     ms_s0 = ms_day * DAY
     sel = np.flatnonzero(cand)
     r = rule[sel]
@@ -163,25 +173,13 @@ def inject_violations(
     hi = np.where(first_dispute[a] >= 0, last_day, hi)
     ok = hi >= lo
     a, lo, hi = a[ok], lo[ok], hi[ok]
-    add(
-        np.repeat(a, 2),
-        np.repeat(lo + (rng.random(len(a)) * (hi - lo + 1)).astype(int), 2),
-        np.tile([10, 15], len(a)),
-        ct.CALL,
-        ct.REFUSAL,
-    )
+    two_calls(a, random_day(lo, hi), ct.REFUSAL)
     # contact after a death was reported
     a = sel[r == 5]
     lo = np.maximum(death_from[a] // DAY - ms_day + 1, 0)
     ok = lo <= last_day
     a, lo = a[ok], lo[ok]
-    add(
-        np.repeat(a, 2),
-        np.repeat(lo + (rng.random(len(a)) * (last_day - lo + 1)).astype(int), 2),
-        np.tile([10, 15], len(a)),
-        ct.CALL,
-        ct.NO_ANSWER,
-    )
+    two_calls(a, random_day(lo, last_day), ct.NO_ANSWER)
     # legal action after the limitation period: a lawsuit first thing on day 1
     a = sel[r == 6]
     if len(a):
@@ -200,13 +198,7 @@ def inject_violations(
     hi = np.minimum(h_until[a] - ms_day - 1, last_day)
     ok = hi >= lo
     a, lo, hi = a[ok], lo[ok], hi[ok]
-    add(
-        a,
-        lo + (rng.random(len(a)) * (hi - lo + 1)).astype(int),
-        np.full(len(a), 11),
-        ct.CALL,
-        ct.NO_ANSWER,
-    )
+    add(a, random_day(lo, hi), np.full(len(a), 11), ct.CALL, ct.NO_ANSWER)
     if not parts:
         return rows, legal_acc
     extra = concat_rows(parts)
