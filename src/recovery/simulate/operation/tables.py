@@ -40,6 +40,104 @@ __all__ = [
     "contact_effects_table",
 ]
 
+
+@fill_doc
+def record_month(
+    ch: ChunkState,
+    work: MonthWork,
+    rows: dict,
+    mult: np.ndarray,
+    p_op: tuple[np.ndarray, np.ndarray],
+    agent_accuracy: np.ndarray,
+    data_end_day: int,
+) -> None:
+    """Keep an observed month's actions and account-months for the tables.
+
+    Each action gets the reason the borrower states and the attitude the agent
+    records (right with the agent's accuracy); injected actions get neither.
+    Actions after the data end are dropped.
+
+    Parameters
+    ----------
+    ch : ChunkState
+        ``rows`` and ``months`` are appended to.
+    {{op_work}}
+    rows : dict of ndarray
+        The month's actions, labelled.
+    mult : ndarray
+        Odds multiplier per live account.
+    p_op : (ndarray, ndarray)
+        P(pay) per worked account with the operation and with an average agent.
+    agent_accuracy : ndarray of float
+        Per agent: probability of recording the borrower's true type.
+    data_end_day : int
+        Last day of the tables (days since 1970-01-01).
+    """
+    state, w, wpos, agent = work.state, work.rows, work.pos, work.agent
+    m, arm, wgroup = work.month, work.arm, work.group
+    acc = rows["acc"]
+    keep = rows["ts"] // DAY <= data_end_day
+    att_acc = np.asarray(state.archetype)[w][acc]
+    rng = state.rng
+    reason = ct.stated_reasons(rows["out"], att_acc, np.asarray(state.shock_type)[w][acc], rng)
+    attitude = ct.recorded_attitudes(rows["out"], att_acc, agent_accuracy[agent[acc]], rng)
+    injected = rows["injected"]
+    reason = np.where(injected, -1, reason)
+    attitude = np.where(injected, -1, attitude)
+    ch.rows.append(
+        {
+            "pos": wpos[acc][keep].astype(np.int32),
+            "agent": agent[acc][keep].astype(np.int32),
+            "ts": rows["ts"][keep],
+            "chan": rows["chan"][keep],
+            "out": rows["out"][keep],
+            "promise_day": rows["promise_day"][keep].astype(np.int32),
+            "promise_amount": rows["promise_amount"][keep],
+            "promise_seq": rows["promise_seq"][keep],
+            "reason": reason[keep].astype(np.int8),
+            "attitude": attitude[keep].astype(np.int8),
+            "bits": rows["bits"][keep],
+        }
+    )
+    n_actions = np.bincount(acc, minlength=len(wpos))
+    ch.months.append(
+        {
+            "pos": wpos.astype(np.int32),
+            "month": np.full(len(wpos), m, np.int32),
+            "agent": agent.astype(np.int32),
+            "arm": arm.astype(np.int8),
+            "group": wgroup.astype(np.int8),
+            "n_actions": n_actions.astype(np.int32),
+            "odds_multiplier": mult[w].astype(np.float32),
+            "p_pay_base": np.asarray(state.p_pay_base)[w].astype(np.float32),
+            "p_pay_operation": p_op[0].astype(np.float32),
+            "p_pay_average_agent": p_op[1].astype(np.float32),
+        }
+    )
+
+
+@fill_doc
+def chunk_arrays(ch: ChunkState) -> dict:
+    """A finished chunk's records as compact arrays with its ids (see :func:`chunk_frames`).
+
+    Parameters
+    ----------
+    {{op_chunk}}
+
+    Returns
+    -------
+    dict
+        ``ids``, ``chunk``, ``randomized`` and the concatenated ``rows``, ``spells``,
+        ``promises``, ``promise_results``, ``events``, ``months`` (None when empty).
+    """
+    out: dict = {"ids": ch.ids, "chunk": ch.chunk_index, "randomized": ch.randomized}
+    for name in ("rows", "spells", "promises", "promise_results", "events", "months"):
+        parts = getattr(ch, name)
+        out[name] = concat_rows(parts) if parts else None
+    return out
+
+
+# ---------------------------------------------------------------------- assembly
 _EPOCH = np.datetime64("1970-01-01", "D")
 #: Codes of the operation's events (``ChunkState.events``).
 EVENT_NAMES = np.array(
@@ -357,99 +455,3 @@ def contact_effects_table() -> pd.DataFrame:
     return pd.DataFrame(
         [{"channel": c, "outcome": o, "weight": w} for (c, o), w in ct.EFFECT_WEIGHTS.items()]
     )
-
-
-@fill_doc
-def record_month(
-    ch: ChunkState,
-    work: MonthWork,
-    rows: dict,
-    mult: np.ndarray,
-    p_op: tuple[np.ndarray, np.ndarray],
-    agent_accuracy: np.ndarray,
-    data_end_day: int,
-) -> None:
-    """Keep an observed month's actions and account-months for the tables.
-
-    Each action gets the reason the borrower states and the attitude the agent
-    records (right with the agent's accuracy); injected actions get neither.
-    Actions after the data end are dropped.
-
-    Parameters
-    ----------
-    ch : ChunkState
-        ``rows`` and ``months`` are appended to.
-    {{op_work}}
-    rows : dict of ndarray
-        The month's actions, labelled.
-    mult : ndarray
-        Odds multiplier per live account.
-    p_op : (ndarray, ndarray)
-        P(pay) per worked account with the operation and with an average agent.
-    agent_accuracy : ndarray of float
-        Per agent: probability of recording the borrower's true type.
-    data_end_day : int
-        Last day of the tables (days since 1970-01-01).
-    """
-    state, w, wpos, agent = work.state, work.rows, work.pos, work.agent
-    m, arm, wgroup = work.month, work.arm, work.group
-    acc = rows["acc"]
-    keep = rows["ts"] // DAY <= data_end_day
-    att_acc = np.asarray(state.archetype)[w][acc]
-    rng = state.rng
-    reason = ct.stated_reasons(rows["out"], att_acc, np.asarray(state.shock_type)[w][acc], rng)
-    attitude = ct.recorded_attitudes(rows["out"], att_acc, agent_accuracy[agent[acc]], rng)
-    injected = rows["injected"]
-    reason = np.where(injected, -1, reason)
-    attitude = np.where(injected, -1, attitude)
-    ch.rows.append(
-        {
-            "pos": wpos[acc][keep].astype(np.int32),
-            "agent": agent[acc][keep].astype(np.int32),
-            "ts": rows["ts"][keep],
-            "chan": rows["chan"][keep],
-            "out": rows["out"][keep],
-            "promise_day": rows["promise_day"][keep].astype(np.int32),
-            "promise_amount": rows["promise_amount"][keep],
-            "promise_seq": rows["promise_seq"][keep],
-            "reason": reason[keep].astype(np.int8),
-            "attitude": attitude[keep].astype(np.int8),
-            "bits": rows["bits"][keep],
-        }
-    )
-    n_actions = np.bincount(acc, minlength=len(wpos))
-    ch.months.append(
-        {
-            "pos": wpos.astype(np.int32),
-            "month": np.full(len(wpos), m, np.int32),
-            "agent": agent.astype(np.int32),
-            "arm": arm.astype(np.int8),
-            "group": wgroup.astype(np.int8),
-            "n_actions": n_actions.astype(np.int32),
-            "odds_multiplier": mult[w].astype(np.float32),
-            "p_pay_base": np.asarray(state.p_pay_base)[w].astype(np.float32),
-            "p_pay_operation": p_op[0].astype(np.float32),
-            "p_pay_average_agent": p_op[1].astype(np.float32),
-        }
-    )
-
-
-@fill_doc
-def chunk_arrays(ch: ChunkState) -> dict:
-    """A finished chunk's records as compact arrays with its ids (see :func:`chunk_frames`).
-
-    Parameters
-    ----------
-    {{op_chunk}}
-
-    Returns
-    -------
-    dict
-        ``ids``, ``chunk``, ``randomized`` and the concatenated ``rows``, ``spells``,
-        ``promises``, ``promise_results``, ``events``, ``months`` (None when empty).
-    """
-    out: dict = {"ids": ch.ids, "chunk": ch.chunk_index, "randomized": ch.randomized}
-    for name in ("rows", "spells", "promises", "promise_results", "events", "months"):
-        parts = getattr(ch, name)
-        out[name] = concat_rows(parts) if parts else None
-    return out
