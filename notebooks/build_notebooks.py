@@ -314,7 +314,7 @@ limitation period).
             code(
                 """
 with section("agents", "The agent table"):
-    from recovery.operations.agents import plot_funnel
+    from recovery.operations.agent_plots import plot_funnel
 
     fit = report.agent_effectiveness(data.portfolio, data.month, data.config)
     display(HTML(report.notes_html([
@@ -979,7 +979,7 @@ low raw rates on hard ones.
             ),
             code(
                 """
-from recovery.operations.agents import plot_effects, plot_funnel, plot_rank_comparison
+from recovery.operations.agent_plots import plot_effects, plot_funnel, plot_rank_comparison
 
 fig, axes = plt.subplots(1, 2, figsize=(14, 5))
 plot_rank_comparison(fit.summary, ax=axes[0])
@@ -1012,7 +1012,7 @@ the outcomes.
             ),
             code(
                 """
-from recovery.operations.agents import activity_kpis
+from recovery.operations.activity import activity_kpis
 
 activity_kpis(portfolio, config).head(12)
 """
@@ -1029,7 +1029,7 @@ agent who collects well by breaking rules is not a good agent.
             ),
             code(
                 """
-from recovery.operations.agents import plot_compliance_heatmap
+from recovery.operations.agent_plots import plot_compliance_heatmap
 from recovery.operations.compliance import flag_actions, violations_by_agent
 
 flags = flag_actions(portfolio.actions, config, events=portfolio.events,

@@ -49,7 +49,7 @@ def command(
     from recovery.config import load_config
     from recovery.data.io import load_portfolio, write_table
     from recovery.errors import DataError, ModelCardError
-    from recovery.models.card import load_model
+    from recovery.models.scorer import load_model
     from recovery.models.scores import score_table
     from recovery.operations.strategy import build_worklists, recommend, suppressions
     from recovery.timeline.features import build_features

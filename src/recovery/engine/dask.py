@@ -330,7 +330,7 @@ _MODELS: dict[tuple[tuple[str, ...], str], dict[str, Any]] = {}  # loaded once p
 
 
 def _load_models(directories: tuple[str, ...], config: Config) -> dict[str, Any]:
-    from recovery.models.card import load_model
+    from recovery.models.scorer import load_model
 
     key = (directories, repr(config))
     if key not in _MODELS:
@@ -615,7 +615,7 @@ def distributed_scores(
 ) -> Any:
     """Scores (:func:`recovery.models.scores.score_table`) of every overdue account.
 
-    Each worker loads the saved models (:func:`recovery.models.card.load_model`, once
+    Each worker loads the saved models (:func:`recovery.models.scorer.load_model`, once
     per process) and scores its partition's feature matrix.
 
     Parameters

@@ -471,7 +471,7 @@ def agent_effectiveness(
 ) -> Any:
     """Case-mix adjusted agent effectiveness over the spells of the last months.
 
-    The spells (:func:`recovery.operations.agents.spell_outcomes`) that started in the
+    The spells (:func:`recovery.operations.spells.spell_outcomes`) that started in the
     ``window_months`` months to ``month`` and whose outcome window ended by then; the
     case mix is the point-in-time features of each account on the day before its
     spell started (:func:`recovery.timeline.features.build_features`, agent columns left out),
@@ -506,8 +506,8 @@ def agent_effectiveness(
         AgentEffectiveness,
         expected_outcomes,
         spell_case_mix,
-        spell_outcomes,
     )
+    from recovery.operations.spells import spell_outcomes
 
     config = config or Config()
     for name in ("assignments", "agents", "schedule", "payments"):
