@@ -366,7 +366,7 @@ def level_probabilities(
         share = np.array([(lv == x).sum() for x in levels], float) / len(lv)
         s = score[rows]
         # quantiles of the mixture at the level cuts, read off a grid of its cdf
-        grid = np.linspace(s.min() - 6.0 * noise, s.max() + 6.0 * noise, 512)
+        grid = np.linspace(s.min() - 6.0 * noise, s.max() + 6.0 * noise, 160)
         cdf = ndtr((grid[:, None] - s[None, :]) / noise).mean(axis=1)
         cuts = np.interp(np.cumsum(share)[:-1], cdf, grid)
         below = ndtr((cuts[None, :] - s[:, None]) / noise)  # P(level <= k) per cut

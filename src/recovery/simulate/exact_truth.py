@@ -189,7 +189,6 @@ class ExactTruth:
         # --- p_cure, first month: branches (shock s1) x (none, partial, one, catch-up, payoff)
         ms, me = self.cal.starts[m], self.cal.starts[m + 1] - 1
         rows = two([d, d + nj])  # positions in the stacked first-month arrays
-        jd = J[rows]
         c0 = self.charge_off_day(j[d], paid0[d], m)
         # paying branches: the payment day must come before a charge-off this month; the
         # promised day (if any) is part of the response, so averaged with it
@@ -204,47 +203,54 @@ class ExactTruth:
         pr = prob[rows]
         pr_before = prob_before[rows]
         none_w = pr[:, NONE] + rho * (pr * REVERSIBLE[None, :]).sum(axis=1)
-        base_paid = two([paid0[d], paid0[d]])
         wshock = w1[rows]
         keep_next = two([pstart2[d], p_keep[d]])  # P(shock in m+1 | branch's s1)
-        branch_j, branch_paid, branch_w, branch_keep, branch_idx = [], [], [], [], []
+        # a branch's ledger after month m does not depend on the shock of m (amounts do
+        # not): one second month per branch and account, for both shock states of m+1
+        branch_paid, branch_w = [], []
         nd = len(d)
         for o in (NONE, PARTIAL, ONE, CATCHUP, PAYOFF):
             if o == NONE:
-                weight, amt = none_w, np.zeros(2 * nd, np.int64)
+                weight, amt = none_w, np.zeros(nd, np.int64)
             else:
-                weight, amt = pr_before[:, o] * (1 - rho), amount[rows, o]
-            paid1 = base_paid + amt
-            survive = self.charge_off_day(jd, paid1, m) > me
-            wt = wshock * weight * survive
-            target = two([np.arange(nd), np.arange(nd)])
+                weight, amt = pr_before[:, o] * (1 - rho), amount[d, o]
+            paid1 = paid0[d] + amt
+            survive = self.charge_off_day(j[d], paid1, m) > me
+            wt = wshock * weight * two([survive, survive])
             if o == PAYOFF:
-                np.add.at(p_cure, d[target], wt)
+                p_cure[d] += wt[:nd] + wt[nd:]
                 continue
-            branch_j.append(jd)
             branch_paid.append(paid1)
             branch_w.append(wt)
-            branch_keep.append(keep_next)
-            branch_idx.append(d[target])
-        bj = two(branch_j)
-        second = self.cure_second_month(
+        k = len(branch_paid)
+        bj = np.tile(j[d], k)
+        calm, shocked = self.cure_second_month(
             bj,
             m + 1,
             two(branch_paid),
             response,
-            two(branch_idx),
-            two(branch_keep),
-            np.tile(two([debt_age[d], debt_age[d]]), len(branch_j)),
+            np.tile(d, k),
+            np.tile(debt_age[d], k),
             self.anchor[bj],
         )
-        np.add.at(p_cure, two(branch_idx), two(branch_w) * second)
+        for b in range(k):
+            c0, c1 = calm[b * nd : (b + 1) * nd], shocked[b * nd : (b + 1) * nd]
+            second = (1.0 - keep_next) * two([c0, c0]) + keep_next * two([c1, c1])
+            wt = branch_w[b] * second
+            p_cure[d] += wt[:nd] + wt[nd:]
         return p_pay, p_cure
 
-    def cure_second_month(self, j, m, paid1, response, acc, p_s2, debt_age, anchor):
+    def cure_second_month(self, j, m, paid1, response, acc, debt_age, anchor):
         """P(DPD 0 at the end of month m, by payments), from the open state ``paid1``.
 
         ``response`` / ``acc``: the operation's possible responses and each row's
         account in it (month m is an independent draw of the same).
+
+        Returns
+        -------
+        (ndarray, ndarray)
+            Without and with a shock in month m (the probability is linear in the
+            outcome probabilities, so a shock probability mixes the two).
         """
         p = self.p
         n = len(j)
@@ -263,7 +269,6 @@ class ExactTruth:
         )
         h, _ = _expected_hazards(structure, response, two([acc, acc]))
         prob, amount, _ = self.outcome_table(structure, h, None)
-        prob_avg = (1.0 - p_s2)[:, None] * prob[:n] + p_s2[:, None] * prob[n:]
         amount = amount[:n]  # amounts do not depend on the shock
         # a death at the end of the previous month stops payments and restructures
         alive = np.where(self.dead[j], 0.0, 1.0 - delta)
@@ -271,17 +276,24 @@ class ExactTruth:
         c = self.charge_off_day(j, paid1, m)
         p_before = np.clip((c - ms + 1 - DAY_LO + 1) / (DAY_HI - DAY_LO + 1), 0.0, 1.0)
         K_end = self.due_count(j, m)
-        pay_mass = 1.0 - prob_avg[:, NONE]
-        none_w = (
-            prob_avg[:, NONE]
-            + (1 - alive) * pay_mass
-            + alive * rho * (prob_avg * REVERSIBLE[None, :]).sum(axis=1)
-        )
-        cure = none_w * (self.n_paid(j, paid1) >= K_end)
-        for o in (PARTIAL, ONE, CATCHUP, PAYOFF):
-            cured = self.n_paid(j, paid1 + amount[:, o]) >= K_end
-            cure += alive * prob_avg[:, o] * (1 - rho) * p_before * cured
-        return cure
+        cured = {
+            o: self.n_paid(j, paid1 + amount[:, o]) >= K_end
+            for o in (PARTIAL, ONE, CATCHUP, PAYOFF)
+        }
+        still = self.n_paid(j, paid1) >= K_end
+        out = []
+        for half in (prob[:n], prob[n:]):
+            pay_mass = 1.0 - half[:, NONE]
+            none_w = (
+                half[:, NONE]
+                + (1 - alive) * pay_mass
+                + alive * rho * (half * REVERSIBLE[None, :]).sum(axis=1)
+            )
+            cure = none_w * still
+            for o, ok in cured.items():
+                cure = cure + alive * half[:, o] * (1 - rho) * p_before * ok
+            out.append(cure)
+        return out[0], out[1]
 
     def finish_truth(self) -> None:
         """Attach the truth columns (computed a month later) to the month-end rows.

@@ -62,7 +62,7 @@ from recovery.simulate.operation.state import ChunkState, day_number
 __all__ = ["MAX_TALKS", "expected_response"]
 
 #: Conversations in a month enumerated one by one; the last count stands for "or more".
-MAX_TALKS = 5
+MAX_TALKS = 6
 _TALKED = np.flatnonzero(ct.TALKED)
 _ENDS_CONTACT = (ct.DISPUTE, ct.DECEASED)  # no further action this month
 _N_CH = len(ct.CHANNELS)
@@ -95,6 +95,8 @@ def expected_response(operation, ch: ChunkState, state: MonthState) -> ResponseD
     weight, effect, kappa, day = month.inactive()
     for arm in (1, 2):
         sel = np.flatnonzero(month.arm_weight[:, arm] * month.p_active > 0)
+        if not len(sel):
+            continue
         part = month.active(sel, arm)
         weight, effect, kappa, day = (
             np.concatenate([a, b], axis=1)
@@ -351,17 +353,17 @@ class _Month:
         """Per account and channel: what one attempt brings, in a calm or any month."""
         P = self.outcomes
         W = self.op.weights
-        talked = ct.TALKED[None, None, :]
+        talked = ct.TALKED[None, :]
         end = P[:, :, list(_ENDS_CONTACT)].sum(2)
         self.end_p = end
         self.hard_p = P[:, :, ct.HARDSHIP]
         self.promise_p = P[:, :, ct.PROMISE]
         any_month = {
-            "talk": (P * talked).sum(2),
-            "w1": (P * W * talked).sum(2),
-            "w2": (P * W**2 * talked).sum(2),
-            "rest1": (P * W * ~talked).sum(2),
-            "rest2": (P * W**2 * ~talked).sum(2),
+            "talk": np.einsum("nco,co->nc", P, np.broadcast_to(ct.TALKED * 1.0, W.shape)),
+            "w1": np.einsum("nco,co->nc", P, W * talked),
+            "w2": np.einsum("nco,co->nc", P, W**2 * talked),
+            "rest1": np.einsum("nco,co->nc", P, W * ~talked),
+            "rest2": np.einsum("nco,co->nc", P, W**2 * ~talked),
         }
         # a calm month has no ending outcome (their weights are 0): the rest rescaled
         calm = {k: v / np.maximum(1.0 - end, 1e-12) for k, v in any_month.items()}
@@ -382,14 +384,6 @@ class _Month:
     def active(self, sel: np.ndarray, arm: int):
         """Scenario columns of the month worked with contact arm ``arm`` (all accounts;
         weight 0 outside ``sel``): (weight, effect, kappa, day), each (n, columns)."""
-        n_all = len(self.w)
-        cols = 2 + 4 * MAX_TALKS
-        weight = np.zeros((n_all, cols))
-        effect = np.zeros((n_all, cols))
-        kappa = np.zeros((n_all, cols))
-        day = np.zeros((n_all, cols), np.int64)
-        if not len(sel):
-            return weight, effect, kappa, day
         p, nd = self.p, self.nd
         mean, lawsuit = self._means(sel, arm)
         floor = self._floors(sel, mean)
@@ -488,7 +482,7 @@ class _Month:
         mu_promise = lam_promise.sum(1)
         share_promise = np.where(mu_talk > 0, mu_promise / np.maximum(mu_talk, 1e-12), 0.0)
         due_given_made = np.where(made > 0, due / np.maximum(made, 1e-12), 0.0)
-        share_promise = share_promise * self.promise_allowed[sel]
+        share_promise = np.clip(share_promise, 0.0, 1.0) * self.promise_allowed[sel]
         # scenario columns: per count of conversations, two points of the effect
         weight0 = self.arm_weight[sel, arm] * self.p_active[sel]
         unit, cap = self.unit[sel], p.effect_cap
@@ -523,23 +517,29 @@ class _Month:
         # with a conversation the agent's skill shows: the two points widened by its spread
         e_mean = (w_lo * e_lo + w_hi * e_hi + s_mean[:, None])[:, 1:]
         e_sd = np.sqrt(w_lo * w_hi * (e_hi - e_lo) ** 2 + s_var[:, None])[:, 1:]
+        points = ((e_mean - e_sd, 0.5), (e_mean + e_sd, 0.5))
         q = (1 - (1 - share_promise[:, None]) ** count[:, 1:]) * due_given_made[:, None]
         base = weight0[:, None] * n_talk
-        talk = base[:, 1:] * 0.5
+        talk = base[:, 1:]
         ones = np.ones(MAX_TALKS)
-        weight[sel] = np.concatenate(
-            [base[:, :1] * w_lo[:, :1], base[:, :1] * w_hi[:, :1]]
-            + [talk * q, talk * (1 - q), talk * q, talk * (1 - q)],
-            axis=1,
-        )
-        effect[sel] = np.concatenate(
-            [e_lo[:, :1], e_hi[:, :1], e_mean - e_sd, e_mean - e_sd, e_mean + e_sd, e_mean + e_sd],
-            axis=1,
-        )
         kn_, kp_ = kn[:, None] * ones, kp[:, None] * ones
-        kappa[sel] = np.concatenate([kp[:, None], kp[:, None], kn_, kp_, kn_, kp_], axis=1)
         dn_, dp_ = due_day[:, None] * ones, dp[:, None] * ones
-        day[sel] = np.concatenate([dp[:, None], dp[:, None], dn_, dp_, dn_, dp_], axis=1)
+        w_cols = [base[:, :1] * w_lo[:, :1], base[:, :1] * w_hi[:, :1]]
+        e_cols = [e_lo[:, :1], e_hi[:, :1]]
+        k_cols = [kp[:, None], kp[:, None]]
+        d_cols = [dp[:, None], dp[:, None]]
+        for e, pw in points:
+            w_cols += [talk * pw * q, talk * pw * (1 - q)]
+            e_cols += [e, e]
+            k_cols += [kn_, kp_]
+            d_cols += [dn_, dp_]
+        weight = np.zeros((len(self.w), sum(c.shape[1] for c in w_cols)))
+        effect, kappa = np.zeros_like(weight), np.zeros_like(weight)
+        day = np.zeros(weight.shape, np.int64)
+        weight[sel] = np.concatenate(w_cols, axis=1)
+        effect[sel] = np.concatenate(e_cols, axis=1)
+        kappa[sel] = np.concatenate(k_cols, axis=1)
+        day[sel] = np.concatenate(d_cols, axis=1)
         return weight, effect, kappa, day
 
     def _conversations(self, sel, mu, slots, presence, kind) -> dict:
