@@ -47,7 +47,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from recovery.commands.options import portfolio_source
+from recovery.commands.options import config_option, portfolio_source
 from recovery.config import Config, load_config
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError, RecoveryError
@@ -497,7 +497,7 @@ def write_results(results: dict[str, Any], out: str | Path, dpi: int = 120) -> l
 @portfolio_source
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
               help="Output directory for tables/ and figures/.")  # fmt: skip
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+@config_option()
 @click.option("--segment", "segments", multiple=True,
               help="Segment column (repeatable), e.g. product, region, vintage.")  # fmt: skip
 @click.option("--steps", "steps", default=None,
