@@ -1,4 +1,4 @@
-"""What several analytics share: month numbers, segment arguments, parameter texts.
+"""What several analytics share: months, segments, table dispatch, plot axes, doc texts.
 
 Month numbers
     A calendar month as one integer, ``year * 12 + month - 1``: consecutive months
@@ -15,6 +15,9 @@ Tables of other types
     DataFrames of a :func:`functools.singledispatch` function, and an engine from a
     higher layer registers its own table type on it (:mod:`recovery.engine.dask_analytics`
     does for Dask DataFrames). The analytics never import an engine.
+Plots
+    :func:`plot_axes` gives a plot function the axes it was given or a new figure's;
+    :func:`percent_axis` labels an axis in percent.
 Parameter texts
     The numpydoc descriptions that several analytics share (the ``snapshots`` table,
     the segment columns, the plot axes, …) are registered here once with
