@@ -28,7 +28,7 @@ import pandas as pd
 import yaml
 from bench_analytics import markov_snapshots
 
-from recovery.analytics.roll_rates import snapshot_states
+from recovery.analytics.states import snapshot_states
 from recovery.data.io import load_portfolio
 from recovery.timeline.labels import snapshot_labels
 from recovery.timeline.snapshot_features import snapshot_features

@@ -552,8 +552,12 @@ Aalen–Johansen estimate instead.
             ),
             code(
                 """
+from recovery.analytics.collection_cycle import (
+    collection_cycle,
+    collection_cycle_curves,
+    plot_collection_cycle,
+)
 from recovery.timeline.aging import episodes as build_episodes
-from recovery.analytics.kpis import collection_cycle, collection_cycle_curves, plot_collection_cycle
 
 episodes = build_episodes(portfolio, config=config)
 display(collection_cycle(episodes, data_end=portfolio.data_end))
@@ -768,7 +772,10 @@ placements inform the early months without biasing later ones).
             ),
             code(
                 """
-from recovery.analytics.recovery_curves import cumulative_recovery_curves, plot_cumulative_recovery_curves
+from recovery.analytics.recovery_curves import (
+    cumulative_recovery_curves,
+    plot_cumulative_recovery_curves,
+)
 
 curves = cumulative_recovery_curves(snapshots, config, scope="charged_off", max_months=48)
 fig, ax = plt.subplots(figsize=(10, 4.5))

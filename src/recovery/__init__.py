@@ -79,7 +79,7 @@ _LAZY = {
     "flow_rates": "recovery.analytics.roll_rates",
     "vintage_curves": "recovery.analytics.vintages",
     "monthly_kpis": "recovery.analytics.kpis",
-    "collection_cycle": "recovery.analytics.kpis",
+    "collection_cycle": "recovery.analytics.collection_cycle",
     "recovery_by_age": "recovery.analytics.recovery_curves",
     "age_split_comparison": "recovery.analytics.recovery_curves",
     "cumulative_recovery_curves": "recovery.analytics.recovery_curves",
@@ -127,3 +127,9 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+
+# The Dask engine plugs into the analytics from above: importing it registers its
+# implementations of their totals for Dask DataFrames (without importing Dask), so
+# ``recovery.roll_rate_matrix(dask_frame)`` works; the analytics never import it.
+import recovery.engine.dask_analytics  # noqa: E402, F401
