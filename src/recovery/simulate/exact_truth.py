@@ -347,8 +347,8 @@ def expected_hazard(
     >>> from recovery.simulate.hooks import OperationResponse
     >>> r = [OperationResponse(np.array([1.0])), OperationResponse(np.array([3.0]))]
     >>> dist = ResponseDistribution.from_responses(r, 1)
-    >>> float(expected_hazard(dist, np.array([0]), np.array([0.0])).round(4))  # (0.5 + 0.75) / 2
-    0.625
+    >>> expected_hazard(dist, np.array([0]), np.array([0.0])).tolist()  # (0.5 + 0.75) / 2
+    [0.625]
     """
     starts = np.searchsorted(response.account, np.arange(int(account.max(initial=-1)) + 2))
     first, count = starts[account], starts[account + 1] - starts[account]
@@ -361,7 +361,14 @@ def expected_hazard(
         lo = np.where(day > 0, day, DAY_LO)
         hi = np.where(day > 0, day, DAY_HI)
         value = value * np.clip((charge_off_dom[row] - lo + 1) / (hi - lo + 1), 0.0, 1.0)
-    return np.bincount(row, weights=value, minlength=len(account))
+    out = np.bincount(row, weights=value, minlength=len(account))
+    none = count == 0  # an account without scenarios: the neutral response
+    if none.any():
+        out[none] = expit(logit[none])
+        if charge_off_dom is not None:
+            dom = charge_off_dom[none]
+            out[none] *= np.clip((dom - DAY_LO + 1) / (DAY_HI - DAY_LO + 1), 0.0, 1.0)
+    return out
 
 
 def _expected_hazards(structure: dict, response: ResponseDistribution, account: np.ndarray):

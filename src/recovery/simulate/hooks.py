@@ -368,7 +368,8 @@ class ResponseDistribution:
 
     def subset(self, positions: np.ndarray) -> ResponseDistribution:
         """The rows of some accounts (ascending positions), renumbered 0, 1, …"""
-        new = np.full(int(self.account.max(initial=-1)) + 1, -1, np.int64)
+        size = max(int(self.account.max(initial=-1)), int(np.max(positions, initial=-1))) + 1
+        new = np.full(size, -1, np.int64)
         new[positions] = np.arange(len(positions))
         rows = new[self.account] >= 0
         return ResponseDistribution(

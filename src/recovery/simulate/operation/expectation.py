@@ -20,12 +20,13 @@ the month is drawn from, without drawing it, and leaves the operation untouched:
    a granted hardship plan *this* month stops the later ones (the first such event,
    by day, from the attempts before it).
 4. **Outcomes** (:func:`recovery.simulate.contacts.outcome_probabilities`): Poisson
-   splitting makes the counts of each (channel, outcome) independent; the number of
-   conversations (right-party contacts, promises, refusals, hardship claims,
-   disputes) is enumerated 0 … :data:`MAX_TALKS` (the last one for "or more"), the
-   summed effect weight given that number is represented by two points matching its
-   mean and variance, a new spell's agent skill by two points matching the level
-   mixture's mean and variance, and the first promise of the month by its day.
+   splitting makes the counts of each (channel, outcome) independent. A month is calm
+   (no ending event or plan) or disturbed, each with its own attempts (a mixture with
+   the right mean). The number of conversations (right-party contacts, promises,
+   refusals, hardship claims, disputes) is enumerated 0 … :data:`MAX_TALKS` (the last
+   one for "or more"); given that number, the summed effect weight — with the agent's
+   skill where they talked (a new spell's: the level mixture's) — is represented by
+   two points matching its mean and variance; the month's first promise by its day.
 5. **The multiplier** of each scenario is exactly the operation's
    (:func:`recovery.simulate.operation.effects.odds_multiplier`): saturating contact
    effect, the agent's skill when they talked, a promise due this month.
@@ -65,7 +66,6 @@ __all__ = ["MAX_TALKS", "expected_response"]
 MAX_TALKS = 6
 _TALKED = np.flatnonzero(ct.TALKED)
 _ENDS_CONTACT = (ct.DISPUTE, ct.DECEASED)  # no further action this month
-_N_CH = len(ct.CHANNELS)
 
 
 def expected_response(operation, ch: ChunkState, state: MonthState) -> ResponseDistribution:
@@ -490,25 +490,9 @@ class _Month:
         kp, dp, kn = self.kappa_pending[sel], self.day_pending[sel], self.kappa_new[sel]
         # the summed effect weight given the count: two points matching its mean and
         # variance (calm and disturbed months mixed by how likely each gave the count)
-        count = _mix(post, calm["count"], hit["count"])
-        count_var = _mix_var(post, calm["count"], calm["count_var"], hit["count"], hit["count_var"])
-        pc = post
-        talk_w = _mix(pc, calm["talk_w"][:, None], hit["talk_w"][:, None])
-        talk_var = _mix_var(
-            pc,
-            calm["talk_w"][:, None],
-            calm["talk_var"][:, None],
-            hit["talk_w"][:, None],
-            hit["talk_var"][:, None],
-        )
-        rest = _mix(pc, calm["rest"][:, None], hit["rest"][:, None])
-        rest_var = _mix_var(
-            pc,
-            calm["rest"][:, None],
-            calm["rest_var"][:, None],
-            hit["rest"][:, None],
-            hit["rest_var"][:, None],
-        )
+        count, count_var = _mixed(post, calm, hit, "count")
+        talk_w, talk_var = _mixed(post, calm, hit, "talk_w")
+        rest, rest_var = _mixed(post, calm, hit, "rest")
         (r_lo, w_lo), (r_hi, w_hi) = _two_points(
             count * talk_w + rest, count * talk_var + rest_var + count_var * talk_w**2
         )
@@ -582,7 +566,7 @@ class _Month:
             "count": count,
             "count_var": count_var,
             "talk_w": talk_w,
-            "talk_var": np.maximum(talk_var, 0.0),
+            "talk_w_var": np.maximum(talk_var, 0.0),
             "rest": rest,
             "rest_var": np.maximum(rest_var, 0.0),
         }
@@ -613,15 +597,22 @@ def _two_points(mean: np.ndarray, var: np.ndarray):
     )
 
 
-def _mix(p, a, b):
-    """Mean of a two-part mixture (weight ``p`` on ``a``)."""
-    return p * a + (1 - p) * b
+def _mixed(p: np.ndarray, a: dict, b: dict, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of ``key`` over a two-part mixture (weight ``p`` on ``a``).
+
+    ``a[key]`` / ``a[key + "_var"]``: the part's mean and variance, per account (1-d) or
+    per account and count (2-d, like ``p``).
+    """
+    shape = p.shape
+    ma, va = np.broadcast_to(_col(a[key]), shape), np.broadcast_to(_col(a[key + "_var"]), shape)
+    mb, vb = np.broadcast_to(_col(b[key]), shape), np.broadcast_to(_col(b[key + "_var"]), shape)
+    mean = p * ma + (1 - p) * mb
+    second = p * (va + ma**2) + (1 - p) * (vb + mb**2)
+    return mean, np.maximum(second - mean**2, 0.0)
 
 
-def _mix_var(p, a, va, b, vb):
-    """Variance of a two-part mixture with means a, b and variances va, vb."""
-    mean = _mix(p, a, b)
-    return np.maximum(p * (va + a**2) + (1 - p) * (vb + b**2) - mean**2, 0.0)
+def _col(x: np.ndarray) -> np.ndarray:
+    return x[:, None] if x.ndim == 1 else x
 
 
 def _poisson_pmf(mu: np.ndarray, top: int) -> np.ndarray:
