@@ -89,7 +89,7 @@ class OperationParams:
         ``p_cure_true`` average over the next month's possible work, since contacts,
         promises and new agents are not determined at the month end the probability is
         for. None (default): the expectation in closed form
-        (:mod:`recovery.simulate.operation.expectation`; within 0.003 mean absolute of
+        (:mod:`recovery.simulate.operation.expectation`; within 0.0015 mean absolute of
         a 512-redraw average, at a fraction of one redraw's cost). A number: the average
         over that many independent redraws of the month
         (:meth:`CollectionOperation.response_draws`; Monte Carlo error about 0.006
