@@ -248,7 +248,7 @@ def test_errors_and_plot():
 # --------------------------------------------------------------------------- sane forecasts
 
 
-def _card_book(m1_stay: float, seed: int = 0) -> pd.DataFrame:
+def card_book(m1_stay: float, seed: int = 0) -> pd.DataFrame:
     """Six month ends of a card book whose overdue balances grow (interest, fees, spend).
 
     3,000 current cards, about 400 overdue in M2–M6 and a thin M1 (30 cards, a few
@@ -303,7 +303,7 @@ def _balance_per_unit(book: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_growing_balances_and_a_thin_self_loop_keep_the_forecast_bounded():
-    book = _card_book(m1_stay=0.9)
+    book = card_book(m1_stay=0.9)
     raw = _balance_per_unit(book)
     # the failing pattern: every overdue row carries more than it had, M1 keeps > 1
     assert (raw.sum(axis=1) > 1.0).all()
@@ -328,7 +328,7 @@ def test_growing_balances_and_a_thin_self_loop_keep_the_forecast_bounded():
 
 
 def test_a_bucket_that_keeps_and_grows_its_balance_loses_its_growth():
-    book = _card_book(m1_stay=0.99)
+    book = card_book(m1_stay=0.99)
     f = RollRateForecaster().fit(book)
     s = f.balance_matrix_.loc["M1", "M1"]
     # with the capped growth M1 alone would grow: 0.99 · 1.05 > 1

@@ -252,6 +252,27 @@ def test_section_turns_missing_pieces_into_a_note(capsys):
             1 / 0  # noqa: B018
 
 
+def test_forecast_section_warns_when_the_forecast_would_explode():
+    from recovery.config import Config
+    from recovery.data.portfolio import Portfolio
+    from recovery.report.data import ReportData
+    from test_forecast import card_book
+
+    book = card_book(m1_stay=0.99)  # a thin M1 that keeps and grows its balance
+    months = pd.DatetimeIndex(sorted(book["month_end"].unique()))
+    data = ReportData(Portfolio(snapshots=book), book, months[-1], months, months[-1], Config())
+    table, _ = report.forecast_summary(data, months_ahead=3)
+    notes = table.attrs["notes"]
+    assert any("M1" in n and "without bound" in n for n in notes)
+    # the balances shown stay near today's instead of growing 70 % a month
+    row = table.set_index("Measure").loc["Delinquent balance"]
+    values = [float(v.replace(",", "")) for v in row]
+    assert max(values) < 1.5 * values[0]
+    # the template shows the notes under the forecast table
+    nb = (Path(report.__file__).parent / "templates" / "monthly_report.ipynb").read_text()
+    assert 'table.attrs.get(\\"notes\\", [])' in nb
+
+
 # ----------------------------------------------------------------------------- a book
 
 

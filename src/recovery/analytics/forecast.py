@@ -646,7 +646,7 @@ class RollRateForecaster(BaseEstimator):
                 "max_monthly_growth": float(self.health_["max_monthly_growth"]),
             }
         )
-        return pd.concat([front, out], axis=1)
+        return pd.concat([front, out], axis=1).rename_axis(index="state", columns=None)
 
 
 # --------------------------------------------------------------------------- actuals

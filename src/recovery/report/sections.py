@@ -417,6 +417,9 @@ def forecast_summary(
     -------
     table : DataFrame of str
         One row per measure; columns the report month (actual) and the forecast months.
+        ``table.attrs["notes"]``: sentences on the forecast's health (a bucket whose
+        balance growth was dropped because it would grow without bound, growth capped),
+        to show under the table; empty when healthy.
     erc : ERCForecaster or None
         Fitted on the same snapshots (expected remaining collections per cohort);
         None when there is no charged-off debt yet (recoveries are then 0).
@@ -426,8 +429,8 @@ def forecast_summary(
     >>> from recovery.report.data import example_report_data
     >>> data = example_report_data()  # two accounts, August to October 2026
     >>> table, erc = forecast_summary(data, months_ahead=1)
-    >>> table.columns.tolist(), erc is None
-    (['Measure', 'October 2026 (actual)', 'November 2026 (forecast)'], True)
+    >>> table.columns.tolist(), erc is None, table.attrs["notes"]
+    (['Measure', 'October 2026 (actual)', 'November 2026 (forecast)'], True, [])
     """
     from recovery.analytics.forecast import RollRateForecaster, actual_totals
     from recovery.analytics.liquidation import ERCForecaster
@@ -459,7 +462,9 @@ def forecast_summary(
             value = values.get(key, np.nan) if values is not None else np.nan
             line[name] = fmt(value)
         rows.append(line)
-    return pd.DataFrame(rows), erc
+    table = pd.DataFrame(rows)
+    table.attrs["notes"] = list(forecaster.warnings_)
+    return table, erc
 
 
 def agent_effectiveness(
