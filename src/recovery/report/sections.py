@@ -595,16 +595,16 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per model: ``model, trained_on, in_training_window, test_auc,
-        score_psi, psi_status, shifted_features, matured_month, matured_accounts,
-        matured_auc``.
+        One row per model: ``model, trained_on, in_training_window, tested`` (whether
+        its card records an out-of-time test), ``test_auc, score_psi, psi_status,
+        shifted_features, matured_month, matured_accounts, matured_auc``.
 
     Examples
     --------
     >>> data = load_report_data("recovery_demo/data", "2025-12", "recovery_demo/models")  # doctest: +SKIP
     >>> model_health_notes(model_health(data))  # doctest: +SKIP
     """
-    from recovery.models import load_model, read_card
+    from recovery.models import load_model, out_of_time_tested, read_card
     from recovery.models.evaluation import auc
     from recovery.models.monitoring import psi_status, stability_by_month
     from recovery.models.training import build_model_frame, training_labels
@@ -658,6 +658,7 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
                 "model": scorer.target,
                 "trained_on": f"{window.get('first_as_of', '?')} to {window.get('last_as_of', '?')}",
                 "in_training_window": bool(last_trained is not None and m <= last_trained),
+                "tested": out_of_time_tested(card),
                 "test_auc": test.get("auc", np.nan),
                 "score_psi": score_psi,
                 "psi_status": str(psi_status([score_psi])[0])
