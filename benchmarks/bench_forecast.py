@@ -95,8 +95,14 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     err = forecast_errors(bt, window=window)
     show = err[
-        err["horizon"].isin([1, 3, 6, 12])
-        & err["measure"].isin(["delinquent_balance", "delinquent_count"])
+        (
+            err["horizon"].isin([1, 3, 6, 12])
+            & err["measure"].isin(["delinquent_balance", "delinquent_count"])
+        )
+        | (
+            (err["horizon"] == 12)
+            & err["measure"].isin(["gross_charge_off_balance", "net_charge_off_balance"])
+        )
     ]
     wide = show.pivot_table(index=["measure", "horizon"], columns="subset", values=["mape", "bias"])
     print(f"\n== backtest: {len(origins)} quarterly origins, 12 months ahead ({seconds:.0f} s) ==")

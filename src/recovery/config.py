@@ -177,7 +177,7 @@ class AnalyticsConfig:
     seed: int = 0
     forecast_shrinkage: float | str = "estimate"
     forecast_max_accrual: float = 1.05
-    forecast_trend_damping: float = 0.95
+    forecast_trend_damping: float = 0.98
 
     def __post_init__(self) -> None:
         alpha = self.forecast_shrinkage

@@ -6,14 +6,21 @@ months (DESIGN.md §3 roll rates, from :func:`recovery.analytics.states.transiti
 
 * **counts**: ``n[h] = n[h-1] · P + inflow`` where ``P[i, j]`` is the pooled share
   of accounts in bucket *i* at *m* that are in state *j* at *m + 1* over the last
-  ``lookback_months`` pairs of months;
-* **balances**: ``b[h] = b[h-1] · T + inflow_balance`` where ``T[i, j]`` is the
-  balance in state *j* at *m + 1* of the accounts that were in *i* at *m*, per unit of
-  balance in *i* at *m* (so payments and amortisation between month ends are
-  carried);
+  ``lookback_months`` pairs of months, shrunk toward the row of all months
+  (:mod:`recovery.analytics.credibility`);
+* **balances**: ``b[h] = (b[h-1] · g) · S + inflow_balance`` where ``S[i, j]`` is the
+  same share weighted by the balance at *m* (rows sum to 1: where balances go) and
+  ``g[i]`` the bucket's monthly growth factor while overdue (how they grow), shrunk
+  toward 1 and capped (``config.analytics.forecast_max_accrual``). The forecast's
+  health is the spectral radius of ``g · S`` over the delinquent buckets
+  (:mod:`recovery.analytics.chain`): at 1 or more the buckets responsible lose their
+  growth, and :attr:`RollRateForecaster.warnings_` says so;
 * **inflow** (the new-volume assumption, explicit): accounts entering a delinquent
-  bucket from M0 or from outside the book (new loans) each month. By default the mean
-  of the lookback months, or the last month, or a table the user gives;
+  bucket from M0 or from outside the book (new loans) each month. By default their
+  rate per account of the current book, grown at the book's recent trend shrunk by
+  its noise and damped (``config.analytics.forecast_trend_damping``), the trend's part
+  reported apart; or the mean of the lookback months, the last month, or a table the
+  user gives;
 * **gross charge-offs** are the flows into ``charged_off`` (count and balance at
   charge-off); **recoveries** on the recovery book come from an
   :class:`recovery.analytics.liquidation.ERCForecaster` (the collections forecast from ERC, plus
