@@ -50,7 +50,8 @@ Examples
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -88,6 +89,7 @@ def _delinquent_states(config: Config) -> list[str]:
     return config.aging.bucket_labels()[1:]
 
 
+@dataclass(eq=False, repr=False)
 class RollRateForecaster(BaseEstimator):
     """Markov forecast of delinquent bucket counts and balances and of charge-offs.
 
@@ -186,26 +188,14 @@ class RollRateForecaster(BaseEstimator):
     (1.0, 1.0)
     """
 
-    def __init__(
-        self,
-        lookback_months: int = 6,
-        new_volume: Literal["book_rate", "recent_mean", "last", "none"]
-        | pd.DataFrame = "book_rate",
-        new_volume_growth: float | Literal["trend"] = "trend",
-        recoveries=None,
-        shrinkage: float | Literal["estimate"] | None = None,
-        max_accrual: float | None = None,
-        trend_damping: float | None = None,
-        config: Config | None = None,
-    ):
-        self.lookback_months = lookback_months
-        self.new_volume = new_volume
-        self.new_volume_growth = new_volume_growth
-        self.recoveries = recoveries
-        self.shrinkage = shrinkage
-        self.max_accrual = max_accrual
-        self.trend_damping = trend_damping
-        self.config = config
+    lookback_months: int = 6
+    new_volume: Literal["book_rate", "recent_mean", "last", "none"] | pd.DataFrame = "book_rate"
+    new_volume_growth: float | Literal["trend"] = "trend"
+    recoveries: Any = None
+    shrinkage: float | Literal["estimate"] | None = None
+    max_accrual: float | None = None
+    trend_damping: float | None = None
+    config: Config | None = None
 
     # ------------------------------------------------------------------ fitting
 
