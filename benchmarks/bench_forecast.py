@@ -1,7 +1,8 @@
 """Benchmark: the roll-rate forecast on the committed sample and on a simulated book.
 
 For one book (the committed sample, or a simulator book of ``--accounts`` loans with
-the ``benchmark`` scenario) the snapshots are derived by
+the ``benchmark`` scenario, without the collection operation unless ``--operation``, as
+``benchmarks/bench_recovery.py``) the snapshots are derived by
 :func:`recovery.timeline.aging.snapshots`, then:
 
 1. **Forecast at the data end**: the default
@@ -19,7 +20,7 @@ the ``benchmark`` scenario) the snapshots are derived by
 Usage::
 
     python benchmarks/bench_forecast.py --sample
-    python benchmarks/bench_forecast.py --accounts 50000 [--cache DIR]
+    python benchmarks/bench_forecast.py --accounts 50000 [--operation] [--cache DIR]
 
 Prints the figures and writes ``benchmarks/results/forecast_<book>.json``. The same
 command before and after a change of the forecaster gives the comparison in
@@ -42,9 +43,11 @@ from recovery.timeline.aging import snapshots as make_snapshots
 RESULTS = Path(__file__).parent / "results"
 
 
-def load_book(sample: bool, accounts: int, seed: int, cache: Path | None) -> pd.DataFrame:
+def load_book(
+    sample: bool, accounts: int, seed: int, cache: Path | None, operation: bool
+) -> pd.DataFrame:
     """Snapshots of the committed sample or of a simulated benchmark book."""
-    tag = "sample" if sample else f"n{accounts}_s{seed}"
+    tag = "sample" if sample else f"n{accounts}_s{seed}_o{int(operation)}"
     if cache is not None and (cache / f"{tag}_snapshots.parquet").exists():
         return pd.read_parquet(cache / f"{tag}_snapshots.parquet")
     if sample:
@@ -54,7 +57,12 @@ def load_book(sample: bool, accounts: int, seed: int, cache: Path | None) -> pd.
     else:
         from recovery.simulate import simulate_portfolio
 
-        portfolio, _ = simulate_portfolio(n_accounts=accounts, seed=seed, scenario="benchmark")
+        portfolio, _ = simulate_portfolio(
+            n_accounts=accounts,
+            seed=seed,
+            scenario="benchmark",
+            operation="default" if operation else None,
+        )
     snaps = make_snapshots(portfolio)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
@@ -68,10 +76,13 @@ def main() -> None:
     ap.add_argument("--accounts", type=int, default=50_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=None)
+    ap.add_argument(
+        "--operation", action="store_true", help="simulate the collection operation too"
+    )
     args = ap.parse_args()
     pd.set_option("display.width", 200)
-    tag = "sample" if args.sample else f"n{args.accounts}"
-    snaps = load_book(args.sample, args.accounts, args.seed, args.cache)
+    tag = "sample" if args.sample else f"n{args.accounts}" + ("_operation" * args.operation)
+    snaps = load_book(args.sample, args.accounts, args.seed, args.cache, args.operation)
     results: dict = {"book": tag, "rows": len(snaps)}
 
     # 1. the forecast at the data end
