@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,8 +17,8 @@ from recovery.data.performance import (
     portfolio_from_performance,
     snapshots_from_performance,
 )
-from recovery.data.schema import validate_portfolio
-from recovery.errors import DataError
+from recovery.data.schema import DataNoteWarning, validate_portfolio
+from recovery.errors import DataError, ValidationError
 from recovery.timeline.labels import LABEL_COLUMNS, build_labels, snapshot_labels
 
 # One row per row of the status-encoding table (recovery.data.performance, docs/data.md):
@@ -231,6 +233,138 @@ def test_minimal_accounts_make_a_valid_portfolio():
     assert pf.meta["data_end"] == "2024-02-29"
     only = accounts_from_performance(pf.snapshots)
     assert sorted(only["account_id"]) == ["A", "B"]
+
+
+# ----------------------------------------------------------------- real exports (issue 18)
+
+
+def _noted(call):
+    """Run ``call`` and return its result and the notes (DataNoteWarning) it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = call()
+    return out, [str(w.message) for w in caught if issubclass(w.category, DataNoteWarning)]
+
+
+def test_credit_balances_are_zero_exposure_and_nothing_overdue():
+    # a card 1 and 2 months behind with a credit balance (refund posted): before issue 18
+    # the derived amount overdue was min(estimate, -200) = -200
+    perf = pd.concat(
+        [
+            _perf(["1", "2"], [-200.0, -200.0], account="A"),
+            _perf(["0", "1"], [300.0, -6.0], paid=[50.0, 0.0], account="B"),
+        ]
+    )
+    snaps, notes = _noted(lambda: snapshots_from_performance(perf, "months_behind"))
+    assert snaps["balance"].tolist() == [0.0, 0.0, 300.0, 0.0]
+    assert snaps["credit_balance"].tolist() == [200.0, 200.0, 0.0, 6.0]
+    assert snaps["amount_overdue"].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert len(notes) == 1 and notes[0].startswith(
+        "table 'performance', column 'balance': 3 row(s) with a credit balance (below zero), "
+        "read as zero exposure"
+    )
+    book, _ = _noted(lambda: portfolio_from_performance(perf, "months_behind"))
+    assert validate_portfolio(book).empty
+
+
+def test_a_negative_monthly_payment_is_kept_with_a_note():
+    perf = _perf(["0", "0"], [500.0, 500.0], paid=[100.0, -40.0])
+    snaps, notes = _noted(lambda: snapshots_from_performance(perf, "months_behind"))
+    assert snaps["paid_in_month"].tolist() == [100.0, -40.0]  # the month's net
+    assert notes == [
+        "table 'performance', column 'paid_amount': 1 row(s) with a negative amount "
+        "(reversals exceeding payments), kept as the net, e.g. row 1: account_id='L1', "
+        "month_end='2024-02', paid_amount=-40.0"
+    ]
+
+
+def test_revolving_accounts_are_never_inferred_paid_off():
+    codes, balance = ["1", "0", "-2", "-2"], [300.0, 0.0, 0.0, 0.0]
+    loan = snapshots_from_performance(_perf(codes, balance), "months_behind")
+    assert loan["status"].tolist() == ["open", "paid_off", "paid_off", "paid_off"]
+    card = _perf(codes, balance, product_kind="revolving")
+    assert snapshots_from_performance(card, "months_behind")["status"].tolist() == ["open"] * 4
+    # the kind of a product code comes from the config
+    cfg = Config.from_dict(
+        {"categories": {"products": ["loan", "card"], "product_kinds": {"card": "revolving"}}}
+    )
+    by_code = snapshots_from_performance(
+        _perf(codes, balance, product="card"), "months_behind", cfg
+    )
+    assert by_code["status"].tolist() == ["open"] * 4
+    # an explicit closure code or status still wins
+    closed = _perf(["1", "0", "paid_off"], [300.0, 0.0, 0.0], product_kind="revolving")
+    assert snapshots_from_performance(closed, "months_behind")["status"].tolist()[-1] == "paid_off"
+    given = _perf(codes, balance, product_kind="revolving", status=["open"] * 3 + ["closed"])
+    assert snapshots_from_performance(given, "months_behind")["status"].tolist()[-1] == "closed"
+
+
+def test_charge_off_threshold_per_product_kind():
+    cfg = Config.from_dict({"aging": {"charge_off_dpd_by_kind": {"installment": 120}}})
+    codes = ["3", "4", "5", "6", "7"]  # DPD 75, 105, 135, 165, 195
+    loan = snapshots_from_performance(_perf(codes, 500.0), "months_behind", cfg)
+    # 135 >= 120: charged off in month 3 and sticky; DPD at least 120 + 30 per month since
+    assert loan["status"].tolist() == ["open", "open"] + ["charged_off"] * 3
+    assert loan["dpd"].tolist() == [75, 105, 135, 165, 195]
+    card = snapshots_from_performance(
+        _perf(codes, 500.0, product_kind="revolving"), "months_behind", cfg
+    )
+    assert card["status"].tolist() == ["open"] * 4 + ["charged_off"]  # 195 >= 180
+    assert card["bucket"].tolist() == ["M3", "M4", "M5", "M6", None]
+    # decode_status takes the kind of each row
+    decoded = decode_status(["5", "5"], "months_behind", cfg, kinds=["installment", "revolving"])
+    assert decoded["status"].tolist() == ["charged_off", "open"]
+    assert decoded["bucket"].tolist() == [None, "M5"]
+
+
+def test_status_words_are_read_in_every_encoding():
+    # the contract's own status words, so that a mapping can say {RA: charged_off}
+    out = decode_status(["charged_off", "Paid_Off", "closed", "settled", "3"], "months_behind")
+    assert out["status"].tolist() == ["charged_off", "paid_off", "closed", "settled", "open"]
+    assert decode_status(["charged_off"], "days_past_due")["status"].tolist() == ["charged_off"]
+    with pytest.raises(DataError, match="'WO'"):  # a lender's abbreviation is mapped first
+        decode_status(["WO"], "months_behind")
+
+
+def test_status_only_history_loads_without_amounts():
+    """A bureau-style file: account, month, status code; no balance, no payments."""
+    perf = pd.concat(
+        [
+            _perf(["0", "1", "2"], 0.0, account="A").drop(columns=["balance", "paid_amount"]),
+            _perf(["1", "C", "X", "X"], 0.0, account="B").drop(columns=["balance", "paid_amount"]),
+        ]
+    )
+    snaps = snapshots_from_performance(perf, "months_behind")
+    assert list(snaps.columns) == ["account_id", "month_end", "dpd", "bucket", "status"]
+    # no balance: no paid-off inference, trailing current / no-loan months stay open
+    assert snaps["status"].tolist() == ["open"] * 7
+    assert snaps["bucket"].tolist() == ["M0", "M1", "M2", "M1", "M0", "M0", "M0"]
+    pf = portfolio_from_performance(perf, "months_behind")
+    assert validate_portfolio(pf.copy()).empty
+    assert pf.accounts["principal"].eq(1.0).all()  # unknown: a constant placeholder
+
+
+def test_month_numbers_and_foreign_month_formats_are_refused_with_what_to_do():
+    relative = _perf(["0", "1"], 1.0).assign(month_end=[-1, 0])
+    with pytest.raises(DataError, match="relative to the extract.*month_anchor"):
+        snapshots_from_performance(relative, "months_behind")
+    slashed = _perf(["0", "1"], 1.0).assign(month_end=["01/2024", "02/2024"])
+    with pytest.raises(DataError, match="format seen '##/####'.*date_format"):
+        snapshots_from_performance(slashed, "months_behind")
+
+
+def test_infinite_or_absurd_amounts_name_table_column_and_rows():
+    perf = _perf(["0", "1", "2"], [100.0, float("inf"), 3e12])
+    with pytest.raises(ValidationError) as err:
+        snapshots_from_performance(perf, "months_behind")
+    failures = err.value.failures
+    assert failures[["table", "column", "count"]].values.tolist() == [
+        ["performance", "balance", 1],
+        ["performance", "balance", 1],
+    ]
+    assert failures["rule"].tolist()[0] == "must be a finite number"
+    assert "row 1: account_id='L1'" in failures["examples"].tolist()[0]
+    assert "row 2: account_id='L1'" in failures["examples"].tolist()[1]
 
 
 # ----------------------------------------------------------------- snapshot labels

@@ -52,9 +52,9 @@ encoding           code                    DPD (days)      bucket   status
                    ``paid``
 ``bucket_label``   ``settled``,            0               —        settled, closed
                    ``closed``
-any encoding       the words above         as above        —        as above
-                   (``charged_off``,
-                   ``pif``, ``closed``, …)
+any encoding       ``charged_off``,        as above        —        as above
+                   ``paid_off``,
+                   ``settled``, ``closed``
 =================  ======================  ==============  =======  ================
 
 Codes are compared case-insensitively after trimming spaces. Any other lender code is
@@ -106,6 +106,7 @@ from recovery.config import Config
 from recovery.data.dates import date_shape, parse_dates
 from recovery.data.portfolio import Portfolio
 from recovery.data.schema import (
+    NOTED,
     Column,
     TableSpec,
     check_amounts,
@@ -203,6 +204,7 @@ PERFORMANCE = TableSpec(
 _CURRENT = ("0", "C")
 _NO_USE = ("-2", "X")
 _PAID_IN_FULL = ("-1",)
+_STATUS_WORDS = ("charged_off", "paid_off", "settled", "closed")  # read in every encoding
 _LABEL_STATUS = {
     "charged_off": "charged_off",
     "charge_off": "charged_off",
@@ -368,8 +370,8 @@ def _decode_unique(codes: np.ndarray, encoding: str, config: Config) -> dict[str
     for code in codes:  # distinct codes only
         upper = str(code).strip().upper()
         d, b, s, cur = np.nan, None, "open", False
-        if encoding != "bucket_label" and upper.lower() in _LABEL_STATUS:  # any encoding
-            s = _LABEL_STATUS[upper.lower()]
+        if encoding != "bucket_label" and upper.lower() in _STATUS_WORDS:  # any encoding
+            s = upper.lower()
             d = np.nan if s == "charged_off" else 0.0
         elif encoding == "days_past_due":
             value = pd.to_numeric(upper, errors="coerce")
@@ -693,7 +695,9 @@ def snapshots_from_performance(
         out["charge_off_date"] = pd.to_datetime(out["_charge_off_date"]).dt.normalize()
     columns = [c for c in column_names("snapshots") if c in out]
     columns += [c for c in extras if c not in columns]
-    return out[columns]
+    result = out[columns]
+    result.attrs[NOTED] = ("balance", "paid_in_month")  # read (and noted) above
+    return result
 
 
 def _at_most(out: pd.DataFrame, tolerance: float) -> np.ndarray:

@@ -63,6 +63,7 @@ __all__ = [
     "validate_portfolio",
     "validated_copy",
     "read_negative_amounts",
+    "NOTED",
     "check_amounts",
     "date_shape",
     "parse_dates",
@@ -191,8 +192,8 @@ class _Failures:
         return pd.DataFrame(self.rows, columns=["table", "column", "rule", "count", "examples"])
 
 
-def _key_columns(table: str, column: str) -> list[str]:
-    spec = TABLES.get(table)
+def _key_columns(table: str | TableSpec, column: str) -> list[str]:
+    spec = TABLES.get(table) if isinstance(table, str) else table
     first = [c.name for c in spec.columns[:1]] if spec else []
     cols = list(dict.fromkeys([*first, *(spec.key if spec else ()), column]))
     return cols
@@ -306,7 +307,7 @@ def _pandera_schema(spec: TableSpec, config: Config, columns: list[str]):
                         "(an export glitch? the ceiling is config data.max_amount)",
                     )
                 )
-            if col.min is not None:
+            if col.min is not None and col.negative is None:
                 checks.append(
                     pa.Check(
                         lambda x, m=col.min, ok=sane: ~ok(x) | (x >= m),
@@ -454,14 +455,15 @@ def read_negative_amounts(
     config = config or Config()
     cap = config.data.max_amount
     out = frame
+    noted = tuple(frame.attrs.get(NOTED, ()))
     for col in spec.columns:
-        if col.negative is None or col.name not in frame.columns:
+        if col.negative is None or col.name not in frame.columns or col.name in noted:
             continue
         values = pd.to_numeric(frame[col.name], errors="coerce")
         below = ((values < 0) & (values >= -cap)).to_numpy()
         if not below.any():
             continue
-        shown = _examples(frame, below, _key_columns(spec.name, col.name))
+        shown = _examples(frame, below, _key_columns(spec, col.name))
         if out is frame:
             out = frame.copy()
         if col.negative == "credit":
@@ -485,6 +487,11 @@ def read_negative_amounts(
             stacklevel=stacklevel,
         )
     return out
+
+
+#: ``DataFrame.attrs`` key: columns whose negative amounts were already read (and noted),
+#: so that a table checked twice (made from a monthly table, then validated) notes once.
+NOTED = "recovery.data.noted"
 
 
 def check_amounts(
@@ -526,7 +533,8 @@ def check_amounts(
             continue
         values = pd.to_numeric(frame[col.name], errors="coerce")
         infinite = np.isinf(values).to_numpy()
-        failures.check(frame, spec.name, col.name, "must be a finite number", infinite)
+        show = _key_columns(spec, col.name)
+        failures.check(frame, spec.name, col.name, "must be a finite number", infinite, show)
         absurd = (np.isfinite(values) & (values.abs() > cap)).to_numpy()
         failures.check(
             frame,
@@ -534,6 +542,7 @@ def check_amounts(
             col.name,
             f"must be at most {cap:,.0f} in absolute value (the ceiling is config data.max_amount)",
             absurd,
+            show,
         )
     if failures.rows:
         raise ValidationError(failures.frame())
