@@ -40,6 +40,7 @@ import pandas as pd
 
 from recovery.analytics.common import (
     SegmentArg,
+    carries,
     dispatch_on_table,
     percent_axis,
     plot_axes,
@@ -53,6 +54,7 @@ from recovery.analytics.states import (
     transitions,
 )
 from recovery.config import Config
+from recovery.data.contract import require_columns
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
@@ -228,7 +230,8 @@ def roll_rates(
         ``month_end`` (start month *m*), segment columns, ``from_state``,
         ``to_state``, ``count`` (accounts), ``balance`` (currency at *m*),
         ``count_rate`` and ``balance_rate`` (shares of the from-state's total in
-        that month and segment; each from-row sums to 1).
+        that month and segment; each from-row sums to 1). A status-only history (no
+        balance) gives the counts and count rates alone.
 
     Examples
     --------
@@ -244,6 +247,8 @@ def roll_rates(
     segments = segment_list(segment)
     totals = flow_totals(snapshots, config, segments, accounts)  # an engine's, for its tables
     out = roll_rates_from_totals(totals, config, segments)
+    if not carries(snapshots, "balance"):  # a status-only history: counts only
+        out = out.drop(columns=["balance", "balance_rate"])
     if confidence is not None:
         n = out.groupby(["month_end", *segments, "from_state"], dropna=False, observed=True)[
             "count"
@@ -349,6 +354,8 @@ def roll_rate_matrix(
         raise ValueError("weight must be 'count' or 'balance'")
     if average not in ("pooled", "mean"):
         raise ValueError("average must be 'pooled' or 'mean'")
+    if weight == "balance":
+        require_columns(snapshots, ["balance"], "the balance-weighted roll-rate matrix")
     segments = segment_list(segment)
     # one row per month × segments × from × to state: accounts and balance
     t = flow_totals(snapshots, config, segments, accounts)
@@ -446,6 +453,8 @@ def roll_rate_trends(
         raise ValueError("weight must be 'count' or 'balance'")
     if window < 1:
         raise ValueError("window must be a positive number of months")
+    if weight == "balance":
+        require_columns(snapshots, ["balance"], "the balance-weighted roll-rate trend")
     config = config or Config()
     segments = segment_list(segment)
     t = transitions(snapshots, config, segments, accounts)
@@ -562,6 +571,8 @@ def flow_rates(
         raise ValueError("weight must be 'count' or 'balance'")
     if window < 1:
         raise ValueError("window must be a positive number of months")
+    if weight == "balance":
+        require_columns(snapshots, ["balance"], "the balance flow rate (weight='count' needs none)")
     config = config or Config()
     segments = segment_list(segment)
     s = snapshot_states(snapshots, config, segments, accounts)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import PRODUCT_KINDS, Config
+from recovery.errors import MissingColumnError
 
 __all__ = [
     "Column",
@@ -32,6 +33,9 @@ __all__ = [
     "column_names",
     "allowed_categories",
     "product_kinds",
+    "AMOUNT_NAMES",
+    "has_column",
+    "require_columns",
     "contract_markdown",
 ]
 
@@ -358,6 +362,63 @@ def product_kinds(frame: pd.DataFrame, config: Config | None = None) -> np.ndarr
         given = frame["product_kind"].astype(object).to_numpy()
         kinds = np.where(pd.isna(given), kinds, given)
     return np.asarray(kinds, dtype=object)
+
+
+#: The amount columns a status-only history lacks, as a person names them.
+AMOUNT_NAMES = {
+    "balance": "balances",
+    "amount_overdue": "overdue amounts",
+    "paid_in_month": "payments",
+    "credit_balance": "credit balances",
+}
+
+
+def has_column(frame: pd.DataFrame, column: str) -> bool:
+    """Whether a table carries a column with data (present, and not all missing).
+
+    An empty table counts as carrying every column it names.
+
+    Examples
+    --------
+    >>> states = pd.DataFrame({"account_id": ["A"], "balance": [float("nan")]})
+    >>> has_column(states, "balance"), has_column(states, "account_id")
+    (False, True)
+    """
+    if column not in frame.columns:
+        return False
+    return len(frame) == 0 or bool(frame[column].notna().any())
+
+
+def require_columns(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], what: str) -> None:
+    """Refuse to compute ``what`` when the table lacks one of ``columns`` (no zeros instead).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Usually ``snapshots``.
+    columns : list of str
+        The columns ``what`` needs.
+    what : str
+        The output, in words, for the message ("the collection rate").
+
+    Raises
+    ------
+    recovery.errors.MissingColumnError
+        Naming the output, what it needs in words and the missing columns.
+
+    Examples
+    --------
+    >>> states = pd.DataFrame({"account_id": ["A"], "status": ["open"]})
+    >>> try:
+    ...     require_columns(states, ["balance"], "the balance-weighted roll rate")
+    ... except MissingColumnError as err:
+    ...     print(err)
+    the balance-weighted roll rate needs balances (column 'balance'), which this data does not have
+    """
+    missing = [c for c in columns if not has_column(frame, c)]
+    if missing:
+        needs = " and ".join(dict.fromkeys(AMOUNT_NAMES.get(c, f"'{c}'") for c in missing))
+        raise MissingColumnError(what, needs, missing)
 
 
 def contract_markdown(config: Config | None = None) -> str:
