@@ -43,6 +43,7 @@ import pandas as pd
 
 from recovery.analytics.common import (
     SegmentArg,
+    carries,
     dispatch_on_table,
     month_end,
     percent_axis,
@@ -110,6 +111,7 @@ def vintage_curves(
         suffix ``_balance`` (share of amount), and ``left_censored`` (the cohort has
         loans older than the table's first month, whose "ever" flags only see
         delinquency from then on). MOB before the table's first month are omitted.
+        Without balances (a status-only history) the shares of accounts alone.
 
     Examples
     --------
@@ -126,7 +128,10 @@ def vintage_curves(
         raise ValueError(f"cohort must be one of {sorted(_COHORTS)}")
     segments = [c for c in segment_list(segment) if c != "vintage"]  # already the rows
     totals = vintage_totals(snapshots, accounts, thresholds, config, segments, cohort)
-    return vintage_curves_from_totals(totals, segments, complete_only)
+    out = vintage_curves_from_totals(totals, segments, complete_only)
+    if not carries(snapshots, "balance"):  # a status-only history: shares of accounts only
+        out = out.drop(columns=[c for c in out.columns if c == "amount" or c.endswith("_balance")])
+    return out
 
 
 def _flag_names(thresholds: Sequence[int]) -> list[str]:
