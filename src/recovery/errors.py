@@ -45,7 +45,8 @@ class MissingColumnError(DataError):
         self.needs = needs
         self.columns = list(columns)
         named = ", ".join(f"'{c}'" for c in self.columns)
-        super().__init__(f"{what} needs {needs} (column {named}), which this data does not have")
+        column = "column" if len(self.columns) == 1 else "columns"
+        super().__init__(f"{what} — needs {needs}: this data has no {column} {named}")
 
 
 class ValidationError(RecoveryError):

@@ -413,11 +413,12 @@ def require_columns(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], w
     ...     require_columns(states, ["balance"], "the balance-weighted roll rate")
     ... except MissingColumnError as err:
     ...     print(err)
-    the balance-weighted roll rate needs balances (column 'balance'), which this data does not have
+    the balance-weighted roll rate — needs balances: this data has no column 'balance'
     """
     missing = [c for c in columns if not has_column(frame, c)]
     if missing:
-        needs = " and ".join(dict.fromkeys(AMOUNT_NAMES.get(c, f"'{c}'") for c in missing))
+        names = list(dict.fromkeys(AMOUNT_NAMES.get(c, f"'{c}'") for c in missing))
+        needs = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         raise MissingColumnError(what, needs, missing)
 
 
