@@ -579,3 +579,85 @@ def test_cli_features_with_labels_on_monthly_data(monthly_dir, tmp_path):
     table = pd.read_csv(out)
     assert len(table) > 50 and {"months_in_m1_3m", "p_pay", "p_cure"} <= set(table.columns)
     assert table["p_pay"].isin([0, 1]).all()  # matured by the data end (2025-12-31)
+
+
+@pytest.fixture(scope="module")
+def status_only_book(sample_snapshots, tmp_path_factory):
+    """The sample's monthly table with its amounts dropped: states only (issue 18)."""
+    from recovery.data.io import load_portfolio
+
+    _, snaps = sample_snapshots
+    d = tmp_path_factory.mktemp("status_only")
+    _lender_monthly(snaps).drop(columns=["os_bal", "paid"]).to_csv(d / "perf.csv", index=False)
+    mapping = yaml.safe_load(yaml.safe_dump(MONTHLY_MAPPING))
+    columns = mapping["tables"]["performance"]["columns"]
+    del columns["os_bal"], columns["paid"]
+    (d / "mapping.yml").write_text(yaml.safe_dump(mapping), encoding="utf-8")
+    return load_portfolio(d, mapping=d / "mapping.yml")
+
+
+def test_status_only_book_gives_the_count_results_of_the_full_book(
+    status_only_book, monthly_book
+):
+    from recovery.analytics.kpis import collection_rates, monthly_kpis
+    from recovery.analytics.roll_rates import roll_rate_matrix
+    from recovery.errors import MissingColumnError
+
+    states, full = status_only_book.snapshots, monthly_book.snapshots
+    assert not {"balance", "amount_overdue", "paid_in_month"} & set(states.columns)
+    # the same states, so the same count roll rates, cure rates and overdue rates by count
+    pd.testing.assert_frame_equal(roll_rate_matrix(states), roll_rate_matrix(full))
+    k_states, k_full = monthly_kpis(states), monthly_kpis(full)
+    for column in ("overdue_rate_30plus", "overdue_rate_90plus", "cure_rate"):
+        np.testing.assert_allclose(k_states[column], k_full[column])
+    # what needs amounts is left out, or refused naming what it needs; never zeros
+    assert not [c for c in k_states.columns if "balance" in c or "collect" in c]
+    with pytest.raises(MissingColumnError, match="needs balances: this data has no column"):
+        roll_rate_matrix(states, weight="balance")
+    with pytest.raises(MissingColumnError) as err:
+        collection_rates(states)
+    assert err.value.needs == "balances, overdue amounts and payments"
+
+
+def test_status_only_book_trains_p_cure_and_refuses_p_pay(status_only_book, monthly_book):
+    from recovery.errors import MissingColumnError
+    from recovery.models.training import build_model_frame, train_and_evaluate
+
+    frame = build_model_frame(status_only_book)
+    full = build_model_frame(monthly_book)
+    # p_cure and roll_back need states only: the same labels as the full book. The
+    # status-only book scores every charged-off account (a balance repaid to zero is
+    # unknown there); the full book leaves those out
+    both = frame.merge(full, on=["account_id", "as_of"], suffixes=("", "_full"))
+    assert len(both) == len(full) < len(frame)
+    extra = frame.merge(full[["account_id", "as_of"]], how="left", indicator=True)
+    assert (extra.loc[extra["_merge"] == "left_only", "status"] == "charged_off").all()
+    for label in ("p_cure", "roll_back"):
+        pd.testing.assert_series_equal(
+            both[label], both[f"{label}_full"], check_names=False, check_dtype=False
+        )
+    assert frame["p_pay"].isna().all() and frame["paid_amount_3m"].isna().all()
+    result = train_and_evaluate(frame, "p_cure", test_months=6)
+    assert result.metrics["n"] > 150 and result.metrics["auc"] > 0.7, result.metrics
+    with pytest.raises(MissingColumnError, match="the p_pay model — needs payments"):
+        train_and_evaluate(frame, "p_pay", test_months=6)
+
+
+def test_analyze_on_a_status_only_book_says_what_it_skips(status_only_book):
+    from recovery.commands.analyze import run_analysis
+
+    results = run_analysis(status_only_book, figures=False)
+    skipped = results["skipped"].set_index("output")["reason"]
+    assert skipped["recovery by debt age"] == (
+        "recovery by debt age — needs balances and payments: this data has no columns "
+        "'balance', 'paid_in_month'"
+    )
+    assert "the roll-rate forecast of balances" in skipped.index
+    assert {"roll_rate_matrix_count", "flow_rates", "vintage_curves", "monthly_kpis"} <= set(
+        results
+    )
+    assert "roll_rate_matrix_balance" not in results and "recovery_rates" not in results
+    # flow rates by count; no table carries a balance column filled with zeros
+    for name, table in results.items():
+        if isinstance(table, pd.DataFrame) and name != "skipped":
+            assert not [c for c in table.columns if "balance" in str(c)], name
