@@ -13,8 +13,10 @@ The definitions are DESIGN.md §3 (binding):
   ``effective_from`` on or before t (version 1 from the start). A version covers what is
   owed from its ``effective_from`` on: its installments are paid by payments posted on or
   after that day (net of their reversals). A restructure therefore never rewrites history.
-- **Charge-off** on the first day DPD reaches ``config.aging.charge_off_dpd`` (or an
-  earlier ``charged_off`` event); status ``charged_off`` from then on, bucket empty.
+- **Charge-off** on the first day DPD reaches ``config.aging.charge_off_dpd`` — or the
+  threshold of the account's product kind, ``config.aging.charge_off_dpd_by_kind`` —
+  (or an earlier ``charged_off`` event); status ``charged_off`` from then on, bucket
+  empty.
 - **Status** ``paid_off`` when everything the schedule in force asks for is paid (within
   the tolerance), ``settled`` / ``closed`` from the first such ``events`` row (DPD,
   balance and overdue amount are 0 after it). Charge-off is final unless a settlement
