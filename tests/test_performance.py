@@ -596,9 +596,7 @@ def status_only_book(sample_snapshots, tmp_path_factory):
     return load_portfolio(d, mapping=d / "mapping.yml")
 
 
-def test_status_only_book_gives_the_count_results_of_the_full_book(
-    status_only_book, monthly_book
-):
+def test_status_only_book_gives_the_count_results_of_the_full_book(status_only_book, monthly_book):
     from recovery.analytics.kpis import collection_rates, monthly_kpis
     from recovery.analytics.roll_rates import roll_rate_matrix
     from recovery.errors import MissingColumnError

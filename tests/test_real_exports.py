@@ -527,3 +527,55 @@ def test_relative_months_with_a_month_anchor(tmp_path):
     plain = RELATIVE_MAPPING.replace("    month_anchor: 2024-06\n", "")
     with pytest.raises(DataError, match="relative to the extract.*month_anchor"):
         load_portfolio(tmp_path, mapping=_write(tmp_path, {"extract.csv": RELATIVE}, plain))
+
+
+# ----------------------------------------------------------------------------------
+# The command line on these exports, as a new user runs it
+
+
+def test_validate_notes_credit_balances_and_exits_zero(tmp_path, capsys):
+    from recovery.cli import main
+
+    path = _write(tmp_path, {"cards.csv": CARDS}, CARD_MAPPING)
+    assert main(["validate", str(tmp_path), "--mapping", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: table 'performance', column 'balance': 3 row(s) with a credit balance "
+        "(below zero), read as zero exposure" in out
+    )
+    assert "note: table 'performance', column 'paid_amount': 1 row(s)" in out
+    assert "OK " in out
+
+
+def test_status_only_analyze_and_report_say_what_they_need(tmp_path, capsys):
+    """Issue 18: a status-only book runs `recovery analyze` and `recovery report`."""
+    import re
+
+    from recovery.cli import main
+
+    path = _write(tmp_path, {"credit_record.csv": BUREAU}, BUREAU_MAPPING)
+    out = tmp_path / "analysis"
+    args = ["analyze", str(tmp_path), "--mapping", str(path), "--out", str(out)]
+    assert main([*args, "--no-progress", "--no-figures"]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "skipped: recovery by debt age — needs balances and payments: this data has no "
+        "columns 'balance', 'paid_in_month'" in printed
+    )
+    assert "skipped: the roll-rate matrix by balance — needs balances" in printed
+    assert (out / "tables" / "roll_rate_matrix_count.csv").is_file()
+    assert not (out / "tables" / "roll_rate_matrix_balance.csv").exists()
+    skipped = pd.read_csv(out / "tables" / "skipped.csv")
+    assert len(skipped) == skipped["output"].nunique() >= 5
+    # the report: the sections that need amounts say so; the others show the counts
+    report = tmp_path / "report"
+    args = ["report", str(tmp_path), "--mapping", str(path), "--month", "2019-05"]
+    assert main([*args, "--out", str(report)]) == 0
+    html = (report / "recovery_report_2019-05.html").read_text(encoding="utf-8")
+    notes = dict(re.findall(r'data-section="([^"]+)"><p>(.*?)</p>', html.replace("&#x27;", "'")))
+    assert notes["recovery-by-age"] == (
+        "Recovery by debt age needs balances and payments, which this data does not have."
+    )
+    assert notes["forecast"] == "The forecast needs balances, which this data does not have."
+    assert notes["roll-rates-balance"].endswith("needs balances, which this data does not have.")
+    assert "roll-rates" not in notes and "book" not in notes and "kpis" not in notes
