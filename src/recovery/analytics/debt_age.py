@@ -125,7 +125,8 @@ def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        A sorted copy with ``month_end`` normalised, ``_mi`` the month number
+        A sorted copy with ``month_end`` normalised, ``balance`` (when present) the
+        exposure (a credit balance reads 0), ``_mi`` the month number
         (:func:`recovery.analytics.common.month_number`) and ``_acc`` the account's
         code (0, 1, … in sorted ``account_id`` order).
 
@@ -143,6 +144,8 @@ def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
     """
     out = snapshots.copy()
     out["month_end"] = pd.to_datetime(out["month_end"]).dt.normalize()
+    if "balance" in out:  # the exposure: a credit balance (below zero) reads 0
+        out["balance"] = pd.to_numeric(out["balance"], errors="coerce").clip(lower=0.0)
     out["_mi"] = month_number(out["month_end"])
     out["_acc"] = pd.factorize(out["account_id"], sort=True)[0].astype(np.int64)
     out = out.sort_values(["_acc", "_mi"], kind="mergesort").reset_index(drop=True)
