@@ -678,3 +678,28 @@ def test_product_kinds_from_the_mapping_reach_the_accounts():
     # the revolving account stays open at a zero balance; the installment loan is paid off
     last = book.snapshots.groupby("account_id")["status"].last().to_dict()
     assert last == {"A": "open", "B": "paid_off"}
+
+
+def test_a_window_reads_dates_as_the_mapping_declares_them():
+    """Day-first origination dates: the window keeps 3 August, not 8 March (never guessed)."""
+    from recovery.data.windows import window_frames
+
+    m = Mapping.from_dict(
+        {
+            "tables": {
+                "accounts": {
+                    "columns": {"LOAN": "account_id", "OPENED": "origination_date"},
+                    "date_format": "%d/%m/%Y",
+                }
+            }
+        }
+    )
+    loans = pd.DataFrame({"LOAN": ["L1", "L2", "L3"], "OPENED": ["03/08/2018", "08/03/2018", "x"]})
+    kept = window_frames({"accounts": loans}, "2018-08-01:2018-08-31", m)["accounts"]
+    # an unreadable date is kept, for the contract checks to name it
+    assert kept["LOAN"].tolist() == ["L1", "L3"]
+    # without a mapping the same text is not a date: nothing guessed into the window
+    plain = window_frames({"accounts": loans.rename(columns={"LOAN": "account_id",
+                                                             "OPENED": "origination_date"})},
+                          "2018-08-01:2018-08-31")["accounts"]  # fmt: skip
+    assert plain["account_id"].tolist() == ["L1", "L2", "L3"]
