@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from recovery.data.contract import has_column
 from recovery.docstrings import register
 from recovery.errors import DataError
 
@@ -54,7 +53,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SegmentArg",
-    "carries",
     "dispatch_on_table",
     "month_end",
     "month_number",
@@ -67,22 +65,6 @@ __all__ = [
 SegmentArg = str | Sequence[str] | None
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def carries(table: Any, column: str) -> bool:
-    """Whether a table (pandas, or an engine's) has data in ``column``.
-
-    A pandas table: :func:`recovery.data.contract.has_column` (present, not all
-    missing); another engine's table: the column is present (nothing is computed).
-
-    Examples
-    --------
-    >>> carries(pd.DataFrame({"balance": [float("nan")]}), "balance")
-    False
-    """
-    if isinstance(table, pd.DataFrame):
-        return has_column(table, column)
-    return column in table.columns
 
 
 def segment_list(segment: SegmentArg) -> list[str]:

@@ -52,7 +52,6 @@ import pandas as pd
 
 from recovery.analytics.common import (
     SegmentArg,
-    carries,
     dispatch_on_table,
     percent_axis,
     plot_axes,
@@ -60,7 +59,7 @@ from recovery.analytics.common import (
 )
 from recovery.analytics.states import NEW_STATE, snapshot_states, sort_states, transitions
 from recovery.config import Config
-from recovery.data.contract import require_columns
+from recovery.data.contract import has_column, require_columns
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
@@ -121,7 +120,7 @@ def skip_amounts(table: pd.DataFrame, snapshots: Any) -> pd.DataFrame:
     >>> skip_amounts(k, states).columns.tolist()
     ['open_accounts', 'cure_rate']
     """
-    missing = {c for c in _COLLECTION_NEEDS if not carries(snapshots, c)}
+    missing = {c for c in _COLLECTION_NEEDS if not has_column(snapshots, c)}
     if not missing:
         return table
 
@@ -576,7 +575,7 @@ def monthly_kpis(
         raise DataError("collection costs (actions=) need a pandas snapshots table")
     out = kpis_from_totals(kpi_totals(snapshots, config, segments, accounts), config, segments)
     out = skip_amounts(out, given)
-    if actions is not None and carries(given, "paid_in_month"):
+    if actions is not None and has_column(given, "paid_in_month"):
         costs = collection_costs(actions, snapshots, config, segments)
         costs = costs.rename(columns={"cost": "collection_cost"})
         out = out.merge(

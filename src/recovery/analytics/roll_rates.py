@@ -40,7 +40,6 @@ import pandas as pd
 
 from recovery.analytics.common import (
     SegmentArg,
-    carries,
     dispatch_on_table,
     percent_axis,
     plot_axes,
@@ -54,7 +53,7 @@ from recovery.analytics.states import (
     transitions,
 )
 from recovery.config import Config
-from recovery.data.contract import require_columns
+from recovery.data.contract import has_column, require_columns
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
@@ -247,7 +246,7 @@ def roll_rates(
     segments = segment_list(segment)
     totals = flow_totals(snapshots, config, segments, accounts)  # an engine's, for its tables
     out = roll_rates_from_totals(totals, config, segments)
-    if not carries(snapshots, "balance"):  # a status-only history: counts only
+    if not has_column(snapshots, "balance"):  # a status-only history: counts only
         out = out.drop(columns=["balance", "balance_rate"])
     if confidence is not None:
         n = out.groupby(["month_end", *segments, "from_state"], dropna=False, observed=True)[

@@ -43,7 +43,6 @@ import pandas as pd
 
 from recovery.analytics.common import (
     SegmentArg,
-    carries,
     dispatch_on_table,
     month_end,
     percent_axis,
@@ -52,6 +51,7 @@ from recovery.analytics.common import (
 )
 from recovery.analytics.states import snapshot_states
 from recovery.config import Config
+from recovery.data.contract import has_column
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
@@ -129,7 +129,7 @@ def vintage_curves(
     segments = [c for c in segment_list(segment) if c != "vintage"]  # already the rows
     totals = vintage_totals(snapshots, accounts, thresholds, config, segments, cohort)
     out = vintage_curves_from_totals(totals, segments, complete_only)
-    if not carries(snapshots, "balance"):  # a status-only history: shares of accounts only
+    if not has_column(snapshots, "balance"):  # a status-only history: shares of accounts only
         out = out.drop(columns=[c for c in out.columns if c == "amount" or c.endswith("_balance")])
     return out
 
