@@ -379,6 +379,8 @@ with section("forecast", "The forecast"):
 
     table, erc = report.forecast_summary(data, months_ahead=3)
     display(HTML(table_html(table, table_id="forecast-table")))
+    for warning in table.attrs.get("notes", []):  # the forecast's health
+        display(HTML(report.note_html(warning, kind="warning")))
     if erc is None:
         display(HTML(report.note_html("No charged-off debt yet: no recoveries are forecast.")))
     else:
@@ -1071,9 +1073,11 @@ month and compared with what happened next.
 ## Roll-rate forecast of the delinquent book
 
 Counts and balances by bucket are pushed forward with the pooled transition matrix of
-the last twelve months, plus an explicit assumption on new delinquencies (inflow from
-the current book). Charge-offs are the flows into `charged_off`; recoveries come from
-the ERC model below.
+the last twelve months (balances by the same roll rates weighted by balance, growing by
+a capped factor while overdue), plus an explicit assumption on new delinquencies
+(inflow from the current book). Charge-offs are the flows into `charged_off`;
+recoveries come from the ERC model below. `summary()` shows the forecast's health: a
+spectral radius below 1 means the book, left alone, shrinks.
 """
             ),
             code(

@@ -252,6 +252,57 @@ def test_section_turns_missing_pieces_into_a_note(capsys):
             1 / 0  # noqa: B018
 
 
+def test_forecast_section_warns_when_the_forecast_would_explode():
+    from recovery.config import Config
+    from recovery.data.portfolio import Portfolio
+    from recovery.report.data import ReportData
+    from test_forecast import card_book
+
+    book = card_book(m1_stay=0.99)  # a thin M1 that keeps and grows its balance
+    months = pd.DatetimeIndex(sorted(book["month_end"].unique()))
+    data = ReportData(Portfolio(snapshots=book), book, months[-1], months, months[-1], Config())
+    table, _ = report.forecast_summary(data, months_ahead=3)
+    notes = table.attrs["notes"]
+    assert any("M1" in n and "without bound" in n for n in notes)
+    # the balances shown stay near today's instead of growing 70 % a month
+    row = table.set_index("Measure").loc["Delinquent balance"]
+    values = [float(v.replace(",", "")) for v in row]
+    assert max(values) < 1.5 * values[0]
+    # the template shows the notes under the forecast table
+    nb = (Path(report.__file__).parent / "templates" / "monthly_report.ipynb").read_text()
+    assert 'table.attrs.get(\\"notes\\", [])' in nb
+
+
+def test_model_health_says_when_a_model_had_no_out_of_time_test():
+    health = pd.DataFrame(
+        {
+            "model": ["p_pay", "p_cure"],
+            "trained_on": ["2024-01-31 to 2024-05-31"] * 2,
+            "in_training_window": [False, False],
+            "tested": [False, True],
+            "test_auc": [np.nan, 0.78],
+            "score_psi": [0.04, 0.05],
+            "psi_status": ["stable", "stable"],
+            "shifted_features": ["dpd (0.02)"] * 2,
+            "matured_month": [pd.Timestamp("2024-08-31")] * 2,
+            "matured_accounts": [120, 80],
+            "matured_auc": [0.71, 0.77],
+        }
+    )
+    notes = report.model_health_notes(health)
+    assert (
+        "p_pay: trained without an out-of-time test, so its accuracy on months after its "
+        "training data was not checked at training; its AUC on August 2024, after "
+        "training, is 0.71."
+    ) in notes
+    assert "p_cure: AUC 0.77 on August 2024 (out-of-time test: 0.78)." in notes
+    table = report.format_model_health(health)
+    assert table["Test AUC (at training)"].tolist() == ["no test", "0.780"]
+    # inside the training window there is no later month to quote
+    inside = report.model_health_notes(health.assign(in_training_window=True).head(1))
+    assert inside[-1].endswith("was not checked at training.")
+
+
 # ----------------------------------------------------------------------------- a book
 
 

@@ -200,6 +200,29 @@ def test_segments_from_accounts_table(book):
     assert set(flows["product"]) == {"card", "loan"}
 
 
+def test_segment_rows_shrunk_toward_the_portfolio_row(book):
+    accounts = pd.DataFrame({"account_id": list(PRODUCT), "product": list(PRODUCT.values())})
+    kw = {"segment": "product", "accounts": accounts}
+    # portfolio M0 rows (6): Jan A->M1, E->M0; Feb B->paid_off, C->M0, E->M1; Mar
+    # C->other_exit. With alpha = 2 accounts: card (4 rows, 2 to M1) gives
+    # (2 + 2 · 2/6) / (4 + 2); loan (2 rows, 1 out) gives (1 + 2 · 1/6) / (2 + 2)
+    rates = roll_rate_matrix(book, shrinkage=2.0, **kw)
+    assert rates.loc[("card", "M0"), "M1"] == pytest.approx((2 + 2 * 2 / 6) / 6)
+    assert rates.loc[("loan", "M0"), "other_exit"] == pytest.approx((1 + 2 * 1 / 6) / 4)
+    np.testing.assert_allclose(rates.sum(axis=1), 1.0)
+    # alpha 0 leaves the rows raw; "estimate" lies between raw and the portfolio rows
+    raw = roll_rate_matrix(book, shrinkage=0.0, **kw)
+    pd.testing.assert_frame_equal(raw, roll_rate_matrix(book, **kw))
+    est = roll_rate_matrix(book, shrinkage="estimate", **kw)
+    lo, hi = sorted([raw.loc[("card", "M0"), "M1"], 2 / 6])
+    assert lo - 1e-12 <= est.loc[("card", "M0"), "M1"] <= hi + 1e-12
+    np.testing.assert_allclose(
+        roll_rate_matrix(book, weight="balance", shrinkage=2.0, **kw).sum(axis=1), 1.0
+    )
+    with pytest.raises(DataError, match="shrinkage"):
+        roll_rate_matrix(book, shrinkage="lots", **kw)
+
+
 def test_segment_column_in_snapshots_and_vintage(book):
     book = book.assign(product=book["account_id"].map(PRODUCT))
     r = roll_rates(book, segment="product")

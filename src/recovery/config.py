@@ -191,6 +191,20 @@ class AnalyticsConfig:
         Confidence level of intervals.
     seed : int
         Seed for bootstrap resampling.
+    forecast_shrinkage : float or "estimate"
+        Roll-rate forecast: prior weight (accounts) pulling each delinquent bucket's
+        recent roll-rate row toward its row pooled over all months,
+        ``(counts + alpha · pooled) / (n + alpha)``; ``"estimate"`` (default) estimates
+        it from how much the months differ (Bühlmann–Straub), ``0`` trusts the recent
+        months raw.
+    forecast_max_accrual : float
+        Roll-rate forecast: the largest monthly growth factor of a balance while it
+        stays overdue (interest and fees; 1.05 = +5 % a month). The observed factor is
+        shrunk toward 1 by its own noise, then capped here.
+    forecast_trend_damping : float
+        Roll-rate forecast: damping of the new-volume trend, per month (0–1): the
+        inflow grows by ``slope · (φ + φ² + … + φ^(h−1))`` by month *h*; 1 is an
+        undamped linear trend, 0 no trend.
     """
 
     recovery_horizon_months: int = 12
@@ -201,6 +215,31 @@ class AnalyticsConfig:
     bootstrap_samples: int = 200
     confidence: float = 0.95
     seed: int = 0
+    forecast_shrinkage: float | str = "estimate"
+    forecast_max_accrual: float = 1.05
+    forecast_trend_damping: float = 0.98
+
+    def __post_init__(self) -> None:
+        alpha = self.forecast_shrinkage
+        if not (alpha == "estimate" or (_is_number(alpha) and alpha >= 0)):
+            raise ConfigError(
+                "analytics.forecast_shrinkage must be 'estimate' or a number of accounts "
+                f">= 0, got {alpha!r}"
+            )
+        if not self.forecast_max_accrual >= 1:
+            raise ConfigError(
+                "analytics.forecast_max_accrual must be >= 1 (1 = balances never grow "
+                f"while overdue), got {self.forecast_max_accrual!r}"
+            )
+        if not 0 <= self.forecast_trend_damping <= 1:
+            raise ConfigError(
+                "analytics.forecast_trend_damping must be between 0 and 1, got "
+                f"{self.forecast_trend_damping!r}"
+            )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from recovery.analytics.common import (
     plot_axes,
     segment_list,
 )
+from recovery.analytics.credibility import credibility_alpha, shrink_rows
 from recovery.analytics.states import (
     NEW_STATE,
     snapshot_states,
@@ -307,6 +308,7 @@ def roll_rate_matrix(
     config: Config | None = None,
     segment: SegmentArg = None,
     accounts: pd.DataFrame | None = None,
+    shrinkage: float | Literal["estimate"] | None = None,
 ) -> pd.DataFrame:
     """Roll-rate matrix (from state × to state) for one month, a range, or all months.
 
@@ -331,6 +333,14 @@ def roll_rate_matrix(
     segment : str or list of str, optional
         Segment columns; rows are then indexed by (segment…, from_state).
     {{accounts_for_segments}}
+    shrinkage : float or "estimate", optional
+        With segments (pooled rates): each segment's row leans on the portfolio's row
+        of the same from-state, ``(counts + α · portfolio) / (n + α)``
+        (:func:`recovery.analytics.credibility.shrink_rows`; for balance weights the
+        segment's balance shares take the weight ``n / (n + α)`` of its account count
+        ``n``). ``α`` in accounts, or ``"estimate"`` from how much the segments differ
+        (Bühlmann–Straub, :func:`recovery.analytics.credibility.credibility_alpha`).
+        None (default): raw rows.
 
     Returns
     -------
@@ -375,6 +385,8 @@ def roll_rate_matrix(
         if average == "pooled":
             summed = monthly.groupby(level=rows, dropna=False).sum()
             out = summed.div(summed.sum(axis=1).where(lambda x: x > 0), axis=0)
+            if shrinkage is not None and segments:
+                out = _shrink_segments(t, out, summed, segments, shrinkage)
         else:
             tot = monthly.sum(axis=1)
             rates = monthly.div(tot.where(tot > 0), axis=0).dropna(how="all")
@@ -391,6 +403,34 @@ def roll_rate_matrix(
     out = out.iloc[pos]
     out.columns.name = "to_state"
     return out
+
+
+def _shrink_segments(
+    t: pd.DataFrame,
+    rates: pd.DataFrame,
+    summed: pd.DataFrame,
+    segments: list[str],
+    shrinkage: float | str,
+) -> pd.DataFrame:
+    """Segment rows shrunk toward the portfolio rows (pooled over the same months)."""
+    rows = [*segments, "from_state"]
+    counts = t.groupby([*rows, "to_state"], dropna=False)["count"].sum().unstack(fill_value=0)
+    counts = counts.reindex(index=rates.index, columns=rates.columns, fill_value=0).astype(float)
+    book = summed.groupby(level="from_state").sum()
+    book = book.div(book.sum(axis=1).where(lambda x: x > 0), axis=0).fillna(0.0)
+    if shrinkage == "estimate":
+        long = counts.reset_index()
+        long["_segment"] = long[segments].astype(str).agg("|".join, axis=1)
+        alpha = credibility_alpha(long.drop(columns=segments), "_segment")
+    elif isinstance(shrinkage, (int, float)) and shrinkage >= 0:
+        alpha = float(shrinkage)
+    else:
+        raise DataError(
+            f"shrinkage must be 'estimate' or a number of accounts >= 0, got {shrinkage!r}"
+        )
+    _, z = shrink_rows(counts, book, alpha)
+    prior = book.reindex(rates.index.get_level_values("from_state")).set_axis(rates.index)
+    return rates.fillna(prior).mul(z, axis=0) + prior.mul(1.0 - z, axis=0)
 
 
 _DIRECTIONS = ("roll_forward", "stay", "roll_back", "cure", "paid_off", "settled", "other_exit")

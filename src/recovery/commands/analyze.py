@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 import pandas as pd
 
 from recovery.commands.options import config_option, portfolio_source
@@ -59,6 +60,8 @@ __all__ = [
     "STEPS",
     "run_analysis",
     "write_results",
+    "recent_forecast_errors",
+    "recent_error_sentence",
     "command",
 ]
 
@@ -389,16 +392,90 @@ def _liquidation_and_forecast(ctx: AnalysisContext) -> dict[str, Any]:
             out["erc_collections_forecast"] = erc.predict(12)
             if ctx.figures:
                 out["erc_plot"] = plot_erc(erc)
+    notes: list[dict] = []
     if ctx.needs(["balance"], "the roll-rate forecast of balances"):
         try:
             roll = RollRateForecaster(config=ctx.config).fit(snaps)
             out["roll_rate_forecast"] = roll.predict(12)
             out["roll_rate_forecast_totals"] = roll.predict_totals(12)
+            out["roll_rate_forecast_health"] = roll.summary().reset_index()
+            notes += [{"kind": "warning", "message": f"Forecast: {w}"} for w in roll.warnings_]
         except RecoveryError as exc:
             skipped.append({"output": "roll_rate_forecast", "reason": str(exc)})
+        else:
+            try:
+                errors = recent_forecast_errors(snaps, ctx.config)
+            except RecoveryError as exc:
+                skipped.append({"output": "roll_rate_forecast_backtest", "reason": str(exc)})
+            else:
+                out["roll_rate_forecast_backtest"] = errors
+                notes.append({"kind": "note", "message": recent_error_sentence(errors)})
     if skipped:
         out["liquidation_skipped"] = pd.DataFrame(skipped)
+    if notes:
+        out["forecast_notes"] = pd.DataFrame(notes)
     return out
+
+
+def recent_forecast_errors(
+    snapshots: pd.DataFrame, config: Config, months_ahead: int = 3, last: int = 12
+) -> pd.DataFrame:
+    """The default roll-rate forecast's error ``months_ahead`` out, on the latest months.
+
+    The forecaster is fitted on the data up to each of the last ``last`` month ends
+    that have ``months_ahead`` months after them (and a pair of months before), and its
+    delinquent balance ``months_ahead`` months out is compared with what happened
+    (:func:`recovery.analytics.forecast.backtest_roll_rate`).
+
+    Returns
+    -------
+    DataFrame
+        ``origin, month_end, forecast, actual, pct_error`` (delinquent balance,
+        currency; error as a fraction of the actual), one row per origin.
+
+    Raises
+    ------
+    DataError
+        When the history is too short: fewer than ``months_ahead + 2`` month ends.
+    """
+    from recovery.analytics.forecast import backtest_roll_rate
+
+    months = np.sort(pd.to_datetime(snapshots["month_end"]).dt.normalize().unique())
+    usable = months[1 : len(months) - months_ahead][-last:]
+    if len(usable) == 0:
+        raise DataError(
+            f"checking the forecast on your own data needs at least {months_ahead + 2} "
+            f"month ends (the table has {len(months)})"
+        )
+    bt = backtest_roll_rate(snapshots, origins=usable, months_ahead=months_ahead, config=config)
+    keep = (bt["measure"] == "delinquent_balance") & (bt["horizon"] == months_ahead)
+    return bt.loc[keep, ["origin", "month_end", "forecast", "actual", "pct_error"]].reset_index(
+        drop=True
+    )
+
+
+def recent_error_sentence(errors: pd.DataFrame, months_ahead: int = 3) -> str:
+    """One sentence on :func:`recent_forecast_errors` for people.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"pct_error": [0.1, -0.05, 0.03]})
+    >>> print(recent_error_sentence(e))
+    This forecast's 3-month error on your last 3 months (delinquent balance): 6.0 % on average, running 2.7 % high.
+    """
+    pct = errors["pct_error"].dropna()
+    if pct.empty:
+        return (
+            f"This forecast's {months_ahead}-month error could not be measured: "
+            "no delinquent balance in the months checked."
+        )
+    bias = float(pct.mean())
+    return (
+        f"This forecast's {months_ahead}-month error on your last "
+        f"{f'{len(pct)} months' if len(pct) > 1 else 'month'} "
+        f"(delinquent balance): {100 * float(pct.abs().mean()):.1f} % on average, running "
+        f"{100 * abs(bias):.1f} % {'high' if bias >= 0 else 'low'}."
+    )
 
 
 #: The analyses run by ``recovery analyze``, in order. Append to extend (see module doc).
@@ -591,3 +668,6 @@ def command(
     if "skipped" in results:
         for reason in results["skipped"]["reason"]:
             click.echo(f"skipped: {reason}")
+    notes = results.get("forecast_notes")
+    for row in notes.itertuples(index=False) if notes is not None else ():
+        click.echo(f"{row.kind}: {row.message}")

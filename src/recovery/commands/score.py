@@ -53,7 +53,8 @@ def command(
     config = load_config(config_path)
     dirs = model_dirs(models)
     if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.engine.dask)
-        return engine.score(path, dirs, date, out, config, top)
+        engine.score(path, dirs, date, out, config, top)
+        return _say_untested(dirs)
     with tqdm(total=4, desc="score", unit="step", leave=False) as bar:
         loaded = {}
         for directory in dirs:
@@ -85,3 +86,16 @@ def command(
     click.echo(
         f"scored {len(table):,} overdue accounts at {date.date()} with {sorted(loaded)} → {out}"
     )
+    _say_untested(dirs)
+
+
+def _say_untested(dirs) -> None:
+    """One line per model trained without an out-of-time test (its card says so)."""
+    from recovery.models.card import out_of_time_tested, read_card
+
+    for card in sorted((read_card(d) for d in dirs), key=lambda c: c["target"]):
+        if not out_of_time_tested(card):
+            click.echo(
+                f"note: the {card['target']} model was trained without an out-of-time test; "
+                "its scores have not been checked on months after its training data"
+            )

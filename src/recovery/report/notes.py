@@ -419,7 +419,19 @@ def model_health_notes(health: pd.DataFrame, auc_drop: float = 0.03) -> list[str
             notes.append(
                 f"{r.model}: the score distribution is stable (PSI {format_number(r.score_psi, 2)})."
             )
-        if getattr(r, "in_training_window", False):
+        if not getattr(r, "tested", True):
+            later = not is_missing(r.matured_auc) and not getattr(r, "in_training_window", False)
+            first = (
+                f"; its AUC on {format_month(r.matured_month)}, after training, is "
+                f"{format_number(r.matured_auc, 2)}"
+                if later
+                else ""
+            )
+            notes.append(
+                f"{r.model}: trained without an out-of-time test, so its accuracy on months "
+                f"after its training data was not checked at training{first}."
+            )
+        elif getattr(r, "in_training_window", False):
             notes.append(
                 f"{r.model}: {format_month(r.matured_month)} is not after the model's training "
                 "window, so its AUC there is not an out-of-time check."
@@ -453,7 +465,12 @@ def format_model_health(health: pd.DataFrame) -> pd.DataFrame:
         {
             "Model": health["model"].astype(str),
             "Trained on as-of dates": health["trained_on"].astype(str),
-            "Test AUC (at training)": [format_number(v, 3) for v in health["test_auc"]],
+            "Test AUC (at training)": [
+                format_number(v, 3) if tested else "no test"
+                for v, tested in zip(
+                    health["test_auc"], health.get("tested", [True] * len(health)), strict=True
+                )
+            ],
             "Score PSI": [format_number(v, 3) for v in health["score_psi"]],
             "Stability": health["psi_status"].astype(str),
             "Most shifted features (PSI)": health["shifted_features"].astype(str),

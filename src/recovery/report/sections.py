@@ -426,6 +426,9 @@ def forecast_summary(
     -------
     table : DataFrame of str
         One row per measure; columns the report month (actual) and the forecast months.
+        ``table.attrs["notes"]``: sentences on the forecast's health (a bucket whose
+        balance growth was dropped because it would grow without bound, growth capped),
+        to show under the table; empty when healthy.
     erc : ERCForecaster or None
         Fitted on the same snapshots (expected remaining collections per cohort);
         None when there is no charged-off debt yet (recoveries are then 0).
@@ -435,8 +438,8 @@ def forecast_summary(
     >>> from recovery.report.data import example_report_data
     >>> data = example_report_data()  # two accounts, August to October 2026
     >>> table, erc = forecast_summary(data, months_ahead=1)
-    >>> table.columns.tolist(), erc is None
-    (['Measure', 'October 2026 (actual)', 'November 2026 (forecast)'], True)
+    >>> table.columns.tolist(), erc is None, table.attrs["notes"]
+    (['Measure', 'October 2026 (actual)', 'November 2026 (forecast)'], True, [])
     """
     from recovery.analytics.forecast import RollRateForecaster, actual_totals
     from recovery.analytics.liquidation import ERCForecaster
@@ -468,7 +471,9 @@ def forecast_summary(
             value = values.get(key, np.nan) if values is not None else np.nan
             line[name] = fmt(value)
         rows.append(line)
-    return pd.DataFrame(rows), erc
+    table = pd.DataFrame(rows)
+    table.attrs["notes"] = list(forecaster.warnings_)
+    return table, erc
 
 
 def agent_effectiveness(
@@ -599,16 +604,16 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per model: ``model, trained_on, in_training_window, test_auc,
-        score_psi, psi_status, shifted_features, matured_month, matured_accounts,
-        matured_auc``.
+        One row per model: ``model, trained_on, in_training_window, tested`` (whether
+        its card records an out-of-time test), ``test_auc, score_psi, psi_status,
+        shifted_features, matured_month, matured_accounts, matured_auc``.
 
     Examples
     --------
     >>> data = load_report_data("recovery_demo/data", "2025-12", "recovery_demo/models")  # doctest: +SKIP
     >>> model_health_notes(model_health(data))  # doctest: +SKIP
     """
-    from recovery.models import load_model, read_card
+    from recovery.models import load_model, out_of_time_tested, read_card
     from recovery.models.evaluation import auc
     from recovery.models.monitoring import psi_status, stability_by_month
     from recovery.models.training import build_model_frame, training_labels
@@ -662,6 +667,7 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
                 "model": scorer.target,
                 "trained_on": f"{window.get('first_as_of', '?')} to {window.get('last_as_of', '?')}",
                 "in_training_window": bool(last_trained is not None and m <= last_trained),
+                "tested": out_of_time_tested(card),
                 "test_auc": test.get("auc", np.nan),
                 "score_psi": score_psi,
                 "psi_status": str(psi_status([score_psi])[0])
