@@ -107,27 +107,31 @@ kpis = None
                 """
 <h2 id="summary">What changed this month</h2>
 
-The notes below are written from the numbers of this report: the headline KPIs against
-the previous month (a change counts as material from 0.5 percentage points for rates
-and 5% for amounts), the roll rates against their average of the last twelve months,
-and the largest movements by segment. Read them first; the sections that follow give
-the detail.
+The notes below are written from the numbers of this report: the headline KPIs, the
+roll rates and the rates by segment, each against the month before. Every KPI moves a
+little every month by chance alone, so a change is called **unusual** only when it falls
+outside the KPI's normal variation (see *About this report*); anything inside is
+*within normal variation* and is not news. Read them first; the sections that follow
+give the detail.
 """
             ),
             code(
                 """
 with section("summary", "The summary of changes"):
     kpis = report.report_kpis(data)
-    kpi_table = report.kpi_change_table(kpis, data.month)
-    display(HTML(report.kpi_cards_html(kpi_table)))
+    moments = report.report_moments(data)
+    kpi_table = report.kpi_change_table(kpis, data.month, moments=moments, config=data.config)
+    few = data.config.analytics.few_accounts
+    display(HTML(report.kpi_cards_html(kpi_table, few_accounts=few)))
     display(HTML('<h3 class="notes-head">Headline KPIs</h3>'))
-    display(HTML(report.notes_html(report.change_notes(kpi_table))))
+    display(HTML(report.notes_html(report.change_notes(kpi_table, config=data.config))))
     try:
         from recovery.analytics.roll_rates import roll_rate_trends
 
         trends = roll_rate_trends(data.history, config=data.config)
         display(HTML('<h3 class="notes-head">Roll rates</h3>'))
-        display(HTML(report.notes_html(report.roll_rate_notes(trends, data.month))))
+        display(HTML(report.notes_html(
+            report.roll_rate_notes(trends, data.month, config=data.config))))
     except ImportError:
         pass
     try:
@@ -156,7 +160,7 @@ green is an improvement, red a deterioration.
 with section("kpis", "The KPI table"):
     if kpis is None:
         raise report.SectionUnavailable("the KPIs could not be computed")
-    text, marks = report.format_kpi_change_table(report.kpi_change_table(kpis, data.month))
+    text, marks = report.format_kpi_change_table(kpi_table)
     display(HTML(table_html(text, highlight=marks, table_id="kpi-table")))
     from recovery.analytics.kpis import plot_kpis
 
@@ -233,26 +237,17 @@ with section("roll-rates", "The roll-rate matrix"):
                 """
 <h2 id="segments">Top movements by segment</h2>
 
-The largest month-on-month changes of the overdue, collection and cure rates by product
-and region (segments with fewer than 30 open accounts are left out: their rates move by
-chance).
+The month-on-month changes of the overdue, collection and cure rates by product and
+region, each judged against the segment's own normal variation: unusual changes first,
+the furthest outside first (segments with fewer than 30 accounts behind a rate are left
+out).
 """
             ),
             code(
                 """
 with section("segments", "The segment movements"):
     moves = report.segment_movements(data)
-    prev_name = report.format_month(data.previous_month)
-    shown = pd.DataFrame({
-        "Segment": moves["segment_type"] + ": " + moves["segment"],
-        "Measure": moves["measure"].map(report.measure_label),
-        "Accounts": moves["accounts"],
-        prev_name: moves["previous"],
-        month_name: moves["value"],
-        "Change": moves["change"],
-    })
-    display(HTML(table_html(shown, {prev_name: "pct", month_name: "pct", "Change": "pp"},
-                            table_id="segment-table")))
+    display(HTML(table_html(report.segment_table(moves, data.month), table_id="segment-table")))
 """
             ),
             md(
@@ -388,15 +383,15 @@ with section("forecast", "The forecast"):
                 """
 <h2 id="about">About this report</h2>
 
-Definitions follow the project's design notes: days past due with oldest-first payment
-allocation; buckets M0 current, M1 1–30, M2 31–60, M3 61–90, M4+ over 90 days; charge-off
-at 180 days; a cure is a return to current. All figures use only the data known at the
-end of the report month. Money is in the book's currency; account IDs only, no personal
-data.
+Days past due count from the oldest unpaid installment, payments paying the oldest amount
+first; buckets M0 current, M1 1–30, M2 31–60, M3 61–90, M4+ over 90 days; charge-off at
+180 days; a cure is a return to current. All figures use only the data known at the end
+of the report month. Money is in the book's currency; account IDs only, no personal data.
 """
             ),
             code(
                 """
+display(HTML(report.notes_html([report.method_paragraph(data.config)])))
 display(HTML(report.about_html(data)))
 """
             ),

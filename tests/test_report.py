@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from recovery import report
 from recovery.errors import DataError, RecoveryError
@@ -171,31 +172,118 @@ def test_kpi_change_table_custom_specs_and_zero_base():
         KpiSpec("x", "X", "percent")
 
 
-def test_format_kpi_change_table_marks_direction():
-    text, marks = format_kpi_change_table(kpi_change_table(_kpis(), "2026-10"))
+def _history() -> pd.DataFrame:
+    """26 months to October 2026: 24 changes of history alternating up and down, then
+    overdue +0.6 pp (far outside), cure +0.2 pp (inside) and collected -10% (outside)."""
+    i = np.arange(26)
+    overdue = 0.040 + 0.001 * (i % 2)
+    overdue[25] = overdue[24] + 0.006
+    cure = 0.30 + 0.02 * (i % 2)
+    cure[25] = cure[24] + 0.002
+    collected = 100_000 * (1 + 0.03 * (i % 2))
+    collected[25] = 90_000.0
+    return pd.DataFrame(
+        {
+            "month_end": pd.date_range("2024-09-30", periods=26, freq="ME"),
+            "overdue_rate_30plus_balance": overdue,
+            "cure_rate": cure,
+            "amount_collected": collected,
+        }
+    )
+
+
+def test_kpi_changes_judged_against_control_limits_by_hand():
+    t = kpi_change_table(_history(), "2026-10").set_index("kpi")
+    q = stats.t.ppf(0.995, 23)  # 24 changes of history: mean and sd estimated
+    # overdue: changes of ±0.1 pp, mean 0; band ±q·sd·√(1 + 1/24)
+    sd = np.sqrt(24 * 0.001**2 / 23)
+    edge = q * sd * np.sqrt(1 + 1 / 24)
+    row = t.loc["overdue_rate_30plus_balance"]
+    assert row["band_low"] == pytest.approx(-edge) and row["band_high"] == pytest.approx(edge)
+    assert row["verdict"] == "unusual" and row["beyond"] == pytest.approx(0.006 - edge)
+    assert row["history"] == 24
+    # collected: log changes ±log(1.03); band exp(±edge) - 1; -10% is outside
+    sd = np.sqrt(24 * np.log(1.03) ** 2 / 23)
+    edge = q * sd * np.sqrt(1 + 1 / 24)
+    row = t.loc["amount_collected"]
+    assert row["band_low"] == pytest.approx(np.expm1(-edge))
+    assert row["band_high"] == pytest.approx(np.expm1(edge))
+    assert row["verdict"] == "unusual" and row["change_previous"] == pytest.approx(-0.1)
+    assert t.loc["cure_rate", "verdict"] == "normal"
+    # the level is a setting: at 0.5 the narrow band calls the cure change unusual too
+    wide = kpi_change_table(_history(), "2026-10", level=0.51).set_index("kpi")
+    assert wide.loc["cure_rate", "band_high"] < t.loc["cure_rate", "band_high"]
+
+
+def test_format_kpi_change_table_colours_only_unusual_changes():
+    text, marks = format_kpi_change_table(kpi_change_table(_history(), "2026-10"))
     assert list(text.columns) == [
         "KPI",
         "October 2026",
         "September 2026",
         "Change",
+        "Normal variation",
+        "Judged",
         "October 2025",
         "Change vs last year",
     ]
     row = text.set_index("KPI").loc["Amount collected"]
-    assert row.tolist() == ["90,000", "100,000", "-10.0%", "80,000", "+12.5%"]
-    # overdue up = bad, collected down = bad, collected up vs last year = good
-    assert marks["Change"].tolist() == ["bad", "good", "bad"]
-    assert marks["Change vs last year"].tolist() == ["good", "bad", "good"]
+    assert row["October 2026"] == "90,000" and row["Change"] == "-10.0%"
+    assert row["Judged"].startswith("unusual (") and row["Judged"].endswith("beyond)")
+    assert (
+        text.set_index("KPI").loc["Cure rate (delinquent accounts back to current)"]["Judged"]
+        == "within normal variation"
+    )
+    # overdue up = bad, cure within normal variation = no colour, collected down = bad
+    assert marks["Change"].tolist() == ["bad", "", "bad"]
+    assert set(marks["Change vs last year"]) == {""}  # a year ago is context, not judged
 
 
-def test_change_notes_material_first_and_judged():
-    notes = change_notes(kpi_change_table(_kpis(), "2026-10"))
+def test_change_notes_unusual_first_and_how_far():
+    notes = change_notes(kpi_change_table(_history(), "2026-10"))
     assert len(notes) == 3
-    # collected -10% is 2 thresholds of 5%; overdue +0.6 pp is 1.2 thresholds of 0.5 pp
-    assert notes[0].startswith("Amount collected fell from 100,000 in September 2026 to 90,000")
-    assert "a deterioration" in notes[0] and "a year earlier it was 80,000" in notes[0]
-    assert notes[1].startswith("Overdue rate 30+ DPD (share of open balance) rose")
-    assert "broadly unchanged at 30.2%" in notes[2]
+    # overdue is 2.1 band edges away, collected 1.2: overdue first
+    assert notes[0].startswith(
+        "Overdue rate 30+ DPD (share of open balance) rose from 4.0% in September 2026 to "
+        "4.6% in October 2026 (+0.6 pp): unusual, 0.3 pp beyond its normal variation of "
+        "-0.3 pp to +0.3 pp; a deterioration."
+    )
+    assert notes[1].startswith("Amount collected fell from 100,000 in September 2026 to 90,000")
+    assert "unusual" in notes[1] and "a deterioration" in notes[1]
+    assert notes[2] == (
+        "Cure rate (delinquent accounts back to current) was 30.2% in October 2026 against "
+        "30.0% in September 2026 (+0.2 pp): within normal variation (-5.9 pp to +5.9 pp)."
+    )
+    short = change_notes(kpi_change_table(_kpis(), "2026-10"))
+    assert all("not enough history to judge" in n for n in short)
+    assert not any("rose" in n or "fell" in n for n in short)  # nothing is called news
+
+
+def test_rates_judged_from_their_own_denominators_and_thin_ones_flagged():
+    from recovery.analytics.variation import kpi_moments
+
+    rng = np.random.default_rng(4)
+    months = pd.date_range("2024-09-30", periods=26, freq="ME")
+    n = np.r_[np.full(25, 400), 14]  # October's cure rate stands on 14 accounts
+    units = {
+        "cure_rate": pd.DataFrame(
+            {
+                "month_end": np.repeat(months, n),
+                "x": 1.0,
+                "y": (rng.random(n.sum()) < 0.3).astype(float),
+            }
+        )
+    }
+    moments = kpi_moments(units)
+    kpis = moments.assign(cure_rate=moments["sum_y"] / moments["sum_x"])[["month_end", "cure_rate"]]
+    t = kpi_change_table(kpis, "2026-10", moments=moments)
+    row = t.iloc[0]
+    assert row["accounts"] == 14 and row["history"] == 24
+    # 14 accounts: a band far wider than September's own change of 400 accounts allows
+    assert row["band_high"] - row["band_low"] > 0.4
+    note = change_notes(t)[0]
+    assert "; based on 14 accounts)" in note
+    assert "based on 14 accounts" in report.kpi_cards_html(t, kpis=["cure_rate"])
 
 
 def test_change_notes_say_when_a_figure_is_missing():
@@ -207,21 +295,34 @@ def test_change_notes_say_when_a_figure_is_missing():
     )
 
 
-def test_roll_rate_notes_compare_with_average():
-    months = pd.date_range("2025-10-31", periods=12, freq="ME")
+def test_roll_rate_notes_judged_with_their_average_for_context():
+    months = pd.date_range("2024-09-30", periods=26, freq="ME")
+    i = np.arange(26)
+    m1 = 0.20 + 0.01 * (i % 2)
+    m1[25] = 0.32  # 400 accounts: +12 pp is far outside
+    m2 = 0.50 + 0.01 * (i % 2)
+    m2[25] = 0.505  # +0.5 pp is inside
+    m3 = np.full(26, 0.75)  # 12 accounts: 9 roll forward every month
     t = pd.DataFrame(
         {
-            "month_end": np.tile(months, 2),
-            "from_state": ["M1"] * 12 + ["M2"] * 12,
-            "roll_forward": [0.20] * 11 + [0.30] + [0.50] * 11 + [0.505],
+            "month_end": np.tile(months, 3),
+            "from_state": ["M1"] * 26 + ["M2"] * 26 + ["M3"] * 26,
+            "n": [400] * 26 + [120] * 26 + [12] * 26,
+            "roll_forward": np.r_[m1, m2, m3],
         }
     )
-    notes = roll_rate_notes(t, "2026-10", states=["M1", "M2", "M3"])
-    # transition into October 2026 starts at 2026-09-30, the 12th month; average of 11 before
-    assert notes == [
-        "Roll forward from M1 was 30.0% in October 2026, above its 11-month average of 20.0% (+10.0 pp).",
-        "Roll forward from M2 was 50.5% in October 2026, in line with its 11-month average of 50.0%.",
-    ]
+    notes = roll_rate_notes(t, "2026-11", states=["M1", "M2", "M3", "M4"])
+    assert len(notes) == 3  # no M4 rows
+    assert notes[0].startswith(
+        "Roll forward from M1 rose from 20.0% to 32.0% in November 2026 (+12.0 pp): unusual,"
+    )
+    assert notes[0].endswith("its 12-month average is 20.5%.")
+    assert notes[1].startswith(
+        "Roll forward from M2 was 50.5% in November 2026 against 50.0% the month before "
+        "(+0.5 pp): within normal variation ("
+    )
+    assert "based on" not in notes[1]  # 120 accounts is not thin
+    assert "(+0.0 pp; based on 12 accounts)" in notes[2]
 
 
 def test_book_by_state_shares_sum_to_one():
@@ -432,6 +533,18 @@ def test_render_notes_are_generated_from_the_numbers(book_dir, rendered):
     summary = page[page.index('id="summary"') : page.index('id="kpis"')]
     assert format_pct(value) in summary
     del accounts
+
+
+def test_render_judges_changes_against_normal_variation(rendered):
+    page = rendered.read_text(encoding="utf-8")
+    summary = page[page.index('id="summary"') : page.index('id="kpis"')]
+    judged = summary.count("within normal variation") + summary.count("unusual")
+    assert judged >= 11  # the cards and every headline note
+    assert "material" not in summary and "broadly unchanged" not in summary
+    kpi = re.search(r'id="kpi-table">.*?</table>', page, re.S).group(0)
+    assert "<th>Normal variation</th>" in kpi
+    about = page[page.index('id="about"') :]
+    assert "How changes are judged" in about and "99%" in about
 
 
 @pytest.mark.parametrize("month", ["2022-06", "2026-06", "1999-13"])

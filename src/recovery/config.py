@@ -151,6 +151,17 @@ class AnalyticsConfig:
         Confidence level of intervals.
     seed : int
         Seed for bootstrap resampling.
+    change_level : float
+        Level of the normal variation a KPI's month-on-month change is judged against
+        in the report (:func:`recovery.analytics.variation.judge_changes`): a change
+        outside it is "unusual". 0.99 keeps false alarms to about one KPI in a hundred.
+    change_history_months : int
+        Months of past changes that measure a KPI's normal variation.
+    change_min_history : int
+        With fewer past changes a change is not judged ("not enough history").
+    few_accounts : int
+        A rate of fewer accounts than this is flagged in the report ("based on 14
+        accounts").
     """
 
     recovery_horizon_months: int = 12
@@ -161,6 +172,19 @@ class AnalyticsConfig:
     bootstrap_samples: int = 200
     confidence: float = 0.95
     seed: int = 0
+    change_level: float = 0.99
+    change_history_months: int = 24
+    change_min_history: int = 12
+    few_accounts: int = 30
+
+    def __post_init__(self) -> None:
+        if not 0.5 < self.change_level < 1:
+            raise ConfigError("analytics.change_level must be between 0.5 and 1, e.g. 0.99")
+        if not 2 <= self.change_min_history <= self.change_history_months:
+            raise ConfigError(
+                "analytics.change_min_history must be at least 2 and at most "
+                "analytics.change_history_months"
+            )
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ from recovery.report.headline import (
     format_kpi_change_table,
     kpi_cards_html,
     kpi_change_table,
+    method_paragraph,
 )
 from recovery.report.notes import (
     age_split_table,
@@ -82,6 +83,7 @@ from recovery.report.notes import (
     recovery_by_age_table,
     roll_rate_notes,
     segment_notes,
+    segment_table,
 )
 from recovery.report.render import (
     TEMPLATE_NAME,
@@ -101,6 +103,7 @@ from recovery.report.sections import (
     model_directories,
     model_health,
     report_kpis,
+    report_moments,
     require_table,
     section,
     segment_movements,
@@ -142,6 +145,7 @@ __all__ = [
     "load_report_data",
     "matured_month",
     "measure_label",
+    "method_paragraph",
     "model_directories",
     "model_health",
     "model_health_notes",
@@ -152,12 +156,14 @@ __all__ = [
     "render_monthly_report",
     "render_notebook",
     "report_kpis",
+    "report_moments",
     "report_months",
     "require_table",
     "roll_rate_notes",
     "section",
     "segment_movements",
     "segment_notes",
+    "segment_table",
     "show_figure",
     "table_html",
     "template_path",
