@@ -45,10 +45,9 @@ from recovery.operations.agents import (
     expected_outcomes,
     reliability_curve,
     spell_case_mix,
-    spell_month_outcomes,
-    spell_outcomes,
 )
 from recovery.operations.compliance import flag_actions
+from recovery.operations.spells import spell_month_outcomes, spell_outcomes
 from recovery.simulate import simulate_portfolio
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recovery.analytics import kpis, roll_rates, vintages
+from recovery.analytics import collection_cycle, kpis, roll_rates, states, vintages
 
 STATES = ["M0", "M1", "M2", "M3", "M4", "M5", "M6", "charged_off", "paid_off"]
 # true monthly transition probabilities (rows: from state; columns: STATES)
@@ -123,14 +123,16 @@ def main() -> None:
         source = "Markov chain"
     build = time.perf_counter() - t0
     timings: list[dict] = []
-    _time("transitions", lambda: roll_rates.transitions(snaps), timings)
+    _time("transitions", lambda: states.transitions(snaps), timings)
     matrix = _time("roll_rate_matrix", lambda: roll_rates.roll_rate_matrix(snaps), timings)
     _time("roll_rate_trends", lambda: roll_rates.roll_rate_trends(snaps), timings)
     _time("flow_rates", lambda: roll_rates.flow_rates(snaps), timings)
     _time("vintage_curves", lambda: vintages.vintage_curves(snaps), timings)
     _time("monthly_kpis", lambda: kpis.monthly_kpis(snaps), timings)
-    episodes = _time("collection_episodes", lambda: kpis.collection_episodes(snaps), timings)
-    _time("collection_cycle", lambda: kpis.collection_cycle(episodes), timings)
+    episodes = _time(
+        "collection_episodes", lambda: collection_cycle.collection_episodes(snaps), timings
+    )
+    _time("collection_cycle", lambda: collection_cycle.collection_cycle(episodes), timings)
     _time("recovery_rates", lambda: kpis.recovery_rates(snaps), timings)
 
     report = {
@@ -146,7 +148,7 @@ def main() -> None:
     if not args.simulator:
         est = matrix.reindex(index=STATES[:8], columns=STATES, fill_value=0.0).to_numpy()
         err = np.abs(est - TRUE)
-        transitions = int(len(roll_rates.transitions(snaps)))
+        transitions = int(len(states.transitions(snaps)))
         report["matrix_max_abs_error"] = round(float(err.max()), 4)
         report["matrix_mean_abs_error"] = round(float(err.mean()), 5)
         report["transitions"] = transitions

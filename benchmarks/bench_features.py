@@ -299,7 +299,8 @@ def naive_features(portfolio, pairs, config) -> pd.DataFrame:
 
 
 def vectorized_same(portfolio, pairs, config) -> pd.DataFrame:
-    from recovery.timeline.features import contact_features, payment_features
+    from recovery.timeline.contact_features import contact_features
+    from recovery.timeline.payment_features import payment_features
 
     a = payment_features(portfolio, pairs, config)
     b = contact_features(portfolio, pairs, config)
@@ -316,7 +317,8 @@ def peak_rss_gb() -> float:
 def run_size(n: int, simulator: bool, partition_size: int) -> dict:
     import tempfile
 
-    from recovery.timeline.features import feature_names, write_features
+    from recovery.timeline.catalogue import feature_names
+    from recovery.timeline.features import write_features
 
     t0 = time.perf_counter()
     portfolio = make_portfolio(n, simulator)

@@ -28,10 +28,10 @@ import pandas as pd
 import yaml
 from bench_analytics import markov_snapshots
 
-from recovery.analytics.roll_rates import snapshot_states
+from recovery.analytics.states import snapshot_states
 from recovery.data.io import load_portfolio
-from recovery.timeline.features import snapshot_features
 from recovery.timeline.labels import snapshot_labels
+from recovery.timeline.snapshot_features import snapshot_features
 
 MAPPING = {
     "version": 1,

@@ -130,15 +130,15 @@ def erc_coverage(snaps: pd.DataFrame, origins, n_bootstrap: int) -> pd.DataFrame
     ERC is fitted at each origin with a 12-month horizon (months since charge-off), so
     every cohort younger than 12 months has its whole ERC observed later in the data.
     """
-    from recovery.analytics.liquidation import _recovery_cells
+    from recovery.analytics.liquidation import recovery_cells
 
-    pay, cohorts, _ = _recovery_cells(snaps, None)
+    pay, cohorts, _ = recovery_cells(snaps, None)
     rows = []
     for origin in origins:
         o = origin.year * 12 + origin.month - 1
         for interval in ("estimation", "prediction"):
             erc = ERCForecaster(n_bootstrap=n_bootstrap, interval=interval, horizon_months=12)
-            s = erc._fit_cells(pay, cohorts, o).summary()
+            s = erc.fit_cells(pay, cohorts, o).summary()
             cmi = (s["cohort"].dt.year * 12 + s["cohort"].dt.month - 1).to_numpy()
             later = pay[np.isin(pay["_cmi"], cmi) & (pay["_mi"] > o) & (pay["k"] <= 12)]
             actual = (

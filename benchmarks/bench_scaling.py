@@ -140,9 +140,9 @@ def run_one(path: Path, engine: str, workers: int, out: Path) -> dict:
     import recovery.timeline.aging
     import recovery.timeline.features  # noqa: F401 - imported before timing, as the workers do
     from recovery.engine.dask import (
-        _plan_features,
-        _plan_snapshots,
         dask_client,
+        plan_features,
+        plan_snapshots,
         write_partition_results,
     )
     from recovery.engine.partitioning import open_partitioned
@@ -168,11 +168,11 @@ def run_one(path: Path, engine: str, workers: int, out: Path) -> dict:
         with Sampler(pids + ([os.getpid()] if engine == "dask" else [])) as sampler:
             t0 = time.perf_counter()
             snap_rows = write_partition_results(
-                _plan_snapshots(dataset, month_ends), out / "snapshots", engine, client
+                plan_snapshots(dataset, month_ends), out / "snapshots", engine, client
             )
             t1 = time.perf_counter()
             feature_rows = write_partition_results(
-                _plan_features(dataset, month_ends), out / "features", engine, client
+                plan_features(dataset, month_ends), out / "features", engine, client
             )
             t2 = time.perf_counter()
             cpu1 = cpu_seconds(pids) + (cpu_seconds([os.getpid()]) if engine == "dask" else 0.0)

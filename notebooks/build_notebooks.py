@@ -309,7 +309,7 @@ limitation period).
             code(
                 """
 with section("agents", "The agent table"):
-    from recovery.operations.agents import plot_funnel
+    from recovery.operations.agent_plots import plot_funnel
 
     fit = report.agent_effectiveness(data.portfolio, data.month, data.config)
     display(HTML(report.notes_html([
@@ -547,8 +547,12 @@ Aalen–Johansen estimate instead.
             ),
             code(
                 """
+from recovery.analytics.collection_cycle import (
+    collection_cycle,
+    collection_cycle_curves,
+    plot_collection_cycle,
+)
 from recovery.timeline.aging import episodes as build_episodes
-from recovery.analytics.kpis import collection_cycle, collection_cycle_curves, plot_collection_cycle
 
 episodes = build_episodes(portfolio, config=config)
 display(collection_cycle(episodes, data_end=portfolio.data_end))
@@ -763,7 +767,10 @@ placements inform the early months without biasing later ones).
             ),
             code(
                 """
-from recovery.analytics.recovery_curves import cumulative_recovery_curves, plot_cumulative_recovery_curves
+from recovery.analytics.recovery_curves import (
+    cumulative_recovery_curves,
+    plot_cumulative_recovery_curves,
+)
 
 curves = cumulative_recovery_curves(snapshots, config, scope="charged_off", max_months=48)
 fig, ax = plt.subplots(figsize=(10, 4.5))
@@ -817,8 +824,8 @@ keep the notebook quick (`sample = "demo"` and more months give steadier numbers
             ),
             code(
                 """
-from recovery.timeline.features import feature_names
 from recovery.models.training import build_model_frame, month_ends
+from recovery.timeline.catalogue import feature_names
 
 dates = month_ends(portfolio)[-24:]
 frame = build_model_frame(portfolio, dates, config)
@@ -974,7 +981,7 @@ low raw rates on hard ones.
             ),
             code(
                 """
-from recovery.operations.agents import plot_effects, plot_funnel, plot_rank_comparison
+from recovery.operations.agent_plots import plot_effects, plot_funnel, plot_rank_comparison
 
 fig, axes = plt.subplots(1, 2, figsize=(14, 5))
 plot_rank_comparison(fit.summary, ax=axes[0])
@@ -1007,7 +1014,7 @@ the outcomes.
             ),
             code(
                 """
-from recovery.operations.agents import activity_kpis
+from recovery.operations.activity import activity_kpis
 
 activity_kpis(portfolio, config).head(12)
 """
@@ -1024,7 +1031,7 @@ agent who collects well by breaking rules is not a good agent.
             ),
             code(
                 """
-from recovery.operations.agents import plot_compliance_heatmap
+from recovery.operations.agent_plots import plot_compliance_heatmap
 from recovery.operations.compliance import flag_actions, violations_by_agent
 
 flags = flag_actions(portfolio.actions, config, events=portfolio.events,

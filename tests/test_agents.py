@@ -10,25 +10,22 @@ from scipy import stats
 from conftest import tiny_tables
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
-from recovery.operations.agents import (
-    AgentEffectiveness,
-    activity_kpis,
-    expected_outcomes,
+from recovery.operations.activity import activity_kpis
+from recovery.operations.agent_plots import (
     plot_compliance_heatmap,
     plot_effects,
     plot_funnel,
     plot_rank_comparison,
     plot_reliability,
-    reliability_curve,
-    spell_month_outcomes,
-    spell_outcomes,
 )
+from recovery.operations.agents import AgentEffectiveness, expected_outcomes, reliability_curve
 from recovery.operations.compliance import flag_actions, violations_by_agent
 from recovery.operations.experiments import (
     assign_randomly,
     difference_in_means,
     sample_size_per_arm,
 )
+from recovery.operations.spells import spell_month_outcomes, spell_outcomes
 
 
 def test_hand_worked_o_e():

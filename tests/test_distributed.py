@@ -13,14 +13,14 @@ from click.testing import CliRunner  # noqa: E402
 from recovery.cli import cli  # noqa: E402
 from recovery.datasets import load_sample  # noqa: E402
 from recovery.engine.dask import (  # noqa: E402
-    _plan_features,
-    _plan_snapshots,
     dask_client,
     distributed_episodes,
     distributed_features,
     distributed_labels,
     distributed_scores,
     distributed_snapshots,
+    plan_features,
+    plan_snapshots,
     snapshot_month_ends,
     write_partition_results,
 )
@@ -101,7 +101,7 @@ def test_requested_pairs_go_to_their_accounts_partition(sample, book):
     pairs = pd.DataFrame({"account_id": ids, "as_of": pd.Timestamp("2024-12-31")}).assign(
         as_of=lambda d: d["as_of"] - pd.to_timedelta([i % 60 for i in range(len(d))], "D")
     )
-    plan = _plan_features(book, pairs)
+    plan = plan_features(book, pairs)
     for k, share in enumerate(plan.requests):
         assert (account_partition(share["account_id"], 5) == k).all()
     assert sum(len(r) for r in plan.requests) == len(pairs)
@@ -136,7 +136,7 @@ def test_scores_row_for_row(sample, book, tmp_path):
 
 
 def test_dask_equals_the_serial_engine_bit_for_bit(book):
-    plan = _plan_features(book, DATES[1:], with_labels=True)
+    plan = plan_features(book, DATES[1:], with_labels=True)
     serial = pd.concat([plan.partition(k) for k in range(5)], ignore_index=True)
     pd.testing.assert_frame_equal(
         plan.frame().compute(scheduler="sync").reset_index(drop=True), serial, check_exact=True
@@ -145,7 +145,7 @@ def test_dask_equals_the_serial_engine_bit_for_bit(book):
 
 def test_local_cluster_writes_the_pandas_engines_file(book, tmp_path):
     """The real distributed path: worker processes, results gathered in order."""
-    plan = _plan_snapshots(book)
+    plan = plan_snapshots(book)
     n_serial = write_partition_results(plan, tmp_path / "serial.parquet", engine="pandas")
     with dask_client(workers=1, memory_limit="2GB") as client:
         n_dask = write_partition_results(plan, tmp_path / "dask.parquet", "dask", client)

@@ -16,18 +16,13 @@ import pytest
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
-from recovery.timeline.features import (
-    account_features,
-    build_features,
-    catalogue_markdown,
-    contact_features,
-    feature_catalogue,
-    feature_names,
-    payment_features,
-    point_in_time,
-    schedule_in_force,
-    snapshot_features,
-)
+from recovery.timeline.account_features import account_features
+from recovery.timeline.catalogue import catalogue_markdown, feature_catalogue, feature_names
+from recovery.timeline.contact_features import contact_features
+from recovery.timeline.events import point_in_time, schedule_in_force
+from recovery.timeline.features import build_features
+from recovery.timeline.payment_features import payment_features
+from recovery.timeline.snapshot_features import snapshot_features
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "features.md"
 

@@ -11,17 +11,19 @@ import pandas as pd
 import pytest
 
 from conftest import hand_snapshot_book
-from recovery.analytics.kpis import (
+from recovery.analytics.collection_cycle import (
     aalen_johansen,
-    collection_costs,
     collection_cycle,
     collection_cycle_curves,
     collection_episodes,
+    plot_collection_cycle,
+)
+from recovery.analytics.kpis import (
+    collection_costs,
     collection_rates,
     cure_rates,
     monthly_kpis,
     overdue_rates,
-    plot_collection_cycle,
     plot_kpis,
     recovery_rates,
 )

@@ -262,7 +262,7 @@ def test_missing_tables():
 def reference_labels(pf: Portfolio, account: str, as_of: pd.Timestamp, config: Config) -> dict:
     """Slow, literal p_pay and amount collected of one pair (overdue pairs only)."""
     from recovery.timeline.aging import account_states
-    from recovery.timeline.features import schedule_in_force
+    from recovery.timeline.events import schedule_in_force
 
     st = account_states(pf.subset([account]), [as_of], config).iloc[0]
     end = as_of + pd.Timedelta(days=config.labels.p_pay_horizon_days)

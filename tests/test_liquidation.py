@@ -201,15 +201,15 @@ def test_prediction_range_covers_what_cohorts_then_collect():
     # cohort's ERC (ages it has not reached, up to 12) is observed later in the data.
     # The prediction range (estimation + over-dispersed Poisson process variance) must
     # cover most cohorts' actual collections; the estimation-only range far fewer.
-    from recovery.analytics.liquidation import _recovery_cells
+    from recovery.analytics.liquidation import recovery_cells
 
     book = make_recovery_book(months=40, per_month=100, seed=1)
-    pay, cohorts, _ = _recovery_cells(book, None)
+    pay, cohorts, _ = recovery_cells(book, None)
     origin = 2021 * 12 + 11  # December 2021 as year * 12 + month - 1
     coverage = {}
     for interval in ("estimation", "prediction"):
         erc = ERCForecaster(n_bootstrap=100, seed=1, interval=interval, horizon_months=12)
-        s = erc._fit_cells(pay, cohorts, origin).summary()
+        s = erc.fit_cells(pay, cohorts, origin).summary()
         cmi = s["cohort"].dt.year * 12 + s["cohort"].dt.month - 1
         later = pay[pay["_cmi"].isin(cmi) & (pay["_mi"] > origin) & (pay["k"] <= 12)]
         actual = later.groupby("_cmi")["paid_in_month"].sum().reindex(cmi, fill_value=0.0)

@@ -14,14 +14,13 @@ from recovery.simulate import contacts as ct
 from recovery.simulate import simulate_portfolio
 from recovery.simulate.policies import (
     PolicyOperation,
-    PriorityModel,
     allocate_intensity,
     compare_policies,
     evaluate_policies,
     match_capacity,
-    month_collections,
     policy_outcomes,
 )
+from recovery.simulate.priority import PriorityModel, month_collections
 
 BOOK = dict(n_accounts=200, months=24, start="2019-01-01")
 # these tests read the tables and the operation's truth, not p_pay_true / p_cure_true:

@@ -10,16 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recovery.analytics.debt_age import DAYS_PER_MONTH, derive_debt_age, recovery_observations
 from recovery.analytics.recovery_curves import (
-    DAYS_PER_MONTH,
     age_split_comparison,
     cumulative_recovery_curves,
-    derive_debt_age,
     plot_cumulative_recovery_curves,
     plot_recovery_by_age,
     recovery_by_age,
     recovery_drivers,
-    recovery_observations,
 )
 from recovery.config import Config
 from recovery.errors import DataError
@@ -358,10 +356,10 @@ def test_cumulative_curves_match_a_slow_reference_and_are_monotone():
     # follow-up, over their balance, then summed.
     obs = recovery_observations(snaps, horizon_months=1, censor=False)
     end = snaps["month_end"].max()
-    from recovery.analytics.recovery_curves import _band_columns
+    from recovery.analytics.debt_age import age_band_columns
 
     obs = pd.concat(
-        [obs, _band_columns(obs["debt_age_days"].to_numpy(), "coarse", Config())], axis=1
+        [obs, age_band_columns(obs["debt_age_days"].to_numpy(), "coarse", Config())], axis=1
     )
     s = snaps.assign(mi=snaps["month_end"].dt.year * 12 + snaps["month_end"].dt.month)
     recs = []

@@ -35,9 +35,8 @@ from recovery.analytics.roll_rates import (
     roll_rate_matrix,
     roll_rate_trends,
     roll_rates,
-    snapshot_states,
-    transitions,
 )
+from recovery.analytics.states import snapshot_states, transitions
 from recovery.config import Config
 from recovery.errors import DataError
 

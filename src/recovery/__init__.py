@@ -65,8 +65,8 @@ _LAZY = {
     "snapshots": "recovery.timeline.aging",
     "episodes": "recovery.timeline.aging",
     "build_features": "recovery.timeline.features",
-    "snapshot_features": "recovery.timeline.features",
-    "feature_catalogue": "recovery.timeline.features",
+    "snapshot_features": "recovery.timeline.snapshot_features",
+    "feature_catalogue": "recovery.timeline.catalogue",
     "build_labels": "recovery.timeline.labels",
     "snapshot_labels": "recovery.timeline.labels",
     # models
@@ -79,7 +79,7 @@ _LAZY = {
     "flow_rates": "recovery.analytics.roll_rates",
     "vintage_curves": "recovery.analytics.vintages",
     "monthly_kpis": "recovery.analytics.kpis",
-    "collection_cycle": "recovery.analytics.kpis",
+    "collection_cycle": "recovery.analytics.collection_cycle",
     "recovery_by_age": "recovery.analytics.recovery_curves",
     "age_split_comparison": "recovery.analytics.recovery_curves",
     "cumulative_recovery_curves": "recovery.analytics.recovery_curves",
@@ -87,12 +87,12 @@ _LAZY = {
     "ERCForecaster": "recovery.analytics.liquidation",
     "RollRateForecaster": "recovery.analytics.forecast",
     # agents, compliance, strategy
-    "spell_outcomes": "recovery.operations.agents",
+    "spell_outcomes": "recovery.operations.spells",
     "AgentEffectiveness": "recovery.operations.agents",
-    "spell_month_outcomes": "recovery.operations.agents",
+    "spell_month_outcomes": "recovery.operations.spells",
     "reliability_curve": "recovery.operations.agents",
-    "plot_reliability": "recovery.operations.agents",
-    "activity_kpis": "recovery.operations.agents",
+    "plot_reliability": "recovery.operations.agent_plots",
+    "activity_kpis": "recovery.operations.activity",
     "flag_actions": "recovery.operations.compliance",
     "suppressions": "recovery.operations.strategy",
     "recommend": "recovery.operations.strategy",
@@ -127,3 +127,9 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+
+# The Dask engine plugs into the analytics from above: importing it registers its
+# implementations of their totals for Dask DataFrames (without importing Dask), so
+# ``recovery.roll_rate_matrix(dask_frame)`` works; the analytics never import it.
+import recovery.engine.dask_analytics  # noqa: E402, F401

@@ -1,7 +1,16 @@
 """Portfolio analytics: roll rates, vintages, KPIs, recovery by debt age, forecasts.
 
-Each analytic is a plain function of a snapshots table and a :class:`recovery.Config`.
+Each analytic is a plain function of a snapshots table and a :class:`recovery.Config`:
+:mod:`~recovery.analytics.roll_rates`, :mod:`~recovery.analytics.vintages`,
+:mod:`~recovery.analytics.kpis`, :mod:`~recovery.analytics.collection_cycle`,
+:mod:`~recovery.analytics.recovery_curves`, :mod:`~recovery.analytics.liquidation` and
+:mod:`~recovery.analytics.forecast`. They share the roll-rate states
+(:mod:`~recovery.analytics.states`), the debt-month observations
+(:mod:`~recovery.analytics.debt_age`) and small helpers and parameter texts
+(:mod:`~recovery.analytics.common`).
+
 Those that aggregate over accounts expose their additive building blocks (counts and
-sums per partition) publicly, so an engine from a higher layer
-(:mod:`recovery.engine`) can map them over partitions; the analytics never import it.
+sums per partition) publicly, and their totals step is generic on the table's type,
+so an engine from a higher layer (:mod:`recovery.engine`) registers itself and maps
+the building blocks over partitions; the analytics never import it.
 """

@@ -2,7 +2,7 @@
 
 :class:`RollRateForecaster` projects the delinquent buckets (M1 … M7+ of
 ``config.aging``) 1–12 months ahead from the transition matrices of the most recent
-months (DESIGN.md §3 roll rates, from :func:`recovery.analytics.roll_rates.transitions`):
+months (DESIGN.md §3 roll rates, from :func:`recovery.analytics.states.transitions`):
 
 * **counts**: ``n[h] = n[h-1] · P + inflow`` where ``P[i, j]`` is the pooled share
   of accounts in bucket *i* at *m* that are in state *j* at *m + 1* over the last
@@ -49,8 +49,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from recovery.analytics.roll_rates import transitions
+from recovery.analytics.common import month_end, month_number, plot_axes
+from recovery.analytics.states import transitions
 from recovery.config import Config
+from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
 __all__ = [
@@ -75,17 +77,6 @@ _MEASURES = (
 
 def _delinquent_states(config: Config) -> list[str]:
     return config.aging.bucket_labels()[1:]
-
-
-def _month_no(d) -> np.ndarray:
-    d = pd.to_datetime(pd.Series(d))
-    return (d.dt.year * 12 + d.dt.month - 1).to_numpy(dtype=np.int64)
-
-
-def _month_end(month_no) -> pd.DatetimeIndex:
-    month_no = np.asarray(month_no, dtype=np.int64)
-    first_of_next = (month_no + 1 - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
-    return pd.DatetimeIndex((first_of_next - np.timedelta64(1, "D")).astype("datetime64[ns]"))
 
 
 class RollRateForecaster(BaseEstimator):
@@ -181,7 +172,7 @@ class RollRateForecaster(BaseEstimator):
         data_end : date, optional
             The forecast origin (default: the latest ``month_end``).
         transition_table : DataFrame, optional
-            :func:`recovery.analytics.roll_rates.transitions` of ``snapshots`` when already
+            :func:`recovery.analytics.states.transitions` of ``snapshots`` when already
             computed (backtests reuse it across origins); pairs ending after
             ``data_end`` are dropped.
 
@@ -345,13 +336,13 @@ class RollRateForecaster(BaseEstimator):
         if not hasattr(self, "count_matrix_"):
             raise DataError("RollRateForecaster is not fitted: call fit(snapshots) first")
 
+    @fill_doc
     def predict(self, months_ahead: int = 12) -> pd.DataFrame:
         """Forecast counts and balances by delinquent bucket, 1 … ``months_ahead``.
 
         Parameters
         ----------
-        months_ahead : int
-            Horizon (months).
+        {{forecast_horizon}}
 
         Returns
         -------
@@ -359,10 +350,8 @@ class RollRateForecaster(BaseEstimator):
             ``horizon, month_end, state, count, balance`` (currency) — one row per
             month and delinquent bucket.
         """
-        self._check()
-        n, b, _ = self._run(months_ahead)
+        n, b, _, months = self._run(months_ahead)
         d = list(self.count_matrix_.index)
-        months = _month_end(_month_no([self.data_end_])[0] + np.arange(1, months_ahead + 1))
         return pd.DataFrame(
             {
                 "horizon": np.repeat(np.arange(1, months_ahead + 1), len(d)),
@@ -374,6 +363,9 @@ class RollRateForecaster(BaseEstimator):
         )
 
     def _run(self, months_ahead: int):
+        """Counts, balances and charge-off flows of the next months, and their month ends."""
+        self._check()
+        months = month_end(month_number([self.data_end_])[0] + np.arange(1, months_ahead + 1))
         p = self.count_matrix_.to_numpy()
         tb = self.balance_matrix_.to_numpy()
         k = p.shape[0]
@@ -391,15 +383,15 @@ class RollRateForecaster(BaseEstimator):
             counts.append(n)
             balances.append(b)
             flows.append((gross_n, gross_b))
-        return np.array(counts), np.array(balances), np.array(flows)
+        return np.array(counts), np.array(balances), np.array(flows), months
 
+    @fill_doc
     def predict_totals(self, months_ahead: int = 12) -> pd.DataFrame:
         """Book-level forecast: delinquent count and balance, charge-offs, recoveries.
 
         Parameters
         ----------
-        months_ahead : int
-            Horizon (months).
+        {{forecast_horizon}}
 
         Returns
         -------
@@ -408,9 +400,7 @@ class RollRateForecaster(BaseEstimator):
             gross_charge_off_count, gross_charge_off_balance, recoveries,
             net_charge_off_balance`` (currency for balances).
         """
-        self._check()
-        n, b, flows = self._run(months_ahead)
-        months = _month_end(_month_no([self.data_end_])[0] + np.arange(1, months_ahead + 1))
+        n, b, flows, months = self._run(months_ahead)
         out = pd.DataFrame(
             {
                 "horizon": np.arange(1, months_ahead + 1),
@@ -450,15 +440,14 @@ class RollRateForecaster(BaseEstimator):
 # --------------------------------------------------------------------------- actuals
 
 
+@fill_doc
 def actual_totals(snapshots: pd.DataFrame, config: Config | None = None) -> pd.DataFrame:
     """What happened, month by month, in the measures :meth:`RollRateForecaster.predict_totals` forecasts.
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
-    config : Config, optional
-        Bucket labels.
+    {{snapshots_table}}
+    {{config_buckets}}
 
     Returns
     -------
@@ -521,6 +510,7 @@ def _origins(
     return [pd.Timestamp(o) + pd.offsets.MonthEnd(0) for o in origins]
 
 
+@fill_doc
 def backtest_roll_rate(
     snapshots: pd.DataFrame,
     origins=None,
@@ -539,12 +529,9 @@ def backtest_roll_rate(
     origins : sequence of dates, optional
         Forecast origins (month ends). Default: every month end with at least
         ``min_history`` months before it and ``months_ahead`` after it.
-    months_ahead : int
-        Horizon (months).
-    config : Config, optional
-        Bucket labels.
-    min_history : int
-        Months of history needed before the first default origin.
+    {{forecast_horizon}}
+    {{config_buckets}}
+    {{backtest_min_history}}
     **forecaster_params
         Passed to :class:`RollRateForecaster` (``lookback_months``, ``new_volume``,
         ``recoveries`` …).
@@ -591,6 +578,7 @@ def backtest_roll_rate(
     return out
 
 
+@fill_doc
 def backtest_erc(
     snapshots: pd.DataFrame,
     origins=None,
@@ -607,16 +595,12 @@ def backtest_erc(
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
+    {{snapshots_table}}
     origins : sequence of dates, optional
         Forecast origins (default as in :func:`backtest_roll_rate`).
-    months_ahead : int
-        Horizon (months).
-    config : Config, optional
-        Project configuration.
-    min_history : int
-        Months of history needed before the first default origin.
+    {{forecast_horizon}}
+    {{config}}
+    {{backtest_min_history}}
     **forecaster_params
         Passed to :class:`~recovery.analytics.liquidation.ERCForecaster` (``method`` …);
         ``n_bootstrap`` defaults to 0 here.
@@ -628,16 +612,16 @@ def backtest_erc(
         ``cumulative_collections`` to that month), ``forecast, actual, error,
         pct_error``.
     """
-    from recovery.analytics.liquidation import ERCForecaster, _recovery_cells
+    from recovery.analytics.liquidation import ERCForecaster, recovery_cells
 
     config = config or Config()
     forecaster_params.setdefault("n_bootstrap", 0)
-    pay, cohorts, _ = _recovery_cells(snapshots, None)
+    pay, cohorts, _ = recovery_cells(snapshots, None)
     pay = pay.assign(month_no=pay["_mi"])
     frames = []
     for origin in _origins(snapshots, origins, months_ahead, min_history):  # loop over origins
-        o = _month_no([origin])[0]
-        erc = ERCForecaster(config=config, **forecaster_params)._fit_cells(pay, cohorts, o)
+        o = month_number([origin])[0]
+        erc = ERCForecaster(config=config, **forecaster_params).fit_cells(pay, cohorts, o)
         pred = erc.predict(months_ahead)
         known = cohorts.loc[cohorts["_cmi"] <= o, "account_id"]
         later = pay[
@@ -650,7 +634,7 @@ def backtest_erc(
             .sum()
             .reindex(o + pred["horizon"].to_numpy(), fill_value=0.0)
         )
-        last = _month_no([pd.to_datetime(snapshots["month_end"]).max()])[0]
+        last = month_number([pd.to_datetime(snapshots["month_end"]).max()])[0]
         keep = (o + pred["horizon"].to_numpy()) <= last
         df = pd.DataFrame(
             {
@@ -685,6 +669,7 @@ def backtest_erc(
     return out
 
 
+@fill_doc
 def forecast_errors(
     backtest: pd.DataFrame,
     window: tuple[pd.Timestamp | str, pd.Timestamp | str] | None = None,
@@ -693,8 +678,7 @@ def forecast_errors(
 
     Parameters
     ----------
-    backtest : DataFrame
-        Output of :func:`backtest_roll_rate` or :func:`backtest_erc`.
+    {{backtest_table}}
     window : (start, end), optional
         Month ends bounding a period to report apart (e.g. a regime shift). A forecast
         is ``inside`` when any month of ``(origin, month_end]`` is in the window.
@@ -732,6 +716,7 @@ def forecast_errors(
     return out
 
 
+@fill_doc
 def plot_backtest(
     backtest: pd.DataFrame, measure: str = "delinquent_balance", horizon: int = 12, ax=None
 ):
@@ -739,18 +724,14 @@ def plot_backtest(
 
     Parameters
     ----------
-    backtest : DataFrame
-        Output of :func:`backtest_roll_rate` or :func:`backtest_erc`.
+    {{backtest_table}}
     measure : str
         Which measure.
     horizon : int
         Which horizon (months).
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when ``None``.
+    {{plot_ax}}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {{returns_axes}}
 
     Examples
     --------
@@ -760,10 +741,7 @@ def plot_backtest(
     >>> plot_backtest(bt, horizon=1).get_ylabel()
     'delinquent_balance'
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+    ax = plot_axes(ax, (8, 4))
     g = backtest[(backtest["measure"] == measure) & (backtest["horizon"] == horizon)].sort_values(
         "month_end"
     )

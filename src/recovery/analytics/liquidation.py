@@ -48,8 +48,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from recovery.analytics.recovery_curves import _check_columns, _month_index, _sorted
+from recovery.analytics.common import month_end, month_number, plot_axes
+from recovery.analytics.debt_age import check_snapshot_columns, sort_snapshots
 from recovery.config import Config
+from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
 __all__ = [
@@ -64,12 +66,7 @@ __all__ = [
 ]
 
 
-def _month_end_of(mi: np.ndarray) -> pd.DatetimeIndex:
-    years, months = np.divmod(np.asarray(mi, dtype=np.int64), 12)
-    first = pd.to_datetime({"year": years, "month": months + 1, "day": 1})
-    return pd.DatetimeIndex(first + pd.offsets.MonthEnd(0))
-
-
+@fill_doc
 def charge_off_cohorts(snapshots: pd.DataFrame) -> pd.DataFrame:
     """One row per charged-off account: its cohort (month end) and balance charged off.
 
@@ -79,8 +76,7 @@ def charge_off_cohorts(snapshots: pd.DataFrame) -> pd.DataFrame:
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
+    {{snapshots_table}}
 
     Returns
     -------
@@ -96,36 +92,70 @@ def charge_off_cohorts(snapshots: pd.DataFrame) -> pd.DataFrame:
     >>> charge_off_cohorts(snaps).values.tolist()
     [['A', Timestamp('2024-02-29 00:00:00'), 110.0]]
     """
-    _check_columns(snapshots)
-    s = _sorted(snapshots)
+    check_snapshot_columns(snapshots)
+    s = sort_snapshots(snapshots)
     co = s[s["status"].astype(str) == "charged_off"]
     first = co.groupby("_acc", sort=True).head(1)
     cohort_mi = first["_mi"].to_numpy()
     if "charge_off_date" in first.columns:
         given = pd.to_datetime(first["charge_off_date"])
-        cohort_mi = np.where(given.notna(), _month_index(given.fillna(pd.Timestamp(0))), cohort_mi)
+        cohort_mi = np.where(given.notna(), month_number(given.fillna(pd.Timestamp(0))), cohort_mi)
     return pd.DataFrame(
         {
             "account_id": first["account_id"].to_numpy(),
-            "cohort": _month_end_of(cohort_mi),
+            "cohort": month_end(cohort_mi),
             "charged_off_balance": first["balance"].to_numpy(dtype=float),
         }
     )
 
 
-def _recovery_cells(
+@fill_doc
+def recovery_cells(
     snapshots: pd.DataFrame, data_end: pd.Timestamp | str | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Account-level recoveries by months since charge-off (k >= 1) and the cohorts."""
-    s = _sorted(snapshots)
+    """Account-level recoveries by months since charge-off (k >= 1) and the cohorts.
+
+    The cells every estimate of this module starts from; a backtest computes them
+    once and fits :meth:`ERCForecaster.fit_cells` at each origin on them.
+
+    Parameters
+    ----------
+    {{snapshots_table}}
+    data_end : date, optional
+        Last month end to use (default: the latest ``month_end``).
+
+    Returns
+    -------
+    pay : DataFrame
+        One row per payment after the charge-off month and up to ``data_end``:
+        ``account_id``, ``_mi`` (month number of the payment), ``paid_in_month``
+        (currency), ``_cmi`` (month number of the account's cohort) and ``k``
+        (months since charge-off, >= 1).
+    cohorts : DataFrame
+        :func:`charge_off_cohorts` of the accounts charged off by ``data_end``, with
+        ``_cmi``.
+    end_mi : int
+        Month number of ``data_end``.
+
+    Examples
+    --------
+    >>> snaps = pd.DataFrame({"account_id": ["A"] * 3,
+    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31"]),
+    ...     "dpd": [180, 210, 240], "balance": [100.0, 90.0, 90.0],
+    ...     "paid_in_month": [0.0, 10.0, 0.0], "status": ["charged_off"] * 3})
+    >>> pay, cohorts, end_mi = recovery_cells(snaps, None)
+    >>> pay[["account_id", "k", "paid_in_month"]].values.tolist(), end_mi
+    ([['A', 1, 10.0]], 24290)
+    """
+    s = sort_snapshots(snapshots)
     cohorts = charge_off_cohorts(s)
     end_mi = (
-        int(_month_index(pd.Series([pd.Timestamp(data_end)]))[0])
+        int(month_number([pd.Timestamp(data_end)])[0])
         if data_end is not None
         else int(s["_mi"].max())
     )
-    cohorts = cohorts[_month_index(cohorts["cohort"]) <= end_mi].reset_index(drop=True)
-    cohorts["_cmi"] = _month_index(cohorts["cohort"])
+    cohorts = cohorts[month_number(cohorts["cohort"]) <= end_mi].reset_index(drop=True)
+    cohorts["_cmi"] = month_number(cohorts["cohort"])
     pay = s.loc[s["paid_in_month"].fillna(0) > 0, ["account_id", "_mi", "paid_in_month"]]
     pay = pay.merge(cohorts[["account_id", "_cmi"]], on="account_id", how="inner")
     pay["k"] = pay["_mi"] - pay["_cmi"]
@@ -133,6 +163,7 @@ def _recovery_cells(
     return pay, cohorts, end_mi
 
 
+@fill_doc
 def liquidation_curves(
     snapshots: pd.DataFrame,
     config: Config | None = None,
@@ -144,12 +175,10 @@ def liquidation_curves(
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
+    {{snapshots_table}}
     config : Config, optional
         ``analytics.erc_horizon_months`` bounds ``max_months`` by default.
-    data_end : date, optional
-        Last month end the data covers (default: the latest ``month_end``).
+    {{last_month_end}}
     max_months : int, optional
         Last month since charge-off to report.
 
@@ -174,7 +203,7 @@ def liquidation_curves(
     [[1.0, 0.0, 0.0], [2.0, 30.0, 0.3], [1.0, 0.0, 0.0]]
     """
     config = config or Config()
-    pay, cohorts, end_mi = _recovery_cells(snapshots, data_end)
+    pay, cohorts, end_mi = recovery_cells(snapshots, data_end)
     horizon = int(max_months if max_months is not None else config.analytics.erc_horizon_months)
     per = cohorts.groupby("_cmi").agg(
         n_accounts=("account_id", "size"), charged_off_balance=("charged_off_balance", "sum")
@@ -195,7 +224,7 @@ def liquidation_curves(
     )
     grid["cumulative"] = grid.groupby("_cmi")["collected"].cumsum()
     grid["cumulative_rate"] = grid["cumulative"] / grid["charged_off_balance"]
-    grid.insert(0, "cohort", _month_end_of(grid["_cmi"].to_numpy()))
+    grid.insert(0, "cohort", month_end(grid["_cmi"].to_numpy()))
     grid = grid.rename(columns={"k": "months_since_charge_off"})
     grid["months_since_charge_off"] = grid["months_since_charge_off"].astype(float)
     return grid.drop(columns="_cmi")[
@@ -449,7 +478,7 @@ def _curves_from_cells(
     cum = np.cumsum(inc, axis=1)
     return pd.DataFrame(
         {
-            "cohort": _month_end_of(cohort_mi[ci]),
+            "cohort": month_end(cohort_mi[ci]),
             "months_since_charge_off": (ki + 1).astype(float),
             "n_accounts": n_acc[ci].astype(np.int64),
             "charged_off_balance": bal[ci],
@@ -460,6 +489,7 @@ def _curves_from_cells(
     )
 
 
+@fill_doc
 class ERCForecaster(BaseEstimator):
     """Expected remaining collections per charge-off cohort, with a bootstrap range.
 
@@ -484,16 +514,14 @@ class ERCForecaster(BaseEstimator):
         Bootstrap replicates (default ``config.analytics.bootstrap_samples``; 0: none).
     confidence : float, optional
         Level of the range (default ``config.analytics.confidence``).
-    seed : int, optional
-        Bootstrap seed (default ``config.analytics.seed``).
+    {{bootstrap_seed}}
     interval : {"prediction", "estimation"}
         ``"prediction"`` (default): each bootstrap replicate of a cohort's ERC also
         gets the randomness of its own future collections, drawn from a gamma
         distribution with the replicate as mean and ``dispersion_`` × mean as variance
         (over-dispersed Poisson process variance, as in England–Verrall). ``"estimation"``:
         the resampling of accounts only (rates re-estimated), a narrower range.
-    config : Config, optional
-        Project configuration.
+    {{config}}
 
     Attributes
     ----------
@@ -661,11 +689,27 @@ class ERCForecaster(BaseEstimator):
         snaps = snapshots
         if data_end is not None:
             snaps = snapshots[pd.to_datetime(snapshots["month_end"]) <= pd.Timestamp(data_end)]
-        pay, cohorts, end_mi = _recovery_cells(snaps, data_end)
-        return self._fit_cells(pay, cohorts, end_mi)
+        pay, cohorts, end_mi = recovery_cells(snaps, data_end)
+        return self.fit_cells(pay, cohorts, end_mi)
 
-    def _fit_cells(self, pay: pd.DataFrame, cohorts: pd.DataFrame, end_mi: int):
-        """Fit from :func:`_recovery_cells` output (backtests filter it per origin)."""
+    def fit_cells(self, pay: pd.DataFrame, cohorts: pd.DataFrame, end_mi: int) -> ERCForecaster:
+        """Estimate on the cells of :func:`recovery_cells`, up to month number ``end_mi``.
+
+        A backtest computes the cells once and fits at each origin on those known by
+        then (:func:`recovery.analytics.forecast.backtest_erc`).
+
+        Parameters
+        ----------
+        pay, cohorts : DataFrame
+            From :func:`recovery_cells`; rows after ``end_mi`` are left out.
+        end_mi : int
+            Month number (``year * 12 + month - 1``) of the last month end to use.
+
+        Returns
+        -------
+        ERCForecaster
+            ``self``.
+        """
         config = self.config or Config()
         if self.method not in ("additive", "chain_ladder"):
             raise DataError(f"method must be 'additive' or 'chain_ladder', got {self.method!r}")
@@ -691,14 +735,14 @@ class ERCForecaster(BaseEstimator):
             factors, index=pd.Index(np.arange(1, h), name="months_since_charge_off")
         )
         self.tail_factor_ = tail
-        self.data_end_ = _month_end_of(np.array([end_mi]))[0]
+        self.data_end_ = month_end(np.array([end_mi]))[0]
         self.curves_ = _curves_from_cells(self._cohort_mi, inc, bal, n_acc, obs)
         self.dispersion_ = _dispersion(inc, bal, obs, rates)
         collected = inc.sum(axis=1)
         self._future_by_age = self._future_profile(inc, bal, obs, rates, factors)
         cohort_table = pd.DataFrame(
             {
-                "cohort": _month_end_of(self._cohort_mi),
+                "cohort": month_end(self._cohort_mi),
                 "n_accounts": n_acc.astype(np.int64),
                 "charged_off_balance": bal,
                 "months_observed": np.minimum(obs, h),
@@ -802,7 +846,7 @@ class ERCForecaster(BaseEstimator):
             raise DataError("ERCForecaster is not fitted: call fit(snapshots) first")
         n = min(int(months_ahead), self._horizon)
         months = pd.date_range(self.data_end_ + pd.offsets.MonthEnd(1), periods=n, freq="ME")
-        cohorts = _month_end_of(self._cohort_mi)
+        cohorts = month_end(self._cohort_mi)
         return pd.DataFrame(
             {
                 "cohort": np.repeat(cohorts, n),
@@ -822,6 +866,7 @@ class ERCForecaster(BaseEstimator):
 # --------------------------------------------------------------------------- plots
 
 
+@fill_doc
 def plot_liquidation_curves(curves: pd.DataFrame, ax=None, *, every: int = 1):
     """Cumulative recovery rate by months since charge-off, one line per cohort.
 
@@ -829,14 +874,11 @@ def plot_liquidation_curves(curves: pd.DataFrame, ax=None, *, every: int = 1):
     ----------
     curves : DataFrame
         Output of :func:`liquidation_curves`.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when ``None``.
+    {{plot_ax}}
     every : int
         Draw every ``every``-th cohort (busy books).
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {{returns_axes}}
 
     Examples
     --------
@@ -847,8 +889,7 @@ def plot_liquidation_curves(curves: pd.DataFrame, ax=None, *, every: int = 1):
     """
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+    ax = plot_axes(ax, (8, 4))
     cohorts = sorted(curves["cohort"].unique())[::every]
     cmap = plt.get_cmap("viridis")
     for i, c in enumerate(cohorts):
@@ -865,6 +906,7 @@ def plot_liquidation_curves(curves: pd.DataFrame, ax=None, *, every: int = 1):
     return ax
 
 
+@fill_doc
 def plot_erc(forecaster: ERCForecaster, ax=None):
     """Collected to date and ERC (with its range) per charge-off cohort.
 
@@ -872,12 +914,9 @@ def plot_erc(forecaster: ERCForecaster, ax=None):
     ----------
     forecaster : ERCForecaster
         A fitted forecaster.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when ``None``.
+    {{plot_ax}}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {{returns_axes}}
 
     Examples
     --------
@@ -888,10 +927,7 @@ def plot_erc(forecaster: ERCForecaster, ax=None):
     >>> plot_erc(ERCForecaster(n_bootstrap=0, min_accounts=1).fit(snaps)).get_ylabel()
     'currency'
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+    ax = plot_axes(ax, (8, 4))
     s = forecaster.summary()
     x = np.arange(len(s))
     ax.bar(x, s["collected_to_date"], label="collected to date", color="tab:blue")

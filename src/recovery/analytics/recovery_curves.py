@@ -4,11 +4,12 @@ Seed 001 claims that "debts over 2 years old: only 20% can be recovered; debts
 under 2 years: 80%". This module measures the claim from a ``snapshots`` table alone,
 never assuming it.
 
-Definitions (binding, DESIGN.md §3):
+Definitions (binding, DESIGN.md §3; debt age, scopes and censoring are those of the
+observations, :mod:`recovery.analytics.debt_age`):
 
 * **Debt age** at a month end is the number of days since the start of the account's
-  delinquency episode. When ``snapshots`` carries no ``debt_age_days`` column the
-  episode start is derived from the snapshots (:func:`derive_debt_age`).
+  delinquency episode (:func:`recovery.analytics.debt_age.derive_debt_age` when the
+  snapshots carry no ``debt_age_days``).
 * **Recovery by debt age**: for debt whose age falls in band *a* at a month end *m*,
   the share of its outstanding balance at *m* collected (``paid_in_month`` of months
   *m+1 … m+H*, capped at 100 % per debt) within the horizon *H*
@@ -19,11 +20,17 @@ Definitions (binding, DESIGN.md §3):
   ``"delinquent"`` (open accounts with DPD > 0 plus the recovery book), shown beside
   it because pooling early self-cures with charged-off debt flatters young debt.
 * **Censoring**: only month ends with *H* full months of follow-up before the data end
-  are used. A debt observed four months before the data end has not had twelve months
-  to pay; counting its missing eight months as "nothing collected" would bias every
-  band downwards, and more so the bands that are over-represented in recent months.
+  are used (counting the months a recent debt has not had as "nothing collected"
+  would bias every band downwards).
 * **Uncertainty**: percentile bootstrap over accounts (an account contributes several
   overlapping account-months, so rows are not independent), seeded.
+
+Without the bootstrap, recovery by debt age is a function of sums per age band
+(debts, accounts, balance, recovered, payers): :func:`recovery_totals` computes them,
+:func:`recovery_partial` of any split of the accounts adds up to them, and
+:func:`recovery_rates_from_totals` turns them into rates. :func:`recovery_totals`
+dispatches on the type of the table, so an engine registers its own implementation
+for its tables (:mod:`recovery.engine.dask_analytics`).
 
 Examples
 --------
@@ -46,17 +53,26 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
+from recovery.analytics.common import dispatch_on_table, month_number, plot_axes
+from recovery.analytics.debt_age import (
+    DAYS_PER_MONTH,
+    Scope,
+    age_band_columns,
+    future_sum,
+    recovery_horizon,
+    recovery_observations,
+    sort_snapshots,
+)
 from recovery.config import Config
-from recovery.engine.dask_analytics import is_dask_frame
+from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
 __all__ = [
-    "DAYS_PER_MONTH",
-    "derive_debt_age",
-    "recovery_observations",
     "recovery_by_age",
+    "recovery_partial",
+    "recovery_totals",
+    "recovery_rates_from_totals",
     "age_split_comparison",
     "recovery_drivers",
     "cumulative_recovery_curves",
@@ -64,260 +80,9 @@ __all__ = [
     "plot_cumulative_recovery_curves",
 ]
 
-#: Average days in a month (365.25 / 12), used to turn debt age in days into months.
-DAYS_PER_MONTH = 365.25 / 12
-
-Scope = Literal["charged_off", "delinquent"]
-_REQUIRED = ("account_id", "month_end", "dpd", "balance", "paid_in_month", "status")
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _check_columns(snapshots: pd.DataFrame, needed: tuple[str, ...] = _REQUIRED) -> None:
-    missing = [c for c in needed if c not in snapshots.columns]
-    if missing:
-        raise DataError(
-            f"snapshots is missing column(s) {missing}; it needs {list(needed)} "
-            "(see recovery.data.schema.TABLES['snapshots'])"
-        )
-    if len(snapshots) == 0:
-        raise DataError("snapshots is empty: nothing to measure")
-
-
-def _month_index(month_end: pd.Series) -> np.ndarray:
-    """Calendar month number (year * 12 + month - 1) of each date."""
-    d = pd.to_datetime(month_end)
-    return (d.dt.year * 12 + d.dt.month - 1).to_numpy(dtype=np.int64)
-
-
-def _sorted(snapshots: pd.DataFrame) -> pd.DataFrame:
-    """Snapshots sorted by account and month, with ``_acc`` and ``_mi`` helper columns."""
-    out = snapshots.copy()
-    out["month_end"] = pd.to_datetime(out["month_end"]).dt.normalize()
-    out["_mi"] = _month_index(out["month_end"])
-    out["_acc"] = pd.factorize(out["account_id"], sort=True)[0].astype(np.int64)
-    out = out.sort_values(["_acc", "_mi"], kind="mergesort").reset_index(drop=True)
-    if out.duplicated(["_acc", "_mi"]).any():
-        dup = out.loc[out.duplicated(["_acc", "_mi"], keep=False), ["account_id", "month_end"]]
-        raise DataError(
-            "snapshots must have one row per account and month end; duplicates e.g. "
-            f"{dup.head(3).to_dict('records')}"
-        )
-    return out
-
-
-def _future_sum(
-    acc: np.ndarray, month: np.ndarray, value: np.ndarray, months_ahead: np.ndarray | int
-) -> np.ndarray:
-    """Sum of ``value`` over the same account's rows in months ``(m, m + months_ahead]``.
-
-    ``acc`` and ``month`` must be sorted by account then month (as :func:`_sorted`
-    leaves them). Rows absent from the table (an account that left the snapshots after
-    paying off) count as zero: nothing was collected there.
-    """
-    span = int(month.max() - month.min() + 2) if len(month) else 1
-    base = month.min() if len(month) else 0
-    key = acc * span + (month - base)
-    cum = np.cumsum(value, dtype=float)
-    target = acc * span + np.minimum(month - base + months_ahead, span - 1)
-    pos = np.searchsorted(key, target, side="right") - 1
-    here = np.arange(len(key))
-    return cum[pos] - cum[here]
-
-
-def derive_debt_age(snapshots: pd.DataFrame) -> pd.Series:
-    """Debt age (days) of each snapshot row, from the snapshots alone.
-
-    A delinquency episode starts at the first month end with DPD > 0 (or status
-    ``charged_off``) after a month end with DPD 0 (or at the account's first row),
-    back-dated by that row's DPD; it lasts while DPD > 0 or the account is charged
-    off. Partial payments do not make a debt younger (DESIGN.md §3). Rows outside an
-    episode get ``<NA>``. When ``snapshots`` already has ``debt_age_days`` use that.
-
-    Parameters
-    ----------
-    snapshots : DataFrame
-        ``account_id``, ``month_end``, ``dpd`` (days), ``status``.
-
-    Returns
-    -------
-    Series
-        Nullable ``Int64`` debt age in days, aligned with ``snapshots.index``.
-
-    Examples
-    --------
-    >>> snaps = pd.DataFrame({"account_id": ["A"] * 4,
-    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31",
-    ...                                  "2024-04-30"]),
-    ...     "dpd": [0, 10, 5, 0], "status": ["open"] * 4})
-    >>> derive_debt_age(snaps).tolist()  # episode starts 2024-02-19; Mar 31 is 41 days later
-    [<NA>, 10, 41, <NA>]
-    """
-    _check_columns(snapshots, ("account_id", "month_end", "dpd", "status"))
-    s = snapshots[["account_id", "month_end", "dpd", "status"]].copy()
-    s["month_end"] = pd.to_datetime(s["month_end"]).dt.normalize()
-    s = s.sort_values(["account_id", "month_end"], kind="mergesort")
-    dpd = s["dpd"].fillna(0).to_numpy(dtype=np.int64)
-    late = (dpd > 0) | (s["status"].to_numpy() == "charged_off")
-    same = s["account_id"].eq(s["account_id"].shift()).to_numpy()
-    prev_late = np.r_[False, late[:-1]] & same
-    first = late & ~prev_late
-    start = pd.Series(
-        np.where(
-            first,
-            (s["month_end"] - pd.to_timedelta(dpd, unit="D")).to_numpy(),
-            np.datetime64("NaT"),
-        ),
-        index=s.index,
-        dtype="datetime64[ns]",
-    )
-    episode = np.cumsum(first)
-    start = start.groupby(episode).transform("first")
-    age = (s["month_end"] - start).dt.days.where(late)
-    return age.astype("Int64").reindex(snapshots.index)
-
 
 def _amount_band_labels(edges: np.ndarray) -> list[str]:
     return [f"{edges[i]:,.0f}-{edges[i + 1]:,.0f}" for i in range(len(edges) - 1)]
-
-
-def _band_columns(
-    age_days: np.ndarray, bands: str, config: Config, max_months: int = 48
-) -> pd.DataFrame:
-    """Age band label, left and right edge (months) of each debt age (days)."""
-    months = np.floor(age_days / DAYS_PER_MONTH).astype(np.int64)
-    if bands == "monthly":
-        lo = np.minimum(months, max_months)
-        hi = np.where(lo >= max_months, np.inf, lo + 1)
-        label = np.where(lo >= max_months, f"{max_months}+", lo.astype(str))
-    elif bands == "coarse":
-        edges = np.asarray(config.analytics.age_bands_months, dtype=float)
-        idx = np.searchsorted(edges, months, side="right") - 1
-        idx = np.clip(idx, 0, len(edges) - 1)
-        lo = edges[idx]
-        upper = np.r_[edges[1:], np.inf]
-        hi = upper[idx]
-        names = np.array(
-            [
-                f"{int(a)}-{int(b)}" if np.isfinite(b) else f"{int(a)}+"
-                for a, b in zip(edges, upper, strict=True)
-            ],
-            dtype=object,
-        )
-        label = names[idx]
-    else:
-        raise DataError(f"bands must be 'monthly' or 'coarse', got {bands!r}")
-    return pd.DataFrame({"age_band": label, "age_lo_months": lo.astype(float), "age_hi_months": hi})
-
-
-# --------------------------------------------------------------------------- observations
-
-
-def recovery_observations(
-    snapshots: pd.DataFrame,
-    config: Config | None = None,
-    *,
-    scope: Scope = "charged_off",
-    horizon_months: int | None = None,
-    data_end: pd.Timestamp | str | None = None,
-    censor: bool = True,
-) -> pd.DataFrame:
-    """One row per in-scope debt-month with what was collected in the following horizon.
-
-    Parameters
-    ----------
-    snapshots : DataFrame
-        The ``snapshots`` table (DESIGN.md §2); ``debt_age_days`` is derived when absent.
-    config : Config, optional
-        Defaults of DESIGN.md; ``analytics.recovery_horizon_months`` and
-        ``aging.tolerance`` are used.
-    scope : {"charged_off", "delinquent"}
-        ``"charged_off"``: rows with status ``charged_off`` (the recovery book).
-        ``"delinquent"``: open rows with DPD > 0 plus the recovery book.
-    horizon_months : int, optional
-        Follow-up window in months (default ``config.analytics.recovery_horizon_months``).
-    data_end : date, optional
-        Last month end the data covers (default: the latest ``month_end``).
-    censor : bool
-        Keep only rows with the full horizon of follow-up before ``data_end``
-        (default). ``False`` keeps every row and reports ``follow_up_months``.
-
-    Returns
-    -------
-    DataFrame
-        ``account_id, month_end, debt_age_days, balance, collected`` (currency, within
-        the horizon, uncapped), ``recovered`` (capped at the balance),
-        ``recovery_share`` (0–1), ``paid`` (bool: a qualifying payment),
-        ``follow_up_months`` and ``product`` when present.
-
-    Examples
-    --------
-    >>> snaps = pd.DataFrame({"account_id": ["A", "A", "A"],
-    ...     "month_end": pd.date_range("2024-01-31", periods=3, freq="ME"),
-    ...     "dpd": [200, 230, 260], "balance": [100.0, 100.0, 0.0],
-    ...     "paid_in_month": [0.0, 0.0, 150.0], "status": ["charged_off"] * 2 + ["settled"]})
-    >>> obs = recovery_observations(snaps, horizon_months=2)
-    >>> obs[["balance", "collected", "recovered", "recovery_share"]].values.tolist()
-    [[100.0, 150.0, 100.0, 1.0]]
-    """
-    config = config or Config()
-    _check_columns(snapshots)
-    horizon = int(
-        horizon_months if horizon_months is not None else config.analytics.recovery_horizon_months
-    )
-    if horizon < 1:
-        raise DataError(f"horizon_months must be at least 1, got {horizon}")
-    s = _sorted(snapshots)
-    if "debt_age_days" in s.columns and s["debt_age_days"].notna().any():
-        age = pd.to_numeric(s["debt_age_days"], errors="coerce")
-        derived = derive_debt_age(s)
-        age = age.fillna(derived.astype("float"))
-    else:
-        age = derive_debt_age(s).astype("float")
-    end_mi = (
-        _month_index(pd.Series([pd.Timestamp(data_end)]))[0]
-        if data_end is not None
-        else int(s["_mi"].max())
-    )
-    acc = s["_acc"].to_numpy()
-    mi = s["_mi"].to_numpy()
-    paid = s["paid_in_month"].fillna(0).to_numpy(dtype=float)
-    collected = _future_sum(acc, mi, paid, horizon)
-    follow = end_mi - mi
-    status = s["status"].to_numpy()
-    balance = s["balance"].fillna(0).to_numpy(dtype=float)
-    if scope == "charged_off":
-        mask = status == "charged_off"
-    elif scope == "delinquent":
-        mask = (status == "charged_off") | (
-            (status == "open") & (s["dpd"].fillna(0).to_numpy() > 0)
-        )
-    else:
-        raise DataError(f"scope must be 'charged_off' or 'delinquent', got {scope!r}")
-    mask &= (balance > 0) & age.notna().to_numpy()
-    if censor:
-        mask &= follow >= horizon
-    recovered = np.minimum(collected, balance)
-    out = pd.DataFrame(
-        {
-            "account_id": s["account_id"].to_numpy(),
-            "month_end": s["month_end"].to_numpy(),
-            "debt_age_days": age.to_numpy(dtype=float),
-            "status": status,
-            "balance": balance,
-            "collected": collected,
-            "recovered": recovered,
-            "recovery_share": np.divide(
-                recovered, balance, out=np.zeros_like(balance), where=balance > 0
-            ),
-            "paid": collected > config.aging.tolerance,
-            "follow_up_months": np.minimum(follow, horizon),
-        }
-    )
-    if "product" in s.columns:
-        out["product"] = s["product"].to_numpy()
-    return out.loc[mask].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -358,6 +123,8 @@ def _grouped_rates(
     With ``n_bootstrap=None`` only the additive sums (``n_debts, n_accounts, balance,
     recovered, n_paid, share_sum``) of a partition of the debts are returned.
     """
+    from scipy import sparse
+
     acc = pd.factorize(obs["account_id"], sort=True)[0]
     grouped = obs.groupby(group_cols, sort=True, observed=True, dropna=False)
     grp_codes = grouped.ngroup().to_numpy()
@@ -384,7 +151,7 @@ def _grouped_rates(
     out["share_sum"] = totals["share"]
     if n_bootstrap is None:  # the additive sums only (a partition of a larger table)
         return out
-    out = _rates_of_totals(out)
+    out = recovery_rates_from_totals(out)
     if n_bootstrap and n_bootstrap > 0:
         rng = np.random.default_rng(seed)
         reps = {k: np.empty((n_bootstrap, n_grp)) for k in ("recovery_rate", "payer_rate")}
@@ -401,15 +168,38 @@ def _grouped_rates(
     return out
 
 
-def _rates_of_totals(out: pd.DataFrame) -> pd.DataFrame:
-    """Recovery, payer and mean share rates from the sums (drops the helper sums)."""
-    out = out.copy()
+def recovery_rates_from_totals(totals: pd.DataFrame) -> pd.DataFrame:
+    """Recovery, payer and mean share rates from the sums of :func:`recovery_totals`.
+
+    Parameters
+    ----------
+    totals : DataFrame
+        Output of :func:`recovery_totals` (or the sums of :func:`recovery_partial`
+        tables): ``n_debts``, ``balance``, ``recovered``, ``n_paid``, ``share_sum``
+        per group.
+
+    Returns
+    -------
+    DataFrame
+        ``totals`` with ``recovery_rate`` (recovered / balance), ``payer_rate``
+        (``n_paid / n_debts``) and ``mean_recovery_share`` (``share_sum / n_debts``)
+        in place of ``n_paid`` and ``share_sum``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"n_debts": [4], "balance": [200.0], "recovered": [50.0],
+    ...     "n_paid": [1.0], "share_sum": [1.0]})
+    >>> recovery_rates_from_totals(t)[["recovery_rate", "payer_rate"]].values.tolist()
+    [[0.25, 0.25]]
+    """
+    out = totals.copy()
     out["recovery_rate"] = out["recovered"] / out["balance"]
     out["payer_rate"] = out.pop("n_paid") / out["n_debts"]
     out["mean_recovery_share"] = out.pop("share_sum") / out["n_debts"]
     return out
 
 
+@fill_doc
 def recovery_by_age(
     snapshots: pd.DataFrame,
     config: Config | None = None,
@@ -428,21 +218,18 @@ def recovery_by_age(
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
+    {{snapshots_table}}
     config : Config, optional
         ``analytics.recovery_horizon_months``, ``age_bands_months``,
         ``bootstrap_samples``, ``confidence``, ``seed`` are used.
-    scope : {"charged_off", "delinquent"}
-        The recovery book (headline) or every delinquent debt.
+    {{debt_scope}}
     bands : {"monthly", "coarse"}
         One-month bands out to ``max_months`` (then pooled), or the coarse bands of
         ``config.analytics.age_bands_months`` (0–3, 3–6, 6–12, 12–24, 24–36, 36+).
     by : str, optional
         A further grouping column: ``"product"``, ``"amount_band"`` (balance
         quantiles, see ``amount_bands``) or any column of the observations.
-    horizon_months : int, optional
-        Follow-up window (months).
+    {{follow_up_months}}
     max_months : int
         Last monthly band; older debt is pooled into ``"{max_months}+"``.
     amount_bands : int or tuple of float
@@ -450,10 +237,8 @@ def recovery_by_age(
     n_bootstrap : int, optional
         Bootstrap resamples of accounts (default ``config.analytics.bootstrap_samples``;
         0 for none).
-    seed : int, optional
-        Bootstrap seed (default ``config.analytics.seed``).
-    data_end : date, optional
-        Last month end the data covers.
+    {{bootstrap_seed}}
+    {{last_month_end}}
 
     Returns
     -------
@@ -476,26 +261,19 @@ def recovery_by_age(
     [['6-12', 0.5, 1.0], ['24-36', 0.0, 0.0]]
     """
     config = config or Config()
-    horizon = int(
-        horizon_months if horizon_months is not None else config.analytics.recovery_horizon_months
-    )
-    groups = ([by] if by else []) + ["age_lo_months", "age_hi_months", "age_band"]
-    if is_dask_frame(snapshots):  # partial sums per partition (recovery.engine.dask_analytics)
-        from recovery.engine.dask_analytics import recovery_totals
-
-        if n_bootstrap:
-            raise DataError("bootstrap intervals resample whole accounts: pass n_bootstrap=0")
-        totals = recovery_totals(snapshots, config, scope, bands, by, horizon, max_months, data_end)
-        out = _rates_of_totals(totals)
+    horizon = recovery_horizon(horizon_months, config)
+    groups = _age_groups(by)
+    if isinstance(snapshots, pd.DataFrame):
+        n_boot = config.analytics.bootstrap_samples if n_bootstrap is None else n_bootstrap
+    elif n_bootstrap:  # an engine's table: only sums travel, not the accounts
+        raise DataError("bootstrap intervals resample whole accounts: pass n_bootstrap=0")
     else:
+        n_boot = 0
+    if n_boot and n_boot > 0:  # resamples whole accounts: from the observations
         obs = _age_observations(snapshots, config, scope, bands, by, horizon, max_months,
                                 amount_bands, data_end)  # fmt: skip
         if obs.empty:
-            raise DataError(
-                f"no {scope} debt with {horizon} months of follow-up before the data end; "
-                "use a shorter horizon_months or more history"
-            )
-        n_boot = config.analytics.bootstrap_samples if n_bootstrap is None else n_bootstrap
+            raise _no_follow_up(scope, horizon)
         out = _grouped_rates(
             obs,
             groups,
@@ -503,6 +281,10 @@ def recovery_by_age(
             config.analytics.confidence,
             config.analytics.seed if seed is None else seed,
         )
+    else:  # from the sums (an engine's, for its tables)
+        totals = recovery_totals(snapshots, config, scope, bands, by, horizon, max_months,
+                                 data_end, amount_bands)  # fmt: skip
+        out = recovery_rates_from_totals(totals)
     out = out.sort_values(groups[:-1]).reset_index(drop=True)
     cols = ([by] if by else []) + ["age_band", "age_lo_months", "age_hi_months"]
     out = out[cols + [c for c in out.columns if c not in cols]]
@@ -521,7 +303,7 @@ def _age_observations(
     if obs.empty:
         return obs
     obs = pd.concat(
-        [obs, _band_columns(obs["debt_age_days"].to_numpy(), bands, config, max_months)], axis=1
+        [obs, age_band_columns(obs["debt_age_days"].to_numpy(), bands, config, max_months)], axis=1
     )
     if by == "amount_band":
         obs = _with_amount_band(obs, amount_bands)
@@ -532,6 +314,117 @@ def _age_observations(
     return obs
 
 
+def _age_groups(by: str | None) -> list[str]:
+    """The grouping columns of recovery by age: ``by`` (if any), then the age band."""
+    return ([by] if by else []) + ["age_lo_months", "age_hi_months", "age_band"]
+
+
+def _no_follow_up(scope: str, horizon: int) -> DataError:
+    return DataError(
+        f"no {scope} debt with {horizon} months of follow-up before the data end; "
+        "use a shorter horizon_months or more history"
+    )
+
+
+@fill_doc
+def recovery_partial(
+    part: pd.DataFrame,
+    config: Config,
+    scope: Scope,
+    bands: Literal["monthly", "coarse"],
+    by: str | None,
+    horizon_months: int,
+    max_months: int,
+    data_end: pd.Timestamp | str | None,
+    amount_bands: int | tuple[float, ...] = 4,
+) -> pd.DataFrame:
+    """The additive sums behind :func:`recovery_by_age` of one table or part of one.
+
+    For tables split by account (every account's rows in one part) and one
+    ``data_end`` for all parts (the whole table's last month end), the tables of the
+    parts summed over their groups are :func:`recovery_totals` of the whole.
+
+    Parameters
+    ----------
+    part : DataFrame
+        A ``snapshots`` table, or the rows of some of its accounts.
+    config : Config
+        ``analytics.age_bands_months`` and ``aging.tolerance`` are used.
+    scope, bands, by, max_months, amount_bands
+        As for :func:`recovery_by_age` (``by="amount_band"`` cuts balance quantiles
+        of ``part``).
+    horizon_months : int
+        Follow-up window (months).
+    data_end : date, optional
+        Last month end the data covers (default: the latest ``month_end`` of ``part``).
+
+    Returns
+    -------
+    DataFrame
+        One row per (group,) age band: ``by`` (if any), ``age_lo_months``,
+        ``age_hi_months``, ``age_band``, ``n_debts``, ``n_accounts``, ``balance``,
+        ``recovered``, ``n_paid`` and ``share_sum`` (sum of the per-debt recovered
+        shares); no rows and no columns when no debt is in scope with the full
+        follow-up.
+
+    Examples
+    --------
+    >>> snaps = pd.DataFrame({"account_id": ["A", "A"],
+    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]),
+    ...     "dpd": [200, 229], "balance": [100.0, 50.0],
+    ...     "paid_in_month": [0.0, 50.0], "status": ["charged_off"] * 2})
+    >>> t = recovery_partial(snaps, Config(), "charged_off", "coarse", None, 1, 48, None)
+    >>> t[["age_band", "n_debts", "balance", "recovered"]].values.tolist()
+    [['6-12', 1, 100.0, 50.0]]
+    """
+    obs = _age_observations(part, config, scope, bands, by, horizon_months, max_months,
+                            amount_bands, data_end)  # fmt: skip
+    if obs.empty:
+        return obs.iloc[:0, :0]
+    return _grouped_rates(obs, _age_groups(by), None, config.analytics.confidence, 0)
+
+
+@dispatch_on_table
+@fill_doc
+def recovery_totals(
+    snapshots: pd.DataFrame,
+    config: Config,
+    scope: Scope,
+    bands: Literal["monthly", "coarse"],
+    by: str | None,
+    horizon_months: int,
+    max_months: int,
+    data_end: pd.Timestamp | str | None = None,
+    amount_bands: int | tuple[float, ...] = 4,
+) -> pd.DataFrame:
+    """Debts, accounts, balance, recovered and payers per age band of a whole table.
+
+    {{table_dispatch}}
+
+    Parameters
+    ----------
+    {{snapshots_table}}
+    config, scope, bands, by, horizon_months, max_months, data_end, amount_bands
+        As for :func:`recovery_partial`.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`recovery_partial`.
+
+    Raises
+    ------
+    DataError
+        When no debt is in scope with the full follow-up.
+    """
+    out = recovery_partial(snapshots, config, scope, bands, by, horizon_months, max_months,
+                           data_end, amount_bands)  # fmt: skip
+    if out.empty:
+        raise _no_follow_up(scope, horizon_months)
+    return out
+
+
+@fill_doc
 def age_split_comparison(
     snapshots: pd.DataFrame,
     config: Config | None = None,
@@ -549,12 +442,10 @@ def age_split_comparison(
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
+    {{snapshots_table}}
     config : Config, optional
         ``analytics.age_split_months`` (24) and the bootstrap settings are used.
-    scope : {"charged_off", "delinquent"}
-        The recovery book (headline) or every delinquent debt.
+    {{debt_scope}}
     by : str, optional
         ``"product"``, ``"amount_band"`` or another observation column: the split
         within each group, to see whether age matters within amount bands.
@@ -584,9 +475,7 @@ def age_split_comparison(
     """
     config = config or Config()
     split = int(split_months if split_months is not None else config.analytics.age_split_months)
-    horizon = int(
-        horizon_months if horizon_months is not None else config.analytics.recovery_horizon_months
-    )
+    horizon = recovery_horizon(horizon_months, config)
     obs = recovery_observations(
         snapshots, config, scope=scope, horizon_months=horizon, data_end=data_end
     )
@@ -601,6 +490,8 @@ def age_split_comparison(
     seed = config.analytics.seed if seed is None else seed
     obs["_all"] = "all"
     gcol = by or "_all"
+    from scipy import sparse
+
     acc = pd.factorize(obs["account_id"], sort=True)[0]
     g_codes, g_index = pd.factorize(obs[gcol], sort=True)
     cell = g_codes * 2 + obs["older"].to_numpy(int)
@@ -657,6 +548,7 @@ def age_split_comparison(
     return out
 
 
+@fill_doc
 def recovery_drivers(
     snapshots: pd.DataFrame,
     config: Config | None = None,
@@ -679,22 +571,17 @@ def recovery_drivers(
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
-    config : Config, optional
-        Defaults of DESIGN.md.
-    scope : {"charged_off", "delinquent"}
-        Which debt.
+    {{snapshots_table}}
+    {{config}}
+    {{debt_scope}}
     model : regressor, optional
         Any scikit-learn regressor with ``fit(X, y, sample_weight)`` and ``predict``.
     amount_bands : int
         Balance quantile bands.
-    horizon_months : int, optional
-        Follow-up window (months).
+    {{follow_up_months}}
     weight : {"amount", "count"}
         Weight each debt-month by its balance (recovery by amount) or equally.
-    data_end : date, optional
-        Last month end the data covers.
+    {{last_month_end}}
 
     Returns
     -------
@@ -725,7 +612,9 @@ def recovery_drivers(
     )
     if len(obs) < 2:
         raise DataError("recovery_drivers needs at least two debt-months with full follow-up")
-    obs = pd.concat([obs, _band_columns(obs["debt_age_days"].to_numpy(), "coarse", config)], axis=1)
+    obs = pd.concat(
+        [obs, age_band_columns(obs["debt_age_days"].to_numpy(), "coarse", config)], axis=1
+    )
     obs = _with_amount_band(obs, amount_bands)
     y = obs["recovery_share"].to_numpy(float)
     w = obs["balance"].to_numpy(float) if weight == "amount" else np.ones(len(obs))
@@ -752,6 +641,7 @@ def recovery_drivers(
     return out
 
 
+@fill_doc
 def cumulative_recovery_curves(
     snapshots: pd.DataFrame,
     config: Config | None = None,
@@ -772,18 +662,14 @@ def cumulative_recovery_curves(
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
-    config : Config, optional
-        Defaults of DESIGN.md.
-    scope : {"charged_off", "delinquent"}
-        Which debt.
+    {{snapshots_table}}
+    {{config}}
+    {{debt_scope}}
     bands : {"monthly", "coarse"}
         Age bands at placement.
     max_months : int
         Last month since placement.
-    data_end : date, optional
-        Last month end the data covers.
+    {{last_month_end}}
 
     Returns
     -------
@@ -806,11 +692,9 @@ def cumulative_recovery_curves(
     obs = recovery_observations(
         snapshots, config, scope=scope, horizon_months=1, data_end=data_end, censor=False
     )
-    s = _sorted(snapshots)
+    s = sort_snapshots(snapshots)
     end_mi = (
-        _month_index(pd.Series([pd.Timestamp(data_end)]))[0]
-        if data_end is not None
-        else int(s["_mi"].max())
+        month_number([pd.Timestamp(data_end)])[0] if data_end is not None else int(s["_mi"].max())
     )
     acc = s["_acc"].to_numpy()
     mi = s["_mi"].to_numpy()
@@ -821,7 +705,7 @@ def cumulative_recovery_curves(
     )
     m, bal = mi[pos], obs["balance"].to_numpy(float)
     follow = end_mi - m
-    bands_df = _band_columns(obs["debt_age_days"].to_numpy(), bands, config)
+    bands_df = age_band_columns(obs["debt_age_days"].to_numpy(), bands, config)
     grouped = bands_df.groupby(["age_lo_months", "age_band"], sort=True)
     codes = grouped.ngroup().to_numpy()
     lab = grouped.size().reset_index()
@@ -829,7 +713,7 @@ def cumulative_recovery_curves(
     rows = []
     prev = np.zeros(len(pos))
     for k in range(1, max_months + 1):  # loop over months since placement, vectorised over debts
-        cum = np.minimum(_future_sum(acc, mi, paid, k)[pos], bal)
+        cum = np.minimum(future_sum(acc, mi, paid, k)[pos], bal)
         inc = cum - prev
         prev = cum
         ok = follow >= k
@@ -874,6 +758,7 @@ def cumulative_recovery_curves(
 # --------------------------------------------------------------------------- plots
 
 
+@fill_doc
 def plot_recovery_by_age(
     table: pd.DataFrame,
     ax=None,
@@ -888,16 +773,13 @@ def plot_recovery_by_age(
     table : DataFrame
         Output of :func:`recovery_by_age` (one or several scopes stacked; a ``scope``
         column draws one line each).
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when ``None``.
+    {{plot_ax}}
     measure : {"recovery_rate", "payer_rate"}
         By amount or by count.
     split_months : float
         Where to draw the vertical comparison line (months).
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {{returns_axes}}
 
     Examples
     --------
@@ -906,10 +788,7 @@ def plot_recovery_by_age(
     >>> plot_recovery_by_age(t).get_xlabel()
     'debt age (months)'
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+    ax = plot_axes(ax, (8, 4))
     groups = table.groupby("scope", sort=False) if "scope" in table else [("", table)]
     for name, g in groups:
         g = g.sort_values("age_lo_months")
@@ -937,6 +816,7 @@ def plot_recovery_by_age(
     return ax
 
 
+@fill_doc
 def plot_cumulative_recovery_curves(curves: pd.DataFrame, ax=None):
     """Cumulative recovery curves by age band at placement.
 
@@ -944,12 +824,9 @@ def plot_cumulative_recovery_curves(curves: pd.DataFrame, ax=None):
     ----------
     curves : DataFrame
         Output of :func:`cumulative_recovery_curves`.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when ``None``.
+    {{plot_ax}}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {{returns_axes}}
 
     Examples
     --------
@@ -958,10 +835,7 @@ def plot_cumulative_recovery_curves(curves: pd.DataFrame, ax=None):
     >>> plot_cumulative_recovery_curves(c).get_ylabel()
     'cumulative recovered share'
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+    ax = plot_axes(ax, (8, 4))
     for (_, band), g in curves.groupby(["age_lo_months", "age_band"], sort=True):
         ax.plot(g["months_since_placement"], g["cumulative_rate"], label=f"age {band} m")
     ax.set_xlabel("months since placement")

@@ -1,33 +1,19 @@
 """Roll rates, roll-forward / stay / cure trends and net flow rates (DESIGN.md §3).
 
 Everything here is computed from a ``snapshots`` table alone (one row per account ×
-month end, :data:`recovery.data.schema.TABLES` ``['snapshots']``), so it applies to a lender
-that only has monthly performance data.
+month end, :data:`recovery.data.schema.TABLES` ``['snapshots']``), so it applies to a
+lender that only has monthly performance data. The states and the month-to-month
+transitions between them are those of :mod:`recovery.analytics.states`: buckets and
+``charged_off`` on the books at *m*, to every state at *m + 1* (exits included), and
+``new`` for the accounts entering at *m + 1*.
 
-States
-------
-The **state** of a snapshot row is its aging bucket when ``status == 'open'`` and its
-status otherwise; ``closed`` reads as ``other_exit``. Between consecutive calendar
-month ends *m* and *m + 1*:
-
-* the **from** states at *m* are the buckets and ``charged_off`` — the accounts on
-  the books at *m*. Charged-off accounts stay in the recovery book: a charged-off
-  account still present at *m + 1* moves ``charged_off → charged_off`` (or to
-  ``paid_off`` / ``settled`` when it is resolved);
-* the **to** states at *m + 1* are the buckets, ``charged_off``, ``paid_off``,
-  ``settled`` and ``other_exit``; an account on the books at *m* and absent at
-  *m + 1* moved to ``other_exit``;
-* an account in a snapshot at *m + 1* that was not on the books at *m* enters from the
-  ``new`` row (a newly originated loan, or one re-entering after an exit);
-* ``paid_off``, ``settled`` and ``closed`` are exits: such a row is counted once, in
-  the month it first appears, and the account's later rows with an exit status (if
-  the table repeats them) are ignored.
-
-So, for every pair of months, the from-counts equal the snapshot rows at *m* that are
-on the books, and the to-counts of the matrix (``new`` row included) equal the
-snapshot rows at *m + 1* plus the accounts that vanished (``other_exit`` by absence).
-Balances weight each account by its balance at the start month *m*; ``new`` rows are
-weighted by their balance at *m + 1* (they had none at *m*).
+Roll rates are ratios of sums, so they are computed in two steps: the accounts and
+balance moving between states per month and segment (:func:`flow_totals`, additive
+over any split of the accounts: :func:`flow_partial` of each part adds up to it), then
+the shares of each from-state's total (:func:`roll_rates_from_totals`).
+:func:`flow_totals` dispatches on the type of the table (:func:`functools.singledispatch`):
+the pandas implementation is here, and an engine registers its own for its tables
+(:mod:`recovery.engine.dask_analytics` for Dask DataFrames).
 
 Examples
 --------
@@ -52,19 +38,31 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from recovery.analytics.common import (
+    SegmentArg,
+    dispatch_on_table,
+    percent_axis,
+    plot_axes,
+    segment_list,
+)
+from recovery.analytics.states import (
+    NEW_STATE,
+    snapshot_states,
+    sort_states,
+    state_order,
+    transitions,
+)
 from recovery.config import Config
-from recovery.engine.dask_analytics import is_dask_frame
+from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
-    "EXIT_STATES",
-    "TERMINAL_STATES",
-    "state_order",
-    "snapshot_states",
-    "transitions",
+    "flow_partial",
+    "flow_totals",
+    "roll_rates_from_totals",
     "roll_rates",
     "roll_rate_matrix",
     "roll_rate_trends",
@@ -75,291 +73,134 @@ __all__ = [
     "plot_flow_rates",
 ]
 
-#: States an account leaves the books through (counted once, then gone).
-EXIT_STATES: tuple[str, ...] = ("paid_off", "settled", "other_exit")
-#: Non-bucket states, in report order.
-TERMINAL_STATES: tuple[str, ...] = ("charged_off", "paid_off", "settled", "other_exit")
-NEW_STATE = "new"
 
-_REQUIRED = ("account_id", "month_end", "dpd", "bucket", "balance", "status")
-_PREPARED = "recovery.snapshot_states"
-_STATE_COLUMNS = {"state", "first_exit", "month_no", "period"}
-
-SegmentArg = str | Sequence[str] | None
+# --------------------------------------------------------------------------- additive flows
 
 
-def state_order(config: Config | None = None) -> list[str]:
-    """All states in report order: buckets (best to worst), then the terminal states.
-
-    Examples
-    --------
-    >>> state_order()[-5:]
-    ['M7+', 'charged_off', 'paid_off', 'settled', 'other_exit']
-    """
-    config = config or Config()
-    return config.aging.bucket_labels() + list(TERMINAL_STATES)
-
-
-def _segment_list(segment: SegmentArg) -> list[str]:
-    if segment is None:
-        return []
-    if isinstance(segment, str):
-        return [segment]
-    return list(segment)
-
-
-def snapshot_states(
-    snapshots: pd.DataFrame,
-    config: Config | None = None,
-    segment: SegmentArg = None,
+@fill_doc
+def flow_partial(
+    part: pd.DataFrame,
+    config: Config | None,
+    segments: list[str],
     accounts: pd.DataFrame | None = None,
+    months: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Snapshot rows with their roll-rate state, one row per account × month end.
+    """Accounts and balance moving between states in one table or part of one: sums.
+
+    The additive building block of :func:`roll_rates` and :func:`roll_rate_matrix`:
+    for tables split by account (every account's rows in one part), the partial
+    tables of the parts, summed over their keys, are :func:`flow_totals` of the whole.
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table (account_id, month_end, dpd, bucket, balance,
-        amount_overdue, paid_in_month, status; extra columns are kept).
-    config : Config, optional
-        Bucket labels come from ``config.aging``; a missing bucket on an open row is
-        derived from its DPD (days).
-    segment : str or list of str, optional
-        Segment columns to carry. A column missing from ``snapshots`` is joined from
-        ``accounts`` on ``account_id``; ``"vintage"`` (origination month, ``YYYY-MM``)
-        is derived from ``origination_date`` when no such column exists, or else is
-        the account's first month end in the table.
-    accounts : DataFrame, optional
-        The ``accounts`` table, for segment columns.
+    part : DataFrame
+        A ``snapshots`` table, or the rows of some of its accounts.
+    {{config_buckets}}
+    segments : list of str
+        Segment columns (see :func:`recovery.analytics.states.snapshot_states`).
+    {{accounts_for_segments}}
+    months : array of int, optional
+        Month numbers the whole table covers (see
+        :func:`recovery.analytics.states.transitions`); default those of ``part``.
 
     Returns
     -------
     DataFrame
-        The rows sorted by account and month, with ``month_end`` normalized,
-        ``period`` (monthly :class:`pandas.Period`), ``month_no``
-        (``year * 12 + month - 1``), ``state`` and
-        ``first_exit`` (``False`` for repeated exit rows, which analyses drop), plus
-        ``amount_overdue`` / ``paid_in_month`` (0 when absent) and the segment columns.
-
-    Notes
-    -----
-    The result is marked (``DataFrame.attrs``) so that passing it again, with the same
-    buckets and segments, to any function of this module, :mod:`recovery.analytics.kpis` or
-    :mod:`recovery.analytics.vintages` skips the preparation. Do not edit it in place.
-
-    Raises
-    ------
-    DataError
-        When a required column is missing, a month end is duplicated for an account,
-        or a bucket label is not one of ``config.aging.bucket_names``.
+        One row per start month × segment × from state × to state: ``month_end``,
+        the segments, ``from_state``, ``to_state``, ``count`` (accounts) and
+        ``balance`` (currency at the start month).
 
     Examples
     --------
     >>> import pandas as pd
     >>> s = pd.DataFrame({"account_id": ["A", "A"],
-    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]), "dpd": [0, 0],
-    ...     "bucket": [None, None], "balance": [0.0, 0.0],
-    ...     "status": ["paid_off", "paid_off"]})
-    >>> snapshot_states(s)[["state", "first_exit"]].values.tolist()
-    [['paid_off', True], ['paid_off', False]]
+    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]), "dpd": [0, 40],
+    ...     "bucket": ["M0", "M2"], "balance": [100.0, 95.0], "status": ["open"] * 2})
+    >>> flow_partial(s, None, [])[["from_state", "to_state", "count", "balance"]].values.tolist()
+    [['M0', 'M2', 1, 100.0]]
     """
-    config = config or Config()
-    if snapshots is None or not isinstance(snapshots, pd.DataFrame):
-        raise DataError("snapshots must be a DataFrame (the 'snapshots' table)")
-    segments = _segment_list(segment)
-    prepared = (tuple(config.aging.bucket_labels()), tuple(segments))
-    if snapshots.attrs.get(_PREPARED) == prepared and _STATE_COLUMNS <= set(snapshots.columns):
-        return snapshots  # already the output of this function (same buckets, segments)
-    missing = [c for c in _REQUIRED if c not in snapshots.columns]
-    if missing:
-        raise DataError(
-            f"table 'snapshots' lacks column(s) {missing}; it needs {list(_REQUIRED)} "
-            "(see recovery.data.schema.TABLES['snapshots'])"
-        )
-    s = snapshots.copy()
-    s["account_id"] = s["account_id"].astype(str)
-    s["month_end"] = pd.to_datetime(s["month_end"]).dt.normalize()
-    for col in ("amount_overdue", "paid_in_month"):
-        s[col] = s[col].astype(float).fillna(0.0) if col in s else 0.0
-    s["balance"] = s["balance"].astype(float).fillna(0.0)
-    s["dpd"] = pd.to_numeric(s["dpd"]).fillna(0).astype(int)
-    dup = s.duplicated(["account_id", "month_end"])
-    if dup.any():
-        ex = s.loc[dup, ["account_id", "month_end"]].head(3).to_dict("records")
-        raise DataError(
-            f"table 'snapshots' has {int(dup.sum())} duplicated (account_id, month_end) "
-            f"row(s), e.g. {ex}; keep one row per account and month end"
-        )
-    status = s["status"].astype(str)
-    labels = config.aging.bucket_labels()
-    is_open = status.eq("open")
-    bucket = s["bucket"].astype(object).where(s["bucket"].notna(), None)
-    need = is_open & bucket.isna()
-    if need.any():
-        bucket = bucket.copy()
-        bucket[need] = config.aging.bucket_of(s.loc[need, "dpd"].to_numpy())
-    unknown = sorted(set(pd.unique(bucket[is_open].astype(str))) - set(labels))
-    if unknown:
-        raise DataError(
-            f"table 'snapshots', column 'bucket': label(s) {unknown} are not in "
-            f"config aging.bucket_names {labels}; rename them or set the config"
-        )
-    known_status = {"open", "paid_off", "charged_off", "settled", "closed"}
-    bad = sorted(set(pd.unique(status)) - known_status)
-    if bad:
-        raise DataError(
-            f"table 'snapshots', column 'status': unknown value(s) {bad}; "
-            f"allowed {sorted(known_status)}"
-        )
-    s["state"] = np.where(is_open, bucket, status.replace({"closed": "other_exit"}))
-    s["period"] = s["month_end"].dt.to_period("M")
-    s["month_no"] = (s["month_end"].dt.year * 12 + s["month_end"].dt.month - 1).astype(np.int64)
-    s["month_end"] = _month_end(s["month_no"].to_numpy())
-    s = s.sort_values(["account_id", "month_end"], kind="mergesort").reset_index(drop=True)
-    is_exit = s["state"].isin(EXIT_STATES)
-    prev_exit = is_exit.groupby(s["account_id"], sort=False).shift(1, fill_value=False)
-    s["first_exit"] = ~(is_exit & prev_exit.astype(bool))
-    s = _add_segments(s, segments, accounts)
-    s.attrs[_PREPARED] = prepared
-    return s
+    t = transitions(part, config, segments, accounts, months)
+    return (
+        t.groupby(["month_end", *segments, "from_state", "to_state"], dropna=False, observed=True)
+        .agg(count=("account_id", "size"), balance=("balance", "sum"))
+        .reset_index()
+    )
 
 
-def _month_end(month_no: np.ndarray) -> pd.DatetimeIndex:
-    """Month end of each month number (``year * 12 + month - 1``), vectorised."""
-    month_no = np.asarray(month_no, dtype=np.int64)
-    first_of_next = (month_no + 1 - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
-    return pd.DatetimeIndex((first_of_next - np.timedelta64(1, "D")).astype("datetime64[ns]"))
-
-
-def _add_segments(s: pd.DataFrame, segments: list[str], accounts: pd.DataFrame | None):
-    for col in segments:
-        if col in s.columns:
-            continue
-        if accounts is not None and col in accounts.columns:
-            acc = accounts[["account_id", col]].copy()
-            acc["account_id"] = acc["account_id"].astype(str)
-            s = s.merge(acc.drop_duplicates("account_id"), on="account_id", how="left")
-            continue
-        if col == "vintage":
-            orig = None
-            if "origination_date" in s.columns:
-                orig = pd.to_datetime(s["origination_date"])
-            elif accounts is not None and "origination_date" in accounts.columns:
-                acc = accounts[["account_id", "origination_date"]].copy()
-                acc["account_id"] = acc["account_id"].astype(str)
-                orig = pd.to_datetime(
-                    s[["account_id"]].merge(acc, on="account_id", how="left")["origination_date"]
-                ).set_axis(s.index)
-            first_month = s.groupby("account_id", sort=False)["period"].transform("min")
-            vintage = (
-                orig.dt.to_period("M").fillna(first_month) if orig is not None else first_month
-            )
-            s["vintage"] = vintage.astype(str)
-            continue
-        raise DataError(
-            f"segment column '{col}' is neither in the snapshots nor in the accounts table"
-        )
-    return s
-
-
-def transitions(
+@fill_doc
+@dispatch_on_table
+@fill_doc
+def flow_totals(
     snapshots: pd.DataFrame,
-    config: Config | None = None,
-    segment: SegmentArg = None,
+    config: Config | None,
+    segments: list[str],
     accounts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per account and pair of consecutive month ends: where it went.
+    """Accounts and balance moving between states, per month and segment, of a whole table.
+
+    {{table_dispatch}}
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
-    config : Config, optional
-        Bucket labels.
-    segment : str or list of str, optional
-        Segment columns (see :func:`snapshot_states`); the value at the start month
-        (at *m + 1* for ``new`` rows).
-    accounts : DataFrame, optional
-        For segment columns not in ``snapshots``.
+    {{snapshots_table}}
+    {{config_buckets}}
+    segments : list of str
+        Segment columns.
+    {{accounts_for_segments}}
 
     Returns
     -------
     DataFrame
-        ``account_id, month_end`` (start month *m*), ``next_month_end``,
-        ``from_state`` (a bucket, ``charged_off`` or ``new``), ``to_state``,
-        ``balance`` (currency, at *m*; at *m + 1* for ``new``), ``amount_overdue``
-        (at *m*, currency), ``next_balance`` and ``next_paid_in_month`` (at *m + 1*,
-        0 when the account is absent), and the segment columns. Only pairs of
-        calendar-consecutive month ends both present in the table are used.
+        As :func:`flow_partial` of the whole table: ``month_end``, segments,
+        ``from_state``, ``to_state``, ``count``, ``balance``.
+    """
+    return flow_partial(snapshots, config, segments, accounts)
+
+
+def roll_rates_from_totals(
+    totals: pd.DataFrame, config: Config | None, segments: list[str]
+) -> pd.DataFrame:
+    """Count and balance rates of the flows of :func:`flow_totals` (each from-row sums to 1).
+
+    Parameters
+    ----------
+    totals : DataFrame
+        Output of :func:`flow_totals` (or the sum of :func:`flow_partial` tables).
+    config : Config, optional
+        Bucket labels (the sort order of the states).
+    segments : list of str
+        Segment columns of ``totals``.
+
+    Returns
+    -------
+    DataFrame
+        ``totals`` with ``count_rate`` and ``balance_rate`` (shares of the
+        from-state's total in that month and segment; NaN balance rate when that
+        total is 0), sorted by month, segments, from and to state.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> s = pd.DataFrame({"account_id": ["A", "A", "B"],
-    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-02-29"]),
-    ...     "dpd": [0, 0, 0], "bucket": ["M0", None, "M0"], "balance": [10.0, 0.0, 5.0],
-    ...     "status": ["open", "paid_off", "open"]})
-    >>> transitions(s)[["account_id", "from_state", "to_state"]].values.tolist()
-    [['A', 'M0', 'paid_off'], ['B', 'new', 'M0']]
+    >>> t = pd.DataFrame({"month_end": pd.to_datetime(["2024-01-31"] * 2),
+    ...     "from_state": ["M1", "M1"], "to_state": ["M0", "M2"],
+    ...     "count": [1, 3], "balance": [10.0, 30.0]})
+    >>> roll_rates_from_totals(t, None, [])["count_rate"].tolist()
+    [0.25, 0.75]
     """
-    segments = _segment_list(segment)
-    return _transitions_of(snapshot_states(snapshots, config, segments, accounts), segments)
+    keys = ["month_end", *segments]
+    g = totals.copy()
+    tot = g.groupby([*keys, "from_state"], dropna=False, observed=True)[
+        ["count", "balance"]
+    ].transform("sum")
+    g["count_rate"] = g["count"] / tot["count"]
+    g["balance_rate"] = (g["balance"] / tot["balance"]).where(tot["balance"] > 0)
+    return sort_states(g, keys, config)
 
 
-def _transitions_of(
-    s: pd.DataFrame, segments: list[str], months: np.ndarray | None = None
-) -> pd.DataFrame:
-    """:func:`transitions` of prepared rows; ``months``: the month numbers the table
-    covers (default those of ``s``; a partition of a larger table passes the whole's)."""
-    s = s[s["first_exit"]]
-    have = np.unique(s["month_no"].to_numpy()) if months is None else np.asarray(months)
-    starts = have[np.isin(have + 1, have)]
-    cols = ["account_id", "month_no", "state", "balance", "amount_overdue"]
-    on_books = s[~s["state"].isin(EXIT_STATES) & s["month_no"].isin(starts)]
-    frm = on_books[cols + segments].rename(columns={"state": "from_state"})
-    nxt = s.loc[
-        s["month_no"].isin(starts + 1),
-        ["account_id", "month_no", "state", "balance", "paid_in_month", *segments],
-    ].rename(
-        columns={
-            "state": "to_state",
-            "balance": "next_balance",
-            "paid_in_month": "next_paid_in_month",
-            **{c: f"{c}__next" for c in segments},
-        }
-    )
-    nxt["month_no"] = nxt["month_no"] - 1
-    out = frm.merge(nxt, on=["account_id", "month_no"], how="outer", indicator=True)
-    entering = (out["_merge"] == "right_only").to_numpy()
-    out["from_state"] = out["from_state"].where(~entering, NEW_STATE)
-    out["to_state"] = out["to_state"].fillna("other_exit")  # on the books, then absent
-    out[["next_balance", "next_paid_in_month"]] = out[
-        ["next_balance", "next_paid_in_month"]
-    ].fillna(0.0)
-    # entries are weighted by their balance at m + 1 and have nothing overdue at m
-    out["balance"] = out["balance"].where(~entering, out["next_balance"])
-    out["amount_overdue"] = out["amount_overdue"].fillna(0.0)
-    for c in segments:
-        out[c] = out[c].where(~entering, out[f"{c}__next"])
-    month_no = out["month_no"].to_numpy()
-    out["month_end"] = _month_end(month_no)
-    out["next_month_end"] = _month_end(month_no + 1)
-    out = out.sort_values(["month_end", "account_id"], kind="mergesort").reset_index(drop=True)
-    order = [
-        "account_id",
-        "month_end",
-        "next_month_end",
-        *segments,
-        "from_state",
-        "to_state",
-        "balance",
-        "amount_overdue",
-        "next_balance",
-        "next_paid_in_month",
-    ]
-    return out[order]
+# --------------------------------------------------------------------------- roll rates
 
 
+@fill_doc
 def roll_rates(
     snapshots: pd.DataFrame,
     config: Config | None = None,
@@ -371,14 +212,11 @@ def roll_rates(
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
-    config : Config, optional
-        Bucket labels.
+    {{snapshots_table}}
+    {{config_buckets}}
     segment : str or list of str, optional
         Segment columns (product, region, ``vintage``, …).
-    accounts : DataFrame, optional
-        For segment columns not in ``snapshots``.
+    {{accounts_for_segments}}
     confidence : float, optional
         Adds ``count_rate_low`` / ``count_rate_high``, a Wilson score interval at
         this level (e.g. 0.95) for each count rate — to tell a real difference
@@ -403,15 +241,9 @@ def roll_rates(
     >>> r[["to_state", "count_rate", "balance_rate"]].values.tolist()
     [['M0', 0.5, 0.75], ['M2', 0.5, 0.25]]
     """
-    segments = _segment_list(segment)
-    keys = ["month_end", *segments]
-    if is_dask_frame(snapshots):  # partial sums per partition (recovery.engine.dask_analytics)
-        from recovery.engine.dask_analytics import flow_totals
-
-        totals = flow_totals(snapshots, config, segments, accounts)
-    else:
-        totals = _flow_totals(transitions(snapshots, config, segments, accounts), keys)
-    out = _flow_rates(totals, keys, config)
+    segments = segment_list(segment)
+    totals = flow_totals(snapshots, config, segments, accounts)  # an engine's, for its tables
+    out = roll_rates_from_totals(totals, config, segments)
     if confidence is not None:
         n = out.groupby(["month_end", *segments, "from_state"], dropna=False, observed=True)[
             "count"
@@ -459,35 +291,7 @@ def wilson_interval(
     return low, high
 
 
-def _flow_totals(t: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Accounts and balance (currency) moving from each state to each state: additive."""
-    return (
-        t.groupby([*keys, "from_state", "to_state"], dropna=False, observed=True)
-        .agg(count=("account_id", "size"), balance=("balance", "sum"))
-        .reset_index()
-    )
-
-
-def _flow_rates(g: pd.DataFrame, keys: list[str], config: Config | None) -> pd.DataFrame:
-    """Count and balance rates of :func:`_flow_totals` (each from-row sums to 1)."""
-    tot = g.groupby([*keys, "from_state"], dropna=False, observed=True)[
-        ["count", "balance"]
-    ].transform("sum")
-    g["count_rate"] = g["count"] / tot["count"]
-    g["balance_rate"] = (g["balance"] / tot["balance"]).where(tot["balance"] > 0)
-    return _sort_states(g, keys, config)
-
-
-def _sort_states(df: pd.DataFrame, keys: list[str], config: Config | None) -> pd.DataFrame:
-    order = state_order(config)
-    rank = {s: i for i, s in enumerate([*order, NEW_STATE])}
-    df = df.assign(
-        _f=df["from_state"].map(rank), _t=df["to_state"].map(rank) if "to_state" in df else 0
-    )
-    df = df.sort_values([*keys, "_f", "_t"], kind="mergesort")
-    return df.drop(columns=["_f", "_t"]).reset_index(drop=True)
-
-
+@fill_doc
 def roll_rate_matrix(
     snapshots: pd.DataFrame,
     month: str | pd.Timestamp | None = None,
@@ -504,8 +308,7 @@ def roll_rate_matrix(
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
+    {{snapshots_table}}
     month : date-like, optional
         One start month end *m* (the matrix of *m* → *m + 1*). Overrides start/end.
     start, end : date-like, optional
@@ -520,12 +323,10 @@ def roll_rate_matrix(
     normalize : bool
         Rates (rows sum to 1) when true; summed counts or balances when false
         (``mean`` then gives the mean monthly count or balance).
-    config : Config, optional
-        Bucket labels.
+    {{config_buckets}}
     segment : str or list of str, optional
         Segment columns; rows are then indexed by (segment…, from_state).
-    accounts : DataFrame, optional
-        For segment columns not in ``snapshots``.
+    {{accounts_for_segments}}
 
     Returns
     -------
@@ -548,15 +349,9 @@ def roll_rate_matrix(
         raise ValueError("weight must be 'count' or 'balance'")
     if average not in ("pooled", "mean"):
         raise ValueError("average must be 'pooled' or 'mean'")
-    segments = _segment_list(segment)
-    if is_dask_frame(snapshots):  # partial sums per partition (recovery.engine.dask_analytics)
-        from recovery.engine.dask_analytics import flow_totals
-
-        t = flow_totals(snapshots, config, segments, accounts)
-    else:  # one row per month × segments × from × to state: accounts and balance
-        t = _flow_totals(
-            transitions(snapshots, config, segments, accounts), ["month_end", *segments]
-        )
+    segments = segment_list(segment)
+    # one row per month × segments × from × to state: accounts and balance
+    t = flow_totals(snapshots, config, segments, accounts)
     if month is not None:
         m = pd.Timestamp(month).to_period("M")
         t = t[t["month_end"].dt.to_period("M") == m]
@@ -598,6 +393,7 @@ def roll_rate_matrix(
 _DIRECTIONS = ("roll_forward", "stay", "roll_back", "cure", "paid_off", "settled", "other_exit")
 
 
+@fill_doc
 def roll_rate_trends(
     snapshots: pd.DataFrame,
     weight: Literal["count", "balance"] = "count",
@@ -620,16 +416,12 @@ def roll_rate_trends(
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
+    {{snapshots_table}}
     weight : {"count", "balance"}
         Accounts, or balance (currency) at the start month.
-    config : Config, optional
-        Bucket labels.
-    segment : str or list of str, optional
-        Segment columns.
-    accounts : DataFrame, optional
-        For segment columns not in ``snapshots``.
+    {{config_buckets}}
+    {{segment_columns}}
+    {{accounts_for_segments}}
     window : int
         Months pooled: each row sums the flows of the ``window`` start months up to
         its own (the first rows pool fewer); 1 = monthly.
@@ -655,7 +447,7 @@ def roll_rate_trends(
     if window < 1:
         raise ValueError("window must be a positive number of months")
     config = config or Config()
-    segments = _segment_list(segment)
+    segments = segment_list(segment)
     t = transitions(snapshots, config, segments, accounts)
     t = t[t["from_state"] != NEW_STATE]
     labels = config.aging.bucket_labels()
@@ -695,7 +487,7 @@ def roll_rate_trends(
     is_co = rates["from_state"].eq("charged_off")
     rates.loc[is_m0, "cure"] = np.nan
     rates.loc[is_co, ["cure", "roll_forward"]] = np.nan
-    return _sort_states(rates, ["month_end", *segments], config)
+    return sort_states(rates, ["month_end", *segments], config)
 
 
 def _pool_months(table: pd.DataFrame, window: int) -> pd.DataFrame:
@@ -717,6 +509,7 @@ def _pool_months(table: pd.DataFrame, window: int) -> pd.DataFrame:
     return long.reorder_levels(table.index.names).reindex(table.index).fillna(0.0)
 
 
+@fill_doc
 def flow_rates(
     snapshots: pd.DataFrame,
     weight: Literal["count", "balance"] = "balance",
@@ -736,16 +529,13 @@ def flow_rates(
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
+    {{snapshots_table}}
     weight : {"balance", "count"}
         Balance (currency) or accounts.
-    config : Config, optional
-        Bucket labels and the charge-off threshold (days).
+    {{config_charge_off}}
     segment : str or list of str, optional
         Segment columns (value at each row's own month).
-    accounts : DataFrame, optional
-        For segment columns not in ``snapshots``.
+    {{accounts_for_segments}}
     window : int
         Months pooled: amounts summed over the ``window`` start months up to each
         row before dividing; 1 = monthly.
@@ -773,7 +563,7 @@ def flow_rates(
     if window < 1:
         raise ValueError("window must be a positive number of months")
     config = config or Config()
-    segments = _segment_list(segment)
+    segments = segment_list(segment)
     s = snapshot_states(snapshots, config, segments, accounts)
     s = s[s["first_exit"]].copy()
     labels = config.aging.bucket_labels()
@@ -839,6 +629,7 @@ def flow_rates(
 # ----------------------------------------------------------------------------- plots
 
 
+@fill_doc
 def plot_roll_rate_matrix(
     matrix: pd.DataFrame, ax: Axes | None = None, title: str | None = None
 ) -> Axes:
@@ -848,14 +639,10 @@ def plot_roll_rate_matrix(
     ----------
     matrix : DataFrame
         Rates, from states as rows and to states as columns (one segment).
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when omitted.
-    title : str, optional
-        Axes title.
+    {{plot_ax}}
+    {{plot_title}}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {{returns_axes}}
 
     Examples
     --------
@@ -865,12 +652,9 @@ def plot_roll_rate_matrix(
     >>> plot_roll_rate_matrix(m).get_title()
     'Roll rates'
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(
-            figsize=(1.0 + 0.7 * matrix.shape[1], 1.0 + 0.5 * matrix.shape[0]), layout="constrained"
-        )
+    ax = plot_axes(
+        ax, (1.0 + 0.7 * matrix.shape[1], 1.0 + 0.5 * matrix.shape[0]), layout="constrained"
+    )
     values = matrix.to_numpy(dtype=float)
     image = ax.imshow(np.nan_to_num(values), cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=45)
@@ -888,6 +672,7 @@ def plot_roll_rate_matrix(
     return ax
 
 
+@fill_doc
 def plot_roll_rate_trends(
     trends: pd.DataFrame,
     rate: str = "roll_forward",
@@ -905,12 +690,10 @@ def plot_roll_rate_trends(
         A rate column: ``roll_forward``, ``stay``, ``roll_back``, ``cure``, …
     states : sequence of str, optional
         From states to draw; default every state with a defined rate.
-    ax : matplotlib Axes, optional
-    title : str, optional
+    {{plot_ax}}
+    {{plot_title}}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {{returns_axes}}
 
     Examples
     --------
@@ -920,10 +703,7 @@ def plot_roll_rate_trends(
     >>> plot_roll_rate_trends(t, rate="cure").get_ylabel()
     'cure rate'
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    ax = plot_axes(ax, (8, 4), layout="constrained")
     data = trends[trends[rate].notna()]
     chosen = list(states) if states is not None else list(pd.unique(data["from_state"]))
     for state in chosen:
@@ -931,13 +711,14 @@ def plot_roll_rate_trends(
         ax.plot(part["month_end"], part[rate], marker=".", label=str(state))
     ax.set_ylabel(f"{rate.replace('_', ' ')} rate")
     ax.set_xlabel("month end m (rate of m → m + 1)")
-    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    percent_axis(ax.yaxis)
     if chosen:
         ax.legend(title="from", fontsize=7, ncol=2)
     ax.set_title(title or f"{rate.replace('_', ' ').capitalize()} rate by bucket")
     return ax
 
 
+@fill_doc
 def plot_flow_rates(flows: pd.DataFrame, ax: Axes | None = None, title: str | None = None) -> Axes:
     """Net flow rates per bucket pair over time (from :func:`flow_rates`).
 
@@ -945,12 +726,10 @@ def plot_flow_rates(flows: pd.DataFrame, ax: Axes | None = None, title: str | No
     ----------
     flows : DataFrame
         Output of :func:`flow_rates` (one segment).
-    ax : matplotlib Axes, optional
-    title : str, optional
+    {{plot_ax}}
+    {{plot_title}}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {{returns_axes}}
 
     Examples
     --------
@@ -960,10 +739,7 @@ def plot_flow_rates(flows: pd.DataFrame, ax: Axes | None = None, title: str | No
     >>> plot_flow_rates(f).get_title()
     'Net flow rates'
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    ax = plot_axes(ax, (8, 4), layout="constrained")
     for (a, b), part in flows.groupby(["from_bucket", "to_bucket"], sort=False):
         ax.plot(part["month_end"], part["flow_rate"], marker=".", label=f"{a}→{b}")
     ax.set_yscale("log")

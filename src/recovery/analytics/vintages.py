@@ -13,6 +13,13 @@ Only a ``snapshots`` table is needed. The origination date is taken from an
 used as its vintage. The balance weight is the account's ``principal`` from
 ``accounts`` when given, else its balance at its first snapshot.
 
+The curves are shares of counts: accounts observed and accounts ever past each
+threshold per cohort and month on book (:func:`vintage_totals`, additive over any
+split of the accounts: :func:`vintage_partial` of each part adds up to it), divided
+by :func:`vintage_curves_from_totals`. :func:`vintage_totals` dispatches on the type
+of the table, so an engine registers its own implementation for its tables
+(:mod:`recovery.engine.dask_analytics`).
+
 Examples
 --------
 >>> import pandas as pd
@@ -34,19 +41,34 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from recovery.analytics.roll_rates import SegmentArg, _month_end, _segment_list, snapshot_states
+from recovery.analytics.common import (
+    SegmentArg,
+    dispatch_on_table,
+    month_end,
+    percent_axis,
+    plot_axes,
+    segment_list,
+)
+from recovery.analytics.states import snapshot_states
 from recovery.config import Config
-from recovery.engine.dask_analytics import is_dask_frame
+from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["vintage_curves", "plot_vintage_curves"]
+__all__ = [
+    "vintage_curves",
+    "vintage_partial",
+    "vintage_totals",
+    "vintage_curves_from_totals",
+    "plot_vintage_curves",
+]
 
 _COHORTS = {"month": "M", "quarter": "Q", "year": "Y"}
 
 
+@fill_doc
 def vintage_curves(
     snapshots: pd.DataFrame,
     accounts: pd.DataFrame | None = None,
@@ -60,15 +82,13 @@ def vintage_curves(
 
     Parameters
     ----------
-    snapshots : DataFrame
-        The ``snapshots`` table.
+    {{snapshots_table}}
     accounts : DataFrame, optional
         ``accounts`` table: origination dates, principal (balance weight) and
         segment columns.
     thresholds : sequence of int
         DPD thresholds (days); ``30`` gives ``ever_30plus`` (DPD >= 30).
-    config : Config, optional
-        Bucket labels and the charge-off threshold (days).
+    {{config_charge_off}}
     segment : str or list of str, optional
         Segment columns (value at the account's first snapshot).
     cohort : {"month", "quarter", "year"}
@@ -104,28 +124,17 @@ def vintage_curves(
     config = config or Config()
     if cohort not in _COHORTS:
         raise ValueError(f"cohort must be one of {sorted(_COHORTS)}")
-    segments = [c for c in _segment_list(segment) if c != "vintage"]  # already the rows
-    if is_dask_frame(snapshots):  # partial sums per partition (recovery.engine.dask_analytics)
-        from recovery.engine.dask_analytics import vintage_totals
-
-        totals = vintage_totals(snapshots, accounts, thresholds, config, segments, cohort)
-    else:
-        s = snapshot_states(snapshots, config, segments, accounts)
-        if s.empty:
-            raise DataError("table 'snapshots' is empty; vintage curves need rows")
-        first_no, last_no = int(s["month_no"].min()), int(s["month_no"].max())
-        totals = _vintage_counts(
-            s, accounts, thresholds, config, segments, cohort, first_no, last_no
-        )
-    return _vintage_shares(totals, segments, complete_only)
+    segments = [c for c in segment_list(segment) if c != "vintage"]  # already the rows
+    totals = vintage_totals(snapshots, accounts, thresholds, config, segments, cohort)
+    return vintage_curves_from_totals(totals, segments, complete_only)
 
 
 def _flag_names(thresholds: Sequence[int]) -> list[str]:
     return [*(f"ever_{int(x)}plus" for x in thresholds), "ever_charged_off"]
 
 
-def _vintage_counts(
-    s: pd.DataFrame,
+def vintage_partial(
+    part: pd.DataFrame,
     accounts: pd.DataFrame | None,
     thresholds: Sequence[int],
     config: Config,
@@ -134,14 +143,48 @@ def _vintage_counts(
     first_no: int,
     last_no: int,
 ) -> dict[str, pd.DataFrame]:
-    """Additive counts behind :func:`vintage_curves` of prepared rows ``s``.
+    """The additive counts behind :func:`vintage_curves` of one table or part of one.
 
-    ``first_no`` / ``last_no``: first and last month numbers of the whole table (a
-    partition of a larger table passes the whole's). Returns ``counts`` (per cohort ×
-    months on book: ``accounts``, ``amount``, and per flag the accounts and amount
-    that reached it, ``<flag>_hits`` and ``<flag>_hits_amount``) and ``cohorts``
-    (``cohort_accounts`` and ``left_censored_accounts`` per cohort).
+    For tables split by account (every account's rows in one part), the tables of
+    the parts summed over their keys are those of :func:`vintage_totals` of the whole.
+
+    Parameters
+    ----------
+    part : DataFrame
+        A ``snapshots`` table, or the rows of some of its accounts.
+    accounts : DataFrame, optional
+        ``accounts`` table: origination dates, principal (balance weight).
+    thresholds : sequence of int
+        DPD thresholds (days).
+    config : Config
+        Bucket labels and the charge-off threshold (days).
+    segments : list of str
+        Segment columns (value at the account's first snapshot).
+    cohort : {"month", "quarter", "year"}
+        Width of the origination cohorts.
+    first_no, last_no : int
+        First and last month numbers (``year * 12 + month - 1``) of the whole table:
+        a part of a larger table passes the whole's.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``counts`` (per cohort, segment and months on book: ``accounts``,
+        ``amount``, and per flag the accounts and amount that reached it,
+        ``<flag>_hits`` and ``<flag>_hits_amount``) and ``cohorts``
+        (``cohort_accounts`` and ``left_censored_accounts`` per cohort).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"account_id": ["A", "A"],
+    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]), "dpd": [0, 31],
+    ...     "bucket": ["M0", "M2"], "balance": [100.0, 100.0], "status": ["open"] * 2})
+    >>> c = vintage_partial(s, None, [30], Config(), [], "month", 24288, 24289)["counts"]
+    >>> c["months_on_book"].tolist(), c["ever_30plus_hits"].tolist()
+    ([0, 1], [0.0, 1.0])
     """
+    s = snapshot_states(part, config, segments, accounts)
     first = s.groupby("account_id", sort=False).head(1).set_index("account_id")
     acc = pd.DataFrame(index=first.index)
     for col in segments:
@@ -183,7 +226,7 @@ def _vintage_counts(
         for x in thresholds
     }
     flags["ever_charged_off"] = charged
-    periods = pd.PeriodIndex(_month_end(acc["orig_no"].to_numpy()), freq="M")
+    periods = pd.PeriodIndex(month_end(acc["orig_no"].to_numpy()), freq="M")
     acc["vintage"] = periods.asfreq(_COHORTS[cohort]).astype(str)
     code = acc.groupby(keys, dropna=False, observed=True, sort=True).ngroup().to_numpy()
     n_cohorts, width = int(code.max()) + 1, int(acc["max_mob"].max()) + 2
@@ -220,10 +263,74 @@ def _vintage_counts(
     return {"counts": out, "cohorts": cohorts}
 
 
-def _vintage_shares(
+@dispatch_on_table
+@fill_doc
+def vintage_totals(
+    snapshots: pd.DataFrame,
+    accounts: pd.DataFrame | None,
+    thresholds: Sequence[int],
+    config: Config,
+    segments: list[str],
+    cohort: str,
+) -> dict[str, pd.DataFrame]:
+    """The additive counts behind :func:`vintage_curves` of a whole table.
+
+    {{table_dispatch}}
+
+    Parameters
+    ----------
+    {{snapshots_table}}
+    accounts, thresholds, config, segments, cohort
+        As for :func:`vintage_partial`.
+
+    Returns
+    -------
+    dict of DataFrame
+        As :func:`vintage_partial`, with the table's own first and last month.
+
+    Raises
+    ------
+    DataError
+        When the table is empty.
+    """
+    s = snapshot_states(snapshots, config, segments, accounts)
+    if s.empty:
+        raise DataError("table 'snapshots' is empty; vintage curves need rows")
+    first_no, last_no = int(s["month_no"].min()), int(s["month_no"].max())
+    return vintage_partial(s, accounts, thresholds, config, segments, cohort, first_no, last_no)
+
+
+def vintage_curves_from_totals(
     totals: dict[str, pd.DataFrame], segments: list[str], complete_only: bool
 ) -> pd.DataFrame:
-    """The curves of :func:`vintage_curves` from the counts of :func:`_vintage_counts`."""
+    """The curves of :func:`vintage_curves` from the counts of :func:`vintage_totals`.
+
+    Parameters
+    ----------
+    totals : dict of DataFrame
+        Output of :func:`vintage_totals` (or the sums of :func:`vintage_partial`).
+    segments : list of str
+        Segment columns of the tables.
+    complete_only : bool
+        Keep only the months on book at which every loan of the cohort is observed.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`vintage_curves`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> counts = pd.DataFrame({"vintage": ["2024-01"] * 2, "months_on_book": [0, 1],
+    ...     "accounts": [2, 2], "amount": [300.0, 300.0], "ever_30plus_hits": [0.0, 1.0],
+    ...     "ever_30plus_hits_amount": [0.0, 100.0]})
+    >>> cohorts = pd.DataFrame({"vintage": ["2024-01"], "cohort_accounts": [2],
+    ...     "left_censored_accounts": [0]})
+    >>> c = vintage_curves_from_totals({"counts": counts, "cohorts": cohorts}, [], False)
+    >>> c["ever_30plus"].tolist(), c["ever_30plus_balance"].round(3).tolist()
+    ([0.0, 0.5], [0.0, 0.333])
+    """
     keys = ["vintage", *segments]
     out = totals["counts"].copy()
     flags = [c.removesuffix("_hits") for c in out.columns if c.endswith("_hits")]
@@ -253,6 +360,7 @@ def _vintage_shares(
     return out.reset_index(drop=True)
 
 
+@fill_doc
 def plot_vintage_curves(
     curves: pd.DataFrame,
     metric: str = "ever_30plus",
@@ -268,15 +376,12 @@ def plot_vintage_curves(
     metric : str
         A share column, e.g. ``ever_30plus``, ``ever_90plus_balance``,
         ``ever_charged_off``.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when omitted.
+    {{plot_ax}}
     max_legend : int
         Label each vintage when there are at most this many; else colour runs from
         oldest (dark) to newest (light) and only the first and last are labelled.
 
-    Returns
-    -------
-    matplotlib.axes.Axes
+    {{returns_axes}}
 
     Examples
     --------
@@ -288,8 +393,7 @@ def plot_vintage_curves(
     """
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    ax = plot_axes(ax, (8, 4.5), layout="constrained")
     vintages = list(pd.unique(curves["vintage"]))
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, max(len(vintages), 1)))
     for i, (v, part) in enumerate(curves.groupby("vintage", sort=True)):
@@ -298,7 +402,7 @@ def plot_vintage_curves(
     label = _metric_label(metric)
     ax.set_xlabel("months on book")
     ax.set_ylabel(f"share {label}")
-    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    percent_axis(ax.yaxis)
     ax.set_title(f"Vintage curves: {label}")
     if vintages:
         ax.legend(title="vintage", fontsize=7, ncol=2)

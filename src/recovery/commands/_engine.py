@@ -111,7 +111,7 @@ class EngineChoice:
         episodes_out: str | None = None,
     ) -> None:
         """``recovery snapshots`` partition by partition."""
-        from recovery.engine.dask import _plan_episodes, _plan_snapshots, snapshot_month_ends
+        from recovery.engine.dask import plan_episodes, plan_snapshots, snapshot_month_ends
         from recovery.errors import DataError
 
         with self._dataset(path, config) as dataset, self._client() as client:
@@ -119,13 +119,13 @@ class EngineChoice:
                 months = snapshot_month_ends(dataset, start, end)
             except ValueError as exc:
                 raise DataError(f"--start/--end must be dates (YYYY-MM-DD): {exc}") from None
-            rows = self._write(_plan_snapshots(dataset, months, config, keep_closed), out, client)
+            rows = self._write(plan_snapshots(dataset, months, config, keep_closed), out, client)
             click.echo(
                 f"wrote {rows:,} snapshot rows ({len(months)} month ends, "
                 f"{dataset.partitions} partitions, {self.engine} engine) to {out}"
             )
             if episodes_out is not None:
-                n = self._write(_plan_episodes(dataset, config), episodes_out, client)
+                n = self._write(plan_episodes(dataset, config), episodes_out, client)
                 click.echo(f"wrote {n:,} delinquency episodes to {episodes_out}")
 
     def features(
@@ -140,13 +140,13 @@ class EngineChoice:
         snapshots_only: bool = False,
     ) -> None:
         """``recovery features`` partition by partition."""
-        from recovery.engine.dask import _plan_features
+        from recovery.engine.dask import plan_features
         from recovery.errors import DataError
 
         if snapshots_only:
             raise DataError("--snapshots-only runs on the pandas engine on a portfolio directory")
         with self._dataset(path, config) as dataset, self._client() as client:
-            plan = _plan_features(dataset, request, config, include_protected, with_labels)
+            plan = plan_features(dataset, request, config, include_protected, with_labels)
             rows = self._write(plan, out, client)
         click.echo(
             f"wrote {rows:,} (account, as-of) rows to {out} "
@@ -157,7 +157,7 @@ class EngineChoice:
         self, path: str, model_dirs: list[Path], date: Any, out: str, config: Any, top: int
     ) -> None:
         """``recovery score`` partition by partition."""
-        from recovery.engine.dask import _plan_scores
+        from recovery.engine.dask import plan_scores
         from recovery.errors import DataError
 
         with self._dataset(path, config) as dataset, self._client() as client:
@@ -165,7 +165,7 @@ class EngineChoice:
                 raise DataError(
                     f"--as-of {date.date()} is after the data end {dataset.data_end.date()}"
                 )
-            plan = _plan_scores(dataset, [date], model_dirs, config, top)
+            plan = plan_scores(dataset, [date], model_dirs, config, top)
             rows = self._write(plan, out, client)
         if not rows:
             raise DataError(f"no overdue accounts at {date.date()}")

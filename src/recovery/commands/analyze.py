@@ -47,7 +47,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from recovery.commands.options import portfolio_source
+from recovery.commands.options import config_option, portfolio_source
 from recovery.config import Config, load_config
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError, RecoveryError
@@ -80,8 +80,9 @@ class AnalysisContext:
         Tables and figures of the steps run so far, by name.
     states : DataFrame
         ``snapshots`` with their roll-rate states
-        (:func:`recovery.analytics.roll_rates.snapshot_states`), prepared once; every function of
-        :mod:`recovery.analytics.roll_rates`, :mod:`recovery.analytics.kpis` and :mod:`recovery.analytics.vintages`
+        (:func:`recovery.analytics.states.snapshot_states`), prepared once; every function of
+        :mod:`recovery.analytics.roll_rates`, :mod:`recovery.analytics.kpis`,
+        :mod:`recovery.analytics.collection_cycle` and :mod:`recovery.analytics.vintages`
         accepts it in place of ``snapshots`` and then skips the preparation.
     figures : bool
         Whether steps should draw their figures (tables only when false).
@@ -212,6 +213,7 @@ def _vintages(ctx: AnalysisContext) -> dict[str, Any]:
 
 
 def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
+    from recovery.analytics import collection_cycle as cc
     from recovery.analytics import kpis
 
     kw = {"config": ctx.config, "accounts": ctx.accounts}
@@ -232,20 +234,18 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
             lambda segment: kpis.recovery_rates(ctx.states, segment=segment, **kw),
         )  # fmt: skip
     )
-    episodes = kpis.collection_episodes(ctx.states, segment=ctx.segment, **kw)
+    episodes = cc.collection_episodes(ctx.states, segment=ctx.segment, **kw)
     out["collection_episodes"] = episodes
-    out["collection_cycle"] = kpis.collection_cycle(episodes)
+    out["collection_cycle"] = cc.collection_cycle(episodes)
     for seg in ctx.segment:
-        out[f"collection_cycle_by_{seg}"] = kpis.collection_cycle(episodes, segment=seg)
-    curves = kpis.collection_cycle_curves(episodes)
+        out[f"collection_cycle_by_{seg}"] = cc.collection_cycle(episodes, segment=seg)
+    curves = cc.collection_cycle_curves(episodes)
     out["collection_cycle_curves"] = curves
     if ctx.has_event_tables:  # exact episode dates: also short, within-month episodes
         from recovery.timeline import aging
 
         exact = aging.episodes(ctx.portfolio, config=ctx.config)
-        out["collection_cycle_events"] = kpis.collection_cycle(
-            exact, data_end=ctx.portfolio.data_end
-        )
+        out["collection_cycle_events"] = cc.collection_cycle(exact, data_end=ctx.portfolio.data_end)
     if actions is not None:
         out.update(
             _by_segment(
@@ -255,7 +255,7 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
             )  # fmt: skip
         )
     if ctx.figures:
-        out["collection_cycle_plot"] = kpis.plot_collection_cycle(curves)
+        out["collection_cycle_plot"] = cc.plot_collection_cycle(curves)
         out["overdue_rates_plot"] = kpis.plot_kpis(
             out["monthly_kpis"],
             ["overdue_rate_30plus", "overdue_rate_30plus_balance", "overdue_rate_90plus_balance"],
@@ -428,7 +428,7 @@ def run_analysis(
     snaps = _ensure_snapshots(portfolio, config, progress)
     if snaps is None or len(snaps) == 0:
         raise DataError("the snapshots table is empty; nothing to analyse")
-    from recovery.analytics.roll_rates import snapshot_states
+    from recovery.analytics.states import snapshot_states
 
     ctx = AnalysisContext(portfolio, snaps, config, segments, figures=figures)
     ctx.states = snapshot_states(snaps, config)
@@ -497,7 +497,7 @@ def write_results(results: dict[str, Any], out: str | Path, dpi: int = 120) -> l
 @portfolio_source
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
               help="Output directory for tables/ and figures/.")  # fmt: skip
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+@config_option()
 @click.option("--segment", "segments", multiple=True,
               help="Segment column (repeatable), e.g. product, region, vintage.")  # fmt: skip
 @click.option("--steps", "steps", default=None,

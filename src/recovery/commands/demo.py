@@ -28,6 +28,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from recovery.commands.options import config_option, output_directory_option
 from recovery.config import Config, load_config
 from recovery.errors import DataError, ValidationError
 
@@ -179,7 +180,7 @@ def run_demo(
     def train():
         from recovery.models.scorer import Scorer
         from recovery.models.training import train_and_evaluate
-        from recovery.timeline.features import feature_names
+        from recovery.timeline.catalogue import feature_names
 
         # the features of the catalogue only: label-side columns (censoring flags, the
         # minimum payment) travel in the frame but must never be features
@@ -236,13 +237,8 @@ def run_demo(
     default=None,
     help="Simulate a fresh book of N accounts instead of using the shipped sample.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    default="recovery_demo",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=str),
-    help="Directory for the data, models, scores, analysis and report.",
+@output_directory_option(
+    "recovery_demo", "Directory for the data, models, scores, analysis and report."
 )
 @click.option(
     "--months",
@@ -252,7 +248,7 @@ def run_demo(
     help="Months simulated (with --accounts).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed (simulation, models).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+@config_option()
 def command(
     accounts: int | None, out_dir: str, months: int, seed: int, config_path: str | None
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from recovery.commands._engine import engine_options
-from recovery.commands.options import portfolio_source
+from recovery.commands.options import config_option, output_file_option, portfolio_source
 from recovery.errors import DataError
 
 
@@ -36,14 +36,8 @@ def _parse_dates(text: str) -> list:
     type=click.Path(dir_okay=False, exists=True, path_type=str),
     help="Instead of --as-of: a .parquet/.csv file of account_id, as_of pairs.",
 )
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Output file (.parquet or .csv).",
-)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+@output_file_option("Output file (.parquet or .csv).")
+@config_option()
 @click.option("--labels", "with_labels", is_flag=True, help="Add the label columns (training).")
 @click.option(
     "--snapshots-only",
@@ -75,7 +69,8 @@ def command(
     """
     from recovery.config import load_config
     from recovery.data.io import load_portfolio, read_table, write_table
-    from recovery.timeline.features import snapshot_features, write_features
+    from recovery.timeline.features import write_features
+    from recovery.timeline.snapshot_features import snapshot_features
 
     if not out.lower().endswith((".parquet", ".csv")):
         raise DataError(f"cannot write {out}: use a .parquet or .csv file name")

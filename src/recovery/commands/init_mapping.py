@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from recovery.commands.options import config_option
 from recovery.errors import DataError
 
 
@@ -20,7 +21,7 @@ from recovery.errors import DataError
     help="Mapping file to write (.yml).",
 )
 @click.option("--rows", default=1000, show_default=True, help="Rows sampled from each file.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+@config_option()
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 def command(path: str, out: str, rows: int, config_path: str | None, force: bool) -> None:
     """Guess a mapping from a sample of the CSV/Parquet files in PATH.

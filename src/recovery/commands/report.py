@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from recovery.commands.options import portfolio_directory, portfolio_source
+from recovery.commands.options import (
+    config_option,
+    output_directory_option,
+    portfolio_directory,
+    portfolio_source,
+)
 from recovery.config import load_config
 
 
@@ -15,21 +20,14 @@ from recovery.config import load_config
     required=True,
     help="Report month as YYYY-MM (a complete month within the data), e.g. 2026-10.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    default="reports",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=str),
-    help="Directory of the HTML file (recovery_report_YYYY-MM.html).",
-)
+@output_directory_option("reports", "Directory of the HTML file (recovery_report_YYYY-MM.html).")
 @click.option(
     "--model",
     "model_path",
     type=click.Path(file_okay=False, path_type=str),
     help="Directory of saved scorers (adds model health).",
 )
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+@config_option()
 def command(
     path: str, month: str, out_dir: str, model_path: str | None, config_path: str | None
 ) -> None:

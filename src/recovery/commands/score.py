@@ -2,44 +2,25 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from recovery.commands._engine import engine_options
-from recovery.commands.options import portfolio_source
-
-
-def _model_dirs(paths: tuple[str, ...]) -> list[Path]:
-    out = []
-    for raw in paths:
-        path = Path(raw)
-        if (path / "card.json").is_file():
-            out.append(path)
-        else:  # a directory of model directories (p_pay/, p_cure/, amount/)
-            out.extend(sorted(p.parent for p in path.glob("*/card.json")))
-    return out
+from recovery.commands.options import (
+    config_option,
+    model_dirs,
+    model_option,
+    output_file_option,
+    parse_date,
+    portfolio_source,
+)
 
 
 @click.command("score")
 @portfolio_source
-@click.option(
-    "--model",
-    "models",
-    multiple=True,
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=str),
-    help="Model directory (repeat for p_pay, p_cure, amount), or a folder of them.",
-)
+@model_option()
 @click.option("--as-of", "as_of", required=True, help="Scoring date (YYYY-MM-DD).")
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Scores file to write (.parquet or .csv).",
-)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+@output_file_option("Scores file to write (.parquet or .csv).")
+@config_option()
 @click.option(
     "--reasons", "top", type=int, default=3, show_default=True, help="Reason codes per account."
 )
@@ -59,24 +40,18 @@ def command(
     score bands, amount_given_payment, expected_amount (= p_pay × amount) and the
     reason codes. Each model's card is checked against the features first.
     """
-    import pandas as pd
     from tqdm.auto import tqdm
 
     from recovery.config import load_config
     from recovery.data.io import load_portfolio, write_table
     from recovery.errors import DataError, ModelCardError
-    from recovery.models.card import load_model
+    from recovery.models.scorer import load_model
     from recovery.models.scores import score_table
     from recovery.timeline.features import build_features
 
-    try:
-        date = pd.Timestamp(as_of)
-    except ValueError:
-        raise DataError(f"--as-of {as_of!r} is not a date (use YYYY-MM-DD)") from None
+    date = parse_date(as_of, "--as-of")
     config = load_config(config_path)
-    dirs = _model_dirs(models)
-    if not dirs:
-        raise ModelCardError(f"no model directory (with card.json) found in {list(models)}")
+    dirs = model_dirs(models)
     if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.engine.dask)
         return engine.score(path, dirs, date, out, config, top)
     with tqdm(total=4, desc="score", unit="step", leave=False) as bar:
@@ -94,7 +69,7 @@ def command(
             )
         bar.update()
         if portfolio.schedule is None or portfolio.payments is None:  # monthly data only
-            from recovery.timeline.features import snapshot_features
+            from recovery.timeline.snapshot_features import snapshot_features
 
             if portfolio.snapshots is None:
                 raise DataError("scoring needs schedule and payments, or a snapshots table")

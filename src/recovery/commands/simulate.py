@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from recovery.commands.options import config_option
+
 __all__ = ["command"]
 
 
@@ -69,13 +71,7 @@ __all__ = ["command"]
     show_default=True,
     help="Check the data contract on the first chunk, every chunk, or not at all.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="TOML/YAML configuration file.",
-)
+@config_option("TOML/YAML configuration file.", default=None)
 @click.option(
     "--out",
     "out",

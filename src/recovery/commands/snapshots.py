@@ -5,20 +5,14 @@ from __future__ import annotations
 import click
 
 from recovery.commands._engine import engine_options
-from recovery.commands.options import portfolio_source
+from recovery.commands.options import config_option, output_file_option, portfolio_source
 from recovery.errors import DataError
 
 
 @click.command("snapshots")
 @portfolio_source
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Output file (.parquet or .csv) for the snapshots table.",
-)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+@output_file_option("Output file (.parquet or .csv) for the snapshots table.")
+@config_option()
 @click.option("--start", default=None, help="First month end (default: first origination).")
 @click.option("--end", default=None, help="Last month end (default: the data end).")
 @click.option(

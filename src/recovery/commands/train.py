@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from recovery.commands.options import portfolio_source
+from recovery.commands.options import config_option, portfolio_source
 
 TARGET_CHOICES = ("p_pay", "p_cure", "roll_back", "amount")
 
@@ -24,7 +24,7 @@ TARGET_CHOICES = ("p_pay", "p_cure", "roll_back", "amount")
     required=True,
     help="Model directory to write (LightGBM text model + card.json).",
 )
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+@config_option()
 @click.option(
     "--stage-strategy",
     type=click.Choice(["feature", "separate"]),

@@ -6,14 +6,14 @@ import warnings
 
 import click
 
-from recovery.commands.options import portfolio_source
+from recovery.commands.options import config_option, portfolio_source
 from recovery.config import load_config
 from recovery.errors import DataError
 
 
 @click.command("validate")
 @portfolio_source
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+@config_option()
 @click.pass_context
 def command(ctx: click.Context, path: str, config_path: str | None) -> None:
     """Check every table in PATH (CSV or Parquet files, or a database) against the contract.

@@ -4,32 +4,27 @@ from __future__ import annotations
 
 import click
 
-from recovery.commands.options import portfolio_source
+from recovery.commands.options import (
+    config_option,
+    model_dirs,
+    model_option,
+    output_file_option,
+    parse_date,
+    portfolio_source,
+)
 
 
 @click.command("worklist")
 @portfolio_source
-@click.option(
-    "--model",
-    "models",
-    multiple=True,
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=str),
-    help="Model directory (repeat for p_pay, p_cure, amount), or a folder of them.",
-)
+@model_option()
 @click.option(
     "--date",
     "day",
     required=True,
     help="Working day (YYYY-MM-DD); data up to the day before is used.",
 )
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Work list (.csv or .parquet).",
-)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML/YAML config.")
+@output_file_option("Work list (.csv or .parquet).")
+@config_option()
 @click.option(
     "--rank-by",
     type=click.Choice(["expected_net_value"]),
@@ -45,23 +40,17 @@ def command(
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from recovery.commands.score import _model_dirs
     from recovery.config import load_config
     from recovery.data.io import load_portfolio, write_table
     from recovery.errors import DataError, ModelCardError
-    from recovery.models.card import load_model
+    from recovery.models.scorer import load_model
     from recovery.models.scores import score_table
     from recovery.operations.strategy import build_worklists, recommend, suppressions
     from recovery.timeline.features import build_features
 
-    try:
-        date = pd.Timestamp(day).normalize()
-    except ValueError:
-        raise DataError(f"--date {day!r} is not a date (use YYYY-MM-DD)") from None
+    date = parse_date(day, "--date").normalize()
     config = load_config(config_path)
-    dirs = _model_dirs(models)
-    if not dirs:
-        raise ModelCardError(f"no model directory (with card.json) found in {list(models)}")
+    dirs = model_dirs(models)
     with tqdm(total=4, desc="worklist", unit="step", leave=False) as bar:
         loaded = {m.target: m for m in (load_model(d, config) for d in dirs)}
         if "p_pay" not in loaded:

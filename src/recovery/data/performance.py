@@ -70,10 +70,10 @@ translated first with the mapping's ``codes: {status_code: {LENDER: CODE}}``.
   ended current (a point-in-time proxy of the installment); capped at the balance;
   the whole balance when no proxy exists yet; the balance for charged-off rows.
 - *Day-level quantities* are not produced: ``debt_age_days`` is left out (recovery by
-  age derives it from month-end DPD, :func:`recovery.analytics.recovery_curves.derive_debt_age`;
+  age derives it from month-end DPD, :func:`recovery.analytics.debt_age.derive_debt_age`;
   the ``debt_age_days`` feature is NA), and features that need event tables (contacts,
   promises, payment timing within the month) are not computed
-  (:func:`recovery.timeline.features.snapshot_features`).
+  (:func:`recovery.timeline.snapshot_features.snapshot_features`).
 
 Examples
 --------

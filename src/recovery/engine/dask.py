@@ -57,6 +57,7 @@ import pandas as pd
 
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
+from recovery.docstrings import fill_doc
 from recovery.engine.partitioning import (
     PartitionedDataset,
     account_partition,
@@ -72,6 +73,11 @@ __all__ = [
     "distributed_labels",
     "distributed_scores",
     "distributed_snapshots",
+    "plan_episodes",
+    "plan_features",
+    "plan_labels",
+    "plan_scores",
+    "plan_snapshots",
     "require_dask",
     "snapshot_month_ends",
     "write_partition_results",
@@ -95,6 +101,16 @@ _LOCAL_WORKER_CONFIG = {
 }
 #: Accounts of partition 0 used to learn the dtypes of the result (Dask ``meta``).
 _META_ACCOUNTS = 400
+#: The opening of the examples below: the sample book written as 2 partitions.
+_PARTITIONED_SAMPLE = """
+>>> import tempfile
+>>> from recovery.datasets import load_sample
+>>> from recovery.engine.partitioning import write_partitioned
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     path = write_partitioned(load_sample(), tmp + "/b", partitions=2)"""
+
+#: A partitioned dataset, or the path of one.
+Dataset = str | Path | PartitionedDataset
 
 
 def require_dask() -> None:
@@ -266,12 +282,12 @@ def _meta(plan: PartitionPlan) -> pd.DataFrame:
 
 def _route(dataset: PartitionedDataset, request: Any) -> tuple[Any, ...]:
     """Each partition's share of a request: its pairs, or the same dates for all."""
-    if isinstance(request, pd.DataFrame):
-        if "account_id" not in request or "as_of" not in request:
-            raise DataError("requested pairs need columns account_id and as_of")
-        part = account_partition(request["account_id"], dataset.partitions)
-        return tuple(request[part == k].reset_index(drop=True) for k in range(dataset.partitions))
-    return (request,) * dataset.partitions
+    if not isinstance(request, pd.DataFrame):  # dates: every partition gets them all
+        return (tuple(_dates(request)),) * dataset.partitions
+    if "account_id" not in request or "as_of" not in request:
+        raise DataError("requested pairs need columns account_id and as_of")
+    part = account_partition(request["account_id"], dataset.partitions)
+    return tuple(request[part == k].reset_index(drop=True) for k in range(dataset.partitions))
 
 
 def _dates(values: Any) -> list[pd.Timestamp]:
@@ -298,7 +314,7 @@ def _episodes_of(portfolio: Portfolio, end: Any, config: Config):
 def _features_of(
     portfolio: Portfolio, request: Any, config: Config, include_protected: bool, with_labels: bool
 ):
-    from recovery.timeline.features import _empty_matrix, iter_features
+    from recovery.timeline.features import empty_feature_matrix, iter_features
 
     pieces = list(
         iter_features(
@@ -311,7 +327,7 @@ def _features_of(
         )
     )
     if not pieces:
-        empty = _empty_matrix(config, include_protected)
+        empty = empty_feature_matrix(config, include_protected)
         if with_labels:
             from recovery.timeline.labels import LABEL_COLUMNS
 
@@ -330,7 +346,7 @@ _MODELS: dict[tuple[tuple[str, ...], str], dict[str, Any]] = {}  # loaded once p
 
 
 def _load_models(directories: tuple[str, ...], config: Config) -> dict[str, Any]:
-    from recovery.models.card import load_model
+    from recovery.models.scorer import load_model
 
     key = (directories, repr(config))
     if key not in _MODELS:
@@ -362,6 +378,7 @@ def _scores_of(
 # --------------------------------------------------------------------------- public API
 
 
+@fill_doc(partitioned_sample=_PARTITIONED_SAMPLE)
 def snapshot_month_ends(
     path: str | Path | PartitionedDataset,
     start: Any = None,
@@ -375,11 +392,7 @@ def snapshot_month_ends(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from recovery.datasets import load_sample
-    >>> from recovery.engine.partitioning import write_partitioned
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = write_partitioned(load_sample(), tmp + "/b", partitions=2)
+    {{partitioned_sample}}
     ...     m = snapshot_month_ends(path)
     >>> str(m[-1].date())
     '2025-12-31'
@@ -387,7 +400,7 @@ def snapshot_month_ends(
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
-    from recovery.timeline.aging import _default_month_ends
+    from recovery.timeline.aging import default_month_ends
 
     dataset = _dataset(path)
 
@@ -408,7 +421,7 @@ def snapshot_month_ends(
             schedule=pd.DataFrame({"due_date": pd.to_datetime([due])}),
             meta=dict(dataset.meta),
         )
-        return _default_month_ends(summary)
+        return default_month_ends(summary)
     first_day = pd.Timestamp(start) if start is not None else origination
     last_day = pd.Timestamp(end) if end is not None else dataset.data_end
     months = pd.date_range(first_day, last_day, freq="ME")
@@ -417,7 +430,34 @@ def snapshot_month_ends(
     return months
 
 
-def _plan_snapshots(path, month_ends=None, config=None, keep_closed=False) -> PartitionPlan:
+@fill_doc(partitioned_sample=_PARTITIONED_SAMPLE)
+def plan_snapshots(
+    path: Dataset,
+    month_ends: Sequence[Any] | None = None,
+    config: Config | None = None,
+    keep_closed: bool = False,
+) -> PartitionPlan:
+    """The plan of :func:`distributed_snapshots`: snapshots of every partition.
+
+    Parameters
+    ----------
+    path, month_ends, config, keep_closed
+        As for :func:`distributed_snapshots`.
+
+    Returns
+    -------
+    PartitionPlan
+        Run it serially (:meth:`PartitionPlan.partition`), as a Dask DataFrame
+        (:meth:`PartitionPlan.frame`) or to files (:func:`write_partition_results`).
+
+    Examples
+    --------
+    {{partitioned_sample}}
+    ...     plan = plan_snapshots(path)
+    ...     n = len(plan.partition(0))
+    >>> plan.label, n > 0
+    ('snapshots', True)
+    """
     dataset = _dataset(path)
     months = snapshot_month_ends(dataset) if month_ends is None else pd.DatetimeIndex(month_ends)
     return PartitionPlan(
@@ -429,7 +469,18 @@ def _plan_snapshots(path, month_ends=None, config=None, keep_closed=False) -> Pa
     )
 
 
-def _plan_episodes(path, config=None, end=None) -> PartitionPlan:
+def plan_episodes(path: Dataset, config: Config | None = None, end: Any = None) -> PartitionPlan:
+    """The plan of :func:`distributed_episodes`: delinquency episodes of every partition.
+
+    Parameters
+    ----------
+    path, config, end
+        As for :func:`distributed_episodes`.
+
+    Returns
+    -------
+    PartitionPlan
+    """
     dataset = _dataset(path)
     end = dataset.data_end if end is None else pd.Timestamp(end)
     return PartitionPlan(
@@ -438,15 +489,30 @@ def _plan_episodes(path, config=None, end=None) -> PartitionPlan:
     )  # fmt: skip
 
 
-def _plan_features(
-    path, as_of, config=None, include_protected=False, with_labels=False
+def plan_features(
+    path: Dataset,
+    as_of: pd.DataFrame | Sequence[Any] | Any,
+    config: Config | None = None,
+    include_protected: bool = False,
+    with_labels: bool = False,
 ) -> PartitionPlan:
+    """The plan of :func:`distributed_features`: the feature matrix of every partition.
+
+    Parameters
+    ----------
+    path, as_of, config, include_protected, with_labels
+        As for :func:`distributed_features`; requested pairs are routed to their
+        account's partition.
+
+    Returns
+    -------
+    PartitionPlan
+    """
     dataset = _dataset(path)
-    request = as_of if isinstance(as_of, pd.DataFrame) else tuple(_dates(as_of))
     return PartitionPlan(
         dataset,
         _features_of,
-        _route(dataset, request),
+        _route(dataset, as_of),
         {
             "config": config or Config(),
             "include_protected": bool(include_protected),
@@ -456,15 +522,50 @@ def _plan_features(
     )
 
 
-def _plan_labels(path, pairs, config=None) -> PartitionPlan:
+def plan_labels(
+    path: Dataset, pairs: pd.DataFrame | Sequence[Any] | Any, config: Config | None = None
+) -> PartitionPlan:
+    """The plan of :func:`distributed_labels`: labels of every partition.
+
+    Parameters
+    ----------
+    path, pairs, config
+        As for :func:`distributed_labels`; requested pairs are routed to their
+        account's partition.
+
+    Returns
+    -------
+    PartitionPlan
+    """
     dataset = _dataset(path)
-    request = pairs if isinstance(pairs, pd.DataFrame) else tuple(_dates(pairs))
     return PartitionPlan(
-        dataset, _labels_of, _route(dataset, request), {"config": config or Config()}, "labels"
+        dataset, _labels_of, _route(dataset, pairs), {"config": config or Config()}, "labels"
     )
 
 
-def _plan_scores(path, as_of, model_dirs, config=None, top_reasons=3) -> PartitionPlan:
+def plan_scores(
+    path: Dataset,
+    as_of: Any,
+    model_dirs: Sequence[str | Path],
+    config: Config | None = None,
+    top_reasons: int = 3,
+) -> PartitionPlan:
+    """The plan of :func:`distributed_scores`: scores of every partition's overdue accounts.
+
+    Parameters
+    ----------
+    path, as_of, model_dirs, config, top_reasons
+        As for :func:`distributed_scores`.
+
+    Returns
+    -------
+    PartitionPlan
+
+    Raises
+    ------
+    DataError
+        When no model directory is given.
+    """
     dataset = _dataset(path)
     dirs = tuple(str(Path(d).resolve()) for d in model_dirs)
     if not dirs:
@@ -478,6 +579,7 @@ def _plan_scores(path, as_of, model_dirs, config=None, top_reasons=3) -> Partiti
     )
 
 
+@fill_doc(partitioned_sample=_PARTITIONED_SAMPLE)
 def distributed_snapshots(
     path: str | Path | PartitionedDataset,
     month_ends: Sequence[Any] | None = None,
@@ -508,18 +610,15 @@ def distributed_snapshots(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from recovery.datasets import load_sample
-    >>> from recovery.engine.partitioning import write_partitioned
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = write_partitioned(load_sample(), tmp + "/b", partitions=2)
+    {{partitioned_sample}}
     ...     s = distributed_snapshots(path).compute(scheduler="sync")
     >>> list(s.columns[:4])
     ['account_id', 'month_end', 'dpd', 'bucket']
     """
-    return _plan_snapshots(path, month_ends, config, keep_closed).frame()
+    return plan_snapshots(path, month_ends, config, keep_closed).frame()
 
 
+@fill_doc(partitioned_sample=_PARTITIONED_SAMPLE)
 def distributed_episodes(
     path: str | Path | PartitionedDataset, config: Config | None = None, *, end: Any = None
 ) -> Any:
@@ -529,18 +628,15 @@ def distributed_episodes(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from recovery.datasets import load_sample
-    >>> from recovery.engine.partitioning import write_partitioned
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = write_partitioned(load_sample(), tmp + "/b", partitions=2)
+    {{partitioned_sample}}
     ...     e = distributed_episodes(path).compute(scheduler="sync")
     >>> "end_reason" in e
     True
     """
-    return _plan_episodes(path, config, end).frame()
+    return plan_episodes(path, config, end).frame()
 
 
+@fill_doc(partitioned_sample=_PARTITIONED_SAMPLE)
 def distributed_features(
     path: str | Path | PartitionedDataset,
     as_of: pd.DataFrame | Sequence[Any] | Any,
@@ -570,18 +666,15 @@ def distributed_features(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from recovery.datasets import load_sample
-    >>> from recovery.engine.partitioning import write_partitioned
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = write_partitioned(load_sample(), tmp + "/b", partitions=2)
+    {{partitioned_sample}}
     ...     X = distributed_features(path, ["2024-12-31"]).compute(scheduler="sync")
     >>> len(X) > 0, "days_since_last_payment" in X
     (True, True)
     """
-    return _plan_features(path, as_of, config, include_protected, with_labels).frame()
+    return plan_features(path, as_of, config, include_protected, with_labels).frame()
 
 
+@fill_doc(partitioned_sample=_PARTITIONED_SAMPLE)
 def distributed_labels(
     path: str | Path | PartitionedDataset,
     pairs: pd.DataFrame | Sequence[Any] | Any,
@@ -593,16 +686,12 @@ def distributed_labels(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from recovery.datasets import load_sample
-    >>> from recovery.engine.partitioning import write_partitioned
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = write_partitioned(load_sample(), tmp + "/b", partitions=2)
+    {{partitioned_sample}}
     ...     y = distributed_labels(path, ["2024-06-30"]).compute(scheduler="sync")
     >>> bool(y["p_pay"].notna().any())
     True
     """
-    return _plan_labels(path, pairs, config).frame()
+    return plan_labels(path, pairs, config).frame()
 
 
 def distributed_scores(
@@ -615,7 +704,7 @@ def distributed_scores(
 ) -> Any:
     """Scores (:func:`recovery.models.scores.score_table`) of every overdue account.
 
-    Each worker loads the saved models (:func:`recovery.models.card.load_model`, once
+    Each worker loads the saved models (:func:`recovery.models.scorer.load_model`, once
     per process) and scores its partition's feature matrix.
 
     Parameters
@@ -633,7 +722,7 @@ def distributed_scores(
     -------
     dask.dataframe.DataFrame
     """
-    return _plan_scores(path, as_of, model_dirs, config, top_reasons).frame()
+    return plan_scores(path, as_of, model_dirs, config, top_reasons).frame()
 
 
 # --------------------------------------------------------------------------- writing
@@ -691,7 +780,7 @@ def write_partition_results(
     Parameters
     ----------
     plan : PartitionPlan
-        What to compute (the CLI builds it with ``_plan_snapshots`` and friends).
+        What to compute (:func:`plan_snapshots` and friends).
     path : str or Path
         A ``.parquet`` or ``.csv`` file: the partitions' results are streamed to it in
         partition order (rows sorted by account within each partition; memory on the

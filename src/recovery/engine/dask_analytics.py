@@ -6,10 +6,13 @@ accounts moving between states, balances, amounts collected. When every account'
 rows sit in one partition (a table from :func:`recovery.engine.dask.distributed_snapshots`,
 or any snapshots table partitioned by account), each partition computes its additive
 partial table — counts and sums, numerators and denominators, never rates — with the
-pandas functions' own building blocks; the partial tables are summed (they have one
-row per month × segment × state, a few thousand rows however large the book) and the
-pandas function finishes with the same code as for a pandas table. Only the small
-partial tables travel to the client.
+analytic's own public building block (:func:`~recovery.analytics.roll_rates.flow_partial`,
+:func:`~recovery.analytics.kpis.kpi_partial`,
+:func:`~recovery.analytics.vintages.vintage_partial`,
+:func:`~recovery.analytics.recovery_curves.recovery_partial`); the partial tables are
+summed (they have one row per month × segment × state, a few thousand rows however
+large the book) and the analytic finishes with the same code as for a pandas table.
+Only the small partial tables travel to the client.
 
 What must be the same for every partition is read from the whole table first (one
 cheap pass): the month ends it covers (a month missing from a partition is still a
@@ -22,9 +25,20 @@ Not available on a Dask table: bootstrap intervals of recovery by age (they resa
 whole accounts: pass ``n_bootstrap=0``), its ``by="amount_band"`` (balance quantiles
 of the whole book) and the collection costs of the KPIs (``actions=``).
 
-The public functions (:func:`recovery.analytics.roll_rates.roll_rates`,
-:func:`recovery.analytics.vintages.vintage_curves`, :func:`recovery.analytics.recovery_curves.recovery_by_age`,
-:func:`recovery.analytics.kpis.monthly_kpis`) dispatch here when given a Dask DataFrame.
+**How it plugs in.** The totals step of each analytic is a
+:func:`functools.singledispatch` function on the type of the table
+(:func:`~recovery.analytics.roll_rates.flow_totals`,
+:func:`~recovery.analytics.kpis.kpi_totals`,
+:func:`~recovery.analytics.vintages.vintage_totals`,
+:func:`~recovery.analytics.recovery_curves.recovery_totals`). Importing this module
+registers the functions below for :class:`DaskFrame`, a virtual base class that every
+Dask DataFrame is a subclass of — recognised by its module and ``npartitions``, so
+neither this module nor the analytics import Dask. :mod:`recovery` imports this module,
+so the public functions (:func:`recovery.analytics.roll_rates.roll_rates`,
+:func:`recovery.analytics.vintages.vintage_curves`,
+:func:`recovery.analytics.recovery_curves.recovery_by_age`,
+:func:`recovery.analytics.kpis.monthly_kpis`) accept a Dask DataFrame; the analytics
+never import the engine.
 
 Examples
 --------
@@ -42,16 +56,56 @@ True
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from recovery.analytics import kpis, recovery_curves, roll_rates, vintages
+from recovery.analytics.common import month_end
 from recovery.config import Config
 from recovery.errors import DataError
 
-__all__ = ["is_dask_frame", "flow_totals", "kpi_totals", "recovery_totals", "vintage_totals"]
+__all__ = [
+    "DaskFrame",
+    "flow_totals",
+    "is_dask_frame",
+    "kpi_totals",
+    "recovery_totals",
+    "vintage_totals",
+]
+
+_DASK_MODULES = ("dask", "dask_expr")
+
+
+class DaskFrame(abc.ABC):
+    """Virtual base class of the Dask DataFrames (and Series), without importing Dask.
+
+    A class is a subclass when it comes from a Dask module and has ``npartitions``,
+    so ``isinstance(frame, DaskFrame)`` and :func:`functools.singledispatch` (which
+    honours such subclass hooks) recognise a Dask table whether or not Dask is
+    installed.
+
+    Examples
+    --------
+    >>> isinstance(pd.DataFrame(), DaskFrame)
+    False
+    """
+
+    @property
+    @abc.abstractmethod
+    def npartitions(self) -> int:
+        """Number of partitions."""
+
+    @classmethod
+    def __subclasshook__(cls, subclass: type) -> bool:
+        if cls is DaskFrame:
+            module = (getattr(subclass, "__module__", None) or "").split(".")[0]
+            if module in _DASK_MODULES and hasattr(subclass, "npartitions"):
+                return True
+        return NotImplemented
 
 
 def is_dask_frame(obj: Any) -> bool:
@@ -62,8 +116,7 @@ def is_dask_frame(obj: Any) -> bool:
     >>> is_dask_frame(pd.DataFrame())
     False
     """
-    module = type(obj).__module__.split(".")[0]
-    return module in ("dask", "dask_expr") and hasattr(obj, "npartitions")
+    return isinstance(obj, DaskFrame)
 
 
 def _month_numbers(frame: Any) -> np.ndarray:
@@ -105,13 +158,7 @@ def _sum(tables: Sequence[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- roll rates
 
 
-def _flow_partial(part, config, segments, accounts, months):
-    from recovery.analytics.roll_rates import _flow_totals, _transitions_of, snapshot_states
-
-    s = snapshot_states(part, config, segments, accounts)
-    return _flow_totals(_transitions_of(s, segments, months), ["month_end", *segments])
-
-
+@roll_rates.flow_totals.register(DaskFrame)
 def flow_totals(
     frame: Any,
     config: Config | None,
@@ -120,10 +167,11 @@ def flow_totals(
 ) -> pd.DataFrame:
     """Accounts and balance moving between states, summed over the partitions.
 
-    The additive input of :func:`recovery.analytics.roll_rates.roll_rates` (its ``_flow_totals``).
+    The Dask implementation of :func:`recovery.analytics.roll_rates.flow_totals`:
+    :func:`~recovery.analytics.roll_rates.flow_partial` of each partition, summed.
     """
     months = _month_numbers(frame)
-    parts = _partials(frame, _flow_partial, config, segments, accounts, months)
+    parts = _partials(frame, roll_rates.flow_partial, config, segments, accounts, months)
     return _sum(parts, ["month_end", *segments, "from_state", "to_state"])
 
 
@@ -137,23 +185,20 @@ _KPI_KEYS = {
 }
 
 
-def _kpi_partial(part, config, segments, accounts, months):
-    from recovery.analytics.kpis import _kpi_totals
-    from recovery.analytics.roll_rates import _transitions_of, snapshot_states
-
-    s = snapshot_states(part, config, segments, accounts)
-    return _kpi_totals(s, _transitions_of(s, segments, months), config, segments)
-
-
+@kpis.kpi_totals.register(DaskFrame)
 def kpi_totals(
     frame: Any,
     config: Config,
     segments: list[str],
     accounts: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The sums behind :func:`recovery.analytics.kpis.monthly_kpis`, summed over the partitions."""
+    """The sums behind :func:`recovery.analytics.kpis.monthly_kpis`, summed over the partitions.
+
+    The Dask implementation of :func:`recovery.analytics.kpis.kpi_totals`:
+    :func:`~recovery.analytics.kpis.kpi_partial` of each partition, summed.
+    """
     months = _month_numbers(frame)
-    parts = _partials(frame, _kpi_partial, config, segments, accounts, months)
+    parts = _partials(frame, kpis.kpi_partial, config, segments, accounts, months)
     out = {}
     for name, keys in _KPI_KEYS.items():
         keys = [keys[0], *segments, *keys[1:]]
@@ -164,29 +209,24 @@ def kpi_totals(
 # --------------------------------------------------------------------------- recovery
 
 
-def _recovery_partial(part, config, scope, bands, by, horizon, max_months, data_end, groups):
-    from recovery.analytics.recovery_curves import _age_observations, _grouped_rates
-
-    obs = _age_observations(part, config, scope, bands, by, horizon, max_months, 4, data_end)
-    if obs.empty:
-        return obs.iloc[:0, :0]
-    return _grouped_rates(obs, groups, None, config.analytics.confidence, 0)
-
-
+@recovery_curves.recovery_totals.register(DaskFrame)
 def recovery_totals(
     frame: Any,
     config: Config,
     scope: str,
     bands: str,
     by: str | None,
-    horizon: int,
+    horizon_months: int,
     max_months: int,
     data_end: Any = None,
+    amount_bands: Any = 4,
 ) -> pd.DataFrame:
     """Debts, accounts, balance, recovered, payers per age band, summed over partitions.
 
-    The additive input of :func:`recovery.analytics.recovery_curves.recovery_by_age`; the
-    follow-up ends at ``data_end`` (default: the whole table's last month end).
+    The Dask implementation of :func:`recovery.analytics.recovery_curves.recovery_totals`:
+    :func:`~recovery.analytics.recovery_curves.recovery_partial` of each partition,
+    summed; the follow-up ends at ``data_end`` (default: the whole table's last month
+    end). ``by="amount_band"`` (balance quantiles of the whole book) is refused.
     """
     if by == "amount_band":
         raise DataError(
@@ -194,33 +234,26 @@ def recovery_totals(
             "Dask snapshots table (group by product or a column of the snapshots)"
         )
     if data_end is None:
-        from recovery.analytics.roll_rates import _month_end
-
-        data_end = _month_end(_month_numbers(frame)[-1:])[0]
-    groups = ([by] if by else []) + ["age_lo_months", "age_hi_months", "age_band"]
+        data_end = month_end(_month_numbers(frame)[-1:])[0]
     parts = _partials(
-        frame, _recovery_partial, config, scope, bands, by, horizon, max_months, data_end, groups
-    )
+        frame,
+        recovery_curves.recovery_partial,
+        config, scope, bands, by, horizon_months, max_months, data_end, amount_bands,
+    )  # fmt: skip
     parts = [p for p in parts if len(p)]
     if not parts:
         raise DataError(
-            f"no {scope} debt with {horizon} months of follow-up before the data end; "
+            f"no {scope} debt with {horizon_months} months of follow-up before the data end; "
             "use a shorter horizon_months or more history"
         )
+    groups = ([by] if by else []) + ["age_lo_months", "age_hi_months", "age_band"]
     return _sum(parts, groups)
 
 
 # --------------------------------------------------------------------------- vintages
 
 
-def _vintage_partial(part, accounts, thresholds, config, segments, cohort, first_no, last_no):
-    from recovery.analytics.roll_rates import snapshot_states
-    from recovery.analytics.vintages import _vintage_counts
-
-    s = snapshot_states(part, config, segments, accounts)
-    return _vintage_counts(s, accounts, thresholds, config, segments, cohort, first_no, last_no)
-
-
+@vintages.vintage_totals.register(DaskFrame)
 def vintage_totals(
     frame: Any,
     accounts: pd.DataFrame | None,
@@ -230,12 +263,19 @@ def vintage_totals(
     cohort: str,
 ) -> dict[str, pd.DataFrame]:
     """Accounts observed and accounts ever past each threshold per cohort and month on
-    book, summed over partitions (the input of :func:`recovery.analytics.vintages.vintage_curves`)."""
+    book, summed over partitions.
+
+    The Dask implementation of :func:`recovery.analytics.vintages.vintage_totals`:
+    :func:`~recovery.analytics.vintages.vintage_partial` of each partition (with the
+    whole table's first and last month), summed.
+    """
     months = _month_numbers(frame)
     first_no, last_no = int(months[0]), int(months[-1])
     parts = _partials(
-        frame, _vintage_partial, accounts, thresholds, config, segments, cohort, first_no, last_no
-    )
+        frame,
+        vintages.vintage_partial,
+        accounts, thresholds, config, segments, cohort, first_no, last_no,
+    )  # fmt: skip
     keys = ["vintage", *segments]
     return {
         "counts": _sum([p["counts"] for p in parts], [*keys, "months_on_book"]),

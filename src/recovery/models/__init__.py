@@ -5,7 +5,9 @@
 - :mod:`.evaluation` — AUC, Gini, KS, Brier, log loss, lift/capture, calibration
   and ECE, with oracle metrics against true probabilities;
 - :mod:`.reasons` — reason codes from feature contributions;
-- :mod:`.card` — saving as LightGBM text / JSON plus a JSON model card, no pickle;
+- :mod:`.card` — saving as LightGBM text / JSON plus a JSON model card, no pickle
+  (loading: :func:`load_model` in :mod:`.scorer`);
+- :mod:`.estimators` — the deterministic LightGBM default;
 - :mod:`.monitoring` — PSI by month and performance as labels mature;
 - :mod:`.split` — out-of-time splits with a one-horizon gap;
 - :mod:`.scores` — the scores table with bands and reasons;
@@ -22,8 +24,9 @@ Examples
 from __future__ import annotations
 
 from recovery.models.calibration import Calibrator, choose_calibration
-from recovery.models.card import check_frame, load_model, read_card, save_model
+from recovery.models.card import check_frame, read_card, save_model
 from recovery.models.design import STAGES, assign_stage, design_matrix, infer_feature_spec
+from recovery.models.estimators import default_estimator
 from recovery.models.evaluation import (
     auc,
     brier_score,
@@ -53,7 +56,7 @@ from recovery.models.plots import (
     plot_stability,
 )
 from recovery.models.reasons import describe_feature, reason_codes
-from recovery.models.scorer import TARGETS, Scorer, default_estimator
+from recovery.models.scorer import TARGETS, Scorer, load_model
 from recovery.models.scores import score_band, score_table
 from recovery.models.split import out_of_time_masks, out_of_time_split, validation_masks
 

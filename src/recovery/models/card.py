@@ -12,7 +12,8 @@ A model directory holds
   fill values.
 
 Nothing is pickled, so a model can be read, diffed and loaded safely. Loading
-verifies the checksums; scoring checks the card against the data (missing
+(:func:`recovery.models.scorer.load_model`, which builds the scorer from the card's
+parameters and hands it to :func:`restore_fitted`) verifies the checksums; scoring checks the card against the data (missing
 features, changed types) and raises :class:`recovery.errors.ModelCardError` naming
 what to fix.
 
@@ -50,9 +51,18 @@ import pandas as pd
 from recovery.config import Config
 from recovery.errors import ModelCardError
 from recovery.models.calibration import Calibrator
+from recovery.models.design import is_categorical
+from recovery.models.estimators import default_estimator
 from recovery.models.segment import BoosterModel, LinearModel
 
-__all__ = ["save_model", "load_model", "read_card", "check_frame", "CARD_FILE", "CARD_FORMAT"]
+__all__ = [
+    "save_model",
+    "read_card",
+    "restore_fitted",
+    "check_frame",
+    "CARD_FILE",
+    "CARD_FORMAT",
+]
 
 CARD_FILE = "card.json"
 CARD_FORMAT = "recovery-model-card/1"
@@ -92,8 +102,6 @@ def _sha256(path: Path) -> str:
 def _estimator_description(scorer) -> dict[str, Any]:
     est = scorer.estimator
     if est is None:
-        from recovery.models.scorer import default_estimator
-
         est = default_estimator(scorer.task_, scorer.random_state)
     params = {
         k: v
@@ -218,42 +226,33 @@ def read_card(directory) -> dict[str, Any]:
     return card
 
 
-def load_model(directory, config: Config | None = None):
-    """Load a scorer saved by :func:`save_model`.
+def restore_fitted(scorer, card: dict[str, Any], directory) -> Any:
+    """Give an unfitted scorer the fitted state recorded in a model directory.
+
+    Reads each segment's model file after checking it against the checksum in the
+    card, and sets the scorer's fitted attributes from the card
+    (:func:`recovery.models.scorer.load_model` builds the scorer and calls this).
 
     Parameters
     ----------
+    scorer : Scorer
+        Built with the card's parameters.
+    card : dict
+        From :func:`read_card`.
     directory : str or Path
-        Model directory.
-    config : Config, optional
-        The config the model will be used with; its label horizon must match the
-        card's.
+        The model directory.
 
     Returns
     -------
     Scorer
-        Fitted scorer with ``card_`` (the card as a dict).
+        ``scorer``, fitted, with ``card_`` and ``model_dir_``.
 
     Raises
     ------
     ModelCardError
-        Missing or changed files (checksum), unknown format, or a config whose
-        horizon differs from the card's.
+        A model file named in the card is missing or does not match its checksum.
     """
-    from recovery.models.scorer import TARGETS, Scorer
-
     directory = Path(directory)
-    card = read_card(directory)
-    card_config = Config.from_dict(card["config"])
-    if config is not None:
-        key = TARGETS[card["target"]]["horizon"]
-        if getattr(config.labels, key) != card["horizon_days"]:
-            raise ModelCardError(
-                f"model {directory} was trained with a {card['horizon_days']}-day horizon "
-                f"but the config says labels.{key} = {getattr(config.labels, key)}; "
-                "retrain or use the training config"
-            )
-    scorer = Scorer(config=config or card_config, **card["params"])
     segments, calibrators = {}, {}
     for name, info in card["segments"].items():
         path = directory / info["file"]
@@ -312,8 +311,6 @@ def check_frame(scorer, X: pd.DataFrame) -> None:
     ...
     recovery.errors.ModelCardError: the scoring data does not match the model card: feature 'dpd' was numeric (int64) at training but is object now
     """
-    from recovery.models.design import _is_categorical
-
     problems = []
     missing = [
         f["name"]
@@ -330,7 +327,7 @@ def check_frame(scorer, X: pd.DataFrame) -> None:
         if pd.api.types.is_datetime64_any_dtype(series.dtype):
             now_categorical = None
         else:
-            now_categorical = _is_categorical(series)
+            now_categorical = is_categorical(series)
         if feature["kind"] == "numeric" and now_categorical is not False:
             problems.append(
                 f"feature '{name}' was numeric ({feature.get('dtype')}) at training "

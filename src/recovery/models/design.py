@@ -35,6 +35,7 @@ __all__ = [
     "KEY_COLUMNS",
     "LABEL_COLUMNS",
     "assign_stage",
+    "is_categorical",
     "infer_feature_spec",
     "design_matrix",
 ]
@@ -119,7 +120,25 @@ def assign_stage(frame: pd.DataFrame, config: Config | None = None) -> pd.Series
     return pd.Series(stage, index=frame.index, name="stage")
 
 
-def _is_categorical(series: pd.Series) -> bool:
+def is_categorical(series: pd.Series) -> bool:
+    """Whether a feature column is categorical for a scorer (category, object or string).
+
+    The feature spec records each feature's kind from this test at training; scoring
+    data must pass it the same way (:func:`recovery.models.card.check_frame`).
+
+    Parameters
+    ----------
+    series : pandas.Series
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_categorical(pd.Series(["M1", "M2"])), is_categorical(pd.Series([1, 2]))
+    (True, False)
+    """
     return (
         isinstance(series.dtype, pd.CategoricalDtype)
         or pd.api.types.is_object_dtype(series.dtype)
@@ -199,7 +218,7 @@ def infer_feature_spec(
         series = frame[name]
         if pd.api.types.is_datetime64_any_dtype(series.dtype):
             raise DataError(f"feature '{name}' is a date; turn it into a number of days first")
-        if _is_categorical(series):
+        if is_categorical(series):
             levels = sorted(str(v) for v in pd.unique(series.dropna()))
             if len(levels) > max_levels:
                 raise DataError(

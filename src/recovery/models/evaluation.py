@@ -63,6 +63,13 @@ def _arrays(y, p) -> tuple[np.ndarray, np.ndarray]:
     return y, p
 
 
+def _classes(y, p) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Outcomes and scores as arrays, with the numbers of positives and negatives."""
+    y, p = _arrays(y, p)
+    n_pos = y.sum()
+    return y, p, n_pos, len(y) - n_pos
+
+
 def auc(y, p) -> float:
     """Area under the ROC curve (ties count one half); NaN with one class only.
 
@@ -71,9 +78,7 @@ def auc(y, p) -> float:
     >>> auc([0, 1], [0.5, 0.5])
     0.5
     """
-    y, p = _arrays(y, p)
-    n_pos = y.sum()
-    n_neg = len(y) - n_pos
+    y, p, n_pos, n_neg = _classes(y, p)
     if n_pos == 0 or n_neg == 0:
         return float("nan")
     ranks = rankdata(p)
@@ -99,9 +104,7 @@ def ks_statistic(y, p) -> float:
     >>> ks_statistic([0, 1, 0, 1], [0.1, 0.9, 0.2, 0.8])
     1.0
     """
-    y, p = _arrays(y, p)
-    n_pos = y.sum()
-    n_neg = len(y) - n_pos
+    y, p, n_pos, n_neg = _classes(y, p)
     if n_pos == 0 or n_neg == 0:
         return float("nan")
     order = np.argsort(-p, kind="mergesort")

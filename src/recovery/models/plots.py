@@ -19,6 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from recovery.docstrings import fill_doc
 from recovery.models.evaluation import auc, calibration_table, lift_table
 
 __all__ = [
@@ -30,6 +31,14 @@ __all__ = [
 ]
 
 
+# parameter descriptions the plots share
+_DOC = {
+    "y": "y : array-like\n    0/1 outcomes.",
+    "scores": "p : array-like or mapping of name → array-like\n    Predicted probabilities.",
+    "ax": "ax : matplotlib Axes, optional\n\nReturns\n-------\nmatplotlib Axes",
+}
+
+
 def _axes(ax):
     if ax is None:
         import matplotlib.pyplot as plt
@@ -38,26 +47,31 @@ def _axes(ax):
     return ax
 
 
+def _diagonal_frame(ax, xlabel: str, ylabel: str, title: str, legend_loc: str):
+    """The y = x reference line, axis labels, title and legend of a curve plot."""
+    ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc=legend_loc, fontsize="small")
+    return ax
+
+
 def _as_mapping(p) -> Mapping[str, np.ndarray]:
     return p if isinstance(p, Mapping) else {"model": p}
 
 
+@fill_doc(**_DOC)
 def plot_roc(y, p, p_true=None, ax=None):
     """ROC curve of one score or several (``{"name": scores}``), with AUCs.
 
     Parameters
     ----------
-    y : array-like
-        0/1 outcomes.
-    p : array-like or mapping of name → array-like
-        Predicted probabilities.
+    {{y}}
+    {{scores}}
     p_true : array-like, optional
         True probabilities (simulated data), drawn as the oracle curve.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
+    {{ax}}
     """
     ax = _axes(ax)
     y = np.asarray(y, dtype=float)
@@ -75,29 +89,19 @@ def plot_roc(y, p, p_true=None, ax=None):
             label=f"{name} (AUC {auc(y, score):.3f})",
             linestyle="--" if name.startswith("oracle") else "-",
         )
-    ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8)
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.set_title("ROC")
-    ax.legend(loc="lower right", fontsize="small")
-    return ax
+    return _diagonal_frame(ax, "false positive rate", "true positive rate", "ROC", "lower right")
 
 
+@fill_doc(**_DOC)
 def plot_calibration(y, p, bins: int = 10, ax=None):
     """Observed rate against mean predicted probability by equal-size bins.
 
     Parameters
     ----------
-    y : array-like
-        0/1 outcomes.
-    p : array-like or mapping of name → array-like
-        Predicted probabilities.
+    {{y}}
+    {{scores}}
     bins : int
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
+    {{ax}}
 
     Examples
     --------
@@ -109,29 +113,22 @@ def plot_calibration(y, p, bins: int = 10, ax=None):
     for name, score in _as_mapping(p).items():
         table = calibration_table(y, score, bins)
         ax.plot(table["mean_p"], table["observed"], marker="o", label=name)
-    ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8)
-    ax.set_xlabel("mean predicted probability")
-    ax.set_ylabel("observed rate")
-    ax.set_title("calibration")
-    ax.legend(loc="upper left", fontsize="small")
-    return ax
+    return _diagonal_frame(
+        ax, "mean predicted probability", "observed rate", "calibration", "upper left"
+    )
 
 
+@fill_doc(**_DOC)
 def plot_lift(y, p, groups: int = 10, ax=None):
     """Lift by score decile (1 = best scored) with cumulative capture.
 
     Parameters
     ----------
-    y : array-like
-        0/1 outcomes.
+    {{y}}
     p : array-like
         Predicted probabilities.
     groups : int
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
+    {{ax}}
 
     Examples
     --------
@@ -153,6 +150,7 @@ def plot_lift(y, p, groups: int = 10, ax=None):
     return ax
 
 
+@fill_doc(**_DOC)
 def plot_importance(importance: pd.DataFrame, top: int = 15, segment: str | None = None, ax=None):
     """Horizontal bars of the most important features.
 
@@ -165,11 +163,7 @@ def plot_importance(importance: pd.DataFrame, top: int = 15, segment: str | None
         Features shown.
     segment : str, optional
         Segment to show; default the first.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
+    {{ax}}
 
     Examples
     --------
@@ -187,6 +181,7 @@ def plot_importance(importance: pd.DataFrame, top: int = 15, segment: str | None
     return ax
 
 
+@fill_doc(**_DOC)
 def plot_stability(stability: pd.DataFrame, variables=None, top: int = 6, ax=None):
     """PSI by month of the score and the most shifted features.
 
@@ -198,11 +193,7 @@ def plot_stability(stability: pd.DataFrame, variables=None, top: int = 6, ax=Non
         Variables to draw; default ``score`` plus the ``top`` features with the
         largest maximum PSI.
     top : int
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
+    {{ax}}
 
     Examples
     --------

@@ -52,7 +52,7 @@ def describe_feature(name: str, descriptions: Mapping[str, str] | None = None) -
     """Plain-language description of a feature name.
 
     Looks in ``descriptions``, then in :data:`FEATURE_WORDS`, then in the feature
-    catalogue of :mod:`recovery.timeline.features` when it has one; otherwise spells the name
+    catalogue of :mod:`recovery.timeline.catalogue` when it has one; otherwise spells the name
     out (underscores become spaces).
     """
     if descriptions and name in descriptions:
@@ -67,7 +67,7 @@ def describe_feature(name: str, descriptions: Mapping[str, str] | None = None) -
 
 def _catalogue_words() -> dict[str, str]:
     try:
-        from recovery.timeline.features import feature_catalogue
+        from recovery.timeline.catalogue import feature_catalogue
     except Exception:  # noqa: BLE001 - optional: the features module may be absent
         return {}
     try:

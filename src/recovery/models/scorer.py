@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,14 +49,16 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from recovery.config import Config
-from recovery.errors import ConfigError, DataError
+from recovery.errors import ConfigError, DataError, ModelCardError
 from recovery.models.calibration import Calibrator, choose_calibration
+from recovery.models.card import check_frame, read_card, restore_fitted, save_model
 from recovery.models.design import assign_stage, design_matrix, infer_feature_spec
+from recovery.models.estimators import default_estimator, is_lightgbm
 from recovery.models.evaluation import classification_metrics, regression_metrics
 from recovery.models.segment import BoosterModel, LinearModel, sigmoid
 from recovery.models.split import validation_masks
 
-__all__ = ["Scorer", "TARGETS", "default_estimator"]
+__all__ = ["Scorer", "TARGETS", "load_model"]
 
 TARGETS: dict[str, dict[str, Any]] = {
     "p_pay": {"task": "binary", "label": "p_pay", "horizon": "p_pay_horizon_days"},
@@ -67,52 +70,6 @@ TARGETS: dict[str, dict[str, Any]] = {
 
 STAGE_STRATEGIES = ("feature", "separate")
 POOLED = "all"
-
-
-def default_estimator(task: str = "binary", random_state: int = 0, n_jobs: int = 1):
-    """The default LightGBM model, with deterministic settings.
-
-    Parameters
-    ----------
-    task : {"binary", "regression"}
-    random_state : int
-        Seed of bagging and feature sampling.
-    n_jobs : int
-        Threads; fixed so results do not depend on the machine.
-
-    Examples
-    --------
-    >>> default_estimator("binary").get_params()["deterministic"]
-    True
-    """
-    import lightgbm as lgb
-
-    params = dict(
-        n_estimators=3000,
-        learning_rate=0.03,
-        num_leaves=15,
-        min_child_samples=200,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.5,
-        reg_lambda=5.0,
-        random_state=random_state,
-        n_jobs=n_jobs,
-        deterministic=True,
-        force_row_wise=True,
-        verbose=-1,
-    )
-    if task == "regression":
-        return lgb.LGBMRegressor(**params)
-    return lgb.LGBMClassifier(**params)
-
-
-def _is_lightgbm(estimator: Any) -> bool:
-    try:
-        import lightgbm as lgb
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(estimator, lgb.LGBMModel)
 
 
 class Scorer(BaseEstimator):
@@ -228,7 +185,7 @@ class Scorer(BaseEstimator):
     def _base_estimator(self) -> Any:
         if self.estimator is None:
             return default_estimator(TARGETS[self.target]["task"], self.random_state)
-        if not (_is_lightgbm(self.estimator) or hasattr(self.estimator, "fit")):
+        if not (is_lightgbm(self.estimator) or hasattr(self.estimator, "fit")):
             raise ConfigError("estimator must be a LightGBM model or a linear scikit-learn model")
         return self.estimator
 
@@ -361,7 +318,7 @@ class Scorer(BaseEstimator):
                 "the training rows of a segment hold only one class; "
                 "use more data or stage_strategy='feature'"
             )
-        if _is_lightgbm(estimator):
+        if is_lightgbm(estimator):
             import lightgbm as lgb
 
             cat_index = [j for j, c in enumerate(categorical) if c]
@@ -424,8 +381,6 @@ class Scorer(BaseEstimator):
         unknown = ~np.isin(out, list(self.segments_))
         if unknown.any():
             if POOLED not in self.segments_:
-                from recovery.errors import ModelCardError
-
                 raise ModelCardError(
                     f"the model has no segment for stage(s) {sorted(set(out[unknown]))}; "
                     f"it was trained on {sorted(self.segments_)}"
@@ -518,8 +473,6 @@ class Scorer(BaseEstimator):
 
     def _prepare(self, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         self._check_fitted()
-        from recovery.models.card import check_frame
-
         check_frame(self, X)
         config = self.config or Config()
         stage = assign_stage(X, config).to_numpy()
@@ -637,16 +590,49 @@ class Scorer(BaseEstimator):
     # ------------------------------------------------------------- persistence
     def save(self, directory, metrics: dict | None = None, extra: dict | None = None):
         """Save as LightGBM text / JSON models plus a JSON card; see :mod:`card`."""
-        from recovery.models.card import save_model
-
         return save_model(self, directory, metrics=metrics, extra=extra)
 
     @classmethod
     def load(cls, directory) -> Scorer:
         """Load a scorer saved by :meth:`save`."""
-        from recovery.models.card import load_model
-
         return load_model(directory)
+
+
+def load_model(directory, config: Config | None = None) -> Scorer:
+    """Load a scorer saved by :func:`recovery.models.card.save_model`.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Model directory.
+    config : Config, optional
+        The config the model will be used with; its label horizon must match the
+        card's.
+
+    Returns
+    -------
+    Scorer
+        Fitted scorer with ``card_`` (the card as a dict).
+
+    Raises
+    ------
+    ModelCardError
+        Missing or changed files (checksum), unknown format, or a config whose
+        horizon differs from the card's.
+    """
+    directory = Path(directory)
+    card = read_card(directory)
+    card_config = Config.from_dict(card["config"])
+    if config is not None:
+        key = TARGETS[card["target"]]["horizon"]
+        if getattr(config.labels, key) != card["horizon_days"]:
+            raise ModelCardError(
+                f"model {directory} was trained with a {card['horizon_days']}-day horizon "
+                f"but the config says labels.{key} = {getattr(config.labels, key)}; "
+                "retrain or use the training config"
+            )
+    scorer = Scorer(config=config or card_config, **card["params"])
+    return restore_fitted(scorer, card, directory)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

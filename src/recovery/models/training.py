@@ -90,7 +90,7 @@ def build_model_frame(
     """Features and labels of every overdue (account, month end) pair.
 
     A snapshot-only portfolio (``snapshots`` but no ``schedule``/``payments``: a lender
-    with only monthly data) uses :func:`recovery.timeline.features.snapshot_features` and
+    with only monthly data) uses :func:`recovery.timeline.snapshot_features.snapshot_features` and
     :func:`recovery.timeline.labels.snapshot_labels` instead.
 
     Parameters
@@ -121,8 +121,8 @@ def build_model_frame(
     if (portfolio.schedule is None or portfolio.payments is None) and (
         portfolio.snapshots is not None
     ):
-        from recovery.timeline.features import snapshot_features
         from recovery.timeline.labels import snapshot_labels
+        from recovery.timeline.snapshot_features import snapshot_features
 
         features = snapshot_features(portfolio.snapshots, list(dates), config, portfolio.accounts)
         labels = snapshot_labels(

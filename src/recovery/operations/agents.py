@@ -8,7 +8,8 @@ assignment). Per agent: observed / expected (O/E), observed − expected per spe
 confidence interval, an empirical-Bayes shrunk effect for agents with few spells, and a
 significance call corrected for multiple comparisons. The naive ranking sits beside it.
 
-The finest unit is the spell-month (:func:`spell_month_outcomes`): whether the account
+The finest unit is the spell-month
+(:func:`~recovery.operations.spells.spell_month_outcomes`): whether the account
 paid in each month the agent held it, and whether the agent talked with the borrower
 that month; counting O − E only in months with a conversation (``through="talked"``)
 removes the noise of months the agent could not move. How far a ranking can be trusted
@@ -16,9 +17,11 @@ is its **reliability** τ² / (τ² + se²) — reported per agent, as a functio
 agent by :func:`reliability_curve`, and turned into the spells needed for a target by
 :meth:`AgentEffectiveness.spells_needed`.
 
-Channels are compared the same way (:func:`channel_effectiveness`); both analyses are
-observational. Only randomised assignment (:mod:`recovery.operations.experiments`) makes an effect
-causal.
+The spells and their outcomes come from :mod:`recovery.operations.spells`; channels are
+compared the same way in :mod:`recovery.operations.channels`, collectors' activity in
+:mod:`recovery.operations.activity`, and the figures are in
+:mod:`recovery.operations.agent_plots`. Both comparisons are observational: only
+randomised assignment (:mod:`recovery.operations.experiments`) makes an effect causal.
 
 Examples
 --------
@@ -43,234 +46,15 @@ from scipy import stats
 
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
+from recovery.operations.agent_plots import plot_effects, plot_funnel
+from recovery.operations.learners import small_lightgbm
 
 __all__ = [
-    "spell_outcomes",
-    "spell_month_outcomes",
     "spell_case_mix",
     "expected_outcomes",
     "AgentEffectiveness",
-    "activity_kpis",
-    "channel_effectiveness",
-    "plot_funnel",
-    "plot_effects",
-    "plot_rank_comparison",
-    "plot_compliance_heatmap",
-    "plot_reliability",
     "reliability_curve",
 ]
-
-RIGHT_PARTY = ("right_party_contact", "promise_to_pay", "refusal", "dispute", "hardship")
-
-
-def _net_payments_in_windows(
-    windows: pd.DataFrame, payments: pd.DataFrame | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Net amount and first payment day per window [start, end) of an account.
-
-    A payment counts when posted in the window and not reversed before the window ends.
-    """
-    n = len(windows)
-    if payments is None or not len(payments) or not n:
-        return np.zeros(n), np.full(n, np.nan)
-    pay = payments[["account_id", "payment_date", "amount"]].copy()
-    rev = (
-        payments["reversed_date"]
-        if "reversed_date" in payments
-        else pd.Series(pd.NaT, index=payments.index)
-    )
-    pay["reversed_date"] = pd.to_datetime(rev)
-    w = windows[["account_id", "start", "end"]].reset_index(drop=True).assign(row=np.arange(n))
-    pairs = w.merge(pay, on="account_id", how="inner")
-    inside = (pairs["payment_date"] >= pairs["start"]) & (pairs["payment_date"] < pairs["end"])
-    kept = pairs["reversed_date"].isna() | (pairs["reversed_date"] >= pairs["end"])
-    pairs = pairs[inside & kept]
-    amount = pairs.groupby("row")["amount"].sum().reindex(range(n), fill_value=0.0).to_numpy()
-    first = (pairs["payment_date"] - pairs["start"]).dt.days.groupby(pairs["row"]).min()
-    return amount, first.reindex(range(n)).to_numpy(dtype=float)
-
-
-def spell_outcomes(portfolio: Portfolio, config: Config | None = None) -> pd.DataFrame:
-    """One row per assignment spell with its outcome in a fixed window.
-
-    Parameters
-    ----------
-    portfolio : Portfolio
-        Needs ``assignments``, ``agents`` and ``payments``.
-    config : Config, optional
-        ``config.analytics.agent_window_days`` (default 60 days) sets the window.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``spell_id, account_id, agent_id, team, level, is_agency, start_date,
-        window_end`` (exclusive), ``censored`` (the window runs past the data end),
-        ``amount_collected`` (currency, net of reversals), ``paid`` (0/1),
-        ``paying_periods`` (30-day periods of the window with a payment: 0, 1 or 2 for
-        60 days), ``days_to_first_payment`` (days, empty when none).
-
-    Examples
-    --------
-    >>> import sys; sys.path.insert(0, "tests")
-    >>> from conftest import tiny_tables
-    >>> p = Portfolio(**tiny_tables(), meta={"data_end": "2024-06-30"})
-    >>> spell_outcomes(p)[["agent_id", "amount_collected", "paid"]].values.tolist()
-    [['G1', 700.0, 1]]
-    """
-    config = config or Config()
-    window = pd.Timedelta(days=config.analytics.agent_window_days)
-    spells = portfolio.assignments.copy().reset_index(drop=True)
-    spells["start"] = pd.to_datetime(spells["start_date"])
-    spells["end"] = spells["start"] + window
-    amount, first = _net_payments_in_windows(spells, portfolio.payments)
-    # paying periods: 30-day periods of the window with a net payment (more information
-    # per spell than a single paid / not paid)
-    periods = np.zeros(len(spells), dtype=int)
-    for k in range(int(np.ceil(config.analytics.agent_window_days / 30))):
-        lo = spells["start"] + pd.Timedelta(days=30 * k)
-        hi = np.minimum(lo + pd.Timedelta(days=30), spells["end"])
-        part, _ = _net_payments_in_windows(
-            pd.DataFrame({"account_id": spells["account_id"], "start": lo, "end": hi}),
-            portfolio.payments,
-        )
-        periods += part > 0
-    agents = portfolio.agents.set_index("agent_id")
-    out = pd.DataFrame(
-        {
-            "spell_id": np.arange(len(spells)),
-            "account_id": spells["account_id"].astype(str),
-            "agent_id": spells["agent_id"].astype(str),
-            "team": spells["agent_id"].map(agents["team"]),
-            "level": spells["agent_id"].map(agents["level"]),
-            "is_agency": spells["agent_id"].map(agents["is_agency"]).fillna(False).astype(bool)
-            if "is_agency" in agents
-            else False,
-            "start_date": spells["start"],
-            "window_end": spells["end"],
-            "censored": (spells["end"] - pd.Timedelta(days=1)) > portfolio.data_end,
-            "amount_collected": amount,
-            "paid": (amount > 0).astype(int),
-            "paying_periods": periods,
-            "days_to_first_payment": first,
-        }
-    )
-    return out
-
-
-def spell_month_outcomes(
-    portfolio: Portfolio, config: Config | None = None, window_months: int | None = None
-) -> pd.DataFrame:
-    """One row per assignment spell and calendar month of its window while it is open.
-
-    A finer unit than :func:`spell_outcomes`: the outcome of each month the agent held
-    the account (a payment or not), and whether the agent **talked with the borrower**
-    that month. Months after the spell ends belong to the next holder and are left
-    out, so a month's outcome is credited to the agent who held the account then.
-
-    Parameters
-    ----------
-    portfolio : Portfolio
-        Needs ``assignments``, ``agents``, ``payments``; ``actions`` for conversations.
-    config : Config, optional
-        ``config.analytics.agent_window_days`` sets the default window.
-    window_months : int, optional
-        Calendar months from the spell's first month (default
-        ``ceil(agent_window_days / 30)``: 2 months for 60 days).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``spell_id`` (as in :func:`spell_outcomes`), ``account_id, agent_id, team,
-        level, is_agency, start_date`` (of the spell), ``month_index`` (0 = the spell's
-        first month), ``period_start``, ``period_end`` (exclusive: the part of the
-        calendar month inside the spell), ``amount_collected`` (currency, net of
-        reversals before the period end), ``paid`` (0/1), ``attempts`` and
-        ``conversations`` (contact attempts by the spell's agent, and those reaching the
-        borrower: right-party contact, promise, refusal, dispute, hardship), ``talked``
-        (bool). Only periods that end on or before the data end.
-
-    Examples
-    --------
-    >>> import sys; sys.path.insert(0, "tests")
-    >>> from conftest import tiny_tables
-    >>> p = Portfolio(**tiny_tables(), meta={"data_end": "2024-04-30"})
-    >>> m = spell_month_outcomes(p)
-    >>> m[["month_index", "paid", "conversations"]].values.tolist()
-    [[0, 0, 1], [1, 1, 0]]
-    """
-    config = config or Config()
-    if window_months is None:
-        window_months = int(np.ceil(config.analytics.agent_window_days / 30))
-    if window_months < 1:
-        raise ValueError(f"window_months must be at least 1, got {window_months}")
-    spells = portfolio.assignments.copy().reset_index(drop=True)
-    spells["spell_id"] = np.arange(len(spells))
-    start = pd.to_datetime(spells["start_date"])
-    data_end = portfolio.data_end
-    # the spell's last day (inclusive); an open spell runs to the data end
-    last = pd.to_datetime(spells["end_date"]).fillna(data_end).clip(upper=data_end)
-    # calendar months from the spell's first to its last day, both counted (vectorised)
-    n_months = (
-        (last.dt.year - start.dt.year) * 12 + (last.dt.month - start.dt.month)
-    ).to_numpy() + 1
-    n_months = np.clip(n_months, 0, window_months)
-    rows = spells.loc[spells.index.repeat(n_months)].reset_index(drop=True)
-    k = rows.groupby("spell_id").cumcount().to_numpy()
-    month = (rows["start_date"].dt.to_period("M") + k).dt.start_time
-    period_start = np.maximum(month, pd.to_datetime(rows["start_date"]))
-    next_month = month + pd.offsets.MonthBegin(1)
-    spell_last = last.reindex(rows["spell_id"].to_numpy()).to_numpy()
-    period_end = np.minimum(next_month, spell_last + np.timedelta64(1, "D"))
-    rows = rows.assign(month_index=k, period_start=period_start, period_end=period_end)
-    # a period counts when it is fully observed: the calendar month ended by the data
-    # end, or the spell itself ended inside it (on or before the data end)
-    ended = pd.to_datetime(rows["end_date"])
-    ended_here = ended.notna() & (ended <= data_end) & (ended < next_month)
-    complete = (next_month - pd.Timedelta(days=1) <= data_end) | ended_here
-    rows = rows[complete.to_numpy() & (rows["period_end"] > rows["period_start"])]
-    rows = rows.reset_index(drop=True)
-    windows = rows.rename(columns={"period_start": "start", "period_end": "end"})
-    amount, _ = _net_payments_in_windows(windows, portfolio.payments)
-    attempts = np.zeros(len(rows))
-    talks = np.zeros(len(rows))
-    acts = portfolio.actions
-    if acts is not None and len(acts) and len(rows):
-        key = rows[["account_id", "agent_id", "period_start", "period_end"]].assign(
-            row=np.arange(len(rows)), month=rows["period_start"].dt.to_period("M")
-        )
-        a = acts[["account_id", "agent_id", "ts", "outcome"]].assign(
-            month=acts["ts"].dt.to_period("M")
-        )
-        pairs = key.merge(a, on=["account_id", "agent_id", "month"], how="inner")
-        inside = (pairs["ts"] >= pairs["period_start"]) & (pairs["ts"] < pairs["period_end"])
-        pairs = pairs[inside]
-        attempts = pairs.groupby("row").size().reindex(range(len(rows)), fill_value=0)
-        talks = (pairs["outcome"].isin(RIGHT_PARTY).groupby(pairs["row"]).sum()).reindex(
-            range(len(rows)), fill_value=0
-        )
-        attempts, talks = attempts.to_numpy(), talks.to_numpy()
-    agents = portfolio.agents.set_index("agent_id")
-    return pd.DataFrame(
-        {
-            "spell_id": rows["spell_id"].to_numpy(),
-            "account_id": rows["account_id"].astype(str).to_numpy(),
-            "agent_id": rows["agent_id"].astype(str).to_numpy(),
-            "team": rows["agent_id"].map(agents["team"]).to_numpy(),
-            "level": rows["agent_id"].map(agents["level"]).to_numpy(),
-            "is_agency": rows["agent_id"].map(agents["is_agency"]).fillna(False).astype(bool)
-            if "is_agency" in agents
-            else False,
-            "start_date": pd.to_datetime(rows["start_date"]).to_numpy(),
-            "month_index": rows["month_index"].to_numpy(),
-            "period_start": rows["period_start"].to_numpy(),
-            "period_end": rows["period_end"].to_numpy(),
-            "amount_collected": amount,
-            "paid": (amount > 0).astype(int),
-            "attempts": attempts.astype(int),
-            "conversations": talks.astype(int),
-            "talked": talks > 0,
-        }
-    )
 
 
 def spell_case_mix(
@@ -282,7 +66,7 @@ def spell_case_mix(
     ----------
     portfolio : Portfolio
     spells : pandas.DataFrame
-        From :func:`spell_outcomes` (``account_id``, ``start_date``).
+        From :func:`~recovery.operations.spells.spell_outcomes` (``account_id``, ``start_date``).
     config : Config, optional
 
     Returns
@@ -318,7 +102,7 @@ def expected_outcomes(
     Parameters
     ----------
     spells : pandas.DataFrame
-        From :func:`spell_outcomes` (its ``outcome`` column is the target).
+        From :func:`~recovery.operations.spells.spell_outcomes` (its ``outcome`` column is the target).
     features : pandas.DataFrame
         Point-in-time features of each spell's account at assignment, aligned row by
         row with ``spells`` (e.g. :func:`recovery.timeline.features.build_features` at the day
@@ -351,23 +135,14 @@ def expected_outcomes(
             X[col] = X[col].astype(int)
     y = spells[outcome].to_numpy(dtype=float)
     if estimator is None:
-        import lightgbm as lgb
-
-        params = dict(
+        estimator = small_lightgbm(
+            "classifier" if outcome == "paid" else "regressor",
+            random_state,
             n_estimators=200,
-            learning_rate=0.05,
-            num_leaves=15,
             min_child_samples=40,
             subsample=0.8,
             subsample_freq=1,
             colsample_bytree=0.8,
-            random_state=random_state,
-            deterministic=True,
-            n_jobs=1,
-            verbose=-1,
-        )
-        estimator = (
-            lgb.LGBMClassifier(**params) if outcome == "paid" else lgb.LGBMRegressor(**params)
         )
     groups = spells["account_id"].to_numpy()
     folds = GroupKFold(n_splits=min(n_folds, len(np.unique(groups))))
@@ -397,7 +172,7 @@ class AgentEffectiveness:
         The first one (``team``) also groups the empirical-Bayes prior: the spread of
         true effects is estimated per team when it has at least 3 ranked agents.
     through : str, optional
-        A boolean column (e.g. ``talked`` from :func:`spell_month_outcomes`): rows
+        A boolean column (e.g. ``talked`` from :func:`~recovery.operations.spells.spell_month_outcomes`): rows
         where it is False count with O − E = 0. Use it when the agent can only act
         through it (their skill shows in conversations with the borrower): it removes
         the noise of rows the agent could not influence without changing the
@@ -601,11 +376,11 @@ class AgentEffectiveness:
         return pd.DataFrame(rows).set_index("team")
 
     def plot_funnel(self, ax=None):
-        """Funnel plot of this fit (see :func:`plot_funnel`)."""
+        """Funnel plot of this fit (see :func:`recovery.operations.agent_plots.plot_funnel`)."""
         return plot_funnel(self.summary, ax=ax, confidence=self.confidence)
 
     def plot_effects(self, ax=None):
-        """O/E with intervals (see :func:`plot_effects`)."""
+        """O/E with intervals (see :func:`recovery.operations.agent_plots.plot_effects`)."""
         return plot_effects(self.summary, ax=ax)
 
 
@@ -735,363 +510,3 @@ def _benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     out = np.empty(n)
     out[order] = np.minimum(q, 1.0)
     return out
-
-
-def activity_kpis(portfolio: Portfolio, config: Config | None = None) -> pd.DataFrame:
-    """Activity per agent and month (seed 004: how collectors' work is judged).
-
-    Parameters
-    ----------
-    portfolio : Portfolio
-        Needs ``actions``, ``assignments``, ``agents`` and ``payments``.
-    config : Config, optional
-        Channel costs (``config.costs.per_action``, currency) and the promise grace
-        (``config.labels.promise_grace_days``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per agent × month: ``agent_id, team, month, accounts_held,
-        attempts, right_party_rate, promises_per_contact, promise_kept_rate,
-        amount_collected`` (payments on accounts while assigned to the agent, currency),
-        ``payers`` (accounts paying), ``days_to_first_payment`` (mean, days, for spells
-        starting that month), ``cost`` (currency), ``cost_per_unit_collected``.
-
-    Examples
-    --------
-    >>> import sys; sys.path.insert(0, "tests")
-    >>> from conftest import tiny_tables
-    >>> p = Portfolio(**tiny_tables(), meta={"data_end": "2024-04-30"})
-    >>> k = activity_kpis(p)
-    >>> k[["month", "attempts", "amount_collected"]].astype(str).values.tolist()
-    [['2024-03', '2', '0.0'], ['2024-04', '0', '700.0']]
-    """
-    config = config or Config()
-    acts = portfolio.actions.copy()
-    acts["month"] = acts["ts"].dt.to_period("M")
-    acts["cost"] = acts["channel"].map(config.costs.per_action).fillna(0.0)
-    acts["rpc"] = acts["outcome"].isin(RIGHT_PARTY)
-    acts["ptp"] = acts["outcome"].eq("promise_to_pay")
-    acts["kept"] = _promises_kept(acts, portfolio.payments, config)
-    by = acts.groupby(["agent_id", "month"])
-    activity = pd.DataFrame(
-        {
-            "attempts": by.size(),
-            "right_party_contacts": by["rpc"].sum(),
-            "promises": by["ptp"].sum(),
-            "promises_kept": by["kept"].sum(),
-            "cost": by["cost"].sum(),
-        }
-    )
-    # spells × months they cover, and payments received while the spell was open
-    spells = portfolio.assignments.copy()
-    spells["end"] = spells["end_date"].fillna(portfolio.data_end)
-    months = pd.period_range(spells["start_date"].min(), spells["end"].max(), freq="M")
-    grid = spells.merge(pd.DataFrame({"month": months}), how="cross")
-    grid = grid[
-        (grid["month"].dt.start_time <= grid["end"])
-        & (grid["month"].dt.end_time >= grid["start_date"])
-    ]
-    grid["start"] = np.maximum(grid["start_date"], grid["month"].dt.start_time)
-    grid["stop"] = np.minimum(grid["end"], grid["month"].dt.end_time.dt.normalize()) + pd.Timedelta(
-        days=1
-    )
-    windows = pd.DataFrame(
-        {"account_id": grid["account_id"], "start": grid["start"], "end": grid["stop"]}
-    )
-    amount, _ = _net_payments_in_windows(windows, portfolio.payments)
-    grid["collected"] = amount
-    held = grid.groupby(["agent_id", "month"]).agg(
-        accounts_held=("account_id", "nunique"),
-        amount_collected=("collected", "sum"),
-        payers=("collected", lambda s: int((s > 0).sum())),
-    )
-    outcomes = spell_outcomes(portfolio, config)
-    outcomes["month"] = outcomes["start_date"].dt.to_period("M")
-    first = outcomes.groupby(["agent_id", "month"])["days_to_first_payment"].mean()
-    out = held.join(activity, how="outer").join(first, how="left")
-    fill = [
-        "attempts",
-        "right_party_contacts",
-        "promises",
-        "promises_kept",
-        "cost",
-        "accounts_held",
-        "amount_collected",
-        "payers",
-    ]
-    out[fill] = out[fill].fillna(0)
-    out["right_party_rate"] = out["right_party_contacts"] / out["attempts"].where(
-        out["attempts"] > 0
-    )
-    out["promises_per_contact"] = out["promises"] / out["right_party_contacts"].where(
-        out["right_party_contacts"] > 0
-    )
-    out["promise_kept_rate"] = out["promises_kept"] / out["promises"].where(out["promises"] > 0)
-    out["cost_per_unit_collected"] = out["cost"] / out["amount_collected"].where(
-        out["amount_collected"] > 0
-    )
-    out = out.reset_index()
-    out.insert(1, "team", out["agent_id"].map(portfolio.agents.set_index("agent_id")["team"]))
-    out["month"] = out["month"].astype(str)
-    int_cols = [
-        "attempts",
-        "right_party_contacts",
-        "promises",
-        "promises_kept",
-        "accounts_held",
-        "payers",
-    ]
-    out[int_cols] = out[int_cols].astype(int)
-    return out.sort_values(["agent_id", "month"]).reset_index(drop=True)
-
-
-def _promises_kept(acts: pd.DataFrame, payments: pd.DataFrame | None, config: Config) -> np.ndarray:
-    """A promise is kept when its amount arrives between the promise and its date + grace."""
-    is_ptp = acts["outcome"].eq("promise_to_pay") & acts["promise_date"].notna()
-    if not is_ptp.any() or payments is None:
-        return np.zeros(len(acts), dtype=bool)
-    grace = pd.Timedelta(days=config.labels.promise_grace_days)
-    ptp = acts.loc[is_ptp, ["account_id", "ts", "promise_date", "promise_amount"]]
-    windows = pd.DataFrame(
-        {
-            "account_id": ptp["account_id"].to_numpy(),
-            "start": ptp["ts"].dt.normalize().to_numpy(),
-            "end": (ptp["promise_date"] + grace + pd.Timedelta(days=1)).to_numpy(),
-        }
-    )
-    amount, _ = _net_payments_in_windows(windows, payments)
-    promised = ptp["promise_amount"].fillna(0).to_numpy()
-    kept = np.zeros(len(acts), dtype=bool)
-    kept[np.flatnonzero(is_ptp.to_numpy())] = (amount > 0) & (
-        amount >= promised - config.aging.tolerance
-    )
-    return kept
-
-
-def channel_effectiveness(
-    actions: pd.DataFrame,
-    payments: pd.DataFrame,
-    features: pd.DataFrame,
-    window_days: int = 30,
-    confidence: float = 0.95,
-    random_state: int = 0,
-) -> pd.DataFrame:
-    """Observed vs case-mix expected payment rate after each channel, by bucket.
-
-    Observational, not causal: channels are chosen for accounts by policy. Use a
-    randomised test (:mod:`recovery.operations.experiments`) to measure a channel's causal uplift.
-
-    Parameters
-    ----------
-    actions : pandas.DataFrame
-        One row per treated account-episode: ``account_id, ts, channel`` (e.g. the first
-        action of each channel per account and month).
-    payments : pandas.DataFrame
-    features : pandas.DataFrame
-        Point-in-time features of each action's account the day before it, aligned row
-        by row with ``actions``, including ``bucket``.
-    window_days : int
-        Outcome window after the action (days).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Per channel × bucket: ``actions, observed_rate, expected_rate, o_e_ratio,
-        difference`` (+ interval).
-    """
-    start = actions["ts"].dt.normalize()
-    windows = pd.DataFrame(
-        {
-            "account_id": actions["account_id"].to_numpy(),
-            "start": start.to_numpy(),
-            "end": (start + pd.Timedelta(days=window_days)).to_numpy(),
-        }
-    )
-    amount, _ = _net_payments_in_windows(windows, payments)
-    rows = pd.DataFrame(
-        {"account_id": actions["account_id"].to_numpy(), "paid": (amount > 0).astype(int)}
-    )
-    X = features.drop(columns=[c for c in ("channel",) if c in features.columns])
-    rows["expected"] = expected_outcomes(rows, X, outcome="paid", random_state=random_state)
-    rows["channel"] = actions["channel"].to_numpy()
-    rows["bucket"] = features["bucket"].to_numpy() if "bucket" in features else "all"
-    rows["diff"] = rows["paid"] - rows["expected"]
-    g = rows.groupby(["channel", "bucket"], observed=True)
-    out = pd.DataFrame(
-        {
-            "actions": g.size(),
-            "observed_rate": g["paid"].mean(),
-            "expected_rate": g["expected"].mean(),
-            "difference": g["diff"].mean(),
-            "se": g["diff"].std(ddof=1) / np.sqrt(g.size()),
-        }
-    )
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    out["difference_low"] = out["difference"] - z * out["se"]
-    out["difference_high"] = out["difference"] + z * out["se"]
-    out["o_e_ratio"] = out["observed_rate"] / out["expected_rate"]
-    return out.drop(columns="se").reset_index()
-
-
-# ------------------------------------------------------------------------- plots
-
-
-def _axes(ax):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(7, 4.5))
-    return ax
-
-
-def plot_funnel(summary: pd.DataFrame, ax=None, confidence: float = 0.95):
-    """Funnel plot: O/E against expected count, with control limits around 1.
-
-    Agents outside the funnel differ from expectation by more than chance.
-
-    Examples
-    --------
-    >>> s = pd.DataFrame({"agent_id": ["G1", "G2"], "expected": [40.0, 90.0],
-    ...                   "o_e_ratio": [1.2, 0.9], "spells": [100, 200]})
-    >>> plot_funnel(s).get_xlabel()
-    'expected payers in window'
-    """
-    ax = _axes(ax)
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    x = summary["expected"].to_numpy(dtype=float)
-    grid = np.linspace(max(x.min() * 0.8, 1e-3), x.max() * 1.1, 200)
-    for zz, style in ((z, "--"), (3.09, ":")):
-        ax.plot(grid, 1 + zz / np.sqrt(grid), "k" + style, lw=0.8)
-        ax.plot(grid, np.maximum(1 - zz / np.sqrt(grid), 0), "k" + style, lw=0.8)
-    ax.axhline(1, color="grey", lw=0.8)
-    ax.scatter(x, summary["o_e_ratio"], s=18, color="tab:blue", zorder=3)
-    ax.set_xlabel("expected payers in window")
-    ax.set_ylabel("observed / expected")
-    ax.set_title(f"Agent funnel plot ({confidence:.0%} and 99.8% limits)")
-    return ax
-
-
-def plot_effects(summary: pd.DataFrame, ax=None):
-    """Observed / expected per agent with its interval, best first.
-
-    Examples
-    --------
-    >>> s = pd.DataFrame({"agent_id": ["G1", "G2"], "o_e_ratio": [1.2, 0.9],
-    ...                   "o_e_low": [1.0, 0.8], "o_e_high": [1.4, 1.0]})
-    >>> plot_effects(s).get_xlabel()
-    'observed / expected'
-    """
-    ax = _axes(ax)
-    s = summary.sort_values("o_e_ratio")
-    y = np.arange(len(s))
-    ax.errorbar(
-        s["o_e_ratio"],
-        y,
-        xerr=[s["o_e_ratio"] - s["o_e_low"], s["o_e_high"] - s["o_e_ratio"]],
-        fmt="o",
-        ms=3,
-        lw=0.8,
-        color="tab:blue",
-    )
-    ax.axvline(1, color="grey", lw=0.8)
-    ax.set_yticks(y)
-    ax.set_yticklabels(s["agent_id"], fontsize=6)
-    ax.set_xlabel("observed / expected")
-    ax.set_title("Case-mix adjusted agent effect")
-    return ax
-
-
-def plot_rank_comparison(summary: pd.DataFrame, ax=None):
-    """Naive rank vs case-mix adjusted rank per agent (slope chart).
-
-    Examples
-    --------
-    >>> s = pd.DataFrame({"agent_id": ["G1", "G2"], "rank_naive": [1, 2],
-    ...                   "rank_adjusted": [2, 1]})
-    >>> len(plot_rank_comparison(s).lines)
-    2
-    """
-    ax = _axes(ax)
-    s = summary.dropna(subset=["rank_naive", "rank_adjusted"])
-    for row in s.itertuples():
-        moved = abs(int(row.rank_naive) - int(row.rank_adjusted))
-        ax.plot(
-            [0, 1],
-            [row.rank_naive, row.rank_adjusted],
-            color="tab:red" if moved > len(s) / 4 else "grey",
-            lw=0.8,
-        )
-    ax.set_xticks([0, 1])
-    ax.set_xticklabels(["naive (raw rate)", "case-mix adjusted"])
-    ax.invert_yaxis()
-    ax.set_ylabel("rank (1 = best)")
-    ax.set_title("Naive vs adjusted ranking")
-    return ax
-
-
-def plot_compliance_heatmap(by_agent: pd.DataFrame, ax=None):
-    """Violations per agent and rule (from :func:`recovery.operations.compliance.violations_by_agent`).
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"agent_id": ["G1"], "outside_hours": [2], "attempts_per_day": [0],
-    ...                   "violations": [2], "actions": [10], "violation_rate": [0.2]})
-    >>> plot_compliance_heatmap(t).get_title()
-    'Compliance flags by agent'
-    """
-    from recovery.operations.compliance import RULES
-
-    ax = _axes(ax)
-    rules = [r for r in RULES if r in by_agent.columns]
-    show = (
-        by_agent[by_agent["violations"] > 0]
-        if (by_agent["violations"] > 0).any()
-        else by_agent.head(10)
-    )
-    data = show[rules].to_numpy(dtype=float)
-    im = ax.imshow(data, aspect="auto", cmap="Reds")
-    ax.set_xticks(range(len(rules)))
-    ax.set_xticklabels([r.replace("_", " ") for r in rules], rotation=35, ha="right", fontsize=7)
-    ax.set_yticks(range(len(show)))
-    ax.set_yticklabels(show["agent_id"], fontsize=7)
-    for (i, j), v in np.ndenumerate(data):
-        if v:
-            ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7)
-    ax.figure.colorbar(im, ax=ax, label="flagged actions")
-    ax.set_title("Compliance flags by agent")
-    return ax
-
-
-def plot_reliability(curve: pd.DataFrame, ax=None, team: str | None = None):
-    """Reliability of an agent ranking against spells per agent (:func:`reliability_curve`).
-
-    Solid: median reliability τ² / (τ² + se²) per team; dashed: the Spearman correlation
-    that reliability implies; dots: the measured Spearman with the truth when known.
-    Tells a manager how many cases an agent needs before a ranking means something.
-
-    Examples
-    --------
-    >>> c = pd.DataFrame({"fraction": [0.5, 1.0], "team": "early", "agents": 10,
-    ...     "spells_per_agent": [150.0, 300.0], "reliability": [0.6, 0.75],
-    ...     "expected_spearman": [0.76, 0.85]})
-    >>> plot_reliability(c).get_xlabel()
-    'spells per agent (median)'
-    """
-    ax = _axes(ax)
-    teams = [team] if team is not None else [t for t in curve["team"].unique() if t != "all"]
-    for i, name in enumerate(teams):
-        c = curve[curve["team"] == name].sort_values("spells_per_agent")
-        color = f"C{i}"
-        x = c["spells_per_agent"]
-        ax.plot(x, c["reliability"], "-", color=color, label=f"{name}: reliability")
-        ax.plot(x, c["expected_spearman"], "--", color=color, lw=0.8, label=f"{name}: implied ρ")
-        if "spearman_vs_truth" in c and c["spearman_vs_truth"].notna().any():
-            ax.plot(x, c["spearman_vs_truth"], "o", color=color, ms=4, label=f"{name}: ρ vs truth")
-    ax.axhline(0.9, color="grey", lw=0.6, ls=":")
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("spells per agent (median)")
-    ax.set_ylabel("reliability / Spearman ρ")
-    ax.set_title("How many spells before an agent ranking means something")
-    ax.legend(fontsize=7)
-    return ax

@@ -35,6 +35,7 @@ from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.operations.compliance import CONTACT_CHANNELS
 from recovery.operations.experiments import difference_in_means
+from recovery.operations.learners import small_lightgbm
 
 __all__ = [
     "SUPPRESSION_RULES",
@@ -467,17 +468,8 @@ class UpliftModel:
         from sklearn.base import clone
 
         if self.estimator is None:
-            import lightgbm as lgb
-
-            base = lgb.LGBMClassifier(
-                n_estimators=150,
-                learning_rate=0.05,
-                num_leaves=15,
-                min_child_samples=50,
-                random_state=self.random_state,
-                deterministic=True,
-                n_jobs=1,
-                verbose=-1,
+            base = small_lightgbm(
+                random_state=self.random_state, n_estimators=150, min_child_samples=50
             )
         else:
             base = self.estimator

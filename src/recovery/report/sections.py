@@ -202,7 +202,7 @@ def collection_cycle_by_month(
 
     For month end *m*: the delinquency episodes that started in the ``window_months``
     months up to *m*, followed up to *m* (later ends are censored at *m*), through
-    :func:`recovery.analytics.kpis.collection_cycle` (Kaplan–Meier type, charge-off a competing
+    :func:`recovery.analytics.collection_cycle.collection_cycle` (Kaplan–Meier type, charge-off a competing
     outcome). So each month's figure uses only what was known at its month end.
 
     Parameters
@@ -230,7 +230,7 @@ def collection_cycle_by_month(
     >>> c[["episodes", "average_collection_cycle_days"]].values.tolist()
     [[3.0, 30.0]]
     """
-    from recovery.analytics.kpis import collection_cycle
+    from recovery.analytics.collection_cycle import collection_cycle
 
     starts = pd.to_datetime(episodes["start_date"])
     rows = []
@@ -504,7 +504,7 @@ def agent_effectiveness(
 ) -> Any:
     """Case-mix adjusted agent effectiveness over the spells of the last months.
 
-    The spells (:func:`recovery.operations.agents.spell_outcomes`) that started in the
+    The spells (:func:`recovery.operations.spells.spell_outcomes`) that started in the
     ``window_months`` months to ``month`` and whose outcome window ended by then; the
     case mix is the point-in-time features of each account on the day before its
     spell started (:func:`recovery.timeline.features.build_features`, agent columns left out),
@@ -539,8 +539,8 @@ def agent_effectiveness(
         AgentEffectiveness,
         expected_outcomes,
         spell_case_mix,
-        spell_outcomes,
     )
+    from recovery.operations.spells import spell_outcomes
 
     config = config or Config()
     for name in ("assignments", "agents", "schedule", "payments"):

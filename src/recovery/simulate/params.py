@@ -22,11 +22,23 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from recovery.errors import ConfigError
 
-__all__ = ["ARCHETYPES", "SHOCK_TYPES", "SimulationParams", "SCENARIOS", "get_scenario"]
+__all__ = [
+    "ARCHETYPES",
+    "SHOCK_TYPES",
+    "SimulationParams",
+    "SCENARIOS",
+    "get_scenario",
+    "check_shares",
+    "replace_checked",
+]
+
+_P = TypeVar("_P")
 
 #: The seven debtor archetypes of seed 001 (latent types, truth only).
 ARCHETYPES = (
@@ -252,26 +264,80 @@ class SimulationParams:
             raise ConfigError("SimulationParams: one weight per term is needed")
         if len(self.pay_logit_by_bucket) < 1:
             raise ConfigError("SimulationParams.pay_logit_by_bucket needs at least one value")
-        for name in (
-            "back_book_share",
-            "small_business_share",
-            "fraud_rate",
-            "reversal_rate",
-            "shock_permanent_share",
-            "shock_end_rate_monthly",
-        ):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ConfigError(f"SimulationParams.{name} must be within [0, 1]")
+        check_shares(
+            self,
+            (
+                "back_book_share",
+                "small_business_share",
+                "fraud_rate",
+                "reversal_rate",
+                "shock_permanent_share",
+                "shock_end_rate_monthly",
+            ),
+        )
         if self.recovery_partial_share[0] * 100 < self.token_payment_share * 100:
             raise ConfigError("recovery_partial_share must not be below token_payment_share")
 
     def replace(self, **changes) -> SimulationParams:
         """A copy with some parameters changed (names are checked)."""
-        known = {f.name for f in dataclasses.fields(self)}
-        bad = sorted(set(changes) - known)
-        if bad:
-            raise ConfigError(f"unknown simulation parameter(s) {bad}")
-        return dataclasses.replace(self, **changes)
+        return replace_checked(self, "simulation", **changes)
+
+
+def check_shares(params: Any, names: Iterable[str]) -> None:
+    """Check that parameters which are shares or probabilities lie within [0, 1].
+
+    Parameters
+    ----------
+    params : dataclass instance
+        A parameter set (:class:`SimulationParams`, ``OperationParams``).
+    names : iterable of str
+        Its attributes to check.
+
+    Raises
+    ------
+    ConfigError
+        Naming the class and the first parameter outside [0, 1].
+
+    Examples
+    --------
+    >>> check_shares(SimulationParams(), ["fraud_rate"])
+    """
+    for name in names:
+        if not 0.0 <= getattr(params, name) <= 1.0:
+            raise ConfigError(f"{type(params).__name__}.{name} must be within [0, 1]")
+
+
+def replace_checked(params: _P, what: str, **changes: Any) -> _P:
+    """A copy of a frozen parameter dataclass with some fields changed, names checked.
+
+    Parameters
+    ----------
+    params : dataclass instance
+    what : str
+        What the parameters are, for the error message (``"simulation"``).
+    **changes
+        New values by field name.
+
+    Returns
+    -------
+    dataclass instance
+        Of the same class (its ``__post_init__`` checks run again).
+
+    Raises
+    ------
+    ConfigError
+        When a name is not a field.
+
+    Examples
+    --------
+    >>> replace_checked(SimulationParams(), "simulation", fraud_rate=0.0).fraud_rate
+    0.0
+    """
+    known = {f.name for f in dataclasses.fields(params)}
+    bad = sorted(set(changes) - known)
+    if bad:
+        raise ConfigError(f"unknown {what} parameter(s) {bad}")
+    return dataclasses.replace(params, **changes)
 
 
 #: Named scenarios. ``benchmark`` is frozen (documented in docs/simulator.md).

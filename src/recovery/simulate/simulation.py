@@ -21,13 +21,9 @@ import pandas as pd
 
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
+from recovery.simulate.behaviour import DAYS_PER_MONTH
 from recovery.simulate.book import BLOCK_SIZE, Calendar
-from recovery.simulate.engine import (
-    CHANNELS,
-    DAYS_PER_MONTH,
-    EVENT_CODES,
-    ChunkSimulation,
-)
+from recovery.simulate.engine import CHANNELS, EVENT_CODES, ChunkSimulation
 from recovery.simulate.hooks import BookInfo, CollectionOperation, NoOperation
 from recovery.simulate.params import ARCHETYPES, SHOCK_TYPES, SimulationParams, get_scenario
 from recovery.simulate.truth import Truth

@@ -27,17 +27,12 @@ The definitions are DESIGN.md §3 (binding):
   partial payments never make a debt younger, and a returned payment that re-opens an
   installment due before the episode began dates the episode back to it.
 
-How it is computed (no Python loop over accounts or days): per account, the dates on
-which anything can change — payments, reversals, schedule versions, events — cut time
-into *segments*. Within a segment the amount paid towards the version in force is
-constant, hence so is the oldest unpaid installment (a ``searchsorted`` of the amount
-paid into the cumulative amount due), and DPD is ``t - due_date`` once past grace. The
-charge-off day is the first segment day on which ``t - due_date`` reaches the threshold;
-episodes are runs of delinquent segments. Any date is then answered by looking up its
-segment (one ``searchsorted`` over sorted ``(account, day)`` keys). Money is handled in
-integer hundredths of the currency unit so that allocation is exact. The work is a
-function of one partition of accounts (:func:`account_states`, :func:`snapshots` and
-:func:`episodes` split large books into partitions of ``partition_size`` accounts).
+How it is computed is :mod:`~recovery.timeline.ledger` (segments of constant state,
+oldest-first allocation in integer cents, no Python loop over accounts or days). The
+work is a function of one partition of accounts (:func:`account_states`,
+:func:`snapshots` and :func:`episodes` split large books into partitions of
+``partition_size`` accounts). :func:`is_overdue` and :func:`overdue_pairs` tell which
+accounts are in the recovery book: the pairs that features and labels are computed for.
 
 Examples
 --------
@@ -58,7 +53,6 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -67,6 +61,19 @@ import pandas as pd
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
+from recovery.timeline.ledger import (
+    NEVER,
+    SPAN,
+    Ledger,
+    Partition,
+    account_id_values,
+    build_ledger,
+    days_past_due,
+    ledger_days,
+    ledger_timestamps,
+    partitions,
+    shift_in_group,
+)
 
 __all__ = [
     "account_states",
@@ -74,6 +81,9 @@ __all__ = [
     "episodes",
     "dpd_series",
     "plot_dpd_series",
+    "default_month_ends",
+    "is_overdue",
+    "overdue_pairs",
     "STATUSES",
     "EPISODE_END_REASONS",
 ]
@@ -89,540 +99,24 @@ EPISODE_END_REASONS = (
     "open",
 )
 
-# Days are int64 offsets from 1900-01-01 so that (account, day) packs into one sortable
-# int64 key: account * _SPAN + day.
-_BASE = np.datetime64("1900-01-01", "D")
-_SPAN = np.int64(1 << 17)  # days, ~358 years
-_NEVER = np.int64(1 << 40)  # a day that never comes
 _DEFAULT_PARTITION = 100_000
-_BASE_EPOCH_DAY = np.int64((_BASE - np.datetime64("1970-01-01", "D")).astype(np.int64))
-_NANOS_PER_DAY = np.int64(86_400 * 10**9)
-_NAT_INT = np.datetime64("NaT", "ns").view(np.int64)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _day_numbers(values: Any) -> np.ndarray:
-    """Dates → int64 days since 1900-01-01 (NaT → ``_NEVER``), clipped to the key span."""
-    dtype = getattr(values, "dtype", None)
-    if isinstance(dtype, np.dtype) and dtype.kind == "M":  # already naive datetime64
-        dates = np.asarray(values).astype("datetime64[D]")
-    else:
-        dates = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[D]")
-    missing = np.isnat(dates)
-    days = (dates - _BASE).astype(np.int64)
-    days = np.clip(days, 1, _SPAN - 2)
-    days[missing] = _NEVER
-    return days
-
-
-def _to_timestamps(days: np.ndarray) -> np.ndarray:
-    """int64 day numbers → datetime64[ns] (``_NEVER`` → NaT)."""
-    days = np.asarray(days, dtype=np.int64)
-    nanos = (days + _BASE_EPOCH_DAY) * _NANOS_PER_DAY
-    return np.where(days >= _NEVER, _NAT_INT, nanos).view("datetime64[ns]")
-
-
-def _cents(values: Any) -> np.ndarray:
-    return np.rint(np.asarray(values, dtype=np.float64) * 100.0).astype(np.int64)
-
-
-def _group_starts(group: np.ndarray) -> np.ndarray:
-    """First index of each run of equal values in a sorted array."""
-    if len(group) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-
-
-def _group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Cumulative sum restarting at each run of ``group`` (sorted)."""
-    total = np.cumsum(values)
-    starts = _group_starts(group)
-    before = np.r_[0, total][starts]  # sum of everything before each run
-    lengths = np.diff(np.r_[starts, len(values)])
-    return total - np.repeat(before, lengths)
-
-
-def _shift_in_group(values: np.ndarray, group: np.ndarray, fill: Any) -> np.ndarray:
-    """Previous element within the same run of ``group`` (``fill`` at a run start)."""
-    out = np.empty_like(values)
-    if len(values) == 0:
-        return out
-    out[1:] = values[:-1]
-    out[0] = fill
-    first = np.r_[True, group[1:] != group[:-1]]
-    out[first] = fill
-    return out
-
-
-def _lookup_before(
-    keys: np.ndarray, owner: np.ndarray, query_keys: np.ndarray, query_owner: np.ndarray
-) -> np.ndarray:
-    """Index of the last key ``<= query`` with the same owner, else -1."""
-    idx = np.searchsorted(keys, query_keys, side="right") - 1
-    ok = idx >= 0
-    ok[ok] = owner[idx[ok]] == query_owner[ok]
-    return np.where(ok, idx, -1)
-
-
-def _sort_order(*keys: np.ndarray) -> np.ndarray:
-    """Order sorting by several non-negative integer keys (first = most significant).
-
-    Packs the keys into one int64 when they fit (much faster than ``np.lexsort``) and
-    skips sorting altogether when the rows are already in order, as exports usually are.
-    """
-    keys = [np.asarray(k, dtype=np.int64) for k in keys]
-    lows = [int(k.min(initial=0)) for k in keys]
-    widths = [
-        max(int(k.max(initial=0)) - low, 0).bit_length() for k, low in zip(keys, lows, strict=True)
-    ]
-    if sum(widths) > 62:
-        return np.lexsort(keys[::-1])
-    packed = np.zeros(len(keys[0]), dtype=np.int64)
-    for k, low, width in zip(keys, lows, widths, strict=True):
-        packed = (packed << width) | (k - low)
-    if len(packed) < 2 or (packed[1:] >= packed[:-1]).all():
-        return np.arange(len(packed))
-    return np.argsort(packed, kind="stable")
 
 
 def _resolve_config(config: Config | None) -> Config:
     return config if config is not None else Config()
 
 
-# --------------------------------------------------------------------------- ledger
+# --------------------------------------------------------------------------- state on a day
 
 
-@dataclass
-class _Ledger:
-    """Arrays of one partition of accounts, ready to answer any (account, day)."""
-
-    ids: np.ndarray  # account ids, sorted
-    start_day: np.ndarray  # [account] origination day
-    end_event_day: np.ndarray  # [account] first settled/closed day
-    end_event_is_settled: np.ndarray  # [account] bool
-    charge_off_day: np.ndarray  # [account]
-    v_first: np.ndarray  # [version group] first installment row
-    s_cum: np.ndarray  # [installment] cents due through it, within its version
-    s_key_due: np.ndarray  # [installment] group * _SPAN + due day
-    # segments, sorted by (account, start day)
-    seg_acct: np.ndarray
-    seg_key: np.ndarray
-    seg_start: np.ndarray
-    seg_next: np.ndarray
-    seg_group: np.ndarray  # version group in force
-    seg_paid_all: np.ndarray  # cents
-    seg_paid_version: np.ndarray  # cents
-    seg_oldest_due: np.ndarray  # day, _NEVER when fully paid
-    seg_balance: np.ndarray
-    seg_terminal: np.ndarray  # settled/closed/paid_off in this segment
-    seg_delinquent_from: np.ndarray  # first day of the segment in an episode, or _NEVER
-    seg_starts: np.ndarray  # an episode starts in this segment
-    seg_ends_previous: np.ndarray  # the previous segment's episode ends on its start day
-    seg_restructure: np.ndarray
-    seg_episode: np.ndarray  # global episode index (valid where delinquent_from < NEVER)
-    seg_worst_before: np.ndarray  # worst DPD over earlier segments of the account
-    ep_start: np.ndarray  # [episode] start day when it opened
-    seg_episode_start: np.ndarray  # start of the running episode as known in the segment
-    grace: int
-
-
-def _column(df: pd.DataFrame | None, name: str) -> pd.Series | None:
-    if df is None or name not in df.columns:
-        return None
-    return df[name]
-
-
-@dataclass
-class _Installments:
-    """Schedule versions ("groups", one per account × schedule_version) and installments."""
-
-    start_day: np.ndarray  # [account] origination day
-    v_acct: np.ndarray  # [group] account
-    v_is_first: np.ndarray  # [group] first version of its account
-    v_eff: np.ndarray  # [group] effective_from day (0 for the first version)
-    v_key: np.ndarray  # [group] account * _SPAN + effective day, strictly increasing
-    v_first: np.ndarray  # [group] first installment row
-    v_end: np.ndarray  # [group] one past the last installment row
-    v_principal: np.ndarray  # [group] principal the version repays (currency)
-    s_due: np.ndarray  # [installment] due day
-    s_cum: np.ndarray  # [installment] cents due through it, within its version
-    s_cum_principal: np.ndarray  # [installment] principal through it (currency)
-    s_ratio: np.ndarray  # [installment] principal share of its amount
-    s_key_cum: np.ndarray  # group * money_span + s_cum
-    s_key_due: np.ndarray  # group * _SPAN + s_due
-    money_span: np.int64
-
-
-def _read_installments(partition: _Partition, tol_cents: int) -> _Installments:
-    """Installments sorted by (account, version, due date, installment_no), with totals."""
-    schedule = partition.portfolio.schedule
-    missing = [c for c in ("due_date", "amount_due") if c not in schedule]
-    if missing:
-        raise DataError(f"table 'schedule' lacks column(s) {missing}")
-    ids = partition.ids
-    codes = partition.codes["schedule"]
-    n_acct = len(ids)
-    version = _column(schedule, "schedule_version")
-    version = (
-        np.ones(len(schedule), np.int64)
-        if version is None
-        else version.fillna(1).to_numpy(np.int64)
-    )
-    eff = _column(schedule, "effective_from")
-    eff_day = np.full(len(schedule), _NEVER) if eff is None else _day_numbers(eff)
-    due = _day_numbers(schedule["due_date"])
-    if (due >= _NEVER).any():
-        raise DataError("table 'schedule', column 'due_date': missing due dates")
-    if schedule["amount_due"].isna().any():
-        raise DataError("table 'schedule', column 'amount_due': missing amounts")
-    amount = _cents(schedule["amount_due"])
-    inst = _column(schedule, "installment_no")
-    inst = np.zeros(len(schedule), np.int64) if inst is None else inst.to_numpy(np.int64)
-    order = _sort_order(codes, version, due, inst)
-    s_acct = codes[order].astype(np.int64)
-    s_version = version[order]
-    s_due = due[order]
-    s_amount = amount[order]
-    s_eff = eff_day[order]
-    group_change = np.r_[True, (s_acct[1:] != s_acct[:-1]) | (s_version[1:] != s_version[:-1])]
-    s_group = np.cumsum(group_change) - 1
-    v_first = np.flatnonzero(group_change)
-    v_end = np.r_[v_first[1:], len(s_acct)]
-    v_acct = s_acct[v_first]
-    v_is_first = np.r_[True, v_acct[1:] != v_acct[:-1]]
-    v_eff = np.where(v_is_first, 0, s_eff[v_first])
-    if (v_eff[~v_is_first] >= _NEVER).any():
-        bad = ids[v_acct[(~v_is_first) & (v_eff >= _NEVER)][:5]]
-        raise DataError(
-            "table 'schedule': a schedule_version after the first needs effective_from "
-            f"(the restructure date); missing for account(s) {list(bad)}"
-        )
-    v_key = v_acct * _SPAN + v_eff
-    if (np.diff(v_key) <= 0).any():
-        raise DataError(
-            "table 'schedule': effective_from must increase with schedule_version within an account"
-        )
-    s_cum = _group_cumsum(s_amount, s_group)
-    v_total = s_cum[v_end - 1]
-
-    # origination day and principal from accounts (fallbacks: 31 days before the first
-    # due date; principal = total due of the first version)
-    accounts = partition.portfolio.accounts
-    acct_principal = np.full(n_acct, np.nan)
-    start_day = np.full(n_acct, _NEVER)
-    if accounts is not None and len(accounts):
-        pos = partition.codes["accounts"]
-        keep = pos >= 0
-        if "principal" in accounts:
-            acct_principal[pos[keep]] = accounts["principal"].to_numpy(np.float64)[keep]
-        if "origination_date" in accounts:
-            start_day[pos[keep]] = _day_numbers(accounts["origination_date"])[keep]
-    first_due = s_due[v_first[v_is_first]]
-    start_day = np.where(start_day >= _NEVER, np.maximum(first_due - 31, 1), start_day)
-
-    # principal part of each installment: principal_due, else a proportional split
-    first_total = v_total[v_is_first] / 100.0
-    share = np.where(
-        np.isfinite(acct_principal) & (first_total > 0),
-        np.minimum(acct_principal / np.where(first_total > 0, first_total, 1.0), 1.0),
-        1.0,
-    )
-    s_principal = s_amount / 100.0 * share[s_acct]
-    principal_due = _column(schedule, "principal_due")
-    if principal_due is not None:
-        given = principal_due.to_numpy(np.float64)[order]
-        s_principal = np.where(np.isnan(given), s_principal, given)
-    s_cum_principal = _group_cumsum(s_principal, s_group)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s_ratio = np.where(s_amount > 0, s_principal / (s_amount / 100.0), 0.0)
-
-    money_span = np.int64(int(v_total.max(initial=0)) + tol_cents + 4)
-    if len(v_first) * float(money_span) > 2**62:
-        raise DataError("partition too large for exact allocation; use a smaller partition_size")
-    return _Installments(
-        start_day=start_day,
-        v_acct=v_acct,
-        v_is_first=v_is_first,
-        v_eff=v_eff,
-        v_key=v_key,
-        v_first=v_first,
-        v_end=v_end,
-        v_principal=s_cum_principal[v_end - 1],
-        s_due=s_due,
-        s_cum=s_cum,
-        s_cum_principal=s_cum_principal,
-        s_ratio=s_ratio,
-        s_key_cum=s_group * money_span + s_cum,
-        s_key_due=s_group * _SPAN + s_due,
-        money_span=money_span,
-    )
-
-
-def _read_cash_flows(
-    partition: _Partition, plan: _Installments
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Cash flows ``(account, day, cents, group)``: +amount on the posting date, -amount
-    on the reversal date.
-
-    A version is paid only by payments posted on or after its effective_from, so a
-    reversal counts towards the version in force only if its payment was posted under
-    that same version: ``group`` is that version for reversals, -1 (the version in force)
-    for payments.
-    """
-    payments = partition.portfolio.payments
-    if payments is None or len(payments) == 0:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, empty, empty
-    if payments["amount"].isna().any():
-        raise DataError("table 'payments', column 'amount': missing amounts")
-    p_acct = partition.codes["payments"]
-    p_day = _day_numbers(payments["payment_date"])
-    ok = (p_acct >= 0) & (p_day < _NEVER)
-    p_acct, p_day = p_acct[ok], p_day[ok]
-    p_amount = _cents(payments["amount"])[ok]
-    rev = _column(payments, "reversed_date")
-    r_day = np.full(len(p_acct), _NEVER) if rev is None else _day_numbers(rev)[ok]
-    has_rev = r_day < _NEVER
-    rv_acct, rv_post = p_acct[has_rev], p_day[has_rev]
-    rv_key = rv_acct * _SPAN + rv_post
-    by_key = np.argsort(rv_key)  # sorted queries keep searchsorted cache-friendly
-    rev_group = np.empty_like(rv_acct)
-    rev_group[by_key] = _lookup_before(plan.v_key, plan.v_acct, rv_key[by_key], rv_acct[by_key])
-    return (
-        np.r_[p_acct, rv_acct],
-        np.r_[p_day, r_day[has_rev]],
-        np.r_[p_amount, -p_amount[has_rev]],
-        np.r_[np.full(len(p_acct), -1), rev_group],
-    )
-
-
-@dataclass
-class _Events:
-    """Per account: first settled/closed day, charged_off event day; restructure days."""
-
-    end_day: np.ndarray
-    end_is_settled: np.ndarray
-    charge_off_day: np.ndarray
-    restructure_acct: np.ndarray
-    restructure_day: np.ndarray
-
-
-def _read_events(partition: _Partition) -> _Events:
-    n_acct = len(partition.ids)
-    out = _Events(
-        end_day=np.full(n_acct, _NEVER),
-        end_is_settled=np.zeros(n_acct, bool),
-        charge_off_day=np.full(n_acct, _NEVER),
-        restructure_acct=np.zeros(0, np.int64),
-        restructure_day=np.zeros(0, np.int64),
-    )
-    events = partition.portfolio.events
-    if events is None or len(events) == 0:
-        return out
-    e_acct = partition.codes["events"]
-    e_day = _day_numbers(events["date"])
-    e_kind = events["event"].astype(str).to_numpy()
-    ok = (e_acct >= 0) & (e_day < _NEVER)
-    for kind in ("closed", "settled"):  # settled wins a tie
-        m = ok & (e_kind == kind)
-        first = np.full(n_acct, _NEVER)
-        np.minimum.at(first, e_acct[m], e_day[m])
-        take = first <= out.end_day
-        out.end_day = np.where(take, first, out.end_day)
-        out.end_is_settled = np.where(take, kind == "settled", out.end_is_settled)
-    m = ok & (e_kind == "charged_off")
-    np.minimum.at(out.charge_off_day, e_acct[m], e_day[m])
-    m = ok & (e_kind == "restructured")
-    out.restructure_acct, out.restructure_day = e_acct[m], e_day[m]
-    return out
-
-
-def _build_ledger(partition: _Partition, config: Config) -> _Ledger:
-    aging = config.aging
-    grace = int(aging.grace_days)
-    threshold = int(aging.charge_off_dpd)
-    tol_cents = max(int(round(aging.tolerance * 100)), 1)
-    n_acct = len(partition.ids)
-    plan = _read_installments(partition, tol_cents)
-    cf_acct, cf_day, cf_amount, cf_group = _read_cash_flows(partition, plan)
-    events = _read_events(partition)
-
-    # ---- segments: every day on which something can change. Cash flows ride along in
-    # the same sort, so paid-to-date per segment is a running sum (no lookups).
-    acct_range = np.arange(n_acct, dtype=np.int64)
-    later_version = ~plan.v_is_first
-    has_end, has_co = events.end_day < _NEVER, events.charge_off_day < _NEVER
-    pieces = [  # (account, day, amount, version group of a reversal, version start, restructure)
-        (acct_range, plan.start_day, 0, -1, False, False),
-        (cf_acct, cf_day, cf_amount, cf_group, False, False),
-        (plan.v_acct[later_version], plan.v_eff[later_version], 0, -1, True, True),
-        (events.restructure_acct, events.restructure_day, 0, -1, False, True),
-        (acct_range[has_end], events.end_day[has_end], 0, -1, False, False),
-        (acct_range[has_co], events.charge_off_day[has_co], 0, -1, False, False),
-    ]
-    sizes = [len(piece[0]) for piece in pieces]
-
-    def stack(i: int, dtype: Any) -> np.ndarray:
-        return np.concatenate(
-            [
-                np.broadcast_to(np.asarray(p[i], dtype=dtype), (n,))
-                for p, n in zip(pieces, sizes, strict=True)
-            ]
-        )
-
-    b_key = stack(0, np.int64) * _SPAN + stack(1, np.int64)
-    order = np.argsort(b_key)
-    b_key = b_key[order]
-    b_amount = stack(2, np.int64)[order]
-    b_group = stack(3, np.int64)[order]
-    b_version = stack(4, bool)[order]
-    b_restructure = stack(5, bool)[order]
-    is_start = np.r_[True, b_key[1:] != b_key[:-1]]
-    starts = np.flatnonzero(is_start)
-    seg_key = b_key[starts]
-    seg_restructure = np.maximum.reduceat(b_restructure, starts)
-    seg_acct = seg_key // _SPAN
-    seg_start = seg_key % _SPAN
-    last_in_acct = np.r_[seg_acct[1:] != seg_acct[:-1], True]
-    seg_next = np.where(last_in_acct, _NEVER, np.r_[seg_start[1:], _NEVER])
-
-    # ---- state of each segment: version in force, paid in all, paid towards that version
-    first_group = np.flatnonzero(plan.v_is_first)  # group id of each account's first version
-    seg_group = first_group[seg_acct] + _group_cumsum(
-        np.maximum.reduceat(b_version, starts).astype(np.int64), seg_acct
-    )
-    seg_paid_all = _group_cumsum(np.add.reduceat(b_amount, starts), seg_acct)
-    entry_group = seg_group[np.cumsum(is_start) - 1]
-    towards_version = (b_group < 0) | (b_group == entry_group)
-    seg_paid_version = _group_cumsum(
-        np.add.reduceat(np.where(towards_version, b_amount, 0), starts), seg_group
-    )
-    seg_oldest_due, seg_balance = _allocate(plan, seg_group, seg_paid_version, tol_cents)
-    fully_paid = seg_oldest_due >= _NEVER
-    seg_terminal = (events.end_day[seg_acct] <= seg_start) | fully_paid
-
-    # ---- charge-off: first day with t - oldest_due >= max(threshold, grace + 1)
-    reach = max(threshold, grace + 1)
-    candidate = np.maximum(seg_start, seg_oldest_due + reach)
-    valid = (~seg_terminal) & (seg_oldest_due < _NEVER) & (candidate < seg_next)
-    computed = np.full(n_acct, _NEVER)
-    np.minimum.at(computed, seg_acct[valid], candidate[valid])
-    charge_off_day = np.minimum(computed, events.charge_off_day)
-
-    # ---- delinquency episodes: runs of segments with a delinquent day, cut by restructures
-    charged = charge_off_day[seg_acct] <= seg_start
-    overdue_from = np.maximum(seg_start, seg_oldest_due + grace + 1)
-    delinquent_from = np.where(
-        seg_terminal,
-        _NEVER,
-        np.where(charged, seg_start, np.where(overdue_from < seg_next, overdue_from, _NEVER)),
-    )
-    in_at_end = delinquent_from < _NEVER
-    prev_in = _shift_in_group(in_at_end, seg_acct, False)
-    continues = prev_in & (delinquent_from == seg_start) & ~seg_restructure
-    ends_previous = prev_in & ~continues
-    starts_episode = in_at_end & ~continues
-    episode = np.cumsum(starts_episode) - 1
-    # an episode opened by a restructure while still delinquent starts on that day
-    restarted = seg_restructure & (delinquent_from == seg_start)
-    first_missed = np.where(restarted, np.maximum(seg_oldest_due, seg_start), seg_oldest_due)
-    # one spare entry so that lookups of "no episode" (index -1) stay in bounds
-    ep_start = np.r_[np.minimum(first_missed, delinquent_from)[starts_episode], _NEVER]
-    # A returned payment can re-open an installment due before the running episode began
-    # (it undoes the cure that separated two episodes): the episode then dates back to
-    # that due date, from the segment on, so debt age is never below DPD. Not for
-    # episodes opened by a restructure, which start at the restructure.
-    active = in_at_end & ~seg_terminal
-    ep_restarted = np.r_[restarted[starts_episode], True]
-    floor = np.where(
-        active & ~ep_restarted[episode] & (seg_oldest_due < _NEVER), seg_oldest_due, _NEVER
-    )
-    running_min = pd.Series(floor).groupby(np.where(active, episode, -1)).cummin().to_numpy()
-    seg_episode_start = np.where(
-        active, np.minimum(ep_start[episode], running_min), ep_start[episode]
-    )
-
-    last_day = np.minimum(seg_next - 1, _NEVER - 1)
-    seg_dpd_last = _dpd(last_day, seg_oldest_due, seg_terminal, grace)
-    running = pd.Series(seg_dpd_last).groupby(seg_acct).cummax().to_numpy()
-    seg_worst_before = _shift_in_group(running, seg_acct, 0)
-
-    return _Ledger(
-        ids=partition.ids,
-        start_day=plan.start_day,
-        end_event_day=events.end_day,
-        end_event_is_settled=events.end_is_settled,
-        charge_off_day=charge_off_day,
-        v_first=plan.v_first,
-        s_cum=plan.s_cum,
-        s_key_due=plan.s_key_due,
-        seg_acct=seg_acct,
-        seg_key=seg_key,
-        seg_start=seg_start,
-        seg_next=seg_next,
-        seg_group=seg_group,
-        seg_paid_all=seg_paid_all,
-        seg_paid_version=seg_paid_version,
-        seg_oldest_due=seg_oldest_due,
-        seg_balance=seg_balance,
-        seg_terminal=seg_terminal,
-        seg_delinquent_from=delinquent_from,
-        seg_starts=starts_episode,
-        seg_ends_previous=ends_previous,
-        seg_restructure=seg_restructure,
-        seg_episode=episode,
-        seg_worst_before=seg_worst_before,
-        ep_start=ep_start,
-        seg_episode_start=seg_episode_start,
-        grace=grace,
-    )
-
-
-def _allocate(
-    plan: _Installments, group: np.ndarray, paid: np.ndarray, tol_cents: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Oldest unpaid due day (``_NEVER`` when fully paid) and outstanding principal, for
-    ``paid`` cents allocated oldest first to the installments of version ``group``."""
-    span = plan.money_span
-    # oldest installment whose cumulative due exceeds paid by at least the tolerance
-    target = np.clip(paid + tol_cents, 1, span - 1)
-    k = np.searchsorted(plan.s_key_cum, group * span + target, side="left")
-    fully_paid = k >= plan.v_end[group]
-    oldest_due = np.where(fully_paid, _NEVER, plan.s_due[np.minimum(k, len(plan.s_due) - 1)])
-    # principal repaid: the installments counted as paid (within the tolerance) in full,
-    # plus the paid part of the oldest unpaid one, pro rata amount paid / amount due
-    has_prev = k > plan.v_first[group]
-    prev = np.maximum(k - 1, 0)
-    repaid = np.where(has_prev, plan.s_cum_principal[prev], 0.0)
-    rest = np.maximum(paid - np.where(has_prev, plan.s_cum[prev], 0), 0)
-    ratio = plan.s_ratio[np.minimum(k, len(plan.s_ratio) - 1)]
-    repaid = repaid + np.where(fully_paid, 0.0, rest / 100.0 * ratio)
-    balance = np.where(fully_paid, 0.0, np.maximum(plan.v_principal[group] - repaid, 0.0))
-    return oldest_due, balance
-
-
-def _dpd(day: np.ndarray, oldest_due: np.ndarray, terminal: np.ndarray, grace: int) -> np.ndarray:
-    late = day - oldest_due
-    return np.where(terminal | (late <= grace), 0, late)
-
-
-def _due_through(ledger: _Ledger, group: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Cents due under the version ``group`` on installments due on or before ``day``."""
-    i = np.searchsorted(ledger.s_key_due, group * _SPAN + np.clip(day, 0, _SPAN - 1), "right")
-    has = i > ledger.v_first[group]
-    return np.where(has, ledger.s_cum[np.maximum(i - 1, 0)], 0)
-
-
-def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config) -> dict[str, Any]:
+def _evaluate(ledger: Ledger, acct: np.ndarray, day: np.ndarray, config: Config) -> dict[str, Any]:
     """Columns of the state of each (account code, day) pair (days on/after origination)."""
-    seg = np.searchsorted(ledger.seg_key, acct * _SPAN + day, side="right") - 1
+    seg = np.searchsorted(ledger.seg_key, acct * SPAN + day, side="right") - 1
     group = ledger.seg_group[seg]
     oldest = ledger.seg_oldest_due[seg]
     end_day = ledger.end_event_day[acct]
     ended = end_day <= day
-    fully_paid = (oldest >= _NEVER) & ~ended
+    fully_paid = (oldest >= NEVER) & ~ended
     co_day = ledger.charge_off_day[acct]
     charged = (co_day <= day) & ~ended  # charge-off is final unless settled or closed
     paid_off = fully_paid & ~charged
@@ -632,19 +126,19 @@ def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config
         np.where(paid_off, 1, np.where(charged, 2, 0)),
     )
     terminal = ended | fully_paid
-    dpd = _dpd(day, oldest, terminal, ledger.grace)
+    dpd = days_past_due(day, oldest, terminal, ledger.grace)
     paid_version = ledger.seg_paid_version[seg]
     before = ledger.seg_paid_all[seg] - paid_version  # paid towards earlier versions
-    due_to_date = _due_through(ledger, group, day)
+    due_to_date = ledger.due_through(group, day)
     # "due to date − paid to date": installments due on or before day (less grace days)
     due_by_grace = (
-        due_to_date if ledger.grace == 0 else _due_through(ledger, group, day - ledger.grace)
+        due_to_date if ledger.grace == 0 else ledger.due_through(group, day - ledger.grace)
     )
     overdue = np.where(terminal, 0, np.maximum(due_by_grace - paid_version, 0))
     balance = np.where(terminal, 0.0, ledger.seg_balance[seg])
 
     in_episode = ledger.seg_delinquent_from[seg] <= day
-    ep_start = np.where(in_episode, ledger.seg_episode_start[seg], _NEVER)
+    ep_start = np.where(in_episode, ledger.seg_episode_start[seg], NEVER)
     debt_age = np.where(in_episode, day - ep_start, -1)
     worst = np.maximum(ledger.seg_worst_before[seg], dpd)
 
@@ -655,7 +149,7 @@ def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config
     no_episode = debt_age < 0
     return {
         "account_id": ledger.ids[acct],
-        "as_of": _to_timestamps(day),
+        "as_of": ledger_timestamps(day),
         "dpd": dpd.astype(np.int64),
         "bucket": bucket,
         "status": status,
@@ -663,9 +157,9 @@ def _evaluate(ledger: _Ledger, acct: np.ndarray, day: np.ndarray, config: Config
         "amount_overdue": overdue / 100.0,
         "amount_due_to_date": (before + due_to_date) / 100.0,
         "paid_to_date": ledger.seg_paid_all[seg] / 100.0,
-        "episode_start": _to_timestamps(ep_start),
+        "episode_start": ledger_timestamps(ep_start),
         "debt_age_days": pd.arrays.IntegerArray(np.where(no_episode, 0, debt_age), no_episode),
-        "charge_off_date": _to_timestamps(np.where(co_day <= day, co_day, _NEVER)),
+        "charge_off_date": ledger_timestamps(np.where(co_day <= day, co_day, NEVER)),
         "worst_dpd_to_date": worst.astype(np.int64),
     }
 
@@ -690,111 +184,15 @@ def _frame(parts: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 
 
-# --------------------------------------------------------------------------- partitions
-
-
-@dataclass
-class _Partition:
-    """Some accounts' rows, with each row's account code (index into ``ids``, -1 unknown)."""
-
-    portfolio: Portfolio
-    ids: np.ndarray
-    codes: dict[str, np.ndarray]
-
-
-def _id_values(ids: pd.Series) -> Any:
-    """Account ids as hashable strings (kept as they are when already text)."""
-    if ids.dtype == object or isinstance(ids.dtype, pd.StringDtype):
-        return ids.to_numpy()
-    return ids.astype(str).to_numpy()
-
-
-_ACCOUNT_TABLES = ("accounts", "schedule", "payments", "events")
-_NEEDED_COLUMNS = {  # what aging reads from each table (account codes travel separately)
-    "accounts": ("origination_date", "principal", "product"),
-    "schedule": (
-        "installment_no",
-        "due_date",
-        "amount_due",
-        "principal_due",
-        "schedule_version",
-        "effective_from",
-    ),
-    "payments": ("payment_date", "amount", "reversed_date"),
-    "events": ("date", "event"),
-}
-
-
-def _partitions(portfolio: Portfolio, size: int | None) -> Iterable[_Partition]:
-    """Split a portfolio into partitions of at most ``size`` accounts.
-
-    Accounts are those of the schedule, in sorted id order; ids are hashed once here and
-    each partition carries its rows' account codes.
-    """
-    schedule = portfolio.schedule
-    if schedule is None or len(schedule) == 0:
-        raise DataError("aging needs a 'schedule' table (installments with due dates)")
-    if "account_id" not in schedule:
-        raise DataError("table 'schedule' lacks column(s) ['account_id']")
-    codes, ids = pd.factorize(_id_values(schedule["account_id"]), sort=True)
-    ids = np.asarray(ids, dtype=object)
-    index = pd.Index(ids)
-    all_codes = {}
-    for name in _ACCOUNT_TABLES:
-        df = getattr(portfolio, name)
-        if df is None:
-            continue
-        if name == "schedule":
-            all_codes[name] = codes.astype(np.int64)
-        else:
-            all_codes[name] = index.get_indexer(_id_values(df["account_id"])).astype(np.int64)
-    if size is None or len(ids) <= size:
-        yield _Partition(portfolio, ids, all_codes)
-        return
-    n_parts = -(-len(ids) // size)
-    located = {}
-    for name, code in all_codes.items():
-        df = getattr(portfolio, name)
-        columns = {c: df[c].array for c in _NEEDED_COLUMNS[name] if c in df.columns}
-        part = np.where(code >= 0, code // size, n_parts)  # unknown accounts: dropped
-        grouped = len(part) < 2 or bool((part[1:] >= part[:-1]).all())
-        order = None if grouped else np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part if grouped else part[order], np.arange(n_parts + 1))
-        located[name] = (df, columns, code, order, bounds)
-    for p in range(n_parts):
-        tables, codes_p = {}, {}
-        for name, (_df, columns, code, order, bounds) in located.items():
-            if order is None:  # rows already grouped by partition: contiguous slices
-                rows = slice(bounds[p], bounds[p + 1])
-            else:
-                rows = order[bounds[p] : bounds[p + 1]]
-            tables[name] = pd.DataFrame({c: a[rows] for c, a in columns.items()}, copy=False)
-            codes_p[name] = code[rows] - p * size
-        yield _Partition(
-            Portfolio(**tables, meta=dict(portfolio.meta)),
-            ids[p * size : (p + 1) * size],
-            codes_p,
-        )
-
-
 def _as_days(dates: Any) -> np.ndarray:
     if isinstance(dates, (str, pd.Timestamp, np.datetime64)) or not isinstance(
         dates, (Sequence, np.ndarray, pd.Index, pd.Series)
     ):
         dates = [dates]
-    days = _day_numbers(pd.to_datetime(list(dates) if not isinstance(dates, pd.Series) else dates))
-    if (days >= _NEVER).any():
+    days = ledger_days(pd.to_datetime(list(dates) if not isinstance(dates, pd.Series) else dates))
+    if (days >= NEVER).any():
         raise DataError("as_of dates must not be missing")
     return np.unique(days)
-
-
-def _pairs(ledger: _Ledger, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All (account, day) with day on/after origination, sorted by account then day."""
-    first = np.searchsorted(days, ledger.start_day, side="left")
-    counts = len(days) - first
-    acct = np.repeat(np.arange(len(ledger.ids), dtype=np.int64), counts)
-    offsets = np.arange(len(acct)) - np.repeat(np.cumsum(counts) - counts, counts)
-    return acct, days[np.repeat(first, counts) + offsets]
 
 
 # --------------------------------------------------------------------------- public API
@@ -855,20 +253,20 @@ def account_states(
         missing = {"account_id", "as_of"} - set(pairs.columns)
         if missing:
             raise DataError(f"as_of pairs need columns account_id and as_of (missing {missing})")
-        pair_days = _day_numbers(pairs["as_of"])
-        if (pair_days >= _NEVER).any():
+        pair_days = ledger_days(pairs["as_of"])
+        if (pair_days >= NEVER).any():
             raise DataError("as_of dates must not be missing")
         # hash the pairs' ids once; each partition (a range of sorted ids) then takes
         # its pairs by code range
-        pair_codes, pair_ids = pd.factorize(_id_values(pairs["account_id"]), sort=True)
+        pair_codes, pair_ids = pd.factorize(account_id_values(pairs["account_id"]), sort=True)
         pair_ids = np.asarray(pair_ids, dtype=object)
     else:
         days = _as_days(as_of)
     frames = []
-    for part in _partitions(portfolio, partition_size):
-        ledger = _build_ledger(part, cfg)
+    for part in partitions(portfolio, partition_size):
+        ledger = build_ledger(part, cfg)
         if pairs is None:
-            acct, day = _pairs(ledger, days)
+            acct, day = ledger.account_days(days)
         else:
             lo, hi = np.searchsorted(pair_ids, [ledger.ids[0], ledger.ids[-1]], side="left")
             hi += hi < len(pair_ids) and pair_ids[hi] == ledger.ids[-1]
@@ -878,8 +276,8 @@ def account_states(
             acct[inside] = local[pair_codes[inside] - lo]
             keep = acct >= 0
             keep[keep] = pair_days[keep] >= ledger.start_day[acct[keep]]
-            key = np.unique(acct[keep] * _SPAN + pair_days[keep])
-            acct, day = key // _SPAN, key % _SPAN
+            key = np.unique(acct[keep] * SPAN + pair_days[keep])
+            acct, day = key // SPAN, key % SPAN
         frames.append(_evaluate(ledger, acct, day, cfg))
     return _frame(frames)
 
@@ -900,7 +298,33 @@ _SNAPSHOT_COLUMNS = (
 )
 
 
-def _default_month_ends(portfolio: Portfolio) -> pd.DatetimeIndex:
+def default_month_ends(portfolio: Portfolio) -> pd.DatetimeIndex:
+    """Every month end from the start of the portfolio to ``portfolio.data_end``.
+
+    The start is the first origination date, or 31 days before the first due date
+    when that is earlier (or there is no ``accounts`` table).
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+
+    Raises
+    ------
+    DataError
+        Without origination or due dates.
+
+    Examples
+    --------
+    >>> schedule = pd.DataFrame({"account_id": ["A"], "installment_no": [1],
+    ...     "due_date": pd.to_datetime(["2024-03-15"]), "amount_due": [100.0]})
+    >>> p = Portfolio(schedule=schedule, meta={"data_end": "2024-04-30"})
+    >>> list(default_month_ends(p).strftime("%Y-%m-%d"))
+    ['2024-02-29', '2024-03-31', '2024-04-30']
+    """
     starts = []
     if portfolio.accounts is not None and "origination_date" in portfolio.accounts:
         starts.append(pd.to_datetime(portfolio.accounts["origination_date"]).min())
@@ -913,7 +337,7 @@ def _default_month_ends(portfolio: Portfolio) -> pd.DatetimeIndex:
 
 
 def _paid_in_month(
-    partition: _Partition,
+    partition: Partition,
     month_ends: np.ndarray,
     acct: np.ndarray,
     day: np.ndarray,
@@ -928,11 +352,14 @@ def _paid_in_month(
         return out
     ids = partition.ids
     p_acct = partition.codes["payments"]
-    p_day = _day_numbers(payments["payment_date"])
-    rev = _column(payments, "reversed_date")
-    r_day = np.full(len(payments), _NEVER) if rev is None else _day_numbers(rev)
-    month_start = _day_numbers(
-        pd.DatetimeIndex(_to_timestamps(month_ends)).to_period("M").start_time
+    p_day = ledger_days(payments["payment_date"])
+    r_day = (
+        ledger_days(payments["reversed_date"])
+        if "reversed_date" in payments.columns
+        else np.full(len(payments), NEVER)
+    )
+    month_start = ledger_days(
+        pd.DatetimeIndex(ledger_timestamps(month_ends)).to_period("M").start_time
     )
     m = np.searchsorted(month_ends, p_day, side="left")
     inside = (p_acct >= 0) & (m < len(month_ends))
@@ -1004,17 +431,17 @@ def snapshots(
     """
     cfg = _resolve_config(config)
     if month_ends is None:
-        month_ends = _default_month_ends(portfolio)
+        month_ends = default_month_ends(portfolio)
     days = _as_days(month_ends)
     frames = []
-    parts = list(_partitions(portfolio, partition_size))
+    parts = list(partitions(portfolio, partition_size))
     if progress:
         from tqdm.auto import tqdm
 
         parts = tqdm(parts, desc="snapshots", unit="partition")
     for part in parts:
-        ledger = _build_ledger(part, cfg)
-        acct, day = _pairs(ledger, days)
+        ledger = build_ledger(part, cfg)
+        acct, day = ledger.account_days(days)
         states = _evaluate(ledger, acct, day, cfg)
         columns = {name: states[name] for name in _SNAPSHOT_COLUMNS if name in states}
         columns["month_end"] = columns.pop("as_of")
@@ -1022,7 +449,7 @@ def snapshots(
         keep = None
         if not keep_closed:
             code = states["status"].codes
-            repeat = (code == _shift_in_group(code, acct, -1)) & np.isin(code, (1, 3, 4))
+            repeat = (code == shift_in_group(code, acct, -1)) & np.isin(code, (1, 3, 4))
             keep = ~repeat
         accounts = part.portfolio.accounts
         if accounts is not None and "product" in accounts:
@@ -1088,24 +515,24 @@ def episodes(
     cfg = _resolve_config(config)
     horizon = _as_days(portfolio.data_end if end is None else end)[-1]
     frames = []
-    for part in _partitions(portfolio, partition_size):
-        frames.append(_episodes_of(_build_ledger(part, cfg), horizon))
+    for part in partitions(portfolio, partition_size):
+        frames.append(_episodes_of(build_ledger(part, cfg), horizon))
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return out
 
 
-def _episodes_of(ledger: _Ledger, horizon: np.int64) -> pd.DataFrame:
+def _episodes_of(ledger: Ledger, horizon: np.int64) -> pd.DataFrame:
     started = ledger.seg_starts & (ledger.seg_delinquent_from <= horizon)
     ep_ids = ledger.seg_episode[started]
     n_ep = len(ledger.ep_start) - 1
     acct = np.full(n_ep, -1, dtype=np.int64)
     acct[ep_ids] = ledger.seg_acct[started]
-    first_overdue = np.full(n_ep, _NEVER)
+    first_overdue = np.full(n_ep, NEVER)
     first_overdue[ep_ids] = ledger.seg_delinquent_from[started]
     # ends: the episode of the previous segment ends on this segment's first day
     ends = ledger.seg_ends_previous & (ledger.seg_start <= horizon)
-    prev_episode = _shift_in_group(ledger.seg_episode, ledger.seg_acct, -1)
-    end_day = np.full(n_ep, _NEVER)
+    prev_episode = shift_in_group(ledger.seg_episode, ledger.seg_acct, -1)
+    end_day = np.full(n_ep, NEVER)
     reason = np.full(n_ep, -1, dtype=np.int64)
     e_acct = ledger.seg_acct[ends]
     e_day = ledger.seg_start[ends]
@@ -1116,7 +543,7 @@ def _episodes_of(ledger: _Ledger, horizon: np.int64) -> pd.DataFrame:
         np.where(
             ledger.seg_restructure[ends],
             4,
-            np.where(ledger.seg_oldest_due[ends] >= _NEVER, 1, 0),
+            np.where(ledger.seg_oldest_due[ends] >= NEVER, 1, 0),
         ),
     )
     end_day[prev_episode[ends]] = e_day
@@ -1130,25 +557,68 @@ def _episodes_of(ledger: _Ledger, horizon: np.int64) -> pd.DataFrame:
     # worst DPD over the episode's segments, up to the horizon
     active = (ledger.seg_delinquent_from <= horizon) & (ledger.seg_episode >= 0)
     last = np.minimum(ledger.seg_next - 1, horizon)
-    dpd_last = _dpd(last, ledger.seg_oldest_due, ledger.seg_terminal, ledger.grace)
+    dpd_last = days_past_due(last, ledger.seg_oldest_due, ledger.seg_terminal, ledger.grace)
     max_dpd = np.zeros(n_ep, dtype=np.int64)
     np.maximum.at(max_dpd, ledger.seg_episode[active], dpd_last[active])
     keep = acct >= 0
     out = pd.DataFrame(
         {
             "account_id": ledger.ids[acct[keep]],
-            "start_date": _to_timestamps(start[keep]),
-            "first_overdue_date": _to_timestamps(first_overdue[keep]),
-            "end_date": _to_timestamps(end_day[keep]),
+            "start_date": ledger_timestamps(start[keep]),
+            "first_overdue_date": ledger_timestamps(first_overdue[keep]),
+            "end_date": ledger_timestamps(end_day[keep]),
             "max_dpd": max_dpd[keep],
             "end_reason": pd.Categorical.from_codes(
                 reason[keep], categories=list(EPISODE_END_REASONS)
             ),
-            "charge_off_date": _to_timestamps(np.where(charged, co, _NEVER)[keep]),
+            "charge_off_date": ledger_timestamps(np.where(charged, co, NEVER)[keep]),
         }
     )
     out.insert(1, "episode_no", out.groupby("account_id", sort=False).cumcount() + 1)
     return out
+
+
+# --------------------------------------------------------------------------- recovery book
+
+
+def is_overdue(status: Any, dpd: Any, balance: Any, config: Config | None = None) -> np.ndarray:
+    """Overdue: open with DPD > 0, or charged off with a balance left (the recovery book).
+
+    A charged-off balance at or below ``config.aging.tolerance`` (currency) is repaid.
+
+    Examples
+    --------
+    >>> is_overdue(["open", "open", "charged_off", "charged_off"], [0, 3, 200, 0],
+    ...            [100.0, 100.0, 50.0, 0.0]).tolist()
+    [False, True, True, False]
+    """
+    config = config or Config()
+    status = pd.Series(status).astype(object).to_numpy()
+    dpd = pd.to_numeric(pd.Series(dpd), errors="coerce").fillna(0).to_numpy()
+    balance = pd.to_numeric(pd.Series(balance), errors="coerce").fillna(0).to_numpy()
+    charged = (status == "charged_off") & (balance > config.aging.tolerance)
+    return ((status == "open") & (dpd > 0)) | charged
+
+
+def overdue_pairs(states: pd.DataFrame, config: Config | None = None) -> pd.DataFrame:
+    """The (account_id, as_of) pairs of overdue accounts in an ``account_states`` table.
+
+    Overdue: see :func:`is_overdue`.
+
+    Examples
+    --------
+    >>> st = pd.DataFrame({"account_id": ["A", "B", "C"], "as_of": pd.Timestamp("2024-01-31"),
+    ...     "dpd": [0, 12, 200], "status": ["open", "open", "charged_off"], "balance": 50.0})
+    >>> overdue_pairs(st)["account_id"].tolist()
+    ['B', 'C']
+    """
+    config = config or Config()
+    mask = is_overdue(states["status"], states["dpd"], states["balance"], config)
+    return (
+        states.loc[mask, ["account_id", "as_of"]]
+        .sort_values(["as_of", "account_id"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def dpd_series(

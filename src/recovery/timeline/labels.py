@@ -20,7 +20,7 @@ For each ``(account_id, as_of)`` pair, :func:`build_labels` looks only at what h
 
 A label whose horizon ends after ``portfolio.data_end`` is **censored**: NA, with
 ``p_pay_censored`` / ``p_cure_censored`` (and ``censored`` = either) set, never a 0.
-Pairs that are not overdue at ``as_of`` (see :func:`recovery.timeline.features.is_overdue`: open
+Pairs that are not overdue at ``as_of`` (see :func:`recovery.timeline.aging.is_overdue`: open
 with DPD 0, closed, or charged off with nothing left) get NA labels and
 ``overdue = False``.
 
@@ -45,15 +45,19 @@ import pandas as pd
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
-from recovery.timeline.features import (
-    _as_pairs,
-    _dates,
-    _day_numbers,
-    _Events,
-    _Pairs,
-    is_overdue,
-    overdue_pairs,
+from recovery.timeline.aging import account_states, is_overdue, overdue_pairs
+from recovery.timeline.events import (
+    DAYS_PER_MONTH,
+    Events,
+    Pairs,
+    account_partitions,
+    as_pairs,
+    day_numbers,
+    month_numbers,
+    pairs_of_accounts,
+    pairs_table,
     schedule_in_force,
+    to_dates,
 )
 
 __all__ = ["build_labels", "snapshot_labels", "LABEL_COLUMNS"]
@@ -71,12 +75,6 @@ LABEL_COLUMNS = (
 )
 #: first bucket (by position in config.aging.bucket_names) that gets a roll-back label
 ROLL_BACK_FROM_BUCKET = 3
-
-
-def _aging():
-    from recovery.timeline import aging
-
-    return aging
 
 
 def build_labels(
@@ -126,27 +124,21 @@ def build_labels(
     for name in ("schedule", "payments"):
         if getattr(portfolio, name) is None:
             raise DataError(f"labels need the '{name}' table")
-    request = _as_pairs(pairs)
+    request = as_pairs(pairs)
     if isinstance(request, pd.DataFrame):
         accounts = pd.unique(request["account_id"].astype(str))
     else:
         accounts = pd.unique(portfolio.schedule["account_id"].astype(str))
-    accounts = np.sort(accounts)
-    size = len(accounts) if not partition_size else int(partition_size)
-    starts = range(0, len(accounts), max(size, 1))
+    chunks = account_partitions(accounts, partition_size)
+    whole = len(chunks) <= 1
     if progress:
         from tqdm.auto import tqdm
 
-        starts = tqdm(starts, desc="labels", unit="partition")
+        chunks = tqdm(chunks, desc="labels", unit="partition")
     parts = []
-    for i in starts:
-        ids = accounts[i : i + size]
-        part = portfolio.subset(ids) if size < len(accounts) else portfolio
-        if isinstance(request, pd.DataFrame):
-            req = request[request["account_id"].astype(str).isin(ids)]
-        else:
-            req = request
-        parts.append(_labels_of_partition(part, req, config))
+    for ids in chunks:
+        part = portfolio if whole else portfolio.subset(ids)
+        parts.append(_labels_of_partition(part, pairs_of_accounts(request, ids), config))
     if not parts:
         return pd.DataFrame(columns=["account_id", "as_of", *LABEL_COLUMNS])
     out = pd.concat(parts, ignore_index=True)
@@ -154,18 +146,16 @@ def build_labels(
 
 
 def _labels_of_partition(portfolio: Portfolio, request, config: Config) -> pd.DataFrame:
-    aging = _aging()
     lab = config.labels
-    data_end = _day_numbers([portfolio.data_end])[0]
+    data_end = day_numbers([portfolio.data_end])[0]
     if isinstance(request, pd.DataFrame):
-        pairs = request[["account_id", "as_of"]].copy()
-        pairs["as_of"] = pd.to_datetime(pairs["as_of"]).dt.normalize()
+        pairs = pairs_table(request)
         dates = sorted(pairs["as_of"].unique())
-        now = aging.account_states(portfolio, dates, config)
+        now = account_states(portfolio, dates, config)
     else:
-        now = aging.account_states(portfolio, request, config)
+        now = account_states(portfolio, request, config)
         pairs = overdue_pairs(now, config)
-    p = _Pairs.of(pairs.reset_index(drop=True))
+    p = Pairs.of(pairs.reset_index(drop=True))
     out = p.frame.copy()
     n = len(out)
     # state at as_of
@@ -195,7 +185,7 @@ def _labels_of_partition(portfolio: Portfolio, request, config: Config) -> pd.Da
     later_days = p.days + lab.p_cure_horizon_days
     wanted = np.unique(later_days[~cure_censored & overdue])
     if len(wanted):
-        after = aging.account_states(portfolio, list(_dates(wanted)), config)
+        after = account_states(portfolio, list(to_dates(wanted)), config)
         st2 = _lookup_states(after, p, later_days)
     else:
         st2 = pd.DataFrame({"status": [None] * n, "dpd": np.nan, "bucket": None})
@@ -224,17 +214,12 @@ def _nullable(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray
     return pd.arrays.IntegerArray(np.asarray(values, dtype="int8"), np.asarray(missing, dtype=bool))
 
 
-def _lookup_states(states: pd.DataFrame, p: _Pairs, days: np.ndarray | None = None) -> pd.DataFrame:
+def _lookup_states(states: pd.DataFrame, p: Pairs, days: np.ndarray | None = None) -> pd.DataFrame:
     """Rows of an account_states table at (pair account, day); NA rows when absent."""
     days = p.days if days is None else days
-    code = p.code(states["account_id"])
-    sday = _day_numbers(states["as_of"])
-    keep = code >= 0
-    ev = _Events(code[keep], sday[keep], row=np.flatnonzero(keep))
-    idx = ev.last(p.codes, days)
-    hit = idx >= 0
-    hit[hit] = ev.days[idx[hit]] == days[hit]
-    rows = np.where(hit, ev.values["row"][np.maximum(idx, 0)] if len(ev) else 0, 0)
+    rows = p.rows_in(states, days)
+    hit = rows >= 0
+    rows = np.where(hit, rows, 0)
     cols = ["status", "dpd", "bucket", "amount_overdue", "balance"]
     got = (
         states.iloc[rows][cols].reset_index(drop=True)
@@ -247,18 +232,18 @@ def _lookup_states(states: pd.DataFrame, p: _Pairs, days: np.ndarray | None = No
     return got
 
 
-def _collected(portfolio: Portfolio, p: _Pairs, horizon: int) -> np.ndarray:
+def _collected(portfolio: Portfolio, p: Pairs, horizon: int) -> np.ndarray:
     """Payments in (as_of, as_of + horizon] not reversed on or before the horizon end."""
     pays = portfolio.payments
     code = p.code(pays["account_id"])
     keep = code >= 0
-    day = _day_numbers(pays["payment_date"])
+    day = day_numbers(pays["payment_date"])
     amount = pays["amount"].to_numpy(dtype="float64")
-    ev = _Events(code[keep], day[keep], amount=amount[keep])
+    ev = Events(code[keep], day[keep], amount=amount[keep])
     total = ev.window("amount", p.codes, p.days + horizon, horizon)
     if "reversed_date" not in pays:
         return total
-    rev = _day_numbers(pays["reversed_date"])
+    rev = day_numbers(pays["reversed_date"])
     r = keep & (rev >= 0)
     if not r.any():
         return total
@@ -280,7 +265,7 @@ def _collected(portfolio: Portfolio, p: _Pairs, horizon: int) -> np.ndarray:
     return total
 
 
-def _restructured_within(portfolio: Portfolio, p: _Pairs, horizon: int) -> np.ndarray:
+def _restructured_within(portfolio: Portfolio, p: Pairs, horizon: int) -> np.ndarray:
     """A restructure (new schedule version or event) dated in (as_of, as_of + horizon]."""
     hit = np.zeros(len(p.codes), dtype=bool)
     sched = portfolio.schedule
@@ -292,13 +277,13 @@ def _restructured_within(portfolio: Portfolio, p: _Pairs, horizon: int) -> np.nd
         s = s.drop_duplicates(["account_id", "schedule_version"])
         code = p.code(s["account_id"])
         ok = code >= 0
-        ev = _Events(code[ok], _day_numbers(s["effective_from"])[ok])
+        ev = Events(code[ok], day_numbers(s["effective_from"])[ok])
         hit |= ev.window(None, p.codes, p.days + horizon, horizon) > 0
     if portfolio.events is not None and len(portfolio.events):
         e = portfolio.events[portfolio.events["event"].astype(str) == "restructured"]
         code = p.code(e["account_id"])
         ok = code >= 0
-        ev = _Events(code[ok], _day_numbers(e["date"])[ok])
+        ev = Events(code[ok], day_numbers(e["date"])[ok])
         hit |= ev.window(None, p.codes, p.days + horizon, horizon) > 0
     return hit
 
@@ -306,12 +291,7 @@ def _restructured_within(portfolio: Portfolio, p: _Pairs, horizon: int) -> np.nd
 # ------------------------------------------------------------------- snapshot-only mode
 def _months(days: int) -> int:
     """A label horizon in whole months (at least one): 30 days → 1, 60 days → 2."""
-    return max(1, int(round(days / (365.25 / 12))))
-
-
-def _month_no(dates: pd.Series) -> np.ndarray:
-    d = pd.DatetimeIndex(pd.to_datetime(dates))
-    return np.asarray(d.year * 12 + d.month - 1, dtype="int64")
+    return max(1, int(round(days / DAYS_PER_MONTH)))
 
 
 def snapshot_labels(
@@ -372,21 +352,19 @@ def snapshot_labels(
     lab = config.labels
     s = snapshots.copy()
     s["account_id"] = s["account_id"].astype(str)
-    s["month_no"] = _month_no(s["month_end"])
-    request = _as_pairs(pairs)
+    s["month_no"] = month_numbers(s["month_end"])
+    request = as_pairs(pairs)
     if isinstance(request, pd.DataFrame):
-        out = request[["account_id", "as_of"]].copy()
-        out["account_id"] = out["account_id"].astype(str)
-        out["as_of"] = pd.to_datetime(out["as_of"]).dt.normalize()
+        out = pairs_table(request, text_ids=True)
     else:
         rows = s[pd.to_datetime(s["month_end"]).dt.normalize().isin(request)]
         out = overdue_pairs(rows.rename(columns={"month_end": "as_of"}), config)
         out["as_of"] = pd.to_datetime(out["as_of"]).dt.normalize()
     out = out.reset_index(drop=True)
     as_of = pd.DatetimeIndex(out["as_of"])
-    month = _month_no(out["as_of"]) - np.asarray(~as_of.is_month_end, dtype="int64")
+    month = month_numbers(out["as_of"]) - np.asarray(~as_of.is_month_end, dtype="int64")
     end = pd.Timestamp(data_end) if data_end is not None else pd.to_datetime(s["month_end"]).max()
-    last_month = _month_no(pd.Series([end]))[0] - int(not end.is_month_end)
+    last_month = month_numbers(pd.Series([end]))[0] - int(not end.is_month_end)
     cols = ["status", "dpd", "bucket", "balance", "amount_overdue", "paid_in_month"]
     if "installment_amount" in s:
         cols.append("installment_amount")

@@ -1,0 +1,878 @@
+"""What is known of an account at an as-of date: the point-in-time core (DESIGN.md §3).
+
+Features (:mod:`~recovery.timeline.features`) look only at rows known on or before an
+as-of date, labels (:mod:`~recovery.timeline.labels`) only at rows after it; both work
+on the same structures, owned here:
+
+- **day numbers** (:func:`day_numbers`, :func:`to_dates`): dates as int64 days, so that
+  an ``(account code, day)`` pair packs into one sortable int64 key (the aging ledger
+  keeps its own encoding, :func:`recovery.timeline.ledger.ledger_days`);
+- **events** (:class:`Events`): the rows of one table sorted by ``(account, day)`` with
+  cumulative sums, so that counts and sums over any window ``(day - n, day]`` of many
+  pairs at once are differences at positions found with :func:`numpy.searchsorted`;
+- **pairs** (:class:`Pairs`, :func:`as_pairs`): the ``(account_id, as_of)`` rows asked
+  for, with integer account codes, and :class:`PairColumns`, the columns computed for
+  them;
+- **the portfolio as known at as_of**: :func:`point_in_time` for one date,
+  :func:`point_in_time_views` for many pairs, :func:`known_at_as_of` to run a
+  computation so that reversals dated after as_of are not yet known, and
+  :func:`schedule_in_force` (the schedule version in force at a date);
+- **partitions of accounts** (:func:`account_partitions`, :func:`pairs_of_accounts`):
+  work is per account, so a partition of accounts gives exactly the rows of the whole
+  run for those accounts (DESIGN.md §4).
+
+Examples
+--------
+>>> ev = Events(np.array([0, 0, 1]), day_numbers(["2024-01-05", "2024-01-20", "2024-01-07"]),
+...             amount=np.array([10.0, 5.0, 7.0]))
+>>> ev.window("amount", np.array([0, 1]), day_numbers(["2024-01-31", "2024-01-31"]), 20).tolist()
+[5.0, 0.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recovery.config import Config
+from recovery.data.portfolio import Portfolio
+from recovery.errors import DataError
+
+__all__ = [
+    "DAYS_PER_MONTH",
+    "day_numbers",
+    "to_dates",
+    "month_numbers",
+    "Events",
+    "take",
+    "Pairs",
+    "PairColumns",
+    "as_pairs",
+    "pairs_table",
+    "require_tables",
+    "point_in_time",
+    "point_in_time_views",
+    "known_at_as_of",
+    "schedule_in_force",
+    "account_partitions",
+    "pairs_of_accounts",
+]
+
+#: average days per calendar month (365.25 / 12), to express day spans in months
+DAYS_PER_MONTH = 365.25 / 12
+
+# day numbers: days since 1970-01-01 plus an offset, so every date of interest is >= 0
+# and (account code, day) packs into one sortable int64 key
+_OFFSET = 200_000
+_SPAN = np.int64(1 << 20)
+
+
+# --------------------------------------------------------------------------- days
+def day_numbers(values: Any) -> np.ndarray:
+    """Day numbers of dates: days since 1970-01-01 plus a fixed offset (all >= 0).
+
+    Parameters
+    ----------
+    values : array-like of dates or timestamps
+        A time of day is dropped (the day counts).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 day numbers; a missing date (NaT) becomes -1.
+
+    Examples
+    --------
+    >>> d = day_numbers(["2024-01-01", "2024-01-31", None])
+    >>> int(d[1] - d[0]), int(d[2])
+    (30, -1)
+    """
+    arr = getattr(values, "values", values)
+    if isinstance(arr, pd.DatetimeIndex | pd.arrays.DatetimeArray):
+        arr = arr.to_numpy()
+    if isinstance(arr, np.ndarray) and arr.dtype.kind == "M":
+        arr = arr.astype("datetime64[D]")
+    else:
+        arr = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[D]")
+    out = arr.astype("int64") + _OFFSET
+    out[np.isnat(arr)] = -1
+    return out
+
+
+def to_dates(days: np.ndarray) -> pd.DatetimeIndex:
+    """The dates of day numbers (the inverse of :func:`day_numbers`).
+
+    Parameters
+    ----------
+    days : numpy.ndarray
+        int64 day numbers from :func:`day_numbers` (no -1).
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+
+    Examples
+    --------
+    >>> to_dates(day_numbers(["2024-02-29"]))[0]
+    Timestamp('2024-02-29 00:00:00')
+    """
+    return pd.DatetimeIndex((days - _OFFSET).astype("datetime64[D]"))
+
+
+def month_numbers(dates: Any) -> np.ndarray:
+    """Calendar months of dates as consecutive int64 numbers (``year * 12 + month - 1``).
+
+    Examples
+    --------
+    >>> m = month_numbers(["2023-12-31", "2024-01-15"])
+    >>> int(m[1] - m[0])
+    1
+    """
+    d = pd.DatetimeIndex(pd.to_datetime(dates))
+    return np.asarray(d.year * 12 + d.month - 1, dtype="int64")
+
+
+# --------------------------------------------------------------------------- events
+class Events:
+    """The events of one table sorted by ``(account code, day)``, with cumulative sums.
+
+    Window counts and sums of many ``(account, day)`` queries are differences of the
+    cumulative sums at positions found by :func:`numpy.searchsorted`: no loop over
+    accounts or days.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        Account code (int64, >= 0) of each event.
+    days : numpy.ndarray
+        Day number (:func:`day_numbers`) of each event.
+    **values : numpy.ndarray
+        Values carried by the events (e.g. ``amount``), summed by :meth:`window`.
+
+    Attributes
+    ----------
+    codes, days : numpy.ndarray
+        Account codes and days, sorted.
+    keys : numpy.ndarray
+        ``code * span + day``: one sortable int64 key per event.
+    values : dict of str to numpy.ndarray
+        The values, in the same order.
+    """
+
+    def __init__(self, codes: np.ndarray, days: np.ndarray, **values: np.ndarray):
+        order = np.lexsort((days, codes))
+        self.codes = codes[order]
+        self.days = days[order]
+        self.keys = self.codes * _SPAN + self.days
+        self.values = {k: np.asarray(v)[order] for k, v in values.items()}
+        self._cum: dict[str, np.ndarray] = {}
+        self._bounds: dict[tuple, tuple] = {}
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def cum(self, name: str) -> np.ndarray:
+        """Cumulative sum of values ``name`` (float64, a leading 0: ``len + 1`` entries)."""
+        if name not in self._cum:
+            v = self.values[name].astype("float64")
+            self._cum[name] = np.concatenate(([0.0], np.cumsum(v)))
+        return self._cum[name]
+
+    def upto(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Number of events with key <= (code, day): index one past the last such."""
+        return np.searchsorted(self.keys, codes * _SPAN + days, side="right")
+
+    def first_from(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Number of events with key < (code, day): index of the first on or after day."""
+        return np.searchsorted(self.keys, codes * _SPAN + days, side="left")
+
+    def start(self, codes: np.ndarray) -> np.ndarray:
+        """Index of the account's first event."""
+        return np.searchsorted(self.keys, codes * _SPAN, side="left")
+
+    def bounds(
+        self, codes: np.ndarray, days: np.ndarray, length: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (lo, hi) of the events in (day - length, day]; cached per query."""
+        key = (id(codes), id(days), length)
+        hit = self._bounds.get(key)
+        if hit is None:
+            hi = self.upto(codes, days)
+            lo = self.start(codes) if length is None else self.upto(codes, days - length)
+            hit = self._bounds[key] = (lo, hi, codes, days)  # keep the query arrays alive
+        return hit[0], hit[1]
+
+    def window(
+        self, name: str | None, codes: np.ndarray, days: np.ndarray, length: int | None
+    ) -> np.ndarray:
+        """Sum (or count if name is None) over days in (day - length, day]; None = to date."""
+        lo, hi = self.bounds(codes, days, length)
+        if name is None:
+            return (hi - lo).astype("float64")
+        c = self.cum(name)
+        return c[hi] - c[lo]
+
+    def last(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Index of the account's last event on or before day, -1 if none."""
+        if not len(self.keys):
+            return np.full(len(codes), -1, dtype="int64")
+        idx = self.bounds(codes, days, None)[1] - 1
+        ok = (idx >= 0) & (self.codes[np.maximum(idx, 0)] == codes)
+        return np.where(ok, idx, -1)
+
+    def since(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Days since the account's last event on or before day (NaN if none)."""
+        idx = self.last(codes, days)
+        if not len(self.keys):
+            return np.full(len(codes), np.nan)
+        return np.where(idx >= 0, days - self.days[np.maximum(idx, 0)], np.nan)
+
+
+def take(values: np.ndarray, idx: np.ndarray, fill: Any = np.nan) -> np.ndarray:
+    """``values[idx]`` with ``fill`` where ``idx`` is -1 (no such row).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Not empty.
+    idx : numpy.ndarray
+        Positions in ``values``, -1 for none.
+    fill : scalar
+        ``NaN`` turns integers into float64; ``None`` turns non-float values into
+        objects.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> take(np.array([3, 4]), np.array([1, -1])).tolist()
+    [4.0, nan]
+    """
+    out = values[np.maximum(idx, 0)]
+    if out.dtype.kind in "iub" and fill is np.nan:
+        out = out.astype("float64")
+    elif out.dtype.kind not in "fO" and fill is None:
+        out = out.astype(object)
+    out = out.copy()
+    out[idx < 0] = fill
+    return out
+
+
+# --------------------------------------------------------------------------- pairs
+@dataclass
+class Pairs:
+    """The (account, as_of) pairs with integer account codes and day numbers.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        ``account_id`` (str), ``as_of`` (normalized), in the order asked for.
+    ids : pandas.Index
+        The distinct account ids, sorted; an account's code is its position.
+    codes : numpy.ndarray
+        Account code of each pair.
+    days : numpy.ndarray
+        Day number (:func:`day_numbers`) of each pair's as_of.
+    """
+
+    frame: pd.DataFrame
+    ids: pd.Index
+    codes: np.ndarray
+    days: np.ndarray
+
+    @classmethod
+    def of(cls, pairs: pd.DataFrame) -> Pairs:
+        """The pairs of a table with columns ``account_id``, ``as_of``.
+
+        Examples
+        --------
+        >>> p = Pairs.of(pd.DataFrame({"account_id": ["B", "A"], "as_of": ["2024-01-31"] * 2}))
+        >>> p.codes.tolist(), list(p.ids)
+        ([1, 0], ['A', 'B'])
+        """
+        frame = pd.DataFrame(
+            {
+                "account_id": pairs["account_id"].astype(str).to_numpy(),
+                "as_of": pd.to_datetime(pairs["as_of"]).dt.normalize().to_numpy(),
+            }
+        )
+        codes, ids = pd.factorize(frame["account_id"], sort=True)
+        return cls(frame, pd.Index(ids), codes.astype("int64"), day_numbers(frame["as_of"]))
+
+    def code(self, account_ids: pd.Series) -> np.ndarray:
+        """Codes of account ids; -1 for accounts without a pair."""
+        return self.ids.get_indexer(account_ids.astype(str)).astype("int64")
+
+    def rows_in(self, table: pd.DataFrame, days: np.ndarray | None = None) -> np.ndarray:
+        """Row of ``table`` (``account_id``, ``as_of``) at each pair's account and day.
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            E.g. an :func:`recovery.timeline.aging.account_states` table.
+        days : numpy.ndarray, optional
+            Day number of each pair to look up (default: the pairs' as_of).
+
+        Returns
+        -------
+        numpy.ndarray
+            int64 row positions; -1 where the table has no row on exactly that day.
+
+        Examples
+        --------
+        >>> p = Pairs.of(pd.DataFrame({"account_id": ["A", "B"], "as_of": ["2024-01-31"] * 2}))
+        >>> t = pd.DataFrame({"account_id": ["B", "A"], "as_of": ["2024-01-31", "2024-01-30"]})
+        >>> p.rows_in(t).tolist()
+        [-1, 0]
+        """
+        days = self.days if days is None else days
+        code = self.code(table["account_id"])
+        keep = code >= 0
+        ev = Events(code[keep], day_numbers(table["as_of"])[keep], row=np.flatnonzero(keep))
+        if not len(ev):
+            return np.full(len(days), -1, dtype="int64")
+        idx = ev.last(self.codes, days)
+        hit = idx >= 0
+        hit[hit] = ev.days[idx[hit]] == days[hit]
+        return np.where(hit, ev.values["row"][np.maximum(idx, 0)], -1).astype("int64")
+
+
+class PairColumns(dict):
+    """Columns computed for pairs, collected as arrays; one DataFrame is built at the end.
+
+    Starts with the pairs' ``account_id`` and ``as_of``; a scalar assigned to a column
+    fills it.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The pairs (``account_id``, ``as_of``), e.g. :attr:`Pairs.frame`.
+
+    Examples
+    --------
+    >>> out = PairColumns(pd.DataFrame({"account_id": ["A", "B"], "as_of": ["2024-01-31"] * 2}))
+    >>> out["flag"] = False
+    >>> out.frame()["flag"].tolist()
+    [False, False]
+    """
+
+    def __init__(self, frame: pd.DataFrame):
+        super().__init__(account_id=frame["account_id"].to_numpy(), as_of=frame["as_of"].to_numpy())
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if np.ndim(value) == 0:  # a constant column
+            n = len(next(iter(self.values()))) if len(self) else 0
+            value = np.full(n, value, dtype=float if value is None or np.isnan(value) else None)
+        super().__setitem__(key, value)
+
+    def frame(self) -> pd.DataFrame:
+        """The columns as one DataFrame."""
+        return pd.DataFrame(dict(self))
+
+    @classmethod
+    def select(cls, columns: Mapping[str, Any], names: Sequence[str]) -> PairColumns:
+        """The columns ``names`` of ``columns`` (those present), in that order, as they are."""
+        out = cls.__new__(cls)
+        for name in names:
+            if name in columns:
+                dict.__setitem__(out, name, columns[name])
+        return out
+
+    @classmethod
+    def concat(cls, parts: list[PairColumns], order: np.ndarray | None = None) -> PairColumns:
+        """Row-wise concatenation (then ``take(order)``) of parts with the same columns."""
+        out = cls.__new__(cls)
+        for column in parts[0]:
+            pieces = [part[column] for part in parts]
+            if isinstance(pieces[0], pd.Categorical):
+                codes = np.concatenate([np.asarray(c.codes) for c in pieces])
+                values = pd.Categorical.from_codes(
+                    codes if order is None else codes[order], dtype=pieces[0].dtype
+                )
+            else:
+                values = np.concatenate([np.asarray(v) for v in pieces])
+                values = values if order is None else values[order]
+            dict.__setitem__(out, column, values)
+        return out
+
+
+def as_pairs(as_of: Any) -> pd.DataFrame | list[pd.Timestamp]:
+    """What was asked for: a table of pairs, or dates.
+
+    Parameters
+    ----------
+    as_of : DataFrame or date or sequence of dates
+        A table with columns ``account_id``, ``as_of`` (returned as it is), or dates.
+
+    Returns
+    -------
+    pandas.DataFrame or list of pandas.Timestamp
+        The table, or the distinct dates (normalized), sorted.
+
+    Raises
+    ------
+    DataError
+        A table without those columns, something that is not a date, or no date.
+
+    Examples
+    --------
+    >>> as_pairs(["2024-02-29", "2024-01-31 10:00", "2024-02-29"])
+    [Timestamp('2024-01-31 00:00:00'), Timestamp('2024-02-29 00:00:00')]
+    """
+    if isinstance(as_of, pd.DataFrame):
+        missing = {"account_id", "as_of"} - set(as_of.columns)
+        if missing:
+            raise DataError(
+                f"the pairs table needs columns account_id and as_of; missing {sorted(missing)}"
+            )
+        return as_of
+    if isinstance(as_of, (str, pd.Timestamp, np.datetime64)) or not isinstance(
+        as_of, (Sequence, pd.Index, np.ndarray, pd.Series)
+    ):
+        as_of = [as_of]
+    try:
+        dates = sorted({pd.Timestamp(d).normalize() for d in as_of})
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"as_of must be dates (YYYY-MM-DD) or a pairs table: {exc}") from None
+    if not dates:
+        raise DataError("as_of is empty: give at least one date")
+    return dates
+
+
+def pairs_table(request: pd.DataFrame, *, text_ids: bool = False) -> pd.DataFrame:
+    """The ``account_id, as_of`` columns of a pairs table, as_of normalized to the day.
+
+    Parameters
+    ----------
+    request : pandas.DataFrame
+        A pairs table (:func:`as_pairs`).
+    text_ids : bool
+        Turn the account ids into strings too.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy, rows and index as given.
+
+    Examples
+    --------
+    >>> pairs_table(pd.DataFrame({"account_id": [7], "as_of": ["2024-01-31 18:00"], "x": 1}),
+    ...             text_ids=True).values.tolist()
+    [['7', Timestamp('2024-01-31 00:00:00')]]
+    """
+    pairs = request[["account_id", "as_of"]].copy()
+    if text_ids:
+        pairs["account_id"] = pairs["account_id"].astype(str)
+    pairs["as_of"] = pd.to_datetime(pairs["as_of"]).dt.normalize()
+    return pairs
+
+
+def require_tables(portfolio: Portfolio, *names: str) -> None:
+    """Raise :class:`~recovery.errors.DataError` unless the event tables ``names`` are given.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    *names : str
+        Tables the ledger features need (``accounts``, ``schedule``, ``payments`` …).
+
+    Examples
+    --------
+    >>> require_tables(Portfolio(), "payments")
+    Traceback (most recent call last):
+    ...
+    recovery.errors.DataError: features need the table(s) ['payments']; ...
+    """
+    missing = [n for n in names if getattr(portfolio, n) is None]
+    if missing:
+        raise DataError(
+            f"features need the table(s) {missing}; for a monthly performance table alone "
+            "use recovery.snapshot_features"
+        )
+
+
+# ------------------------------------------------------------------- point in time
+def point_in_time(portfolio: Portfolio, as_of: Any) -> Portfolio:
+    """The portfolio as it was known at the end of ``as_of``.
+
+    Drops payments posted after ``as_of`` (and forgets reversals dated after it),
+    actions after the end of the ``as_of`` day, schedule versions effective after it,
+    events, assignments and snapshots dated after it; ``meta['data_end']`` becomes
+    ``as_of``. Features of ``as_of`` computed on the result equal those computed on
+    the whole portfolio (the leakage test).
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    as_of : date-like
+        Last day known (inclusive).
+
+    Returns
+    -------
+    Portfolio
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pays = pd.DataFrame({"account_id": ["A", "A"], "amount": [5.0, 7.0],
+    ...     "payment_date": pd.to_datetime(["2024-01-05", "2024-02-05"]),
+    ...     "reversed_date": pd.to_datetime(["2024-03-01", None])})
+    >>> known = point_in_time(Portfolio(payments=pays), "2024-01-31")
+    >>> known.payments[["amount", "reversed_date"]].values.tolist()
+    [[5.0, NaT]]
+    """
+    day = pd.Timestamp(as_of).normalize()
+    out = portfolio.copy()
+    if out.payments is not None:
+        pays = out.payments[pd.to_datetime(out.payments["payment_date"]) <= day].copy()
+        if "reversed_date" in pays:
+            rev = pd.to_datetime(pays["reversed_date"])
+            pays["reversed_date"] = rev.where(rev <= day)
+        out.payments = pays.reset_index(drop=True)
+    if out.actions is not None:
+        keep = pd.to_datetime(out.actions["ts"]) < day + pd.Timedelta(days=1)
+        out.actions = out.actions[keep].reset_index(drop=True)
+    if out.schedule is not None and "effective_from" in out.schedule:
+        eff = pd.to_datetime(out.schedule["effective_from"])
+        out.schedule = out.schedule[eff.isna() | (eff <= day)].reset_index(drop=True)
+    for name, col in (
+        ("events", "date"),
+        ("snapshots", "month_end"),
+        ("assignments", "start_date"),
+    ):
+        df = getattr(out, name)
+        if df is not None:
+            setattr(out, name, df[pd.to_datetime(df[col]) <= day].reset_index(drop=True))
+    if out.assignments is not None:
+        end = pd.to_datetime(out.assignments["end_date"])
+        out.assignments["end_date"] = end.where(end <= day)
+    if out.accounts is not None:
+        orig = pd.to_datetime(out.accounts["origination_date"])
+        out.accounts = out.accounts[orig <= day].reset_index(drop=True)
+    out.meta["data_end"] = day.strftime("%Y-%m-%d")
+    return out
+
+
+def _reversal_pending(payments: pd.DataFrame | None, pairs: pd.DataFrame) -> np.ndarray:
+    """Pairs with a payment posted on or before as_of and reversed after it."""
+    late = np.zeros(len(pairs), dtype=bool)
+    if payments is None or "reversed_date" not in payments:
+        return late
+    rev = pd.to_datetime(payments["reversed_date"])
+    has = rev.notna().to_numpy()
+    if not has.any():
+        return late
+    reversed_rows = pd.DataFrame(
+        {
+            "account_id": payments["account_id"].astype(str).to_numpy()[has],
+            "posted": pd.to_datetime(payments["payment_date"]).to_numpy()[has],
+            "reversed": rev.to_numpy()[has],
+        }
+    )
+    # reversed payments are few: pair each with its account's as_of dates
+    q = pd.DataFrame(
+        {
+            "account_id": pairs["account_id"].to_numpy(),
+            "row": np.arange(len(pairs)),
+            "as_of": pairs["as_of"].to_numpy(),
+        }
+    )
+    m = q.merge(reversed_rows, on="account_id")
+    hit = (m["posted"] <= m["as_of"]) & (m["reversed"] > m["as_of"])
+    late[m.loc[hit, "row"].to_numpy()] = True
+    return late
+
+
+_KNOWN_BY = {  # table: (date column, rows known at the end of day a)
+    "accounts": "origination_date",
+    "schedule": "effective_from",
+    "payments": "payment_date",
+    "actions": "ts",
+    "events": "date",
+    "assignments": "start_date",
+    "snapshots": "month_end",
+}
+
+
+def point_in_time_views(
+    portfolio: Portfolio, pairs: pd.DataFrame
+) -> tuple[Portfolio, pd.DataFrame]:
+    """One pseudo-account per pair: its account as known at the pair's as_of.
+
+    The vectorised counterpart of :func:`point_in_time` for many (account, as_of)
+    pairs at once: each table's rows of the pairs' accounts are joined to the pairs,
+    rows not yet known at as_of are dropped, reversals dated after as_of are
+    forgotten, and ``account_id`` becomes ``"<account>@<as_of>"``.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    pairs : pandas.DataFrame
+        ``account_id`` (str), ``as_of`` (normalized datetimes).
+
+    Returns
+    -------
+    views : Portfolio
+        The tables of the pseudo-accounts.
+    view_pairs : pandas.DataFrame
+        The pairs on the pseudo-accounts (``account_id`` = ``"<account>@<as_of>"``).
+
+    Examples
+    --------
+    >>> pays = pd.DataFrame({"account_id": ["A", "A"], "amount": [5.0, 7.0],
+    ...     "payment_date": pd.to_datetime(["2024-01-05", "2024-02-05"])})
+    >>> q = pd.DataFrame({"account_id": ["A", "A"],
+    ...     "as_of": pd.to_datetime(["2024-01-31", "2024-02-29"])})
+    >>> views, view_pairs = point_in_time_views(Portfolio(payments=pays), q)
+    >>> views.payments.groupby("account_id")["amount"].sum().to_dict()
+    {'A@2024-01-31': 5.0, 'A@2024-02-29': 12.0}
+    """
+    pairs = pairs[["account_id", "as_of"]].reset_index(drop=True)
+    view = pairs["account_id"].astype(str) + "@" + pairs["as_of"].dt.strftime("%Y-%m-%d")
+    key = pd.DataFrame(
+        {"account_id": pairs["account_id"].astype(str), "_view": view, "_as_of": pairs["as_of"]}
+    )
+    ids = set(key["account_id"])
+    tables = {}
+    for name, column in _KNOWN_BY.items():
+        df = getattr(portfolio, name)
+        if df is None:
+            continue
+        df = df[df["account_id"].astype(str).isin(ids)]
+        df = df.assign(account_id=df["account_id"].astype(str)).merge(key, on="account_id")
+        a = df["_as_of"]
+        if column not in df:
+            known = np.ones(len(df), dtype=bool)
+        elif name == "actions":
+            known = pd.to_datetime(df[column]) < a + pd.Timedelta(days=1)
+        elif name == "schedule":
+            eff = pd.to_datetime(df[column])
+            known = eff.isna() | (eff <= a)
+        else:
+            known = pd.to_datetime(df[column]) <= a
+        df = df[np.asarray(known)].copy()
+        for later in ("reversed_date", "end_date"):
+            if later in df:
+                d = pd.to_datetime(df[later])
+                df[later] = d.where(d <= df["_as_of"])
+        df["account_id"] = df["_view"]
+        tables[name] = df.drop(columns=["_view", "_as_of"]).reset_index(drop=True)
+    views = Portfolio(**tables, agents=portfolio.agents, meta=dict(portfolio.meta))
+    return views, pd.DataFrame({"account_id": view, "as_of": pairs["as_of"]})
+
+
+def known_at_as_of(
+    core: Callable[..., PairColumns],
+    portfolio: Portfolio,
+    pairs: pd.DataFrame,
+    config: Config,
+    **kwargs: Any,
+) -> PairColumns:
+    """Run ``core`` so that reversals dated after as_of are not yet known.
+
+    The vectorised cores treat every payment with a ``reversed_date`` as reversed.
+    That is right for a pair unless one of the account's payments was posted on or
+    before as_of and reversed after it; those few pairs are computed together on
+    point-in-time views of their accounts (:func:`point_in_time_views`).
+
+    Parameters
+    ----------
+    core : callable
+        ``core(portfolio, pairs, config, **kwargs)`` returning :class:`PairColumns`
+        in the order of ``pairs``.
+    portfolio : Portfolio
+    pairs : pandas.DataFrame
+        Columns ``account_id``, ``as_of``.
+    config : Config
+    **kwargs
+        Passed on to ``core``; DataFrames among them (tables precomputed for the
+        whole portfolio) become ``None`` for the views, which recompute them.
+
+    Returns
+    -------
+    PairColumns
+        One row per pair, in order.
+
+    Examples
+    --------
+    >>> def reversal_known(pf, pairs, config):
+    ...     out = PairColumns(pairs)
+    ...     out["reversal_known"] = pf.payments["reversed_date"].notna().any()
+    ...     return out
+    >>> pays = pd.DataFrame({"account_id": ["A"], "amount": [5.0],
+    ...     "payment_date": pd.to_datetime(["2024-01-05"]),
+    ...     "reversed_date": pd.to_datetime(["2024-02-10"])})
+    >>> q = pd.DataFrame({"account_id": ["A"], "as_of": pd.to_datetime(["2024-01-31"])})
+    >>> known_at_as_of(reversal_known, Portfolio(payments=pays), q, Config())["reversal_known"]
+    array([False])
+    """
+    pairs = pairs[["account_id", "as_of"]].reset_index(drop=True).copy()
+    pairs["account_id"] = pairs["account_id"].astype(str)
+    pairs["as_of"] = pd.to_datetime(pairs["as_of"]).dt.normalize()
+    late = _reversal_pending(portfolio.payments, pairs)
+    if not late.any():
+        return core(portfolio, pairs, config, **kwargs)
+    parts, order = [], []
+    if (~late).any():
+        parts.append(core(portfolio, pairs[~late].reset_index(drop=True), config, **kwargs))
+        order.append(np.flatnonzero(~late))
+    # precomputed tables are recomputed on the views; flags are passed on
+    extra = {k: (None if isinstance(v, pd.DataFrame) else v) for k, v in kwargs.items()}
+    views, view_pairs = point_in_time_views(portfolio, pairs[late])
+    done = core(views, view_pairs, config, **extra)
+    done["account_id"] = pairs.loc[late, "account_id"].to_numpy()
+    parts.append(done)
+    order.append(np.flatnonzero(late))
+    return PairColumns.concat(parts, np.argsort(np.concatenate(order), kind="stable"))
+
+
+# ------------------------------------------------------------------- schedule in force
+def _schedule_frame(schedule: pd.DataFrame) -> pd.DataFrame:
+    sched = pd.DataFrame(
+        {
+            "account_id": schedule["account_id"].astype(str).to_numpy(),
+            "due_date": pd.to_datetime(schedule["due_date"]).to_numpy(),
+            "amount_due": schedule["amount_due"].astype("float64").to_numpy(),
+            "version": (
+                schedule["schedule_version"].fillna(1).astype("int64").to_numpy()
+                if "schedule_version" in schedule
+                else np.ones(len(schedule), dtype="int64")
+            ),
+        }
+    )
+    if "effective_from" in schedule:
+        sched["effective_from"] = pd.to_datetime(schedule["effective_from"]).to_numpy()
+    else:
+        sched["effective_from"] = pd.NaT
+    return sched
+
+
+def schedule_in_force(schedule: pd.DataFrame, account_ids: pd.Series, dates: Any) -> pd.DataFrame:
+    """Schedule version in force, installments remaining and installment amount.
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        The ``schedule`` table.
+    account_ids : pandas.Series
+        Account of each query row.
+    dates : array-like of dates
+        Date of each query row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per query row (same order): ``schedule_version`` (latest version whose
+        ``effective_from`` is empty or on or before the date), ``installments_remaining``
+        (count, due after the date), ``installment_amount`` (median ``amount_due`` of
+        that version, currency). Accounts without a schedule get NA.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"account_id": ["A"] * 4, "installment_no": [1, 2, 1, 2],
+    ...     "due_date": pd.to_datetime(["2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01"]),
+    ...     "amount_due": [100.0, 100.0, 60.0, 60.0], "schedule_version": [1, 1, 2, 2],
+    ...     "effective_from": pd.to_datetime([None, None, "2024-03-15", "2024-03-15"])})
+    >>> schedule_in_force(s, pd.Series(["A", "A"]), pd.to_datetime(["2024-02-15", "2024-03-20"]))
+       schedule_version  installments_remaining  installment_amount
+    0               1.0                     1.0               100.0
+    1               2.0                     2.0                60.0
+    """
+    sched = _schedule_frame(schedule)
+    qids = pd.Series(account_ids).astype(str).reset_index(drop=True)
+    codes, ids = pd.factorize(pd.concat([qids, sched["account_id"]]), sort=False)
+    qcode = codes[: len(qids)].astype("int64")
+    scode = codes[len(qids) :].astype("int64")
+    qday = day_numbers(dates)
+    versions = (
+        sched.groupby(["account_id", "version"], sort=False)
+        .agg(effective_from=("effective_from", "min"), installment_amount=("amount_due", "median"))
+        .reset_index()
+    )
+    vcode = pd.Index(ids).get_indexer(versions["account_id"]).astype("int64")
+    vday = day_numbers(versions["effective_from"])
+    vday = np.where(vday < 0, 0, vday)  # the original version is in force from the start
+    vnum = versions["version"].to_numpy()
+    # latest version (by effective day, then number) with effective day <= query day
+    order = np.lexsort((vnum, vday, vcode))
+    vkeys = vcode[order] * _SPAN + vday[order]
+    pos = np.searchsorted(vkeys, qcode * _SPAN + qday, side="right") - 1
+    ok = (pos >= 0) & (vcode[order][np.maximum(pos, 0)] == qcode)
+    pick = order[np.maximum(pos, 0)]
+    version = np.where(ok, vnum[pick], -1)
+    amount = np.where(ok, versions["installment_amount"].to_numpy()[pick], np.nan)
+    # installments of that version due after the query day
+    max_v = np.int64(max(int(sched["version"].max()) if len(sched) else 1, 1) + 1)
+    skey = (scode * max_v + sched["version"].to_numpy()) * _SPAN + day_numbers(sched["due_date"])
+    skey.sort()
+    base = (qcode * max_v + np.maximum(version, 0)) * _SPAN
+    remaining = np.searchsorted(skey, base + _SPAN, side="left") - np.searchsorted(
+        skey, base + qday, side="right"
+    )
+    return pd.DataFrame(
+        {
+            "schedule_version": np.where(ok, version, np.nan),
+            "installments_remaining": np.where(ok, remaining, np.nan),
+            "installment_amount": amount,
+        }
+    )
+
+
+# ------------------------------------------------------------------- partitions
+def account_partitions(accounts: Any, partition_size: int | None) -> list[np.ndarray]:
+    """The accounts, sorted, cut into consecutive partitions of at most ``partition_size``.
+
+    Parameters
+    ----------
+    accounts : array-like of str
+        Distinct account ids.
+    partition_size : int, optional
+        Accounts per partition; ``None`` (or 0) = one partition.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Object arrays of ids; empty when there is no account.
+
+    Examples
+    --------
+    >>> [p.tolist() for p in account_partitions(["C", "A", "B"], 2)]
+    [['A', 'B'], ['C']]
+    """
+    accounts = np.sort(np.asarray(accounts, dtype=object))
+    size = len(accounts) if not partition_size else int(partition_size)
+    return [accounts[i : i + size] for i in range(0, len(accounts), max(size, 1))]
+
+
+def pairs_of_accounts(
+    request: pd.DataFrame | list[pd.Timestamp], account_ids: np.ndarray
+) -> pd.DataFrame | list[pd.Timestamp]:
+    """The part of a request (:func:`as_pairs`) that concerns some accounts.
+
+    Parameters
+    ----------
+    request : DataFrame or list of dates
+        A pairs table, or dates (which concern every account).
+    account_ids : numpy.ndarray
+        The accounts of a partition.
+
+    Returns
+    -------
+    DataFrame or list of dates
+        The table's rows of those accounts, or the dates unchanged.
+
+    Examples
+    --------
+    >>> q = pd.DataFrame({"account_id": ["A", "B"], "as_of": ["2024-01-31"] * 2})
+    >>> pairs_of_accounts(q, np.array(["B"]))["account_id"].tolist()
+    ['B']
+    """
+    if isinstance(request, pd.DataFrame):
+        return request[request["account_id"].astype(str).isin(account_ids)]
+    return request
