@@ -302,7 +302,7 @@ def test_roll_rate_notes_judged_with_their_average_for_context():
     m1[25] = 0.32  # 400 accounts: +12 pp is far outside
     m2 = 0.50 + 0.01 * (i % 2)
     m2[25] = 0.505  # +0.5 pp is inside
-    m3 = np.full(26, 0.75)  # 12 accounts: 9 roll forward every month
+    m3 = np.where(i % 2, 9 / 12, 8 / 12)  # 12 accounts: 8 or 9 roll forward
     t = pd.DataFrame(
         {
             "month_end": np.tile(months, 3),
@@ -322,7 +322,7 @@ def test_roll_rate_notes_judged_with_their_average_for_context():
         "(+0.5 pp): within normal variation ("
     )
     assert "based on" not in notes[1]  # 120 accounts is not thin
-    assert "(+0.0 pp; based on 12 accounts)" in notes[2]
+    assert "(+8.3 pp; based on 12 accounts): within normal variation" in notes[2]
 
 
 def test_book_by_state_shares_sum_to_one():

@@ -53,7 +53,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from recovery.analytics.roll_rates import NEW_STATE, SegmentArg, snapshot_states, transitions
+from recovery.analytics.common import SegmentArg, segment_list
+from recovery.analytics.states import NEW_STATE, snapshot_states, transitions
 from recovery.config import Config
 
 __all__ = [
@@ -83,12 +84,6 @@ KPI_KINDS: dict[str, str] = {
 VERDICTS = ("unusual", "normal", "no_history", "missing")
 
 _MOMENTS = ["n", "sum_x", "sum_y", "sum_xx", "sum_yy", "sum_xy"]
-
-
-def _segments(segment: SegmentArg) -> list[str]:
-    if segment is None:
-        return []
-    return [segment] if isinstance(segment, str) else list(segment)
 
 
 def kpi_units(
@@ -136,7 +131,7 @@ def kpi_units(
     [[1.0, 1.0], [1.0, 0.0]]
     """
     config = config or Config()
-    segments = _segments(segment)
+    segments = segment_list(segment)
     states = snapshot_states(snapshots, config, segments, accounts)
     moves = transitions(states, config, segments)
     labels = config.aging.bucket_labels()
