@@ -301,27 +301,39 @@ with section("recovery-by-age", "Recovery by debt age"):
 
 Agent results are compared with what was *expected for the same accounts* (a case-mix
 model that does not know the agent), never as a raw league table: senior agents get the
-hardest cases. The compliance flags list contacts in the month that broke a contact rule
-(hours, frequency, third parties, disputes, deceased debtors, hardship plans, the
-limitation period).
+hardest cases. An agent is ranked only once enough of its measured difference is real
+rather than chance (its *reliability*); the others are listed as not having enough data
+yet. The compliance flags list contacts in the month that broke a contact rule (hours,
+frequency, third parties, disputes, deceased debtors, hardship plans, the limitation
+period).
 """
             ),
             code(
                 """
-with section("agents", "The agent table"):
-    from recovery.operations.agent_plots import plot_funnel
+with section("agents", "The agent comparison"):
+    from recovery.operations.agent_plots import plot_effect_funnel
 
     fit = report.agent_effectiveness(data.portfolio, data.month, data.config)
-    display(HTML(report.notes_html([
-        f"{report.format_count(len(fit.spells_))} assignment spells started in the 24 months to "
-        f"{month_name}; outcome: any payment within {data.config.analytics.agent_window_days} days. "
-        "An observed / expected ratio above 1 means better than expected for that case mix; "
-        "the adjusted effect is shrunk towards zero for agents with few spells."
-    ])))
-    display(HTML(table_html(report.agent_table(fit.summary), table_id="agent-table")))
-    fig, ax = plt.subplots()
-    plot_funnel(fit.summary, ax=ax)
-    show_figure(fig)
+    comparison = report.compare_agents(fit, data.config)
+    display(HTML(report.notes_html(report.agent_notes(comparison, data.month))))
+    if len(comparison.ranked):
+        fig, ax = plt.subplots()
+        plot_effect_funnel(fit.summary, ax=ax, reliable=comparison.ranked["agent_id"])
+        show_figure(fig, alt="Funnel plot: each agent's payments against expectation, relative "
+                    "to peers, by spell-months worked, with 95% and 99.8% control limits")
+        display(HTML(table_html(report.ranked_agent_table(comparison), table_id="agent-table")))
+    if len(comparison.waiting):
+        display(HTML(table_html(report.waiting_agent_table(comparison),
+                                caption="Not enough data yet", table_id="agent-waiting-table")))
+"""
+            ),
+            code(
+                """
+with section("activity", "The agents' activity"):
+    report.require_table(data, "actions", "the agents' activity")
+    activity = report.activity_table(data.portfolio, data.month, data.config)
+    display(HTML(table_html(activity, caption=f"Activity in {month_name}",
+                            table_id="activity-table")))
 """
             ),
             code(
@@ -944,11 +956,13 @@ def agent_effectiveness() -> nbformat.NotebookNode:
         "05 · Agent effectiveness",
         """
 Who collects well? A raw league table answers the wrong question: senior agents get the
-hardest cases, so their raw success rate looks worse. Here each assignment spell's
-outcome (any payment within 60 days) is compared with what was *expected for the same
-account* from a case-mix model that does not know the agent; per agent the observed /
-expected ratio, its confidence interval, an empirical-Bayes shrunk effect (few spells →
-pulled towards zero) and a verdict corrected for multiple comparisons.
+hardest cases, so their raw success rate looks worse. Here each month an agent held an
+account (the first two months of each assignment spell) is compared with what was
+*expected for the same account* from a case-mix model that does not know the agent, in
+the months the agent talked with the borrower; per agent the observed / expected ratio,
+its confidence interval, an empirical-Bayes shrunk effect (few spells → pulled towards
+zero), its reliability (the share of the measured difference that is real) and a verdict
+corrected for multiple comparisons.
 
 This is observational: only randomised assignment makes an effect causal.
 """,
@@ -958,7 +972,8 @@ This is observational: only randomised assignment makes an effect causal.
 ## Naive vs case-mix adjusted
 
 The case mix is each account's point-in-time features on the day before its spell
-started, turned into an expected outcome out of fold (an account's spells share a fold).
+started (with the month of the spell and whether the agent talked with the borrower),
+turned into an expected outcome out of fold (an account's spells share a fold).
 """
             ),
             code(
@@ -966,8 +981,8 @@ started, turned into an expected outcome out of fold (an account's spells share 
 from recovery.report import agent_effectiveness
 
 fit = agent_effectiveness(portfolio, last_month, config, window_months=36, min_spells=20)
-columns = ["agent_id", "team", "spells", "naive_rate", "o_e_ratio", "o_e_low", "o_e_high",
-           "shrunk_effect", "verdict", "rank_naive", "rank_adjusted"]
+columns = ["agent_id", "team", "spells", "rows", "naive_rate", "o_e_ratio", "o_e_low",
+           "o_e_high", "reliability", "shrunk_effect", "verdict", "rank_naive", "rank_adjusted"]
 fit.summary[columns]
 """
             ),

@@ -162,6 +162,10 @@ class AnalyticsConfig:
     few_accounts : int
         A rate of fewer accounts than this is flagged in the report ("based on 14
         accounts").
+    agent_min_reliability : float
+        Agents whose effect has a lower reliability τ² / (τ² + se²) are not ranked in
+        the report ("not enough data yet"); below about 0.7 a ranking is mostly noise
+        (docs/agents.md).
     """
 
     recovery_horizon_months: int = 12
@@ -176,10 +180,13 @@ class AnalyticsConfig:
     change_history_months: int = 24
     change_min_history: int = 12
     few_accounts: int = 30
+    agent_min_reliability: float = 0.7
 
     def __post_init__(self) -> None:
         if not 0.5 < self.change_level < 1:
             raise ConfigError("analytics.change_level must be between 0.5 and 1, e.g. 0.99")
+        if not 0 < self.agent_min_reliability < 1:
+            raise ConfigError("analytics.agent_min_reliability must be between 0 and 1, e.g. 0.7")
         if not 2 <= self.change_min_history <= self.change_history_months:
             raise ConfigError(
                 "analytics.change_min_history must be at least 2 and at most "

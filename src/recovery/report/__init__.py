@@ -21,6 +21,10 @@ stays thin:
   generated from them (:func:`change_notes`);
 * :mod:`recovery.report.notes` — text from the numbers of the other sections (segment,
   roll-rate, ERC and model-health notes; people's tables of debt age, agents, models);
+* :mod:`recovery.report.agents` — the agent section: who can fairly be ranked
+  (:func:`compare_agents`, by each agent's reliability), in words and tables
+  (:func:`agent_notes`, :func:`ranked_agent_table`, :func:`waiting_agent_table`,
+  :func:`activity_table`);
 * :mod:`recovery.report.sections` — the analyses each section shows and
   :func:`section`, which runs a section: one whose library piece or data is missing says
   so plainly in the rendered report instead of showing made-up numbers;
@@ -40,6 +44,14 @@ Timestamp('2026-10-31 00:00:00')
 
 from __future__ import annotations
 
+from recovery.report.agents import (
+    AgentComparison,
+    activity_table,
+    agent_notes,
+    compare_agents,
+    ranked_agent_table,
+    waiting_agent_table,
+)
 from recovery.report.data import (
     ReportData,
     check_report_month,
@@ -74,7 +86,6 @@ from recovery.report.headline import (
 )
 from recovery.report.notes import (
     age_split_table,
-    agent_table,
     compliance_summary_html,
     erc_notes,
     format_model_health,
@@ -110,6 +121,12 @@ from recovery.report.sections import (
 )
 
 __all__ = [
+    "AgentComparison",
+    "activity_table",
+    "agent_notes",
+    "compare_agents",
+    "ranked_agent_table",
+    "waiting_agent_table",
     "CARD_KPIS",
     "HEADLINE_KPIS",
     "MISSING",
@@ -121,7 +138,6 @@ __all__ = [
     "about_html",
     "age_split_table",
     "agent_effectiveness",
-    "agent_table",
     "book_by_state",
     "change_notes",
     "check_report_month",

@@ -45,7 +45,6 @@ __all__ = [
     "segment_table",
     "roll_rate_notes",
     "erc_notes",
-    "agent_table",
     "compliance_summary_html",
     "model_health_notes",
     "format_model_health",
@@ -374,56 +373,6 @@ def erc_notes(erc: Any, config: Config | None = None) -> list[str]:
         f"{format_money(total)}{span}{when}, against {format_money(book)} charged off and not "
         "yet collected."
     ]
-
-
-def agent_table(summary: pd.DataFrame, rows: int = 25) -> pd.DataFrame:
-    """The agent effectiveness summary as a table for people.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        :attr:`recovery.operations.agents.AgentEffectiveness.summary`.
-    rows : int
-        At most this many agents, best adjusted rank first.
-
-    Returns
-    -------
-    DataFrame of str
-        Agent, team, spells, naive success rate, expected rate, O/E with its interval,
-        the shrunk adjusted effect (percentage points), verdict and both ranks.
-
-    Examples
-    --------
-    >>> s = pd.DataFrame({"agent_id": ["G1"], "team": ["early"], "spells": [120],
-    ...     "observed": [60.0], "expected": [48.0], "o_e_ratio": [1.25], "o_e_low": [1.05],
-    ...     "o_e_high": [1.45], "shrunk_effect": [0.08], "verdict": ["better than expected"],
-    ...     "naive_rate": [0.5], "rank_naive": [3], "rank_adjusted": [1]})
-    >>> agent_table(s).iloc[0].tolist()
-    ['G1', 'early', '120', '50.0%', '40.0%', '1.25 (1.05–1.45)', '+8.0 pp', 'better than expected', '3', '1']
-    """
-    s = summary.copy()
-    if "rank_adjusted" in s:
-        s = s.sort_values(["rank_adjusted", "agent_id"], na_position="last", kind="mergesort")
-    s = s.head(rows)
-    expected_rate = s["expected"] / s["spells"]
-    out = pd.DataFrame(
-        {
-            "Agent": s["agent_id"].astype(str),
-            "Team": s["team"].astype(str) if "team" in s else MISSING,
-            "Spells": [format_count(v) for v in s["spells"]],
-            "Success rate (naive)": [format_pct(v) for v in s["naive_rate"]],
-            "Expected for the case mix": [format_pct(v) for v in expected_rate],
-            "Observed / expected (95% interval)": [
-                f"{format_number(r, 2)} ({format_number(lo, 2)}–{format_number(hi, 2)})"
-                for r, lo, hi in zip(s["o_e_ratio"], s["o_e_low"], s["o_e_high"], strict=True)
-            ],
-            "Adjusted effect": [format_pp(v) for v in s["shrunk_effect"]],
-            "Verdict": s["verdict"].astype(str),
-            "Rank (naive)": [format_count(v) for v in s["rank_naive"]],
-            "Rank (adjusted)": [format_count(v) for v in s["rank_adjusted"]],
-        }
-    )
-    return out.reset_index(drop=True)
 
 
 def compliance_summary_html(flags: pd.DataFrame, actions: pd.DataFrame, month: Any) -> str:

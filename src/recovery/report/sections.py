@@ -502,20 +502,27 @@ def agent_effectiveness(
     window_months: int = 24,
     min_spells: int = 30,
 ) -> Any:
-    """Case-mix adjusted agent effectiveness over the spells of the last months.
+    """Case-mix adjusted agent effectiveness from the spell-months of the last months.
 
-    The spells (:func:`recovery.operations.spells.spell_outcomes`) that started in the
-    ``window_months`` months to ``month`` and whose outcome window ended by then; the
-    case mix is the point-in-time features of each account on the day before its
-    spell started (:func:`recovery.timeline.features.build_features`, agent columns left out),
-    turned into an expected outcome out of fold by
-    :func:`recovery.operations.agents.expected_outcomes`; the agents' effects are then estimated
-    by :class:`recovery.operations.agents.AgentEffectiveness` within team × bucket.
+    One row per assignment spell and month the agent held the account
+    (:func:`recovery.operations.spells.spell_month_outcomes`, the spell's first
+    ``ceil(agent_window_days / 30)`` months): whether the account paid in the month,
+    against the payment expected for the same account from a case-mix model that does
+    not know the agent — the account's point-in-time features the day before the spell
+    (:func:`recovery.operations.agents.spell_case_mix`), the month index and whether
+    the agent talked with the borrower, out of fold
+    (:func:`recovery.operations.agents.expected_outcomes`). Only months with a
+    conversation carry observed − expected (``through="talked"``: the agent acts
+    through conversations), which removes the noise of months the agent could not move
+    (docs/agents.md). Effects are compared within team × bucket by
+    :class:`recovery.operations.agents.AgentEffectiveness`, with each agent's
+    reliability.
 
     Parameters
     ----------
     portfolio : Portfolio
-        With ``assignments``, ``agents``, ``schedule`` and ``payments``.
+        With ``assignments``, ``agents``, ``schedule``, ``payments`` (and ``actions``
+        for the conversations).
     month : str or date, optional
         Last month end considered (default the last complete month of the data).
     config : Config, optional
@@ -527,20 +534,25 @@ def agent_effectiveness(
     Returns
     -------
     AgentEffectiveness
-        Fitted; ``summary`` per agent, ``spells_`` the spells used.
+        Fitted; ``summary`` per agent (``rows`` are spell-months), ``spells_`` the rows.
+
+    Raises
+    ------
+    SectionUnavailable
+        When a table is missing or fewer than ``min_spells`` spells have a month.
 
     Examples
     --------
     >>> from recovery.datasets import load_sample
     >>> fit = agent_effectiveness(load_sample(), "2025-12")  # doctest: +SKIP
-    >>> agent_table(fit.summary).head(3)  # doctest: +SKIP
+    >>> compare_agents(fit).ranked  # doctest: +SKIP
     """
     from recovery.operations.agents import (
         AgentEffectiveness,
         expected_outcomes,
         spell_case_mix,
     )
-    from recovery.operations.spells import spell_outcomes
+    from recovery.operations.spells import spell_month_outcomes
 
     config = config or Config()
     for name in ("assignments", "agents", "schedule", "payments"):
@@ -551,23 +563,25 @@ def agent_effectiveness(
         end = pd.Timestamp(portfolio.data_end).normalize()
         month = end if end.is_month_end else end - pd.offsets.MonthEnd(1)
     month = parse_month(month)
-    spells = spell_outcomes(portfolio, config)
-    start = pd.to_datetime(spells["start_date"])
-    end = pd.to_datetime(spells["window_end"])
+    rows = spell_month_outcomes(portfolio, config)
+    start = pd.to_datetime(rows["start_date"])
     first = month - pd.DateOffset(months=window_months)
-    keep = (start > first) & (end <= month + pd.Timedelta(days=1))
-    spells = spells[keep].reset_index(drop=True)
-    if len(spells) < min_spells:
+    keep = (start > first) & (pd.to_datetime(rows["period_end"]) <= month + pd.Timedelta(days=1))
+    rows = rows[keep].reset_index(drop=True)
+    if rows["spell_id"].nunique() < min_spells:
         raise SectionUnavailable(
-            f"only {len(spells)} assignment spells with a complete outcome window in the "
-            f"{window_months} months to {format_month(month)}"
+            f"only {rows['spell_id'].nunique()} assignment spells with a month of outcome in "
+            f"the {window_months} months to {format_month(month)}"
         )
-    spells, case_mix = spell_case_mix(portfolio, spells, config)
-    spells["expected"] = expected_outcomes(
-        spells, case_mix, outcome="paid", random_state=config.analytics.seed
+    rows, case_mix = spell_case_mix(portfolio, rows, config)
+    case_mix = case_mix.assign(
+        month_index=rows["month_index"].to_numpy(), talked=rows["talked"].to_numpy()
     )
-    spells["observed"] = spells["paid"].astype(float)
-    return AgentEffectiveness(min_spells=min_spells).fit(spells)
+    rows["expected"] = expected_outcomes(
+        rows, case_mix, outcome="paid", random_state=config.analytics.seed
+    )
+    rows["observed"] = rows["paid"].astype(float)
+    return AgentEffectiveness(min_spells=min_spells, through="talked").fit(rows)
 
 
 def model_directories(model_path: str | Path) -> list[Path]:
