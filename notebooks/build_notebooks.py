@@ -259,7 +259,8 @@ old mostly is not. Here that claim is *measured* on the charged-off book: for de
 each age at a month end, the share of its balance collected over the following recovery
 horizon (12 months by default; only month ends with the full horizon of follow-up count,
 so the latest months are not in these numbers), with 95% bootstrap intervals over
-accounts.
+accounts. Recovery by debt age is a ratio of balances: a band of fewer than 30 accounts
+shows its figure with "too few accounts" instead of an interval.
 """
             ),
             code(
@@ -278,8 +279,9 @@ with section("recovery-by-age", "Recovery by debt age"):
         f"{report.format_pct(row['recovery_rate_younger'])} of the balance recovered within "
         f"{horizon} months; older debt: {report.format_pct(row['recovery_rate_older'])} "
         f"(difference {report.format_pp(row['recovery_rate_difference'])}, 95% interval "
-        f"{report.format_pp(row['recovery_rate_difference_low'])} to "
-        f"{report.format_pp(row['recovery_rate_difference_high'])}); {verdict}."
+        + report.format_interval(row["recovery_rate_difference_low"],
+                                 row["recovery_rate_difference_high"], report.format_pp)
+        + f"); {verdict}."
     ])))
     try:
         both = pd.concat([split, age_split_comparison(data.history, data.config, scope="delinquent",
@@ -287,8 +289,11 @@ with section("recovery-by-age", "Recovery by debt age"):
     except RecoveryError:  # no all-delinquent debt with full follow-up
         both = split
     display(HTML(table_html(report.age_split_table(both), table_id="age-split-table")))
-    coarse = recovery_by_age(data.history, data.config, bands="coarse", data_end=data.month)
-    display(HTML(table_html(report.recovery_by_age_table(coarse), table_id="recovery-age-table")))
+    few = data.config.analytics.few_accounts
+    coarse = recovery_by_age(data.history, data.config, bands="coarse", data_end=data.month,
+                             min_accounts=few)
+    display(HTML(table_html(report.recovery_by_age_table(coarse, min_accounts=few),
+                            table_id="recovery-age-table")))
     monthly = recovery_by_age(data.history, data.config, bands="monthly", data_end=data.month)
     fig, ax = plt.subplots()
     plot_recovery_by_age(monthly, ax=ax, split_months=data.config.analytics.age_split_months)

@@ -105,6 +105,35 @@ def test_table_html_escapes_and_right_aligns_numbers():
     assert 'id="t1"' in markup
 
 
+def test_intervals_are_never_degenerate_and_small_bands_say_so():
+    assert report.format_interval(0.0, 0.0, format_pct) == "not estimable"
+    assert report.format_interval(0.0, 0.0004, format_pct) == "not estimable"  # both "0.0%"
+    assert report.format_interval(0.0, 0.0006, format_pct) == "0.0% to 0.1%"
+    assert report.format_interval(np.nan, 0.1, format_pct) == report.MISSING
+    t = pd.DataFrame(
+        {
+            "age_band": ["3-6", "6-12", "36+"],
+            "n_accounts": [2, 168, 95],
+            "n_debts": [2, 837, 2854],
+            "recovery_rate": [0.0, 0.076, 0.0],
+            "recovery_rate_low": [0.0, 0.039, 0.0],
+            "recovery_rate_high": [0.0, 0.135, 0.0],
+            "payer_rate": [0.0, 0.415, 0.0],
+            "payer_rate_low": [0.0, 0.349, 0.0],
+            "payer_rate_high": [0.0, 0.488, 0.0],
+            "too_few": [True, False, False],
+        }
+    )
+    shown = report.recovery_by_age_table(t)
+    assert shown.iloc[0].tolist() == [
+        "3-6 months", "2", "2", "0.0%", "too few accounts", "0.0%", "too few accounts",
+    ]  # fmt: skip
+    assert shown.iloc[1]["95% interval"] == "3.9% to 13.5%"
+    assert shown.iloc[2]["95% interval"] == "not estimable"  # 95 accounts, none paid
+    text = " ".join(shown.to_numpy().ravel())
+    assert not re.search(r"(\d+\.\d%) to \1", text)
+
+
 # ----------------------------------------------------------------------------- the month
 
 

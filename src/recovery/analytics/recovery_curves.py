@@ -213,6 +213,7 @@ def recovery_by_age(
     n_bootstrap: int | None = None,
     seed: int | None = None,
     data_end: pd.Timestamp | str | None = None,
+    min_accounts: int = 0,
 ) -> pd.DataFrame:
     """Recovery rate by debt-age band (DESIGN.md §3), by amount and by count, with CIs.
 
@@ -239,6 +240,10 @@ def recovery_by_age(
         0 for none).
     {{bootstrap_seed}}
     {{last_month_end}}
+    min_accounts : int
+        A band of fewer accounts is marked ``too_few`` and gets no interval: a ratio of
+        balances over two accounts has no meaningful one (a bootstrap of them gives
+        "0.0% to 0.0%").
 
     Returns
     -------
@@ -247,7 +252,8 @@ def recovery_by_age(
         n_debts`` (account-months), ``n_accounts, balance, recovered`` (currency),
         ``recovery_rate`` (by amount: recovered / balance), ``payer_rate`` (by count:
         share of debts with a qualifying payment), ``mean_recovery_share`` (by count:
-        mean per-debt recovered share), CI columns ``*_low`` / ``*_high`` and
+        mean per-debt recovered share), CI columns ``*_low`` / ``*_high``,
+        ``too_few`` (fewer than ``min_accounts`` accounts: no interval) and
         ``scope``, ``horizon_months``.
 
     Examples
@@ -288,6 +294,9 @@ def recovery_by_age(
     out = out.sort_values(groups[:-1]).reset_index(drop=True)
     cols = ([by] if by else []) + ["age_band", "age_lo_months", "age_hi_months"]
     out = out[cols + [c for c in out.columns if c not in cols]]
+    out["too_few"] = out["n_accounts"] < min_accounts
+    bounds = [c for c in out.columns if c.endswith(("_low", "_high"))]
+    out.loc[out["too_few"], bounds] = np.nan
     out["scope"] = scope
     out["horizon_months"] = horizon
     return out

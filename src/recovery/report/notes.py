@@ -27,6 +27,7 @@ from recovery.report.data import parse_month
 from recovery.report.formatting import (
     MISSING,
     format_count,
+    format_interval,
     format_money,
     format_month,
     format_number,
@@ -69,24 +70,33 @@ def measure_label(measure: str) -> str:
     return _MEASURE_LABELS.get(measure, measure.replace("_", " ").capitalize())
 
 
-def recovery_by_age_table(table: pd.DataFrame) -> pd.DataFrame:
+def recovery_by_age_table(table: pd.DataFrame, min_accounts: int = 0) -> pd.DataFrame:
     """Recovery by debt-age band (:func:`recovery.analytics.recovery_curves.recovery_by_age`) for people.
+
+    A band of fewer than ``min_accounts`` accounts (or marked ``too_few``) shows its rate
+    with "too few accounts" instead of an interval; an interval whose ends read the same
+    is never printed (:func:`recovery.report.formatting.format_interval`).
 
     Examples
     --------
-    >>> t = pd.DataFrame({"age_band": ["24-36"], "n_accounts": [119], "n_debts": [1261],
-    ...     "recovery_rate": [0.027], "recovery_rate_low": [0.014], "recovery_rate_high": [0.042],
-    ...     "payer_rate": [0.214], "payer_rate_low": [0.19], "payer_rate_high": [0.24]})
-    >>> recovery_by_age_table(t).iloc[0].tolist()
-    ['24-36 months', '119', '1,261', '2.7%', '1.4% to 4.2%', '21.4%', '19.0% to 24.0%']
+    >>> t = pd.DataFrame({"age_band": ["3-6", "24-36"], "n_accounts": [2, 119],
+    ...     "n_debts": [2, 1261], "recovery_rate": [0.0, 0.027], "recovery_rate_low": [0.0, 0.014],
+    ...     "recovery_rate_high": [0.0, 0.042], "payer_rate": [0.0, 0.214],
+    ...     "payer_rate_low": [0.0, 0.19], "payer_rate_high": [0.0, 0.24]})
+    >>> recovery_by_age_table(t, min_accounts=30).values.tolist()
+    [['3-6 months', '2', '2', '0.0%', 'too few accounts', '0.0%', 'too few accounts'], ['24-36 months', '119', '1,261', '2.7%', '1.4% to 4.2%', '21.4%', '19.0% to 24.0%']]
     """
+    few = table["n_accounts"].to_numpy() < min_accounts
+    if "too_few" in table:
+        few = few | table["too_few"].fillna(False).to_numpy(dtype=bool)
 
     def interval(name: str) -> list[str]:
         if f"{name}_low" not in table:
             return [MISSING] * len(table)
+        pairs = zip(table[f"{name}_low"], table[f"{name}_high"], few, strict=True)
         return [
-            f"{format_pct(lo)} to {format_pct(hi)}"
-            for lo, hi in zip(table[f"{name}_low"], table[f"{name}_high"], strict=True)
+            "too few accounts" if thin else format_interval(lo, hi, format_pct)
+            for lo, hi, thin in pairs
         ]
 
     return pd.DataFrame(
@@ -130,9 +140,13 @@ def age_split_table(comparisons: pd.DataFrame) -> pd.DataFrame:
                 "Debt": scope_names.get(r.get("scope"), str(r.get("scope"))),
                 f"Recovered, younger than {split} months": format_pct(r["recovery_rate_younger"]),
                 f"Recovered, {split} months and older": format_pct(r["recovery_rate_older"]),
-                "Difference (95% interval)": f"{format_pp(r['recovery_rate_difference'])} "
-                f"({format_pp(r.get('recovery_rate_difference_low'))} to "
-                f"{format_pp(r.get('recovery_rate_difference_high'))})",
+                "Difference (95% interval)": f"{format_pp(r['recovery_rate_difference'])} ("
+                + format_interval(
+                    r.get("recovery_rate_difference_low"),
+                    r.get("recovery_rate_difference_high"),
+                    format_pp,
+                )
+                + ")",
                 "Paying, younger": format_pct(r.get("payer_rate_younger")),
                 "Paying, older": format_pct(r.get("payer_rate_older")),
                 "Debt-months (younger / older)": f"{format_count(r.get('n_debts_younger'))} / "
