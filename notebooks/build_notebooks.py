@@ -147,12 +147,13 @@ with section("summary", "The summary of changes"):
                 """
 <h2 id="kpis">Headline KPIs</h2>
 
-The collection department's measures of seed 004: how much of the book is overdue
+The measures a collection department is judged by: how much of the book is overdue
 (by balance and by accounts), how much of the overdue balance was collected, how much
 was recovered on charged-off debt, how many delinquent accounts came back to current,
 the amount collected, the average collection cycle and what the collection actions
-cost. Each is compared with the previous month and with the same month a year earlier;
-green is an improvement, red a deterioration.
+cost. Each is compared with the previous month, judged against its normal variation,
+and shown beside the same month a year earlier; only an unusual change is coloured,
+green an improvement, red a deterioration.
 """
             ),
             code(
@@ -183,7 +184,10 @@ M2 31–60, …) and the charged-off recovery book.
             code(
                 """
 with section("book", "The book by bucket"):
+    from recovery.analytics.common import in_words
+
     book = report.book_by_state(data.history, data.month, data.config)
+    book["state"] = book["state"].map(in_words)
     display(HTML(table_html(
         book.rename(columns={"state": "Bucket / status", "accounts": "Accounts",
                              "balance": "Balance", "share_of_accounts": "Share of accounts",
@@ -199,7 +203,7 @@ with section("book", "The book by bucket"):
 
 Where the accounts of each bucket at the end of last month are now. The diagonal is
 *stay*; right of it is *roll forward* (worse, including a skip of buckets), left of it
-*roll back* or *cure*; `paid_off`, `settled` and `other_exit` are the accounts that
+*roll back* or *cure*; *paid off*, *settled* and *other exit* are the accounts that
 left the book. The trend shows the roll-forward rate of the early buckets over two
 years: a rising line is the first sign of a deteriorating book.
 """
@@ -218,7 +222,9 @@ with section("roll-rates", "The roll-rate matrix"):
     fig, ax = plt.subplots(figsize=(10, 5.5))
     plot_roll_rate_matrix(matrix, ax=ax, title=f"Roll rates by accounts into {month_name}")
     show_figure(fig)
-    shown = by_balance.copy()
+    from recovery.analytics.common import in_words
+
+    shown = by_balance.rename(index=in_words, columns=in_words)
     shown.index.name = "from → to"
     display(HTML(table_html(shown, {c: "pct" for c in shown.columns}, index=True,
                             caption="By balance (share of the balance at the start month)",

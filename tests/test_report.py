@@ -690,3 +690,104 @@ def test_cli_bad_month_is_one_line_and_exit_1(book_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "error: no data for January 2030" in err and "Traceback" not in err
     assert not out.exists()
+
+
+# ----------------------------------------------------------------------------- the demo's report
+
+#: What must never reach a manager's page: internal references, the machine's paths,
+#: Python's missing values, nbconvert's placeholder alt text.
+FORBIDDEN = {
+    "a seed document": re.compile(r"seed 00"),
+    "the design notes": re.compile(r"DESIGN\.md"),
+    "an absolute path": re.compile(r"(?<![\w.])/[\w.-]+/[\w./-]*|\b[A-Za-z]:\\"),
+    "nan": re.compile(r"\bnan\b"),
+    "NaN": re.compile(r"\bNaN\b"),
+    "None": re.compile(r"\bNone\b"),
+    "a placeholder alt text": re.compile(r"No description has been provided"),
+}
+
+
+def page_text(page: str) -> str:
+    """What a reader sees (and a screen reader reads): the text and the images' alt text."""
+    import html as html_module
+
+    body = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    alts = " ".join(re.findall(r'<img[^>]*\balt="([^"]*)"', body))
+    return html_module.unescape(re.sub(r"<[^>]+>", " ", body) + " " + alts)
+
+
+def leaks(text: str) -> list[str]:
+    return [
+        f"{what}: …{text[max(m.start() - 50, 0) : m.end() + 50]}…"
+        for what, pattern in FORBIDDEN.items()
+        for m in pattern.finditer(text)
+    ]
+
+
+def test_the_leak_check_finds_each_leak():
+    assert leaks("Financial results, noted; no missing values; /") == []
+    for bad in (
+        "The measures of seed 004",
+        "see DESIGN.md",
+        "Model directory /tmp/x/models",
+        r"read from C:\books",
+        "rate nan",
+        "rate NaN",
+        "team None",
+        '<img alt="No description has been provided for this image">',
+    ):
+        assert leaks(page_text(bad)), bad
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory) -> Path:
+    """The report ``recovery demo`` writes from the shipped sample (what a new user reads)."""
+    from recovery.commands.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    return run_demo(out, echo=lambda line: None, progress=False).report
+
+
+def test_demo_report_reads_in_a_managers_words(demo_report):
+    page = demo_report.read_text(encoding="utf-8")
+    text = page_text(page)
+    assert leaks(text) == []
+    # every chart has a title and an alt text that describes it
+    alts = re.findall(r'<img[^>]*\balt="([^"]*)"', page)
+    assert len(alts) == embedded_images(page) >= 5
+    assert all(re.match(r"Chart: \S.+\. Horizontal axis: ", a) for a in alts), alts
+    # legends in words, not column names
+    assert "overdue_rate" not in text and "charged_off" not in text and "30plus" not in text
+    # the footer names the data as the user gave it
+    assert "Made with recovery" in text and "from the shipped sample." in text
+    # no degenerate interval; small groups say so
+    assert not re.search(r"(-?\+?\d+\.\d(?:%| pp)) to \1(?!\d)", text)
+    assert "too few accounts" in text
+
+
+def test_demo_report_agent_section(demo_report):
+    page = demo_report.read_text(encoding="utf-8")
+    agents = page[page.index('id="agents"') : page.index('id="models"')]
+    text = page_text(agents)
+    # the sample's agents are too few to rank: one sentence, no ranks, the rest shown
+    assert "No agent can be ranked yet:" in text
+    assert 'id="agent-table"' not in agents and "Rank" not in text
+    assert 'id="agent-waiting-table"' in agents and "not enough data yet (" in text
+    assert 'id="activity-table"' in agents
+    assert "actions in December 2025" in text  # the compliance flags
+    assert not re.search(r"\(-\d", text)  # no interval below zero
+
+
+@chromium
+def test_demo_report_in_headless_chromium(demo_report, tmp_path):
+    result = run_chromium(
+        ["--virtual-time-budget=5000", "--dump-dom", demo_report.as_uri()], tmp_path / "profile"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    for sid in ("summary", "kpis", "book", "roll-rates", "segments", "recovery-by-age",
+                "agents", "models", "forecast", "about"):  # fmt: skip
+        assert f'id="{sid}"' in dom, sid
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', dom)) >= 5
+    assert 'data-section="models"' not in dom  # every section of the demo has its numbers
+    assert leaks(page_text(dom)) == []

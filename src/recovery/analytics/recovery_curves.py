@@ -54,7 +54,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from recovery.analytics.common import dispatch_on_table, month_number, plot_axes
+from recovery.analytics.common import (
+    dispatch_on_table,
+    in_words,
+    legend_outside,
+    month_number,
+    percent_axis,
+    plot_axes,
+)
 from recovery.analytics.debt_age import (
     DAYS_PER_MONTH,
     Scope,
@@ -805,7 +812,8 @@ def plot_recovery_by_age(
             np.isfinite(g["age_hi_months"]), g["age_hi_months"] - g["age_lo_months"], 1.0
         )
         x = g["age_lo_months"].to_numpy() + width / 2
-        ax.plot(x, g[measure], marker="o", ms=3, label=str(name) or measure)
+        label = "charged-off debt" if name == "charged_off" else in_words(name or measure)
+        ax.plot(x, g[measure], marker="o", ms=3, label=label)
         if f"{measure}_low" in g:
             ax.fill_between(x, g[f"{measure}_low"], g[f"{measure}_high"], alpha=0.2)
     ax.axvline(split_months, color="k", ls="--", lw=1)
@@ -821,7 +829,14 @@ def plot_recovery_by_age(
         "recovered share of balance" if measure == "recovery_rate" else "share of debts paying"
     )
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper right", fontsize=8)
+    percent_axis(ax.yaxis)
+    horizon = table["horizon_months"].iloc[0] if "horizon_months" in table and len(table) else None
+    within = f" within {horizon:g} months" if horizon is not None else ""
+    what = (
+        "Share of the balance recovered" if measure == "recovery_rate" else "Share of debts paying"
+    )
+    ax.set_title(f"{what}{within}, by debt age")
+    legend_outside(ax, fontsize=8)
     return ax
 
 

@@ -728,6 +728,8 @@ def about_html(data: ReportData) -> str:
 
     cfg = data.config
     history = data.history
+    names = [p.name for p in model_directories(data.model_path)] if data.model_path else []
+    models = ", ".join(names) if names else "none given"
     rows = [
         ("Report month", format_month(data.month)),
         ("Data up to", f"{data.data_end:%Y-%m-%d}"),
@@ -735,7 +737,7 @@ def about_html(data: ReportData) -> str:
         ("Accounts in the snapshots", format_count(history["account_id"].nunique())),
         ("Charge-off at", format_days(cfg.aging.charge_off_dpd) + " past due"),
         ("Recovery horizon", f"{cfg.analytics.recovery_horizon_months} months"),
-        ("Model directory", str(data.model_path) if data.model_path else "none given"),
-        ("recovery version", __version__),
+        ("Models checked", models),
+        ("Software", f"recovery {__version__}"),
     ]
     return table_html(pd.DataFrame(rows, columns=["", "Value"]), table_id="about-table")
