@@ -506,6 +506,13 @@ def test_render_writes_one_standalone_html(rendered):
     assert not re.search(r'(src|href)="https?://', page)
 
 
+def test_render_writes_a_file_others_can_read(rendered):
+    from recovery.data.atomic import current_umask
+
+    # the permissions a plain write would give, not a private temporary file's
+    assert rendered.stat().st_mode & 0o777 == 0o666 & ~current_umask()
+
+
 def test_render_has_sections_toc_and_images(rendered):
     page = rendered.read_text(encoding="utf-8")
     for sid in (
