@@ -14,6 +14,20 @@ from recovery.data.portfolio import Portfolio  # noqa: E402
 from recovery.datasets import tiny_tables  # noqa: E402  (tests import it from here)
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say so when the report rendering check (headless Chromium) did not run."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons = [str(getattr(r, "longrepr", "")) for r in skipped]
+    missed = sum("Chromium" in reason for reason in reasons)
+    if missed:
+        terminalreporter.write_sep("=", "the report rendering check did not run", yellow=True)
+        terminalreporter.write_line(
+            f"{missed} test(s) opening the rendered report in headless Chromium were skipped: "
+            "no Chromium was found. Install it (Debian/Ubuntu: sudo apt-get install chromium) "
+            "to check the report as a browser shows it."
+        )
+
+
 @pytest.fixture
 def tiny_portfolio() -> Portfolio:
     """A valid two-account portfolio (see :func:`tiny_tables`)."""

@@ -927,26 +927,27 @@ def plot_erc(forecaster: ERCForecaster, ax=None):
     ax = plot_axes(ax, (8, 4))
     s = forecaster.summary()
     # bars at their cohort's month on a date axis: ticks at regular months, gaps shown
-    x = pd.to_datetime(s["cohort"]) - pd.Timedelta(days=14)
+    # plain arrays: matplotlib reads a one-element Series as a scalar (a pandas warning)
+    x = (pd.to_datetime(s["cohort"]) - pd.Timedelta(days=14)).to_numpy()
+    collected, erc = s["collected_to_date"].to_numpy(float), s["erc"].to_numpy(float)
     width = 24
-    ax.bar(x, s["collected_to_date"], width=width, label="collected to date", color="tab:blue")
-    ax.bar(x, s["erc"], width=width, bottom=s["collected_to_date"], color="tab:orange",
+    ax.bar(x, collected, width=width, label="collected to date", color="tab:blue")
+    ax.bar(x, erc, width=width, bottom=collected, color="tab:orange",
            alpha=0.8, label="expected remaining collections")  # fmt: skip
     if "erc_low" in s:
-        mid = s["collected_to_date"] + s["erc"]
         ax.errorbar(
             x,
-            mid,
+            collected + erc,
             yerr=[
-                (s["erc"] - s["erc_low"]).clip(lower=0),
-                (s["erc_high"] - s["erc"]).clip(lower=0),
+                np.clip(erc - s["erc_low"].to_numpy(float), 0, None),
+                np.clip(s["erc_high"].to_numpy(float) - erc, 0, None),
             ],
             fmt="none",
             ecolor="k",
             lw=0.8,
             label="range of the expected",
         )
-    span = (x.max() - x.min()).days / 30.4 if len(x) else 0
+    span = (x.max() - x.min()) / np.timedelta64(1, "D") / 30.4 if len(x) else 0
     if span > 36:
         ax.xaxis.set_major_locator(mdates.YearLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))

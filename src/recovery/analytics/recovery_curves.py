@@ -81,6 +81,7 @@ __all__ = [
     "recovery_totals",
     "recovery_rates_from_totals",
     "age_split_comparison",
+    "bootstrap_bounds",
     "recovery_drivers",
     "cumulative_recovery_curves",
     "plot_recovery_by_age",
@@ -170,9 +171,30 @@ def _grouped_rates(
                 reps["payer_rate"][b] = t["n_paid"] / t["n"]
         alpha = (1 - confidence) / 2
         for k, r in reps.items():
-            out[f"{k}_low"] = np.nanquantile(r, alpha, axis=0)
-            out[f"{k}_high"] = np.nanquantile(r, 1 - alpha, axis=0)
+            out[f"{k}_low"], out[f"{k}_high"] = bootstrap_bounds(r, alpha)
     return out
+
+
+def bootstrap_bounds(replicates: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bounds per column of bootstrap replicates (rows), ignoring NaN.
+
+    A column with no finite replicate (a band no resample reached) gets NaN bounds, not
+    numpy's "All-NaN slice" warning.
+
+    Examples
+    --------
+    >>> r = np.array([[0.1, np.nan], [0.3, np.nan], [0.2, np.nan]])
+    >>> low, high = bootstrap_bounds(r, 0.0)
+    >>> low.tolist(), high.tolist()
+    ([0.1, nan], [0.3, nan])
+    """
+    low = np.full(replicates.shape[1], np.nan)
+    high = np.full(replicates.shape[1], np.nan)
+    seen = np.isfinite(replicates).any(axis=0)
+    if seen.any():
+        low[seen] = np.nanquantile(replicates[:, seen], alpha, axis=0)
+        high[seen] = np.nanquantile(replicates[:, seen], 1 - alpha, axis=0)
+    return low, high
 
 
 def recovery_rates_from_totals(totals: pd.DataFrame) -> pd.DataFrame:
@@ -554,8 +576,7 @@ def age_split_comparison(
                 reps[k][b] = res[k]
         alpha = (1 - config.analytics.confidence) / 2
         for k in keys:
-            out[f"{k}_low"] = np.nanquantile(reps[k], alpha, axis=0)
-            out[f"{k}_high"] = np.nanquantile(reps[k], 1 - alpha, axis=0)
+            out[f"{k}_low"], out[f"{k}_high"] = bootstrap_bounds(reps[k], alpha)
     if by is None:
         out = out.drop(columns="_all")
     out["split_months"] = split

@@ -32,6 +32,7 @@ __all__ = [
     "render_notebook",
     "render_monthly_report",
     "embedded_images",
+    "first_screen_figures",
     "source_name",
 ]
 
@@ -403,6 +404,44 @@ def source_name(location: str | Path) -> str:
         return hide_password(text)
     path = Path(text)
     return path.name if path.is_absolute() else path.as_posix()
+
+
+def first_screen_figures(page: str) -> dict[str, Any]:
+    """What the first screen of a rendered report shows: its title and the KPI cards.
+
+    For the screenshot in the docs (``docs/report_screenshot.py``) and the test that keeps
+    it from drifting.
+
+    Parameters
+    ----------
+    page : str
+        The HTML of a page written by :func:`render_monthly_report`.
+
+    Returns
+    -------
+    dict
+        ``title`` and ``cards``: label → [value, change, verdict].
+
+    Examples
+    --------
+    >>> page = ('<title>Monthly recovery report — December 2025</title>'
+    ...         '<div class="kpi-card normal"><div class="kpi-label">Cure rate</div>'
+    ...         '<div class="kpi-value">11.8%</div><div class="kpi-change ">▼ -6.4 pp vs Nov 2025</div>'
+    ...         '<div class="kpi-verdict">within normal variation</div></div>')
+    >>> first_screen_figures(page)["cards"]
+    {'Cure rate': ['11.8%', '▼ -6.4 pp vs Nov 2025', 'within normal variation']}
+    """
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    cards = re.findall(
+        r'<div class="kpi-label">(.*?)</div><div class="kpi-value">(.*?)</div>'
+        r'<div class="kpi-change[^"]*">(.*?)</div><div class="kpi-verdict">(.*?)</div>',
+        page,
+        re.S,
+    )
+    return {
+        "title": html.unescape(title.group(1)) if title else "",
+        "cards": {html.unescape(label): [html.unescape(v) for v in rest] for label, *rest in cards},
+    }
 
 
 def embedded_images(page: str) -> int:
