@@ -649,13 +649,16 @@ chromium = pytest.mark.skipif(
 )
 
 
+def dump_dom(page: Path, profile: Path) -> str:
+    """The page's DOM once headless Chromium has laid it out."""
+    result = run_chromium(["--virtual-time-budget=5000", "--dump-dom", page.as_uri()], profile)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
 @chromium
 def test_report_renders_in_headless_chromium(rendered, tmp_path):
-    result = run_chromium(
-        ["--virtual-time-budget=5000", "--dump-dom", rendered.as_uri()], tmp_path / "profile"
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    dom = result.stdout
+    dom = dump_dom(rendered, tmp_path / "profile")
     for sid in ("summary", "kpis", "roll-rates", "recovery-by-age", "forecast"):
         assert f'id="{sid}"' in dom
     images = re.findall(r'<img[^>]+src="data:image/png;base64,', dom)
@@ -787,11 +790,7 @@ def test_demo_report_agent_section(demo_report):
 
 @chromium
 def test_demo_report_in_headless_chromium(demo_report, tmp_path):
-    result = run_chromium(
-        ["--virtual-time-budget=5000", "--dump-dom", demo_report.as_uri()], tmp_path / "profile"
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    dom = result.stdout
+    dom = dump_dom(demo_report, tmp_path / "profile")
     for sid in ("summary", "kpis", "book", "roll-rates", "segments", "recovery-by-age",
                 "agents", "models", "forecast", "about"):  # fmt: skip
         assert f'id="{sid}"' in dom, sid
