@@ -205,6 +205,21 @@ class AnalyticsConfig:
         Roll-rate forecast: damping of the new-volume trend, per month (0–1): the
         inflow grows by ``slope · (φ + φ² + … + φ^(h−1))`` by month *h*; 1 is an
         undamped linear trend, 0 no trend.
+    change_level : float
+        Level of the normal variation a KPI's month-on-month change is judged against
+        in the report (:func:`recovery.analytics.variation.judge_changes`): a change
+        outside it is "unusual". 0.99 keeps false alarms to about one KPI in a hundred.
+    change_history_months : int
+        Months of past changes that measure a KPI's normal variation.
+    change_min_history : int
+        With fewer past changes a change is not judged ("not enough history").
+    few_accounts : int
+        A rate of fewer accounts than this is flagged in the report ("based on 14
+        accounts").
+    agent_min_reliability : float
+        Agents whose effect has a lower reliability τ² / (τ² + se²) are not ranked in
+        the report ("not enough data yet"); below about 0.7 a ranking is mostly noise
+        (docs/agents.md).
     """
 
     recovery_horizon_months: int = 12
@@ -218,6 +233,11 @@ class AnalyticsConfig:
     forecast_shrinkage: float | str = "estimate"
     forecast_max_accrual: float = 1.05
     forecast_trend_damping: float = 0.98
+    change_level: float = 0.99
+    change_history_months: int = 24
+    change_min_history: int = 12
+    few_accounts: int = 30
+    agent_min_reliability: float = 0.7
 
     def __post_init__(self) -> None:
         alpha = self.forecast_shrinkage
@@ -235,6 +255,15 @@ class AnalyticsConfig:
             raise ConfigError(
                 "analytics.forecast_trend_damping must be between 0 and 1, got "
                 f"{self.forecast_trend_damping!r}"
+            )
+        if not 0.5 < self.change_level < 1:
+            raise ConfigError("analytics.change_level must be between 0.5 and 1, e.g. 0.99")
+        if not 0 < self.agent_min_reliability < 1:
+            raise ConfigError("analytics.agent_min_reliability must be between 0 and 1, e.g. 0.7")
+        if not 2 <= self.change_min_history <= self.change_history_months:
+            raise ConfigError(
+                "analytics.change_min_history must be at least 2 and at most "
+                "analytics.change_history_months"
             )
 
 

@@ -53,6 +53,8 @@ import pandas as pd
 from recovery.analytics.common import (
     SegmentArg,
     dispatch_on_table,
+    in_words,
+    legend_outside,
     percent_axis,
     plot_axes,
     segment_list,
@@ -787,9 +789,10 @@ def plot_kpis(
     ax = plot_axes(ax, (8, 4), layout="constrained")
     for col in columns:
         if col in kpis:
-            ax.plot(kpis["month_end"], kpis[col], marker=".", label=col.replace("_", " "))
+            ax.plot(kpis["month_end"], kpis[col], marker=".", label=in_words(col))
     percent_axis(ax.yaxis)
     ax.set_xlabel("month end")
+    ax.set_ylabel("share")
     ax.set_title("Collection KPIs")
-    ax.legend(fontsize=7)
+    legend_outside(ax, fontsize=8)
     return ax

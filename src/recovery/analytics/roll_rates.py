@@ -41,6 +41,8 @@ import pandas as pd
 from recovery.analytics.common import (
     SegmentArg,
     dispatch_on_table,
+    in_words,
+    legend_outside,
     percent_axis,
     plot_axes,
     segment_list,
@@ -708,8 +710,8 @@ def plot_roll_rate_matrix(
     )
     values = matrix.to_numpy(dtype=float)
     image = ax.imshow(np.nan_to_num(values), cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=45)
-    ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index])
+    ax.set_xticks(range(matrix.shape[1]), [in_words(c) for c in matrix.columns], rotation=45)
+    ax.set_yticks(range(matrix.shape[0]), [in_words(i) for i in matrix.index])
     for (i, j), v in np.ndenumerate(values):
         if np.isfinite(v) and v > 0:
             ax.text(
@@ -719,7 +721,8 @@ def plot_roll_rate_matrix(
     ax.set_xlabel("state at month end m + 1")
     ax.set_ylabel("state at month end m")
     ax.set_title(title or "Roll rates")
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    percent_axis(bar.ax.yaxis)
     return ax
 
 
@@ -759,12 +762,12 @@ def plot_roll_rate_trends(
     chosen = list(states) if states is not None else list(pd.unique(data["from_state"]))
     for state in chosen:
         part = data[data["from_state"] == state]
-        ax.plot(part["month_end"], part[rate], marker=".", label=str(state))
+        ax.plot(part["month_end"], part[rate], marker=".", label=in_words(state))
     ax.set_ylabel(f"{rate.replace('_', ' ')} rate")
     ax.set_xlabel("month end m (rate of m → m + 1)")
     percent_axis(ax.yaxis)
     if chosen:
-        ax.legend(title="from", fontsize=7, ncol=2)
+        legend_outside(ax, title="from bucket", fontsize=8)
     ax.set_title(title or f"{rate.replace('_', ' ').capitalize()} rate by bucket")
     return ax
 

@@ -53,6 +53,7 @@ from recovery.config import Config, load_config
 from recovery.data.contract import require_columns
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError, MissingColumnError, RecoveryError
+from recovery.progress import progress_bar
 
 __all__ = [
     "AnalysisContext",
@@ -553,15 +554,9 @@ def run_analysis(
     ctx = AnalysisContext(portfolio, snaps, config, segments, figures=figures)
     ctx.states = snapshot_states(snaps, config)
     selected = [s for s in STEPS if s.name in chosen]
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(selected, desc="analyze", unit="step")
-    else:
-        bar = selected
+    bar = progress_bar(selected, desc="analyze", unit="steps", enabled=progress)
     for step in bar:
-        if progress:
-            bar.set_postfix_str(step.description or step.name)
+        bar.set_postfix_str(step.description or step.name)
         produced = step.run(ctx)
         clash = sorted(set(produced) & set(ctx.results))
         if clash:

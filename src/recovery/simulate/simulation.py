@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.atomic import publish, stage_file
 from recovery.data.portfolio import Portfolio
 from recovery.simulate.behaviour import DAYS_PER_MONTH
 from recovery.simulate.book import BLOCK_SIZE, Calendar
@@ -713,7 +714,6 @@ def write_simulation(
     40
     """
     import json
-    import os
 
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -730,7 +730,7 @@ def write_simulation(
 
     def append(target: Path, df: pd.DataFrame) -> None:
         if target not in writers:
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp = stage_file(target)  # leftovers of a killed run removed first
             table = pa.Table.from_pandas(df, preserve_index=False)
             writers[target] = (pq.ParquetWriter(tmp, table.schema), table.schema, tmp)
         writer, schema, _ = writers[target]
@@ -771,7 +771,7 @@ def write_simulation(
                 tmp.unlink(missing_ok=True)
         raise
     for target, (_, _, tmp) in writers.items():
-        os.replace(tmp, target)
+        publish(tmp, target)
     from recovery.data.io import write_table
 
     for name in ("recovery_by_age", "recovery_curve"):

@@ -63,6 +63,7 @@ import pandas as pd
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
+from recovery.progress import accounts_progress
 from recovery.timeline.ledger import (
     NEVER,
     SPAN,
@@ -436,11 +437,9 @@ def snapshots(
         month_ends = default_month_ends(portfolio)
     days = _as_days(month_ends)
     frames = []
-    parts = list(partitions(portfolio, partition_size))
-    if progress:
-        from tqdm.auto import tqdm
-
-        parts = tqdm(parts, desc="snapshots", unit="partition")
+    parts = accounts_progress(
+        partitions(portfolio, partition_size), "snapshots", progress, size=lambda p: len(p.ids)
+    )
     for part in parts:
         ledger = build_ledger(part, cfg)
         acct, day = ledger.account_days(days)

@@ -45,6 +45,7 @@ import pandas as pd
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
+from recovery.progress import accounts_progress
 from recovery.timeline.aging import account_states, is_overdue, overdue_pairs
 from recovery.timeline.events import (
     DAYS_PER_MONTH,
@@ -131,10 +132,7 @@ def build_labels(
         accounts = pd.unique(portfolio.schedule["account_id"].astype(str))
     chunks = account_partitions(accounts, partition_size)
     whole = len(chunks) <= 1
-    if progress:
-        from tqdm.auto import tqdm
-
-        chunks = tqdm(chunks, desc="labels", unit="partition")
+    chunks = accounts_progress(chunks, "labels", progress)
     parts = []
     for ids in chunks:
         part = portfolio if whole else portfolio.subset(ids)
