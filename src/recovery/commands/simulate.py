@@ -54,8 +54,9 @@ __all__ = ["command"]
     "--truth-draws",
     type=click.IntRange(min=0),
     default=None,
-    help="Draws of the next month's collection work that p_pay_true/p_cure_true average over "
-    "(default 32: point-in-time truth; 0 = realised work, about 9x faster, same tables).",
+    help="How p_pay_true/p_cure_true average over the next month's collection work: by default "
+    "its expectation in closed form; N = the average of N redraws of the month (the slow "
+    "reference); 0 = the realised work (looks one month ahead). The tables are the same.",
 )
 @click.option(
     "--chunk-size",
