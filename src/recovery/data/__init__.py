@@ -5,6 +5,8 @@ each importing only the ones listed before it:
 
 - :mod:`~recovery.data.portfolio`: the :class:`~recovery.data.portfolio.Portfolio`, a
   book's tables held together;
+- :mod:`~recovery.data.offers`: the ``offers`` table's rules across columns and
+  against the ledger (plans and deferrals are schedule versions, settlements events);
 - :mod:`~recovery.data.schema`: the data contract and its validation;
 - :mod:`~recovery.data.performance`: monthly performance tables read as ``snapshots``,
   and lender codes as text;

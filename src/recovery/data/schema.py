@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.offers import check_offer_rules
 from recovery.data.portfolio import Portfolio
 from recovery.errors import ValidationError
 
@@ -65,6 +66,8 @@ class Column:
         Missing values are allowed.
     min : float, optional
         Smallest allowed value (inclusive).
+    max : float, optional
+        Largest allowed value (inclusive).
     strictly_positive : bool
         Values must be > 0 (e.g. payment amounts).
     description : str
@@ -76,6 +79,7 @@ class Column:
     required: bool = True
     nullable: bool = False
     min: float | None = None
+    max: float | None = None
     strictly_positive: bool = False
     description: str = ""
 
@@ -231,6 +235,90 @@ TABLES: dict[str, TableSpec] = {
         ),
         key=(),
     ),
+    "offers": TableSpec(
+        "offers",
+        "offer made to a borrower",
+        (
+            C("offer_id", "id"),
+            C("account_id", "id"),
+            C("offered_at", "date", description="day the offer was made"),
+            C("kind", "cat:offer_kinds"),
+            C(
+                "discount_share",
+                "float",
+                required=False,
+                nullable=True,
+                min=0,
+                max=1,
+                description="share of the outstanding balance forgiven (fraction)",
+            ),
+            C(
+                "installments",
+                "int",
+                required=False,
+                nullable=True,
+                min=1,
+                description="monthly installments of a plan (1 = one payment)",
+            ),
+            C(
+                "plan_amount",
+                "float",
+                required=False,
+                nullable=True,
+                min=0,
+                description="total the borrower agrees to pay (currency)",
+            ),
+            C(
+                "deferral_months",
+                "int",
+                required=False,
+                nullable=True,
+                min=1,
+                description="months the due dates move (deferral)",
+            ),
+            C("agent_id", "id", required=False, nullable=True, description="who made it"),
+            C("outcome", "cat:offer_outcomes", nullable=True, description="empty: no answer yet"),
+            C(
+                "outcome_date",
+                "date",
+                required=False,
+                nullable=True,
+                description="day of the answer (empty: the offer day)",
+            ),
+            C(
+                "schedule_version",
+                "int",
+                required=False,
+                nullable=True,
+                min=2,
+                description="schedule version an accepted plan or deferral created",
+            ),
+            C(
+                "result",
+                "cat:offer_results",
+                required=False,
+                nullable=True,
+                description="of an accepted offer, once known (empty: running)",
+            ),
+            C("result_date", "date", required=False, nullable=True),
+            C(
+                "randomized",
+                "bool",
+                required=False,
+                description="the terms were drawn at random (the randomised share)",
+            ),
+            C(
+                "assignment_probability",
+                "float",
+                required=False,
+                nullable=True,
+                min=0,
+                max=1,
+                description="probability of these terms under the rule that chose them",
+            ),
+        ),
+        key=("offer_id",),
+    ),
     "snapshots": TableSpec(
         "snapshots",
         "account × month end",
@@ -250,7 +338,16 @@ TABLES: dict[str, TableSpec] = {
     ),
 }
 
-EVENT_TABLES = ("accounts", "schedule", "payments", "actions", "agents", "assignments", "events")
+EVENT_TABLES = (
+    "accounts",
+    "schedule",
+    "payments",
+    "actions",
+    "agents",
+    "assignments",
+    "events",
+    "offers",
+)
 FREE_TEXT_COLUMNS = ("note", "notes", "comment", "comments", "free_text", "remarks")
 
 
@@ -491,6 +588,8 @@ def _pandera_schema(spec: TableSpec, config: Config, columns: list[str]):
         checks = []
         if col.min is not None:
             checks.append(pa.Check.ge(col.min, error=f"must be >= {col.min:g}"))
+        if col.max is not None:
+            checks.append(pa.Check.le(col.max, error=f"must be <= {col.max:g}"))
         if col.strictly_positive:
             checks.append(pa.Check.gt(0, error="must be > 0"))
         allowed = _allowed(col.kind, config)
@@ -690,7 +789,15 @@ def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failure
     accounts = tables.get("accounts")
     if accounts is not None and "account_id" in accounts:
         known = pd.Index(accounts["account_id"].dropna().unique())
-        for name in ("schedule", "payments", "actions", "assignments", "events", "snapshots"):
+        for name in (
+            "schedule",
+            "payments",
+            "actions",
+            "assignments",
+            "events",
+            "offers",
+            "snapshots",
+        ):
             df = tables.get(name)
             if df is not None and "account_id" in df:
                 failures.check(
@@ -706,7 +813,11 @@ def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failure
             else None
         )
         if origination is not None and not accounts["account_id"].duplicated().any():
-            for name, col in (("schedule", "due_date"), ("payments", "payment_date")):
+            for name, col in (
+                ("schedule", "due_date"),
+                ("payments", "payment_date"),
+                ("offers", "offered_at"),
+            ):
                 df = tables.get(name)
                 if df is not None and col in df and "account_id" in df:
                     start = df["account_id"].map(origination)
@@ -756,10 +867,16 @@ def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failure
             ends_before_start.to_numpy(),
             show=["account_id", "agent_id", "start_date", "end_date"],
         )
+    check_offer_rules(tables, failures)
     data_end = meta.get("data_end") if meta else None
     if data_end:
         end = pd.Timestamp(data_end) + pd.Timedelta(days=1)
-        for name, col in (("payments", "payment_date"), ("actions", "ts"), ("events", "date")):
+        for name, col in (
+            ("payments", "payment_date"),
+            ("actions", "ts"),
+            ("events", "date"),
+            ("offers", "offered_at"),
+        ):
             df = tables.get(name)
             if df is not None and col in df:
                 failures.check(
@@ -793,6 +910,8 @@ def contract_markdown(config: Config | None = None) -> str:
             rules = []
             if col.min is not None:
                 rules.append(f">= {col.min:g}")
+            if col.max is not None:
+                rules.append(f"<= {col.max:g}")
             if col.strictly_positive:
                 rules.append("> 0")
             allowed = _allowed(col.kind, config)
