@@ -87,7 +87,8 @@ def changes_schedule(offers: pd.DataFrame) -> np.ndarray:
     accepted = (offers["outcome"].astype(object) == "accepted").to_numpy()
     split = np.zeros(len(offers), dtype=bool)
     if "installments" in offers:
-        split = (pd.to_numeric(offers["installments"], errors="coerce") > 1).to_numpy()
+        n = pd.to_numeric(offers["installments"], errors="coerce").astype("float64")
+        split = (n > 1).to_numpy(dtype=bool)
     return accepted & (np.isin(kind, SCHEDULE_CHANGING) | ((kind == "settlement") & split))
 
 
@@ -229,13 +230,19 @@ def _check_schedule_link(
             "row": np.arange(len(offers)),
             "account_id": offers["account_id"].to_numpy(),
             "effective_from": answered.to_numpy(),
-            "schedule_version": _column(offers, "schedule_version").to_numpy(),
+            "schedule_version": pd.to_numeric(
+                _column(offers, "schedule_version"), errors="coerce"
+            ).to_numpy(dtype="float64"),
         }
     )[linked]
     named = wanted["schedule_version"].notna()
-    by_version = wanted[named].merge(
-        versions.astype({"schedule_version": "int64"}),
-        on=["account_id", "schedule_version", "effective_from"],
+    by_version = (
+        wanted[named]
+        .astype({"schedule_version": "int64"})
+        .merge(
+            versions.astype({"schedule_version": "int64"}),
+            on=["account_id", "schedule_version", "effective_from"],
+        )
     )
     by_day = (
         wanted[~named]

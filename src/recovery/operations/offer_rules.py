@@ -155,7 +155,7 @@ def is_reage(kind: Any, stage: Any, installments: Any = None) -> np.ndarray:
     stage = np.asarray(pd.Series(stage).astype(object), dtype=object)
     n = np.full(len(kind), np.nan)
     if installments is not None:
-        n = pd.to_numeric(pd.Series(np.asarray(installments)), errors="coerce").to_numpy()
+        n = pd.to_numeric(pd.Series(installments), errors="coerce").to_numpy(dtype="float64")
     plan = np.isin(kind, ("payment_plan", "deferral")) | ((kind == "settlement") & (n > 1))
     return plan & np.isin(stage, ("early", "late"))
 
@@ -273,7 +273,9 @@ def offer_context(portfolio: Portfolio, config: Config | None = None) -> pd.Data
     out["stage"] = np.where(
         st["status"].isna(), "closed", stage_of(st["status"].astype(object), st["dpd"], config)
     )
-    out["debt_age_days"] = pd.to_numeric(st["debt_age_days"], errors="coerce").to_numpy()
+    out["debt_age_days"] = pd.to_numeric(st["debt_age_days"], errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
     out["balance"] = st["balance"].to_numpy()
     inst = schedule_in_force(portfolio.schedule, out["account_id"], before)
     out["installment_amount"] = inst["installment_amount"].to_numpy()
