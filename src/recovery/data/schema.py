@@ -26,7 +26,7 @@ import pandas as pd
 
 from recovery.config import Config
 from recovery.data.offers import check_offer_rules
-from recovery.data.portfolio import Portfolio
+from recovery.data.portfolio import TABLE_ORDER, Portfolio
 from recovery.errors import ValidationError
 
 __all__ = [
@@ -338,16 +338,7 @@ TABLES: dict[str, TableSpec] = {
     ),
 }
 
-EVENT_TABLES = (
-    "accounts",
-    "schedule",
-    "payments",
-    "actions",
-    "agents",
-    "assignments",
-    "events",
-    "offers",
-)
+EVENT_TABLES = tuple(name for name in TABLE_ORDER if name != "snapshots")
 FREE_TEXT_COLUMNS = ("note", "notes", "comment", "comments", "free_text", "remarks")
 
 

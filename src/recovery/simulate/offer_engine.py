@@ -30,6 +30,8 @@ include that offer (it is drawn after the month end); the offer's own truth is t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -58,6 +60,38 @@ _NO_DAY = np.int64(-(1 << 40))
 _OUTCOMES = np.array(["no_answer", "declined", "accepted"], dtype=object)
 _RESULTS = np.array([None, "completed", "broken"], dtype=object)
 _RUNNING, _COMPLETED, _BROKEN = 0, 1, 2
+
+
+def _plan_amount(kind: np.ndarray, discount: np.ndarray, ctx: dict) -> np.ndarray:
+    """What the borrower agrees to pay (currency): the amount still due over a plan, the
+    discounted balance of a settlement; nothing for a deferral."""
+    return np.where(
+        kind == PLAN,
+        ctx["owed"],
+        np.where(kind == SETTLEMENT, (1 - discount) * ctx["balance"], np.nan),
+    )
+
+
+@dataclass
+class _Month:
+    """The month's offers: accounts, terms, the borrowers' side and where they are logged."""
+
+    jo: np.ndarray  # chunk positions
+    kind: np.ndarray
+    ctx: dict  # the account's state at the offer (offer_context's columns)
+    discount: np.ndarray
+    installments: np.ndarray
+    months: np.ndarray
+    probability: np.ndarray
+    randomized: np.ndarray
+    grid: np.ndarray  # (offers, terms) of each offer's grid, NaN off the grid
+    allowed: np.ndarray  # the guardrails' verdict on each grid term
+    reach: np.ndarray = None
+    a_now: np.ndarray = None
+    shock: np.ndarray = None
+    blocked: np.ndarray = None
+    outcome: np.ndarray = None
+    rows: np.ndarray = None  # positions in the offer log
 
 
 def _dates(days: np.ndarray) -> np.ndarray:
@@ -261,11 +295,7 @@ class OfferChunkSimulation(ChunkSimulation):
         frame["discount_share"] = discount
         frame["installments"] = np.where(kind == DEFERRAL, np.nan, installments)
         frame["deferral_months"] = np.where(kind == DEFERRAL, months, np.nan)
-        frame["plan_amount"] = np.where(
-            kind == PLAN,
-            ctx["owed"],
-            np.where(kind == SETTLEMENT, (1 - discount) * ctx["balance"], np.nan),
-        )
+        frame["plan_amount"] = _plan_amount(kind, discount, ctx)
         return offer_breaches(frame, self.cfg).to_numpy().any(axis=1)
 
     def _allowed(self, ctx, kind, grid) -> np.ndarray:
@@ -292,22 +322,28 @@ class OfferChunkSimulation(ChunkSimulation):
         if not valid.any():
             return prob, amount, promised_day
         keep = np.flatnonzero(valid)
-        o, jo, kind, u = o[keep], jo[keep], kind[keep], u[keep]
-        ctx = {c: (v[keep] if np.ndim(v) else v) for c, v in ctx.items()}
-        discount, installments, months = discount[keep], installments[keep], months[keep]
-        probability, randomized, grid, allowed = (
-            probability[keep],
-            randomized[keep],
-            grid[keep],
-            allowed[keep],
+        o, u = o[keep], u[keep]
+        f = _Month(
+            jo=jo[keep],
+            kind=kind[keep],
+            ctx={c: (v[keep] if np.ndim(v) else v) for c, v in ctx.items()},
+            discount=discount[keep],
+            installments=installments[keep],
+            months=months[keep],
+            probability=probability[keep],
+            randomized=randomized[keep],
+            grid=grid[keep],
+            allowed=allowed[keep],
         )
+        jo, kind, ctx = f.jo, f.kind, f.ctx
+        discount, installments, months = f.discount, f.installments, f.months
         # the borrower's answer
-        shock = self.shock[jo]
-        a_now = self.ability_now(jo, shock, m)
-        blocked = b.fraud[jo] | self.dead[jo]
+        f.shock = self.shock[jo]
+        f.a_now = a_now = self.ability_now(jo, f.shock, m)
+        f.blocked = blocked = b.fraud[jo] | self.dead[jo]
         # the borrower who asked for a deferral is reached; the dead answer nothing
-        reach = np.where(self.dead[jo], 0.0, np.where(kind == DEFERRAL, 1.0, b.reachability[jo]))
-        answered = u[:, 2] < reach
+        f.reach = np.where(self.dead[jo], 0.0, np.where(kind == DEFERRAL, 1.0, b.reachability[jo]))
+        answered = u[:, 2] < f.reach
         inst = np.maximum(ctx["installment_amount"], 0.01)
         reservation = model.reservation_share(
             b.settlement_share[jo],
@@ -316,33 +352,16 @@ class OfferChunkSimulation(ChunkSimulation):
             b.archetype[jo],
         )
         plan_ratio = ctx["owed"] / np.maximum(installments, 1) / inst
-        p_plan = model.plan_acceptance(b.willingness[jo], shock, b.archetype[jo], plan_ratio)
+        p_plan = model.plan_acceptance(b.willingness[jo], f.shock, b.archetype[jo], plan_ratio)
         accept = np.where(
             kind == SETTLEMENT,
             model.accepts_settlement(reservation, discount, u[:, 3]),
             np.where(kind == PLAN, u[:, 3] < p_plan, u[:, 3] < model.deferral_acceptance(len(o))),
         )
         accept &= answered
-        outcome = np.where(~answered, 0, np.where(accept, 2, 1))
-        rows = self._record(
-            jo, kind, m, day, discount, installments, months, ctx, outcome, randomized, probability
-        )
-        self._truth(
-            jo,
-            rows,
-            kind,
-            m,
-            ctx,
-            grid,
-            allowed,
-            discount,
-            installments,
-            months,
-            reach,
-            a_now,
-            shock,
-            blocked,
-        )
+        f.outcome = np.where(~answered, 0, np.where(accept, 2, 1))
+        rows = f.rows = self._record(f, m, day)
+        self._truth(f, m)
         self.last_offer[jo] = m
         # accepted offers
         settle = accept & (kind == SETTLEMENT)
@@ -432,30 +451,14 @@ class OfferChunkSimulation(ChunkSimulation):
             (js.copy(), self.version[js].copy(), cd.copy(), cp.copy(), term.copy(), base, day)
         )
 
-    def _record(
-        self,
-        jo,
-        kind,
-        m,
-        day,
-        discount,
-        installments,
-        months,
-        ctx,
-        outcome,
-        randomized,
-        probability,
-    ) -> np.ndarray:
+    def _record(self, f: _Month, m: int, day: int) -> np.ndarray:
         """Offer rows (columns as arrays); returns their positions in the log."""
         log = self.offer_log
         start = sum(len(a) for a in log.get("pos", []))
+        jo, kind, discount, outcome = f.jo, f.kind, f.discount, f.outcome
         self.offer_seq[jo] += 1
         n = len(jo)
-        plan_amount = np.where(
-            kind == PLAN,
-            ctx["owed"],
-            np.where(kind == SETTLEMENT, (1 - discount) * ctx["balance"], np.nan),
-        )
+        plan_amount = _plan_amount(kind, discount, f.ctx)
         for name, values in (
             ("pos", jo),
             ("seq", self.offer_seq[jo]),
@@ -463,15 +466,15 @@ class OfferChunkSimulation(ChunkSimulation):
             ("day", np.full(n, day)),
             ("kind", kind),
             ("discount", np.where(kind == DEFERRAL, np.nan, discount)),
-            ("installments", np.where(kind == DEFERRAL, 0, installments)),
+            ("installments", np.where(kind == DEFERRAL, 0, f.installments)),
             ("plan_amount", np.round(plan_amount, 2)),
-            ("months", np.where(kind == DEFERRAL, months, 0)),
+            ("months", np.where(kind == DEFERRAL, f.months, 0)),
             ("outcome", outcome),
             ("version", np.where((outcome == 2) & (kind != SETTLEMENT), self.version[jo] + 1, 0)),
             ("result", np.zeros(n, np.int8)),
             ("result_day", np.full(n, -1)),
-            ("randomized", randomized),
-            ("probability", probability),
+            ("randomized", f.randomized),
+            ("probability", f.probability),
         ):
             log.setdefault(name, []).append(np.asarray(values))
         return start + np.arange(n)
@@ -525,25 +528,12 @@ class OfferChunkSimulation(ChunkSimulation):
         self.running_row[pd_] = -1
 
     # ------------------------------------------------------------------ truth
-    def _truth(
-        self,
-        jo,
-        rows,
-        kind,
-        m,
-        ctx,
-        grid,
-        allowed,
-        discount,
-        installments,
-        months,
-        reach,
-        a_now,
-        shock,
-        blocked,
-    ) -> None:
+    def _truth(self, f: _Month, m: int) -> None:
         """Acceptance and completion of every grid term of each offer (exact under the model)."""
         b, model = self.book, self.model
+        jo, rows, kind, ctx, grid, allowed = f.jo, f.rows, f.kind, f.ctx, f.grid, f.allowed
+        reach, blocked, a_now, shock = f.reach, f.blocked, f.a_now, f.shock
+        discount, installments, months = f.discount, f.installments, f.months
         n, width = grid.shape
         inst = np.maximum(ctx["installment_amount"], 0.01)
         term = np.nan_to_num(grid)

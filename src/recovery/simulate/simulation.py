@@ -21,6 +21,7 @@ import pandas as pd
 
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
+from recovery.data.schema import EVENT_TABLES
 from recovery.simulate.behaviour import DAYS_PER_MONTH
 from recovery.simulate.book import BLOCK_SIZE, Calendar
 from recovery.simulate.engine import CHANNELS, EVENT_CODES, ChunkSimulation
@@ -300,16 +301,7 @@ def simulate_portfolio(
         )
     )
     portfolio = Portfolio(meta=dict(parts[-1][0].meta))
-    for name in (
-        "accounts",
-        "schedule",
-        "payments",
-        "actions",
-        "agents",
-        "assignments",
-        "events",
-        "offers",
-    ):
+    for name in EVENT_TABLES:
         frames = [getattr(p, name) for p, _ in parts if getattr(p, name) is not None]
         if frames:
             setattr(portfolio, name, pd.concat(frames, ignore_index=True))
