@@ -14,6 +14,9 @@ months with the benchmark scenario; tables ``accounts``, ``schedule``, ``payment
 ``actions``, ``agents``, ``assignments``, ``events`` with the columns of
 :data:`recovery.data.schema.TABLES`, and the simulator's truth in ``data/sample/truth/``
 (never read by the pipeline).
+
+``tiny_tables()`` and ``tiny_portfolio()`` are a hand-made book of two loans, small
+enough to follow by hand: the examples of the docs and the tests use it.
 """
 
 from __future__ import annotations
@@ -21,10 +24,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
 
-__all__ = ["load_sample", "load_sample_truth", "sample_path", "DEMO_SETTINGS", "OFFERS_SETTINGS"]
+__all__ = [
+    "load_sample",
+    "load_sample_truth",
+    "sample_path",
+    "DEMO_SETTINGS",
+    "OFFERS_SETTINGS",
+    "tiny_tables",
+    "tiny_portfolio",
+]
 
 DEMO_SETTINGS = {"n_accounts": 20_000, "months": 84, "seed": 2024, "scenario": "benchmark"}
 #: The offers sample: the ``offers`` scenario, built on first use (about a minute).
@@ -109,3 +122,128 @@ def load_sample_truth(name: str = "sample"):
     if name in _BUILT:
         load_sample(name)
     return load_truth(sample_path(name) / "truth")
+
+
+def tiny_tables() -> dict[str, pd.DataFrame]:
+    """The tables of a hand-made book of two loans, small enough to follow by hand.
+
+    A1: 1,000 lent on 2024-01-10, 3 × 350 due on the 10th of Feb, Mar, Apr; paid on
+        time in Feb, nothing in March (overdue from 2024-03-10), catch-up in April.
+        Agent G1 holds it from 2024-03-11 to 2024-04-20: an SMS, then a call with a
+        promise of 700 for 2024-04-20.
+    A2: 600 lent on 2024-01-15, 3 × 210 due on the 15th; paid late once; on a
+        hardship plan from 2024-03-20.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``accounts``, ``schedule``, ``payments``, ``actions``, ``agents``,
+        ``assignments`` and ``events`` (the keyword arguments of
+        :class:`~recovery.data.portfolio.Portfolio`), new on every call.
+
+    Examples
+    --------
+    >>> tiny_tables()["schedule"].groupby("account_id")["amount_due"].sum().to_dict()
+    {'A1': 1050.0, 'A2': 630.0}
+    """
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["A1", "A2"],
+            "customer_id": ["C1", "C2"],
+            "product": ["consumer_installment", "small_business"],
+            "origination_date": pd.to_datetime(["2024-01-10", "2024-01-15"]),
+            "principal": [1000.0, 600.0],
+            "term_months": [3, 3],
+            "interest_rate": [0.12, 0.10],
+            "region": ["north", "south"],
+            "has_guarantor": [False, True],
+            "has_collateral": [False, False],
+        }
+    )
+    schedule = pd.DataFrame(
+        {
+            "account_id": ["A1"] * 3 + ["A2"] * 3,
+            "installment_no": [1, 2, 3] * 2,
+            "due_date": pd.to_datetime(
+                ["2024-02-10", "2024-03-10", "2024-04-10", "2024-02-15", "2024-03-15", "2024-04-15"]
+            ),
+            "amount_due": [350.0] * 3 + [210.0] * 3,
+            "principal_due": [333.0, 333.0, 334.0, 200.0, 200.0, 200.0],
+            "schedule_version": [1] * 6,
+        }
+    )
+    payments = pd.DataFrame(
+        {
+            "payment_id": ["P1", "P2", "P3", "P4", "P5"],
+            "account_id": ["A1", "A1", "A2", "A2", "A2"],
+            "payment_date": pd.to_datetime(
+                ["2024-02-10", "2024-04-20", "2024-02-15", "2024-03-25", "2024-04-15"]
+            ),
+            "amount": [350.0, 700.0, 210.0, 210.0, 210.0],
+            "channel": ["auto_debit", "bank_transfer", "auto_debit", "cash", "auto_debit"],
+            "reversed_date": pd.to_datetime([None, None, None, None, None]),
+        }
+    )
+    agents = pd.DataFrame(
+        {
+            "agent_id": ["G1"],
+            "team": ["early"],
+            "level": [1],
+            "hire_date": pd.to_datetime(["2020-05-01"]),
+        }
+    )
+    actions = pd.DataFrame(
+        {
+            "action_id": ["X1", "X2"],
+            "account_id": ["A1", "A1"],
+            "agent_id": ["G1", "G1"],
+            "ts": pd.to_datetime(["2024-03-12 10:00", "2024-03-20 15:30"]),
+            "channel": ["sms", "call"],
+            "outcome": ["delivered", "promise_to_pay"],
+            "promise_amount": [None, 700.0],
+            "promise_date": pd.to_datetime([None, "2024-04-20"]),
+            "reason_code": [None, "cash_flow"],
+            "attitude": [None, "victim"],
+        }
+    )
+    assignments = pd.DataFrame(
+        {
+            "account_id": ["A1"],
+            "agent_id": ["G1"],
+            "start_date": pd.to_datetime(["2024-03-11"]),
+            "end_date": pd.to_datetime(["2024-04-20"]),
+        }
+    )
+    events = pd.DataFrame(
+        {"account_id": ["A2"], "date": pd.to_datetime(["2024-03-20"]), "event": ["hardship_plan"]}
+    )
+    return {
+        "accounts": accounts,
+        "schedule": schedule,
+        "payments": payments,
+        "actions": actions,
+        "agents": agents,
+        "assignments": assignments,
+        "events": events,
+    }
+
+
+def tiny_portfolio(data_end: str | None = "2024-04-30") -> Portfolio:
+    """The book of :func:`tiny_tables` as a portfolio, for examples.
+
+    Parameters
+    ----------
+    data_end : str, optional
+        The last day of data (``meta['data_end']``); ``None`` leaves it unset.
+
+    Returns
+    -------
+    Portfolio
+
+    Examples
+    --------
+    >>> tiny_portfolio()
+    Portfolio(accounts=2, schedule=6, payments=5, actions=2, agents=1, assignments=1, events=1)
+    """
+    meta = {} if data_end is None else {"data_end": data_end}
+    return Portfolio(**tiny_tables(), meta=meta)

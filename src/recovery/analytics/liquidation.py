@@ -42,6 +42,7 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -490,6 +491,7 @@ def _curves_from_cells(
 
 
 @fill_doc
+@dataclass(eq=False, repr=False)
 class ERCForecaster(BaseEstimator):
     """Expected remaining collections per charge-off cohort, with a bootstrap range.
 
@@ -562,29 +564,16 @@ class ERCForecaster(BaseEstimator):
     [60.0, 60.0]
     """
 
-    def __init__(
-        self,
-        method: Literal["additive", "chain_ladder"] = "additive",
-        horizon_months: int | None = None,
-        n_periods: int | None = None,
-        min_accounts: int = 30,
-        fit_last: int = 12,
-        n_bootstrap: int | None = None,
-        confidence: float | None = None,
-        seed: int | None = None,
-        interval: Literal["prediction", "estimation"] = "prediction",
-        config: Config | None = None,
-    ):
-        self.method = method
-        self.horizon_months = horizon_months
-        self.n_periods = n_periods
-        self.min_accounts = min_accounts
-        self.fit_last = fit_last
-        self.n_bootstrap = n_bootstrap
-        self.confidence = confidence
-        self.seed = seed
-        self.interval = interval
-        self.config = config
+    method: Literal["additive", "chain_ladder"] = "additive"
+    horizon_months: int | None = None
+    n_periods: int | None = None
+    min_accounts: int = 30
+    fit_last: int = 12
+    n_bootstrap: int | None = None
+    confidence: float | None = None
+    seed: int | None = None
+    interval: Literal["prediction", "estimation"] = "prediction"
+    config: Config | None = None
 
     # ---------------------------------------------------------------- internals
 

@@ -345,8 +345,7 @@ def roll_rate_matrix(
     >>> roll_rate_matrix(s, weight="balance").loc["M1", ["M0", "M2"]].tolist()
     [0.75, 0.25]
     """
-    if weight not in ("count", "balance"):
-        raise ValueError("weight must be 'count' or 'balance'")
+    _check_weight(weight)
     if average not in ("pooled", "mean"):
         raise ValueError("average must be 'pooled' or 'mean'")
     segments = segment_list(segment)
@@ -442,10 +441,8 @@ def roll_rate_trends(
     >>> roll_rate_trends(s)[["from_state", "roll_forward", "cure"]].values.tolist()
     [['M1', 0.5, 0.5]]
     """
-    if weight not in ("count", "balance"):
-        raise ValueError("weight must be 'count' or 'balance'")
-    if window < 1:
-        raise ValueError("window must be a positive number of months")
+    _check_weight(weight)
+    _check_window(window)
     config = config or Config()
     segments = segment_list(segment)
     t = transitions(snapshots, config, segments, accounts)
@@ -490,14 +487,23 @@ def roll_rate_trends(
     return sort_states(rates, ["month_end", *segments], config)
 
 
+def _check_weight(weight: str) -> None:
+    if weight not in ("count", "balance"):
+        raise ValueError("weight must be 'count' or 'balance'")
+
+
+def _check_window(window: int) -> None:
+    if window < 1:
+        raise ValueError("window must be a positive number of months")
+
+
 def _pool_months(table: pd.DataFrame, window: int) -> pd.DataFrame:
     """Sum each row with the rows of the ``window - 1`` month ends before it.
 
     ``table`` is indexed by ``month_end`` and other keys; months missing from the
     table count as zero. Returns the same index.
     """
-    if window < 1:
-        raise ValueError("window must be a positive number of months")
+    _check_window(window)
     if window == 1 or table.empty:
         return table
     others = [n for n in table.index.names if n != "month_end"]
@@ -558,10 +564,8 @@ def flow_rates(
     >>> float(f.loc[f.from_bucket == "M0", "flow_rate"].iloc[0])
     0.95
     """
-    if weight not in ("count", "balance"):
-        raise ValueError("weight must be 'count' or 'balance'")
-    if window < 1:
-        raise ValueError("window must be a positive number of months")
+    _check_weight(weight)
+    _check_window(window)
     config = config or Config()
     segments = segment_list(segment)
     s = snapshot_states(snapshots, config, segments, accounts)

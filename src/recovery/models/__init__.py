@@ -23,24 +23,12 @@ Examples
 
 from __future__ import annotations
 
+from recovery.models import evaluation, plots, split
 from recovery.models.calibration import Calibrator, choose_calibration
 from recovery.models.card import check_frame, read_card, save_model
 from recovery.models.design import STAGES, assign_stage, design_matrix, infer_feature_spec
 from recovery.models.estimators import default_estimator
-from recovery.models.evaluation import (
-    auc,
-    brier_score,
-    calibration_table,
-    classification_metrics,
-    evaluation_report,
-    expected_calibration_error,
-    gini,
-    ks_statistic,
-    lift_table,
-    log_loss,
-    regression_metrics,
-    truth_calibration_error,
-)
+from recovery.models.evaluation import *  # noqa: F403 (the whole of evaluation.__all__)
 from recovery.models.monitoring import (
     performance_by_month,
     population_stability_index,
@@ -48,17 +36,11 @@ from recovery.models.monitoring import (
     stability_by_month,
     stability_table,
 )
-from recovery.models.plots import (
-    plot_calibration,
-    plot_importance,
-    plot_lift,
-    plot_roc,
-    plot_stability,
-)
+from recovery.models.plots import *  # noqa: F403 (the whole of plots.__all__)
 from recovery.models.reasons import describe_feature, reason_codes
 from recovery.models.scorer import TARGETS, Scorer, load_model
 from recovery.models.scores import score_band, score_table
-from recovery.models.split import out_of_time_masks, out_of_time_split, validation_masks
+from recovery.models.split import *  # noqa: F403 (the whole of split.__all__)
 
 __all__ = [
     "Scorer",
@@ -74,33 +56,16 @@ __all__ = [
     "assign_stage",
     "design_matrix",
     "infer_feature_spec",
-    "auc",
-    "gini",
-    "ks_statistic",
-    "brier_score",
-    "log_loss",
-    "calibration_table",
-    "expected_calibration_error",
-    "lift_table",
-    "classification_metrics",
-    "regression_metrics",
-    "truth_calibration_error",
-    "evaluation_report",
+    *evaluation.__all__,
     "population_stability_index",
     "stability_by_month",
     "stability_table",
     "score_distribution_by_month",
     "performance_by_month",
-    "plot_roc",
-    "plot_calibration",
-    "plot_lift",
-    "plot_importance",
-    "plot_stability",
+    *plots.__all__,
     "reason_codes",
     "describe_feature",
     "score_band",
     "score_table",
-    "out_of_time_masks",
-    "out_of_time_split",
-    "validation_masks",
+    *split.__all__,
 ]

@@ -192,10 +192,7 @@ def expected_calibration_error(y, p, bins: int = 10) -> float:
     0.175
     """
     y, p = _arrays(y, p)
-    if len(y) == 0:
-        return float("nan")
-    table = calibration_table(y, p, bins)
-    return float(round((table["n"] * table["gap"].abs()).sum() / len(y), 12))
+    return _calibration_gap(p, y, bins)
 
 
 def lift_table(y, p, groups: int = 10) -> pd.DataFrame:
@@ -293,10 +290,14 @@ def truth_calibration_error(p, p_true, bins: int = 10) -> float:
     >>> truth_calibration_error([0.1, 0.2, 0.7, 0.9], [0.2, 0.1, 0.8, 0.6], bins=2)
     0.05
     """
-    p, t = _arrays(p, p_true)
+    return _calibration_gap(*_arrays(p, p_true), bins)
+
+
+def _calibration_gap(p: np.ndarray, target: np.ndarray, bins: int) -> float:
+    """Σ (n_b / N) |mean target_b − mean p_b| over equal-size bins of rows sorted by p."""
     if len(p) == 0:
         return float("nan")
-    frame = pd.DataFrame({"bin": _equal_mass_bins(p, bins), "p": p, "t": t})
+    frame = pd.DataFrame({"bin": _equal_mass_bins(p, bins), "p": p, "t": target})
     g = frame.groupby("bin").agg(n=("p", "size"), p=("p", "mean"), t=("t", "mean"))
     return float(round((g["n"] * (g["t"] - g["p"]).abs()).sum() / len(p), 12))
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,7 @@ STAGE_STRATEGIES = ("feature", "separate")
 POOLED = "all"
 
 
+@dataclass(eq=False, repr=False)
 class Scorer(BaseEstimator):
     """A propensity-to-pay, curability, roll-back or amount scorer.
 
@@ -139,33 +141,18 @@ class Scorer(BaseEstimator):
         Stage → level offset set by :meth:`recalibrate` (absent until then).
     """
 
-    def __init__(
-        self,
-        estimator: Any = None,
-        target: str = "p_pay",
-        stage_strategy: str = "feature",
-        calibration: str = "auto",
-        features: Sequence[str] | None = None,
-        horizon_days: int | None = None,
-        validation_fraction: float = 0.2,
-        early_stopping_rounds: int = 100,
-        min_segment_rows: int = 500,
-        allow_protected: bool = False,
-        random_state: int = 0,
-        config: Config | None = None,
-    ) -> None:
-        self.estimator = estimator
-        self.target = target
-        self.stage_strategy = stage_strategy
-        self.calibration = calibration
-        self.features = features
-        self.horizon_days = horizon_days
-        self.validation_fraction = validation_fraction
-        self.early_stopping_rounds = early_stopping_rounds
-        self.min_segment_rows = min_segment_rows
-        self.allow_protected = allow_protected
-        self.random_state = random_state
-        self.config = config
+    estimator: Any = None
+    target: str = "p_pay"
+    stage_strategy: str = "feature"
+    calibration: str = "auto"
+    features: Sequence[str] | None = None
+    horizon_days: int | None = None
+    validation_fraction: float = 0.2
+    early_stopping_rounds: int = 100
+    min_segment_rows: int = 500
+    allow_protected: bool = False
+    random_state: int = 0
+    config: Config | None = None
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> None:

@@ -8,9 +8,8 @@ They describe the work, not its effect: for a fair comparison of agents see
 
 Examples
 --------
->>> import sys; sys.path.insert(0, "tests")
->>> from conftest import tiny_tables
->>> p = Portfolio(**tiny_tables(), meta={"data_end": "2024-04-30"})
+>>> from recovery.datasets import tiny_portfolio
+>>> p = tiny_portfolio()
 >>> activity_kpis(p)["accounts_held"].tolist()
 [1, 1]
 """
@@ -49,9 +48,8 @@ def activity_kpis(portfolio: Portfolio, config: Config | None = None) -> pd.Data
 
     Examples
     --------
-    >>> import sys; sys.path.insert(0, "tests")
-    >>> from conftest import tiny_tables
-    >>> p = Portfolio(**tiny_tables(), meta={"data_end": "2024-04-30"})
+    >>> from recovery.datasets import tiny_portfolio
+    >>> p = tiny_portfolio()
     >>> k = activity_kpis(p)
     >>> k[["month", "attempts", "amount_collected"]].astype(str).values.tolist()
     [['2024-03', '2', '0.0'], ['2024-04', '0', '700.0']]

@@ -38,6 +38,7 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -156,6 +157,7 @@ def expected_outcomes(
     return expected
 
 
+@dataclass(eq=False, repr=False)
 class AgentEffectiveness:
     """Case-mix adjusted agent effects: O/E, intervals, shrinkage, significance.
 
@@ -195,21 +197,12 @@ class AgentEffectiveness:
         The rows used, with ``o_minus_e`` and ``o_minus_e_vs_peers``.
     """
 
-    def __init__(
-        self,
-        confidence: float = 0.95,
-        min_spells: int = 30,
-        alpha: float = 0.05,
-        strata: tuple[str, ...] = ("team", "bucket"),
-        through: str | None = None,
-        cluster: str = "spell_id",
-    ) -> None:
-        self.confidence = confidence
-        self.min_spells = min_spells
-        self.alpha = alpha
-        self.strata = strata
-        self.through = through
-        self.cluster = cluster
+    confidence: float = 0.95
+    min_spells: int = 30
+    alpha: float = 0.05
+    strata: tuple[str, ...] = ("team", "bucket")
+    through: str | None = None
+    cluster: str = "spell_id"
 
     def fit(self, spells: pd.DataFrame) -> AgentEffectiveness:
         """Estimate effects from spells with ``observed`` and ``expected`` outcomes.

@@ -11,9 +11,8 @@ with their case-mix expectation.
 
 Examples
 --------
->>> import sys; sys.path.insert(0, "tests")
->>> from conftest import tiny_tables
->>> p = Portfolio(**tiny_tables(), meta={"data_end": "2024-06-30"})
+>>> from recovery.datasets import tiny_portfolio
+>>> p = tiny_portfolio("2024-06-30")
 >>> spell_outcomes(p)[["agent_id", "paid"]].values.tolist()
 [['G1', 1]]
 """
@@ -104,9 +103,8 @@ def spell_outcomes(portfolio: Portfolio, config: Config | None = None) -> pd.Dat
 
     Examples
     --------
-    >>> import sys; sys.path.insert(0, "tests")
-    >>> from conftest import tiny_tables
-    >>> p = Portfolio(**tiny_tables(), meta={"data_end": "2024-06-30"})
+    >>> from recovery.datasets import tiny_portfolio
+    >>> p = tiny_portfolio("2024-06-30")
     >>> spell_outcomes(p)[["agent_id", "amount_collected", "paid"]].values.tolist()
     [['G1', 700.0, 1]]
     """
@@ -184,9 +182,8 @@ def spell_month_outcomes(
 
     Examples
     --------
-    >>> import sys; sys.path.insert(0, "tests")
-    >>> from conftest import tiny_tables
-    >>> p = Portfolio(**tiny_tables(), meta={"data_end": "2024-04-30"})
+    >>> from recovery.datasets import tiny_portfolio
+    >>> p = tiny_portfolio()
     >>> m = spell_month_outcomes(p)
     >>> m[["month_index", "paid", "conversations"]].values.tolist()
     [[0, 0, 1], [1, 1, 0]]

@@ -112,9 +112,8 @@ def suppressions(
 
     Examples
     --------
-    >>> import sys; sys.path.insert(0, "tests")
-    >>> from conftest import tiny_tables
-    >>> p = Portfolio(**tiny_tables())
+    >>> from recovery.datasets import tiny_portfolio
+    >>> p = tiny_portfolio()
     >>> s = suppressions(p, "2024-03-25")
     >>> bool(s.loc["A2", "hardship_plan"]), bool(s.loc["A1", "hardship_plan"])
     (True, False)
