@@ -19,6 +19,7 @@ from recovery.operations.offer_rules import check_offers
 from recovery.simulate import simulate_portfolio
 from recovery.simulate.offers import (
     OfferParams,
+    OfferResponse,
     ResponseModel,
     plan_completion,
     shortest_affordable_plan,
@@ -217,3 +218,47 @@ def test_the_offers_sample_is_built_apart_from_the_main_sample(tmp_path, monkeyp
     assert "offers" in load_sample_truth("offers").extra
     main = load_sample()
     assert main.offers is None and main.meta["scenario"] == "benchmark"
+
+
+class Proposer:
+    """An operation that makes its own offers: half price, or 90 % off, to charged-off debt."""
+
+    def start(self, book):  # noqa: D102
+        return None
+
+    def start_chunk(self, chunk_index, accounts):  # noqa: D102
+        return None
+
+    def end_chunk(self, chunk_index):  # noqa: D102
+        return None
+
+    def tables(self):  # noqa: D102
+        return {}
+
+    def step(self, state):  # noqa: D102
+        rows = np.flatnonzero(state.status == 2)
+        offers = pd.DataFrame(
+            {
+                "row": rows,
+                "kind": "settlement",
+                "discount_share": np.where(state.account_index[rows] % 2 == 0, 0.5, 0.9),
+            }
+        )
+        return OfferResponse(odds_multiplier=np.ones(len(state)), offers=offers)
+
+
+def test_an_operation_makes_its_own_offers_within_the_guardrails():
+    portfolio, truth = simulate_portfolio(
+        n_accounts=800, months=36, seed=6, scenario="offers", operation=Proposer()
+    )
+    offers = portfolio.offers
+    assert len(offers) > 50 and set(offers["kind"]) == {"settlement"}
+    # 90 % off is above every max_discount rule: never made; half price always allowed
+    assert (offers["discount_share"] == 0.5).all()
+    index = offers["account_id"].str[1:].astype(int)
+    assert (index % 2 == 0).all()
+    assert not offers["randomized"].any() and (offers["assignment_probability"] == 1).all()
+    assert (offers["outcome"] == "accepted").any()
+    assert check_offers(portfolio).empty
+    assert validate_portfolio(portfolio.copy(), Config()).empty
+    assert set(truth.extra["offers"]["offer_id"]) == set(offers["offer_id"])

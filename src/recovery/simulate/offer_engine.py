@@ -171,13 +171,52 @@ class OfferChunkSimulation(ChunkSimulation):
         """Make the month's offers, draw the answers, apply the accepted ones."""
         day = int(self.cal.starts[m])
         u = self.offer_streams.uniform(6)[j]
-        kind, ok = self._candidates(j, m, state, u[:, 0])
-        if ok.any():
-            o = np.flatnonzero(ok)
+        proposed = getattr(response, "offers", None)
+        if proposed is not None:  # an operation's own offers (OfferResponse)
+            o, kind, given = self._proposed(j, m, state, proposed)
+        else:
+            kind, ok = self._candidates(j, m, state, u[:, 0])
+            o, kind, given = np.flatnonzero(ok), kind[ok], None
+        if len(o):
             prob, amount, promised_day = self._offer(
-                j, o, kind[o], m, day, state, u[o], prob, amount, promised_day
+                j, o, kind, m, day, state, u[o], prob, amount, promised_day, given
             )
         return prob, amount, promised_day
+
+    def _blocked(self, j: np.ndarray, m: int) -> np.ndarray:
+        """No offer: a running plan, a dispute, a known death, a confirmed fraud."""
+        day = self.cal.starts[m]
+        disputed, death_known, _ = self._known(j, m)
+        known_dead = death_known | ((self.notice_day[j] >= 0) & (self.notice_day[j] <= day))
+        fraud_known = self.book.fraud[j] & (self.co_day[j] >= 0) & (self.co_day[j] <= day)
+        return (self.running[j] != 0) | disputed | known_dead | fraud_known
+
+    def _proposed(self, j, m, state, proposed: pd.DataFrame):
+        """An operation's offers: positions, kinds and terms of those the desk can make."""
+        frame = proposed.drop_duplicates("row")  # one offer per account and month
+        o = frame["row"].to_numpy(np.int64)
+        kind = pd.Index(KINDS).get_indexer(frame["kind"])
+        if (kind < 0).any():
+            from recovery.errors import ConfigError
+
+            raise ConfigError(f"OfferResponse.offers: kind must be one of {list(KINDS)}")
+        ok = ~self._blocked(j[o], m) & (state.balance[o] * 100 >= self.tol)
+        ok &= (state.status[o] == OPEN) | (kind == SETTLEMENT)
+
+        def column(name, fill):
+            values = frame[name] if name in frame else pd.Series(fill, index=frame.index)
+            return pd.to_numeric(values, errors="coerce").fillna(fill).to_numpy()
+
+        given = {
+            "discount": np.where(kind == SETTLEMENT, column("discount_share", 0.0), 0.0),
+            "installments": np.where(
+                kind == PLAN, column("installments", 0), np.where(kind == SETTLEMENT, 1, 0)
+            ).astype(np.int64),
+            "months": np.where(kind == DEFERRAL, column("deferral_months", 0), 0).astype(np.int64),
+            "probability": column("assignment_probability", 1.0),
+            "randomized": column("randomized", 0.0).astype(bool),
+        }
+        return o[ok], kind[ok], {k: v[ok] for k, v in given.items()}
 
     def _known(self, j: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """What the collectors know (the operation's ``account_flags``, when it has them):
@@ -197,16 +236,12 @@ class OfferChunkSimulation(ChunkSimulation):
 
     def _candidates(self, j, m, state, u_rate):
         """Kind of offer each live account would get this month, and who gets one."""
-        p, b = self.op, self.book
-        day = self.cal.starts[m]
+        p = self.op
         status = state.status
         bucket = state.bucket
         is_open = status == OPEN
-        disputed, death_known, claimed = self._known(j, m)
-        known_dead = death_known | ((self.notice_day[j] >= 0) & (self.notice_day[j] <= day))
-        fraud_known = b.fraud[j] & (self.co_day[j] >= 0) & (self.co_day[j] <= day)
-        free = (self.running[j] == 0) & ~disputed & ~known_dead & ~fraud_known
-        free &= state.balance * 100 >= self.tol
+        claimed = self._known(j, m)[2]
+        free = ~self._blocked(j, m) & (state.balance * 100 >= self.tol)
         hardship = claimed & is_open & (p.hardship_deferral_months > 0)
         settle = (is_open & (bucket >= p.settlement_from_bucket)) | (status == CHARGED_OFF)
         kind = np.where(
@@ -310,15 +345,29 @@ class OfferChunkSimulation(ChunkSimulation):
         bad = self._breaches(stacked, k, discount, installments, np.zeros(len(k), np.int64))
         return (~bad & ~np.isnan(flat)).reshape(n, width)
 
-    def _offer(self, j, o, kind, m, day, state, u, prob, amount, promised_day):
-        """Terms, answers and their effect for the offers ``o`` (positions in ``j``)."""
+    def _offer(self, j, o, kind, m, day, state, u, prob, amount, promised_day, given=None):
+        """Terms (the desk's, or ``given`` by the operation), answers and their effect for
+        the offers ``o`` (positions in ``j``)."""
         b, model = self.book, self.model
         jo = j[o]
         ctx = self._context(j, o, kind, m, day, state)
-        randomized = self.in_randomized_share[jo]
-        discount, installments, months, probability, randomized, valid, grid, allowed = self._terms(
-            ctx, kind, randomized, u[:, 1]
-        )
+        if given is None:
+            randomized = self.in_randomized_share[jo]
+            discount, installments, months, probability, randomized, valid, grid, allowed = (
+                self._terms(ctx, kind, randomized, u[:, 1])
+            )
+        else:
+            discount, installments, months = (
+                given["discount"],
+                given["installments"],
+                given["months"],
+            )
+            probability, randomized = given["probability"], given["randomized"]
+            grid = self._grid(kind)
+            allowed = self._allowed(ctx, kind, grid)
+            valid = ~self._breaches(ctx, kind, discount, installments, months)
+            valid &= (kind != PLAN) | (installments > 0)
+            valid &= (kind != DEFERRAL) | (months > 0)
         if not valid.any():
             return prob, amount, promised_day
         keep = np.flatnonzero(valid)

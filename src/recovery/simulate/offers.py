@@ -66,13 +66,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.special import expit, logit
 
 from recovery.errors import ConfigError
+from recovery.simulate.hooks import OperationResponse
 from recovery.simulate.params import ARCHETYPES, check_shares, replace_checked
 
 __all__ = [
     "OfferParams",
+    "OfferResponse",
     "OFFER_SCENARIOS",
     "KINDS",
     "ResponseModel",
@@ -190,6 +193,29 @@ class OfferParams:
     def to_dict(self) -> dict[str, Any]:
         """Every parameter (JSON friendly)."""
         return dataclasses.asdict(self)
+
+
+@dataclass
+class OfferResponse(OperationResponse):
+    """An operation's month with the offers it makes (the hook for a recommender).
+
+    When the simulation has an offer desk (the ``offers`` scenario, or ``offers=`` given),
+    an operation may return this instead of an :class:`OperationResponse`: its ``offers``
+    replace the desk's own that month. Each is checked against the lender's guardrails
+    (``config.offers``) and against the desk's own limits (no offer during a running
+    plan, a dispute, after a known death or a confirmed fraud); those that break one are
+    not made. Offers are dated the first day of the month.
+
+    Attributes
+    ----------
+    offers : pandas.DataFrame, optional
+        One row per offer: ``row`` (position in the month state), ``kind``
+        (``payment_plan``, ``settlement``, ``deferral``), ``discount_share``,
+        ``installments`` (plan length), ``deferral_months``, and optionally
+        ``randomized`` and ``assignment_probability`` (default False and 1).
+    """
+
+    offers: pd.DataFrame | None = None
 
 
 #: Scenarios with an offer desk: their borrower parameters are
