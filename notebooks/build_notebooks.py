@@ -162,8 +162,11 @@ with section("kpis", "The KPI table"):
 
     recent = kpis[pd.to_datetime(kpis["month_end"]) > data.month - pd.DateOffset(months=24)]
     fig, ax = plt.subplots()
-    plot_kpis(recent, columns=["overdue_rate_30plus_balance", "overdue_rate_90plus_balance",
-                               "cure_rate", "collection_rate"], ax=ax)
+    shown = ["overdue_rate_30plus_balance", "overdue_rate_90plus_balance", "cure_rate",
+             "collection_rate"]
+    if "overdue_rate_30plus_balance" not in recent:  # no balances: the shares of accounts
+        shown = ["overdue_rate_30plus", "overdue_rate_90plus", "cure_rate"]
+    plot_kpis(recent, columns=[c for c in shown if c in recent], ax=ax)
     ax.set_title(f"KPIs over the 24 months to {month_name}")
     show_figure(fig)
 """
@@ -208,17 +211,18 @@ with section("roll-rates", "The roll-rate matrix"):
     )
 
     matrix = roll_rate_matrix(data.history, month=data.previous_month, config=data.config)
-    by_balance = roll_rate_matrix(data.history, month=data.previous_month, weight="balance",
-                                  config=data.config)
     display(HTML(f"<h3>{report.format_month(data.previous_month)} → {month_name}, by accounts</h3>"))
     fig, ax = plt.subplots(figsize=(10, 5.5))
     plot_roll_rate_matrix(matrix, ax=ax, title=f"Roll rates by accounts into {month_name}")
     show_figure(fig)
-    shown = by_balance.copy()
-    shown.index.name = "from → to"
-    display(HTML(table_html(shown, {c: "pct" for c in shown.columns}, index=True,
-                            caption="By balance (share of the balance at the start month)",
-                            table_id="roll-rate-table")))
+    with section("roll-rates-balance", "The roll-rate table by balance"):
+        by_balance = roll_rate_matrix(data.history, month=data.previous_month, weight="balance",
+                                      config=data.config)
+        shown = by_balance.copy()
+        shown.index.name = "from → to"
+        display(HTML(table_html(shown, {c: "pct" for c in shown.columns}, index=True,
+                                caption="By balance (share of the balance at the start month)",
+                                table_id="roll-rate-table")))
     trends = roll_rate_trends(data.history, config=data.config)
     trends = trends[pd.to_datetime(trends["month_end"]) > data.month - pd.DateOffset(months=25)]
     fig, ax = plt.subplots()

@@ -280,6 +280,34 @@ def test_charge_off_threshold_from_config():
     assert state(p, "2023-03-02", cfg(charge_off_dpd=30)).status == "charged_off"
 
 
+def test_charge_off_threshold_per_product_kind():
+    """Issue 18: 120 days for installment loans, 180 for revolving credit (config)."""
+    dues = ["2023-01-31", "2023-02-28", "2023-03-31", "2023-04-30", "2023-05-31", "2023-06-30"]
+    c = Config.from_dict(
+        {
+            "aging": {"charge_off_dpd_by_kind": {"installment": 120, "revolving": 180}},
+            "categories": {"products": ["loan", "card"], "product_kinds": {"card": "revolving"}},
+        }
+    )
+    loan = book([(d, 100) for d in dues], account="L")
+    loan.accounts["product"] = "loan"
+    # never paid: Jan 31 + 120 days = May 31 (28 + 31 + 30 + 31 = 120)
+    assert state(loan, "2023-05-30", c).status == "open"
+    s = state(loan, "2023-05-31", c)
+    assert s.status == "charged_off" and s.charge_off_date == pd.Timestamp("2023-05-31")
+    # the same schedule on a card: Jan 31 + 180 = Jul 30, as the default threshold
+    card = book([(d, 100) for d in dues], account="K")
+    card.accounts["product"] = "card"
+    assert (state(card, "2023-07-29", c).status, state(card, "2023-07-29", c).bucket) == (
+        "open",
+        "M6",
+    )
+    assert state(card, "2023-07-30", c).charge_off_date == pd.Timestamp("2023-07-30")
+    # an account's own product_kind wins over its product's
+    loan.accounts["product_kind"] = "revolving"
+    assert state(loan, "2023-05-31", c).status == "open"
+
+
 def test_paid_off():
     p = book(payments=[("2023-01-31", 100), ("2023-02-28", 200)], principal=270)
     s = state(p, "2023-03-01")

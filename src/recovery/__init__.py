@@ -26,6 +26,7 @@ from recovery.data.portfolio import Portfolio
 from recovery.errors import (
     ConfigError,
     DataError,
+    MissingColumnError,
     ModelCardError,
     RecoveryError,
     ValidationError,
@@ -112,6 +113,7 @@ __all__ = [
     "RecoveryError",
     "ConfigError",
     "DataError",
+    "MissingColumnError",
     "ValidationError",
     "ModelCardError",
     *_LAZY,

@@ -34,17 +34,24 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 __all__ = [
+    "PRODUCT_KINDS",
     "AgingConfig",
     "LabelConfig",
     "AnalyticsConfig",
     "ComplianceConfig",
     "CategoryConfig",
     "CostConfig",
+    "DataConfig",
     "StrategyConfig",
     "OfferConfig",
     "Config",
     "load_config",
 ]
+
+
+#: Product kinds: closed-end ``installment`` loans (a schedule that ends) and open-end
+#: ``revolving`` credit (cards, credit lines: an account with no use stays open).
+PRODUCT_KINDS = ("installment", "revolving")
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,11 @@ class AgingConfig:
         One label per bucket, ``len(bucket_edges) + 1`` of them.
     charge_off_dpd : int
         DPD (days) at which an account is charged off on the first day it is reached.
+    charge_off_dpd_by_kind : dict
+        A different threshold (days) per product kind (:data:`PRODUCT_KINDS`), e.g.
+        ``{installment = 120, revolving = 180}`` — regulators' usual rule for
+        closed-end installment loans and open-end revolving credit. A kind not listed
+        uses ``charge_off_dpd``.
     grace_days : int
         Days after a due date before an unpaid amount counts as overdue.
     tolerance : float
@@ -70,6 +82,7 @@ class AgingConfig:
     bucket_edges: tuple[int, ...] = (0, 30, 60, 90, 120, 150, 180)
     bucket_names: tuple[str, ...] = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+")
     charge_off_dpd: int = 180
+    charge_off_dpd_by_kind: dict[str, int] = field(default_factory=dict, metadata={"values": int})
     grace_days: int = 0
     tolerance: float = 1.0
 
@@ -84,12 +97,39 @@ class AgingConfig:
             raise ConfigError("aging.bucket_edges must be strictly increasing and >= 0")
         if self.charge_off_dpd <= 0:
             raise ConfigError("aging.charge_off_dpd must be a positive number of days")
+        for kind, days in self.charge_off_dpd_by_kind.items():
+            if kind not in PRODUCT_KINDS:
+                raise ConfigError(
+                    f"aging.charge_off_dpd_by_kind: {kind!r} is not a product kind; use "
+                    f"{' or '.join(PRODUCT_KINDS)}"
+                )
+            if days <= 0:
+                raise ConfigError(
+                    f"aging.charge_off_dpd_by_kind.{kind} must be a positive number of days"
+                )
         if self.grace_days < 0 or self.tolerance < 0:
             raise ConfigError("aging.grace_days and aging.tolerance must be >= 0")
 
     def bucket_labels(self) -> list[str]:
         """Bucket labels from best (current) to worst."""
         return list(self.bucket_names)
+
+    def charge_off_dpd_for(self, kind: Any) -> Any:
+        """Charge-off threshold (days) of a product kind (scalar) or of an array of kinds.
+
+        Examples
+        --------
+        >>> aging = AgingConfig(charge_off_dpd_by_kind={"installment": 120})
+        >>> aging.charge_off_dpd_for("revolving"), aging.charge_off_dpd_for(["installment"])
+        (180, array([120]))
+        """
+        if np.ndim(kind) == 0:
+            return int(self.charge_off_dpd_by_kind.get(str(kind), self.charge_off_dpd))
+        kinds = np.asarray(kind, dtype=object)
+        out = np.full(len(kinds), int(self.charge_off_dpd), dtype=np.int64)
+        for name, days in self.charge_off_dpd_by_kind.items():
+            out[kinds == name] = int(days)
+        return out
 
     def bucket_index(self, dpd: Any) -> np.ndarray:
         """Index of the bucket of each DPD value (0 = current), vectorised."""
@@ -192,9 +232,15 @@ class ComplianceConfig:
 
 @dataclass(frozen=True)
 class CategoryConfig:
-    """Allowed categorical values of the data contract; a lender may add its own."""
+    """Allowed categorical values of the data contract; a lender may add its own.
+
+    ``product_kinds`` gives the kind (:data:`PRODUCT_KINDS`) of a product code, e.g.
+    ``{credit_card = "revolving"}``; a product not listed is an ``installment`` loan.
+    A revolving account with no use is still open: it is never inferred paid off.
+    """
 
     products: tuple[str, ...] = ("consumer_installment", "small_business")
+    product_kinds: dict[str, str] = field(default_factory=dict, metadata={"values": str})
     payment_channels: tuple[str, ...] = (
         "bank_transfer",
         "auto_debit",
@@ -267,6 +313,52 @@ class CategoryConfig:
     offer_outcomes: tuple[str, ...] = ("accepted", "declined", "no_answer")
     offer_results: tuple[str, ...] = ("completed", "broken")
     protected_attributes: tuple[str, ...] = ("age_band", "gender")
+
+    def __post_init__(self) -> None:
+        bad = {p: k for p, k in self.product_kinds.items() if k not in PRODUCT_KINDS}
+        if bad:
+            product, kind = next(iter(bad.items()))
+            raise ConfigError(
+                f"categories.product_kinds.{product}: {kind!r} is not a product kind; use "
+                f"{' or '.join(PRODUCT_KINDS)}"
+            )
+
+    def kind_of(self, products: Any) -> Any:
+        """Product kind of each product code (``installment`` when not listed).
+
+        Examples
+        --------
+        >>> CategoryConfig(product_kinds={"card": "revolving"}).kind_of(["card", "loan"])
+        array(['revolving', 'installment'], dtype=object)
+        """
+        kinds = {**dict.fromkeys(self.product_kinds, "installment"), **self.product_kinds}
+        if np.ndim(products) == 0:
+            return kinds.get(str(products), "installment")
+        values = np.asarray(products, dtype=object)
+        out = np.full(len(values), "installment", dtype=object)
+        for product, kind in kinds.items():
+            out[values == product] = kind
+        return out
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Checks on loaded data beyond the contract's types and ranges.
+
+    Attributes
+    ----------
+    max_amount : float
+        The largest believable amount (currency) in any money column (principal,
+        installment, payment, balance, …); a larger or infinite one is an error naming
+        the table, column and rows — an export glitch, never a real loan. Raise it for
+        a currency with very large units.
+    """
+
+    max_amount: float = 1e12
+
+    def __post_init__(self) -> None:
+        if not (self.max_amount > 0 and np.isfinite(self.max_amount)):
+            raise ConfigError("data.max_amount must be a positive finite amount")
 
 
 @dataclass(frozen=True)
@@ -510,6 +602,7 @@ _SECTIONS = {
     "compliance": ComplianceConfig,
     "categories": CategoryConfig,
     "costs": CostConfig,
+    "data": DataConfig,
     "strategy": StrategyConfig,
     "offers": OfferConfig,
 }
@@ -532,6 +625,7 @@ class Config:
     compliance: ComplianceConfig = field(default_factory=ComplianceConfig)
     categories: CategoryConfig = field(default_factory=CategoryConfig)
     costs: CostConfig = field(default_factory=CostConfig)
+    data: DataConfig = field(default_factory=DataConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     offers: OfferConfig = field(default_factory=OfferConfig)
 
@@ -555,7 +649,8 @@ class Config:
             defaults = klass()
             kwargs = {}
             for key, value in values.items():
-                kwargs[key] = _coerce(name, key, value, getattr(defaults, key))
+                kind = known[key].metadata.get("values", float)
+                kwargs[key] = _coerce(name, key, value, getattr(defaults, key), kind)
             sections[name] = klass(**kwargs)
         return cls(**sections)
 
@@ -568,7 +663,7 @@ class Config:
         return out
 
 
-def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
+def _coerce(section: str, key: str, value: Any, default: Any, kind: type = float) -> Any:
     where = f"[{section}] {key}"
     if isinstance(default, bool):
         if not isinstance(value, bool):
@@ -592,7 +687,16 @@ def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a table, got {value!r}")
         merged = dict(default)
-        merged.update({str(k): float(v) for k, v in value.items()})
+        for k, v in value.items():
+            if kind is str:
+                ok = isinstance(v, str)
+            else:
+                ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+                ok = ok and (kind is float or float(v).is_integer())
+            if not ok:
+                what = {str: "text", int: "an integer", float: "a number"}[kind]
+                raise ConfigError(f"{where}.{k} must be {what}, got {v!r}")
+            merged[str(k)] = kind(v)
         return merged
     return value
 

@@ -52,6 +52,7 @@ from sklearn.base import BaseEstimator
 from recovery.analytics.common import month_end, month_number, plot_axes
 from recovery.analytics.states import transitions
 from recovery.config import Config
+from recovery.data.contract import require_columns
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
@@ -184,6 +185,7 @@ class RollRateForecaster(BaseEstimator):
         config = self.config or Config()
         if self.lookback_months < 1:
             raise DataError("lookback_months must be at least 1")
+        require_columns(snapshots, ["balance"], "the roll-rate forecast of delinquent balances")
         s = snapshots
         me = pd.to_datetime(s["month_end"]).dt.normalize()
         end = pd.Timestamp(data_end) + pd.offsets.MonthEnd(0) if data_end is not None else me.max()

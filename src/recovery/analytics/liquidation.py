@@ -93,7 +93,7 @@ def charge_off_cohorts(snapshots: pd.DataFrame) -> pd.DataFrame:
     >>> charge_off_cohorts(snaps).values.tolist()
     [['A', Timestamp('2024-02-29 00:00:00'), 110.0]]
     """
-    check_snapshot_columns(snapshots)
+    check_snapshot_columns(snapshots, what="the liquidation curves and remaining collections")
     s = sort_snapshots(snapshots)
     co = s[s["status"].astype(str) == "charged_off"]
     first = co.groupby("_acc", sort=True).head(1)

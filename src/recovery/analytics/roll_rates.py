@@ -53,6 +53,7 @@ from recovery.analytics.states import (
     transitions,
 )
 from recovery.config import Config
+from recovery.data.contract import has_column, require_columns
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
@@ -228,7 +229,8 @@ def roll_rates(
         ``month_end`` (start month *m*), segment columns, ``from_state``,
         ``to_state``, ``count`` (accounts), ``balance`` (currency at *m*),
         ``count_rate`` and ``balance_rate`` (shares of the from-state's total in
-        that month and segment; each from-row sums to 1).
+        that month and segment; each from-row sums to 1). A status-only history (no
+        balance) gives the counts and count rates alone.
 
     Examples
     --------
@@ -244,6 +246,8 @@ def roll_rates(
     segments = segment_list(segment)
     totals = flow_totals(snapshots, config, segments, accounts)  # an engine's, for its tables
     out = roll_rates_from_totals(totals, config, segments)
+    if not has_column(snapshots, "balance"):  # a status-only history: counts only
+        out = out.drop(columns=["balance", "balance_rate"])
     if confidence is not None:
         n = out.groupby(["month_end", *segments, "from_state"], dropna=False, observed=True)[
             "count"
@@ -345,7 +349,7 @@ def roll_rate_matrix(
     >>> roll_rate_matrix(s, weight="balance").loc["M1", ["M0", "M2"]].tolist()
     [0.75, 0.25]
     """
-    _check_weight(weight)
+    _check_weight(weight, snapshots, "the balance-weighted roll-rate matrix")
     if average not in ("pooled", "mean"):
         raise ValueError("average must be 'pooled' or 'mean'")
     segments = segment_list(segment)
@@ -441,7 +445,7 @@ def roll_rate_trends(
     >>> roll_rate_trends(s)[["from_state", "roll_forward", "cure"]].values.tolist()
     [['M1', 0.5, 0.5]]
     """
-    _check_weight(weight)
+    _check_weight(weight, snapshots, "the balance-weighted roll-rate trend")
     _check_window(window)
     config = config or Config()
     segments = segment_list(segment)
@@ -487,9 +491,12 @@ def roll_rate_trends(
     return sort_states(rates, ["month_end", *segments], config)
 
 
-def _check_weight(weight: str) -> None:
+def _check_weight(weight: str, snapshots: pd.DataFrame, what: str) -> None:
+    """``count`` or ``balance``; a balance weight needs balances (``what`` names it)."""
     if weight not in ("count", "balance"):
         raise ValueError("weight must be 'count' or 'balance'")
+    if weight == "balance":
+        require_columns(snapshots, ["balance"], what)
 
 
 def _check_window(window: int) -> None:
@@ -564,7 +571,7 @@ def flow_rates(
     >>> float(f.loc[f.from_bucket == "M0", "flow_rate"].iloc[0])
     0.95
     """
-    _check_weight(weight)
+    _check_weight(weight, snapshots, "the balance flow rate (weight='count' needs none)")
     _check_window(window)
     config = config or Config()
     segments = segment_list(segment)

@@ -27,7 +27,7 @@ import pandas as pd
 
 from recovery.config import Config
 from recovery.data.io import atomic_path
-from recovery.data.mapping import (
+from recovery.data.mapped_tables import (
     MAPPING_TABLES,
     allowed_codes,
     coded_columns,

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
-from recovery.errors import DataError, RecoveryError
+from recovery.data.contract import has_column
+from recovery.errors import DataError, MissingColumnError, RecoveryError
 from recovery.report.data import ReportData, parse_month
 from recovery.report.formatting import (
     MISSING,
@@ -83,8 +84,10 @@ def section(section_id: str, what: str = "This section") -> Iterator[None]:
 
     A missing library module (``recovery.*`` not importable) or a
     :class:`~recovery.errors.RecoveryError` (e.g. not enough data for the month) ends
-    the section with a visible note in the report instead of numbers. Any other
-    exception is a bug and propagates (the report fails).
+    the section with a visible note in the report instead of numbers; a section that
+    needs amounts the data lacks (:class:`~recovery.errors.MissingColumnError`: a
+    status-only history) says what it needs ("needs balances"). Any other exception
+    is a bug and propagates (the report fails).
 
     Parameters
     ----------
@@ -116,6 +119,8 @@ def section(section_id: str, what: str = "This section") -> Iterator[None]:
         if "recovery" not in str(exc):
             raise
         unavailable(f"{what} is not available in this build: {exc}.")
+    except MissingColumnError as exc:  # a status-only history: no balances, no payments
+        unavailable(f"{what} needs {exc.needs}, which this data does not have.")
     except RecoveryError as exc:
         unavailable(f"{what} cannot be shown: {exc}")
 
@@ -130,7 +135,7 @@ def book_by_state(
 
     The state is the bucket for open accounts and the status otherwise (DESIGN.md §3,
     roll rates); exits (paid off, settled, closed) are left out since they hold no
-    balance.
+    balance. Without balances (a status-only history) the accounts alone.
 
     Parameters
     ----------
@@ -161,8 +166,10 @@ def book_by_state(
     keep = status.isin(["open", "charged_off"])
     rows = rows[keep]
     state = np.where(status[keep] == "open", rows["bucket"].astype(str), status[keep])
+    amounts = has_column(snapshots, "balance")
+    balance = rows["balance"].to_numpy(dtype=float) if amounts else np.zeros(len(rows))
     grouped = (
-        pd.DataFrame({"state": state, "balance": rows["balance"].to_numpy(dtype=float)})
+        pd.DataFrame({"state": state, "balance": balance})
         .groupby("state")
         .agg(accounts=("balance", "size"), balance=("balance", "sum"))
     )
@@ -173,6 +180,8 @@ def book_by_state(
     out["share_of_accounts"] = out["accounts"] / max(out["accounts"].sum(), 1)
     total = out["balance"].sum()
     out["share_of_balance"] = out["balance"] / total if total > 0 else np.nan
+    if not amounts:
+        out = out.drop(columns=["balance", "share_of_balance"])
     return out
 
 

@@ -13,8 +13,10 @@ The definitions are DESIGN.md §3 (binding):
   ``effective_from`` on or before t (version 1 from the start). A version covers what is
   owed from its ``effective_from`` on: its installments are paid by payments posted on or
   after that day (net of their reversals). A restructure therefore never rewrites history.
-- **Charge-off** on the first day DPD reaches ``config.aging.charge_off_dpd`` (or an
-  earlier ``charged_off`` event); status ``charged_off`` from then on, bucket empty.
+- **Charge-off** on the first day DPD reaches ``config.aging.charge_off_dpd`` — or the
+  threshold of the account's product kind, ``config.aging.charge_off_dpd_by_kind`` —
+  (or an earlier ``charged_off`` event); status ``charged_off`` from then on, bucket
+  empty.
 - **Status** ``paid_off`` when everything the schedule in force asks for is paid (within
   the tolerance), ``settled`` / ``closed`` from the first such ``events`` row (DPD,
   balance and overdue amount are 0 after it). Charge-off is final unless a settlement
@@ -591,7 +593,8 @@ def _episodes_of(ledger: Ledger, horizon: np.int64) -> pd.DataFrame:
 def is_overdue(status: Any, dpd: Any, balance: Any, config: Config | None = None) -> np.ndarray:
     """Overdue: open with DPD > 0, or charged off with a balance left (the recovery book).
 
-    A charged-off balance at or below ``config.aging.tolerance`` (currency) is repaid.
+    A charged-off balance at or below ``config.aging.tolerance`` (currency) is repaid;
+    an unknown balance (a status-only history) is not.
 
     Examples
     --------
@@ -602,8 +605,8 @@ def is_overdue(status: Any, dpd: Any, balance: Any, config: Config | None = None
     config = config or Config()
     status = pd.Series(status).astype(object).to_numpy()
     dpd = pd.to_numeric(pd.Series(dpd), errors="coerce").fillna(0).to_numpy()
-    balance = pd.to_numeric(pd.Series(balance), errors="coerce").fillna(0).to_numpy()
-    charged = (status == "charged_off") & (balance > config.aging.tolerance)
+    balance = np.broadcast_to(pd.to_numeric(pd.Series(balance), errors="coerce"), status.shape)
+    charged = (status == "charged_off") & ~(balance <= config.aging.tolerance)  # NaN: unknown
     return ((status == "open") & (dpd > 0)) | charged
 
 
@@ -620,7 +623,8 @@ def overdue_pairs(states: pd.DataFrame, config: Config | None = None) -> pd.Data
     ['B', 'C']
     """
     config = config or Config()
-    mask = is_overdue(states["status"], states["dpd"], states["balance"], config)
+    balance = states["balance"] if "balance" in states else np.nan  # status only: unknown
+    mask = is_overdue(states["status"], states["dpd"], balance, config)
     return (
         states.loc[mask, ["account_id", "as_of"]]
         .sort_values(["as_of", "account_id"], kind="stable")

@@ -329,7 +329,9 @@ def snapshot_labels(
     - ``roll_back`` — open in M3 or worse, better bucket or paid off at that month end.
 
     A label whose horizon month ends after ``data_end`` is censored (NA, flags set); a
-    label whose account has no row in the horizon (it left the table) is NA too.
+    label whose account has no row in the horizon (it left the table) is NA too. A
+    status-only history (no balances, no payments) gives ``p_cure`` and ``roll_back``;
+    ``p_pay`` and ``min_payment`` are NA (they need payments and amounts).
 
     Parameters
     ----------
@@ -378,6 +380,9 @@ def snapshot_labels(
     cols = ["status", "dpd", "bucket", "balance", "amount_overdue", "paid_in_month"]
     if "installment_amount" in s:
         cols.append("installment_amount")
+    for col in cols[3:6]:  # a status-only history: no amounts, so p_pay is NA
+        if col not in s:
+            s[col] = np.nan
     keyed = s.set_index(["account_id", "month_no"])[cols]
     if keyed.index.has_duplicates:
         raise DataError("snapshots have two rows for one (account_id, month_end); keep one")
@@ -410,10 +415,13 @@ def snapshot_labels(
         collected += pd.to_numeric(later["paid_in_month"], errors="coerce").fillna(0).to_numpy()
     pay_censored = month + h_pay > last_month
     need = np.maximum(min_payment - config.aging.tolerance, 1e-9)
+    unknown = np.isnan(min_payment) | ("paid_in_month" not in snapshots)  # no amounts
     labels = out.copy()
-    labels["p_pay"] = _nullable((collected >= need).astype(int), ~overdue | pay_censored | ~seen)
+    labels["p_pay"] = _nullable(
+        (collected >= need).astype(int), ~overdue | pay_censored | ~seen | unknown
+    )
     labels["amount_collected"] = np.where(
-        overdue & ~pay_censored & seen, np.round(collected, 6), np.nan
+        overdue & ~pay_censored & seen & ~unknown, np.round(collected, 6), np.nan
     )
     # state some months later
     h_cure = _months(lab.p_cure_horizon_days)

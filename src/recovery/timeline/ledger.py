@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.contract import product_kinds
 from recovery.data.offers import acceptance_day, changes_schedule
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
@@ -54,6 +55,7 @@ __all__ = [
     "partitions",
     "Ledger",
     "build_ledger",
+    "charge_off_thresholds",
 ]
 
 # Days are int64 offsets from 1900-01-01 so that (account, day) packs into one sortable
@@ -248,7 +250,7 @@ def account_id_values(ids: pd.Series) -> Any:
 
 _ACCOUNT_TABLES = ("accounts", "schedule", "payments", "events", "offers")
 _NEEDED_COLUMNS = {  # what aging reads from each table (account codes travel separately)
-    "accounts": ("origination_date", "principal", "product"),
+    "accounts": ("origination_date", "principal", "product", "product_kind"),
     "schedule": (
         "installment_no",
         "due_date",
@@ -627,6 +629,37 @@ def _read_events(partition: Partition) -> _AccountEvents:
     return out
 
 
+def charge_off_thresholds(partition: Partition, config: Config) -> np.ndarray:
+    """The charge-off DPD of each account of a partition: its product kind's threshold.
+
+    ``config.aging.charge_off_dpd_by_kind`` of the kind of each account
+    (:func:`recovery.data.contract.product_kinds`: its ``product_kind``, else its
+    product's kind in ``config.categories.product_kinds``, else ``installment``);
+    ``config.aging.charge_off_dpd`` for a kind not listed or an account without a row
+    in ``accounts``.
+
+    Parameters
+    ----------
+    partition : Partition
+    config : Config
+
+    Returns
+    -------
+    numpy.ndarray
+        Days, one per account of ``partition.ids``.
+    """
+    aging = config.aging
+    out = np.full(len(partition.ids), int(aging.charge_off_dpd), dtype=np.int64)
+    accounts = partition.portfolio.accounts
+    if not aging.charge_off_dpd_by_kind or accounts is None or not len(accounts):
+        return out
+    code = partition.codes["accounts"]
+    known = code >= 0
+    kinds = product_kinds(accounts, config)
+    out[code[known]] = aging.charge_off_dpd_for(kinds[known])
+    return out
+
+
 def build_ledger(partition: Partition, config: Config) -> Ledger:
     """The ledger of one partition: segments, allocation, charge-off and episodes.
 
@@ -634,7 +667,8 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
     ----------
     partition : Partition
     config : Config
-        ``config.aging``: tolerance, grace days, charge-off DPD.
+        ``config.aging``: tolerance, grace days, charge-off DPD (per product kind,
+        :func:`charge_off_thresholds`).
 
     Returns
     -------
@@ -648,7 +682,6 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
     """
     aging = config.aging
     grace = int(aging.grace_days)
-    threshold = int(aging.charge_off_dpd)
     tol_cents = max(int(round(aging.tolerance * 100)), 1)
     n_acct = len(partition.ids)
     plan = _read_installments(partition, tol_cents)
@@ -713,9 +746,10 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
     fully_paid = seg_oldest_due >= NEVER
     seg_terminal = (events.end_day[seg_acct] <= seg_start) | fully_paid
 
-    # ---- charge-off: first day with t - oldest_due >= max(threshold, grace + 1)
-    reach = max(threshold, grace + 1)
-    candidate = np.maximum(seg_start, seg_oldest_due + reach)
+    # ---- charge-off: first day with t - oldest_due >= max(threshold, grace + 1), the
+    # threshold of the account's product kind
+    reach = np.maximum(charge_off_thresholds(partition, config), grace + 1)
+    candidate = np.maximum(seg_start, seg_oldest_due + reach[seg_acct])
     valid = (~seg_terminal) & (seg_oldest_due < NEVER) & (candidate < seg_next)
     computed = np.full(n_acct, NEVER)
     np.minimum.at(computed, seg_acct[valid], candidate[valid])
