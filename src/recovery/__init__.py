@@ -95,6 +95,8 @@ _LAZY = {
     "plot_reliability": "recovery.operations.agent_plots",
     "activity_kpis": "recovery.operations.activity",
     "flag_actions": "recovery.operations.compliance",
+    "check_offers": "recovery.operations.offer_rules",
+    "forborne": "recovery.operations.offer_rules",
     "suppressions": "recovery.operations.strategy",
     "recommend": "recovery.operations.strategy",
     "build_worklists": "recovery.operations.strategy",

@@ -43,6 +43,7 @@ __all__ = [
     "CostConfig",
     "DataConfig",
     "StrategyConfig",
+    "OfferConfig",
     "Config",
     "load_config",
 ]
@@ -376,6 +377,9 @@ class CategoryConfig:
         "fraud_confirmed",
     )
     statuses: tuple[str, ...] = ("open", "paid_off", "charged_off", "settled", "closed")
+    offer_kinds: tuple[str, ...] = ("payment_plan", "settlement", "deferral")
+    offer_outcomes: tuple[str, ...] = ("accepted", "declined", "no_answer")
+    offer_results: tuple[str, ...] = ("completed", "broken")
     protected_attributes: tuple[str, ...] = ("age_band", "gender")
 
     def __post_init__(self) -> None:
@@ -541,6 +545,124 @@ class StrategyConfig:
     legal_channels: tuple[str, ...] = ("legal_notice", "lawsuit")
 
 
+# Largest discount a lender allows, by stage and debt age (first matching rule wins;
+# an account no rule matches gets no discount). "stage": current (open, DPD 0), early
+# (M1–M3), late (M4+, not charged off) or charged_off; "debt_age_months_min" /
+# "debt_age_months_max" bound the debt age [min, max) in months.
+_DEFAULT_MAX_DISCOUNT: tuple[dict[str, Any], ...] = (
+    {"stage": "early", "max_discount": 0.10},
+    {"stage": "late", "max_discount": 0.30},
+    {"stage": "charged_off", "debt_age_months_max": 24, "max_discount": 0.50},
+    {"stage": "charged_off", "max_discount": 0.60},
+)
+
+
+@dataclass(frozen=True)
+class OfferConfig:
+    """Lender rules for offers: payment plans, settlements and deferrals (guardrails).
+
+    Checked by :func:`recovery.operations.offers.check_offers` on a lender's ``offers``
+    table, and by whatever proposes offers (the simulator's offer rule, recommendations).
+    A plan or deferral offered to an open account *re-ages* it (brings it current), so
+    the regulators' usual re-age limits apply to it; a charged-off account is never
+    re-aged (it stays charged off), so they do not apply there.
+
+    Attributes
+    ----------
+    max_plan_months : int
+        Longest payment plan (monthly installments).
+    max_deferral_months : int
+        Longest deferral (months the due dates move).
+    reage_max_per_12_months, reage_max_per_5_years : int
+        Re-ages (accepted plans or deferrals of open accounts) allowed in the 12 months
+        and the 5 years up to and including a new one.
+    reage_min_payments : int
+        Payments (not reversed) the borrower must have made on the account before it
+        may be re-aged.
+    max_installment_ratio : float
+        Affordability cap: a plan installment may be at most this multiple of the
+        regular installment of the schedule in force.
+    max_discount : tuple of dict
+        Largest ``discount_share`` by stage and debt age; first matching rule wins, an
+        account no rule matches gets none. The minimum acceptable share of the balance
+        is ``1 - max_discount``. Keys: ``stage`` (current, early, late, charged_off),
+        ``debt_age_months_min``, ``debt_age_months_max`` (months, [min, max)),
+        ``max_discount`` (fraction).
+    forbearance_probation_months : int
+        An account with an accepted plan or deferral is *forborne* from the acceptance
+        until this many months after the plan is completed (a broken or running plan
+        keeps the flag).
+    """
+
+    max_plan_months: int = 60
+    max_deferral_months: int = 6
+    reage_max_per_12_months: int = 1
+    reage_max_per_5_years: int = 2
+    reage_min_payments: int = 3
+    max_installment_ratio: float = 1.0
+    max_discount: tuple[dict[str, Any], ...] = _DEFAULT_MAX_DISCOUNT
+    forbearance_probation_months: int = 24
+
+    def __post_init__(self) -> None:
+        counts = (
+            self.max_plan_months,
+            self.max_deferral_months,
+            self.reage_max_per_12_months,
+            self.reage_max_per_5_years,
+            self.reage_min_payments,
+            self.forbearance_probation_months,
+        )
+        if min(counts) < 0 or self.max_installment_ratio <= 0:
+            raise ConfigError("[offers] limits must be >= 0 (max_installment_ratio > 0)")
+        known = {"stage", "debt_age_months_min", "debt_age_months_max", "max_discount"}
+        stages = {"current", "early", "late", "charged_off"}
+        for i, rule in enumerate(self.max_discount):
+            where = f"[offers] max_discount rule {i + 1}"
+            if set(rule) - known:
+                raise ConfigError(f"{where}: unknown key(s) {sorted(set(rule) - known)}")
+            if "max_discount" not in rule or not 0 <= float(rule["max_discount"]) <= 1:
+                raise ConfigError(f"{where}: max_discount must be a share within [0, 1]")
+            if "stage" in rule and rule["stage"] not in stages:
+                raise ConfigError(f"{where}: stage must be one of {sorted(stages)}")
+
+    def max_discount_for(self, stage: Any, debt_age_months: Any) -> np.ndarray:
+        """Largest discount allowed per account (first matching rule; none matches: 0).
+
+        Parameters
+        ----------
+        stage : array-like of str
+            ``current``, ``early``, ``late`` or ``charged_off``.
+        debt_age_months : array-like of float
+            Debt age (months; missing counts as 0).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shares in [0, 1].
+
+        Examples
+        --------
+        >>> OfferConfig().max_discount_for(["early", "charged_off", "charged_off"],
+        ...                                [2, 6, 30]).tolist()
+        [0.1, 0.5, 0.6]
+        """
+        stage = np.asarray(stage, dtype=object)
+        age = np.nan_to_num(np.asarray(debt_age_months, dtype=float), nan=0.0)
+        out = np.zeros(len(stage))
+        open_ = np.ones(len(stage), dtype=bool)
+        for rule in self.max_discount:
+            hit = open_.copy()
+            if "stage" in rule:
+                hit &= stage == rule["stage"]
+            if "debt_age_months_min" in rule:
+                hit &= age >= float(rule["debt_age_months_min"])
+            if "debt_age_months_max" in rule:
+                hit &= age < float(rule["debt_age_months_max"])
+            out[hit] = float(rule["max_discount"])
+            open_ &= ~hit
+        return out
+
+
 _SECTIONS = {
     "aging": AgingConfig,
     "labels": LabelConfig,
@@ -550,6 +672,7 @@ _SECTIONS = {
     "costs": CostConfig,
     "data": DataConfig,
     "strategy": StrategyConfig,
+    "offers": OfferConfig,
 }
 
 
@@ -572,6 +695,7 @@ class Config:
     costs: CostConfig = field(default_factory=CostConfig)
     data: DataConfig = field(default_factory=DataConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    offers: OfferConfig = field(default_factory=OfferConfig)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Config:

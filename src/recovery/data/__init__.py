@@ -7,6 +7,8 @@ each importing only the ones listed before it:
   book's tables held together;
 - :mod:`~recovery.data.contract`: the data contract as data (tables, columns, rules);
 - :mod:`~recovery.data.dates`: dates read as ISO 8601 or a declared format, never guessed;
+- :mod:`~recovery.data.offers`: the ``offers`` table's rules across columns and
+  against the ledger (plans and deferrals are schedule versions, settlements events);
 - :mod:`~recovery.data.schema`: the contract's validation (and its names, re-exported);
 - :mod:`~recovery.data.performance`: monthly performance tables read as ``snapshots``,
   and lender codes as text;

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import PRODUCT_KINDS, Config
+from recovery.data.portfolio import TABLE_ORDER
 from recovery.errors import MissingColumnError
 
 __all__ = [
@@ -61,6 +62,8 @@ class Column:
         Missing values are allowed.
     min : float, optional
         Smallest allowed value (inclusive).
+    max : float, optional
+        Largest allowed value (inclusive).
     strictly_positive : bool
         Values must be > 0 (e.g. payment amounts).
     money : bool
@@ -79,6 +82,7 @@ class Column:
     required: bool = True
     nullable: bool = False
     min: float | None = None
+    max: float | None = None
     strictly_positive: bool = False
     money: bool = False
     negative: str | None = None
@@ -263,6 +267,91 @@ TABLES: dict[str, TableSpec] = {
         ),
         key=(),
     ),
+    "offers": TableSpec(
+        "offers",
+        "offer made to a borrower",
+        (
+            C("offer_id", "id"),
+            C("account_id", "id"),
+            C("offered_at", "date", description="day the offer was made"),
+            C("kind", "cat:offer_kinds"),
+            C(
+                "discount_share",
+                "float",
+                required=False,
+                nullable=True,
+                min=0,
+                max=1,
+                description="share of the outstanding balance forgiven (fraction)",
+            ),
+            C(
+                "installments",
+                "int",
+                required=False,
+                nullable=True,
+                min=1,
+                description="monthly installments of a plan (1 = one payment)",
+            ),
+            C(
+                "plan_amount",
+                "float",
+                required=False,
+                nullable=True,
+                min=0,
+                money=True,
+                description="total the borrower agrees to pay (currency)",
+            ),
+            C(
+                "deferral_months",
+                "int",
+                required=False,
+                nullable=True,
+                min=1,
+                description="months the due dates move (deferral)",
+            ),
+            C("agent_id", "id", required=False, nullable=True, description="who made it"),
+            C("outcome", "cat:offer_outcomes", nullable=True, description="empty: no answer yet"),
+            C(
+                "outcome_date",
+                "date",
+                required=False,
+                nullable=True,
+                description="day of the answer (empty: the offer day)",
+            ),
+            C(
+                "schedule_version",
+                "int",
+                required=False,
+                nullable=True,
+                min=2,
+                description="schedule version an accepted plan or deferral created",
+            ),
+            C(
+                "result",
+                "cat:offer_results",
+                required=False,
+                nullable=True,
+                description="of an accepted offer, once known (empty: running)",
+            ),
+            C("result_date", "date", required=False, nullable=True),
+            C(
+                "randomized",
+                "bool",
+                required=False,
+                description="the terms were drawn at random (the randomised share)",
+            ),
+            C(
+                "assignment_probability",
+                "float",
+                required=False,
+                nullable=True,
+                min=0,
+                max=1,
+                description="probability of these terms under the rule that chose them",
+            ),
+        ),
+        key=("offer_id",),
+    ),
     "snapshots": TableSpec(
         "snapshots",
         "account × month end",
@@ -313,7 +402,7 @@ TABLES: dict[str, TableSpec] = {
     ),
 }
 
-EVENT_TABLES = ("accounts", "schedule", "payments", "actions", "agents", "assignments", "events")
+EVENT_TABLES = tuple(name for name in TABLE_ORDER if name != "snapshots")
 FREE_TEXT_COLUMNS = ("note", "notes", "comment", "comments", "free_text", "remarks")
 
 
@@ -451,6 +540,8 @@ def contract_markdown(config: Config | None = None) -> str:
                 rules.append("may be below 0 (a note)")
             elif col.min is not None:
                 rules.append(f">= {col.min:g}")
+            if col.max is not None:
+                rules.append(f"<= {col.max:g}")
             if col.strictly_positive:
                 rules.append("> 0")
             if col.money:

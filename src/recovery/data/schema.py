@@ -44,6 +44,7 @@ from recovery.data.contract import (
     product_kinds,
 )
 from recovery.data.dates import date_shape, parse_dates
+from recovery.data.offers import check_offer_rules
 from recovery.data.portfolio import Portfolio
 from recovery.errors import ValidationError
 
@@ -312,6 +313,13 @@ def _pandera_schema(spec: TableSpec, config: Config, columns: list[str]):
                     pa.Check(
                         lambda x, m=col.min, ok=sane: ~ok(x) | (x >= m),
                         error=f"must be >= {col.min:g}",
+                    )
+                )
+            if col.max is not None:
+                checks.append(
+                    pa.Check(
+                        lambda x, m=col.max, ok=sane: ~ok(x) | (x <= m),
+                        error=f"must be <= {col.max:g}",
                     )
                 )
             if col.strictly_positive:
@@ -659,7 +667,15 @@ def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failure
     accounts = tables.get("accounts")
     if accounts is not None and "account_id" in accounts:
         known = pd.Index(accounts["account_id"].dropna().unique())
-        for name in ("schedule", "payments", "actions", "assignments", "events", "snapshots"):
+        for name in (
+            "schedule",
+            "payments",
+            "actions",
+            "assignments",
+            "events",
+            "offers",
+            "snapshots",
+        ):
             df = tables.get(name)
             if df is not None and "account_id" in df:
                 failures.check(
@@ -675,7 +691,11 @@ def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failure
             else None
         )
         if origination is not None and not accounts["account_id"].duplicated().any():
-            for name, col in (("schedule", "due_date"), ("payments", "payment_date")):
+            for name, col in (
+                ("schedule", "due_date"),
+                ("payments", "payment_date"),
+                ("offers", "offered_at"),
+            ):
                 df = tables.get(name)
                 if df is not None and col in df and "account_id" in df:
                     start = df["account_id"].map(origination)
@@ -725,10 +745,16 @@ def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failure
             ends_before_start.to_numpy(),
             show=["account_id", "agent_id", "start_date", "end_date"],
         )
+    check_offer_rules(tables, failures)
     data_end = meta.get("data_end") if meta else None
     if data_end:
         end = pd.Timestamp(data_end) + pd.Timedelta(days=1)
-        for name, col in (("payments", "payment_date"), ("actions", "ts"), ("events", "date")):
+        for name, col in (
+            ("payments", "payment_date"),
+            ("actions", "ts"),
+            ("events", "date"),
+            ("offers", "offered_at"),
+        ):
             df = tables.get(name)
             if df is not None and col in df:
                 failures.check(

@@ -24,8 +24,11 @@ The definitions are DESIGN.md §3 (binding):
 - **Delinquency episode**: starts at the first missed due date and ends with a payment
   cure (DPD back to 0 through payments), payoff, settlement or closure. A restructure
   (a schedule version or a ``restructured`` event) ends the episode as a *restructure*
-  cure and any delinquency after it is a new episode. After charge-off an episode ends
-  only by payoff, settlement or closure. **Debt age** = days since the episode start;
+  cure and any delinquency after it is a new episode; when the version is an accepted
+  payment plan or deferral of the ``offers`` table (in force from the day it was
+  accepted) the cure is a *re-age* cure (``re_aged``). Neither is a payment cure. After
+  charge-off an episode ends only by payoff, settlement or closure: a plan on a
+  charged-off debt does not make it younger. **Debt age** = days since the episode start;
   partial payments never make a debt younger, and a returned payment that re-opens an
   installment due before the episode began dates the episode back to it.
 
@@ -98,6 +101,7 @@ EPISODE_END_REASONS = (
     "settled",
     "closed",
     "restructured",
+    "re_aged",
     "charged_off",
     "open",
 )
@@ -479,7 +483,8 @@ def episodes(
     Parameters
     ----------
     portfolio : Portfolio
-        Needs ``schedule`` and ``payments``; uses ``accounts`` and ``events`` if present.
+        Needs ``schedule`` and ``payments``; uses ``accounts``, ``events`` and
+        ``offers`` (which versions are accepted plans or deferrals) if present.
     config : Config, optional
         Aging settings.
     end : date, optional
@@ -495,8 +500,10 @@ def episodes(
         ``end_date`` (the day DPD returned to 0, or of payoff,
         settlement, closure or restructure; NaT while running), ``max_dpd`` (days),
         ``end_reason`` (``payment_cure``, ``paid_off``, ``settled``, ``closed``,
-        ``restructured``; ``charged_off`` for an unresolved charged-off debt, ``open``
-        otherwise), ``charge_off_date`` (NaT unless charged off during the episode).
+        ``restructured``, ``re_aged`` — a restructure that is an accepted plan or
+        deferral of ``offers``; ``charged_off`` for an unresolved charged-off debt,
+        ``open`` otherwise), ``charge_off_date`` (NaT unless charged off during the
+        episode).
 
     Examples
     --------
@@ -543,7 +550,7 @@ def _episodes_of(ledger: Ledger, horizon: np.int64) -> pd.DataFrame:
         np.where(ledger.end_event_is_settled[e_acct], 2, 3),
         np.where(
             ledger.seg_restructure[ends],
-            4,
+            np.where(ledger.seg_reage[ends], 5, 4),
             np.where(ledger.seg_oldest_due[ends] >= NEVER, 1, 0),
         ),
     )
@@ -554,7 +561,7 @@ def _episodes_of(ledger: Ledger, horizon: np.int64) -> pd.DataFrame:
     seen = (ledger.seg_delinquent_from <= horizon) & (ledger.seg_episode >= 0)
     np.minimum.at(start, ledger.seg_episode[seen], ledger.seg_episode_start[seen])
     charged = (co <= horizon) & (co >= start) & (co <= end_day)
-    reason = np.where(reason >= 0, reason, np.where(charged, 5, 6))
+    reason = np.where(reason >= 0, reason, np.where(charged, 6, 7))
     # worst DPD over the episode's segments, up to the horizon
     active = (ledger.seg_delinquent_from <= horizon) & (ledger.seg_episode >= 0)
     last = np.minimum(ledger.seg_next - 1, horizon)

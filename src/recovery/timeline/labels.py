@@ -13,10 +13,11 @@ For each ``(account_id, as_of)`` pair, :func:`build_labels` looks only at what h
 - ``p_cure`` — for accounts open and overdue at ``as_of``: 1 when DPD is 0 at
   ``as_of + p_cure_horizon_days`` (status open or paid off) through payments. A cure by
   restructure (a schedule version or ``restructured`` event effective inside the
+  horizon), a re-age (a payment plan or deferral of ``offers`` accepted inside the
   horizon) or a settlement is not a payment cure (0).
 - ``roll_back`` — for accounts open in M3 or worse at ``as_of``: 1 when at
   ``as_of + p_cure_horizon_days`` the account is in a better bucket or paid off, without
-  a restructure inside the horizon.
+  a restructure or re-age inside the horizon.
 
 A label whose horizon ends after ``portfolio.data_end`` is **censored**: NA, with
 ``p_pay_censored`` / ``p_cure_censored`` (and ``censored`` = either) set, never a 0.
@@ -43,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.offers import acceptance_day, changes_schedule
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
 from recovery.progress import accounts_progress
@@ -264,7 +266,8 @@ def _collected(portfolio: Portfolio, p: Pairs, horizon: int) -> np.ndarray:
 
 
 def _restructured_within(portfolio: Portfolio, p: Pairs, horizon: int) -> np.ndarray:
-    """A restructure (new schedule version or event) dated in (as_of, as_of + horizon]."""
+    """A restructure (new schedule version, event, or accepted plan or deferral of
+    ``offers``) dated in (as_of, as_of + horizon]."""
     hit = np.zeros(len(p.codes), dtype=bool)
     sched = portfolio.schedule
     if "effective_from" in sched and "schedule_version" in sched:
@@ -282,6 +285,13 @@ def _restructured_within(portfolio: Portfolio, p: Pairs, horizon: int) -> np.nda
         code = p.code(e["account_id"])
         ok = code >= 0
         ev = Events(code[ok], day_numbers(e["date"])[ok])
+        hit |= ev.window(None, p.codes, p.days + horizon, horizon) > 0
+    offers = portfolio.offers
+    if offers is not None and len(offers) and {"kind", "outcome", "offered_at"} <= set(offers):
+        o = offers[changes_schedule(offers)]  # accepted plans and deferrals: re-ages
+        code = p.code(o["account_id"])
+        ok = code >= 0
+        ev = Events(code[ok], day_numbers(acceptance_day(o))[ok])
         hit |= ev.window(None, p.codes, p.days + horizon, horizon) > 0
     return hit
 
