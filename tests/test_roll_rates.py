@@ -294,3 +294,21 @@ def test_wilson_intervals(book):
 
     with pytest.raises(ValueError, match="confidence"):
         wilson_interval(np.array([1]), np.array([2]), 1.5)
+
+
+def test_balance_weights_use_the_exposure_not_a_credit_balance():
+    """Issue 18: a negative (credit) balance given straight to the library weighs 0."""
+    s = pd.DataFrame(
+        {
+            "account_id": ["A", "B", "C", "A", "B", "C"],
+            "month_end": pd.to_datetime(["2024-01-31"] * 3 + ["2024-02-29"] * 3),
+            "dpd": [5, 5, 5, 0, 35, 35],
+            "bucket": ["M1", "M1", "M1", "M0", "M2", "M2"],
+            "balance": [30.0, 10.0, -200.0, 25.0, 10.0, -190.0],
+            "status": ["open"] * 6,
+        }
+    )
+    m = roll_rate_matrix(s, weight="balance")
+    # M1 at January: exposures 30, 10 and 0 (C's credit) -> M0 30 / 40, M2 10 / 40
+    assert m.loc["M1", ["M0", "M2"]].tolist() == [0.75, 0.25]
+    assert (snapshot_states(s)["balance"] >= 0).all()

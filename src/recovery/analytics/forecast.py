@@ -62,6 +62,7 @@ from recovery.analytics.common import month_end, month_number, plot_axes
 from recovery.analytics.credibility import credibility_alpha, shrink_rows
 from recovery.analytics.states import transitions
 from recovery.config import Config
+from recovery.data.contract import require_columns
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
@@ -367,6 +368,7 @@ class RollRateForecaster(BaseEstimator):
         config = self.config or Config()
         if self.lookback_months < 1:
             raise DataError("lookback_months must be at least 1")
+        require_columns(snapshots, ["balance"], "the roll-rate forecast of delinquent balances")
         _, _, phi = self._settings(config)
         s = snapshots
         me = pd.to_datetime(s["month_end"]).dt.normalize()

@@ -41,6 +41,8 @@ import pandas as pd
 from recovery.analytics.common import (
     SegmentArg,
     dispatch_on_table,
+    in_words,
+    legend_outside,
     percent_axis,
     plot_axes,
     segment_list,
@@ -54,6 +56,7 @@ from recovery.analytics.states import (
     transitions,
 )
 from recovery.config import Config
+from recovery.data.contract import has_column, require_columns
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
@@ -229,7 +232,8 @@ def roll_rates(
         ``month_end`` (start month *m*), segment columns, ``from_state``,
         ``to_state``, ``count`` (accounts), ``balance`` (currency at *m*),
         ``count_rate`` and ``balance_rate`` (shares of the from-state's total in
-        that month and segment; each from-row sums to 1).
+        that month and segment; each from-row sums to 1). A status-only history (no
+        balance) gives the counts and count rates alone.
 
     Examples
     --------
@@ -245,6 +249,8 @@ def roll_rates(
     segments = segment_list(segment)
     totals = flow_totals(snapshots, config, segments, accounts)  # an engine's, for its tables
     out = roll_rates_from_totals(totals, config, segments)
+    if not has_column(snapshots, "balance"):  # a status-only history: counts only
+        out = out.drop(columns=["balance", "balance_rate"])
     if confidence is not None:
         n = out.groupby(["month_end", *segments, "from_state"], dropna=False, observed=True)[
             "count"
@@ -355,7 +361,7 @@ def roll_rate_matrix(
     >>> roll_rate_matrix(s, weight="balance").loc["M1", ["M0", "M2"]].tolist()
     [0.75, 0.25]
     """
-    _check_weight(weight)
+    _check_weight(weight, snapshots, "the balance-weighted roll-rate matrix")
     if average not in ("pooled", "mean"):
         raise ValueError("average must be 'pooled' or 'mean'")
     segments = segment_list(segment)
@@ -481,7 +487,7 @@ def roll_rate_trends(
     >>> roll_rate_trends(s)[["from_state", "roll_forward", "cure"]].values.tolist()
     [['M1', 0.5, 0.5]]
     """
-    _check_weight(weight)
+    _check_weight(weight, snapshots, "the balance-weighted roll-rate trend")
     _check_window(window)
     config = config or Config()
     segments = segment_list(segment)
@@ -527,9 +533,12 @@ def roll_rate_trends(
     return sort_states(rates, ["month_end", *segments], config)
 
 
-def _check_weight(weight: str) -> None:
+def _check_weight(weight: str, snapshots: pd.DataFrame, what: str) -> None:
+    """``count`` or ``balance``; a balance weight needs balances (``what`` names it)."""
     if weight not in ("count", "balance"):
         raise ValueError("weight must be 'count' or 'balance'")
+    if weight == "balance":
+        require_columns(snapshots, ["balance"], what)
 
 
 def _check_window(window: int) -> None:
@@ -604,7 +613,7 @@ def flow_rates(
     >>> float(f.loc[f.from_bucket == "M0", "flow_rate"].iloc[0])
     0.95
     """
-    _check_weight(weight)
+    _check_weight(weight, snapshots, "the balance flow rate (weight='count' needs none)")
     _check_window(window)
     config = config or Config()
     segments = segment_list(segment)
@@ -701,8 +710,8 @@ def plot_roll_rate_matrix(
     )
     values = matrix.to_numpy(dtype=float)
     image = ax.imshow(np.nan_to_num(values), cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=45)
-    ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index])
+    ax.set_xticks(range(matrix.shape[1]), [in_words(c) for c in matrix.columns], rotation=45)
+    ax.set_yticks(range(matrix.shape[0]), [in_words(i) for i in matrix.index])
     for (i, j), v in np.ndenumerate(values):
         if np.isfinite(v) and v > 0:
             ax.text(
@@ -712,7 +721,8 @@ def plot_roll_rate_matrix(
     ax.set_xlabel("state at month end m + 1")
     ax.set_ylabel("state at month end m")
     ax.set_title(title or "Roll rates")
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    percent_axis(bar.ax.yaxis)
     return ax
 
 
@@ -752,12 +762,12 @@ def plot_roll_rate_trends(
     chosen = list(states) if states is not None else list(pd.unique(data["from_state"]))
     for state in chosen:
         part = data[data["from_state"] == state]
-        ax.plot(part["month_end"], part[rate], marker=".", label=str(state))
+        ax.plot(part["month_end"], part[rate], marker=".", label=in_words(state))
     ax.set_ylabel(f"{rate.replace('_', ' ')} rate")
     ax.set_xlabel("month end m (rate of m → m + 1)")
     percent_axis(ax.yaxis)
     if chosen:
-        ax.legend(title="from", fontsize=7, ncol=2)
+        legend_outside(ax, title="from bucket", fontsize=8)
     ax.set_title(title or f"{rate.replace('_', ' ').capitalize()} rate by bucket")
     return ax
 

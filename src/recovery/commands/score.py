@@ -40,13 +40,12 @@ def command(
     score bands, amount_given_payment, expected_amount (= p_pay × amount) and the
     reason codes. Each model's card is checked against the features first.
     """
-    from tqdm.auto import tqdm
-
     from recovery.config import load_config
     from recovery.data.io import load_portfolio, write_table
     from recovery.errors import DataError, ModelCardError
     from recovery.models.scorer import load_model
     from recovery.models.scores import score_table
+    from recovery.progress import progress_bar
     from recovery.timeline.features import build_features
 
     date = parse_date(as_of, "--as-of")
@@ -55,7 +54,7 @@ def command(
     if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.engine.dask)
         engine.score(path, dirs, date, out, config, top)
         return _say_untested(dirs)
-    with tqdm(total=4, desc="score", unit="step", leave=False) as bar:
+    with progress_bar(total=4, desc="score", unit="steps", leave=False) as bar:
         loaded = {}
         for directory in dirs:
             scorer = load_model(directory, config)

@@ -29,7 +29,7 @@ from sklearn.base import clone
 
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
-from recovery.errors import DataError
+from recovery.errors import DataError, MissingColumnError
 from recovery.models.evaluation import (
     classification_metrics,
     evaluation_report,
@@ -312,8 +312,17 @@ def train_and_evaluate(
     Returns
     -------
     TrainingResult
+
+    Raises
+    ------
+    recovery.errors.MissingColumnError
+        ``p_pay`` or ``amount`` asked of a status-only history (no payments).
     """
     config = config or Config()
+    paid = [c for c in frame.columns if c.startswith("paid_amount_")]
+    if target in ("p_pay", "amount") and len(frame) and paid and frame[paid].isna().all().all():
+        # a status-only history: the payment features and p_pay labels cannot exist
+        raise MissingColumnError(f"the {target} model", "payments", ["paid_in_month"])
     scorer = Scorer(config=config) if scorer is None else clone(scorer)
     scorer.set_params(target=target)
     if scorer.config is None:

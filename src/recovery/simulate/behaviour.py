@@ -112,6 +112,10 @@ class BorrowerBehaviour:
     ):
         """Probabilities and amounts (cents) of the month's payment outcomes.
 
+        The operation's odds ``multiplier`` acts on the probability of paying (open
+        accounts) or of a recovery payment (charged off):
+        :meth:`outcome_structure` then :meth:`outcome_table`.
+
         Returns
         -------
         prob : ndarray (n, 9)
@@ -121,10 +125,40 @@ class BorrowerBehaviour:
         view : dict
             The ledger view at the start of the month (end of month ``m - 1``).
         """
+        s = self.outcome_structure(j, paid, status, shock, m, dead, debt_age_days, anchor)
+        h = odds(expit(s["logit"]), multiplier)
+        rh = odds(expit(s["recovery_logit"]), multiplier) if s["co"].any() else None
+        return self.outcome_table(s, h, rh)
+
+    def outcome_structure(
+        self,
+        j: np.ndarray,
+        paid: np.ndarray,
+        status: np.ndarray,
+        shock: np.ndarray,
+        m: int,
+        dead: np.ndarray,
+        debt_age_days: np.ndarray,
+        anchor: np.ndarray,
+    ) -> dict:
+        """Everything about the month's outcomes that the operation does not change.
+
+        The payment probability is ``expit(logit)`` (open accounts) or
+        ``expit(recovery_logit)`` (charged off) before the operation's odds multiplier;
+        the outcomes split it in fixed shares, so the outcome probabilities are linear
+        in it (:meth:`outcome_table`) — which lets the truth average over the
+        operation's possible responses by averaging that one probability.
+
+        Returns
+        -------
+        dict
+            ``logit``, ``recovery_logit`` (NaN where not charged off), the masks and
+            shares :meth:`outcome_table` combines, ``amount`` (n, 9) and the ledger
+            ``view``.
+        """
         p = self.p
         b = self.book
         nj = len(j)
-        prob = np.zeros((nj, N_OUT))
         amount = np.zeros((nj, N_OUT), np.int64)
         view = self.ledger_view(j, paid, m - 1)
         a_eff = self.ability_now(j, shock, m)
@@ -148,8 +182,6 @@ class BorrowerBehaviour:
             by_bucket[np.minimum(bucket - 1, len(by_bucket) - 1)],
         )
         logit = logit + p.ability_effect * a_eff + p.willingness_effect * w
-        h = odds(expit(logit), multiplier)
-        h = np.where(blocked | (D < self.tol) | ~is_open, 0.0, h)
         partial_share = expit(
             np.where(current, p.partial_logit_current, p.partial_logit) + p.partial_ability * a_eff
         )
@@ -163,13 +195,6 @@ class BorrowerBehaviour:
             p.restructure_rate,
             0.0,
         )
-        keep = 1.0 - restructure
-        prob[:, PAYOFF] = h * payoff * keep
-        prob[:, SETTLE] = h * settle * keep
-        prob[:, CATCHUP] = h * rest * cu * keep
-        prob[:, PARTIAL] = h * rest * (1 - cu) * partial_share * keep
-        prob[:, ONE] = h * rest * (1 - cu) * (1 - partial_share) * keep
-        prob[:, RESTRUCTURE] = restructure
         inst = view["installment"]
         amount[:, PARTIAL] = np.maximum(
             1, np.rint(b.partial_share[j] * np.minimum(inst, D))
@@ -180,6 +205,7 @@ class BorrowerBehaviour:
         amount[:, SETTLE] = np.maximum(100, np.rint(b.settlement_share[j] * bal)).astype(np.int64)
         # --- charged-off accounts: recovery
         co = status == CHARGED_OFF
+        rlogit = np.full(nj, np.nan)
         if co.any():
             age_m = np.maximum(debt_age_days, 0) / DAYS_PER_MONTH
             secured = b.has_guarantor[j] | b.has_collateral[j]
@@ -192,23 +218,72 @@ class BorrowerBehaviour:
                 + p.secured_recovery_bonus * secured
                 + p.limitation_logit_penalty * expired
             )
-            rh = odds(expit(rlogit), multiplier)
-            rh = np.where(dead, rh * 0.3, rh)
-            rh = np.where(b.fraud[j] | (bal < self.tol) | (R < self.tol) | ~co, 0.0, rh)
-            sp, tp = p.settlement_prob_recovery, p.token_payment_prob
-            prob[:, SETTLE] = np.where(co, rh * sp, prob[:, SETTLE])
-            prob[:, TOKEN] = rh * tp
-            prob[:, RECOVERY] = rh * (1 - sp - tp)
             amount[:, TOKEN] = np.maximum(1, np.rint(p.token_payment_share * bal)).astype(np.int64)
             amount[:, RECOVERY] = np.maximum(1, np.rint(b.recovery_share[j] * bal)).astype(np.int64)
         amount = np.minimum(amount, R[:, None])
-        prob[:, NONE] = np.clip(1.0 - prob[:, 1:].sum(axis=1), 0.0, 1.0)
         view["bucket"] = bucket
         view["a_eff"] = a_eff
         view["D"] = D
         view["balance"] = bal
+        return {
+            "logit": logit,
+            "recovery_logit": rlogit,
+            "no_payment": blocked | (D < self.tol) | ~is_open,
+            "dead": dead,
+            "no_recovery": b.fraud[j] | (bal < self.tol) | (R < self.tol) | ~co,
+            "co": co,
+            "payoff": payoff,
+            "settle": settle,
+            "rest": rest,
+            "catch_up": cu,
+            "partial_share": partial_share,
+            "restructure": restructure,
+            "amount": amount,
+            "view": view,
+        }
+
+    def outcome_table(self, s: dict, h: np.ndarray, rh: np.ndarray | None):
+        """Outcome probabilities from :meth:`outcome_structure` and the payment probability.
+
+        Parameters
+        ----------
+        s : dict
+            From :meth:`outcome_structure` (its ``view`` gets ``h``, the probability of
+            paying this month).
+        h, rh : ndarray
+            Probability of paying (open accounts) and of a recovery payment (charged
+            off; None when no row is), before the masks of ``s``: the operation's odds
+            multiplier applied — or, for the truth, averaged over its possible
+            responses.
+
+        Returns
+        -------
+        (prob, amount, view)
+            As :meth:`outcome_probabilities`.
+        """
+        p = self.p
+        prob = np.zeros((len(h), N_OUT))
+        h = np.where(s["no_payment"], 0.0, h)
+        keep = 1.0 - s["restructure"]
+        rest, cu, partial_share = s["rest"], s["catch_up"], s["partial_share"]
+        prob[:, PAYOFF] = h * s["payoff"] * keep
+        prob[:, SETTLE] = h * s["settle"] * keep
+        prob[:, CATCHUP] = h * rest * cu * keep
+        prob[:, PARTIAL] = h * rest * (1 - cu) * partial_share * keep
+        prob[:, ONE] = h * rest * (1 - cu) * (1 - partial_share) * keep
+        prob[:, RESTRUCTURE] = s["restructure"]
+        co = s["co"]
+        if rh is not None and co.any():
+            rh = np.where(s["dead"], rh * 0.3, rh)
+            rh = np.where(s["no_recovery"], 0.0, rh)
+            sp, tp = p.settlement_prob_recovery, p.token_payment_prob
+            prob[:, SETTLE] = np.where(co, rh * sp, prob[:, SETTLE])
+            prob[:, TOKEN] = rh * tp
+            prob[:, RECOVERY] = rh * (1 - sp - tp)
+        prob[:, NONE] = np.clip(1.0 - prob[:, 1:].sum(axis=1), 0.0, 1.0)
+        view = s["view"]
         view["h"] = 1.0 - prob[:, NONE] - prob[:, RESTRUCTURE]
-        return prob, amount, view
+        return prob, s["amount"], view
 
     def limitation_expired(self, anchor: np.ndarray, m: int) -> np.ndarray:
         """The limitation period, from the clock's last restart ``anchor``, has run out."""

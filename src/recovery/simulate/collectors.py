@@ -29,7 +29,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["TEAMS", "make_agents", "assign_agents", "case_difficulty"]
+__all__ = [
+    "TEAMS",
+    "DIFFICULTY_NOISE",
+    "make_agents",
+    "assign_agents",
+    "level_probabilities",
+    "case_difficulty",
+    "difficulty_score",
+]
 
 #: Teams, in the order of their integer codes (0 early … 3 agency).
 TEAMS = ("early", "late", "legal", "agency")
@@ -175,18 +183,23 @@ def make_agents(
     return agents[cols]
 
 
+#: Spread (sd) of the judgement noise in the observed difficulty score.
+DIFFICULTY_NOISE = 0.5
+
+
 def case_difficulty(
     dpd: np.ndarray,
     balance: np.ndarray,
     bureau_score: np.ndarray,
     broken_promises: np.ndarray,
     rng: np.random.Generator,
-    noise: float = 0.5,
+    noise: float = DIFFICULTY_NOISE,
 ) -> np.ndarray:
     """The lender's observed difficulty score of a case (higher = harder).
 
     Built only from what a lender sees: days past due, balance (currency), bureau
-    score and promises already broken, each on a fixed scale, plus judgement noise.
+    score and promises already broken, each on a fixed scale
+    (:func:`difficulty_score`), plus judgement noise.
 
     Examples
     --------
@@ -196,13 +209,30 @@ def case_difficulty(
     >>> bool(d[1] > d[0])
     True
     """
+    score = difficulty_score(dpd, balance, bureau_score, broken_promises)
+    return score + rng.normal(0.0, noise, len(score))
+
+
+def difficulty_score(
+    dpd: np.ndarray,
+    balance: np.ndarray,
+    bureau_score: np.ndarray,
+    broken_promises: np.ndarray,
+) -> np.ndarray:
+    """:func:`case_difficulty` without the judgement noise.
+
+    Examples
+    --------
+    >>> difficulty_score(np.array([60]), np.array([1e4]), np.array([680.0]),
+    ...                  np.array([1])).round(3).tolist()  # 1 + 0 - 1 + 0.5
+    [0.5]
+    """
     score = np.where(np.isfinite(bureau_score), bureau_score, 600.0)
     return (
         np.asarray(dpd, float) / 60.0
         + 0.6 * np.log(np.maximum(np.asarray(balance, float), 1.0) / 10_000.0)
         - (score - 620.0) / 60.0
         + 0.5 * np.minimum(np.asarray(broken_promises, float), 4)
-        + rng.normal(0.0, noise, len(score))
     )
 
 
@@ -277,4 +307,72 @@ def assign_agents(
         rnd = randomized[rows]
         pick[rnd] = members[rng.integers(0, len(members), rnd.sum())]
         out[rows] = pick
+    return out
+
+
+def level_probabilities(
+    team: np.ndarray,
+    score: np.ndarray,
+    randomized: np.ndarray,
+    agent_team: np.ndarray,
+    agent_level: np.ndarray,
+    matching: float = 0.8,
+    noise: float = DIFFICULTY_NOISE,
+) -> np.ndarray:
+    """Probability of each seniority level for the new cases :func:`assign_agents` gets.
+
+    ``assign_agents`` ranks the new cases of a team by their observed difficulty
+    (``score`` plus judgement noise of sd ``noise``). With many cases the rank's
+    quantile is the noisy score's place in the distribution of all of them, a mixture
+    of normals around the cases' scores; a case lands in level ``k`` when that
+    quantile falls in the level's share of the team. A share ``1 - matching`` of the
+    cases, and every randomised one, gets a level with the team's shares.
+
+    Parameters
+    ----------
+    team, score, randomized : ndarray
+        Per new case: team code, :func:`difficulty_score`, randomised share.
+    agent_team, agent_level : ndarray of int
+        The roster.
+    matching, noise : float
+        As in :func:`assign_agents` and :func:`case_difficulty`.
+
+    Returns
+    -------
+    ndarray, shape (n, 3)
+        P(level 1), P(level 2), P(level 3); a row is 0 when the team has no agent.
+
+    Examples
+    --------
+    >>> p = level_probabilities(np.zeros(3, int), np.array([-5.0, 0.0, 5.0]),
+    ...                         np.zeros(3, bool), np.zeros(3, int), np.array([1, 2, 3]),
+    ...                         matching=1.0)
+    >>> p.round(2).tolist()  # the easiest case to the junior, the hardest to the senior
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    from scipy.special import ndtr
+
+    team = np.asarray(team)
+    score = np.asarray(score, float)
+    out = np.zeros((len(team), 3))
+    agent_team = np.asarray(agent_team)
+    agent_level = np.asarray(agent_level)
+    for code in np.unique(team):
+        rows = np.flatnonzero(team == code)
+        lv = agent_level[agent_team == code]
+        if not len(lv):
+            continue
+        levels = np.unique(lv)
+        share = np.array([(lv == x).sum() for x in levels], float) / len(lv)
+        s = score[rows]
+        # quantiles of the mixture at the level cuts, read off a grid of its cdf
+        grid = np.linspace(s.min() - 6.0 * noise, s.max() + 6.0 * noise, 160)
+        cdf = ndtr((grid[:, None] - s[None, :]) / noise).mean(axis=1)
+        cuts = np.interp(np.cumsum(share)[:-1], cdf, grid)
+        below = ndtr((cuts[None, :] - s[:, None]) / noise)  # P(level <= k) per cut
+        cum = np.concatenate([np.zeros((len(rows), 1)), below, np.ones((len(rows), 1))], axis=1)
+        matched = np.diff(cum, axis=1)
+        mixed = matching * matched + (1.0 - matching) * share[None, :]
+        mixed[np.asarray(randomized, bool)[rows]] = share
+        out[rows[:, None], levels[None, :] - 1] = mixed
     return out

@@ -55,8 +55,10 @@ __all__ = [
     "EFFECT_WEIGHTS",
     "effect_weight_matrix",
     "plan_contacts",
+    "policy_means",
     "contact_times",
     "draw_outcomes",
+    "outcome_probabilities",
     "stated_reasons",
     "recorded_attitudes",
     "rolling_count",
@@ -204,6 +206,40 @@ def plan_contacts(
     >>> int(c.sum())  # the hold-out arm is not contacted
     0
     """
+    mean, lawsuit_p = policy_means(
+        group, arm, has_guarantor, lawsuit_ok, policy, intensity, challenger_scale
+    )
+    counts = rng.poisson(mean)
+    counts[:, LAWSUIT] = rng.random(len(lawsuit_p)) < lawsuit_p
+    return counts
+
+
+def policy_means(
+    group: np.ndarray,
+    arm: np.ndarray,
+    has_guarantor: np.ndarray,
+    lawsuit_ok: np.ndarray,
+    policy: dict[str, dict[str, float]] | None = None,
+    intensity: float = 1.0,
+    challenger_scale: float = 1.6,
+) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`plan_contacts` draws from: Poisson means and the lawsuit probability.
+
+    Parameters are those of :func:`plan_contacts` (without ``rng``).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Mean actions per account and channel, shape (n, len(CHANNELS)), with 0 in
+        the lawsuit and placement columns; the probability of a lawsuit per account.
+
+    Examples
+    --------
+    >>> mean, lawsuit = policy_means(np.array([0, 3]), np.array([2, 1]),
+    ...                              np.array([False, True]), np.array([False, True]))
+    >>> round(float(mean[0, CALL]), 2), float(lawsuit[1])  # challenger: 1.6 x 2.5 calls
+    (4.0, 0.03)
+    """
     policy = DEFAULT_POLICY if policy is None else policy
     table = np.zeros((len(GROUPS), len(CHANNELS)))
     for g, name in enumerate(GROUPS):
@@ -217,9 +253,7 @@ def plan_contacts(
     mean[:, OUTSOURCE] = 0.0
     lawsuit_p = np.where(np.asarray(lawsuit_ok, bool), mean[:, LAWSUIT], 0.0)
     mean[:, LAWSUIT] = 0.0
-    counts = rng.poisson(mean)
-    counts[:, LAWSUIT] = rng.random(len(lawsuit_p)) < lawsuit_p
-    return counts
+    return mean, lawsuit_p
 
 
 # hour weights of contact attempts, 08:00 … 20:00 (peaks late morning and evening)
@@ -317,10 +351,7 @@ def draw_outcomes(
     out[channel == OUTSOURCE] = PLACED
     # calls and visits
     talk = (channel == CALL) | (channel == VISIT)
-    decay = np.clip(1.0 - 0.07 * group, 0.5, 1.0)
-    reach = np.clip(reachability * decay * np.where(channel == VISIT, 1.3, 1.0), 0.0, 0.95)
-    wrong = np.where(channel == CALL, 0.02 + 0.015 * group, 0.0)
-    third = np.where(channel == VISIT, 0.35, np.where(group >= 1, 0.18, 0.04))
+    reach, wrong, third = _answer_odds(channel, group, reachability)
     is_wrong = u[:, 0] < wrong
     is_rpc = ~is_wrong & (u[:, 0] < wrong + (1 - wrong) * reach)
     is_third = ~is_wrong & ~is_rpc & (u[:, 1] < third)
@@ -328,24 +359,107 @@ def draw_outcomes(
         is_wrong, WRONG_NUMBER, np.where(is_rpc, RPC, np.where(is_third, THIRD_PARTY, NO_ANSWER))
     )
     # after a right-party contact
+    branch = _rpc_branch(archetype, group, promise_allowed, shock_active, fraud)
+    cum = np.cumsum(branch, axis=1)
+    k = (u[:, 2][:, None] >= cum).sum(axis=1)
+    after = np.array(_AFTER_RPC)[k]
+    res = np.where(is_rpc, after, res)
+    # a dead borrower: a relative may answer and report the death
+    dead_out = np.where(u[:, 1] < _death_reported(channel), DECEASED, NO_ANSWER)
+    res = np.where(deceased, dead_out, res)
+    out = np.where(talk, res, out)
+    guarantor = channel == GUARANTOR
+    out = np.where(guarantor, np.where(u[:, 0] < _GUARANTOR_REACHED, THIRD_PARTY, NO_ANSWER), out)
+    sms_wrong = (channel == SMS) & (u[:, 0] < _SMS_WRONG)
+    out = np.where(sms_wrong, WRONG_NUMBER, out)
+    return out.astype(np.int8)
+
+
+def outcome_probabilities(
+    group: np.ndarray,
+    archetype: np.ndarray,
+    reachability: np.ndarray,
+    deceased: np.ndarray,
+    shock_active: np.ndarray,
+    fraud: np.ndarray,
+    promise_allowed: np.ndarray,
+) -> np.ndarray:
+    """Probability of each outcome of an action, per account and channel.
+
+    The distribution :func:`draw_outcomes` draws from (same parameters, one row per
+    account instead of per action); the simulator's truth averages over it.
+
+    Returns
+    -------
+    ndarray, shape (n, len(CHANNELS), len(OUTCOMES))
+        Rows (account, channel) sum to 1.
+
+    Examples
+    --------
+    >>> p = outcome_probabilities(np.array([1]), np.array([6]), np.array([0.8]),
+    ...                           np.array([False]), np.array([False]),
+    ...                           np.array([False]), np.array([True]))
+    >>> # M2 call: (1 - 0.035 wrong) x 0.8 x 0.93 reach x 0.70 promise (serial promiser)
+    >>> bool(np.allclose(p.sum(axis=2), 1.0)), round(float(p[0, CALL, PROMISE]), 3)
+    (True, 0.503)
+    """
+    group = np.asarray(group)
+    n = len(group)
+    p = np.zeros((n, len(CHANNELS), len(OUTCOMES)))
+    p[:, [LETTER, NOTICE], DELIVERED] = 1.0
+    p[:, SMS, DELIVERED] = 1.0 - _SMS_WRONG
+    p[:, SMS, WRONG_NUMBER] = _SMS_WRONG
+    p[:, LAWSUIT, FILED] = 1.0
+    p[:, OUTSOURCE, PLACED] = 1.0
+    p[:, GUARANTOR, THIRD_PARTY] = _GUARANTOR_REACHED
+    p[:, GUARANTOR, NO_ANSWER] = 1.0 - _GUARANTOR_REACHED
+    branch = _rpc_branch(archetype, group, promise_allowed, shock_active, fraud)
+    cum = np.minimum(np.cumsum(branch, axis=1), 1.0)
+    after = np.diff(cum, axis=1, prepend=0.0, append=1.0)  # (n, 5) in _AFTER_RPC order
+    deceased = np.asarray(deceased, bool)
+    for channel in (CALL, VISIT):
+        reach, wrong, third = _answer_odds(np.full(n, channel), group, reachability)
+        rpc = (1 - wrong) * reach
+        p[:, channel, WRONG_NUMBER] = wrong
+        p[:, channel, THIRD_PARTY] = (1 - wrong) * (1 - reach) * third
+        p[:, channel, NO_ANSWER] = (1 - wrong) * (1 - reach) * (1 - third)
+        p[:, channel, list(_AFTER_RPC)] = rpc[:, None] * after
+        reported = _death_reported(np.array(channel))
+        p[deceased, channel] = 0.0
+        p[deceased, channel, DECEASED] = reported
+        p[deceased, channel, NO_ANSWER] = 1.0 - reported
+    return p
+
+
+#: Outcomes after a right-party contact, in the order of :data:`_RPC_BRANCH`'s columns
+#: (the remainder is a plain conversation).
+_AFTER_RPC = (PROMISE, REFUSAL, DISPUTE, HARDSHIP, RPC)
+_GUARANTOR_REACHED = 0.7
+_SMS_WRONG = 0.02
+
+
+def _answer_odds(channel, group, reachability):
+    """Reach, wrong-number and third-party probabilities of calls and visits."""
+    decay = np.clip(1.0 - 0.07 * group, 0.5, 1.0)
+    reach = np.clip(reachability * decay * np.where(channel == VISIT, 1.3, 1.0), 0.0, 0.95)
+    wrong = np.where(channel == CALL, 0.02 + 0.015 * group, 0.0)
+    third = np.where(channel == VISIT, 0.35, np.where(group >= 1, 0.18, 0.04))
+    return reach, wrong, third
+
+
+def _rpc_branch(archetype, group, promise_allowed, shock_active, fraud):
+    """P(promise, refusal, dispute, hardship) after a right-party contact."""
     branch = _RPC_BRANCH[np.asarray(archetype)].copy()
     branch[:, 0] *= np.where(group >= 4, 0.6, 1.0)  # fewer promises on old debt
     branch[:, 0] = np.where(promise_allowed, branch[:, 0], 0.0)
     branch[:, 3] = np.where(shock_active, branch[:, 3] + 0.25, branch[:, 3])
     branch[:, 2] = np.where(fraud, 0.10, branch[:, 2])
-    cum = np.cumsum(branch, axis=1)
-    k = (u[:, 2][:, None] >= cum).sum(axis=1)
-    after = np.array([PROMISE, REFUSAL, DISPUTE, HARDSHIP, RPC])[k]
-    res = np.where(is_rpc, after, res)
-    # a dead borrower: a relative may answer and report the death
-    dead_out = np.where(u[:, 1] < np.where(channel == VISIT, 0.7, 0.35), DECEASED, NO_ANSWER)
-    res = np.where(deceased, dead_out, res)
-    out = np.where(talk, res, out)
-    guarantor = channel == GUARANTOR
-    out = np.where(guarantor, np.where(u[:, 0] < 0.7, THIRD_PARTY, NO_ANSWER), out)
-    sms_wrong = (channel == SMS) & (u[:, 0] < 0.02)
-    out = np.where(sms_wrong, WRONG_NUMBER, out)
-    return out.astype(np.int8)
+    return branch
+
+
+def _death_reported(channel):
+    """P(a relative reports a death) when a call or visit reaches a dead borrower."""
+    return np.where(channel == VISIT, 0.7, 0.35)
 
 
 # reason a borrower states, by archetype, over REASONS (fraud/dispute handled apart)

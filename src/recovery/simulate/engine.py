@@ -34,7 +34,7 @@ from recovery.simulate.behaviour import (
 )
 from recovery.simulate.book import BlockStreams, Book, Calendar, amortize, make_book
 from recovery.simulate.exact_truth import ExactTruth
-from recovery.simulate.hooks import MonthState, OperationResponse
+from recovery.simulate.hooks import MonthState, OperationResponse, ResponseDistribution
 from recovery.simulate.ledger import DAY_HI, DAY_LO, INF_DAY, ScheduleLedger, hook_day
 from recovery.simulate.params import SHOCK_TYPES, SimulationParams
 
@@ -224,7 +224,7 @@ class ChunkSimulation(ScheduleLedger, BorrowerBehaviour, ExactTruth):
             j, paid0, status, self.shock[j], m, ones, self.dead[j], debt_age, self.anchor[j]
         )
         state = self._month_state(j, m, status, view, debt_age)
-        draws = self.response_draws(state)
+        possible = self.response_distribution(state)  # before the operation's month
         response = self._operation_step(state, m)
         mult = np.asarray(response.odds_multiplier, float)
         if np.allclose(mult, 1.0):
@@ -236,9 +236,16 @@ class ChunkSimulation(ScheduleLedger, BorrowerBehaviour, ExactTruth):
         promised_day = hook_day(response.payment_day, len(j))
         # 3. truth for the previous month end: an average over the operation's possible
         # responses (its contacts are drawn in month m, after that month end)
-        if draws is None:
-            draws = [(mult, promised_day)]
-        self.truth_previous(j, m, status, paid0, view, mult, draws, debt_age, shock_prev, perm_prev)
+        if possible is None:
+            possible = ResponseDistribution.build(
+                len(j), np.arange(len(j)), np.ones(len(j)), np.log(mult), promised_day
+            )
+        self.truth_previous(
+            j, m, status, paid0, view, mult, possible, debt_age, shock_prev, perm_prev
+        )
+        prob, amount, promised_day = self.take_offers(
+            j, m, state, response, prob, amount, promised_day
+        )
         # 4. draw the outcome, its day, a possible reversal
         cum = np.cumsum(prob, axis=1)
         outcome = (uj[:, 4][:, None] >= cum[:, :-1]).sum(axis=1)
@@ -375,6 +382,14 @@ class ChunkSimulation(ScheduleLedger, BorrowerBehaviour, ExactTruth):
             _collect(self.out.events, pos=jd, day=me + lag, code=np.full(len(jd), 1, np.int8))
         # 7. month-end rows
         self._record_month(m)
+
+    def take_offers(self, j, m, state, response, prob, amount, promised_day):
+        """Offers made and answered this month (none here; see :mod:`.offer_engine`).
+
+        Returns the month's outcome probabilities, amounts and promised payment days,
+        changed for the accounts that accepted an offer.
+        """
+        return prob, amount, promised_day
 
     def _channel(self, jp, outcome, current, on_due, status, u):
         b = self.book

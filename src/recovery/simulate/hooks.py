@@ -76,10 +76,13 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from recovery.simulate.ledger import hook_day
+
 __all__ = [
     "BookInfo",
     "MonthState",
     "OperationResponse",
+    "ResponseDistribution",
     "CollectionOperation",
     "NoOperation",
     "STATUS_CODES",
@@ -266,6 +269,118 @@ class OperationResponse:
     def neutral(cls, n: int) -> OperationResponse:
         """No effect on ``n`` accounts."""
         return cls(odds_multiplier=np.ones(n))
+
+
+@dataclass
+class ResponseDistribution:
+    """The operation's possible responses of one month, as weighted scenarios per account.
+
+    The simulator's point-in-time truth of month end ``m - 1`` averages over the
+    operation's work in month ``m``, drawn after that month end
+    (:mod:`recovery.simulate.exact_truth`). It needs, per account, only the
+    distribution of the month's odds multiplier and promised payment day: one row per
+    (account, scenario) gives the scenario's probability ``weight`` (an account's
+    rows sum to 1), ``log_multiplier`` (log of ``OperationResponse.odds_multiplier``)
+    and ``payment_day`` (3…28; 0 = none). An operation supplies it through an optional
+    ``response_distribution(state)`` method — in closed form
+    (:func:`recovery.simulate.operation.expectation.expected_response`) or from
+    redraws of the month (:meth:`from_responses`).
+
+    Extension point — new kinds of response (offers: a settlement amount, a new
+    schedule version, a deferral) enter as new columns of these rows, each scenario
+    carrying what it does to the account's ledger, and
+    :meth:`recovery.simulate.exact_truth.ExactTruth.expected_probabilities` evaluates
+    the ledger of such scenarios separately (one ``outcome_structure`` per distinct
+    ledger) before averaging; scenarios that only move the odds and the day share the
+    account's ledger, as all scenarios do today.
+
+    Attributes
+    ----------
+    account : ndarray of int64
+        Position of the account in the month state, ascending.
+    weight, log_multiplier : ndarray of float64
+    payment_day : ndarray of int64
+
+    Examples
+    --------
+    >>> r = [OperationResponse(np.array([1.0, 2.0])), OperationResponse(np.array([1.0, 4.0]))]
+    >>> d = ResponseDistribution.from_responses(r, 2)
+    >>> d.account.tolist(), d.weight.tolist()
+    ([0, 0, 1, 1], [0.5, 0.5, 0.5, 0.5])
+    >>> d.subset(np.array([1])).log_multiplier.round(3).tolist()
+    [0.693, 1.386]
+    """
+
+    account: np.ndarray
+    weight: np.ndarray
+    log_multiplier: np.ndarray
+    payment_day: np.ndarray
+
+    @classmethod
+    def build(cls, n: int, account, weight, log_multiplier, payment_day) -> ResponseDistribution:
+        """Rows sorted by account, zero weights dropped, the neutral response where none.
+
+        Parameters
+        ----------
+        n : int
+            Accounts of the month state.
+        account, weight, log_multiplier, payment_day : array-like
+            One entry per scenario row.
+        """
+        account = np.asarray(account, np.int64)
+        weight = np.asarray(weight, float)
+        keep = weight > 0
+        missing = np.setdiff1d(np.arange(n), account[keep])
+        account = np.concatenate([account[keep], missing])
+        order = np.argsort(account, kind="stable")
+        pad = len(missing)
+        return cls(
+            account=account[order],
+            weight=np.concatenate([weight[keep], np.ones(pad)])[order],
+            log_multiplier=np.concatenate([np.asarray(log_multiplier, float)[keep], np.zeros(pad)])[
+                order
+            ],
+            payment_day=np.concatenate(
+                [np.asarray(payment_day, np.int64)[keep], np.zeros(pad, np.int64)]
+            )[order],
+        )
+
+    @classmethod
+    def from_responses(cls, responses: list[OperationResponse], n: int) -> ResponseDistribution:
+        """Equally likely responses (redraws of the month, or the realised one).
+
+        Parameters
+        ----------
+        responses : list of OperationResponse
+            Aligned with the month state (``payment_day`` as the simulator reads it).
+        n : int
+            Accounts of the month state.
+        """
+        k = len(responses)
+        days = [hook_day(r.payment_day, n) for r in responses]
+        return cls.build(
+            n,
+            np.tile(np.arange(n), k),
+            np.full(n * k, 1.0 / k),
+            np.concatenate([np.log(np.asarray(r.odds_multiplier, float)) for r in responses]),
+            np.concatenate(days),
+        )
+
+    def subset(self, positions: np.ndarray) -> ResponseDistribution:
+        """The rows of some accounts (ascending positions), renumbered 0, 1, …"""
+        size = max(int(self.account.max(initial=-1)), int(np.max(positions, initial=-1))) + 1
+        new = np.full(size, -1, np.int64)
+        new[positions] = np.arange(len(positions))
+        rows = new[self.account] >= 0
+        return ResponseDistribution(
+            new[self.account[rows]],
+            self.weight[rows],
+            self.log_multiplier[rows],
+            self.payment_day[rows],
+        )
+
+    def __len__(self) -> int:
+        return len(self.account)
 
 
 @runtime_checkable

@@ -15,7 +15,7 @@ import pandas as pd
 from recovery.config import Config
 from recovery.simulate import contacts as ct
 from recovery.simulate.collectors import make_agents
-from recovery.simulate.hooks import BookInfo, MonthState, OperationResponse
+from recovery.simulate.hooks import BookInfo, MonthState, OperationResponse, ResponseDistribution
 from recovery.simulate.operation.assignments import (
     account_uniform,
     close_spells,
@@ -24,6 +24,7 @@ from recovery.simulate.operation.assignments import (
     worked_teams,
 )
 from recovery.simulate.operation.effects import contact_effects
+from recovery.simulate.operation.expectation import expected_response
 from recovery.simulate.operation.params import OperationParams
 from recovery.simulate.operation.planning import (
     PlanContext,
@@ -63,7 +64,10 @@ from recovery.simulate.operation.tables import (
 )
 from recovery.simulate.operation.violations import inject_violations
 
-__all__ = ["CollectionOperation"]
+__all__ = ["CollectionOperation", "STRATEGY_TRUTH_DRAWS"]
+
+#: Redraws of the month for the truth of an operation whose plan is overridden.
+STRATEGY_TRUTH_DRAWS = 32
 
 
 class CollectionOperation:
@@ -270,14 +274,45 @@ class CollectionOperation:
         ch.tail = tail_rows(rows, wpos, me_day)
         return OperationResponse(odds_multiplier=mult, payment_day=pay_day)
 
+    def response_distribution(self, state: MonthState) -> ResponseDistribution | None:
+        """The month's possible responses, for the simulator's point-in-time truth.
+
+        ``params.truth_draws`` chooses how: None (default) in closed form
+        (:func:`~recovery.simulate.operation.expectation.expected_response`); a number
+        of independent redraws of the month (:meth:`response_draws`, the reference the
+        closed form is checked against); 0: None, so the truth uses the realised month
+        (it then looks one month ahead). An operation whose :meth:`plan` is overridden
+        cannot be followed in closed form and is redrawn
+        (:data:`STRATEGY_TRUTH_DRAWS` times) unless ``truth_draws`` says otherwise.
+
+        The operation's state is left untouched either way.
+
+        Parameters
+        ----------
+        state : MonthState
+            The month's state, before :meth:`step`.
+
+        Returns
+        -------
+        ResponseDistribution or None
+        """
+        draws = self.params.truth_draws
+        if draws == 0:
+            return None
+        if draws is None and type(self).plan is CollectionOperation.plan:
+            return expected_response(self, self._chunks[state.chunk_index], state)
+        responses = self.response_draws(state, draws or STRATEGY_TRUTH_DRAWS)
+        return ResponseDistribution.from_responses(responses, len(state))
+
     def response_draws(
         self, state: MonthState, draws: int | None = None
     ) -> list[OperationResponse]:
         """The month's response under ``draws`` independent random draws; nothing kept.
 
-        The simulator's truth uses it: the contacts, promises and new agents of a month
-        are drawn after the month end a true probability is for, so ``p_pay_true`` and
-        ``p_cure_true`` average over these draws instead of using the realised ones.
+        The reference for the simulator's truth (:meth:`response_distribution`): the
+        contacts, promises and new agents of a month are drawn after the month end a
+        true probability is for, so ``p_pay_true`` and ``p_cure_true`` average over the
+        month's possible responses instead of using the realised one.
         Each draw runs :meth:`step` on the same state with its own random numbers
         (derived from ``state.rng``'s seed, which is not consumed), then restores the
         chunk's bookkeeping and the operation's own attributes (lists cut back, dicts
@@ -289,14 +324,17 @@ class CollectionOperation:
         ----------
         state : MonthState
         draws : int, optional
-            Number of draws; default ``params.truth_draws``.
+            Number of draws; default ``params.truth_draws`` (or
+            :data:`STRATEGY_TRUTH_DRAWS` when that is None).
 
         Returns
         -------
         list of OperationResponse
             Odds multipliers and promised payment days only (no rows).
         """
-        draws = self.params.truth_draws if draws is None else int(draws)
+        if draws is None:
+            draws = self.params.truth_draws
+        draws = STRATEGY_TRUTH_DRAWS if draws is None else int(draws)
         ch = self._chunks[state.chunk_index]
         saved = snapshot(ch)
         own = snapshot(self)
@@ -349,6 +387,33 @@ class CollectionOperation:
         0.0
         """
         return counts
+
+    def account_flags(self, chunk_index: int) -> dict[str, np.ndarray]:
+        """What the collectors know of each account of a running chunk (optional hook).
+
+        Read by an offer desk (:mod:`recovery.simulate.offer_engine`): no offer during a
+        dispute or once a death is known; a hardship plan becomes a deferral.
+
+        Parameters
+        ----------
+        chunk_index : int
+            A chunk between :meth:`start_chunk` and :meth:`end_chunk`.
+
+        Returns
+        -------
+        dict of str to ndarray
+            By position in the chunk (copies): ``dispute_until`` (first day contacts
+            are allowed again after the latest dispute, days since 1970-01-01; 0
+            none), ``death_known`` (bool), ``hardship_from`` / ``hardship_until``
+            (the latest hardship plan's first day and first day after; 0 none).
+        """
+        ch = self._chunks[chunk_index]
+        return {
+            "dispute_until": ch.dispute_until.copy(),
+            "death_known": ch.death_known.copy(),
+            "hardship_from": ch.hardship_from.copy(),
+            "hardship_until": ch.hardship_until.copy(),
+        }
 
     def chunk_tables(self, chunk_index: int) -> dict[str, pd.DataFrame]:
         """The tables of one finished chunk (bounded memory; optional hook method).
