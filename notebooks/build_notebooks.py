@@ -107,27 +107,31 @@ kpis = None
                 """
 <h2 id="summary">What changed this month</h2>
 
-The notes below are written from the numbers of this report: the headline KPIs against
-the previous month (a change counts as material from 0.5 percentage points for rates
-and 5% for amounts), the roll rates against their average of the last twelve months,
-and the largest movements by segment. Read them first; the sections that follow give
-the detail.
+The notes below are written from the numbers of this report: the headline KPIs, the
+roll rates and the rates by segment, each against the month before. Every KPI moves a
+little every month by chance alone, so a change is called **unusual** only when it falls
+outside the KPI's normal variation (see *About this report*); anything inside is
+*within normal variation* and is not news. Read them first; the sections that follow
+give the detail.
 """
             ),
             code(
                 """
 with section("summary", "The summary of changes"):
     kpis = report.report_kpis(data)
-    kpi_table = report.kpi_change_table(kpis, data.month)
-    display(HTML(report.kpi_cards_html(kpi_table)))
+    moments = report.report_moments(data)
+    kpi_table = report.kpi_change_table(kpis, data.month, moments=moments, config=data.config)
+    few = data.config.analytics.few_accounts
+    display(HTML(report.kpi_cards_html(kpi_table, few_accounts=few)))
     display(HTML('<h3 class="notes-head">Headline KPIs</h3>'))
-    display(HTML(report.notes_html(report.change_notes(kpi_table))))
+    display(HTML(report.notes_html(report.change_notes(kpi_table, config=data.config))))
     try:
         from recovery.analytics.roll_rates import roll_rate_trends
 
         trends = roll_rate_trends(data.history, config=data.config)
         display(HTML('<h3 class="notes-head">Roll rates</h3>'))
-        display(HTML(report.notes_html(report.roll_rate_notes(trends, data.month))))
+        display(HTML(report.notes_html(
+            report.roll_rate_notes(trends, data.month, config=data.config))))
     except ImportError:
         pass
     try:
@@ -143,12 +147,13 @@ with section("summary", "The summary of changes"):
                 """
 <h2 id="kpis">Headline KPIs</h2>
 
-The collection department's measures of seed 004: how much of the book is overdue
+The measures a collection department is judged by: how much of the book is overdue
 (by balance and by accounts), how much of the overdue balance was collected, how much
 was recovered on charged-off debt, how many delinquent accounts came back to current,
 the amount collected, the average collection cycle and what the collection actions
-cost. Each is compared with the previous month and with the same month a year earlier;
-green is an improvement, red a deterioration.
+cost. Each is compared with the previous month, judged against its normal variation,
+and shown beside the same month a year earlier; only an unusual change is coloured,
+green an improvement, red a deterioration.
 """
             ),
             code(
@@ -156,14 +161,17 @@ green is an improvement, red a deterioration.
 with section("kpis", "The KPI table"):
     if kpis is None:
         raise report.SectionUnavailable("the KPIs could not be computed")
-    text, marks = report.format_kpi_change_table(report.kpi_change_table(kpis, data.month))
+    text, marks = report.format_kpi_change_table(kpi_table)
     display(HTML(table_html(text, highlight=marks, table_id="kpi-table")))
     from recovery.analytics.kpis import plot_kpis
 
     recent = kpis[pd.to_datetime(kpis["month_end"]) > data.month - pd.DateOffset(months=24)]
     fig, ax = plt.subplots()
-    plot_kpis(recent, columns=["overdue_rate_30plus_balance", "overdue_rate_90plus_balance",
-                               "cure_rate", "collection_rate"], ax=ax)
+    shown = ["overdue_rate_30plus_balance", "overdue_rate_90plus_balance", "cure_rate",
+             "collection_rate"]
+    if "overdue_rate_30plus_balance" not in recent:  # no balances: the shares of accounts
+        shown = ["overdue_rate_30plus", "overdue_rate_90plus", "cure_rate"]
+    plot_kpis(recent, columns=[c for c in shown if c in recent], ax=ax)
     ax.set_title(f"KPIs over the 24 months to {month_name}")
     show_figure(fig)
 """
@@ -179,7 +187,10 @@ M2 31–60, …) and the charged-off recovery book.
             code(
                 """
 with section("book", "The book by bucket"):
+    from recovery.analytics.common import in_words
+
     book = report.book_by_state(data.history, data.month, data.config)
+    book["state"] = book["state"].map(in_words)
     display(HTML(table_html(
         book.rename(columns={"state": "Bucket / status", "accounts": "Accounts",
                              "balance": "Balance", "share_of_accounts": "Share of accounts",
@@ -195,7 +206,7 @@ with section("book", "The book by bucket"):
 
 Where the accounts of each bucket at the end of last month are now. The diagonal is
 *stay*; right of it is *roll forward* (worse, including a skip of buckets), left of it
-*roll back* or *cure*; `paid_off`, `settled` and `other_exit` are the accounts that
+*roll back* or *cure*; *paid off*, *settled* and *other exit* are the accounts that
 left the book. The trend shows the roll-forward rate of the early buckets over two
 years: a rising line is the first sign of a deteriorating book.
 """
@@ -208,17 +219,20 @@ with section("roll-rates", "The roll-rate matrix"):
     )
 
     matrix = roll_rate_matrix(data.history, month=data.previous_month, config=data.config)
-    by_balance = roll_rate_matrix(data.history, month=data.previous_month, weight="balance",
-                                  config=data.config)
     display(HTML(f"<h3>{report.format_month(data.previous_month)} → {month_name}, by accounts</h3>"))
     fig, ax = plt.subplots(figsize=(10, 5.5))
     plot_roll_rate_matrix(matrix, ax=ax, title=f"Roll rates by accounts into {month_name}")
     show_figure(fig)
-    shown = by_balance.copy()
-    shown.index.name = "from → to"
-    display(HTML(table_html(shown, {c: "pct" for c in shown.columns}, index=True,
-                            caption="By balance (share of the balance at the start month)",
-                            table_id="roll-rate-table")))
+    from recovery.analytics.common import in_words
+
+    with section("roll-rates-balance", "The roll-rate table by balance"):
+        by_balance = roll_rate_matrix(data.history, month=data.previous_month, weight="balance",
+                                      config=data.config)
+        shown = by_balance.rename(index=in_words, columns=in_words)
+        shown.index.name = "from → to"
+        display(HTML(table_html(shown, {c: "pct" for c in shown.columns}, index=True,
+                                caption="By balance (share of the balance at the start month)",
+                                table_id="roll-rate-table")))
     trends = roll_rate_trends(data.history, config=data.config)
     trends = trends[pd.to_datetime(trends["month_end"]) > data.month - pd.DateOffset(months=25)]
     fig, ax = plt.subplots()
@@ -233,26 +247,17 @@ with section("roll-rates", "The roll-rate matrix"):
                 """
 <h2 id="segments">Top movements by segment</h2>
 
-The largest month-on-month changes of the overdue, collection and cure rates by product
-and region (segments with fewer than 30 open accounts are left out: their rates move by
-chance).
+The month-on-month changes of the overdue, collection and cure rates by product and
+region, each judged against the segment's own normal variation: unusual changes first,
+the furthest outside first (segments with fewer than 30 accounts behind a rate are left
+out).
 """
             ),
             code(
                 """
 with section("segments", "The segment movements"):
     moves = report.segment_movements(data)
-    prev_name = report.format_month(data.previous_month)
-    shown = pd.DataFrame({
-        "Segment": moves["segment_type"] + ": " + moves["segment"],
-        "Measure": moves["measure"].map(report.measure_label),
-        "Accounts": moves["accounts"],
-        prev_name: moves["previous"],
-        month_name: moves["value"],
-        "Change": moves["change"],
-    })
-    display(HTML(table_html(shown, {prev_name: "pct", month_name: "pct", "Change": "pp"},
-                            table_id="segment-table")))
+    display(HTML(table_html(report.segment_table(moves, data.month), table_id="segment-table")))
 """
             ),
             md(
@@ -264,7 +269,8 @@ old mostly is not. Here that claim is *measured* on the charged-off book: for de
 each age at a month end, the share of its balance collected over the following recovery
 horizon (12 months by default; only month ends with the full horizon of follow-up count,
 so the latest months are not in these numbers), with 95% bootstrap intervals over
-accounts.
+accounts. Recovery by debt age is a ratio of balances: a band of fewer than 30 accounts
+shows its figure with "too few accounts" instead of an interval.
 """
             ),
             code(
@@ -283,8 +289,9 @@ with section("recovery-by-age", "Recovery by debt age"):
         f"{report.format_pct(row['recovery_rate_younger'])} of the balance recovered within "
         f"{horizon} months; older debt: {report.format_pct(row['recovery_rate_older'])} "
         f"(difference {report.format_pp(row['recovery_rate_difference'])}, 95% interval "
-        f"{report.format_pp(row['recovery_rate_difference_low'])} to "
-        f"{report.format_pp(row['recovery_rate_difference_high'])}); {verdict}."
+        + report.format_interval(row["recovery_rate_difference_low"],
+                                 row["recovery_rate_difference_high"], report.format_pp)
+        + f"); {verdict}."
     ])))
     try:
         both = pd.concat([split, age_split_comparison(data.history, data.config, scope="delinquent",
@@ -292,8 +299,11 @@ with section("recovery-by-age", "Recovery by debt age"):
     except RecoveryError:  # no all-delinquent debt with full follow-up
         both = split
     display(HTML(table_html(report.age_split_table(both), table_id="age-split-table")))
-    coarse = recovery_by_age(data.history, data.config, bands="coarse", data_end=data.month)
-    display(HTML(table_html(report.recovery_by_age_table(coarse), table_id="recovery-age-table")))
+    few = data.config.analytics.few_accounts
+    coarse = recovery_by_age(data.history, data.config, bands="coarse", data_end=data.month,
+                             min_accounts=few)
+    display(HTML(table_html(report.recovery_by_age_table(coarse, min_accounts=few),
+                            table_id="recovery-age-table")))
     monthly = recovery_by_age(data.history, data.config, bands="monthly", data_end=data.month)
     fig, ax = plt.subplots()
     plot_recovery_by_age(monthly, ax=ax, split_months=data.config.analytics.age_split_months)
@@ -306,27 +316,39 @@ with section("recovery-by-age", "Recovery by debt age"):
 
 Agent results are compared with what was *expected for the same accounts* (a case-mix
 model that does not know the agent), never as a raw league table: senior agents get the
-hardest cases. The compliance flags list contacts in the month that broke a contact rule
-(hours, frequency, third parties, disputes, deceased debtors, hardship plans, the
-limitation period).
+hardest cases. An agent is ranked only once enough of its measured difference is real
+rather than chance (its *reliability*); the others are listed as not having enough data
+yet. The compliance flags list contacts in the month that broke a contact rule (hours,
+frequency, third parties, disputes, deceased debtors, hardship plans, the limitation
+period).
 """
             ),
             code(
                 """
-with section("agents", "The agent table"):
-    from recovery.operations.agent_plots import plot_funnel
+with section("agents", "The agent comparison"):
+    from recovery.operations.agent_plots import plot_effect_funnel
 
     fit = report.agent_effectiveness(data.portfolio, data.month, data.config)
-    display(HTML(report.notes_html([
-        f"{report.format_count(len(fit.spells_))} assignment spells started in the 24 months to "
-        f"{month_name}; outcome: any payment within {data.config.analytics.agent_window_days} days. "
-        "An observed / expected ratio above 1 means better than expected for that case mix; "
-        "the adjusted effect is shrunk towards zero for agents with few spells."
-    ])))
-    display(HTML(table_html(report.agent_table(fit.summary), table_id="agent-table")))
-    fig, ax = plt.subplots()
-    plot_funnel(fit.summary, ax=ax)
-    show_figure(fig)
+    comparison = report.compare_agents(fit, data.config)
+    display(HTML(report.notes_html(report.agent_notes(comparison, data.month))))
+    if len(comparison.ranked):
+        fig, ax = plt.subplots()
+        plot_effect_funnel(fit.summary, ax=ax, reliable=comparison.ranked["agent_id"])
+        show_figure(fig, alt="Funnel plot: each agent's payments against expectation, relative "
+                    "to peers, by spell-months worked, with 95% and 99.8% control limits")
+        display(HTML(table_html(report.ranked_agent_table(comparison), table_id="agent-table")))
+    if len(comparison.waiting):
+        display(HTML(table_html(report.waiting_agent_table(comparison),
+                                caption="Not enough data yet", table_id="agent-waiting-table")))
+"""
+            ),
+            code(
+                """
+with section("activity", "The agents' activity"):
+    report.require_table(data, "actions", "the agents' activity")
+    activity = report.activity_table(data.portfolio, data.month, data.config)
+    display(HTML(table_html(activity, caption=f"Activity in {month_name}",
+                            table_id="activity-table")))
 """
             ),
             code(
@@ -375,6 +397,8 @@ with section("forecast", "The forecast"):
 
     table, erc = report.forecast_summary(data, months_ahead=3)
     display(HTML(table_html(table, table_id="forecast-table")))
+    for warning in table.attrs.get("notes", []):  # the forecast's health
+        display(HTML(report.note_html(warning, kind="warning")))
     if erc is None:
         display(HTML(report.note_html("No charged-off debt yet: no recoveries are forecast.")))
     else:
@@ -388,15 +412,15 @@ with section("forecast", "The forecast"):
                 """
 <h2 id="about">About this report</h2>
 
-Definitions follow the project's design notes: days past due with oldest-first payment
-allocation; buckets M0 current, M1 1–30, M2 31–60, M3 61–90, M4+ over 90 days; charge-off
-at 180 days; a cure is a return to current. All figures use only the data known at the
-end of the report month. Money is in the book's currency; account IDs only, no personal
-data.
+Days past due count from the oldest unpaid installment, payments paying the oldest amount
+first; buckets M0 current, M1 1–30, M2 31–60, M3 61–90, M4+ over 90 days; charge-off at
+180 days; a cure is a return to current. All figures use only the data known at the end
+of the report month. Money is in the book's currency; account IDs only, no personal data.
 """
             ),
             code(
                 """
+display(HTML(report.notes_html([report.method_paragraph(data.config)])))
 display(HTML(report.about_html(data)))
 """
             ),
@@ -949,11 +973,13 @@ def agent_effectiveness() -> nbformat.NotebookNode:
         "05 · Agent effectiveness",
         """
 Who collects well? A raw league table answers the wrong question: senior agents get the
-hardest cases, so their raw success rate looks worse. Here each assignment spell's
-outcome (any payment within 60 days) is compared with what was *expected for the same
-account* from a case-mix model that does not know the agent; per agent the observed /
-expected ratio, its confidence interval, an empirical-Bayes shrunk effect (few spells →
-pulled towards zero) and a verdict corrected for multiple comparisons.
+hardest cases, so their raw success rate looks worse. Here each month an agent held an
+account (the first two months of each assignment spell) is compared with what was
+*expected for the same account* from a case-mix model that does not know the agent, in
+the months the agent talked with the borrower; per agent the observed / expected ratio,
+its confidence interval, an empirical-Bayes shrunk effect (few spells → pulled towards
+zero), its reliability (the share of the measured difference that is real) and a verdict
+corrected for multiple comparisons.
 
 This is observational: only randomised assignment makes an effect causal.
 """,
@@ -963,7 +989,8 @@ This is observational: only randomised assignment makes an effect causal.
 ## Naive vs case-mix adjusted
 
 The case mix is each account's point-in-time features on the day before its spell
-started, turned into an expected outcome out of fold (an account's spells share a fold).
+started (with the month of the spell and whether the agent talked with the borrower),
+turned into an expected outcome out of fold (an account's spells share a fold).
 """
             ),
             code(
@@ -971,8 +998,8 @@ started, turned into an expected outcome out of fold (an account's spells share 
 from recovery.report import agent_effectiveness
 
 fit = agent_effectiveness(portfolio, last_month, config, window_months=36, min_spells=20)
-columns = ["agent_id", "team", "spells", "naive_rate", "o_e_ratio", "o_e_low", "o_e_high",
-           "shrunk_effect", "verdict", "rank_naive", "rank_adjusted"]
+columns = ["agent_id", "team", "spells", "rows", "naive_rate", "o_e_ratio", "o_e_low",
+           "o_e_high", "reliability", "shrunk_effect", "verdict", "rank_naive", "rank_adjusted"]
 fit.summary[columns]
 """
             ),
@@ -1067,9 +1094,11 @@ month and compared with what happened next.
 ## Roll-rate forecast of the delinquent book
 
 Counts and balances by bucket are pushed forward with the pooled transition matrix of
-the last twelve months, plus an explicit assumption on new delinquencies (inflow from
-the current book). Charge-offs are the flows into `charged_off`; recoveries come from
-the ERC model below.
+the last twelve months (balances by the same roll rates weighted by balance, growing by
+a capped factor while overdue), plus an explicit assumption on new delinquencies
+(inflow from the current book). Charge-offs are the flows into `charged_off`;
+recoveries come from the ERC model below. `summary()` shows the forecast's health: a
+spectral radius below 1 means the book, left alone, shrinks.
 """
             ),
             code(

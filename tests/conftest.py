@@ -6,11 +6,26 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from recovery.data.portfolio import Portfolio  # noqa: E402
 from recovery.datasets import tiny_tables  # noqa: E402  (tests import it from here)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say so when the report rendering check (headless Chromium) did not run."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons = [str(getattr(r, "longrepr", "")) for r in skipped]
+    missed = sum("Chromium" in reason for reason in reasons)
+    if missed:
+        terminalreporter.write_sep("=", "the report rendering check did not run", yellow=True)
+        terminalreporter.write_line(
+            f"{missed} test(s) opening the rendered report in headless Chromium were skipped: "
+            "no Chromium was found. Install it (Debian/Ubuntu: sudo apt-get install chromium) "
+            "to check the report as a browser shows it."
+        )
 
 
 @pytest.fixture
@@ -59,3 +74,29 @@ HAND_BOOK_ROWS = [
 def hand_snapshot_book() -> pd.DataFrame:
     """The shared hand-built ``snapshots`` table (see :data:`HAND_BOOK_ROWS`)."""
     return pd.DataFrame(HAND_BOOK_ROWS, columns=HAND_BOOK_COLUMNS)
+
+
+def two_team_rows(seed: int = 0, n: int = 400):
+    """Spell rows of two teams of 10 agents, ``n`` spells each: true effects spread 0.08
+    in ``early`` (a ranking is reliable), none in ``legal`` (differences are noise).
+    Returns the rows (``observed``, ``expected`` 0.4) and the true effects."""
+    rng = np.random.default_rng(seed)
+    frames, truth = [], {}
+    for team, spread in (("early", 0.08), ("legal", 0.0)):
+        for i in range(10):
+            agent = f"{team}{i}"
+            truth[agent] = rng.normal(0, spread) if spread else 0.0
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "agent_id": agent,
+                        "team": team,
+                        "spell_id": np.arange(n),
+                        "observed": rng.binomial(1, 0.4 + truth[agent], n),
+                        "expected": 0.4,
+                    }
+                )
+            )
+    rows = pd.concat(frames, ignore_index=True)
+    rows["spell_id"] = rows["agent_id"] + "-" + rows["spell_id"].astype(str)
+    return rows, pd.Series(truth)

@@ -7,18 +7,24 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from conftest import tiny_tables
+from conftest import tiny_tables, two_team_rows
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.operations.activity import activity_kpis
 from recovery.operations.agent_plots import (
     plot_compliance_heatmap,
+    plot_effect_funnel,
     plot_effects,
     plot_funnel,
     plot_rank_comparison,
     plot_reliability,
 )
-from recovery.operations.agents import AgentEffectiveness, expected_outcomes, reliability_curve
+from recovery.operations.agents import (
+    AgentEffectiveness,
+    expected_outcomes,
+    rank_intervals,
+    reliability_curve,
+)
 from recovery.operations.compliance import flag_actions, violations_by_agent
 from recovery.operations.experiments import (
     assign_randomly,
@@ -233,31 +239,8 @@ def test_standard_error_over_spells_when_rows_are_months():
     assert single["se"].iloc[0] == pytest.approx(np.sqrt(1 / 3) / 2)
 
 
-def _two_team_rows(seed: int = 0, n: int = 400):
-    rng = np.random.default_rng(seed)
-    frames, truth = [], {}
-    for team, spread in (("early", 0.08), ("legal", 0.0)):
-        for i in range(10):
-            agent = f"{team}{i}"
-            truth[agent] = rng.normal(0, spread) if spread else 0.0
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "agent_id": agent,
-                        "team": team,
-                        "spell_id": np.arange(n),
-                        "observed": rng.binomial(1, 0.4 + truth[agent], n),
-                        "expected": 0.4,
-                    }
-                )
-            )
-    rows = pd.concat(frames, ignore_index=True)
-    rows["spell_id"] = rows["agent_id"] + "-" + rows["spell_id"].astype(str)
-    return rows, pd.Series(truth)
-
-
 def test_shrinkage_prior_is_estimated_per_team():
-    rows, _ = _two_team_rows()
+    rows, _ = two_team_rows()
     fit = AgentEffectiveness(min_spells=100).fit(rows)
     s = fit.summary.set_index("agent_id")
     # true spread 0.08 in early, none in legal: early agents keep most of their effect,
@@ -271,7 +254,7 @@ def test_shrinkage_prior_is_estimated_per_team():
 
 
 def test_spells_needed_matches_the_reliability_formula():
-    rows, _ = _two_team_rows()
+    rows, _ = two_team_rows()
     fit = AgentEffectiveness(min_spells=100).fit(rows)
     need = fit.spells_needed(0.9)
     s = fit.summary[fit.summary["team"] == "early"]
@@ -295,7 +278,7 @@ def test_spells_needed_matches_the_reliability_formula():
 
 
 def test_reliability_curve_rises_with_spells():
-    rows, truth = _two_team_rows(n=300)
+    rows, truth = two_team_rows(n=300)
     curve = reliability_curve(
         rows, fractions=(0.2, 0.5, 1.0), repeats=3, truth=truth, min_spells=100
     )
@@ -367,3 +350,71 @@ def test_spell_months_are_the_simulators_account_months():
     assert (joined["agent_id"] == joined["agent_id_true"]).all()
     moved = joined["p_pay_operation"] != joined["p_pay_average_agent"]
     assert moved.any() and not (moved & ~joined["talked"]).any()
+
+
+# ------------------------------------------------------- intervals a manager can read
+
+
+def test_o_e_interval_is_on_the_log_scale_and_never_below_zero():
+    # a small agency with few payers: an additive interval went below zero
+    rng = np.random.default_rng(2)
+    rows = pd.DataFrame(
+        {
+            "agent_id": ["A1"] * 6 + ["G1"] * 300,
+            "team": "agency",
+            "observed": np.r_[[1, 0, 0, 0, 0, 0], rng.binomial(1, 0.2, 300)],
+            "expected": np.r_[[0.2] * 6, [0.2] * 300],
+        }
+    )
+    s = AgentEffectiveness(min_spells=1).fit(rows).summary.set_index("agent_id")
+    a = s.loc["A1"]
+    z = stats.norm.ppf(0.975)
+    se_log = a["se"] * a["rows"] / a["observed"]  # delta method: se of log(O), E known
+    assert a["o_e_ratio"] == pytest.approx(1 / 1.2)
+    assert a["o_e_low"] == pytest.approx(a["o_e_ratio"] * np.exp(-z * se_log))
+    assert a["o_e_high"] == pytest.approx(a["o_e_ratio"] * np.exp(z * se_log))
+    assert (s["o_e_low"] > 0).all() and (s["o_e_low"] < s["o_e_ratio"]).all()
+    nothing = rows.assign(observed=np.where(rows["agent_id"] == "A1", 0, rows["observed"]))
+    none = AgentEffectiveness(min_spells=1).fit(nothing).summary.set_index("agent_id")
+    assert np.isnan(none.loc["A1", "o_e_low"])  # no interval on a ratio of nothing observed
+
+
+def test_rank_intervals_from_the_posterior():
+    rows, _ = two_team_rows()
+    fit = AgentEffectiveness(min_spells=100).fit(rows)
+    early = fit.summary[fit.summary["team"] == "early"]
+    ranks = rank_intervals(early, random_state=1).set_index("agent_id")
+    # point ranks follow the shrunk effect; every interval holds its rank
+    order = early.sort_values("shrunk_effect", ascending=False)["agent_id"].tolist()
+    assert ranks.loc[order, "rank"].tolist() == list(range(1, 11))
+    assert ((ranks["rank_low"] <= ranks["rank"]) & (ranks["rank"] <= ranks["rank_high"])).all()
+    assert ranks["rank_low"].min() == 1 and ranks["rank_high"].max() == 10
+    # two agents 10 posterior sds apart never swap; two identical ones share the middle
+    s = pd.DataFrame({"agent_id": ["A", "B", "C", "D"], "team": "t",
+                      "shrunk_effect": [0.5, 0.0, 0.0, -0.5], "se": 0.05, "reliability": 1.0})  # fmt: skip
+    r = rank_intervals(s).set_index("agent_id")
+    assert r.loc["A", ["rank_low", "rank_high"]].tolist() == [1, 1]
+    assert r.loc["D", ["rank_low", "rank_high"]].tolist() == [4, 4]
+    assert r.loc["B", ["rank_low", "rank_high"]].tolist() == [2, 3]
+    # within teams: each team ranks from 1
+    both = rank_intervals(fit.summary)
+    assert both.groupby(fit.summary["team"].to_numpy())["rank"].min().tolist() == [1, 1]
+
+
+def test_effect_funnel_plot_reads_in_words():
+    rows, _ = two_team_rows()
+    fit = AgentEffectiveness(min_spells=100).fit(rows)
+    early = fit.summary[fit.summary["team"] == "early"]["agent_id"]
+    ax = plot_effect_funnel(fit.summary, reliable=early)
+    assert ax.get_title() and ax.get_xlabel() == "spell-months worked"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [
+        "95% control limits",
+        "99.8% control limits",
+        "agents with enough data",
+        "not enough data yet",
+    ]
+    # the limits narrow as 1/sqrt(spell-months)
+    upper = ax.get_lines()[0]
+    x, y = upper.get_xdata(), upper.get_ydata()
+    assert y[0] * np.sqrt(x[0]) == pytest.approx(y[-1] * np.sqrt(x[-1]))

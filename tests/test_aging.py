@@ -280,6 +280,34 @@ def test_charge_off_threshold_from_config():
     assert state(p, "2023-03-02", cfg(charge_off_dpd=30)).status == "charged_off"
 
 
+def test_charge_off_threshold_per_product_kind():
+    """Issue 18: 120 days for installment loans, 180 for revolving credit (config)."""
+    dues = ["2023-01-31", "2023-02-28", "2023-03-31", "2023-04-30", "2023-05-31", "2023-06-30"]
+    c = Config.from_dict(
+        {
+            "aging": {"charge_off_dpd_by_kind": {"installment": 120, "revolving": 180}},
+            "categories": {"products": ["loan", "card"], "product_kinds": {"card": "revolving"}},
+        }
+    )
+    loan = book([(d, 100) for d in dues], account="L")
+    loan.accounts["product"] = "loan"
+    # never paid: Jan 31 + 120 days = May 31 (28 + 31 + 30 + 31 = 120)
+    assert state(loan, "2023-05-30", c).status == "open"
+    s = state(loan, "2023-05-31", c)
+    assert s.status == "charged_off" and s.charge_off_date == pd.Timestamp("2023-05-31")
+    # the same schedule on a card: Jan 31 + 180 = Jul 30, as the default threshold
+    card = book([(d, 100) for d in dues], account="K")
+    card.accounts["product"] = "card"
+    assert (state(card, "2023-07-29", c).status, state(card, "2023-07-29", c).bucket) == (
+        "open",
+        "M6",
+    )
+    assert state(card, "2023-07-30", c).charge_off_date == pd.Timestamp("2023-07-30")
+    # an account's own product_kind wins over its product's
+    loan.accounts["product_kind"] = "revolving"
+    assert state(loan, "2023-05-31", c).status == "open"
+
+
 def test_paid_off():
     p = book(payments=[("2023-01-31", 100), ("2023-02-28", 200)], principal=270)
     s = state(p, "2023-03-01")
@@ -405,6 +433,15 @@ def reference_states(portfolio: Portfolio, last_day: str, config: Config | None 
         co_event = ev.loc[ev["event"] == "charged_off", "date"].min()
         restructure_days = set(ev.loc[ev["event"] == "restructured", "date"])
         restructure_days |= {eff for _, eff, _ in versions[1:]}
+        offers = portfolio.offers
+        accepted = (
+            offers[(offers["account_id"] == acct) & (offers["outcome"] == "accepted")]
+            if offers is not None
+            else offers
+        )
+        # a version that is an accepted plan, in force from the day of the answer
+        reage_days = set() if accepted is None else set(accepted["outcome_date"])
+        reage_days &= {eff for _, eff, _ in versions[1:]}
 
         co_day, in_prev, ep, worst, by_restructure = None, False, None, 0, False
         day = accounts.loc[acct, "origination_date"]
@@ -441,13 +478,14 @@ def reference_states(portfolio: Portfolio, last_day: str, config: Config | None 
                 else "open"
             )
             in_now = not terminal and (dpd > 0 or co_day is not None)
-            restructure = day in restructure_days
+            # after charge-off only payoff, settlement or closure end an episode
+            restructure = day in restructure_days and co_day is None
             if in_prev and (not in_now or restructure):
                 ep["end_date"] = day
                 ep["end_reason"] = (
                     end_kind
                     if ended
-                    else "restructured"
+                    else ("re_aged" if day in reage_days else "restructured")
                     if restructure
                     else "paid_off"
                     if paid_off
@@ -508,7 +546,7 @@ def reference_states(portfolio: Portfolio, last_day: str, config: Config | None 
 def random_book(seed: int, n: int = 12) -> Portfolio:
     """Small random books exercising every rule (restructures, reversals, events)."""
     rng = np.random.default_rng(seed)
-    sched, pays, events, accounts = [], [], [], []
+    sched, pays, events, accounts, offers = [], [], [], [], []
     for i in range(n):
         acct = f"R{i:02d}"
         orig = pd.Timestamp("2022-01-01") + pd.Timedelta(days=int(rng.integers(0, 60)))
@@ -528,6 +566,8 @@ def random_book(seed: int, n: int = 12) -> Portfolio:
                 sched.append((acct, j + 1, first + pd.DateOffset(months=j), amt, np.nan, 2, eff))
             if rng.random() < 0.6:
                 events.append((acct, eff, "restructured"))
+            if i % 2 == 0:  # the version is an accepted payment plan (a re-age)
+                offers.append((f"O{i}", acct, eff - pd.Timedelta(days=3), eff))
         elif rng.random() < 0.1:  # a flagged restructure without a new schedule
             events.append((acct, dues[0] + pd.Timedelta(days=45), "restructured"))
         for _ in range(int(rng.integers(0, 13))):
@@ -572,7 +612,11 @@ def random_book(seed: int, n: int = 12) -> Portfolio:
     payments["payment_id"] = [f"P{i}" for i in range(len(payments))]
     events = pd.DataFrame(events, columns=["account_id", "date", "event"])
     accounts = pd.DataFrame(accounts, columns=["account_id", "origination_date", "principal"])
-    return Portfolio(accounts=accounts, schedule=schedule, payments=payments, events=events)
+    offers = pd.DataFrame(offers, columns=["offer_id", "account_id", "offered_at", "outcome_date"])
+    offers = offers.assign(kind="payment_plan", installments=3, outcome="accepted")
+    return Portfolio(
+        accounts=accounts, schedule=schedule, payments=payments, events=events, offers=offers
+    )
 
 
 CONFIGS = [

@@ -153,3 +153,54 @@ def test_single_month_still_gives_stock_tables(snapshots):
     k = results["monthly_kpis"]
     assert len(k) == 1 and k["overdue_rate_30plus"].iloc[0] == pytest.approx(1 / 4)
     assert len(results["vintage_curves"]) == 1
+
+
+def test_forecast_health_warnings_and_fallback_in_analyze(capsys, tmp_path):
+    from test_forecast import card_book
+
+    book = card_book(m1_stay=0.99)  # a thin M1 that keeps and grows its balance
+    results = run_analysis(Portfolio(snapshots=book), steps=["liquidation"], figures=False)
+    health = results["roll_rate_forecast_health"].set_index("state")
+    assert health.loc["M1", "growth_factor"] == 1.0  # the fallback: no growth in M1
+    assert (health["spectral_radius"] < 1).all()
+    today = health["initial_balance"].sum()
+    totals = results["roll_rate_forecast_totals"]
+    assert totals["delinquent_balance"].between(today / 3, 3 * today).all()
+    notes = results["forecast_notes"]
+    warnings = notes.loc[notes["kind"] == "warning", "message"].tolist()
+    assert any("M1" in w and "without bound" in w for w in warnings)
+    # the CLI says so after writing the tables
+    src = tmp_path / "book"
+    src.mkdir()
+    book.to_csv(src / "snapshots.csv", index=False)
+    out = tmp_path / "out"
+    args = ["analyze", str(src), "--out", str(out), "--no-progress", "--no-figures"]
+    assert main([*args, "--steps", "liquidation"]) == 0
+    printed = capsys.readouterr().out
+    assert "warning: Forecast: Most of the overdue balance in M1" in printed
+    # 6 month ends: the 2nd and 3rd have a pair of months before and 3 months after
+    assert "3-month error on your last 2 months" in printed
+
+
+def test_forecast_backtest_on_your_own_months():
+    from recovery.analytics.forecast import RollRateForecaster
+    from synthetic_snapshots import make_book
+
+    book = make_book(months=10, new_per_month=150, seed=2)
+    results = run_analysis(Portfolio(snapshots=book), steps=["liquidation"], figures=False)
+    bt = results["roll_rate_forecast_backtest"]
+    # 10 month ends: origins from the 2nd to the 7th (3 months of follow-up each)
+    months = sorted(pd.to_datetime(book["month_end"]).unique())
+    assert bt["origin"].tolist() == months[1:7]
+    # each row independently: fit up to the origin, forecast 3 months, count the actual
+    for row in bt.itertuples():
+        f = RollRateForecaster().fit(book[book["month_end"] <= row.origin])
+        forecast = f.predict_totals(3)["delinquent_balance"].iloc[-1]
+        at = book[(book["month_end"] == row.month_end) & (book["status"] == "open")]
+        actual = at.loc[at["dpd"] > 0, "balance"].sum()
+        assert row.forecast == pytest.approx(forecast)
+        assert row.actual == pytest.approx(actual)
+        assert row.pct_error == pytest.approx(forecast / actual - 1)
+    sentence = results["forecast_notes"].set_index("kind").loc["note", "message"]
+    mape = 100 * bt["pct_error"].abs().mean()
+    assert f"3-month error on your last 6 months (delinquent balance): {mape:.1f} %" in sentence

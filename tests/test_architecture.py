@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("recovery.timeline",),
     ("recovery.data",),
     ("recovery.config",),
-    ("recovery.errors", "recovery.version", "recovery.docstrings"),
+    ("recovery.errors", "recovery.version", "recovery.docstrings", "recovery.progress"),
 ]
 
 

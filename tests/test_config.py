@@ -60,3 +60,48 @@ def test_bad_config_says_what_to_fix(tmp_path, text, message):
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_product_kinds_and_charge_off_per_kind(tmp_path):
+    """Issue 18: a kind per product code; the charge-off threshold per kind (default 180)."""
+    cfg = Config()
+    assert cfg.aging.charge_off_dpd_for("installment") == 180
+    assert cfg.aging.charge_off_dpd_for("revolving") == 180
+    assert cfg.categories.kind_of("consumer_installment") == "installment"
+    path = tmp_path / "c.toml"
+    path.write_text(
+        "[aging.charge_off_dpd_by_kind]\ninstallment = 120\n"
+        "[categories]\nproducts = ['loan', 'card']\n"
+        "[categories.product_kinds]\ncard = 'revolving'\n"
+    )
+    cfg = load_config(path)
+    # regulators' usual rule: 120 days for closed-end installment, 180 for open-end revolving
+    assert cfg.aging.charge_off_dpd_for(["installment", "revolving"]).tolist() == [120, 180]
+    assert cfg.categories.kind_of(["loan", "card", "other"]).tolist() == [
+        "installment",
+        "revolving",
+        "installment",
+    ]
+    assert Config.from_dict(cfg.to_dict()) == cfg
+
+
+def test_amount_ceiling_default_and_override():
+    assert Config().data.max_amount == 1e12
+    assert Config.from_dict({"data": {"max_amount": 5e13}}).data.max_amount == 5e13
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"aging": {"charge_off_dpd_by_kind": {"card": 180}}}, "'card' is not a product kind"),
+        ({"aging": {"charge_off_dpd_by_kind": {"revolving": 0}}}, "positive number of days"),
+        ({"aging": {"charge_off_dpd_by_kind": {"revolving": 180.5}}}, "must be an integer"),
+        ({"categories": {"product_kinds": {"card": "open_end"}}}, "'open_end' is not a product"),
+        ({"categories": {"product_kinds": {"card": 1}}}, "must be text"),
+        ({"data": {"max_amount": -1.0}}, "positive finite amount"),
+        ({"data": {"max_amount": float("inf")}}, "positive finite amount"),
+    ],
+)
+def test_bad_kind_or_ceiling_settings_say_what_to_fix(data, message):
+    with pytest.raises(ConfigError, match=message):
+        Config.from_dict(data)

@@ -188,6 +188,50 @@ BAD_TABLES = {
         "installment_no",
         "whole number",
     ),
+    # issue 18: infinite or absurd money, dates in a lender's format, negatives that
+    # stay errors (only balances may be below zero)
+    "infinite principal": (
+        {"accounts": _set("principal", 0, float("inf"))},
+        "accounts",
+        "principal",
+        "must be a finite number",
+    ),
+    "absurd payment": (
+        {"payments": _set("amount", 1, 5e15)},
+        "payments",
+        "amount",
+        "must be at most 1,000,000,000,000",
+    ),
+    "infinite promise": (
+        {"actions": _set("promise_amount", 1, float("-inf"))},
+        "actions",
+        "promise_amount",
+        "must be a finite number",
+    ),
+    "day-first date": (
+        {"payments": _set("payment_date", 1, "20/04/2024")},
+        "payments",
+        "payment_date",
+        "format seen '##/##/####'",
+    ),
+    "negative principal": (
+        {"accounts": _set("principal", 1, -600.0)},
+        "accounts",
+        "principal",
+        "must be > 0",
+    ),
+    "negative installment": (
+        {"schedule": _set("amount_due", 2, -350.0)},
+        "schedule",
+        "amount_due",
+        "must be >= 0",
+    ),
+    "negative payment without declared reversals": (
+        {"payments": _set("amount", 2, -210.0)},
+        "payments",
+        "amount",
+        "must be > 0",
+    ),
 }
 
 
@@ -294,3 +338,28 @@ def test_snapshot_only_portfolio_is_valid(tmp_path):
 def test_missing_directory_is_a_data_error():
     with pytest.raises(DataError, match="does not exist"):
         load_portfolio(Path("/nonexistent/portfolio"))
+
+
+def test_infinite_principal_writes_no_snapshots(tmp_path, capsys):
+    """Issue 18: `recovery snapshots` refuses an infinite amount and writes nothing."""
+    raw = tmp_path / "raw"
+    bad = _portfolio(accounts=_set("principal", 1, float("inf")))
+    save_portfolio(bad, raw, fmt="csv", validate=False)
+    out = tmp_path / "snaps.csv"
+    assert main(["snapshots", str(raw), "--out", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert "table 'accounts', column 'principal': must be a finite number" in err
+    assert "row 1: account_id='A2'" in err and "principal=inf" in err
+    assert not out.exists()
+
+
+def test_amount_ceiling_comes_from_the_config(tmp_path):
+    """The ceiling is config ``data.max_amount``: a lender in a small currency unit raises it."""
+    big = _portfolio(accounts=lambda df: df.assign(principal=[2e12, 600.0]))
+    with pytest.raises(ValidationError, match="principal': must be at most 1,000,000,000,000"):
+        save_portfolio(big, tmp_path / "a", fmt="csv")
+    from recovery.config import Config
+
+    raised = Config.from_dict({"data": {"max_amount": 1e13}})
+    save_portfolio(big, tmp_path / "b", fmt="csv", config=raised)
+    assert load_portfolio(tmp_path / "b", config=raised).accounts["principal"].max() == 2e12

@@ -340,6 +340,43 @@ def test_config_categories_extend_what_passes():
             "months_behind\n",
             ["tables.performance.codes.status_code.WO", "'Z'"],
         ),
+        # issue 18: the settings for real exports
+        (
+            "tables:\n  payments: {date_format: DD/MM/YYYY}\n",
+            ["tables.payments.date_format", "'DD/MM/YYYY' is not a date format", "'%d/%m/%Y'"],
+        ),
+        (
+            "tables:\n  payments: {date_format: {paid_on: '%d/%m/%Y'}}\n",
+            ["tables.payments.date_format.paid_on", "not a date column", "payment_date"],
+        ),
+        (
+            "tables:\n  performance: {month_anchor: last month}\n",
+            ["tables.performance.month_anchor", "not a month", "YYYY-MM"],
+        ),
+        (
+            "tables:\n  payments: {month_anchor: 2024-06}\n",
+            ["tables.payments.month_anchor", "only a table with month_end"],
+        ),
+        (
+            "tables:\n  actions: {reversals: negative_rows}\n",
+            ["tables.actions.reversals", "only the payments table", "negative_rows"],
+        ),
+        (
+            "tables:\n  payments: {reversals: minus}\n",
+            ["tables.payments.reversals", "reversals: negative_rows"],
+        ),
+        (
+            "tables:\n  performance: {product_kind: card}\n",
+            ["tables.performance.product_kind", "'card' is not a product kind", "revolving"],
+        ),
+        (
+            "product_kinds: {credit_card: revolving}\ntables: {agents: {}}\n",
+            ["product_kinds.credit_card", "not a product category", "[categories] products"],
+        ),
+        (
+            "product_kinds: {small_business: open_end}\ntables: {agents: {}}\n",
+            ["product_kinds.small_business", "'open_end' is not a product kind"],
+        ),
     ],
 )
 def test_bad_mapping_files_name_the_file_and_key(tmp_path, text, fragments):
@@ -570,3 +607,99 @@ def test_starter_mapping_fills_a_missing_date_column_from_date_like_values():
     columns = m["tables"]["accounts"]["columns"]
     assert columns["booked"] == "origination_date"
     assert columns["note_code"] is None
+
+
+# ----------------------------------------------------------------- real exports (issue 18)
+
+
+def test_date_format_reads_the_lenders_dates_and_names_the_ones_it_cannot():
+    m = Mapping.from_dict(
+        {
+            "tables": {
+                "payments": {
+                    "columns": {"pay_dt": "payment_date"},
+                    "date_format": {"payment_date": "%d/%m/%Y"},
+                }
+            }
+        }
+    )
+    raw = pd.DataFrame({"account_id": ["L1", "L2"], "pay_dt": ["03/08/2018", "25/12/2018"]})
+    out = m.apply("payments", raw)
+    assert out["payment_date"].dt.strftime("%Y-%m-%d").tolist() == ["2018-08-03", "2018-12-25"]
+    raw.loc[1, "pay_dt"] = "2018-12-25"
+    with pytest.raises(MappingError) as err:
+        m.apply("payments", raw)
+    assert str(err.value) == (
+        "mapping: table 'payments', column 'payment_date' (lender column 'pay_dt'): 1 value(s) "
+        "are not date_format '%d/%m/%Y' (format seen '####-##-##' (e.g. '2018-12-25')); e.g. "
+        "row 1: '2018-12-25'. Fix tables.payments.date_format in the mapping file"
+    )
+
+
+def test_one_date_format_applies_to_every_date_column_of_the_table():
+    m = Mapping.from_dict({"tables": {"assignments": {"date_format": "%d.%m.%Y"}}})
+    tm = m.tables["assignments"]
+    assert tm.date_format == {"start_date": "%d.%m.%Y", "end_date": "%d.%m.%Y"}
+    raw = pd.DataFrame({"start_date": ["01.02.2024"], "end_date": [None]})
+    out = m.apply("assignments", raw)
+    assert out["start_date"].tolist() == [pd.Timestamp("2024-02-01")]
+    assert out["end_date"].isna().all()
+
+
+def test_month_anchor_reads_relative_months():
+    m = Mapping.from_dict({"tables": {"performance": {"month_anchor": "2018-09"}}})
+    raw = pd.DataFrame({"month_end": [0, -1, "-12"]})
+    got = m.apply("performance", raw)["month_end"].dt.strftime("%Y-%m-%d").tolist()
+    assert got == ["2018-09-30", "2018-08-31", "2017-09-30"]
+    with pytest.raises(MappingError, match="not month numbers relative to month_anchor 2018-09"):
+        m.apply("performance", pd.DataFrame({"month_end": ["2018-09"]}))
+
+
+def test_product_kinds_from_the_mapping_reach_the_accounts():
+    m = Mapping.from_dict(
+        {
+            "product_kinds": {"small_business": "revolving"},
+            "tables": {"performance": {"status_encoding": "months_behind"}},
+        }
+    )
+    perf = pd.DataFrame(
+        {
+            "account_id": ["A", "A", "B", "B"],
+            "month_end": ["2024-01", "2024-02"] * 2,
+            "status_code": ["1", "0"] * 2,
+            "balance": [100.0, 0.0] * 2,
+            "paid_amount": 0.0,
+            "product": ["small_business"] * 2 + ["consumer_installment"] * 2,
+        }
+    )
+    book = m.to_portfolio({"performance": perf})
+    acc = book.accounts.set_index("account_id")
+    assert acc["product_kind"].to_dict() == {"A": "revolving", "B": "installment"}
+    # the revolving account stays open at a zero balance; the installment loan is paid off
+    last = book.snapshots.groupby("account_id")["status"].last().to_dict()
+    assert last == {"A": "open", "B": "paid_off"}
+
+
+def test_a_window_reads_dates_as_the_mapping_declares_them():
+    """Day-first origination dates: the window keeps 3 August, not 8 March (never guessed)."""
+    from recovery.data.windows import window_frames
+
+    m = Mapping.from_dict(
+        {
+            "tables": {
+                "accounts": {
+                    "columns": {"LOAN": "account_id", "OPENED": "origination_date"},
+                    "date_format": "%d/%m/%Y",
+                }
+            }
+        }
+    )
+    loans = pd.DataFrame({"LOAN": ["L1", "L2", "L3"], "OPENED": ["03/08/2018", "08/03/2018", "x"]})
+    kept = window_frames({"accounts": loans}, "2018-08-01:2018-08-31", m)["accounts"]
+    # an unreadable date is kept, for the contract checks to name it
+    assert kept["LOAN"].tolist() == ["L1", "L3"]
+    # without a mapping the same text is not a date: nothing guessed into the window
+    plain = window_frames({"accounts": loans.rename(columns={"LOAN": "account_id",
+                                                             "OPENED": "origination_date"})},
+                          "2018-08-01:2018-08-31")["accounts"]  # fmt: skip
+    assert plain["account_id"].tolist() == ["L1", "L2", "L3"]

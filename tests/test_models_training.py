@@ -131,3 +131,80 @@ def test_cli_train_then_score(tmp_path, simulated):
         ],
     )
     assert result.exit_code != 0
+
+
+# --------------------------------------------------------------------------- short histories
+
+
+def _labelled(months: int, target: str = "p_pay") -> pd.DataFrame:
+    """One labelled row per month end (what default_test_start looks at)."""
+    dates = pd.date_range("2024-01-31", periods=months, freq="ME")
+    return pd.DataFrame({"account_id": "A", "as_of": dates, target: 1.0})
+
+
+def test_too_short_for_the_test_says_what_to_do():
+    from recovery.errors import DataError
+    from recovery.models.training import default_test_start
+
+    # 5 labelled months, 6 asked: p_pay (30-day horizon) loses one month to the gap,
+    # so 2 test months leave 2 to train on
+    with pytest.raises(DataError) as err:
+        default_test_start(_labelled(5), "p_pay", test_months=6)
+    message = str(err.value)
+    assert "only 5 month(s)" in message
+    assert "--test-months 2" in message and "--test-months 0" in message
+    # p_cure (60 days) loses two months to the gap: one test month leaves two
+    with pytest.raises(DataError, match=r"--test-months 1\)"):
+        default_test_start(_labelled(5, "p_cure"), "p_cure", test_months=6)
+    # two months: no test fits, only fitting without one is offered
+    with pytest.raises(DataError) as err:
+        default_test_start(_labelled(2), "p_pay", test_months=3)
+    assert "--test-months 0" in str(err.value) and "fewer" not in str(err.value)
+    assert default_test_start(_labelled(5), "p_pay", test_months=2) == pd.Timestamp("2024-04-30")
+
+
+def test_test_months_zero_fits_on_every_month_and_the_card_says_so(model_frame, tmp_path):
+    from recovery.models import out_of_time_tested, read_card
+    from recovery.models.training import training_labels
+
+    result = train_and_evaluate(model_frame, "p_pay", test_months=0)
+    labelled = training_labels(model_frame, "p_pay").notna()
+    assert not result.tested and result.test_start is None and result.test.empty
+    assert result.scorer.training_window_["last_as_of"] == str(
+        model_frame.loc[labelled, "as_of"].max().date()
+    )
+    card = read_card(result.scorer.save(tmp_path / "untested", metrics=result.card_metrics()))
+    assert card["metrics"]["out_of_time_test"] is False and not out_of_time_tested(card)
+    tested = train_and_evaluate(model_frame, "p_pay", test_months=2)
+    assert tested.tested and tested.card_metrics()["out_of_time_test"] is True
+    # a model saved with no test metrics at all says it was not tested either
+    bare = read_card(result.scorer.save(tmp_path / "bare"))
+    assert bare["metrics"]["out_of_time_test"] is False
+
+
+def test_cli_short_history_then_no_test_then_score(tmp_path, simulated, capsys):
+    from recovery.cli import cli, main
+    from recovery.data.io import save_portfolio
+
+    portfolio, _ = simulated
+    data = tmp_path / "book"
+    save_portfolio(portfolio, data)
+    runner = CliRunner()
+    model = tmp_path / "models" / "p_pay"
+    train = ["train", str(data), "--target", "p_pay", "--out", str(model), "--months", "6"]
+    # six month ends: five with matured labels, too few for the default six-month test;
+    # the one error line says how to go on
+    assert main(train) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: only 5 month(s) with matured 'p_pay' labels")
+    assert "--test-months 2" in err and "--test-months 0" in err
+    assert not model.exists()
+    result = runner.invoke(cli, [*train, "--test-months", "0"])
+    assert result.exit_code == 0, result.output
+    assert "no out-of-time test" in result.output
+    as_of = str((month_ends(portfolio)[-1]).date())
+    scores = tmp_path / "scores.csv"
+    args = ["score", str(data), "--model", str(model), "--as-of", as_of, "--out", str(scores)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "the p_pay model was trained without an out-of-time test" in result.output

@@ -83,3 +83,32 @@ def test_data_contract_doc_is_generated_from_the_schema():
     doc = (ROOT / "docs" / "data.md").read_text()
     body = doc.split("<!-- contract:begin -->\n")[1].split("<!-- contract:end -->")[0]
     assert body == contract_markdown(), "regenerate docs/data.md from recovery.data.schema"
+
+
+def test_the_projects_own_warnings_are_errors_in_the_tests():
+    """pyproject's filterwarnings turns a warning raised from recovery into an error."""
+    import recovery.progress as module
+
+    with pytest.raises(UserWarning, match="from the package"):
+        exec("import warnings\nwarnings.warn('from the package')", vars(module))
+
+
+def test_progress_bars_count_the_users_units_and_stay_quiet_off_a_terminal(capsys):
+    from recovery.progress import accounts_progress, progress_bar
+
+    # the tests' output is not a terminal: no bar is drawn
+    assert progress_bar(total=3, desc="analyze", unit="steps").disable
+    assert list(accounts_progress([["A1", "A2"], ["A3"]], "snapshots")) == [["A1", "A2"], ["A3"]]
+    assert capsys.readouterr().err == ""
+    # on a terminal the bar counts accounts, not partitions
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    for _ in accounts_progress([["A1", "A2"], ["A3"]], "snapshots", file=screen):
+        pass
+    assert "3/3" in screen.getvalue() and "accounts" in screen.getvalue()
+    assert "partition" not in screen.getvalue()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,8 +17,8 @@ from recovery.data.performance import (
     portfolio_from_performance,
     snapshots_from_performance,
 )
-from recovery.data.schema import validate_portfolio
-from recovery.errors import DataError
+from recovery.data.schema import DataNoteWarning, validate_portfolio
+from recovery.errors import DataError, ValidationError
 from recovery.timeline.labels import LABEL_COLUMNS, build_labels, snapshot_labels
 
 # One row per row of the status-encoding table (recovery.data.performance, docs/data.md):
@@ -233,6 +235,138 @@ def test_minimal_accounts_make_a_valid_portfolio():
     assert sorted(only["account_id"]) == ["A", "B"]
 
 
+# ----------------------------------------------------------------- real exports (issue 18)
+
+
+def _noted(call):
+    """Run ``call`` and return its result and the notes (DataNoteWarning) it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = call()
+    return out, [str(w.message) for w in caught if issubclass(w.category, DataNoteWarning)]
+
+
+def test_credit_balances_are_zero_exposure_and_nothing_overdue():
+    # a card 1 and 2 months behind with a credit balance (refund posted): before issue 18
+    # the derived amount overdue was min(estimate, -200) = -200
+    perf = pd.concat(
+        [
+            _perf(["1", "2"], [-200.0, -200.0], account="A"),
+            _perf(["0", "1"], [300.0, -6.0], paid=[50.0, 0.0], account="B"),
+        ]
+    )
+    snaps, notes = _noted(lambda: snapshots_from_performance(perf, "months_behind"))
+    assert snaps["balance"].tolist() == [0.0, 0.0, 300.0, 0.0]
+    assert snaps["credit_balance"].tolist() == [200.0, 200.0, 0.0, 6.0]
+    assert snaps["amount_overdue"].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert len(notes) == 1 and notes[0].startswith(
+        "table 'performance', column 'balance': 3 row(s) with a credit balance (below zero), "
+        "read as zero exposure"
+    )
+    book, _ = _noted(lambda: portfolio_from_performance(perf, "months_behind"))
+    assert validate_portfolio(book).empty
+
+
+def test_a_negative_monthly_payment_is_kept_with_a_note():
+    perf = _perf(["0", "0"], [500.0, 500.0], paid=[100.0, -40.0])
+    snaps, notes = _noted(lambda: snapshots_from_performance(perf, "months_behind"))
+    assert snaps["paid_in_month"].tolist() == [100.0, -40.0]  # the month's net
+    assert notes == [
+        "table 'performance', column 'paid_amount': 1 row(s) with a negative amount "
+        "(reversals exceeding payments), kept as the net, e.g. row 1: account_id='L1', "
+        "month_end='2024-02', paid_amount=-40.0"
+    ]
+
+
+def test_revolving_accounts_are_never_inferred_paid_off():
+    codes, balance = ["1", "0", "-2", "-2"], [300.0, 0.0, 0.0, 0.0]
+    loan = snapshots_from_performance(_perf(codes, balance), "months_behind")
+    assert loan["status"].tolist() == ["open", "paid_off", "paid_off", "paid_off"]
+    card = _perf(codes, balance, product_kind="revolving")
+    assert snapshots_from_performance(card, "months_behind")["status"].tolist() == ["open"] * 4
+    # the kind of a product code comes from the config
+    cfg = Config.from_dict(
+        {"categories": {"products": ["loan", "card"], "product_kinds": {"card": "revolving"}}}
+    )
+    by_code = snapshots_from_performance(
+        _perf(codes, balance, product="card"), "months_behind", cfg
+    )
+    assert by_code["status"].tolist() == ["open"] * 4
+    # an explicit closure code or status still wins
+    closed = _perf(["1", "0", "paid_off"], [300.0, 0.0, 0.0], product_kind="revolving")
+    assert snapshots_from_performance(closed, "months_behind")["status"].tolist()[-1] == "paid_off"
+    given = _perf(codes, balance, product_kind="revolving", status=["open"] * 3 + ["closed"])
+    assert snapshots_from_performance(given, "months_behind")["status"].tolist()[-1] == "closed"
+
+
+def test_charge_off_threshold_per_product_kind():
+    cfg = Config.from_dict({"aging": {"charge_off_dpd_by_kind": {"installment": 120}}})
+    codes = ["3", "4", "5", "6", "7"]  # DPD 75, 105, 135, 165, 195
+    loan = snapshots_from_performance(_perf(codes, 500.0), "months_behind", cfg)
+    # 135 >= 120: charged off in month 3 and sticky; DPD at least 120 + 30 per month since
+    assert loan["status"].tolist() == ["open", "open"] + ["charged_off"] * 3
+    assert loan["dpd"].tolist() == [75, 105, 135, 165, 195]
+    card = snapshots_from_performance(
+        _perf(codes, 500.0, product_kind="revolving"), "months_behind", cfg
+    )
+    assert card["status"].tolist() == ["open"] * 4 + ["charged_off"]  # 195 >= 180
+    assert card["bucket"].tolist() == ["M3", "M4", "M5", "M6", None]
+    # decode_status takes the kind of each row
+    decoded = decode_status(["5", "5"], "months_behind", cfg, kinds=["installment", "revolving"])
+    assert decoded["status"].tolist() == ["charged_off", "open"]
+    assert decoded["bucket"].tolist() == [None, "M5"]
+
+
+def test_status_words_are_read_in_every_encoding():
+    # the contract's own status words, so that a mapping can say {RA: charged_off}
+    out = decode_status(["charged_off", "Paid_Off", "closed", "settled", "3"], "months_behind")
+    assert out["status"].tolist() == ["charged_off", "paid_off", "closed", "settled", "open"]
+    assert decode_status(["charged_off"], "days_past_due")["status"].tolist() == ["charged_off"]
+    with pytest.raises(DataError, match="'WO'"):  # a lender's abbreviation is mapped first
+        decode_status(["WO"], "months_behind")
+
+
+def test_status_only_history_loads_without_amounts():
+    """A bureau-style file: account, month, status code; no balance, no payments."""
+    perf = pd.concat(
+        [
+            _perf(["0", "1", "2"], 0.0, account="A").drop(columns=["balance", "paid_amount"]),
+            _perf(["1", "C", "X", "X"], 0.0, account="B").drop(columns=["balance", "paid_amount"]),
+        ]
+    )
+    snaps = snapshots_from_performance(perf, "months_behind")
+    assert list(snaps.columns) == ["account_id", "month_end", "dpd", "bucket", "status"]
+    # no balance: no paid-off inference, trailing current / no-loan months stay open
+    assert snaps["status"].tolist() == ["open"] * 7
+    assert snaps["bucket"].tolist() == ["M0", "M1", "M2", "M1", "M0", "M0", "M0"]
+    pf = portfolio_from_performance(perf, "months_behind")
+    assert validate_portfolio(pf.copy()).empty
+    assert pf.accounts["principal"].eq(1.0).all()  # unknown: a constant placeholder
+
+
+def test_month_numbers_and_foreign_month_formats_are_refused_with_what_to_do():
+    relative = _perf(["0", "1"], 1.0).assign(month_end=[-1, 0])
+    with pytest.raises(DataError, match="relative to the extract.*month_anchor"):
+        snapshots_from_performance(relative, "months_behind")
+    slashed = _perf(["0", "1"], 1.0).assign(month_end=["01/2024", "02/2024"])
+    with pytest.raises(DataError, match="format seen '##/####'.*date_format"):
+        snapshots_from_performance(slashed, "months_behind")
+
+
+def test_infinite_or_absurd_amounts_name_table_column_and_rows():
+    perf = _perf(["0", "1", "2"], [100.0, float("inf"), 3e12])
+    with pytest.raises(ValidationError) as err:
+        snapshots_from_performance(perf, "months_behind")
+    failures = err.value.failures
+    assert failures[["table", "column", "count"]].values.tolist() == [
+        ["performance", "balance", 1],
+        ["performance", "balance", 1],
+    ]
+    assert failures["rule"].tolist()[0] == "must be a finite number"
+    assert "row 1: account_id='L1'" in failures["examples"].tolist()[0]
+    assert "row 2: account_id='L1'" in failures["examples"].tolist()[1]
+
+
 # ----------------------------------------------------------------- snapshot labels
 
 
@@ -445,3 +579,83 @@ def test_cli_features_with_labels_on_monthly_data(monthly_dir, tmp_path):
     table = pd.read_csv(out)
     assert len(table) > 50 and {"months_in_m1_3m", "p_pay", "p_cure"} <= set(table.columns)
     assert table["p_pay"].isin([0, 1]).all()  # matured by the data end (2025-12-31)
+
+
+@pytest.fixture(scope="module")
+def status_only_book(sample_snapshots, tmp_path_factory):
+    """The sample's monthly table with its amounts dropped: states only (issue 18)."""
+    from recovery.data.io import load_portfolio
+
+    _, snaps = sample_snapshots
+    d = tmp_path_factory.mktemp("status_only")
+    _lender_monthly(snaps).drop(columns=["os_bal", "paid"]).to_csv(d / "perf.csv", index=False)
+    mapping = yaml.safe_load(yaml.safe_dump(MONTHLY_MAPPING))
+    columns = mapping["tables"]["performance"]["columns"]
+    del columns["os_bal"], columns["paid"]
+    (d / "mapping.yml").write_text(yaml.safe_dump(mapping), encoding="utf-8")
+    return load_portfolio(d, mapping=d / "mapping.yml")
+
+
+def test_status_only_book_gives_the_count_results_of_the_full_book(status_only_book, monthly_book):
+    from recovery.analytics.kpis import collection_rates, monthly_kpis
+    from recovery.analytics.roll_rates import roll_rate_matrix
+    from recovery.errors import MissingColumnError
+
+    states, full = status_only_book.snapshots, monthly_book.snapshots
+    assert not {"balance", "amount_overdue", "paid_in_month"} & set(states.columns)
+    # the same states, so the same count roll rates, cure rates and overdue rates by count
+    pd.testing.assert_frame_equal(roll_rate_matrix(states), roll_rate_matrix(full))
+    k_states, k_full = monthly_kpis(states), monthly_kpis(full)
+    for column in ("overdue_rate_30plus", "overdue_rate_90plus", "cure_rate"):
+        np.testing.assert_allclose(k_states[column], k_full[column])
+    # what needs amounts is left out, or refused naming what it needs; never zeros
+    assert not [c for c in k_states.columns if "balance" in c or "collect" in c]
+    with pytest.raises(MissingColumnError, match="needs balances: this data has no column"):
+        roll_rate_matrix(states, weight="balance")
+    with pytest.raises(MissingColumnError) as err:
+        collection_rates(states)
+    assert err.value.needs == "balances, overdue amounts and payments"
+
+
+def test_status_only_book_trains_p_cure_and_refuses_p_pay(status_only_book, monthly_book):
+    from recovery.errors import MissingColumnError
+    from recovery.models.training import build_model_frame, train_and_evaluate
+
+    frame = build_model_frame(status_only_book)
+    full = build_model_frame(monthly_book)
+    # p_cure and roll_back need states only: the same labels as the full book. The
+    # status-only book scores every charged-off account (a balance repaid to zero is
+    # unknown there); the full book leaves those out
+    both = frame.merge(full, on=["account_id", "as_of"], suffixes=("", "_full"))
+    assert len(both) == len(full) < len(frame)
+    extra = frame.merge(full[["account_id", "as_of"]], how="left", indicator=True)
+    assert (extra.loc[extra["_merge"] == "left_only", "status"] == "charged_off").all()
+    for label in ("p_cure", "roll_back"):
+        pd.testing.assert_series_equal(
+            both[label], both[f"{label}_full"], check_names=False, check_dtype=False
+        )
+    assert frame["p_pay"].isna().all() and frame["paid_amount_3m"].isna().all()
+    result = train_and_evaluate(frame, "p_cure", test_months=6)
+    assert result.metrics["n"] > 150 and result.metrics["auc"] > 0.7, result.metrics
+    with pytest.raises(MissingColumnError, match="the p_pay model — needs payments"):
+        train_and_evaluate(frame, "p_pay", test_months=6)
+
+
+def test_analyze_on_a_status_only_book_says_what_it_skips(status_only_book):
+    from recovery.commands.analyze import run_analysis
+
+    results = run_analysis(status_only_book, figures=False)
+    skipped = results["skipped"].set_index("output")["reason"]
+    assert skipped["recovery by debt age"] == (
+        "recovery by debt age — needs balances and payments: this data has no columns "
+        "'balance', 'paid_in_month'"
+    )
+    assert "the roll-rate forecast of balances" in skipped.index
+    assert {"roll_rate_matrix_count", "flow_rates", "vintage_curves", "monthly_kpis"} <= set(
+        results
+    )
+    assert "roll_rate_matrix_balance" not in results and "recovery_rates" not in results
+    # flow rates by count; no table carries a balance column filled with zeros
+    for name, table in results.items():
+        if isinstance(table, pd.DataFrame) and name != "skipped":
+            assert not [c for c in table.columns if "balance" in str(c)], name

@@ -220,6 +220,27 @@ def test_recovery_by_age_golden_numbers_by_amount_and_by_count():
     assert monthly["age_lo_months"].tolist() == [6.0, 39.0]
 
 
+def test_bands_of_too_few_accounts_get_no_interval():
+    snaps = random_snapshots()
+    full = recovery_by_age(snaps, horizon_months=3, bands="coarse", n_bootstrap=30, seed=1)
+    cut = int(full["n_accounts"].median())  # about half the bands fall below it
+    t = recovery_by_age(snaps, horizon_months=3, bands="coarse", n_bootstrap=30, seed=1,
+                        min_accounts=cut)  # fmt: skip
+    few = t["n_accounts"] < cut
+    assert few.any() and (~few).any()
+    assert t["too_few"].tolist() == few.tolist()
+    bounds = [c for c in t.columns if c.endswith(("_low", "_high"))]
+    assert t.loc[few, bounds].isna().all().all()
+    # the estimates stay, and the other bands keep their intervals unchanged
+    pd.testing.assert_frame_equal(
+        t[["recovery_rate", "payer_rate"]], full[["recovery_rate", "payer_rate"]]
+    )
+    pd.testing.assert_frame_equal(t.loc[~few, bounds], full.loc[~few, bounds])
+    assert not recovery_by_age(snaps, horizon_months=3, bands="coarse", n_bootstrap=0)[
+        "too_few"
+    ].any()  # no minimum by default
+
+
 def test_monthly_bands_pool_beyond_48_months():
     rows = _book("A", "2020-01-31", 3, int(60 * DAYS_PER_MONTH), 100.0, {1: 10.0})
     t = recovery_by_age(_snaps(rows), horizon_months=1, n_bootstrap=0)

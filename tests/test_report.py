@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from recovery import report
 from recovery.errors import DataError, RecoveryError
@@ -104,6 +105,35 @@ def test_table_html_escapes_and_right_aligns_numbers():
     assert 'id="t1"' in markup
 
 
+def test_intervals_are_never_degenerate_and_small_bands_say_so():
+    assert report.format_interval(0.0, 0.0, format_pct) == "not estimable"
+    assert report.format_interval(0.0, 0.0004, format_pct) == "not estimable"  # both "0.0%"
+    assert report.format_interval(0.0, 0.0006, format_pct) == "0.0% to 0.1%"
+    assert report.format_interval(np.nan, 0.1, format_pct) == report.MISSING
+    t = pd.DataFrame(
+        {
+            "age_band": ["3-6", "6-12", "36+"],
+            "n_accounts": [2, 168, 95],
+            "n_debts": [2, 837, 2854],
+            "recovery_rate": [0.0, 0.076, 0.0],
+            "recovery_rate_low": [0.0, 0.039, 0.0],
+            "recovery_rate_high": [0.0, 0.135, 0.0],
+            "payer_rate": [0.0, 0.415, 0.0],
+            "payer_rate_low": [0.0, 0.349, 0.0],
+            "payer_rate_high": [0.0, 0.488, 0.0],
+            "too_few": [True, False, False],
+        }
+    )
+    shown = report.recovery_by_age_table(t)
+    assert shown.iloc[0].tolist() == [
+        "3-6 months", "2", "2", "0.0%", "too few accounts", "0.0%", "too few accounts",
+    ]  # fmt: skip
+    assert shown.iloc[1]["95% interval"] == "3.9% to 13.5%"
+    assert shown.iloc[2]["95% interval"] == "not estimable"  # 95 accounts, none paid
+    text = " ".join(shown.to_numpy().ravel())
+    assert not re.search(r"(\d+\.\d%) to \1", text)
+
+
 # ----------------------------------------------------------------------------- the month
 
 
@@ -171,31 +201,118 @@ def test_kpi_change_table_custom_specs_and_zero_base():
         KpiSpec("x", "X", "percent")
 
 
-def test_format_kpi_change_table_marks_direction():
-    text, marks = format_kpi_change_table(kpi_change_table(_kpis(), "2026-10"))
+def _history() -> pd.DataFrame:
+    """26 months to October 2026: 24 changes of history alternating up and down, then
+    overdue +0.6 pp (far outside), cure +0.2 pp (inside) and collected -10% (outside)."""
+    i = np.arange(26)
+    overdue = 0.040 + 0.001 * (i % 2)
+    overdue[25] = overdue[24] + 0.006
+    cure = 0.30 + 0.02 * (i % 2)
+    cure[25] = cure[24] + 0.002
+    collected = 100_000 * (1 + 0.03 * (i % 2))
+    collected[25] = 90_000.0
+    return pd.DataFrame(
+        {
+            "month_end": pd.date_range("2024-09-30", periods=26, freq="ME"),
+            "overdue_rate_30plus_balance": overdue,
+            "cure_rate": cure,
+            "amount_collected": collected,
+        }
+    )
+
+
+def test_kpi_changes_judged_against_control_limits_by_hand():
+    t = kpi_change_table(_history(), "2026-10").set_index("kpi")
+    q = stats.t.ppf(0.995, 23)  # 24 changes of history: mean and sd estimated
+    # overdue: changes of ±0.1 pp, mean 0; band ±q·sd·√(1 + 1/24)
+    sd = np.sqrt(24 * 0.001**2 / 23)
+    edge = q * sd * np.sqrt(1 + 1 / 24)
+    row = t.loc["overdue_rate_30plus_balance"]
+    assert row["band_low"] == pytest.approx(-edge) and row["band_high"] == pytest.approx(edge)
+    assert row["verdict"] == "unusual" and row["beyond"] == pytest.approx(0.006 - edge)
+    assert row["history"] == 24
+    # collected: log changes ±log(1.03); band exp(±edge) - 1; -10% is outside
+    sd = np.sqrt(24 * np.log(1.03) ** 2 / 23)
+    edge = q * sd * np.sqrt(1 + 1 / 24)
+    row = t.loc["amount_collected"]
+    assert row["band_low"] == pytest.approx(np.expm1(-edge))
+    assert row["band_high"] == pytest.approx(np.expm1(edge))
+    assert row["verdict"] == "unusual" and row["change_previous"] == pytest.approx(-0.1)
+    assert t.loc["cure_rate", "verdict"] == "normal"
+    # the level is a setting: at 0.5 the narrow band calls the cure change unusual too
+    wide = kpi_change_table(_history(), "2026-10", level=0.51).set_index("kpi")
+    assert wide.loc["cure_rate", "band_high"] < t.loc["cure_rate", "band_high"]
+
+
+def test_format_kpi_change_table_colours_only_unusual_changes():
+    text, marks = format_kpi_change_table(kpi_change_table(_history(), "2026-10"))
     assert list(text.columns) == [
         "KPI",
         "October 2026",
         "September 2026",
         "Change",
+        "Normal variation",
+        "Judged",
         "October 2025",
         "Change vs last year",
     ]
     row = text.set_index("KPI").loc["Amount collected"]
-    assert row.tolist() == ["90,000", "100,000", "-10.0%", "80,000", "+12.5%"]
-    # overdue up = bad, collected down = bad, collected up vs last year = good
-    assert marks["Change"].tolist() == ["bad", "good", "bad"]
-    assert marks["Change vs last year"].tolist() == ["good", "bad", "good"]
+    assert row["October 2026"] == "90,000" and row["Change"] == "-10.0%"
+    assert row["Judged"].startswith("unusual (") and row["Judged"].endswith("beyond)")
+    assert (
+        text.set_index("KPI").loc["Cure rate (delinquent accounts back to current)"]["Judged"]
+        == "within normal variation"
+    )
+    # overdue up = bad, cure within normal variation = no colour, collected down = bad
+    assert marks["Change"].tolist() == ["bad", "", "bad"]
+    assert set(marks["Change vs last year"]) == {""}  # a year ago is context, not judged
 
 
-def test_change_notes_material_first_and_judged():
-    notes = change_notes(kpi_change_table(_kpis(), "2026-10"))
+def test_change_notes_unusual_first_and_how_far():
+    notes = change_notes(kpi_change_table(_history(), "2026-10"))
     assert len(notes) == 3
-    # collected -10% is 2 thresholds of 5%; overdue +0.6 pp is 1.2 thresholds of 0.5 pp
-    assert notes[0].startswith("Amount collected fell from 100,000 in September 2026 to 90,000")
-    assert "a deterioration" in notes[0] and "a year earlier it was 80,000" in notes[0]
-    assert notes[1].startswith("Overdue rate 30+ DPD (share of open balance) rose")
-    assert "broadly unchanged at 30.2%" in notes[2]
+    # overdue is 2.1 band edges away, collected 1.2: overdue first
+    assert notes[0].startswith(
+        "Overdue rate 30+ DPD (share of open balance) rose from 4.0% in September 2026 to "
+        "4.6% in October 2026 (+0.6 pp): unusual, 0.3 pp beyond its normal variation of "
+        "-0.3 pp to +0.3 pp; a deterioration."
+    )
+    assert notes[1].startswith("Amount collected fell from 100,000 in September 2026 to 90,000")
+    assert "unusual" in notes[1] and "a deterioration" in notes[1]
+    assert notes[2] == (
+        "Cure rate (delinquent accounts back to current) was 30.2% in October 2026 against "
+        "30.0% in September 2026 (+0.2 pp): within normal variation (-5.9 pp to +5.9 pp)."
+    )
+    short = change_notes(kpi_change_table(_kpis(), "2026-10"))
+    assert all("not enough history to judge" in n for n in short)
+    assert not any("rose" in n or "fell" in n for n in short)  # nothing is called news
+
+
+def test_rates_judged_from_their_own_denominators_and_thin_ones_flagged():
+    from recovery.analytics.variation import kpi_moments
+
+    rng = np.random.default_rng(4)
+    months = pd.date_range("2024-09-30", periods=26, freq="ME")
+    n = np.r_[np.full(25, 400), 14]  # October's cure rate stands on 14 accounts
+    units = {
+        "cure_rate": pd.DataFrame(
+            {
+                "month_end": np.repeat(months, n),
+                "x": 1.0,
+                "y": (rng.random(n.sum()) < 0.3).astype(float),
+            }
+        )
+    }
+    moments = kpi_moments(units)
+    kpis = moments.assign(cure_rate=moments["sum_y"] / moments["sum_x"])[["month_end", "cure_rate"]]
+    t = kpi_change_table(kpis, "2026-10", moments=moments)
+    row = t.iloc[0]
+    assert row["accounts"] == 14 and row["history"] == 24
+    # 14 accounts: a band far wider than September's own change of 400 accounts allows
+    assert row["band_high"] - row["band_low"] > 0.4
+    note = change_notes(t)[0]
+    assert "; based on 14 accounts)" in note
+    assert "based on 14 accounts" in report.kpi_cards_html(t, kpis=["cure_rate"])
 
 
 def test_change_notes_say_when_a_figure_is_missing():
@@ -207,21 +324,34 @@ def test_change_notes_say_when_a_figure_is_missing():
     )
 
 
-def test_roll_rate_notes_compare_with_average():
-    months = pd.date_range("2025-10-31", periods=12, freq="ME")
+def test_roll_rate_notes_judged_with_their_average_for_context():
+    months = pd.date_range("2024-09-30", periods=26, freq="ME")
+    i = np.arange(26)
+    m1 = 0.20 + 0.01 * (i % 2)
+    m1[25] = 0.32  # 400 accounts: +12 pp is far outside
+    m2 = 0.50 + 0.01 * (i % 2)
+    m2[25] = 0.505  # +0.5 pp is inside
+    m3 = np.where(i % 2, 9 / 12, 8 / 12)  # 12 accounts: 8 or 9 roll forward
     t = pd.DataFrame(
         {
-            "month_end": np.tile(months, 2),
-            "from_state": ["M1"] * 12 + ["M2"] * 12,
-            "roll_forward": [0.20] * 11 + [0.30] + [0.50] * 11 + [0.505],
+            "month_end": np.tile(months, 3),
+            "from_state": ["M1"] * 26 + ["M2"] * 26 + ["M3"] * 26,
+            "n": [400] * 26 + [120] * 26 + [12] * 26,
+            "roll_forward": np.r_[m1, m2, m3],
         }
     )
-    notes = roll_rate_notes(t, "2026-10", states=["M1", "M2", "M3"])
-    # transition into October 2026 starts at 2026-09-30, the 12th month; average of 11 before
-    assert notes == [
-        "Roll forward from M1 was 30.0% in October 2026, above its 11-month average of 20.0% (+10.0 pp).",
-        "Roll forward from M2 was 50.5% in October 2026, in line with its 11-month average of 50.0%.",
-    ]
+    notes = roll_rate_notes(t, "2026-11", states=["M1", "M2", "M3", "M4"])
+    assert len(notes) == 3  # no M4 rows
+    assert notes[0].startswith(
+        "Roll forward from M1 rose from 20.0% to 32.0% in November 2026 (+12.0 pp): unusual,"
+    )
+    assert notes[0].endswith("its 12-month average is 20.5%.")
+    assert notes[1].startswith(
+        "Roll forward from M2 was 50.5% in November 2026 against 50.0% the month before "
+        "(+0.5 pp): within normal variation ("
+    )
+    assert "based on" not in notes[1]  # 120 accounts is not thin
+    assert "(+8.3 pp; based on 12 accounts): within normal variation" in notes[2]
 
 
 def test_book_by_state_shares_sum_to_one():
@@ -250,6 +380,57 @@ def test_section_turns_missing_pieces_into_a_note(capsys):
     with pytest.raises(ZeroDivisionError):  # a bug is not hidden
         with report.section("z"):
             1 / 0  # noqa: B018
+
+
+def test_forecast_section_warns_when_the_forecast_would_explode():
+    from recovery.config import Config
+    from recovery.data.portfolio import Portfolio
+    from recovery.report.data import ReportData
+    from test_forecast import card_book
+
+    book = card_book(m1_stay=0.99)  # a thin M1 that keeps and grows its balance
+    months = pd.DatetimeIndex(sorted(book["month_end"].unique()))
+    data = ReportData(Portfolio(snapshots=book), book, months[-1], months, months[-1], Config())
+    table, _ = report.forecast_summary(data, months_ahead=3)
+    notes = table.attrs["notes"]
+    assert any("M1" in n and "without bound" in n for n in notes)
+    # the balances shown stay near today's instead of growing 70 % a month
+    row = table.set_index("Measure").loc["Delinquent balance"]
+    values = [float(v.replace(",", "")) for v in row]
+    assert max(values) < 1.5 * values[0]
+    # the template shows the notes under the forecast table
+    nb = (Path(report.__file__).parent / "templates" / "monthly_report.ipynb").read_text()
+    assert 'table.attrs.get(\\"notes\\", [])' in nb
+
+
+def test_model_health_says_when_a_model_had_no_out_of_time_test():
+    health = pd.DataFrame(
+        {
+            "model": ["p_pay", "p_cure"],
+            "trained_on": ["2024-01-31 to 2024-05-31"] * 2,
+            "in_training_window": [False, False],
+            "tested": [False, True],
+            "test_auc": [np.nan, 0.78],
+            "score_psi": [0.04, 0.05],
+            "psi_status": ["stable", "stable"],
+            "shifted_features": ["dpd (0.02)"] * 2,
+            "matured_month": [pd.Timestamp("2024-08-31")] * 2,
+            "matured_accounts": [120, 80],
+            "matured_auc": [0.71, 0.77],
+        }
+    )
+    notes = report.model_health_notes(health)
+    assert (
+        "p_pay: trained without an out-of-time test, so its accuracy on months after its "
+        "training data was not checked at training; its AUC on August 2024, after "
+        "training, is 0.71."
+    ) in notes
+    assert "p_cure: AUC 0.77 on August 2024 (out-of-time test: 0.78)." in notes
+    table = report.format_model_health(health)
+    assert table["Test AUC (at training)"].tolist() == ["no test", "0.780"]
+    # inside the training window there is no later month to quote
+    inside = report.model_health_notes(health.assign(in_training_window=True).head(1))
+    assert inside[-1].endswith("was not checked at training.")
 
 
 # ----------------------------------------------------------------------------- a book
@@ -376,6 +557,13 @@ def test_render_writes_one_standalone_html(rendered):
     assert not re.search(r'(src|href)="https?://', page)
 
 
+def test_render_writes_a_file_others_can_read(rendered):
+    from recovery.data.atomic import current_umask
+
+    # the permissions a plain write would give, not a private temporary file's
+    assert rendered.stat().st_mode & 0o777 == 0o666 & ~current_umask()
+
+
 def test_render_has_sections_toc_and_images(rendered):
     page = rendered.read_text(encoding="utf-8")
     for sid in (
@@ -432,6 +620,18 @@ def test_render_notes_are_generated_from_the_numbers(book_dir, rendered):
     summary = page[page.index('id="summary"') : page.index('id="kpis"')]
     assert format_pct(value) in summary
     del accounts
+
+
+def test_render_judges_changes_against_normal_variation(rendered):
+    page = rendered.read_text(encoding="utf-8")
+    summary = page[page.index('id="summary"') : page.index('id="kpis"')]
+    judged = summary.count("within normal variation") + summary.count("unusual")
+    assert judged >= 11  # the cards and every headline note
+    assert "material" not in summary and "broadly unchanged" not in summary
+    kpi = re.search(r'id="kpi-table">.*?</table>', page, re.S).group(0)
+    assert "<th>Normal variation</th>" in kpi
+    about = page[page.index('id="about"') :]
+    assert "How changes are judged" in about and "99%" in about
 
 
 @pytest.mark.parametrize("month", ["2022-06", "2026-06", "1999-13"])
@@ -500,13 +700,16 @@ chromium = pytest.mark.skipif(
 )
 
 
+def dump_dom(page: Path, profile: Path) -> str:
+    """The page's DOM once headless Chromium has laid it out."""
+    result = run_chromium(["--virtual-time-budget=5000", "--dump-dom", page.as_uri()], profile)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
 @chromium
 def test_report_renders_in_headless_chromium(rendered, tmp_path):
-    result = run_chromium(
-        ["--virtual-time-budget=5000", "--dump-dom", rendered.as_uri()], tmp_path / "profile"
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    dom = result.stdout
+    dom = dump_dom(rendered, tmp_path / "profile")
     for sid in ("summary", "kpis", "roll-rates", "recovery-by-age", "forecast"):
         assert f'id="{sid}"' in dom
     images = re.findall(r'<img[^>]+src="data:image/png;base64,', dom)
@@ -548,3 +751,115 @@ def test_cli_bad_month_is_one_line_and_exit_1(book_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "error: no data for January 2030" in err and "Traceback" not in err
     assert not out.exists()
+
+
+# ----------------------------------------------------------------------------- the demo's report
+
+#: What must never reach a manager's page: internal references, the machine's paths,
+#: Python's missing values, nbconvert's placeholder alt text.
+FORBIDDEN = {
+    "a seed document": re.compile(r"seed 00"),
+    "the design notes": re.compile(r"DESIGN\.md"),
+    "an absolute path": re.compile(r"(?<![\w.])/[\w.-]+/[\w./-]*|\b[A-Za-z]:\\"),
+    "nan": re.compile(r"\bnan\b"),
+    "NaN": re.compile(r"\bNaN\b"),
+    "None": re.compile(r"\bNone\b"),
+    "a placeholder alt text": re.compile(r"No description has been provided"),
+}
+
+
+def page_text(page: str) -> str:
+    """What a reader sees (and a screen reader reads): the text and the images' alt text."""
+    import html as html_module
+
+    body = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    alts = " ".join(re.findall(r'<img[^>]*\balt="([^"]*)"', body))
+    return html_module.unescape(re.sub(r"<[^>]+>", " ", body) + " " + alts)
+
+
+def leaks(text: str) -> list[str]:
+    return [
+        f"{what}: …{text[max(m.start() - 50, 0) : m.end() + 50]}…"
+        for what, pattern in FORBIDDEN.items()
+        for m in pattern.finditer(text)
+    ]
+
+
+def test_the_leak_check_finds_each_leak():
+    assert leaks("Financial results, noted; no missing values; /") == []
+    for bad in (
+        "The measures of seed 004",
+        "see DESIGN.md",
+        "Model directory /tmp/x/models",
+        r"read from C:\books",
+        "rate nan",
+        "rate NaN",
+        "team None",
+        '<img alt="No description has been provided for this image">',
+    ):
+        assert leaks(page_text(bad)), bad
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory) -> Path:
+    """The report ``recovery demo`` writes from the shipped sample (what a new user reads)."""
+    from recovery.commands.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    return run_demo(out, echo=lambda line: None, progress=False).report
+
+
+def test_demo_report_reads_in_a_managers_words(demo_report):
+    page = demo_report.read_text(encoding="utf-8")
+    text = page_text(page)
+    assert leaks(text) == []
+    # every chart has a title and an alt text that describes it
+    alts = re.findall(r'<img[^>]*\balt="([^"]*)"', page)
+    assert len(alts) == embedded_images(page) >= 5
+    assert all(re.match(r"Chart: \S.+\. Horizontal axis: ", a) for a in alts), alts
+    # legends in words, not column names
+    assert "overdue_rate" not in text and "charged_off" not in text and "30plus" not in text
+    # the footer names the data as the user gave it
+    assert "Made with recovery" in text and "from the shipped sample." in text
+    # no degenerate interval; small groups say so
+    assert not re.search(r"(-?\+?\d+\.\d(?:%| pp)) to \1(?!\d)", text)
+    assert "too few accounts" in text
+
+
+def test_demo_report_agent_section(demo_report):
+    page = demo_report.read_text(encoding="utf-8")
+    agents = page[page.index('id="agents"') : page.index('id="models"')]
+    text = page_text(agents)
+    # the sample's agents are too few to rank: one sentence, no ranks, the rest shown
+    assert "No agent can be ranked yet:" in text
+    assert 'id="agent-table"' not in agents and "Rank" not in text
+    assert 'id="agent-waiting-table"' in agents and "not enough data yet (" in text
+    assert 'id="activity-table"' in agents
+    assert "actions in December 2025" in text  # the compliance flags
+    assert not re.search(r"\(-\d", text)  # no interval below zero
+
+
+@chromium
+def test_demo_report_in_headless_chromium(demo_report, tmp_path):
+    dom = dump_dom(demo_report, tmp_path / "profile")
+    for sid in ("summary", "kpis", "book", "roll-rates", "segments", "recovery-by-age",
+                "agents", "models", "forecast", "about"):  # fmt: skip
+        assert f'id="{sid}"' in dom, sid
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', dom)) >= 5
+    assert 'data-section="models"' not in dom  # every section of the demo has its numbers
+    assert leaks(page_text(dom)) == []
+
+
+def test_screenshot_shows_what_the_demo_reports(demo_report):
+    """docs/report_screenshot.png is regenerated by docs/report_screenshot.py, which also
+    writes the figures of that first screen; when the demo's figures change this fails
+    until the script is run again."""
+    from recovery.report.render import first_screen_figures
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    shown = json.loads((docs / "report_screenshot.json").read_text(encoding="utf-8"))
+    assert first_screen_figures(demo_report.read_text(encoding="utf-8")) == shown
+    assert shown["title"] == "Monthly recovery report — December 2025" and len(shown["cards"]) == 6
+    png = (docs / "report_screenshot.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (1280, 900)

@@ -200,6 +200,29 @@ def test_segments_from_accounts_table(book):
     assert set(flows["product"]) == {"card", "loan"}
 
 
+def test_segment_rows_shrunk_toward_the_portfolio_row(book):
+    accounts = pd.DataFrame({"account_id": list(PRODUCT), "product": list(PRODUCT.values())})
+    kw = {"segment": "product", "accounts": accounts}
+    # portfolio M0 rows (6): Jan A->M1, E->M0; Feb B->paid_off, C->M0, E->M1; Mar
+    # C->other_exit. With alpha = 2 accounts: card (4 rows, 2 to M1) gives
+    # (2 + 2 · 2/6) / (4 + 2); loan (2 rows, 1 out) gives (1 + 2 · 1/6) / (2 + 2)
+    rates = roll_rate_matrix(book, shrinkage=2.0, **kw)
+    assert rates.loc[("card", "M0"), "M1"] == pytest.approx((2 + 2 * 2 / 6) / 6)
+    assert rates.loc[("loan", "M0"), "other_exit"] == pytest.approx((1 + 2 * 1 / 6) / 4)
+    np.testing.assert_allclose(rates.sum(axis=1), 1.0)
+    # alpha 0 leaves the rows raw; "estimate" lies between raw and the portfolio rows
+    raw = roll_rate_matrix(book, shrinkage=0.0, **kw)
+    pd.testing.assert_frame_equal(raw, roll_rate_matrix(book, **kw))
+    est = roll_rate_matrix(book, shrinkage="estimate", **kw)
+    lo, hi = sorted([raw.loc[("card", "M0"), "M1"], 2 / 6])
+    assert lo - 1e-12 <= est.loc[("card", "M0"), "M1"] <= hi + 1e-12
+    np.testing.assert_allclose(
+        roll_rate_matrix(book, weight="balance", shrinkage=2.0, **kw).sum(axis=1), 1.0
+    )
+    with pytest.raises(DataError, match="shrinkage"):
+        roll_rate_matrix(book, shrinkage="lots", **kw)
+
+
 def test_segment_column_in_snapshots_and_vintage(book):
     book = book.assign(product=book["account_id"].map(PRODUCT))
     r = roll_rates(book, segment="product")
@@ -271,3 +294,21 @@ def test_wilson_intervals(book):
 
     with pytest.raises(ValueError, match="confidence"):
         wilson_interval(np.array([1]), np.array([2]), 1.5)
+
+
+def test_balance_weights_use_the_exposure_not_a_credit_balance():
+    """Issue 18: a negative (credit) balance given straight to the library weighs 0."""
+    s = pd.DataFrame(
+        {
+            "account_id": ["A", "B", "C", "A", "B", "C"],
+            "month_end": pd.to_datetime(["2024-01-31"] * 3 + ["2024-02-29"] * 3),
+            "dpd": [5, 5, 5, 0, 35, 35],
+            "bucket": ["M1", "M1", "M1", "M0", "M2", "M2"],
+            "balance": [30.0, 10.0, -200.0, 25.0, 10.0, -190.0],
+            "status": ["open"] * 6,
+        }
+    )
+    m = roll_rate_matrix(s, weight="balance")
+    # M1 at January: exposures 30, 10 and 0 (C's credit) -> M0 30 / 40, M2 10 / 40
+    assert m.loc["M1", ["M0", "M2"]].tolist() == [0.75, 0.25]
+    assert (snapshot_states(s)["balance"] >= 0).all()

@@ -34,16 +34,24 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 __all__ = [
+    "PRODUCT_KINDS",
     "AgingConfig",
     "LabelConfig",
     "AnalyticsConfig",
     "ComplianceConfig",
     "CategoryConfig",
     "CostConfig",
+    "DataConfig",
     "StrategyConfig",
+    "OfferConfig",
     "Config",
     "load_config",
 ]
+
+
+#: Product kinds: closed-end ``installment`` loans (a schedule that ends) and open-end
+#: ``revolving`` credit (cards, credit lines: an account with no use stays open).
+PRODUCT_KINDS = ("installment", "revolving")
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,11 @@ class AgingConfig:
         One label per bucket, ``len(bucket_edges) + 1`` of them.
     charge_off_dpd : int
         DPD (days) at which an account is charged off on the first day it is reached.
+    charge_off_dpd_by_kind : dict
+        A different threshold (days) per product kind (:data:`PRODUCT_KINDS`), e.g.
+        ``{installment = 120, revolving = 180}`` — regulators' usual rule for
+        closed-end installment loans and open-end revolving credit. A kind not listed
+        uses ``charge_off_dpd``.
     grace_days : int
         Days after a due date before an unpaid amount counts as overdue.
     tolerance : float
@@ -69,6 +82,7 @@ class AgingConfig:
     bucket_edges: tuple[int, ...] = (0, 30, 60, 90, 120, 150, 180)
     bucket_names: tuple[str, ...] = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+")
     charge_off_dpd: int = 180
+    charge_off_dpd_by_kind: dict[str, int] = field(default_factory=dict, metadata={"values": int})
     grace_days: int = 0
     tolerance: float = 1.0
 
@@ -83,12 +97,39 @@ class AgingConfig:
             raise ConfigError("aging.bucket_edges must be strictly increasing and >= 0")
         if self.charge_off_dpd <= 0:
             raise ConfigError("aging.charge_off_dpd must be a positive number of days")
+        for kind, days in self.charge_off_dpd_by_kind.items():
+            if kind not in PRODUCT_KINDS:
+                raise ConfigError(
+                    f"aging.charge_off_dpd_by_kind: {kind!r} is not a product kind; use "
+                    f"{' or '.join(PRODUCT_KINDS)}"
+                )
+            if days <= 0:
+                raise ConfigError(
+                    f"aging.charge_off_dpd_by_kind.{kind} must be a positive number of days"
+                )
         if self.grace_days < 0 or self.tolerance < 0:
             raise ConfigError("aging.grace_days and aging.tolerance must be >= 0")
 
     def bucket_labels(self) -> list[str]:
         """Bucket labels from best (current) to worst."""
         return list(self.bucket_names)
+
+    def charge_off_dpd_for(self, kind: Any) -> Any:
+        """Charge-off threshold (days) of a product kind (scalar) or of an array of kinds.
+
+        Examples
+        --------
+        >>> aging = AgingConfig(charge_off_dpd_by_kind={"installment": 120})
+        >>> aging.charge_off_dpd_for("revolving"), aging.charge_off_dpd_for(["installment"])
+        (180, array([120]))
+        """
+        if np.ndim(kind) == 0:
+            return int(self.charge_off_dpd_by_kind.get(str(kind), self.charge_off_dpd))
+        kinds = np.asarray(kind, dtype=object)
+        out = np.full(len(kinds), int(self.charge_off_dpd), dtype=np.int64)
+        for name, days in self.charge_off_dpd_by_kind.items():
+            out[kinds == name] = int(days)
+        return out
 
     def bucket_index(self, dpd: Any) -> np.ndarray:
         """Index of the bucket of each DPD value (0 = current), vectorised."""
@@ -151,6 +192,35 @@ class AnalyticsConfig:
         Confidence level of intervals.
     seed : int
         Seed for bootstrap resampling.
+    forecast_shrinkage : float or "estimate"
+        Roll-rate forecast: prior weight (accounts) pulling each delinquent bucket's
+        recent roll-rate row toward its row pooled over all months,
+        ``(counts + alpha · pooled) / (n + alpha)``; ``"estimate"`` (default) estimates
+        it from how much the months differ (Bühlmann–Straub), ``0`` trusts the recent
+        months raw.
+    forecast_max_accrual : float
+        Roll-rate forecast: the largest monthly growth factor of a balance while it
+        stays overdue (interest and fees; 1.05 = +5 % a month). The observed factor is
+        shrunk toward 1 by its own noise, then capped here.
+    forecast_trend_damping : float
+        Roll-rate forecast: damping of the new-volume trend, per month (0–1): the
+        inflow grows by ``slope · (φ + φ² + … + φ^(h−1))`` by month *h*; 1 is an
+        undamped linear trend, 0 no trend.
+    change_level : float
+        Level of the normal variation a KPI's month-on-month change is judged against
+        in the report (:func:`recovery.analytics.variation.judge_changes`): a change
+        outside it is "unusual". 0.99 keeps false alarms to about one KPI in a hundred.
+    change_history_months : int
+        Months of past changes that measure a KPI's normal variation.
+    change_min_history : int
+        With fewer past changes a change is not judged ("not enough history").
+    few_accounts : int
+        A rate of fewer accounts than this is flagged in the report ("based on 14
+        accounts").
+    agent_min_reliability : float
+        Agents whose effect has a lower reliability τ² / (τ² + se²) are not ranked in
+        the report ("not enough data yet"); below about 0.7 a ranking is mostly noise
+        (docs/agents.md).
     """
 
     recovery_horizon_months: int = 12
@@ -161,6 +231,45 @@ class AnalyticsConfig:
     bootstrap_samples: int = 200
     confidence: float = 0.95
     seed: int = 0
+    forecast_shrinkage: float | str = "estimate"
+    forecast_max_accrual: float = 1.05
+    forecast_trend_damping: float = 0.98
+    change_level: float = 0.99
+    change_history_months: int = 24
+    change_min_history: int = 12
+    few_accounts: int = 30
+    agent_min_reliability: float = 0.7
+
+    def __post_init__(self) -> None:
+        alpha = self.forecast_shrinkage
+        if not (alpha == "estimate" or (_is_number(alpha) and alpha >= 0)):
+            raise ConfigError(
+                "analytics.forecast_shrinkage must be 'estimate' or a number of accounts "
+                f">= 0, got {alpha!r}"
+            )
+        if not self.forecast_max_accrual >= 1:
+            raise ConfigError(
+                "analytics.forecast_max_accrual must be >= 1 (1 = balances never grow "
+                f"while overdue), got {self.forecast_max_accrual!r}"
+            )
+        if not 0 <= self.forecast_trend_damping <= 1:
+            raise ConfigError(
+                "analytics.forecast_trend_damping must be between 0 and 1, got "
+                f"{self.forecast_trend_damping!r}"
+            )
+        if not 0.5 < self.change_level < 1:
+            raise ConfigError("analytics.change_level must be between 0.5 and 1, e.g. 0.99")
+        if not 0 < self.agent_min_reliability < 1:
+            raise ConfigError("analytics.agent_min_reliability must be between 0 and 1, e.g. 0.7")
+        if not 2 <= self.change_min_history <= self.change_history_months:
+            raise ConfigError(
+                "analytics.change_min_history must be at least 2 and at most "
+                "analytics.change_history_months"
+            )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -191,9 +300,15 @@ class ComplianceConfig:
 
 @dataclass(frozen=True)
 class CategoryConfig:
-    """Allowed categorical values of the data contract; a lender may add its own."""
+    """Allowed categorical values of the data contract; a lender may add its own.
+
+    ``product_kinds`` gives the kind (:data:`PRODUCT_KINDS`) of a product code, e.g.
+    ``{credit_card = "revolving"}``; a product not listed is an ``installment`` loan.
+    A revolving account with no use is still open: it is never inferred paid off.
+    """
 
     products: tuple[str, ...] = ("consumer_installment", "small_business")
+    product_kinds: dict[str, str] = field(default_factory=dict, metadata={"values": str})
     payment_channels: tuple[str, ...] = (
         "bank_transfer",
         "auto_debit",
@@ -262,7 +377,56 @@ class CategoryConfig:
         "fraud_confirmed",
     )
     statuses: tuple[str, ...] = ("open", "paid_off", "charged_off", "settled", "closed")
+    offer_kinds: tuple[str, ...] = ("payment_plan", "settlement", "deferral")
+    offer_outcomes: tuple[str, ...] = ("accepted", "declined", "no_answer")
+    offer_results: tuple[str, ...] = ("completed", "broken")
     protected_attributes: tuple[str, ...] = ("age_band", "gender")
+
+    def __post_init__(self) -> None:
+        bad = {p: k for p, k in self.product_kinds.items() if k not in PRODUCT_KINDS}
+        if bad:
+            product, kind = next(iter(bad.items()))
+            raise ConfigError(
+                f"categories.product_kinds.{product}: {kind!r} is not a product kind; use "
+                f"{' or '.join(PRODUCT_KINDS)}"
+            )
+
+    def kind_of(self, products: Any) -> Any:
+        """Product kind of each product code (``installment`` when not listed).
+
+        Examples
+        --------
+        >>> CategoryConfig(product_kinds={"card": "revolving"}).kind_of(["card", "loan"])
+        array(['revolving', 'installment'], dtype=object)
+        """
+        kinds = {**dict.fromkeys(self.product_kinds, "installment"), **self.product_kinds}
+        if np.ndim(products) == 0:
+            return kinds.get(str(products), "installment")
+        values = np.asarray(products, dtype=object)
+        out = np.full(len(values), "installment", dtype=object)
+        for product, kind in kinds.items():
+            out[values == product] = kind
+        return out
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Checks on loaded data beyond the contract's types and ranges.
+
+    Attributes
+    ----------
+    max_amount : float
+        The largest believable amount (currency) in any money column (principal,
+        installment, payment, balance, …); a larger or infinite one is an error naming
+        the table, column and rows — an export glitch, never a real loan. Raise it for
+        a currency with very large units.
+    """
+
+    max_amount: float = 1e12
+
+    def __post_init__(self) -> None:
+        if not (self.max_amount > 0 and np.isfinite(self.max_amount)):
+            raise ConfigError("data.max_amount must be a positive finite amount")
 
 
 @dataclass(frozen=True)
@@ -381,6 +545,124 @@ class StrategyConfig:
     legal_channels: tuple[str, ...] = ("legal_notice", "lawsuit")
 
 
+# Largest discount a lender allows, by stage and debt age (first matching rule wins;
+# an account no rule matches gets no discount). "stage": current (open, DPD 0), early
+# (M1–M3), late (M4+, not charged off) or charged_off; "debt_age_months_min" /
+# "debt_age_months_max" bound the debt age [min, max) in months.
+_DEFAULT_MAX_DISCOUNT: tuple[dict[str, Any], ...] = (
+    {"stage": "early", "max_discount": 0.10},
+    {"stage": "late", "max_discount": 0.30},
+    {"stage": "charged_off", "debt_age_months_max": 24, "max_discount": 0.50},
+    {"stage": "charged_off", "max_discount": 0.60},
+)
+
+
+@dataclass(frozen=True)
+class OfferConfig:
+    """Lender rules for offers: payment plans, settlements and deferrals (guardrails).
+
+    Checked by :func:`recovery.operations.offers.check_offers` on a lender's ``offers``
+    table, and by whatever proposes offers (the simulator's offer rule, recommendations).
+    A plan or deferral offered to an open account *re-ages* it (brings it current), so
+    the regulators' usual re-age limits apply to it; a charged-off account is never
+    re-aged (it stays charged off), so they do not apply there.
+
+    Attributes
+    ----------
+    max_plan_months : int
+        Longest payment plan (monthly installments).
+    max_deferral_months : int
+        Longest deferral (months the due dates move).
+    reage_max_per_12_months, reage_max_per_5_years : int
+        Re-ages (accepted plans or deferrals of open accounts) allowed in the 12 months
+        and the 5 years up to and including a new one.
+    reage_min_payments : int
+        Payments (not reversed) the borrower must have made on the account before it
+        may be re-aged.
+    max_installment_ratio : float
+        Affordability cap: a plan installment may be at most this multiple of the
+        regular installment of the schedule in force.
+    max_discount : tuple of dict
+        Largest ``discount_share`` by stage and debt age; first matching rule wins, an
+        account no rule matches gets none. The minimum acceptable share of the balance
+        is ``1 - max_discount``. Keys: ``stage`` (current, early, late, charged_off),
+        ``debt_age_months_min``, ``debt_age_months_max`` (months, [min, max)),
+        ``max_discount`` (fraction).
+    forbearance_probation_months : int
+        An account with an accepted plan or deferral is *forborne* from the acceptance
+        until this many months after the plan is completed (a broken or running plan
+        keeps the flag).
+    """
+
+    max_plan_months: int = 60
+    max_deferral_months: int = 6
+    reage_max_per_12_months: int = 1
+    reage_max_per_5_years: int = 2
+    reage_min_payments: int = 3
+    max_installment_ratio: float = 1.0
+    max_discount: tuple[dict[str, Any], ...] = _DEFAULT_MAX_DISCOUNT
+    forbearance_probation_months: int = 24
+
+    def __post_init__(self) -> None:
+        counts = (
+            self.max_plan_months,
+            self.max_deferral_months,
+            self.reage_max_per_12_months,
+            self.reage_max_per_5_years,
+            self.reage_min_payments,
+            self.forbearance_probation_months,
+        )
+        if min(counts) < 0 or self.max_installment_ratio <= 0:
+            raise ConfigError("[offers] limits must be >= 0 (max_installment_ratio > 0)")
+        known = {"stage", "debt_age_months_min", "debt_age_months_max", "max_discount"}
+        stages = {"current", "early", "late", "charged_off"}
+        for i, rule in enumerate(self.max_discount):
+            where = f"[offers] max_discount rule {i + 1}"
+            if set(rule) - known:
+                raise ConfigError(f"{where}: unknown key(s) {sorted(set(rule) - known)}")
+            if "max_discount" not in rule or not 0 <= float(rule["max_discount"]) <= 1:
+                raise ConfigError(f"{where}: max_discount must be a share within [0, 1]")
+            if "stage" in rule and rule["stage"] not in stages:
+                raise ConfigError(f"{where}: stage must be one of {sorted(stages)}")
+
+    def max_discount_for(self, stage: Any, debt_age_months: Any) -> np.ndarray:
+        """Largest discount allowed per account (first matching rule; none matches: 0).
+
+        Parameters
+        ----------
+        stage : array-like of str
+            ``current``, ``early``, ``late`` or ``charged_off``.
+        debt_age_months : array-like of float
+            Debt age (months; missing counts as 0).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shares in [0, 1].
+
+        Examples
+        --------
+        >>> OfferConfig().max_discount_for(["early", "charged_off", "charged_off"],
+        ...                                [2, 6, 30]).tolist()
+        [0.1, 0.5, 0.6]
+        """
+        stage = np.asarray(stage, dtype=object)
+        age = np.nan_to_num(np.asarray(debt_age_months, dtype=float), nan=0.0)
+        out = np.zeros(len(stage))
+        open_ = np.ones(len(stage), dtype=bool)
+        for rule in self.max_discount:
+            hit = open_.copy()
+            if "stage" in rule:
+                hit &= stage == rule["stage"]
+            if "debt_age_months_min" in rule:
+                hit &= age >= float(rule["debt_age_months_min"])
+            if "debt_age_months_max" in rule:
+                hit &= age < float(rule["debt_age_months_max"])
+            out[hit] = float(rule["max_discount"])
+            open_ &= ~hit
+        return out
+
+
 _SECTIONS = {
     "aging": AgingConfig,
     "labels": LabelConfig,
@@ -388,7 +670,9 @@ _SECTIONS = {
     "compliance": ComplianceConfig,
     "categories": CategoryConfig,
     "costs": CostConfig,
+    "data": DataConfig,
     "strategy": StrategyConfig,
+    "offers": OfferConfig,
 }
 
 
@@ -409,7 +693,9 @@ class Config:
     compliance: ComplianceConfig = field(default_factory=ComplianceConfig)
     categories: CategoryConfig = field(default_factory=CategoryConfig)
     costs: CostConfig = field(default_factory=CostConfig)
+    data: DataConfig = field(default_factory=DataConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    offers: OfferConfig = field(default_factory=OfferConfig)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Config:
@@ -431,7 +717,8 @@ class Config:
             defaults = klass()
             kwargs = {}
             for key, value in values.items():
-                kwargs[key] = _coerce(name, key, value, getattr(defaults, key))
+                kind = known[key].metadata.get("values", float)
+                kwargs[key] = _coerce(name, key, value, getattr(defaults, key), kind)
             sections[name] = klass(**kwargs)
         return cls(**sections)
 
@@ -444,7 +731,7 @@ class Config:
         return out
 
 
-def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
+def _coerce(section: str, key: str, value: Any, default: Any, kind: type = float) -> Any:
     where = f"[{section}] {key}"
     if isinstance(default, bool):
         if not isinstance(value, bool):
@@ -468,7 +755,16 @@ def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a table, got {value!r}")
         merged = dict(default)
-        merged.update({str(k): float(v) for k, v in value.items()})
+        for k, v in value.items():
+            if kind is str:
+                ok = isinstance(v, str)
+            else:
+                ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+                ok = ok and (kind is float or float(v).is_integer())
+            if not ok:
+                what = {str: "text", int: "an integer", float: "a number"}[kind]
+                raise ConfigError(f"{where}.{k} must be {what}, got {v!r}")
+            merged[str(k)] = kind(v)
         return merged
     return value
 

@@ -4,7 +4,10 @@
 the simulator, packaged with the library). ``load_sample("demo")`` builds a larger
 deterministic book with the simulator on first use and caches it outside git (in
 ``$RECOVERY_CACHE`` or ``~/.cache/recovery``), for notebooks and the report where the
-committed sample is too small to show signal.
+committed sample is too small to show signal. ``load_sample("offers")`` is built and
+cached the same way, apart from the others: a book of the ``offers`` scenario, with
+the ``offers`` table (payment plans, settlements, deferrals) and the offers' truth, so
+the main sample and every figure measured on it stay as they are.
 
 The committed sample (see ``docs/data.md``): about 2,000 accounts simulated over 84
 months with the benchmark scenario; tables ``accounts``, ``schedule``, ``payments``,
@@ -31,15 +34,19 @@ __all__ = [
     "load_sample_truth",
     "sample_path",
     "DEMO_SETTINGS",
+    "OFFERS_SETTINGS",
     "tiny_tables",
     "tiny_portfolio",
 ]
 
 DEMO_SETTINGS = {"n_accounts": 20_000, "months": 84, "seed": 2024, "scenario": "benchmark"}
+#: The offers sample: the ``offers`` scenario, built on first use (about a minute).
+OFFERS_SETTINGS = {"n_accounts": 3_000, "months": 60, "seed": 22, "scenario": "offers"}
+_BUILT = {"demo": DEMO_SETTINGS, "offers": OFFERS_SETTINGS}
 
 
 def sample_path(name: str = "sample") -> Path:
-    """Directory of a sample: the packaged ``sample`` or the cached ``demo`` book."""
+    """Directory of a sample: the packaged ``sample`` or a cached ``demo`` or ``offers`` book."""
     if name == "sample":
         packaged = Path(__file__).parent / "data" / "sample"
         if (packaged / "accounts.parquet").is_file():
@@ -50,18 +57,18 @@ def sample_path(name: str = "sample") -> Path:
         raise DataError(
             "the shipped sample is missing: reinstall recovery or regenerate data/sample"
         )
-    if name == "demo":
+    if name in _BUILT:
         root = Path(os.environ.get("RECOVERY_CACHE", Path.home() / ".cache" / "recovery"))
-        tag = "-".join(str(v) for v in DEMO_SETTINGS.values())
-        return root / f"demo-{tag}"
-    raise DataError(f"unknown sample {name!r}: use 'sample' or 'demo'")
+        tag = "-".join(str(v) for v in _BUILT[name].values())
+        return root / f"{name}-{tag}"
+    raise DataError(f"unknown sample {name!r}: use 'sample', 'demo' or 'offers'")
 
 
-def _build_demo(directory: Path) -> None:
+def _build(directory: Path, settings: dict) -> None:
     from recovery.data.io import save_portfolio
     from recovery.simulate import save_truth, simulate_portfolio
 
-    portfolio, truth = simulate_portfolio(**DEMO_SETTINGS)
+    portfolio, truth = simulate_portfolio(**settings)
     staging = directory.with_name(directory.name + ".building")
     save_portfolio(portfolio, staging)
     save_truth(truth, staging / "truth")
@@ -75,9 +82,11 @@ def load_sample(name: str = "sample") -> Portfolio:
 
     Parameters
     ----------
-    name : {"sample", "demo"}
+    name : {"sample", "demo", "offers"}
         ``sample``: the committed sample (≈2,000 accounts, 84 months). ``demo``: a
         ≈20,000-account book simulated on first use (a minute or two) and cached.
+        ``offers``: a 3,000-account book of the ``offers`` scenario (with an ``offers``
+        table), simulated on first use and cached.
 
     Returns
     -------
@@ -93,9 +102,9 @@ def load_sample(name: str = "sample") -> Portfolio:
     from recovery.data.io import load_portfolio
 
     directory = sample_path(name)
-    if name == "demo" and not (directory / "accounts.parquet").is_file():
+    if name in _BUILT and not (directory / "accounts.parquet").is_file():
         directory.parent.mkdir(parents=True, exist_ok=True)
-        _build_demo(directory)
+        _build(directory, _BUILT[name])
     return load_portfolio(directory)
 
 
@@ -110,8 +119,8 @@ def load_sample_truth(name: str = "sample"):
     """
     from recovery.simulate import load_truth
 
-    if name == "demo":
-        load_sample("demo")
+    if name in _BUILT:
+        load_sample(name)
     return load_truth(sample_path(name) / "truth")
 
 

@@ -7,6 +7,7 @@ __all__ = [
     "ConfigError",
     "ValidationError",
     "DataError",
+    "MissingColumnError",
     "ModelCardError",
 ]
 
@@ -21,6 +22,31 @@ class ConfigError(RecoveryError):
 
 class DataError(RecoveryError):
     """Input data cannot be read or used (missing file, wrong format, empty)."""
+
+
+class MissingColumnError(DataError):
+    """An output needs a column the data does not have (e.g. balances in a status-only history).
+
+    The output is skipped, never filled with zeros: the command line and the report
+    print the message as one line, and a library call raises it.
+
+    Attributes
+    ----------
+    what : str
+        The output asked for, in words ("the collection rate").
+    needs : str
+        What it needs, in words ("balances").
+    columns : list of str
+        The missing columns (contract names).
+    """
+
+    def __init__(self, what: str, needs: str, columns: list[str]):  # noqa: D107
+        self.what = what
+        self.needs = needs
+        self.columns = list(columns)
+        named = ", ".join(f"'{c}'" for c in self.columns)
+        column = "column" if len(self.columns) == 1 else "columns"
+        super().__init__(f"{what} — needs {needs}: this data has no {column} {named}")
 
 
 class ValidationError(RecoveryError):

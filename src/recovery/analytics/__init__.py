@@ -4,7 +4,8 @@ Each analytic is a plain function of a snapshots table and a :class:`recovery.Co
 :mod:`~recovery.analytics.roll_rates`, :mod:`~recovery.analytics.vintages`,
 :mod:`~recovery.analytics.kpis`, :mod:`~recovery.analytics.collection_cycle`,
 :mod:`~recovery.analytics.recovery_curves`, :mod:`~recovery.analytics.liquidation` and
-:mod:`~recovery.analytics.forecast`. They share the roll-rate states
+:mod:`~recovery.analytics.forecast`; :mod:`~recovery.analytics.variation` says whether a KPI's
+month-on-month change lies outside its normal variation. They share the roll-rate states
 (:mod:`~recovery.analytics.states`), the debt-month observations
 (:mod:`~recovery.analytics.debt_age`) and small helpers and parameter texts
 (:mod:`~recovery.analytics.common`).

@@ -17,7 +17,10 @@ Tables of other types
     does for Dask DataFrames). The analytics never import an engine.
 Plots
     :func:`plot_axes` gives a plot function the axes it was given or a new figure's;
-    :func:`percent_axis` labels an axis in percent.
+    :func:`percent_axis` labels an axis in percent, :func:`money_axis` with thousands
+    separators; :func:`in_words` names a state or a KPI column for a legend or a tick
+    label ("charged off", "overdue 30+ DPD (balance)"), and :func:`legend_outside`
+    puts a legend beside the plot, off the data.
 Parameter texts
     The numpydoc descriptions that several analytics share (the ``snapshots`` table,
     the segment columns, the plot axes, …) are registered here once with
@@ -54,6 +57,9 @@ if TYPE_CHECKING:
 __all__ = [
     "SegmentArg",
     "dispatch_on_table",
+    "in_words",
+    "legend_outside",
+    "money_axis",
     "month_end",
     "month_number",
     "percent_axis",
@@ -221,6 +227,62 @@ def percent_axis(axis: Axis) -> None:
     from matplotlib.ticker import PercentFormatter
 
     axis.set_major_formatter(PercentFormatter(1.0))
+
+
+def money_axis(axis: Axis) -> None:
+    """Label the ticks of an axis with thousands separators (``120,000``).
+
+    Examples
+    --------
+    >>> ax = plot_axes(None, (4, 3))
+    >>> money_axis(ax.yaxis)
+    >>> ax.yaxis.get_major_formatter()(120000, 0)
+    '120,000'
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+_WORDS = {
+    "charged_off": "charged off",
+    "paid_off": "paid off",
+    "other_exit": "other exit",
+    "new": "new accounts",
+    "overdue_rate_30plus": "overdue 30+ DPD (accounts)",
+    "overdue_rate_90plus": "overdue 90+ DPD (accounts)",
+    "overdue_rate_30plus_balance": "overdue 30+ DPD (balance)",
+    "overdue_rate_90plus_balance": "overdue 90+ DPD (balance)",
+    "recovery_rate_in_month": "recovery rate",
+    "delinquent": "all delinquent debt",
+}
+
+
+def in_words(name: Any) -> str:
+    """A state or KPI column as a reader says it, for legends and tick labels.
+
+    Examples
+    --------
+    >>> in_words("charged_off"), in_words("overdue_rate_30plus_balance"), in_words("M2")
+    ('charged off', 'overdue 30+ DPD (balance)', 'M2')
+    >>> in_words("cure_rate")
+    'cure rate'
+    """
+    text = str(name)
+    return _WORDS.get(text, text.replace("_", " "))
+
+
+def legend_outside(ax: Axes, **kwargs: Any) -> Any:
+    """A legend beside the plot (right of the axes), never over the data.
+
+    Examples
+    --------
+    >>> ax = plot_axes(None, (4, 3))
+    >>> _ = ax.plot([0, 1], [0, 1], label="a line")
+    >>> legend_outside(ax).get_texts()[0].get_text()
+    'a line'
+    """
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
 
 
 # --------------------------------------------------------------------------- parameter texts

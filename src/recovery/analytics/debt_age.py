@@ -40,6 +40,7 @@ import pandas as pd
 
 from recovery.analytics.common import month_number
 from recovery.config import Config
+from recovery.data.contract import AMOUNT_NAMES, require_columns
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
@@ -72,7 +73,9 @@ RECOVERY_COLUMNS: tuple[str, ...] = (
 
 @fill_doc
 def check_snapshot_columns(
-    snapshots: pd.DataFrame, needed: tuple[str, ...] = RECOVERY_COLUMNS
+    snapshots: pd.DataFrame,
+    needed: tuple[str, ...] = RECOVERY_COLUMNS,
+    what: str = "this analysis",
 ) -> None:
     """Raise unless ``snapshots`` has the ``needed`` columns and at least one row.
 
@@ -81,11 +84,15 @@ def check_snapshot_columns(
     {{snapshots_table}}
     needed : tuple of str
         Required columns (default :data:`RECOVERY_COLUMNS`).
+    what : str
+        The analysis, in words, for the message when only amounts are missing.
 
     Raises
     ------
     DataError
         Naming the missing columns, or saying the table is empty.
+    recovery.errors.MissingColumnError
+        When only amounts (balances, payments) are missing: a status-only history.
 
     Examples
     --------
@@ -96,6 +103,8 @@ def check_snapshot_columns(
     recovery.errors.DataError: snapshots is missing column(s) ['month_end', 'dpd', 'balance', 'paid_in_month', 'status']; it needs ['account_id', 'month_end', 'dpd', 'balance', 'paid_in_month', 'status'] (see recovery.data.schema.TABLES['snapshots'])
     """
     missing = [c for c in needed if c not in snapshots.columns]
+    if missing and set(missing) <= set(AMOUNT_NAMES):
+        require_columns(snapshots, needed, what)
     if missing:
         raise DataError(
             f"snapshots is missing column(s) {missing}; it needs {list(needed)} "
@@ -116,7 +125,8 @@ def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        A sorted copy with ``month_end`` normalised, ``_mi`` the month number
+        A sorted copy with ``month_end`` normalised, ``balance`` (when present) the
+        exposure (a credit balance reads 0), ``_mi`` the month number
         (:func:`recovery.analytics.common.month_number`) and ``_acc`` the account's
         code (0, 1, … in sorted ``account_id`` order).
 
@@ -134,6 +144,8 @@ def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
     """
     out = snapshots.copy()
     out["month_end"] = pd.to_datetime(out["month_end"]).dt.normalize()
+    if "balance" in out:  # the exposure: a credit balance (below zero) reads 0
+        out["balance"] = pd.to_numeric(out["balance"], errors="coerce").clip(lower=0.0)
     out["_mi"] = month_number(out["month_end"])
     out["_acc"] = pd.factorize(out["account_id"], sort=True)[0].astype(np.int64)
     out = out.sort_values(["_acc", "_mi"], kind="mergesort").reset_index(drop=True)
@@ -340,7 +352,7 @@ def recovery_observations(
     [[100.0, 150.0, 100.0, 1.0]]
     """
     config = config or Config()
-    check_snapshot_columns(snapshots)
+    check_snapshot_columns(snapshots, what="recovery by debt age")
     horizon = recovery_horizon(horizon_months, config)
     if horizon < 1:
         raise DataError(f"horizon_months must be at least 1, got {horizon}")

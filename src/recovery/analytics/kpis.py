@@ -45,7 +45,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -53,12 +53,15 @@ import pandas as pd
 from recovery.analytics.common import (
     SegmentArg,
     dispatch_on_table,
+    in_words,
+    legend_outside,
     percent_axis,
     plot_axes,
     segment_list,
 )
 from recovery.analytics.states import NEW_STATE, snapshot_states, sort_states, transitions
 from recovery.config import Config
+from recovery.data.contract import has_column, require_columns
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
@@ -66,6 +69,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "skip_amounts",
     "overdue_rates",
     "collection_rates",
     "cure_rates",
@@ -77,6 +81,61 @@ __all__ = [
     "kpis_from_totals",
     "plot_kpis",
 ]
+
+
+_COLLECTION_NEEDS = ("balance", "amount_overdue", "paid_in_month")
+_PAYMENT_COLUMNS = (
+    "amount_collected",
+    "collected",
+    "collected_delinquent",
+    "recovered_charged_off",
+    "actions",
+    "collection_cost",
+    "cost_per_unit_collected",
+)
+
+
+def skip_amounts(table: pd.DataFrame, snapshots: Any) -> pd.DataFrame:
+    """A KPI table without the columns that need amounts ``snapshots`` lacks.
+
+    A column named for a balance needs ``balance``; one of payments collected needs
+    ``paid_in_month``; the collection rate needs the overdue amounts and payments; the
+    in-month recovery rate payments and balances. None is filled with zeros.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A KPI table computed from ``snapshots``.
+    snapshots : DataFrame
+        The table it was computed from (as given, before preparation).
+
+    Returns
+    -------
+    DataFrame
+        ``table`` itself when nothing is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> states = pd.DataFrame({"account_id": ["A"], "status": ["open"]})
+    >>> k = pd.DataFrame({"open_accounts": [1], "open_balance": [0.0], "cure_rate": [0.5]})
+    >>> skip_amounts(k, states).columns.tolist()
+    ['open_accounts', 'cure_rate']
+    """
+    missing = {c for c in _COLLECTION_NEEDS if not has_column(snapshots, c)}
+    if not missing:
+        return table
+
+    def needs(column: str) -> set[str]:
+        if column == "collection_rate":
+            return {"amount_overdue", "paid_in_month"}
+        if column == "recovery_rate_in_month":
+            return {"balance", "paid_in_month"}
+        if column in _PAYMENT_COLUMNS:
+            return {"paid_in_month"}
+        return {"balance"} if "balance" in column else set()
+
+    return table.drop(columns=[c for c in table.columns if needs(c) & missing])
 
 
 def _month_label(period: pd.Series) -> pd.Series:
@@ -108,6 +167,7 @@ def overdue_rates(
         ``month_end``, segments, ``open_accounts``, ``open_balance`` (currency),
         and per threshold *t*: ``accounts_<t>plus``, ``balance_<t>plus``,
         ``overdue_rate_<t>plus`` (count share) and ``overdue_rate_<t>plus_balance``.
+        Without balances (a status-only history) the counts and count shares alone.
 
     Examples
     --------
@@ -121,7 +181,8 @@ def overdue_rates(
     """
     segments = segment_list(segment)
     s = snapshot_states(snapshots, config, segments, accounts)
-    return _overdue_rates_of(_overdue_totals(s, thresholds, segments), thresholds)
+    out = _overdue_rates_of(_overdue_totals(s, thresholds, segments), thresholds)
+    return skip_amounts(out, snapshots)
 
 
 def _overdue_totals(s: pd.DataFrame, thresholds: Sequence[int], segments: list[str]):
@@ -183,6 +244,7 @@ def collection_rates(
     >>> float(collection_rates(s)["collection_rate"].iloc[0])
     2.0
     """
+    require_columns(snapshots, _COLLECTION_NEEDS, "the collection rate")
     segments = segment_list(segment)
     t = transitions(snapshots, config, segments, accounts)
     return _collection_rates_of(t, segments, config)
@@ -238,7 +300,7 @@ def cure_rates(
         ``month_end`` (*m*), segments, ``delinquent_accounts``,
         ``delinquent_balance`` (at *m - 1*, currency), ``cured_accounts``,
         ``cured_balance`` (balance at *m - 1* of the cured), ``cure_rate`` and
-        ``cure_rate_balance``.
+        ``cure_rate_balance`` (the counts alone without balances).
 
     Examples
     --------
@@ -252,7 +314,7 @@ def cure_rates(
     """
     segments = segment_list(segment)
     t = transitions(snapshots, config, segments, accounts)
-    return _cure_rates_of(t, segments, config)
+    return skip_amounts(_cure_rates_of(t, segments, config), snapshots)
 
 
 def _cure_rates_of(t: pd.DataFrame, segments: list[str], config: Config | None):
@@ -330,6 +392,7 @@ def recovery_rates(
     >>> float(recovery_rates(s)["recovery_rate"].iloc[0])
     0.2
     """
+    require_columns(snapshots, ["balance", "paid_in_month"], "the post-charge-off recovery rate")
     segments = segment_list(segment)
     s = snapshot_states(snapshots, config, segments, accounts)  # repeated exits kept
     co = s[s["state"].eq("charged_off")]
@@ -488,7 +551,9 @@ def monthly_kpis(
         the start of the month), ``recovered_charged_off`` and
         ``recovery_rate_in_month`` (accounts charged off at the start of the month,
         over their balance), ``cure_rate``, ``charged_off_accounts`` and
-        ``charged_off_balance`` (the recovery book at month end).
+        ``charged_off_balance`` (the recovery book at month end). A column that needs
+        amounts the data lacks (balances, payments, overdue amounts: a status-only
+        history) is left out, never filled with zeros (:func:`skip_amounts`).
 
     Examples
     --------
@@ -505,12 +570,14 @@ def monthly_kpis(
     config = config or Config()
     segments = segment_list(segment)
     keys = ["month_end", *segments]
+    given = snapshots
     if isinstance(snapshots, pd.DataFrame):
         snapshots = snapshot_states(snapshots, config, segments, accounts)  # prepared once
     elif actions is not None:  # an engine's table: only sums travel, not the accounts
         raise DataError("collection costs (actions=) need a pandas snapshots table")
     out = kpis_from_totals(kpi_totals(snapshots, config, segments, accounts), config, segments)
-    if actions is not None:
+    out = skip_amounts(out, given)
+    if actions is not None and has_column(given, "paid_in_month"):
         costs = collection_costs(actions, snapshots, config, segments)
         costs = costs.rename(columns={"cost": "collection_cost"})
         out = out.merge(
@@ -722,9 +789,10 @@ def plot_kpis(
     ax = plot_axes(ax, (8, 4), layout="constrained")
     for col in columns:
         if col in kpis:
-            ax.plot(kpis["month_end"], kpis[col], marker=".", label=col.replace("_", " "))
+            ax.plot(kpis["month_end"], kpis[col], marker=".", label=in_words(col))
     percent_axis(ax.yaxis)
     ax.set_xlabel("month end")
+    ax.set_ylabel("share")
     ax.set_title("Collection KPIs")
-    ax.legend(fontsize=7)
+    legend_outside(ax, fontsize=8)
     return ax

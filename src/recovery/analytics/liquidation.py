@@ -49,7 +49,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from recovery.analytics.common import month_end, month_number, plot_axes
+from recovery.analytics.common import (
+    legend_outside,
+    money_axis,
+    month_end,
+    month_number,
+    plot_axes,
+)
 from recovery.analytics.debt_age import check_snapshot_columns, sort_snapshots
 from recovery.config import Config
 from recovery.docstrings import fill_doc
@@ -93,7 +99,7 @@ def charge_off_cohorts(snapshots: pd.DataFrame) -> pd.DataFrame:
     >>> charge_off_cohorts(snaps).values.tolist()
     [['A', Timestamp('2024-02-29 00:00:00'), 110.0]]
     """
-    check_snapshot_columns(snapshots)
+    check_snapshot_columns(snapshots, what="the liquidation curves and remaining collections")
     s = sort_snapshots(snapshots)
     co = s[s["status"].astype(str) == "charged_off"]
     first = co.groupby("_acc", sort=True).head(1)
@@ -914,31 +920,44 @@ def plot_erc(forecaster: ERCForecaster, ax=None):
     ...     "dpd": [180, 209, 180], "balance": [100.0, 90.0, 50.0],
     ...     "paid_in_month": [0.0, 10.0, 0.0], "status": ["charged_off"] * 3})
     >>> plot_erc(ERCForecaster(n_bootstrap=0, min_accounts=1).fit(snaps)).get_ylabel()
-    'currency'
+    'amount (currency)'
     """
+    import matplotlib.dates as mdates
+
     ax = plot_axes(ax, (8, 4))
     s = forecaster.summary()
-    x = np.arange(len(s))
-    ax.bar(x, s["collected_to_date"], label="collected to date", color="tab:blue")
-    ax.bar(x, s["erc"], bottom=s["collected_to_date"], label="ERC", color="tab:orange", alpha=0.8)
+    # bars at their cohort's month on a date axis: ticks at regular months, gaps shown
+    # plain arrays: matplotlib reads a one-element Series as a scalar (a pandas warning)
+    x = (pd.to_datetime(s["cohort"]) - pd.Timedelta(days=14)).to_numpy()
+    collected, erc = s["collected_to_date"].to_numpy(float), s["erc"].to_numpy(float)
+    width = 24
+    ax.bar(x, collected, width=width, label="collected to date", color="tab:blue")
+    ax.bar(x, erc, width=width, bottom=collected, color="tab:orange",
+           alpha=0.8, label="expected remaining collections")  # fmt: skip
     if "erc_low" in s:
-        mid = s["collected_to_date"] + s["erc"]
         ax.errorbar(
             x,
-            mid,
+            collected + erc,
             yerr=[
-                (s["erc"] - s["erc_low"]).clip(lower=0),
-                (s["erc_high"] - s["erc"]).clip(lower=0),
+                np.clip(erc - s["erc_low"].to_numpy(float), 0, None),
+                np.clip(s["erc_high"].to_numpy(float) - erc, 0, None),
             ],
             fmt="none",
             ecolor="k",
             lw=0.8,
+            label="range of the expected",
         )
-    step = max(len(s) // 12, 1)
-    ax.set_xticks(
-        x[::step], [d.strftime("%Y-%m") for d in s["cohort"]][::step], rotation=45, fontsize=7
-    )
+    span = (x.max() - x.min()) / np.timedelta64(1, "D") / 30.4 if len(x) else 0
+    if span > 36:
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    else:
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.tick_params(axis="x", labelrotation=45)
+    money_axis(ax.yaxis)
     ax.set_xlabel("charge-off cohort")
-    ax.set_ylabel("currency")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("amount (currency)")
+    ax.set_title("Charged-off debt: collected so far and expected remaining collections")
+    legend_outside(ax, fontsize=8)
     return ax

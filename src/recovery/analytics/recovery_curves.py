@@ -54,7 +54,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from recovery.analytics.common import dispatch_on_table, month_number, plot_axes
+from recovery.analytics.common import (
+    dispatch_on_table,
+    in_words,
+    legend_outside,
+    month_number,
+    percent_axis,
+    plot_axes,
+)
 from recovery.analytics.debt_age import (
     DAYS_PER_MONTH,
     Scope,
@@ -74,6 +81,7 @@ __all__ = [
     "recovery_totals",
     "recovery_rates_from_totals",
     "age_split_comparison",
+    "bootstrap_bounds",
     "recovery_drivers",
     "cumulative_recovery_curves",
     "plot_recovery_by_age",
@@ -163,9 +171,30 @@ def _grouped_rates(
                 reps["payer_rate"][b] = t["n_paid"] / t["n"]
         alpha = (1 - confidence) / 2
         for k, r in reps.items():
-            out[f"{k}_low"] = np.nanquantile(r, alpha, axis=0)
-            out[f"{k}_high"] = np.nanquantile(r, 1 - alpha, axis=0)
+            out[f"{k}_low"], out[f"{k}_high"] = bootstrap_bounds(r, alpha)
     return out
+
+
+def bootstrap_bounds(replicates: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bounds per column of bootstrap replicates (rows), ignoring NaN.
+
+    A column with no finite replicate (a band no resample reached) gets NaN bounds, not
+    numpy's "All-NaN slice" warning.
+
+    Examples
+    --------
+    >>> r = np.array([[0.1, np.nan], [0.3, np.nan], [0.2, np.nan]])
+    >>> low, high = bootstrap_bounds(r, 0.0)
+    >>> low.tolist(), high.tolist()
+    ([0.1, nan], [0.3, nan])
+    """
+    low = np.full(replicates.shape[1], np.nan)
+    high = np.full(replicates.shape[1], np.nan)
+    seen = np.isfinite(replicates).any(axis=0)
+    if seen.any():
+        low[seen] = np.nanquantile(replicates[:, seen], alpha, axis=0)
+        high[seen] = np.nanquantile(replicates[:, seen], 1 - alpha, axis=0)
+    return low, high
 
 
 def recovery_rates_from_totals(totals: pd.DataFrame) -> pd.DataFrame:
@@ -213,6 +242,7 @@ def recovery_by_age(
     n_bootstrap: int | None = None,
     seed: int | None = None,
     data_end: pd.Timestamp | str | None = None,
+    min_accounts: int = 0,
 ) -> pd.DataFrame:
     """Recovery rate by debt-age band (DESIGN.md §3), by amount and by count, with CIs.
 
@@ -239,6 +269,10 @@ def recovery_by_age(
         0 for none).
     {{bootstrap_seed}}
     {{last_month_end}}
+    min_accounts : int
+        A band of fewer accounts is marked ``too_few`` and gets no interval: a ratio of
+        balances over two accounts has no meaningful one (a bootstrap of them gives
+        "0.0% to 0.0%").
 
     Returns
     -------
@@ -247,7 +281,8 @@ def recovery_by_age(
         n_debts`` (account-months), ``n_accounts, balance, recovered`` (currency),
         ``recovery_rate`` (by amount: recovered / balance), ``payer_rate`` (by count:
         share of debts with a qualifying payment), ``mean_recovery_share`` (by count:
-        mean per-debt recovered share), CI columns ``*_low`` / ``*_high`` and
+        mean per-debt recovered share), CI columns ``*_low`` / ``*_high``,
+        ``too_few`` (fewer than ``min_accounts`` accounts: no interval) and
         ``scope``, ``horizon_months``.
 
     Examples
@@ -288,6 +323,9 @@ def recovery_by_age(
     out = out.sort_values(groups[:-1]).reset_index(drop=True)
     cols = ([by] if by else []) + ["age_band", "age_lo_months", "age_hi_months"]
     out = out[cols + [c for c in out.columns if c not in cols]]
+    out["too_few"] = out["n_accounts"] < min_accounts
+    bounds = [c for c in out.columns if c.endswith(("_low", "_high"))]
+    out.loc[out["too_few"], bounds] = np.nan
     out["scope"] = scope
     out["horizon_months"] = horizon
     return out
@@ -538,8 +576,7 @@ def age_split_comparison(
                 reps[k][b] = res[k]
         alpha = (1 - config.analytics.confidence) / 2
         for k in keys:
-            out[f"{k}_low"] = np.nanquantile(reps[k], alpha, axis=0)
-            out[f"{k}_high"] = np.nanquantile(reps[k], 1 - alpha, axis=0)
+            out[f"{k}_low"], out[f"{k}_high"] = bootstrap_bounds(reps[k], alpha)
     if by is None:
         out = out.drop(columns="_all")
     out["split_months"] = split
@@ -796,7 +833,8 @@ def plot_recovery_by_age(
             np.isfinite(g["age_hi_months"]), g["age_hi_months"] - g["age_lo_months"], 1.0
         )
         x = g["age_lo_months"].to_numpy() + width / 2
-        ax.plot(x, g[measure], marker="o", ms=3, label=str(name) or measure)
+        label = "charged-off debt" if name == "charged_off" else in_words(name or measure)
+        ax.plot(x, g[measure], marker="o", ms=3, label=label)
         if f"{measure}_low" in g:
             ax.fill_between(x, g[f"{measure}_low"], g[f"{measure}_high"], alpha=0.2)
     ax.axvline(split_months, color="k", ls="--", lw=1)
@@ -812,7 +850,14 @@ def plot_recovery_by_age(
         "recovered share of balance" if measure == "recovery_rate" else "share of debts paying"
     )
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper right", fontsize=8)
+    percent_axis(ax.yaxis)
+    horizon = table["horizon_months"].iloc[0] if "horizon_months" in table and len(table) else None
+    within = f" within {horizon:g} months" if horizon is not None else ""
+    what = (
+        "Share of the balance recovered" if measure == "recovery_rate" else "Share of debts paying"
+    )
+    ax.set_title(f"{what}{within}, by debt age")
+    legend_outside(ax, fontsize=8)
     return ax
 
 

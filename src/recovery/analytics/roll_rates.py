@@ -41,10 +41,13 @@ import pandas as pd
 from recovery.analytics.common import (
     SegmentArg,
     dispatch_on_table,
+    in_words,
+    legend_outside,
     percent_axis,
     plot_axes,
     segment_list,
 )
+from recovery.analytics.credibility import credibility_alpha, shrink_rows
 from recovery.analytics.states import (
     NEW_STATE,
     snapshot_states,
@@ -53,6 +56,7 @@ from recovery.analytics.states import (
     transitions,
 )
 from recovery.config import Config
+from recovery.data.contract import has_column, require_columns
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
@@ -228,7 +232,8 @@ def roll_rates(
         ``month_end`` (start month *m*), segment columns, ``from_state``,
         ``to_state``, ``count`` (accounts), ``balance`` (currency at *m*),
         ``count_rate`` and ``balance_rate`` (shares of the from-state's total in
-        that month and segment; each from-row sums to 1).
+        that month and segment; each from-row sums to 1). A status-only history (no
+        balance) gives the counts and count rates alone.
 
     Examples
     --------
@@ -244,6 +249,8 @@ def roll_rates(
     segments = segment_list(segment)
     totals = flow_totals(snapshots, config, segments, accounts)  # an engine's, for its tables
     out = roll_rates_from_totals(totals, config, segments)
+    if not has_column(snapshots, "balance"):  # a status-only history: counts only
+        out = out.drop(columns=["balance", "balance_rate"])
     if confidence is not None:
         n = out.groupby(["month_end", *segments, "from_state"], dropna=False, observed=True)[
             "count"
@@ -303,6 +310,7 @@ def roll_rate_matrix(
     config: Config | None = None,
     segment: SegmentArg = None,
     accounts: pd.DataFrame | None = None,
+    shrinkage: float | Literal["estimate"] | None = None,
 ) -> pd.DataFrame:
     """Roll-rate matrix (from state × to state) for one month, a range, or all months.
 
@@ -327,6 +335,14 @@ def roll_rate_matrix(
     segment : str or list of str, optional
         Segment columns; rows are then indexed by (segment…, from_state).
     {{accounts_for_segments}}
+    shrinkage : float or "estimate", optional
+        With segments (pooled rates): each segment's row leans on the portfolio's row
+        of the same from-state, ``(counts + α · portfolio) / (n + α)``
+        (:func:`recovery.analytics.credibility.shrink_rows`; for balance weights the
+        segment's balance shares take the weight ``n / (n + α)`` of its account count
+        ``n``). ``α`` in accounts, or ``"estimate"`` from how much the segments differ
+        (Bühlmann–Straub, :func:`recovery.analytics.credibility.credibility_alpha`).
+        None (default): raw rows.
 
     Returns
     -------
@@ -345,7 +361,7 @@ def roll_rate_matrix(
     >>> roll_rate_matrix(s, weight="balance").loc["M1", ["M0", "M2"]].tolist()
     [0.75, 0.25]
     """
-    _check_weight(weight)
+    _check_weight(weight, snapshots, "the balance-weighted roll-rate matrix")
     if average not in ("pooled", "mean"):
         raise ValueError("average must be 'pooled' or 'mean'")
     segments = segment_list(segment)
@@ -371,6 +387,8 @@ def roll_rate_matrix(
         if average == "pooled":
             summed = monthly.groupby(level=rows, dropna=False).sum()
             out = summed.div(summed.sum(axis=1).where(lambda x: x > 0), axis=0)
+            if shrinkage is not None and segments:
+                out = _shrink_segments(t, out, summed, segments, shrinkage)
         else:
             tot = monthly.sum(axis=1)
             rates = monthly.div(tot.where(tot > 0), axis=0).dropna(how="all")
@@ -387,6 +405,34 @@ def roll_rate_matrix(
     out = out.iloc[pos]
     out.columns.name = "to_state"
     return out
+
+
+def _shrink_segments(
+    t: pd.DataFrame,
+    rates: pd.DataFrame,
+    summed: pd.DataFrame,
+    segments: list[str],
+    shrinkage: float | str,
+) -> pd.DataFrame:
+    """Segment rows shrunk toward the portfolio rows (pooled over the same months)."""
+    rows = [*segments, "from_state"]
+    counts = t.groupby([*rows, "to_state"], dropna=False)["count"].sum().unstack(fill_value=0)
+    counts = counts.reindex(index=rates.index, columns=rates.columns, fill_value=0).astype(float)
+    book = summed.groupby(level="from_state").sum()
+    book = book.div(book.sum(axis=1).where(lambda x: x > 0), axis=0).fillna(0.0)
+    if shrinkage == "estimate":
+        long = counts.reset_index()
+        long["_segment"] = long[segments].astype(str).agg("|".join, axis=1)
+        alpha = credibility_alpha(long.drop(columns=segments), "_segment")
+    elif isinstance(shrinkage, (int, float)) and shrinkage >= 0:
+        alpha = float(shrinkage)
+    else:
+        raise DataError(
+            f"shrinkage must be 'estimate' or a number of accounts >= 0, got {shrinkage!r}"
+        )
+    _, z = shrink_rows(counts, book, alpha)
+    prior = book.reindex(rates.index.get_level_values("from_state")).set_axis(rates.index)
+    return rates.fillna(prior).mul(z, axis=0) + prior.mul(1.0 - z, axis=0)
 
 
 _DIRECTIONS = ("roll_forward", "stay", "roll_back", "cure", "paid_off", "settled", "other_exit")
@@ -441,7 +487,7 @@ def roll_rate_trends(
     >>> roll_rate_trends(s)[["from_state", "roll_forward", "cure"]].values.tolist()
     [['M1', 0.5, 0.5]]
     """
-    _check_weight(weight)
+    _check_weight(weight, snapshots, "the balance-weighted roll-rate trend")
     _check_window(window)
     config = config or Config()
     segments = segment_list(segment)
@@ -487,9 +533,12 @@ def roll_rate_trends(
     return sort_states(rates, ["month_end", *segments], config)
 
 
-def _check_weight(weight: str) -> None:
+def _check_weight(weight: str, snapshots: pd.DataFrame, what: str) -> None:
+    """``count`` or ``balance``; a balance weight needs balances (``what`` names it)."""
     if weight not in ("count", "balance"):
         raise ValueError("weight must be 'count' or 'balance'")
+    if weight == "balance":
+        require_columns(snapshots, ["balance"], what)
 
 
 def _check_window(window: int) -> None:
@@ -564,7 +613,7 @@ def flow_rates(
     >>> float(f.loc[f.from_bucket == "M0", "flow_rate"].iloc[0])
     0.95
     """
-    _check_weight(weight)
+    _check_weight(weight, snapshots, "the balance flow rate (weight='count' needs none)")
     _check_window(window)
     config = config or Config()
     segments = segment_list(segment)
@@ -661,8 +710,8 @@ def plot_roll_rate_matrix(
     )
     values = matrix.to_numpy(dtype=float)
     image = ax.imshow(np.nan_to_num(values), cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=45)
-    ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index])
+    ax.set_xticks(range(matrix.shape[1]), [in_words(c) for c in matrix.columns], rotation=45)
+    ax.set_yticks(range(matrix.shape[0]), [in_words(i) for i in matrix.index])
     for (i, j), v in np.ndenumerate(values):
         if np.isfinite(v) and v > 0:
             ax.text(
@@ -672,7 +721,8 @@ def plot_roll_rate_matrix(
     ax.set_xlabel("state at month end m + 1")
     ax.set_ylabel("state at month end m")
     ax.set_title(title or "Roll rates")
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    percent_axis(bar.ax.yaxis)
     return ax
 
 
@@ -712,12 +762,12 @@ def plot_roll_rate_trends(
     chosen = list(states) if states is not None else list(pd.unique(data["from_state"]))
     for state in chosen:
         part = data[data["from_state"] == state]
-        ax.plot(part["month_end"], part[rate], marker=".", label=str(state))
+        ax.plot(part["month_end"], part[rate], marker=".", label=in_words(state))
     ax.set_ylabel(f"{rate.replace('_', ' ')} rate")
     ax.set_xlabel("month end m (rate of m → m + 1)")
     percent_axis(ax.yaxis)
     if chosen:
-        ax.legend(title="from", fontsize=7, ncol=2)
+        legend_outside(ax, title="from bucket", fontsize=8)
     ax.set_title(title or f"{rate.replace('_', ' ').capitalize()} rate by bucket")
     return ax
 

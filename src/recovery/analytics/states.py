@@ -67,7 +67,7 @@ TERMINAL_STATES: tuple[str, ...] = ("charged_off", "paid_off", "settled", "other
 #: The from state of an account that enters the books at *m + 1* (new or re-entering).
 NEW_STATE = "new"
 
-_REQUIRED = ("account_id", "month_end", "dpd", "bucket", "balance", "status")
+_REQUIRED = ("account_id", "month_end", "dpd", "bucket", "status")
 _PREPARED = "recovery.snapshot_states"
 _STATE_COLUMNS = {"state", "first_exit", "month_no", "period"}
 
@@ -95,8 +95,9 @@ def snapshot_states(
     Parameters
     ----------
     snapshots : DataFrame
-        The ``snapshots`` table (account_id, month_end, dpd, bucket, balance,
-        amount_overdue, paid_in_month, status; extra columns are kept).
+        The ``snapshots`` table (account_id, month_end, dpd, bucket, status; the
+        amounts balance, amount_overdue and paid_in_month when the data has them;
+        extra columns are kept).
     config : Config, optional
         Bucket labels come from ``config.aging``; a missing bucket on an open row is
         derived from its DPD (days).
@@ -115,7 +116,9 @@ def snapshot_states(
         ``period`` (monthly :class:`pandas.Period`), ``month_no``
         (``year * 12 + month - 1``), ``state`` and
         ``first_exit`` (``False`` for repeated exit rows, which analyses drop), plus
-        ``amount_overdue`` / ``paid_in_month`` (0 when absent) and the segment columns.
+        ``balance`` (the exposure: a credit balance reads 0), ``amount_overdue`` /
+        ``paid_in_month`` (0 when absent) and the segment columns. A status-only table
+        (no ``balance``) gets NaN amounts, never zeros.
 
     Notes
     -----
@@ -155,9 +158,16 @@ def snapshot_states(
     s = snapshots.copy()
     s["account_id"] = s["account_id"].astype(str)
     s["month_end"] = pd.to_datetime(s["month_end"]).dt.normalize()
+    # amounts: a credit balance is zero exposure; a status-only history has none (NaN,
+    # never zero: what needs them says so, recovery.data.contract.require_columns)
+    amounts = "balance" in s
+    if amounts:
+        s["balance"] = s["balance"].astype(float).fillna(0.0).clip(lower=0.0)
+    else:
+        s["balance"] = np.nan
     for col in ("amount_overdue", "paid_in_month"):
-        s[col] = s[col].astype(float).fillna(0.0) if col in s else 0.0
-    s["balance"] = s["balance"].astype(float).fillna(0.0)
+        fill = 0.0 if amounts else np.nan
+        s[col] = s[col].astype(float).fillna(fill) if col in s else fill
     s["dpd"] = pd.to_numeric(s["dpd"]).fillna(0).astype(int)
     dup = s.duplicated(["account_id", "month_end"])
     if dup.any():

@@ -51,6 +51,7 @@ from recovery.analytics.common import (
 )
 from recovery.analytics.states import snapshot_states
 from recovery.config import Config
+from recovery.data.contract import has_column
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 
@@ -110,6 +111,7 @@ def vintage_curves(
         suffix ``_balance`` (share of amount), and ``left_censored`` (the cohort has
         loans older than the table's first month, whose "ever" flags only see
         delinquency from then on). MOB before the table's first month are omitted.
+        Without balances (a status-only history) the shares of accounts alone.
 
     Examples
     --------
@@ -126,7 +128,10 @@ def vintage_curves(
         raise ValueError(f"cohort must be one of {sorted(_COHORTS)}")
     segments = [c for c in segment_list(segment) if c != "vintage"]  # already the rows
     totals = vintage_totals(snapshots, accounts, thresholds, config, segments, cohort)
-    return vintage_curves_from_totals(totals, segments, complete_only)
+    out = vintage_curves_from_totals(totals, segments, complete_only)
+    if not has_column(snapshots, "balance"):  # a status-only history: shares of accounts only
+        out = out.drop(columns=[c for c in out.columns if c == "amount" or c.endswith("_balance")])
+    return out
 
 
 def _flag_names(thresholds: Sequence[int]) -> list[str]:

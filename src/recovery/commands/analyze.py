@@ -45,12 +45,15 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 import pandas as pd
 
 from recovery.commands.options import config_option, portfolio_source
 from recovery.config import Config, load_config
+from recovery.data.contract import require_columns
 from recovery.data.portfolio import Portfolio
-from recovery.errors import DataError, RecoveryError
+from recovery.errors import DataError, MissingColumnError, RecoveryError
+from recovery.progress import progress_bar
 
 __all__ = [
     "AnalysisContext",
@@ -58,6 +61,8 @@ __all__ = [
     "STEPS",
     "run_analysis",
     "write_results",
+    "recent_forecast_errors",
+    "recent_error_sentence",
     "command",
 ]
 
@@ -86,6 +91,9 @@ class AnalysisContext:
         accepts it in place of ``snapshots`` and then skips the preparation.
     figures : bool
         Whether steps should draw their figures (tables only when false).
+    skipped : list of dict
+        Outputs left out because the data lacks what they need (``output``,
+        ``reason``: one line each; a status-only history has no balances).
     """
 
     portfolio: Portfolio
@@ -95,6 +103,25 @@ class AnalysisContext:
     results: dict[str, Any] = field(default_factory=dict)
     states: pd.DataFrame | None = None
     figures: bool = True
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    def needs(self, columns: Sequence[str], what: str) -> bool:
+        """Whether the snapshots have ``columns``; if not, ``what`` is skipped with one line.
+
+        Examples
+        --------
+        >>> states = pd.DataFrame({"account_id": ["A"], "month_end": ["2024-01-31"],
+        ...     "dpd": [0], "bucket": ["M0"], "status": ["open"]})
+        >>> ctx = AnalysisContext(Portfolio(snapshots=states), states, Config())
+        >>> ctx.needs(["balance"], "the roll-rate matrix by balance"), ctx.skipped[0]["reason"]
+        (False, "the roll-rate matrix by balance — needs balances: this data has no column 'balance'")
+        """
+        try:
+            require_columns(self.snapshots, list(columns), what)
+        except MissingColumnError as exc:
+            self.skipped.append({"output": what, "reason": str(exc)})
+            return False
+        return True
 
     @property
     def accounts(self) -> pd.DataFrame | None:
@@ -151,19 +178,21 @@ def _roll_rates(ctx: AnalysisContext) -> dict[str, Any]:
     if out["roll_rates"].empty:  # one month end only (or none consecutive): no matrices
         return out
     count = rr.roll_rate_matrix(ctx.states, weight="count", **kw)
-    balance = rr.roll_rate_matrix(ctx.states, weight="balance", **kw)
     latest_month = out["roll_rates"]["month_end"].max()
     latest = rr.roll_rate_matrix(ctx.states, month=latest_month, **kw)
     out["roll_rate_matrix_count"] = _matrix_table(count)
-    out["roll_rate_matrix_balance"] = _matrix_table(balance)
     out["roll_rate_matrix_latest"] = _matrix_table(latest)
     if ctx.figures:
         out["roll_rate_matrix"] = rr.plot_roll_rate_matrix(
             count, title="Roll rates by count, all months pooled"
         )
-        out["roll_rate_matrix_by_balance"] = rr.plot_roll_rate_matrix(
-            balance, title="Roll rates by balance, all months pooled"
-        )
+    if ctx.needs(["balance"], "the roll-rate matrix by balance"):
+        balance = rr.roll_rate_matrix(ctx.states, weight="balance", **kw)
+        out["roll_rate_matrix_balance"] = _matrix_table(balance)
+        if ctx.figures:
+            out["roll_rate_matrix_by_balance"] = rr.plot_roll_rate_matrix(
+                balance, title="Roll rates by balance, all months pooled"
+            )
     return out
 
 
@@ -173,14 +202,18 @@ def _roll_rate_trends(ctx: AnalysisContext) -> dict[str, Any]:
     kw = {"config": ctx.config, "accounts": ctx.accounts}
     out = _by_segment(ctx, "roll_rate_trends", lambda segment: rr.roll_rate_trends(
         ctx.states, segment=segment, **kw))  # fmt: skip
+    # net flows of balance; of accounts when the data has no balances
+    weight = "balance" if ctx.needs(["balance"], "the flow rates by balance") else "count"
     out.update(
         _by_segment(
-            ctx, "flow_rates", lambda segment: rr.flow_rates(ctx.states, segment=segment, **kw)
+            ctx,
+            "flow_rates",
+            lambda segment: rr.flow_rates(ctx.states, weight=weight, segment=segment, **kw),
         )  # fmt: skip
     )
     if ctx.figures and len(out["roll_rate_trends"]):  # 3 months pooled: less noisy
         trends = rr.roll_rate_trends(ctx.states, window=3, **kw)
-        flows = rr.flow_rates(ctx.states, window=3, **kw)
+        flows = rr.flow_rates(ctx.states, weight=weight, window=3, **kw)
         early = ctx.config.aging.bucket_labels()[:4]
         out["roll_forward_trends"] = rr.plot_roll_rate_trends(
             trends, "roll_forward", early, title="Roll-forward rate by bucket (3 months pooled)"
@@ -188,8 +221,9 @@ def _roll_rate_trends(ctx: AnalysisContext) -> dict[str, Any]:
         out["cure_trends"] = rr.plot_roll_rate_trends(
             trends, "cure", early[1:], title="Cure rate by bucket (3 months pooled)"
         )
+        of = "" if weight == "balance" else " of accounts"
         out["flow_rates_plot"] = rr.plot_flow_rates(
-            flows[flows["flow_rate"] > 0], title="Net flow rates (3 months pooled)"
+            flows[flows["flow_rate"] > 0], title=f"Net flow rates{of} (3 months pooled)"
         )
     return out
 
@@ -205,8 +239,11 @@ def _vintages(ctx: AnalysisContext) -> dict[str, Any]:
         ctx.states, ctx.accounts, config=ctx.config, cohort="year", complete_only=True
     )
     out["vintage_curves_yearly"] = curves
+    metrics = ["ever_30plus", "ever_90plus_balance", "ever_charged_off"]
+    if not ctx.needs(["balance"], "the vintage curves by balance"):
+        metrics[1] = "ever_90plus"
     if ctx.figures:
-        for metric in ("ever_30plus", "ever_90plus_balance", "ever_charged_off"):
+        for metric in metrics:
             name = "vintage_charged_off" if metric == "ever_charged_off" else f"vintage_{metric}"
             out[name] = vt.plot_vintage_curves(curves, metric)
     return out
@@ -220,20 +257,23 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
     actions = ctx.portfolio.actions
     out = _by_segment(ctx, "monthly_kpis", lambda segment: kpis.monthly_kpis(
         ctx.states, segment=segment, actions=actions, **kw))  # fmt: skip
-    out.update(
-        _by_segment(
-            ctx,
-            "collection_rates",
-            lambda segment: kpis.collection_rates(ctx.states, segment=segment, **kw),
-        )  # fmt: skip
-    )
-    out.update(
-        _by_segment(
-            ctx,
-            "recovery_rates",
-            lambda segment: kpis.recovery_rates(ctx.states, segment=segment, **kw),
-        )  # fmt: skip
-    )
+    collection = ["balance", "amount_overdue", "paid_in_month"]
+    if ctx.needs(collection, "the collection rates"):
+        out.update(
+            _by_segment(
+                ctx,
+                "collection_rates",
+                lambda segment: kpis.collection_rates(ctx.states, segment=segment, **kw),
+            )  # fmt: skip
+        )
+    if ctx.needs(["balance", "paid_in_month"], "the post-charge-off recovery rates"):
+        out.update(
+            _by_segment(
+                ctx,
+                "recovery_rates",
+                lambda segment: kpis.recovery_rates(ctx.states, segment=segment, **kw),
+            )  # fmt: skip
+        )
     episodes = cc.collection_episodes(ctx.states, segment=ctx.segment, **kw)
     out["collection_episodes"] = episodes
     out["collection_cycle"] = cc.collection_cycle(episodes)
@@ -246,7 +286,7 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
 
         exact = aging.episodes(ctx.portfolio, config=ctx.config)
         out["collection_cycle_events"] = cc.collection_cycle(exact, data_end=ctx.portfolio.data_end)
-    if actions is not None:
+    if actions is not None and ctx.needs(["paid_in_month"], "the collection costs"):
         out.update(
             _by_segment(
                 ctx,
@@ -256,13 +296,14 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
         )
     if ctx.figures:
         out["collection_cycle_plot"] = cc.plot_collection_cycle(curves)
-        out["overdue_rates_plot"] = kpis.plot_kpis(
-            out["monthly_kpis"],
-            ["overdue_rate_30plus", "overdue_rate_30plus_balance", "overdue_rate_90plus_balance"],
+        table = out["monthly_kpis"]
+        overdue = ["overdue_rate_30plus", "overdue_rate_30plus_balance"]
+        overdue.append(
+            "overdue_rate_90plus_balance" if "open_balance" in table else "overdue_rate_90plus"
         )
-        out["cure_and_collection_plot"] = kpis.plot_kpis(
-            out["monthly_kpis"], ["cure_rate", "collection_rate", "recovery_rate_in_month"]
-        )
+        rates = ["cure_rate", "collection_rate", "recovery_rate_in_month"]
+        out["overdue_rates_plot"] = kpis.plot_kpis(table, [c for c in overdue if c in table])
+        out["cure_and_collection_plot"] = kpis.plot_kpis(table, [c for c in rates if c in table])
     return out
 
 
@@ -277,6 +318,8 @@ def _attempt(out: dict[str, Any], skipped: list[dict], name: str, func: Callable
 def _recovery_by_age(ctx: AnalysisContext) -> dict[str, Any]:
     from recovery.analytics import recovery_curves as rc
 
+    if not ctx.needs(["balance", "paid_in_month"], "recovery by debt age"):
+        return {}
     data_end = ctx.portfolio.data_end if ctx.has_event_tables else None
     kw = {"config": ctx.config, "data_end": data_end}
     snaps = ctx.snapshots
@@ -338,26 +381,102 @@ def _liquidation_and_forecast(ctx: AnalysisContext) -> dict[str, Any]:
     snaps = ctx.snapshots
     out: dict[str, Any] = {}
     skipped: list[dict] = []
-    _attempt(out, skipped, "liquidation_curves", lambda: liquidation_curves(snaps))
-    erc = None
-    try:
-        erc = ERCForecaster(config=ctx.config).fit(snaps)
-    except RecoveryError as exc:
-        skipped.append({"output": "erc_by_cohort", "reason": str(exc)})
-    if erc is not None:
-        out["erc_by_cohort"] = erc.summary()
-        out["erc_collections_forecast"] = erc.predict(12)
-        if ctx.figures:
-            out["erc_plot"] = plot_erc(erc)
-    try:
-        roll = RollRateForecaster(config=ctx.config).fit(snaps)
-        out["roll_rate_forecast"] = roll.predict(12)
-        out["roll_rate_forecast_totals"] = roll.predict_totals(12)
-    except RecoveryError as exc:
-        skipped.append({"output": "roll_rate_forecast", "reason": str(exc)})
+    if ctx.needs(["balance", "paid_in_month"], "the liquidation curves and ERC"):
+        _attempt(out, skipped, "liquidation_curves", lambda: liquidation_curves(snaps))
+        erc = None
+        try:
+            erc = ERCForecaster(config=ctx.config).fit(snaps)
+        except RecoveryError as exc:
+            skipped.append({"output": "erc_by_cohort", "reason": str(exc)})
+        if erc is not None:
+            out["erc_by_cohort"] = erc.summary()
+            out["erc_collections_forecast"] = erc.predict(12)
+            if ctx.figures:
+                out["erc_plot"] = plot_erc(erc)
+    notes: list[dict] = []
+    if ctx.needs(["balance"], "the roll-rate forecast of balances"):
+        try:
+            roll = RollRateForecaster(config=ctx.config).fit(snaps)
+            out["roll_rate_forecast"] = roll.predict(12)
+            out["roll_rate_forecast_totals"] = roll.predict_totals(12)
+            out["roll_rate_forecast_health"] = roll.summary().reset_index()
+            notes += [{"kind": "warning", "message": f"Forecast: {w}"} for w in roll.warnings_]
+        except RecoveryError as exc:
+            skipped.append({"output": "roll_rate_forecast", "reason": str(exc)})
+        else:
+            try:
+                errors = recent_forecast_errors(snaps, ctx.config)
+            except RecoveryError as exc:
+                skipped.append({"output": "roll_rate_forecast_backtest", "reason": str(exc)})
+            else:
+                out["roll_rate_forecast_backtest"] = errors
+                notes.append({"kind": "note", "message": recent_error_sentence(errors)})
     if skipped:
         out["liquidation_skipped"] = pd.DataFrame(skipped)
+    if notes:
+        out["forecast_notes"] = pd.DataFrame(notes)
     return out
+
+
+def recent_forecast_errors(
+    snapshots: pd.DataFrame, config: Config, months_ahead: int = 3, last: int = 12
+) -> pd.DataFrame:
+    """The default roll-rate forecast's error ``months_ahead`` out, on the latest months.
+
+    The forecaster is fitted on the data up to each of the last ``last`` month ends
+    that have ``months_ahead`` months after them (and a pair of months before), and its
+    delinquent balance ``months_ahead`` months out is compared with what happened
+    (:func:`recovery.analytics.forecast.backtest_roll_rate`).
+
+    Returns
+    -------
+    DataFrame
+        ``origin, month_end, forecast, actual, pct_error`` (delinquent balance,
+        currency; error as a fraction of the actual), one row per origin.
+
+    Raises
+    ------
+    DataError
+        When the history is too short: fewer than ``months_ahead + 2`` month ends.
+    """
+    from recovery.analytics.forecast import backtest_roll_rate
+
+    months = np.sort(pd.to_datetime(snapshots["month_end"]).dt.normalize().unique())
+    usable = months[1 : len(months) - months_ahead][-last:]
+    if len(usable) == 0:
+        raise DataError(
+            f"checking the forecast on your own data needs at least {months_ahead + 2} "
+            f"month ends (the table has {len(months)})"
+        )
+    bt = backtest_roll_rate(snapshots, origins=usable, months_ahead=months_ahead, config=config)
+    keep = (bt["measure"] == "delinquent_balance") & (bt["horizon"] == months_ahead)
+    return bt.loc[keep, ["origin", "month_end", "forecast", "actual", "pct_error"]].reset_index(
+        drop=True
+    )
+
+
+def recent_error_sentence(errors: pd.DataFrame, months_ahead: int = 3) -> str:
+    """One sentence on :func:`recent_forecast_errors` for people.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"pct_error": [0.1, -0.05, 0.03]})
+    >>> print(recent_error_sentence(e))
+    This forecast's 3-month error on your last 3 months (delinquent balance): 6.0 % on average, running 2.7 % high.
+    """
+    pct = errors["pct_error"].dropna()
+    if pct.empty:
+        return (
+            f"This forecast's {months_ahead}-month error could not be measured: "
+            "no delinquent balance in the months checked."
+        )
+    bias = float(pct.mean())
+    return (
+        f"This forecast's {months_ahead}-month error on your last "
+        f"{f'{len(pct)} months' if len(pct) > 1 else 'month'} "
+        f"(delinquent balance): {100 * float(pct.abs().mean()):.1f} % on average, running "
+        f"{100 * abs(bias):.1f} % {'high' if bias >= 0 else 'low'}."
+    )
 
 
 #: The analyses run by ``recovery analyze``, in order. Append to extend (see module doc).
@@ -416,7 +535,9 @@ def run_analysis(
     Returns
     -------
     dict
-        ``{name: DataFrame | matplotlib Axes}``.
+        ``{name: DataFrame | matplotlib Axes}``; ``skipped`` (``output, reason``) lists
+        what the data cannot give, one line each (a status-only history: everything
+        that needs balances or payments).
     """
     config = config or Config()
     segments = [segment] if isinstance(segment, str) else list(segment or [])
@@ -433,20 +554,17 @@ def run_analysis(
     ctx = AnalysisContext(portfolio, snaps, config, segments, figures=figures)
     ctx.states = snapshot_states(snaps, config)
     selected = [s for s in STEPS if s.name in chosen]
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(selected, desc="analyze", unit="step")
-    else:
-        bar = selected
+    bar = progress_bar(selected, desc="analyze", unit="steps", enabled=progress)
     for step in bar:
-        if progress:
-            bar.set_postfix_str(step.description or step.name)
+        bar.set_postfix_str(step.description or step.name)
         produced = step.run(ctx)
         clash = sorted(set(produced) & set(ctx.results))
         if clash:
             raise RecoveryError(f"analysis step '{step.name}' reuses output name(s) {clash}")
         ctx.results.update(produced)
+    if ctx.skipped:  # one line per output the data cannot give
+        table = pd.DataFrame(ctx.skipped, columns=["output", "reason"])
+        ctx.results["skipped"] = table.drop_duplicates("output").reset_index(drop=True)
     return ctx.results
 
 
@@ -542,3 +660,9 @@ def command(
     n_tables = sum(1 for p in written if p.suffix == ".parquet")
     n_figures = sum(1 for p in written if p.suffix == ".png")
     click.echo(f"wrote {n_tables} tables (Parquet + CSV) and {n_figures} figures to {out}")
+    if "skipped" in results:
+        for reason in results["skipped"]["reason"]:
+            click.echo(f"skipped: {reason}")
+    notes = results.get("forecast_notes")
+    for row in notes.itertuples(index=False) if notes is not None else ():
+        click.echo(f"{row.kind}: {row.message}")

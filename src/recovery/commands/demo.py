@@ -224,7 +224,12 @@ def run_demo(
     report = stages.run(
         f"render the monthly report for {month:%B %Y}",
         lambda: render_monthly_report(
-            out / "data", month, out / "reports", model_path=out / "models", config=config
+            out / "data",
+            month,
+            out / "reports",
+            model_path=out / "models",
+            config=config,
+            source=source,
         ),
     )
     return DemoResult(out, report, month, stages.timings, metrics)

@@ -39,9 +39,17 @@ def command(
     with code hidden and charts embedded. A month without data writes nothing.
     """
     from recovery.report import render_monthly_report
+    from recovery.report.render import source_name
 
     config = load_config(config_path)
     click.echo(f"rendering the report for {month} from {path} …", err=True)
     with portfolio_directory(path, config) as directory:  # a database: a temporary copy
-        out = render_monthly_report(directory, month, out_dir, model_path=model_path, config=config)
+        out = render_monthly_report(
+            directory,
+            month,
+            out_dir,
+            model_path=model_path,
+            config=config,
+            source=source_name(getattr(path, "location", path)),
+        )
     click.echo(f"report written to {out}")

@@ -40,21 +40,21 @@ def command(
     score bands, amount_given_payment, expected_amount (= p_pay × amount) and the
     reason codes. Each model's card is checked against the features first.
     """
-    from tqdm.auto import tqdm
-
     from recovery.config import load_config
     from recovery.data.io import load_portfolio, write_table
     from recovery.errors import DataError, ModelCardError
     from recovery.models.scorer import load_model
     from recovery.models.scores import score_table
+    from recovery.progress import progress_bar
     from recovery.timeline.features import build_features
 
     date = parse_date(as_of, "--as-of")
     config = load_config(config_path)
     dirs = model_dirs(models)
     if engine.applies(path):  # --engine dask, or a partitioned dataset (recovery.engine.dask)
-        return engine.score(path, dirs, date, out, config, top)
-    with tqdm(total=4, desc="score", unit="step", leave=False) as bar:
+        engine.score(path, dirs, date, out, config, top)
+        return _say_untested(dirs)
+    with progress_bar(total=4, desc="score", unit="steps", leave=False) as bar:
         loaded = {}
         for directory in dirs:
             scorer = load_model(directory, config)
@@ -85,3 +85,16 @@ def command(
     click.echo(
         f"scored {len(table):,} overdue accounts at {date.date()} with {sorted(loaded)} → {out}"
     )
+    _say_untested(dirs)
+
+
+def _say_untested(dirs) -> None:
+    """One line per model trained without an out-of-time test (its card says so)."""
+    from recovery.models.card import out_of_time_tested, read_card
+
+    for card in sorted((read_card(d) for d in dirs), key=lambda c: c["target"]):
+        if not out_of_time_tested(card):
+            click.echo(
+                f"note: the {card['target']} model was trained without an out-of-time test; "
+                "its scores have not been checked on months after its training data"
+            )

@@ -45,7 +45,7 @@ __all__ = ["command"]
     "--scenario",
     default="benchmark",
     show_default=True,
-    help="Named scenario (benchmark, stable, no_age_effect).",
+    help="Named scenario (benchmark, stable, no_age_effect, offers).",
 )
 @click.option(
     "--no-operation", is_flag=True, help="Simulate without the collection operation (part 2)."
@@ -105,9 +105,8 @@ def command(
     Writes one Parquet file per table into OUT and the truth tables into OUT/truth/,
     chunk by chunk (bounded memory); nothing is left behind if a chunk fails.
     """
-    from tqdm import tqdm
-
     from recovery.config import load_config
+    from recovery.progress import progress_bar
     from recovery.simulate.book import BLOCK_SIZE
     from recovery.simulate.operation import CollectionOperation
     from recovery.simulate.params import get_scenario
@@ -118,8 +117,12 @@ def command(
     n_blocks = -(-n_accounts // BLOCK_SIZE)
     per_chunk = max(1, chunk_size // BLOCK_SIZE)
     n_chunks = -(-n_blocks // per_chunk)
-    total = n_chunks * (params.back_book_months + months + FOLLOW_UP_MONTHS)
-    with tqdm(total=total, unit="chunk-month", desc="simulate") as bar:
+    # the bar counts simulated months (back book, observed, follow-up); the book is
+    # simulated in n_chunks chunks of accounts, each month once per chunk
+    total = params.back_book_months + months + FOLLOW_UP_MONTHS
+    with progress_bar(total=total, desc="simulate", unit="months",
+                      bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} months [{elapsed}<{remaining}]",
+                      ) as bar:  # fmt: skip
         from recovery.engine.partitioning import simulate_partitioned
 
         write = (  # --partitions: tables split by account hash (recovery.engine.partitioning)
@@ -137,7 +140,7 @@ def command(
             scenario=scenario,
             operation=_operation(no_operation, truth_draws, CollectionOperation),
             chunk_size=chunk_size,
-            progress=bar.update,
+            progress=lambda done: bar.update(done / n_chunks),
             validate=validate,
         )
     click.echo(f"wrote {n_accounts:,} accounts to {out} (truth in {Path(out) / 'truth'})")

@@ -38,7 +38,8 @@ TARGET_CHOICES = ("p_pay", "p_cure", "roll_back", "amount")
     type=int,
     default=6,
     show_default=True,
-    help="Latest labelled months held out for the out-of-time test (0 = none).",
+    help="Latest labelled months held out for the out-of-time test (0 = fit on every "
+    "month, without a test; the model card says so).",
 )
 @click.option(
     "--months",
@@ -106,12 +107,7 @@ def command(
     )
     click.echo(f"fitting {target} on {len(frame):,} overdue account-months …", err=True)
     result = train_and_evaluate(
-        frame,
-        target,
-        test_start="none" if test_months == 0 else None,
-        test_months=test_months,
-        scorer=scorer,
-        config=config,
+        frame, target, test_months=test_months, scorer=scorer, config=config
     )
     scorer = result.scorer
     if recalibrate_months > 0:
@@ -134,4 +130,9 @@ def command(
             f"{k}={m[k]:.3f}" if isinstance(m[k], float) else f"{k}={m[k]}" for k in keys
         )
         click.echo(f"out-of-time test from {result.test_start.date()}: {shown}")
+    if not result.tested:
+        click.echo(
+            f"no out-of-time test: the {target} model was fitted on every labelled month, "
+            "so how well it scores later months is not known yet (its card says so)"
+        )
     click.echo(f"saved {target} model to {directory}")

@@ -38,7 +38,6 @@ def command(
     """Score overdue accounts, apply suppressions and the policy table, and write a
     ranked daily list per agent within capacity (config [strategy])."""
     import pandas as pd
-    from tqdm.auto import tqdm
 
     from recovery.config import load_config
     from recovery.data.io import load_portfolio, write_table
@@ -46,12 +45,13 @@ def command(
     from recovery.models.scorer import load_model
     from recovery.models.scores import score_table
     from recovery.operations.strategy import build_worklists, recommend, suppressions
+    from recovery.progress import progress_bar
     from recovery.timeline.features import build_features
 
     date = parse_date(day, "--date").normalize()
     config = load_config(config_path)
     dirs = model_dirs(models)
-    with tqdm(total=4, desc="worklist", unit="step", leave=False) as bar:
+    with progress_bar(total=4, desc="worklist", unit="steps", leave=False) as bar:
         loaded = {m.target: m for m in (load_model(d, config) for d in dirs)}
         if "p_pay" not in loaded:
             raise ModelCardError("a p_pay model is needed to rank the work list")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.atomic import publish, stage_file
 from recovery.data.mapping import as_mapping
 from recovery.data.portfolio import TABLE_ORDER, Portfolio
 from recovery.data.schema import (
@@ -65,7 +65,9 @@ _TABLE_FILES = ("parquet", "csv", "csv.gz")  # a table's file: <table>.<one of t
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
 
-    On an exception the temporary file is removed and ``path`` is untouched.
+    On an exception the temporary file is removed and ``path`` is untouched. The file
+    ends with the permissions a plain write would give it, and leftovers of earlier
+    killed writes to ``path`` are removed first (:mod:`recovery.data.atomic`).
 
     Examples
     --------
@@ -78,13 +80,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     'done'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = stage_file(path)
     try:
         yield tmp_path
-        os.replace(tmp_path, path)
+        publish(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -381,20 +380,18 @@ def save_portfolio(
     try:
         for name, df in portfolio.tables().items():
             target = directory / f"{name}.{fmt}"
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-            os.close(fd)
-            staged.append((Path(tmp), target))
-            _write_frame(df, Path(tmp), fmt)
-        fd, tmp = tempfile.mkstemp(prefix=".portfolio.", suffix=".tmp", dir=directory)
-        os.close(fd)
-        staged.append((Path(tmp), directory / META_FILE))
-        Path(tmp).write_text(json.dumps(portfolio.meta, indent=2, default=str), encoding="utf-8")
+            staged.append((stage_file(target), target))
+            _write_frame(df, staged[-1][0], fmt)
+        staged.append((stage_file(directory / META_FILE), directory / META_FILE))
+        staged[-1][0].write_text(
+            json.dumps(portfolio.meta, indent=2, default=str), encoding="utf-8"
+        )
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
         raise
     for tmp, target in staged:
-        os.replace(tmp, target)
+        publish(tmp, target)
     written = {target.name for _, target in staged}
     for name in TABLE_ORDER:
         for ext in _TABLE_FILES:

@@ -30,25 +30,38 @@ from __future__ import annotations
 import difflib
 import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from recovery.config import Config
+from recovery.config import PRODUCT_KINDS, Config
+from recovery.data.dates import date_shape, is_date_format, parse_dates
+from recovery.data.mapped_tables import (
+    MAPPING_TABLES,
+    allowed_codes,
+    coded_columns,
+    known_status_codes,
+    table_spec,
+)
 from recovery.data.performance import (
-    PERFORMANCE,
     STATUS_ENCODINGS,
     as_code,
     code_text,
-    decode_status,
+    months_from_anchor,
     portfolio_from_performance,
 )
-from recovery.data.portfolio import TABLE_ORDER, Portfolio
-from recovery.data.schema import FREE_TEXT_COLUMNS, TABLES, ExtraColumnsWarning, TableSpec
-from recovery.errors import ConfigError, DataError
+from recovery.data.portfolio import Portfolio
+from recovery.data.reversals import REVERSAL_STYLES, reverse_negative_rows
+from recovery.data.schema import (
+    FREE_TEXT_COLUMNS,
+    ExtraColumnsWarning,
+    TableSpec,
+    product_kinds,
+)
+from recovery.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,9 +82,7 @@ __all__ = [
     "known_status_codes",
 ]
 
-#: Table names a mapping may use: the contract's tables and ``performance``.
-MAPPING_TABLES = (*TABLE_ORDER, "performance")
-_TOP_KEYS = ("version", "window", "tables")
+_TOP_KEYS = ("version", "window", "product_kinds", "tables")
 _TABLE_KEYS = (
     "table",
     "query",
@@ -81,6 +92,10 @@ _TABLE_KEYS = (
     "columns",
     "codes",
     "status_encoding",
+    "date_format",
+    "month_anchor",
+    "reversals",
+    "product_kind",
 )
 _EXAMPLE_ROWS = 3
 _MAPPED = "recovery.data.mapping"  # DataFrame.attrs key marking a frame already mapped
@@ -109,83 +124,6 @@ class MappingError(ConfigError):
         self.table = table
         self.column = column
         self.unmapped = unmapped
-
-
-def table_spec(name: str) -> TableSpec:
-    """The columns a mapping table is mapped to.
-
-    Parameters
-    ----------
-    name : str
-        A contract table or ``performance`` (one of :data:`MAPPING_TABLES`).
-
-    Returns
-    -------
-    TableSpec
-        The contract table's spec, or :data:`recovery.data.performance.PERFORMANCE`.
-
-    Examples
-    --------
-    >>> table_spec("performance").key, table_spec("payments").name
-    (('account_id', 'month_end'), 'payments')
-    """
-    return PERFORMANCE if name == "performance" else TABLES[name]
-
-
-def coded_columns(name: str) -> dict[str, str]:
-    """Contract columns of a mapping table that hold codes, with the kind of their categories.
-
-    Parameters
-    ----------
-    name : str
-        A contract table or ``performance``.
-
-    Returns
-    -------
-    dict
-        ``{column: kind}``; the kind is ``cat:<field>`` (``config.categories.<field>``),
-        ``bucket`` (``config.aging`` bucket names) or ``status_code`` (read by the
-        table's status encoding).
-
-    Examples
-    --------
-    >>> coded_columns("payments")
-    {'channel': 'cat:payment_channels'}
-    """
-    out = {c.name: c.kind for c in table_spec(name).columns if c.kind.startswith("cat:")}
-    if name == "snapshots":
-        out["bucket"] = "bucket"
-    if name == "performance":
-        out["status_code"] = "status_code"
-    return out
-
-
-def allowed_codes(kind: str, config: Config) -> tuple[str, ...]:
-    """The contract categories a coded column of ``kind`` may hold.
-
-    Parameters
-    ----------
-    kind : str
-        ``cat:<field>``, ``bucket`` or ``status_code`` (see :func:`coded_columns`).
-    config : Config
-        Categories and bucket names.
-
-    Returns
-    -------
-    tuple of str
-        Empty for ``status_code``: its codes are read by the status encoding
-        (:func:`known_status_codes`).
-
-    Examples
-    --------
-    >>> allowed_codes("bucket", Config())[:3]
-    ('M0', 'M1', 'M2')
-    """
-    if kind == "bucket":
-        return tuple(config.aging.bucket_names)
-    if kind.startswith("cat:"):
-        return tuple(getattr(config.categories, kind[4:]))
-    return ()
 
 
 @dataclass(frozen=True)
@@ -236,6 +174,18 @@ class TableMapping:
         Contract column → {lender code → contract category}.
     status_encoding : str, optional
         ``performance`` only: ``days_past_due``, ``months_behind`` or ``bucket_label``.
+    date_format : dict
+        Contract date column → ``strftime`` format of the lender's values
+        (``%d/%m/%Y``); columns not listed must be ISO.
+    month_anchor : pandas.Period, optional
+        ``performance`` / ``snapshots``: the month numbered 0 when ``month_end`` holds
+        month numbers relative to the extract (0, −1, −2, …).
+    reversals : str, optional
+        ``payments`` only: ``negative_rows`` when the ledger exports a returned payment
+        as a negative row (:mod:`recovery.data.reversals`).
+    product_kind : str, optional
+        ``accounts`` / ``performance``: the kind (``installment`` or ``revolving``) of
+        every account of the table, when its rows do not say.
 
     Examples
     --------
@@ -254,6 +204,10 @@ class TableMapping:
     columns: dict[str, str] = field(default_factory=dict)
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     status_encoding: str | None = None
+    date_format: dict[str, str] = field(default_factory=dict)
+    month_anchor: pd.Period | None = None
+    reversals: str | None = None
+    product_kind: str | None = None
 
     @property
     def target(self) -> str:
@@ -283,12 +237,16 @@ class Mapping:
         ``{table name: TableMapping}``.
     window : DateWindow, optional
         Rows to load (pushed into SQL by :mod:`recovery.data.sources`).
+    product_kinds : dict
+        Contract product code → kind (``installment`` / ``revolving``), over the
+        config's ``categories.product_kinds`` for this book.
     source : Path, optional
         The file it was read from (named in error messages).
     """
 
     tables: dict[str, TableMapping] = field(default_factory=dict)
     window: DateWindow | None = None
+    product_kinds: dict[str, str] = field(default_factory=dict)
     source: Path | None = None
 
     # ------------------------------------------------------------------ building
@@ -377,8 +335,75 @@ class Mapping:
         for column, kind in coded_columns(name).items():
             if column in out.columns:
                 out[column] = self._translate(tm, column, kind, out, config)
+        for column in [*tm.date_format, *(["month_end"] if tm.month_anchor else [])]:
+            if column in out.columns:
+                out[column] = self._dates(tm, column, out)
+        if tm.product_kind is not None and "product_kind" not in out.columns:
+            out["product_kind"] = tm.product_kind
         out.attrs[_MAPPED] = name
         return out
+
+    def dates(self, name: str, column: str, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """A date column of a lender table read the way the mapping declares.
+
+        ``month_anchor`` for a relative month, ``date_format`` for a lender's own format,
+        else ISO 8601 (:func:`recovery.data.schema.parse_dates`; never guessed).
+
+        Parameters
+        ----------
+        name : str
+            Mapping table name.
+        column : str
+            Contract column name.
+        values : Series
+            The lender's values.
+
+        Returns
+        -------
+        parsed, bad : Series
+            ``datetime64[ns]`` values, and which present values could not be read.
+
+        Examples
+        --------
+        >>> m = Mapping.from_dict({"tables": {"payments": {"date_format": "%d/%m/%Y"}}})
+        >>> m.dates("payments", "payment_date", pd.Series(["03/08/2018"]))[0].dt.month.tolist()
+        [8]
+        """
+        tm = self.tables.get(name) or TableMapping(name)
+        if column == "month_end" and tm.month_anchor is not None:
+            return months_from_anchor(values, tm.month_anchor)
+        try:
+            kind = table_spec(name).column(column).kind
+        except KeyError:  # a lender date column the contract does not know (a window's)
+            kind = "date"
+        return parse_dates(
+            values, kind if kind == "datetime" else "date", tm.date_format.get(column)
+        )
+
+    def _dates(self, tm: TableMapping, column: str, frame: pd.DataFrame) -> pd.Series:
+        parsed, bad = self.dates(tm.name, column, frame[column])
+        if bad.any():
+            lender = tm.lender_column(column)
+            named = f"column '{column}'" + (
+                f" (lender column '{lender}')" if lender != column else ""
+            )
+            if column == "month_end" and tm.month_anchor is not None:
+                rule, key = (
+                    f"month numbers relative to month_anchor {tm.month_anchor}",
+                    "month_anchor",
+                )
+            else:
+                rule, key = f"date_format '{tm.date_format[column]}'", "date_format"
+            rows = frame.loc[bad.to_numpy(), column].head(_EXAMPLE_ROWS)
+            shown = "; ".join(f"row {i}: {v!r}" for i, v in rows.items())
+            raise MappingError(
+                f"{self._where()}table '{tm.name}', {named}: {int(bad.sum())} value(s) are not "
+                f"{rule} (format seen {date_shape(frame.loc[bad.to_numpy(), column])}); e.g. "
+                f"{shown}. Fix tables.{tm.name}.{key} in the mapping file",
+                table=tm.name,
+                column=column,
+            )
+        return parsed
 
     def _translate(
         self, tm: TableMapping, column: str, kind: str, frame: pd.DataFrame, config: Config
@@ -480,6 +505,17 @@ class Mapping:
                     ExtraColumnsWarning,
                     stacklevel=2,
                 )
+        payments = self.tables.get("payments")
+        if "payments" in tables and payments is not None and payments.reversals:
+            tables["payments"] = reverse_negative_rows(tables["payments"])
+        kinds = {**config.categories.product_kinds, **self.product_kinds}
+        if self.product_kinds:
+            config = replace(config, categories=replace(config.categories, product_kinds=kinds))
+        for name in ("accounts", "performance"):
+            tm = self.tables.get(name)
+            declared = self.product_kinds or (tm is not None and tm.product_kind)
+            if name in tables and declared:
+                tables[name] = tables[name].assign(product_kind=product_kinds(tables[name], config))
         perf = tables.pop("performance", None)
         meta = dict(meta or {})
         if perf is None:
@@ -491,38 +527,6 @@ class Mapping:
         tables["snapshots"] = built.snapshots
         tables["accounts"] = built.accounts
         return Portfolio(**tables, meta=built.meta)
-
-
-def known_status_codes(codes: list, encoding: str, config: Config) -> set[str]:
-    """Which of a handful of delinquency codes a status encoding reads.
-
-    Parameters
-    ----------
-    codes : list
-        Distinct codes (text or numbers).
-    encoding : str
-        One of :data:`recovery.data.performance.STATUS_ENCODINGS`.
-    config : Config
-        Bucket names (for ``bucket_label``).
-
-    Returns
-    -------
-    set of str
-        The codes the encoding reads, as text (:func:`recovery.data.performance.as_code`).
-
-    Examples
-    --------
-    >>> sorted(known_status_codes(["M1", "X9", "current"], "bucket_label", Config()))
-    ['M1', 'current']
-    """
-    ok = set()
-    for code in codes:
-        try:
-            decode_status([code], encoding, config)
-        except DataError:
-            continue
-        ok.add(as_code(code))
-    return ok
 
 
 # ---------------------------------------------------------------------- reading
@@ -581,7 +585,58 @@ def _parse(data: Any, source: Path | None, config: Config) -> Mapping:
         raise _fail(
             source, "tables", "give either performance (monthly data) or snapshots, not both"
         )
-    return Mapping(tables=parsed, window=window, source=source)
+    kinds = data.get("product_kinds") or {}
+    if not isinstance(kinds, dict):
+        raise _fail(source, "product_kinds", "must be a mapping of product: installment|revolving")
+    for product, kind in kinds.items():
+        products = config.categories.products
+        if str(product) not in products:
+            raise _fail(
+                source,
+                f"product_kinds.{product}",
+                f"{product!r} is not a product category{_closest(product, products)}; use one "
+                f"of {list(products)} (or add it to the config's [categories] products)",
+            )
+        _kind(kind, source, f"product_kinds.{product}")
+    kinds = {str(k): str(v) for k, v in kinds.items()}
+    return Mapping(tables=parsed, window=window, product_kinds=kinds, source=source)
+
+
+def _kind(value: Any, source: Path | None, key: str) -> str:
+    if value not in PRODUCT_KINDS:
+        raise _fail(
+            source, key, f"{value!r} is not a product kind; use {' or '.join(PRODUCT_KINDS)}"
+        )
+    return str(value)
+
+
+def _date_formats(value: Any, spec: TableSpec, name: str, source: Path | None) -> dict[str, str]:
+    """``date_format:`` — one format for every date column of the table, or one per column."""
+    key = f"tables.{name}.date_format"
+    dates = [c.name for c in spec.columns if c.kind in ("date", "datetime")]
+    if isinstance(value, str):
+        value = dict.fromkeys(dates, value)
+    elif not isinstance(value, dict):
+        raise _fail(source, key, "must be a format ('%d/%m/%Y') or {date column: format}")
+    out = {}
+    for column, fmt in value.items():
+        if column not in dates:
+            raise _fail(
+                source,
+                f"{key}.{column}",
+                f"'{column}' is not a date column of '{name}'{_closest(column, dates)}; use "
+                f"one of {dates}",
+            )
+        ok = is_date_format(fmt)
+        if not ok:
+            raise _fail(
+                source,
+                f"{key}.{column}" if len(value) < len(dates) else key,
+                f"{fmt!r} is not a date format; write strftime codes such as '%d/%m/%Y' "
+                "(day first), '%m/%d/%Y' (month first) or '%Y%m' (year and month)",
+            )
+        out[str(column)] = fmt
+    return out
 
 
 def _parse_table(name: str, body: Any, source: Path | None, config: Config) -> TableMapping:
@@ -603,7 +658,7 @@ def _parse_table(name: str, body: Any, source: Path | None, config: Config) -> T
             f"{key}.{unknown[0]}",
             f"unknown setting{_closest(unknown[0], _TABLE_KEYS)}; use {list(_TABLE_KEYS)}",
         )
-    for text_key in ("table", "query", "file", "date_column", "status_encoding"):
+    for text_key in ("table", "query", "file", "date_column", "status_encoding", "reversals"):
         if body.get(text_key) is not None and not isinstance(body[text_key], str):
             raise _fail(source, f"{key}.{text_key}", "must be text")
     if body.get("table") and body.get("query"):
@@ -712,6 +767,30 @@ def _parse_table(name: str, body: Any, source: Path | None, config: Config) -> T
                     )
                 out[as_code(code)] = str(category)
         codes[str(column)] = out
+    anchor = body.get("month_anchor")
+    if anchor is not None:
+        if "month_end" not in contract:
+            raise _fail(source, f"{key}.month_anchor", "only a table with month_end has one")
+        try:
+            anchor = pd.Period(str(anchor)[:7], freq="M")
+        except (ValueError, TypeError):
+            raise _fail(
+                source, f"{key}.month_anchor", f"{anchor!r} is not a month; write YYYY-MM"
+            ) from None
+    reversals = body.get("reversals")
+    if reversals is not None and (name != "payments" or reversals not in REVERSAL_STYLES):
+        raise _fail(
+            source,
+            f"{key}.reversals",
+            "only the payments table has one: reversals: negative_rows (the ledger exports a "
+            "returned payment as a negative row)",
+        )
+    kind = body.get("product_kind")
+    if kind is not None:
+        if "product_kind" not in contract:
+            raise _fail(source, f"{key}.product_kind", "only accounts and performance have one")
+        kind = _kind(kind, source, f"{key}.product_kind")
+    formats = _date_formats(body.get("date_format") or {}, spec, name, source)
     return TableMapping(
         name=name,
         table=body.get("table"),
@@ -722,6 +801,10 @@ def _parse_table(name: str, body: Any, source: Path | None, config: Config) -> T
         columns=columns,
         codes=codes,
         status_encoding=encoding,
+        date_format=formats,
+        month_anchor=anchor,
+        reversals=reversals,
+        product_kind=kind,
     )
 
 

@@ -9,15 +9,21 @@ features, labels and models — runs on it. A column mapping (:mod:`recovery.dat
 table ``performance``) renames the lender's columns to the names below first.
 
 **Input columns** (:data:`PERFORMANCE`): ``account_id``, ``month_end`` (any date in the
-month, or ``YYYY-MM`` / ``YYYYMM``; read as that month's end), ``dpd`` *or*
-``status_code`` (read with the ``encoding``), ``balance`` (outstanding, currency) and
-``paid_amount`` (amount paid in the month, currency; ``paid_in_month`` is accepted too).
-Optional: ``amount_overdue``, ``installment_amount`` (the monthly installment),
-``status`` (the lender's account status already mapped to ``open``, ``paid_off``,
-``charged_off``, ``settled``, ``closed``; it wins over the status code),
-``charge_off_date``, and account attributes repeated on each row (``customer_id``,
-``product``, ``origination_date``, ``principal``, ``term_months``, ``interest_rate``,
-``region``) that :func:`accounts_from_performance` reads.
+month, or ``YYYY-MM`` / ``YYYYMM``; read as that month's end; a lender's own format or
+a month number relative to the extract is declared in the mapping), ``dpd`` *or*
+``status_code`` (read with the ``encoding``). When the lender has them: ``balance``
+(outstanding, currency; below zero a credit balance, read as zero exposure) and
+``paid_amount`` (amount paid in the month, currency; ``paid_in_month`` is accepted too;
+below zero when reversals exceed payments). A table of states alone — account, month,
+code, what bureaus hand out — loads too: count-based results run on it, and those
+that need amounts say which column they need. Optional: ``amount_overdue``,
+``installment_amount`` (the monthly installment), ``status`` (the lender's account
+status already mapped to ``open``, ``paid_off``, ``charged_off``, ``settled``,
+``closed``; it wins over the status code), ``charge_off_date``, ``product_kind``
+(``installment`` / ``revolving``; default from ``product``), and account attributes
+repeated on each row (``customer_id``, ``product``, ``origination_date``,
+``principal``, ``term_months``, ``interest_rate``, ``region``) that
+:func:`accounts_from_performance` reads.
 
 **Status encodings** (:func:`decode_status`; each row is tested):
 
@@ -46,6 +52,9 @@ encoding           code                    DPD (days)      bucket   status
                    ``paid``
 ``bucket_label``   ``settled``,            0               —        settled, closed
                    ``closed``
+any encoding       ``charged_off``,        as above        —        as above
+                   ``paid_off``,
+                   ``settled``, ``closed``
 =================  ======================  ==============  =======  ================
 
 Codes are compared case-insensitively after trimming spaces. Any other lender code is
@@ -56,15 +65,19 @@ translated first with the mapping's ``codes: {status_code: {LENDER: CODE}}``.
 - *DPD* from a month code is an estimate: the middle of the arrears range (k months
   behind: 30k − 15 days, i.e. 15, 45, 75, …; a bucket label: the middle of the
   bucket's configured DPD range). The bucket read back from that DPD is the lender's.
-- *Charge-off* (DESIGN.md §3): the first month whose DPD reaches
-  ``config.aging.charge_off_dpd`` (or whose code or ``status`` says so); from then on
+- *Charge-off* (DESIGN.md §3): the first month whose DPD reaches the threshold of the
+  account's product kind (``config.aging.charge_off_dpd``, or
+  ``config.aging.charge_off_dpd_by_kind``), or whose code or ``status`` says so; from then on
   the account is ``charged_off`` (sticky) until a terminal status. A charged-off row
   without a day count reads DPD = charge-off DPD + 30 × months since the first
   charged-off month.
-- *Paid off*: without a ``status`` column, an account whose history ends with a run of
-  current months (DPD 0, codes 0/−1/−2) at a balance ≤ ``config.aging.tolerance``
-  reads ``paid_off`` from the first month of that run — after a charge-off too (the
-  debt was repaid).
+- *Paid off*: without a ``status`` column, an installment account whose history ends
+  with a run of current months (DPD 0, codes 0/−1/−2) at a balance ≤
+  ``config.aging.tolerance`` reads ``paid_off`` from the first month of that run —
+  after a charge-off too (the debt was repaid). Never for a revolving account (a card
+  without use this month is still an open card) nor without a balance (a status-only
+  history): their trailing current months stay open; an explicit status or closure
+  code still says paid off.
 - *Amount overdue*: the ``amount_overdue`` column when given; else months behind
   (⌈DPD / 30⌉) × ``installment_amount``; else × the last amount paid in a month that
   ended current (a point-in-time proxy of the installment); capped at the balance;
@@ -90,8 +103,17 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.dates import date_shape, parse_dates
 from recovery.data.portfolio import Portfolio
-from recovery.data.schema import Column, TableSpec, column_names
+from recovery.data.schema import (
+    NOTED,
+    Column,
+    TableSpec,
+    check_amounts,
+    column_names,
+    product_kinds,
+    read_negative_amounts,
+)
 from recovery.errors import DataError
 
 __all__ = [
@@ -100,6 +122,8 @@ __all__ = [
     "code_text",
     "as_code",
     "decode_status",
+    "months_from_anchor",
+    "read_months",
     "snapshots_from_performance",
     "accounts_from_performance",
     "portfolio_from_performance",
@@ -122,17 +146,54 @@ PERFORMANCE = TableSpec(
         _C("month_end", "date", description="any date in the month, or YYYY-MM / YYYYMM"),
         _C("dpd", "int", required=False, min=0, description="days past due at month end"),
         _C("status_code", "str", required=False, description="delinquency code (encoding)"),
-        _C("balance", "float", min=0, description="outstanding balance (currency)"),
-        _C("paid_amount", "float", required=False, min=0, description="paid in the month"),
-        _C("paid_in_month", "float", required=False, min=0, description="= paid_amount"),
-        _C("amount_overdue", "float", required=False, min=0, description="currency"),
-        _C("installment_amount", "float", required=False, min=0, description="per month"),
+        _C(
+            "balance",
+            "float",
+            required=False,
+            min=0,
+            money=True,
+            negative="credit",
+            description="outstanding balance (currency); below zero: a credit balance",
+        ),
+        _C(
+            "paid_amount",
+            "float",
+            required=False,
+            min=0,
+            money=True,
+            negative="kept",
+            description="paid in the month (net of reversals)",
+        ),
+        _C(
+            "paid_in_month",
+            "float",
+            required=False,
+            min=0,
+            money=True,
+            negative="kept",
+            description="= paid_amount",
+        ),
+        _C("amount_overdue", "float", required=False, min=0, money=True, description="currency"),
+        _C(
+            "installment_amount",
+            "float",
+            required=False,
+            min=0,
+            money=True,
+            description="per month",
+        ),
         _C("status", "cat:statuses", required=False, description="account status"),
         _C("charge_off_date", "date", required=False, nullable=True),
         _C("customer_id", "id", required=False),
         _C("product", "cat:products", required=False),
+        _C(
+            "product_kind",
+            "cat:product_kind",
+            required=False,
+            description="installment or revolving (default: from the product)",
+        ),
         _C("origination_date", "date", required=False),
-        _C("principal", "float", required=False, strictly_positive=True),
+        _C("principal", "float", required=False, strictly_positive=True, money=True),
         _C("term_months", "int", required=False, min=1),
         _C("interest_rate", "float", required=False, min=0),
         _C("region", "str", required=False),
@@ -143,6 +204,7 @@ PERFORMANCE = TableSpec(
 _CURRENT = ("0", "C")
 _NO_USE = ("-2", "X")
 _PAID_IN_FULL = ("-1",)
+_STATUS_WORDS = ("charged_off", "paid_off", "settled", "closed")  # read in every encoding
 _LABEL_STATUS = {
     "charged_off": "charged_off",
     "charge_off": "charged_off",
@@ -211,7 +273,10 @@ def as_code(value: object) -> str:
 
 
 def decode_status(
-    codes: pd.Series | list, encoding: str = "days_past_due", config: Config | None = None
+    codes: pd.Series | list,
+    encoding: str = "days_past_due",
+    config: Config | None = None,
+    kinds: pd.Series | np.ndarray | list | None = None,
 ) -> pd.DataFrame:
     """Read delinquency codes as DPD (days), bucket and status, one row per code.
 
@@ -223,6 +288,10 @@ def decode_status(
         How the codes state delinquency (see the table in :mod:`recovery.data.performance`).
     config : Config, optional
         Bucket edges and names, charge-off DPD (``config.aging``).
+    kinds : array-like, optional
+        The product kind of each row (``installment`` / ``revolving``), for a charge-off
+        threshold per kind (``config.aging.charge_off_dpd_by_kind``); default: every
+        row at ``config.aging.charge_off_dpd``.
 
     Returns
     -------
@@ -273,6 +342,17 @@ def decode_status(
         out[col] = pd.Series(values[np.where(idx >= 0, idx, len(values) - 1)], dtype=object)
     out["dpd"] = out["dpd"].astype("float64")
     out["current_code"] = out["current_code"].astype(bool)
+    if kinds is not None:  # the threshold of each row's product kind
+        threshold = config.aging.charge_off_dpd_for(np.asarray(kinds, dtype=object))
+        dpd = out["dpd"].to_numpy()
+        by_dpd = ~np.isnan(dpd) & out["status"].isin(["open", "charged_off"]).to_numpy()
+        charged = by_dpd & (dpd >= threshold)
+        status = np.where(by_dpd, np.where(charged, "charged_off", "open"), out["status"])
+        out["status"] = pd.Series(status, dtype=object)
+        bucket = config.aging.bucket_of(np.nan_to_num(dpd))
+        out["bucket"] = pd.Series(
+            np.where(by_dpd, np.where(charged, None, bucket), out["bucket"]), dtype=object
+        )
     return out
 
 
@@ -290,7 +370,10 @@ def _decode_unique(codes: np.ndarray, encoding: str, config: Config) -> dict[str
     for code in codes:  # distinct codes only
         upper = str(code).strip().upper()
         d, b, s, cur = np.nan, None, "open", False
-        if encoding == "days_past_due":
+        if encoding != "bucket_label" and upper.lower() in _STATUS_WORDS:  # any encoding
+            s = upper.lower()
+            d = np.nan if s == "charged_off" else 0.0
+        elif encoding == "days_past_due":
             value = pd.to_numeric(upper, errors="coerce")
             if pd.isna(value) or value < 0:
                 bad.append(code)
@@ -342,13 +425,35 @@ def _decode_unique(codes: np.ndarray, encoding: str, config: Config) -> dict[str
     return {"dpd": dpd, "bucket": bucket, "status": status, "current_code": current}
 
 
-def _month_ends(values: pd.Series) -> pd.Series:
-    """Month end of each value: a date, ``YYYY-MM`` or ``YYYYMM`` (parsed once per value)."""
+def read_months(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Month end of each value: a date, ``YYYY-MM`` or ``YYYYMM`` (each distinct value once).
+
+    Parameters
+    ----------
+    values : Series
+        Dates, or text / whole numbers in one of those forms.
+
+    Returns
+    -------
+    month_end : Series
+        ``datetime64[ns]``, the last day of each value's month (NaT where unreadable).
+    bad : Series of bool
+        Present values in none of those forms.
+
+    Examples
+    --------
+    >>> ends, bad = read_months(pd.Series(["202401", "2024-02", "2024-03-15", "03/2024"]))
+    >>> ends.dt.strftime("%Y-%m-%d").tolist(), bad.tolist()
+    (['2024-01-31', '2024-02-29', '2024-03-31', nan], [False, False, False, True])
+    """
     values = pd.Series(values)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     distinct = pd.Series(uniques)
+    bad = pd.Series(False, index=distinct.index)
     if pd.api.types.is_datetime64_any_dtype(distinct):
         parsed = pd.to_datetime(distinct)
+        if parsed.dt.tz is not None:
+            parsed = parsed.dt.tz_localize(None)
     else:
         text = code_text(distinct)
         compact = text.str.fullmatch(r"\d{6}").fillna(False).astype(bool)
@@ -357,16 +462,76 @@ def _month_ends(values: pd.Series) -> pd.Series:
             parsed[compact] = pd.to_datetime(text[compact], format="%Y%m", errors="coerce")
         rest = ~compact & text.notna()
         if rest.any():
-            parsed[rest] = pd.to_datetime(text[rest], format="mixed", errors="coerce")
+            parsed[rest] = parse_dates(distinct[rest])[0]
         bad = text.notna() & parsed.isna()
-        if bad.any():
-            raise DataError(
-                f"performance: month_end has {int(bad.sum())} value(s) that are not dates, "
-                f"e.g. {text[bad].head(3).tolist()}; use YYYY-MM-DD, YYYY-MM or YYYYMM"
-            )
     ends = parsed.dt.to_period("M").dt.to_timestamp(how="end").dt.normalize()
     table = np.append(ends.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
-    return pd.Series(table[codes], index=values.index, dtype="datetime64[ns]")
+    flags = np.append(bad.to_numpy(dtype=bool), False)
+    return (
+        pd.Series(table[codes], index=values.index, dtype="datetime64[ns]"),
+        pd.Series(flags[codes], index=values.index),
+    )
+
+
+def _month_ends(values: pd.Series) -> pd.Series:
+    """:func:`read_months`, refusing what it cannot read and naming the format seen.
+
+    A month number relative to the extract (``0``, ``-1``, …) needs ``month_anchor`` in
+    the mapping, a lender's own date format ``date_format``.
+    """
+    ends, bad = read_months(values)
+    if bad.any():
+        text = code_text(pd.Series(values)[bad.to_numpy()])
+        if text.str.fullmatch(r"[+-]?\d{1,3}").fillna(False).all():
+            raise DataError(
+                f"performance: month_end holds month numbers relative to the extract "
+                f"(e.g. {pd.unique(text)[:3].tolist()}), not dates; give the month numbered "
+                "0 as month_anchor: YYYY-MM under tables.performance in the mapping file"
+            )
+        raise DataError(
+            f"performance: month_end has {int(bad.sum())} value(s) that are not dates; "
+            f"format seen {date_shape(text)}; use YYYY-MM-DD, YYYY-MM or YYYYMM, or "
+            "declare the lender's format with date_format in the mapping file"
+        )
+    return ends
+
+
+def months_from_anchor(values: pd.Series, anchor: pd.Period) -> tuple[pd.Series, pd.Series]:
+    """Month ends of month numbers relative to an anchor month (0 = the anchor).
+
+    Bureau and warehouse extracts often number months back from the extract month
+    (``0``, ``-1``, ``-2``, …): the mapping's ``month_anchor`` names month 0.
+
+    Parameters
+    ----------
+    values : Series
+        Whole numbers (as numbers or text); missing values stay missing.
+    anchor : pandas.Period
+        The month numbered 0.
+
+    Returns
+    -------
+    month_end : Series
+        ``datetime64[ns]``, the last day of each month.
+    bad : Series of bool
+        Present values that are not whole numbers.
+
+    Examples
+    --------
+    >>> ends, bad = months_from_anchor(pd.Series([0, -1, "-13", "x"]), pd.Period("2024-02", "M"))
+    >>> ends.dt.strftime("%Y-%m-%d").tolist(), bad.tolist()
+    (['2024-02-29', '2024-01-31', '2023-01-31', nan], [False, False, False, True])
+    """
+    values = pd.Series(values)
+    number = pd.to_numeric(code_text(values), errors="coerce")
+    whole = number.notna() & np.isfinite(number) & (number == np.floor(number.fillna(0)))
+    bad = values.notna() & ~whole
+    base = anchor.year * 12 + anchor.month - 1
+    month_no = (base + number.where(whole, 0).astype("int64")).to_numpy()
+    first_of_next = (month_no + 1 - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
+    ends = pd.Series((first_of_next - np.timedelta64(1, "D")).astype("datetime64[ns]"))
+    ends.index = values.index
+    return ends.where(whole), bad
 
 
 def snapshots_from_performance(
@@ -378,29 +543,38 @@ def snapshots_from_performance(
     ----------
     frame : pandas.DataFrame
         One row per account and month with the columns of :data:`PERFORMANCE`:
-        ``account_id``, ``month_end``, ``dpd`` or ``status_code``, ``balance``,
-        ``paid_amount`` (or ``paid_in_month``); optional ``amount_overdue``,
-        ``installment_amount``, ``status``, ``charge_off_date``.
+        ``account_id``, ``month_end``, ``dpd`` or ``status_code``; optional
+        ``balance``, ``paid_amount`` (or ``paid_in_month``), ``amount_overdue``,
+        ``installment_amount``, ``status``, ``charge_off_date``, ``product`` and
+        ``product_kind``. A table of states alone (no balance, no payments — what
+        bureaus hand out) gives ``snapshots`` without the amount columns: count-based
+        results run on it; amount-based ones say which column they need.
     encoding : {"days_past_due", "months_behind", "bucket_label"}
         How ``status_code`` (or ``dpd``) states delinquency; see the table in
         :mod:`recovery.data.performance`. With ``days_past_due`` the ``dpd`` column is read
         when present.
     config : Config, optional
-        Buckets, charge-off DPD and the small-balance tolerance (``config.aging``).
+        Buckets, charge-off DPD (per product kind) and the small-balance tolerance
+        (``config.aging``); the kinds of product codes (``config.categories``); the
+        ceiling of amounts (``config.data.max_amount``).
 
     Returns
     -------
     pandas.DataFrame
         The contract's ``snapshots`` columns (``account_id, month_end, dpd, bucket,
-        balance, amount_overdue, paid_in_month, status``, plus ``charge_off_date`` when
-        given), sorted by account and month end; DPD is an estimate for month codes
-        (module docstring). Account columns of the input (``product``, …) are kept.
+        balance, amount_overdue, paid_in_month, status``; the amounts only when the
+        input has a balance / payments; ``charge_off_date`` and ``credit_balance`` when
+        given or found), sorted by account and month end; DPD is an estimate for month
+        codes (module docstring). Account columns of the input (``product``, …) are
+        kept.
 
     Raises
     ------
     DataError
-        A required column is missing, a code is unknown, or an account has two rows
-        for one month.
+        A required column is missing, a code is unknown, a month is not a date, or an
+        account has two rows for one month.
+    ValidationError
+        An amount is infinite or beyond ``config.data.max_amount``.
 
     Examples
     --------
@@ -408,6 +582,13 @@ def snapshots_from_performance(
     ...     "dpd": [0, 0], "balance": [50.0, 0.0], "paid_amount": [50.0, 50.0]})
     >>> snapshots_from_performance(perf)[["dpd", "bucket", "status"]].values.tolist()
     [[0, 'M0', 'open'], [0, None, 'paid_off']]
+
+    Status only (a bureau file): no amounts, no paid-off inference.
+
+    >>> codes = pd.DataFrame({"account_id": "L1", "month_end": ["2024-01", "2024-02"],
+    ...     "status_code": ["1", "C"]})
+    >>> snapshots_from_performance(codes, "months_behind").columns.tolist()
+    ['account_id', 'month_end', 'dpd', 'bucket', 'status']
     """
     config = config or Config()
     if encoding not in STATUS_ENCODINGS:
@@ -418,15 +599,22 @@ def snapshots_from_performance(
     if "paid_amount" not in df and "paid_in_month" in df:
         df = df.rename(columns={"paid_in_month": "paid_amount"})
     code_column = "dpd" if encoding == "days_past_due" and "dpd" in df else "status_code"
-    needed = ["account_id", "month_end", code_column, "balance", "paid_amount"]
+    needed = ["account_id", "month_end", code_column]
     missing = [c for c in needed if c not in df]
     if missing:
         what = "dpd (or status_code)" if code_column == "dpd" else "status_code"
         raise DataError(
-            f"performance table lacks column(s) {missing}; it needs account_id, month_end, "
-            f"{what}, balance and paid_amount (rename the lender's columns in the mapping "
-            f"file's columns:). Columns present: {list(df.columns)}"
+            f"performance table lacks column(s) {missing}; it needs account_id, month_end "
+            f"and {what} (balance and paid_amount when the lender has them; rename the "
+            f"lender's columns in the mapping file's columns:). Columns present: "
+            f"{list(df.columns)}"
         )
+    check_amounts(PERFORMANCE, df, config)
+    amounts = {
+        c: pd.to_numeric(df[c], errors="coerce") for c in ("balance", "paid_amount") if c in df
+    }
+    df = read_negative_amounts(PERFORMANCE, df.assign(**amounts), config, stacklevel=3)
+    has_balance = "balance" in df
     tol = config.aging.tolerance
     out = pd.DataFrame({"account_id": code_text(df["account_id"])})
     out["month_end"] = _month_ends(df["month_end"])
@@ -437,27 +625,26 @@ def snapshots_from_performance(
             f"performance table has {int(dup.sum())} row(s) sharing an (account, month), "
             f"e.g. {ex}; keep one row per account and month"
         )
-    decoded = decode_status(df[code_column], encoding, config)
-    balance = pd.to_numeric(df["balance"], errors="coerce").astype("float64")
-    paid = pd.to_numeric(df["paid_amount"], errors="coerce").fillna(0.0).astype("float64")
-    out["balance"] = balance
-    out["paid_in_month"] = paid
-    status = decoded["status"].astype(object)
+    kinds = product_kinds(df, config)
+    decoded = decode_status(df[code_column], encoding, config, kinds)
+    if has_balance:
+        out["balance"] = df["balance"].astype("float64")
+    if "paid_amount" in df:
+        out["paid_in_month"] = df["paid_amount"].fillna(0.0).astype("float64")
     given = df["status"].astype(object).where(df["status"].notna()) if "status" in df else None
-    out["_status"] = status
+    out["_status"] = decoded["status"].astype(object)
     out["_dpd"] = decoded["dpd"]
     out["_current"] = decoded["current_code"].to_numpy()
+    out["_revolving"] = kinds == "revolving"
+    out["_co_dpd"] = config.aging.charge_off_dpd_for(kinds)
     if given is not None:
         out["_given"] = given.to_numpy()
     for col in ("amount_overdue", "installment_amount", "charge_off_date"):
         if col in df:
             out[f"_{col}"] = df[col].to_numpy()
-    extras = [
-        c
-        for c in df.columns
-        if c not in set(needed) | {"status", "status_code", "dpd", "paid_in_month"}
-        and c not in ("amount_overdue", "installment_amount", "charge_off_date")
-    ]
+    special = {"status", "status_code", "dpd", "balance", "paid_amount", "paid_in_month"}
+    special |= {"amount_overdue", "installment_amount", "charge_off_date"}
+    extras = [c for c in df.columns if c not in set(needed) | special]
     for col in extras:
         out[col] = df[col].to_numpy()
     out = out.sort_values(["account_id", "month_end"], kind="mergesort").reset_index(drop=True)
@@ -467,10 +654,12 @@ def snapshots_from_performance(
     if given is not None:
         g = out["_given"].to_numpy(dtype=object)
         status = np.where(pd.isna(g), status, g)
-    else:
+    elif has_balance:
         # paid off: the history ends with current months at a zero balance (also after a
-        # charge-off: the debt was repaid)
+        # charge-off: the debt was repaid); never for revolving credit, where a month
+        # without use leaves the account open
         quiet = (out["_current"].to_numpy() | (dpd == 0)) & _at_most(out, tol) & (status == "open")
+        quiet &= ~out["_revolving"].to_numpy()
         rev = pd.Series(quiet[::-1])  # run of quiet rows reaching the account's last row
         acc_rev = account.iloc[::-1].reset_index(drop=True)
         trailing = rev.astype(int).groupby(acc_rev).cumprod().to_numpy()[::-1].astype(bool)
@@ -490,7 +679,7 @@ def snapshots_from_performance(
         (out["month_end"].dt.year - co_first.dt.year) * 12
         + (out["month_end"].dt.month - co_first.dt.month)
     ).to_numpy(dtype="float64")
-    floor = config.aging.charge_off_dpd + 30.0 * np.nan_to_num(months_since)
+    floor = out["_co_dpd"].to_numpy(dtype="float64") + 30.0 * np.nan_to_num(months_since)
     dpd = np.where(is_charged & (np.isnan(dpd) | (dpd < floor)), np.fmax(dpd, floor), dpd)
     dpd = np.where(is_open | is_charged, dpd, 0.0)
     if np.isnan(dpd).any():  # pragma: no cover - every decoded open code has a DPD
@@ -500,15 +689,15 @@ def snapshots_from_performance(
         np.where(is_open, config.aging.bucket_of(out["dpd"].to_numpy()), None), dtype=object
     )
     out["status"] = status
-    out["amount_overdue"] = _amount_overdue(out, is_open, is_charged)
+    if has_balance or "_amount_overdue" in out:
+        out["amount_overdue"] = _amount_overdue(out, is_open, is_charged)
     if "_charge_off_date" in out:
         out["charge_off_date"] = pd.to_datetime(out["_charge_off_date"]).dt.normalize()
-    columns = [
-        *column_names("snapshots", required_only=True),
-        *(["charge_off_date"] if "charge_off_date" in out else []),
-        *extras,
-    ]
-    return out[columns]
+    columns = [c for c in column_names("snapshots") if c in out]
+    columns += [c for c in extras if c not in columns]
+    result = out[columns]
+    result.attrs[NOTED] = ("balance", "paid_in_month")  # read (and noted) above
+    return result
 
 
 def _at_most(out: pd.DataFrame, tolerance: float) -> np.ndarray:
@@ -517,8 +706,14 @@ def _at_most(out: pd.DataFrame, tolerance: float) -> np.ndarray:
 
 
 def _amount_overdue(out: pd.DataFrame, is_open: np.ndarray, is_charged: np.ndarray) -> np.ndarray:
-    """Overdue amount (currency): given, else months behind x an installment (proxy)."""
-    balance = out["balance"].fillna(0.0).to_numpy(dtype="float64")
+    """Overdue amount (currency): given, else months behind x an installment (proxy).
+
+    Without a balance only a given amount is known (NaN elsewhere).
+    """
+    if "balance" in out:
+        balance = out["balance"].fillna(0.0).to_numpy(dtype="float64")
+    else:
+        balance = np.full(len(out), np.nan)
     if "_amount_overdue" in out:
         given = pd.to_numeric(out["_amount_overdue"], errors="coerce").to_numpy(dtype="float64")
     else:
@@ -529,12 +724,13 @@ def _amount_overdue(out: pd.DataFrame, is_open: np.ndarray, is_charged: np.ndarr
     else:
         installment = pd.Series(np.nan, index=out.index)
     # proxy: the last amount paid in a month that ended current, carried forward
-    paid = out["paid_in_month"]
-    current_paid = paid.where((out["dpd"] == 0) & is_open & (paid > 0))
-    proxy = current_paid.groupby(out["account_id"]).ffill()
-    installment = installment.fillna(proxy).to_numpy(dtype="float64")
+    if "paid_in_month" in out:
+        paid = out["paid_in_month"]
+        current_paid = paid.where((out["dpd"] == 0) & is_open & (paid > 0))
+        installment = installment.fillna(current_paid.groupby(out["account_id"]).ffill())
+    installment = installment.to_numpy(dtype="float64")
     estimate = np.where(np.isnan(installment), balance, months_behind * installment)
-    estimate = np.minimum(estimate, balance)
+    estimate = np.fmin(estimate, balance)
     estimate = np.where(is_open, estimate, 0.0)
     estimate = np.where(is_charged, balance, estimate)
     return np.where(np.isnan(given), estimate, given)
@@ -555,9 +751,11 @@ def accounts_from_performance(frame: pd.DataFrame, config: Config | None = None)
     customer_id       the account id (one borrower per account)
     product           the first of ``config.categories.products``
     origination_date  the first month end seen (a proxy: the loan may be older)
-    principal         the balance at the first month seen (at least 0.01; currency)
+    principal         the balance at the first month seen (at least 0.01; currency);
+                      1.0 for status-only data (unknown: a constant placeholder)
     term_months       1 (unknown: a constant placeholder)
     interest_rate     0.0 (unknown: a constant placeholder)
+    product_kind      kept when the monthly table carries it
     ================  ===========================================================
 
     Examples
@@ -586,15 +784,21 @@ def accounts_from_performance(frame: pd.DataFrame, config: Config | None = None)
         if "origination_date" in first
         else groups["month_end"].min().to_numpy()
     )
-    balance = pd.to_numeric(df["balance"], errors="coerce").fillna(0.0)
-    opening = balance.groupby(df["account_id"]).first().clip(lower=0.01).to_numpy()
-    out["principal"] = first["principal"].to_numpy() if "principal" in first else opening
+    if "principal" in first:
+        out["principal"] = first["principal"].to_numpy()
+    elif "balance" in df:
+        balance = pd.to_numeric(df["balance"], errors="coerce").fillna(0.0)
+        out["principal"] = balance.groupby(df["account_id"]).first().clip(lower=0.01).to_numpy()
+    else:
+        out["principal"] = 1.0
     out["term_months"] = first["term_months"].to_numpy() if "term_months" in first else 1
     out["interest_rate"] = first["interest_rate"].to_numpy() if "interest_rate" in first else 0.0
-    if "region" in first:
-        out["region"] = first["region"].to_numpy()
+    for col in ("product_kind", "region"):
+        if col in first:
+            out[col] = first[col].to_numpy()
     order = ["account_id", "customer_id", "product", "origination_date", "principal"]
-    order += ["term_months", "interest_rate", *(["region"] if "region" in out else [])]
+    order += ["term_months", "interest_rate"]
+    order += [c for c in ("product_kind", "region") if c in out]
     return out[order].reset_index(drop=True)
 
 

@@ -28,6 +28,7 @@ TABLE_ORDER = (
     "agents",
     "assignments",
     "events",
+    "offers",
     "snapshots",
 )
 
@@ -39,6 +40,7 @@ _DATE_COLUMNS = {
     "agents": ("hire_date",),
     "assignments": ("start_date", "end_date"),
     "events": ("date",),
+    "offers": ("offered_at", "outcome_date", "result_date"),
     "snapshots": ("month_end", "charge_off_date"),
 }
 
@@ -54,8 +56,8 @@ class Portfolio:
 
     Attributes
     ----------
-    accounts, schedule, payments, actions, agents, assignments, events, snapshots
-        The tables.
+    accounts, schedule, payments, actions, agents, assignments, events, offers, snapshots
+        The tables (``offers``: payment plans, settlements and deferrals proposed).
     meta : dict
         Extract metadata; ``data_end`` (ISO date) is the last day the data covers.
     """
@@ -67,6 +69,7 @@ class Portfolio:
     agents: pd.DataFrame | None = None
     assignments: pd.DataFrame | None = None
     events: pd.DataFrame | None = None
+    offers: pd.DataFrame | None = None
     snapshots: pd.DataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 

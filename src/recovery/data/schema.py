@@ -1,11 +1,19 @@
-"""The data contract (DESIGN.md §2) as data, and its validation.
+"""The data contract (DESIGN.md §2) and its validation.
 
-Each table is described once, in :data:`TABLES`: its columns (kind, required or
-optional, nullable, range) and unique key. :func:`validate_table` checks one table with
+Each table is described once, in :data:`TABLES` (:mod:`recovery.data.contract`, whose
+names this module re-exports): its columns (kind, required or optional, nullable,
+range) and unique key. :func:`validate_table` checks one table with
 pandera and :func:`validate_portfolio` adds the cross-table rules (referential
 integrity, dates after origination, non-overlapping assignment spells). Failures are
 collected, never raised one at a time, into a table of ``table, column, rule, count,
 examples`` rows (:class:`recovery.errors.ValidationError`).
+
+Dates are ISO (``YYYY-MM-DD``, timestamps ``YYYY-MM-DD HH:MM:SS``): a date column in
+another format is a failure naming the format seen, never a guess between day-first
+and month-first (a lender's own format is declared in the mapping file). Every amount
+is finite and at most ``config.data.max_amount``. What real exports hold and is normal
+— a credit balance (a balance below zero), a month whose payments net below zero — is
+read with a :class:`DataNoteWarning`, not refused (:func:`read_negative_amounts`).
 
 Examples
 --------
@@ -19,12 +27,24 @@ Examples
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.contract import (
+    EVENT_TABLES,
+    FREE_TEXT_COLUMNS,
+    TABLES,
+    Column,
+    TableSpec,
+    allowed_categories,
+    column_names,
+    contract_markdown,
+    product_kinds,
+)
+from recovery.data.dates import date_shape, parse_dates
+from recovery.data.offers import check_offer_rules
 from recovery.data.portfolio import Portfolio
 from recovery.errors import ValidationError
 
@@ -35,232 +55,33 @@ __all__ = [
     "EVENT_TABLES",
     "FREE_TEXT_COLUMNS",
     "column_names",
+    "allowed_categories",
+    "product_kinds",
+    "contract_markdown",
     "screen_columns",
     "coerce_table",
     "validate_table",
     "validate_portfolio",
     "validated_copy",
+    "read_negative_amounts",
+    "NOTED",
+    "check_amounts",
+    "date_shape",
+    "parse_dates",
     "ExtraColumnsWarning",
+    "DataNoteWarning",
 ]
-
-# kinds: "id" (string), "str", "date" (datetime64, day precision), "datetime"
-# (timestamp), "float" (money or rate), "int", "bool", or "cat:<CategoryConfig field>"
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of the data contract.
-
-    Attributes
-    ----------
-    name : str
-        Column name (snake_case).
-    kind : str
-        ``id``, ``str``, ``date``, ``datetime``, ``float``, ``int``, ``bool`` or
-        ``cat:<field>`` where ``<field>`` names the allowed values in
-        :class:`recovery.config.CategoryConfig`.
-    required : bool
-        The column must be present.
-    nullable : bool
-        Missing values are allowed.
-    min : float, optional
-        Smallest allowed value (inclusive).
-    strictly_positive : bool
-        Values must be > 0 (e.g. payment amounts).
-    description : str
-        Meaning and unit.
-    """
-
-    name: str
-    kind: str
-    required: bool = True
-    nullable: bool = False
-    min: float | None = None
-    strictly_positive: bool = False
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """One table of the data contract: one row per ``grain``, unique on ``key``."""
-
-    name: str
-    grain: str
-    columns: tuple[Column, ...]
-    key: tuple[str, ...] = ()
-    date_columns_for_range: tuple[str, ...] = field(default=())
-
-    def column(self, name: str) -> Column:
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise KeyError(name)
-
-
-C = Column
-TABLES: dict[str, TableSpec] = {
-    "accounts": TableSpec(
-        "accounts",
-        "loan",
-        (
-            C("account_id", "id", description="loan identifier"),
-            C("customer_id", "id", description="borrower identifier (no personal data)"),
-            C("product", "cat:products", description="product line"),
-            C("origination_date", "date", description="disbursement date"),
-            C("principal", "float", strictly_positive=True, description="amount lent (currency)"),
-            C("term_months", "int", min=1, description="contractual term (months)"),
-            C("interest_rate", "float", min=0, description="annual nominal rate (fraction)"),
-            C("region", "str", required=False, description="branch or region"),
-            C("has_guarantor", "bool", required=False, description="a guarantor signed"),
-            C("has_collateral", "bool", required=False, description="collateral pledged"),
-            C("income_band", "str", required=False, nullable=True, description="application"),
-            C("employment", "str", required=False, nullable=True, description="application"),
-            C("bureau_score", "float", required=False, nullable=True, description="application"),
-            C("age_band", "str", required=False, nullable=True, description="protected"),
-            C("gender", "str", required=False, nullable=True, description="protected"),
-        ),
-        key=("account_id",),
-    ),
-    "schedule": TableSpec(
-        "schedule",
-        "installment (per schedule version)",
-        (
-            C("account_id", "id"),
-            C("installment_no", "int", min=1, description="1, 2, … within a version"),
-            C("due_date", "date"),
-            C("amount_due", "float", min=0, description="installment amount (currency)"),
-            C("principal_due", "float", required=False, min=0, description="principal part"),
-            C("schedule_version", "int", required=False, min=1, description="1 = original"),
-            C(
-                "effective_from",
-                "date",
-                required=False,
-                nullable=True,
-                description="first day the version is in force (restructure date)",
-            ),
-        ),
-        key=("account_id", "schedule_version", "installment_no"),
-    ),
-    "payments": TableSpec(
-        "payments",
-        "payment received",
-        (
-            C("account_id", "id"),
-            C("payment_date", "date", description="posting date"),
-            C("amount", "float", strictly_positive=True, description="currency"),
-            C("channel", "cat:payment_channels"),
-            C("payment_id", "id", required=False),
-            C(
-                "reversed_date",
-                "date",
-                required=False,
-                nullable=True,
-                description="date the payment was returned; counts only before it",
-            ),
-        ),
-        key=("payment_id",),
-    ),
-    "actions": TableSpec(
-        "actions",
-        "collection action or contact attempt",
-        (
-            C("action_id", "id"),
-            C("account_id", "id"),
-            C("agent_id", "id"),
-            C("ts", "datetime", description="timestamp of the attempt"),
-            C("channel", "cat:action_channels"),
-            C("outcome", "cat:outcomes"),
-            C("promise_amount", "float", required=False, nullable=True, min=0),
-            C("promise_date", "date", required=False, nullable=True),
-            C("reason_code", "cat:reason_codes", required=False, nullable=True),
-            C("attitude", "cat:attitudes", required=False, nullable=True),
-            C(
-                "cost",
-                "float",
-                required=False,
-                nullable=True,
-                min=0,
-                description="cost of the action (currency)",
-            ),
-        ),
-        key=("action_id",),
-    ),
-    "agents": TableSpec(
-        "agents",
-        "collector or agency",
-        (
-            C("agent_id", "id"),
-            C("team", "str"),
-            C("level", "int", min=1, description="seniority: 1 junior … 3 senior"),
-            C("hire_date", "date", nullable=True),
-            C("is_agency", "bool", required=False, description="outside collection agency"),
-        ),
-        key=("agent_id",),
-    ),
-    "assignments": TableSpec(
-        "assignments",
-        "account-to-agent spell",
-        (
-            C("account_id", "id"),
-            C("agent_id", "id"),
-            C("start_date", "date"),
-            C("end_date", "date", nullable=True, description="last day; empty = still open"),
-            C(
-                "randomized",
-                "bool",
-                required=False,
-                description="in the randomised champion/challenger share",
-            ),
-            C(
-                "arm",
-                "str",
-                required=False,
-                nullable=True,
-                description="test arm (champion, challenger, hold_out)",
-            ),
-        ),
-        key=("account_id", "start_date"),
-    ),
-    "events": TableSpec(
-        "events",
-        "account status change",
-        (
-            C("account_id", "id"),
-            C("date", "date"),
-            C("event", "cat:events"),
-        ),
-        key=(),
-    ),
-    "snapshots": TableSpec(
-        "snapshots",
-        "account × month end",
-        (
-            C("account_id", "id"),
-            C("month_end", "date"),
-            C("dpd", "int", min=0, description="days past due at month end"),
-            C("bucket", "str", nullable=True, description="aging bucket; empty unless open"),
-            C("balance", "float", min=0, description="outstanding principal (currency)"),
-            C("amount_overdue", "float", min=0, description="currency"),
-            C("paid_in_month", "float", min=0, description="net payments in the month"),
-            C("status", "cat:statuses"),
-            C("debt_age_days", "int", required=False, nullable=True, min=0),
-            C("charge_off_date", "date", required=False, nullable=True),
-        ),
-        key=("account_id", "month_end"),
-    ),
-}
-
-EVENT_TABLES = ("accounts", "schedule", "payments", "actions", "agents", "assignments", "events")
-FREE_TEXT_COLUMNS = ("note", "notes", "comment", "comments", "free_text", "remarks")
 
 
 class ExtraColumnsWarning(UserWarning):
     """A table has columns the contract does not know; they are kept."""
 
 
-def column_names(table: str, required_only: bool = False) -> list[str]:
-    """Column names of a contract table, in contract order."""
-    return [c.name for c in TABLES[table].columns if c.required or not required_only]
+class DataNoteWarning(UserWarning):
+    """Something normal in real exports, read in a stated way (e.g. a credit balance).
+
+    Not an error: the data loads. ``recovery validate`` prints each one as a note.
+    """
 
 
 def screen_columns(name: str, frame: pd.DataFrame, keep_free_text: bool = False) -> pd.DataFrame:
@@ -315,12 +136,6 @@ def screen_columns(name: str, frame: pd.DataFrame, keep_free_text: bool = False)
 _MAX_EXAMPLES = 5
 _DATE_MIN = pd.Timestamp("1950-01-01")
 _DATE_MAX = pd.Timestamp("2100-12-31")
-
-
-def _allowed(kind: str, config: Config) -> tuple[str, ...] | None:
-    if kind.startswith("cat:"):
-        return tuple(getattr(config.categories, kind[4:]))
-    return None
 
 
 def _examples(df: pd.DataFrame, mask: np.ndarray | pd.Series, columns: list[str]) -> str:
@@ -378,8 +193,8 @@ class _Failures:
         return pd.DataFrame(self.rows, columns=["table", "column", "rule", "count", "examples"])
 
 
-def _key_columns(table: str, column: str) -> list[str]:
-    spec = TABLES.get(table)
+def _key_columns(table: str | TableSpec, column: str) -> list[str]:
+    spec = TABLES.get(table) if isinstance(table, str) else table
     first = [c.name for c in spec.columns[:1]] if spec else []
     cols = list(dict.fromkeys([*first, *(spec.key if spec else ()), column]))
     return cols
@@ -418,19 +233,22 @@ def coerce_table(
             out[col.name] = values.astype(object)
             continue
         if col.kind in ("date", "datetime"):
-            parsed = _parse_dates(raw.where(present))
-            if getattr(parsed.dt, "tz", None) is not None:
-                parsed = parsed.dt.tz_localize(None)
+            parsed, bad = parse_dates(raw.where(present), col.kind)
             if col.kind == "date":
-                parsed = parsed.dt.normalize()
-            parsed = parsed.astype("datetime64[ns]")
-            bad = present & parsed.isna()
-            what = "a date (YYYY-MM-DD)" if col.kind == "date" else "a timestamp"
+                what = "a date in ISO form (YYYY-MM-DD)"
+            else:
+                what = "a timestamp in ISO form (YYYY-MM-DD HH:MM:SS)"
+            if bad.any():
+                what += (
+                    f"; format seen {date_shape(raw[bad])} — declare the lender's format "
+                    "with date_format in the mapping file (e.g. '%d/%m/%Y'), never guessed"
+                )
         elif col.kind in ("float", "int"):
             parsed = pd.to_numeric(raw.where(present), errors="coerce")
             bad = present & parsed.isna()
             if col.kind == "int":
-                frac = parsed.notna() & (parsed != np.floor(parsed.fillna(0)))
+                frac = parsed.notna() & ~np.isfinite(parsed.fillna(0))
+                frac |= parsed.notna() & (parsed != np.floor(parsed.where(~frac, 0).fillna(0)))
                 bad = bad | frac
                 parsed = parsed.where(~frac)
                 parsed = parsed.astype("Int64") if parsed.isna().any() else parsed.astype("int64")
@@ -460,21 +278,6 @@ def coerce_table(
     return out
 
 
-def _parse_dates(values: pd.Series) -> pd.Series:
-    """ISO 8601 first (fast, unambiguous); anything else parsed element-wise."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values
-    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
-    retry = values.notna() & parsed.isna()
-    if retry.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            parsed = parsed.astype(object)
-            parsed[retry] = pd.to_datetime(values[retry], errors="coerce", format="mixed")
-            parsed = pd.to_datetime(parsed)
-    return parsed
-
-
 def _id_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -489,11 +292,39 @@ def _pandera_schema(spec: TableSpec, config: Config, columns: list[str]):
         if col.name not in columns:
             continue
         checks = []
-        if col.min is not None:
-            checks.append(pa.Check.ge(col.min, error=f"must be >= {col.min:g}"))
-        if col.strictly_positive:
-            checks.append(pa.Check.gt(0, error="must be > 0"))
-        allowed = _allowed(col.kind, config)
+        cap = config.data.max_amount if col.money else np.inf
+        if col.kind in ("float", "int"):
+            # one rule per value: a non-finite or absurd amount breaks only that rule
+            def sane(x: pd.Series, cap: float = cap) -> pd.Series:
+                return np.isfinite(x) & (x.abs() <= cap)
+
+            if col.kind == "float":
+                checks.append(pa.Check(lambda x: np.isfinite(x), error="must be a finite number"))
+            if col.money:
+                checks.append(
+                    pa.Check(
+                        lambda x, cap=cap: ~np.isfinite(x) | (x.abs() <= cap),
+                        error=f"must be at most {cap:,.0f} in absolute value "
+                        "(an export glitch? the ceiling is config data.max_amount)",
+                    )
+                )
+            if col.min is not None and col.negative is None:
+                checks.append(
+                    pa.Check(
+                        lambda x, m=col.min, ok=sane: ~ok(x) | (x >= m),
+                        error=f"must be >= {col.min:g}",
+                    )
+                )
+            if col.max is not None:
+                checks.append(
+                    pa.Check(
+                        lambda x, m=col.max, ok=sane: ~ok(x) | (x <= m),
+                        error=f"must be <= {col.max:g}",
+                    )
+                )
+            if col.strictly_positive:
+                checks.append(pa.Check(lambda x, ok=sane: ~ok(x) | (x > 0), error="must be > 0"))
+        allowed = allowed_categories(col.kind, config)
         if allowed is not None:
             checks.append(
                 pa.Check.isin(
@@ -569,6 +400,7 @@ def validate_table(
     if len(df) == 0 and name in ("accounts", "schedule"):
         failures.add(name, "-", "table must not be empty", 0, "")
     out = coerce_table(name, df, config, failures) if coerce else df
+    out = read_negative_amounts(spec, out, config, stacklevel=3)
     schema = _pandera_schema(spec, config, list(out.columns))
     try:
         schema.validate(out, lazy=True)
@@ -577,6 +409,151 @@ def validate_table(
     if own and failures.rows:
         raise ValidationError(failures.frame())
     return out
+
+
+def read_negative_amounts(
+    table: str | TableSpec,
+    frame: pd.DataFrame,
+    config: Config | None = None,
+    stacklevel: int = 2,
+) -> pd.DataFrame:
+    """Read the negative amounts real exports hold as what they mean, with a note each.
+
+    - A **credit balance** (a balance below zero: the customer overpaid, a refund
+      posted; normal on revolving products) is zero exposure: ``balance`` becomes 0,
+      the credit goes to ``credit_balance`` (currency, ≥ 0) and ``amount_overdue`` of
+      the row to 0, so balance-weighted results never see a negative balance.
+    - A **negative amount paid in a month** (reversals exceeding payments) is kept: it
+      is the month's net.
+
+    Each kind found is reported once as a :class:`DataNoteWarning` naming the table,
+    the column, the number of rows and example rows. Values beyond
+    ``config.data.max_amount`` (or not finite) are left as they are for the checks to
+    report. The columns concerned are those whose contract ``negative`` is set.
+
+    Parameters
+    ----------
+    table : str or TableSpec
+        A contract table name or a spec (the monthly performance table's).
+    frame : DataFrame
+        The table, with numeric amount columns.
+    config : Config, optional
+        ``config.data.max_amount``.
+    stacklevel : int
+        Passed to :func:`warnings.warn`.
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` itself when nothing is negative, else a corrected copy.
+
+    Examples
+    --------
+    >>> snaps = pd.DataFrame({"account_id": ["A1", "A2"], "balance": [-6.0, 500.0],
+    ...     "amount_overdue": [-6.0, 20.0]})
+    >>> with warnings.catch_warnings(record=True) as notes:
+    ...     warnings.simplefilter("always")
+    ...     out = read_negative_amounts("snapshots", snaps)
+    >>> out.values.tolist()
+    [['A1', 0.0, 0.0, 6.0], ['A2', 500.0, 20.0, 0.0]]
+    >>> print(notes[0].message)  # doctest: +ELLIPSIS
+    table 'snapshots', column 'balance': 1 row(s) with a credit balance (below zero), read as zero exposure ...
+    """
+    spec = TABLES[table] if isinstance(table, str) else table
+    config = config or Config()
+    cap = config.data.max_amount
+    out = frame
+    noted = tuple(frame.attrs.get(NOTED, ()))
+    for col in spec.columns:
+        if col.negative is None or col.name not in frame.columns or col.name in noted:
+            continue
+        values = pd.to_numeric(frame[col.name], errors="coerce")
+        below = ((values < 0) & (values >= -cap)).to_numpy()
+        if not below.any():
+            continue
+        shown = _examples(frame, below, _key_columns(spec, col.name))
+        if out is frame:
+            out = frame.copy()
+        if col.negative == "credit":
+            credit = np.where(below, -values.to_numpy(dtype="float64"), 0.0)
+            if "credit_balance" in out.columns:
+                credit = np.fmax(credit, pd.to_numeric(out["credit_balance"], errors="coerce"))
+            out[col.name] = values.where(~below, 0.0)
+            if "amount_overdue" in out.columns:
+                out["amount_overdue"] = out["amount_overdue"].where(~below, 0.0)
+            out["credit_balance"] = credit
+            meaning = (
+                "with a credit balance (below zero), read as zero exposure (the credit "
+                "kept in credit_balance, nothing overdue)"
+            )
+        else:
+            meaning = "with a negative amount (reversals exceeding payments), kept as the net"
+        warnings.warn(
+            f"table '{spec.name}', column '{col.name}': {int(below.sum())} row(s) {meaning}, "
+            f"e.g. {shown}",
+            DataNoteWarning,
+            stacklevel=stacklevel,
+        )
+    return out
+
+
+#: ``DataFrame.attrs`` key: columns whose negative amounts were already read (and noted),
+#: so that a table checked twice (made from a monthly table, then validated) notes once.
+NOTED = "recovery.data.noted"
+
+
+def check_amounts(
+    table: str | TableSpec, frame: pd.DataFrame, config: Config | None = None
+) -> None:
+    """Refuse infinite or absurd amounts in a table's money columns.
+
+    The check :func:`validate_table` makes, for a table read before it becomes a
+    contract table (a monthly performance table).
+
+    Parameters
+    ----------
+    table : str or TableSpec
+        A contract table name or a spec.
+    frame : DataFrame
+        The table (amounts as numbers or text).
+    config : Config, optional
+        ``config.data.max_amount`` (currency).
+
+    Raises
+    ------
+    ValidationError
+        Naming the table, each column and example rows.
+
+    Examples
+    --------
+    >>> acc = pd.DataFrame({"account_id": ["A1", "A2"], "principal": [1000.0, float("inf")]})
+    >>> try:
+    ...     check_amounts("accounts", acc)
+    ... except ValidationError as err:
+    ...     print(err.failures[["column", "rule", "count"]].values.tolist())
+    [['principal', 'must be a finite number', 1]]
+    """
+    spec = TABLES[table] if isinstance(table, str) else table
+    cap = (config or Config()).data.max_amount
+    failures = _Failures()
+    for col in spec.columns:
+        if not col.money or col.name not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[col.name], errors="coerce")
+        infinite = np.isinf(values).to_numpy()
+        show = _key_columns(spec, col.name)
+        failures.check(frame, spec.name, col.name, "must be a finite number", infinite, show)
+        absurd = (np.isfinite(values) & (values.abs() > cap)).to_numpy()
+        failures.check(
+            frame,
+            spec.name,
+            col.name,
+            f"must be at most {cap:,.0f} in absolute value (the ceiling is config data.max_amount)",
+            absurd,
+            show,
+        )
+    if failures.rows:
+        raise ValidationError(failures.frame())
 
 
 def _add_pandera_failures(
@@ -690,7 +667,15 @@ def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failure
     accounts = tables.get("accounts")
     if accounts is not None and "account_id" in accounts:
         known = pd.Index(accounts["account_id"].dropna().unique())
-        for name in ("schedule", "payments", "actions", "assignments", "events", "snapshots"):
+        for name in (
+            "schedule",
+            "payments",
+            "actions",
+            "assignments",
+            "events",
+            "offers",
+            "snapshots",
+        ):
             df = tables.get(name)
             if df is not None and "account_id" in df:
                 failures.check(
@@ -706,7 +691,11 @@ def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failure
             else None
         )
         if origination is not None and not accounts["account_id"].duplicated().any():
-            for name, col in (("schedule", "due_date"), ("payments", "payment_date")):
+            for name, col in (
+                ("schedule", "due_date"),
+                ("payments", "payment_date"),
+                ("offers", "offered_at"),
+            ):
                 df = tables.get(name)
                 if df is not None and col in df and "account_id" in df:
                     start = df["account_id"].map(origination)
@@ -756,10 +745,16 @@ def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failure
             ends_before_start.to_numpy(),
             show=["account_id", "agent_id", "start_date", "end_date"],
         )
+    check_offer_rules(tables, failures)
     data_end = meta.get("data_end") if meta else None
     if data_end:
         end = pd.Timestamp(data_end) + pd.Timedelta(days=1)
-        for name, col in (("payments", "payment_date"), ("actions", "ts"), ("events", "date")):
+        for name, col in (
+            ("payments", "payment_date"),
+            ("actions", "ts"),
+            ("events", "date"),
+            ("offers", "offered_at"),
+        ):
             df = tables.get(name)
             if df is not None and col in df:
                 failures.check(
@@ -769,39 +764,3 @@ def _cross_table(tables: dict[str, pd.DataFrame], meta: dict, failures: _Failure
                     f"must not be after the data end {data_end}",
                     (df[col] >= end).fillna(False),
                 )
-
-
-def contract_markdown(config: Config | None = None) -> str:
-    """The data contract as Markdown tables (the source of ``docs/data.md``).
-
-    Examples
-    --------
-    >>> print(contract_markdown().splitlines()[0])
-    ### `accounts` — one row per loan
-    """
-    config = config or Config()
-    lines: list[str] = []
-    for spec in TABLES.values():
-        lines.append(f"### `{spec.name}` — one row per {spec.grain}")
-        lines.append("")
-        if spec.key:
-            lines.append(f"Unique key: {', '.join(f'`{k}`' for k in spec.key)}.")
-            lines.append("")
-        lines.append("| column | type | required | missing allowed | rule | meaning |")
-        lines.append("|---|---|---|---|---|---|")
-        for col in spec.columns:
-            rules = []
-            if col.min is not None:
-                rules.append(f">= {col.min:g}")
-            if col.strictly_positive:
-                rules.append("> 0")
-            allowed = _allowed(col.kind, config)
-            if allowed is not None:
-                rules.append("one of " + ", ".join(f"`{a}`" for a in allowed))
-            kind = "category" if col.kind.startswith("cat:") else col.kind
-            lines.append(
-                f"| `{col.name}` | {kind} | {'yes' if col.required else 'no'} | "
-                f"{'yes' if col.nullable else 'no'} | {'; '.join(rules)} | {col.description} |"
-            )
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"

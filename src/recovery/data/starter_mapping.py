@@ -27,7 +27,7 @@ import pandas as pd
 
 from recovery.config import Config
 from recovery.data.io import atomic_path
-from recovery.data.mapping import (
+from recovery.data.mapped_tables import (
     MAPPING_TABLES,
     allowed_codes,
     coded_columns,
@@ -118,6 +118,16 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "installment_amount": ("emi", "instalment", "installment", "min_due", "monthly_payment"),
     "status": ("account_status", "acct_status", "loan_status", "acc_status"),
     "bucket": ("aging_bucket", "dq_bucket"),
+    "offer_id": ("offer_no", "proposal_id", "arrangement_id", "plan_id", "arrangement_no"),
+    "offered_at": ("offer_date", "offered_on", "proposed_on", "offer_dt", "proposal_date"),
+    "kind": ("offer_type", "arrangement_type", "plan_type", "offer_kind"),
+    "discount_share": ("discount", "discount_rate", "discount_pct", "waiver_share", "haircut"),
+    "installments": ("plan_installments", "no_of_installments", "plan_term", "plan_months"),
+    "plan_amount": ("agreed_amount", "settlement_amount", "arrangement_amount", "plan_total"),
+    "deferral_months": ("deferral_period", "holiday_months", "deferred_months"),
+    "outcome_date": ("response_date", "accepted_date", "decision_date", "answer_date"),
+    "result_date": ("completion_date", "broken_date", "plan_end_date"),
+    "assignment_probability": ("propensity", "assignment_prob", "treatment_probability"),
 }
 
 #: Common lender codes of contract categories (normalised: lower case).
@@ -166,6 +176,20 @@ CODE_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "consumer_installment": ("pl", "cl", "consumer", "personal", "personal_loan", "ci"),
         "small_business": ("sb", "sme", "biz", "business", "msme"),
     },
+    "offer_kinds": {
+        "payment_plan": ("plan", "installment_plan", "instalment_plan", "arrangement", "ip"),
+        "settlement": ("ots", "settle", "sif", "settlement_offer", "discount"),
+        "deferral": ("defer", "holiday", "payment_holiday", "extension", "deferment"),
+    },
+    "offer_outcomes": {
+        "accepted": ("acc", "yes", "y", "agreed", "accept"),
+        "declined": ("rej", "rejected", "no", "n", "refused", "decline"),
+        "no_answer": ("na", "noans", "no_response", "unanswered"),
+    },
+    "offer_results": {
+        "completed": ("done", "kept", "complete", "paid", "fulfilled"),
+        "broken": ("brk", "defaulted", "failed", "break"),
+    },
     "events": {
         "charged_off": ("wo", "co", "write_off", "chargeoff"),
         "restructured": ("rs", "restructure", "resched", "rescheduled"),
@@ -194,6 +218,7 @@ _TABLE_NAMES = {
     "agents": ("agents", "collectors", "staff", "users"),
     "assignments": ("assignments", "allocations", "allocation", "queues"),
     "events": ("events", "status_changes", "status_history"),
+    "offers": ("offers", "offer", "arrangements", "payment_plans", "plans", "settlements"),
     "snapshots": ("snapshots", "snapshot"),
     "performance": ("performance", "perf", "monthly", "monthly_performance", "mob", "history"),
 }

@@ -30,7 +30,9 @@ from typing import Any
 
 import pandas as pd
 
+from recovery.data.dates import parse_dates
 from recovery.data.mapping import DateWindow, Mapping
+from recovery.data.performance import read_months
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
 
@@ -257,13 +259,33 @@ def window_frames(
                 f"table '{name}': date window column {rule.column!r} is not in the table "
                 f"(columns: {', '.join(map(str, frame.columns))})"
             )
-        out[name] = frame[dates.contains(pd.to_datetime(frame[rule.column], errors="coerce"))]
+        parsed, unreadable = _window_dates(frame, name, rule, mapping)
+        # an unreadable date is kept, for the contract checks to name it
+        out[name] = frame[(dates.contains(parsed) | unreadable).to_numpy()]
     if "accounts" in frames:
         loans = out["accounts"][lender_column(mapping, "accounts", "account_id")]
         for name, rule in rules.items():
             if rule.of_loans:
                 out[name] = frames[name][frames[name][rule.column].isin(loans)]
     return {name: frame.reset_index(drop=True) for name, frame in out.items()}
+
+
+def _window_dates(
+    frame: pd.DataFrame, name: str, rule: WindowRule, mapping: Mapping | None
+) -> tuple[pd.Series, pd.Series]:
+    """The dates a window compares: read as the mapping declares, else ISO (months:
+    also ``YYYY-MM`` / ``YYYYMM``); never guessed."""
+    values = frame[rule.column]
+    tm = mapping.tables.get(name) if mapping is not None else None
+    contract = tm.columns.get(rule.column, rule.column) if tm is not None else rule.column
+    declared = tm is not None and (
+        contract in tm.date_format or (contract == _MONTH_COLUMN and tm.month_anchor)
+    )
+    if declared:
+        return mapping.dates(name, contract, values)
+    if rule.what == "month":
+        return read_months(values)
+    return parse_dates(values)
 
 
 def window_portfolio(portfolio: Portfolio, window: Any) -> Portfolio:

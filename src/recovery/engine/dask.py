@@ -815,9 +815,11 @@ def write_partition_results(
     def bar(items: Iterator[Any]) -> Iterator[Any]:
         if not progress:
             return items
-        from tqdm.auto import tqdm
+        from recovery.progress import progress_bar
 
-        return tqdm(items, total=plan.dataset.partitions, desc=plan.label, unit="partition")
+        n = plan.dataset.partitions
+        return progress_bar(items, total=n, desc=f"{plan.label} (the book in {n} parts)",
+                            unit="parts")  # fmt: skip
 
     if suffix == "":
         if path.exists() and (

@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.atomic import remove_leftovers
 from recovery.data.io import META_FILE, read_json, read_meta
 from recovery.data.portfolio import TABLE_ORDER, Portfolio
 from recovery.data.schema import validated_copy
@@ -341,6 +342,7 @@ class PartitionedWriter:
                     f"{self.path} exists and is not a partitioned dataset; choose an empty "
                     "or new directory"
                 )
+        remove_leftovers(self.path, suffix=".partitioning")  # of earlier killed runs
         self.staging = self.path.with_name(f".{self.path.name}.{os.getpid()}.partitioning")
         if self.staging.exists():
             shutil.rmtree(self.staging)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from recovery.models import evaluation, plots, split
 from recovery.models.calibration import Calibrator, choose_calibration
-from recovery.models.card import check_frame, read_card, save_model
+from recovery.models.card import check_frame, out_of_time_tested, read_card, save_model
 from recovery.models.design import STAGES, assign_stage, design_matrix, infer_feature_spec
 from recovery.models.estimators import default_estimator
 from recovery.models.evaluation import *  # noqa: F403 (the whole of evaluation.__all__)
@@ -52,6 +52,7 @@ __all__ = [
     "save_model",
     "load_model",
     "read_card",
+    "out_of_time_tested",
     "check_frame",
     "assign_stage",
     "design_matrix",

@@ -58,6 +58,7 @@ from recovery.models.segment import BoosterModel, LinearModel
 __all__ = [
     "save_model",
     "read_card",
+    "out_of_time_tested",
     "restore_fitted",
     "check_frame",
     "CARD_FILE",
@@ -170,7 +171,7 @@ def save_model(scorer, directory, metrics: dict | None = None, extra: dict | Non
             "features": scorer.feature_spec_,
             "training_window": scorer.training_window_,
             "row_counts": scorer.row_counts_,
-            "metrics": {"validation": scorer.validation_metrics_, **(metrics or {})},
+            "metrics": _card_metrics(scorer.validation_metrics_, metrics),
             "data_fingerprint": scorer.fingerprint_,
             "segments": segments,
             "estimator": _estimator_description(scorer),
@@ -198,6 +199,32 @@ def save_model(scorer, directory, metrics: dict | None = None, extra: dict | Non
             shutil.rmtree(tmp)
     scorer.card_ = read_card(directory)
     return directory
+
+
+def _card_metrics(validation: dict, metrics: dict | None) -> dict[str, Any]:
+    out = {"validation": validation, **(metrics or {})}
+    out["out_of_time_test"] = out_of_time_tested({"metrics": out})
+    return out
+
+
+def out_of_time_tested(card: dict[str, Any]) -> bool:
+    """Whether a model card records an out-of-time test (held-out later months).
+
+    A model trained with no test months (``recovery train --test-months 0``, or saved
+    without test metrics) has ``metrics.out_of_time_test`` false; for cards written
+    before that field, the presence of test metrics decides.
+
+    Examples
+    --------
+    >>> out_of_time_tested({"metrics": {"test": {"auc": 0.8}}})
+    True
+    >>> out_of_time_tested({"metrics": {"out_of_time_test": False, "test": {}}})
+    False
+    """
+    metrics = card.get("metrics") or {}
+    if "out_of_time_test" in metrics:
+        return bool(metrics["out_of_time_test"])
+    return bool(metrics.get("test"))
 
 
 def read_card(directory) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from sklearn.base import clone
 
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
-from recovery.errors import DataError
+from recovery.errors import DataError, MissingColumnError
 from recovery.models.evaluation import (
     classification_metrics,
     evaluation_report,
@@ -197,13 +197,43 @@ def training_labels(frame: pd.DataFrame, target: str) -> pd.Series:
 def default_test_start(
     frame: pd.DataFrame, target: str, test_months: int = 6, config: Config | None = None
 ) -> pd.Timestamp:
-    """First as-of date of the last ``test_months`` months with matured labels."""
+    """First as-of date of the last ``test_months`` months with matured labels.
+
+    Raises
+    ------
+    DataError
+        When there are not more labelled months than ``test_months``; the message says
+        how many months a test could hold out here (keeping at least as many months
+        to train on, after the one-horizon gap) and how to fit without a test.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"as_of": pd.date_range("2024-01-31", periods=5, freq="ME"),
+    ...                   "p_pay": 1.0})
+    >>> default_test_start(f, "p_pay", test_months=2).date()
+    datetime.date(2024, 4, 30)
+    >>> default_test_start(f, "p_pay", test_months=6)
+    Traceback (most recent call last):
+    ...
+    recovery.errors.DataError: only 5 month(s) with matured 'p_pay' labels, too few for an out-of-time test on the last 6: hold out fewer months (--test-months 2) or fit without a test (--test-months 0); in Python, test_months=2 or test_months=0
+    """
+    config = config or Config()
     y = training_labels(frame, target)
     dates = np.sort(pd.to_datetime(frame.loc[y.notna(), "as_of"]).unique())
+    if test_months < 1:
+        raise DataError(f"test_months must be at least 1 for a test, got {test_months}")
     if len(dates) <= test_months:
+        # months lost to the gap (a training label must end before the test starts),
+        # then as many test months as are left to train on
+        gap = int(np.ceil(getattr(config.labels, TARGETS[target]["horizon"]) / 31))
+        fewer = (len(dates) - gap) // 2
+        options = f"hold out fewer months (--test-months {fewer}) or " if fewer >= 1 else ""
+        python = f"test_months={fewer} or " if fewer >= 1 else ""
         raise DataError(
-            f"only {len(dates)} month(s) with matured '{target}' labels; need more than "
-            f"{test_months} for an out-of-time test"
+            f"only {len(dates)} month(s) with matured '{target}' labels, too few for an "
+            f"out-of-time test on the last {test_months}: {options}fit without a test "
+            f"(--test-months 0); in Python, {python}test_months=0"
         )
     return pd.Timestamp(dates[-test_months])
 
@@ -217,6 +247,7 @@ class TrainingResult:
     scorer : Scorer
     target : str
     test_start : Timestamp or None
+        First test as-of date; None when trained without a test.
     test : DataFrame
         Test rows with ``score`` (and truth columns when attached).
     metrics : dict
@@ -232,9 +263,15 @@ class TrainingResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     report: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    @property
+    def tested(self) -> bool:
+        """Whether the scorer was checked on held-out later months (out of time)."""
+        return self.test_start is not None and bool(self.metrics)
+
     def card_metrics(self) -> dict[str, Any]:
-        """Metrics for the model card (``test`` and ``test_by_segment``)."""
+        """Metrics for the model card: ``out_of_time_test``, ``test``, ``test_by_segment``."""
         return {
+            "out_of_time_test": self.tested,
             "test": self.metrics,
             "test_window": {
                 "start": None if self.test_start is None else str(self.test_start.date()),
@@ -265,6 +302,8 @@ def train_and_evaluate(
         First test as-of date; default the last ``test_months`` labelled months.
         ``"none"`` trains on every labelled row (no test).
     test_months : int
+        Latest labelled months held out for the test; 0 trains on every labelled
+        row, with no test (as ``test_start="none"``; the model card says so).
     scorer : Scorer, optional
         Unfitted scorer (its target is set to ``target``); default
         ``Scorer(target=target, config=config)``.
@@ -273,8 +312,17 @@ def train_and_evaluate(
     Returns
     -------
     TrainingResult
+
+    Raises
+    ------
+    recovery.errors.MissingColumnError
+        ``p_pay`` or ``amount`` asked of a status-only history (no payments).
     """
     config = config or Config()
+    paid = [c for c in frame.columns if c.startswith("paid_amount_")]
+    if target in ("p_pay", "amount") and len(frame) and paid and frame[paid].isna().all().all():
+        # a status-only history: the payment features and p_pay labels cannot exist
+        raise MissingColumnError(f"the {target} model", "payments", ["paid_in_month"])
     scorer = Scorer(config=config) if scorer is None else clone(scorer)
     scorer.set_params(target=target)
     if scorer.config is None:
@@ -283,7 +331,10 @@ def train_and_evaluate(
     horizon = getattr(config.labels, TARGETS[target]["horizon"])
     if scorer.horizon_days is not None:
         horizon = scorer.horizon_days
-    if isinstance(test_start, str) and test_start == "none":
+    if test_months < 0:
+        raise DataError(f"test_months must be 0 (no test) or more, got {test_months}")
+    no_test = isinstance(test_start, str) and test_start == "none"
+    if no_test or (test_start is None and test_months == 0):
         train_mask = np.ones(len(frame), dtype=bool)
         test_mask = np.zeros(len(frame), dtype=bool)
         start = None

@@ -17,6 +17,7 @@ from recovery.operations.compliance import RULES
 
 __all__ = [
     "plot_funnel",
+    "plot_effect_funnel",
     "plot_effects",
     "plot_rank_comparison",
     "plot_compliance_heatmap",
@@ -56,6 +57,56 @@ def plot_funnel(summary: pd.DataFrame, ax=None, confidence: float = 0.95):
     ax.set_xlabel("expected payers in window")
     ax.set_ylabel("observed / expected")
     ax.set_title(f"Agent funnel plot ({confidence:.0%} and 99.8% limits)")
+    return ax
+
+
+def plot_effect_funnel(
+    summary: pd.DataFrame, ax=None, confidence: float = 0.95, reliable: pd.Series | None = None
+):
+    """Funnel plot: each agent's adjusted effect against spell-months, with control limits.
+
+    The effect is O − E per spell-month relative to peers in the same team × bucket
+    (``effect_vs_peers``, in percentage points); the limits ±z·σ/√n narrow as an agent
+    works more spell-months (σ the typical spread of one spell-month's O − E). An agent
+    outside the funnel differs from peers by more than chance; inside, no ranking is
+    warranted. Agents named in ``reliable`` are filled, the others hollow.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"agent_id": ["G1", "G2"], "rows": [120, 400], "spells": [60, 200],
+    ...     "effect_vs_peers": [0.08, -0.01], "se": [0.04, 0.02]})
+    >>> ax = plot_effect_funnel(s)
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('spell-months worked', 'payments vs expected, relative to peers (pp)')
+    """
+    ax = _axes(ax)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    n = summary["rows"].to_numpy(dtype=float)
+    effect = 100 * summary["effect_vs_peers"].to_numpy(dtype=float)
+    sigma = 100 * float(np.sqrt(np.median(summary["se"].to_numpy(dtype=float) ** 2 * n)))
+    grid = np.linspace(max(n.min() * 0.8, 1.0), n.max() * 1.15, 200)
+    ax.fill_between(grid, -z * sigma / np.sqrt(grid), z * sigma / np.sqrt(grid),
+                    color="0.9", label=f"{confidence:.0%} control limits")  # fmt: skip
+    ax.plot(grid, 3.09 * sigma / np.sqrt(grid), "k:", lw=0.8, label="99.8% control limits")
+    ax.plot(grid, -3.09 * sigma / np.sqrt(grid), "k:", lw=0.8)
+    ax.axhline(0, color="grey", lw=0.8)
+    filled = (
+        summary["agent_id"].isin(reliable).to_numpy()
+        if reliable is not None
+        else np.ones(len(summary), dtype=bool)
+    )
+    ax.scatter(n[filled], effect[filled], s=24, color="tab:blue", zorder=3,
+               label="agents with enough data")  # fmt: skip
+    if (~filled).any():
+        ax.scatter(n[~filled], effect[~filled], s=24, facecolors="none", edgecolors="tab:blue",
+                   zorder=3, label="not enough data yet")  # fmt: skip
+    outside = np.abs(effect) > z * sigma / np.sqrt(n)
+    for name, x, y in zip(summary["agent_id"][outside], n[outside], effect[outside], strict=True):
+        ax.annotate(str(name), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    ax.set_xlabel("spell-months worked")
+    ax.set_ylabel("payments vs expected, relative to peers (pp)")
+    ax.set_title("Agents against their peers: outside the funnel is more than chance")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "spell_case_mix",
     "expected_outcomes",
     "AgentEffectiveness",
+    "rank_intervals",
     "reliability_curve",
 ]
 
@@ -218,7 +219,8 @@ class AgentEffectiveness:
         -------
         AgentEffectiveness
             ``self``, with ``summary`` per agent: ``agent_id, team, spells, rows,
-            observed, expected, o_e_ratio`` (+ interval), ``effect`` (mean O − E per
+            observed, expected, o_e_ratio`` (+ interval, on the log scale: never below
+            zero), ``effect`` (mean O − E per
             row, + interval), ``se`` (its standard error), ``effect_vs_peers`` (O − E
             relative to the team × bucket cell), ``reliability`` (share of the
             variance of ``effect_vs_peers`` across agents that is true difference,
@@ -271,10 +273,12 @@ class AgentEffectiveness:
         z = stats.norm.ppf(0.5 + self.confidence / 2)
         out["effect_low"] = out["effect"] - z * out["se"]
         out["effect_high"] = out["effect"] + z * out["se"]
-        mean_expected = out["expected"] / out["rows"]
         out["o_e_ratio"] = out["observed"] / out["expected"]
-        out["o_e_low"] = 1 + out["effect_low"] / mean_expected
-        out["o_e_high"] = 1 + out["effect_high"] / mean_expected
+        # on the log scale (delta method, the expectation taken as known): a ratio's
+        # interval never goes below zero; none when nothing was observed
+        se_log = (out["se"] * out["rows"] / out["observed"]).where(out["observed"] > 0)
+        out["o_e_low"] = out["o_e_ratio"] * np.exp(-z * se_log)
+        out["o_e_high"] = out["o_e_ratio"] * np.exp(z * se_log)
         # empirical Bayes: effect_a ~ N(0, tau2) within a team; tau2 by the method of moments
         ranked = out["spells"] >= self.min_spells
         base = out[ranked] if ranked.sum() >= 3 else out
@@ -375,6 +379,69 @@ class AgentEffectiveness:
     def plot_effects(self, ax=None):
         """O/E with intervals (see :func:`recovery.operations.agent_plots.plot_effects`)."""
         return plot_effects(self.summary, ax=ax)
+
+
+def rank_intervals(
+    summary: pd.DataFrame,
+    by: str | None = "team",
+    confidence: float = 0.95,
+    draws: int = 2000,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Ranks of agents with their intervals, from the empirical-Bayes posterior.
+
+    Each agent's true effect relative to peers is drawn from its posterior,
+    normal with mean ``shrunk_effect`` and variance ``reliability · se²`` (the
+    normal-normal posterior τ²·se² / (τ² + se²)); the agents are ranked in each draw
+    (1 = best, within ``by``) and the interval is the central ``confidence`` range of
+    an agent's ranks. A rank whose interval spans most of the list is no ranking.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Rows of :attr:`AgentEffectiveness.summary` to rank (e.g. the reliable ones).
+    by : str, optional
+        Rank within groups of this column (default ``team``); None ranks all together.
+    confidence : float
+    draws : int
+    random_state : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``agent_id, rank, rank_low, rank_high`` (``rank`` by ``shrunk_effect``).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"agent_id": ["G1", "G2", "G3"], "team": "early",
+    ...     "shrunk_effect": [0.05, 0.0, -0.05], "se": [0.01, 0.01, 0.04],
+    ...     "reliability": [0.9, 0.9, 0.4]})
+    >>> rank_intervals(s)[["agent_id", "rank", "rank_low", "rank_high"]].values.tolist()
+    [['G1', 1, 1, 1], ['G2', 2, 2, 3], ['G3', 3, 2, 3]]
+    """
+    rng = np.random.default_rng(random_state)
+    s = summary.reset_index(drop=True)
+    sd = np.sqrt(s["reliability"].to_numpy(dtype=float)) * s["se"].to_numpy(dtype=float)
+    mean = s["shrunk_effect"].to_numpy(dtype=float)
+    sample = mean + sd * rng.standard_normal((draws, len(s)))
+    groups = s[by] if by is not None and by in s else pd.Series("all", index=s.index)
+    ranks = np.zeros_like(sample)
+    point = np.zeros(len(s))
+    for _, members in s.groupby(groups, sort=False).groups.items():
+        cols = np.asarray(members)
+        # rank 1 = the largest effect; ties by order
+        order = np.argsort(-sample[:, cols], axis=1, kind="stable")
+        ranks[:, cols] = np.argsort(order, axis=1, kind="stable") + 1
+        point[cols] = pd.Series(-mean[cols]).rank(method="min").to_numpy()
+    tail = (1 - confidence) / 2
+    return pd.DataFrame(
+        {
+            "agent_id": s["agent_id"].to_numpy(),
+            "rank": point.astype(int),
+            "rank_low": np.floor(np.quantile(ranks, tail, axis=0)).astype(int),
+            "rank_high": np.ceil(np.quantile(ranks, 1 - tail, axis=0)).astype(int),
+        }
+    )
 
 
 def _between_variance(summary: pd.DataFrame) -> float:

@@ -23,7 +23,8 @@ Rules and why they exist:
 ``legal_after_limitation``
     A lawsuit filed after the limitation period (default 3 years, PRC Civil Code) since
     the last restart — the first due date, a payment, an acknowledgement (promise to
-    pay), a formal demand (legal notice) or an earlier lawsuit (Art. 195).
+    pay, an accepted offer), a formal demand (legal notice) or an earlier lawsuit
+    (Art. 195).
 ``contact_during_hardship``
     Calls, visits or guarantor contacts while a hardship plan is active: the plan, not
     collection pressure, governs the account.
@@ -48,8 +49,17 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.offers import acceptance_day
 
-__all__ = ["RULES", "CONTACT_CHANNELS", "flag_actions", "violations_by_agent"]
+__all__ = [
+    "RULES",
+    "CONTACT_CHANNELS",
+    "flag_actions",
+    "violations_by_agent",
+    "dispute_spells",
+    "death_times",
+    "in_spells",
+]
 
 CONTACT_CHANNELS = ("sms", "call", "visit", "guarantor_contact")
 RULES = (
@@ -115,6 +125,95 @@ def _spells(events: pd.DataFrame | None, start: str, end: str) -> pd.DataFrame:
     return spells
 
 
+def dispute_spells(actions: pd.DataFrame | None, events: pd.DataFrame | None) -> pd.DataFrame:
+    """Disputes per account: opened by a ``dispute`` outcome or a ``dispute_opened`` event,
+    closed by the next ``dispute_closed`` event.
+
+    Parameters
+    ----------
+    actions : pandas.DataFrame, optional
+        ``account_id``, ``ts``, ``outcome``.
+    events : pandas.DataFrame, optional
+        ``account_id``, ``date``, ``event``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``account_id``, ``start``, ``end`` (NaT while the dispute is open).
+
+    Examples
+    --------
+    >>> acts = pd.DataFrame({"account_id": ["A"], "outcome": ["dispute"],
+    ...     "ts": pd.to_datetime(["2024-03-01 10:00"])})
+    >>> ev = pd.DataFrame({"account_id": ["A"], "event": ["dispute_closed"],
+    ...     "date": pd.to_datetime(["2024-03-20"])})
+    >>> dispute_spells(acts, ev)[["start", "end"]].astype(str).values.tolist()
+    [['2024-03-01 10:00:00', '2024-03-20']]
+    """
+    opened = []
+    if actions is not None and len(actions):
+        hit = actions.loc[actions["outcome"] == "dispute", ["account_id", "ts"]]
+        opened.append(hit.rename(columns={"ts": "date"}))
+    if events is not None and len(events):
+        opened.append(events.loc[events["event"] == "dispute_opened", ["account_id", "date"]])
+    if not opened:
+        return _spells(None, "dispute_opened", "dispute_closed")
+    dispute_events = pd.concat(opened).assign(event="dispute_opened")
+    if events is not None and len(events):
+        closed = events.loc[events["event"] == "dispute_closed", ["account_id", "date", "event"]]
+        dispute_events = pd.concat([dispute_events, closed])
+    return _spells(dispute_events, "dispute_opened", "dispute_closed")
+
+
+def death_times(actions: pd.DataFrame | None, events: pd.DataFrame | None) -> pd.Series:
+    """When the lender first heard of each borrower's death (outcome or event).
+
+    Parameters
+    ----------
+    actions : pandas.DataFrame, optional
+        ``account_id``, ``ts``, ``outcome`` (``deceased_reported``).
+    events : pandas.DataFrame, optional
+        ``account_id``, ``date``, ``event`` (``deceased``).
+
+    Returns
+    -------
+    pandas.Series
+        Earliest time per ``account_id``.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"account_id": ["A"], "event": ["deceased"],
+    ...     "date": pd.to_datetime(["2024-03-20"])})
+    >>> death_times(None, ev).astype(str).to_dict()
+    {'A': '2024-03-20'}
+    """
+    if actions is None:
+        actions = pd.DataFrame({"account_id": [], "ts": pd.to_datetime([]), "outcome": []})
+    return _first_time(actions, events, "deceased_reported", "deceased")
+
+
+def in_spells(
+    account_ids: pd.Series, times: pd.Series, spells: pd.DataFrame, strict_start: bool
+) -> np.ndarray:
+    """Whether each (account, time) falls inside one of the account's spells.
+
+    Parameters
+    ----------
+    account_ids, times : pandas.Series
+        The queries.
+    spells : pandas.DataFrame
+        ``account_id``, ``start``, ``end`` (NaT: open), e.g. :func:`dispute_spells`.
+    strict_start : bool
+        A time equal to the start is outside (the act that opened the spell).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    queries = pd.DataFrame({"account_id": account_ids.to_numpy(), "ts": times.to_numpy()})
+    return _in_spells(queries, spells, strict_start)
+
+
 def _in_spells(actions: pd.DataFrame, spells: pd.DataFrame, strict_start: bool) -> np.ndarray:
     """Whether each action's ts falls inside one of its account's spells."""
     if not len(spells) or not len(actions):
@@ -142,6 +241,7 @@ def flag_actions(
     events: pd.DataFrame | None = None,
     schedule: pd.DataFrame | None = None,
     payments: pd.DataFrame | None = None,
+    offers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Flag every collection action that breaks a compliance rule.
 
@@ -157,6 +257,9 @@ def flag_actions(
     schedule, payments : pandas.DataFrame, optional
         Needed for ``legal_after_limitation`` (first due date, payments restart the
         clock); without ``schedule`` that rule is not checked.
+    offers : pandas.DataFrame, optional
+        An accepted offer acknowledges the debt: it restarts the limitation clock on the
+        day it was accepted.
 
     Returns
     -------
@@ -207,25 +310,14 @@ def flag_actions(
     mask[np.flatnonzero(third)[count > rules.max_third_party_per_week]] = True
     flags["third_party_excess"] = mask
 
-    # disputes: opened by a 'dispute' outcome or event, closed by 'dispute_closed'
-    opened = [
-        acts.loc[acts["outcome"] == "dispute", ["account_id", "ts"]].rename(columns={"ts": "date"})
-    ]
-    if events is not None and len(events):
-        opened.append(events.loc[events["event"] == "dispute_opened", ["account_id", "date"]])
-    dispute_events = pd.concat(opened).assign(event="dispute_opened")
-    if events is not None and len(events):
-        closed = events.loc[events["event"] == "dispute_closed", ["account_id", "date", "event"]]
-        dispute_events = pd.concat([dispute_events, closed])
-    spells = _spells(dispute_events, "dispute_opened", "dispute_closed")
+    spells = dispute_spells(acts, events)
     flags["contact_after_dispute"] = contact & _in_spells(acts, spells, strict_start=True)
 
-    death = _first_time(acts, events, "deceased_reported", "deceased")
-    died = acts["account_id"].map(death)
+    died = acts["account_id"].map(death_times(acts, events))
     flags["contact_after_death"] = contact & (ts > died).fillna(False).to_numpy()
 
     flags["legal_after_limitation"] = _legal_after_limitation(
-        acts, rules.limitation_years, schedule, payments
+        acts, rules.limitation_years, schedule, payments, offers
     )
 
     hardship = _spells(events, "hardship_plan", "hardship_plan_ended")
@@ -245,6 +337,7 @@ def _legal_after_limitation(
     years: int,
     schedule: pd.DataFrame | None,
     payments: pd.DataFrame | None,
+    offers: pd.DataFrame | None,
 ) -> np.ndarray:
     lawsuit = (acts["channel"] == "lawsuit").to_numpy()
     if schedule is None or not lawsuit.any():
@@ -257,6 +350,11 @@ def _legal_after_limitation(
     if payments is not None and len(payments):
         restarts.append(
             payments[["account_id", "payment_date"]].rename(columns={"payment_date": "t"})
+        )
+    if offers is not None and len(offers) and "outcome" in offers:
+        accepted = offers[offers["outcome"].astype(object) == "accepted"]
+        restarts.append(
+            pd.DataFrame({"account_id": accepted["account_id"], "t": acceptance_day(accepted)})
         )
     ack = acts["outcome"].eq("promise_to_pay") | acts["channel"].isin(["legal_notice", "lawsuit"])
     restarts.append(acts.loc[ack, ["account_id", "ts"]].rename(columns={"ts": "t"}))

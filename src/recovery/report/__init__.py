@@ -21,6 +21,10 @@ stays thin:
   generated from them (:func:`change_notes`);
 * :mod:`recovery.report.notes` — text from the numbers of the other sections (segment,
   roll-rate, ERC and model-health notes; people's tables of debt age, agents, models);
+* :mod:`recovery.report.agents` — the agent section: who can fairly be ranked
+  (:func:`compare_agents`, by each agent's reliability), in words and tables
+  (:func:`agent_notes`, :func:`ranked_agent_table`, :func:`waiting_agent_table`,
+  :func:`activity_table`);
 * :mod:`recovery.report.sections` — the analyses each section shows and
   :func:`section`, which runs a section: one whose library piece or data is missing says
   so plainly in the rendered report instead of showing made-up numbers;
@@ -40,6 +44,14 @@ Timestamp('2026-10-31 00:00:00')
 
 from __future__ import annotations
 
+from recovery.report.agents import (
+    AgentComparison,
+    activity_table,
+    agent_notes,
+    compare_agents,
+    ranked_agent_table,
+    waiting_agent_table,
+)
 from recovery.report.data import (
     ReportData,
     check_report_month,
@@ -52,6 +64,7 @@ from recovery.report.formatting import (
     MISSING,
     format_count,
     format_days,
+    format_interval,
     format_money,
     format_month,
     format_number,
@@ -70,10 +83,10 @@ from recovery.report.headline import (
     format_kpi_change_table,
     kpi_cards_html,
     kpi_change_table,
+    method_paragraph,
 )
 from recovery.report.notes import (
     age_split_table,
-    agent_table,
     compliance_summary_html,
     erc_notes,
     format_model_health,
@@ -82,6 +95,7 @@ from recovery.report.notes import (
     recovery_by_age_table,
     roll_rate_notes,
     segment_notes,
+    segment_table,
 )
 from recovery.report.render import (
     TEMPLATE_NAME,
@@ -101,12 +115,19 @@ from recovery.report.sections import (
     model_directories,
     model_health,
     report_kpis,
+    report_moments,
     require_table,
     section,
     segment_movements,
 )
 
 __all__ = [
+    "AgentComparison",
+    "activity_table",
+    "agent_notes",
+    "compare_agents",
+    "ranked_agent_table",
+    "waiting_agent_table",
     "CARD_KPIS",
     "HEADLINE_KPIS",
     "MISSING",
@@ -118,7 +139,6 @@ __all__ = [
     "about_html",
     "age_split_table",
     "agent_effectiveness",
-    "agent_table",
     "book_by_state",
     "change_notes",
     "check_report_month",
@@ -128,6 +148,7 @@ __all__ = [
     "forecast_summary",
     "format_count",
     "format_days",
+    "format_interval",
     "format_kpi_change_table",
     "format_model_health",
     "format_money",
@@ -142,6 +163,7 @@ __all__ = [
     "load_report_data",
     "matured_month",
     "measure_label",
+    "method_paragraph",
     "model_directories",
     "model_health",
     "model_health_notes",
@@ -152,12 +174,14 @@ __all__ = [
     "render_monthly_report",
     "render_notebook",
     "report_kpis",
+    "report_moments",
     "report_months",
     "require_table",
     "roll_rate_notes",
     "section",
     "segment_movements",
     "segment_notes",
+    "segment_table",
     "show_figure",
     "table_html",
     "template_path",

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["REPORT_STYLE", "show_figure"]
+__all__ = ["REPORT_STYLE", "describe_figure", "show_figure"]
 
 #: Matplotlib settings of the report's charts: large enough type to read on a laptop.
 REPORT_STYLE: dict[str, Any] = {
@@ -45,6 +45,44 @@ def _readable(fig: Any, min_size: float = 9.0) -> None:
             ax.grid(False)
 
 
+def describe_figure(fig: Any) -> str:
+    """Alt text of a chart from what it shows: its titles, axes and legend entries.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([1, 2], [3, 4], label="cure rate")
+    >>> _ = ax.set(title="Cure rate by month", xlabel="month end", ylabel="share")
+    >>> _ = ax.legend()
+    >>> describe_figure(fig)
+    'Chart: Cure rate by month. Horizontal axis: month end; vertical axis: share. Shown: cure rate.'
+    >>> plt.close(fig)
+    """
+    parts = []
+    for ax in fig.axes:
+        if not ax.get_visible() or ax.get_label() == "<colorbar>":
+            continue
+        title = ax.get_title()
+        if not (title or ax.get_xlabel() or ax.get_ylabel()):
+            continue
+        text = f"Chart: {title}." if title else "Chart."
+        axes = [
+            f"{name} axis: {label}"
+            for name, label in (("Horizontal", ax.get_xlabel()), ("vertical", ax.get_ylabel()))
+            if label
+        ]
+        if axes:
+            text += " " + "; ".join(axes) + "."
+        legend = ax.get_legend()
+        if legend is not None:
+            names = [t.get_text() for t in legend.get_texts() if t.get_text()]
+            if names:
+                text += " Shown: " + ", ".join(names) + "."
+        parts.append(text)
+    return " ".join(parts) or "Chart."
+
+
 def show_figure(figure: Any, alt: str | None = None) -> None:
     """Show a chart in the report as an embedded PNG and close it.
 
@@ -53,7 +91,8 @@ def show_figure(figure: Any, alt: str | None = None) -> None:
     figure : matplotlib Figure or Axes (or an array of Axes)
         What a ``plot_*`` function returned.
     alt : str, optional
-        Text shown when the image cannot be (kept in the notebook metadata).
+        Text shown when the image cannot be (and read by screen readers); by default
+        :func:`describe_figure` writes it from the chart's title, axes and legend.
 
     Examples
     --------
@@ -71,6 +110,7 @@ def show_figure(figure: Any, alt: str | None = None) -> None:
     if hasattr(fig, "get_figure") and fig.get_figure() is not None:
         fig = fig.get_figure()
     _readable(fig)
+    alt = alt or describe_figure(fig)
     buffer = io.BytesIO()
     fig.savefig(
         buffer,
@@ -84,8 +124,4 @@ def show_figure(figure: Any, alt: str | None = None) -> None:
         from IPython.display import Image, display
     except ImportError:  # pragma: no cover
         return
-    display(
-        Image(data=buffer.getvalue(), format="png", alt=alt)
-        if alt
-        else Image(data=buffer.getvalue(), format="png")
-    )
+    display(Image(data=buffer.getvalue(), format="png", alt=alt))

@@ -36,6 +36,7 @@ __all__ = [
     "format_count",
     "format_days",
     "format_month",
+    "format_interval",
     "formatter",
     "format_table",
     "table_html",
@@ -195,6 +196,26 @@ def format_days(x: Any, decimals: int = 0) -> str:
         return MISSING
     text = format_number(x, decimals)
     return f"{text} day" if text == "1" else f"{text} days"
+
+
+def format_interval(low: Any, high: Any, fmt: Callable[[Any], str]) -> str:
+    """An interval for people, ``"1.4% to 4.2%"``; never a degenerate one.
+
+    An interval whose ends read the same (``"0.0% to 0.0%"``: a bootstrap of debts that
+    never paid, or of one account) says nothing about the uncertainty; it reads "not
+    estimable". A missing end reads :data:`MISSING`.
+
+    Examples
+    --------
+    >>> format_interval(0.014, 0.042, format_pct), format_interval(0.0, 0.0001, format_pct)
+    ('1.4% to 4.2%', 'not estimable')
+    >>> format_interval(float("nan"), 0.1, format_pct)
+    '–'
+    """
+    if is_missing(low) or is_missing(high):
+        return MISSING
+    lo, hi = fmt(low), fmt(high)
+    return "not estimable" if lo == hi else f"{lo} to {hi}"
 
 
 def format_month(month: Any) -> str:

@@ -1,17 +1,18 @@
-"""The headline KPIs of the month, their change and what it means, in plain language.
+"""The headline KPIs of the month, their change and whether it is news, in plain language.
 
 Which KPIs head the report and how each is judged (:class:`KpiSpec`,
-:data:`HEADLINE_KPIS`); the month's value against the previous month and the same
-month a year earlier (:func:`kpi_change_table`); that table as text with a good/bad
-mark per change (:func:`format_kpi_change_table`), as cards (:func:`kpi_cards_html`)
-and as sentences on what changed, material changes first (:func:`change_notes`).
+:data:`HEADLINE_KPIS`); the month's value against the previous month, judged against
+the KPI's normal variation, and the same month a year earlier (:func:`kpi_change_table`);
+that table as text with the unusual changes marked good or bad
+(:func:`format_kpi_change_table`), as cards (:func:`kpi_cards_html`) and as sentences,
+unusual changes first (:func:`change_notes`).
 
 Examples
 --------
 >>> k = pd.DataFrame({"month_end": pd.to_datetime(["2026-09-30", "2026-10-31"]),
 ...                   "cure_rate": [0.30, 0.32]})
 >>> change_notes(kpi_change_table(k, "2026-10"))
-['Cure rate (delinquent accounts back to current) rose from 30.0% in September 2026 to 32.0% in October 2026 (+2.0 pp), an improvement.']
+['Cure rate (delinquent accounts back to current) was 32.0% in October 2026 against 30.0% in September 2026 (+2.0 pp): not enough history to judge (0 months of changes).']
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recovery.config import Config
 from recovery.report.data import parse_month
 from recovery.report.formatting import (
+    MISSING,
+    format_count,
     format_month,
+    format_number,
     format_pct,
     format_pp,
     formatter,
@@ -41,6 +46,7 @@ __all__ = [
     "change_notes",
     "CARD_KPIS",
     "kpi_cards_html",
+    "method_paragraph",
 ]
 
 
@@ -117,10 +123,73 @@ def _change(kind: str, value: float, base: float) -> float:
     return float(value) / float(base) - 1.0
 
 
-def kpi_change_table(
-    kpis: pd.DataFrame, month: Any, specs: Sequence[KpiSpec] | None = None
+def _judged(
+    monthly: pd.DataFrame,
+    specs: Sequence[KpiSpec],
+    target: pd.Timestamp,
+    moments: pd.DataFrame | None,
+    settings: dict[str, Any],
 ) -> pd.DataFrame:
-    """Headline KPIs of a month with the change vs the previous month and a year earlier.
+    """The verdict of each KPI's change (:func:`recovery.analytics.variation.judge_changes`)."""
+    from recovery.analytics.variation import judge_changes, sampling_intervals
+
+    parts = []
+    with_moments = set()
+    if moments is not None and len(moments):
+        m = moments[moments["kpi"].isin([s.name for s in specs])]
+        m = m.assign(month_end=pd.to_datetime(m["month_end"]).dt.normalize())
+        if len(m):
+            iv = sampling_intervals(m, settings["level"])
+            with_moments = set(iv["kpi"])
+            judged = judge_changes(iv, target, method="interval", **settings)
+            accounts = iv[iv["month_end"] == target].set_index("kpi")["n"]
+            parts.append(judged.assign(accounts=judged["kpi"].map(accounts)))
+    long = monthly.reset_index(names="month_end").melt(
+        id_vars="month_end", var_name="kpi", value_name="value"
+    )
+    long["value"] = pd.to_numeric(long["value"], errors="coerce")
+    for kind_scale, names in (
+        ("difference", [s.name for s in specs if s.kind == "rate"]),
+        ("relative", [s.name for s in specs if s.kind != "rate"]),
+    ):
+        names = [n for n in names if n not in with_moments and n in monthly.columns]
+        if names:
+            rows = long[long["kpi"].isin(names)]
+            parts.append(
+                judge_changes(rows, target, method="history", scale=kind_scale, **settings)
+            )
+    if not parts:
+        return pd.DataFrame(columns=["kpi"])
+    return pd.concat(parts, ignore_index=True).set_index("kpi")
+
+
+def _settings(config: Config | None, level: float | None) -> dict[str, Any]:
+    a = (config or Config()).analytics
+    return {
+        "level": float(level if level is not None else a.change_level),
+        "history_months": a.change_history_months,
+        "min_history": a.change_min_history,
+    }
+
+
+def kpi_change_table(
+    kpis: pd.DataFrame,
+    month: Any,
+    specs: Sequence[KpiSpec] | None = None,
+    moments: pd.DataFrame | None = None,
+    config: Config | None = None,
+    level: float | None = None,
+) -> pd.DataFrame:
+    """Headline KPIs of a month: the change vs the previous month, judged against noise.
+
+    Each month-on-month change is compared with the KPI's normal variation
+    (:func:`recovery.analytics.variation.judge_changes`, at ``config.analytics.change_level``,
+    99% by default): a rate with ``moments`` from its own denominators (a Wilson interval for
+    a share of accounts, a delta-method interval for a ratio of sums) widened or narrowed by
+    the dispersion the book showed over the last ``change_history_months`` months; any
+    other KPI (amounts, days, a rate without moments) against control limits from the same
+    history. The change against the same month a year earlier is shown for context, not
+    judged.
 
     Parameters
     ----------
@@ -132,14 +201,28 @@ def kpi_change_table(
     specs : sequence of KpiSpec, optional
         Which KPIs, in which order; default the :data:`HEADLINE_KPIS` present in
         ``kpis``.
+    moments : DataFrame, optional
+        :func:`recovery.analytics.variation.kpi_moments` of the same snapshots: the rates
+        it covers are judged from their own denominators.
+    config : Config, optional
+        The judgement's settings (``analytics.change_level``, ``change_history_months``,
+        ``change_min_history``).
+    level : float, optional
+        Overrides ``config.analytics.change_level``.
 
     Returns
     -------
     DataFrame
         One row per KPI: ``kpi, label, kind, higher_is_better, value, previous,
-        change_previous, last_year, change_last_year``. Changes of rates are
-        differences (fraction points: 0.004 is +0.4 pp); changes of amounts, counts
-        and days are relative (0.05 is +5%). Missing months give NaN.
+        change_previous, last_year, change_last_year``, then the judgement:
+        ``verdict`` (``unusual``, ``normal``, ``no_history``, ``missing``),
+        ``band_low``/``band_high`` (the normal variation of the change), ``beyond`` (how
+        far outside it), ``score`` (above 1 is unusual), ``se_low``/``se_high`` (the
+        standard error of a fall and of a rise, on the judged scale: differences for
+        rates, log ratios for amounts), ``history`` (past changes used) and ``accounts`` (the
+        rate's denominator this month; NaN for amounts). Changes of rates are differences
+        (fraction points: 0.004 is +0.4 pp); changes of amounts, counts and days are
+        relative (0.05 is +5%), and so are their bands. Missing months give NaN.
 
     Examples
     --------
@@ -147,8 +230,8 @@ def kpi_change_table(
     ...                   "overdue_rate_30plus_balance": [0.050, 0.040, 0.046],
     ...                   "amount_collected": [80_000.0, 100_000.0, 90_000.0]})
     >>> t = kpi_change_table(k, "2026-10")
-    >>> t[["kpi", "value", "change_previous", "change_last_year"]].round(3).values.tolist()
-    [['overdue_rate_30plus_balance', 0.046, 0.006, -0.004], ['amount_collected', 90000.0, -0.1, 0.125]]
+    >>> t[["kpi", "value", "change_previous", "change_last_year", "verdict"]].round(3).values.tolist()
+    [['overdue_rate_30plus_balance', 0.046, 0.006, -0.004, 'no_history'], ['amount_collected', 90000.0, -0.1, 0.125, 'no_history']]
     """
     monthly = _as_monthly(kpis)
     target = parse_month(month)
@@ -176,7 +259,22 @@ def kpi_change_table(
             }
         )
     table = pd.DataFrame(rows)
+    judged = _judged(monthly, specs, target, moments, _settings(config, level))
+    judgement = ("verdict", "band_low", "band_high", "beyond", "score", "se_low", "se_high")
+    for column in (*judgement, "history", "accounts"):
+        values = judged[column] if column in judged else pd.Series(dtype=float)
+        table[column] = table["kpi"].map(values)
+    # rates change in points; amounts relatively, unless a month of their history was zero
+    # or negative: then in their own units (the band is a difference too)
+    scale = table["kpi"].map(judged["scale"]) if "scale" in judged else np.nan
+    table["band_scale"] = np.where(
+        table["kind"].eq("rate"),
+        "points",
+        np.where(pd.Series(scale, index=table.index).eq("difference"), "absolute", "relative"),
+    )
+    table["verdict"] = table["verdict"].fillna("missing")
     table.attrs.update(month=target, previous_month=previous, last_year_month=last_year)
+    table.attrs.update(level=_settings(config, level)["level"])
     return table
 
 
@@ -190,8 +288,42 @@ def _judgement(higher_is_better: bool | None, change: float) -> str:
     return "good" if (change > 0) == bool(higher_is_better) else "bad"
 
 
+def _signed(r: dict[str, Any], x: float) -> str:
+    """A change in the units its band is judged in (points, percent, or the KPI's own)."""
+    scale = r.get("band_scale", "points" if r["kind"] == "rate" else "relative")
+    if scale != "absolute":
+        return _format_change(r["kind"], x)
+    text = format_number(x, 1 if r["kind"] == "days" else 0, sign=True)
+    return f"{text} days" if r["kind"] == "days" else text
+
+
+def _shown_change(r: dict[str, Any]) -> str:
+    if r.get("band_scale") == "absolute":
+        return _signed(r, r["value"] - r["previous"])
+    return _format_change(r["kind"], r["change_previous"])
+
+
+def _band(r: dict[str, Any]) -> str:
+    low, high = r.get("band_low"), r.get("band_high")
+    if is_missing(low) or is_missing(high):
+        return MISSING
+    return f"{_signed(r, low)} to {_signed(r, high)}"
+
+
+def _beyond(r: dict[str, Any]) -> str:
+    return _signed(r, abs(r["beyond"])).lstrip("+")
+
+
+_VERDICT_WORDS = {
+    "unusual": "unusual",
+    "normal": "within normal variation",
+    "no_history": "not enough history to judge",
+    "missing": MISSING,
+}
+
+
 def format_kpi_change_table(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The KPI change table as text for people, with a good/bad mark per change.
+    """The KPI change table as text for people; only unusual changes are coloured.
 
     Parameters
     ----------
@@ -201,10 +333,12 @@ def format_kpi_change_table(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     Returns
     -------
     text : DataFrame
-        Columns ``KPI``, the month, the previous month, ``Change``, the same month a
-        year earlier, ``Change vs last year`` — every cell a string.
+        Columns ``KPI``, the month, the previous month, ``Change``, ``Normal
+        variation`` (the band of the change), ``Judged``, the same month a year earlier,
+        ``Change vs last year`` — every cell a string.
     marks : DataFrame
-        Same shape: ``"good"``, ``"bad"`` or ``""`` per cell (for colouring).
+        Same shape: ``"good"`` or ``"bad"`` on an unusual change (for colouring), else
+        ``""``.
 
     Examples
     --------
@@ -212,9 +346,9 @@ def format_kpi_change_table(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     ...                   "overdue_rate_30plus_balance": [0.040, 0.046]})
     >>> text, marks = format_kpi_change_table(kpi_change_table(k, "2026-10"))
     >>> text.iloc[0].tolist()
-    ['Overdue rate 30+ DPD (share of open balance)', '4.6%', '4.0%', '+0.6 pp', '–', '–']
+    ['Overdue rate 30+ DPD (share of open balance)', '4.6%', '4.0%', '+0.6 pp', '–', 'not enough history to judge', '–', '–']
     >>> marks.iloc[0, 3]
-    'bad'
+    ''
     """
     month = table.attrs.get("month")
     prev = table.attrs.get("previous_month")
@@ -223,51 +357,65 @@ def format_kpi_change_table(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     col_prev = format_month(prev) if prev is not None else "Previous month"
     col_year = format_month(year) if year is not None else "A year earlier"
     rows, marks = [], []
-    for r in table.itertuples(index=False):
-        fmt = formatter(_KIND_FORMAT[r.kind])
+    for r in table.to_dict("records"):
+        fmt = formatter(_KIND_FORMAT[r["kind"]])
+        verdict = r.get("verdict", "missing")
+        judged = _VERDICT_WORDS.get(verdict, MISSING)
+        if verdict == "unusual":
+            judged = f"unusual ({_beyond(r)} beyond)"
         rows.append(
             [
-                r.label,
-                fmt(r.value),
-                fmt(r.previous),
-                _format_change(r.kind, r.change_previous),
-                fmt(r.last_year),
-                _format_change(r.kind, r.change_last_year),
+                r["label"],
+                fmt(r["value"]),
+                fmt(r["previous"]),
+                _shown_change(r),
+                _band(r),
+                judged,
+                fmt(r["last_year"]),
+                _format_change(r["kind"], r["change_last_year"]),
             ]
         )
-        marks.append(
-            [
-                "",
-                "",
-                "",
-                _judgement(r.higher_is_better, r.change_previous),
-                "",
-                _judgement(r.higher_is_better, r.change_last_year),
-            ]
-        )
-    columns = ["KPI", col_month, col_prev, "Change", col_year, "Change vs last year"]
+        mark = _judgement(r["higher_is_better"], r["change_previous"])
+        marks.append(["", "", "", mark if verdict == "unusual" else "", "", "", "", ""])
+    columns = [
+        "KPI",
+        col_month,
+        col_prev,
+        "Change",
+        "Normal variation",
+        "Judged",
+        col_year,
+        "Change vs last year",
+    ]
     return pd.DataFrame(rows, columns=columns), pd.DataFrame(marks, columns=columns)
 
 
-def change_notes(
-    table: pd.DataFrame,
-    rate_threshold: float = 0.005,
-    relative_threshold: float = 0.05,
-) -> list[str]:
-    """Plain-language sentences on what changed, generated from a KPI change table.
+def _few(accounts: Any, few_accounts: int) -> str:
+    if is_missing(accounts) or accounts >= few_accounts:
+        return ""
+    return f"based on {format_count(accounts)} account{'s' if accounts != 1 else ''}"
 
-    A change counts as material when a rate moved by at least ``rate_threshold``
-    (fraction points) or another KPI by at least ``relative_threshold`` (relative).
-    Material changes come first, largest first; the rest are listed as unchanged.
+
+def change_notes(
+    table: pd.DataFrame, few_accounts: int = 30, config: Config | None = None
+) -> list[str]:
+    """Plain-language sentences on what changed, judged against normal variation.
+
+    A change is news only when it lies outside the KPI's normal variation (the
+    ``verdict`` of :func:`kpi_change_table`): those come first, the furthest outside
+    first, saying how far outside and whether it is an improvement. The others read
+    "within normal variation", or "not enough history to judge" when the KPI has fewer
+    past months than the judgement needs. A rate of fewer than ``few_accounts`` accounts
+    says so ("based on 14 accounts").
 
     Parameters
     ----------
     table : DataFrame
         From :func:`kpi_change_table`.
-    rate_threshold : float
-        Materiality of a rate change (0.005 = 0.5 percentage points).
-    relative_threshold : float
-        Materiality of a relative change of an amount, count or duration (0.05 = 5%).
+    few_accounts : int
+        Rates of fewer accounts are flagged; ``config.analytics.few_accounts`` when a
+        config is given.
+    config : Config, optional
 
     Returns
     -------
@@ -275,64 +423,63 @@ def change_notes(
 
     Examples
     --------
-    >>> k = pd.DataFrame({"month_end": pd.to_datetime(["2025-10-31", "2026-09-30", "2026-10-31"]),
-    ...                   "overdue_rate_30plus_balance": [0.050, 0.040, 0.046],
-    ...                   "cure_rate": [0.30, 0.301, 0.302]})
-    >>> for line in change_notes(kpi_change_table(k, "2026-10")):
-    ...     print(line)
-    Overdue rate 30+ DPD (share of open balance) rose from 4.0% in September 2026 to 4.6% in October 2026 (+0.6 pp), a deterioration; a year earlier it was 5.0%.
-    Cure rate (delinquent accounts back to current) was broadly unchanged at 30.2% (30.1% in September 2026).
+    >>> months = pd.date_range("2024-09-30", periods=26, freq="ME")
+    >>> rng = np.random.default_rng(1)
+    >>> k = pd.DataFrame({"month_end": months,
+    ...                   "amount_collected": np.r_[100_000 * np.exp(rng.normal(0, 0.02, 25)), 130_000]})
+    >>> print(change_notes(kpi_change_table(k, "2026-10"))[0])
+    Amount collected rose from 94,722 in September 2026 to 130,000 in October 2026 (+37.2%): unusual, 30.6% beyond its normal variation of -6.7% to +6.6%; an improvement. A year earlier it was 99,675.
     """
+    if config is not None:
+        few_accounts = config.analytics.few_accounts
     month = table.attrs.get("month")
     prev_month = table.attrs.get("previous_month")
-    material, steady, missing = [], [], []
-    for r in table.itertuples(index=False):
-        fmt = formatter(_KIND_FORMAT[r.kind])
-        if is_missing(r.value):
-            missing.append(f"{r.label} is not available for {format_month(month)}.")
+    unusual, steady, missing = [], [], []
+    for r in table.to_dict("records"):
+        fmt = formatter(_KIND_FORMAT[r["kind"]])
+        few = _few(r.get("accounts"), few_accounts)
+        if is_missing(r["value"]):
+            missing.append(f"{r['label']} is not available for {format_month(month)}.")
             continue
-        if is_missing(r.previous):
+        if is_missing(r["previous"]):
             steady.append(
-                (
-                    0.0,
-                    f"{r.label} was {fmt(r.value)} in {format_month(month)} "
-                    f"(no figure for {format_month(prev_month)}).",
-                )
+                f"{r['label']} was {fmt(r['value'])} in {format_month(month)}{f' ({few})' if few else ''} "
+                f"(no figure for {format_month(prev_month)})."
             )
             continue
-        change = r.change_previous
-        threshold = rate_threshold if r.kind == "rate" else relative_threshold
-        size = abs(change) / threshold if not is_missing(change) else 0.0
-        if r.kind == "rate" and not is_missing(change) and r.previous > 0:
-            # a small rate that moved a lot relative to itself (0.4% → 0.8%) is material
-            if (
-                abs(change) >= rate_threshold / 5
-                and abs(change) / r.previous >= 4 * relative_threshold
-            ):
-                size = max(size, 1.0)
-        year = "" if is_missing(r.last_year) else f"; a year earlier it was {fmt(r.last_year)}"
-        if size >= 1:
+        change = r["change_previous"]
+        shown = _shown_change(r)
+        year = (
+            "" if is_missing(r["last_year"]) else f" A year earlier it was {fmt(r['last_year'])}."
+        )
+        verdict = r.get("verdict", "missing")
+        band = _band(r)
+        if verdict == "unusual":
             verb = "rose" if change > 0 else "fell"
-            judged = _judgement(r.higher_is_better, change)
-            verdict = {"good": ", an improvement", "bad": ", a deterioration"}.get(judged, "")
-            material.append(
+            judged = _judgement(r["higher_is_better"], change)
+            what = {"good": "; an improvement", "bad": "; a deterioration"}.get(judged, "")
+            unusual.append(
                 (
-                    size,
-                    f"{r.label} {verb} from {fmt(r.previous)} in {format_month(prev_month)} to "
-                    f"{fmt(r.value)} in {format_month(month)} ({_format_change(r.kind, change)})"
-                    f"{verdict}{year}.",
+                    -float(r.get("score") or 0.0),
+                    f"{r['label']} {verb} from {fmt(r['previous'])} in {format_month(prev_month)} "
+                    f"to {fmt(r['value'])} in {format_month(month)} ({shown}{f'; {few}' if few else ''}): unusual, "
+                    f"{_beyond(r)} beyond its normal variation of {band}"
+                    f"{what}.{year}",
                 )
             )
+            continue
+        head = (
+            f"{r['label']} was {fmt(r['value'])} in {format_month(month)} against "
+            f"{fmt(r['previous'])} in {format_month(prev_month)} ({shown}{f'; {few}' if few else ''})"
+        )
+        if verdict == "normal":
+            steady.append(f"{head}: within normal variation ({band}).")
         else:
-            steady.append(
-                (
-                    size,
-                    f"{r.label} was broadly unchanged at {fmt(r.value)} "
-                    f"({fmt(r.previous)} in {format_month(prev_month)}).",
-                )
-            )
-    material.sort(key=lambda t: -t[0])
-    return [t[1] for t in material] + [t[1] for t in steady] + missing
+            history = r.get("history")
+            months = "" if is_missing(history) else f" ({int(history)} months of changes)"
+            steady.append(f"{head}: not enough history to judge{months}.")
+    unusual.sort(key=lambda t: t[0])
+    return [t[1] for t in unusual] + steady + missing
 
 
 _SHORT_LABELS = {
@@ -359,8 +506,14 @@ CARD_KPIS = (
 )
 
 
-def kpi_cards_html(table: pd.DataFrame, kpis: Sequence[str] = CARD_KPIS) -> str:
-    """Headline numbers as cards: value, change vs the previous month, coloured by direction.
+def kpi_cards_html(
+    table: pd.DataFrame, kpis: Sequence[str] = CARD_KPIS, few_accounts: int = 30
+) -> str:
+    """Headline numbers as cards: value, change vs the previous month and its verdict.
+
+    Only an unusual change is coloured (green an improvement, red a deterioration);
+    the card says "within normal variation" or "not enough history to judge" otherwise,
+    and names a thin denominator ("based on 14 accounts").
 
     Parameters
     ----------
@@ -368,33 +521,72 @@ def kpi_cards_html(table: pd.DataFrame, kpis: Sequence[str] = CARD_KPIS) -> str:
         From :func:`kpi_change_table`.
     kpis : sequence of str
         Which KPIs (those absent from ``table`` are skipped).
+    few_accounts : int
+        Rates of fewer accounts are flagged.
 
     Examples
     --------
     >>> k = pd.DataFrame({"month_end": pd.to_datetime(["2026-09-30", "2026-10-31"]),
     ...                   "cure_rate": [0.30, 0.32]})
     >>> html_text = kpi_cards_html(kpi_change_table(k, "2026-10"))
-    >>> "32.0%" in html_text and "+2.0 pp" in html_text and 'class="kpi-change good"' in html_text
+    >>> "32.0%" in html_text and "+2.0 pp" in html_text and "not enough history" in html_text
     True
     """
     prev = table.attrs.get("previous_month")
     since = f" vs {pd.Timestamp(prev):%b %Y}" if prev is not None else ""
     cards = []
-    rows = table.set_index("kpi")
+    rows = {r["kpi"]: r for r in table.to_dict("records")}
     for name in kpis:
-        if name not in rows.index:
+        if name not in rows:
             continue
-        r = rows.loc[name]
+        r = rows[name]
         fmt = formatter(_KIND_FORMAT[r["kind"]])
         change = r["change_previous"]
-        judged = _judgement(r["higher_is_better"], change)
+        verdict = r.get("verdict", "missing")
+        judged = _judgement(r["higher_is_better"], change) if verdict == "unusual" else ""
         arrow = "" if is_missing(change) or change == 0 else ("▲ " if change > 0 else "▼ ")
-        text = _format_change(r["kind"], change)
+        text = _shown_change(r)
+        words = _VERDICT_WORDS.get(verdict, MISSING)
+        if verdict == "unusual":
+            words = f"unusual: {_beyond(r)} beyond normal variation"
+        few = _few(r.get("accounts"), few_accounts)
+        words = f"{words}; {few}" if few and verdict != "missing" else words
         cards.append(
-            '<div class="kpi-card">'
+            f'<div class="kpi-card {verdict}">'
             f'<div class="kpi-label">{html.escape(_SHORT_LABELS.get(name, r["label"]))}</div>'
             f'<div class="kpi-value">{html.escape(fmt(r["value"]))}</div>'
             f'<div class="kpi-change {judged}">{arrow}{html.escape(text)}{html.escape(since)}</div>'
+            f'<div class="kpi-verdict">{html.escape(words)}</div>'
             "</div>"
         )
     return f'<div class="kpi-cards">{"".join(cards)}</div>'
+
+
+def method_paragraph(config: Config | None = None) -> str:
+    """How the report judges changes, in one paragraph for the reader (with the settings).
+
+    Examples
+    --------
+    >>> print(method_paragraph()[:120])
+    How changes are judged: every KPI moves a little each month by chance alone, so a month-on-month change is compared with
+    """
+    a = (config or Config()).analytics
+    level = format_pct(a.change_level, 0)
+    return (
+        "How changes are judged: every KPI moves a little each month by chance alone, so a "
+        "month-on-month change is compared with the KPI's normal variation, a band that "
+        f"holds {level} of the changes of a book where nothing changed. For a share of "
+        "accounts (the cure rate, the overdue rate by accounts) the band comes from a Wilson "
+        "interval on its own number of accounts; for a rate weighted by balance (the "
+        "collection and recovery rates, the overdue rates by balance) from the sampling "
+        "error of a ratio of sums over its accounts. Both are widened, or narrowed, by how "
+        "much the book's own changes varied beyond what chance explains over the last "
+        f"{a.change_history_months} months. Amounts, costs and the collection cycle are "
+        f"compared with control limits from their changes over the same {a.change_history_months} "
+        "months. A change outside its band is called unusual and the report says how far "
+        "outside; one inside is within normal variation. About one KPI change in "
+        f"{round(1 / (1 - a.change_level)):,} is flagged by chance. With fewer than "
+        f"{a.change_min_history} months of history a change is not judged, and a rate of "
+        f"fewer than {a.few_accounts} accounts says so. The level is a setting "
+        "(change_level in the [analytics] section of the configuration file)."
+    )

@@ -16,7 +16,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from recovery.report.data import parse_month
 from recovery.report.formatting import (
     MISSING,
     format_count,
+    format_interval,
     format_money,
     format_month,
     format_number,
@@ -42,9 +43,9 @@ __all__ = [
     "recovery_by_age_table",
     "age_split_table",
     "segment_notes",
+    "segment_table",
     "roll_rate_notes",
     "erc_notes",
-    "agent_table",
     "compliance_summary_html",
     "model_health_notes",
     "format_model_health",
@@ -69,24 +70,33 @@ def measure_label(measure: str) -> str:
     return _MEASURE_LABELS.get(measure, measure.replace("_", " ").capitalize())
 
 
-def recovery_by_age_table(table: pd.DataFrame) -> pd.DataFrame:
+def recovery_by_age_table(table: pd.DataFrame, min_accounts: int = 0) -> pd.DataFrame:
     """Recovery by debt-age band (:func:`recovery.analytics.recovery_curves.recovery_by_age`) for people.
+
+    A band of fewer than ``min_accounts`` accounts (or marked ``too_few``) shows its rate
+    with "too few accounts" instead of an interval; an interval whose ends read the same
+    is never printed (:func:`recovery.report.formatting.format_interval`).
 
     Examples
     --------
-    >>> t = pd.DataFrame({"age_band": ["24-36"], "n_accounts": [119], "n_debts": [1261],
-    ...     "recovery_rate": [0.027], "recovery_rate_low": [0.014], "recovery_rate_high": [0.042],
-    ...     "payer_rate": [0.214], "payer_rate_low": [0.19], "payer_rate_high": [0.24]})
-    >>> recovery_by_age_table(t).iloc[0].tolist()
-    ['24-36 months', '119', '1,261', '2.7%', '1.4% to 4.2%', '21.4%', '19.0% to 24.0%']
+    >>> t = pd.DataFrame({"age_band": ["3-6", "24-36"], "n_accounts": [2, 119],
+    ...     "n_debts": [2, 1261], "recovery_rate": [0.0, 0.027], "recovery_rate_low": [0.0, 0.014],
+    ...     "recovery_rate_high": [0.0, 0.042], "payer_rate": [0.0, 0.214],
+    ...     "payer_rate_low": [0.0, 0.19], "payer_rate_high": [0.0, 0.24]})
+    >>> recovery_by_age_table(t, min_accounts=30).values.tolist()
+    [['3-6 months', '2', '2', '0.0%', 'too few accounts', '0.0%', 'too few accounts'], ['24-36 months', '119', '1,261', '2.7%', '1.4% to 4.2%', '21.4%', '19.0% to 24.0%']]
     """
+    few = table["n_accounts"].to_numpy() < min_accounts
+    if "too_few" in table:
+        few = few | table["too_few"].fillna(False).to_numpy(dtype=bool)
 
     def interval(name: str) -> list[str]:
         if f"{name}_low" not in table:
             return [MISSING] * len(table)
+        pairs = zip(table[f"{name}_low"], table[f"{name}_high"], few, strict=True)
         return [
-            f"{format_pct(lo)} to {format_pct(hi)}"
-            for lo, hi in zip(table[f"{name}_low"], table[f"{name}_high"], strict=True)
+            "too few accounts" if thin else format_interval(lo, hi, format_pct)
+            for lo, hi, thin in pairs
         ]
 
     return pd.DataFrame(
@@ -130,9 +140,13 @@ def age_split_table(comparisons: pd.DataFrame) -> pd.DataFrame:
                 "Debt": scope_names.get(r.get("scope"), str(r.get("scope"))),
                 f"Recovered, younger than {split} months": format_pct(r["recovery_rate_younger"]),
                 f"Recovered, {split} months and older": format_pct(r["recovery_rate_older"]),
-                "Difference (95% interval)": f"{format_pp(r['recovery_rate_difference'])} "
-                f"({format_pp(r.get('recovery_rate_difference_low'))} to "
-                f"{format_pp(r.get('recovery_rate_difference_high'))})",
+                "Difference (95% interval)": f"{format_pp(r['recovery_rate_difference'])} ("
+                + format_interval(
+                    r.get("recovery_rate_difference_low"),
+                    r.get("recovery_rate_difference_high"),
+                    format_pp,
+                )
+                + ")",
                 "Paying, younger": format_pct(r.get("payer_rate_younger")),
                 "Paying, older": format_pct(r.get("payer_rate_older")),
                 "Debt-months (younger / older)": f"{format_count(r.get('n_debts_younger'))} / "
@@ -142,28 +156,93 @@ def age_split_table(comparisons: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def segment_notes(movements: pd.DataFrame, threshold: float = 0.01) -> list[str]:
-    """Sentences on the segment movements above ``threshold`` (fraction points).
+def _judged_words(r: Mapping[str, Any]) -> str:
+    """``: unusual, … beyond its normal variation of …`` / ``: within normal variation``."""
+    band = f"{format_pp(r['band_low'])} to {format_pp(r['band_high'])}"
+    if r["verdict"] == "unusual":
+        return f": unusual, {format_pp(abs(r['beyond'])).lstrip('+')} beyond its normal variation of {band}"
+    if r["verdict"] == "normal":
+        return f": within normal variation ({band})"
+    return ": not enough history to judge"
+
+
+def segment_notes(movements: pd.DataFrame) -> list[str]:
+    """Sentences on the segment rates that moved beyond their normal variation.
+
+    Parameters
+    ----------
+    movements : DataFrame
+        From :func:`recovery.report.sections.segment_movements` (with its ``verdict``).
+
+    Returns
+    -------
+    list of str
+        One sentence per unusual movement; one saying so when there is none.
 
     Examples
     --------
     >>> m = pd.DataFrame({"segment_type": ["product"], "segment": ["small_business"],
     ...     "measure": ["cure_rate"], "accounts": [400], "previous": [0.30],
-    ...     "value": [0.25], "change": [-0.05]})
+    ...     "value": [0.25], "change": [-0.05], "verdict": ["unusual"], "band_low": [-0.04],
+    ...     "band_high": [0.04], "beyond": [-0.01]})
     >>> segment_notes(m)
-    ['Cure rate of product small_business fell from 30.0% to 25.0% (-5.0 pp).']
+    ['Cure rate of product small business fell from 30.0% to 25.0% (-5.0 pp): unusual, 1.0 pp beyond its normal variation of -4.0 pp to +4.0 pp.']
+    >>> segment_notes(m.assign(verdict="normal"))
+    ['No segment rate moved beyond its normal variation.']
     """
     notes = []
-    for r in movements.itertuples(index=False):
-        if abs(r.change) < threshold:
+    for r in movements.to_dict("records"):
+        if r["verdict"] != "unusual":
             continue
-        label = measure_label(r.measure)
-        verb = "rose" if r.change > 0 else "fell"
+        verb = "rose" if r["change"] > 0 else "fell"
+        name = str(r["segment"]).replace("_", " ")
         notes.append(
-            f"{label} of {r.segment_type} {r.segment} {verb} from {format_pct(r.previous)} to "
-            f"{format_pct(r.value)} ({format_pp(r.change)})."
+            f"{measure_label(r['measure'])} of {r['segment_type']} {name} {verb} from "
+            f"{format_pct(r['previous'])} to {format_pct(r['value'])} "
+            f"({format_pp(r['change'])}){_judged_words(r)}."
         )
-    return notes
+    return notes or ["No segment rate moved beyond its normal variation."]
+
+
+def segment_table(movements: pd.DataFrame, month: Any) -> pd.DataFrame:
+    """The segment movements (:func:`recovery.report.sections.segment_movements`) for people.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"segment_type": ["product"], "segment": ["small_business"],
+    ...     "measure": ["cure_rate"], "accounts": [400], "previous": [0.30],
+    ...     "value": [0.25], "change": [-0.05], "verdict": ["unusual"], "band_low": [-0.04],
+    ...     "band_high": [0.04], "beyond": [-0.01]})
+    >>> segment_table(m, "2026-10").iloc[0].tolist()
+    ['Product: small business', 'Cure rate', '400', '30.0%', '25.0%', '-5.0 pp', '-4.0 pp to +4.0 pp', 'unusual (1.0 pp beyond)']
+    """
+    target = parse_month(month)
+    words = {"normal": "within normal variation", "no_history": "not enough history to judge"}
+    judged = [
+        f"unusual ({format_pp(abs(r['beyond'])).lstrip('+')} beyond)"
+        if r["verdict"] == "unusual"
+        else words.get(r["verdict"], MISSING)
+        for r in movements.to_dict("records")
+    ]
+    return pd.DataFrame(
+        {
+            "Segment": movements["segment_type"].astype(str).str.capitalize()
+            + ": "
+            + movements["segment"].astype(str).str.replace("_", " "),
+            "Measure": movements["measure"].map(measure_label),
+            "Accounts": [format_count(v) for v in movements["accounts"]],
+            format_month(target - pd.offsets.MonthEnd(1)): [
+                format_pct(v) for v in movements["previous"]
+            ],
+            format_month(target): [format_pct(v) for v in movements["value"]],
+            "Change": [format_pp(v) for v in movements["change"]],
+            "Normal variation": [
+                MISSING if is_missing(lo) else f"{format_pp(lo)} to {format_pp(hi)}"
+                for lo, hi in zip(movements["band_low"], movements["band_high"], strict=True)
+            ],
+            "Judged": judged,
+        }
+    )
 
 
 def roll_rate_notes(
@@ -172,15 +251,21 @@ def roll_rate_notes(
     states: Sequence[str] = ("M1", "M2", "M3"),
     rate: str = "roll_forward",
     window: int = 12,
-    threshold: float = 0.02,
+    config: Config | None = None,
 ) -> list[str]:
-    """Sentences comparing the latest roll rates with their average over a window.
+    """Sentences on the latest roll rates, judged against their normal variation.
+
+    The change from the month before is judged like a headline KPI
+    (:func:`recovery.analytics.variation.judge_changes`): with the accounts behind each
+    rate (``n``) from a Wilson interval widened by the dispersion of the last months,
+    otherwise against control limits from the same history. The average over a window
+    is given for context.
 
     Parameters
     ----------
     trends : DataFrame
         From :func:`recovery.analytics.roll_rates.roll_rate_trends` (``month_end`` is the start
-        month *m* of the transition *m → m + 1*).
+        month *m* of the transition *m → m + 1*; ``n`` the accounts in the from state).
     month : str or date
         The report month: its transition is the one starting the month before.
     states : sequence of str
@@ -188,40 +273,76 @@ def roll_rate_notes(
     rate : str
         The rate column (``roll_forward``, ``cure`` …).
     window : int
-        Months of the average (those before the latest transition).
-    threshold : float
-        Differences below this (fraction points) read as "in line".
+        Months of the average given for context (those before the latest transition).
+    config : Config, optional
+        The judgement's settings (``analytics.change_level``, ``change_history_months``,
+        ``change_min_history``).
 
     Examples
     --------
     >>> t = pd.DataFrame({"month_end": pd.date_range("2026-01-31", periods=9, freq="ME"),
-    ...                   "from_state": "M1", "roll_forward": [0.2] * 8 + [0.26]})
+    ...                   "from_state": "M1", "n": 200, "roll_forward": [0.2] * 8 + [0.26]})
     >>> roll_rate_notes(t, "2026-10", states=["M1"])
-    ['Roll forward from M1 was 26.0% in October 2026, above its 8-month average of 20.0% (+6.0 pp).']
+    ['Roll forward from M1 was 26.0% in October 2026 against 20.0% the month before (+6.0 pp): not enough history to judge; its 8-month average is 20.0%.']
     """
+    from recovery.analytics.variation import judge_changes, wilson_interval
+
+    a = (config or Config()).analytics
     target = parse_month(month)
     start = (target - pd.offsets.MonthEnd(1)).normalize()
     t = trends.assign(month_end=pd.to_datetime(trends["month_end"]).dt.normalize())
+    t = t[t["from_state"].astype(str).isin(list(states)) & t[rate].notna()]
+    values = t[["month_end", "from_state"]].assign(value=t[rate].astype(float))
+    method = "interval" if "n" in t.columns else "history"
+    if method == "interval":
+        n = t["n"].to_numpy(dtype=float)
+        values["low"], values["high"] = wilson_interval(
+            np.round(values["value"].to_numpy() * n), n, a.change_level
+        )
+    judged = judge_changes(
+        values,
+        start,
+        keys=("from_state",),
+        method=method,
+        level=a.change_level,
+        history_months=a.change_history_months,
+        min_history=a.change_min_history,
+    )
+    judged = judged.set_index("from_state") if len(judged) else judged
     notes = []
+    name = rate.replace("_", " ").capitalize()
     for state in states:
-        part = t[(t["from_state"].astype(str) == state) & t[rate].notna()].sort_values("month_end")
-        latest = part[part["month_end"] == start]
-        past = part[part["month_end"] < start].tail(window)
-        if not len(latest) or not len(past):
+        if state not in judged.index:
             continue
-        value, mean = float(latest[rate].iloc[0]), float(past[rate].mean())
-        diff = value - mean
-        name = rate.replace("_", " ").capitalize()
-        head = f"{name} from {state} was {format_pct(value)} in {format_month(target)}"
-        if abs(diff) < threshold:
-            notes.append(
-                f"{head}, in line with its {len(past)}-month average of {format_pct(mean)}."
+        r = judged.loc[state]
+        if is_missing(r["value"]) or is_missing(r["previous"]):
+            continue
+        part = t[t["from_state"].astype(str) == state]
+        past = part[part["month_end"] < start].sort_values("month_end").tail(window)
+        average = (
+            f"; its {len(past)}-month average is {format_pct(past[rate].mean())}"
+            if len(past)
+            else ""
+        )
+        words = _judged_words(r)
+        latest = part.loc[part["month_end"] == start, "n"] if "n" in part else []
+        few = (
+            f"; based on {format_count(latest.iloc[0])} accounts"
+            if len(latest) and latest.iloc[0] < a.few_accounts
+            else ""
+        )
+        if r["verdict"] == "unusual":
+            verb = "rose" if r["change"] > 0 else "fell"
+            head = (
+                f"{name} from {state} {verb} from {format_pct(r['previous'])} to "
+                f"{format_pct(r['value'])} in {format_month(target)} ({format_pp(r['change'])}{few})"
             )
         else:
-            side = "above" if diff > 0 else "below"
-            notes.append(
-                f"{head}, {side} its {len(past)}-month average of {format_pct(mean)} ({format_pp(diff)})."
+            head = (
+                f"{name} from {state} was {format_pct(r['value'])} in {format_month(target)} "
+                f"against {format_pct(r['previous'])} the month before ({format_pp(r['change'])}{few})"
             )
+        notes.append(f"{head}{words}{average}.")
     return notes
 
 
@@ -266,56 +387,6 @@ def erc_notes(erc: Any, config: Config | None = None) -> list[str]:
         f"{format_money(total)}{span}{when}, against {format_money(book)} charged off and not "
         "yet collected."
     ]
-
-
-def agent_table(summary: pd.DataFrame, rows: int = 25) -> pd.DataFrame:
-    """The agent effectiveness summary as a table for people.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        :attr:`recovery.operations.agents.AgentEffectiveness.summary`.
-    rows : int
-        At most this many agents, best adjusted rank first.
-
-    Returns
-    -------
-    DataFrame of str
-        Agent, team, spells, naive success rate, expected rate, O/E with its interval,
-        the shrunk adjusted effect (percentage points), verdict and both ranks.
-
-    Examples
-    --------
-    >>> s = pd.DataFrame({"agent_id": ["G1"], "team": ["early"], "spells": [120],
-    ...     "observed": [60.0], "expected": [48.0], "o_e_ratio": [1.25], "o_e_low": [1.05],
-    ...     "o_e_high": [1.45], "shrunk_effect": [0.08], "verdict": ["better than expected"],
-    ...     "naive_rate": [0.5], "rank_naive": [3], "rank_adjusted": [1]})
-    >>> agent_table(s).iloc[0].tolist()
-    ['G1', 'early', '120', '50.0%', '40.0%', '1.25 (1.05–1.45)', '+8.0 pp', 'better than expected', '3', '1']
-    """
-    s = summary.copy()
-    if "rank_adjusted" in s:
-        s = s.sort_values(["rank_adjusted", "agent_id"], na_position="last", kind="mergesort")
-    s = s.head(rows)
-    expected_rate = s["expected"] / s["spells"]
-    out = pd.DataFrame(
-        {
-            "Agent": s["agent_id"].astype(str),
-            "Team": s["team"].astype(str) if "team" in s else MISSING,
-            "Spells": [format_count(v) for v in s["spells"]],
-            "Success rate (naive)": [format_pct(v) for v in s["naive_rate"]],
-            "Expected for the case mix": [format_pct(v) for v in expected_rate],
-            "Observed / expected (95% interval)": [
-                f"{format_number(r, 2)} ({format_number(lo, 2)}–{format_number(hi, 2)})"
-                for r, lo, hi in zip(s["o_e_ratio"], s["o_e_low"], s["o_e_high"], strict=True)
-            ],
-            "Adjusted effect": [format_pp(v) for v in s["shrunk_effect"]],
-            "Verdict": s["verdict"].astype(str),
-            "Rank (naive)": [format_count(v) for v in s["rank_naive"]],
-            "Rank (adjusted)": [format_count(v) for v in s["rank_adjusted"]],
-        }
-    )
-    return out.reset_index(drop=True)
 
 
 def compliance_summary_html(flags: pd.DataFrame, actions: pd.DataFrame, month: Any) -> str:
@@ -419,7 +490,19 @@ def model_health_notes(health: pd.DataFrame, auc_drop: float = 0.03) -> list[str
             notes.append(
                 f"{r.model}: the score distribution is stable (PSI {format_number(r.score_psi, 2)})."
             )
-        if getattr(r, "in_training_window", False):
+        if not getattr(r, "tested", True):
+            later = not is_missing(r.matured_auc) and not getattr(r, "in_training_window", False)
+            first = (
+                f"; its AUC on {format_month(r.matured_month)}, after training, is "
+                f"{format_number(r.matured_auc, 2)}"
+                if later
+                else ""
+            )
+            notes.append(
+                f"{r.model}: trained without an out-of-time test, so its accuracy on months "
+                f"after its training data was not checked at training{first}."
+            )
+        elif getattr(r, "in_training_window", False):
             notes.append(
                 f"{r.model}: {format_month(r.matured_month)} is not after the model's training "
                 "window, so its AUC there is not an out-of-time check."
@@ -453,7 +536,12 @@ def format_model_health(health: pd.DataFrame) -> pd.DataFrame:
         {
             "Model": health["model"].astype(str),
             "Trained on as-of dates": health["trained_on"].astype(str),
-            "Test AUC (at training)": [format_number(v, 3) for v in health["test_auc"]],
+            "Test AUC (at training)": [
+                format_number(v, 3) if tested else "no test"
+                for v, tested in zip(
+                    health["test_auc"], health.get("tested", [True] * len(health)), strict=True
+                )
+            ],
             "Score PSI": [format_number(v, 3) for v in health["score_psi"]],
             "Stability": health["psi_status"].astype(str),
             "Most shifted features (PSI)": health["shifted_features"].astype(str),

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
-from recovery.errors import DataError, RecoveryError
+from recovery.data.contract import has_column
+from recovery.errors import DataError, MissingColumnError, RecoveryError
 from recovery.report.data import ReportData, parse_month
 from recovery.report.formatting import (
     MISSING,
@@ -49,6 +50,7 @@ __all__ = [
     "require_table",
     "collection_cycle_by_month",
     "report_kpis",
+    "report_moments",
     "segment_movements",
     "forecast_summary",
     "agent_effectiveness",
@@ -83,8 +85,10 @@ def section(section_id: str, what: str = "This section") -> Iterator[None]:
 
     A missing library module (``recovery.*`` not importable) or a
     :class:`~recovery.errors.RecoveryError` (e.g. not enough data for the month) ends
-    the section with a visible note in the report instead of numbers. Any other
-    exception is a bug and propagates (the report fails).
+    the section with a visible note in the report instead of numbers; a section that
+    needs amounts the data lacks (:class:`~recovery.errors.MissingColumnError`: a
+    status-only history) says what it needs ("needs balances"). Any other exception
+    is a bug and propagates (the report fails).
 
     Parameters
     ----------
@@ -116,6 +120,8 @@ def section(section_id: str, what: str = "This section") -> Iterator[None]:
         if "recovery" not in str(exc):
             raise
         unavailable(f"{what} is not available in this build: {exc}.")
+    except MissingColumnError as exc:  # a status-only history: no balances, no payments
+        unavailable(f"{what} needs {exc.needs}, which this data does not have.")
     except RecoveryError as exc:
         unavailable(f"{what} cannot be shown: {exc}")
 
@@ -130,7 +136,7 @@ def book_by_state(
 
     The state is the bucket for open accounts and the status otherwise (DESIGN.md §3,
     roll rates); exits (paid off, settled, closed) are left out since they hold no
-    balance.
+    balance. Without balances (a status-only history) the accounts alone.
 
     Parameters
     ----------
@@ -161,8 +167,10 @@ def book_by_state(
     keep = status.isin(["open", "charged_off"])
     rows = rows[keep]
     state = np.where(status[keep] == "open", rows["bucket"].astype(str), status[keep])
+    amounts = has_column(snapshots, "balance")
+    balance = rows["balance"].to_numpy(dtype=float) if amounts else np.zeros(len(rows))
     grouped = (
-        pd.DataFrame({"state": state, "balance": rows["balance"].to_numpy(dtype=float)})
+        pd.DataFrame({"state": state, "balance": balance})
         .groupby("state")
         .agg(accounts=("balance", "size"), balance=("balance", "sum"))
     )
@@ -173,6 +181,8 @@ def book_by_state(
     out["share_of_accounts"] = out["accounts"] / max(out["accounts"].sum(), 1)
     total = out["balance"].sum()
     out["share_of_balance"] = out["balance"] / total if total > 0 else np.nan
+    if not amounts:
+        out = out.drop(columns=["balance", "share_of_balance"])
     return out
 
 
@@ -259,8 +269,10 @@ def report_kpis(data: ReportData) -> pd.DataFrame:
 
     :func:`recovery.analytics.kpis.monthly_kpis` on the snapshots known at the report month
     (with the ``actions`` table for the cost), plus the average collection cycle of
-    :func:`collection_cycle_by_month` for the report month, the month before and the
-    same month a year earlier when the event tables allow episodes to be derived.
+    :func:`collection_cycle_by_month` for the report month, the months before it whose
+    changes measure its normal variation (``config.analytics.change_history_months``)
+    and the same month a year earlier, when the event tables allow episodes to be
+    derived.
 
     Returns
     -------
@@ -284,10 +296,37 @@ def report_kpis(data: ReportData) -> pd.DataFrame:
             make_episodes = None
         if make_episodes is not None:
             episodes = make_episodes(data.portfolio, config=data.config)
-            wanted = [data.month, data.previous_month, data.month - pd.offsets.MonthEnd(12)]
-            cycle = collection_cycle_by_month(episodes, wanted)
+            # the months whose changes measure the cycle's normal variation, and a year ago
+            recent = pd.date_range(
+                end=data.month, periods=data.config.analytics.change_history_months + 2, freq="ME"
+            )
+            wanted = [*recent, data.month - pd.offsets.MonthEnd(12)]
+            cycle = collection_cycle_by_month(episodes, sorted(set(wanted)))
             kpis = kpis.merge(cycle.drop(columns=["episodes"]), on="month_end", how="left")
     return kpis
+
+
+def report_moments(data: ReportData, segment: str | None = None) -> pd.DataFrame:
+    """Per month, the sums behind each rate's sampling error (its own denominators).
+
+    :func:`recovery.analytics.variation.kpi_moments` of the snapshots known at the
+    report month, for :func:`recovery.report.headline.kpi_change_table`.
+
+    Examples
+    --------
+    >>> from recovery.report.data import example_report_data
+    >>> data = example_report_data()  # two accounts, August to October 2026
+    >>> m = report_moments(data)
+    >>> late = m[m["kpi"] == "overdue_rate_30plus"]  # open accounts, and those 30+ DPD
+    >>> late["n"].tolist(), late["sum_y"].tolist()
+    ([2, 2, 2], [0.0, 1.0, 0.0])
+    """
+    from recovery.analytics.variation import kpi_moments
+
+    source = None
+    if segment is not None and segment not in data.history.columns:
+        source = data.accounts
+    return kpi_moments(data.history, data.config, segment=segment, accounts=source)
 
 
 def segment_movements(
@@ -302,7 +341,11 @@ def segment_movements(
     min_accounts: int = 30,
     top: int = 8,
 ) -> pd.DataFrame:
-    """The largest month-on-month movements of KPIs by segment.
+    """Month-on-month movements of KPIs by segment, judged against their normal variation.
+
+    Each segment's rate is judged like a headline KPI
+    (:func:`recovery.analytics.variation.judge_changes` from its own denominators and the
+    segment's own history, at ``config.analytics.change_level``).
 
     Parameters
     ----------
@@ -310,19 +353,22 @@ def segment_movements(
     segments : sequence of str
         Segment columns (of ``snapshots`` or ``accounts``); absent ones are skipped.
     measures : sequence of str
-        Rate columns of :func:`recovery.analytics.kpis.monthly_kpis` to compare.
+        Rates of :data:`recovery.analytics.variation.KPI_KINDS` to compare.
     min_accounts : int
         A segment's rate is left out when fewer accounts stand behind it in the report
         month (open accounts for overdue rates, delinquent accounts at the start of the
-        month for cure and collection rates): such rates move by chance.
+        month for cure and collection rates).
     top : int
-        Rows returned, largest absolute change first.
+        Rows returned: unusual changes first, the furthest outside their normal
+        variation first, then the largest changes.
 
     Returns
     -------
     DataFrame
-        ``segment_type, segment, measure, accounts, previous, value, change``
-        (change in fraction points; ``accounts`` behind the rate this month).
+        ``segment_type, segment, measure, accounts, previous, value, change`` (change in
+        fraction points; ``accounts`` behind the rate this month), ``verdict``,
+        ``band_low``, ``band_high``, ``beyond`` and ``score`` (see
+        :func:`recovery.analytics.variation.judge_changes`).
 
     Raises
     ------
@@ -336,61 +382,57 @@ def segment_movements(
     >>> import dataclasses
     >>> north = dataclasses.replace(data, snapshots=data.snapshots.assign(region="north"), extras={})
     >>> moves = segment_movements(north, measures=["cure_rate"], min_accounts=1)
-    >>> moves[["segment", "previous", "value", "change"]].values.tolist()
-    [['north', 0.0, 1.0, 1.0]]
+    >>> moves[["segment", "previous", "value", "change", "verdict"]].values.tolist()
+    [['north', 0.0, 1.0, 1.0, 'no_history']]
     """
-    from recovery.analytics.kpis import cure_rates, monthly_kpis
+    from recovery.analytics.variation import judge_changes, sampling_intervals
 
     accounts = data.accounts
-    rows = []
+    settings = data.config.analytics
+    frames = []
     for seg in segments:
-        in_snapshots = seg in data.history.columns
-        if not in_snapshots and (accounts is None or seg not in accounts.columns):
+        if seg not in data.history.columns and (accounts is None or seg not in accounts.columns):
             continue
-        source = None if in_snapshots else accounts
-        k = monthly_kpis(data.history, config=data.config, segment=seg, accounts=source)
-        cures = cure_rates(data.history, config=data.config, segment=seg, accounts=source)
-        k = k.merge(
-            cures[["month_end", seg, "delinquent_accounts"]], on=["month_end", seg], how="left"
+        moments = report_moments(data, seg)
+        moments = moments[moments["kpi"].isin(list(measures))]
+        if not len(moments):
+            continue
+        iv = sampling_intervals(moments, settings.change_level)
+        iv["month_end"] = pd.to_datetime(iv["month_end"]).dt.normalize()
+        judged = judge_changes(
+            iv,
+            data.month,
+            keys=("kpi", seg),
+            level=settings.change_level,
+            history_months=settings.change_history_months,
+            min_history=settings.change_min_history,
         )
-        k["month_end"] = pd.to_datetime(k["month_end"]).dt.normalize()
-        now = k[k["month_end"] == data.month].set_index(seg)
-        before = k[k["month_end"] == data.previous_month].set_index(seg)
-        for measure in measures:
-            if measure not in k.columns:
-                continue
-            # the accounts a rate is a share of: the open book for overdue rates, the
-            # delinquent accounts at the start of the month for cure and collection rates
-            base = "open_accounts" if measure.startswith("overdue_rate") else "delinquent_accounts"
-            for name in now.index:
-                if name not in before.index:
-                    continue
-                n_base = now.loc[name, base] if base in now else np.nan
-                if is_missing(n_base) or n_base < min_accounts:
-                    continue
-                value, prev = now.loc[name, measure], before.loc[name, measure]
-                if is_missing(value) or is_missing(prev):
-                    continue
-                rows.append(
-                    {
-                        "segment_type": seg,
-                        "segment": str(name),
-                        "measure": measure,
-                        "accounts": int(n_base),
-                        "previous": float(prev),
-                        "value": float(value),
-                        "change": float(value) - float(prev),
-                    }
-                )
+        now = iv[iv["month_end"] == data.month].set_index(["kpi", seg])["n"]
+        judged["accounts"] = [
+            now.get(key, 0) for key in zip(judged["kpi"], judged[seg], strict=True)
+        ]
+        frames.append(
+            judged.rename(columns={"kpi": "measure", seg: "segment"}).assign(
+                segment_type=seg, segment=lambda f: f["segment"].astype(str)
+            )
+        )
     columns = ["segment_type", "segment", "measure", "accounts", "previous", "value", "change"]
-    if not rows:
+    columns += ["verdict", "band_low", "band_high", "beyond", "score"]
+    out = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    out = out[out["accounts"].ge(min_accounts) & out["value"].notna() & out["previous"].notna()]
+    if not len(out):
         raise SectionUnavailable(
             f"no segment (product, region) has {min_accounts} or more accounts behind its rates "
             "in both months"
         )
-    out = pd.DataFrame(rows, columns=columns)
-    out = out.reindex(out["change"].abs().sort_values(ascending=False, kind="mergesort").index)
-    return out.head(top).reset_index(drop=True)
+    out = out.assign(
+        accounts=out["accounts"].astype(int),
+        _unusual=out["verdict"].ne("unusual"),
+        _score=-out["score"].fillna(0.0),
+        _size=-out["change"].abs(),
+    )
+    out = out.sort_values(["_unusual", "_score", "_size"], kind="mergesort")
+    return out.drop(columns=["_unusual", "_score", "_size"]).head(top).reset_index(drop=True)
 
 
 _FORECAST_ROWS = {
@@ -417,6 +459,9 @@ def forecast_summary(
     -------
     table : DataFrame of str
         One row per measure; columns the report month (actual) and the forecast months.
+        ``table.attrs["notes"]``: sentences on the forecast's health (a bucket whose
+        balance growth was dropped because it would grow without bound, growth capped),
+        to show under the table; empty when healthy.
     erc : ERCForecaster or None
         Fitted on the same snapshots (expected remaining collections per cohort);
         None when there is no charged-off debt yet (recoveries are then 0).
@@ -426,8 +471,8 @@ def forecast_summary(
     >>> from recovery.report.data import example_report_data
     >>> data = example_report_data()  # two accounts, August to October 2026
     >>> table, erc = forecast_summary(data, months_ahead=1)
-    >>> table.columns.tolist(), erc is None
-    (['Measure', 'October 2026 (actual)', 'November 2026 (forecast)'], True)
+    >>> table.columns.tolist(), erc is None, table.attrs["notes"]
+    (['Measure', 'October 2026 (actual)', 'November 2026 (forecast)'], True, [])
     """
     from recovery.analytics.forecast import RollRateForecaster, actual_totals
     from recovery.analytics.liquidation import ERCForecaster
@@ -459,7 +504,9 @@ def forecast_summary(
             value = values.get(key, np.nan) if values is not None else np.nan
             line[name] = fmt(value)
         rows.append(line)
-    return pd.DataFrame(rows), erc
+    table = pd.DataFrame(rows)
+    table.attrs["notes"] = list(forecaster.warnings_)
+    return table, erc
 
 
 def agent_effectiveness(
@@ -469,20 +516,27 @@ def agent_effectiveness(
     window_months: int = 24,
     min_spells: int = 30,
 ) -> Any:
-    """Case-mix adjusted agent effectiveness over the spells of the last months.
+    """Case-mix adjusted agent effectiveness from the spell-months of the last months.
 
-    The spells (:func:`recovery.operations.spells.spell_outcomes`) that started in the
-    ``window_months`` months to ``month`` and whose outcome window ended by then; the
-    case mix is the point-in-time features of each account on the day before its
-    spell started (:func:`recovery.timeline.features.build_features`, agent columns left out),
-    turned into an expected outcome out of fold by
-    :func:`recovery.operations.agents.expected_outcomes`; the agents' effects are then estimated
-    by :class:`recovery.operations.agents.AgentEffectiveness` within team × bucket.
+    One row per assignment spell and month the agent held the account
+    (:func:`recovery.operations.spells.spell_month_outcomes`, the spell's first
+    ``ceil(agent_window_days / 30)`` months): whether the account paid in the month,
+    against the payment expected for the same account from a case-mix model that does
+    not know the agent — the account's point-in-time features the day before the spell
+    (:func:`recovery.operations.agents.spell_case_mix`), the month index and whether
+    the agent talked with the borrower, out of fold
+    (:func:`recovery.operations.agents.expected_outcomes`). Only months with a
+    conversation carry observed − expected (``through="talked"``: the agent acts
+    through conversations), which removes the noise of months the agent could not move
+    (docs/agents.md). Effects are compared within team × bucket by
+    :class:`recovery.operations.agents.AgentEffectiveness`, with each agent's
+    reliability.
 
     Parameters
     ----------
     portfolio : Portfolio
-        With ``assignments``, ``agents``, ``schedule`` and ``payments``.
+        With ``assignments``, ``agents``, ``schedule``, ``payments`` (and ``actions``
+        for the conversations).
     month : str or date, optional
         Last month end considered (default the last complete month of the data).
     config : Config, optional
@@ -494,20 +548,25 @@ def agent_effectiveness(
     Returns
     -------
     AgentEffectiveness
-        Fitted; ``summary`` per agent, ``spells_`` the spells used.
+        Fitted; ``summary`` per agent (``rows`` are spell-months), ``spells_`` the rows.
+
+    Raises
+    ------
+    SectionUnavailable
+        When a table is missing or fewer than ``min_spells`` spells have a month.
 
     Examples
     --------
     >>> from recovery.datasets import load_sample
     >>> fit = agent_effectiveness(load_sample(), "2025-12")  # doctest: +SKIP
-    >>> agent_table(fit.summary).head(3)  # doctest: +SKIP
+    >>> compare_agents(fit).ranked  # doctest: +SKIP
     """
     from recovery.operations.agents import (
         AgentEffectiveness,
         expected_outcomes,
         spell_case_mix,
     )
-    from recovery.operations.spells import spell_outcomes
+    from recovery.operations.spells import spell_month_outcomes
 
     config = config or Config()
     for name in ("assignments", "agents", "schedule", "payments"):
@@ -518,23 +577,25 @@ def agent_effectiveness(
         end = pd.Timestamp(portfolio.data_end).normalize()
         month = end if end.is_month_end else end - pd.offsets.MonthEnd(1)
     month = parse_month(month)
-    spells = spell_outcomes(portfolio, config)
-    start = pd.to_datetime(spells["start_date"])
-    end = pd.to_datetime(spells["window_end"])
+    rows = spell_month_outcomes(portfolio, config)
+    start = pd.to_datetime(rows["start_date"])
     first = month - pd.DateOffset(months=window_months)
-    keep = (start > first) & (end <= month + pd.Timedelta(days=1))
-    spells = spells[keep].reset_index(drop=True)
-    if len(spells) < min_spells:
+    keep = (start > first) & (pd.to_datetime(rows["period_end"]) <= month + pd.Timedelta(days=1))
+    rows = rows[keep].reset_index(drop=True)
+    if rows["spell_id"].nunique() < min_spells:
         raise SectionUnavailable(
-            f"only {len(spells)} assignment spells with a complete outcome window in the "
-            f"{window_months} months to {format_month(month)}"
+            f"only {rows['spell_id'].nunique()} assignment spells with a month of outcome in "
+            f"the {window_months} months to {format_month(month)}"
         )
-    spells, case_mix = spell_case_mix(portfolio, spells, config)
-    spells["expected"] = expected_outcomes(
-        spells, case_mix, outcome="paid", random_state=config.analytics.seed
+    rows, case_mix = spell_case_mix(portfolio, rows, config)
+    case_mix = case_mix.assign(
+        month_index=rows["month_index"].to_numpy(), talked=rows["talked"].to_numpy()
     )
-    spells["observed"] = spells["paid"].astype(float)
-    return AgentEffectiveness(min_spells=min_spells).fit(spells)
+    rows["expected"] = expected_outcomes(
+        rows, case_mix, outcome="paid", random_state=config.analytics.seed
+    )
+    rows["observed"] = rows["paid"].astype(float)
+    return AgentEffectiveness(min_spells=min_spells, through="talked").fit(rows)
 
 
 def model_directories(model_path: str | Path) -> list[Path]:
@@ -590,16 +651,16 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per model: ``model, trained_on, in_training_window, test_auc,
-        score_psi, psi_status, shifted_features, matured_month, matured_accounts,
-        matured_auc``.
+        One row per model: ``model, trained_on, in_training_window, tested`` (whether
+        its card records an out-of-time test), ``test_auc, score_psi, psi_status,
+        shifted_features, matured_month, matured_accounts, matured_auc``.
 
     Examples
     --------
     >>> data = load_report_data("recovery_demo/data", "2025-12", "recovery_demo/models")  # doctest: +SKIP
     >>> model_health_notes(model_health(data))  # doctest: +SKIP
     """
-    from recovery.models import load_model, read_card
+    from recovery.models import load_model, out_of_time_tested, read_card
     from recovery.models.evaluation import auc
     from recovery.models.monitoring import psi_status, stability_by_month
     from recovery.models.training import build_model_frame, training_labels
@@ -653,6 +714,7 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
                 "model": scorer.target,
                 "trained_on": f"{window.get('first_as_of', '?')} to {window.get('last_as_of', '?')}",
                 "in_training_window": bool(last_trained is not None and m <= last_trained),
+                "tested": out_of_time_tested(card),
                 "test_auc": test.get("auc", np.nan),
                 "score_psi": score_psi,
                 "psi_status": str(psi_status([score_psi])[0])
@@ -681,6 +743,8 @@ def about_html(data: ReportData) -> str:
 
     cfg = data.config
     history = data.history
+    names = [p.name for p in model_directories(data.model_path)] if data.model_path else []
+    models = ", ".join(names) if names else "none given"
     rows = [
         ("Report month", format_month(data.month)),
         ("Data up to", f"{data.data_end:%Y-%m-%d}"),
@@ -688,7 +752,7 @@ def about_html(data: ReportData) -> str:
         ("Accounts in the snapshots", format_count(history["account_id"].nunique())),
         ("Charge-off at", format_days(cfg.aging.charge_off_dpd) + " past due"),
         ("Recovery horizon", f"{cfg.analytics.recovery_horizon_months} months"),
-        ("Model directory", str(data.model_path) if data.model_path else "none given"),
-        ("recovery version", __version__),
+        ("Models checked", models),
+        ("Software", f"recovery {__version__}"),
     ]
     return table_html(pd.DataFrame(rows, columns=["", "Value"]), table_id="about-table")

@@ -26,6 +26,7 @@ from recovery.simulate.hooks import (
     NoOperation,
     OperationResponse,
 )
+from recovery.simulate.offers import OfferParams, OfferResponse
 from recovery.simulate.params import (
     ARCHETYPES,
     SCENARIOS,
@@ -52,4 +53,6 @@ __all__ = [
     "OperationResponse",
     "MonthState",
     "BookInfo",
+    "OfferParams",
+    "OfferResponse",
 ]

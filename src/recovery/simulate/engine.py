@@ -243,6 +243,9 @@ class ChunkSimulation(ScheduleLedger, BorrowerBehaviour, ExactTruth):
         self.truth_previous(
             j, m, status, paid0, view, mult, possible, debt_age, shock_prev, perm_prev
         )
+        prob, amount, promised_day = self.take_offers(
+            j, m, state, response, prob, amount, promised_day
+        )
         # 4. draw the outcome, its day, a possible reversal
         cum = np.cumsum(prob, axis=1)
         outcome = (uj[:, 4][:, None] >= cum[:, :-1]).sum(axis=1)
@@ -379,6 +382,14 @@ class ChunkSimulation(ScheduleLedger, BorrowerBehaviour, ExactTruth):
             _collect(self.out.events, pos=jd, day=me + lag, code=np.full(len(jd), 1, np.int8))
         # 7. month-end rows
         self._record_month(m)
+
+    def take_offers(self, j, m, state, response, prob, amount, promised_day):
+        """Offers made and answered this month (none here; see :mod:`.offer_engine`).
+
+        Returns the month's outcome probabilities, amounts and promised payment days,
+        changed for the accounts that accepted an offer.
+        """
+        return prob, amount, promised_day
 
     def _channel(self, jp, outcome, current, on_due, status, u):
         b = self.book

@@ -347,6 +347,9 @@ SCENARIOS: dict[str, SimulationParams] = {
     "stable": SimulationParams(downturn_months=0),
     # old debt loses value slowly: the seed's age effect switched off
     "no_age_effect": SimulationParams(age_decay=0.0, limitation_logit_penalty=0.0),
+    # the benchmark's borrowers with an offer desk (plans, settlements, deferrals):
+    # recovery.simulate.offers.OFFER_SCENARIOS holds the desk and the response
+    "offers": SimulationParams(),
 }
 
 

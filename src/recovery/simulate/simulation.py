@@ -20,11 +20,15 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.atomic import publish, stage_file
 from recovery.data.portfolio import Portfolio
+from recovery.data.schema import EVENT_TABLES
 from recovery.simulate.behaviour import DAYS_PER_MONTH
 from recovery.simulate.book import BLOCK_SIZE, Calendar
 from recovery.simulate.engine import CHANNELS, EVENT_CODES, ChunkSimulation
 from recovery.simulate.hooks import BookInfo, CollectionOperation, NoOperation
+from recovery.simulate.offer_engine import OfferChunkSimulation
+from recovery.simulate.offers import OFFER_SCENARIOS, OfferParams
 from recovery.simulate.params import ARCHETYPES, SHOCK_TYPES, SimulationParams, get_scenario
 from recovery.simulate.truth import Truth
 
@@ -73,12 +77,15 @@ def iter_simulation(
     operation: CollectionOperation | str | None = "default",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
+    offers: OfferParams | None = None,
 ) -> Iterator[tuple[Portfolio, Truth]]:
     """Simulate chunk by chunk, yielding each chunk's tables (bounded memory).
 
     Same parameters as :func:`simulate_portfolio`, plus ``chunk_size`` (accounts per
     chunk, rounded to whole blocks of 1,000; the output does not depend on it) and
-    ``progress`` (called with 1 after each simulated chunk-month). Only the last
+    ``progress`` (called with 1 after each simulated chunk-month) and ``offers`` (the
+    offer desk, :class:`recovery.simulate.offers.OfferParams`; the ``offers`` scenario
+    brings its own). Only the last
     item's ``Truth`` carries the book-level ``recovery_by_age``; the operation's
     per-chunk tables come with their chunk, its remaining tables with the last one.
 
@@ -93,6 +100,8 @@ def iter_simulation(
     _check_config(config)
     params = get_scenario(scenario)
     scenario_name = scenario if isinstance(scenario, str) else "custom"
+    if offers is None:
+        offers = OFFER_SCENARIOS.get(scenario_name)
     if n_accounts < 1 or months < 1:
         from recovery.errors import ConfigError
 
@@ -125,6 +134,8 @@ def iter_simulation(
         "follow_up_months": FOLLOW_UP_MONTHS,
         "params": {k: v for k, v in dataclasses.asdict(params).items()},
     }
+    if offers is not None:
+        meta["offer_params"] = offers.to_dict()
     recovery_parts = []
     for c in range(n_chunks):
         first_block = c * blocks_per_chunk
@@ -132,7 +143,12 @@ def iter_simulation(
         sizes = [
             min(BLOCK_SIZE, n_accounts - b * BLOCK_SIZE) for b in range(first_block, last_block)
         ]
-        sim = ChunkSimulation(params, config, cal, seed, first_block, sizes, c, operation)
+        if offers is None:
+            sim = ChunkSimulation(params, config, cal, seed, first_block, sizes, c, operation)
+        else:
+            sim = OfferChunkSimulation(
+                params, config, cal, seed, first_block, sizes, c, operation, offers
+            )
         sim.account_ids = _ids("A", sim.book.index, width)
         sim.customer_ids = _ids("C", sim.book.index, width)
         accounts = _accounts_table(sim, cal)
@@ -145,6 +161,8 @@ def iter_simulation(
             if frames
         }
         _attach_operation_tables(portfolio, truth, monthly)
+        if offers is not None:
+            _attach_operation_tables(portfolio, truth, sim.offer_tables())
         chunk_tables = getattr(operation, "chunk_tables", None)
         if chunk_tables is not None:
             _attach_operation_tables(portfolio, truth, chunk_tables(c) or {})
@@ -189,9 +207,15 @@ def _attach_operation_tables(portfolio: Portfolio, truth: Truth, extra: dict) ->
             portfolio.events = pd.concat([portfolio.events, df], ignore_index=True).sort_values(
                 ["account_id", "date"], kind="stable", ignore_index=True
             )
-        elif name in ("actions", "agents", "assignments"):
+        elif name in ("actions", "agents", "assignments", "offers"):
             current = getattr(portfolio, name)
             setattr(portfolio, name, df if current is None else pd.concat([current, df]))
+        elif name == "schedule":  # later schedule versions (accepted plans, deferrals)
+            portfolio.schedule = pd.concat([portfolio.schedule, df], ignore_index=True).sort_values(
+                ["account_id", "schedule_version", "installment_no"],
+                kind="stable",
+                ignore_index=True,
+            )
 
 
 def simulate_portfolio(
@@ -204,6 +228,7 @@ def simulate_portfolio(
     operation: CollectionOperation | str | None = "default",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
+    offers: OfferParams | None = None,
 ) -> tuple[Portfolio, Truth]:
     """Simulate a lender's loan book with borrower behaviour and ground truth.
 
@@ -224,7 +249,10 @@ def simulate_portfolio(
         Same arguments and seed → identical tables.
     scenario : str or SimulationParams
         A named scenario of :data:`recovery.simulate.params.SCENARIOS` (``benchmark``,
-        ``stable``, ``no_age_effect``) or a parameter set.
+        ``stable``, ``no_age_effect``, ``offers``) or a parameter set. ``offers`` is the
+        benchmark's book with an offer desk (payment plans, settlements, deferrals;
+        :mod:`recovery.simulate.offers`): it adds the ``offers`` table, the schedule
+        versions of accepted plans and deferrals, and ``truth.extra['offers']``.
     operation : CollectionOperation, "default" or None
         The collection operation (part 2) acting through the hook of
         :mod:`recovery.simulate.hooks`; ``"default"`` uses
@@ -234,6 +262,9 @@ def simulate_portfolio(
         Accounts simulated at a time (memory bound); results do not depend on it.
     progress : callable, optional
         Called with 1 after each chunk-month (e.g. ``tqdm.update``).
+    offers : OfferParams, optional
+        An offer desk for any scenario (default: the ``offers`` scenario's, none for
+        the others).
 
     Returns
     -------
@@ -258,11 +289,20 @@ def simulate_portfolio(
     """
     parts = list(
         iter_simulation(
-            config, n_accounts, start, months, seed, scenario, operation, chunk_size, progress
+            config,
+            n_accounts,
+            start,
+            months,
+            seed,
+            scenario,
+            operation,
+            chunk_size,
+            progress,
+            offers=offers,
         )
     )
     portfolio = Portfolio(meta=dict(parts[-1][0].meta))
-    for name in ("accounts", "schedule", "payments", "actions", "agents", "assignments", "events"):
+    for name in EVENT_TABLES:
         frames = [getattr(p, name) for p, _ in parts if getattr(p, name) is not None]
         if frames:
             setattr(portfolio, name, pd.concat(frames, ignore_index=True))
@@ -713,7 +753,6 @@ def write_simulation(
     40
     """
     import json
-    import os
 
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -730,7 +769,7 @@ def write_simulation(
 
     def append(target: Path, df: pd.DataFrame) -> None:
         if target not in writers:
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp = stage_file(target)  # leftovers of a killed run removed first
             table = pa.Table.from_pandas(df, preserve_index=False)
             writers[target] = (pq.ParquetWriter(tmp, table.schema), table.schema, tmp)
         writer, schema, _ = writers[target]
@@ -771,7 +810,7 @@ def write_simulation(
                 tmp.unlink(missing_ok=True)
         raise
     for target, (_, _, tmp) in writers.items():
-        os.replace(tmp, target)
+        publish(tmp, target)
     from recovery.data.io import write_table
 
     for name in ("recovery_by_age", "recovery_curve"):

@@ -13,8 +13,10 @@ The definitions are DESIGN.md §3 (binding):
   ``effective_from`` on or before t (version 1 from the start). A version covers what is
   owed from its ``effective_from`` on: its installments are paid by payments posted on or
   after that day (net of their reversals). A restructure therefore never rewrites history.
-- **Charge-off** on the first day DPD reaches ``config.aging.charge_off_dpd`` (or an
-  earlier ``charged_off`` event); status ``charged_off`` from then on, bucket empty.
+- **Charge-off** on the first day DPD reaches ``config.aging.charge_off_dpd`` — or the
+  threshold of the account's product kind, ``config.aging.charge_off_dpd_by_kind`` —
+  (or an earlier ``charged_off`` event); status ``charged_off`` from then on, bucket
+  empty.
 - **Status** ``paid_off`` when everything the schedule in force asks for is paid (within
   the tolerance), ``settled`` / ``closed`` from the first such ``events`` row (DPD,
   balance and overdue amount are 0 after it). Charge-off is final unless a settlement
@@ -22,8 +24,11 @@ The definitions are DESIGN.md §3 (binding):
 - **Delinquency episode**: starts at the first missed due date and ends with a payment
   cure (DPD back to 0 through payments), payoff, settlement or closure. A restructure
   (a schedule version or a ``restructured`` event) ends the episode as a *restructure*
-  cure and any delinquency after it is a new episode. After charge-off an episode ends
-  only by payoff, settlement or closure. **Debt age** = days since the episode start;
+  cure and any delinquency after it is a new episode; when the version is an accepted
+  payment plan or deferral of the ``offers`` table (in force from the day it was
+  accepted) the cure is a *re-age* cure (``re_aged``). Neither is a payment cure. After
+  charge-off an episode ends only by payoff, settlement or closure: a plan on a
+  charged-off debt does not make it younger. **Debt age** = days since the episode start;
   partial payments never make a debt younger, and a returned payment that re-opens an
   installment due before the episode began dates the episode back to it.
 
@@ -61,6 +66,7 @@ import pandas as pd
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
+from recovery.progress import accounts_progress
 from recovery.timeline.ledger import (
     NEVER,
     SPAN,
@@ -95,6 +101,7 @@ EPISODE_END_REASONS = (
     "settled",
     "closed",
     "restructured",
+    "re_aged",
     "charged_off",
     "open",
 )
@@ -434,11 +441,9 @@ def snapshots(
         month_ends = default_month_ends(portfolio)
     days = _as_days(month_ends)
     frames = []
-    parts = list(partitions(portfolio, partition_size))
-    if progress:
-        from tqdm.auto import tqdm
-
-        parts = tqdm(parts, desc="snapshots", unit="partition")
+    parts = accounts_progress(
+        partitions(portfolio, partition_size), "snapshots", progress, size=lambda p: len(p.ids)
+    )
     for part in parts:
         ledger = build_ledger(part, cfg)
         acct, day = ledger.account_days(days)
@@ -478,7 +483,8 @@ def episodes(
     Parameters
     ----------
     portfolio : Portfolio
-        Needs ``schedule`` and ``payments``; uses ``accounts`` and ``events`` if present.
+        Needs ``schedule`` and ``payments``; uses ``accounts``, ``events`` and
+        ``offers`` (which versions are accepted plans or deferrals) if present.
     config : Config, optional
         Aging settings.
     end : date, optional
@@ -494,8 +500,10 @@ def episodes(
         ``end_date`` (the day DPD returned to 0, or of payoff,
         settlement, closure or restructure; NaT while running), ``max_dpd`` (days),
         ``end_reason`` (``payment_cure``, ``paid_off``, ``settled``, ``closed``,
-        ``restructured``; ``charged_off`` for an unresolved charged-off debt, ``open``
-        otherwise), ``charge_off_date`` (NaT unless charged off during the episode).
+        ``restructured``, ``re_aged`` — a restructure that is an accepted plan or
+        deferral of ``offers``; ``charged_off`` for an unresolved charged-off debt,
+        ``open`` otherwise), ``charge_off_date`` (NaT unless charged off during the
+        episode).
 
     Examples
     --------
@@ -542,7 +550,7 @@ def _episodes_of(ledger: Ledger, horizon: np.int64) -> pd.DataFrame:
         np.where(ledger.end_event_is_settled[e_acct], 2, 3),
         np.where(
             ledger.seg_restructure[ends],
-            4,
+            np.where(ledger.seg_reage[ends], 5, 4),
             np.where(ledger.seg_oldest_due[ends] >= NEVER, 1, 0),
         ),
     )
@@ -553,7 +561,7 @@ def _episodes_of(ledger: Ledger, horizon: np.int64) -> pd.DataFrame:
     seen = (ledger.seg_delinquent_from <= horizon) & (ledger.seg_episode >= 0)
     np.minimum.at(start, ledger.seg_episode[seen], ledger.seg_episode_start[seen])
     charged = (co <= horizon) & (co >= start) & (co <= end_day)
-    reason = np.where(reason >= 0, reason, np.where(charged, 5, 6))
+    reason = np.where(reason >= 0, reason, np.where(charged, 6, 7))
     # worst DPD over the episode's segments, up to the horizon
     active = (ledger.seg_delinquent_from <= horizon) & (ledger.seg_episode >= 0)
     last = np.minimum(ledger.seg_next - 1, horizon)
@@ -584,7 +592,8 @@ def _episodes_of(ledger: Ledger, horizon: np.int64) -> pd.DataFrame:
 def is_overdue(status: Any, dpd: Any, balance: Any, config: Config | None = None) -> np.ndarray:
     """Overdue: open with DPD > 0, or charged off with a balance left (the recovery book).
 
-    A charged-off balance at or below ``config.aging.tolerance`` (currency) is repaid.
+    A charged-off balance at or below ``config.aging.tolerance`` (currency) is repaid;
+    an unknown balance (a status-only history) is not.
 
     Examples
     --------
@@ -595,8 +604,8 @@ def is_overdue(status: Any, dpd: Any, balance: Any, config: Config | None = None
     config = config or Config()
     status = pd.Series(status).astype(object).to_numpy()
     dpd = pd.to_numeric(pd.Series(dpd), errors="coerce").fillna(0).to_numpy()
-    balance = pd.to_numeric(pd.Series(balance), errors="coerce").fillna(0).to_numpy()
-    charged = (status == "charged_off") & (balance > config.aging.tolerance)
+    balance = np.broadcast_to(pd.to_numeric(pd.Series(balance), errors="coerce"), status.shape)
+    charged = (status == "charged_off") & ~(balance <= config.aging.tolerance)  # NaN: unknown
     return ((status == "open") & (dpd > 0)) | charged
 
 
@@ -613,7 +622,8 @@ def overdue_pairs(states: pd.DataFrame, config: Config | None = None) -> pd.Data
     ['B', 'C']
     """
     config = config or Config()
-    mask = is_overdue(states["status"], states["dpd"], states["balance"], config)
+    balance = states["balance"] if "balance" in states else np.nan  # status only: unknown
+    mask = is_overdue(states["status"], states["dpd"], balance, config)
     return (
         states.loc[mask, ["account_id", "as_of"]]
         .sort_values(["as_of", "account_id"], kind="stable")

@@ -113,7 +113,8 @@ def _catalogue_entries(config: Config) -> list[Feature]:
         F(
             "dpd",
             "aging",
-            "days past due at as_of (oldest unpaid amount first)",
+            "days past due at as_of (oldest unpaid amount first; snapshots from a status "
+            "code: an estimate, the middle of the code's band)",
             "days",
             "schedule, payments",
             both,
@@ -137,7 +138,8 @@ def _catalogue_entries(config: Config) -> list[Feature]:
         F(
             "balance",
             "aging",
-            "outstanding principal at as_of",
+            "outstanding principal at as_of (a credit balance reads 0; missing in a "
+            "status-only history)",
             "currency",
             "schedule, payments",
             both,
@@ -169,7 +171,7 @@ def _catalogue_entries(config: Config) -> list[Feature]:
         F(
             "worst_dpd",
             "aging",
-            "highest DPD reached up to as_of",
+            "highest DPD reached up to as_of (an estimate when read from status codes)",
             "days",
             "schedule, payments",
             both,

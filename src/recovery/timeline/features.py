@@ -46,6 +46,7 @@ from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
+from recovery.progress import accounts_progress
 from recovery.timeline.account_features import account_columns
 from recovery.timeline.aging import account_states, overdue_pairs
 from recovery.timeline.aging_features import aging_columns, history_month_ends
@@ -165,11 +166,7 @@ def iter_features(
         orig = pd.to_datetime(portfolio.accounts["origination_date"])
         accounts = pd.unique(portfolio.accounts.loc[orig <= max(request), "account_id"].astype(str))
     chunks = account_partitions(accounts, partition_size)
-    iterator = chunks
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(chunks, desc="features", unit="partition")
+    iterator = accounts_progress(chunks, "features", progress)
     for ids, part in zip(iterator, _split(portfolio, chunks), strict=False):
         req = pairs_of_accounts(request, ids)
         columns = _features_of_partition(part, req, config, include_protected)

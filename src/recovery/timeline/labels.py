@@ -13,10 +13,11 @@ For each ``(account_id, as_of)`` pair, :func:`build_labels` looks only at what h
 - ``p_cure`` — for accounts open and overdue at ``as_of``: 1 when DPD is 0 at
   ``as_of + p_cure_horizon_days`` (status open or paid off) through payments. A cure by
   restructure (a schedule version or ``restructured`` event effective inside the
+  horizon), a re-age (a payment plan or deferral of ``offers`` accepted inside the
   horizon) or a settlement is not a payment cure (0).
 - ``roll_back`` — for accounts open in M3 or worse at ``as_of``: 1 when at
   ``as_of + p_cure_horizon_days`` the account is in a better bucket or paid off, without
-  a restructure inside the horizon.
+  a restructure or re-age inside the horizon.
 
 A label whose horizon ends after ``portfolio.data_end`` is **censored**: NA, with
 ``p_pay_censored`` / ``p_cure_censored`` (and ``censored`` = either) set, never a 0.
@@ -43,8 +44,10 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.offers import acceptance_day, changes_schedule
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
+from recovery.progress import accounts_progress
 from recovery.timeline.aging import account_states, is_overdue, overdue_pairs
 from recovery.timeline.events import (
     DAYS_PER_MONTH,
@@ -131,10 +134,7 @@ def build_labels(
         accounts = pd.unique(portfolio.schedule["account_id"].astype(str))
     chunks = account_partitions(accounts, partition_size)
     whole = len(chunks) <= 1
-    if progress:
-        from tqdm.auto import tqdm
-
-        chunks = tqdm(chunks, desc="labels", unit="partition")
+    chunks = accounts_progress(chunks, "labels", progress)
     parts = []
     for ids in chunks:
         part = portfolio if whole else portfolio.subset(ids)
@@ -266,7 +266,8 @@ def _collected(portfolio: Portfolio, p: Pairs, horizon: int) -> np.ndarray:
 
 
 def _restructured_within(portfolio: Portfolio, p: Pairs, horizon: int) -> np.ndarray:
-    """A restructure (new schedule version or event) dated in (as_of, as_of + horizon]."""
+    """A restructure (new schedule version, event, or accepted plan or deferral of
+    ``offers``) dated in (as_of, as_of + horizon]."""
     hit = np.zeros(len(p.codes), dtype=bool)
     sched = portfolio.schedule
     if "effective_from" in sched and "schedule_version" in sched:
@@ -284,6 +285,13 @@ def _restructured_within(portfolio: Portfolio, p: Pairs, horizon: int) -> np.nda
         code = p.code(e["account_id"])
         ok = code >= 0
         ev = Events(code[ok], day_numbers(e["date"])[ok])
+        hit |= ev.window(None, p.codes, p.days + horizon, horizon) > 0
+    offers = portfolio.offers
+    if offers is not None and len(offers) and {"kind", "outcome", "offered_at"} <= set(offers):
+        o = offers[changes_schedule(offers)]  # accepted plans and deferrals: re-ages
+        code = p.code(o["account_id"])
+        ok = code >= 0
+        ev = Events(code[ok], day_numbers(acceptance_day(o))[ok])
         hit |= ev.window(None, p.codes, p.days + horizon, horizon) > 0
     return hit
 
@@ -319,7 +327,9 @@ def snapshot_labels(
     - ``roll_back`` — open in M3 or worse, better bucket or paid off at that month end.
 
     A label whose horizon month ends after ``data_end`` is censored (NA, flags set); a
-    label whose account has no row in the horizon (it left the table) is NA too.
+    label whose account has no row in the horizon (it left the table) is NA too. A
+    status-only history (no balances, no payments) gives ``p_cure`` and ``roll_back``;
+    ``p_pay`` and ``min_payment`` are NA (they need payments and amounts).
 
     Parameters
     ----------
@@ -368,6 +378,9 @@ def snapshot_labels(
     cols = ["status", "dpd", "bucket", "balance", "amount_overdue", "paid_in_month"]
     if "installment_amount" in s:
         cols.append("installment_amount")
+    for col in cols[3:6]:  # a status-only history: no amounts, so p_pay is NA
+        if col not in s:
+            s[col] = np.nan
     keyed = s.set_index(["account_id", "month_no"])[cols]
     if keyed.index.has_duplicates:
         raise DataError("snapshots have two rows for one (account_id, month_end); keep one")
@@ -400,10 +413,13 @@ def snapshot_labels(
         collected += pd.to_numeric(later["paid_in_month"], errors="coerce").fillna(0).to_numpy()
     pay_censored = month + h_pay > last_month
     need = np.maximum(min_payment - config.aging.tolerance, 1e-9)
+    unknown = np.isnan(min_payment) | ("paid_in_month" not in snapshots)  # no amounts
     labels = out.copy()
-    labels["p_pay"] = _nullable((collected >= need).astype(int), ~overdue | pay_censored | ~seen)
+    labels["p_pay"] = _nullable(
+        (collected >= need).astype(int), ~overdue | pay_censored | ~seen | unknown
+    )
     labels["amount_collected"] = np.where(
-        overdue & ~pay_censored & seen, np.round(collected, 6), np.nan
+        overdue & ~pay_censored & seen & ~unknown, np.round(collected, 6), np.nan
     )
     # state some months later
     h_cure = _months(lab.p_cure_horizon_days)

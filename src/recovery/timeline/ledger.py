@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.contract import product_kinds
+from recovery.data.offers import acceptance_day, changes_schedule
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
 
@@ -53,6 +55,7 @@ __all__ = [
     "partitions",
     "Ledger",
     "build_ledger",
+    "charge_off_thresholds",
 ]
 
 # Days are int64 offsets from 1900-01-01 so that (account, day) packs into one sortable
@@ -245,9 +248,9 @@ def account_id_values(ids: pd.Series) -> Any:
     return ids.astype(str).to_numpy()
 
 
-_ACCOUNT_TABLES = ("accounts", "schedule", "payments", "events")
+_ACCOUNT_TABLES = ("accounts", "schedule", "payments", "events", "offers")
 _NEEDED_COLUMNS = {  # what aging reads from each table (account codes travel separately)
-    "accounts": ("origination_date", "principal", "product"),
+    "accounts": ("origination_date", "principal", "product", "product_kind"),
     "schedule": (
         "installment_no",
         "due_date",
@@ -258,6 +261,7 @@ _NEEDED_COLUMNS = {  # what aging reads from each table (account codes travel se
     ),
     "payments": ("payment_date", "amount", "reversed_date"),
     "events": ("date", "event"),
+    "offers": ("offered_at", "outcome_date", "kind", "outcome", "installments"),
 }
 
 
@@ -370,6 +374,7 @@ class Ledger:
     seg_starts: np.ndarray  # an episode starts in this segment
     seg_ends_previous: np.ndarray  # the previous segment's episode ends on its start day
     seg_restructure: np.ndarray
+    seg_reage: np.ndarray  # an accepted plan or deferral takes effect in this segment
     seg_episode: np.ndarray  # global episode index (valid where delinquent_from < NEVER)
     seg_worst_before: np.ndarray  # worst DPD over earlier segments of the account
     ep_start: np.ndarray  # [episode] start day when it opened
@@ -574,13 +579,16 @@ def _read_cash_flows(
 
 @dataclass
 class _AccountEvents:
-    """Per account: first settled/closed day, charged_off event day; restructure days."""
+    """Per account: first settled/closed day, charged_off event day; restructure days;
+    days an accepted plan or deferral took effect (re-ages)."""
 
     end_day: np.ndarray
     end_is_settled: np.ndarray
     charge_off_day: np.ndarray
     restructure_acct: np.ndarray
     restructure_day: np.ndarray
+    reage_acct: np.ndarray
+    reage_day: np.ndarray
 
 
 def _read_events(partition: Partition) -> _AccountEvents:
@@ -591,7 +599,15 @@ def _read_events(partition: Partition) -> _AccountEvents:
         charge_off_day=np.full(n_acct, NEVER),
         restructure_acct=np.zeros(0, np.int64),
         restructure_day=np.zeros(0, np.int64),
+        reage_acct=np.zeros(0, np.int64),
+        reage_day=np.zeros(0, np.int64),
     )
+    offers = partition.portfolio.offers
+    if offers is not None and len(offers) and {"kind", "outcome", "offered_at"} <= set(offers):
+        o_acct = partition.codes["offers"]
+        o_day = ledger_days(acceptance_day(offers))
+        keep = changes_schedule(offers) & (o_acct >= 0) & (o_day < NEVER)
+        out.reage_acct, out.reage_day = o_acct[keep], o_day[keep]
     events = partition.portfolio.events
     if events is None or len(events) == 0:
         return out
@@ -613,6 +629,37 @@ def _read_events(partition: Partition) -> _AccountEvents:
     return out
 
 
+def charge_off_thresholds(partition: Partition, config: Config) -> np.ndarray:
+    """The charge-off DPD of each account of a partition: its product kind's threshold.
+
+    ``config.aging.charge_off_dpd_by_kind`` of the kind of each account
+    (:func:`recovery.data.contract.product_kinds`: its ``product_kind``, else its
+    product's kind in ``config.categories.product_kinds``, else ``installment``);
+    ``config.aging.charge_off_dpd`` for a kind not listed or an account without a row
+    in ``accounts``.
+
+    Parameters
+    ----------
+    partition : Partition
+    config : Config
+
+    Returns
+    -------
+    numpy.ndarray
+        Days, one per account of ``partition.ids``.
+    """
+    aging = config.aging
+    out = np.full(len(partition.ids), int(aging.charge_off_dpd), dtype=np.int64)
+    accounts = partition.portfolio.accounts
+    if not aging.charge_off_dpd_by_kind or accounts is None or not len(accounts):
+        return out
+    code = partition.codes["accounts"]
+    known = code >= 0
+    kinds = product_kinds(accounts, config)
+    out[code[known]] = aging.charge_off_dpd_for(kinds[known])
+    return out
+
+
 def build_ledger(partition: Partition, config: Config) -> Ledger:
     """The ledger of one partition: segments, allocation, charge-off and episodes.
 
@@ -620,7 +667,8 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
     ----------
     partition : Partition
     config : Config
-        ``config.aging``: tolerance, grace days, charge-off DPD.
+        ``config.aging``: tolerance, grace days, charge-off DPD (per product kind,
+        :func:`charge_off_thresholds`).
 
     Returns
     -------
@@ -634,7 +682,6 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
     """
     aging = config.aging
     grace = int(aging.grace_days)
-    threshold = int(aging.charge_off_dpd)
     tol_cents = max(int(round(aging.tolerance * 100)), 1)
     n_acct = len(partition.ids)
     plan = _read_installments(partition, tol_cents)
@@ -646,13 +693,15 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
     acct_range = np.arange(n_acct, dtype=np.int64)
     later_version = ~plan.v_is_first
     has_end, has_co = events.end_day < NEVER, events.charge_off_day < NEVER
-    pieces = [  # (account, day, amount, version group of a reversal, version start, restructure)
-        (acct_range, plan.start_day, 0, -1, False, False),
-        (cf_acct, cf_day, cf_amount, cf_group, False, False),
-        (plan.v_acct[later_version], plan.v_eff[later_version], 0, -1, True, True),
-        (events.restructure_acct, events.restructure_day, 0, -1, False, True),
-        (acct_range[has_end], events.end_day[has_end], 0, -1, False, False),
-        (acct_range[has_co], events.charge_off_day[has_co], 0, -1, False, False),
+    pieces = [  # (account, day, amount, version group of a reversal, version start,
+        # restructure, re-age)
+        (acct_range, plan.start_day, 0, -1, False, False, False),
+        (cf_acct, cf_day, cf_amount, cf_group, False, False, False),
+        (plan.v_acct[later_version], plan.v_eff[later_version], 0, -1, True, True, False),
+        (events.restructure_acct, events.restructure_day, 0, -1, False, True, False),
+        (events.reage_acct, events.reage_day, 0, -1, False, False, True),
+        (acct_range[has_end], events.end_day[has_end], 0, -1, False, False, False),
+        (acct_range[has_co], events.charge_off_day[has_co], 0, -1, False, False, False),
     ]
     sizes = [len(piece[0]) for piece in pieces]
 
@@ -671,10 +720,12 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
     b_group = stack(3, np.int64)[order]
     b_version = stack(4, bool)[order]
     b_restructure = stack(5, bool)[order]
+    b_reage = stack(6, bool)[order]
     is_start = np.r_[True, b_key[1:] != b_key[:-1]]
     starts = np.flatnonzero(is_start)
     seg_key = b_key[starts]
     seg_restructure = np.maximum.reduceat(b_restructure, starts)
+    seg_reage = np.maximum.reduceat(b_reage, starts) & seg_restructure
     seg_acct = seg_key // SPAN
     seg_start = seg_key % SPAN
     last_in_acct = np.r_[seg_acct[1:] != seg_acct[:-1], True]
@@ -695,16 +746,20 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
     fully_paid = seg_oldest_due >= NEVER
     seg_terminal = (events.end_day[seg_acct] <= seg_start) | fully_paid
 
-    # ---- charge-off: first day with t - oldest_due >= max(threshold, grace + 1)
-    reach = max(threshold, grace + 1)
-    candidate = np.maximum(seg_start, seg_oldest_due + reach)
+    # ---- charge-off: first day with t - oldest_due >= max(threshold, grace + 1), the
+    # threshold of the account's product kind
+    reach = np.maximum(charge_off_thresholds(partition, config), grace + 1)
+    candidate = np.maximum(seg_start, seg_oldest_due + reach[seg_acct])
     valid = (~seg_terminal) & (seg_oldest_due < NEVER) & (candidate < seg_next)
     computed = np.full(n_acct, NEVER)
     np.minimum.at(computed, seg_acct[valid], candidate[valid])
     charge_off_day = np.minimum(computed, events.charge_off_day)
 
     # ---- delinquency episodes: runs of segments with a delinquent day, cut by restructures
+    # of accounts not charged off (after charge-off only payoff, settlement or closure
+    # end an episode: a plan on a charged-off debt does not make it younger)
     charged = charge_off_day[seg_acct] <= seg_start
+    cuts = seg_restructure & ~charged
     overdue_from = np.maximum(seg_start, seg_oldest_due + grace + 1)
     delinquent_from = np.where(
         seg_terminal,
@@ -713,12 +768,12 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
     )
     in_at_end = delinquent_from < NEVER
     prev_in = shift_in_group(in_at_end, seg_acct, False)
-    continues = prev_in & (delinquent_from == seg_start) & ~seg_restructure
+    continues = prev_in & (delinquent_from == seg_start) & ~cuts
     ends_previous = prev_in & ~continues
     starts_episode = in_at_end & ~continues
     episode = np.cumsum(starts_episode) - 1
     # an episode opened by a restructure while still delinquent starts on that day
-    restarted = seg_restructure & (delinquent_from == seg_start)
+    restarted = cuts & (delinquent_from == seg_start)
     first_missed = np.where(restarted, np.maximum(seg_oldest_due, seg_start), seg_oldest_due)
     # one spare entry so that lookups of "no episode" (index -1) stay in bounds
     ep_start = np.r_[np.minimum(first_missed, delinquent_from)[starts_episode], NEVER]
@@ -764,6 +819,7 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
         seg_starts=starts_episode,
         seg_ends_previous=ends_previous,
         seg_restructure=seg_restructure,
+        seg_reage=seg_reage,
         seg_episode=episode,
         seg_worst_before=seg_worst_before,
         ep_start=ep_start,

@@ -50,6 +50,10 @@ def snapshot_features(
     :func:`~recovery.timeline.catalogue.feature_catalogue` with mode ``snapshots``: the aging features read at month
     ends (``worst_dpd`` and ``past_cures`` see month ends only) and payment features
     from ``paid_in_month``. Only snapshot rows dated on or before each as_of are used.
+    DPD read from a status code is an estimate (the middle of the code's band,
+    :mod:`recovery.data.performance`), and so are ``dpd`` and ``worst_dpd``; the bucket
+    features are exact. A status-only history (no balances, no payments) leaves the
+    amount and payment features missing (NaN), never 0.
 
     Parameters
     ----------
@@ -131,8 +135,9 @@ def snapshot_features(
     out["status"] = pd.Categorical.from_codes(
         np.where(here, sgrid[p.codes, col0], -1), categories=statuses
     )
-    for c in ("balance", "amount_overdue"):
-        out[c] = at(dense(snaps[c].to_numpy(dtype="float64"), np.nan, "float64"))
+    for c in ("balance", "amount_overdue"):  # missing in a status-only history
+        values = snaps[c].to_numpy(dtype="float64") if c in snaps else np.nan
+        out[c] = at(dense(values, np.nan, "float64"))
     if "debt_age_days" in snaps:
         age = pd.to_numeric(snaps["debt_age_days"], errors="coerce").to_numpy(dtype="float64")
         out["debt_age_days"] = at(dense(age, np.nan, "float64"))
@@ -179,8 +184,12 @@ def snapshot_features(
             for lag in range(months):
                 hits += bgrid[p.codes, col0 - lag] == b
             out[f"months_in_{bucket_slug(name)}_{months}m"] = hits
-    paid = dense(snaps["paid_in_month"].to_numpy(dtype="float64"), 0.0, "float64")
+    # payments; a status-only history has none: the payment features are missing, not 0
+    payments = "paid_in_month" in snaps
+    paid_in = snaps["paid_in_month"].to_numpy(dtype="float64") if payments else 0.0
+    paid = dense(paid_in, 0.0, "float64")
     last_paid = np.maximum.accumulate(np.where(paid > 0, cols, -1), axis=1)[p.codes, col0]
+    unknown = np.nan if not payments else 0.0
     out["months_since_last_payment"] = np.where(last_paid >= 0, col0 - last_paid, np.nan).astype(
         "float64"
     )
@@ -191,8 +200,8 @@ def snapshot_features(
             v = paid[p.codes, col0 - lag]
             amount += v
             count += v > 0
-        out[f"paid_amount_{months}m"] = amount
-        out[f"months_with_payment_{months}m"] = count
+        out[f"paid_amount_{months}m"] = amount + unknown
+        out[f"months_with_payment_{months}m"] = count + unknown
     if accounts is not None:
         acc_feats = account_features(Portfolio(accounts=accounts), pairs, config, include_protected)
         for c in acc_feats.columns[2:]:

@@ -388,6 +388,33 @@ class CollectionOperation:
         """
         return counts
 
+    def account_flags(self, chunk_index: int) -> dict[str, np.ndarray]:
+        """What the collectors know of each account of a running chunk (optional hook).
+
+        Read by an offer desk (:mod:`recovery.simulate.offer_engine`): no offer during a
+        dispute or once a death is known; a hardship plan becomes a deferral.
+
+        Parameters
+        ----------
+        chunk_index : int
+            A chunk between :meth:`start_chunk` and :meth:`end_chunk`.
+
+        Returns
+        -------
+        dict of str to ndarray
+            By position in the chunk (copies): ``dispute_until`` (first day contacts
+            are allowed again after the latest dispute, days since 1970-01-01; 0
+            none), ``death_known`` (bool), ``hardship_from`` / ``hardship_until``
+            (the latest hardship plan's first day and first day after; 0 none).
+        """
+        ch = self._chunks[chunk_index]
+        return {
+            "dispute_until": ch.dispute_until.copy(),
+            "death_known": ch.death_known.copy(),
+            "hardship_from": ch.hardship_from.copy(),
+            "hardship_until": ch.hardship_until.copy(),
+        }
+
     def chunk_tables(self, chunk_index: int) -> dict[str, pd.DataFrame]:
         """The tables of one finished chunk (bounded memory; optional hook method).
 
