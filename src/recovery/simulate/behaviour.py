@@ -152,9 +152,9 @@ class BorrowerBehaviour:
         Returns
         -------
         dict
-            ``logit``, ``recovery_logit`` (NaN where not charged off), the masks and
-            shares :meth:`outcome_table` combines, ``amount`` (n, 9) and the ledger
-            ``view``.
+            ``j`` and ``status`` as given, ``logit``, ``recovery_logit`` (NaN where not
+            charged off), the masks and shares :meth:`outcome_table` combines,
+            ``amount`` (n, 9) and the ledger ``view``.
         """
         p = self.p
         b = self.book
@@ -226,6 +226,8 @@ class BorrowerBehaviour:
         view["D"] = D
         view["balance"] = bal
         return {
+            "j": j,
+            "status": status,
             "logit": logit,
             "recovery_logit": rlogit,
             "no_payment": blocked | (D < self.tol) | ~is_open,

@@ -286,13 +286,14 @@ class ResponseDistribution:
     (:func:`recovery.simulate.operation.expectation.expected_response`) or from
     redraws of the month (:meth:`from_responses`).
 
-    Extension point — new kinds of response (offers: a settlement amount, a new
-    schedule version, a deferral) enter as new columns of these rows, each scenario
-    carrying what it does to the account's ledger, and
-    :meth:`recovery.simulate.exact_truth.ExactTruth.expected_probabilities` evaluates
-    the ledger of such scenarios separately (one ``outcome_structure`` per distinct
-    ledger) before averaging; scenarios that only move the odds and the day share the
-    account's ledger, as all scenarios do today.
+    Extension point — a new kind of response that moves the odds or the day enters as
+    more scenarios (weights, multiplier, day). One that changes the ledger — the offers
+    of :mod:`recovery.simulate.offer_engine` (a settlement amount, a plan's or a
+    deferral's schedule version) — enters as scenarios carrying its terms in new
+    columns, and :meth:`recovery.simulate.exact_truth.ExactTruth.expected_probabilities`
+    evaluates those rows on the ledger the offer leaves before mixing them with the
+    others by weight (``docs/simulator.md``, "Adding a response"); offers are not in
+    the average yet.
 
     Attributes
     ----------

@@ -15,7 +15,7 @@ acted and before the borrowers decide (:meth:`~OfferChunkSimulation.take_offers`
    revised several times.
 
 While a plan runs, the month's payment decision is the plan's
-(:meth:`~OfferChunkSimulation.outcome_probabilities`: the installment is paid with the
+(:meth:`~OfferChunkSimulation.outcome_table`: the installment is paid with the
 model's keep probability, nothing else happens), so the truth of ``p_pay_true`` and
 ``p_cure_true`` in later months follows the plan. At each month end the results are
 read from the ledger: a plan is *broken* when an installment is unpaid at a month end
@@ -136,15 +136,17 @@ class OfferChunkSimulation(ChunkSimulation):
         self.versions: list[tuple] = []  # (pos, version, cum_due, cum_prin, term, base, day)
 
     # ------------------------------------------------------------------ behaviour
-    def outcome_probabilities(
-        self, j, paid, status, shock, m, multiplier, dead, debt_age_days, anchor
-    ):
+    def outcome_table(self, s: dict, h: np.ndarray, rh: np.ndarray | None):
         """The benchmark's month, except for accounts in a running plan: the installment
-        due is paid with the keep probability, nothing else happens."""
-        prob, amount, view = super().outcome_probabilities(
-            j, paid, status, shock, m, multiplier, dead, debt_age_days, anchor
-        )
-        sel = (self.running[j] == 1 + PLAN) & (status == OPEN)
+        due is paid with the keep probability, nothing else happens.
+
+        Overriding the last step of :meth:`outcome_probabilities` keeps the simulated
+        month and the truth (:mod:`recovery.simulate.exact_truth`, which averages the
+        operation's response through this method) on the same plan.
+        """
+        prob, amount, view = super().outcome_table(s, h, rh)
+        j, dead = s["j"], s["dead"]
+        sel = (self.running[j] == 1 + PLAN) & (s["status"] == OPEN)
         if sel.any():
             js = j[sel]
             q = self.model.installment_kept(
