@@ -16,7 +16,7 @@ from scipy.special import expit
 from recovery.config import Config
 from recovery.data.schema import validate_portfolio
 from recovery.operations.offer_rules import check_offers
-from recovery.simulate import simulate_portfolio
+from recovery.simulate import Truth, simulate_portfolio
 from recovery.simulate.offers import (
     OfferParams,
     OfferResponse,
@@ -262,3 +262,34 @@ def test_an_operation_makes_its_own_offers_within_the_guardrails():
     assert check_offers(portfolio).empty
     assert validate_portfolio(portfolio.copy(), Config()).empty
     assert set(truth.extra["offers"]["offer_id"]) == set(offers["offer_id"])
+
+
+def test_streamed_parquet_takes_a_column_empty_in_the_first_chunk(book, tmp_path, monkeypatch):
+    """A tiny first chunk whose offers have no result yet (all empty) must not fix the
+    ``result`` column's type for the chunks after it."""
+    import recovery.simulate.simulation as simulation
+    from recovery.data.io import load_portfolio
+
+    portfolio, truth = book
+    first_ids = portfolio.accounts["account_id"].iloc[:20]
+    chunks = []
+    for part in (True, False):
+        piece = portfolio.copy()
+        for name, df in piece.tables().items():
+            if "account_id" in df:
+                setattr(piece, name, df[df["account_id"].isin(first_ids) == part].copy())
+        piece.agents = piece.agents if part else None  # agent rows come with the first chunk
+        chunks.append((piece, Truth(borrowers=truth.borrowers.iloc[:0], meta=truth.meta)))
+    first = chunks[0][0].offers
+    first["result"] = None
+    first["result_date"] = pd.NaT
+    assert len(first) and first["result"].isna().all()
+    assert chunks[1][0].offers["result"].notna().any()
+    chunks[1][1].recovery_by_age = truth.recovery_by_age
+    chunks[1][1].recovery_curve = truth.recovery_curve
+    monkeypatch.setattr(simulation, "iter_simulation", lambda *a, **k: iter(chunks))
+    simulation.write_simulation(tmp_path, scenario="offers", validate="none")
+    back = load_portfolio(tmp_path).offers
+    expected = pd.concat([first, chunks[1][0].offers], ignore_index=True)
+    assert len(back) == len(expected)
+    assert back["result"].tolist() == expected["result"].tolist()
