@@ -14,9 +14,11 @@ import pytest
 from scipy.special import expit
 
 from recovery.config import Config
+from recovery.errors import ConfigError
 from recovery.data.schema import validate_portfolio
 from recovery.operations.offer_rules import check_offers
 from recovery.simulate import Truth, simulate_portfolio
+from recovery.simulate.hooks import OperationResponse
 from recovery.simulate.offers import (
     OfferParams,
     OfferResponse,
@@ -223,6 +225,9 @@ def test_the_offers_sample_is_built_apart_from_the_main_sample(tmp_path, monkeyp
 class Proposer:
     """An operation that makes its own offers: half price, or 90 % off, to charged-off debt."""
 
+    def __init__(self, by_amount: bool = False):
+        self.by_amount = by_amount
+
     def start(self, book):  # noqa: D102
         return None
 
@@ -244,17 +249,21 @@ class Proposer:
                 "discount_share": np.where(state.account_index[rows] % 2 == 0, 0.5, 0.9),
             }
         )
-        return OfferResponse(odds_multiplier=np.ones(len(state)), offers=offers)
+        if self.by_amount:  # the same offers as amounts asked
+            balance = state.balance[rows]
+            offers["settlement_amount"] = (1 - offers.pop("discount_share")) * balance
+        return OperationResponse(odds_multiplier=np.ones(len(state)), offers=offers)
 
 
-def test_an_operation_makes_its_own_offers_within_the_guardrails():
+@pytest.mark.parametrize("by_amount", [False, True])
+def test_an_operation_makes_its_own_offers_within_the_guardrails(by_amount):
     portfolio, truth = simulate_portfolio(
-        n_accounts=800, months=36, seed=6, scenario="offers", operation=Proposer()
+        n_accounts=800, months=36, seed=6, scenario="offers", operation=Proposer(by_amount)
     )
     offers = portfolio.offers
     assert len(offers) > 50 and set(offers["kind"]) == {"settlement"}
     # 90 % off is above every max_discount rule: never made; half price always allowed
-    assert (offers["discount_share"] == 0.5).all()
+    assert np.allclose(offers["discount_share"], 0.5)
     index = offers["account_id"].str[1:].astype(int)
     assert (index % 2 == 0).all()
     assert not offers["randomized"].any() and (offers["assignment_probability"] == 1).all()
@@ -293,3 +302,11 @@ def test_streamed_parquet_takes_a_column_empty_in_the_first_chunk(book, tmp_path
     expected = pd.concat([first, chunks[1][0].offers], ignore_index=True)
     assert len(back) == len(expected)
     assert back["result"].tolist() == expected["result"].tolist()
+
+
+def test_offers_need_an_offer_desk_and_the_old_response_still_works():
+    with pytest.raises(ConfigError, match="no offer desk"):
+        simulate_portfolio(n_accounts=300, months=30, seed=6, operation=Proposer())
+    assert issubclass(OfferResponse, OperationResponse)
+    neutral = OperationResponse.neutral(3)
+    assert neutral.offers is None  # the default: no offer

@@ -173,8 +173,8 @@ class OfferChunkSimulation(ChunkSimulation):
         """Make the month's offers, draw the answers, apply the accepted ones."""
         day = int(self.cal.starts[m])
         u = self.offer_streams.uniform(6)[j]
-        proposed = getattr(response, "offers", None)
-        if proposed is not None:  # an operation's own offers (OfferResponse)
+        proposed = response.offers
+        if proposed is not None:  # the operation's own offers
             o, kind, given = self._proposed(j, m, state, proposed)
         else:
             kind, ok = self._candidates(j, m, state, u[:, 0])
@@ -201,7 +201,7 @@ class OfferChunkSimulation(ChunkSimulation):
         if (kind < 0).any():
             from recovery.errors import ConfigError
 
-            raise ConfigError(f"OfferResponse.offers: kind must be one of {list(KINDS)}")
+            raise ConfigError(f"OperationResponse.offers: kind must be one of {list(KINDS)}")
         ok = ~self._blocked(j[o], m) & (state.balance[o] * 100 >= self.tol)
         ok &= (state.status[o] == OPEN) | (kind == SETTLEMENT)
 
@@ -209,8 +209,13 @@ class OfferChunkSimulation(ChunkSimulation):
             values = frame[name] if name in frame else pd.Series(fill, index=frame.index)
             return pd.to_numeric(values, errors="coerce").fillna(fill).to_numpy()
 
+        discount = column("discount_share", 0.0)
+        if "settlement_amount" in frame:  # an amount asked instead of a discount
+            asked = pd.to_numeric(frame["settlement_amount"], errors="coerce").to_numpy()
+            balance = np.maximum(state.balance[o], 0.01)
+            discount = np.where(np.isnan(asked), discount, np.maximum(1.0 - asked / balance, 0.0))
         given = {
-            "discount": np.where(kind == SETTLEMENT, column("discount_share", 0.0), 0.0),
+            "discount": np.where(kind == SETTLEMENT, discount, 0.0),
             "installments": np.where(
                 kind == PLAN, column("installments", 0), np.where(kind == SETTLEMENT, 1, 0)
             ).astype(np.int64),

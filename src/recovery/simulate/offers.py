@@ -197,25 +197,11 @@ class OfferParams:
 
 @dataclass
 class OfferResponse(OperationResponse):
-    """An operation's month with the offers it makes (the hook for a recommender).
+    """An :class:`~recovery.simulate.hooks.OperationResponse` (kept for compatibility).
 
-    When the simulation has an offer desk (the ``offers`` scenario, or ``offers=`` given),
-    an operation may return this instead of an :class:`OperationResponse`: its ``offers``
-    replace the desk's own that month. Each is checked against the lender's guardrails
-    (``config.offers``) and against the desk's own limits (no offer during a running
-    plan, a dispute, after a known death or a confirmed fraud); those that break one are
-    not made. Offers are dated the first day of the month.
-
-    Attributes
-    ----------
-    offers : pandas.DataFrame, optional
-        One row per offer: ``row`` (position in the month state), ``kind``
-        (``payment_plan``, ``settlement``, ``deferral``), ``discount_share``,
-        ``installments`` (plan length), ``deferral_months``, and optionally
-        ``randomized`` and ``assignment_probability`` (default False and 1).
+    Every operation response carries offers now (``OperationResponse.offers``); this
+    subclass adds nothing.
     """
-
-    offers: pd.DataFrame | None = None
 
 
 #: Scenarios with an offer desk: their borrower parameters are
