@@ -14,8 +14,8 @@ import pytest
 from scipy.special import expit
 
 from recovery.config import Config
-from recovery.errors import ConfigError
 from recovery.data.schema import validate_portfolio
+from recovery.errors import ConfigError
 from recovery.operations.offer_rules import check_offers
 from recovery.simulate import Truth, simulate_portfolio
 from recovery.simulate.hooks import OperationResponse

@@ -66,7 +66,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy.special import expit, logit
 
 from recovery.errors import ConfigError
