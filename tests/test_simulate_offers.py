@@ -23,6 +23,7 @@ from recovery.simulate.offers import (
     OfferParams,
     OfferResponse,
     ResponseModel,
+    deferral_completion,
     plan_completion,
     shortest_affordable_plan,
 )
@@ -310,3 +311,40 @@ def test_offers_need_an_offer_desk_and_the_old_response_still_works():
     assert issubclass(OfferResponse, OperationResponse)
     neutral = OperationResponse.neutral(3)
     assert neutral.offers is None  # the default: no offer
+
+
+def test_deferral_completion_by_hand():
+    """Two months deferred, no shock at the offer: shocks start (0.1 a month, a quarter
+    permanent) and end (0.3), two month ends to survive (0.01), then the first
+    installment is paid with 0.9 / 0.5 / 0.4 by shock state and not returned (0.98)."""
+    pay = np.zeros((1, 3, 3))
+    pay[0, 1] = [0.9, 0.5, 0.4]  # month 2 decides; month 1 and 3 do not count
+    got = deferral_completion(
+        pay, np.full((1, 3), 0.1), 0.3, 0.25, np.array([[1.0, 0, 0]]), 0.01, 0.02, np.array([2])
+    )[0]
+    none = 0.9 * 0.9 + 0.075 * 0.3  # month 1: none 0.9, temporary 0.075, permanent 0.025
+    temp = 0.9 * 0.1 * 0.75 + 0.075 * 0.7
+    perm = 0.9 * 0.1 * 0.25 + 0.025
+    assert none + temp + perm == pytest.approx(1.0)
+    expected = 0.99**2 * (none * 0.9 + temp * 0.5 + perm * 0.4) * 0.98
+    assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_deferral_truth_covers_its_grid_and_follows_the_results(book):
+    portfolio, truth = book
+    t = truth.extra["offers"]
+    d = t[t["kind"] == "deferral"]
+    grid = OfferParams().deferral_grid
+    assert set(d["deferral_months"]) >= set(grid)
+    assert d["p_complete"].between(0, 1).all() and d["allowed"].loc[d["offered"]].all()
+    # longer deferrals: more months to survive, a later installment
+    assert (d.groupby("deferral_months")["p_complete"].mean().diff().dropna() < 0.05).all()
+    o = portfolio.offers.set_index("offer_id")
+    offered = d[d["offered"]].set_index("offer_id")
+    done = o.loc[offered.index]
+    known = (done["outcome"] == "accepted") & done["result"].notna()
+    p = offered.loc[known[known].index, "p_complete"].to_numpy()
+    completed = (done.loc[known, "result"] == "completed").to_numpy()
+    assert len(p) > 30
+    sd = np.sqrt((p * (1 - p)).sum())
+    assert abs(completed.sum() - p.sum()) < 4 * sd

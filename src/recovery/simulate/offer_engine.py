@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from recovery.operations.offer_rules import CONTEXT_COLUMNS, offer_breaches, stage_of
 from recovery.simulate.behaviour import CHARGED_OFF, NONE, ONE, OPEN, PAID_OFF, SETTLE, SETTLED
@@ -46,6 +47,7 @@ from recovery.simulate.offers import (
     SETTLEMENT,
     OfferParams,
     ResponseModel,
+    deferral_completion,
     desk_terms,
     plan_completion,
 )
@@ -589,7 +591,7 @@ class OfferChunkSimulation(ChunkSimulation):
         b, model = self.book, self.model
         jo, rows, kind, ctx, grid, allowed = f.jo, f.rows, f.kind, f.ctx, f.grid, f.allowed
         reach, blocked, a_now, shock = f.reach, f.blocked, f.a_now, f.shock
-        discount, installments, months = f.discount, f.installments, f.months
+        discount, installments = f.discount, f.installments
         n, width = grid.shape
         inst = np.maximum(ctx["installment_amount"], 0.01)
         term = np.nan_to_num(grid)
@@ -624,7 +626,7 @@ class OfferChunkSimulation(ChunkSimulation):
             np.isclose(term, rep(discount)),
             np.where(is_plan, term == rep(installments), False),
         )
-        # deferrals: the one term offered
+        # deferrals: every length of the deferral grid
         d = kind == DEFERRAL
         frame = pd.DataFrame(
             {
@@ -642,46 +644,72 @@ class OfferChunkSimulation(ChunkSimulation):
             }
         )
         if d.any():
-            frame = pd.concat(
-                [
-                    frame,
-                    pd.DataFrame(
-                        {
-                            "row": rows[d],
-                            "pos": jo[d],
-                            "kind": kind[d],
-                            "discount_share": 0.0,
-                            "installments": 0,
-                            "deferral_months": months[d].astype(np.int64),
-                            "offered": True,
-                            "allowed": True,
-                            "p_answer": reach[d],
-                            "p_accept_if_answered": model.deferral_acceptance(int(d.sum())),
-                            "p_complete": np.nan,
-                        }
-                    ),
-                ],
-                ignore_index=True,
-            )
+            frame = pd.concat([frame, self._deferral_rows(f, d, m)], ignore_index=True)
         frame["month"] = m
         self.truth_log.append(frame)
+
+    def _deferral_rows(self, f: _Month, d: np.ndarray, m: int) -> pd.DataFrame:
+        """Truth rows of the deferrals ``d``: every length of ``deferral_grid`` (and the one
+        offered, when off the grid), with the guardrails' verdict and completion."""
+        grid = np.asarray(sorted(self.op.deferral_grid), float)
+        nd, g = int(d.sum()), len(grid)
+        offered_months = f.months[d].astype(float)
+        months = np.full((nd, g + 1), np.nan)
+        months[:, :g] = grid
+        off = ~np.isin(offered_months, grid)
+        months[off, g] = offered_months[off]
+        on = ~np.isnan(months)
+        rep = lambda a: np.repeat(np.asarray(a), g + 1).reshape(nd, g + 1)[on]  # noqa: E731
+        flat = months[on].astype(np.int64)
+        ctx = {c: (rep(v[d]) if np.ndim(v) else v) for c, v in f.ctx.items()}
+        kind = np.full(len(flat), DEFERRAL)
+        bad = self._breaches(ctx, kind, np.zeros(len(flat)), np.zeros(len(flat), np.int64), flat)
+        complete = self._deferral_truth(f.jo[d], m, months, f.blocked[d])
+        return pd.DataFrame(
+            {
+                "row": rep(f.rows[d]),
+                "pos": rep(f.jo[d]),
+                "kind": DEFERRAL,
+                "discount_share": 0.0,
+                "installments": 0,
+                "deferral_months": flat,
+                "offered": flat == rep(f.months[d]),
+                "allowed": ~bad,
+                "p_answer": rep(f.reach[d]),
+                "p_accept_if_answered": np.repeat(
+                    self.model.deferral_acceptance(nd), g + 1
+                ).reshape(nd, g + 1)[on],
+                "p_complete": complete[on],
+            }
+        )
+
+    def _shock_paths(self, jo: np.ndarray, m: int, horizon: int):
+        """Months ``m + 1 … m + horizon`` after an offer: P(a shock starts) (n, horizon),
+        ability in each shock state (n, horizon, 3: none, temporary, permanent) and the
+        shock state in the offer month (n, 3)."""
+        months = m + 1 + np.arange(horizon)
+        start = np.stack([self.shock_start_prob(jo, int(k)) for k in months], axis=1)
+        ability = np.zeros((len(jo), horizon, 3))
+        for s, shocked in enumerate((False, True, True)):
+            for i, k in enumerate(months):
+                ability[:, i, s] = self.ability_now(jo, np.full(len(jo), shocked), int(k))
+        state0 = np.zeros((len(jo), 3))
+        code = np.where(self.shock[jo], np.where(self.shock_perm[jo], 2, 1), 0)
+        state0[np.arange(len(jo)), code] = 1
+        return start, ability, state0
 
     def _plan_truth(self, jo, m, ratio, term, is_plan, blocked) -> np.ndarray:
         """P(complete) of each plan term: :func:`~recovery.simulate.offers.plan_completion`."""
         p = self.p
         n, width = ratio.shape
         horizon = int(np.nanmax(np.where(is_plan, term, 0)))
-        months = m + 1 + np.arange(horizon)
-        start = np.stack([self.shock_start_prob(jo, int(k)) for k in months], axis=1)
-        keep = np.zeros((n, width, horizon, 3))
-        for s, shocked in enumerate((False, True, True)):
-            for i, k in enumerate(months):
-                a = self.ability_now(jo, np.full(len(jo), shocked), int(k))
-                keep[:, :, i, s] = self.model.installment_kept(
-                    a[:, None], self.book.promise_keep[jo][:, None], ratio, blocked[:, None]
-                )
-        state0 = np.zeros((n, 3))
-        state0[np.arange(n), np.where(self.shock[jo], np.where(self.shock_perm[jo], 2, 1), 0)] = 1
+        start, ability, state0 = self._shock_paths(jo, m, horizon)
+        keep = self.model.installment_kept(
+            ability[:, None, :, :],
+            self.book.promise_keep[jo][:, None, None, None],
+            ratio[:, :, None, None],
+            blocked[:, None, None, None],
+        )
         rep = lambda a: np.repeat(a, width, axis=0)  # noqa: E731
         done = plan_completion(
             keep.reshape(n * width, horizon, 3),
@@ -694,6 +722,35 @@ class OfferChunkSimulation(ChunkSimulation):
             term.reshape(-1).astype(np.int64),
         )
         return np.where(is_plan, done.reshape(n, width), np.nan)
+
+    def _deferral_truth(self, jo, m, months, blocked) -> np.ndarray:
+        """P(complete) of each deferral length (``months`` (n, w), NaN off the grid):
+        :func:`~recovery.simulate.offers.deferral_completion`. The first installment
+        falls on a current account, which the collection operation does not work (odds
+        multiplier 1); it is paid in full (one installment or a payoff, not a partial)
+        with the benchmark's probabilities of a current account."""
+        p = self.p
+        n, width = months.shape
+        length = np.nan_to_num(months).astype(np.int64)
+        horizon = max(int(length.max(initial=0)), 1)
+        start, a, state0 = self._shock_paths(jo, m, horizon)
+        w = self.book.willingness[jo][:, None, None]
+        h = expit(p.pay_logit_current + p.ability_effect * a + p.willingness_effect * w)
+        partial = expit(p.partial_logit_current + p.partial_ability * a)
+        pay = h * (p.prepay_rate_monthly + (1 - p.prepay_rate_monthly) * (1 - partial))
+        pay = np.where(blocked[:, None, None], 0.0, pay)
+        rep = lambda x: np.repeat(x, width, axis=0)  # noqa: E731
+        done = deferral_completion(
+            rep(pay),
+            rep(start),
+            p.shock_end_rate_monthly,
+            p.shock_permanent_share,
+            rep(state0),
+            p.death_rate_monthly,
+            p.reversal_rate,
+            np.maximum(length.reshape(-1), 1),
+        )
+        return np.where(length > 0, done.reshape(n, width), np.nan)
 
     # ------------------------------------------------------------------ tables
     def offer_tables(self) -> dict[str, pd.DataFrame]:

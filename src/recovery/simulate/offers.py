@@ -44,10 +44,12 @@ The borrower (:class:`ResponseModel`):
   installment breaks the plan;
 - accepts a hardship **deferral** with probability ``expit(deferral_accept_logit)``.
 
-Truth (:func:`acceptance_truth`, :func:`plan_completion`): for every offer and every term
-of its grid, the probability of an answer, of acceptance and of completion, exact under
-the model (plan completion integrates over shocks starting and ending, the downturn,
-returned payments and deaths month by month).
+Truth (:class:`ResponseModel`, :func:`plan_completion`, :func:`deferral_completion`):
+for every offer and every term of its grid, the probability of an answer, of acceptance
+and of completion, exact under the model (plan and deferral completion integrate over
+shocks starting and ending, the downturn, returned payments and deaths month by month).
+A deferral is *completed* when the first installment due after it is paid by the end of
+its month (the account pays again as scheduled).
 
 Examples
 --------
@@ -82,6 +84,7 @@ __all__ = [
     "shortest_affordable_plan",
     "desk_terms",
     "plan_completion",
+    "deferral_completion",
 ]
 
 #: Offer kinds, as coded in the simulator (index) and named in the ``offers`` table.
@@ -109,6 +112,8 @@ class OfferParams:
         ``debt_age_months_min`` and ``discount``.
     hardship_deferral_months : int
         Months a hardship deferral moves the due dates (0: no deferrals).
+    deferral_grid : tuple of int
+        Deferral lengths (months) of the truth (acceptance and completion per length).
     randomized_share : float
         Share of accounts (fixed per account) whose offers have random terms.
     discount_grid : tuple of float
@@ -149,6 +154,7 @@ class OfferParams:
         {"stage": "charged_off", "discount": 0.3},
     )
     hardship_deferral_months: int = 3
+    deferral_grid: tuple[int, ...] = (1, 2, 3, 6)
     randomized_share: float = 0.2
     discount_grid: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
     plan_grid: tuple[int, ...] = (3, 6, 9, 12, 18, 24)
@@ -178,6 +184,8 @@ class OfferParams:
         unknown = set(self.strategic_archetypes) - set(ARCHETYPES)
         if unknown:
             raise ConfigError(f"OfferParams.strategic_archetypes: unknown {sorted(unknown)}")
+        if not self.deferral_grid or min(self.deferral_grid) < 1:
+            raise ConfigError("OfferParams.deferral_grid: months >= 1")
         if not self.plan_grid or min(self.plan_grid) < 1 or not self.discount_grid:
             raise ConfigError("OfferParams: plan_grid (months >= 1) and discount_grid needed")
         if min(self.discount_grid) < 0 or max(self.discount_grid) >= 1:
@@ -440,3 +448,54 @@ def plan_completion(
         last = length == k + 1
         done = np.where(last, w.sum(axis=1), done)
     return done
+
+
+def deferral_completion(
+    pay: np.ndarray,
+    start: np.ndarray,
+    end_rate: float,
+    permanent_share: float,
+    state0: np.ndarray,
+    death_rate: float,
+    reversal_rate: float,
+    months: np.ndarray,
+) -> np.ndarray:
+    """P(a deferral ends with the account paying again as scheduled).
+
+    A deferral of ``M`` months accepted in month ``m`` moves the unpaid installments so
+    that the first is due in month ``m + M``: nothing is due in between (no payment is
+    possible, :meth:`recovery.simulate.behaviour.BorrowerBehaviour.outcome_table`), the
+    borrower must be alive at the end of each month ``m … m + M - 1`` and pay that
+    installment in full in month ``m + M`` without the payment being returned. The shock
+    state moves month by month as in :func:`plan_completion` (a plan whose only
+    installment is the last).
+
+    Parameters
+    ----------
+    pay : ndarray (n, L, 3)
+        P(the first installment is paid in full) if it falls in month ``m + k`` (k = 1 …
+        L), per shock state (none, temporary, permanent).
+    start, end_rate, permanent_share, state0, death_rate, reversal_rate
+        As :func:`plan_completion`.
+    months : ndarray (n,)
+        Deferral length (at most L).
+
+    Returns
+    -------
+    ndarray (n,)
+
+    Examples
+    --------
+    Two months without a shock, no death: the payment of month 2 alone decides.
+
+    >>> pay = np.full((1, 2, 3), 0.9)
+    >>> deferral_completion(pay, np.zeros((1, 2)), 0.1, 0.2, np.array([[1.0, 0, 0]]),
+    ...                     0.0, 0.1, np.array([2])).round(4).tolist()
+    [0.81]
+    """
+    n, horizon, _ = pay.shape
+    last = np.arange(horizon)[None, :] == (np.asarray(months)[:, None] - 1)
+    keep = np.where(last[:, :, None], pay * (1.0 - reversal_rate), 1.0)
+    return plan_completion(
+        keep, start, end_rate, permanent_share, state0, death_rate, 0.0, np.asarray(months)
+    )
