@@ -592,6 +592,12 @@ class OfferConfig:
         An account with an accepted plan or deferral is *forborne* from the acceptance
         until this many months after the plan is completed (a broken or running plan
         keeps the flag).
+    value_horizon_months : int
+        Horizon H of an offer's value and of the collections expected without an offer
+        (DESIGN.md §3, offer value), months from the offer month.
+    monthly_discount_rate : float
+        Rate r at which cash is discounted per month (δ = 1 / (1 + r); cash of the
+        offer month is not discounted). Default 1 % a month (about 12.7 % a year).
     """
 
     max_plan_months: int = 60
@@ -602,8 +608,14 @@ class OfferConfig:
     max_installment_ratio: float = 1.0
     max_discount: tuple[dict[str, Any], ...] = _DEFAULT_MAX_DISCOUNT
     forbearance_probation_months: int = 24
+    value_horizon_months: int = 24
+    monthly_discount_rate: float = 0.01
 
     def __post_init__(self) -> None:
+        if self.value_horizon_months < 1 or not 0 <= self.monthly_discount_rate < 1:
+            raise ConfigError(
+                "[offers] value_horizon_months must be >= 1 and monthly_discount_rate in [0, 1)"
+            )
         counts = (
             self.max_plan_months,
             self.max_deferral_months,

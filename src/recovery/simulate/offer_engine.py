@@ -39,6 +39,7 @@ from scipy.special import expit
 from recovery.operations.offer_rules import CONTEXT_COLUMNS, offer_breaches, stage_of
 from recovery.simulate.behaviour import CHARGED_OFF, NONE, ONE, OPEN, PAID_OFF, SETTLE, SETTLED
 from recovery.simulate.book import BIG, BlockStreams
+from recovery.simulate.continuation import UsualWork, usual_value
 from recovery.simulate.engine import ChunkSimulation
 from recovery.simulate.offers import (
     DEFERRAL,
@@ -136,6 +137,12 @@ class OfferChunkSimulation(ChunkSimulation):
         self.offer_log: dict[str, list] = {}
         self.truth_log: list[pd.DataFrame] = []
         self.versions: list[tuple] = []  # (pos, version, cum_due, cum_prin, term, base, day)
+        # the truth's collections without an offer (v_usual): the operation's responses
+        # by stage and archetype, and the offered accounts' state at the offer month
+        self.usual = UsualWork(seed * 1_000_003 + chunk_index)
+        self.captured: list[tuple[int, dict]] = []
+        self.captured_rows: list[np.ndarray] = []
+        self.shock_before: tuple[np.ndarray, ...] = ()
 
     # ------------------------------------------------------------------ behaviour
     def outcome_table(self, s: dict, h: np.ndarray, rh: np.ndarray | None):
@@ -168,13 +175,53 @@ class OfferChunkSimulation(ChunkSimulation):
     # ------------------------------------------------------------------ the month
     def step(self, m: int) -> None:
         """The benchmark's month (with offers), then the month's offer results."""
+        if self.op.v_usual_draws > 0:  # the shock state at the start of the month
+            self.shock_before = tuple(
+                a.copy() for a in (self.shock, self.shock_perm, self.shock_type, self.shock_start)
+            )
         super().step(m)
         self._resolve(m)
+
+    def _capture(self, jo: np.ndarray, rows: np.ndarray, m: int) -> None:
+        """Keep the offered accounts' state at the start of month ``m`` (for v_usual)."""
+        if self.op.v_usual_draws < 1 or m >= self.cal.observed_months:
+            return
+        state = {
+            k: v[jo].copy()
+            for k, v in vars(self).items()
+            if isinstance(v, np.ndarray)
+            and v.ndim >= 1
+            and v.shape[0] == self.n
+            and k not in ("paid_by_month", "in_randomized_share")
+        }
+        for k, v in zip(("shock", "shock_perm", "shock_type", "shock_start"), self.shock_before):
+            state[k] = v[jo].copy()
+        state["pos"] = jo.copy()
+        self.captured.append((m, state))
+        self.captured_rows.append(np.asarray(rows).copy())
+
+    def usual_values(self) -> pd.DataFrame:
+        """``v_usual`` and ``v_usual_se`` of every captured offer, by offer-log row
+        (:func:`recovery.simulate.continuation.usual_value`)."""
+        rules = self.cfg.offers
+        value, error = usual_value(
+            self,
+            self.captured,
+            self.usual,
+            rules.value_horizon_months,
+            rules.monthly_discount_rate,
+            self.op.v_usual_draws,
+            self.seed,
+        )
+        rows = np.concatenate(self.captured_rows) if self.captured_rows else np.zeros(0, int)
+        return pd.DataFrame({"row": rows, "v_usual": value, "v_usual_se": error})
 
     def take_offers(self, j, m, state, response, prob, amount, promised_day):
         """Make the month's offers, draw the answers, apply the accepted ones."""
         day = int(self.cal.starts[m])
         u = self.offer_streams.uniform(6)[j]
+        if self.op.v_usual_draws > 0:
+            self.usual.record(m, state, response, day)
         proposed = response.offers
         if proposed is not None:  # the operation's own offers
             o, kind, given = self._proposed(j, m, state, proposed)
@@ -420,6 +467,7 @@ class OfferChunkSimulation(ChunkSimulation):
         f.outcome = np.where(~answered, 0, np.where(accept, 2, 1))
         rows = f.rows = self._record(f, m, day)
         self._truth(f, m)
+        self._capture(jo, rows, m)
         self.last_offer[jo] = m
         # accepted offers
         settle = accept & (kind == SETTLEMENT)
@@ -799,6 +847,11 @@ class OfferChunkSimulation(ChunkSimulation):
         truth.insert(1, "account_id", ids[truth["pos"].to_numpy()])
         truth["kind"] = np.asarray(KINDS, dtype=object)[truth["kind"].to_numpy()]
         truth["p_accept"] = truth["p_answer"] * truth["p_accept_if_answered"]
+        if self.op.v_usual_draws > 0:
+            usual = self.usual_values().set_index("row")
+            at = truth["row"].to_numpy()
+            truth["v_usual"] = usual["v_usual"].reindex(at).to_numpy()
+            truth["v_usual_se"] = usual["v_usual_se"].reindex(at).to_numpy()
         truth = truth.drop(columns=["row", "pos", "month"])
         return {
             "offers": offers.reset_index(drop=True),

@@ -141,6 +141,9 @@ class OfferParams:
         less the log installment ratio), per logit of promise keeping.
     deferral_accept_logit : float
         Accepting a hardship deferral.
+    v_usual_draws : int
+        Copies of each offered account re-simulated without the offer for the truth's
+        ``v_usual`` (:mod:`recovery.simulate.continuation`; 0: not computed).
     """
 
     offer_rate: float = 0.3
@@ -176,6 +179,7 @@ class OfferParams:
     keep_ability: float = 0.7
     keep_promise: float = 1.5
     deferral_accept_logit: float = 2.0
+    v_usual_draws: int = 16
 
     def __post_init__(self) -> None:
         check_shares(self, ("offer_rate", "randomized_share", "strategic_shift"))
@@ -184,6 +188,8 @@ class OfferParams:
         unknown = set(self.strategic_archetypes) - set(ARCHETYPES)
         if unknown:
             raise ConfigError(f"OfferParams.strategic_archetypes: unknown {sorted(unknown)}")
+        if self.v_usual_draws < 0:
+            raise ConfigError("OfferParams.v_usual_draws: 0 or more")
         if not self.deferral_grid or min(self.deferral_grid) < 1:
             raise ConfigError("OfferParams.deferral_grid: months >= 1")
         if not self.plan_grid or min(self.plan_grid) < 1 or not self.discount_grid:
