@@ -169,10 +169,8 @@ def _calendar(cal: Calendar, months: int) -> Calendar:
         return cal
     first = pd.Timestamp(cal.month_start(0)).to_period("M")
     periods = pd.period_range(first, periods=months + 3, freq="M")
-    starts = (periods.to_timestamp().values.astype("datetime64[D]") - np.datetime64("1970-01-01"))
-    return Calendar(
-        starts.astype(np.int64), months, cal.observed_months, cal.back_book_months
-    )
+    starts = periods.to_timestamp().values.astype("datetime64[D]") - np.datetime64("1970-01-01")
+    return Calendar(starts.astype(np.int64), months, cal.observed_months, cal.back_book_months)
 
 
 def usual_value(

@@ -41,6 +41,7 @@ from recovery.simulate.behaviour import CHARGED_OFF, NONE, ONE, OPEN, PAID_OFF, 
 from recovery.simulate.book import BIG, BlockStreams
 from recovery.simulate.continuation import UsualWork, usual_value
 from recovery.simulate.engine import ChunkSimulation
+from recovery.simulate.offer_oracle import oracle_values
 from recovery.simulate.offers import (
     DEFERRAL,
     KINDS,
@@ -186,6 +187,13 @@ class OfferChunkSimulation(ChunkSimulation):
         """Keep the offered accounts' state at the start of month ``m`` (for v_usual)."""
         if self.op.v_usual_draws < 1 or m >= self.cal.observed_months:
             return
+        self.captured.append((m, self.month_start_state(jo)))
+        self.captured_rows.append(np.asarray(rows).copy())
+
+    def month_start_state(self, jo: np.ndarray) -> dict:
+        """Every per-account array of the accounts ``jo`` as it was at the start of the
+        month being simulated (what :func:`~recovery.simulate.continuation.usual_value`
+        copies)."""
         state = {
             k: v[jo].copy()
             for k, v in vars(self).items()
@@ -194,11 +202,11 @@ class OfferChunkSimulation(ChunkSimulation):
             and v.shape[0] == self.n
             and k not in ("paid_by_month", "in_randomized_share")
         }
-        for k, v in zip(("shock", "shock_perm", "shock_type", "shock_start"), self.shock_before):
+        names = ("shock", "shock_perm", "shock_type", "shock_start")
+        for k, v in zip(names, self.shock_before, strict=True):
             state[k] = v[jo].copy()
         state["pos"] = jo.copy()
-        self.captured.append((m, state))
-        self.captured_rows.append(np.asarray(rows).copy())
+        return state
 
     def usual_values(self) -> pd.DataFrame:
         """``v_usual`` and ``v_usual_se`` of every captured offer, by offer-log row
@@ -223,6 +231,13 @@ class OfferChunkSimulation(ChunkSimulation):
         if self.op.v_usual_draws > 0:
             self.usual.record(m, state, response, day)
         proposed = response.offers
+        chooser = getattr(self.operation, "choose_offers", None)
+        if proposed is None and chooser is not None:  # an offer policy (offer_policies)
+            candidates = self.candidates(j, m, day, state, u[:, 0])
+            wants_truth = getattr(self.operation, "wants_truth", None)
+            if wants_truth is not None and wants_truth(m) and len(candidates):
+                candidates = oracle_values(self, j, m, day, state, candidates)
+            proposed = chooser(state, candidates)
         if proposed is not None:  # the operation's own offers
             o, kind, given = self._proposed(j, m, state, proposed)
         else:
@@ -233,6 +248,31 @@ class OfferChunkSimulation(ChunkSimulation):
                 j, o, kind, m, day, state, u[o], prob, amount, promised_day, given
             )
         return prob, amount, promised_day
+
+    def candidates(self, j, m: int, day: int, state, u_rate) -> pd.DataFrame:
+        """The accounts the desk considers this month (its own offer-rate draw and
+        cooldown, no block), with what is known of them when the offer would be made:
+        ``row`` (position in the month state), ``account_id``, ``decision_date``,
+        ``desk_kind`` (what the default rule would offer) and the context of
+        :data:`~recovery.operations.offer_rules.CONTEXT_COLUMNS` (``owed``: the amount
+        still due, currency)."""
+        kind, ok = self._candidates(j, m, state, u_rate)
+        o = np.flatnonzero(ok)
+        ctx = self._context(j, o, kind[o], m, day, state)
+        frame = pd.DataFrame(
+            {
+                "row": o,
+                "account_id": self.account_ids[j[o]],
+                "decision_date": _dates(np.full(len(o), day)),
+                "desk_kind": ctx.pop("kind"),
+            }
+        )
+        ctx.pop("ratio_cap")
+        for name, values in ctx.items():
+            frame[name] = values
+        for flag in ("fraud", "deceased", "in_dispute", "open_offer"):
+            frame[flag] = False  # blocked accounts are not considered
+        return frame
 
     def _blocked(self, j: np.ndarray, m: int) -> np.ndarray:
         """No offer: a running plan, a dispute, a known death, a confirmed fraud."""
@@ -443,11 +483,8 @@ class OfferChunkSimulation(ChunkSimulation):
         jo, kind, ctx = f.jo, f.kind, f.ctx
         discount, installments, months = f.discount, f.installments, f.months
         # the borrower's answer
-        f.shock = self.shock[jo]
-        f.a_now = a_now = self.ability_now(jo, f.shock, m)
-        f.blocked = blocked = b.fraud[jo] | self.dead[jo]
-        # the borrower who asked for a deferral is reached; the dead answer nothing
-        f.reach = np.where(self.dead[jo], 0.0, np.where(kind == DEFERRAL, 1.0, b.reachability[jo]))
+        self._borrower_side(f, m)
+        a_now, blocked = f.a_now, f.blocked
         answered = u[:, 2] < f.reach
         inst = np.maximum(ctx["installment_amount"], 0.01)
         reservation = model.reservation_share(
@@ -506,6 +543,49 @@ class OfferChunkSimulation(ChunkSimulation):
         # an acceptance acknowledges the debt: the limitation clock restarts
         self.anchor[jo[accept]] = np.maximum(self.anchor[jo[accept]], day)
         return prob, amount, promised_day
+
+    def _borrower_side(self, f: _Month, m: int) -> None:
+        """Shock, current ability, blocked (fraud, dead) and P(answer) of the offers."""
+        jo = f.jo
+        f.shock = self.shock[jo]
+        f.a_now = self.ability_now(jo, f.shock, m)
+        f.blocked = self.book.fraud[jo] | self.dead[jo]
+        # the borrower who asked for a deferral is reached; the dead answer nothing
+        reach = np.where(f.kind == DEFERRAL, 1.0, self.book.reachability[jo])
+        f.reach = np.where(self.dead[jo], 0.0, reach)
+
+    def term_truth(self, j, o, kind, m: int, day: int, state) -> tuple[pd.DataFrame, dict]:
+        """The truth of every grid term of an offer of ``kind`` to the accounts ``o``
+        (positions in ``j``) this month, whether made or not — what the oracle policy
+        values (:mod:`recovery.simulate.offer_oracle`).
+
+        Returns
+        -------
+        (pandas.DataFrame, dict)
+            The rows of ``truth_offers`` (``row`` = position in ``o``), and ``ctx`` (the
+            offer context) with ``plan_path``: per plan row, P(the first k installments
+            are paid), k = 1 … its length.
+        """
+        n = len(o)
+        ctx = self._context(j, o, kind, m, day, state)
+        grid = self._grid(kind)
+        f = _Month(
+            jo=j[o],
+            kind=kind,
+            ctx=ctx,
+            discount=np.full(n, -1.0),
+            installments=np.zeros(n, np.int64),
+            months=np.zeros(n, np.int64),
+            probability=np.ones(n),
+            randomized=np.zeros(n, bool),
+            grid=grid,
+            allowed=self._allowed(ctx, kind, grid),
+            rows=np.arange(n),
+        )
+        self._borrower_side(f, m)
+        frame = self._truth_frame(f, m)
+        ctx["plan_path"] = self.plan_path
+        return frame, ctx
 
     def _start(self, pos, rows, kind, until) -> None:
         self.running[pos] = 1 + kind
@@ -636,6 +716,9 @@ class OfferChunkSimulation(ChunkSimulation):
     # ------------------------------------------------------------------ truth
     def _truth(self, f: _Month, m: int) -> None:
         """Acceptance and completion of every grid term of each offer (exact under the model)."""
+        self.truth_log.append(self._truth_frame(f, m))
+
+    def _truth_frame(self, f: _Month, m: int) -> pd.DataFrame:
         b, model = self.book, self.model
         jo, rows, kind, ctx, grid, allowed = f.jo, f.rows, f.kind, f.ctx, f.grid, f.allowed
         reach, blocked, a_now, shock = f.reach, f.blocked, f.a_now, f.shock
@@ -664,8 +747,9 @@ class OfferChunkSimulation(ChunkSimulation):
             rep(b.willingness[jo]), rep(shock), rep(b.archetype[jo]), ratio
         )
         complete_p = np.full((n, width), np.nan)
+        self.plan_path = np.zeros((n, width, 0))
         if is_plan.any():
-            complete_p = self._plan_truth(jo, m, ratio, term, is_plan, blocked)
+            complete_p, self.plan_path = self._plan_truth(jo, m, ratio, term, is_plan, blocked)
         p_accept = np.where(is_settle, accept_s, np.where(is_plan, accept_p, np.nan))
         p_complete = np.where(is_settle, pay_s, np.where(is_plan, complete_p, np.nan))
         on_grid = ~np.isnan(grid)
@@ -694,7 +778,7 @@ class OfferChunkSimulation(ChunkSimulation):
         if d.any():
             frame = pd.concat([frame, self._deferral_rows(f, d, m)], ignore_index=True)
         frame["month"] = m
-        self.truth_log.append(frame)
+        return frame
 
     def _deferral_rows(self, f: _Month, d: np.ndarray, m: int) -> pd.DataFrame:
         """Truth rows of the deferrals ``d``: every length of ``deferral_grid`` (and the one
@@ -746,8 +830,9 @@ class OfferChunkSimulation(ChunkSimulation):
         state0[np.arange(len(jo)), code] = 1
         return start, ability, state0
 
-    def _plan_truth(self, jo, m, ratio, term, is_plan, blocked) -> np.ndarray:
-        """P(complete) of each plan term: :func:`~recovery.simulate.offers.plan_completion`."""
+    def _plan_truth(self, jo, m, ratio, term, is_plan, blocked):
+        """P(complete) of each plan term (:func:`~recovery.simulate.offers.plan_completion`)
+        and P(the first k installments are paid) (n, terms, longest plan)."""
         p = self.p
         n, width = ratio.shape
         horizon = int(np.nanmax(np.where(is_plan, term, 0)))
@@ -759,7 +844,7 @@ class OfferChunkSimulation(ChunkSimulation):
             blocked[:, None, None, None],
         )
         rep = lambda a: np.repeat(a, width, axis=0)  # noqa: E731
-        done = plan_completion(
+        survival = plan_completion(
             keep.reshape(n * width, horizon, 3),
             rep(start),
             p.shock_end_rate_monthly,
@@ -768,8 +853,11 @@ class OfferChunkSimulation(ChunkSimulation):
             p.death_rate_monthly,
             p.reversal_rate,
             term.reshape(-1).astype(np.int64),
-        )
-        return np.where(is_plan, done.reshape(n, width), np.nan)
+            path=True,
+        ).reshape(n, width, horizon)
+        length = np.clip(np.nan_to_num(term).astype(np.int64), 1, horizon)
+        done = np.take_along_axis(survival, (length - 1)[:, :, None], axis=2)[:, :, 0]
+        return np.where(is_plan, done, np.nan), survival
 
     def _deferral_truth(self, jo, m, months, blocked) -> np.ndarray:
         """P(complete) of each deferral length (``months`` (n, w), NaN off the grid):

@@ -179,7 +179,7 @@ class OfferParams:
     keep_ability: float = 0.7
     keep_promise: float = 1.5
     deferral_accept_logit: float = 2.0
-    v_usual_draws: int = 16
+    v_usual_draws: int = 64
 
     def __post_init__(self) -> None:
         check_shares(self, ("offer_rate", "randomized_share", "strategic_shift"))
@@ -219,7 +219,10 @@ class OfferResponse(OperationResponse):
 
 #: Scenarios with an offer desk: their borrower parameters are
 #: :data:`recovery.simulate.params.SCENARIOS` of the same name.
-OFFER_SCENARIOS: dict[str, OfferParams] = {"offers": OfferParams()}
+OFFER_SCENARIOS: dict[str, OfferParams] = {
+    "offers": OfferParams(),
+    "offers_pay_anyway": OfferParams(),
+}
 
 
 class ResponseModel:
@@ -405,6 +408,7 @@ def plan_completion(
     death_rate: float,
     reversal_rate: float,
     length: np.ndarray,
+    path: bool = False,
 ) -> np.ndarray:
     """P(every installment of a plan is paid), month by month over the shock states.
 
@@ -423,6 +427,9 @@ def plan_completion(
         A death at a month end stops payments; a returned payment misses the installment.
     length : ndarray (n,)
         Plan length (installments, at most L).
+    path : bool
+        Return, instead, P(the first k installments are all paid) for k = 1 … L
+        (an (n, L) array; ``length`` is then not used).
 
     Returns
     -------
@@ -438,6 +445,7 @@ def plan_completion(
     n, horizon, _ = keep.shape
     w = np.asarray(state0, float).copy()
     done = np.zeros(n)
+    survival = np.zeros((n, horizon))
     for k in range(horizon):
         w = w * (1.0 - death_rate)  # a death at the end of the month before
         s = start[:, k]
@@ -451,9 +459,9 @@ def plan_completion(
             axis=1,
         )
         w = w * keep[:, k, :] * (1.0 - reversal_rate)
-        last = length == k + 1
-        done = np.where(last, w.sum(axis=1), done)
-    return done
+        survival[:, k] = w.sum(axis=1)
+        done = np.where(length == k + 1, survival[:, k], done)
+    return survival if path else done
 
 
 def deferral_completion(
