@@ -23,6 +23,12 @@ and *completed* when the account is paid off; a settlement is *completed* when p
 the month; a deferral is completed when the first installment after it is paid.
 The spontaneous settlements and restructures of the benchmark stay as they are.
 
+An operation with a ``choose_offers(state, candidates)`` method decides the month's
+offers itself from the accounts the desk considers (:meth:`~OfferChunkSimulation.candidates`;
+:mod:`recovery.simulate.offer_policies`). The truth of each offer adds ``v_usual``, the
+collections expected without it, re-simulated at the end of the chunk
+(:mod:`recovery.simulate.continuation`).
+
 Caveat: the ``p_pay_true`` / ``p_cure_true`` of the month end before an offer do not
 include that offer (it is drawn after the month end); the offer's own truth is the
 ``truth_offers`` table (acceptance and completion for every term of the grid).
