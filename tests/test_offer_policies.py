@@ -107,11 +107,11 @@ def test_check_decisions_names_the_account_the_rule_and_the_terms():
 
 @pytest.fixture(scope="module")
 def runs():
-    """One seed of a small book under no offers, the desk, the desk rule and the oracle."""
+    """One seed of a small book under no offers, the desk and the desk rule."""
     keep: dict = {}
     results = evaluate_offer_policies(
-        {"none": no_offers, "desk": "desk", "desk_rule": DeskRule(), "oracle": "oracle"},
-        n_accounts=1500,
+        {"none": no_offers, "desk": "desk", "desk_rule": DeskRule()},
+        n_accounts=1000,
         seeds=(3,),
         months=40,
         switch=26,
@@ -140,7 +140,7 @@ def test_policies_share_the_history_before_the_switch(runs):
 def test_the_desk_policy_is_the_offers_scenario_as_it_was(runs):
     _, keep = runs
     plain, _ = simulate_portfolio(
-        n_accounts=1500, months=40, seed=3, scenario="offers", operation=CollectionOperation()
+        n_accounts=1000, months=40, seed=3, scenario="offers", operation=CollectionOperation()
     )
     desk = keep[(3, "desk")][0]
     for name, df in plain.tables().items():
@@ -181,7 +181,7 @@ class Spy(OfferPolicyOperation):
 def test_the_oracle_offers_only_what_pays(scenario):
     op = Spy("oracle", switch=20)
     portfolio, _ = simulate_portfolio(
-        n_accounts=1500, months=32, seed=2, scenario=scenario, operation=op
+        n_accounts=1000, months=32, seed=2, scenario=scenario, operation=op
     )
     seen = pd.concat(op.seen, ignore_index=True)
     seen = seen[seen["decision_date"] <= pd.Timestamp(portfolio.data_end)]  # observed months
