@@ -193,5 +193,8 @@ def test_the_oracle_offers_only_what_pays(scenario):
     share = offered.mean()
     if scenario == "offers":  # old charged-off debt: a settlement beats collecting as usual
         assert share > 0.5
+        deferrals = seen[seen["oracle_kind"] == "deferral"]
+        assert len(deferrals) and deferrals["oracle_deferral_months"].isin((1, 2, 3, 6)).all()
+        assert (deferrals["stage"] != "charged_off").all()
     else:  # borrowers who would pay anyway: offers rarely beat the usual work
         assert share < 0.1

@@ -37,6 +37,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -181,6 +183,7 @@ def usual_value(
     rate: float,
     draws: int,
     seed: int,
+    prepare: Callable[[ChunkSimulation, np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``V_usual`` and its standard error for captured offers (see the module notes).
 
@@ -197,6 +200,10 @@ def usual_value(
     horizon, rate, draws, seed
         Months ``H``, monthly discount rate, copies ``R`` and the seed of the copies'
         draws.
+    prepare : callable, optional
+        ``prepare(copies, offer)`` changes the copies before their first month
+        (``offer``: the index of each copy's offer in ``captured``) — e.g. an accepted
+        deferral's schedule (the value *with* that offer instead of without).
 
     Returns
     -------
@@ -220,7 +227,7 @@ def usual_value(
         size += copies
     done = 0
     for batch in batches:
-        sums = _run_copies(sim, batch, work, horizon, factors, draws, seed)
+        sums = _run_copies(sim, batch, work, horizon, factors, draws, seed, prepare, done)
         n = len(sums)
         value[done : done + n] = sums.mean(axis=1)
         if draws > 1:
@@ -229,7 +236,7 @@ def usual_value(
     return value, error
 
 
-def _run_copies(sim, batch, work, horizon, factors, draws, seed) -> np.ndarray:
+def _run_copies(sim, batch, work, horizon, factors, draws, seed, prepare, first) -> np.ndarray:
     """Discounted collections (currency) of ``draws`` copies of each offer of ``batch``:
     an (offers, draws) array."""
     months = np.concatenate([np.full(len(c["pos"]), m) for m, c in batch])
@@ -256,8 +263,11 @@ def _run_copies(sim, batch, work, horizon, factors, draws, seed) -> np.ndarray:
     cp.prev_rows = None
     cp.paid_by_month = np.zeros((cp.n, cal.n_months), np.int64)
     cp.last_month = (months + horizon - 1)[copies]
+    cp.versions = []
     rng = np.random.default_rng([seed, _SHADOW_STREAM, sim.chunk_index, first_month])
     cp.streams = _Streams(rng, cp.n)
+    if prepare is not None:
+        prepare(cp, first + copies)
     for m in range(first_month, int(cp.last_month.max()) + 1):
         cp.step(m)
     k = np.arange(cal.n_months)[None, :] - months[copies][:, None]

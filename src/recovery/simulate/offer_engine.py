@@ -593,6 +593,16 @@ class OfferChunkSimulation(ChunkSimulation):
         ctx["plan_path"] = self.plan_path
         return frame, ctx
 
+    def defer(self, target, js: np.ndarray, months: np.ndarray, m: int, day: int) -> None:
+        """Apply accepted deferrals of ``months`` to the accounts ``js`` of ``target`` (a
+        copy of this chunk, :mod:`recovery.simulate.continuation`) at the start of month
+        ``m``: the schedule version the desk would create, and the limitation clock
+        restarted by the acceptance."""
+        OfferChunkSimulation._new_version(
+            target, js, np.zeros(len(js), bool), np.ones(len(js), np.int64), months, m, day
+        )
+        target.anchor[js] = np.maximum(target.anchor[js], day)
+
     def _start(self, pos, rows, kind, until) -> None:
         self.running[pos] = 1 + kind
         self.running_row[pos] = rows

@@ -18,16 +18,20 @@ horizon ``H`` and monthly rate ``r`` of ``config.offers``, ``δ = 1 / (1 + r)``)
   remains (``R_k = owed - (k - 1) I``), valued as that share of ``V_usual`` discounted
   to the month of the break — an approximation (the usual work on a re-aged, smaller
   debt is not re-simulated);
-- **deferrals** are not valued (their worth — a re-aged account that pays as a current
-  one — needs a re-simulation of the deferred schedule), so the oracle never offers one;
+- a **deferral** of ``M`` months (open accounts, the lengths of ``deferral_grid`` the
+  guardrails allow): ``gain = P(answer) P(accept) (V_deferred(M) - V_usual)``, where
+  ``V_deferred`` re-simulates the copies of :mod:`recovery.simulate.continuation` with
+  the deferred schedule in force from the offer month — the account re-aged, paying
+  (or not) as a current account does, everything else as usual;
 - **current accounts** (the desk considers them after a hardship claim) get nothing:
   ``V_usual`` counts only ``H`` months, so on a long loan paid as agreed a payoff "at no
   discount" would look like a gain only because the installments after ``H`` are left
   out.
 
 ``V_usual`` is the truth's (:mod:`recovery.simulate.continuation`), re-simulated for
-the month's candidates. The oracle offers the term of largest gain when that gain is
-positive, and nothing otherwise.
+the month's candidates (``V_deferred`` with independent copies: the gain of a deferral
+carries the Monte-Carlo error of both). The oracle offers the term of largest gain when
+that gain is positive, and nothing otherwise.
 
 Examples
 --------
@@ -42,6 +46,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recovery.operations.offer_rules import offer_breaches
 from recovery.simulate.continuation import discount_factors, usual_value
 from recovery.simulate.offers import PLAN, SETTLEMENT
 
@@ -53,6 +58,7 @@ ORACLE_COLUMNS = (
     "oracle_kind",
     "oracle_discount_share",
     "oracle_installments",
+    "oracle_deferral_months",
     "oracle_gain",
 )
 
@@ -120,10 +126,12 @@ def oracle_values(sim, j, m: int, day: int, state, candidates: pd.DataFrame) -> 
         sim.op.v_usual_draws,
         sim.seed + 7919 * (m + 1),
     )
+    deferred = _deferral_gains(sim, j, o, m, day, state, candidates, v)
     best_gain = np.zeros(n)
     best_kind = np.full(n, "none", dtype=object)
     best_discount = np.zeros(n)
     best_length = np.zeros(n, np.int64)
+    best_months = np.zeros(n, np.int64)
     stage = candidates["stage"].to_numpy(object)
     overdue = np.isin(stage, ("early", "late", "charged_off"))  # not current accounts
     terms = {
@@ -155,13 +163,61 @@ def oracle_values(sim, j, m: int, day: int, state, candidates: pd.DataFrame) -> 
         best_kind[at] = "settlement" if kind == SETTLEMENT else "payment_plan"
         best_discount[at] = top["discount_share"].to_numpy() if kind == SETTLEMENT else 0.0
         best_length[at] = top["installments"].to_numpy() if kind == PLAN else 1
+    if deferred is not None:
+        at, gain, months = deferred
+        better = gain > best_gain[at]
+        at, gain, months = at[better], gain[better], months[better]
+        best_gain[at] = gain
+        best_kind[at] = "deferral"
+        best_discount[at] = 0.0
+        best_length[at] = 0
+        best_months[at] = months
     return candidates.assign(
         v_usual=v,
         oracle_kind=best_kind,
         oracle_discount_share=best_discount,
         oracle_installments=best_length,
+        oracle_deferral_months=best_months,
         oracle_gain=best_gain,
     )
+
+
+def _deferral_gains(sim, j, o, m, day, state, candidates, v):
+    """(candidate positions, gain, months) of every allowed deferral length, or None."""
+    stage = candidates["stage"].to_numpy(object)
+    who = np.flatnonzero(np.isin(stage, ("early", "late")))
+    if not len(who):
+        return None
+    grid = np.asarray(sorted(sim.op.deferral_grid), np.int64)
+    g = len(grid)
+    at = np.repeat(who, g)
+    months = np.tile(grid, len(who))
+    ctx = candidates.iloc[at]
+    frame = ctx.assign(kind="deferral", discount_share=0.0, installments=np.nan)
+    frame = frame.assign(deferral_months=months, plan_amount=np.nan)
+    allowed = ~offer_breaches(frame, sim.cfg).to_numpy().any(axis=1)
+    at, months = at[allowed], months[allowed]
+    if not len(at):
+        return None
+    rules = sim.cfg.offers
+
+    def prepare(copies, offer):
+        sim.defer(copies, np.arange(copies.n), months[offer], m, day)
+
+    with_deferral, _ = usual_value(
+        sim,
+        [(m, sim.month_start_state(j[o[at]]))],
+        sim.usual,
+        rules.value_horizon_months,
+        rules.monthly_discount_rate,
+        sim.op.v_usual_draws,
+        sim.seed + 7919 * (m + 1),
+        prepare,
+    )
+    jo = j[o[at]]
+    reach = np.where(sim.dead[jo], 0.0, sim.book.reachability[jo])
+    accept = sim.model.deferral_acceptance(len(at))
+    return at, reach * accept * (with_deferral - v[at]), months
 
 
 def oracle_policy(candidates: pd.DataFrame) -> pd.DataFrame:
@@ -177,6 +233,8 @@ def oracle_policy(candidates: pd.DataFrame) -> pd.DataFrame:
                 kind == "settlement", candidates["oracle_discount_share"], 0.0
             ),
             "installments": np.where(kind == "payment_plan", candidates["oracle_installments"], 0),
-            "deferral_months": 0,
+            "deferral_months": np.where(
+                kind == "deferral", candidates.get("oracle_deferral_months", 0), 0
+            ),
         }
     )
