@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from conftest import tiny_tables
+from conftest import three_loan_tables, tiny_tables
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.operations.strategy import (
@@ -199,3 +199,46 @@ def test_weekly_cap_counts_the_rolling_week_before_the_contact_time():
     new = p.actions.iloc[[0]].assign(action_id="R", ts=at)
     flags = flag_actions(pd.concat([p.actions, new], ignore_index=True))
     assert "R" in set(flags.loc[flags["rule"].eq("attempts_per_week"), "action_id"])
+
+
+def test_caps_and_death_count_per_person_across_three_accounts():
+    # customer C9 holds K1, K2, K3 (three_loan_tables); A1 is C1's, A2 C2's
+    t = three_loan_tables()
+    cols = list(t["actions"].columns)
+    rows = [
+        ("k1", "K1", "2024-03-20 09:00", "call", "no_answer"),
+        ("k2", "K2", "2024-03-20 10:00", "call", "no_answer"),
+        ("k3", "K3", "2024-03-20 11:00", "sms", "delivered"),
+        ("a1", "A1", "2024-03-20 11:00", "call", "no_answer"),
+    ]
+    t["actions"] = (
+        pd.DataFrame(rows, columns=["action_id", "account_id", "ts", "channel", "outcome"])
+        .assign(agent_id="G1", ts=lambda d: pd.to_datetime(d["ts"]))
+        .reindex(columns=cols)
+    )
+    s = suppressions(Portfolio(**t), "2024-03-20")
+    # one contact on each of C9's three accounts counts 3 for the person: the daily cap
+    # (3) is reached on all three; A1's single call leaves A1 free
+    assert s["daily_contact_cap"].to_dict() == {
+        "A1": False,
+        "A2": False,
+        "K1": True,
+        "K2": True,
+        "K3": True,
+    }
+    # a death reported on K2 stops every account of C9, none of the others
+    t["events"] = pd.concat(
+        [
+            t["events"],
+            pd.DataFrame(
+                {
+                    "account_id": ["K2"],
+                    "date": pd.to_datetime(["2024-03-18"]),
+                    "event": ["deceased"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    dead = suppressions(Portfolio(**t), "2024-03-20")["deceased_reported"]
+    assert dead[dead].index.tolist() == ["K1", "K2", "K3"]

@@ -281,9 +281,12 @@ class ComplianceConfig:
     contact_hour_start, contact_hour_end : int
         Allowed local contact hours [start, end) — 08:00–21:00: no calls at night.
     max_attempts_per_day, max_attempts_per_week : int
-        Contact attempts per account; more is harassment.
+        Contact attempts per person — counted across all the customer's accounts
+        (``customer_id``), per account only where the customer is not known; more is
+        harassment.
     max_third_party_per_week : int
-        Third-party contacts per account per week; no harassing third parties.
+        Third-party contacts about one person (across the customer's accounts) per
+        rolling week; no harassing third parties.
     limitation_years : int
         Limitation period for civil claims (PRC Civil Code: 3 years); legal action
         after it ends is a violation. Restarted by demand, acknowledgement, partial

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.customers import person_keys
 from recovery.data.portfolio import Portfolio
 from recovery.operations.compliance import CONTACT_CHANNELS
 from recovery.operations.experiments import difference_in_means
@@ -108,7 +109,11 @@ def suppressions(
     -------
     pandas.DataFrame
         Indexed by account_id, one boolean column per rule of
-        :data:`SUPPRESSION_RULES`.
+        :data:`SUPPRESSION_RULES`. The contact caps and ``deceased_reported`` are per
+        person: contacts on any of the customer's accounts (``customer_id`` in
+        ``accounts``) count, and a death reported on one account stops them all; an
+        account without a customer id is its own person (a
+        :class:`~recovery.data.schema.DataNoteWarning` says so).
 
     Examples
     --------
@@ -155,10 +160,12 @@ def suppressions(
     open_dispute = dispute.index[dispute["closed"].isna() | (dispute["closed"] < dispute["opened"])]
     out.loc[out.index.intersection(open_dispute), "open_dispute"] = True
 
-    dead = set(acts.loc[acts["outcome"].eq("deceased_reported"), "account_id"]) | set(
-        events.loc[events["event"].eq("deceased"), "account_id"]
+    # per person: a death or a contact counts for every account of the customer
+    person = person_keys(pd.Series(ids, index=ids), portfolio.accounts)
+    dead = set(acts.loc[acts["outcome"].eq("deceased_reported"), "account_id"].astype(str)) | set(
+        events.loc[events["event"].eq("deceased"), "account_id"].astype(str)
     )
-    out.loc[out.index.intersection(list(dead)), "deceased_reported"] = True
+    out["deceased_reported"] = person.isin(set(person.reindex(list(dead)).dropna()))
 
     plan_start = last_time(events, "date", events["event"].eq("hardship_plan"))
     plan_end = last_time(events, "date", events["event"].eq("hardship_plan_ended"))
@@ -183,20 +190,15 @@ def suppressions(
         out.loc[out.index.intersection(expired), "limitation_expired"] = True
 
     contacts = acts[acts["channel"].isin(CONTACT_CHANNELS)]
-    today = contacts[contacts["ts"] >= day].groupby("account_id").size()
+    contacts = contacts.assign(person=contacts["account_id"].astype(str).map(person))
+    today = contacts[contacts["ts"] >= day].groupby("person").size()
     # a contact at time t breaks the weekly cap when (t - 7 days, t] already holds the
     # maximum: count from `at` - 7 days, or from 7 days before the day's start when
     # the time is not known (safe for any time that day)
     week_start = (pd.Timestamp(at) if at is not None else day) - pd.Timedelta(days=7)
-    week = contacts[contacts["ts"] > week_start].groupby("account_id").size()
-    out.loc[
-        out.index.intersection(today.index[today >= rules.max_attempts_per_day]),
-        "daily_contact_cap",
-    ] = True
-    out.loc[
-        out.index.intersection(week.index[week >= rules.max_attempts_per_week]),
-        "weekly_contact_cap",
-    ] = True
+    week = contacts[contacts["ts"] > week_start].groupby("person").size()
+    out["daily_contact_cap"] = person.map(today).fillna(0).to_numpy() >= rules.max_attempts_per_day
+    out["weekly_contact_cap"] = person.map(week).fillna(0).to_numpy() >= rules.max_attempts_per_week
 
     if at is not None:
         hour = pd.Timestamp(at).hour
