@@ -242,3 +242,45 @@ def test_caps_and_death_count_per_person_across_three_accounts():
     )
     dead = suppressions(Portfolio(**t), "2024-03-20")["deceased_reported"]
     assert dead[dead].index.tolist() == ["K1", "K2", "K3"]
+
+
+def test_a_customer_with_three_overdue_accounts_gets_one_worklist_entry():
+    t = three_loan_tables()  # C9: K1, K2, K3; C1: A1; C2: A2
+    p = Portfolio(**t)
+    state = _state(ids=("A1", "K1", "K2", "K3")).assign(p_pay=[0.5, 0.2, 0.6, 0.4])
+    # K2 disputed yesterday: held back, the other two still collected
+    t["events"] = pd.DataFrame(
+        {"account_id": ["K2"], "date": pd.to_datetime(["2024-03-19"]), "event": ["dispute_opened"]}
+    )
+    s = suppressions(Portfolio(**t), "2024-03-20")
+    rec = recommend(state, s)
+    agents = pd.DataFrame({"agent_id": ["G1", "G2"], "team": ["early", "early"]})
+    wl = build_worklists(rec, agents, "2024-03-20", accounts=p.accounts).set_index("customer_id")
+    assert sorted(wl.index) == ["C1", "C9"]  # one entry per person
+    c9 = wl.loc["C9"]
+    cost = Config().costs.per_action[c9["action"]]
+    # K1 and K3 collected (0.2 and 0.4 of 300), K2 held back; one contact's cost
+    assert c9["accounts"] == 3 and c9["account_ids"] == "K3;K1;K2"
+    assert c9["account_id"] == "K3" and c9["held_back"] == "K2 (open_dispute)"
+    assert np.isclose(c9["expected_collection"], 0.2 * 300 + 0.4 * 300)
+    assert np.isclose(c9["value"], 180.0 - cost)
+    # without the customers, three accounts are three entries (two collectable)
+    per_account = build_worklists(rec, agents, "2024-03-20")
+    assert sorted(per_account["account_id"]) == ["A1", "K1", "K3"]
+
+
+def test_one_agent_per_customer_unless_config_says_otherwise():
+    state = _state(ids=("K1", "K2", "K3")).assign(p_pay=[0.2, 0.6, 0.4])
+    rec = recommend(state)
+    accounts = pd.DataFrame({"account_id": ["K1", "K2", "K3"], "customer_id": "C9"})
+    agents = pd.DataFrame({"agent_id": ["G1", "G2", "G3"], "team": "early"})
+    owner = pd.Series({"K1": "G1", "K3": "G3"})  # K2 (the most valuable) has no agent
+    wl = build_worklists(rec, agents, "2024-03-20", owner=owner, accounts=accounts)
+    # one entry, given to the owner of the most valuable owned account (K3: G3)
+    assert wl[["agent_id", "account_ids"]].values.tolist() == [["G3", "K2;K3;K1"]]
+    split = Config.from_dict({"strategy": {"one_agent_per_customer": False}})
+    wl = build_worklists(rec, agents, "2024-03-20", split, owner=owner, accounts=accounts)
+    # each owned account stays with its agent; unowned K2 goes to an early agent in turn
+    got = sorted(zip(wl["agent_id"], wl["account_ids"], strict=True))
+    assert got == [("G1", "K1"), ("G1", "K2"), ("G3", "K3")]
+    assert wl["customer_id"].eq("C9").all()

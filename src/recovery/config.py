@@ -539,6 +539,11 @@ class StrategyConfig:
         Capacity by team (contacts per agent per working day); ``default`` for others.
     legal_channels : tuple of str
         Channels that are legal action (barred after the limitation period).
+    one_agent_per_customer : bool
+        Work lists hold one entry per customer per day, given to one agent (the agent
+        holding the customer's most valuable account): a borrower with three loans
+        gets one call, not three from three collectors. ``false`` keeps each account
+        with its own agent (one entry per customer and agent).
     """
 
     policy: tuple[dict[str, Any], ...] = _DEFAULT_POLICY
@@ -546,6 +551,7 @@ class StrategyConfig:
         default_factory=lambda: {"early": 80.0, "late": 40.0, "legal": 10.0, "default": 40.0}
     )
     legal_channels: tuple[str, ...] = ("legal_notice", "lawsuit")
+    one_agent_per_customer: bool = True
 
 
 # Largest discount a lender allows, by stage and debt age (first matching rule wins;
