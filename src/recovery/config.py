@@ -37,6 +37,7 @@ __all__ = [
     "PRODUCT_KINDS",
     "AgingConfig",
     "LabelConfig",
+    "FeatureConfig",
     "AnalyticsConfig",
     "ComplianceConfig",
     "CategoryConfig",
@@ -167,6 +168,22 @@ class LabelConfig:
     min_payment_installments: float = 1.0
     charged_off_min_share: float = 0.02
     promise_grace_days: int = 3
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Optional feature families of the point-in-time matrix.
+
+    Attributes
+    ----------
+    customer_level : bool
+        Add the customer-level features (the borrower's other accounts: how many,
+        worst status, payments; ``recovery.timeline.customer_features``). Off by
+        default: they only say something in books where customers hold several loans,
+        and a model trained with them needs them when it scores.
+    """
+
+    customer_level: bool = False
 
 
 @dataclass(frozen=True)
@@ -675,6 +692,7 @@ class OfferConfig:
 _SECTIONS = {
     "aging": AgingConfig,
     "labels": LabelConfig,
+    "features": FeatureConfig,
     "analytics": AnalyticsConfig,
     "compliance": ComplianceConfig,
     "categories": CategoryConfig,
@@ -698,6 +716,7 @@ class Config:
 
     aging: AgingConfig = field(default_factory=AgingConfig)
     labels: LabelConfig = field(default_factory=LabelConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
     analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     compliance: ComplianceConfig = field(default_factory=ComplianceConfig)
     categories: CategoryConfig = field(default_factory=CategoryConfig)
