@@ -102,10 +102,10 @@ def person_keys(
     >>> print(notes[0].message)
     table 'accounts', column 'customer_id': 1 account(s) without a customer id; their contact limits are counted per account, e.g. ['A2']
     """
-    ids = account_ids.astype(str)
-    customer = ids.map(customer_ids(accounts))
+    ids = account_ids.astype(str).astype(object)
+    customer = ids.map(customer_ids(accounts)).astype(object)
     keys = pd.Series(
-        np.where(customer.notna(), "customer " + customer.fillna(""), "account " + ids),
+        np.where(customer.notna(), "customer " + customer.fillna("").astype(str), "account " + ids),
         index=account_ids.index,
         dtype=object,
     )
