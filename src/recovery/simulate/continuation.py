@@ -23,7 +23,8 @@ operation gave that month to accounts of the same stage (aging bucket, or charge
 off) and archetype (up to :data:`POOL_SIZE` recorded per group and month; the last
 simulated month's for months after the simulation's end). That keeps how hard each
 stage is worked, and how each archetype answers contact, month by month, but not the
-account's own agent or promise history: the one approximation of the continuation.
+account's own agent or promise history: the one approximation of the continuation
+(besides: a copy lives alone, without the customer's other loans of a multi-loan book).
 
 ``v_usual`` is the mean over the copies and ``v_usual_se`` its Monte-Carlo standard
 error (standard deviation over copies / √R); ``docs/simulator.md`` gives the measured
@@ -255,7 +256,10 @@ def _run_copies(sim, batch, work, horizon, factors, draws, seed, prepare, first)
     for name, v in vars(book).items():
         fields[name] = v[joined["pos"]][copies] if isinstance(v, np.ndarray) else v
     fields["orig_month"] = (months - 1)[copies]
+    if "lead" in fields:  # each copy lives alone: no customer's other loans beside it
+        fields["lead"] = np.arange(len(copies))
     cp.book = type(book)(**fields)
+    cp.members = np.zeros(0, np.int64)
     cp.n = len(copies)
     cp.cal = cal
     cp.operation = work
