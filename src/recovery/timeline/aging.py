@@ -116,78 +116,116 @@ def _resolve_config(config: Config | None) -> Config:
 # --------------------------------------------------------------------------- state on a day
 
 
-def _evaluate(ledger: Ledger, acct: np.ndarray, day: np.ndarray, config: Config) -> dict[str, Any]:
-    """Columns of the state of each (account code, day) pair (days on/after origination)."""
+def _locate(
+    ledger: Ledger, acct: np.ndarray, day: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Segment and status code (index into :data:`STATUSES`) of each (account code, day)."""
     seg = np.searchsorted(ledger.seg_key, acct * SPAN + day, side="right") - 1
-    group = ledger.seg_group[seg]
-    oldest = ledger.seg_oldest_due[seg]
     end_day = ledger.end_event_day[acct]
     ended = end_day <= day
-    fully_paid = (oldest >= NEVER) & ~ended
-    co_day = ledger.charge_off_day[acct]
-    charged = (co_day <= day) & ~ended  # charge-off is final unless settled or closed
-    paid_off = fully_paid & ~charged
+    fully_paid = (ledger.seg_oldest_due[seg] >= NEVER) & ~ended
+    charged = (ledger.charge_off_day[acct] <= day) & ~ended  # final unless settled/closed
     status_code = np.where(
         ended,
         np.where(ledger.end_event_is_settled[acct], 3, 4),
-        np.where(paid_off, 1, np.where(charged, 2, 0)),
-    )
-    terminal = ended | fully_paid
+        np.where(fully_paid & ~charged, 1, np.where(charged, 2, 0)),
+    ).astype(np.int8)
+    return seg, status_code
+
+
+_STATE_COLUMNS = (
+    "account_id",
+    "as_of",
+    "dpd",
+    "bucket",
+    "status",
+    "balance",
+    "amount_overdue",
+    "amount_due_to_date",
+    "paid_to_date",
+    "episode_start",
+    "debt_age_days",
+    "charge_off_date",
+    "worst_dpd_to_date",
+)
+
+
+def _evaluate(
+    ledger: Ledger,
+    acct: np.ndarray,
+    day: np.ndarray,
+    config: Config,
+    located: tuple[np.ndarray, np.ndarray] | None = None,
+    columns: Sequence[str] = _STATE_COLUMNS,
+) -> dict[str, Any]:
+    """``columns`` of the state of each (account code, day) pair (days on/after
+    origination); ``located`` is :func:`_locate` of the pairs when already known."""
+    seg, status_code = _locate(ledger, acct, day) if located is None else located
+    wanted = set(columns)
+    out: dict[str, Any] = {}
+    oldest = ledger.seg_oldest_due[seg]
+    terminal = (status_code >= 3) | (oldest >= NEVER)  # ended, or fully paid
     dpd = days_past_due(day, oldest, terminal, ledger.grace)
-    paid_version = ledger.seg_paid_version[seg]
-    before = ledger.seg_paid_all[seg] - paid_version  # paid towards earlier versions
-    due_to_date = ledger.due_through(group, day)
-    # "due to date − paid to date": installments due on or before day (less grace days)
-    due_by_grace = (
-        due_to_date if ledger.grace == 0 else ledger.due_through(group, day - ledger.grace)
-    )
-    overdue = np.where(terminal, 0, np.maximum(due_by_grace - paid_version, 0))
-    balance = np.where(terminal, 0.0, ledger.seg_balance[seg])
-
-    in_episode = ledger.seg_delinquent_from[seg] <= day
-    ep_start = np.where(in_episode, ledger.seg_episode_start[seg], NEVER)
-    debt_age = np.where(in_episode, day - ep_start, -1)
-    worst = np.maximum(ledger.seg_worst_before[seg], dpd)
-
-    status = pd.Categorical.from_codes(status_code, categories=list(STATUSES))
-    bucket_names = list(config.aging.bucket_names)
-    bucket_code = np.where(status_code == 0, config.aging.bucket_index(dpd), -1)
-    bucket = pd.Categorical.from_codes(bucket_code, categories=bucket_names)
-    no_episode = debt_age < 0
-    return {
-        "account_id": ledger.ids[acct],
-        "as_of": ledger_timestamps(day),
-        "dpd": dpd.astype(np.int64),
-        "bucket": bucket,
-        "status": status,
-        "balance": balance,
-        "amount_overdue": overdue / 100.0,
-        "amount_due_to_date": (before + due_to_date) / 100.0,
-        "paid_to_date": ledger.seg_paid_all[seg] / 100.0,
-        "episode_start": ledger_timestamps(ep_start),
-        "debt_age_days": pd.arrays.IntegerArray(np.where(no_episode, 0, debt_age), no_episode),
-        "charge_off_date": ledger_timestamps(np.where(co_day <= day, co_day, NEVER)),
-        "worst_dpd_to_date": worst.astype(np.int64),
-    }
-
-
-def _select(columns: dict[str, Any], keep: np.ndarray | None) -> dict[str, Any]:
-    if keep is None:
-        return columns
-    return {name: values[keep] for name, values in columns.items()}
+    out["account_id"] = ledger.ids[acct]
+    out["as_of"] = ledger_timestamps(day)
+    out["dpd"] = dpd.astype(np.int64)
+    if "bucket" in wanted:
+        bucket_code = np.where(status_code == 0, config.aging.bucket_index(dpd), -1)
+        out["bucket"] = pd.Categorical.from_codes(
+            bucket_code, categories=list(config.aging.bucket_names)
+        )
+    out["status"] = pd.Categorical.from_codes(status_code, categories=list(STATUSES))
+    if "balance" in wanted:
+        out["balance"] = np.where(terminal, 0.0, ledger.seg_balance[seg])
+    if wanted & {"amount_overdue", "amount_due_to_date"}:
+        group = ledger.seg_group[seg]
+        paid_version = ledger.seg_paid_version[seg]
+        due_to_date = ledger.due_through(group, day)
+        # "due to date − paid to date": installments due on or before day (less grace days)
+        due_by_grace = (
+            due_to_date if ledger.grace == 0 else ledger.due_through(group, day - ledger.grace)
+        )
+        overdue = np.where(terminal, 0, np.maximum(due_by_grace - paid_version, 0))
+        out["amount_overdue"] = overdue / 100.0
+        if "amount_due_to_date" in wanted:
+            before = ledger.seg_paid_all[seg] - paid_version  # paid towards earlier versions
+            out["amount_due_to_date"] = (before + due_to_date) / 100.0
+    if "paid_to_date" in wanted:
+        out["paid_to_date"] = ledger.seg_paid_all[seg] / 100.0
+    if wanted & {"episode_start", "debt_age_days"}:
+        in_episode = ledger.seg_delinquent_from[seg] <= day
+        ep_start = np.where(in_episode, ledger.seg_episode_start[seg], NEVER)
+        out["episode_start"] = ledger_timestamps(ep_start)
+        debt_age = np.where(in_episode, day - ep_start, -1)
+        no_episode = debt_age < 0
+        out["debt_age_days"] = pd.arrays.IntegerArray(
+            np.where(no_episode, 0, debt_age), no_episode
+        )
+    if "charge_off_date" in wanted:
+        co_day = ledger.charge_off_day[acct]
+        out["charge_off_date"] = ledger_timestamps(np.where(co_day <= day, co_day, NEVER))
+    if "worst_dpd_to_date" in wanted:
+        out["worst_dpd_to_date"] = np.maximum(ledger.seg_worst_before[seg], dpd).astype(np.int64)
+    return {name: out[name] for name in columns}
 
 
 def _frame(parts: list[dict[str, Any]]) -> pd.DataFrame:
-    """One DataFrame from per-partition column dicts (one copy per column)."""
+    """One DataFrame from per-partition column dicts (one copy per column).
+
+    Column by column, each column's pieces released once joined: the peak is the
+    pieces plus one column, not twice the table. ``parts`` is emptied.
+    """
     if len(parts) == 1:
-        return pd.DataFrame(parts[0], copy=False)
+        return pd.DataFrame(parts.pop(), copy=False)
     columns = {}
-    for name, first in parts[0].items():
-        pieces = [part[name] for part in parts]
+    for name, first in list(parts[0].items()):
+        pieces = [part.pop(name) for part in parts]
         if isinstance(first, np.ndarray):
             columns[name] = np.concatenate(pieces)
         else:  # pandas extension arrays (categoricals with equal categories, Int64)
             columns[name] = type(first)._concat_same_type(pieces)
+        del first, pieces
+    parts.clear()
     return pd.DataFrame(columns, copy=False)
 
 
@@ -302,6 +340,11 @@ _SNAPSHOT_COLUMNS = (
     "debt_age_days",
     "charge_off_date",
     "episode_start",
+)
+
+
+_SNAPSHOT_STATE_COLUMNS = tuple(
+    c for c in _STATE_COLUMNS if c == "as_of" or c in _SNAPSHOT_COLUMNS
 )
 
 
@@ -447,15 +490,16 @@ def snapshots(
     for part in parts:
         ledger = build_ledger(part, cfg)
         acct, day = ledger.account_days(days)
-        states = _evaluate(ledger, acct, day, cfg)
-        columns = {name: states[name] for name in _SNAPSHOT_COLUMNS if name in states}
+        seg, code = _locate(ledger, acct, day)
+        if not keep_closed:  # rows are evaluated only once they are known to be kept
+            repeat = (code == shift_in_group(code, acct, -1)) & np.isin(code, (1, 3, 4))
+            keep = np.flatnonzero(~repeat)
+            acct, day, seg, code = acct[keep], day[keep], seg[keep], code[keep]
+            del repeat, keep
+        columns = _evaluate(ledger, acct, day, cfg, (seg, code), _SNAPSHOT_STATE_COLUMNS)
+        del seg, code
         columns["month_end"] = columns.pop("as_of")
         columns["paid_in_month"] = _paid_in_month(part, days, acct, day)
-        keep = None
-        if not keep_closed:
-            code = states["status"].codes
-            repeat = (code == shift_in_group(code, acct, -1)) & np.isin(code, (1, 3, 4))
-            keep = ~repeat
         accounts = part.portfolio.accounts
         if accounts is not None and "product" in accounts:
             where = part.codes["accounts"]
@@ -467,7 +511,8 @@ def snapshots(
         ordered = [c for c in _SNAPSHOT_COLUMNS if c in columns] + (
             ["product"] if "product" in columns else []
         )
-        frames.append(_select({c: columns[c] for c in ordered}, keep))
+        frames.append({c: columns[c] for c in ordered})
+        del ledger, columns, acct, day  # one partition's arrays alive at a time
     return _frame(frames)
 
 
