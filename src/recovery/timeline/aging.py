@@ -57,7 +57,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,9 @@ from recovery.timeline.ledger import (
 )
 
 __all__ = [
+    "AgingLedger",
+    "aging_ledger",
+    "partition_ledgers",
     "account_states",
     "snapshots",
     "episodes",
@@ -116,9 +120,7 @@ def _resolve_config(config: Config | None) -> Config:
 # --------------------------------------------------------------------------- state on a day
 
 
-def _locate(
-    ledger: Ledger, acct: np.ndarray, day: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _locate(ledger: Ledger, acct: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Segment and status code (index into :data:`STATUSES`) of each (account code, day)."""
     seg = np.searchsorted(ledger.seg_key, acct * SPAN + day, side="right") - 1
     end_day = ledger.end_event_day[acct]
@@ -198,9 +200,7 @@ def _evaluate(
         out["episode_start"] = ledger_timestamps(ep_start)
         debt_age = np.where(in_episode, day - ep_start, -1)
         no_episode = debt_age < 0
-        out["debt_age_days"] = pd.arrays.IntegerArray(
-            np.where(no_episode, 0, debt_age), no_episode
-        )
+        out["debt_age_days"] = pd.arrays.IntegerArray(np.where(no_episode, 0, debt_age), no_episode)
     if "charge_off_date" in wanted:
         co_day = ledger.charge_off_day[acct]
         out["charge_off_date"] = ledger_timestamps(np.where(co_day <= day, co_day, NEVER))
@@ -240,6 +240,114 @@ def _as_days(dates: Any) -> np.ndarray:
     return np.unique(days)
 
 
+# --------------------------------------------------------------------------- shared ledger
+
+
+@dataclass
+class AgingLedger:
+    """The aging ledger of a portfolio, built once and shared by the stages that read it.
+
+    :func:`~recovery.timeline.aging.account_states`, :func:`~recovery.timeline.aging.snapshots`,
+    :func:`~recovery.timeline.aging.episodes`, the aging features and the labels each
+    build the ledger of the portfolio they are given; given one ``AgingLedger``
+    (``ledger=``) they read it instead, with the same results. Memory: the ledgers of
+    all partitions at once.
+
+    Attributes
+    ----------
+    portfolio : Portfolio
+        The portfolio it was built from (the stages check they are given that one).
+    config : Config
+        The config it was built with (``config.aging``, product kinds).
+    parts : list of (Partition, Ledger)
+        Each partition of accounts with its ledger.
+    """
+
+    portfolio: Portfolio
+    config: Config
+    parts: list[tuple[Partition, Ledger]]
+
+    def check(self, portfolio: Portfolio, config: Config) -> None:
+        """Raise unless built from ``portfolio`` with ``config``.
+
+        Raises
+        ------
+        DataError
+            When the portfolio or the config differs.
+        """
+        if portfolio is not self.portfolio:
+            raise DataError("the aging ledger was built from another portfolio; build one for this")
+        if config != self.config:
+            raise DataError("the aging ledger was built with another config; build one for this")
+
+
+def aging_ledger(
+    portfolio: Portfolio, config: Config | None = None, *, partition_size: int | None = None
+) -> AgingLedger:
+    """Build the :class:`AgingLedger` of a portfolio once, to share between stages.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        Needs ``schedule``; uses ``accounts``, ``payments``, ``events``, ``offers``.
+    config : Config, optional
+    partition_size : int, optional
+        Accounts per partition (:func:`~recovery.timeline.ledger.partitions`); ``None``: one partition.
+
+    Returns
+    -------
+    AgingLedger
+
+    Examples
+    --------
+    >>> schedule = pd.DataFrame({"account_id": ["A"] * 2, "installment_no": [1, 2],
+    ...     "due_date": pd.to_datetime(["2024-02-01", "2024-03-01"]), "amount_due": 100.0})
+    >>> pf = Portfolio(schedule=schedule, meta={"data_end": "2024-03-31"})
+    >>> book = aging_ledger(pf)
+    >>> account_states(pf, "2024-03-11", ledger=book)["dpd"].tolist()
+    [39]
+    >>> episodes(pf, ledger=book)["start_date"].dt.strftime("%Y-%m-%d").tolist()
+    ['2024-02-01']
+    """
+    config = config if config is not None else Config()
+    parts = [(part, build_ledger(part, config)) for part in partitions(portfolio, partition_size)]
+    return AgingLedger(portfolio, config, parts)
+
+
+def partition_ledgers(
+    portfolio: Portfolio,
+    config: Config,
+    partition_size: int | None,
+    ledger: AgingLedger | None = None,
+) -> Iterator[tuple[Partition, Ledger]]:
+    """Each partition of ``portfolio`` with its ledger, built one at a time (or read from
+    ``ledger``, built for this portfolio and config).
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    config : Config
+    partition_size : int, optional
+        As for :func:`~recovery.timeline.ledger.partitions` (ignored with ``ledger``: its partitions are used).
+    ledger : AgingLedger, optional
+
+    Yields
+    ------
+    tuple of (Partition, Ledger)
+
+    Raises
+    ------
+    DataError
+        When ``ledger`` was built from another portfolio or config.
+    """
+    if ledger is not None:
+        ledger.check(portfolio, config)
+        yield from ledger.parts
+        return
+    for part in partitions(portfolio, partition_size):
+        yield part, build_ledger(part, config)
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -249,6 +357,7 @@ def account_states(
     config: Config | None = None,
     *,
     partition_size: int | None = _DEFAULT_PARTITION,
+    ledger: AgingLedger | None = None,
 ) -> pd.DataFrame:
     """Aging state of every account on one or more dates.
 
@@ -264,6 +373,9 @@ def account_states(
         ``config.aging`` gives tolerance (currency), grace days, charge-off DPD, buckets.
     partition_size : int, optional
         Accounts per partition (memory bound); ``None`` processes all at once.
+    ledger : AgingLedger, optional
+        The ledger of ``portfolio`` built once (:func:`aging_ledger`); built here when
+        not given. Same results.
 
     Returns
     -------
@@ -308,22 +420,21 @@ def account_states(
     else:
         days = _as_days(as_of)
     frames = []
-    for part in partitions(portfolio, partition_size):
-        ledger = build_ledger(part, cfg)
+    for _part, led in partition_ledgers(portfolio, cfg, partition_size, ledger):
         if pairs is None:
-            acct, day = ledger.account_days(days)
+            acct, day = led.account_days(days)
         else:
-            lo, hi = np.searchsorted(pair_ids, [ledger.ids[0], ledger.ids[-1]], side="left")
-            hi += hi < len(pair_ids) and pair_ids[hi] == ledger.ids[-1]
-            local = pd.Index(ledger.ids).get_indexer(pair_ids[lo:hi]).astype(np.int64)
+            lo, hi = np.searchsorted(pair_ids, [led.ids[0], led.ids[-1]], side="left")
+            hi += hi < len(pair_ids) and pair_ids[hi] == led.ids[-1]
+            local = pd.Index(led.ids).get_indexer(pair_ids[lo:hi]).astype(np.int64)
             inside = (pair_codes >= lo) & (pair_codes < hi)
             acct = np.full(len(pair_codes), -1, dtype=np.int64)
             acct[inside] = local[pair_codes[inside] - lo]
             keep = acct >= 0
-            keep[keep] = pair_days[keep] >= ledger.start_day[acct[keep]]
+            keep[keep] = pair_days[keep] >= led.start_day[acct[keep]]
             key = np.unique(acct[keep] * SPAN + pair_days[keep])
             acct, day = key // SPAN, key % SPAN
-        frames.append(_evaluate(ledger, acct, day, cfg))
+        frames.append(_evaluate(led, acct, day, cfg))
     return _frame(frames)
 
 
@@ -343,9 +454,7 @@ _SNAPSHOT_COLUMNS = (
 )
 
 
-_SNAPSHOT_STATE_COLUMNS = tuple(
-    c for c in _STATE_COLUMNS if c == "as_of" or c in _SNAPSHOT_COLUMNS
-)
+_SNAPSHOT_STATE_COLUMNS = tuple(c for c in _STATE_COLUMNS if c == "as_of" or c in _SNAPSHOT_COLUMNS)
 
 
 def default_month_ends(portfolio: Portfolio) -> pd.DatetimeIndex:
@@ -432,6 +541,7 @@ def snapshots(
     keep_closed: bool = False,
     partition_size: int | None = _DEFAULT_PARTITION,
     progress: bool = False,
+    ledger: AgingLedger | None = None,
 ) -> pd.DataFrame:
     """The monthly ``snapshots`` table (DESIGN.md §2) derived from the event tables.
 
@@ -451,6 +561,8 @@ def snapshots(
         Accounts per partition (bounds memory); ``None`` for one partition.
     progress : bool
         Show a progress bar over partitions.
+    ledger : AgingLedger, optional
+        The ledger of ``portfolio`` built once (:func:`aging_ledger`). Same results.
 
     Returns
     -------
@@ -485,18 +597,20 @@ def snapshots(
     days = _as_days(month_ends)
     frames = []
     parts = accounts_progress(
-        partitions(portfolio, partition_size), "snapshots", progress, size=lambda p: len(p.ids)
+        partition_ledgers(portfolio, cfg, partition_size, ledger),
+        "snapshots",
+        progress,
+        size=lambda p: len(p[0].ids),
     )
-    for part in parts:
-        ledger = build_ledger(part, cfg)
-        acct, day = ledger.account_days(days)
-        seg, code = _locate(ledger, acct, day)
+    for part, led in parts:
+        acct, day = led.account_days(days)
+        seg, code = _locate(led, acct, day)
         if not keep_closed:  # rows are evaluated only once they are known to be kept
             repeat = (code == shift_in_group(code, acct, -1)) & np.isin(code, (1, 3, 4))
             keep = np.flatnonzero(~repeat)
             acct, day, seg, code = acct[keep], day[keep], seg[keep], code[keep]
             del repeat, keep
-        columns = _evaluate(ledger, acct, day, cfg, (seg, code), _SNAPSHOT_STATE_COLUMNS)
+        columns = _evaluate(led, acct, day, cfg, (seg, code), _SNAPSHOT_STATE_COLUMNS)
         del seg, code
         columns["month_end"] = columns.pop("as_of")
         columns["paid_in_month"] = _paid_in_month(part, days, acct, day)
@@ -504,7 +618,7 @@ def snapshots(
         if accounts is not None and "product" in accounts:
             where = part.codes["accounts"]
             codes, names = pd.factorize(accounts["product"])
-            product = np.full(len(ledger.ids), -1, dtype=np.int64)
+            product = np.full(len(led.ids), -1, dtype=np.int64)
             product[where[where >= 0]] = codes[where >= 0]
             names = np.r_[np.asarray(names, dtype=object), None]  # code -1 -> None
             columns["product"] = names[product[acct]]
@@ -512,7 +626,7 @@ def snapshots(
             ["product"] if "product" in columns else []
         )
         frames.append({c: columns[c] for c in ordered})
-        del ledger, columns, acct, day  # one partition's arrays alive at a time
+        del part, led, columns, acct, day  # one partition's arrays alive at a time
     return _frame(frames)
 
 
@@ -522,6 +636,7 @@ def episodes(
     *,
     end: Any = None,
     partition_size: int | None = _DEFAULT_PARTITION,
+    ledger: AgingLedger | None = None,
 ) -> pd.DataFrame:
     """Delinquency episodes of every account up to ``end``.
 
@@ -535,6 +650,10 @@ def episodes(
     end : date, optional
         Last day observed (default ``portfolio.data_end``); episodes still running then
         have no ``end_date``.
+    partition_size : int, optional
+        Accounts per partition (memory bound).
+    ledger : AgingLedger, optional
+        The ledger of ``portfolio`` built once (:func:`aging_ledger`). Same results.
 
     Returns
     -------
@@ -568,8 +687,8 @@ def episodes(
     cfg = _resolve_config(config)
     horizon = _as_days(portfolio.data_end if end is None else end)[-1]
     frames = []
-    for part in partitions(portfolio, partition_size):
-        frames.append(_episodes_of(build_ledger(part, cfg), horizon))
+    for _part, led in partition_ledgers(portfolio, cfg, partition_size, ledger):
+        frames.append(_episodes_of(led, horizon))
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return out
 

@@ -17,7 +17,7 @@ from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.docstrings import fill_doc, register
 from recovery.timeline.account_features import account_rows, months_on_book
-from recovery.timeline.aging import account_states, episodes
+from recovery.timeline.aging import AgingLedger, account_states, episodes
 from recovery.timeline.catalogue import BUCKET_WINDOWS_MONTHS, bucket_slug
 from recovery.timeline.events import (
     DAYS_PER_MONTH,
@@ -117,7 +117,11 @@ def aging_features(
 
 
 def aging_columns(
-    portfolio: Portfolio, pairs: pd.DataFrame, config: Config, states: pd.DataFrame | None
+    portfolio: Portfolio,
+    pairs: pd.DataFrame,
+    config: Config,
+    states: pd.DataFrame | None,
+    ledger: AgingLedger | None = None,
 ) -> PairColumns:
     """The aging features of pairs as :class:`~recovery.timeline.events.PairColumns`.
 
@@ -125,7 +129,9 @@ def aging_columns(
     required; one row per pair, in order: the aging features and
     ``paid_to_due_ratio``). It counts every recorded payment reversal:
     :func:`aging_features` runs it through
-    :func:`~recovery.timeline.events.known_at_as_of`.
+    :func:`~recovery.timeline.events.known_at_as_of`. ``ledger``: the aging ledger of
+    ``portfolio`` built once (:func:`recovery.timeline.aging.aging_ledger`), read for
+    the states and the episodes instead of building it (same results).
     """
     p = Pairs.of(pairs)
     out = PairColumns(p.frame)
@@ -133,7 +139,7 @@ def aging_columns(
     month_ends = history_month_ends(p.days, n_hist)
     if states is None:
         dates = sorted(set(month_ends) | set(to_dates(np.unique(p.days))))
-        states = account_states(portfolio, dates, config)
+        states = account_states(portfolio, dates, config, ledger=ledger)
     st = states
     row = p.rows_in(st)  # exact match of (account, as_of)
     miss = row < 0
@@ -187,7 +193,7 @@ def aging_columns(
     out["installments_remaining"] = sched["installments_remaining"].to_numpy()
     out["installment_amount"] = sched["installment_amount"].to_numpy()
     # episodes: first delinquency and past payment cures known by as_of
-    ep = episodes(portfolio, config)
+    ep = episodes(portfolio, config, ledger=ledger)
     ecode = p.code(ep["account_id"])
     ok = ecode >= 0
     start_ev = Events(ecode[ok], day_numbers(ep["start_date"])[ok])
@@ -216,9 +222,10 @@ def _months_in_bucket(
 ) -> None:
     """Count month ends in each bucket over the last 3/6/12 month ends (dense gather)."""
     me = pd.DatetimeIndex(pd.to_datetime(states[month_col]))
-    keep = me.is_month_end & (p.code(states["account_id"]) >= 0)
-    sub = states[np.asarray(keep)]
-    scode = p.code(sub["account_id"])
+    code = p.code(states["account_id"])
+    keep = np.asarray(me.is_month_end & (code >= 0))
+    sub = states[keep]
+    scode = code[keep]
     smonth = month_numbers(sub[month_col])
     asof = pd.DatetimeIndex(p.frame["as_of"])
     # the last month end on or before as_of

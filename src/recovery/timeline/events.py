@@ -32,7 +32,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ import pandas as pd
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
+from recovery.timeline.aging import AgingLedger
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -164,10 +165,16 @@ class Events:
     """
 
     def __init__(self, codes: np.ndarray, days: np.ndarray, **values: np.ndarray):
-        order = np.lexsort((days, codes))
+        # one packed key per event (day -1 = missing stays before the account's days):
+        # a stable sort of it is the (code, day) order, ties in input order
+        keys = np.asarray(codes, dtype=np.int64) * _SPAN + days
+        if len(keys) < 2 or bool((keys[1:] >= keys[:-1]).all()):
+            order = np.arange(len(keys))
+        else:
+            order = np.argsort(keys, kind="stable")
         self.codes = codes[order]
         self.days = days[order]
-        self.keys = self.codes * _SPAN + self.days
+        self.keys = keys[order]
         self.values = {k: np.asarray(v)[order] for k, v in values.items()}
         self._cum: dict[str, np.ndarray] = {}
         self._bounds: dict[tuple, tuple] = {}
@@ -285,10 +292,11 @@ class Pairs:
     ids: pd.Index
     codes: np.ndarray
     days: np.ndarray
+    _known: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def of(cls, pairs: pd.DataFrame) -> Pairs:
-        """The pairs of a table with columns ``account_id``, ``as_of``.
+    def of(cls, pairs: pd.DataFrame | Pairs) -> Pairs:
+        """The pairs of a table with columns ``account_id``, ``as_of`` (a ``Pairs`` as is).
 
         Examples
         --------
@@ -296,6 +304,8 @@ class Pairs:
         >>> p.codes.tolist(), list(p.ids)
         ([1, 0], ['A', 'B'])
         """
+        if isinstance(pairs, Pairs):
+            return pairs
         frame = pd.DataFrame(
             {
                 "account_id": pairs["account_id"].astype(str).to_numpy(),
@@ -306,8 +316,19 @@ class Pairs:
         return cls(frame, pd.Index(ids), codes.astype("int64"), day_numbers(frame["as_of"]))
 
     def code(self, account_ids: pd.Series) -> np.ndarray:
-        """Codes of account ids; -1 for accounts without a pair."""
-        return self.ids.get_indexer(account_ids.astype(str)).astype("int64")
+        """Codes of account ids; -1 for accounts without a pair (read-only).
+
+        The codes of a column are remembered: asking again for the same column (the
+        same array of ids) hashes no id twice.
+        """
+        values = account_ids.to_numpy() if isinstance(account_ids, pd.Series) else account_ids
+        known = self._known.get(id(values))
+        if known is not None and known[0] is values:
+            return known[1]
+        codes = self.ids.get_indexer(pd.Series(values).astype(str)).astype("int64")
+        codes.flags.writeable = False
+        self._known[id(values)] = (values, codes)  # the ids stay alive with their codes
+        return codes
 
     def rows_in(self, table: pd.DataFrame, days: np.ndarray | None = None) -> np.ndarray:
         """Row of ``table`` (``account_id``, ``as_of``) at each pair's account and day.
@@ -691,8 +712,8 @@ def known_at_as_of(
         Columns ``account_id``, ``as_of``.
     config : Config
     **kwargs
-        Passed on to ``core``; DataFrames among them (tables precomputed for the
-        whole portfolio) become ``None`` for the views, which recompute them.
+        Passed on to ``core``; DataFrames and aging ledgers among them (precomputed
+        for the whole portfolio) become ``None`` for the views, which recompute them.
 
     Returns
     -------
@@ -723,7 +744,9 @@ def known_at_as_of(
         parts.append(core(portfolio, pairs[~late].reset_index(drop=True), config, **kwargs))
         order.append(np.flatnonzero(~late))
     # precomputed tables are recomputed on the views; flags are passed on
-    extra = {k: (None if isinstance(v, pd.DataFrame) else v) for k, v in kwargs.items()}
+    extra = {
+        k: (None if isinstance(v, (pd.DataFrame, AgingLedger)) else v) for k, v in kwargs.items()
+    }
     views, view_pairs = point_in_time_views(portfolio, pairs[late])
     done = core(views, view_pairs, config, **extra)
     done["account_id"] = pairs.loc[late, "account_id"].to_numpy()

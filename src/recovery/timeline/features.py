@@ -48,12 +48,13 @@ from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 from recovery.progress import accounts_progress
 from recovery.timeline.account_features import account_columns
-from recovery.timeline.aging import account_states, overdue_pairs
+from recovery.timeline.aging import AgingLedger, account_states, aging_ledger, overdue_pairs
 from recovery.timeline.aging_features import aging_columns, history_month_ends
 from recovery.timeline.catalogue import BUCKET_WINDOWS_MONTHS, feature_frame, feature_names
 from recovery.timeline.contact_features import contact_columns
 from recovery.timeline.events import (
     PairColumns,
+    Pairs,
     account_partitions,
     as_pairs,
     day_numbers,
@@ -169,13 +170,18 @@ def iter_features(
     iterator = accounts_progress(chunks, "features", progress)
     for ids, part in zip(iterator, _split(portfolio, chunks), strict=False):
         req = pairs_of_accounts(request, ids)
-        columns = _features_of_partition(part, req, config, include_protected)
+        # the partition's aging ledger, built once: states, episodes and labels read it
+        book = aging_ledger(part, config)
+        columns = _features_of_partition(part, req, config, include_protected, book)
         if columns is None:
             continue
         piece = feature_frame(columns, config)
+        del columns
         if with_labels:
-            labels = build_labels(part, piece[["account_id", "as_of"]], config, partition_size=None)
+            pairs = piece[["account_id", "as_of"]]
+            labels = build_labels(part, pairs, config, partition_size=None, ledger=book)
             piece = piece.merge(labels, on=["account_id", "as_of"], how="left", validate="1:1")
+        del book
         yield piece
 
 
@@ -239,17 +245,9 @@ def write_features(
             include_protected=include_protected,
             partition_size=partition_size,
             progress=progress,
+            with_labels=with_labels,  # labelled in each partition, on its aging ledger
         )
         for piece in pieces:
-            if with_labels:
-                ids = piece["account_id"].unique()
-                labels = build_labels(
-                    portfolio.subset(ids),
-                    piece[["account_id", "as_of"]],
-                    config,
-                    partition_size=None,
-                )
-                piece = piece.merge(labels, on=["account_id", "as_of"], how="left")
             rows += len(piece)
             if suffix == ".csv":
                 piece.to_csv(
@@ -335,7 +333,7 @@ def empty_feature_matrix(config: Config, include_protected: bool) -> pd.DataFram
 
 
 def _features_of_partition(
-    portfolio: Portfolio, request, config: Config, include_protected: bool
+    portfolio: Portfolio, request, config: Config, include_protected: bool, book: AgingLedger
 ) -> PairColumns | None:
     """Features of one partition of accounts (DESIGN.md §4); None without pairs."""
     if isinstance(request, pd.DataFrame):
@@ -344,7 +342,7 @@ def _features_of_partition(
     else:
         hist = history_month_ends(day_numbers(pd.Series(request)), max(BUCKET_WINDOWS_MONTHS))
         dates = sorted(set(hist) | set(request))
-        states = account_states(portfolio, dates, config)
+        states = account_states(portfolio, dates, config, ledger=book)
         st_dates = pd.to_datetime(states["as_of"]).dt.normalize()
         pairs = overdue_pairs(states[st_dates.isin(request)], config)
     if not len(pairs):
@@ -352,7 +350,13 @@ def _features_of_partition(
     # queries sorted by (account, as_of) make every searchsorted walk memory in order
     pairs = pairs.sort_values(["account_id", "as_of"], kind="stable").reset_index(drop=True)
     return known_at_as_of(
-        _features_core, portfolio, pairs, config, include_protected=include_protected, states=states
+        _features_core,
+        portfolio,
+        pairs,
+        config,
+        include_protected=include_protected,
+        states=states,
+        ledger=book,
     )
 
 
@@ -362,8 +366,10 @@ def _features_core(
     config: Config,
     include_protected: bool | None,
     states: pd.DataFrame | None,
+    ledger: AgingLedger | None,
 ) -> PairColumns:
-    merged = aging_columns(portfolio, pairs, config, states)
+    pairs = Pairs.of(pairs)  # the pairs' account codes, computed once for every family
+    merged = aging_columns(portfolio, pairs, config, states, ledger)
     merged.update(payment_columns(portfolio, pairs, config))
     merged.update(contact_columns(portfolio, pairs, config))
     merged.update(account_columns(portfolio, pairs, config, bool(include_protected)))

@@ -121,7 +121,8 @@ def ledger_timestamps(days: np.ndarray) -> np.ndarray:
     """
     days = np.asarray(days, dtype=np.int64)
     nanos = (days + _BASE_EPOCH_DAY) * _NANOS_PER_DAY
-    return np.where(days >= NEVER, _NAT_INT, nanos).view("datetime64[ns]")
+    nanos[days >= NEVER] = _NAT_INT
+    return nanos.view("datetime64[ns]")
 
 
 def _cents(values: Any) -> np.ndarray:
@@ -714,7 +715,9 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
         )
 
     b_key = stack(0, np.int64) * SPAN + stack(1, np.int64)
-    order = np.argsort(b_key)
+    # the pieces are mostly sorted runs (accounts, then cash flows by account and day):
+    # a stable sort merges them (the order within a key does not matter)
+    order = np.argsort(b_key, kind="stable")
     b_key = b_key[order]
     b_amount = stack(2, np.int64)[order]
     b_group = stack(3, np.int64)[order]
