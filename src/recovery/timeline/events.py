@@ -405,6 +405,44 @@ class PairColumns(dict):
                 dict.__setitem__(out, name, columns[name])
         return out
 
+    def replace_rows(self, rows: np.ndarray, other: PairColumns) -> PairColumns:
+        """These columns with the rows where ``rows`` (a mask) is set taken from ``other``.
+
+        The same table as :meth:`concat` of the other rows and ``other``, put back in
+        order: a column is copied and its few rows assigned when both sides have the
+        same dtype, concatenated otherwise.
+
+        Examples
+        --------
+        >>> a = PairColumns(pd.DataFrame({"account_id": ["A", "B", "C"], "as_of": [1, 2, 3]}))
+        >>> a["x"] = np.array([1.0, 2.0, 3.0])
+        >>> b = PairColumns(pd.DataFrame({"account_id": ["B"], "as_of": [2]}))
+        >>> b["x"] = np.array([9.0])
+        >>> a.replace_rows(np.array([False, True, False]), b)["x"].tolist()
+        [1.0, 9.0, 3.0]
+        """
+        rows = np.asarray(rows, dtype=bool)
+        at = np.flatnonzero(rows)
+        order = None
+        out = self.__class__.__new__(self.__class__)
+        for column, mine in self.items():
+            theirs = other[column]
+            same = getattr(mine, "dtype", None) == getattr(theirs, "dtype", None)
+            if same and isinstance(mine, pd.Categorical):
+                codes = np.array(mine.codes)
+                codes[at] = theirs.codes
+                values = pd.Categorical.from_codes(codes, dtype=mine.dtype)
+            elif same and isinstance(mine, np.ndarray):
+                values = mine.copy()
+                values[at] = theirs
+            else:
+                if order is None:
+                    order = np.argsort(np.r_[np.flatnonzero(~rows), at], kind="stable")
+                parts = [{column: mine[~rows]}, {column: theirs}]
+                values = PairColumns.concat(parts, order)[column]
+            dict.__setitem__(out, column, values)
+        return out
+
     @classmethod
     def concat(cls, parts: list[PairColumns], order: np.ndarray | None = None) -> PairColumns:
         """Row-wise concatenation (then ``take(order)``) of parts with the same columns."""
@@ -739,20 +777,16 @@ def known_at_as_of(
     late = _reversal_pending(portfolio.payments, pairs)
     if not late.any():
         return core(portfolio, pairs, config, **kwargs)
-    parts, order = [], []
-    if (~late).any():
-        parts.append(core(portfolio, pairs[~late].reset_index(drop=True), config, **kwargs))
-        order.append(np.flatnonzero(~late))
-    # precomputed tables are recomputed on the views; flags are passed on
+    # every pair at once (few are late), then the late ones replaced by their views';
+    # precomputed tables are recomputed on the views, flags are passed on
+    out = core(portfolio, pairs, config, **kwargs)
     extra = {
         k: (None if isinstance(v, (pd.DataFrame, AgingLedger)) else v) for k, v in kwargs.items()
     }
     views, view_pairs = point_in_time_views(portfolio, pairs[late])
     done = core(views, view_pairs, config, **extra)
     done["account_id"] = pairs.loc[late, "account_id"].to_numpy()
-    parts.append(done)
-    order.append(np.flatnonzero(late))
-    return PairColumns.concat(parts, np.argsort(np.concatenate(order), kind="stable"))
+    return out.replace_rows(late, done)
 
 
 # ------------------------------------------------------------------- schedule in force
