@@ -433,8 +433,10 @@ class PairColumns(dict):
                 codes[at] = theirs.codes
                 values = pd.Categorical.from_codes(codes, dtype=mine.dtype)
             elif same and isinstance(mine, np.ndarray):
-                values = mine.copy()
-                values[at] = theirs
+                values = mine
+                if mine.dtype.kind == "O" or mine[at].tobytes() != theirs.tobytes():
+                    values = mine.copy()  # copied only when a late row changes
+                    values[at] = theirs
             else:
                 if order is None:
                     order = np.argsort(np.r_[np.flatnonzero(~rows), at], kind="stable")

@@ -145,6 +145,21 @@ def _group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     return total - np.repeat(before, lengths)
 
 
+def _group_running(values: np.ndarray, group: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+    """Running minimum or maximum (``ufunc``) of non-negative ints restarting at each
+    group (sorted): one accumulate over values shifted by group, so that no group's
+    values reach into the next."""
+    if len(values) == 0:
+        return values.copy()
+    step = int(values.max()) + 1
+    rank = np.cumsum(np.r_[0, group[1:] != group[:-1]])
+    if (int(rank[-1]) + 1) * float(step) >= 2**62:  # shifts would overflow: pandas
+        grouped = pd.Series(values).groupby(group)
+        return (grouped.cummin() if ufunc is np.minimum else grouped.cummax()).to_numpy()
+    shift = rank * np.int64(step) * (1 if ufunc is np.maximum else -1)
+    return ufunc.accumulate(values + shift) - shift
+
+
 def shift_in_group(values: np.ndarray, group: np.ndarray, fill: Any) -> np.ndarray:
     """Previous element within the same run of ``group`` (``fill`` at a run start).
 
@@ -789,14 +804,15 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
     floor = np.where(
         active & ~ep_restarted[episode] & (seg_oldest_due < NEVER), seg_oldest_due, NEVER
     )
-    running_min = pd.Series(floor).groupby(np.where(active, episode, -1)).cummin().to_numpy()
+    running_min = np.full(len(floor), NEVER)  # NEVER outside an active episode
+    running_min[active] = _group_running(floor[active], episode[active], np.minimum)
     seg_episode_start = np.where(
         active, np.minimum(ep_start[episode], running_min), ep_start[episode]
     )
 
     last_day = np.minimum(seg_next - 1, NEVER - 1)
     seg_dpd_last = days_past_due(last_day, seg_oldest_due, seg_terminal, grace)
-    running = pd.Series(seg_dpd_last).groupby(seg_acct).cummax().to_numpy()
+    running = _group_running(seg_dpd_last, seg_acct, np.maximum)
     seg_worst_before = shift_in_group(running, seg_acct, 0)
 
     return Ledger(
