@@ -17,13 +17,16 @@ Usage::
 
 The matrix is streamed to a temporary Parquet file by
 :func:`recovery.timeline.features.write_features` (what ``recovery features`` does), so peak
-memory is the book plus one partition. Writes ``benchmarks/results/features.json``.
+memory is the book plus one partition. Prints wall and CPU seconds of the matrix, peak
+RSS of the process (book included) and the peak once the book was made (``data GB``).
+Writes ``benchmarks/results/features.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -44,31 +47,25 @@ def synthetic_portfolio(n: int, seed: int = 0, chunk: int = 100_000):
     Generated in chunks of ``chunk`` accounts (bounded temporary memory)."""
     from recovery.data.portfolio import Portfolio
 
-    parts = [
-        _synthetic_chunk(min(chunk, n - start), start, np.random.default_rng([seed, start]))
-        for start in range(0, n, chunk)
-    ]
+    # each chunk compacted as it is made (labels as categoricals of all their possible
+    # values, ids as Arrow strings), so the book is never held as Python strings
+    parts = []
+    for start in range(0, n, chunk):
+        part = _synthetic_chunk(min(chunk, n - start), start, np.random.default_rng([seed, start]))
+        for table in part.values():
+            for column in _LABELS:
+                if column in table:
+                    table[column] = pd.Categorical(table[column], categories=_LABELS[column])
+            for column in ("payment_id", "action_id"):
+                if column in table:
+                    table[column] = table[column].astype("string[pyarrow]")
+        parts.append(part)
     tables = {}
     for name in ("accounts", "schedule", "payments", "actions"):
-        tables[name] = pd.concat([part[name] for part in parts], ignore_index=True)
-        for part in parts:
-            del part[name]
-        # compact storage for a 1M book: labels as categoricals, ids as Arrow strings
-        for column in (
-            "product",
-            "region",
-            "income_band",
-            "age_band",
-            "channel",
-            "outcome",
-            "reason_code",
-            "attitude",
-        ):
+        tables[name] = pd.concat([part.pop(name) for part in parts], ignore_index=True)
+        for column in _LABELS:  # the categories present, as astype("category") gives them
             if column in tables[name]:
-                tables[name][column] = tables[name][column].astype("category")
-        for column in ("payment_id", "action_id"):
-            if column in tables[name]:
-                tables[name][column] = tables[name][column].astype("string[pyarrow]")
+                tables[name][column] = tables[name][column].cat.remove_unused_categories()
     agents = pd.DataFrame(
         {
             "agent_id": ["G1"],
@@ -78,6 +75,24 @@ def synthetic_portfolio(n: int, seed: int = 0, chunk: int = 100_000):
         }
     )
     return Portfolio(**tables, agents=agents, meta={"data_end": DATA_END})
+
+
+_LABELS = {  # every value a label column of the synthetic book can take, sorted
+    "product": ["consumer_installment", "small_business"],
+    "region": ["east", "north", "south", "west"],
+    "income_band": ["high", "low", "mid"],
+    "age_band": ["18-30", "31-50", "51+"],
+    "channel": sorted(
+        ["bank_transfer", "auto_debit", "cash", "sms", "call", "visit", "guarantor_contact"]
+        + ["letter", "legal_notice"]
+    ),
+    "outcome": sorted(
+        ["no_answer", "right_party_contact", "promise_to_pay", "refusal", "hardship"]
+        + ["third_party_contact", "delivered"]
+    ),
+    "reason_code": ["cash_flow", "illness", "job_loss", "unknown"],
+    "attitude": ["confident", "evasive", "unknown", "victim"],
+}
 
 
 def _synthetic_chunk(n: int, offset: int, rng: np.random.Generator) -> dict:
@@ -324,15 +339,16 @@ def run_size(n: int, simulator: bool, partition_size: int) -> dict:
     portfolio = make_portfolio(n, simulator)
     t_data = time.perf_counter() - t0
     rss_data = peak_rss_gb()
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(dir=RESULTS) as tmp:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         rows = write_features(
             portfolio,
             list(MONTH_ENDS),
             Path(tmp) / "features.parquet",
             partition_size=partition_size,
         )
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         size_mb = (Path(tmp) / "features.parquet").stat().st_size / 1024**2
     return {
         "accounts": n,
@@ -343,6 +359,8 @@ def run_size(n: int, simulator: bool, partition_size: int) -> dict:
         "peak_rss_after_data_gb": round(rss_data, 2),
         "data_seconds": round(t_data, 1),
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
+        "load_average_before": round(load, 2),
         "rows_per_second": round(rows / seconds),
         "peak_rss_gb": round(peak_rss_gb(), 2),
         "payments": int(len(portfolio.payments)),
@@ -429,13 +447,17 @@ def main() -> None:
         out = subprocess.run(cmd, check=True, capture_output=True, text=True)
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    print(f"{'accounts':>10} {'rows':>10} {'cols':>5} {'seconds':>8} {'rows/s':>9} {'peak GB':>8}")
+    print(
+        f"{'accounts':>10} {'rows':>10} {'cols':>5} {'seconds':>8} {'cpu s':>7} {'rows/s':>9} "
+        f"{'peak GB':>8} {'data GB':>8} {'load':>5}"
+    )
     for n in [int(s) for s in args.sizes.split(",") if s]:
         r = child(["--one", str(n)])
         results["sizes"].append(r)
         print(
             f"{r['accounts']:>10,} {r['rows']:>10,} {r['columns']:>5} {r['seconds']:>8} "
-            f"{r['rows_per_second']:>9,} {r['peak_rss_gb']:>8}",
+            f"{r['cpu_seconds']:>7} {r['rows_per_second']:>9,} {r['peak_rss_gb']:>8} "
+            f"{r['peak_rss_after_data_gb']:>8} {r['load_average_before']:>5}",
             flush=True,
         )
         (RESULTS / "features.json").write_text(json.dumps(results, indent=2))
