@@ -221,17 +221,21 @@ def _months_in_bucket(
     month_col: str = "as_of",
 ) -> None:
     """Count month ends in each bucket over the last 3/6/12 month ends (dense gather)."""
-    me = pd.DatetimeIndex(pd.to_datetime(states[month_col]))
+    dates = pd.to_datetime(states[month_col]).to_numpy(dtype="datetime64[D]")
     code = p.code(states["account_id"])
-    keep = np.asarray(me.is_month_end & (code >= 0))
-    sub = states[keep]
+    keep = (code >= 0) & _is_month_end(dates)
     scode = code[keep]
-    smonth = month_numbers(sub[month_col])
-    asof = pd.DatetimeIndex(p.frame["as_of"])
+    smonth = month_numbers(dates[keep])
+    asof = p.frame["as_of"].to_numpy(dtype="datetime64[D]")
     # the last month end on or before as_of
-    qmonth = month_numbers(asof) - (~asof.is_month_end).astype("int64")
+    qmonth = month_numbers(asof) - (~_is_month_end(asof)).astype("int64")
     names = list(config.aging.bucket_names)
-    bidx = pd.Categorical(sub["bucket"], categories=names).codes.astype("int64")  # -1 = none
+    bucket = states["bucket"]
+    if isinstance(bucket.dtype, pd.CategoricalDtype) and list(bucket.cat.categories) == names:
+        bidx = bucket.cat.codes.to_numpy()[keep].astype("int64")  # -1 = none
+    else:
+        bidx = pd.Categorical(bucket[keep], categories=names).codes.astype("int64")
+    sub = bidx
     if len(sub):
         m0 = min(smonth.min(), qmonth.min() - n_hist)
         width = max(smonth.max(), qmonth.max()) - m0 + 1
@@ -240,9 +244,15 @@ def _months_in_bucket(
     grid = np.full((len(p.ids), width), -1, dtype="int8")
     grid[scode, smonth - m0] = bidx
     lagged = np.stack([grid[p.codes, qmonth - m0 - lag] for lag in range(n_hist)], axis=1)
-    for months in BUCKET_WINDOWS_MONTHS:
-        window = lagged[:, :months]
-        for b, name in enumerate(names):
-            out[f"months_in_{bucket_slug(name)}_{months}m"] = (
-                (window == b).sum(axis=1).astype("float64")
+    for b, name in enumerate(names):
+        running = np.cumsum(lagged == b, axis=1)  # month ends in bucket b, latest first
+        for months in BUCKET_WINDOWS_MONTHS:
+            out[f"months_in_{bucket_slug(name)}_{months}m"] = running[:, months - 1].astype(
+                "float64"
             )
+
+
+def _is_month_end(days: np.ndarray) -> np.ndarray:
+    """Whether each datetime64[D] is the last day of its month."""
+    month = days.astype("datetime64[M]")
+    return ((days + 1).astype("datetime64[M]") != month) & ~np.isnat(days)

@@ -133,6 +133,10 @@ def month_numbers(dates: Any) -> np.ndarray:
     >>> int(m[1] - m[0])
     1
     """
+    values = getattr(dates, "values", dates)
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M" and not np.isnat(values).any():
+        # months since 1970-01 from numpy: the same numbers, without date fields
+        return values.astype("datetime64[M]").astype("int64") + 1970 * 12
     d = pd.DatetimeIndex(pd.to_datetime(dates))
     return np.asarray(d.year * 12 + d.month - 1, dtype="int64")
 
