@@ -334,6 +334,16 @@ class Pairs:
         self._known[id(values)] = (values, codes)  # the ids stay alive with their codes
         return codes
 
+    def remember(self, key: str, source: Any, make: Callable[[], Any]) -> Any:
+        """``make()`` computed once for these pairs and this ``source`` object (e.g. a
+        table that several feature families read), then returned again."""
+        known = self._known.get((key, id(source)))
+        if known is not None and known[0] is source:
+            return known[1]
+        value = make()
+        self._known[(key, id(source))] = (source, value)  # the source stays alive with it
+        return value
+
     def rows_in(self, table: pd.DataFrame, days: np.ndarray | None = None) -> np.ndarray:
         """Row of ``table`` (``account_id``, ``as_of``) at each pair's account and day.
 
@@ -853,15 +863,17 @@ def schedule_in_force(schedule: pd.DataFrame, account_ids: pd.Series, dates: Any
     qcode = codes[: len(qids)].astype("int64")
     scode = codes[len(qids) :].astype("int64")
     qday = day_numbers(dates)
+    # one integer key per (account, version): grouped without hashing the ids again
+    max_v = np.int64(max(int(sched["version"].max()) if len(sched) else 1, 1) + 1)
     versions = (
-        sched.groupby(["account_id", "version"], sort=False)
+        sched.assign(_key=scode * max_v + sched["version"].to_numpy())
+        .groupby("_key", sort=False)
         .agg(effective_from=("effective_from", "min"), installment_amount=("amount_due", "median"))
-        .reset_index()
     )
-    vcode = pd.Index(ids).get_indexer(versions["account_id"]).astype("int64")
+    vkey = versions.index.to_numpy().astype("int64")
+    vcode, vnum = vkey // max_v, vkey % max_v
     vday = day_numbers(versions["effective_from"])
     vday = np.where(vday < 0, 0, vday)  # the original version is in force from the start
-    vnum = versions["version"].to_numpy()
     # latest version (by effective day, then number) with effective day <= query day
     order = np.lexsort((vnum, vday, vcode))
     vkeys = vcode[order] * _SPAN + vday[order]
@@ -871,7 +883,6 @@ def schedule_in_force(schedule: pd.DataFrame, account_ids: pd.Series, dates: Any
     version = np.where(ok, vnum[pick], -1)
     amount = np.where(ok, versions["installment_amount"].to_numpy()[pick], np.nan)
     # installments of that version due after the query day
-    max_v = np.int64(max(int(sched["version"].max()) if len(sched) else 1, 1) + 1)
     skey = (scode * max_v + sched["version"].to_numpy()) * _SPAN + day_numbers(sched["due_date"])
     skey.sort()
     base = (qcode * max_v + np.maximum(version, 0)) * _SPAN

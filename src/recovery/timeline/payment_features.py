@@ -137,6 +137,10 @@ def valid_payments(portfolio: Portfolio, p: Pairs) -> tuple[Events, pd.DataFrame
     ([5.0], 1)
     """
     pays = portfolio.payments
+    return p.remember("valid_payments", pays, lambda: _valid_payments(pays, p))
+
+
+def _valid_payments(pays: pd.DataFrame, p: Pairs) -> tuple[Events, pd.DataFrame]:
     code = p.code(pays["account_id"])
     keep = code >= 0
     if "reversed_date" in pays:
