@@ -29,6 +29,7 @@ from recovery.timeline.events import (
     month_numbers,
     schedule_in_force,
     to_dates,
+    to_datetimes,
 )
 
 __all__ = ["aging_features", "aging_columns", "history_month_ends"]
@@ -221,7 +222,7 @@ def _months_in_bucket(
     month_col: str = "as_of",
 ) -> None:
     """Count month ends in each bucket over the last 3/6/12 month ends (dense gather)."""
-    dates = pd.to_datetime(states[month_col]).to_numpy(dtype="datetime64[D]")
+    dates = to_datetimes(states[month_col]).to_numpy(dtype="datetime64[D]")
     code = p.code(states["account_id"])
     keep = (code >= 0) & _is_month_end(dates)
     scode = code[keep]

@@ -22,6 +22,7 @@ from recovery.timeline.events import (
     day_numbers,
     known_at_as_of,
     take,
+    to_datetimes,
 )
 from recovery.timeline.payment_features import valid_payments
 
@@ -105,7 +106,7 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
     code = p.code(acts["account_id"]) if len(acts) else np.empty(0, dtype="int64")
     acts = acts[code >= 0]
     code = code[code >= 0]
-    day = day_numbers(pd.to_datetime(acts["ts"]).dt.normalize()) if len(acts) else code
+    day = day_numbers(to_datetimes(acts["ts"]).dt.normalize()) if len(acts) else code
     channel = acts["channel"].astype(str).to_numpy()
     outcome = acts["outcome"].astype(str).to_numpy()
     rpc = np.isin(outcome, RIGHT_PARTY_OUTCOMES)
@@ -225,13 +226,13 @@ def _promise_features(out, portfolio, acts, code, day, p: Pairs, config: Config)
     if len(acts):
         is_promise = (acts["outcome"].astype(str) == "promise_to_pay").to_numpy()
         if "promise_date" in acts:
-            is_promise |= pd.to_datetime(acts["promise_date"]).notna().to_numpy()
+            is_promise |= to_datetimes(acts["promise_date"]).notna().to_numpy()
     else:
         is_promise = np.zeros(0, dtype=bool)
     pr_code = code[is_promise]
     start = day[is_promise]
     if "promise_date" in acts and is_promise.any():
-        promised = day_numbers(pd.to_datetime(acts["promise_date"]).to_numpy()[is_promise])
+        promised = day_numbers(to_datetimes(acts["promise_date"]).to_numpy()[is_promise])
         promised = np.where(promised < 0, start, promised)
     else:
         promised = start.copy()

@@ -45,6 +45,7 @@ from recovery.timeline.aging import AgingLedger
 
 __all__ = [
     "DAYS_PER_MONTH",
+    "to_datetimes",
     "day_numbers",
     "to_dates",
     "month_numbers",
@@ -73,6 +74,19 @@ _SPAN = np.int64(1 << 20)
 
 
 # --------------------------------------------------------------------------- days
+def to_datetimes(values: Any) -> Any:
+    """:func:`pandas.to_datetime`, without its scan for repeated dates when the values
+    are dates already (the scan walks them one by one in Python; the result is the same).
+
+    Examples
+    --------
+    >>> to_datetimes(pd.Series(pd.to_datetime(["2024-01-31", None]))).isna().tolist()
+    [False, True]
+    """
+    dtype = getattr(values, "dtype", None)
+    return pd.to_datetime(values, cache=not pd.api.types.is_datetime64_any_dtype(dtype))
+
+
 def day_numbers(values: Any) -> np.ndarray:
     """Day numbers of dates: days since 1970-01-01 plus a fixed offset (all >= 0).
 
@@ -98,7 +112,7 @@ def day_numbers(values: Any) -> np.ndarray:
     if isinstance(arr, np.ndarray) and arr.dtype.kind == "M":
         arr = arr.astype("datetime64[D]")
     else:
-        arr = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[D]")
+        arr = to_datetimes(pd.Series(values)).to_numpy(dtype="datetime64[D]")
     out = arr.astype("int64") + _OFFSET
     out[np.isnat(arr)] = -1
     return out
@@ -137,7 +151,7 @@ def month_numbers(dates: Any) -> np.ndarray:
     if isinstance(values, np.ndarray) and values.dtype.kind == "M" and not np.isnat(values).any():
         # months since 1970-01 from numpy: the same numbers, without date fields
         return values.astype("datetime64[M]").astype("int64") + 1970 * 12
-    d = pd.DatetimeIndex(pd.to_datetime(dates))
+    d = pd.DatetimeIndex(to_datetimes(dates))
     return np.asarray(d.year * 12 + d.month - 1, dtype="int64")
 
 
@@ -313,7 +327,7 @@ class Pairs:
         frame = pd.DataFrame(
             {
                 "account_id": pairs["account_id"].astype(str).to_numpy(),
-                "as_of": pd.to_datetime(pairs["as_of"]).dt.normalize().to_numpy(),
+                "as_of": to_datetimes(pairs["as_of"]).dt.normalize().to_numpy(),
             }
         )
         codes, ids = pd.factorize(frame["account_id"], sort=True)
@@ -544,7 +558,7 @@ def pairs_table(request: pd.DataFrame, *, text_ids: bool = False) -> pd.DataFram
     pairs = request[["account_id", "as_of"]].copy()
     if text_ids:
         pairs["account_id"] = pairs["account_id"].astype(str)
-    pairs["as_of"] = pd.to_datetime(pairs["as_of"]).dt.normalize()
+    pairs["as_of"] = to_datetimes(pairs["as_of"]).dt.normalize()
     return pairs
 
 
@@ -605,16 +619,16 @@ def point_in_time(portfolio: Portfolio, as_of: Any) -> Portfolio:
     day = pd.Timestamp(as_of).normalize()
     out = portfolio.copy()
     if out.payments is not None:
-        pays = out.payments[pd.to_datetime(out.payments["payment_date"]) <= day].copy()
+        pays = out.payments[to_datetimes(out.payments["payment_date"]) <= day].copy()
         if "reversed_date" in pays:
-            rev = pd.to_datetime(pays["reversed_date"])
+            rev = to_datetimes(pays["reversed_date"])
             pays["reversed_date"] = rev.where(rev <= day)
         out.payments = pays.reset_index(drop=True)
     if out.actions is not None:
-        keep = pd.to_datetime(out.actions["ts"]) < day + pd.Timedelta(days=1)
+        keep = to_datetimes(out.actions["ts"]) < day + pd.Timedelta(days=1)
         out.actions = out.actions[keep].reset_index(drop=True)
     if out.schedule is not None and "effective_from" in out.schedule:
-        eff = pd.to_datetime(out.schedule["effective_from"])
+        eff = to_datetimes(out.schedule["effective_from"])
         out.schedule = out.schedule[eff.isna() | (eff <= day)].reset_index(drop=True)
     for name, col in (
         ("events", "date"),
@@ -623,12 +637,12 @@ def point_in_time(portfolio: Portfolio, as_of: Any) -> Portfolio:
     ):
         df = getattr(out, name)
         if df is not None:
-            setattr(out, name, df[pd.to_datetime(df[col]) <= day].reset_index(drop=True))
+            setattr(out, name, df[to_datetimes(df[col]) <= day].reset_index(drop=True))
     if out.assignments is not None:
-        end = pd.to_datetime(out.assignments["end_date"])
+        end = to_datetimes(out.assignments["end_date"])
         out.assignments["end_date"] = end.where(end <= day)
     if out.accounts is not None:
-        orig = pd.to_datetime(out.accounts["origination_date"])
+        orig = to_datetimes(out.accounts["origination_date"])
         out.accounts = out.accounts[orig <= day].reset_index(drop=True)
     out.meta["data_end"] = day.strftime("%Y-%m-%d")
     return out
@@ -639,14 +653,14 @@ def _reversal_pending(payments: pd.DataFrame | None, pairs: pd.DataFrame) -> np.
     late = np.zeros(len(pairs), dtype=bool)
     if payments is None or "reversed_date" not in payments:
         return late
-    rev = pd.to_datetime(payments["reversed_date"])
+    rev = to_datetimes(payments["reversed_date"])
     has = rev.notna().to_numpy()
     if not has.any():
         return late
     reversed_rows = pd.DataFrame(
         {
             "account_id": payments["account_id"].astype(str).to_numpy()[has],
-            "posted": pd.to_datetime(payments["payment_date"]).to_numpy()[has],
+            "posted": to_datetimes(payments["payment_date"]).to_numpy()[has],
             "reversed": rev.to_numpy()[has],
         }
     )
@@ -725,16 +739,16 @@ def point_in_time_views(
         if column not in df:
             known = np.ones(len(df), dtype=bool)
         elif name == "actions":
-            known = pd.to_datetime(df[column]) < a + pd.Timedelta(days=1)
+            known = to_datetimes(df[column]) < a + pd.Timedelta(days=1)
         elif name == "schedule":
-            eff = pd.to_datetime(df[column])
+            eff = to_datetimes(df[column])
             known = eff.isna() | (eff <= a)
         else:
-            known = pd.to_datetime(df[column]) <= a
+            known = to_datetimes(df[column]) <= a
         df = df[np.asarray(known)].copy()
         for later in ("reversed_date", "end_date"):
             if later in df:
-                d = pd.to_datetime(df[later])
+                d = to_datetimes(df[later])
                 df[later] = d.where(d <= df["_as_of"])
         df["account_id"] = df["_view"]
         tables[name] = df.drop(columns=["_view", "_as_of"]).reset_index(drop=True)
@@ -789,7 +803,7 @@ def known_at_as_of(
     """
     pairs = pairs[["account_id", "as_of"]].reset_index(drop=True).copy()
     pairs["account_id"] = pairs["account_id"].astype(str)
-    pairs["as_of"] = pd.to_datetime(pairs["as_of"]).dt.normalize()
+    pairs["as_of"] = to_datetimes(pairs["as_of"]).dt.normalize()
     late = _reversal_pending(portfolio.payments, pairs)
     if not late.any():
         return core(portfolio, pairs, config, **kwargs)
@@ -810,7 +824,7 @@ def _schedule_frame(schedule: pd.DataFrame) -> pd.DataFrame:
     sched = pd.DataFrame(
         {
             "account_id": schedule["account_id"].astype(str).to_numpy(),
-            "due_date": pd.to_datetime(schedule["due_date"]).to_numpy(),
+            "due_date": to_datetimes(schedule["due_date"]).to_numpy(),
             "amount_due": schedule["amount_due"].astype("float64").to_numpy(),
             "version": (
                 schedule["schedule_version"].fillna(1).astype("int64").to_numpy()
@@ -820,7 +834,7 @@ def _schedule_frame(schedule: pd.DataFrame) -> pd.DataFrame:
         }
     )
     if "effective_from" in schedule:
-        sched["effective_from"] = pd.to_datetime(schedule["effective_from"]).to_numpy()
+        sched["effective_from"] = to_datetimes(schedule["effective_from"]).to_numpy()
     else:
         sched["effective_from"] = pd.NaT
     return sched

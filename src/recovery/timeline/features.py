@@ -62,6 +62,7 @@ from recovery.timeline.events import (
     pairs_of_accounts,
     pairs_table,
     require_tables,
+    to_datetimes,
 )
 from recovery.timeline.labels import build_labels
 from recovery.timeline.payment_features import payment_columns
@@ -164,7 +165,7 @@ def iter_features(
     if isinstance(request, pd.DataFrame):
         accounts = pd.unique(request["account_id"].astype(str))
     else:
-        orig = pd.to_datetime(portfolio.accounts["origination_date"])
+        orig = to_datetimes(portfolio.accounts["origination_date"])
         accounts = pd.unique(portfolio.accounts.loc[orig <= max(request), "account_id"].astype(str))
     chunks = account_partitions(accounts, partition_size)
     iterator = accounts_progress(chunks, "features", progress)
@@ -343,7 +344,7 @@ def _features_of_partition(
         hist = history_month_ends(day_numbers(pd.Series(request)), max(BUCKET_WINDOWS_MONTHS))
         dates = sorted(set(hist) | set(request))
         states = account_states(portfolio, dates, config, ledger=book)
-        st_dates = pd.to_datetime(states["as_of"]).dt.normalize()
+        st_dates = to_datetimes(states["as_of"]).dt.normalize()
         pairs = overdue_pairs(states[st_dates.isin(request)], config)
     if not len(pairs):
         return None
