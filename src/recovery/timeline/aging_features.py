@@ -244,13 +244,12 @@ def _months_in_bucket(
         m0, width = qmonth.min() - n_hist, n_hist + 1
     grid = np.full((len(p.ids), width), -1, dtype="int8")
     grid[scode, smonth - m0] = bidx
-    lagged = np.stack([grid[p.codes, qmonth - m0 - lag] for lag in range(n_hist)], axis=1)
+    # one row per lag (latest month end first), one column per pair
+    lagged = np.stack([grid[p.codes, qmonth - m0 - lag] for lag in range(n_hist)])
     for b, name in enumerate(names):
-        running = np.cumsum(lagged == b, axis=1)  # month ends in bucket b, latest first
+        running = np.cumsum(lagged == b, axis=0, dtype=np.int16)  # month ends in bucket b
         for months in BUCKET_WINDOWS_MONTHS:
-            out[f"months_in_{bucket_slug(name)}_{months}m"] = running[:, months - 1].astype(
-                "float64"
-            )
+            out[f"months_in_{bucket_slug(name)}_{months}m"] = running[months - 1].astype("float64")
 
 
 def _is_month_end(days: np.ndarray) -> np.ndarray:

@@ -107,9 +107,8 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
     acts = acts[code >= 0]
     code = code[code >= 0]
     day = day_numbers(to_datetimes(acts["ts"]).dt.normalize()) if len(acts) else code
-    channel = acts["channel"].astype(str).to_numpy()
-    outcome = acts["outcome"].astype(str).to_numpy()
-    rpc = np.isin(outcome, RIGHT_PARTY_OUTCOMES)
+    channel = _Labels(acts["channel"])
+    rpc = _Labels(acts["outcome"]).isin(RIGHT_PARTY_OUTCOMES)
     values: dict[str, np.ndarray] = {"rpc": rpc}
     for ch in config.categories.action_channels:
         values[f"a_{ch}"] = channel == ch
@@ -143,7 +142,7 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
         else:
             val = [None] * len(p.codes)
         out[column] = pd.Categorical(val, categories=list(allowed))
-    stage = np.zeros(len(channel), dtype="int64")
+    stage = np.zeros(len(code), dtype="int64")
     for ch, s in ESCALATION_STAGES.items():
         stage[channel == ch] = s
     # running maximum per account: codes are sorted, so code * 10 + stage only grows
@@ -160,6 +159,25 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
     _promise_features(out, portfolio, acts, code, day, p, config)
     _conversation_features(out, acts, code, day, p, config)
     return out
+
+
+class _Labels:
+    """A label column as integer codes, compared by code: ``labels == "call"`` is what
+    ``column.astype(str) == "call"`` is, without comparing every row's string."""
+
+    def __init__(self, column: pd.Series):
+        codes, uniques = pd.factorize(column)
+        self.codes = codes
+        self.names = np.array([str(u) for u in uniques] + ["nan"], dtype=object)  # -1: missing
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __eq__(self, value: object) -> np.ndarray:  # type: ignore[override]
+        return (self.names == value)[self.codes]
+
+    def isin(self, values: tuple[str, ...]) -> np.ndarray:
+        return np.isin(self.names, values)[self.codes]
 
 
 def _conversation_features(out, acts, code, day, p: Pairs, config: Config) -> None:
