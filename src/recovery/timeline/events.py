@@ -42,6 +42,7 @@ from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
 from recovery.timeline.aging import AgingLedger
+from recovery.timeline.ledger import id_codes
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -343,7 +344,7 @@ class Pairs:
         known = self._known.get(id(values))
         if known is not None and known[0] is values:
             return known[1]
-        codes = self.ids.get_indexer(pd.Series(values).astype(str)).astype("int64")
+        codes = id_codes(self.ids, values)
         codes.flags.writeable = False
         self._known[id(values)] = (values, codes)  # the ids stay alive with their codes
         return codes
