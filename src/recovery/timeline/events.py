@@ -728,13 +728,13 @@ def point_in_time_views(
     key = pd.DataFrame(
         {"account_id": pairs["account_id"].astype(str), "_view": view, "_as_of": pairs["as_of"]}
     )
-    ids = set(key["account_id"])
+    ids = pd.Index(pd.unique(key["account_id"]))
     tables = {}
     for name, column in _KNOWN_BY.items():
         df = getattr(portfolio, name)
         if df is None:
             continue
-        df = df[df["account_id"].astype(str).isin(ids)]
+        df = df[id_codes(ids, df["account_id"]) >= 0]  # the pairs' accounts' rows
         df = df.assign(account_id=df["account_id"].astype(str)).merge(key, on="account_id")
         a = df["_as_of"]
         if column not in df:
