@@ -218,13 +218,13 @@ def _frame(parts: list[dict[str, Any]]) -> pd.DataFrame:
     if len(parts) == 1:
         return pd.DataFrame(parts.pop(), copy=False)
     columns = {}
-    for name, first in list(parts[0].items()):
+    for name in list(parts[0]):
         pieces = [part.pop(name) for part in parts]
-        if isinstance(first, np.ndarray):
+        if isinstance(pieces[0], np.ndarray):
             columns[name] = np.concatenate(pieces)
         else:  # pandas extension arrays (categoricals with equal categories, Int64)
-            columns[name] = type(first)._concat_same_type(pieces)
-        del first, pieces
+            columns[name] = type(pieces[0])._concat_same_type(pieces)
+        del pieces
     parts.clear()
     return pd.DataFrame(columns, copy=False)
 
@@ -319,9 +319,11 @@ def partition_ledgers(
     config: Config,
     partition_size: int | None,
     ledger: AgingLedger | None = None,
+    *,
+    progress: str | None = None,
 ) -> Iterator[tuple[Partition, Ledger]]:
     """Each partition of ``portfolio`` with its ledger, built one at a time (or read from
-    ``ledger``, built for this portfolio and config).
+    ``ledger``, built for this portfolio and config): one ledger alive at a time.
 
     Parameters
     ----------
@@ -330,6 +332,8 @@ def partition_ledgers(
     partition_size : int, optional
         As for :func:`~recovery.timeline.ledger.partitions` (ignored with ``ledger``: its partitions are used).
     ledger : AgingLedger, optional
+    progress : str, optional
+        Show a progress bar over the partitions, with this description.
 
     Yields
     ------
@@ -340,11 +344,16 @@ def partition_ledgers(
     DataError
         When ``ledger`` was built from another portfolio or config.
     """
+    enabled = progress is not None
     if ledger is not None:
         ledger.check(portfolio, config)
-        yield from ledger.parts
+        size = lambda item: len(item[0].ids)  # noqa: E731
+        yield from accounts_progress(ledger.parts, progress or "", enabled, size=size)
         return
-    for part in partitions(portfolio, partition_size):
+    parts = partitions(portfolio, partition_size)
+    if enabled:  # the bar lists the partitions (views of the tables) first, not ledgers
+        parts = accounts_progress(parts, progress, size=lambda p: len(p.ids))
+    for part in parts:
         yield part, build_ledger(part, config)
 
 
@@ -596,11 +605,8 @@ def snapshots(
         month_ends = default_month_ends(portfolio)
     days = _as_days(month_ends)
     frames = []
-    parts = accounts_progress(
-        partition_ledgers(portfolio, cfg, partition_size, ledger),
-        "snapshots",
-        progress,
-        size=lambda p: len(p[0].ids),
+    parts = partition_ledgers(
+        portfolio, cfg, partition_size, ledger, progress="snapshots" if progress else None
     )
     for part, led in parts:
         acct, day = led.account_days(days)
