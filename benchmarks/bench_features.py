@@ -16,8 +16,9 @@ Usage::
     python benchmarks/bench_features.py --sizes 10000,100000 [--naive-accounts 10000]
 
 The matrix is streamed to a temporary Parquet file by
-:func:`recovery.timeline.features.write_features` (what ``recovery features`` does), so peak
-memory is the book plus one partition. Prints wall and CPU seconds of the matrix, peak
+:func:`recovery.timeline.features.write_features` (what ``recovery features`` does) in
+partitions of 25,000 accounts (``--partition-size``), so peak memory is the book plus one
+partition. Prints wall and CPU seconds of the matrix, peak
 RSS of the process (book included) and the peak once the book was made (``data GB``).
 Writes ``benchmarks/results/features.json``.
 """
@@ -47,18 +48,11 @@ def synthetic_portfolio(n: int, seed: int = 0, chunk: int = 100_000):
     Generated in chunks of ``chunk`` accounts (bounded temporary memory)."""
     from recovery.data.portfolio import Portfolio
 
-    # each chunk compacted as it is made (labels as categoricals of all their possible
-    # values, ids as Arrow strings), so the book is never held as Python strings
+    # each chunk is made compact (labels as categoricals of all their possible values,
+    # ids as Arrow strings): no Python string per row, whose memory would stay fragmented
     parts = []
     for start in range(0, n, chunk):
         part = _synthetic_chunk(min(chunk, n - start), start, np.random.default_rng([seed, start]))
-        for table in part.values():
-            for column in _LABELS:
-                if column in table:
-                    table[column] = pd.Categorical(table[column], categories=_LABELS[column])
-            for column in ("payment_id", "action_id"):
-                if column in table:
-                    table[column] = table[column].astype("string[pyarrow]")
         parts.append(part)
     tables = {}
     for name in ("accounts", "schedule", "payments", "actions"):
@@ -95,6 +89,23 @@ _LABELS = {  # every value a label column of the synthetic book can take, sorted
 }
 
 
+def _cat(values: np.ndarray, column: str) -> pd.Categorical:
+    """Text labels (a NumPy unicode array, "" = missing) as a categorical of all the
+    column's values, without making a Python string per row."""
+    categories = np.array(_LABELS[column])
+    codes = np.searchsorted(categories, values)
+    found = codes < len(categories)
+    found[found] = categories[codes[found]] == values[found]
+    return pd.Categorical.from_codes(np.where(found, codes, -1), categories=_LABELS[column])
+
+
+def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A NumPy unicode array as Arrow strings (no Python string per row)."""
+    import pyarrow as pa
+
+    return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
+
+
 def _synthetic_chunk(n: int, offset: int, rng: np.random.Generator) -> dict:
     ids = np.array([f"A{offset + i:07d}" for i in range(n)], dtype=object)
     orig = np.datetime64("2019-01-01") + rng.integers(0, 3 * 365, n).astype("timedelta64[D]")
@@ -107,17 +118,19 @@ def _synthetic_chunk(n: int, offset: int, rng: np.random.Generator) -> dict:
         {
             "account_id": ids,
             "customer_id": np.array([f"C{offset + i:07d}" for i in range(n)], dtype=object),
-            "product": np.where(rng.random(n) < 0.8, "consumer_installment", "small_business"),
+            "product": _cat(
+                np.where(rng.random(n) < 0.8, "consumer_installment", "small_business"), "product"
+            ),
             "origination_date": orig,
             "principal": principal,
             "term_months": term,
             "interest_rate": rate.round(4),
-            "region": rng.choice(["north", "south", "east", "west"], n),
+            "region": _cat(rng.choice(["north", "south", "east", "west"], n), "region"),
             "has_guarantor": rng.random(n) < 0.3,
             "has_collateral": rng.random(n) < 0.1,
-            "income_band": rng.choice(["low", "mid", "high"], n),
+            "income_band": _cat(rng.choice(["low", "mid", "high"], n), "income_band"),
             "bureau_score": rng.normal(650, 60, n).round(),
-            "age_band": rng.choice(["18-30", "31-50", "51+"], n),
+            "age_band": _cat(rng.choice(["18-30", "31-50", "51+"], n), "age_band"),
         }
     )
     # schedule: one row per installment
@@ -176,11 +189,13 @@ def _synthetic_chunk(n: int, offset: int, rng: np.random.Generator) -> dict:
     rev_day = np.where(rev_day > np.datetime64(DATA_END), np.datetime64("NaT"), rev_day)
     payments = pd.DataFrame(
         {
-            "payment_id": np.char.add(f"{offset}-", np.arange(keep.sum()).astype(str)),
+            "payment_id": _text(np.char.add(f"{offset}-", np.arange(keep.sum()).astype(str))),
             "account_id": ids[pay_acc[keep]],
             "payment_date": pay_day[keep],
             "amount": pay_amt[keep],
-            "channel": rng.choice(["bank_transfer", "auto_debit", "cash"], keep.sum()),
+            "channel": _cat(
+                rng.choice(["bank_transfer", "auto_debit", "cash"], keep.sum()), "channel"
+            ),
             "reversed_date": rev_day[keep],
         }
     )
@@ -215,12 +230,12 @@ def _synthetic_chunk(n: int, offset: int, rng: np.random.Generator) -> dict:
     a_keep = ts <= np.datetime64(DATA_END + "T23:59:59")
     actions = pd.DataFrame(
         {
-            "action_id": np.char.add(f"{offset}-", np.arange(len(a_src)).astype(str)),
+            "action_id": _text(np.char.add(f"{offset}-", np.arange(len(a_src)).astype(str))),
             "account_id": ids[a_acc],
             "agent_id": "G1",
             "ts": ts,
-            "channel": channel,
-            "outcome": outcome,
+            "channel": _cat(channel, "channel"),
+            "outcome": _cat(outcome, "outcome"),
             "promise_amount": np.where(promise, inst[a_acc], np.nan),
             "promise_date": np.where(
                 promise,
@@ -228,13 +243,19 @@ def _synthetic_chunk(n: int, offset: int, rng: np.random.Generator) -> dict:
                 + rng.integers(0, 10, len(a_src)).astype("timedelta64[D]"),
                 np.datetime64("NaT"),
             ).astype("datetime64[ns]"),
-            "reason_code": np.where(
-                talk,
-                rng.choice(["cash_flow", "job_loss", "illness", "unknown"], len(a_src)),
-                None,
+            "reason_code": _cat(
+                np.where(
+                    talk,
+                    rng.choice(["cash_flow", "job_loss", "illness", "unknown"], len(a_src)),
+                    "",
+                ),
+                "reason_code",
             ),
-            "attitude": np.where(
-                talk, rng.choice(["victim", "evasive", "confident", "unknown"], len(a_src)), None
+            "attitude": _cat(
+                np.where(
+                    talk, rng.choice(["victim", "evasive", "confident", "unknown"], len(a_src)), ""
+                ),
+                "attitude",
             ),
         }
     )[a_keep].reset_index(drop=True)
@@ -414,7 +435,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--naive-accounts", type=int, default=10_000)
     ap.add_argument("--naive-sample", type=int, default=300, help="accounts timed naively")
-    ap.add_argument("--partition-size", type=int, default=50_000)
+    ap.add_argument("--partition-size", type=int, default=25_000)
     ap.add_argument("--simulator", action="store_true")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--naive-only", action="store_true", help=argparse.SUPPRESS)

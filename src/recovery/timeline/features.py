@@ -300,8 +300,12 @@ def _split(portfolio: Portfolio, partitions: list[np.ndarray]) -> Iterator[Portf
             continue
         code = id_codes(index, df["account_id"])  # rows of one account together: fast
         part = np.where(code >= 0, code // size, n_parts)  # n_parts = not requested
+        del code
         order = np.argsort(part, kind="stable")
         bounds = np.searchsorted(part[order], np.arange(n_parts + 1))
+        del part
+        if len(order) < 2**31:  # kept for the whole run: half the memory
+            order = order.astype(np.int32)
         located[name] = (df, order, bounds)
     for k in range(n_parts):
         tables = {
