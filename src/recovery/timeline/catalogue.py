@@ -696,8 +696,7 @@ def feature_frame(columns: Mapping[str, Any] | pd.DataFrame, config: Config) -> 
     (['A', 'B'], [dtype('float32'), dtype('float64')])
     """
     units = feature_catalogue(config).set_index("name")["unit"]
-    given_frame = isinstance(columns, pd.DataFrame)
-    if given_frame:
+    if isinstance(columns, pd.DataFrame):
         columns = {c: columns[c].array for c in columns.columns}
     account = np.asarray(columns["account_id"]).astype(str)
     as_of = np.asarray(columns["as_of"])
@@ -716,6 +715,4 @@ def feature_frame(columns: Mapping[str, Any] | pd.DataFrame, config: Config) -> 
         if not in_order:
             values = values[order] if isinstance(values, np.ndarray) else values.take(order)
         out[column] = values
-    # the columns as they are, not consolidated into 2-D blocks (a copy of the whole
-    # matrix); copied only when they may still be those of a caller's DataFrame
-    return pd.DataFrame(out, copy=given_frame)
+    return pd.DataFrame(out)
