@@ -165,3 +165,13 @@ def sample_book():
     portfolio = load_sample()
     dates = list(pd.date_range(end=portfolio.data_end, periods=6, freq="ME"))
     return portfolio, dates
+
+
+def assert_unchanged_since_main(table: str, make, sample_book, simulated_20k) -> None:
+    """``make(portfolio, dates)`` on the sample and the 20k book has main's digests."""
+    portfolio, dates = sample_book
+    assert frame_digest(make(portfolio, dates)) == GOLDEN_DIGESTS["sample"][table], table
+    portfolio, dates, same_book = simulated_20k
+    if not same_book:
+        pytest.skip("the simulator's 20k book changed: recompute the digests with main's code")
+    assert frame_digest(make(portfolio, dates)) == GOLDEN_DIGESTS["sim20k"][table], table

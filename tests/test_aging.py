@@ -1031,19 +1031,13 @@ def test_snapshots_satisfy_the_data_contract_and_reconcile():
 
 
 # ----------------------------------------------------------------- shared ledger (#21)
-def test_states_snapshots_and_episodes_unchanged_since_main(sample_book, simulated_20k):
+def test_snapshots_and_episodes_unchanged_since_main(sample_book, simulated_20k):
     """Byte-identical to the tables main's code computed (digests in conftest)."""
-    from conftest import GOLDEN_DIGESTS, frame_digest
+    from conftest import assert_unchanged_since_main
     from recovery.timeline.aging import episodes, snapshots
 
-    pf, _ = sample_book
-    assert frame_digest(snapshots(pf)) == GOLDEN_DIGESTS["sample"]["snapshots"]
-    assert frame_digest(episodes(pf)) == GOLDEN_DIGESTS["sample"]["episodes"]
-    pf, _, same_book = simulated_20k
-    if not same_book:
-        pytest.skip("the simulator's 20k book changed: recompute the digests with main's code")
-    assert frame_digest(snapshots(pf)) == GOLDEN_DIGESTS["sim20k"]["snapshots"]
-    assert frame_digest(episodes(pf)) == GOLDEN_DIGESTS["sim20k"]["episodes"]
+    for table, make in (("snapshots", snapshots), ("episodes", episodes)):
+        assert_unchanged_since_main(table, lambda pf, _, f=make: f(pf), sample_book, simulated_20k)
 
 
 @pytest.mark.parametrize("size", [None, 7_000])

@@ -796,14 +796,9 @@ def test_cli_snapshots_only(tmp_path):
 # ----------------------------------------------------------------- shared ledger (#21)
 def test_features_unchanged_since_main(sample_book, simulated_20k):
     """Byte-identical to the matrices main's code computed (digests in conftest)."""
-    from conftest import GOLDEN_DIGESTS, frame_digest
+    from conftest import assert_unchanged_since_main
 
-    pf, dates = sample_book
-    assert frame_digest(build_features(pf, dates)) == GOLDEN_DIGESTS["sample"]["features"]
-    pf, dates, same_book = simulated_20k
-    if not same_book:
-        pytest.skip("the simulator's 20k book changed: recompute the digests with main's code")
-    assert frame_digest(build_features(pf, dates)) == GOLDEN_DIGESTS["sim20k"]["features"]
+    assert_unchanged_since_main("features", build_features, sample_book, simulated_20k)
 
 
 def test_features_do_not_depend_on_the_partitions(simulated_20k):

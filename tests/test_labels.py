@@ -326,14 +326,9 @@ def test_labels_match_the_simulator_truth_on_average():
 # ----------------------------------------------------------------- shared ledger (#21)
 def test_labels_unchanged_since_main(sample_book, simulated_20k):
     """Byte-identical to the labels main's code computed (digests in conftest)."""
-    from conftest import GOLDEN_DIGESTS, frame_digest
+    from conftest import assert_unchanged_since_main
 
-    pf, dates = sample_book
-    assert frame_digest(build_labels(pf, dates)) == GOLDEN_DIGESTS["sample"]["labels"]
-    pf, dates, same_book = simulated_20k
-    if not same_book:
-        pytest.skip("the simulator's 20k book changed: recompute the digests with main's code")
-    assert frame_digest(build_labels(pf, dates)) == GOLDEN_DIGESTS["sim20k"]["labels"]
+    assert_unchanged_since_main("labels", build_labels, sample_book, simulated_20k)
 
 
 def test_labels_on_a_shared_ledger_equal_an_independent_build(simulated_20k):
