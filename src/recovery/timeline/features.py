@@ -52,6 +52,7 @@ from recovery.timeline.aging import AgingLedger, account_states, aging_ledger, o
 from recovery.timeline.aging_features import aging_columns, history_month_ends
 from recovery.timeline.catalogue import BUCKET_WINDOWS_MONTHS, feature_frame, feature_names
 from recovery.timeline.contact_features import contact_columns
+from recovery.timeline.customer_features import CUSTOMER_FEATURES, customer_columns
 from recovery.timeline.events import (
     PairColumns,
     Pairs,
@@ -179,6 +180,10 @@ def iter_features(
             continue
         piece = feature_frame(columns, config)
         del columns
+        if config.features.customer_level:
+            # on the whole portfolio: a customer's accounts may be in other partitions
+            extra = customer_columns(portfolio, piece[["account_id", "as_of"]], config)
+            piece = feature_frame({**{c: piece[c].array for c in piece}, **extra}, config)
         if with_labels:
             pairs = piece[["account_id", "as_of"]]
             labels = build_labels(part, pairs, config, partition_size=None, ledger=book)
@@ -379,5 +384,6 @@ def _features_core(
     merged.update(payment_columns(portfolio, pairs, config))
     merged.update(contact_columns(portfolio, pairs, config))
     merged.update(account_columns(portfolio, pairs, config, bool(include_protected)))
-    names = ["account_id", "as_of", *feature_names(config, bool(include_protected))]
+    names = feature_names(config, bool(include_protected))
+    names = ["account_id", "as_of", *(n for n in names if n not in CUSTOMER_FEATURES)]
     return PairColumns.select(merged, names)
