@@ -578,12 +578,30 @@ class CaseTimeline:
         return _rows(m, m["date"], "bucket", text)
 
     # ------------------------------------------------------------------ assemble
+    def _add_days(self, days: pd.DataFrame) -> None:
+        """Add the state on ``days`` (account_id, date) not yet in the series."""
+        have = pd.MultiIndex.from_frame(self.series[["account_id", "date"]])
+        want = days.drop_duplicates()
+        new = want[~pd.MultiIndex.from_frame(want).isin(have)]
+        if not len(new):
+            return
+        pairs = new.rename(columns={"date": "as_of"})
+        extra = account_states(self.pit, pairs, self.config, partition_size=None)
+        extra = extra.rename(columns={"as_of": "date"})[list(self.series.columns)]
+        self.series = (
+            pd.concat([self.series, extra], ignore_index=True)
+            .sort_values(["account_id", "date"], kind="stable")
+            .reset_index(drop=True)
+        )
+
     def _with_state(self, timeline: pd.DataFrame) -> pd.DataFrame:
         tl = timeline[timeline["date"] <= self.day].copy()
         for col in TIMELINE_COLUMNS:
             if col not in tl:
                 tl[col] = np.nan if col in ("amount",) else None
         tl["time"] = pd.to_datetime(tl["time"])
+        if self.ledger:  # days known only from the events (a promise's end, a charge-off)
+            self._add_days(tl[["account_id", "date"]])
         state = self.series.sort_values("date").rename(columns={"date": "_d"})
         tl = tl.drop(columns=["dpd", "bucket", "status", "balance"])
         tl["_order"] = tl["event"].map(_DAY_ORDER).fillna(14)
