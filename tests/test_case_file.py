@@ -358,7 +358,9 @@ def test_cli_writes_the_page(k1, tmp_path):
     assert main([*args, "--out", str(out)]) == 0
     assert "Case file of customer K1" in out.read_text(encoding="utf-8")
     missing = tmp_path / "k9.html"
-    assert main(["casefile", str(tmp_path / "book"), "--customer", "K9", "--out", str(missing)]) == 1
+    assert (
+        main(["casefile", str(tmp_path / "book"), "--customer", "K9", "--out", str(missing)]) == 1
+    )
     assert not missing.exists()
 
 
@@ -372,3 +374,21 @@ def test_page_renders_in_headless_chromium(case, tmp_path):
     assert 'id="summary"' in dom and "Customer K1 has 2 accounts" in dom
     assert "<svg" in dom and "Days past due" in dom
     assert dom.count("<tr>") >= len(case.timeline)
+
+
+def test_report_pages_name_the_months_charge_offs(k1, tmp_path):
+    from recovery.report.case_links import add_case_links, customers_named
+    from recovery.report.case_page import write_case_pages
+
+    named = customers_named(k1, "2024-01")
+    assert named.values.tolist() == [["K1", "L2", "charged off on 2024-01-28"]]
+    assert customers_named(k1, "2024-02").empty
+    report = tmp_path / "report.html"
+    report.write_text("<html><body><main><h2>KPIs</h2></main></body></html>", encoding="utf-8")
+    pages = write_case_pages(k1, ["K1"], tmp_path / "pages", "2024-01-31")
+    add_case_links(report, named, pages)
+    text = report.read_text(encoding="utf-8")
+    assert '<a href="pages/case_K1.html">customer K1</a>' in text
+    assert text.index('id="case-files"') < text.index("</main>")
+    page = (tmp_path / "pages" / "case_K1.html").read_text(encoding="utf-8")
+    assert "as known at the end of 2024-01-31" in page

@@ -252,3 +252,22 @@ def test_worklist_cli_capacity_and_suppressions(book, trained):
     again = _worklist(root, disputed, str(date.date()), "day2")
     assert top not in set(again["account_id"].astype(str))
     assert suppressions(portfolio, date, config).loc[top, "open_dispute"]
+
+
+def test_worklist_pages_link_each_customer_to_its_case_file(trained, tmp_path):
+    root, data = trained
+    out = tmp_path / "lists" / "day.csv"
+    out.parent.mkdir()
+    _run(
+        CliRunner(),
+        ["worklist", str(data), "--model", str(root / "models"), "--date", "2021-12-07",
+         "--out", str(out), "--pages", str(tmp_path / "pages")],
+    )  # fmt: skip
+    wl = pd.read_csv(out)
+    assert len(wl) > 0 and wl["page"].notna().all()
+    pages = {p.name for p in (tmp_path / "pages").iterdir()}
+    assert pages == {p.split("/")[-1] for p in wl["page"]}
+    for account, page in zip(wl["account_id"], wl["page"], strict=True):
+        text = (out.parent / page).read_text(encoding="utf-8")
+        assert f"<td>{account}</td>" in text  # the account is in its customer's file
+        assert "as known at the end of 2021-12-06" in text  # the list's data: the day before
