@@ -176,11 +176,13 @@ def case_figure(case: CaseFile, width: int = 960) -> CaseFigure:
     start = every.min() if len(every) else as_of - np.timedelta64(365, "D")
     ax = _Axis(pd.Timestamp(start), case.as_of, 150.0, width - 170.0)
     out: list[str] = []
+    frames: list[tuple[float, float]] = []
     y = 10.0
 
     def panel(title: str, height: float) -> float:
         nonlocal y
         top = y + 18
+        frames.append((top, height))
         out.append(f'<text x="8" y="{y + 12:.0f}" class="t">{_e(title)}</text>')
         out.append(
             f'<rect x="{ax.left:.0f}" y="{top:.0f}" width="{ax.width:.0f}" '
@@ -319,12 +321,16 @@ def case_figure(case: CaseFile, width: int = 960) -> CaseFigure:
     freq = "YS" if span_days > 900 else "QS" if span_days > 270 else "MS"
     ticks = pd.date_range(pd.Timestamp(start), case.as_of, freq=freq)
     fmt = "%Y" if freq == "YS" else "%Y-%m"
-    for x, t in zip(ax.x(ticks), ticks, strict=True):
-        out.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="28" y2="{y - 8:.0f}" class="grid"/>'
-            f'<text x="{x:.1f}" y="{y + 4:.0f}" class="s" text-anchor="middle">'
-            f"{t.strftime(fmt)}</text>"
-        )
+    grid = [
+        f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top:.0f}" y2="{top + h:.0f}" class="grid"/>'
+        for x in ax.x(ticks)
+        for top, h in frames
+    ]
+    out[:0] = grid  # under the data
+    out.extend(
+        f'<text x="{x:.1f}" y="{y + 4:.0f}" class="s" text-anchor="middle">{t.strftime(fmt)}</text>'
+        for x, t in zip(ax.x(ticks), ticks, strict=True)
+    )
     y += 18
     lx = ax.left
     for a in accounts:

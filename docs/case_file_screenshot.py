@@ -1,0 +1,90 @@
+"""Regenerate docs/case_file_screenshot.png: a customer's case page in headless Chromium.
+
+Picks the sample customer with the most accounts, then the most contacts, among those
+with a charged-off account (a long, full history), writes its case page as known at
+``--as-of`` (default 2020-06-30, mid-history) and saves the top of the page at
+1280 × 1200 as ``docs/case_file_screenshot.png``.
+
+Run from the repository root (needs Chromium on the PATH; Debian/Ubuntu:
+``sudo apt-get install chromium``)::
+
+    python docs/case_file_screenshot.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--hide-scrollbars",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1200",
+    "--virtual-time-budget=3000",
+]
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    sys.exit("headless Chromium not found: install it (Debian/Ubuntu: apt-get install chromium)")
+
+
+def pick_customer(portfolio) -> str:
+    """Most accounts, then most contacts, among customers with a charge-off."""
+    acc = portfolio.accounts[["account_id", "customer_id"]]
+    charged = set(portfolio.events.loc[portfolio.events["event"] == "charged_off", "account_id"])
+    contacts = portfolio.actions.groupby("account_id").size()
+    per = (
+        acc.assign(
+            contacts=acc["account_id"].map(contacts).fillna(0),
+            charged=acc["account_id"].isin(charged),
+        )
+        .groupby("customer_id")
+        .agg(
+            accounts=("account_id", "size"),
+            contacts=("contacts", "sum"),
+            charged=("charged", "any"),
+        )
+    )
+    per = per[per["charged"]].sort_values(["accounts", "contacts"], ascending=False, kind="stable")
+    return str(per.index[0])
+
+
+def main() -> None:
+    from recovery.datasets import load_sample
+    from recovery.report.case_file import case_file
+    from recovery.report.case_page import write_case_page
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--as-of", default="2020-06-30")
+    args = parser.parse_args()
+    sample = load_sample()
+    customer = pick_customer(sample)
+    case = case_file(sample, customer_id=customer, as_of=args.as_of)
+    png = DOCS / "case_file_screenshot.png"
+    with tempfile.TemporaryDirectory() as tmp:
+        page = write_case_page(case, Path(tmp) / "case.html", footer="Data: the shipped sample")
+        subprocess.run(
+            [chromium(), *FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}",
+             f"--screenshot={png}", page.resolve().as_uri()],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    print(f"wrote {png}: customer {customer} as of {args.as_of}")
+
+
+if __name__ == "__main__":
+    main()
