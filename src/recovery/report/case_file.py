@@ -449,6 +449,8 @@ class _Parts:
             "scores": self.scores,
             **self._profile_tables(),
         }
+        said = self._said(tables.pop("said"), owner)
+        last_contact = self._last_contacts(owner)
         split = {name: _by_customer(df, owner) for name, df in tables.items()}
         allowance = self.allowance()
         if allowance is None:
@@ -473,7 +475,13 @@ class _Parts:
                 series=part["series"],
                 spells=part["spells"],
                 contacts=rooms.get(customer, {}),
-                profile=self._profile(part),
+                profile={
+                    "last_contact": last_contact.get(customer),
+                    "reason": said.get(customer, {}).get("reason_code"),
+                    "attitude": said.get(customer, {}).get("attitude"),
+                    "open_promises": part["promises"],
+                    "open_offers": part["offers"],
+                },
                 scores=part["scores"],
                 missing=list(self.missing),
                 config=self.config,
@@ -516,26 +524,25 @@ class _Parts:
         return out
 
     @staticmethod
-    def _profile(part: dict[str, pd.DataFrame | None]) -> dict:
-        timeline = part["timeline"]
-        reached = timeline[
-            timeline["event"].eq("contact") & timeline["channel"].isin(CONTACT_CHANNELS)
-        ]
-        profile: dict[str, Any] = {
-            "last_contact": reached.iloc[-1].to_dict() if len(reached) else None,
-            "reason": None,
-            "attitude": None,
-            "open_promises": part["promises"],
-            "open_offers": part["offers"],
+    def _said(said: pd.DataFrame | None, owner: pd.Series) -> dict[str, dict]:
+        """The last stated reason and recorded attitude of each customer."""
+        if said is None or not len(said):
+            return {}
+        key = said["account_id"].map(owner).to_numpy()
+        cols = [c for c in ("reason_code", "attitude") if c in said]
+        last = said.sort_values("ts", kind="stable")[cols].groupby(key).last()
+        return {
+            c: {k: (None if pd.isna(v) else v) for k, v in row.items()}
+            for c, row in last.to_dict("index").items()
         }
-        said = part["said"]
-        if said is not None:
-            said = said.sort_values("ts", kind="stable")
-            for col, key in (("reason_code", "reason"), ("attitude", "attitude")):
-                if col in said:
-                    v = said[col].dropna()
-                    profile[key] = v.iloc[-1] if len(v) else None
-        return profile
+
+    def _last_contacts(self, owner: pd.Series) -> dict[str, dict]:
+        """The last contact attempt of each customer (a timeline row as a dict)."""
+        tl = self.timeline
+        hit = tl[tl["event"].eq("contact") & tl["channel"].isin(CONTACT_CHANNELS)]
+        last = hit.groupby(hit["account_id"].map(owner).to_numpy()).tail(1)
+        key = last["account_id"].map(owner).to_numpy()
+        return dict(zip(key, last.to_dict("records"), strict=True))
 
 
 def _by_customer(frame: pd.DataFrame | None, owner: pd.Series):

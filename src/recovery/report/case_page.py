@@ -120,22 +120,27 @@ class _Axis:
 
 
 def _path(xs: np.ndarray, ys: np.ndarray) -> str:
-    return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+    return " ".join(map("{:.1f},{:.1f}".format, np.asarray(xs).tolist(), np.asarray(ys).tolist()))
+
+
+_DATES = ("date", "as_of", "start_date", "end_date")
+_NUMBERS = ("dpd", "balance", "p_pay")
 
 
 def _arrays(df: pd.DataFrame | None, columns: Iterable[str]) -> dict[str, np.ndarray]:
-    """Columns of ``df`` as numpy arrays (dates as datetime64[ns]); empty when None."""
-    if df is None:
-        return {c: np.array([]) for c in columns}
+    """Columns of ``df`` as numpy arrays: dates datetime64[ns], numbers float, else objects."""
     out = {}
     for c in columns:
-        v = df[c] if c in df else pd.Series(None, index=df.index, dtype=object)
-        if pd.api.types.is_datetime64_any_dtype(v):
-            out[c] = v.to_numpy(dtype="datetime64[ns]")
-        elif pd.api.types.is_numeric_dtype(v) and not pd.api.types.is_bool_dtype(v):
-            out[c] = pd.to_numeric(v, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if df is None or c not in df:
+            n = 0 if df is None else len(df)
+            v = np.full(n, np.datetime64("NaT"), "datetime64[ns]") if c in _DATES else None
+            out[c] = v if v is not None else np.full(n, np.nan if c in _NUMBERS else None)
+        elif c in _DATES:
+            out[c] = np.asarray(df[c].to_numpy(), dtype="datetime64[ns]")
+        elif c in _NUMBERS:
+            out[c] = df[c].to_numpy(dtype=float, na_value=np.nan)
         else:
-            out[c] = v.astype(object).to_numpy()
+            out[c] = df[c].to_numpy(dtype=object)
     return out
 
 
@@ -543,14 +548,16 @@ footer{color:#777;font-size:12px;padding:12px 24px}
 def _text(values: pd.Series, kind: str) -> list[str]:
     """A column as text: ``money`` (2 decimals), ``days`` (whole), ``date``, ``words``, ``text``."""
     if kind == "date":
-        days = np.asarray(values, dtype="datetime64[D]")
+        days = np.asarray(values.to_numpy(), dtype="datetime64[D]")
         return np.where(np.isnat(days), "–", np.datetime_as_string(days, unit="D")).tolist()
     if kind in ("money", "days"):
-        v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         fmt = "{:,.2f}" if kind == "money" else "{:,.0f}"
-        return ["–" if x != x else fmt.format(x) for x in v.tolist()]
-    v = values.astype(object).tolist()
-    return ["" if x is None or x != x else (words(x) if kind == "words" else str(x)) for x in v]
+        v = values.to_numpy(dtype=float, na_value=np.nan).tolist()
+        return ["–" if x != x else fmt.format(x) for x in v]
+    v = values.to_numpy(dtype=object).tolist()
+    if kind == "words":
+        return ["" if x is None or x != x else html.escape(words(x)) for x in v]
+    return ["" if x is None or x != x else html.escape(str(x)) for x in v]
 
 
 def _table(frame: pd.DataFrame, columns: Mapping[str, tuple[str, str]], table_id: str) -> str:
@@ -562,7 +569,7 @@ def _table(frame: pd.DataFrame, columns: Mapping[str, tuple[str, str]], table_id
     )
     cells = [
         [
-            (f'<td class="num">{_e(v)}</td>' if c in numeric else f"<td>{_e(v)}</td>")
+            (f'<td class="num">{v}</td>' if c in numeric else f"<td>{v}</td>")
             for v in _text(
                 frame[c] if c in frame else pd.Series([None] * len(frame), dtype=object), kind
             )
