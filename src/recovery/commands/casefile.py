@@ -53,7 +53,6 @@ def command(
     from recovery.config import load_config
     from recovery.data.customer import load_customer
     from recovery.errors import DataError
-    from recovery.models.scorer import load_model
     from recovery.report.case_file import case_file
     from recovery.report.case_page import write_case_page
     from recovery.report.render import source_name
@@ -64,7 +63,11 @@ def command(
         raise click.BadParameter(f"{out} is not an .html file", param_hint="--out")
     config = load_config(config_path)
     day = parse_date(as_of, "--as-of").normalize() if as_of else None
-    loaded = [load_model(d, config) for d in model_dirs(models)] if models else None
+    loaded = None
+    if models:
+        from recovery.models.scorer import load_model  # LightGBM loads only with models
+
+        loaded = [load_model(d, config) for d in model_dirs(models)]
     portfolio = load_customer(path, customer_id, account_id, config, keep_free_text=notes)
     if day is not None and day > portfolio.data_end:
         raise DataError(f"--as-of {day.date()} is after the data end {portfolio.data_end.date()}")
