@@ -14,33 +14,14 @@ Run from the repository root (needs Chromium on the PATH; Debian/Ubuntu:
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+from report_screenshot import FLAGS, chromium  # the same browser and flags as the report's
+
 DOCS = Path(__file__).resolve().parent
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--hide-scrollbars",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1280,1200",
-    "--virtual-time-budget=3000",
-]
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    sys.exit("headless Chromium not found: install it (Debian/Ubuntu: apt-get install chromium)")
+SIZE = "--window-size=1280,1200"
 
 
 def pick_customer(portfolio) -> str:
@@ -79,7 +60,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         page = write_case_page(case, Path(tmp) / "case.html", footer="Data: the shipped sample")
         subprocess.run(
-            [chromium(), *FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}",
+            [chromium(), *FLAGS, SIZE, "--virtual-time-budget=3000", f"--user-data-dir={Path(tmp) / 'profile'}",
              f"--screenshot={png}", page.resolve().as_uri()],
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
