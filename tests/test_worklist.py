@@ -7,6 +7,8 @@
 2. ``recovery worklist`` end to end: tiny p_pay / amount models trained with
    ``recovery train``, then the CLI; capacity per agent holds and suppressed accounts
    never appear (also after a dispute is added by hand).
+3. On a book with multi-loan customers (``customers`` scenario), one entry per customer
+   carrying exactly its overdue accounts (issue 24).
 """
 
 from __future__ import annotations
@@ -254,6 +256,36 @@ def test_worklist_cli_capacity_and_suppressions(book, trained):
     assert suppressions(portfolio, date, config).loc[top, "open_dispute"]
 
 
+def test_worklist_cli_one_entry_per_customer_with_all_its_overdue_accounts(trained):
+    """On a book where a fifth of customers hold 2-3 loans (the models are the ones
+    trained above): one entry per customer, carrying exactly its overdue accounts."""
+    from recovery.data.io import save_portfolio
+    from recovery.simulate import simulate_portfolio
+    from recovery.simulate.operation import CollectionOperation
+    from recovery.timeline.features import build_features
+
+    root, _ = trained
+    multi, _ = simulate_portfolio(
+        n_accounts=600,
+        months=36,
+        seed=5,
+        scenario="customers",
+        operation=CollectionOperation(truth_draws=0),
+    )
+    data = root / "book_customers"
+    save_portfolio(multi, data)
+    date = pd.Timestamp("2021-12-07")
+    wl = _worklist(root, data, str(date.date()), "customers")
+    assert len(wl) > 0 and wl["customer_id"].is_unique
+    overdue = build_features(multi, [date - pd.Timedelta(days=1)])["account_id"].astype(str)
+    customer = multi.accounts.set_index("account_id")["customer_id"]
+    expected = overdue.groupby(overdue.map(customer).to_numpy()).agg(lambda s: sorted(s))
+    listed = wl.set_index("customer_id")["account_ids"].str.split(";").map(sorted)
+    assert listed.tolist() == expected.reindex(listed.index).tolist()
+    assert wl["accounts"].tolist() == listed.map(len).tolist()
+    assert (wl["accounts"] > 1).sum() >= 3  # the multi-loan customers are there
+
+
 def test_worklist_pages_link_each_customer_to_its_case_file(trained, tmp_path):
     root, data = trained
     out = tmp_path / "lists" / "day.csv"
@@ -267,7 +299,11 @@ def test_worklist_pages_link_each_customer_to_its_case_file(trained, tmp_path):
     assert len(wl) > 0 and wl["page"].notna().all()
     pages = {p.name for p in (tmp_path / "pages").iterdir()}
     assert pages == {p.split("/")[-1] for p in wl["page"]}
-    for account, page in zip(wl["account_id"], wl["page"], strict=True):
+    for customer, accounts, page in zip(
+        wl["customer_id"], wl["account_ids"], wl["page"], strict=True
+    ):
         text = (out.parent / page).read_text(encoding="utf-8")
-        assert f"<td>{account}</td>" in text  # the account is in its customer's file
+        assert f"Case file of customer {customer}" in text
+        for account in str(accounts).split(";"):  # the entry's accounts are in the file
+            assert f"<td>{account}</td>" in text
         assert "as known at the end of 2021-12-06" in text  # the list's data: the day before

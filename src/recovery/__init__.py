@@ -106,7 +106,7 @@ _LAZY = {
     # the case file of a customer
     "case_file": "recovery.report.case_file",
     "case_files": "recovery.report.case_file",
-    "load_customer": "recovery.data.customer",
+    "load_customer": "recovery.data.customer_rows",
 }
 
 __all__ = [

@@ -51,7 +51,7 @@ def command(
     attitude, the strategy's recommendation, suppressions, contacts still allowed today
     and this week, permitted hours and the limitation-period expiry."""
     from recovery.config import load_config
-    from recovery.data.customer import load_customer
+    from recovery.data.customer_rows import load_customer
     from recovery.errors import DataError
     from recovery.report.case_file import case_file
     from recovery.report.case_page import write_case_page

@@ -49,7 +49,8 @@ def command(
     pages_dir: str | None = None,
 ) -> None:
     """Score overdue accounts, apply suppressions and the policy table, and write a
-    ranked daily list per agent within capacity (config [strategy])."""
+    ranked daily list per agent within capacity (config [strategy]): one entry per
+    customer, carrying all the customer's overdue accounts."""
     import pandas as pd
 
     from recovery.config import load_config
@@ -103,7 +104,15 @@ def command(
                 .drop_duplicates("account_id", keep="last")
                 .set_index("account_id")["agent_id"]
             )
-        lists = build_worklists(rec, portfolio.agents, date, config, owner=owner, value=rank_by)
+        lists = build_worklists(
+            rec,
+            portfolio.agents,
+            date,
+            config,
+            owner=owner,
+            value=rank_by,
+            accounts=portfolio.accounts,
+        )
         if pages_dir is not None:
             from recovery.report.case_links import link_pages
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.customers import customer_ids
 from recovery.operations.compliance import CONTACT_CHANNELS
 
 __all__ = ["customer_of", "contact_allowance"]
@@ -36,6 +37,9 @@ __all__ = ["customer_of", "contact_allowance"]
 
 def customer_of(account_ids: Any, accounts: pd.DataFrame | None) -> pd.Series:
     """The customer of each account (an account without a customer is its own customer).
+
+    The customers of :func:`recovery.data.customers.customer_ids`, by which the contact
+    limits of :func:`recovery.operations.strategy.suppressions` count per person.
 
     Parameters
     ----------
@@ -56,14 +60,7 @@ def customer_of(account_ids: Any, accounts: pd.DataFrame | None) -> pd.Series:
     ['C1', 'B']
     """
     ids = pd.Series(np.asarray(account_ids, dtype=object)).astype(str)
-    if accounts is None or "customer_id" not in accounts:
-        return ids
-    owner = pd.Series(
-        accounts["customer_id"].astype(object).to_numpy(),
-        index=accounts["account_id"].astype(str).to_numpy(),
-    )
-    owner = owner[~owner.index.duplicated()]
-    found = ids.map(owner)
+    found = ids.map(customer_ids(accounts))
     return found.where(found.notna(), ids).astype(str)
 
 

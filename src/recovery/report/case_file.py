@@ -404,16 +404,10 @@ class _Parts:
         return ids.map(held)
 
     def _recommend(self, st: pd.DataFrame) -> pd.DataFrame | None:
-        """Suppressions (contact caps per person) and the policy table's choice."""
+        """Suppressions (contact caps counted per person) and the policy table's choice."""
         if self.pit.accounts is None or not self.ledger:
             return None
-        supp = suppressions(self.pit, self.day, self.config)
-        allowance = self.allowance()
-        if allowance is not None:
-            owner = customer_of(supp.index, self.pit.accounts)
-            room = allowance.set_index("customer_id").reindex(owner.to_numpy())
-            supp["daily_contact_cap"] = (room["allowed_today"] <= 0).to_numpy()
-            supp["weekly_contact_cap"] = (room["allowed_week"] <= 0).to_numpy()
+        supp = suppressions(self.pit, self.day, self.config)  # contact caps per person
         state = st[["account_id", "bucket", "status", "balance", "p_pay", "p_cure"]].copy()
         if "has_guarantor" in st:
             state["has_guarantor"] = st["has_guarantor"].to_numpy()
