@@ -307,3 +307,5 @@ def test_worklist_pages_link_each_customer_to_its_case_file(trained, tmp_path):
         for account in str(accounts).split(";"):  # the entry's accounts are in the file
             assert f"<td>{account}</td>" in text
         assert "as known at the end of 2021-12-06" in text  # the list's data: the day before
+        assert "Propensity to pay (p_pay)" in text  # the list's models score the file too
+        assert "no scores given" not in text
