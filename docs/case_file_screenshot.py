@@ -1,9 +1,10 @@
 """Regenerate docs/case_file_screenshot.png: a customer's case page in headless Chromium.
 
-Picks the sample customer with the most accounts, then the most contacts, among those
-with a charged-off account (a long, full history), writes its case page as known at
-``--as-of`` (default 2020-06-30, mid-history) and saves the top of the page at
-1280 × 1200 as ``docs/case_file_screenshot.png``.
+Simulates a small book of the ``customers`` scenario (400 loans, 60 months, seed 3; some
+customers hold two or three loans), picks the customer with the most accounts, then the
+most contacts, among those with a charged-off account, writes its case page as known at
+the data end and saves the top of the page at 1280 × 1200 as
+``docs/case_file_screenshot.png``.
 
 Run from the repository root (needs Chromium on the PATH; Debian/Ubuntu:
 ``sudo apt-get install chromium``)::
@@ -46,25 +47,25 @@ def pick_customer(portfolio) -> str:
 
 
 def main() -> None:
-    from recovery.datasets import load_sample
     from recovery.report.case_file import case_file
     from recovery.report.case_page import write_case_page
+    from recovery.simulate import simulate_portfolio
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--as-of", default="2020-06-30")
+    parser.add_argument("--as-of", help="last day known (default: the data end)")
     args = parser.parse_args()
-    sample = load_sample()
-    customer = pick_customer(sample)
-    case = case_file(sample, customer_id=customer, as_of=args.as_of)
+    book, _ = simulate_portfolio(n_accounts=400, months=60, seed=3, scenario="customers")
+    customer = pick_customer(book)
+    case = case_file(book, customer_id=customer, as_of=args.as_of)
     png = DOCS / "case_file_screenshot.png"
     with tempfile.TemporaryDirectory() as tmp:
-        page = write_case_page(case, Path(tmp) / "case.html", footer="Data: the shipped sample")
+        page = write_case_page(case, Path(tmp) / "case.html", footer="Data: a simulated book")
         subprocess.run(
             [chromium(), *FLAGS, SIZE, "--virtual-time-budget=3000", f"--user-data-dir={Path(tmp) / 'profile'}",
              f"--screenshot={png}", page.resolve().as_uri()],
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
-    print(f"wrote {png}: customer {customer} as of {args.as_of}")
+    print(f"wrote {png}: customer {customer} as of {case.as_of.date()}")
 
 
 if __name__ == "__main__":

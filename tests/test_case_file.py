@@ -392,3 +392,22 @@ def test_report_pages_name_the_months_charge_offs(k1, tmp_path):
     assert text.index('id="case-files"') < text.index("</main>")
     page = (tmp_path / "pages" / "case_K1.html").read_text(encoding="utf-8")
     assert "as known at the end of 2024-01-31" in page
+
+
+def test_nothing_falls_due_after_a_payoff():
+    t = k1_tables()
+    extra = pd.DataFrame(
+        {
+            "account_id": ["X1", "X1"],
+            "installment_no": [2, 3],
+            "due_date": pd.to_datetime(["2023-08-01", "2023-09-01"]),
+            "amount_due": [100.0, 100.0],
+            "schedule_version": [1, 1],
+            "effective_from": pd.NaT,
+        }
+    )
+    t["schedule"] = pd.concat([t["schedule"], extra], ignore_index=True)
+    t["payments"].loc[t["payments"]["account_id"] == "X1", "amount"] = 300.0  # all on day one
+    case = case_file(Portfolio(**t), customer_id="K2", as_of=AS_OF)
+    assert rows(case, "X1", "due")["date"].tolist() == [D("2023-07-01")]
+    assert rows(case, "X1", "paid_off")["date"].tolist() == [D("2023-07-01")]

@@ -268,7 +268,15 @@ class CaseTimeline:
         key = pd.MultiIndex.from_arrays([sched["account_id"].astype(str), version])
         until = starts.set_index(["account_id", "v"])["until"].reindex(key).to_numpy()
         due = pd.to_datetime(sched["due_date"]).to_numpy()
-        keep = (due <= np.datetime64(self.day)) & ~(due >= until)
+        # nothing falls due once the loan is paid off, settled or closed (for good: from
+        # the first day of its last run of such days)
+        se = self.series
+        done = se["status"].astype(object).isin(["paid_off", "settled", "closed"])
+        last_open = se[~done].groupby("account_id")["date"].max()
+        after = se["date"] > se["account_id"].map(last_open).fillna(pd.Timestamp.min)
+        end = se[done & after].groupby("account_id")["date"].min()
+        last = sched["account_id"].astype(str).map(end).to_numpy(dtype="datetime64[ns]")
+        keep = (due <= np.datetime64(self.day)) & ~(due >= until) & ~(due > last)
         s = sched[keep]
         detail = [
             f"installment {int(n)} of {_money(a)} due" if not pd.isna(n) else f"{_money(a)} due"
