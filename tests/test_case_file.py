@@ -411,3 +411,8 @@ def test_nothing_falls_due_after_a_payoff():
     case = case_file(Portfolio(**t), customer_id="K2", as_of=AS_OF)
     assert rows(case, "X1", "due")["date"].tolist() == [D("2023-07-01")]
     assert rows(case, "X1", "paid_off")["date"].tolist() == [D("2023-07-01")]
+
+
+def test_unknown_customers_are_named(k1):
+    with pytest.raises(recovery.DataError, match=r"\['K7', 'K9'\]"):
+        case_files(k1, ["K1", "K9", "K7"], as_of=AS_OF)

@@ -284,6 +284,11 @@ def case_files(
     owners = customer_of(all_ids.to_numpy(), portfolio.accounts)
     wanted = pd.unique(owners) if customer_ids is None else [str(c) for c in customer_ids]
     keep = owners.isin(wanted).to_numpy()
+    unknown = sorted(set(wanted) - set(owners[keep]))
+    if unknown:
+        raise DataError(
+            f"customer(s) {unknown[:5]} not in the data (table 'accounts', column customer_id)"
+        )
     if customer_ids is not None and keep.sum() < len(all_ids):
         portfolio = portfolio.subset(all_ids[keep])
     pit = _known_at(portfolio, day, notes)
@@ -384,7 +389,8 @@ class _Parts:
             st["suppressed_by"] = st["account_id"].map(rec["suppressed_by"]).fillna("")
             st["action"] = st["account_id"].map(rec["action"]).fillna("none")
             st["action_reason"] = st["account_id"].map(rec["reason"]).fillna("")
-        return st.drop(columns=[c for c in ("has_guarantor",) if c in st]).reset_index(drop=True)
+        drop = [c for c in ("has_guarantor", "date") if c in st]
+        return st.drop(columns=drop).reset_index(drop=True)
 
     def _holder(self, ids: pd.Series) -> pd.Series:
         spells = self.pit.assignments
