@@ -384,12 +384,17 @@ def test_report_pages_name_the_months_charge_offs(k1, tmp_path):
     assert named.values.tolist() == [["K1", "L2", "charged off on 2024-01-28"]]
     assert customers_named(k1, "2024-02").empty
     report = tmp_path / "report.html"
-    report.write_text("<html><body><main><h2>KPIs</h2></main></body></html>", encoding="utf-8")
+    report.write_text(
+        '<html><body><nav id="toc"><ol><li>KPIs</li></ol></nav><main><h2>KPIs</h2></main>'
+        "</body></html>",
+        encoding="utf-8",
+    )
     pages = write_case_pages(k1, ["K1"], tmp_path / "pages", "2024-01-31")
     add_case_links(report, named, pages)
     text = report.read_text(encoding="utf-8")
     assert '<a href="pages/case_K1.html">customer K1</a>' in text
     assert text.index('id="case-files"') < text.index("</main>")
+    assert '<li><a href="#case-files">Case files</a></li></ol></nav>' in text
     page = (tmp_path / "pages" / "case_K1.html").read_text(encoding="utf-8")
     assert "as known at the end of 2024-01-31" in page
 

@@ -196,6 +196,10 @@ def add_case_links(report: str | Path, named: pd.DataFrame, pages: Mapping[str, 
     at = page.rfind("</main>")
     if at < 0:
         raise ValueError(f"{report} is not a rendered report (no <main>)")
+    page = page[:at] + section + page[at:]
+    toc = page.find("</ol></nav>")
+    if toc >= 0:  # the report's table of contents lists the section too
+        page = page[:toc] + '<li><a href="#case-files">Case files</a></li>' + page[toc:]
     staged = stage_file(report)
-    staged.write_text(page[:at] + section + page[at:], encoding="utf-8")
+    staged.write_text(page, encoding="utf-8")
     return publish(staged, report)
