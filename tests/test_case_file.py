@@ -421,3 +421,29 @@ def test_nothing_falls_due_after_a_payoff():
 def test_unknown_customers_are_named(k1):
     with pytest.raises(recovery.DataError, match=r"\['K7', 'K9'\]"):
         case_files(k1, ["K1", "K9", "K7"], as_of=AS_OF)
+
+
+def test_offers_as_known_at_as_of():
+    t = k1_tables()
+    t["offers"] = pd.DataFrame(
+        {
+            "offer_id": ["O1"],
+            "account_id": ["L2"],
+            "offered_at": pd.to_datetime(["2024-04-20"]),
+            "kind": ["settlement"],
+            "discount_share": [0.4],
+            "agent_id": ["G2"],
+            "outcome": ["accepted"],
+            "outcome_date": pd.to_datetime(["2024-05-05"]),
+        }
+    )
+    case = case_file(Portfolio(**t), customer_id="K1", as_of=AS_OF)
+    assert rows(case, "L2", "offer")["detail"].tolist() == ["offered settlement (40% off)"]
+    assert rows(case, "L2", "offer_answered").empty  # answered after the as-of day
+    assert "Open offer: settlement on L2 made 2024-04-20 (no answer yet)." in summary_sentences(
+        case
+    )
+    later = case_file(Portfolio(**t), customer_id="K1", as_of="2024-06-15")
+    answered = rows(later, "L2", "offer_answered")
+    assert answered["date"].tolist() == [D("2024-05-05")]
+    assert answered["detail"].tolist() == ["settlement (40% off): accepted"]
