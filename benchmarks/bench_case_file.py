@@ -100,9 +100,7 @@ def book_page(book: Path | None, accounts: int) -> dict:
         "account": account,
         "command": done.stdout.strip(),
         "wall_s": round(wall, 2),
-        "cpu_s": round(
-            (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2
-        ),
+        "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
         "peak_rss_mb": round(after.ru_maxrss / 1024, 0),
     }
 
