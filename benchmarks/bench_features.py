@@ -16,14 +16,18 @@ Usage::
     python benchmarks/bench_features.py --sizes 10000,100000 [--naive-accounts 10000]
 
 The matrix is streamed to a temporary Parquet file by
-:func:`recovery.timeline.features.write_features` (what ``recovery features`` does), so peak
-memory is the book plus one partition. Writes ``benchmarks/results/features.json``.
+:func:`recovery.timeline.features.write_features` (what ``recovery features`` does) in
+partitions of 25,000 accounts (``--partition-size``), so peak memory is the book plus one
+partition. Prints wall and CPU seconds of the matrix, peak
+RSS of the process (book included) and the peak once the book was made (``data GB``).
+Writes ``benchmarks/results/features.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -44,31 +48,18 @@ def synthetic_portfolio(n: int, seed: int = 0, chunk: int = 100_000):
     Generated in chunks of ``chunk`` accounts (bounded temporary memory)."""
     from recovery.data.portfolio import Portfolio
 
-    parts = [
-        _synthetic_chunk(min(chunk, n - start), start, np.random.default_rng([seed, start]))
-        for start in range(0, n, chunk)
-    ]
+    # each chunk is made compact (labels as categoricals of all their possible values,
+    # ids as Arrow strings): no Python string per row, whose memory would stay fragmented
+    parts = []
+    for start in range(0, n, chunk):
+        part = _synthetic_chunk(min(chunk, n - start), start, np.random.default_rng([seed, start]))
+        parts.append(part)
     tables = {}
     for name in ("accounts", "schedule", "payments", "actions"):
-        tables[name] = pd.concat([part[name] for part in parts], ignore_index=True)
-        for part in parts:
-            del part[name]
-        # compact storage for a 1M book: labels as categoricals, ids as Arrow strings
-        for column in (
-            "product",
-            "region",
-            "income_band",
-            "age_band",
-            "channel",
-            "outcome",
-            "reason_code",
-            "attitude",
-        ):
+        tables[name] = pd.concat([part.pop(name) for part in parts], ignore_index=True)
+        for column in _LABELS:  # the categories present, as astype("category") gives them
             if column in tables[name]:
-                tables[name][column] = tables[name][column].astype("category")
-        for column in ("payment_id", "action_id"):
-            if column in tables[name]:
-                tables[name][column] = tables[name][column].astype("string[pyarrow]")
+                tables[name][column] = tables[name][column].cat.remove_unused_categories()
     agents = pd.DataFrame(
         {
             "agent_id": ["G1"],
@@ -78,6 +69,41 @@ def synthetic_portfolio(n: int, seed: int = 0, chunk: int = 100_000):
         }
     )
     return Portfolio(**tables, agents=agents, meta={"data_end": DATA_END})
+
+
+_LABELS = {  # every value a label column of the synthetic book can take, sorted
+    "product": ["consumer_installment", "small_business"],
+    "region": ["east", "north", "south", "west"],
+    "income_band": ["high", "low", "mid"],
+    "age_band": ["18-30", "31-50", "51+"],
+    "channel": sorted(
+        ["bank_transfer", "auto_debit", "cash", "sms", "call", "visit", "guarantor_contact"]
+        + ["letter", "legal_notice"]
+    ),
+    "outcome": sorted(
+        ["no_answer", "right_party_contact", "promise_to_pay", "refusal", "hardship"]
+        + ["third_party_contact", "delivered"]
+    ),
+    "reason_code": ["cash_flow", "illness", "job_loss", "unknown"],
+    "attitude": ["confident", "evasive", "unknown", "victim"],
+}
+
+
+def _cat(values: np.ndarray, column: str) -> pd.Categorical:
+    """Text labels (a NumPy unicode array, "" = missing) as a categorical of all the
+    column's values, without making a Python string per row."""
+    categories = np.array(_LABELS[column])
+    codes = np.searchsorted(categories, values)
+    found = codes < len(categories)
+    found[found] = categories[codes[found]] == values[found]
+    return pd.Categorical.from_codes(np.where(found, codes, -1), categories=_LABELS[column])
+
+
+def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A NumPy unicode array as Arrow strings (no Python string per row)."""
+    import pyarrow as pa
+
+    return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
 
 
 def _synthetic_chunk(n: int, offset: int, rng: np.random.Generator) -> dict:
@@ -92,17 +118,19 @@ def _synthetic_chunk(n: int, offset: int, rng: np.random.Generator) -> dict:
         {
             "account_id": ids,
             "customer_id": np.array([f"C{offset + i:07d}" for i in range(n)], dtype=object),
-            "product": np.where(rng.random(n) < 0.8, "consumer_installment", "small_business"),
+            "product": _cat(
+                np.where(rng.random(n) < 0.8, "consumer_installment", "small_business"), "product"
+            ),
             "origination_date": orig,
             "principal": principal,
             "term_months": term,
             "interest_rate": rate.round(4),
-            "region": rng.choice(["north", "south", "east", "west"], n),
+            "region": _cat(rng.choice(["north", "south", "east", "west"], n), "region"),
             "has_guarantor": rng.random(n) < 0.3,
             "has_collateral": rng.random(n) < 0.1,
-            "income_band": rng.choice(["low", "mid", "high"], n),
+            "income_band": _cat(rng.choice(["low", "mid", "high"], n), "income_band"),
             "bureau_score": rng.normal(650, 60, n).round(),
-            "age_band": rng.choice(["18-30", "31-50", "51+"], n),
+            "age_band": _cat(rng.choice(["18-30", "31-50", "51+"], n), "age_band"),
         }
     )
     # schedule: one row per installment
@@ -161,11 +189,13 @@ def _synthetic_chunk(n: int, offset: int, rng: np.random.Generator) -> dict:
     rev_day = np.where(rev_day > np.datetime64(DATA_END), np.datetime64("NaT"), rev_day)
     payments = pd.DataFrame(
         {
-            "payment_id": np.char.add(f"{offset}-", np.arange(keep.sum()).astype(str)),
+            "payment_id": _text(np.char.add(f"{offset}-", np.arange(keep.sum()).astype(str))),
             "account_id": ids[pay_acc[keep]],
             "payment_date": pay_day[keep],
             "amount": pay_amt[keep],
-            "channel": rng.choice(["bank_transfer", "auto_debit", "cash"], keep.sum()),
+            "channel": _cat(
+                rng.choice(["bank_transfer", "auto_debit", "cash"], keep.sum()), "channel"
+            ),
             "reversed_date": rev_day[keep],
         }
     )
@@ -200,12 +230,12 @@ def _synthetic_chunk(n: int, offset: int, rng: np.random.Generator) -> dict:
     a_keep = ts <= np.datetime64(DATA_END + "T23:59:59")
     actions = pd.DataFrame(
         {
-            "action_id": np.char.add(f"{offset}-", np.arange(len(a_src)).astype(str)),
+            "action_id": _text(np.char.add(f"{offset}-", np.arange(len(a_src)).astype(str))),
             "account_id": ids[a_acc],
             "agent_id": "G1",
             "ts": ts,
-            "channel": channel,
-            "outcome": outcome,
+            "channel": _cat(channel, "channel"),
+            "outcome": _cat(outcome, "outcome"),
             "promise_amount": np.where(promise, inst[a_acc], np.nan),
             "promise_date": np.where(
                 promise,
@@ -213,13 +243,19 @@ def _synthetic_chunk(n: int, offset: int, rng: np.random.Generator) -> dict:
                 + rng.integers(0, 10, len(a_src)).astype("timedelta64[D]"),
                 np.datetime64("NaT"),
             ).astype("datetime64[ns]"),
-            "reason_code": np.where(
-                talk,
-                rng.choice(["cash_flow", "job_loss", "illness", "unknown"], len(a_src)),
-                None,
+            "reason_code": _cat(
+                np.where(
+                    talk,
+                    rng.choice(["cash_flow", "job_loss", "illness", "unknown"], len(a_src)),
+                    "",
+                ),
+                "reason_code",
             ),
-            "attitude": np.where(
-                talk, rng.choice(["victim", "evasive", "confident", "unknown"], len(a_src)), None
+            "attitude": _cat(
+                np.where(
+                    talk, rng.choice(["victim", "evasive", "confident", "unknown"], len(a_src)), ""
+                ),
+                "attitude",
             ),
         }
     )[a_keep].reset_index(drop=True)
@@ -324,15 +360,16 @@ def run_size(n: int, simulator: bool, partition_size: int) -> dict:
     portfolio = make_portfolio(n, simulator)
     t_data = time.perf_counter() - t0
     rss_data = peak_rss_gb()
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(dir=RESULTS) as tmp:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         rows = write_features(
             portfolio,
             list(MONTH_ENDS),
             Path(tmp) / "features.parquet",
             partition_size=partition_size,
         )
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         size_mb = (Path(tmp) / "features.parquet").stat().st_size / 1024**2
     return {
         "accounts": n,
@@ -343,6 +380,8 @@ def run_size(n: int, simulator: bool, partition_size: int) -> dict:
         "peak_rss_after_data_gb": round(rss_data, 2),
         "data_seconds": round(t_data, 1),
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
+        "load_average_before": round(load, 2),
         "rows_per_second": round(rows / seconds),
         "peak_rss_gb": round(peak_rss_gb(), 2),
         "payments": int(len(portfolio.payments)),
@@ -396,7 +435,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--naive-accounts", type=int, default=10_000)
     ap.add_argument("--naive-sample", type=int, default=300, help="accounts timed naively")
-    ap.add_argument("--partition-size", type=int, default=50_000)
+    ap.add_argument("--partition-size", type=int, default=25_000)
     ap.add_argument("--simulator", action="store_true")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--naive-only", action="store_true", help=argparse.SUPPRESS)
@@ -429,13 +468,17 @@ def main() -> None:
         out = subprocess.run(cmd, check=True, capture_output=True, text=True)
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    print(f"{'accounts':>10} {'rows':>10} {'cols':>5} {'seconds':>8} {'rows/s':>9} {'peak GB':>8}")
+    print(
+        f"{'accounts':>10} {'rows':>10} {'cols':>5} {'seconds':>8} {'cpu s':>7} {'rows/s':>9} "
+        f"{'peak GB':>8} {'data GB':>8} {'load':>5}"
+    )
     for n in [int(s) for s in args.sizes.split(",") if s]:
         r = child(["--one", str(n)])
         results["sizes"].append(r)
         print(
             f"{r['accounts']:>10,} {r['rows']:>10,} {r['columns']:>5} {r['seconds']:>8} "
-            f"{r['rows_per_second']:>9,} {r['peak_rss_gb']:>8}",
+            f"{r['cpu_seconds']:>7} {r['rows_per_second']:>9,} {r['peak_rss_gb']:>8} "
+            f"{r['peak_rss_after_data_gb']:>8} {r['load_average_before']:>5}",
             flush=True,
         )
         (RESULTS / "features.json").write_text(json.dumps(results, indent=2))

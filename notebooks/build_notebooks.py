@@ -591,6 +591,34 @@ plot_collection_cycle(collection_cycle_curves(episodes, data_end=portfolio.data_
             ),
             md(
                 """
+## One customer's file
+
+Behind every number above are customers. `recovery.case_file` gathers everything about
+one of them as it was known on a day — every account's dues, payments and returns,
+contacts and their outcomes, promises kept or broken, agent spells, restructures,
+charge-off — on one timeline with each account's DPD that day, and says what the
+strategy recommends and how many contacts the rules still allow. Here: the first
+customer whose debt was charged off, as known at the last month end.
+`recovery casefile PATH --customer ID --out page.html` writes the same as a page.
+"""
+            ),
+            code(
+                """
+from recovery.report.case_page import case_figure, summary_sentences
+
+charged = episodes.loc[episodes["end_reason"] == "charged_off", "account_id"].iloc[0]
+case = recovery.case_file(portfolio, account_id=charged, as_of=last_month, config=config)
+print("\\n".join(summary_sentences(case)))
+case_figure(case)
+"""
+            ),
+            code(
+                """
+case.timeline[["date", "account_id", "event", "detail", "dpd", "balance"]].tail(12)
+"""
+            ),
+            md(
+                """
 ## What next
 
 * `02_roll_rates` — how accounts move between buckets month to month;

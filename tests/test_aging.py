@@ -1028,3 +1028,75 @@ def test_snapshots_satisfy_the_data_contract_and_reconcile():
     got = full.groupby("account_id")["paid_in_month"].sum()
     keep = expected.index
     np.testing.assert_allclose(got.reindex(keep), expected.reindex(keep))
+
+
+# ----------------------------------------------------------------- shared ledger (#21)
+def test_snapshots_and_episodes_unchanged_since_main(sample_book, simulated_20k):
+    """Byte-identical to the tables main's code computed (digests in conftest)."""
+    from conftest import assert_unchanged_since_main
+    from recovery.timeline.aging import episodes, snapshots
+
+    for table, make in (("snapshots", snapshots), ("episodes", episodes)):
+        assert_unchanged_since_main(table, lambda pf, _, f=make: f(pf), sample_book, simulated_20k)
+
+
+@pytest.mark.parametrize("size", [None, 7_000])
+def test_a_shared_ledger_gives_the_tables_of_independent_builds(simulated_20k, size):
+    from recovery.timeline.aging import aging_ledger, episodes, snapshots
+
+    pf, dates, _ = simulated_20k
+    book = aging_ledger(pf, partition_size=size)
+    assert len(book.parts) == (1 if size is None else 3)
+    pd.testing.assert_frame_equal(snapshots(pf, ledger=book), snapshots(pf))
+    pd.testing.assert_frame_equal(
+        snapshots(pf, dates, keep_closed=True, ledger=book), snapshots(pf, dates, keep_closed=True)
+    )
+    pd.testing.assert_frame_equal(account_states(pf, dates, ledger=book), account_states(pf, dates))
+    pairs = account_states(pf, dates[-1])[["account_id", "as_of"]].iloc[::7]
+    pd.testing.assert_frame_equal(account_states(pf, pairs, ledger=book), account_states(pf, pairs))
+    pd.testing.assert_frame_equal(episodes(pf, ledger=book), episodes(pf))
+
+
+def test_snapshots_read_only_the_rows_they_keep():
+    """A paid-off account's later month ends are dropped, and the row kept is whole."""
+    from recovery.timeline.aging import snapshots
+
+    schedule = pd.DataFrame(
+        {
+            "account_id": ["A", "A", "B"],
+            "installment_no": [1, 2, 1],
+            "due_date": pd.to_datetime(["2024-01-15", "2024-02-15", "2024-01-20"]),
+            "amount_due": [100.0, 100.0, 50.0],
+        }
+    )
+    payments = pd.DataFrame(
+        {
+            "account_id": ["A", "A"],
+            "amount": [100.0, 100.0],
+            "payment_date": pd.to_datetime(["2024-01-15", "2024-02-10"]),
+        }
+    )
+    months = pd.date_range("2024-01-31", "2024-04-30", freq="ME")
+    snap = snapshots(Portfolio(schedule=schedule, payments=payments), months)
+    # A: open in January, paid off in February (kept once), then gone; B never pays
+    assert snap["account_id"].tolist() == ["A", "A", "B", "B", "B", "B"]
+    assert snap["status"].astype(str).tolist() == ["open", "paid_off"] + ["open"] * 4
+    assert snap["dpd"].tolist() == [0, 0, 11, 40, 71, 101]
+    assert snap["paid_in_month"].tolist() == [100.0, 100.0, 0.0, 0.0, 0.0, 0.0]
+    assert snap["debt_age_days"].isna().tolist() == [True, True, False, False, False, False]
+    full = snapshots(Portfolio(schedule=schedule, payments=payments), months, keep_closed=True)
+    assert len(full) == 8 and (full["status"].astype(str) == "paid_off").sum() == 3
+
+
+def test_a_ledger_is_refused_for_another_portfolio_or_config(tiny_portfolio):
+    from recovery.config import AgingConfig
+    from recovery.timeline.aging import aging_ledger, snapshots
+
+    book = aging_ledger(tiny_portfolio)
+    other = Portfolio(**{k: getattr(tiny_portfolio, k) for k in ("accounts", "schedule")})
+    with pytest.raises(DataError, match="another portfolio"):
+        snapshots(other, ledger=book)
+    with pytest.raises(DataError, match="another config"):
+        account_states(
+            tiny_portfolio, "2024-03-31", Config(aging=AgingConfig(grace_days=3)), ledger=book
+        )

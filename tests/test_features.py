@@ -793,6 +793,41 @@ def test_cli_snapshots_only(tmp_path):
     np.testing.assert_allclose(got["months_in_m1_6m"], expected["months_in_m1_6m"])
 
 
+# ----------------------------------------------------------------- shared ledger (#21)
+def test_features_unchanged_since_main(sample_book, simulated_20k):
+    """Byte-identical to the matrices main's code computed (digests in conftest)."""
+    from conftest import assert_unchanged_since_main
+
+    assert_unchanged_since_main("features", build_features, sample_book, simulated_20k)
+
+
+def test_features_do_not_depend_on_the_partitions(simulated_20k):
+    """The ledger is built once per partition: any partition size gives the same rows."""
+    pf, dates, _ = simulated_20k
+    whole = build_features(pf, dates[-3:], partition_size=None)
+    assert len(whole) > 5_000
+    pd.testing.assert_frame_equal(build_features(pf, dates[-3:], partition_size=6_000), whole)
+
+
+def test_labels_beside_the_features_are_those_of_build_labels(simulated_20k, tmp_path):
+    """iter_features(with_labels) and write_features(with_labels) label on the partition's
+    own ledger: the same labels as build_labels, the same file as the pieces."""
+    from recovery.timeline.features import iter_features, write_features
+    from recovery.timeline.labels import LABEL_COLUMNS, build_labels
+
+    pf, dates, _ = simulated_20k
+    pieces = pd.concat(list(iter_features(pf, dates[-4:], with_labels=True)), ignore_index=True)
+    labels = build_labels(pf, pieces[["account_id", "as_of"]])
+    pd.testing.assert_frame_equal(
+        pieces[["account_id", "as_of", *LABEL_COLUMNS]].reset_index(drop=True), labels
+    )
+    assert pieces["p_pay"].notna().sum() > 1_000
+    path = tmp_path / "features.parquet"
+    assert write_features(pf, dates[-4:], path, with_labels=True) == len(pieces)
+    written = pd.read_parquet(path)
+    pd.testing.assert_frame_equal(written[list(labels.columns)], labels, check_dtype=False)
+
+
 # ----------------------------------------------------------------------------- customer
 CUSTOMER_LEVEL = Config.from_dict({"features": {"customer_level": True}})
 

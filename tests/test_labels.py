@@ -321,3 +321,24 @@ def test_labels_match_the_simulator_truth_on_average():
         assert abs(observed.mean() - p.mean()) < 3.5 * se, (label, observed.mean(), p.mean())
         # and they rank like the truth
         assert observed[p > p.median()].mean() > observed[p <= p.median()].mean()
+
+
+# ----------------------------------------------------------------- shared ledger (#21)
+def test_labels_unchanged_since_main(sample_book, simulated_20k):
+    """Byte-identical to the labels main's code computed (digests in conftest)."""
+    from conftest import assert_unchanged_since_main
+
+    assert_unchanged_since_main("labels", build_labels, sample_book, simulated_20k)
+
+
+def test_labels_on_a_shared_ledger_equal_an_independent_build(simulated_20k):
+    from recovery.timeline.aging import aging_ledger
+
+    pf, dates, _ = simulated_20k
+    book = aging_ledger(pf)
+    shared = build_labels(pf, dates[-6:], ledger=book)
+    pd.testing.assert_frame_equal(shared, build_labels(pf, dates[-6:]))
+    pairs = shared[["account_id", "as_of"]].iloc[::5]
+    pd.testing.assert_frame_equal(
+        build_labels(pf, pairs, ledger=book), build_labels(pf, pairs, partition_size=3_000)
+    )

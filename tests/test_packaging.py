@@ -51,6 +51,7 @@ def test_environment_yml_matches_pyproject():
 def test_public_api_is_importable_and_documented():
     assert recovery.__all__, "recovery.__all__ must list the public API"
     assert len(set(recovery.__all__)) == len(recovery.__all__)
+    assert {"case_file", "case_files", "load_customer"} <= set(recovery.__all__)
     for name in recovery.__all__:
         obj = getattr(recovery, name)
         if name != "__version__":

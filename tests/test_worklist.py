@@ -284,3 +284,28 @@ def test_worklist_cli_one_entry_per_customer_with_all_its_overdue_accounts(train
     assert listed.tolist() == expected.reindex(listed.index).tolist()
     assert wl["accounts"].tolist() == listed.map(len).tolist()
     assert (wl["accounts"] > 1).sum() >= 3  # the multi-loan customers are there
+
+
+def test_worklist_pages_link_each_customer_to_its_case_file(trained, tmp_path):
+    root, data = trained
+    out = tmp_path / "lists" / "day.csv"
+    out.parent.mkdir()
+    _run(
+        CliRunner(),
+        ["worklist", str(data), "--model", str(root / "models"), "--date", "2021-12-07",
+         "--out", str(out), "--pages", str(tmp_path / "pages")],
+    )  # fmt: skip
+    wl = pd.read_csv(out)
+    assert len(wl) > 0 and wl["page"].notna().all()
+    pages = {p.name for p in (tmp_path / "pages").iterdir()}
+    assert pages == {p.split("/")[-1] for p in wl["page"]}
+    for customer, accounts, page in zip(
+        wl["customer_id"], wl["account_ids"], wl["page"], strict=True
+    ):
+        text = (out.parent / page).read_text(encoding="utf-8")
+        assert f"Case file of customer {customer}" in text
+        for account in str(accounts).split(";"):  # the entry's accounts are in the file
+            assert f"<td>{account}</td>" in text
+        assert "as known at the end of 2021-12-06" in text  # the list's data: the day before
+        assert "Propensity to pay (p_pay)" in text  # the list's models score the file too
+        assert "no scores given" not in text

@@ -103,6 +103,10 @@ _LAZY = {
     "estimate_uplift": "recovery.operations.strategy",
     # report
     "render_monthly_report": "recovery.report.render",
+    # the case file of a customer
+    "case_file": "recovery.report.case_file",
+    "case_files": "recovery.report.case_file",
+    "load_customer": "recovery.data.customer_rows",
 }
 
 __all__ = [

@@ -28,8 +28,20 @@ from recovery.config import load_config
     help="Directory of saved scorers (adds model health).",
 )
 @config_option()
+@click.option(
+    "--pages",
+    "pages_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    help="Also write the case file pages of the customers the month points at (charge-offs "
+    "and compliance breaches in the month) into this directory, linked from the report.",
+)
 def command(
-    path: str, month: str, out_dir: str, model_path: str | None, config_path: str | None
+    path: str,
+    month: str,
+    out_dir: str,
+    model_path: str | None,
+    config_path: str | None,
+    pages_dir: str | None = None,
 ) -> None:
     """Render the monthly recovery report of PATH for one month to a standalone HTML file.
 
@@ -52,4 +64,18 @@ def command(
             config=config,
             source=source_name(getattr(path, "location", path)),
         )
+        if pages_dir is not None:
+            from recovery.data.io import load_portfolio
+            from recovery.report.case_links import add_case_links, customers_named
+            from recovery.report.case_page import write_case_pages
+            from recovery.report.data import parse_month
+
+            portfolio = load_portfolio(directory, config)
+            named = customers_named(portfolio, month, config)
+            pages = write_case_pages(
+                portfolio, list(dict.fromkeys(named["customer_id"])), pages_dir, parse_month(month),
+                config=config,
+            )  # fmt: skip
+            add_case_links(out, named, pages)
+            click.echo(f"{len(pages):,} case file page(s) written to {pages_dir}")
     click.echo(f"report written to {out}")

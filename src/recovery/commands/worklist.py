@@ -32,8 +32,21 @@ from recovery.commands.options import (
     show_default=True,
     help="Ranking of each agent's list (expected collection − contact cost).",
 )
+@click.option(
+    "--pages",
+    "pages_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    help="Also write the case file page of every customer on the list into this "
+    "directory; the list gets a column 'page' linking to it.",
+)
 def command(
-    path: str, models: tuple[str, ...], day: str, out: str, config_path: str | None, rank_by: str
+    path: str,
+    models: tuple[str, ...],
+    day: str,
+    out: str,
+    config_path: str | None,
+    rank_by: str,
+    pages_dir: str | None = None,
 ) -> None:
     """Score overdue accounts, apply suppressions and the policy table, and write a
     ranked daily list per agent within capacity (config [strategy]): one entry per
@@ -100,6 +113,10 @@ def command(
             value=rank_by,
             accounts=portfolio.accounts,
         )
+        if pages_dir is not None:
+            from recovery.report.case_links import link_pages
+
+            lists = link_pages(lists, portfolio, pages_dir, out, as_of, loaded, config)
         write_table(lists, out)
         bar.update()
     suppressed = int((rec["suppressed_by"] != "").sum())

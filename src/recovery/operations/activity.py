@@ -23,7 +23,7 @@ from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.operations.spells import RIGHT_PARTY, net_payments_in_windows, spell_outcomes
 
-__all__ = ["activity_kpis"]
+__all__ = ["activity_kpis", "promises_kept"]
 
 
 def activity_kpis(portfolio: Portfolio, config: Config | None = None) -> pd.DataFrame:
@@ -60,7 +60,7 @@ def activity_kpis(portfolio: Portfolio, config: Config | None = None) -> pd.Data
     acts["cost"] = acts["channel"].map(config.costs.per_action).fillna(0.0)
     acts["rpc"] = acts["outcome"].isin(RIGHT_PARTY)
     acts["ptp"] = acts["outcome"].eq("promise_to_pay")
-    acts["kept"] = _promises_kept(acts, portfolio.payments, config)
+    acts["kept"] = promises_kept(acts, portfolio.payments, config)
     by = acts.groupby(["agent_id", "month"])
     activity = pd.DataFrame(
         {
@@ -134,8 +134,23 @@ def activity_kpis(portfolio: Portfolio, config: Config | None = None) -> pd.Data
     return out.sort_values(["agent_id", "month"]).reset_index(drop=True)
 
 
-def _promises_kept(acts: pd.DataFrame, payments: pd.DataFrame | None, config: Config) -> np.ndarray:
-    """A promise is kept when its amount arrives between the promise and its date + grace."""
+def promises_kept(acts: pd.DataFrame, payments: pd.DataFrame | None, config: Config) -> np.ndarray:
+    """Which promises to pay were kept: the amount arrived between the promise and its date + grace.
+
+    Parameters
+    ----------
+    acts : pandas.DataFrame
+        Actions (``account_id``, ``ts``, ``outcome``, ``promise_date``, ``promise_amount``).
+    payments : pandas.DataFrame, optional
+        The ``payments`` table; a payment counts unless reversed before the window ends.
+    config : Config
+        ``labels.promise_grace_days`` (days) and ``aging.tolerance`` (currency).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One per action; False for an action that is not a promise.
+    """
     is_ptp = acts["outcome"].eq("promise_to_pay") & acts["promise_date"].notna()
     if not is_ptp.any() or payments is None:
         return np.zeros(len(acts), dtype=bool)

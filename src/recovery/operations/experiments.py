@@ -22,7 +22,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = [
     "assign_randomly",
@@ -99,6 +98,8 @@ def sample_size_per_arm(
     p1, p2 = base_rate, base_rate + uplift
     if not (0 < p1 < 1 and 0 < p2 < 1) or uplift == 0:
         raise ValueError("base_rate and base_rate + uplift must lie strictly between 0 and 1")
+    from scipy import stats  # scipy loads only when a test is computed (fast start-up)
+
     z_a = stats.norm.ppf(1 - alpha / 2)
     z_b = stats.norm.ppf(power)
     p_bar = (p1 + ratio * p2) / (1 + ratio)
@@ -167,6 +168,8 @@ def difference_in_means(
         low = high = effect
         p = 0.0 if effect != 0 else 1.0
     else:
+        from scipy import stats  # scipy loads only when a test is computed (fast start-up)
+
         df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
         q = stats.t.ppf(0.5 + confidence / 2, df)
         low, high = effect - q * se, effect + q * se

@@ -15,7 +15,7 @@ import pandas as pd
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.timeline.catalogue import ACCOUNT_COLUMNS
-from recovery.timeline.events import PairColumns, Pairs
+from recovery.timeline.events import PairColumns, Pairs, to_datetimes
 
 __all__ = ["account_features", "account_columns", "account_rows", "months_on_book"]
 
@@ -131,7 +131,7 @@ def months_on_book(table: pd.DataFrame, positions: np.ndarray, as_of: Any) -> np
     [1.0, 2.0, nan]
     """
     orig = pd.DatetimeIndex(
-        pd.to_datetime(table["origination_date"]).to_numpy()[np.maximum(positions, 0)]
+        to_datetimes(table["origination_date"]).to_numpy()[np.maximum(positions, 0)]
     )
     asof = pd.DatetimeIndex(as_of)
     mob = (asof.year - orig.year) * 12 + (asof.month - orig.month) - (asof.day < orig.day)

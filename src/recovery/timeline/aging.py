@@ -57,7 +57,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,9 @@ from recovery.timeline.ledger import (
 )
 
 __all__ = [
+    "AgingLedger",
+    "aging_ledger",
+    "partition_ledgers",
     "account_states",
     "snapshots",
     "episodes",
@@ -116,78 +120,112 @@ def _resolve_config(config: Config | None) -> Config:
 # --------------------------------------------------------------------------- state on a day
 
 
-def _evaluate(ledger: Ledger, acct: np.ndarray, day: np.ndarray, config: Config) -> dict[str, Any]:
-    """Columns of the state of each (account code, day) pair (days on/after origination)."""
+def _locate(ledger: Ledger, acct: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segment and status code (index into :data:`STATUSES`) of each (account code, day)."""
     seg = np.searchsorted(ledger.seg_key, acct * SPAN + day, side="right") - 1
-    group = ledger.seg_group[seg]
-    oldest = ledger.seg_oldest_due[seg]
     end_day = ledger.end_event_day[acct]
     ended = end_day <= day
-    fully_paid = (oldest >= NEVER) & ~ended
-    co_day = ledger.charge_off_day[acct]
-    charged = (co_day <= day) & ~ended  # charge-off is final unless settled or closed
-    paid_off = fully_paid & ~charged
+    fully_paid = (ledger.seg_oldest_due[seg] >= NEVER) & ~ended
+    charged = (ledger.charge_off_day[acct] <= day) & ~ended  # final unless settled/closed
     status_code = np.where(
         ended,
         np.where(ledger.end_event_is_settled[acct], 3, 4),
-        np.where(paid_off, 1, np.where(charged, 2, 0)),
-    )
-    terminal = ended | fully_paid
+        np.where(fully_paid & ~charged, 1, np.where(charged, 2, 0)),
+    ).astype(np.int8)
+    return seg, status_code
+
+
+_STATE_COLUMNS = (
+    "account_id",
+    "as_of",
+    "dpd",
+    "bucket",
+    "status",
+    "balance",
+    "amount_overdue",
+    "amount_due_to_date",
+    "paid_to_date",
+    "episode_start",
+    "debt_age_days",
+    "charge_off_date",
+    "worst_dpd_to_date",
+)
+
+
+def _evaluate(
+    ledger: Ledger,
+    acct: np.ndarray,
+    day: np.ndarray,
+    config: Config,
+    located: tuple[np.ndarray, np.ndarray] | None = None,
+    columns: Sequence[str] = _STATE_COLUMNS,
+) -> dict[str, Any]:
+    """``columns`` of the state of each (account code, day) pair (days on/after
+    origination); ``located`` is :func:`_locate` of the pairs when already known."""
+    seg, status_code = _locate(ledger, acct, day) if located is None else located
+    wanted = set(columns)
+    out: dict[str, Any] = {}
+    oldest = ledger.seg_oldest_due[seg]
+    terminal = (status_code >= 3) | (oldest >= NEVER)  # ended, or fully paid
     dpd = days_past_due(day, oldest, terminal, ledger.grace)
-    paid_version = ledger.seg_paid_version[seg]
-    before = ledger.seg_paid_all[seg] - paid_version  # paid towards earlier versions
-    due_to_date = ledger.due_through(group, day)
-    # "due to date − paid to date": installments due on or before day (less grace days)
-    due_by_grace = (
-        due_to_date if ledger.grace == 0 else ledger.due_through(group, day - ledger.grace)
-    )
-    overdue = np.where(terminal, 0, np.maximum(due_by_grace - paid_version, 0))
-    balance = np.where(terminal, 0.0, ledger.seg_balance[seg])
-
-    in_episode = ledger.seg_delinquent_from[seg] <= day
-    ep_start = np.where(in_episode, ledger.seg_episode_start[seg], NEVER)
-    debt_age = np.where(in_episode, day - ep_start, -1)
-    worst = np.maximum(ledger.seg_worst_before[seg], dpd)
-
-    status = pd.Categorical.from_codes(status_code, categories=list(STATUSES))
-    bucket_names = list(config.aging.bucket_names)
-    bucket_code = np.where(status_code == 0, config.aging.bucket_index(dpd), -1)
-    bucket = pd.Categorical.from_codes(bucket_code, categories=bucket_names)
-    no_episode = debt_age < 0
-    return {
-        "account_id": ledger.ids[acct],
-        "as_of": ledger_timestamps(day),
-        "dpd": dpd.astype(np.int64),
-        "bucket": bucket,
-        "status": status,
-        "balance": balance,
-        "amount_overdue": overdue / 100.0,
-        "amount_due_to_date": (before + due_to_date) / 100.0,
-        "paid_to_date": ledger.seg_paid_all[seg] / 100.0,
-        "episode_start": ledger_timestamps(ep_start),
-        "debt_age_days": pd.arrays.IntegerArray(np.where(no_episode, 0, debt_age), no_episode),
-        "charge_off_date": ledger_timestamps(np.where(co_day <= day, co_day, NEVER)),
-        "worst_dpd_to_date": worst.astype(np.int64),
-    }
-
-
-def _select(columns: dict[str, Any], keep: np.ndarray | None) -> dict[str, Any]:
-    if keep is None:
-        return columns
-    return {name: values[keep] for name, values in columns.items()}
+    out["account_id"] = ledger.ids[acct]
+    out["as_of"] = ledger_timestamps(day)
+    out["dpd"] = dpd.astype(np.int64)
+    if "bucket" in wanted:
+        bucket_code = np.where(status_code == 0, config.aging.bucket_index(dpd), -1)
+        out["bucket"] = pd.Categorical.from_codes(
+            bucket_code, categories=list(config.aging.bucket_names)
+        )
+    out["status"] = pd.Categorical.from_codes(status_code, categories=list(STATUSES))
+    if "balance" in wanted:
+        out["balance"] = np.where(terminal, 0.0, ledger.seg_balance[seg])
+    if wanted & {"amount_overdue", "amount_due_to_date"}:
+        group = ledger.seg_group[seg]
+        paid_version = ledger.seg_paid_version[seg]
+        due_to_date = ledger.due_through(group, day)
+        # "due to date − paid to date": installments due on or before day (less grace days)
+        due_by_grace = (
+            due_to_date if ledger.grace == 0 else ledger.due_through(group, day - ledger.grace)
+        )
+        overdue = np.where(terminal, 0, np.maximum(due_by_grace - paid_version, 0))
+        out["amount_overdue"] = overdue / 100.0
+        if "amount_due_to_date" in wanted:
+            before = ledger.seg_paid_all[seg] - paid_version  # paid towards earlier versions
+            out["amount_due_to_date"] = (before + due_to_date) / 100.0
+    if "paid_to_date" in wanted:
+        out["paid_to_date"] = ledger.seg_paid_all[seg] / 100.0
+    if wanted & {"episode_start", "debt_age_days"}:
+        in_episode = ledger.seg_delinquent_from[seg] <= day
+        ep_start = np.where(in_episode, ledger.seg_episode_start[seg], NEVER)
+        out["episode_start"] = ledger_timestamps(ep_start)
+        debt_age = np.where(in_episode, day - ep_start, -1)
+        no_episode = debt_age < 0
+        out["debt_age_days"] = pd.arrays.IntegerArray(np.where(no_episode, 0, debt_age), no_episode)
+    if "charge_off_date" in wanted:
+        co_day = ledger.charge_off_day[acct]
+        out["charge_off_date"] = ledger_timestamps(np.where(co_day <= day, co_day, NEVER))
+    if "worst_dpd_to_date" in wanted:
+        out["worst_dpd_to_date"] = np.maximum(ledger.seg_worst_before[seg], dpd).astype(np.int64)
+    return {name: out[name] for name in columns}
 
 
 def _frame(parts: list[dict[str, Any]]) -> pd.DataFrame:
-    """One DataFrame from per-partition column dicts (one copy per column)."""
+    """One DataFrame from per-partition column dicts (one copy per column).
+
+    Column by column, each column's pieces released once joined: the peak is the
+    pieces plus one column, not twice the table. ``parts`` is emptied.
+    """
     if len(parts) == 1:
-        return pd.DataFrame(parts[0], copy=False)
+        return pd.DataFrame(parts.pop(), copy=False)
     columns = {}
-    for name, first in parts[0].items():
-        pieces = [part[name] for part in parts]
-        if isinstance(first, np.ndarray):
+    for name in list(parts[0]):
+        pieces = [part.pop(name) for part in parts]
+        if isinstance(pieces[0], np.ndarray):
             columns[name] = np.concatenate(pieces)
         else:  # pandas extension arrays (categoricals with equal categories, Int64)
-            columns[name] = type(first)._concat_same_type(pieces)
+            columns[name] = type(pieces[0])._concat_same_type(pieces)
+        del pieces
+    parts.clear()
     return pd.DataFrame(columns, copy=False)
 
 
@@ -202,6 +240,123 @@ def _as_days(dates: Any) -> np.ndarray:
     return np.unique(days)
 
 
+# --------------------------------------------------------------------------- shared ledger
+
+
+@dataclass
+class AgingLedger:
+    """The aging ledger of a portfolio, built once and shared by the stages that read it.
+
+    :func:`~recovery.timeline.aging.account_states`, :func:`~recovery.timeline.aging.snapshots`,
+    :func:`~recovery.timeline.aging.episodes`, the aging features and the labels each
+    build the ledger of the portfolio they are given; given one ``AgingLedger``
+    (``ledger=``) they read it instead, with the same results. Memory: the ledgers of
+    all partitions at once.
+
+    Attributes
+    ----------
+    portfolio : Portfolio
+        The portfolio it was built from (the stages check they are given that one).
+    config : Config
+        The config it was built with (``config.aging``, product kinds).
+    parts : list of (Partition, Ledger)
+        Each partition of accounts with its ledger.
+    """
+
+    portfolio: Portfolio
+    config: Config
+    parts: list[tuple[Partition, Ledger]]
+
+    def check(self, portfolio: Portfolio, config: Config) -> None:
+        """Raise unless built from ``portfolio`` with ``config``.
+
+        Raises
+        ------
+        DataError
+            When the portfolio or the config differs.
+        """
+        if portfolio is not self.portfolio:
+            raise DataError("the aging ledger was built from another portfolio; build one for this")
+        if config != self.config:
+            raise DataError("the aging ledger was built with another config; build one for this")
+
+
+def aging_ledger(
+    portfolio: Portfolio, config: Config | None = None, *, partition_size: int | None = None
+) -> AgingLedger:
+    """Build the :class:`AgingLedger` of a portfolio once, to share between stages.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        Needs ``schedule``; uses ``accounts``, ``payments``, ``events``, ``offers``.
+    config : Config, optional
+    partition_size : int, optional
+        Accounts per partition (:func:`~recovery.timeline.ledger.partitions`); ``None``: one partition.
+
+    Returns
+    -------
+    AgingLedger
+
+    Examples
+    --------
+    >>> schedule = pd.DataFrame({"account_id": ["A"] * 2, "installment_no": [1, 2],
+    ...     "due_date": pd.to_datetime(["2024-02-01", "2024-03-01"]), "amount_due": 100.0})
+    >>> pf = Portfolio(schedule=schedule, meta={"data_end": "2024-03-31"})
+    >>> book = aging_ledger(pf)
+    >>> account_states(pf, "2024-03-11", ledger=book)["dpd"].tolist()
+    [39]
+    >>> episodes(pf, ledger=book)["start_date"].dt.strftime("%Y-%m-%d").tolist()
+    ['2024-02-01']
+    """
+    config = config if config is not None else Config()
+    parts = [(part, build_ledger(part, config)) for part in partitions(portfolio, partition_size)]
+    return AgingLedger(portfolio, config, parts)
+
+
+def partition_ledgers(
+    portfolio: Portfolio,
+    config: Config,
+    partition_size: int | None,
+    ledger: AgingLedger | None = None,
+    *,
+    progress: str | None = None,
+) -> Iterator[tuple[Partition, Ledger]]:
+    """Each partition of ``portfolio`` with its ledger, built one at a time (or read from
+    ``ledger``, built for this portfolio and config): one ledger alive at a time.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    config : Config
+    partition_size : int, optional
+        As for :func:`~recovery.timeline.ledger.partitions` (ignored with ``ledger``: its partitions are used).
+    ledger : AgingLedger, optional
+    progress : str, optional
+        Show a progress bar over the partitions, with this description.
+
+    Yields
+    ------
+    tuple of (Partition, Ledger)
+
+    Raises
+    ------
+    DataError
+        When ``ledger`` was built from another portfolio or config.
+    """
+    enabled = progress is not None
+    if ledger is not None:
+        ledger.check(portfolio, config)
+        size = lambda item: len(item[0].ids)  # noqa: E731
+        yield from accounts_progress(ledger.parts, progress or "", enabled, size=size)
+        return
+    parts = partitions(portfolio, partition_size)
+    if enabled:  # the bar lists the partitions (views of the tables) first, not ledgers
+        parts = accounts_progress(parts, progress, size=lambda p: len(p.ids))
+    for part in parts:
+        yield part, build_ledger(part, config)
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -211,6 +366,7 @@ def account_states(
     config: Config | None = None,
     *,
     partition_size: int | None = _DEFAULT_PARTITION,
+    ledger: AgingLedger | None = None,
 ) -> pd.DataFrame:
     """Aging state of every account on one or more dates.
 
@@ -226,6 +382,9 @@ def account_states(
         ``config.aging`` gives tolerance (currency), grace days, charge-off DPD, buckets.
     partition_size : int, optional
         Accounts per partition (memory bound); ``None`` processes all at once.
+    ledger : AgingLedger, optional
+        The ledger of ``portfolio`` built once (:func:`aging_ledger`); built here when
+        not given. Same results.
 
     Returns
     -------
@@ -270,22 +429,21 @@ def account_states(
     else:
         days = _as_days(as_of)
     frames = []
-    for part in partitions(portfolio, partition_size):
-        ledger = build_ledger(part, cfg)
+    for _part, led in partition_ledgers(portfolio, cfg, partition_size, ledger):
         if pairs is None:
-            acct, day = ledger.account_days(days)
+            acct, day = led.account_days(days)
         else:
-            lo, hi = np.searchsorted(pair_ids, [ledger.ids[0], ledger.ids[-1]], side="left")
-            hi += hi < len(pair_ids) and pair_ids[hi] == ledger.ids[-1]
-            local = pd.Index(ledger.ids).get_indexer(pair_ids[lo:hi]).astype(np.int64)
+            lo, hi = np.searchsorted(pair_ids, [led.ids[0], led.ids[-1]], side="left")
+            hi += hi < len(pair_ids) and pair_ids[hi] == led.ids[-1]
+            local = pd.Index(led.ids).get_indexer(pair_ids[lo:hi]).astype(np.int64)
             inside = (pair_codes >= lo) & (pair_codes < hi)
             acct = np.full(len(pair_codes), -1, dtype=np.int64)
             acct[inside] = local[pair_codes[inside] - lo]
             keep = acct >= 0
-            keep[keep] = pair_days[keep] >= ledger.start_day[acct[keep]]
+            keep[keep] = pair_days[keep] >= led.start_day[acct[keep]]
             key = np.unique(acct[keep] * SPAN + pair_days[keep])
             acct, day = key // SPAN, key % SPAN
-        frames.append(_evaluate(ledger, acct, day, cfg))
+        frames.append(_evaluate(led, acct, day, cfg))
     return _frame(frames)
 
 
@@ -303,6 +461,9 @@ _SNAPSHOT_COLUMNS = (
     "charge_off_date",
     "episode_start",
 )
+
+
+_SNAPSHOT_STATE_COLUMNS = tuple(c for c in _STATE_COLUMNS if c == "as_of" or c in _SNAPSHOT_COLUMNS)
 
 
 def default_month_ends(portfolio: Portfolio) -> pd.DatetimeIndex:
@@ -389,6 +550,7 @@ def snapshots(
     keep_closed: bool = False,
     partition_size: int | None = _DEFAULT_PARTITION,
     progress: bool = False,
+    ledger: AgingLedger | None = None,
 ) -> pd.DataFrame:
     """The monthly ``snapshots`` table (DESIGN.md §2) derived from the event tables.
 
@@ -408,6 +570,8 @@ def snapshots(
         Accounts per partition (bounds memory); ``None`` for one partition.
     progress : bool
         Show a progress bar over partitions.
+    ledger : AgingLedger, optional
+        The ledger of ``portfolio`` built once (:func:`aging_ledger`). Same results.
 
     Returns
     -------
@@ -441,33 +605,34 @@ def snapshots(
         month_ends = default_month_ends(portfolio)
     days = _as_days(month_ends)
     frames = []
-    parts = accounts_progress(
-        partitions(portfolio, partition_size), "snapshots", progress, size=lambda p: len(p.ids)
+    parts = partition_ledgers(
+        portfolio, cfg, partition_size, ledger, progress="snapshots" if progress else None
     )
-    for part in parts:
-        ledger = build_ledger(part, cfg)
-        acct, day = ledger.account_days(days)
-        states = _evaluate(ledger, acct, day, cfg)
-        columns = {name: states[name] for name in _SNAPSHOT_COLUMNS if name in states}
+    for part, led in parts:
+        acct, day = led.account_days(days)
+        seg, code = _locate(led, acct, day)
+        if not keep_closed:  # rows are evaluated only once they are known to be kept
+            repeat = (code == shift_in_group(code, acct, -1)) & np.isin(code, (1, 3, 4))
+            keep = np.flatnonzero(~repeat)
+            acct, day, seg, code = acct[keep], day[keep], seg[keep], code[keep]
+            del repeat, keep
+        columns = _evaluate(led, acct, day, cfg, (seg, code), _SNAPSHOT_STATE_COLUMNS)
+        del seg, code
         columns["month_end"] = columns.pop("as_of")
         columns["paid_in_month"] = _paid_in_month(part, days, acct, day)
-        keep = None
-        if not keep_closed:
-            code = states["status"].codes
-            repeat = (code == shift_in_group(code, acct, -1)) & np.isin(code, (1, 3, 4))
-            keep = ~repeat
         accounts = part.portfolio.accounts
         if accounts is not None and "product" in accounts:
             where = part.codes["accounts"]
             codes, names = pd.factorize(accounts["product"])
-            product = np.full(len(ledger.ids), -1, dtype=np.int64)
+            product = np.full(len(led.ids), -1, dtype=np.int64)
             product[where[where >= 0]] = codes[where >= 0]
             names = np.r_[np.asarray(names, dtype=object), None]  # code -1 -> None
             columns["product"] = names[product[acct]]
         ordered = [c for c in _SNAPSHOT_COLUMNS if c in columns] + (
             ["product"] if "product" in columns else []
         )
-        frames.append(_select({c: columns[c] for c in ordered}, keep))
+        frames.append({c: columns[c] for c in ordered})
+        del part, led, columns, acct, day  # one partition's arrays alive at a time
     return _frame(frames)
 
 
@@ -477,6 +642,7 @@ def episodes(
     *,
     end: Any = None,
     partition_size: int | None = _DEFAULT_PARTITION,
+    ledger: AgingLedger | None = None,
 ) -> pd.DataFrame:
     """Delinquency episodes of every account up to ``end``.
 
@@ -490,6 +656,10 @@ def episodes(
     end : date, optional
         Last day observed (default ``portfolio.data_end``); episodes still running then
         have no ``end_date``.
+    partition_size : int, optional
+        Accounts per partition (memory bound).
+    ledger : AgingLedger, optional
+        The ledger of ``portfolio`` built once (:func:`aging_ledger`). Same results.
 
     Returns
     -------
@@ -523,8 +693,8 @@ def episodes(
     cfg = _resolve_config(config)
     horizon = _as_days(portfolio.data_end if end is None else end)[-1]
     frames = []
-    for part in partitions(portfolio, partition_size):
-        frames.append(_episodes_of(build_ledger(part, cfg), horizon))
+    for _part, led in partition_ledgers(portfolio, cfg, partition_size, ledger):
+        frames.append(_episodes_of(led, horizon))
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return out
 

@@ -17,7 +17,7 @@ from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.docstrings import fill_doc, register
 from recovery.timeline.account_features import account_rows, months_on_book
-from recovery.timeline.aging import account_states, episodes
+from recovery.timeline.aging import AgingLedger, account_states, episodes
 from recovery.timeline.catalogue import BUCKET_WINDOWS_MONTHS, bucket_slug
 from recovery.timeline.events import (
     DAYS_PER_MONTH,
@@ -29,6 +29,7 @@ from recovery.timeline.events import (
     month_numbers,
     schedule_in_force,
     to_dates,
+    to_datetimes,
 )
 
 __all__ = ["aging_features", "aging_columns", "history_month_ends"]
@@ -117,7 +118,11 @@ def aging_features(
 
 
 def aging_columns(
-    portfolio: Portfolio, pairs: pd.DataFrame, config: Config, states: pd.DataFrame | None
+    portfolio: Portfolio,
+    pairs: pd.DataFrame,
+    config: Config,
+    states: pd.DataFrame | None,
+    ledger: AgingLedger | None = None,
 ) -> PairColumns:
     """The aging features of pairs as :class:`~recovery.timeline.events.PairColumns`.
 
@@ -125,7 +130,9 @@ def aging_columns(
     required; one row per pair, in order: the aging features and
     ``paid_to_due_ratio``). It counts every recorded payment reversal:
     :func:`aging_features` runs it through
-    :func:`~recovery.timeline.events.known_at_as_of`.
+    :func:`~recovery.timeline.events.known_at_as_of`. ``ledger``: the aging ledger of
+    ``portfolio`` built once (:func:`recovery.timeline.aging.aging_ledger`), read for
+    the states and the episodes instead of building it (same results).
     """
     p = Pairs.of(pairs)
     out = PairColumns(p.frame)
@@ -133,7 +140,7 @@ def aging_columns(
     month_ends = history_month_ends(p.days, n_hist)
     if states is None:
         dates = sorted(set(month_ends) | set(to_dates(np.unique(p.days))))
-        states = account_states(portfolio, dates, config)
+        states = account_states(portfolio, dates, config, ledger=ledger)
     st = states
     row = p.rows_in(st)  # exact match of (account, as_of)
     miss = row < 0
@@ -187,7 +194,7 @@ def aging_columns(
     out["installments_remaining"] = sched["installments_remaining"].to_numpy()
     out["installment_amount"] = sched["installment_amount"].to_numpy()
     # episodes: first delinquency and past payment cures known by as_of
-    ep = episodes(portfolio, config)
+    ep = episodes(portfolio, config, ledger=ledger)
     ecode = p.code(ep["account_id"])
     ok = ecode >= 0
     start_ev = Events(ecode[ok], day_numbers(ep["start_date"])[ok])
@@ -215,16 +222,21 @@ def _months_in_bucket(
     month_col: str = "as_of",
 ) -> None:
     """Count month ends in each bucket over the last 3/6/12 month ends (dense gather)."""
-    me = pd.DatetimeIndex(pd.to_datetime(states[month_col]))
-    keep = me.is_month_end & (p.code(states["account_id"]) >= 0)
-    sub = states[np.asarray(keep)]
-    scode = p.code(sub["account_id"])
-    smonth = month_numbers(sub[month_col])
-    asof = pd.DatetimeIndex(p.frame["as_of"])
+    dates = to_datetimes(states[month_col]).to_numpy(dtype="datetime64[D]")
+    code = p.code(states["account_id"])
+    keep = (code >= 0) & _is_month_end(dates)
+    scode = code[keep]
+    smonth = month_numbers(dates[keep])
+    asof = p.frame["as_of"].to_numpy(dtype="datetime64[D]")
     # the last month end on or before as_of
-    qmonth = month_numbers(asof) - (~asof.is_month_end).astype("int64")
+    qmonth = month_numbers(asof) - (~_is_month_end(asof)).astype("int64")
     names = list(config.aging.bucket_names)
-    bidx = pd.Categorical(sub["bucket"], categories=names).codes.astype("int64")  # -1 = none
+    bucket = states["bucket"]
+    if isinstance(bucket.dtype, pd.CategoricalDtype) and list(bucket.cat.categories) == names:
+        bidx = bucket.cat.codes.to_numpy()[keep].astype("int64")  # -1 = none
+    else:
+        bidx = pd.Categorical(bucket[keep], categories=names).codes.astype("int64")
+    sub = bidx
     if len(sub):
         m0 = min(smonth.min(), qmonth.min() - n_hist)
         width = max(smonth.max(), qmonth.max()) - m0 + 1
@@ -232,10 +244,15 @@ def _months_in_bucket(
         m0, width = qmonth.min() - n_hist, n_hist + 1
     grid = np.full((len(p.ids), width), -1, dtype="int8")
     grid[scode, smonth - m0] = bidx
-    lagged = np.stack([grid[p.codes, qmonth - m0 - lag] for lag in range(n_hist)], axis=1)
-    for months in BUCKET_WINDOWS_MONTHS:
-        window = lagged[:, :months]
-        for b, name in enumerate(names):
-            out[f"months_in_{bucket_slug(name)}_{months}m"] = (
-                (window == b).sum(axis=1).astype("float64")
-            )
+    # one row per lag (latest month end first), one column per pair
+    lagged = np.stack([grid[p.codes, qmonth - m0 - lag] for lag in range(n_hist)])
+    for b, name in enumerate(names):
+        running = np.cumsum(lagged == b, axis=0, dtype=np.int16)  # month ends in bucket b
+        for months in BUCKET_WINDOWS_MONTHS:
+            out[f"months_in_{bucket_slug(name)}_{months}m"] = running[months - 1].astype("float64")
+
+
+def _is_month_end(days: np.ndarray) -> np.ndarray:
+    """Whether each datetime64[D] is the last day of its month."""
+    month = days.astype("datetime64[M]")
+    return ((days + 1).astype("datetime64[M]") != month) & ~np.isnat(days)

@@ -22,6 +22,7 @@ from recovery.timeline.events import (
     day_numbers,
     known_at_as_of,
     take,
+    to_datetimes,
 )
 from recovery.timeline.payment_features import valid_payments
 
@@ -105,10 +106,9 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
     code = p.code(acts["account_id"]) if len(acts) else np.empty(0, dtype="int64")
     acts = acts[code >= 0]
     code = code[code >= 0]
-    day = day_numbers(pd.to_datetime(acts["ts"]).dt.normalize()) if len(acts) else code
-    channel = acts["channel"].astype(str).to_numpy()
-    outcome = acts["outcome"].astype(str).to_numpy()
-    rpc = np.isin(outcome, RIGHT_PARTY_OUTCOMES)
+    day = day_numbers(to_datetimes(acts["ts"]).dt.normalize()) if len(acts) else code
+    channel = _Labels(acts["channel"])
+    rpc = _Labels(acts["outcome"]).isin(RIGHT_PARTY_OUTCOMES)
     values: dict[str, np.ndarray] = {"rpc": rpc}
     for ch in config.categories.action_channels:
         values[f"a_{ch}"] = channel == ch
@@ -142,7 +142,7 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
         else:
             val = [None] * len(p.codes)
         out[column] = pd.Categorical(val, categories=list(allowed))
-    stage = np.zeros(len(channel), dtype="int64")
+    stage = np.zeros(len(code), dtype="int64")
     for ch, s in ESCALATION_STAGES.items():
         stage[channel == ch] = s
     # running maximum per account: codes are sorted, so code * 10 + stage only grows
@@ -159,6 +159,25 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
     _promise_features(out, portfolio, acts, code, day, p, config)
     _conversation_features(out, acts, code, day, p, config)
     return out
+
+
+class _Labels:
+    """A label column as integer codes, compared by code: ``labels == "call"`` is what
+    ``column.astype(str) == "call"`` is, without comparing every row's string."""
+
+    def __init__(self, column: pd.Series):
+        codes, uniques = pd.factorize(column)
+        self.codes = codes
+        self.names = np.array([str(u) for u in uniques] + ["nan"], dtype=object)  # -1: missing
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __eq__(self, value: object) -> np.ndarray:  # type: ignore[override]
+        return (self.names == value)[self.codes]
+
+    def isin(self, values: tuple[str, ...]) -> np.ndarray:
+        return np.isin(self.names, values)[self.codes]
 
 
 def _conversation_features(out, acts, code, day, p: Pairs, config: Config) -> None:
@@ -225,13 +244,13 @@ def _promise_features(out, portfolio, acts, code, day, p: Pairs, config: Config)
     if len(acts):
         is_promise = (acts["outcome"].astype(str) == "promise_to_pay").to_numpy()
         if "promise_date" in acts:
-            is_promise |= pd.to_datetime(acts["promise_date"]).notna().to_numpy()
+            is_promise |= to_datetimes(acts["promise_date"]).notna().to_numpy()
     else:
         is_promise = np.zeros(0, dtype=bool)
     pr_code = code[is_promise]
     start = day[is_promise]
     if "promise_date" in acts and is_promise.any():
-        promised = day_numbers(pd.to_datetime(acts["promise_date"]).to_numpy()[is_promise])
+        promised = day_numbers(to_datetimes(acts["promise_date"]).to_numpy()[is_promise])
         promised = np.where(promised < 0, start, promised)
     else:
         promised = start.copy()

@@ -32,7 +32,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,9 +41,12 @@ import pandas as pd
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
+from recovery.timeline.aging import AgingLedger
+from recovery.timeline.ledger import id_codes
 
 __all__ = [
     "DAYS_PER_MONTH",
+    "to_datetimes",
     "day_numbers",
     "to_dates",
     "month_numbers",
@@ -72,6 +75,19 @@ _SPAN = np.int64(1 << 20)
 
 
 # --------------------------------------------------------------------------- days
+def to_datetimes(values: Any) -> Any:
+    """:func:`pandas.to_datetime`, without its scan for repeated dates when the values
+    are dates already (the scan walks them one by one in Python; the result is the same).
+
+    Examples
+    --------
+    >>> to_datetimes(pd.Series(pd.to_datetime(["2024-01-31", None]))).isna().tolist()
+    [False, True]
+    """
+    dtype = getattr(values, "dtype", None)
+    return pd.to_datetime(values, cache=not pd.api.types.is_datetime64_any_dtype(dtype))
+
+
 def day_numbers(values: Any) -> np.ndarray:
     """Day numbers of dates: days since 1970-01-01 plus a fixed offset (all >= 0).
 
@@ -97,7 +113,7 @@ def day_numbers(values: Any) -> np.ndarray:
     if isinstance(arr, np.ndarray) and arr.dtype.kind == "M":
         arr = arr.astype("datetime64[D]")
     else:
-        arr = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[D]")
+        arr = to_datetimes(pd.Series(values)).to_numpy(dtype="datetime64[D]")
     out = arr.astype("int64") + _OFFSET
     out[np.isnat(arr)] = -1
     return out
@@ -132,7 +148,11 @@ def month_numbers(dates: Any) -> np.ndarray:
     >>> int(m[1] - m[0])
     1
     """
-    d = pd.DatetimeIndex(pd.to_datetime(dates))
+    values = getattr(dates, "values", dates)
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M" and not np.isnat(values).any():
+        # months since 1970-01 from numpy: the same numbers, without date fields
+        return values.astype("datetime64[M]").astype("int64") + 1970 * 12
+    d = pd.DatetimeIndex(to_datetimes(dates))
     return np.asarray(d.year * 12 + d.month - 1, dtype="int64")
 
 
@@ -164,10 +184,16 @@ class Events:
     """
 
     def __init__(self, codes: np.ndarray, days: np.ndarray, **values: np.ndarray):
-        order = np.lexsort((days, codes))
+        # one packed key per event (day -1 = missing stays before the account's days):
+        # a stable sort of it is the (code, day) order, ties in input order
+        keys = np.asarray(codes, dtype=np.int64) * _SPAN + days
+        if len(keys) < 2 or bool((keys[1:] >= keys[:-1]).all()):
+            order = np.arange(len(keys))
+        else:
+            order = np.argsort(keys, kind="stable")
         self.codes = codes[order]
         self.days = days[order]
-        self.keys = self.codes * _SPAN + self.days
+        self.keys = keys[order]
         self.values = {k: np.asarray(v)[order] for k, v in values.items()}
         self._cum: dict[str, np.ndarray] = {}
         self._bounds: dict[tuple, tuple] = {}
@@ -285,10 +311,11 @@ class Pairs:
     ids: pd.Index
     codes: np.ndarray
     days: np.ndarray
+    _known: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def of(cls, pairs: pd.DataFrame) -> Pairs:
-        """The pairs of a table with columns ``account_id``, ``as_of``.
+    def of(cls, pairs: pd.DataFrame | Pairs) -> Pairs:
+        """The pairs of a table with columns ``account_id``, ``as_of`` (a ``Pairs`` as is).
 
         Examples
         --------
@@ -296,18 +323,41 @@ class Pairs:
         >>> p.codes.tolist(), list(p.ids)
         ([1, 0], ['A', 'B'])
         """
+        if isinstance(pairs, Pairs):
+            return pairs
         frame = pd.DataFrame(
             {
                 "account_id": pairs["account_id"].astype(str).to_numpy(),
-                "as_of": pd.to_datetime(pairs["as_of"]).dt.normalize().to_numpy(),
+                "as_of": to_datetimes(pairs["as_of"]).dt.normalize().to_numpy(),
             }
         )
         codes, ids = pd.factorize(frame["account_id"], sort=True)
         return cls(frame, pd.Index(ids), codes.astype("int64"), day_numbers(frame["as_of"]))
 
     def code(self, account_ids: pd.Series) -> np.ndarray:
-        """Codes of account ids; -1 for accounts without a pair."""
-        return self.ids.get_indexer(account_ids.astype(str)).astype("int64")
+        """Codes of account ids; -1 for accounts without a pair (read-only).
+
+        The codes of a column are remembered: asking again for the same column (the
+        same array of ids) hashes no id twice.
+        """
+        values = account_ids.to_numpy() if isinstance(account_ids, pd.Series) else account_ids
+        known = self._known.get(id(values))
+        if known is not None and known[0] is values:
+            return known[1]
+        codes = id_codes(self.ids, values)
+        codes.flags.writeable = False
+        self._known[id(values)] = (values, codes)  # the ids stay alive with their codes
+        return codes
+
+    def remember(self, key: str, source: Any, make: Callable[[], Any]) -> Any:
+        """``make()`` computed once for these pairs and this ``source`` object (e.g. a
+        table that several feature families read), then returned again."""
+        known = self._known.get((key, id(source)))
+        if known is not None and known[0] is source:
+            return known[1]
+        value = make()
+        self._known[(key, id(source))] = (source, value)  # the source stays alive with it
+        return value
 
     def rows_in(self, table: pd.DataFrame, days: np.ndarray | None = None) -> np.ndarray:
         """Row of ``table`` (``account_id``, ``as_of``) at each pair's account and day.
@@ -382,6 +432,46 @@ class PairColumns(dict):
         for name in names:
             if name in columns:
                 dict.__setitem__(out, name, columns[name])
+        return out
+
+    def replace_rows(self, rows: np.ndarray, other: PairColumns) -> PairColumns:
+        """These columns with the rows where ``rows`` (a mask) is set taken from ``other``.
+
+        The same table as :meth:`concat` of the other rows and ``other``, put back in
+        order: a column is copied and its few rows assigned when both sides have the
+        same dtype, concatenated otherwise.
+
+        Examples
+        --------
+        >>> a = PairColumns(pd.DataFrame({"account_id": ["A", "B", "C"], "as_of": [1, 2, 3]}))
+        >>> a["x"] = np.array([1.0, 2.0, 3.0])
+        >>> b = PairColumns(pd.DataFrame({"account_id": ["B"], "as_of": [2]}))
+        >>> b["x"] = np.array([9.0])
+        >>> a.replace_rows(np.array([False, True, False]), b)["x"].tolist()
+        [1.0, 9.0, 3.0]
+        """
+        rows = np.asarray(rows, dtype=bool)
+        at = np.flatnonzero(rows)
+        order = None
+        out = self.__class__.__new__(self.__class__)
+        for column, mine in self.items():
+            theirs = other[column]
+            same = getattr(mine, "dtype", None) == getattr(theirs, "dtype", None)
+            if same and isinstance(mine, pd.Categorical):
+                codes = np.array(mine.codes)
+                codes[at] = theirs.codes
+                values = pd.Categorical.from_codes(codes, dtype=mine.dtype)
+            elif same and isinstance(mine, np.ndarray):
+                values = mine
+                if mine.dtype.kind == "O" or mine[at].tobytes() != theirs.tobytes():
+                    values = mine.copy()  # copied only when a late row changes
+                    values[at] = theirs
+            else:
+                if order is None:
+                    order = np.argsort(np.r_[np.flatnonzero(~rows), at], kind="stable")
+                parts = [{column: mine[~rows]}, {column: theirs}]
+                values = PairColumns.concat(parts, order)[column]
+            dict.__setitem__(out, column, values)
         return out
 
     @classmethod
@@ -469,7 +559,7 @@ def pairs_table(request: pd.DataFrame, *, text_ids: bool = False) -> pd.DataFram
     pairs = request[["account_id", "as_of"]].copy()
     if text_ids:
         pairs["account_id"] = pairs["account_id"].astype(str)
-    pairs["as_of"] = pd.to_datetime(pairs["as_of"]).dt.normalize()
+    pairs["as_of"] = to_datetimes(pairs["as_of"]).dt.normalize()
     return pairs
 
 
@@ -530,16 +620,16 @@ def point_in_time(portfolio: Portfolio, as_of: Any) -> Portfolio:
     day = pd.Timestamp(as_of).normalize()
     out = portfolio.copy()
     if out.payments is not None:
-        pays = out.payments[pd.to_datetime(out.payments["payment_date"]) <= day].copy()
+        pays = out.payments[to_datetimes(out.payments["payment_date"]) <= day].copy()
         if "reversed_date" in pays:
-            rev = pd.to_datetime(pays["reversed_date"])
+            rev = to_datetimes(pays["reversed_date"])
             pays["reversed_date"] = rev.where(rev <= day)
         out.payments = pays.reset_index(drop=True)
     if out.actions is not None:
-        keep = pd.to_datetime(out.actions["ts"]) < day + pd.Timedelta(days=1)
+        keep = to_datetimes(out.actions["ts"]) < day + pd.Timedelta(days=1)
         out.actions = out.actions[keep].reset_index(drop=True)
     if out.schedule is not None and "effective_from" in out.schedule:
-        eff = pd.to_datetime(out.schedule["effective_from"])
+        eff = to_datetimes(out.schedule["effective_from"])
         out.schedule = out.schedule[eff.isna() | (eff <= day)].reset_index(drop=True)
     for name, col in (
         ("events", "date"),
@@ -548,12 +638,12 @@ def point_in_time(portfolio: Portfolio, as_of: Any) -> Portfolio:
     ):
         df = getattr(out, name)
         if df is not None:
-            setattr(out, name, df[pd.to_datetime(df[col]) <= day].reset_index(drop=True))
+            setattr(out, name, df[to_datetimes(df[col]) <= day].reset_index(drop=True))
     if out.assignments is not None:
-        end = pd.to_datetime(out.assignments["end_date"])
+        end = to_datetimes(out.assignments["end_date"])
         out.assignments["end_date"] = end.where(end <= day)
     if out.accounts is not None:
-        orig = pd.to_datetime(out.accounts["origination_date"])
+        orig = to_datetimes(out.accounts["origination_date"])
         out.accounts = out.accounts[orig <= day].reset_index(drop=True)
     out.meta["data_end"] = day.strftime("%Y-%m-%d")
     return out
@@ -564,14 +654,14 @@ def _reversal_pending(payments: pd.DataFrame | None, pairs: pd.DataFrame) -> np.
     late = np.zeros(len(pairs), dtype=bool)
     if payments is None or "reversed_date" not in payments:
         return late
-    rev = pd.to_datetime(payments["reversed_date"])
+    rev = to_datetimes(payments["reversed_date"])
     has = rev.notna().to_numpy()
     if not has.any():
         return late
     reversed_rows = pd.DataFrame(
         {
             "account_id": payments["account_id"].astype(str).to_numpy()[has],
-            "posted": pd.to_datetime(payments["payment_date"]).to_numpy()[has],
+            "posted": to_datetimes(payments["payment_date"]).to_numpy()[has],
             "reversed": rev.to_numpy()[has],
         }
     )
@@ -638,28 +728,28 @@ def point_in_time_views(
     key = pd.DataFrame(
         {"account_id": pairs["account_id"].astype(str), "_view": view, "_as_of": pairs["as_of"]}
     )
-    ids = set(key["account_id"])
+    ids = pd.Index(pd.unique(key["account_id"]))
     tables = {}
     for name, column in _KNOWN_BY.items():
         df = getattr(portfolio, name)
         if df is None:
             continue
-        df = df[df["account_id"].astype(str).isin(ids)]
+        df = df[id_codes(ids, df["account_id"]) >= 0]  # the pairs' accounts' rows
         df = df.assign(account_id=df["account_id"].astype(str)).merge(key, on="account_id")
         a = df["_as_of"]
         if column not in df:
             known = np.ones(len(df), dtype=bool)
         elif name == "actions":
-            known = pd.to_datetime(df[column]) < a + pd.Timedelta(days=1)
+            known = to_datetimes(df[column]) < a + pd.Timedelta(days=1)
         elif name == "schedule":
-            eff = pd.to_datetime(df[column])
+            eff = to_datetimes(df[column])
             known = eff.isna() | (eff <= a)
         else:
-            known = pd.to_datetime(df[column]) <= a
+            known = to_datetimes(df[column]) <= a
         df = df[np.asarray(known)].copy()
         for later in ("reversed_date", "end_date"):
             if later in df:
-                d = pd.to_datetime(df[later])
+                d = to_datetimes(df[later])
                 df[later] = d.where(d <= df["_as_of"])
         df["account_id"] = df["_view"]
         tables[name] = df.drop(columns=["_view", "_as_of"]).reset_index(drop=True)
@@ -691,8 +781,8 @@ def known_at_as_of(
         Columns ``account_id``, ``as_of``.
     config : Config
     **kwargs
-        Passed on to ``core``; DataFrames among them (tables precomputed for the
-        whole portfolio) become ``None`` for the views, which recompute them.
+        Passed on to ``core``; DataFrames and aging ledgers among them (precomputed
+        for the whole portfolio) become ``None`` for the views, which recompute them.
 
     Returns
     -------
@@ -714,22 +804,20 @@ def known_at_as_of(
     """
     pairs = pairs[["account_id", "as_of"]].reset_index(drop=True).copy()
     pairs["account_id"] = pairs["account_id"].astype(str)
-    pairs["as_of"] = pd.to_datetime(pairs["as_of"]).dt.normalize()
+    pairs["as_of"] = to_datetimes(pairs["as_of"]).dt.normalize()
     late = _reversal_pending(portfolio.payments, pairs)
     if not late.any():
         return core(portfolio, pairs, config, **kwargs)
-    parts, order = [], []
-    if (~late).any():
-        parts.append(core(portfolio, pairs[~late].reset_index(drop=True), config, **kwargs))
-        order.append(np.flatnonzero(~late))
-    # precomputed tables are recomputed on the views; flags are passed on
-    extra = {k: (None if isinstance(v, pd.DataFrame) else v) for k, v in kwargs.items()}
+    # every pair at once (few are late), then the late ones replaced by their views';
+    # precomputed tables are recomputed on the views, flags are passed on
+    out = core(portfolio, pairs, config, **kwargs)
+    extra = {
+        k: (None if isinstance(v, (pd.DataFrame, AgingLedger)) else v) for k, v in kwargs.items()
+    }
     views, view_pairs = point_in_time_views(portfolio, pairs[late])
     done = core(views, view_pairs, config, **extra)
     done["account_id"] = pairs.loc[late, "account_id"].to_numpy()
-    parts.append(done)
-    order.append(np.flatnonzero(late))
-    return PairColumns.concat(parts, np.argsort(np.concatenate(order), kind="stable"))
+    return out.replace_rows(late, done)
 
 
 # ------------------------------------------------------------------- schedule in force
@@ -737,7 +825,7 @@ def _schedule_frame(schedule: pd.DataFrame) -> pd.DataFrame:
     sched = pd.DataFrame(
         {
             "account_id": schedule["account_id"].astype(str).to_numpy(),
-            "due_date": pd.to_datetime(schedule["due_date"]).to_numpy(),
+            "due_date": to_datetimes(schedule["due_date"]).to_numpy(),
             "amount_due": schedule["amount_due"].astype("float64").to_numpy(),
             "version": (
                 schedule["schedule_version"].fillna(1).astype("int64").to_numpy()
@@ -747,7 +835,7 @@ def _schedule_frame(schedule: pd.DataFrame) -> pd.DataFrame:
         }
     )
     if "effective_from" in schedule:
-        sched["effective_from"] = pd.to_datetime(schedule["effective_from"]).to_numpy()
+        sched["effective_from"] = to_datetimes(schedule["effective_from"]).to_numpy()
     else:
         sched["effective_from"] = pd.NaT
     return sched
@@ -790,15 +878,17 @@ def schedule_in_force(schedule: pd.DataFrame, account_ids: pd.Series, dates: Any
     qcode = codes[: len(qids)].astype("int64")
     scode = codes[len(qids) :].astype("int64")
     qday = day_numbers(dates)
+    # one integer key per (account, version): grouped without hashing the ids again
+    max_v = np.int64(max(int(sched["version"].max()) if len(sched) else 1, 1) + 1)
     versions = (
-        sched.groupby(["account_id", "version"], sort=False)
+        sched.assign(_key=scode * max_v + sched["version"].to_numpy())
+        .groupby("_key", sort=False)
         .agg(effective_from=("effective_from", "min"), installment_amount=("amount_due", "median"))
-        .reset_index()
     )
-    vcode = pd.Index(ids).get_indexer(versions["account_id"]).astype("int64")
+    vkey = versions.index.to_numpy().astype("int64")
+    vcode, vnum = vkey // max_v, vkey % max_v
     vday = day_numbers(versions["effective_from"])
     vday = np.where(vday < 0, 0, vday)  # the original version is in force from the start
-    vnum = versions["version"].to_numpy()
     # latest version (by effective day, then number) with effective day <= query day
     order = np.lexsort((vnum, vday, vcode))
     vkeys = vcode[order] * _SPAN + vday[order]
@@ -808,7 +898,6 @@ def schedule_in_force(schedule: pd.DataFrame, account_ids: pd.Series, dates: Any
     version = np.where(ok, vnum[pick], -1)
     amount = np.where(ok, versions["installment_amount"].to_numpy()[pick], np.nan)
     # installments of that version due after the query day
-    max_v = np.int64(max(int(sched["version"].max()) if len(sched) else 1, 1) + 1)
     skey = (scode * max_v + sched["version"].to_numpy()) * _SPAN + day_numbers(sched["due_date"])
     skey.sort()
     base = (qcode * max_v + np.maximum(version, 0)) * _SPAN

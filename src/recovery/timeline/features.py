@@ -48,13 +48,14 @@ from recovery.docstrings import fill_doc
 from recovery.errors import DataError
 from recovery.progress import accounts_progress
 from recovery.timeline.account_features import account_columns
-from recovery.timeline.aging import account_states, overdue_pairs
+from recovery.timeline.aging import AgingLedger, account_states, aging_ledger, overdue_pairs
 from recovery.timeline.aging_features import aging_columns, history_month_ends
 from recovery.timeline.catalogue import BUCKET_WINDOWS_MONTHS, feature_frame, feature_names
 from recovery.timeline.contact_features import contact_columns
 from recovery.timeline.customer_features import CUSTOMER_FEATURES, customer_columns
 from recovery.timeline.events import (
     PairColumns,
+    Pairs,
     account_partitions,
     as_pairs,
     day_numbers,
@@ -62,8 +63,10 @@ from recovery.timeline.events import (
     pairs_of_accounts,
     pairs_table,
     require_tables,
+    to_datetimes,
 )
 from recovery.timeline.labels import build_labels
+from recovery.timeline.ledger import id_codes
 from recovery.timeline.payment_features import payment_columns
 
 __all__ = [
@@ -164,23 +167,28 @@ def iter_features(
     if isinstance(request, pd.DataFrame):
         accounts = pd.unique(request["account_id"].astype(str))
     else:
-        orig = pd.to_datetime(portfolio.accounts["origination_date"])
+        orig = to_datetimes(portfolio.accounts["origination_date"])
         accounts = pd.unique(portfolio.accounts.loc[orig <= max(request), "account_id"].astype(str))
     chunks = account_partitions(accounts, partition_size)
     iterator = accounts_progress(chunks, "features", progress)
     for ids, part in zip(iterator, _split(portfolio, chunks), strict=False):
         req = pairs_of_accounts(request, ids)
-        columns = _features_of_partition(part, req, config, include_protected)
+        # the partition's aging ledger, built once: states, episodes and labels read it
+        book = aging_ledger(part, config)
+        columns = _features_of_partition(part, req, config, include_protected, book)
         if columns is None:
             continue
         piece = feature_frame(columns, config)
+        del columns
         if config.features.customer_level:
             # on the whole portfolio: a customer's accounts may be in other partitions
             extra = customer_columns(portfolio, piece[["account_id", "as_of"]], config)
             piece = feature_frame({**{c: piece[c].array for c in piece}, **extra}, config)
         if with_labels:
-            labels = build_labels(part, piece[["account_id", "as_of"]], config, partition_size=None)
+            pairs = piece[["account_id", "as_of"]]
+            labels = build_labels(part, pairs, config, partition_size=None, ledger=book)
             piece = piece.merge(labels, on=["account_id", "as_of"], how="left", validate="1:1")
+        del book
         yield piece
 
 
@@ -244,17 +252,9 @@ def write_features(
             include_protected=include_protected,
             partition_size=partition_size,
             progress=progress,
+            with_labels=with_labels,  # labelled in each partition, on its aging ledger
         )
         for piece in pieces:
-            if with_labels:
-                ids = piece["account_id"].unique()
-                labels = build_labels(
-                    portfolio.subset(ids),
-                    piece[["account_id", "as_of"]],
-                    config,
-                    partition_size=None,
-                )
-                piece = piece.merge(labels, on=["account_id", "as_of"], how="left")
             rows += len(piece)
             if suffix == ".csv":
                 piece.to_csv(
@@ -303,10 +303,14 @@ def _split(portfolio: Portfolio, partitions: list[np.ndarray]) -> Iterator[Portf
         df = getattr(portfolio, name)
         if df is None:
             continue
-        code = index.get_indexer(df["account_id"].astype(str))
+        code = id_codes(index, df["account_id"])  # rows of one account together: fast
         part = np.where(code >= 0, code // size, n_parts)  # n_parts = not requested
+        del code
         order = np.argsort(part, kind="stable")
         bounds = np.searchsorted(part[order], np.arange(n_parts + 1))
+        del part
+        if len(order) < 2**31:  # kept for the whole run: half the memory
+            order = order.astype(np.int32)
         located[name] = (df, order, bounds)
     for k in range(n_parts):
         tables = {
@@ -340,7 +344,7 @@ def empty_feature_matrix(config: Config, include_protected: bool) -> pd.DataFram
 
 
 def _features_of_partition(
-    portfolio: Portfolio, request, config: Config, include_protected: bool
+    portfolio: Portfolio, request, config: Config, include_protected: bool, book: AgingLedger
 ) -> PairColumns | None:
     """Features of one partition of accounts (DESIGN.md §4); None without pairs."""
     if isinstance(request, pd.DataFrame):
@@ -349,15 +353,21 @@ def _features_of_partition(
     else:
         hist = history_month_ends(day_numbers(pd.Series(request)), max(BUCKET_WINDOWS_MONTHS))
         dates = sorted(set(hist) | set(request))
-        states = account_states(portfolio, dates, config)
-        st_dates = pd.to_datetime(states["as_of"]).dt.normalize()
+        states = account_states(portfolio, dates, config, ledger=book)
+        st_dates = to_datetimes(states["as_of"]).dt.normalize()
         pairs = overdue_pairs(states[st_dates.isin(request)], config)
     if not len(pairs):
         return None
     # queries sorted by (account, as_of) make every searchsorted walk memory in order
     pairs = pairs.sort_values(["account_id", "as_of"], kind="stable").reset_index(drop=True)
     return known_at_as_of(
-        _features_core, portfolio, pairs, config, include_protected=include_protected, states=states
+        _features_core,
+        portfolio,
+        pairs,
+        config,
+        include_protected=include_protected,
+        states=states,
+        ledger=book,
     )
 
 
@@ -367,8 +377,10 @@ def _features_core(
     config: Config,
     include_protected: bool | None,
     states: pd.DataFrame | None,
+    ledger: AgingLedger | None,
 ) -> PairColumns:
-    merged = aging_columns(portfolio, pairs, config, states)
+    pairs = Pairs.of(pairs)  # the pairs' account codes, computed once for every family
+    merged = aging_columns(portfolio, pairs, config, states, ledger)
     merged.update(payment_columns(portfolio, pairs, config))
     merged.update(contact_columns(portfolio, pairs, config))
     merged.update(account_columns(portfolio, pairs, config, bool(include_protected)))

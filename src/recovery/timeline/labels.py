@@ -48,7 +48,7 @@ from recovery.data.offers import acceptance_day, changes_schedule
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
 from recovery.progress import accounts_progress
-from recovery.timeline.aging import account_states, is_overdue, overdue_pairs
+from recovery.timeline.aging import AgingLedger, account_states, is_overdue, overdue_pairs
 from recovery.timeline.events import (
     DAYS_PER_MONTH,
     Events,
@@ -87,6 +87,7 @@ def build_labels(
     *,
     partition_size: int | None = 50_000,
     progress: bool = False,
+    ledger: AgingLedger | None = None,
 ) -> pd.DataFrame:
     """Labels of each (account_id, as_of) pair, from rows after as_of only.
 
@@ -103,6 +104,10 @@ def build_labels(
         Accounts per partition (memory bound); results do not depend on it.
     progress : bool
         Show a progress bar over partitions.
+    ledger : AgingLedger, optional
+        The aging ledger of ``portfolio`` built once
+        (:func:`recovery.timeline.aging.aging_ledger`); the pairs are then labelled in
+        one piece (``partition_size`` ignored). Same results.
 
     Returns
     -------
@@ -132,28 +137,31 @@ def build_labels(
         accounts = pd.unique(request["account_id"].astype(str))
     else:
         accounts = pd.unique(portfolio.schedule["account_id"].astype(str))
-    chunks = account_partitions(accounts, partition_size)
+    chunks = account_partitions(accounts, None if ledger is not None else partition_size)
     whole = len(chunks) <= 1
     chunks = accounts_progress(chunks, "labels", progress)
     parts = []
     for ids in chunks:
         part = portfolio if whole else portfolio.subset(ids)
-        parts.append(_labels_of_partition(part, pairs_of_accounts(request, ids), config))
+        req = pairs_of_accounts(request, ids)
+        parts.append(_labels_of_partition(part, req, config, ledger if whole else None))
     if not parts:
         return pd.DataFrame(columns=["account_id", "as_of", *LABEL_COLUMNS])
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["account_id", "as_of"], kind="stable").reset_index(drop=True)
 
 
-def _labels_of_partition(portfolio: Portfolio, request, config: Config) -> pd.DataFrame:
+def _labels_of_partition(
+    portfolio: Portfolio, request, config: Config, ledger: AgingLedger | None
+) -> pd.DataFrame:
     lab = config.labels
     data_end = day_numbers([portfolio.data_end])[0]
     if isinstance(request, pd.DataFrame):
         pairs = pairs_table(request)
         dates = sorted(pairs["as_of"].unique())
-        now = account_states(portfolio, dates, config)
+        now = account_states(portfolio, dates, config, ledger=ledger)
     else:
-        now = account_states(portfolio, request, config)
+        now = account_states(portfolio, request, config, ledger=ledger)
         pairs = overdue_pairs(now, config)
     p = Pairs.of(pairs.reset_index(drop=True))
     out = p.frame.copy()
@@ -185,7 +193,7 @@ def _labels_of_partition(portfolio: Portfolio, request, config: Config) -> pd.Da
     later_days = p.days + lab.p_cure_horizon_days
     wanted = np.unique(later_days[~cure_censored & overdue])
     if len(wanted):
-        after = account_states(portfolio, list(to_dates(wanted)), config)
+        after = account_states(portfolio, list(to_dates(wanted)), config, ledger=ledger)
         st2 = _lookup_states(after, p, later_days)
     else:
         st2 = pd.DataFrame({"status": [None] * n, "dpd": np.nan, "bucket": None})

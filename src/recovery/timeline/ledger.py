@@ -51,6 +51,8 @@ __all__ = [
     "shift_in_group",
     "days_past_due",
     "account_id_values",
+    "id_codes",
+    "factorize_ids",
     "Partition",
     "partitions",
     "Ledger",
@@ -121,7 +123,8 @@ def ledger_timestamps(days: np.ndarray) -> np.ndarray:
     """
     days = np.asarray(days, dtype=np.int64)
     nanos = (days + _BASE_EPOCH_DAY) * _NANOS_PER_DAY
-    return np.where(days >= NEVER, _NAT_INT, nanos).view("datetime64[ns]")
+    nanos[days >= NEVER] = _NAT_INT
+    return nanos.view("datetime64[ns]")
 
 
 def _cents(values: Any) -> np.ndarray:
@@ -142,6 +145,21 @@ def _group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     before = np.r_[0, total][starts]  # sum of everything before each run
     lengths = np.diff(np.r_[starts, len(values)])
     return total - np.repeat(before, lengths)
+
+
+def _group_running(values: np.ndarray, group: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+    """Running minimum or maximum (``ufunc``) of non-negative ints restarting at each
+    group (sorted): one accumulate over values shifted by group, so that no group's
+    values reach into the next."""
+    if len(values) == 0:
+        return values.copy()
+    step = int(values.max()) + 1
+    rank = np.cumsum(np.r_[0, group[1:] != group[:-1]])
+    if (int(rank[-1]) + 1) * float(step) >= 2**62:  # shifts would overflow: pandas
+        grouped = pd.Series(values).groupby(group)
+        return (grouped.cummin() if ufunc is np.minimum else grouped.cummax()).to_numpy()
+    shift = rank * np.int64(step) * (1 if ufunc is np.maximum else -1)
+    return ufunc.accumulate(values + shift) - shift
 
 
 def shift_in_group(values: np.ndarray, group: np.ndarray, fill: Any) -> np.ndarray:
@@ -248,6 +266,60 @@ def account_id_values(ids: pd.Series) -> Any:
     return ids.astype(str).to_numpy()
 
 
+def _runs(values: np.ndarray) -> np.ndarray | None:
+    """Start of each run of equal ids, when the ids come in runs (rows of one account
+    together, as exports and partitions have them) long enough to be worth it."""
+    if len(values) < 1024 or values.dtype != object:
+        return None
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    return starts if len(starts) * 4 <= len(values) else None
+
+
+def id_codes(index: pd.Index, ids: Any, *, as_text: bool = True) -> np.ndarray:
+    """Positions in ``index`` of account ids (as text unless ``as_text`` is false), -1
+    where absent.
+
+    ``index.get_indexer`` of the ids; ids in runs (one account's rows together) are
+    looked up once per run. Same numbers either way.
+
+    Examples
+    --------
+    >>> id_codes(pd.Index(["A", "B"]), pd.Series(["B", "B", "C"])).tolist()
+    [1, 1, -1]
+    """
+    values = ids.to_numpy() if isinstance(ids, pd.Series | pd.Index) else np.asarray(ids)
+
+    def look_up(some: np.ndarray) -> np.ndarray:
+        return index.get_indexer(pd.Series(some).astype(str) if as_text else some)
+
+    starts = _runs(values)
+    if starts is None:
+        return look_up(values).astype(np.int64)
+    heads = look_up(values[starts]).astype(np.int64)
+    return np.repeat(heads, np.diff(np.r_[starts, len(values)]))
+
+
+def factorize_ids(ids: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``pandas.factorize(account_id_values(ids), sort=True)``: codes and sorted ids
+    (object), ids in runs hashed once per run. Same numbers either way.
+
+    Examples
+    --------
+    >>> codes, uniques = factorize_ids(pd.Series(["B", "B", "A"]))
+    >>> codes.tolist(), uniques.tolist()
+    ([1, 1, 0], ['A', 'B'])
+    """
+    values = account_id_values(pd.Series(ids) if not isinstance(ids, pd.Series) else ids)
+    values = np.asarray(values)
+    starts = _runs(values)
+    if starts is None:
+        codes, uniques = pd.factorize(values, sort=True)
+        return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    codes, uniques = pd.factorize(values[starts], sort=True)
+    lengths = np.diff(np.r_[starts, len(values)])
+    return np.repeat(codes.astype(np.int64), lengths), np.asarray(uniques, dtype=object)
+
+
 _ACCOUNT_TABLES = ("accounts", "schedule", "payments", "events", "offers")
 _NEEDED_COLUMNS = {  # what aging reads from each table (account codes travel separately)
     "accounts": ("origination_date", "principal", "product", "product_kind"),
@@ -293,8 +365,7 @@ def partitions(portfolio: Portfolio, size: int | None) -> Iterable[Partition]:
         raise DataError("aging needs a 'schedule' table (installments with due dates)")
     if "account_id" not in schedule:
         raise DataError("table 'schedule' lacks column(s) ['account_id']")
-    codes, ids = pd.factorize(account_id_values(schedule["account_id"]), sort=True)
-    ids = np.asarray(ids, dtype=object)
+    codes, ids = factorize_ids(schedule["account_id"])
     index = pd.Index(ids)
     all_codes = {}
     for name in _ACCOUNT_TABLES:
@@ -302,11 +373,9 @@ def partitions(portfolio: Portfolio, size: int | None) -> Iterable[Partition]:
         if df is None:
             continue
         if name == "schedule":
-            all_codes[name] = codes.astype(np.int64)
+            all_codes[name] = codes
         else:
-            all_codes[name] = index.get_indexer(account_id_values(df["account_id"])).astype(
-                np.int64
-            )
+            all_codes[name] = id_codes(index, account_id_values(df["account_id"]), as_text=False)
     if size is None or len(ids) <= size:
         yield Partition(portfolio, ids, all_codes)
         return
@@ -714,7 +783,9 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
         )
 
     b_key = stack(0, np.int64) * SPAN + stack(1, np.int64)
-    order = np.argsort(b_key)
+    # the pieces are mostly sorted runs (accounts, then cash flows by account and day):
+    # a stable sort merges them (the order within a key does not matter)
+    order = np.argsort(b_key, kind="stable")
     b_key = b_key[order]
     b_amount = stack(2, np.int64)[order]
     b_group = stack(3, np.int64)[order]
@@ -786,14 +857,15 @@ def build_ledger(partition: Partition, config: Config) -> Ledger:
     floor = np.where(
         active & ~ep_restarted[episode] & (seg_oldest_due < NEVER), seg_oldest_due, NEVER
     )
-    running_min = pd.Series(floor).groupby(np.where(active, episode, -1)).cummin().to_numpy()
+    running_min = np.full(len(floor), NEVER)  # NEVER outside an active episode
+    running_min[active] = _group_running(floor[active], episode[active], np.minimum)
     seg_episode_start = np.where(
         active, np.minimum(ep_start[episode], running_min), ep_start[episode]
     )
 
     last_day = np.minimum(seg_next - 1, NEVER - 1)
     seg_dpd_last = days_past_due(last_day, seg_oldest_due, seg_terminal, grace)
-    running = pd.Series(seg_dpd_last).groupby(seg_acct).cummax().to_numpy()
+    running = _group_running(seg_dpd_last, seg_acct, np.maximum)
     seg_worst_before = shift_in_group(running, seg_acct, 0)
 
     return Ledger(

@@ -24,6 +24,7 @@ from recovery.timeline.events import (
     known_at_as_of,
     require_tables,
     schedule_in_force,
+    to_datetimes,
 )
 
 __all__ = ["payment_features", "payment_columns", "valid_payments"]
@@ -137,14 +138,18 @@ def valid_payments(portfolio: Portfolio, p: Pairs) -> tuple[Events, pd.DataFrame
     ([5.0], 1)
     """
     pays = portfolio.payments
+    return p.remember("valid_payments", pays, lambda: _valid_payments(pays, p))
+
+
+def _valid_payments(pays: pd.DataFrame, p: Pairs) -> tuple[Events, pd.DataFrame]:
     code = p.code(pays["account_id"])
     keep = code >= 0
     if "reversed_date" in pays:
-        keep &= pd.to_datetime(pays["reversed_date"]).isna().to_numpy()
+        keep &= to_datetimes(pays["reversed_date"]).isna().to_numpy()
     valid = pd.DataFrame(
         {
             "account_id": pays["account_id"].astype(str).to_numpy()[keep],
-            "payment_date": pd.to_datetime(pays["payment_date"]).to_numpy()[keep],
+            "payment_date": to_datetimes(pays["payment_date"]).to_numpy()[keep],
             "amount": pays["amount"].astype("float64").to_numpy()[keep],
             "code": code[keep],
         }
