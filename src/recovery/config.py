@@ -592,6 +592,23 @@ class OfferConfig:
         An account with an accepted plan or deferral is *forborne* from the acceptance
         until this many months after the plan is completed (a broken or running plan
         keeps the flag).
+    horizon_months : int
+        Horizon H of an offer's value (months): collections are counted over H months
+        (DESIGN.md §3, offer value).
+    monthly_discount_rate : float
+        Discount rate per month of an offer's value: cash in month t counts
+        ``(1 + rate) ** -t``.
+    offer_cost : float
+        Cost of making one offer (currency), subtracted from its value.
+    min_offer_value : float
+        Recommend an offer only when it is worth more than collecting as usual by at
+        least this much (currency).
+    discount_grid : tuple of float
+        Settlement discounts a recommendation considers.
+    plan_grid : tuple of int
+        Payment plan lengths (months) a recommendation considers.
+    deferral_grid : tuple of int
+        Deferral lengths (months) a recommendation considers.
     """
 
     max_plan_months: int = 60
@@ -602,6 +619,13 @@ class OfferConfig:
     max_installment_ratio: float = 1.0
     max_discount: tuple[dict[str, Any], ...] = _DEFAULT_MAX_DISCOUNT
     forbearance_probation_months: int = 24
+    horizon_months: int = 24
+    monthly_discount_rate: float = 0.01
+    offer_cost: float = 0.0
+    min_offer_value: float = 0.0
+    discount_grid: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+    plan_grid: tuple[int, ...] = (3, 6, 9, 12, 18, 24)
+    deferral_grid: tuple[int, ...] = (3,)
 
     def __post_init__(self) -> None:
         counts = (
@@ -614,6 +638,14 @@ class OfferConfig:
         )
         if min(counts) < 0 or self.max_installment_ratio <= 0:
             raise ConfigError("[offers] limits must be >= 0 (max_installment_ratio > 0)")
+        if self.horizon_months < 1 or self.monthly_discount_rate < 0 or self.offer_cost < 0:
+            raise ConfigError(
+                "[offers] horizon_months must be >= 1, monthly_discount_rate and offer_cost >= 0"
+            )
+        if any(not 0 <= float(d) < 1 for d in self.discount_grid):
+            raise ConfigError("[offers] discount_grid: discounts within [0, 1)")
+        if any(int(n) < 1 for n in (*self.plan_grid, *self.deferral_grid)):
+            raise ConfigError("[offers] plan_grid and deferral_grid: lengths of at least 1 month")
         known = {"stage", "debt_age_months_min", "debt_age_months_max", "max_discount"}
         stages = {"current", "early", "late", "charged_off"}
         for i, rule in enumerate(self.max_discount):
