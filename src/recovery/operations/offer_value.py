@@ -24,8 +24,8 @@ is lost) and is collected as usual over the months left. Cash per kind:
 
 - settlement: ``(1 - discount) × balance`` in ``installments`` (default 1) monthly parts;
 - payment plan: ``plan_amount`` (else the discounted balance) in ``installments`` parts;
-- deferral: the regular installment from month ``deferral_months + 1`` until the
-  balance is paid or H ends.
+- deferral: nothing for ``deferral_months``; then, when completed, the account pays
+  like a current account (the curve of current accounts), else as usual.
 
 Examples
 --------
@@ -147,7 +147,9 @@ class UsualCollections(BaseEstimator):
         paid = pd.to_numeric(s["paid_in_month"], errors="coerce").fillna(0.0).to_numpy()[order]
         balance = np.maximum(pd.to_numeric(s["balance"], errors="coerce").fillna(0.0), 0.0)
         stage = stage_of(s["status"], s["dpd"], config)
-        delinquent = np.isin(stage, ("early", "late", "charged_off")) & (balance.to_numpy() > 0)
+        delinquent = np.isin(stage, ("current", "early", "late", "charged_off")) & (
+            balance.to_numpy() > 0
+        )
         seg = usual_segment(stage, pd.to_numeric(s["dpd"], errors="coerce"), config)
         last = int(s["_m"].max())
         rows = []
@@ -237,6 +239,19 @@ class UsualCollections(BaseEstimator):
         out[known, 1:] = cum[at[known]]
         return out * self.scale(frame)[:, None]
 
+    def cured_share(self, n: int) -> np.ndarray:
+        """``(n, H + 1)``: the cumulative discounted share of the balance a current
+        account pays by month h (what a re-aged account pays once back on schedule)."""
+        self._check()
+        config = self.config or Config()
+        frame = pd.DataFrame({"stage": ["current"], "debt_age_days": [0.0], "balance": [1.0]})
+        seg = usual_segment(frame["stage"], frame["debt_age_days"], config)[0]
+        rates = self.curves_[self.curves_["segment"] == seg].set_index("month")["rate"]
+        rates = rates.reindex(range(1, self.horizon_ + 1), fill_value=0.0).to_numpy()
+        delta = discount_factors(self.horizon_, config.offers.monthly_discount_rate)[1:]
+        row = np.concatenate([[0.0], np.cumsum(rates * delta)])
+        return np.broadcast_to(row, (n, self.horizon_ + 1))
+
     def value(self, frame: pd.DataFrame) -> np.ndarray:
         """V_usual per account (currency): discounted collections over H without an offer.
 
@@ -258,6 +273,7 @@ def offer_value(
     horizon_months: int = 24,
     monthly_discount_rate: float = 0.01,
     cost: float = 0.0,
+    cured_share: Any = None,
 ) -> pd.DataFrame:
     """Value of each candidate offer against collecting as usual (module docstring).
 
@@ -279,6 +295,10 @@ def offer_value(
         Discount rate per month.
     cost : float
         Cost of making the offer (currency).
+    cured_share : array-like, shape (n, H + 1), optional
+        Cumulative discounted share of the balance a current account pays by month h
+        (:meth:`UsualCollections.cured_share`): what a completed deferral brings.
+        Without it a deferral is worth nothing more than collecting as usual later.
 
     Returns
     -------
@@ -324,12 +344,25 @@ def offer_value(
     paid_by_t = np.where(due, q[:, None] ** k, 0.0)
     cash = (paid_by_t * each[:, None] * delta).sum(axis=1)
     # a break at the k-th installment (month t): owed again = balance less what was paid
-    p_break = np.where(due, q[:, None] ** (k - 1) * (1.0 - q[:, None]), 0.0)
+    p_break = np.where(due, q[:, None] ** np.maximum(k - 1, 0) * (1.0 - q[:, None]), 0.0)
     remaining = np.maximum(balance[:, None] - (k - 1) * each[:, None], 0.0)
     months_left = (horizon - t).astype(int)[0]
     after = np.take_along_axis(share, np.broadcast_to(months_left, (n, horizon)), axis=1)
     rescue = (p_break * remaining * delta * after).sum(axis=1)
     accepted = cash + rescue
+    # a deferral: nothing for its months, then the account pays like a current account
+    # when the deferral is completed, and as usual when it is not
+    defer = kind == "deferral"
+    if defer.any():
+        cured = share * 0.0 if cured_share is None else np.asarray(cured_share, float)
+        cured = cured.reshape(n, -1)[:, : horizon + 1]
+        left = np.clip(horizon - wait, 0, horizon).astype(int)
+        rows = np.arange(n)
+        later = discount_factors(horizon, monthly_discount_rate)[np.minimum(wait, horizon).astype(int)]
+        after_wait = later * balance * (pc * cured[rows, left] + (1.0 - pc) * share[rows, left])
+        cash = np.where(defer, 0.0, cash)
+        rescue = np.where(defer, 0.0, rescue)
+        accepted = np.where(defer, after_wait, accepted)
     value = pa * (accepted - vu) - float(cost)
     return pd.DataFrame(
         {
