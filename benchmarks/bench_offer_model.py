@@ -73,9 +73,7 @@ def run(accounts: int, months: int, seed: int) -> dict:
         grid.assign(randomized=True), y=grid["p_accept"].to_numpy()
     )
     fp = floor.predict_accept(grid)
-    rule = context[~context["randomized"]].drop(
-        columns=["randomized", "assignment_probability"]
-    )
+    rule = context[~context["randomized"]].drop(columns=["randomized", "assignment_probability"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConfoundedPriceWarning)
         naive = OfferResponseModel(random_state=seed).fit(rule)

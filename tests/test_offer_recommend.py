@@ -31,25 +31,45 @@ def history(n=3000, seed=0):
     age = rng.uniform(30, 1200, n)
     p = np.where(plan, expit(-1 + 0.08 * k), expit(-2 + 5 * d - age / 365))
     acc = rng.uniform(size=n) < p
-    return pd.DataFrame({
-        "kind": np.where(plan, "payment_plan", "settlement"), "discount_share": d,
-        "installments": k, "stage": rng.choice(STAGES, n), "debt_age_days": age,
-        "balance": 1000.0, "installment_amount": 100.0, "payments_before": 5,
-        "randomized": True, "assignment_probability": 1 / 7,
-        "outcome": np.where(acc, "accepted", "declined"),
-        "result": np.where(acc, np.where(rng.uniform(size=n) < 0.6, "completed", "broken"), None),
-    })
+    return pd.DataFrame(
+        {
+            "kind": np.where(plan, "payment_plan", "settlement"),
+            "discount_share": d,
+            "installments": k,
+            "stage": rng.choice(STAGES, n),
+            "debt_age_days": age,
+            "balance": 1000.0,
+            "installment_amount": 100.0,
+            "payments_before": 5,
+            "randomized": True,
+            "assignment_probability": 1 / 7,
+            "outcome": np.where(acc, "accepted", "declined"),
+            "result": np.where(
+                acc, np.where(rng.uniform(size=n) < 0.6, "completed", "broken"), None
+            ),
+        }
+    )
 
 
 def usual():
     me = pd.date_range("2023-01-31", periods=30, freq="ME")
     rng = np.random.default_rng(2)
     frames = []
-    for i, (status, dpd) in enumerate([("open", 45), ("open", 100), ("charged_off", 400),
-                                       ("open", 0)] * 20):
-        frames.append(pd.DataFrame({"account_id": f"A{i}", "month_end": me, "dpd": dpd,
-                                    "status": status, "balance": 1000.0,
-                                    "paid_in_month": rng.choice([0.0, 30.0], 30)}))
+    for i, (status, dpd) in enumerate(
+        [("open", 45), ("open", 100), ("charged_off", 400), ("open", 0)] * 20
+    ):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "account_id": f"A{i}",
+                    "month_end": me,
+                    "dpd": dpd,
+                    "status": status,
+                    "balance": 1000.0,
+                    "paid_in_month": rng.choice([0.0, 30.0], 30),
+                }
+            )
+        )
     return UsualCollections(min_rows=10).fit(pd.concat(frames))
 
 
@@ -61,20 +81,22 @@ def fitted():
 def accounts(n=400, seed=1):
     """Accounts in every state the rules read, some blocked outright."""
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "account_id": [f"C{i}" for i in range(n)],
-        "stage": rng.choice(STAGES, n),
-        "debt_age_days": rng.uniform(30, 1500, n),
-        "balance": rng.uniform(200, 5000, n),
-        "installment_amount": rng.uniform(50, 400, n),
-        "payments_before": rng.integers(0, 6, n),
-        "reages_12_months": rng.integers(0, 2, n),
-        "reages_5_years": rng.integers(0, 3, n),
-        "fraud": rng.uniform(size=n) < 0.05,
-        "deceased": rng.uniform(size=n) < 0.05,
-        "in_dispute": rng.uniform(size=n) < 0.05,
-        "open_offer": rng.uniform(size=n) < 0.05,
-    })
+    return pd.DataFrame(
+        {
+            "account_id": [f"C{i}" for i in range(n)],
+            "stage": rng.choice(STAGES, n),
+            "debt_age_days": rng.uniform(30, 1500, n),
+            "balance": rng.uniform(200, 5000, n),
+            "installment_amount": rng.uniform(50, 400, n),
+            "payments_before": rng.integers(0, 6, n),
+            "reages_12_months": rng.integers(0, 2, n),
+            "reages_5_years": rng.integers(0, 3, n),
+            "fraud": rng.uniform(size=n) < 0.05,
+            "deceased": rng.uniform(size=n) < 0.05,
+            "in_dispute": rng.uniform(size=n) < 0.05,
+            "open_offer": rng.uniform(size=n) < 0.05,
+        }
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -87,8 +109,9 @@ def test_no_recommendation_breaks_a_rule(fitted, seed):
     made = rec[rec["offer"] != "none"]
     assert len(made) > 20
     state = acc.set_index("account_id").loc[made["account_id"]].reset_index()
-    terms = made.rename(columns={"offer": "kind"})[["kind", "discount_share", "installments",
-                                                    "deferral_months"]].reset_index(drop=True)
+    terms = made.rename(columns={"offer": "kind"})[
+        ["kind", "discount_share", "installments", "deferral_months"]
+    ].reset_index(drop=True)
     breaches = offer_breaches(pd.concat([state, terms], axis=1), config)
     assert not breaches.to_numpy().any()
     # 'no offer' is always a candidate: an offer is made only when worth more than it
@@ -117,33 +140,57 @@ def test_min_offer_value_and_grids(fitted):
     strict = Config.from_dict({"offers": {"min_offer_value": 1e12}})
     assert (recommend_offers(acc, model, u, strict)["offer"] == "none").all()
     grid = candidate_offers(acc.head(2))
-    assert len(grid) == 2 * (7 + 6 + 1)
+    assert len(grid) == 2 * (7 + 6)  # no deferrals by default
 
 
 def test_policy_adapter_interface(fitted):
     model, u = fitted
     acc = accounts(30, seed=5).assign(decision_date=pd.Timestamp("2024-01-01"), dpd=40.0)
     out = offer_policy(model, u)(acc)
-    assert list(out.columns) == ["account_id", "kind", "discount_share", "installments",
-                                 "deferral_months"]
+    assert list(out.columns) == [
+        "account_id",
+        "kind",
+        "discount_share",
+        "installments",
+        "deferral_months",
+    ]
     assert set(out["kind"]) <= {"none", "payment_plan", "settlement", "deferral"}
     assert len(out) == 30
 
 
 def test_account_offer_state_from_a_ledger():
-    sched = pd.DataFrame({"account_id": ["A"] * 3 + ["B"] * 3, "installment_no": [1, 2, 3] * 2,
-                          "due_date": pd.to_datetime(["2024-01-31", "2024-02-29",
-                                                      "2024-03-31"] * 2),
-                          "amount_due": 100.0})
-    pays = pd.DataFrame({"account_id": ["A", "B", "B", "B"],
-                         "payment_date": pd.to_datetime(["2024-01-31", "2024-01-31",
-                                                         "2024-02-29", "2024-03-31"]),
-                         "amount": 100.0, "channel": "cash"})
-    offers = pd.DataFrame({"offer_id": ["O1"], "account_id": ["A"],
-                           "offered_at": pd.to_datetime(["2024-04-02"]), "kind": ["settlement"],
-                           "discount_share": [0.2], "installments": [1], "outcome": [None]})
-    state = account_offer_state(Portfolio(schedule=sched, payments=pays, offers=offers),
-                                "2024-04-10")
+    sched = pd.DataFrame(
+        {
+            "account_id": ["A"] * 3 + ["B"] * 3,
+            "installment_no": [1, 2, 3] * 2,
+            "due_date": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31"] * 2),
+            "amount_due": 100.0,
+        }
+    )
+    pays = pd.DataFrame(
+        {
+            "account_id": ["A", "B", "B", "B"],
+            "payment_date": pd.to_datetime(
+                ["2024-01-31", "2024-01-31", "2024-02-29", "2024-03-31"]
+            ),
+            "amount": 100.0,
+            "channel": "cash",
+        }
+    )
+    offers = pd.DataFrame(
+        {
+            "offer_id": ["O1"],
+            "account_id": ["A"],
+            "offered_at": pd.to_datetime(["2024-04-02"]),
+            "kind": ["settlement"],
+            "discount_share": [0.2],
+            "installments": [1],
+            "outcome": [None],
+        }
+    )
+    state = account_offer_state(
+        Portfolio(schedule=sched, payments=pays, offers=offers), "2024-04-10"
+    )
     # B paid everything (closed/current): not a candidate; A is overdue since Feb 29
     assert state["account_id"].tolist() == ["A"]
     row = state.iloc[0]

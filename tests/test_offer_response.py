@@ -127,8 +127,11 @@ def test_save_and_load_without_pickle(tmp_path):
     m = OfferResponseModel(features=["region"], min_rows=50, random_state=1).fit(offers)
     m.save(tmp_path)
     files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == ["offer_accept_settlement.txt", "offer_complete_settlement.txt",
-                     "offer_model.json"]
+    assert files == [
+        "offer_accept_settlement.txt",
+        "offer_complete_settlement.txt",
+        "offer_model.json",
+    ]
     again = load_offer_model(tmp_path)
     np.testing.assert_allclose(again.predict_accept(offers), m.predict_accept(offers))
     pd.testing.assert_frame_equal(again.summary(), m.summary())

@@ -23,11 +23,19 @@ def cfg(h=3, r=0.0):
 def test_plan_value_by_hand():
     # 2-installment plan of 400 each, completed with 0.81 -> each kept with 0.9;
     # usual: 10 % of the balance a month (share by month: 0, .1, .2, .3), V_usual = 300
-    o = pd.DataFrame({"kind": ["payment_plan"], "installments": [2], "plan_amount": [800.0],
-                      "balance": [1000.0], "installment_amount": [500.0]})
+    o = pd.DataFrame(
+        {
+            "kind": ["payment_plan"],
+            "installments": [2],
+            "plan_amount": [800.0],
+            "balance": [1000.0],
+            "installment_amount": [500.0],
+        }
+    )
     share = [[0.0, 0.1, 0.2, 0.3]]
-    v = offer_value(o, [0.5], [0.81], [300.0], share, horizon_months=3,
-                    monthly_discount_rate=0.0, cost=10.0)
+    v = offer_value(
+        o, [0.5], [0.81], [300.0], share, horizon_months=3, monthly_discount_rate=0.0, cost=10.0
+    )
     cash = 0.9 * 400 + 0.81 * 400
     # break at installment 1 (p 0.1): 1000 owed, 2 months left -> 1000 * 0.2
     # break at installment 2 (p 0.9 * 0.1): 600 owed, 1 month left -> 600 * 0.1
@@ -39,10 +47,18 @@ def test_plan_value_by_hand():
 
 def test_discounting_and_horizon_cut():
     # a 6-month plan over a 3-month horizon: only 3 installments count, discounted
-    o = pd.DataFrame({"kind": ["payment_plan"], "installments": [6], "plan_amount": [600.0],
-                      "balance": [600.0], "installment_amount": [100.0]})
-    v = offer_value(o, [1.0], [1.0], [0.0], [[0.0] * 4], horizon_months=3,
-                    monthly_discount_rate=0.1)
+    o = pd.DataFrame(
+        {
+            "kind": ["payment_plan"],
+            "installments": [6],
+            "plan_amount": [600.0],
+            "balance": [600.0],
+            "installment_amount": [100.0],
+        }
+    )
+    v = offer_value(
+        o, [1.0], [1.0], [0.0], [[0.0] * 4], horizon_months=3, monthly_discount_rate=0.1
+    )
     assert v["value"].iloc[0] == pytest.approx(100 / 1.1 + 100 / 1.1**2 + 100 / 1.1**3)
     assert discount_factors(3, 0.1)[3] == pytest.approx(1 / 1.331)
 
@@ -50,12 +66,26 @@ def test_discounting_and_horizon_cut():
 def test_deferral_value_by_hand():
     # 1-month deferral over 3 months, completed with 0.5: then pays like a current
     # account (25 % a month) or as usual (10 % a month) for the 2 months left
-    o = pd.DataFrame({"kind": ["deferral"], "deferral_months": [1], "balance": [1000.0],
-                      "installment_amount": [250.0]})
+    o = pd.DataFrame(
+        {
+            "kind": ["deferral"],
+            "deferral_months": [1],
+            "balance": [1000.0],
+            "installment_amount": [250.0],
+        }
+    )
     usual = [[0.0, 0.1, 0.2, 0.3]]
     cured = [[0.0, 0.25, 0.5, 0.75]]
-    v = offer_value(o, [1.0], [0.5], [300.0], usual, horizon_months=3,
-                    monthly_discount_rate=0.0, cured_share=cured)
+    v = offer_value(
+        o,
+        [1.0],
+        [0.5],
+        [300.0],
+        usual,
+        horizon_months=3,
+        monthly_discount_rate=0.0,
+        cured_share=cured,
+    )
     assert v["value"].iloc[0] == pytest.approx(1000 * (0.5 * 0.5 + 0.5 * 0.2) - 300.0)
 
 
@@ -68,14 +98,16 @@ def test_declined_offer_is_worth_nothing_but_its_cost():
 def snaps():
     """Two charged-off accounts over 4 months; A pays 10 then 20, B pays 40 in month 4."""
     me = pd.date_range("2024-01-31", periods=4, freq="ME")
-    return pd.DataFrame({
-        "account_id": ["A"] * 4 + ["B"] * 4,
-        "month_end": list(me) * 2,
-        "dpd": [200, 230, 260, 290] * 2,
-        "status": ["charged_off"] * 8,
-        "balance": [100.0] * 4 + [200.0] * 4,
-        "paid_in_month": [0, 10, 20, 0, 0, 0, 0, 40.0],
-    })
+    return pd.DataFrame(
+        {
+            "account_id": ["A"] * 4 + ["B"] * 4,
+            "month_end": list(me) * 2,
+            "dpd": [200, 230, 260, 290] * 2,
+            "status": ["charged_off"] * 8,
+            "balance": [100.0] * 4 + [200.0] * 4,
+            "paid_in_month": [0, 10, 20, 0, 0, 0, 0, 40.0],
+        }
+    )
 
 
 def test_usual_curves_by_hand_and_p_pay_scaling():
@@ -85,8 +117,14 @@ def test_usual_curves_by_hand_and_p_pay_scaling():
     assert u.curves_["rate"].tolist() == pytest.approx([70 / 900, 60 / 600])
     # paying next month: A at months 1 and 2, B at month 3 -> 3 of 6
     assert u.paying_share_.iloc[0] == pytest.approx(0.5)
-    acc = pd.DataFrame({"stage": "charged_off", "debt_age_days": 230.0,
-                        "balance": [1000.0, 1000.0, 1000.0], "p_pay": [0.5, 0.25, np.nan]})
+    acc = pd.DataFrame(
+        {
+            "stage": "charged_off",
+            "debt_age_days": 230.0,
+            "balance": [1000.0, 1000.0, 1000.0],
+            "p_pay": [0.5, 0.25, np.nan],
+        }
+    )
     base = 1000 * (70 / 900 + 60 / 600)
     assert u.value(acc) == pytest.approx([base, base / 2, base])
     # scale capped: V_usual never above the balance

@@ -608,7 +608,9 @@ class OfferConfig:
     plan_grid : tuple of int
         Payment plan lengths (months) a recommendation considers.
     deferral_grid : tuple of int
-        Deferral lengths (months) a recommendation considers.
+        Deferral lengths (months) a recommendation considers; none by default: a
+        deferral is a hardship measure granted on request, and a lender's deferrals,
+        made only to borrowers who asked, say nothing of how others would respond.
     """
 
     max_plan_months: int = 60
@@ -625,7 +627,7 @@ class OfferConfig:
     min_offer_value: float = 0.0
     discount_grid: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
     plan_grid: tuple[int, ...] = (3, 6, 9, 12, 18, 24)
-    deferral_grid: tuple[int, ...] = (3,)
+    deferral_grid: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         counts = (

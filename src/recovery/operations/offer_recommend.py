@@ -272,7 +272,9 @@ def _reasons(out, accounts, cand, breaches, best_value, first_words, rules) -> n
     blocked = np.full(len(out), "", dtype=object)
     for rule in OFFER_RULES:
         hit = every[rule].reindex(range(len(out)), fill_value=False).to_numpy()
-        blocked = np.where(hit, np.where(blocked == "", "", blocked + "; ") + RULE_WORDS[rule], blocked)
+        blocked = np.where(
+            hit, np.where(blocked == "", "", blocked + "; ") + RULE_WORDS[rule], blocked
+        )
     not_seen = np.isnan(best_value) & (blocked == "")
     none_words = np.where(
         blocked != "",

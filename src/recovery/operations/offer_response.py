@@ -36,7 +36,9 @@ explain.** The fit chooses its ``design``:
     extrapolate: a term outside those seen for the account's kind and stage gets no
     prediction (NaN).
 
-In every design a term outside the range seen in training gets no prediction.
+In every design a term outside the range seen in training gets no prediction, and a
+kind none of whose offers had random terms (e.g. deferrals granted on request) is
+treated as confounded: within the terms seen per stage only.
 
 Examples
 --------
@@ -156,9 +158,7 @@ def offer_terms_frame(offers: pd.DataFrame) -> pd.DataFrame:
     owed = owed.where(owed.notna(), (1.0 - out["discount_share"]) * balance)
     n = out["installments"].where(out["installments"] >= 1, 1.0).fillna(1.0)
     per_month = np.where(kind == "deferral", np.nan, owed / n)
-    out["asked_ratio"] = per_month / out["installment_amount"].where(
-        out["installment_amount"] > 0
-    )
+    out["asked_ratio"] = per_month / out["installment_amount"].where(out["installment_amount"] > 0)
     return out
 
 
@@ -226,7 +226,9 @@ class OfferResponseModel(BaseEstimator):
     # ------------------------------------------------------------------ fit
     def _choose_design(self, offers: pd.DataFrame) -> str:
         if self.design not in ("auto", "randomized", "weighted", "confounded"):
-            raise ValueError(f"design must be auto, randomized, weighted or confounded: {self.design!r}")
+            raise ValueError(
+                f"design must be auto, randomized, weighted or confounded: {self.design!r}"
+            )
         randomized = (
             offers["randomized"].fillna(False).astype(bool)
             if "randomized" in offers
@@ -276,6 +278,23 @@ class OfferResponseModel(BaseEstimator):
         if fit:
             self.columns_ = list(base.columns)
         return base[self.columns_].to_numpy(dtype="float64")
+
+    def _kind_confounded(self, offers: pd.DataFrame, rows: np.ndarray) -> bool:
+        """No offer of the kind had random terms: its response is confounded too."""
+        if self.confounded_:
+            return True
+        random = np.zeros(len(offers), dtype=bool)
+        if "randomized" in offers:
+            random |= offers["randomized"].fillna(False).astype(bool).to_numpy()
+        if "assignment_probability" in offers:
+            random |= (pd.to_numeric(offers["assignment_probability"]) < 1).to_numpy()
+        return not random[rows].any()
+
+    def confounded_kinds(self) -> list[str]:
+        """Kinds whose terms were never drawn at random (predictions stay within the
+        terms seen per stage)."""
+        self._check_fitted()
+        return sorted({key.split("|")[0] for key in self.support_ if "|" in key})
 
     def _constraints(self, target: str) -> list[int]:
         if target != "accept":
@@ -368,12 +387,14 @@ class OfferResponseModel(BaseEstimator):
                 continue
             term = x_all[rows, self.columns_.index(_TERM_OF_KIND[k])]
             self.support_[k] = [float(np.nanmin(term)), float(np.nanmax(term))]
-            if self.confounded_:
+            if self._kind_confounded(offers, rows):
                 stage = offers.loc[rows, "stage"].astype(str) if "stage" in offers else None
                 for s in [] if stage is None else sorted(stage.unique()):
                     seen = np.unique(term[(stage == s).to_numpy()])
                     self.support_[f"{k}|{s}"] = [float(v) for v in seen if np.isfinite(v)]
-            target_accept = accepted[rows].astype(float) if y is None else np.asarray(y, float)[rows]
+            target_accept = (
+                accepted[rows].astype(float) if y is None else np.asarray(y, float)[rows]
+            )
             targets = {"accept": (rows, target_accept)}
             done = rows & accepted & result.isin(["completed", "broken"]).to_numpy()
             if y is None and done.any():
@@ -383,7 +404,9 @@ class OfferResponseModel(BaseEstimator):
                 self.models_[(name, k)] = self._fit_one(x_all[mask], target, w, name)
                 self.rows_[(name, k)] = (int(mask.sum()), float(target.sum()), float(w.sum()))
         if not self.models_:
-            raise DataError("offers: no offer to learn from (rule: at least one offer of a known kind)")
+            raise DataError(
+                "offers: no offer to learn from (rule: at least one offer of a known kind)"
+            )
         return self
 
     # ------------------------------------------------------------------ predict
@@ -412,12 +435,16 @@ class OfferResponseModel(BaseEstimator):
             term = terms[_TERM_OF_KIND[k]].to_numpy(float)
             lo, hi = self.support_[k]
             inside = (term >= lo - 1e-9) & (term <= hi + 1e-9)
-            if self.confounded_:
+            if k in self.confounded_kinds():
                 seen = np.zeros(len(offers), dtype=bool)
                 for s in np.unique(stage[hit]):
                     allowed = self.support_.get(f"{k}|{s}", [])
                     at = hit & (stage == s)
-                    seen[at] = np.isclose(term[at, None], np.asarray(allowed)[None, :]).any(axis=1) if allowed else False
+                    seen[at] = (
+                        np.isclose(term[at, None], np.asarray(allowed)[None, :]).any(axis=1)
+                        if allowed
+                        else False
+                    )
                 inside &= seen
             ok |= hit & inside
         return ok
@@ -452,7 +479,7 @@ class OfferResponseModel(BaseEstimator):
     def summary(self) -> pd.DataFrame:
         """One row per (target, kind): rows, positives, design, terms seen, warning."""
         self._check_fitted()
-        rows = []
+        rows, confounded = [], self.confounded_kinds()
         for (target, k), (n, pos, wsum) in self.rows_.items():
             model = self.models_[(target, k)]
             lo, hi = self.support_[k]
@@ -469,7 +496,7 @@ class OfferResponseModel(BaseEstimator):
                     "warning": (
                         "price response confounded: terms chosen by rule; no prediction "
                         "outside the terms seen per stage"
-                        if self.confounded_
+                        if k in confounded
                         else ""
                     ),
                 }

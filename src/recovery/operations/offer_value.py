@@ -81,9 +81,9 @@ def usual_segment(stage: Any, debt_age_days: Any, config: Config | None = None) 
     edges = np.asarray(config.analytics.age_bands_months, dtype=float)
     months = np.nan_to_num(np.asarray(debt_age_days, dtype=float), nan=0.0) / _DAYS_PER_MONTH
     band = np.clip(np.searchsorted(edges, months, side="right") - 1, 0, len(edges) - 1)
-    names = [
-        f"{int(lo)}-{int(hi)}m" for lo, hi in zip(edges[:-1], edges[1:], strict=True)
-    ] + [f"{int(edges[-1])}m+"]
+    names = [f"{int(lo)}-{int(hi)}m" for lo, hi in zip(edges[:-1], edges[1:], strict=True)] + [
+        f"{int(edges[-1])}m+"
+    ]
     stage = np.asarray(pd.Series(stage).astype(str), dtype=object)
     return (stage + " " + np.asarray(names, dtype=object)[band]).astype(object)
 
@@ -358,7 +358,9 @@ def offer_value(
         cured = cured.reshape(n, -1)[:, : horizon + 1]
         left = np.clip(horizon - wait, 0, horizon).astype(int)
         rows = np.arange(n)
-        later = discount_factors(horizon, monthly_discount_rate)[np.minimum(wait, horizon).astype(int)]
+        later = discount_factors(horizon, monthly_discount_rate)[
+            np.minimum(wait, horizon).astype(int)
+        ]
         after_wait = later * balance * (pc * cured[rows, left] + (1.0 - pc) * share[rows, left])
         cash = np.where(defer, 0.0, cash)
         rescue = np.where(defer, 0.0, rescue)
