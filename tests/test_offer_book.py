@@ -92,3 +92,62 @@ def test_offers_command_one_row_per_account_within_the_rules(book):
     again = CliRunner().invoke(cli, args[:-1] + [str(root / "again.csv")])
     assert again.exit_code == 0, again.output
     pd.testing.assert_frame_equal(pd.read_csv(root / "again.csv"), table)
+
+
+def test_worklist_carries_the_recommended_offers(book):
+    portfolio, root = book
+    day = (portfolio.data_end + pd.Timedelta(days=1)).date()
+    runner = CliRunner()
+    if not (root / "model" / "offer_model.json").exists():
+        runner.invoke(
+            cli,
+            [
+                "offers",
+                str(root / "book"),
+                "--model",
+                str(root / "model"),
+                "--date",
+                str(day),
+                "--out",
+                str(root / "offers.csv"),
+            ],
+        )
+    trained = runner.invoke(
+        cli,
+        [
+            "train",
+            str(root / "book"),
+            "--target",
+            "p_pay",
+            "--out",
+            str(root / "p_pay"),
+            "--months",
+            "6",
+            "--test-months",
+            "0",
+        ],
+    )
+    assert trained.exit_code == 0, trained.output
+    out = root / "worklist.csv"
+    result = runner.invoke(
+        cli,
+        [
+            "worklist",
+            str(root / "book"),
+            "--model",
+            str(root / "p_pay"),
+            "--date",
+            str(day),
+            "--out",
+            str(out),
+            "--offer-model",
+            str(root / "model"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    wl = pd.read_csv(out, keep_default_na=False)
+    assert {"offer", "offer_value", "offer_reasons"} <= set(wl)
+    assert (wl["offer"] != "").any()
+    with_offer = wl[wl["offer"] != ""]
+    assert (with_offer["offer_value"].astype(float) > 0).all()
+    assert with_offer["offer_reasons"].str.contains("more than collecting as usual").all()

@@ -32,8 +32,21 @@ from recovery.commands.options import (
     show_default=True,
     help="Ranking of each agent's list (expected collection − contact cost).",
 )
+@click.option(
+    "--offer-model",
+    "offer_model",
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="Offer model directory (from `recovery offers`): add each account's recommended "
+    "offer, its value and reasons to the list.",
+)
 def command(
-    path: str, models: tuple[str, ...], day: str, out: str, config_path: str | None, rank_by: str
+    path: str,
+    models: tuple[str, ...],
+    day: str,
+    out: str,
+    config_path: str | None,
+    rank_by: str,
+    offer_model: str | None = None,
 ) -> None:
     """Score overdue accounts, apply suppressions and the policy table, and write a
     ranked daily list per agent within capacity (config [strategy])."""
@@ -91,6 +104,20 @@ def command(
                 .set_index("account_id")["agent_id"]
             )
         lists = build_worklists(rec, portfolio.agents, date, config, owner=owner, value=rank_by)
+        if offer_model is not None:
+            from recovery.operations.offer_book import book_offers, fit_usual
+            from recovery.operations.offer_recommend import attach_offers
+            from recovery.operations.offer_response import load_offer_model
+
+            offers = book_offers(
+                portfolio,
+                date,
+                load_offer_model(offer_model),
+                fit_usual(portfolio, date, config),
+                config,
+                p_pay=scores.set_index("account_id")["p_pay"],
+            )
+            lists = attach_offers(lists, offers)
         write_table(lists, out)
         bar.update()
     suppressed = int((rec["suppressed_by"] != "").sum())

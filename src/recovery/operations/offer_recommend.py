@@ -46,6 +46,7 @@ __all__ = [
     "account_offer_state",
     "offer_policy",
     "describe_offer",
+    "attach_offers",
 ]
 
 #: Each lender rule in words (reasons of a recommendation).
@@ -367,3 +368,42 @@ def offer_policy(
         ]
 
     return policy
+
+
+def attach_offers(worklist: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
+    """A work list with each account's recommended offer: ``offer`` (in words, empty for
+    no offer), ``offer_value`` (currency over collecting as usual) and ``offer_reasons``.
+
+    Parameters
+    ----------
+    worklist : pandas.DataFrame
+        Rows with ``account_id`` (e.g. :func:`recovery.operations.strategy.build_worklists`).
+    offers : pandas.DataFrame
+        :func:`recommend_offers`'s table.
+
+    Examples
+    --------
+    >>> wl = pd.DataFrame({"agent_id": ["G1", "G1"], "account_id": ["A", "B"]})
+    >>> rec = pd.DataFrame({"account_id": ["A"], "offer": ["payment_plan"],
+    ...     "discount_share": [0.0], "installments": [6], "deferral_months": [0],
+    ...     "value": [120.0], "reasons": ["6-month payment plan: ..."]})
+    >>> attach_offers(wl, rec)[["account_id", "offer", "offer_value"]].values.tolist()
+    [['A', '6-month payment plan', 120.0], ['B', '', 0.0]]
+    """
+    words = describe_offer(
+        offers["offer"], offers["discount_share"], offers["installments"], offers["deferral_months"]
+    )
+    by = pd.DataFrame(
+        {
+            "offer": np.where(offers["offer"] == "none", "", words),
+            "offer_value": offers["value"].to_numpy(),
+            "offer_reasons": offers["reasons"].to_numpy(),
+        },
+        index=offers["account_id"].astype(str).to_numpy(),
+    )
+    ids = worklist["account_id"].astype(str)
+    out = worklist.copy()
+    out["offer"] = ids.map(by["offer"]).fillna("").to_numpy()
+    out["offer_value"] = ids.map(by["offer_value"]).fillna(0.0).to_numpy()
+    out["offer_reasons"] = ids.map(by["offer_reasons"]).fillna("").to_numpy()
+    return out
