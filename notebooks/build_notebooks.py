@@ -408,6 +408,26 @@ with section("forecast", "The forecast"):
         show_figure(fig)
 """
             ),
+            code(
+                """
+from recovery.report import offers as offer_section
+
+if offer_section.has_offers(data):  # only a book with an offers table has this section
+    display(HTML(
+        '<h2 id="offers">Offers and plans</h2>'
+        "<p>Payment plans, settlements and deferrals offered to borrowers: how many were "
+        "made and accepted this month, how many accepted offers were kept to the end or "
+        "broken, and what the accounts under an offer paid against what they were expected "
+        "to pay without one.</p>"
+    ))
+    with section("offers", "Offers and plans"):
+        counts, value = offer_section.offers_month(
+            data.portfolio, data.history, data.month, data.config
+        )
+        display(HTML(report.notes_html(offer_section.offers_notes(counts, value, month_name))))
+        display(HTML(table_html(offer_section.offers_table(counts), table_id="offers-table")))
+"""
+            ),
             md(
                 """
 <h2 id="about">About this report</h2>
