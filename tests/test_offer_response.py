@@ -153,3 +153,14 @@ def test_small_kinds_use_the_mean_rate_and_errors_name_the_column():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         OfferResponseModel(min_rows=10).fit(offers)  # not confounded: no warning
+
+
+def test_no_prediction_at_a_stage_the_kind_was_never_offered_to(tmp_path):
+    offers = book(1500).assign(stage="late")
+    m = OfferResponseModel(min_rows=50, random_state=1).fit(offers)
+    assert m.stages_ == {"settlement": ["late"]}
+    probe = offers.head(5)
+    assert not np.isnan(m.predict_accept(probe)).any()
+    assert np.isnan(m.predict_accept(probe.assign(stage="charged_off"))).all()
+    m.save(tmp_path)
+    assert load_offer_model(tmp_path).stages_ == m.stages_

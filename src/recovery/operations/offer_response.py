@@ -36,7 +36,9 @@ explain.** The fit chooses its ``design``:
     extrapolate: a term outside those seen for the account's kind and stage gets no
     prediction (NaN).
 
-In every design a term outside the range seen in training gets no prediction, and a
+In every design a term outside the range seen in training, or a kind at a stage it was
+never offered to (plans learned at M2–M3 say nothing of charged-off debt), gets no
+prediction, and a
 kind none of whose offers had random terms (e.g. deferrals granted on request) is
 treated as confounded: within the terms seen per stage only.
 
@@ -193,6 +195,8 @@ class OfferResponseModel(BaseEstimator):
     support_ : dict
         Terms seen in training: ``kind`` → ``[min, max]`` of its term; when confounded,
         ``kind|stage`` → the sorted terms seen.
+    stages_ : dict
+        ``kind`` → the stages it was offered to in training (no prediction for others).
     columns_ : list of str
         Model inputs, in order.
     levels_ : dict
@@ -380,13 +384,15 @@ class OfferResponseModel(BaseEstimator):
             if "result" in offers
             else pd.Series(None, index=offers.index, dtype=object)
         )
-        self.models_, self.rows_, self.support_ = {}, {}, {}
+        self.models_, self.rows_, self.support_, self.stages_ = {}, {}, {}, {}
         for k in KINDS:
             rows = use & (kind == k)
             if not rows.any():
                 continue
             term = x_all[rows, self.columns_.index(_TERM_OF_KIND[k])]
             self.support_[k] = [float(np.nanmin(term)), float(np.nanmax(term))]
+            if "stage" in offers:
+                self.stages_[k] = sorted(offers.loc[rows, "stage"].dropna().astype(str).unique())
             if self._kind_confounded(offers, rows):
                 stage = offers.loc[rows, "stage"].astype(str) if "stage" in offers else None
                 for s in [] if stage is None else sorted(stage.unique()):
@@ -415,7 +421,8 @@ class OfferResponseModel(BaseEstimator):
             raise ModelCardError("the offer model is not fitted: call fit first")
 
     def in_support(self, offers: pd.DataFrame) -> np.ndarray:
-        """Offers whose kind was seen and whose term lies within the terms seen.
+        """Offers whose kind was seen at the account's stage and whose term lies within
+        the terms seen.
 
         In the confounded design, within the exact terms seen for the kind and stage.
         """
@@ -435,6 +442,8 @@ class OfferResponseModel(BaseEstimator):
             term = terms[_TERM_OF_KIND[k]].to_numpy(float)
             lo, hi = self.support_[k]
             inside = (term >= lo - 1e-9) & (term <= hi + 1e-9)
+            if "stage" in offers and self.stages_.get(k):
+                inside &= np.isin(stage, self.stages_[k])
             if k in self.confounded_kinds():
                 seen = np.zeros(len(offers), dtype=bool)
                 for s in np.unique(stage[hit]):
@@ -525,6 +534,7 @@ class OfferResponseModel(BaseEstimator):
             "columns": self.columns_,
             "levels": self.levels_,
             "support": self.support_,
+            "stages": self.stages_,
             "rows": {f"{t}|{k}": list(v) for (t, k), v in self.rows_.items()},
             "models": models,
         }
@@ -560,6 +570,7 @@ def load_offer_model(directory: str | Path) -> OfferResponseModel:
     model.columns_ = card["columns"]
     model.levels_ = card["levels"]
     model.support_ = card["support"]
+    model.stages_ = card.get("stages", {})
     model.rows_ = {tuple(k.split("|")): tuple(v) for k, v in card["rows"].items()}
     model.models_ = {}
     for key, spec in card["models"].items():
