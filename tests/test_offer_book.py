@@ -26,6 +26,12 @@ def book(tmp_path_factory):
     return portfolio, root
 
 
+def offers_args(root, day, out) -> list[str]:
+    """``recovery offers`` on the test book, its model in ``root/model``."""
+    model = str(root / "model")
+    return ["offers", str(root / "book"), "--model", model, "--date", str(day), "--out", str(out)]
+
+
 def test_a_book_without_offers_says_what_it_needs(tmp_path, capsys):
     with pytest.raises(DataError, match="needs the lender's offer history"):
         offer_history(tiny_portfolio(), "2024-06-01")
@@ -57,16 +63,7 @@ def test_offers_command_one_row_per_account_within_the_rules(book):
     portfolio, root = book
     day = (portfolio.data_end + pd.Timedelta(days=1)).date()
     out = root / "offers.csv"
-    args = [
-        "offers",
-        str(root / "book"),
-        "--model",
-        str(root / "model"),
-        "--date",
-        str(day),
-        "--out",
-        str(out),
-    ]
+    args = offers_args(root, day, out)
     first = CliRunner().invoke(cli, args)
     assert first.exit_code == 0, first.output
     assert "more than collecting as usual" in first.output
@@ -99,19 +96,7 @@ def test_worklist_carries_the_recommended_offers(book):
     day = (portfolio.data_end + pd.Timedelta(days=1)).date()
     runner = CliRunner()
     if not (root / "model" / "offer_model.json").exists():
-        runner.invoke(
-            cli,
-            [
-                "offers",
-                str(root / "book"),
-                "--model",
-                str(root / "model"),
-                "--date",
-                str(day),
-                "--out",
-                str(root / "offers.csv"),
-            ],
-        )
+        runner.invoke(cli, offers_args(root, day, root / "offers.csv"))
     trained = runner.invoke(
         cli,
         [
