@@ -8,7 +8,11 @@ length — the share of offers accepted with the truth: the mean of the offers'
 quantiles of the number accepted, a sum of independent Bernoulli draws with the offers'
 own probabilities (the Poisson-binomial distribution, computed exactly: the counts are
 small where acceptance is rare, so a normal band would be wrong there). Also checks that every offer
-keeps the guardrails and that the truth's acceptance is monotone in the discount.
+keeps the guardrails and that the truth's acceptance is monotone in the discount; the
+completion of accepted plans and deferrals against the truth's P(complete); and, on
+books whose offers are all refused (``--usual-seeds`` of them, each account offered at
+most once), the truth's ``v_usual`` against the collections the accounts then made over
+the horizon, with its Monte-Carlo error and its cost in CPU time.
 
 Prints a table, writes ``benchmarks/results/offers.json`` and the figure
 ``docs/offers_acceptance.png`` (docs/simulator.md).
@@ -68,6 +72,105 @@ def bands(offers: pd.DataFrame, truth: pd.DataFrame, kind: str, term: str) -> pd
     return out.reset_index()
 
 
+def completion(offers: pd.DataFrame, truth: pd.DataFrame, data_end) -> pd.DataFrame:
+    """Accepted plans and deferrals whose last due month ended before the data end:
+    completed share against the truth's P(complete) of the term offered (mean, 95 %
+    band)."""
+    offered = truth[truth["offered"]].set_index("offer_id")
+    o = offers[offers["outcome"] == "accepted"].set_index("offer_id")
+    o = o[o["kind"].isin(["payment_plan", "deferral"])]
+    months = np.where(
+        o["kind"] == "payment_plan", o["installments"].fillna(0), o["deferral_months"].fillna(0)
+    ).astype(int)
+    last = o["offered_at"].dt.to_period("M") + months + 1
+    o = o[(last.dt.to_timestamp(how="end") <= pd.Timestamp(data_end)).to_numpy()]
+    frame = pd.DataFrame(
+        {
+            "kind": o["kind"].to_numpy(),
+            "completed": (o["result"] == "completed").to_numpy(),
+            "p": offered.loc[o.index, "p_complete"].to_numpy(),
+        }
+    )
+    out = frame.groupby("kind").agg(
+        offers=("p", "size"), completed=("completed", "mean"), truth=("p", "mean")
+    )
+    limits = frame.groupby("kind")["p"].apply(lambda p: count_band(p.to_numpy()))
+    out["low"] = [lo for lo, _ in limits] / out["offers"]
+    out["high"] = [hi for _, hi in limits] / out["offers"]
+    out["inside"] = (out["completed"] >= out["low"] - 1e-12) & (
+        out["completed"] <= out["high"] + 1e-12
+    )
+    return out.reset_index()
+
+
+#: Offers nobody accepts, one per account at most: after the offer each account follows
+#: the usual collection work, so its realised collections estimate ``v_usual``.
+REFUSED = dict(
+    plan_accept_logit=-40.0,
+    deferral_accept_logit=-40.0,
+    strategic_shift=1.0,
+    acceptance_scale=0.02,
+    offer_cooldown_months=1000,
+)
+
+
+def usual_check(accounts: int, months: int, seed: int, operation) -> dict:
+    """``v_usual`` against the realised discounted collections of refused offers."""
+    from recovery.config import Config
+    from recovery.simulate import simulate_portfolio
+    from recovery.simulate.offers import OfferParams
+    from recovery.simulate.params import ARCHETYPES
+
+    rules = Config().offers
+    horizon, rate = rules.value_horizon_months, rules.monthly_discount_rate
+    params = OfferParams(**REFUSED, strategic_archetypes=tuple(ARCHETYPES))
+    c0 = time.process_time()
+    portfolio, truth = simulate_portfolio(
+        n_accounts=accounts,
+        months=months,
+        seed=seed,
+        scenario="offers",
+        offers=params,
+        operation=operation,
+    )
+    cpu = time.process_time() - c0
+    c0 = time.process_time()
+    simulate_portfolio(
+        n_accounts=accounts,
+        months=months,
+        seed=seed,
+        scenario="offers",
+        offers=params.replace(v_usual_draws=0),
+        operation=operation,
+    )
+    cpu_without = time.process_time() - c0
+    t = truth.extra["offers"].drop_duplicates("offer_id").set_index("offer_id")
+    end = pd.Timestamp(portfolio.data_end)
+    month = lambda d: d.dt.year * 12 + d.dt.month  # noqa: E731
+    o = portfolio.offers.assign(m=month(portfolio.offers["offered_at"]))
+    o = o[o["m"] + horizon <= end.year * 12 + end.month]
+    pay = portfolio.payments
+    pay = pay[pay["reversed_date"].isna() | (pay["reversed_date"] > end)]
+    pay = pay.merge(o[["account_id", "offer_id", "m"]], on="account_id")
+    k = month(pay["payment_date"]) - pay["m"]
+    pay = pay[(k >= 0) & (k < horizon)]
+    pay = pay.assign(value=pay["amount"] / (1 + rate) ** k[pay.index])
+    realised = pay.groupby("offer_id")["value"].sum().reindex(o["offer_id"]).fillna(0.0)
+    v = t.loc[o["offer_id"], "v_usual"]
+    se = t.loc[o["offer_id"], "v_usual_se"]
+    return {
+        "seed": seed,
+        "offers": int(len(o)),
+        "realised_mean": float(realised.mean()),
+        "realised_se": float(realised.std() / np.sqrt(len(o))),
+        "v_usual_mean": float(v.mean()),
+        "v_usual_mean_se": float(np.sqrt((se**2).sum()) / len(o)),
+        "per_offer_relative_se": float(se.sum() / max(v.sum(), 1e-9)),
+        "cpu_seconds": round(cpu, 1),
+        "cpu_seconds_without_v_usual": round(cpu_without, 1),
+    }
+
+
 def plot(settle: pd.DataFrame, plans: pd.DataFrame, path: Path) -> None:
     import matplotlib
 
@@ -102,6 +205,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-operation", action="store_true")
     parser.add_argument("--no-figure", action="store_true")
+    parser.add_argument(
+        "--usual-seeds", type=int, default=3, help="books of refused offers checking v_usual"
+    )
     args = parser.parse_args()
 
     from recovery.operations.offer_rules import check_offers
@@ -124,6 +230,14 @@ def main() -> None:
     )
     monotone = bool((np.diff(wide.to_numpy(), axis=1) >= 0).all())
     breaches = len(check_offers(portfolio))
+    completed = completion(offers, t, portfolio.data_end)
+    operation = None if args.no_operation else "default"
+    usual = pd.DataFrame(
+        [
+            usual_check(args.accounts, args.months, args.seed + 100 + i, operation)
+            for i in range(args.usual_seeds)
+        ]
+    )
     pd.set_option("display.width", 120)
     print(
         f"{args.accounts:,} accounts x {args.months} months: {len(offers):,} offers "
@@ -134,6 +248,10 @@ def main() -> None:
     print(settle.round(4).to_string(index=False))
     print("\nPayment plans (randomised share) by length:")
     print(plans.round(4).to_string(index=False))
+    print("\nPlans and deferrals accepted (term over before the data end): completed")
+    print(completed.round(4).to_string(index=False))
+    print("\nv_usual against the realised collections of refused offers (currency):")
+    print(usual.round(3).to_string(index=False))
     print(f"\nguardrail breaches: {breaches}; truth monotone in the discount: {monotone}")
     result = {
         "accounts": args.accounts,
@@ -147,6 +265,8 @@ def main() -> None:
         "truth_monotone_in_discount": monotone,
         "settlements": settle.round(4).to_dict("records"),
         "plans": plans.round(4).to_dict("records"),
+        "completion": completed.round(4).to_dict("records"),
+        "v_usual": usual.round(4).to_dict("records"),
     }
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,8 @@ def test_discounting_and_horizon_cut():
     v = offer_value(
         o, [1.0], [1.0], [0.0], [[0.0] * 4], horizon_months=3, monthly_discount_rate=0.1
     )
-    assert v["value"].iloc[0] == pytest.approx(100 / 1.1 + 100 / 1.1**2 + 100 / 1.1**3)
+    # the offer's month is not discounted: δ^0, δ^1, δ^2
+    assert v["value"].iloc[0] == pytest.approx(100 + 100 / 1.1 + 100 / 1.1**2)
     assert discount_factors(3, 0.1)[3] == pytest.approx(1 / 1.331)
 
 

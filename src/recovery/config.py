@@ -593,11 +593,13 @@ class OfferConfig:
         until this many months after the plan is completed (a broken or running plan
         keeps the flag).
     horizon_months : int
-        Horizon H of an offer's value (months): collections are counted over H months
-        (DESIGN.md §3, offer value).
+        Horizon H of an offer's value and of the collections expected without an offer
+        (DESIGN.md §3, offer value), months from the offer month. Also readable as
+        ``value_horizon_months``.
     monthly_discount_rate : float
-        Discount rate per month of an offer's value: cash in month t counts
-        ``(1 + rate) ** -t``.
+        Rate r at which cash is discounted per month (δ = 1 / (1 + r); cash of the
+        offer month is not discounted, month t after it counts δ^t). Default 1 % a
+        month (about 12.7 % a year).
     offer_cost : float
         Cost of making one offer (currency), subtracted from its value.
     min_offer_value : float
@@ -629,6 +631,11 @@ class OfferConfig:
     plan_grid: tuple[int, ...] = (3, 6, 9, 12, 18, 24)
     deferral_grid: tuple[int, ...] = ()
 
+    @property
+    def value_horizon_months(self) -> int:
+        """The same as :attr:`horizon_months` (the name the simulator's truth reads)."""
+        return self.horizon_months
+
     def __post_init__(self) -> None:
         counts = (
             self.max_plan_months,
@@ -640,10 +647,12 @@ class OfferConfig:
         )
         if min(counts) < 0 or self.max_installment_ratio <= 0:
             raise ConfigError("[offers] limits must be >= 0 (max_installment_ratio > 0)")
-        if self.horizon_months < 1 or self.monthly_discount_rate < 0 or self.offer_cost < 0:
+        if self.horizon_months < 1 or not 0 <= self.monthly_discount_rate < 1:
             raise ConfigError(
-                "[offers] horizon_months must be >= 1, monthly_discount_rate and offer_cost >= 0"
+                "[offers] horizon_months must be >= 1 and monthly_discount_rate in [0, 1)"
             )
+        if self.offer_cost < 0:
+            raise ConfigError("[offers] offer_cost must be >= 0")
         if any(not 0 <= float(d) < 1 for d in self.discount_grid):
             raise ConfigError("[offers] discount_grid: discounts within [0, 1)")
         if any(int(n) < 1 for n in (*self.plan_grid, *self.deferral_grid)):

@@ -133,7 +133,7 @@ def realised_collections(
     """Discounted collections of each offer's account over the H months after the offer.
 
     A payment on day ``offered_at + s`` counts in month ``t = floor(s / 30.44) + 1`` with
-    ``δ^t``; reversed payments do not count. Offers whose H months are not all observed
+    ``δ^(t-1)`` (the offer's month is not discounted); reversed payments do not count. Offers whose H months are not all observed
     (``offered_at`` + H months after the data end) are flagged ``complete = False``.
 
     Returns
@@ -159,7 +159,7 @@ def realised_collections(
         days = (pd.to_datetime(both["payment_date"]) - both["day"]).dt.days.to_numpy()
         month = np.floor(days / _DAYS_PER_MONTH).astype(int) + 1
         inside = (days >= 0) & (month <= horizon)
-        value = both["amount"].to_numpy(float) * delta[np.clip(month, 0, horizon)]
+        value = both["amount"].to_numpy(float) * delta[np.clip(month - 1, 0, horizon)]
         collected = np.bincount(
             both["_row"].to_numpy()[inside], weights=value[inside], minlength=len(o)
         )

@@ -6,17 +6,18 @@ the H months after a month end (``r_k``: collections in month *k* over the balan
 the month end, pooled over the account-months observed *k* months later — the
 liquidation-rate method of the ERC, applied to open delinquent debt too), and the
 segment's share of accounts paying within the next month. An account's **V_usual** is
-its balance × the segment's discounted curve ``Σ_k r_k δ^k`` × its own propensity to
+its balance × the segment's discounted curve ``Σ_k r_k δ^(k-1)`` × its own propensity to
 pay over the segment's (``p_pay / p̄``; without a score, 1), at most the balance. A
 30-day ``p_pay`` ranks accounts within a segment; the curve carries it to H months.
 
 **The offer.** :func:`offer_value` follows DESIGN.md §3::
 
-    value = P(accept) · [Σ_t P(installment t paid) · cash_t · δ^t
+    value = P(accept) · [Σ_t P(installment t paid) · cash_t · δ^(t-1)
                          + Σ_t P(break at t) · V_usual(remaining at t)]
             + P(decline) · V_usual − cost − V_usual
 
-with ``δ = 1 / (1 + monthly_discount_rate)`` and months t ≤ H. An accepted offer is
+with ``δ = 1 / (1 + monthly_discount_rate)`` and months t = 1 … H counted from the
+offer's month (whose cash is not discounted, as in the simulator's truth). An accepted offer is
 completed with probability ``c`` (the response model's); each installment is kept with
 ``q = c^(1/n)`` so that all ``n`` are with ``c``, and the first missed one breaks the
 offer. After a break the whole balance less what was paid is owed again (the discount
@@ -106,7 +107,7 @@ class UsualCollections(BaseEstimator):
     paying_share_ : pandas.Series
         Share of a segment's account-months with a payment in the next month (p̄).
     discounted_ : pandas.Series
-        ``Σ_k r_k δ^k`` per segment (V_usual per unit of balance at p_pay = p̄).
+        ``Σ_k r_k δ^(k-1)`` per segment (V_usual per unit of balance at p_pay = p̄).
 
     Examples
     --------
@@ -173,7 +174,7 @@ class UsualCollections(BaseEstimator):
         first = cells[cells["month"] == 1]
         self.paying_share_ = first.groupby("segment")["paying"].mean()
         delta = discount_factors(horizon, config.offers.monthly_discount_rate)
-        c = self.curves_.assign(d=self.curves_["rate"] * delta[self.curves_["month"]])
+        c = self.curves_.assign(d=self.curves_["rate"] * delta[self.curves_["month"] - 1])
         self.discounted_ = c.groupby("segment")["d"].sum()
         self.horizon_ = horizon
         return self
@@ -225,13 +226,13 @@ class UsualCollections(BaseEstimator):
 
     def share(self, frame: pd.DataFrame) -> np.ndarray:
         """Per account, ``(n, H + 1)``: cumulative discounted share of the balance
-        collected as usual by month h (``Σ_{k≤h} r_k δ^k`` × scale)."""
+        collected as usual by month h (``Σ_{k≤h} r_k δ^(k-1)`` × scale)."""
         self._check()
         config = self.config or Config()
         seg = self._segments(frame)
         wide = self.curves_.pivot(index="segment", columns="month", values="rate")
         wide = wide.reindex(columns=range(1, self.horizon_ + 1), fill_value=0.0).fillna(0.0)
-        delta = discount_factors(self.horizon_, config.offers.monthly_discount_rate)[1:]
+        delta = discount_factors(self.horizon_, config.offers.monthly_discount_rate)[:-1]
         cum = np.cumsum(wide.to_numpy() * delta[None, :], axis=1)
         at = wide.index.get_indexer(seg)
         out = np.zeros((len(frame), self.horizon_ + 1))
@@ -248,7 +249,7 @@ class UsualCollections(BaseEstimator):
         seg = usual_segment(frame["stage"], frame["debt_age_days"], config)[0]
         rates = self.curves_[self.curves_["segment"] == seg].set_index("month")["rate"]
         rates = rates.reindex(range(1, self.horizon_ + 1), fill_value=0.0).to_numpy()
-        delta = discount_factors(self.horizon_, config.offers.monthly_discount_rate)[1:]
+        delta = discount_factors(self.horizon_, config.offers.monthly_discount_rate)[:-1]
         row = np.concatenate([[0.0], np.cumsum(rates * delta)])
         return np.broadcast_to(row, (n, self.horizon_ + 1))
 
@@ -340,7 +341,8 @@ def offer_value(
     k = np.cumsum(due, axis=1)  # installment number due in month t
     n_due = np.maximum(count, 1.0)
     q = pc ** (1.0 / n_due)
-    delta = discount_factors(horizon, monthly_discount_rate)[1:][None, :]
+    factors = discount_factors(horizon, monthly_discount_rate)
+    delta = factors[:-1][None, :]  # cash of month t: δ^(t-1)
     paid_by_t = np.where(due, q[:, None] ** k, 0.0)
     cash = (paid_by_t * each[:, None] * delta).sum(axis=1)
     # a break at the k-th installment (month t): owed again = balance less what was paid
@@ -348,7 +350,8 @@ def offer_value(
     remaining = np.maximum(balance[:, None] - (k - 1) * each[:, None], 0.0)
     months_left = (horizon - t).astype(int)[0]
     after = np.take_along_axis(share, np.broadcast_to(months_left, (n, horizon)), axis=1)
-    rescue = (p_break * remaining * delta * after).sum(axis=1)
+    # what remains is collected as usual from the month after the break: δ^t · C(H - t)
+    rescue = (p_break * remaining * factors[1:][None, :] * after).sum(axis=1)
     accepted = cash + rescue
     # a deferral: nothing for its months, then the account pays like a current account
     # when the deferral is completed, and as usual when it is not

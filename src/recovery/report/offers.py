@@ -175,7 +175,7 @@ def offers_month(
                 "balance": np.maximum(pd.to_numeric(state["balance"], errors="coerce"), 0.0),
             }
         )
-        first = usual.share(frame)[:, 1] * (1.0 + config.offers.monthly_discount_rate)
+        first = usual.share(frame)[:, 1]  # the first month is not discounted
         value["as_usual"] = float((frame["balance"].to_numpy() * first).sum())
     value["against_usual"] = value["collected"] - value["as_usual"]
     return counts, value

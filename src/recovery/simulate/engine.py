@@ -389,6 +389,13 @@ class ChunkSimulation(ScheduleLedger, BorrowerBehaviour, ExactTruth):
         Returns the month's outcome probabilities, amounts and promised payment days,
         changed for the accounts that accepted an offer.
         """
+        if response.offers is not None and len(response.offers):
+            from recovery.errors import ConfigError
+
+            raise ConfigError(
+                "the operation made offers but the simulation has no offer desk: use the "
+                "'offers' scenario or pass offers=OfferParams(...)"
+            )
         return prob, amount, promised_day
 
     def _channel(self, jp, outcome, current, on_due, status, u):

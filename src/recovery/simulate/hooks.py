@@ -8,7 +8,8 @@ borrowers decide whether to pay, with the vectorised state of every live account
 (open or charged off) at the start of the month. The operation answers with an
 :class:`OperationResponse`: per-account odds multipliers on this month's payment
 probability, optionally the day of the month on which a payment would be made (a
-promised date), and the rows of ``actions`` / ``assignments`` it generated. The
+promised date), optionally offers (a settlement, a payment plan or a deferral: see
+:class:`OperationResponse`), and the rows of ``actions`` / ``assignments`` it generated. The
 default, :class:`NoOperation`, does nothing (multiplier 1, no rows).
 
 Protocol, precisely
@@ -257,6 +258,27 @@ class OperationResponse:
         lawsuit this month restarted the limitation period (PRC Civil Code art. 195);
         the simulator's limitation clock (and so the recovery hazard from next month
         on) follows it.
+    offers : pandas.DataFrame, optional
+        The offers the operation makes this month (default None: none of its own). One
+        row per offer, dated the first day of the month: ``row`` (position in the month
+        state), ``kind`` and its terms —
+
+        - ``settlement``: ``discount_share`` (share of the balance forgiven), or
+          ``settlement_amount`` (currency; the discount is ``1 - amount / balance``);
+          accepted, it is paid within the month (a ``settled`` event);
+        - ``payment_plan``: ``installments`` — accepted, the amount still due becomes a
+          new schedule version of that many monthly installments (a re-age);
+        - ``deferral``: ``deferral_months`` — accepted, a new schedule version moves the
+          unpaid installments that many months later;
+
+        and optionally ``randomized`` and ``assignment_probability`` (how the terms were
+        chosen; default False and 1). Offers need an offer desk in the simulation (the
+        ``offers`` scenario, or ``offers=`` given; otherwise they are refused with an
+        error); a non-empty or empty frame replaces the desk's own offers that month.
+        Each is checked against the lender's guardrails (``config.offers``) and the
+        desk's limits (no offer during a running plan, a dispute, after a known death or
+        a confirmed fraud); those that break one are not made
+        (:mod:`recovery.simulate.offer_engine`).
     """
 
     odds_multiplier: np.ndarray
@@ -264,6 +286,7 @@ class OperationResponse:
     limitation_restart_day: np.ndarray | None = None
     actions: pd.DataFrame | None = None
     assignments: pd.DataFrame | None = None
+    offers: pd.DataFrame | None = None
 
     @classmethod
     def neutral(cls, n: int) -> OperationResponse:

@@ -34,11 +34,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from recovery.operations.offer_rules import CONTEXT_COLUMNS, offer_breaches, stage_of
 from recovery.simulate.behaviour import CHARGED_OFF, NONE, ONE, OPEN, PAID_OFF, SETTLE, SETTLED
 from recovery.simulate.book import BIG, BlockStreams
+from recovery.simulate.continuation import UsualWork, usual_value
 from recovery.simulate.engine import ChunkSimulation
+from recovery.simulate.offer_oracle import oracle_values
 from recovery.simulate.offers import (
     DEFERRAL,
     KINDS,
@@ -46,6 +49,7 @@ from recovery.simulate.offers import (
     SETTLEMENT,
     OfferParams,
     ResponseModel,
+    deferral_completion,
     desk_terms,
     plan_completion,
 )
@@ -134,6 +138,12 @@ class OfferChunkSimulation(ChunkSimulation):
         self.offer_log: dict[str, list] = {}
         self.truth_log: list[pd.DataFrame] = []
         self.versions: list[tuple] = []  # (pos, version, cum_due, cum_prin, term, base, day)
+        # the truth's collections without an offer (v_usual): the operation's responses
+        # by stage and archetype, and the offered accounts' state at the offer month
+        self.usual = UsualWork(seed * 1_000_003 + chunk_index)
+        self.captured: list[tuple[int, dict]] = []
+        self.captured_rows: list[np.ndarray] = []
+        self.shock_before: tuple[np.ndarray, ...] = ()
 
     # ------------------------------------------------------------------ behaviour
     def outcome_table(self, s: dict, h: np.ndarray, rh: np.ndarray | None):
@@ -166,15 +176,69 @@ class OfferChunkSimulation(ChunkSimulation):
     # ------------------------------------------------------------------ the month
     def step(self, m: int) -> None:
         """The benchmark's month (with offers), then the month's offer results."""
+        if self.op.v_usual_draws > 0:  # the shock state at the start of the month
+            self.shock_before = tuple(
+                a.copy() for a in (self.shock, self.shock_perm, self.shock_type, self.shock_start)
+            )
         super().step(m)
         self._resolve(m)
+
+    def _capture(self, jo: np.ndarray, rows: np.ndarray, m: int) -> None:
+        """Keep the offered accounts' state at the start of month ``m`` (for v_usual)."""
+        if self.op.v_usual_draws < 1 or m >= self.cal.observed_months:
+            return
+        self.captured.append((m, self.month_start_state(jo)))
+        self.captured_rows.append(np.asarray(rows).copy())
+
+    def month_start_state(self, jo: np.ndarray) -> dict:
+        """Every per-account array of the accounts ``jo`` as it was at the start of the
+        month being simulated (what :func:`~recovery.simulate.continuation.usual_value`
+        copies)."""
+        state = {
+            k: v[jo].copy()
+            for k, v in vars(self).items()
+            if isinstance(v, np.ndarray)
+            and v.ndim >= 1
+            and v.shape[0] == self.n
+            and k not in ("paid_by_month", "in_randomized_share")
+        }
+        names = ("shock", "shock_perm", "shock_type", "shock_start")
+        for k, v in zip(names, self.shock_before, strict=True):
+            state[k] = v[jo].copy()
+        state["pos"] = jo.copy()
+        return state
+
+    def usual_values(self) -> pd.DataFrame:
+        """``v_usual`` and ``v_usual_se`` of every captured offer, by offer-log row
+        (:func:`recovery.simulate.continuation.usual_value`)."""
+        rules = self.cfg.offers
+        value, error = usual_value(
+            self,
+            self.captured,
+            self.usual,
+            rules.value_horizon_months,
+            rules.monthly_discount_rate,
+            self.op.v_usual_draws,
+            self.seed,
+        )
+        rows = np.concatenate(self.captured_rows) if self.captured_rows else np.zeros(0, int)
+        return pd.DataFrame({"row": rows, "v_usual": value, "v_usual_se": error})
 
     def take_offers(self, j, m, state, response, prob, amount, promised_day):
         """Make the month's offers, draw the answers, apply the accepted ones."""
         day = int(self.cal.starts[m])
         u = self.offer_streams.uniform(6)[j]
-        proposed = getattr(response, "offers", None)
-        if proposed is not None:  # an operation's own offers (OfferResponse)
+        if self.op.v_usual_draws > 0:
+            self.usual.record(m, state, response, day)
+        proposed = response.offers
+        chooser = getattr(self.operation, "choose_offers", None)
+        if proposed is None and chooser is not None:  # an offer policy (offer_policies)
+            candidates = self.candidates(j, m, day, state, u[:, 0])
+            wants_truth = getattr(self.operation, "wants_truth", None)
+            if wants_truth is not None and wants_truth(m) and len(candidates):
+                candidates = oracle_values(self, j, m, day, state, candidates)
+            proposed = chooser(state, candidates)
+        if proposed is not None:  # the operation's own offers
             o, kind, given = self._proposed(j, m, state, proposed)
         else:
             kind, ok = self._candidates(j, m, state, u[:, 0])
@@ -184,6 +248,31 @@ class OfferChunkSimulation(ChunkSimulation):
                 j, o, kind, m, day, state, u[o], prob, amount, promised_day, given
             )
         return prob, amount, promised_day
+
+    def candidates(self, j, m: int, day: int, state, u_rate) -> pd.DataFrame:
+        """The accounts the desk considers this month (its own offer-rate draw and
+        cooldown, no block), with what is known of them when the offer would be made:
+        ``row`` (position in the month state), ``account_id``, ``decision_date``,
+        ``desk_kind`` (what the default rule would offer) and the context of
+        :data:`~recovery.operations.offer_rules.CONTEXT_COLUMNS` (``owed``: the amount
+        still due, currency)."""
+        kind, ok = self._candidates(j, m, state, u_rate)
+        o = np.flatnonzero(ok)
+        ctx = self._context(j, o, kind[o], m, day, state)
+        frame = pd.DataFrame(
+            {
+                "row": o,
+                "account_id": self.account_ids[j[o]],
+                "decision_date": _dates(np.full(len(o), day)),
+                "desk_kind": ctx.pop("kind"),
+            }
+        )
+        ctx.pop("ratio_cap")
+        for name, values in ctx.items():
+            frame[name] = values
+        for flag in ("fraud", "deceased", "in_dispute", "open_offer"):
+            frame[flag] = False  # blocked accounts are not considered
+        return frame
 
     def _blocked(self, j: np.ndarray, m: int) -> np.ndarray:
         """No offer: a running plan, a dispute, a known death, a confirmed fraud."""
@@ -201,7 +290,7 @@ class OfferChunkSimulation(ChunkSimulation):
         if (kind < 0).any():
             from recovery.errors import ConfigError
 
-            raise ConfigError(f"OfferResponse.offers: kind must be one of {list(KINDS)}")
+            raise ConfigError(f"OperationResponse.offers: kind must be one of {list(KINDS)}")
         ok = ~self._blocked(j[o], m) & (state.balance[o] * 100 >= self.tol)
         ok &= (state.status[o] == OPEN) | (kind == SETTLEMENT)
 
@@ -209,8 +298,13 @@ class OfferChunkSimulation(ChunkSimulation):
             values = frame[name] if name in frame else pd.Series(fill, index=frame.index)
             return pd.to_numeric(values, errors="coerce").fillna(fill).to_numpy()
 
+        discount = column("discount_share", 0.0)
+        if "settlement_amount" in frame:  # an amount asked instead of a discount
+            asked = pd.to_numeric(frame["settlement_amount"], errors="coerce").to_numpy()
+            balance = np.maximum(state.balance[o], 0.01)
+            discount = np.where(np.isnan(asked), discount, np.maximum(1.0 - asked / balance, 0.0))
         given = {
-            "discount": np.where(kind == SETTLEMENT, column("discount_share", 0.0), 0.0),
+            "discount": np.where(kind == SETTLEMENT, discount, 0.0),
             "installments": np.where(
                 kind == PLAN, column("installments", 0), np.where(kind == SETTLEMENT, 1, 0)
             ).astype(np.int64),
@@ -389,11 +483,8 @@ class OfferChunkSimulation(ChunkSimulation):
         jo, kind, ctx = f.jo, f.kind, f.ctx
         discount, installments, months = f.discount, f.installments, f.months
         # the borrower's answer
-        f.shock = self.shock[jo]
-        f.a_now = a_now = self.ability_now(jo, f.shock, m)
-        f.blocked = blocked = b.fraud[jo] | self.dead[jo]
-        # the borrower who asked for a deferral is reached; the dead answer nothing
-        f.reach = np.where(self.dead[jo], 0.0, np.where(kind == DEFERRAL, 1.0, b.reachability[jo]))
+        self._borrower_side(f, m)
+        a_now, blocked = f.a_now, f.blocked
         answered = u[:, 2] < f.reach
         inst = np.maximum(ctx["installment_amount"], 0.01)
         reservation = model.reservation_share(
@@ -413,6 +504,7 @@ class OfferChunkSimulation(ChunkSimulation):
         f.outcome = np.where(~answered, 0, np.where(accept, 2, 1))
         rows = f.rows = self._record(f, m, day)
         self._truth(f, m)
+        self._capture(jo, rows, m)
         self.last_offer[jo] = m
         # accepted offers
         settle = accept & (kind == SETTLEMENT)
@@ -451,6 +543,49 @@ class OfferChunkSimulation(ChunkSimulation):
         # an acceptance acknowledges the debt: the limitation clock restarts
         self.anchor[jo[accept]] = np.maximum(self.anchor[jo[accept]], day)
         return prob, amount, promised_day
+
+    def _borrower_side(self, f: _Month, m: int) -> None:
+        """Shock, current ability, blocked (fraud, dead) and P(answer) of the offers."""
+        jo = f.jo
+        f.shock = self.shock[jo]
+        f.a_now = self.ability_now(jo, f.shock, m)
+        f.blocked = self.book.fraud[jo] | self.dead[jo]
+        # the borrower who asked for a deferral is reached; the dead answer nothing
+        reach = np.where(f.kind == DEFERRAL, 1.0, self.book.reachability[jo])
+        f.reach = np.where(self.dead[jo], 0.0, reach)
+
+    def term_truth(self, j, o, kind, m: int, day: int, state) -> tuple[pd.DataFrame, dict]:
+        """The truth of every grid term of an offer of ``kind`` to the accounts ``o``
+        (positions in ``j``) this month, whether made or not — what the oracle policy
+        values (:mod:`recovery.simulate.offer_oracle`).
+
+        Returns
+        -------
+        (pandas.DataFrame, dict)
+            The rows of ``truth_offers`` (``row`` = position in ``o``), and ``ctx`` (the
+            offer context) with ``plan_path``: per plan row, P(the first k installments
+            are paid), k = 1 … its length.
+        """
+        n = len(o)
+        ctx = self._context(j, o, kind, m, day, state)
+        grid = self._grid(kind)
+        f = _Month(
+            jo=j[o],
+            kind=kind,
+            ctx=ctx,
+            discount=np.full(n, -1.0),
+            installments=np.zeros(n, np.int64),
+            months=np.zeros(n, np.int64),
+            probability=np.ones(n),
+            randomized=np.zeros(n, bool),
+            grid=grid,
+            allowed=self._allowed(ctx, kind, grid),
+            rows=np.arange(n),
+        )
+        self._borrower_side(f, m)
+        frame = self._truth_frame(f, m)
+        ctx["plan_path"] = self.plan_path
+        return frame, ctx
 
     def _start(self, pos, rows, kind, until) -> None:
         self.running[pos] = 1 + kind
@@ -581,10 +716,13 @@ class OfferChunkSimulation(ChunkSimulation):
     # ------------------------------------------------------------------ truth
     def _truth(self, f: _Month, m: int) -> None:
         """Acceptance and completion of every grid term of each offer (exact under the model)."""
+        self.truth_log.append(self._truth_frame(f, m))
+
+    def _truth_frame(self, f: _Month, m: int) -> pd.DataFrame:
         b, model = self.book, self.model
         jo, rows, kind, ctx, grid, allowed = f.jo, f.rows, f.kind, f.ctx, f.grid, f.allowed
         reach, blocked, a_now, shock = f.reach, f.blocked, f.a_now, f.shock
-        discount, installments, months = f.discount, f.installments, f.months
+        discount, installments = f.discount, f.installments
         n, width = grid.shape
         inst = np.maximum(ctx["installment_amount"], 0.01)
         term = np.nan_to_num(grid)
@@ -609,8 +747,9 @@ class OfferChunkSimulation(ChunkSimulation):
             rep(b.willingness[jo]), rep(shock), rep(b.archetype[jo]), ratio
         )
         complete_p = np.full((n, width), np.nan)
+        self.plan_path = np.zeros((n, width, 0))
         if is_plan.any():
-            complete_p = self._plan_truth(jo, m, ratio, term, is_plan, blocked)
+            complete_p, self.plan_path = self._plan_truth(jo, m, ratio, term, is_plan, blocked)
         p_accept = np.where(is_settle, accept_s, np.where(is_plan, accept_p, np.nan))
         p_complete = np.where(is_settle, pay_s, np.where(is_plan, complete_p, np.nan))
         on_grid = ~np.isnan(grid)
@@ -619,7 +758,7 @@ class OfferChunkSimulation(ChunkSimulation):
             np.isclose(term, rep(discount)),
             np.where(is_plan, term == rep(installments), False),
         )
-        # deferrals: the one term offered
+        # deferrals: every length of the deferral grid
         d = kind == DEFERRAL
         frame = pd.DataFrame(
             {
@@ -637,48 +776,75 @@ class OfferChunkSimulation(ChunkSimulation):
             }
         )
         if d.any():
-            frame = pd.concat(
-                [
-                    frame,
-                    pd.DataFrame(
-                        {
-                            "row": rows[d],
-                            "pos": jo[d],
-                            "kind": kind[d],
-                            "discount_share": 0.0,
-                            "installments": 0,
-                            "deferral_months": months[d].astype(np.int64),
-                            "offered": True,
-                            "allowed": True,
-                            "p_answer": reach[d],
-                            "p_accept_if_answered": model.deferral_acceptance(int(d.sum())),
-                            "p_complete": np.nan,
-                        }
-                    ),
-                ],
-                ignore_index=True,
-            )
+            frame = pd.concat([frame, self._deferral_rows(f, d, m)], ignore_index=True)
         frame["month"] = m
-        self.truth_log.append(frame)
+        return frame
 
-    def _plan_truth(self, jo, m, ratio, term, is_plan, blocked) -> np.ndarray:
-        """P(complete) of each plan term: :func:`~recovery.simulate.offers.plan_completion`."""
+    def _deferral_rows(self, f: _Month, d: np.ndarray, m: int) -> pd.DataFrame:
+        """Truth rows of the deferrals ``d``: every length of ``deferral_grid`` (and the one
+        offered, when off the grid), with the guardrails' verdict and completion."""
+        grid = np.asarray(sorted(self.op.deferral_grid), float)
+        nd, g = int(d.sum()), len(grid)
+        offered_months = f.months[d].astype(float)
+        months = np.full((nd, g + 1), np.nan)
+        months[:, :g] = grid
+        off = ~np.isin(offered_months, grid)
+        months[off, g] = offered_months[off]
+        on = ~np.isnan(months)
+        rep = lambda a: np.repeat(np.asarray(a), g + 1).reshape(nd, g + 1)[on]  # noqa: E731
+        flat = months[on].astype(np.int64)
+        ctx = {c: (rep(v[d]) if np.ndim(v) else v) for c, v in f.ctx.items()}
+        kind = np.full(len(flat), DEFERRAL)
+        bad = self._breaches(ctx, kind, np.zeros(len(flat)), np.zeros(len(flat), np.int64), flat)
+        complete = self._deferral_truth(f.jo[d], m, months, f.blocked[d])
+        return pd.DataFrame(
+            {
+                "row": rep(f.rows[d]),
+                "pos": rep(f.jo[d]),
+                "kind": DEFERRAL,
+                "discount_share": 0.0,
+                "installments": 0,
+                "deferral_months": flat,
+                "offered": flat == rep(f.months[d]),
+                "allowed": ~bad,
+                "p_answer": rep(f.reach[d]),
+                "p_accept_if_answered": np.repeat(
+                    self.model.deferral_acceptance(nd), g + 1
+                ).reshape(nd, g + 1)[on],
+                "p_complete": complete[on],
+            }
+        )
+
+    def _shock_paths(self, jo: np.ndarray, m: int, horizon: int):
+        """Months ``m + 1 … m + horizon`` after an offer: P(a shock starts) (n, horizon),
+        ability in each shock state (n, horizon, 3: none, temporary, permanent) and the
+        shock state in the offer month (n, 3)."""
+        months = m + 1 + np.arange(horizon)
+        start = np.stack([self.shock_start_prob(jo, int(k)) for k in months], axis=1)
+        ability = np.zeros((len(jo), horizon, 3))
+        for s, shocked in enumerate((False, True, True)):
+            for i, k in enumerate(months):
+                ability[:, i, s] = self.ability_now(jo, np.full(len(jo), shocked), int(k))
+        state0 = np.zeros((len(jo), 3))
+        code = np.where(self.shock[jo], np.where(self.shock_perm[jo], 2, 1), 0)
+        state0[np.arange(len(jo)), code] = 1
+        return start, ability, state0
+
+    def _plan_truth(self, jo, m, ratio, term, is_plan, blocked):
+        """P(complete) of each plan term (:func:`~recovery.simulate.offers.plan_completion`)
+        and P(the first k installments are paid) (n, terms, longest plan)."""
         p = self.p
         n, width = ratio.shape
         horizon = int(np.nanmax(np.where(is_plan, term, 0)))
-        months = m + 1 + np.arange(horizon)
-        start = np.stack([self.shock_start_prob(jo, int(k)) for k in months], axis=1)
-        keep = np.zeros((n, width, horizon, 3))
-        for s, shocked in enumerate((False, True, True)):
-            for i, k in enumerate(months):
-                a = self.ability_now(jo, np.full(len(jo), shocked), int(k))
-                keep[:, :, i, s] = self.model.installment_kept(
-                    a[:, None], self.book.promise_keep[jo][:, None], ratio, blocked[:, None]
-                )
-        state0 = np.zeros((n, 3))
-        state0[np.arange(n), np.where(self.shock[jo], np.where(self.shock_perm[jo], 2, 1), 0)] = 1
+        start, ability, state0 = self._shock_paths(jo, m, horizon)
+        keep = self.model.installment_kept(
+            ability[:, None, :, :],
+            self.book.promise_keep[jo][:, None, None, None],
+            ratio[:, :, None, None],
+            blocked[:, None, None, None],
+        )
         rep = lambda a: np.repeat(a, width, axis=0)  # noqa: E731
-        done = plan_completion(
+        survival = plan_completion(
             keep.reshape(n * width, horizon, 3),
             rep(start),
             p.shock_end_rate_monthly,
@@ -687,8 +853,40 @@ class OfferChunkSimulation(ChunkSimulation):
             p.death_rate_monthly,
             p.reversal_rate,
             term.reshape(-1).astype(np.int64),
+            path=True,
+        ).reshape(n, width, horizon)
+        length = np.clip(np.nan_to_num(term).astype(np.int64), 1, horizon)
+        done = np.take_along_axis(survival, (length - 1)[:, :, None], axis=2)[:, :, 0]
+        return np.where(is_plan, done, np.nan), survival
+
+    def _deferral_truth(self, jo, m, months, blocked) -> np.ndarray:
+        """P(complete) of each deferral length (``months`` (n, w), NaN off the grid):
+        :func:`~recovery.simulate.offers.deferral_completion`. The first installment
+        falls on a current account, which the collection operation does not work (odds
+        multiplier 1); it is paid in full (one installment or a payoff, not a partial)
+        with the benchmark's probabilities of a current account."""
+        p = self.p
+        n, width = months.shape
+        length = np.nan_to_num(months).astype(np.int64)
+        horizon = max(int(length.max(initial=0)), 1)
+        start, a, state0 = self._shock_paths(jo, m, horizon)
+        w = self.book.willingness[jo][:, None, None]
+        h = expit(p.pay_logit_current + p.ability_effect * a + p.willingness_effect * w)
+        partial = expit(p.partial_logit_current + p.partial_ability * a)
+        pay = h * (p.prepay_rate_monthly + (1 - p.prepay_rate_monthly) * (1 - partial))
+        pay = np.where(blocked[:, None, None], 0.0, pay)
+        rep = lambda x: np.repeat(x, width, axis=0)  # noqa: E731
+        done = deferral_completion(
+            rep(pay),
+            rep(start),
+            p.shock_end_rate_monthly,
+            p.shock_permanent_share,
+            rep(state0),
+            p.death_rate_monthly,
+            p.reversal_rate,
+            np.maximum(length.reshape(-1), 1),
         )
-        return np.where(is_plan, done.reshape(n, width), np.nan)
+        return np.where(length > 0, done.reshape(n, width), np.nan)
 
     # ------------------------------------------------------------------ tables
     def offer_tables(self) -> dict[str, pd.DataFrame]:
@@ -737,6 +935,11 @@ class OfferChunkSimulation(ChunkSimulation):
         truth.insert(1, "account_id", ids[truth["pos"].to_numpy()])
         truth["kind"] = np.asarray(KINDS, dtype=object)[truth["kind"].to_numpy()]
         truth["p_accept"] = truth["p_answer"] * truth["p_accept_if_answered"]
+        if self.op.v_usual_draws > 0:
+            usual = self.usual_values().set_index("row")
+            at = truth["row"].to_numpy()
+            truth["v_usual"] = usual["v_usual"].reindex(at).to_numpy()
+            truth["v_usual_se"] = usual["v_usual_se"].reindex(at).to_numpy()
         truth = truth.drop(columns=["row", "pos", "month"])
         return {
             "offers": offers.reset_index(drop=True),

@@ -44,10 +44,12 @@ The borrower (:class:`ResponseModel`):
   installment breaks the plan;
 - accepts a hardship **deferral** with probability ``expit(deferral_accept_logit)``.
 
-Truth (:func:`acceptance_truth`, :func:`plan_completion`): for every offer and every term
-of its grid, the probability of an answer, of acceptance and of completion, exact under
-the model (plan completion integrates over shocks starting and ending, the downturn,
-returned payments and deaths month by month).
+Truth (:class:`ResponseModel`, :func:`plan_completion`, :func:`deferral_completion`):
+for every offer and every term of its grid, the probability of an answer, of acceptance
+and of completion, exact under the model (plan and deferral completion integrate over
+shocks starting and ending, the downturn, returned payments and deaths month by month).
+A deferral is *completed* when the first installment due after it is paid by the end of
+its month (the account pays again as scheduled).
 
 Examples
 --------
@@ -66,7 +68,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy.special import expit, logit
 
 from recovery.errors import ConfigError
@@ -83,6 +84,7 @@ __all__ = [
     "shortest_affordable_plan",
     "desk_terms",
     "plan_completion",
+    "deferral_completion",
 ]
 
 #: Offer kinds, as coded in the simulator (index) and named in the ``offers`` table.
@@ -110,6 +112,8 @@ class OfferParams:
         ``debt_age_months_min`` and ``discount``.
     hardship_deferral_months : int
         Months a hardship deferral moves the due dates (0: no deferrals).
+    deferral_grid : tuple of int
+        Deferral lengths (months) of the truth (acceptance and completion per length).
     randomized_share : float
         Share of accounts (fixed per account) whose offers have random terms.
     discount_grid : tuple of float
@@ -137,6 +141,9 @@ class OfferParams:
         less the log installment ratio), per logit of promise keeping.
     deferral_accept_logit : float
         Accepting a hardship deferral.
+    v_usual_draws : int
+        Copies of each offered account re-simulated without the offer for the truth's
+        ``v_usual`` (:mod:`recovery.simulate.continuation`; 0: not computed).
     """
 
     offer_rate: float = 0.3
@@ -150,6 +157,7 @@ class OfferParams:
         {"stage": "charged_off", "discount": 0.3},
     )
     hardship_deferral_months: int = 3
+    deferral_grid: tuple[int, ...] = (1, 2, 3, 6)
     randomized_share: float = 0.2
     discount_grid: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
     plan_grid: tuple[int, ...] = (3, 6, 9, 12, 18, 24)
@@ -171,6 +179,7 @@ class OfferParams:
     keep_ability: float = 0.7
     keep_promise: float = 1.5
     deferral_accept_logit: float = 2.0
+    v_usual_draws: int = 64
 
     def __post_init__(self) -> None:
         check_shares(self, ("offer_rate", "randomized_share", "strategic_shift"))
@@ -179,6 +188,10 @@ class OfferParams:
         unknown = set(self.strategic_archetypes) - set(ARCHETYPES)
         if unknown:
             raise ConfigError(f"OfferParams.strategic_archetypes: unknown {sorted(unknown)}")
+        if self.v_usual_draws < 0:
+            raise ConfigError("OfferParams.v_usual_draws: 0 or more")
+        if not self.deferral_grid or min(self.deferral_grid) < 1:
+            raise ConfigError("OfferParams.deferral_grid: months >= 1")
         if not self.plan_grid or min(self.plan_grid) < 1 or not self.discount_grid:
             raise ConfigError("OfferParams: plan_grid (months >= 1) and discount_grid needed")
         if min(self.discount_grid) < 0 or max(self.discount_grid) >= 1:
@@ -197,30 +210,19 @@ class OfferParams:
 
 @dataclass
 class OfferResponse(OperationResponse):
-    """An operation's month with the offers it makes (the hook for a recommender).
+    """An :class:`~recovery.simulate.hooks.OperationResponse` (kept for compatibility).
 
-    When the simulation has an offer desk (the ``offers`` scenario, or ``offers=`` given),
-    an operation may return this instead of an :class:`OperationResponse`: its ``offers``
-    replace the desk's own that month. Each is checked against the lender's guardrails
-    (``config.offers``) and against the desk's own limits (no offer during a running
-    plan, a dispute, after a known death or a confirmed fraud); those that break one are
-    not made. Offers are dated the first day of the month.
-
-    Attributes
-    ----------
-    offers : pandas.DataFrame, optional
-        One row per offer: ``row`` (position in the month state), ``kind``
-        (``payment_plan``, ``settlement``, ``deferral``), ``discount_share``,
-        ``installments`` (plan length), ``deferral_months``, and optionally
-        ``randomized`` and ``assignment_probability`` (default False and 1).
+    Every operation response carries offers now (``OperationResponse.offers``); this
+    subclass adds nothing.
     """
-
-    offers: pd.DataFrame | None = None
 
 
 #: Scenarios with an offer desk: their borrower parameters are
 #: :data:`recovery.simulate.params.SCENARIOS` of the same name.
-OFFER_SCENARIOS: dict[str, OfferParams] = {"offers": OfferParams()}
+OFFER_SCENARIOS: dict[str, OfferParams] = {
+    "offers": OfferParams(),
+    "offers_pay_anyway": OfferParams(),
+}
 
 
 class ResponseModel:
@@ -406,6 +408,7 @@ def plan_completion(
     death_rate: float,
     reversal_rate: float,
     length: np.ndarray,
+    path: bool = False,
 ) -> np.ndarray:
     """P(every installment of a plan is paid), month by month over the shock states.
 
@@ -424,6 +427,9 @@ def plan_completion(
         A death at a month end stops payments; a returned payment misses the installment.
     length : ndarray (n,)
         Plan length (installments, at most L).
+    path : bool
+        Return, instead, P(the first k installments are all paid) for k = 1 … L
+        (an (n, L) array; ``length`` is then not used).
 
     Returns
     -------
@@ -439,6 +445,7 @@ def plan_completion(
     n, horizon, _ = keep.shape
     w = np.asarray(state0, float).copy()
     done = np.zeros(n)
+    survival = np.zeros((n, horizon))
     for k in range(horizon):
         w = w * (1.0 - death_rate)  # a death at the end of the month before
         s = start[:, k]
@@ -452,6 +459,57 @@ def plan_completion(
             axis=1,
         )
         w = w * keep[:, k, :] * (1.0 - reversal_rate)
-        last = length == k + 1
-        done = np.where(last, w.sum(axis=1), done)
-    return done
+        survival[:, k] = w.sum(axis=1)
+        done = np.where(length == k + 1, survival[:, k], done)
+    return survival if path else done
+
+
+def deferral_completion(
+    pay: np.ndarray,
+    start: np.ndarray,
+    end_rate: float,
+    permanent_share: float,
+    state0: np.ndarray,
+    death_rate: float,
+    reversal_rate: float,
+    months: np.ndarray,
+) -> np.ndarray:
+    """P(a deferral ends with the account paying again as scheduled).
+
+    A deferral of ``M`` months accepted in month ``m`` moves the unpaid installments so
+    that the first is due in month ``m + M``: nothing is due in between (no payment is
+    possible, :meth:`recovery.simulate.behaviour.BorrowerBehaviour.outcome_table`), the
+    borrower must be alive at the end of each month ``m … m + M - 1`` and pay that
+    installment in full in month ``m + M`` without the payment being returned. The shock
+    state moves month by month as in :func:`plan_completion` (a plan whose only
+    installment is the last).
+
+    Parameters
+    ----------
+    pay : ndarray (n, L, 3)
+        P(the first installment is paid in full) if it falls in month ``m + k`` (k = 1 …
+        L), per shock state (none, temporary, permanent).
+    start, end_rate, permanent_share, state0, death_rate, reversal_rate
+        As :func:`plan_completion`.
+    months : ndarray (n,)
+        Deferral length (at most L).
+
+    Returns
+    -------
+    ndarray (n,)
+
+    Examples
+    --------
+    Two months without a shock, no death: the payment of month 2 alone decides.
+
+    >>> pay = np.full((1, 2, 3), 0.9)
+    >>> deferral_completion(pay, np.zeros((1, 2)), 0.1, 0.2, np.array([[1.0, 0, 0]]),
+    ...                     0.0, 0.1, np.array([2])).round(4).tolist()
+    [0.81]
+    """
+    n, horizon, _ = pay.shape
+    last = np.arange(horizon)[None, :] == (np.asarray(months)[:, None] - 1)
+    keep = np.where(last[:, :, None], pay * (1.0 - reversal_rate), 1.0)
+    return plan_completion(
+        keep, start, end_rate, permanent_share, state0, death_rate, 0.0, np.asarray(months)
+    )

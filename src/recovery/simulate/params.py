@@ -350,6 +350,15 @@ SCENARIOS: dict[str, SimulationParams] = {
     # the benchmark's borrowers with an offer desk (plans, settlements, deferrals):
     # recovery.simulate.offers.OFFER_SCENARIOS holds the desk and the response
     "offers": SimulationParams(),
+    # offers that do not pay (issue 23): borrowers who would pay anyway — late payers who
+    # catch up on their own and a recovery book that keeps paying, so a discount forgives
+    # cash that was coming and a plan only delays it
+    "offers_pay_anyway": SimulationParams(
+        pay_logit_by_bucket=(5.0, 4.0, 3.5, 3.5, 3.5, 3.5),
+        catch_up_logit=3.5,
+        recovery_logit=2.0,
+        age_decay=0.0,
+    ),
 }
 
 

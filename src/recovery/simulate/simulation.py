@@ -32,7 +32,14 @@ from recovery.simulate.offers import OFFER_SCENARIOS, OfferParams
 from recovery.simulate.params import ARCHETYPES, SHOCK_TYPES, SimulationParams, get_scenario
 from recovery.simulate.truth import Truth
 
-__all__ = ["simulate_portfolio", "iter_simulation", "DEFAULT_CHUNK_SIZE", "FOLLOW_UP_MONTHS"]
+__all__ = [
+    "simulate_portfolio",
+    "iter_simulation",
+    "write_simulation",
+    "chunk_schema",
+    "DEFAULT_CHUNK_SIZE",
+    "FOLLOW_UP_MONTHS",
+]
 
 DEFAULT_CHUNK_SIZE = 20_000
 #: Hidden months simulated after ``data_end`` so the truth estimands have full follow-up.
@@ -706,6 +713,49 @@ def _recovery_table(sums: pd.DataFrame, config: Config) -> pd.DataFrame:
     return out
 
 
+def chunk_schema(df: pd.DataFrame, table: str | None = None):
+    """The Arrow schema every chunk of a streamed table is written with.
+
+    Inferred from the first chunk, except where that chunk cannot tell: a column with no
+    value in it (all missing, e.g. the ``result`` of offers none of which has a result yet
+    in a small first chunk) takes the type of the data contract's column
+    (:data:`recovery.data.contract.TABLES`; ``table`` names it) — text for ids, text and
+    categories, timestamps for dates, float64, Int64 or bool — and text when the contract
+    does not know the column.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The first chunk.
+    table : str, optional
+        The contract table it belongs to (None: not a contract table, e.g. truth).
+
+    Returns
+    -------
+    pyarrow.Schema
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"offer_id": ["O1"], "result": [None]})
+    >>> str(chunk_schema(frame, "offers").field("result").type)
+    'string'
+    """
+    import pyarrow as pa
+
+    from recovery.data.contract import TABLES
+
+    schema = pa.Schema.from_pandas(df, preserve_index=False)
+    spec = TABLES.get(table) if table else None
+    kinds = {c.name: c.kind for c in spec.columns} if spec is not None else {}
+    by_kind = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
+    by_kind.update({"date": pa.timestamp("ns"), "datetime": pa.timestamp("ns")})
+    for i, field_ in enumerate(schema):
+        if pa.types.is_null(field_.type):
+            kind = kinds.get(field_.name, "str")
+            schema = schema.set(i, field_.with_type(by_kind.get(kind, pa.string())))
+    return schema
+
+
 def write_simulation(
     path: str | Path,
     config: Config | None = None,
@@ -767,11 +817,11 @@ def write_simulation(
     (directory / "truth").mkdir(parents=True, exist_ok=True)
     writers: dict[Path, tuple] = {}
 
-    def append(target: Path, df: pd.DataFrame) -> None:
+    def append(target: Path, df: pd.DataFrame, name: str | None) -> None:
         if target not in writers:
             tmp = stage_file(target)  # leftovers of a killed run removed first
-            table = pa.Table.from_pandas(df, preserve_index=False)
-            writers[target] = (pq.ParquetWriter(tmp, table.schema), table.schema, tmp)
+            schema = chunk_schema(df, name)
+            writers[target] = (pq.ParquetWriter(tmp, schema), schema, tmp)
         writer, schema, _ = writers[target]
         writer.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
 
@@ -793,11 +843,11 @@ def write_simulation(
                 if len(report):
                     raise ValidationError(report)
             for name, df in portfolio.tables().items():
-                append(directory / f"{name}.parquet", df)
+                append(directory / f"{name}.parquet", df, name)
             for name, df in truth.tables().items():
                 if name in ("recovery_by_age", "recovery_curve"):
                     continue  # book-level tables, written once below
-                append(directory / "truth" / f"{name}.parquet", df)
+                append(directory / "truth" / f"{name}.parquet", df, None)
             portfolio_meta, truth_meta = portfolio.meta, truth.meta
             last_truth = truth
         for writer, _, _ in writers.values():
