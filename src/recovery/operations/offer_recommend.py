@@ -73,10 +73,12 @@ def candidate_offers(accounts: pd.DataFrame, config: Config | None = None) -> pd
     Parameters
     ----------
     accounts : pandas.DataFrame
-        One row per account (``account_id``, ``balance`` and any state columns).
+        One row per account (``account_id``, ``balance``, optionally ``owed`` — the
+        amount still due that a plan spreads, default the balance — and any state
+        columns).
     config : Config, optional
-        ``offers.discount_grid``, ``plan_grid`` (plans of the whole balance, no
-        discount), ``deferral_grid``.
+        ``offers.discount_grid``, ``plan_grid`` (plans of what is owed, no discount),
+        ``deferral_grid``.
 
     Returns
     -------
@@ -94,9 +96,9 @@ def candidate_offers(accounts: pd.DataFrame, config: Config | None = None) -> pd
     base = accounts.drop(columns=[c for c in _TERMS if c in accounts]).reset_index(drop=True)
     base["_account"] = np.arange(len(base))
     out = base.merge(terms, how="cross")
-    balance = pd.to_numeric(out["balance"], errors="coerce").astype(float)
+    spread = pd.to_numeric(out["owed"] if "owed" in out else out["balance"], errors="coerce")
     out["plan_amount"] = np.where(
-        out["kind"] == "payment_plan", (1.0 - out["discount_share"]) * balance, np.nan
+        out["kind"] == "payment_plan", (1.0 - out["discount_share"]) * spread.astype(float), np.nan
     )
     return out.sort_values(["_account"], kind="stable").reset_index(drop=True)
 
@@ -210,7 +212,7 @@ def recommend_offers(
         [out["offer"] == "settlement", out["offer"] == "payment_plan", out["offer"] == "deferral"],
         [
             (1 - out["discount_share"]) * balance / np.maximum(out["installments"], 1),
-            balance / np.maximum(out["installments"], 1),
+            first["plan_amount"].reindex(range(n)).to_numpy() / np.maximum(out["installments"], 1),
             regular,
         ],
         0.0,
