@@ -21,7 +21,8 @@ def cfg(h=3, r=0.0):
 
 
 def test_plan_value_by_hand():
-    # 2-installment plan of 400 each, completed with 0.81 -> each kept with 0.9;
+    # 2-installment plan of 400 each (due in months 2 and 3: the month after the offer
+    # and the next), completed with 0.81 -> each kept with 0.9;
     # usual: 10 % of the balance a month (share by month: 0, .1, .2, .3), V_usual = 300
     o = pd.DataFrame(
         {
@@ -37,16 +38,16 @@ def test_plan_value_by_hand():
         o, [0.5], [0.81], [300.0], share, horizon_months=3, monthly_discount_rate=0.0, cost=10.0
     )
     cash = 0.9 * 400 + 0.81 * 400
-    # break at installment 1 (p 0.1): 1000 owed, 2 months left -> 1000 * 0.2
-    # break at installment 2 (p 0.9 * 0.1): 600 owed, 1 month left -> 600 * 0.1
-    rescue = 0.1 * 1000 * 0.2 + 0.09 * 600 * 0.1
+    # break at installment 1 (month 2, p 0.1): 1000 owed, 1 month left -> 1000 * 0.1
+    # break at installment 2 (month 3, p 0.9 * 0.1): 600 owed, no month left -> 0
+    rescue = 0.1 * 1000 * 0.1 + 0.09 * 600 * 0.0
     assert v["expected_cash"].iloc[0] == pytest.approx(cash)
     assert v["expected_after_break"].iloc[0] == pytest.approx(rescue)
     assert v["value"].iloc[0] == pytest.approx(0.5 * (cash + rescue - 300.0) - 10.0)
 
 
 def test_discounting_and_horizon_cut():
-    # a 6-month plan over a 3-month horizon: only 3 installments count, discounted
+    # a 6-month plan over a 3-month horizon: only the installments of months 2 and 3 count
     o = pd.DataFrame(
         {
             "kind": ["payment_plan"],
@@ -59,8 +60,8 @@ def test_discounting_and_horizon_cut():
     v = offer_value(
         o, [1.0], [1.0], [0.0], [[0.0] * 4], horizon_months=3, monthly_discount_rate=0.1
     )
-    # the offer's month is not discounted: δ^0, δ^1, δ^2
-    assert v["value"].iloc[0] == pytest.approx(100 + 100 / 1.1 + 100 / 1.1**2)
+    # the offer's month is not discounted: months 2 and 3 count δ^1, δ^2
+    assert v["value"].iloc[0] == pytest.approx(100 / 1.1 + 100 / 1.1**2)
     assert discount_factors(3, 0.1)[3] == pytest.approx(1 / 1.331)
 
 

@@ -23,8 +23,10 @@ completed with probability ``c`` (the response model's); each installment is kep
 offer. After a break the whole balance less what was paid is owed again (the discount
 is lost) and is collected as usual over the months left. Cash per kind:
 
-- settlement: ``(1 - discount) × balance`` in ``installments`` (default 1) monthly parts;
-- payment plan: ``plan_amount`` (else the discounted balance) in ``installments`` parts;
+- settlement: ``(1 - discount) × balance`` in ``installments`` (default 1) monthly parts,
+  the first in the offer's month;
+- payment plan: ``plan_amount`` (else the discounted balance) in ``installments`` parts,
+  the first due the month after the offer;
 - deferral: nothing for ``deferral_months``; then, when completed, the account pays
   like a current account (the curve of current accounts), else as usual.
 
@@ -329,7 +331,11 @@ def offer_value(
     parts = np.maximum(num("installments", 1.0), 1.0)
     owed = num("plan_amount", np.nan)
     owed = np.where(np.isnan(owed) | (kind == "settlement"), (1.0 - discount) * balance, owed)
-    wait = np.where(kind == "deferral", num("deferral_months", 0.0), 0.0)
+    # a plan's first installment is due the month after the offer; a settlement is paid
+    # in the offer's month; a deferral waits its months
+    wait = np.where(
+        kind == "deferral", num("deferral_months", 0.0), np.where(kind == "payment_plan", 1.0, 0.0)
+    )
     each = np.where(kind == "deferral", regular, owed / parts)
     count = np.where(
         kind == "deferral",
