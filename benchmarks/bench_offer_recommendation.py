@@ -20,14 +20,14 @@ paired by seed with a t interval (:func:`recovery.simulate.policies.compare_poli
 Also the inverse-propensity and DR value of the recommendation on the pre-switch
 randomised offers, against its value on the same kind of offers after the switch.
 
-Prints the tables, writes ``benchmarks/results/offer_policies[_<scenario>].json``.
+Prints the tables, writes ``benchmarks/results/offer_recommendation[_<scenario>].json``.
 
 Usage::
 
-    python benchmarks/bench_offer_policies.py                        # 20k, 5 seeds
-    python benchmarks/bench_offer_policies.py --accounts 3000 --seeds 0 1
-    python benchmarks/bench_offer_policies.py --scenario offers_pay_anyway
-    python benchmarks/bench_offer_policies.py --seeds 0 1 2 --fixed 0.3 0.4 0.5 0.6
+    python benchmarks/bench_offer_recommendation.py                        # 20k, 5 seeds
+    python benchmarks/bench_offer_recommendation.py --accounts 3000 --seeds 0 1
+    python benchmarks/bench_offer_recommendation.py --scenario offers_pay_anyway
+    python benchmarks/bench_offer_recommendation.py --seeds 0 1 2 --fixed 0.3 0.4 0.5 0.6
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def main() -> None:
         print(vs_fixed.round(4).to_string(index=False))
         print(f"recommended gain / oracle gain: {share:.3f}")
     tag = "" if args.scenario == "offers" else f"_{args.scenario}"
-    out = ROOT / "benchmarks" / "results" / f"offer_policies{tag}.json"
+    out = ROOT / "benchmarks" / "results" / f"offer_recommendation{tag}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
