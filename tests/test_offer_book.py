@@ -136,3 +136,27 @@ def test_worklist_carries_the_recommended_offers(book):
     with_offer = wl[wl["offer"] != ""]
     assert (with_offer["offer_value"].astype(float) > 0).all()
     assert with_offer["offer_reasons"].str.contains("more than collecting as usual").all()
+
+
+def test_features_of_the_day_before_each_offer(book):
+    from recovery.operations.offer_book import offer_features
+    from recovery.timeline.features import build_features
+
+    portfolio, _ = book
+    history = offer_history(portfolio, portfolio.data_end)
+    rows = history.head(40)
+    got, names = offer_features(portfolio, rows)
+    assert "dpd" in names and "balance" not in names  # the state's own columns are kept
+    first = rows.iloc[0]
+    day_before = pd.Timestamp(first["offered_at"]) - pd.Timedelta(days=1)
+    want = build_features(portfolio, [day_before])
+    want = want[want["account_id"] == first["account_id"]]
+    assert got["dpd"].iloc[0] == want["dpd"].iloc[0]
+    assert len(got) == len(rows) and list(got.index) == list(rows.index)
+    # a model with features gets them built for the accounts on the day
+    from recovery.operations.offer_book import book_offers, fit_offer_model, fit_usual
+
+    day = portfolio.data_end + pd.Timedelta(days=1)
+    model = fit_offer_model(got, features=["dpd", "worst_dpd"], min_rows=10)
+    table = book_offers(portfolio, day, model, fit_usual(portfolio, day))
+    assert len(table) == len(account_offer_state(portfolio, day))

@@ -31,8 +31,21 @@ from recovery.commands.options import (
 @output_file_option("Offers (.csv or .parquet): one row per account.")
 @config_option()
 @click.option("--refit", is_flag=True, help="Fit the offer model again even if DIR holds one.")
+@click.option(
+    "--features",
+    "with_features",
+    is_flag=True,
+    help="When fitting: add recovery's point-in-time features at the day before each offer "
+    "to the model's inputs (slower).",
+)
 def command(
-    path: str, model_dir: str, day: str, out: str, config_path: str | None, refit: bool
+    path: str,
+    model_dir: str,
+    day: str,
+    out: str,
+    config_path: str | None,
+    refit: bool,
+    with_features: bool = False,
 ) -> None:
     """Recommend, per overdue or charged-off account, no offer, a settlement (at what
     discount), a payment plan (how long) or a deferral, valued against collecting as
@@ -49,6 +62,7 @@ def command(
         book_offers,
         fit_offer_model,
         fit_usual,
+        offer_features,
         offer_history,
     )
     from recovery.operations.offer_response import ConfoundedPriceWarning, load_offer_model
@@ -69,9 +83,12 @@ def command(
             model = load_offer_model(model_dir)
         else:
             history = offer_history(portfolio, date, config)
+            names = None
+            if with_features:
+                history, names = offer_features(portfolio, history, config=config)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConfoundedPriceWarning)
-                model = fit_offer_model(history)
+                model = fit_offer_model(history, features=names)
             model.save(model_dir)
         bar.update()
         usual = fit_usual(portfolio, date, config)

@@ -5,6 +5,8 @@ The steps the ``recovery offers`` command and the notebooks run, each a plain fu
 1. :func:`offer_history` — the offers made before a day, with each account's state at
    the offer (:func:`~recovery.operations.offer_rules.offer_context`); a book without
    an offer history gets a clear error saying what is needed, never a guess;
+   :func:`offer_features` adds recovery's point-in-time features at the day before
+   each offer;
 2. :func:`fit_offer_model` — the response model on that history;
 3. :func:`fit_usual` — collecting as usual, from the snapshots before the day;
 4. :func:`book_offers` — the accounts' state on the day and the recommendation.
@@ -32,8 +34,16 @@ from recovery.operations.offer_response import OfferResponseModel
 from recovery.operations.offer_rules import offer_context
 from recovery.operations.offer_value import UsualCollections
 from recovery.timeline.aging import snapshots
+from recovery.timeline.features import build_features
 
-__all__ = ["NEEDS", "offer_history", "fit_offer_model", "fit_usual", "book_offers"]
+__all__ = [
+    "NEEDS",
+    "offer_history",
+    "offer_features",
+    "fit_offer_model",
+    "fit_usual",
+    "book_offers",
+]
 
 #: What an offer recommendation needs from a lender, in words.
 NEEDS = (
@@ -68,6 +78,49 @@ def offer_history(
 
     book = dataclasses.replace(portfolio, offers=made.reset_index(drop=True))
     return offer_context(book, config)
+
+
+def offer_features(
+    portfolio: Portfolio, frame: pd.DataFrame, day: Any = None, config: Config | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` with recovery's point-in-time features at the day before each row's date.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    frame : pandas.DataFrame
+        Rows with ``account_id`` and ``offered_at`` (an offer history), or any rows with
+        ``account_id`` when ``day`` is given (the accounts' state on that day).
+    day : date-like, optional
+        The one day of every row (features at the day before).
+    config : Config, optional
+
+    Returns
+    -------
+    tuple
+        The frame with the feature columns added (rows not overdue the day before get
+        missing values), and the names of the features added — those not already
+        columns of ``frame`` (the state's own columns are kept).
+    """
+    when = (
+        pd.Series(pd.Timestamp(day), index=frame.index)
+        if day is not None
+        else pd.to_datetime(frame["offered_at"])
+    )
+    pairs = pd.DataFrame(
+        {
+            "account_id": frame["account_id"].astype(str).to_numpy(),
+            "as_of": (when.dt.normalize() - pd.Timedelta(days=1)).to_numpy(),
+        }
+    )
+    matrix = build_features(portfolio, pairs.drop_duplicates(), config)
+    matrix = matrix.assign(account_id=matrix["account_id"].astype(str))
+    names = [c for c in matrix.columns if c not in ("account_id", "as_of") and c not in frame]
+    extra = pairs.merge(
+        matrix[["account_id", "as_of", *names]], on=["account_id", "as_of"], how="left"
+    )
+    added = extra[names].set_axis(frame.index)
+    return pd.concat([frame, added], axis=1), names
 
 
 def fit_offer_model(
@@ -111,7 +164,8 @@ def book_offers(
     p_pay : pandas.Series, optional
         Propensity to pay by ``account_id`` (scales V_usual within its segment).
     features : pandas.DataFrame, optional
-        The model's extra features by ``account_id`` at the day before.
+        The model's extra features by ``account_id`` at the day before; default: built
+        with :func:`offer_features` when the model has extra features.
 
     Returns
     -------
@@ -119,6 +173,8 @@ def book_offers(
         :func:`~recovery.operations.offer_recommend.recommend_offers`'s table.
     """
     state = account_offer_state(portfolio, date, config)
+    if features is None and model.features:
+        state, _ = offer_features(portfolio, state, date, config)
     if p_pay is not None:
         state["p_pay"] = state["account_id"].map(p_pay).to_numpy()
     if features is not None:
