@@ -132,13 +132,20 @@ def test_reasons_in_plain_words(fitted):
         assert "_" not in text and text
     made = rec[rec["offer"] != "none"]
     assert made["reasons"].str.contains("more than collecting as usual").all()
+    # a stage the offer history never saw: nothing to value the offers with
+    unseen = recommend_offers(acc.head(1).assign(stage="current", in_dispute=False), model, u)
+    assert unseen["reasons"].iloc[0].startswith("no evidence in the offer history")
 
 
 def test_min_offer_value_and_grids(fitted):
     model, u = fitted
     acc = accounts(50, seed=4)
     strict = Config.from_dict({"offers": {"min_offer_value": 1e12}})
-    assert (recommend_offers(acc, model, u, strict)["offer"] == "none").all()
+    rec = recommend_offers(acc, model, u, strict)
+    assert (rec["offer"] == "none").all()
+    worth = rec["runner_up_value"] > 0  # the best offer, not made
+    assert worth.any()
+    assert rec.loc[worth, "reasons"].str.startswith("no offer is worth enough more").all()
     grid = candidate_offers(acc.head(2))
     assert len(grid) == 2 * (7 + 6)  # no deferrals by default
 

@@ -245,11 +245,12 @@ def recommend_offers(
         make, np.where(offer_wins_second, second_value, 0.0), best_value
     )
     out["offers_allowed"] = pd.Series(allowed).groupby(idx).sum().reindex(range(n)).to_numpy()
-    out["reasons"] = _reasons(out, accounts, cand, breaches, best_value, first_words, rules)
+    keeps_rules = pd.Series(~broken).groupby(idx).any().reindex(range(n)).to_numpy()
+    out["reasons"] = _reasons(out, cand, breaches, best_value, first_words, keeps_rules, rules)
     return out
 
 
-def _reasons(out, accounts, cand, breaches, best_value, first_words, rules) -> np.ndarray:
+def _reasons(out, cand, breaches, best_value, first_words, keeps_rules, rules) -> np.ndarray:
     """Plain words per account: why this offer, or why none."""
     horizon = rules.horizon_months
     words = describe_offer(
@@ -278,19 +279,24 @@ def _reasons(out, accounts, cand, breaches, best_value, first_words, rules) -> n
         blocked = np.where(
             hit, np.where(blocked == "", "", blocked + "; ") + RULE_WORDS[rule], blocked
         )
-    not_seen = np.isnan(best_value) & (blocked == "")
-    none_words = np.where(
-        blocked != "",
-        "no offer allowed: " + blocked,
-        np.where(
-            not_seen,
-            "no offer allowed for this stage and debt age, or none the offer history can value",
-            "no offer beats collecting as usual (best: "
-            + first_words.astype(object)
-            + ", worth "
-            + money(np.nan_to_num(best_value))
-            + ")",
-        ),
+    best = first_words.astype(object) + ", worth " + money(np.nan_to_num(best_value))
+    none_words = np.select(
+        [
+            blocked != "",
+            ~keeps_rules,
+            np.isnan(best_value),
+            best_value > 0,
+        ],
+        [
+            "no offer allowed: " + blocked,
+            "no offer of the grid keeps the lender's rules for this account",
+            "no evidence in the offer history for the offers the rules allow here "
+            "(kind, stage or terms never offered)",
+            "no offer is worth enough more than collecting as usual (best: "
+            + best
+            + f"; at least {rules.min_offer_value:,.0f} needed)",
+        ],
+        "no offer beats collecting as usual (best: " + best + ")",
     )
     return np.where(out["offer"] != "none", offered, none_words)
 
