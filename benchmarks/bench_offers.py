@@ -60,15 +60,18 @@ def bands(offers: pd.DataFrame, truth: pd.DataFrame, kind: str, term: str) -> pd
             "p": offered["p_accept"].to_numpy(),
         }
     )
-    out = frame.groupby("term").agg(
-        offers=("p", "size"), accepted=("accepted", "mean"), truth=("p", "mean")
-    )
-    limits = frame.groupby("term")["p"].apply(lambda p: count_band(p.to_numpy()))
+    return band_table(frame, "term", "accepted")
+
+
+def band_table(frame: pd.DataFrame, by: str, outcome: str) -> pd.DataFrame:
+    """Per group: offers, the empirical share of ``outcome``, the truth's mean ``p`` and
+    the 95 % band of the share (:func:`count_band`)."""
+    out = frame.groupby(by).agg(offers=("p", "size"), **{outcome: (outcome, "mean")})
+    out["truth"] = frame.groupby(by)["p"].mean()
+    limits = frame.groupby(by)["p"].apply(lambda p: count_band(p.to_numpy()))
     out["low"] = [lo for lo, _ in limits] / out["offers"]
     out["high"] = [hi for _, hi in limits] / out["offers"]
-    out["inside"] = (out["accepted"] >= out["low"] - 1e-12) & (
-        out["accepted"] <= out["high"] + 1e-12
-    )
+    out["inside"] = (out[outcome] >= out["low"] - 1e-12) & (out[outcome] <= out["high"] + 1e-12)
     return out.reset_index()
 
 
@@ -91,16 +94,7 @@ def completion(offers: pd.DataFrame, truth: pd.DataFrame, data_end) -> pd.DataFr
             "p": offered.loc[o.index, "p_complete"].to_numpy(),
         }
     )
-    out = frame.groupby("kind").agg(
-        offers=("p", "size"), completed=("completed", "mean"), truth=("p", "mean")
-    )
-    limits = frame.groupby("kind")["p"].apply(lambda p: count_band(p.to_numpy()))
-    out["low"] = [lo for lo, _ in limits] / out["offers"]
-    out["high"] = [hi for _, hi in limits] / out["offers"]
-    out["inside"] = (out["completed"] >= out["low"] - 1e-12) & (
-        out["completed"] <= out["high"] + 1e-12
-    )
-    return out.reset_index()
+    return band_table(frame, "kind", "completed")
 
 
 #: Offers nobody accepts, one per account at most: after the offer each account follows

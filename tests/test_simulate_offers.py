@@ -19,7 +19,6 @@ from recovery.errors import ConfigError
 from recovery.operations.offer_rules import check_offers
 from recovery.simulate import Truth, simulate_portfolio
 from recovery.simulate.hooks import OperationResponse
-from recovery.simulate.params import ARCHETYPES
 from recovery.simulate.offers import (
     OfferParams,
     OfferResponse,
@@ -349,55 +348,3 @@ def test_deferral_truth_covers_its_grid_and_follows_the_results(book):
     assert len(p) > 30
     sd = np.sqrt((p * (1 - p)).sum())
     assert abs(completed.sum() - p.sum()) < 4 * sd
-
-
-#: Offers nobody accepts (each account gets at most one): after the offer the account
-#: follows the usual collection work, so its realised collections estimate v_usual.
-REFUSED = dict(
-    plan_accept_logit=-40.0,
-    deferral_accept_logit=-40.0,
-    strategic_archetypes=tuple(ARCHETYPES),
-    strategic_shift=1.0,
-    acceptance_scale=0.02,
-    offer_cooldown_months=1000,
-)
-
-
-def test_v_usual_matches_the_realised_collections_of_refused_offers():
-    horizon, rate = 24, 0.01
-    portfolio, truth = simulate_portfolio(
-        n_accounts=3000, months=60, seed=3, scenario="offers", offers=OfferParams(**REFUSED)
-    )
-    offers = portfolio.offers
-    assert len(offers) > 300 and not (offers["outcome"] == "accepted").any()
-    t = truth.extra["offers"]
-    assert (t.groupby("offer_id")["v_usual"].nunique() == 1).all()  # one value per offer
-    assert (t["v_usual"] >= 0).all() and (t["v_usual_se"] >= 0).all()
-    v = t.drop_duplicates("offer_id").set_index("offer_id")["v_usual"]
-    # realised: non-reversed payments of months 0..23 from the offer month, discounted
-    end = pd.Timestamp(portfolio.data_end)
-    month = lambda d: d.dt.year * 12 + d.dt.month  # noqa: E731
-    o = offers.assign(m=month(offers["offered_at"]))
-    o = o[o["m"] + horizon <= end.year * 12 + end.month]
-    pay = portfolio.payments
-    pay = pay[pay["reversed_date"].isna() | (pay["reversed_date"] > end)]
-    pay = pay.merge(o[["account_id", "offer_id", "m"]], on="account_id")
-    k = month(pay["payment_date"]) - pay["m"]
-    pay = pay[(k >= 0) & (k < horizon)]
-    pay = pay.assign(value=pay["amount"] / (1 + rate) ** (k[pay.index]))
-    realised = pay.groupby("offer_id")["value"].sum().reindex(o["offer_id"]).fillna(0.0)
-    assert len(realised) > 200
-    se = realised.std() / np.sqrt(len(realised))
-    assert abs(realised.mean() - v.loc[o["offer_id"]].mean()) < 3 * se
-    assert se < 0.2 * realised.mean()  # the check has the power to see a wrong horizon
-
-
-def test_v_usual_leaves_the_simulated_tables_alone():
-    kwargs = dict(n_accounts=600, months=30, seed=5, scenario="offers")
-    plain, plain_truth = simulate_portfolio(**kwargs, offers=OfferParams(v_usual_draws=0))
-    valued, valued_truth = simulate_portfolio(**kwargs)
-    for name, df in plain.tables().items():
-        pd.testing.assert_frame_equal(getattr(valued, name), df, check_exact=True)
-    assert "v_usual" not in plain_truth.extra["offers"]
-    again, again_truth = simulate_portfolio(**kwargs)
-    pd.testing.assert_frame_equal(again_truth.extra["offers"], valued_truth.extra["offers"])

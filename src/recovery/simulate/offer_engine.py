@@ -23,6 +23,12 @@ and *completed* when the account is paid off; a settlement is *completed* when p
 the month; a deferral is completed when the first installment after it is paid.
 The spontaneous settlements and restructures of the benchmark stay as they are.
 
+An operation with a ``choose_offers(state, candidates)`` method decides the month's
+offers itself from the accounts the desk considers (:meth:`~OfferChunkSimulation.candidates`;
+:mod:`recovery.simulate.offer_policies`). The truth of each offer adds ``v_usual``, the
+collections expected without it, re-simulated at the end of the chunk
+(:mod:`recovery.simulate.continuation`).
+
 Caveat: the ``p_pay_true`` / ``p_cure_true`` of the month end before an offer do not
 include that offer (it is drawn after the month end); the offer's own truth is the
 ``truth_offers`` table (acceptance and completion for every term of the grid).
@@ -833,7 +839,6 @@ class OfferChunkSimulation(ChunkSimulation):
     def _plan_truth(self, jo, m, ratio, term, is_plan, blocked):
         """P(complete) of each plan term (:func:`~recovery.simulate.offers.plan_completion`)
         and P(the first k installments are paid) (n, terms, longest plan)."""
-        p = self.p
         n, width = ratio.shape
         horizon = int(np.nanmax(np.where(is_plan, term, 0)))
         start, ability, state0 = self._shock_paths(jo, m, horizon)
@@ -843,15 +848,11 @@ class OfferChunkSimulation(ChunkSimulation):
             ratio[:, :, None, None],
             blocked[:, None, None, None],
         )
-        rep = lambda a: np.repeat(a, width, axis=0)  # noqa: E731
-        survival = plan_completion(
+        survival = self._shock_chain(
+            plan_completion,
             keep.reshape(n * width, horizon, 3),
-            rep(start),
-            p.shock_end_rate_monthly,
-            p.shock_permanent_share,
-            rep(state0),
-            p.death_rate_monthly,
-            p.reversal_rate,
+            start,
+            state0,
             term.reshape(-1).astype(np.int64),
             path=True,
         ).reshape(n, width, horizon)
@@ -875,18 +876,32 @@ class OfferChunkSimulation(ChunkSimulation):
         partial = expit(p.partial_logit_current + p.partial_ability * a)
         pay = h * (p.prepay_rate_monthly + (1 - p.prepay_rate_monthly) * (1 - partial))
         pay = np.where(blocked[:, None, None], 0.0, pay)
-        rep = lambda x: np.repeat(x, width, axis=0)  # noqa: E731
-        done = deferral_completion(
-            rep(pay),
-            rep(start),
-            p.shock_end_rate_monthly,
-            p.shock_permanent_share,
-            rep(state0),
-            p.death_rate_monthly,
-            p.reversal_rate,
+        done = self._shock_chain(
+            deferral_completion,
+            np.repeat(pay, width, axis=0),
+            start,
+            state0,
             np.maximum(length.reshape(-1), 1),
         )
         return np.where(length > 0, done.reshape(n, width), np.nan)
+
+    def _shock_chain(self, completion, values, start, state0, length, **options):
+        """``completion`` (plan or deferral) of each (account, grid term) row of
+        ``values`` with the scenario's shock, death and reversal rates; ``start`` and
+        ``state0`` are per account, repeated over its terms."""
+        p = self.p
+        width = len(values) // max(len(start), 1)
+        return completion(
+            values,
+            np.repeat(start, width, axis=0),
+            p.shock_end_rate_monthly,
+            p.shock_permanent_share,
+            np.repeat(state0, width, axis=0),
+            p.death_rate_monthly,
+            p.reversal_rate,
+            length,
+            **options,
+        )
 
     # ------------------------------------------------------------------ tables
     def offer_tables(self) -> dict[str, pd.DataFrame]:

@@ -19,7 +19,11 @@ horizon ``H`` and monthly rate ``r`` of ``config.offers``, ``δ = 1 / (1 + r)``)
   to the month of the break — an approximation (the usual work on a re-aged, smaller
   debt is not re-simulated);
 - **deferrals** are not valued (their worth — a re-aged account that pays as a current
-  one — needs a re-simulation of the deferred schedule), so the oracle never offers one.
+  one — needs a re-simulation of the deferred schedule), so the oracle never offers one;
+- **current accounts** (the desk considers them after a hardship claim) get nothing:
+  ``V_usual`` counts only ``H`` months, so on a long loan paid as agreed a payoff "at no
+  discount" would look like a gain only because the installments after ``H`` are left
+  out.
 
 ``V_usual`` is the truth's (:mod:`recovery.simulate.continuation`), re-simulated for
 the month's candidates. The oracle offers the term of largest gain when that gain is
@@ -120,9 +124,12 @@ def oracle_values(sim, j, m: int, day: int, state, candidates: pd.DataFrame) -> 
     best_kind = np.full(n, "none", dtype=object)
     best_discount = np.zeros(n)
     best_length = np.zeros(n, np.int64)
-    terms = {SETTLEMENT: np.arange(n)}
-    is_open = candidates["stage"].to_numpy(object) != "charged_off"
-    terms[PLAN] = np.flatnonzero(is_open)
+    stage = candidates["stage"].to_numpy(object)
+    overdue = np.isin(stage, ("early", "late", "charged_off"))  # not current accounts
+    terms = {
+        SETTLEMENT: np.flatnonzero(overdue),
+        PLAN: np.flatnonzero(overdue & (stage != "charged_off")),
+    }
     for kind, who in terms.items():
         if not len(who):
             continue

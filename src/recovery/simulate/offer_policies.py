@@ -76,6 +76,7 @@ from recovery.operations.offer_rules import offer_breaches
 from recovery.simulate.offer_oracle import oracle_policy
 from recovery.simulate.offers import KINDS, PLAN, OfferParams, desk_terms
 from recovery.simulate.operation import CollectionOperation, PlanContext
+from recovery.simulate.policies import switch_month
 from recovery.simulate.priority import observable_features
 
 __all__ = [
@@ -368,17 +369,8 @@ class OfferPolicyOperation(CollectionOperation):
 
     def start(self, book) -> None:  # noqa: D102 - see CollectionOperation.start
         super().start(book)
-        starts = pd.DatetimeIndex(book.month_starts)
-        self.month_starts_ = starts
-        if self.switch is None:
-            day = pd.Timestamp(book.data_end) - pd.DateOffset(months=24) + pd.Timedelta(days=1)
-            self.switch_month_ = int(starts.searchsorted(day.normalize(), side="right") - 1)
-        elif isinstance(self.switch, (int, np.integer)):
-            self.switch_month_ = int(self.switch)
-        else:
-            day = pd.Timestamp(self.switch).normalize()
-            self.switch_month_ = int(starts.searchsorted(day, side="right") - 1)
-        self.switch_month_ = max(self.switch_month_, 0)
+        self.month_starts_ = pd.DatetimeIndex(book.month_starts)
+        self.switch_month_ = switch_month(book, self.switch, 24)
         self.decisions_ = 0
         self._bureau: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 

@@ -54,6 +54,7 @@ from recovery.simulate.priority import PriorityModel, observable_features
 __all__ = [
     "POLICIES",
     "PolicyOperation",
+    "switch_month",
     "allocate_intensity",
     "match_capacity",
     "policy_outcomes",
@@ -140,16 +141,7 @@ class PolicyOperation(CollectionOperation):
     # ------------------------------------------------------------------ hook protocol
     def start(self, book) -> None:  # noqa: D102 - see CollectionOperation.start
         super().start(book)
-        starts = pd.DatetimeIndex(book.month_starts)
-        if self.switch is None:
-            switch = (pd.Timestamp(book.data_end) - pd.DateOffset(months=12)) + pd.Timedelta(days=1)
-            self.switch_month_ = int(starts.searchsorted(switch.normalize(), side="right") - 1)
-        elif isinstance(self.switch, (int, np.integer)):
-            self.switch_month_ = int(self.switch)
-        else:
-            day = pd.Timestamp(self.switch).normalize()
-            self.switch_month_ = int(starts.searchsorted(day, side="right") - 1)
-        self.switch_month_ = max(self.switch_month_, 0)
+        self.switch_month_ = switch_month(book, self.switch, 12)
         self.planned_: dict[tuple[int, int, int], float] = {}
         self._log: list[pd.DataFrame] = []
         self._ids: dict[int, np.ndarray] = {}
@@ -307,6 +299,37 @@ class PolicyOperation(CollectionOperation):
         if not getattr(self, "_log", None):
             return pd.DataFrame(columns=["account_id", "account_index", "month_index"])
         return pd.concat(self._log, ignore_index=True)
+
+
+def switch_month(book, switch: Any, months_before_end: int) -> int:
+    """Month index of a policy's switch month.
+
+    Parameters
+    ----------
+    book : BookInfo
+        The simulation's months (``month_starts``) and ``data_end``.
+    switch : date, int or None
+        A date in the switch month, or a month index; None: ``months_before_end``
+        months before the data end.
+    months_before_end : int
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> book = SimpleNamespace(month_starts=pd.date_range("2020-01-01", periods=24, freq="MS"),
+    ...                        data_end=pd.Timestamp("2021-12-31"))
+    >>> switch_month(book, None, 12), switch_month(book, "2020-03-15", 12), switch_month(book, 5, 12)
+    (12, 2, 5)
+    """
+    starts = pd.DatetimeIndex(book.month_starts)
+    if isinstance(switch, (int, np.integer)):
+        return max(int(switch), 0)
+    if switch is None:
+        day = pd.Timestamp(book.data_end) - pd.DateOffset(months=months_before_end)
+        day = day + pd.Timedelta(days=1)
+    else:
+        day = pd.Timestamp(switch)
+    return max(int(starts.searchsorted(day.normalize(), side="right") - 1), 0)
 
 
 def allocate_intensity(
