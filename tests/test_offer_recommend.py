@@ -204,3 +204,22 @@ def test_account_offer_state_from_a_ledger():
     assert row["stage"] == "early" and row["payments_before"] == 1
     assert row["debt_age_days"] == (pd.Timestamp("2024-04-09") - pd.Timestamp("2024-02-29")).days
     assert bool(row["open_offer"])  # O1 never answered
+
+
+def test_the_recommendation_runs_in_the_simulators_re_simulation():
+    """The policy callable meets the simulator's interface and rules: the harness
+    refuses (ConfigError) any offer breaking a guardrail, so a run that completes and
+    makes offers shows none did."""
+    from recovery.operations.offer_book import fit_offer_model, fit_usual, offer_history
+    from recovery.simulate.offer_policies import evaluate_offer_policies, no_offers
+
+    keep: dict = {}
+    common = {"n_accounts": 800, "seeds": (4,), "months": 48}  # switch: 24 months before the end
+    base = evaluate_offer_policies({"none": no_offers}, keep=keep, **common)
+    book, _ = keep[(4, "none")]
+    switch = pd.Timestamp(base["switch_date"].iloc[0])
+    model = fit_offer_model(offer_history(book, switch), min_rows=50)
+    policy = offer_policy(model, fit_usual(book, switch))
+    run = evaluate_offer_policies({"recommended": policy}, **common)
+    assert run["offers_made"].iloc[0] > 0
+    assert run["pre_switch_fingerprint"].iloc[0] == base["pre_switch_fingerprint"].iloc[0]
