@@ -9,7 +9,9 @@ made before the cut** (their H months of collections all observed) it is valued 
 (IPW), self-normalised IPW and doubly robust — from the collections that followed each
 offer (:func:`~recovery.operations.offer_policy_value.realised_collections`).
 
-The reference is the truth's value of the same decisions: for each of those offers, the
+The reference is the truth's value of the same decisions (``v_usual`` re-simulated
+``--draws`` times per offer, 8 by default: noisy per offer, exact enough on average):
+for each of those offers, the
 expected discounted collections over H months under the term the recommendation picks
 — the mean of re-simulating the offer with that term — from ``truth_offers``
 (``v_usual``, and the probabilities of an answer, of acceptance and of completion at
@@ -44,6 +46,7 @@ from recovery.operations.offer_policy_value import offer_policy_value, realised_
 from recovery.operations.offer_recommend import recommend_offers
 from recovery.operations.offer_value import offer_value
 from recovery.simulate import simulate_portfolio
+from recovery.simulate.offers import OFFER_SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,10 +94,11 @@ def truth_value(offers: pd.DataFrame, action: pd.DataFrame, truth: pd.DataFrame,
     return np.where(none, vu, vu + np.nan_to_num(val)), int(missing.sum())
 
 
-def run(accounts: int, months: int, seed: int, config: Config) -> dict:
+def run(accounts: int, months: int, seed: int, config: Config, draws: int) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
+    desk = OFFER_SCENARIOS["offers"].replace(v_usual_draws=draws)
     portfolio, truth = simulate_portfolio(
-        n_accounts=accounts, months=months, seed=seed, scenario="offers", config=config
+        n_accounts=accounts, months=months, seed=seed, scenario="offers", config=config, offers=desk
     )
     cut = (portfolio.data_end - pd.DateOffset(months=config.offers.horizon_months)).normalize()
     history = offer_history(portfolio, cut, config)
@@ -140,9 +144,15 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--months", type=int, default=84)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument(
+        "--draws", type=int, default=8, help="re-simulations of each offer for its v_usual truth"
+    )
     args = parser.parse_args()
     config = Config()
-    rows = [run(args.accounts, args.months, s, config) for s in args.seeds]
+    rows = []
+    for seed in args.seeds:
+        rows.append(run(args.accounts, args.months, seed, config, args.draws))
+        print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 250, "display.max_columns", 40):
         print(table.round(1).T.to_string())
