@@ -14,6 +14,7 @@ from recovery.operations.offer_response import (
     ConfoundedPriceWarning,
     OfferResponseModel,
     load_offer_model,
+    logistic_slope,
     offer_terms_frame,
 )
 
@@ -164,3 +165,34 @@ def test_no_prediction_at_a_stage_the_kind_was_never_offered_to(tmp_path):
     assert np.isnan(m.predict_accept(probe.assign(stage="charged_off"))).all()
     m.save(tmp_path)
     assert load_offer_model(tmp_path).stages_ == m.stages_
+
+
+def test_price_slope_under_the_trees_recovers_the_discount_response(tmp_path):
+    # the book's acceptance is logistic in the discount with slope 5 (true_accept)
+    offers = book()
+    m = OfferResponseModel(random_state=1).fit(offers)
+    a, b = m.slopes_[("accept", "settlement")]
+    assert 3.5 < b < 6.5
+    probe = offers.head(300).loc[lambda d: d.index.repeat(len(GRID))]
+    probe = probe.assign(discount_share=np.tile(GRID, 300))
+    p = m.predict_accept(probe).reshape(300, len(GRID))
+    truth = true_accept(
+        probe["discount_share"].to_numpy(), probe["debt_age_days"].to_numpy()
+    ).reshape(300, len(GRID))
+    # the rise from no discount to 60 % off, per account, within 0.03 of the truth's
+    assert abs(np.mean(p[:, -1] - p[:, 0]) - np.mean(truth[:, -1] - truth[:, 0])) < 0.03
+    assert np.all(np.diff(p, axis=1) >= -1e-12)
+    # no slope on completion, nor on a kind without random terms; saved and read back
+    assert set(m.slopes_) == {("accept", "settlement")}
+    m.save(tmp_path)
+    assert load_offer_model(tmp_path).slopes_ == m.slopes_
+    trees = OfferResponseModel(random_state=1, price_slope=False).fit(offers)
+    assert trees.slopes_ == {}
+
+
+def test_logistic_slope_is_never_negative():
+    z = np.repeat([0.0, 1.0], 50)
+    y = np.where(z > 0, 0.1, 0.3)  # falls with the term: the slope stops at 0
+    a, b = logistic_slope(z, y, np.ones(100))
+    assert b == 0.0
+    assert expit(a) == pytest.approx(0.2, abs=1e-6)

@@ -134,3 +134,26 @@ def test_usual_curves_by_hand_and_p_pay_scaling():
     assert usual_segment(["charged_off"], [230.0])[0] == u.curves_["segment"].iloc[0]
     with pytest.raises(DataError, match="paid_in_month"):
         UsualCollections().fit(snaps().drop(columns="paid_in_month"))
+
+
+def test_usual_curves_leave_out_months_from_an_accepted_offer_on():
+    # B accepted an offer in April (month 4): its 40 then is the offer's, not the usual
+    # work's, so B's cells ending in April or later are not observed
+    offers = pd.DataFrame(
+        {
+            "account_id": ["B", "A"],
+            "offered_at": pd.to_datetime(["2024-04-03", "2024-02-10"]),
+            "outcome": ["accepted", "declined"],
+        }
+    )
+    u = UsualCollections(cfg(h=2), min_rows=1).fit(snaps(), offers=offers)
+    # month 1 ahead: A from months 1-3 (10, 20, 0 of 3 x 100), B from months 1-2 (0, 0 of
+    # 2 x 200); month 2 ahead: A from months 1-2 (20, 0 of 2 x 100), B from month 1 (0 of 200)
+    assert u.curves_["rate"].tolist() == pytest.approx([30 / 700, 20 / 400])
+    # a declined offer changes nothing; without offers the curves are as before
+    plain = UsualCollections(cfg(h=2), min_rows=1).fit(snaps())
+    none_taken = offers.assign(outcome="declined")
+    again = UsualCollections(cfg(h=2), min_rows=1).fit(snaps(), offers=none_taken)
+    assert again.curves_["rate"].tolist() == pytest.approx(plain.curves_["rate"].tolist())
+    with pytest.raises(DataError, match="outcome"):
+        UsualCollections(cfg(h=2)).fit(snaps(), offers=offers.drop(columns="outcome"))

@@ -131,7 +131,9 @@ def fit_offer_model(
 
 
 def fit_usual(portfolio: Portfolio, before: Any, config: Config | None = None) -> UsualCollections:
-    """Collecting as usual, learned from the snapshots of the month ends before ``before``."""
+    """Collecting as usual, learned from the snapshots of the month ends before ``before``
+    (an account's months from its first accepted offer on left out: what offers brought
+    is not collecting as usual; :meth:`UsualCollections.fit`)."""
     day = pd.Timestamp(before).normalize()
     snaps = portfolio.snapshots
     if snaps is None:
@@ -139,7 +141,10 @@ def fit_usual(portfolio: Portfolio, before: Any, config: Config | None = None) -
     snaps = snaps[pd.to_datetime(snaps["month_end"]) < day]
     if not len(snaps):
         raise DataError(f"snapshots: no month end before {day.date()} to learn collections from")
-    return UsualCollections(config).fit(snaps)
+    offers = portfolio.offers
+    if offers is not None:
+        offers = offers[pd.to_datetime(offers["offered_at"]) < day]
+    return UsualCollections(config).fit(snaps, offers=offers)
 
 
 def book_offers(

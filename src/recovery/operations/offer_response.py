@@ -81,6 +81,7 @@ from recovery.operations.offer_rules import STAGES
 __all__ = [
     "OfferResponseModel",
     "ConfoundedPriceWarning",
+    "logistic_slope",
     "TERM_COLUMNS",
     "STATE_COLUMNS",
     "offer_terms_frame",
@@ -183,6 +184,14 @@ class OfferResponseModel(BaseEstimator):
         Seed of LightGBM.
     config : Config, optional
         Unused by the fit; kept for the model file.
+    price_slope : bool
+        Acceptance of a kind whose terms were drawn at random is
+        ``logit P = a + b · term + trees(x)``: a logistic slope ``b ≥ 0`` in the kind's
+        term (the discount, the plan length) under the boosted trees, fitted by
+        backfitting (the trees on the offset ``a + b · term``, then ``a, b`` on the
+        trees' score, three rounds). Small, shrunk trees alone flatten the price
+        response (few acceptances per leaf); one parameter for the slope is learned
+        from every offer. False: the trees alone.
 
     Attributes
     ----------
@@ -203,6 +212,9 @@ class OfferResponseModel(BaseEstimator):
         Levels of each categorical extra feature.
     rows_ : dict
         ``(target, kind)`` → rows, positives, weight sum used.
+    slopes_ : dict
+        ``(target, kind)`` → ``[a, b]`` of the price response's logistic part (only
+        where ``price_slope`` applies).
     """
 
     def __init__(
@@ -216,6 +228,7 @@ class OfferResponseModel(BaseEstimator):
         min_child_samples: int = 60,
         random_state: int = 0,
         config: Config | None = None,
+        price_slope: bool = True,
     ) -> None:
         self.features = features
         self.design = design
@@ -226,6 +239,7 @@ class OfferResponseModel(BaseEstimator):
         self.min_child_samples = min_child_samples
         self.random_state = random_state
         self.config = config
+        self.price_slope = price_slope
 
     # ------------------------------------------------------------------ fit
     def _choose_design(self, offers: pd.DataFrame) -> str:
@@ -306,9 +320,13 @@ class OfferResponseModel(BaseEstimator):
         sign = {"discount_share": 1, "installments": 1, "asked_ratio": -1}
         return [sign.get(c, 0) for c in self.columns_]
 
-    def _fit_one(self, x: np.ndarray, y: np.ndarray, w: np.ndarray, target: str) -> Any:
+    def _fit_one(
+        self, x: np.ndarray, y: np.ndarray, w: np.ndarray, target: str, term: int | None = None
+    ) -> tuple[Any, list[float] | None]:
+        """One booster (or the mean rate); with ``term`` (a column), the backfitted
+        logistic price slope under it (:attr:`slopes_`)."""
         if len(y) < self.min_rows or np.ptp(y) == 0:
-            return float(np.average(y, weights=w)) if len(y) else float("nan")
+            return (float(np.average(y, weights=w)) if len(y) else float("nan")), None
         import lightgbm as lgb
 
         params = {
@@ -324,8 +342,17 @@ class OfferResponseModel(BaseEstimator):
             "num_threads": 1,
             "verbosity": -1,
         }
-        data = lgb.Dataset(x, label=y, weight=w, free_raw_data=True)
-        return lgb.train(params, data, num_boost_round=self.n_estimators)
+        if term is None:
+            data = lgb.Dataset(x, label=y, weight=w, free_raw_data=True)
+            return lgb.train(params, data, num_boost_round=self.n_estimators), None
+        z = np.nan_to_num(x[:, term], nan=0.0)
+        trees = np.zeros(len(y))
+        for _ in range(3):
+            ab = logistic_slope(z, y, w, offset=trees)
+            data = lgb.Dataset(x, label=y, weight=w, init_score=ab[0] + ab[1] * z)
+            booster = lgb.train(params, data, num_boost_round=self.n_estimators)
+            trees = booster.predict(x, raw_score=True)
+        return booster, logistic_slope(z, y, w, offset=trees)
 
     def fit(self, offers: pd.DataFrame, y=None, sample_weight=None) -> OfferResponseModel:
         """Fit acceptance and completion per kind.
@@ -385,6 +412,7 @@ class OfferResponseModel(BaseEstimator):
             else pd.Series(None, index=offers.index, dtype=object)
         )
         self.models_, self.rows_, self.support_, self.stages_ = {}, {}, {}, {}
+        self.slopes_ = {}
         for k in KINDS:
             rows = use & (kind == k)
             if not rows.any():
@@ -405,9 +433,18 @@ class OfferResponseModel(BaseEstimator):
             done = rows & accepted & result.isin(["completed", "broken"]).to_numpy()
             if y is None and done.any():
                 targets["complete"] = (done, result[done].eq("completed").to_numpy(float))
+            priced = self.price_slope and not self._kind_confounded(offers, rows)
             for name, (mask, target) in targets.items():
                 w = weight[mask]
-                self.models_[(name, k)] = self._fit_one(x_all[mask], target, w, name)
+                term = (
+                    self.columns_.index(_TERM_OF_KIND[k])
+                    if priced and name == "accept" and k != "deferral"
+                    else None
+                )
+                model, slope = self._fit_one(x_all[mask], target, w, name, term)
+                self.models_[(name, k)] = model
+                if slope is not None:
+                    self.slopes_[(name, k)] = slope
                 self.rows_[(name, k)] = (int(mask.sum()), float(target.sum()), float(w.sum()))
         if not self.models_:
             raise DataError(
@@ -469,7 +506,16 @@ class OfferResponseModel(BaseEstimator):
             hit = kind == k
             if model is None or not hit.any():
                 continue
-            out[hit] = model if isinstance(model, float) else model.predict(x[hit])
+            if isinstance(model, float):
+                out[hit] = model
+                continue
+            slope = getattr(self, "slopes_", {}).get((target, k))
+            if slope is None:
+                out[hit] = model.predict(x[hit])
+                continue
+            z = np.nan_to_num(x[hit, self.columns_.index(_TERM_OF_KIND[k])], nan=0.0)
+            raw = model.predict(x[hit], raw_score=True) + slope[0] + slope[1] * z
+            out[hit] = 1.0 / (1.0 + np.exp(-raw))
         return out if extrapolate else np.where(self.in_support(offers), out, np.nan)
 
     def predict_accept(self, offers: pd.DataFrame, extrapolate: bool = False) -> np.ndarray:
@@ -536,6 +582,7 @@ class OfferResponseModel(BaseEstimator):
             "support": self.support_,
             "stages": self.stages_,
             "rows": {f"{t}|{k}": list(v) for (t, k), v in self.rows_.items()},
+            "slopes": {f"{t}|{k}": list(v) for (t, k), v in self.slopes_.items()},
             "models": models,
         }
         card["params"]["features"] = list(self.features or [])
@@ -543,6 +590,43 @@ class OfferResponseModel(BaseEstimator):
         tmp.write_text(json.dumps(card, indent=2))
         tmp.replace(directory / _CARD)
         return directory
+
+
+def logistic_slope(
+    z: np.ndarray, y: np.ndarray, w: np.ndarray, offset: np.ndarray | None = None
+) -> list[float]:
+    """``[a, b]`` of the weighted logistic ``logit P(y) = offset + a + b · z``, with
+    ``b ≥ 0`` (Newton steps; ``y`` may be probabilities).
+
+    Examples
+    --------
+    >>> z = np.repeat([0.0, 1.0], 2)
+    >>> a, b = logistic_slope(z, np.array([0.2, 0.2, 0.5, 0.5]), np.ones(4))
+    >>> round(a, 3), round(b, 3)     # logit 0.2 = -1.386; logit 0.5 - logit 0.2 = 1.386
+    (-1.386, 1.386)
+    """
+    z = np.asarray(z, float)
+    y = np.asarray(y, float)
+    w = np.asarray(w, float)
+    off = np.zeros(len(z)) if offset is None else np.asarray(offset, float)
+    design = np.column_stack([np.ones(len(z)), z])
+    coef = _newton(design, y, w, off)
+    if coef[1] < 0:  # acceptance never falls with the discount or the length
+        coef = np.array([_newton(design[:, :1], y, w, off)[0], 0.0])
+    return [float(coef[0]), float(coef[1])]
+
+
+def _newton(design: np.ndarray, y: np.ndarray, w: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Weighted logistic regression with an offset (Newton steps)."""
+    coef = np.zeros(design.shape[1])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(off + design @ coef)))
+        hess = (design * (w * p * (1 - p))[:, None]).T @ design
+        step = np.linalg.solve(hess + 1e-9 * np.eye(len(coef)), design.T @ (w * (y - p)))
+        coef = coef + step
+        if np.abs(step).max() < 1e-10:
+            break
+    return coef
 
 
 def load_offer_model(directory: str | Path) -> OfferResponseModel:
@@ -572,6 +656,7 @@ def load_offer_model(directory: str | Path) -> OfferResponseModel:
     model.support_ = card["support"]
     model.stages_ = card.get("stages", {})
     model.rows_ = {tuple(k.split("|")): tuple(v) for k, v in card["rows"].items()}
+    model.slopes_ = {tuple(k.split("|")): list(v) for k, v in card.get("slopes", {}).items()}
     model.models_ = {}
     for key, spec in card["models"].items():
         target, k = key.split("|")

@@ -127,9 +127,20 @@ class UsualCollections(BaseEstimator):
         self.config = config
         self.min_rows = min_rows
 
-    def fit(self, snapshots: pd.DataFrame, y=None) -> UsualCollections:
+    def fit(
+        self, snapshots: pd.DataFrame, y=None, offers: pd.DataFrame | None = None
+    ) -> UsualCollections:
         """Learn the curves from ``snapshots`` (``account_id, month_end, dpd, status,
-        balance, paid_in_month``). Debt age is read from DPD (days)."""
+        balance, paid_in_month``). Debt age is read from DPD (days).
+
+        ``offers`` (the ``offers`` table: ``account_id, offered_at, outcome``), when
+        given, removes the lender's offers from "as usual": an account's months from
+        the month of its first accepted offer on are not observed (what a settlement or
+        a plan brings is the offer's, not the usual work's), so a month-``k`` rate
+        counts only accounts still without an accepted offer ``k`` months later.
+        Without it, the curves include whatever offers were made and accepted — too
+        high a V_usual where many were.
+        """
         config = self.config or Config()
         needed = ["account_id", "month_end", "dpd", "status", "balance", "paid_in_month"]
         missing = [c for c in needed if c not in snapshots]
@@ -155,9 +166,11 @@ class UsualCollections(BaseEstimator):
         )
         seg = usual_segment(stage, pd.to_numeric(s["dpd"], errors="coerce"), config)
         last = int(s["_m"].max())
+        censor = self._censor_month(s, offers)
         rows = []
         for k in range(1, horizon + 1):
             observed = delinquent & (s["_m"].to_numpy() + k <= last)
+            observed &= s["_m"].to_numpy() + k < censor
             at = np.searchsorted(keys, key + k)
             hit = (at < len(keys)) & (keys[np.minimum(at, len(keys) - 1)] == key + k)
             future = np.where(hit, paid[np.minimum(at, len(keys) - 1)], 0.0)
@@ -180,6 +193,29 @@ class UsualCollections(BaseEstimator):
         self.discounted_ = c.groupby("segment")["d"].sum()
         self.horizon_ = horizon
         return self
+
+    @staticmethod
+    def _censor_month(s: pd.DataFrame, offers: pd.DataFrame | None) -> np.ndarray:
+        """Per snapshot row, the month index of the account's first accepted offer
+        (a large number when none, or without ``offers``)."""
+        never = np.iinfo(np.int64).max // 4
+        if offers is None or not len(offers):
+            return np.full(len(s), never, dtype=np.int64)
+        missing = [c for c in ("account_id", "offered_at", "outcome") if c not in offers]
+        if missing:
+            raise DataError(
+                f"offers: column(s) {missing} missing (rule: collecting as usual leaves out "
+                "accepted offers by account and date)"
+            )
+        taken = offers[offers["outcome"].astype(object).eq("accepted")]
+        day = pd.to_datetime(taken["offered_at"])
+        month = pd.Series(
+            (day.dt.year * 12 + day.dt.month - 1).to_numpy(np.int64),
+            index=taken["account_id"].astype(str).to_numpy(),
+        )
+        first = month.groupby(level=0).min()
+        at = s["account_id"].astype(str).map(first)
+        return at.fillna(never).to_numpy(np.int64)
 
     def _curves(self, cells: pd.DataFrame) -> pd.DataFrame:
         """Pooled rates by segment and month, a small segment taking its stage's."""
