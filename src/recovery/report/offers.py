@@ -165,9 +165,7 @@ def offers_month(
             in_month &= (rev.isna() | (rev > month)).to_numpy()
         value["collected"] = float(mine.loc[in_month, "amount"].sum())
     if len(before) and len(accounts):
-        # "as usual" leaves out what accepted offers brought (UsualCollections.fit)
-        taken = None if offers is None else offers[pd.to_datetime(offers["offered_at"]) < month]
-        usual = UsualCollections(config, min_rows=50).fit(before, offers=taken)
+        usual = UsualCollections(config, min_rows=50).fit(before)
         state = before[before["month_end"] == previous]
         state = state[state["account_id"].astype(str).isin(accounts)]
         frame = pd.DataFrame(
