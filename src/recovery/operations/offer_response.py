@@ -15,7 +15,9 @@ borrower (what is asked against the regular installment), and any point-in-time
 feature columns the caller adds (on real data: recovery's feature matrix at the day
 before the offer). Each probability is a LightGBM model with the cross-entropy
 objective; acceptance is constrained to rise with the discount and with the plan
-length, and to fall with what is asked per month (monotone constraints).
+length, and to fall with what is asked per month (monotone constraints), and, for a kind
+whose terms were drawn at random, has a logistic slope in its term under the trees
+(``price_slope``: small shrunk trees alone flatten the price response).
 
 **Price response needs variation in the terms that the account's state does not
 explain.** The fit chooses its ``design``:
