@@ -408,6 +408,26 @@ with section("forecast", "The forecast"):
         show_figure(fig)
 """
             ),
+            code(
+                """
+from recovery.report import offers as offer_section
+
+if offer_section.has_offers(data):  # only a book with an offers table has this section
+    display(HTML(
+        '<h2 id="offers">Offers and plans</h2>'
+        "<p>Payment plans, settlements and deferrals offered to borrowers: how many were "
+        "made and accepted this month, how many accepted offers were kept to the end or "
+        "broken, and what the accounts under an offer paid against what they were expected "
+        "to pay without one.</p>"
+    ))
+    with section("offers", "Offers and plans"):
+        counts, value = offer_section.offers_month(
+            data.portfolio, data.history, data.month, data.config
+        )
+        display(HTML(report.notes_html(offer_section.offers_notes(counts, value, month_name))))
+        display(HTML(table_html(offer_section.offers_table(counts), table_id="offers-table")))
+"""
+            ),
             md(
                 """
 <h2 id="about">About this report</h2>
@@ -1220,6 +1240,166 @@ forecast_errors(erc_backtest).query("subset == 'all'")
     )
 
 
+def offers() -> nbformat.NotebookNode:
+    return notebook(
+        [
+            md(
+                """
+# 07 · Offers: which offer for which account
+
+Payment plans, settlements and deferrals: for each overdue or charged-off account, offer
+nothing, a plan (how long), or a settlement (at what discount)? And what is each worth
+against collecting as usual? This notebook learns how borrowers answered the lender's past
+offers, values every candidate offer over 24 months against collecting as usual, picks
+the best one within the lender's rules, and estimates from the offer history what the
+recommendation would have collected.
+
+It runs on the `offers` sample: a simulated book whose lender made offers by a default
+rule (deeper discounts for older debt) and, on a randomised share of accounts, at random
+terms — the data needed to learn how acceptance responds to the discount.
+"""
+            ),
+            code(
+                """
+# Parameters: "offers" simulates a 3,000-loan book with an offer history on first use
+# (seconds); any portfolio with an offers table works.
+sample = "offers"
+""",
+                tags=["parameters"],
+            ),
+            code(SETUP),
+            md(
+                """
+## The offer history
+
+Each offer with the account's state the day before it was made (stage, debt age,
+balance, regular installment, payments made, earlier re-ages): what the lender knew.
+`randomized` marks the offers whose terms were drawn at random, and
+`assignment_probability` the chance of the terms chosen.
+"""
+            ),
+            code(
+                """
+from recovery.operations.offer_book import fit_offer_model, fit_usual, offer_history
+
+day = last_month + pd.Timedelta(days=1)
+history = offer_history(portfolio, day, config)
+history.groupby(["kind", "randomized"]).agg(
+    offers=("offer_id", "size"),
+    accepted=("outcome", lambda s: (s == "accepted").mean()),
+    completed=("result", lambda s: (s == "completed").sum()),
+)
+"""
+            ),
+            md(
+                """
+## How borrowers answer offers
+
+Acceptance and completion per kind, LightGBM with acceptance constrained to rise with the
+discount and the plan length. All offers are used, each weighted by the inverse of its
+assignment probability: the randomised offers identify the price response, the rule's
+offers add what the account's state says. `summary()` says which design was used.
+"""
+            ),
+            code(
+                """
+model = fit_offer_model(history)
+model.summary()
+"""
+            ),
+            md(
+                """
+The learned acceptance of the randomised settlements at every discount of the grid,
+against the share accepted at the discount actually offered. Without the randomised
+offers the lender would not know this curve: the rule's discounts follow debt age.
+"""
+            ),
+            code(
+                """
+settle = history[(history["kind"] == "settlement") & history["randomized"]]
+grid = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+learned = [model.predict_accept(settle.assign(discount_share=d)).mean() for d in grid]
+observed = settle.groupby("discount_share")["outcome"].apply(lambda s: (s == "accepted").mean())
+fig, ax = plt.subplots(figsize=(7, 4))
+ax.plot(grid, learned, "o-", label="learned (same offers at each discount)")
+ax.plot(observed.index, observed.to_numpy(), "s", label="accepted at the discount offered")
+ax.set_xlabel("discount (share of the balance)")
+ax.set_ylabel("P(accepted)")
+ax.legend(frameon=False)
+"""
+            ),
+            md(
+                """
+Fitted on the rule's offers alone, the model warns that the price response is
+confounded and predicts nothing outside the terms the rule used for each stage.
+"""
+            ),
+            code(
+                """
+rule_only = history[~history["randomized"]].drop(columns=["randomized", "assignment_probability"])
+naive = fit_offer_model(rule_only)  # warns: the price response is confounded
+naive.summary()[["target", "kind", "design", "terms_seen", "warning"]]
+"""
+            ),
+            md(
+                """
+## Collecting as usual
+
+What an account is expected to pay without an offer over the next 24 months, discounted:
+the collections curve of its segment (stage × debt age) from the snapshots, scaled by its
+propensity to pay when a score is given. An offer is worth only what it adds to this.
+"""
+            ),
+            code(
+                """
+usual = fit_usual(portfolio, day, config)
+usual.discounted_.sort_values().to_frame("share of the balance over 24 months")
+"""
+            ),
+            md(
+                """
+## The recommendation
+
+Every candidate of the grid (settlements 0–60 % off, plans of 3–24 months) that keeps
+the lender's rules is valued; "no offer" is always a candidate. Each account gets the
+best, its reasons in words, and the runner-up's value.
+"""
+            ),
+            code(
+                """
+from recovery.operations.offer_book import book_offers
+
+offers = book_offers(portfolio, day, model, usual, config)
+print(offers["offer"].value_counts().to_string())
+print(f"worth {offers['value'].sum():,.0f} more than collecting as usual")
+offers.sort_values("value", ascending=False)[
+    ["account_id", "offer", "discount_share", "installments", "value", "runner_up", "reasons"]
+].head(8)
+"""
+            ),
+            md(
+                """
+## What the recommendation would have collected
+
+On the offers made at random terms, the inverse-propensity (IPW) and doubly robust (DR)
+estimates of the mean discounted collections per account under the recommendation,
+against what the lender's own offers brought (`logged`). Offers whose 24 months are
+not all observed yet are left out.
+"""
+            ),
+            code(
+                """
+from recovery.operations.offer_policy_value import offer_policy_value, realised_collections
+
+done = realised_collections(portfolio, history, config)
+past = history[done["complete"].to_numpy()]
+offer_policy_value(past, done.loc[done["complete"], "collected"], model, usual, config)
+"""
+            ),
+        ]
+    )
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -1235,6 +1415,7 @@ def outputs() -> dict[Path, nbformat.NotebookNode]:
         NOTEBOOKS / "04_propensity_and_curability.ipynb": propensity_and_curability(),
         NOTEBOOKS / "05_agent_effectiveness.ipynb": agent_effectiveness(),
         NOTEBOOKS / "06_recovery_forecast.ipynb": recovery_forecast(),
+        NOTEBOOKS / "07_offers.ipynb": offers(),
     }
 
 

@@ -25,10 +25,11 @@ EXPECTED = [
     "04_propensity_and_curability",
     "05_agent_effectiveness",
     "06_recovery_forecast",
+    "07_offers",
 ]
 
 
-def test_the_six_notebooks_exist():
+def test_the_notebooks_exist():
     assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 

@@ -618,12 +618,27 @@ class OfferConfig:
         An account with an accepted plan or deferral is *forborne* from the acceptance
         until this many months after the plan is completed (a broken or running plan
         keeps the flag).
-    value_horizon_months : int
+    horizon_months : int
         Horizon H of an offer's value and of the collections expected without an offer
-        (DESIGN.md §3, offer value), months from the offer month.
+        (DESIGN.md §3, offer value), months from the offer month. Also readable as
+        ``value_horizon_months``.
     monthly_discount_rate : float
         Rate r at which cash is discounted per month (δ = 1 / (1 + r); cash of the
-        offer month is not discounted). Default 1 % a month (about 12.7 % a year).
+        offer month is not discounted, month t after it counts δ^t). Default 1 % a
+        month (about 12.7 % a year).
+    offer_cost : float
+        Cost of making one offer (currency), subtracted from its value.
+    min_offer_value : float
+        Recommend an offer only when it is worth more than collecting as usual by at
+        least this much (currency).
+    discount_grid : tuple of float
+        Settlement discounts a recommendation considers.
+    plan_grid : tuple of int
+        Payment plan lengths (months) a recommendation considers.
+    deferral_grid : tuple of int
+        Deferral lengths (months) a recommendation considers; none by default: a
+        deferral is a hardship measure granted on request, and a lender's deferrals,
+        made only to borrowers who asked, say nothing of how others would respond.
     """
 
     max_plan_months: int = 60
@@ -634,14 +649,20 @@ class OfferConfig:
     max_installment_ratio: float = 1.0
     max_discount: tuple[dict[str, Any], ...] = _DEFAULT_MAX_DISCOUNT
     forbearance_probation_months: int = 24
-    value_horizon_months: int = 24
+    horizon_months: int = 24
     monthly_discount_rate: float = 0.01
+    offer_cost: float = 0.0
+    min_offer_value: float = 0.0
+    discount_grid: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+    plan_grid: tuple[int, ...] = (3, 6, 9, 12, 18, 24)
+    deferral_grid: tuple[int, ...] = ()
+
+    @property
+    def value_horizon_months(self) -> int:
+        """The same as :attr:`horizon_months` (the name the simulator's truth reads)."""
+        return self.horizon_months
 
     def __post_init__(self) -> None:
-        if self.value_horizon_months < 1 or not 0 <= self.monthly_discount_rate < 1:
-            raise ConfigError(
-                "[offers] value_horizon_months must be >= 1 and monthly_discount_rate in [0, 1)"
-            )
         counts = (
             self.max_plan_months,
             self.max_deferral_months,
@@ -652,6 +673,16 @@ class OfferConfig:
         )
         if min(counts) < 0 or self.max_installment_ratio <= 0:
             raise ConfigError("[offers] limits must be >= 0 (max_installment_ratio > 0)")
+        if self.horizon_months < 1 or not 0 <= self.monthly_discount_rate < 1:
+            raise ConfigError(
+                "[offers] horizon_months must be >= 1 and monthly_discount_rate in [0, 1)"
+            )
+        if self.offer_cost < 0:
+            raise ConfigError("[offers] offer_cost must be >= 0")
+        if any(not 0 <= float(d) < 1 for d in self.discount_grid):
+            raise ConfigError("[offers] discount_grid: discounts within [0, 1)")
+        if any(int(n) < 1 for n in (*self.plan_grid, *self.deferral_grid)):
+            raise ConfigError("[offers] plan_grid and deferral_grid: lengths of at least 1 month")
         known = {"stage", "debt_age_months_min", "debt_age_months_max", "max_discount"}
         stages = {"current", "early", "late", "charged_off"}
         for i, rule in enumerate(self.max_discount):

@@ -39,6 +39,13 @@ from recovery.commands.options import (
     help="Also write the case file page of every customer on the list into this "
     "directory; the list gets a column 'page' linking to it.",
 )
+@click.option(
+    "--offer-model",
+    "offer_model",
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="Offer model directory (from `recovery offers`): add each account's recommended "
+    "offer, its value and reasons to the list.",
+)
 def command(
     path: str,
     models: tuple[str, ...],
@@ -47,6 +54,7 @@ def command(
     config_path: str | None,
     rank_by: str,
     pages_dir: str | None = None,
+    offer_model: str | None = None,
 ) -> None:
     """Score overdue accounts, apply suppressions and the policy table, and write a
     ranked daily list per agent within capacity (config [strategy]): one entry per
@@ -113,6 +121,20 @@ def command(
             value=rank_by,
             accounts=portfolio.accounts,
         )
+        if offer_model is not None:
+            from recovery.operations.offer_book import book_offers, fit_usual
+            from recovery.operations.offer_recommend import attach_offers
+            from recovery.operations.offer_response import load_offer_model
+
+            offers = book_offers(
+                portfolio,
+                date,
+                load_offer_model(offer_model),
+                fit_usual(portfolio, date, config),
+                config,
+                p_pay=scores.set_index("account_id")["p_pay"],
+            )
+            lists = attach_offers(lists, offers)
         if pages_dir is not None:
             from recovery.report.case_links import link_pages
 

@@ -1,0 +1,152 @@
+"""Benchmark: the recommended offers against no offers, the best fixed discount and the
+oracle, by re-simulation (issue 23).
+
+For each seed, a book of the ``offers`` scenario is simulated with a switch month
+(:mod:`recovery.simulate.offer_policies`): before it the lender's desk runs as usual
+(its rule and its randomised share), so every policy of a seed shares the same history.
+The recommendation is learned from that history alone — the offers made before the
+switch (:func:`recovery.operations.offer_book.offer_history`, the response model) and
+the snapshots before it (collecting as usual) — and from the switch on decides the
+offers (:func:`recovery.operations.offer_recommend.offer_policy`). Compared at equal
+contact capacity (the same operation; the desk's choice of whom to consider):
+
+- ``none`` — no offers; ``fixed_<d>`` — a settlement at discount d to everyone the
+  rules allow (the best of these is the best single fixed discount);
+- ``recommended``; ``oracle`` — the truth's best offer per account (for scale).
+
+Measures over the months from the switch to the data end (discounted collections,
+cures, write-offs; :func:`~recovery.simulate.offer_policies.offer_policy_outcomes`),
+paired by seed with a t interval (:func:`recovery.simulate.policies.compare_policies`).
+Also the inverse-propensity and DR value of the recommendation on the pre-switch
+randomised offers, against its value on the same kind of offers after the switch.
+
+Prints the tables, writes ``benchmarks/results/offer_recommendation[_<scenario>].json``.
+
+Usage::
+
+    python benchmarks/bench_offer_recommendation.py                        # 20k, 5 seeds
+    python benchmarks/bench_offer_recommendation.py --accounts 3000 --seeds 0 1
+    python benchmarks/bench_offer_recommendation.py --scenario offers_pay_anyway
+    python benchmarks/bench_offer_recommendation.py --seeds 0 1 2 --fixed 0.3 0.4 0.5 0.6
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from recovery.config import Config
+from recovery.operations.offer_book import fit_offer_model, fit_usual, offer_history
+from recovery.operations.offer_recommend import offer_policy
+from recovery.operations.offer_response import ConfoundedPriceWarning
+from recovery.simulate.offer_policies import FixedDiscount, evaluate_offer_policies, no_offers
+from recovery.simulate.policies import compare_policies
+
+ROOT = Path(__file__).resolve().parents[1]
+MEASURES = (
+    "discounted_collected",
+    "offers_made",
+    "offers_accepted",
+    "payment_cures",
+    "reage_cures",
+    "write_offs",
+    "settled",
+)
+
+
+def run_seed(seed: int, args, config: Config) -> tuple[pd.DataFrame, dict]:
+    """Every policy on one seed; the recommendation learned from the shared history."""
+    common = dict(
+        n_accounts=args.accounts,
+        seeds=(seed,),
+        months=args.months,
+        scenario=args.scenario,
+        config=config,
+        switch=args.switch,
+    )
+    keep: dict = {}
+    t0, c0 = time.perf_counter(), time.process_time()
+    base = evaluate_offer_policies({"none": no_offers}, keep=keep, **common)
+    portfolio, _ = keep[(seed, "none")]
+    switch = pd.Timestamp(base["switch_date"].iloc[0])
+    history = offer_history(portfolio, switch, config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConfoundedPriceWarning)
+        model = fit_offer_model(history, random_state=seed)
+    usual = fit_usual(portfolio, switch, config)
+    fit_s = time.process_time() - c0
+    policies = {"recommended": offer_policy(model, usual, config), "oracle": "oracle"}
+    for d in args.fixed if args.fixed is not None else config.offers.discount_grid:
+        policies[f"fixed_{d:.1f}"] = FixedDiscount(d, config)
+    rest = evaluate_offer_policies(policies, **common)
+    info = {
+        "seed": seed,
+        "switch": str(switch.date()),
+        "history_offers": len(history),
+        "design": model.design_,
+        "fit_cpu_s": fit_s,
+        "wall_s": time.perf_counter() - t0,
+        "cpu_s": time.process_time() - c0,
+    }
+    return pd.concat([base, rest], ignore_index=True), info
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument("--months", type=int, default=84)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--switch", type=int, default=None, help="month index of the switch")
+    parser.add_argument("--scenario", default="offers")
+    parser.add_argument(
+        "--fixed", type=float, nargs="+", default=None, help="fixed discounts (default: the grid)"
+    )
+    args = parser.parse_args()
+    config = Config()
+    frames, infos = [], []
+    for seed in args.seeds:
+        frame, info = run_seed(seed, args, config)
+        frames.append(frame)
+        infos.append(info)
+        print(info, flush=True)
+    results = pd.concat(frames, ignore_index=True)
+    table = compare_policies(results, MEASURES, baseline="none")
+    fixed = [p for p in results["policy"].unique() if p.startswith("fixed_")]
+    means = results.groupby("policy")["discounted_collected"].mean()
+    best_fixed = means[fixed].idxmax()
+    vs_fixed = compare_policies(
+        results[results["policy"].isin(["recommended", best_fixed])],
+        ("discounted_collected",),
+        baseline=best_fixed,
+    )
+    gain = table.query("measure == 'discounted_collected'").set_index("policy")["difference"]
+    share = gain["recommended"] / gain["oracle"] if gain["oracle"] else float("nan")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table.round(4).to_string(index=False))
+        print(f"best fixed discount: {best_fixed}")
+        print(vs_fixed.round(4).to_string(index=False))
+        print(f"recommended gain / oracle gain: {share:.3f}")
+    tag = "" if args.scenario == "offers" else f"_{args.scenario}"
+    out = ROOT / "benchmarks" / "results" / f"offer_recommendation{tag}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "runs": infos,
+                "results": results.to_dict("records"),
+                "best_fixed": best_fixed,
+                "oracle_share": share,
+            },
+            indent=2,
+            default=str,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
