@@ -223,3 +223,28 @@ def test_the_recommendation_runs_in_the_simulators_re_simulation():
     run = evaluate_offer_policies({"recommended": policy}, **common)
     assert run["offers_made"].iloc[0] > 0
     assert run["pre_switch_fingerprint"].iloc[0] == base["pre_switch_fingerprint"].iloc[0]
+
+
+def test_attach_offers_to_a_work_list_of_one_entry_per_customer():
+    """A customer's entry names the offer of each of its accounts and sums their values."""
+    from recovery.operations.offer_recommend import attach_offers
+
+    worklist = pd.DataFrame(
+        {"customer_id": ["X", "Y"], "account_id": ["A", "C"], "account_ids": ["A;B", "C"]}
+    )
+    rec = pd.DataFrame(
+        {
+            "account_id": ["A", "B", "C"],
+            "offer": ["payment_plan", "settlement", "none"],
+            "discount_share": [0.0, 0.3, 0.0],
+            "installments": [6, 0, 0],
+            "deferral_months": [0, 0, 0],
+            "value": [120.0, 80.0, 0.0],
+            "reasons": ["plan pays", "settlement pays", "no offer"],
+        }
+    )
+    got = attach_offers(worklist, rec)
+    assert got["offer_value"].tolist() == [200.0, 0.0]
+    assert got.loc[0, "offer"].startswith("A: 6-month payment plan; B: ")
+    assert got.loc[0, "offer_reasons"] == "plan pays | settlement pays"
+    assert got.loc[1, ["offer", "offer_reasons"]].tolist() == ["", ""]

@@ -385,7 +385,9 @@ def attach_offers(worklist: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     worklist : pandas.DataFrame
-        Rows with ``account_id`` (e.g. :func:`recovery.operations.strategy.build_worklists`).
+        Rows with ``account_id``, or entries per customer with ``account_ids`` (``;``
+        separated, as :func:`recovery.operations.strategy.build_worklists` writes them):
+        then an entry lists the offers of all its accounts and sums their values.
     offers : pandas.DataFrame
         :func:`recommend_offers`'s table.
 
@@ -397,6 +399,12 @@ def attach_offers(worklist: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
     ...     "value": [120.0], "reasons": ["6-month payment plan: ..."]})
     >>> attach_offers(wl, rec)[["account_id", "offer", "offer_value"]].values.tolist()
     [['A', '6-month payment plan', 120.0], ['B', '', 0.0]]
+
+    A work list of one entry per customer (``account_ids``) names each account's offer:
+
+    >>> per_person = pd.DataFrame({"account_id": ["B"], "account_ids": ["B;A"]})
+    >>> attach_offers(per_person, rec)[["offer", "offer_value"]].values.tolist()
+    [['A: 6-month payment plan', 120.0]]
     """
     words = describe_offer(
         offers["offer"], offers["discount_share"], offers["installments"], offers["deferral_months"]
@@ -409,9 +417,25 @@ def attach_offers(worklist: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
         },
         index=offers["account_id"].astype(str).to_numpy(),
     )
-    ids = worklist["account_id"].astype(str)
     out = worklist.copy()
-    out["offer"] = ids.map(by["offer"]).fillna("").to_numpy()
-    out["offer_value"] = ids.map(by["offer_value"]).fillna(0.0).to_numpy()
-    out["offer_reasons"] = ids.map(by["offer_reasons"]).fillna("").to_numpy()
+    if "account_ids" not in worklist:
+        ids = worklist["account_id"].astype(str)
+        out["offer"] = ids.map(by["offer"]).fillna("").to_numpy()
+        out["offer_value"] = ids.map(by["offer_value"]).fillna(0.0).to_numpy()
+        out["offer_reasons"] = ids.map(by["offer_reasons"]).fillna("").to_numpy()
+        return out
+    # one entry per customer: every account of the entry, its offer named by account
+    each = worklist["account_ids"].astype(str).str.split(";").explode().str.strip()
+    made = each[each.map(by["offer"]).fillna("").ne("").to_numpy()]
+    several = worklist["account_ids"].astype(str).str.contains(";").reindex(made.index)
+    words = made.map(by["offer"])
+    named = np.where(several.to_numpy(), made + ": " + words, words)
+    group = made.index
+    out["offer"] = pd.Series(named, index=group).groupby(level=0).agg("; ".join)
+    out["offer"] = out["offer"].fillna("")
+    value = pd.Series(made.map(by["offer_value"]).to_numpy(dtype=float), index=group)
+    out["offer_value"] = value.groupby(level=0).sum().reindex(out.index).fillna(0.0)
+    reasons = pd.Series(made.map(by["offer_reasons"]).to_numpy(dtype=object), index=group)
+    out["offer_reasons"] = reasons.groupby(level=0).agg(" | ".join).reindex(out.index)
+    out["offer_reasons"] = out["offer_reasons"].fillna("")
     return out
