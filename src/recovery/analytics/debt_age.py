@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.analytics.common import month_number
+from recovery.analytics.partitions import PartitionedSnapshots
 from recovery.config import Config
 from recovery.data.contract import AMOUNT_NAMES, require_columns
 from recovery.docstrings import fill_doc
@@ -352,6 +353,13 @@ def recovery_observations(
     [[100.0, 150.0, 100.0, 1.0]]
     """
     config = config or Config()
+    if isinstance(snapshots, PartitionedSnapshots):  # account by account: the parts' rows
+        end = snapshots.data_end if data_end is None else data_end
+        kw = {"scope": scope, "horizon_months": horizon_months, "data_end": end, "censor": censor}
+        out = snapshots.concat(recovery_observations, config, **kw)
+        if out.empty:
+            return recovery_observations(snapshots.partition(0).iloc[:0], config, **kw)
+        return out.sort_values(["account_id", "month_end"], kind="mergesort", ignore_index=True)
     check_snapshot_columns(snapshots, what="recovery by debt age")
     horizon = recovery_horizon(horizon_months, config)
     if horizon < 1:

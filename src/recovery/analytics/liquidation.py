@@ -56,6 +56,7 @@ from recovery.analytics.common import (
     month_number,
     plot_axes,
 )
+from recovery.analytics.partitions import PartitionedSnapshots, concat_parts
 from recovery.analytics.debt_age import check_snapshot_columns, sort_snapshots
 from recovery.config import Config
 from recovery.docstrings import fill_doc
@@ -154,6 +155,14 @@ def recovery_cells(
     >>> pay[["account_id", "k", "paid_in_month"]].values.tolist(), end_mi
     ([['A', 1, 10.0]], 24290)
     """
+    if isinstance(snapshots, PartitionedSnapshots):  # account by account: the parts' cells
+        end = snapshots.data_end if data_end is None else pd.Timestamp(data_end)
+        cells = snapshots.map(recovery_cells, end)
+        pay = concat_parts([c[0] for c in cells])
+        cohorts = concat_parts([c[1] for c in cells])
+        pay = pay.sort_values(["account_id", "_mi"], kind="mergesort", ignore_index=True)
+        cohorts = cohorts.sort_values("account_id", kind="mergesort", ignore_index=True)
+        return pay, cohorts, int(month_number([end])[0])
     s = sort_snapshots(snapshots)
     cohorts = charge_off_cohorts(s)
     end_mi = (
@@ -683,7 +692,11 @@ class ERCForecaster(BaseEstimator):
         """
         snaps = snapshots
         if data_end is not None:
-            snaps = snapshots[pd.to_datetime(snapshots["month_end"]) <= pd.Timestamp(data_end)]
+            end = pd.Timestamp(data_end)
+            if isinstance(snapshots, PartitionedSnapshots):
+                snaps = snapshots.transform(lambda p: p[pd.to_datetime(p["month_end"]) <= end])
+            else:
+                snaps = snapshots[pd.to_datetime(snapshots["month_end"]) <= end]
         pay, cohorts, end_mi = recovery_cells(snaps, data_end)
         return self.fit_cells(pay, cohorts, end_mi)
 

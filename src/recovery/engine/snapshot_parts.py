@@ -1,0 +1,220 @@
+"""The month-end snapshots of a book, built part by part and kept on disk for the analytics.
+
+``recovery analyze`` and ``recovery report`` analyse a book of any size in one process
+with :func:`snapshot_parts`: the accounts are split into parts of
+``config.analytics.partition_size`` accounts; each part's event tables are aged
+(:func:`recovery.timeline.aging.snapshots`, with the month ends and data end of the
+whole book), prepared once (:func:`recovery.analytics.states.snapshot_states`) and
+written to a Parquet file in a temporary directory; the part is then released. The
+analytics read the files one at a time (:class:`~recovery.analytics.partitions.PartitionedSnapshots`),
+so memory depends on the part size, not on the book. A book given as a ``snapshots``
+table is split the same way.
+
+The exact delinquency episodes of the event tables
+(:func:`recovery.timeline.aging.episodes`, one row per episode) are built in the
+same pass when asked for.
+
+Examples
+--------
+>>> from recovery.datasets import load_sample
+>>> from recovery.analytics.roll_rates import roll_rate_matrix
+>>> with snapshot_parts(load_sample(), partition_size=700) as parts:
+...     matrix = roll_rate_matrix(parts.snapshots)
+...     n = parts.snapshots.npartitions
+>>> n, bool(matrix.sum(axis=1).round(9).eq(1).all())
+(3, True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recovery.analytics.partitions import PartitionedSnapshots
+from recovery.config import Config
+from recovery.data.portfolio import Portfolio
+from recovery.errors import DataError
+from recovery.progress import progress_bar
+
+__all__ = ["SnapshotParts", "snapshot_parts", "split_by_account"]
+
+#: Tables split by account for aging (the others are not needed to build snapshots).
+_AGING_TABLES = ("accounts", "schedule", "payments", "events", "offers")
+_AMOUNTS = ("balance", "amount_overdue", "paid_in_month")
+
+
+@dataclass
+class SnapshotParts:
+    """What :func:`snapshot_parts` built.
+
+    Attributes
+    ----------
+    snapshots : PartitionedSnapshots
+        The prepared snapshots (states) of each part, read from disk when used.
+    episodes : DataFrame or None
+        The exact delinquency episodes of the event tables (when asked for and the
+        book has them).
+    accounts : int
+        Accounts in the book.
+    """
+
+    snapshots: PartitionedSnapshots
+    episodes: pd.DataFrame | None
+    accounts: int
+
+
+def split_by_account(
+    portfolio: Portfolio, partition_size: int, tables: tuple[str, ...] = _AGING_TABLES
+) -> Iterator[Portfolio]:
+    """The portfolio as parts of at most ``partition_size`` accounts, one at a time.
+
+    Accounts are taken in sorted id order (those of ``accounts``, ``schedule`` and
+    ``snapshots``); every row of an account is in one part. Each part keeps the
+    book's metadata, with its data end.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    partition_size : int
+        Accounts per part.
+    tables : tuple of str
+        The account-level tables to split (the others are left out of the parts).
+
+    Yields
+    ------
+    Portfolio
+
+    Examples
+    --------
+    >>> from recovery.datasets import load_sample
+    >>> parts = list(split_by_account(load_sample(), 1500))
+    >>> [len(p.accounts) for p in parts], parts[0].meta["data_end"] == parts[1].meta["data_end"]
+    ([1500, 500], True)
+    """
+    if partition_size < 1:
+        raise DataError(f"partition_size must be at least 1 account, got {partition_size}")
+    present = {n: getattr(portfolio, n) for n in (*tables, "snapshots")}
+    present = {n: t for n, t in present.items() if t is not None and n in tables}
+    ids = [t["account_id"].astype(str).unique() for t in present.values()]
+    if not ids:
+        raise DataError("the portfolio has no table of accounts to split")
+    index = pd.Index(np.unique(np.concatenate(ids)))
+    n_parts = max(1, -(-len(index) // partition_size))
+    slices = {}
+    for name, table in present.items():
+        part_of = index.get_indexer(table["account_id"].astype(str)) // partition_size
+        order = np.argsort(part_of, kind="stable")
+        slices[name] = (order, np.searchsorted(part_of[order], np.arange(n_parts + 1)))
+    meta = {**portfolio.meta, "data_end": str(portfolio.data_end.date())}
+    for i in range(n_parts):
+        rows = {}
+        for name, (order, bounds) in slices.items():
+            taken = order[bounds[i] : bounds[i + 1]]
+            rows[name] = present[name].iloc[taken].reset_index(drop=True)
+        yield Portfolio(**rows, meta=dict(meta))
+
+
+@contextlib.contextmanager
+def snapshot_parts(
+    portfolio: Portfolio,
+    config: Config | None = None,
+    partition_size: int | None = None,
+    *,
+    episodes: bool = False,
+    directory: str | Path | None = None,
+    progress: bool = False,
+) -> Iterator[SnapshotParts]:
+    """Build the snapshots part by part into Parquet files; remove them on exit.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        A ``snapshots`` table, or ``schedule`` and ``payments`` to derive it from.
+    config : Config, optional
+        Aging settings and ``analytics.partition_size``.
+    partition_size : int, optional
+        Accounts per part (default ``config.analytics.partition_size``).
+    episodes : bool
+        Also build the exact delinquency episodes of the event tables.
+    directory : path, optional
+        Where the files go (default: a new temporary directory, removed on exit).
+    progress : bool
+        Show a progress bar over the parts.
+
+    Yields
+    ------
+    SnapshotParts
+
+    Raises
+    ------
+    DataError
+        When the portfolio has neither snapshots nor the event tables to age.
+    """
+    from recovery.analytics.states import snapshot_states
+
+    config = config or Config()
+    size = int(partition_size or config.analytics.partition_size)
+    given = portfolio.snapshots is not None
+    if not given and (portfolio.schedule is None or portfolio.payments is None):
+        raise DataError(
+            "the portfolio has no 'snapshots' table and no 'schedule' + 'payments' to "
+            "derive one from; add snapshots.parquet/csv or the event tables"
+        )
+    with contextlib.ExitStack() as stack:
+        if directory is None:
+            directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="recovery-parts-"))
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        if given:
+            tables = ("snapshots",)
+            month_ends = None
+        else:
+            from recovery.timeline import aging
+
+            tables = _AGING_TABLES
+            month_ends = aging.default_month_ends(portfolio)
+        files, found, exact, n_accounts = [], set(), [], 0
+        parts = split_by_account(portfolio, size, tables)
+        n_parts = max(1, -(-_n_accounts(portfolio, tables) // size))
+        for i, part in enumerate(
+            progress_bar(parts, desc="snapshots", unit="parts", total=n_parts, enabled=progress)
+        ):
+            if given:
+                snaps = part.snapshots
+            else:
+                snaps = aging.snapshots(part, month_ends, config, partition_size=None)
+                if episodes:
+                    exact.append(aging.episodes(part, config, partition_size=None))
+            n_accounts += int(snaps["account_id"].nunique())
+            if not len(snaps):
+                continue
+            states = snapshot_states(snaps, config)
+            found |= {c for c in _AMOUNTS if c in snaps and snaps[c].notna().any()}
+            files.append(directory / f"part-{i:05d}.parquet")
+            states.to_parquet(files[-1], index=False)
+            del snaps, states, part
+        if not files:
+            raise DataError("the snapshots table is empty; nothing to analyse")
+        columns = pd.read_parquet(files[0]).columns  # first part's columns, cheap enough
+        # a status-only history: amounts the data lacks are absent, not zeros
+        columns = [c for c in columns if c not in _AMOUNTS or c in found]
+        table = PartitionedSnapshots.from_parquet(files, columns=columns)
+        eps = None
+        if exact:
+            eps = pd.concat(exact, ignore_index=True) if len(exact) > 1 else exact[0]
+            eps = eps.sort_values("account_id", kind="mergesort", ignore_index=True)
+        yield SnapshotParts(table, eps, n_accounts)
+
+
+def _n_accounts(portfolio: Portfolio, tables: tuple[str, ...]) -> int:
+    for name in ("accounts", *tables):
+        table = getattr(portfolio, name, None)
+        if table is not None:
+            return int(table["account_id"].nunique())
+    return 0
