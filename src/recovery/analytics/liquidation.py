@@ -56,8 +56,8 @@ from recovery.analytics.common import (
     month_number,
     plot_axes,
 )
-from recovery.analytics.partitions import PartitionedSnapshots, concat_parts
 from recovery.analytics.debt_age import check_snapshot_columns, sort_snapshots
+from recovery.analytics.partitions import PartitionedSnapshots, concat_parts
 from recovery.config import Config
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
