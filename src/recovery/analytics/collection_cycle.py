@@ -108,7 +108,10 @@ def collection_episodes(
     segments = segment_list(segment)
     if isinstance(snapshots, PartitionedSnapshots):  # account by account: the parts' rows
         final = snapshots.data_end
-        out = snapshots.concat(_episodes_of, config, segments, accounts, final)
+        out = snapshots.memo(
+            ("episodes", config, segments, accounts),
+            lambda: snapshots.concat(_episodes_of, config, segments, accounts, final),
+        )
         if out.empty:
             return _episodes_of(snapshots.partition(0).iloc[:0], config, segments, accounts)
         return out.sort_values(["account_id", "episode_no"], kind="mergesort", ignore_index=True)

@@ -144,7 +144,7 @@ def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
     [['A', 0, 24289], ['B', 1, 24288]]
     """
     out = snapshots.copy()
-    out["month_end"] = pd.to_datetime(out["month_end"]).dt.normalize()
+    out["month_end"] = pd.to_datetime(out["month_end"], cache=False).dt.normalize()
     if "balance" in out:  # the exposure: a credit balance (below zero) reads 0
         out["balance"] = pd.to_numeric(out["balance"], errors="coerce").clip(lower=0.0)
     out["_mi"] = month_number(out["month_end"])
@@ -227,7 +227,7 @@ def derive_debt_age(snapshots: pd.DataFrame) -> pd.Series:
     """
     check_snapshot_columns(snapshots, ("account_id", "month_end", "dpd", "status"))
     s = snapshots[["account_id", "month_end", "dpd", "status"]].copy()
-    s["month_end"] = pd.to_datetime(s["month_end"]).dt.normalize()
+    s["month_end"] = pd.to_datetime(s["month_end"], cache=False).dt.normalize()
     s = s.sort_values(["account_id", "month_end"], kind="mergesort")
     dpd = s["dpd"].fillna(0).to_numpy(dtype=np.int64)
     late = (dpd > 0) | (s["status"].to_numpy() == "charged_off")
@@ -356,10 +356,15 @@ def recovery_observations(
     if isinstance(snapshots, PartitionedSnapshots):  # account by account: the parts' rows
         end = snapshots.data_end if data_end is None else data_end
         kw = {"scope": scope, "horizon_months": horizon_months, "data_end": end, "censor": censor}
-        out = snapshots.concat(recovery_observations, config, **kw)
-        if out.empty:
-            return recovery_observations(snapshots.partition(0).iloc[:0], config, **kw)
-        return out.sort_values(["account_id", "month_end"], kind="mergesort", ignore_index=True)
+
+        def compute() -> pd.DataFrame:
+            out = snapshots.concat(recovery_observations, config, **kw)
+            if out.empty:
+                return recovery_observations(snapshots.partition(0).iloc[:0], config, **kw)
+            return out.sort_values(["account_id", "month_end"], kind="mergesort", ignore_index=True)
+
+        key = ("observations", config, scope, horizon_months, pd.Timestamp(end), censor)
+        return snapshots.memo(key, compute).copy()
     check_snapshot_columns(snapshots, what="recovery by debt age")
     horizon = recovery_horizon(horizon_months, config)
     if horizon < 1:

@@ -60,6 +60,7 @@ from sklearn.base import BaseEstimator
 from recovery.analytics.chain import growth_factors, shrunk_trend, spectral_radius, unstable_states
 from recovery.analytics.common import month_end, month_number, plot_axes
 from recovery.analytics.credibility import credibility_alpha, shrink_rows
+from recovery.analytics.forecast_inputs import fit_transitions, rows_at, rows_up_to
 from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
 from recovery.analytics.states import transitions
 from recovery.config import Config
@@ -371,11 +372,11 @@ class RollRateForecaster(BaseEstimator):
             raise DataError("lookback_months must be at least 1")
         require_columns(snapshots, ["balance"], "the roll-rate forecast of delinquent balances")
         _, _, phi = self._settings(config)
-        s, end, last = _up_to(snapshots, data_end)
+        s, end, last = rows_up_to(snapshots, data_end)
         if transition_table is not None:
             t_all = transition_table
         elif isinstance(s, PartitionedSnapshots):  # only what the fit uses travels
-            t_all = s.concat(_fit_transitions, config, s.months[s.months <= month_number([end])[0]])
+            t_all = fit_transitions(s, config, s.months[s.months <= month_number([end])[0]])
         else:
             t_all = transitions(s, config)
         t_all = t_all[pd.to_datetime(t_all["next_month_end"]) <= end]
@@ -651,33 +652,6 @@ class RollRateForecaster(BaseEstimator):
 # --------------------------------------------------------------------------- actuals
 
 
-def _up_to(snapshots: Any, data_end: Any) -> tuple[Any, pd.Timestamp, pd.DataFrame]:
-    """The rows up to the forecast origin, the origin and the rows at it (pandas or parts)."""
-    if isinstance(snapshots, PartitionedSnapshots):
-        end = pd.Timestamp(data_end) + pd.offsets.MonthEnd(0) if data_end is not None else None
-        end = snapshots.data_end if end is None else end
-        s = snapshots.transform(lambda p: p[pd.to_datetime(p["month_end"]).dt.normalize() <= end])
-        last = s.concat(lambda p: p[pd.to_datetime(p["month_end"]).dt.normalize() == end])
-        if last.empty and not any(len(p) for p in s):
-            raise DataError(f"no snapshot rows on or before {end.date()}")
-        return s, end, last
-    me = pd.to_datetime(snapshots["month_end"]).dt.normalize()
-    end = pd.Timestamp(data_end) + pd.offsets.MonthEnd(0) if data_end is not None else me.max()
-    s = snapshots[me <= end]
-    if s.empty:
-        raise DataError(f"no snapshot rows on or before {end.date()}")
-    return s, end, s[(me[s.index] == end).to_numpy()]
-
-
-_FIT_COLUMNS = ["month_end", "next_month_end", "from_state", "to_state", "balance",
-                "next_balance", "next_paid_in_month"]  # fmt: skip
-
-
-def _fit_transitions(part: pd.DataFrame, config: Config | None, months: np.ndarray):
-    """The columns of :func:`transitions` the forecaster uses, of one part."""
-    return transitions(part, config, months=months)[_FIT_COLUMNS]
-
-
 @fill_doc
 def actual_totals(snapshots: pd.DataFrame, config: Config | None = None) -> pd.DataFrame:
     """What happened, month by month, in the measures :meth:`RollRateForecaster.predict_totals` forecasts.
@@ -707,7 +681,10 @@ def actual_totals(snapshots: pd.DataFrame, config: Config | None = None) -> pd.D
     """
     config = config or Config()
     if isinstance(snapshots, PartitionedSnapshots):
-        out = sum_partials(snapshots.map(_actual_partial, config), ["month_end"])
+        out = snapshots.memo(
+            ("actual_totals", config),
+            lambda: sum_partials(snapshots.map(_actual_partial, config), ["month_end"]),
+        ).copy()
     else:
         out = _actual_partial(snapshots, config)
     out["net_charge_off_balance"] = out["gross_charge_off_balance"] - out["recoveries"]
@@ -796,7 +773,8 @@ def backtest_roll_rate(
     """
     config = config or Config()
     if isinstance(snapshots, PartitionedSnapshots):  # only what the fits use travels
-        t_all = snapshots.concat(_fit_transitions, config, snapshots.months)
+        t_all = fit_transitions(snapshots, config, snapshots.months)
+        rows_at(snapshots, _origins(snapshots, origins, months_ahead, min_history))  # one pass
     else:
         t_all = transitions(snapshots, config)
     actual = actual_totals(snapshots, config).set_index("month_end")

@@ -55,6 +55,7 @@ from recovery.analytics.common import (
     dispatch_on_table,
     in_words,
     legend_outside,
+    month_number,
     percent_axis,
     plot_axes,
     segment_list,
@@ -247,9 +248,8 @@ def collection_rates(
     """
     require_columns(snapshots, _COLLECTION_NEEDS, "the collection rate")
     segments = segment_list(segment)
-    if isinstance(snapshots, PartitionedSnapshots):
-        parts = snapshots.map(_collection_partial, config, segments, accounts, snapshots.months)
-        totals = sum_partials(parts, ["month_end", *segments, "state"])
+    if isinstance(snapshots, PartitionedSnapshots):  # the KPIs' sums (read once)
+        totals = kpi_totals(snapshots, config or Config(), segments, accounts)["collection"]
     else:
         totals = _collection_partial(snapshots, config, segments, accounts)
     return _collection_rates_of(totals, segments, config)
@@ -260,7 +260,7 @@ def _collection_partial(part, config, segments, accounts=None, months=None) -> p
 
 
 def _collection_rates_of(totals: pd.DataFrame, segments: list[str], config: Config | None):
-    out = totals
+    out = totals.copy()
     out["collection_rate"] = (out["collected"] / out["overdue_balance"]).where(
         out["overdue_balance"] > 0
     )
@@ -405,18 +405,20 @@ def recovery_rates(
     segments = segment_list(segment)
     keys = ["cohort_period", *segments]
     if isinstance(snapshots, PartitionedSnapshots):
-        parts = snapshots.map(_recovery_partial, config, segments, accounts)
-        out = sum_partials(parts, keys) if any(len(p) for p in parts) else parts[0]
+
+        def compute() -> pd.DataFrame:
+            parts = snapshots.map(_recovery_partial, config, segments, accounts)
+            return sum_partials(parts, keys) if any(len(p) for p in parts) else parts[0]
+
+        out = snapshots.memo(("recovery_rates", config, segments, accounts), compute).copy()
         last_no = int(snapshots.months[-1])
-        last = pd.Period(year=last_no // 12, month=last_no % 12 + 1, freq="M")
     else:
         out = _recovery_partial(snapshots, config, segments, accounts)
-        last = None
+        last_no = int(month_number(snapshots["month_end"]).max())
     if out.empty:
         cols = ["cohort", *segments, "accounts", "charged_off_balance", "recoveries"]
         return pd.DataFrame(columns=[*cols, "recovery_rate", "months_observed"])
-    if last is None:
-        last = out.attrs["last_period"]
+    last = pd.Period(year=last_no // 12, month=last_no % 12 + 1, freq="M")
     out["recovery_rate"] = (out["recoveries"] / out["charged_off_balance"]).where(
         out["charged_off_balance"] > 0
     )
@@ -457,7 +459,6 @@ def _recovery_partial(part, config, segments, accounts=None) -> pd.DataFrame:
         .sum()
         .reset_index()
     )
-    out.attrs["last_period"] = s["period"].max()
     return out
 
 
@@ -523,7 +524,10 @@ def collection_costs(
     a["actions"] = 1
     if segments:
         if isinstance(snapshots, PartitionedSnapshots):
-            seg = snapshots.concat(_segment_rows, config, segments, accounts)
+            seg = snapshots.memo(
+                ("segment_rows", config, segments, accounts),
+                lambda: snapshots.concat(_segment_rows, config, segments, accounts),
+            )
         else:
             seg = _segment_rows(snapshots, config, segments, accounts)
         a = a.merge(seg, on=["account_id", "period"], how="left")
@@ -741,11 +745,14 @@ _KPI_KEYS = {
 
 @kpi_totals.register(PartitionedSnapshots)
 def _kpi_totals_of_parts(snapshots, config, segments, accounts=None):
-    parts = snapshots.map(kpi_partial, config, segments, accounts, snapshots.months)
-    return {
-        name: sum_partials([p[name] for p in parts], [keys[0], *segments, *keys[1:]])
-        for name, keys in _KPI_KEYS.items()
-    }
+    def compute() -> dict[str, pd.DataFrame]:
+        parts = snapshots.map(kpi_partial, config, segments, accounts, snapshots.months)
+        return {
+            name: sum_partials([p[name] for p in parts], [keys[0], *segments, *keys[1:]])
+            for name, keys in _KPI_KEYS.items()
+        }
+
+    return snapshots.memo(("kpis", config, segments, accounts), compute)
 
 
 def kpis_from_totals(

@@ -157,12 +157,17 @@ def recovery_cells(
     """
     if isinstance(snapshots, PartitionedSnapshots):  # account by account: the parts' cells
         end = snapshots.data_end if data_end is None else pd.Timestamp(data_end)
-        cells = snapshots.map(recovery_cells, end)
-        pay = concat_parts([c[0] for c in cells])
-        cohorts = concat_parts([c[1] for c in cells])
-        pay = pay.sort_values(["account_id", "_mi"], kind="mergesort", ignore_index=True)
-        cohorts = cohorts.sort_values("account_id", kind="mergesort", ignore_index=True)
-        return pay, cohorts, int(month_number([end])[0])
+
+        def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
+            cells = snapshots.map(recovery_cells, end)
+            pay = concat_parts([c[0] for c in cells])
+            cohorts = concat_parts([c[1] for c in cells])
+            pay = pay.sort_values(["account_id", "_mi"], kind="mergesort", ignore_index=True)
+            cohorts = cohorts.sort_values("account_id", kind="mergesort", ignore_index=True)
+            return pay, cohorts
+
+        pay, cohorts = snapshots.memo(("cells", end), compute)
+        return pay.copy(), cohorts.copy(), int(month_number([end])[0])
     s = sort_snapshots(snapshots)
     cohorts = charge_off_cohorts(s)
     end_mi = (

@@ -108,6 +108,8 @@ class PartitionedSnapshots:
             raise DataError("a partitioned snapshots table needs at least one part")
         self._columns = pd.Index(columns) if columns is not None else None
         self._months = None if months is None else np.unique(np.asarray(months, dtype=np.int64))
+        self._rows: int | None = None
+        self._memo: dict[tuple, tuple[tuple, Any]] = {}
 
     # ------------------------------------------------------------------ making one
     @classmethod
@@ -173,6 +175,16 @@ class PartitionedSnapshots:
         part = self._parts[i]
         return part() if callable(part) else part
 
+    def __len__(self) -> int:
+        """Rows of the whole table (counted once, in one pass)."""
+        if self._rows is None:
+            self._rows = sum(len(p) for p in self)
+        return self._rows
+
+    def collect(self) -> pd.DataFrame:
+        """The whole table in memory (all parts, one after the other): for small books."""
+        return concat_parts(list(self))
+
     def __iter__(self) -> Iterator[pd.DataFrame]:
         for i in range(self.npartitions):
             yield self.partition(i)
@@ -210,6 +222,36 @@ class PartitionedSnapshots:
         """The rows ``function`` gives for each part, in one table (account-level results)."""
         return concat_parts(self.map(function, *args, **kwargs))
 
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()``, remembered under ``key`` for this table (a few results kept).
+
+        The analytics remember what several of them read from the parts (the flows
+        between states, the debt-months of recovery by age, the charge-off cells…), so
+        that ``recovery analyze`` reads the parts once per kind of result, not once
+        per output. Objects in ``key`` are compared by identity (a config, an
+        ``accounts`` table), numbers and text by value.
+
+        Examples
+        --------
+        >>> parts = PartitionedSnapshots([pd.DataFrame({"a": [1]})])
+        >>> calls = []
+        >>> [parts.memo(("n",), lambda: calls.append(1) or 7) for _ in range(2)], len(calls)
+        ([7, 7], 1)
+        """
+        ident = tuple(_identity(k) for k in key)
+        if ident in self._memo:
+            return self._memo[ident][1]
+        value = compute()
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[ident] = (key, value)  # the key's objects kept: their ids stay theirs
+        return value
+
+    def recall(self, key: tuple, default: Any = None) -> Any:
+        """What :meth:`memo` remembers under ``key``, else ``default`` (nothing computed)."""
+        found = self._memo.get(tuple(_identity(k) for k in key))
+        return default if found is None else found[1]
+
     def transform(self, function: Callable[[pd.DataFrame], pd.DataFrame]) -> PartitionedSnapshots:
         """The same parts passed through ``function`` when read (e.g. rows up to a month).
 
@@ -228,6 +270,17 @@ class PartitionedSnapshots:
 
     def __repr__(self) -> str:
         return f"PartitionedSnapshots(npartitions={self.npartitions})"
+
+
+_MEMO_SIZE = 40
+
+
+def _identity(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool, pd.Timestamp)):
+        return value
+    if isinstance(value, (tuple, list)):
+        return tuple(_identity(v) for v in value)
+    return ("id", id(value))
 
 
 class _ParquetPart:
@@ -283,7 +336,7 @@ def sum_partials(tables: Sequence[pd.DataFrame], keys: list[str]) -> pd.DataFram
     Raises
     ------
     DataError
-        When every table is empty.
+        When no table is given.
 
     Examples
     --------
@@ -291,8 +344,11 @@ def sum_partials(tables: Sequence[pd.DataFrame], keys: list[str]) -> pd.DataFram
     >>> sum_partials([a, a.iloc[:1]], ["k"]).values.tolist()
     [['x', 2], ['y', 2]]
     """
-    tables = [t for t in tables if len(t)]
+    given = list(tables)
+    tables = [t for t in given if len(t)]
     if not tables:
+        if given:  # nothing to add up: the (empty) table of one part
+            return given[0].reset_index(drop=True)
         raise DataError("no rows to aggregate in the snapshots table")
     both = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
     return both.groupby(keys, dropna=False, observed=True, sort=True).sum().reset_index()

@@ -476,7 +476,7 @@ def _recovery_totals_of_parts(
         return _grouped_rates(obs, _age_groups(by), None, config.analytics.confidence, 0)
     parts = snapshots.map(recovery_partial, config, scope, bands, by, horizon_months,
                           max_months, data_end, amount_bands)  # fmt: skip
-    parts = [p for p in parts if len(p)]
+    parts = [p for p in parts if len(p)]  # (few rows: not remembered)
     if not parts:
         raise _no_follow_up(scope, horizon_months)
     return sum_partials(parts, _age_groups(by))
@@ -749,9 +749,15 @@ def cumulative_recovery_curves(
     keys = ["months_since_placement", "age_lo_months", "age_band"]
     if isinstance(snapshots, PartitionedSnapshots):
         end = snapshots.data_end if data_end is None else data_end
-        parts = snapshots.map(_cumulative_partial, config, scope, bands, max_months, end)
-        parts = [p for p in parts if len(p)]
-        out = sum_partials(parts, keys) if parts else None
+
+        def compute() -> pd.DataFrame | None:
+            parts = snapshots.map(_cumulative_partial, config, scope, bands, max_months, end)
+            parts = [p for p in parts if len(p)]
+            return sum_partials(parts, keys) if parts else None
+
+        key = ("cumulative", config, scope, bands, max_months, pd.Timestamp(end))
+        out = snapshots.memo(key, compute)
+        out = out.copy() if out is not None else None
     else:
         out = _cumulative_partial(snapshots, config, scope, bands, max_months, data_end)
     if out is None or out.empty:

@@ -171,8 +171,11 @@ def _flow_totals_of_parts(
     segments: list[str],
     accounts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    parts = snapshots.map(flow_partial, config, segments, accounts, snapshots.months)
-    return sum_partials(parts, ["month_end", *segments, "from_state", "to_state"])
+    def compute() -> pd.DataFrame:
+        parts = snapshots.map(flow_partial, config, segments, accounts, snapshots.months)
+        return sum_partials(parts, ["month_end", *segments, "from_state", "to_state"])
+
+    return snapshots.memo(("flows", config, segments, accounts), compute)
 
 
 def roll_rates_from_totals(
@@ -631,8 +634,11 @@ def flow_amounts(
 
 @flow_amounts.register(PartitionedSnapshots)
 def _flow_amounts_of_parts(snapshots, weight, config, segments, accounts=None):
-    parts = snapshots.map(flow_amounts_partial, weight, config, segments, accounts)
-    return sum_partials(parts, ["period", *segments, "flow_state"])
+    def compute() -> pd.DataFrame:
+        parts = snapshots.map(flow_amounts_partial, weight, config, segments, accounts)
+        return sum_partials(parts, ["period", *segments, "flow_state"])
+
+    return snapshots.memo(("flow_amounts", weight, config, segments, accounts), compute)
 
 
 @fill_doc

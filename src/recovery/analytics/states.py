@@ -159,7 +159,7 @@ def snapshot_states(
         )
     s = snapshots.copy()
     s["account_id"] = s["account_id"].astype(str)
-    s["month_end"] = pd.to_datetime(s["month_end"]).dt.normalize()
+    s["month_end"] = pd.to_datetime(s["month_end"], cache=False).dt.normalize()
     # amounts: a credit balance is zero exposure; a status-only history has none (NaN,
     # never zero: what needs them says so, recovery.data.contract.require_columns)
     amounts = "balance" in s

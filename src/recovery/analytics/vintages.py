@@ -309,14 +309,19 @@ def vintage_totals(
 @vintage_totals.register(PartitionedSnapshots)
 def _vintage_totals_of_parts(snapshots, accounts, thresholds, config, segments, cohort):
     first_no, last_no = int(snapshots.months[0]), int(snapshots.months[-1])
-    parts = snapshots.map(
-        vintage_partial, accounts, thresholds, config, segments, cohort, first_no, last_no
-    )
     keys = ["vintage", *segments]
-    return {
-        "counts": sum_partials([p["counts"] for p in parts], [*keys, "months_on_book"]),
-        "cohorts": sum_partials([p["cohorts"] for p in parts], keys),
-    }
+
+    def compute() -> dict[str, pd.DataFrame]:
+        parts = snapshots.map(
+            vintage_partial, accounts, thresholds, config, segments, cohort, first_no, last_no
+        )
+        return {
+            "counts": sum_partials([p["counts"] for p in parts], [*keys, "months_on_book"]),
+            "cohorts": sum_partials([p["cohorts"] for p in parts], keys),
+        }
+
+    key = ("vintages", accounts, list(thresholds), config, segments, cohort)
+    return snapshots.memo(key, compute)
 
 
 def vintage_curves_from_totals(
