@@ -42,7 +42,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
@@ -56,6 +56,9 @@ from recovery.data.contract import require_columns
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError, MissingColumnError, RecoveryError
 from recovery.progress import progress_bar
+
+if TYPE_CHECKING:
+    from recovery.engine.partitioning import PartitionedDataset
 
 __all__ = [
     "AnalysisContext",
@@ -103,6 +106,9 @@ class AnalysisContext:
     exact_episodes : DataFrame or None
         The delinquency episodes of the event tables
         (:func:`recovery.timeline.aging.episodes`), when the portfolio has them.
+    event_tables : bool or None
+        Whether the snapshots were derived from the event tables (None: whether the
+        portfolio has ``schedule`` and ``payments``).
     """
 
     portfolio: Portfolio
@@ -114,6 +120,7 @@ class AnalysisContext:
     figures: bool = True
     skipped: list[dict[str, str]] = field(default_factory=list)
     exact_episodes: pd.DataFrame | None = None
+    event_tables: bool | None = None
 
     def needs(self, columns: Sequence[str], what: str) -> bool:
         """Whether the snapshots have ``columns``; if not, ``what`` is skipped with one line.
@@ -140,7 +147,9 @@ class AnalysisContext:
 
     @property
     def has_event_tables(self) -> bool:
-        """Whether ``schedule`` and ``payments`` are present (aging can run)."""
+        """Whether the snapshots were derived from ``schedule`` and ``payments``."""
+        if self.event_tables is not None:
+            return self.event_tables
         return self.portfolio.schedule is not None and self.portfolio.payments is not None
 
 
@@ -512,7 +521,7 @@ STEPS: list[AnalysisStep] = [
 
 
 def run_analysis(
-    portfolio: Portfolio,
+    portfolio: Portfolio | PartitionedDataset,
     config: Config | None = None,
     segment: str | Sequence[str] | None = None,
     steps: Sequence[str] | None = None,
@@ -531,9 +540,12 @@ def run_analysis(
 
     Parameters
     ----------
-    portfolio : Portfolio
+    portfolio : Portfolio or PartitionedDataset
         Needs ``snapshots``, or ``schedule`` and ``payments`` to derive them with
-        :func:`recovery.timeline.aging.snapshots`.
+        :func:`recovery.timeline.aging.snapshots`. A partitioned dataset
+        (:mod:`recovery.engine.partitioning`, e.g. from ``recovery simulate
+        --partitions``) is read one partition at a time: the book is never in memory
+        whole.
     config : Config, optional
         Defaults to DESIGN.md's.
     segment : str or list of str, optional
@@ -561,17 +573,20 @@ def run_analysis(
     unknown = sorted(set(chosen) - set(known))
     if unknown:
         raise RecoveryError(f"unknown analysis step(s) {unknown}; known: {known}")
-    if portfolio.snapshots is not None and len(portfolio.snapshots) == 0:
-        raise DataError("the snapshots table is empty; nothing to analyse")
+    from recovery.engine.partitioning import PartitionedDataset
     from recovery.engine.snapshot_parts import snapshot_parts
 
-    exact = portfolio.snapshots is None and "kpis" in chosen  # episodes of the event tables
+    from_events = isinstance(portfolio, PartitionedDataset) or portfolio.snapshots is None
+    if not from_events and len(portfolio.snapshots) == 0:
+        raise DataError("the snapshots table is empty; nothing to analyse")
+    exact = from_events and "kpis" in chosen  # the episodes of the event tables
     with snapshot_parts(
         portfolio, config, partition_size, episodes=exact, progress=progress
     ) as parts:
-        ctx = AnalysisContext(portfolio, parts.snapshots, config, segments, figures=figures)
+        ctx = AnalysisContext(parts.book, parts.snapshots, config, segments, figures=figures)
         ctx.states = parts.snapshots  # the parts are prepared (their states)
         ctx.exact_episodes = parts.episodes
+        ctx.event_tables = from_events
         selected = [s for s in STEPS if s.name in chosen]
         bar = progress_bar(selected, desc="analyze", unit="steps", enabled=progress)
         for step in bar:
@@ -665,11 +680,15 @@ def command(
 
     matplotlib.use("Agg")
     from recovery.data.io import load_portfolio
+    from recovery.engine.partitioning import is_partitioned, open_partitioned
 
     config = load_config(config_path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        portfolio = load_portfolio(path, config=config)
+    if is_partitioned(str(path)):  # str: a PortfolioSource's location
+        portfolio = open_partitioned(str(path))
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            portfolio = load_portfolio(path, config=config)
     chosen = [s.strip() for s in steps.split(",") if s.strip()] if steps else None
     results = run_analysis(
         portfolio,

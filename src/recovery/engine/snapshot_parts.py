@@ -32,6 +32,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,7 @@ import pandas as pd
 from recovery.analytics.partitions import PartitionedSnapshots
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
+from recovery.engine.partitioning import PartitionedDataset
 from recovery.errors import DataError
 from recovery.progress import progress_bar
 
@@ -62,11 +64,17 @@ class SnapshotParts:
         book has them).
     accounts : int
         Accounts in the book.
+    book : Portfolio
+        The book-level tables an analysis reads besides the snapshots: the given
+        portfolio itself, or, for a partitioned dataset, its ``accounts``, the
+        ``actions`` columns the collection costs need (``account_id, ts, channel``) and
+        its metadata.
     """
 
     snapshots: PartitionedSnapshots
     episodes: pd.DataFrame | None
     accounts: int
+    book: Portfolio | None = None
 
 
 def split_by_account(
@@ -122,7 +130,7 @@ def split_by_account(
 
 @contextlib.contextmanager
 def snapshot_parts(
-    portfolio: Portfolio,
+    portfolio: Portfolio | PartitionedDataset,
     config: Config | None = None,
     partition_size: int | None = None,
     *,
@@ -134,8 +142,11 @@ def snapshot_parts(
 
     Parameters
     ----------
-    portfolio : Portfolio
-        A ``snapshots`` table, or ``schedule`` and ``payments`` to derive it from.
+    portfolio : Portfolio or PartitionedDataset
+        A ``snapshots`` table, or ``schedule`` and ``payments`` to derive it from; or a
+        partitioned dataset (:mod:`recovery.engine.partitioning`), read one partition at
+        a time (its partitions are the parts; ``partition_size`` does not apply), so that
+        the book is never in memory whole.
     config : Config, optional
         Aging settings and ``analytics.partition_size``.
     partition_size : int, optional
@@ -160,8 +171,12 @@ def snapshot_parts(
 
     config = config or Config()
     size = int(partition_size or config.analytics.partition_size)
-    given = portfolio.snapshots is not None
-    if not given and (portfolio.schedule is None or portfolio.payments is None):
+    given = not isinstance(portfolio, PartitionedDataset) and portfolio.snapshots is not None
+    if (
+        not given
+        and not isinstance(portfolio, PartitionedDataset)
+        and (portfolio.schedule is None or portfolio.payments is None)
+    ):
         raise DataError(
             "the portfolio has no 'snapshots' table and no 'schedule' + 'payments' to "
             "derive one from; add snapshots.parquet/csv or the event tables"
@@ -171,26 +186,12 @@ def snapshot_parts(
             directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="recovery-parts-"))
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        if given:
-            tables = ("snapshots",)
-            month_ends = None
-        else:
-            from recovery.timeline import aging
-
-            tables = _AGING_TABLES
-            month_ends = aging.default_month_ends(portfolio)
         files, found, exact, n_accounts = [], set(), [], 0
-        parts = split_by_account(portfolio, size, tables)
-        n_parts = max(1, -(-_n_accounts(portfolio, tables) // size))
-        for i, part in enumerate(
-            progress_bar(parts, desc="snapshots", unit="parts", total=n_parts, enabled=progress)
-        ):
-            if given:
-                snaps = part.snapshots
-            else:
-                snaps = aging.snapshots(part, month_ends, config, partition_size=None)
-                if episodes:
-                    exact.append(aging.episodes(part, config, partition_size=None))
+        built, book, n_parts = _built_parts(portfolio, config, size, episodes)
+        bar = progress_bar(built, desc="snapshots", unit="parts", total=n_parts, enabled=progress)
+        for i, (snaps, eps) in enumerate(bar):
+            if eps is not None:
+                exact.append(eps)
             n_accounts += int(snaps["account_id"].nunique())
             if not len(snaps):
                 continue
@@ -198,10 +199,12 @@ def snapshot_parts(
             found |= {c for c in _AMOUNTS if c in snaps and snaps[c].notna().any()}
             files.append(directory / f"part-{i:05d}.parquet")
             states.to_parquet(files[-1], index=False)
-            del snaps, states, part
+            del snaps, states
         if not files:
             raise DataError("the snapshots table is empty; nothing to analyse")
-        columns = pd.read_parquet(files[0]).columns  # first part's columns, cheap enough
+        import pyarrow.parquet as pq
+
+        columns = pq.read_schema(files[0]).names
         # a status-only history: amounts the data lacks are absent, not zeros
         columns = [c for c in columns if c not in _AMOUNTS or c in found]
         table = PartitionedSnapshots.from_parquet(files, columns=columns)
@@ -209,7 +212,62 @@ def snapshot_parts(
         if exact:
             eps = pd.concat(exact, ignore_index=True) if len(exact) > 1 else exact[0]
             eps = eps.sort_values("account_id", kind="mergesort", ignore_index=True)
-        yield SnapshotParts(table, eps, n_accounts)
+        yield SnapshotParts(table, eps, n_accounts, book)
+
+
+def _built_parts(portfolio: Any, config: Config, size: int, episodes: bool):
+    """(snapshots, exact episodes) of each part, the book-level tables, the number of parts."""
+    if isinstance(portfolio, PartitionedDataset):
+        built, book = _dataset_parts(portfolio, config, episodes)
+        return built, book, portfolio.partitions
+    given = portfolio.snapshots is not None
+    tables = ("snapshots",) if given else _AGING_TABLES
+    n_parts = max(1, -(-_n_accounts(portfolio, tables) // size))
+
+    def parts() -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
+        if given:
+            for part in split_by_account(portfolio, size, tables):
+                yield part.snapshots, None
+            return
+        from recovery.timeline import aging
+
+        month_ends = aging.default_month_ends(portfolio)
+        for part in split_by_account(portfolio, size, tables):
+            exact = aging.episodes(part, config, partition_size=None) if episodes else None
+            yield aging.snapshots(part, month_ends, config, partition_size=None), exact
+
+    return parts(), portfolio, n_parts
+
+
+def _dataset_parts(
+    dataset: PartitionedDataset, config: Config, episodes: bool
+) -> tuple[Iterator[tuple[Portfolio, pd.DataFrame | None]], Portfolio]:
+    """Each partition of a dataset with its snapshots; the book-level tables collected."""
+    from recovery.engine.dask import snapshot_month_ends
+    from recovery.timeline import aging
+
+    month_ends = snapshot_month_ends(dataset)
+    book = Portfolio(meta=dict(dataset.meta))
+    accounts, actions = [], []
+    wanted = [*_AGING_TABLES, "actions"]
+
+    def parts() -> Iterator[tuple[Portfolio, pd.DataFrame | None]]:
+        for k in range(dataset.partitions):
+            part = dataset.read(k, tables=wanted)
+            if part.accounts is not None:
+                accounts.append(part.accounts)
+            if part.actions is not None:
+                slim = [c for c in ("account_id", "ts", "channel") if c in part.actions]
+                actions.append(part.actions[slim])
+            part.actions = None
+            if part.schedule is None or not len(part.schedule):
+                continue
+            exact = aging.episodes(part, config, partition_size=None) if episodes else None
+            yield aging.snapshots(part, month_ends, config, partition_size=None), exact
+        book.accounts = pd.concat(accounts, ignore_index=True) if accounts else None
+        book.actions = pd.concat(actions, ignore_index=True) if actions else None
+
+    return parts(), book
 
 
 def _n_accounts(portfolio: Portfolio, tables: tuple[str, ...]) -> int:
