@@ -204,3 +204,27 @@ def test_forecast_backtest_on_your_own_months():
     sentence = results["forecast_notes"].set_index("kind").loc["note", "message"]
     mape = 100 * bt["pct_error"].abs().mean()
     assert f"3-month error on your last 6 months (delinquent balance): {mape:.1f} %" in sentence
+
+
+@pytest.mark.slow
+def test_parts_give_the_results_of_the_whole_book(tmp_path):
+    """The sample analysed in one part, in parts of 700 accounts, and from a dataset."""
+    from recovery.datasets import load_sample
+    from recovery.engine.partitioning import open_partitioned, write_partitioned
+
+    sample = load_sample()
+    one = run_analysis(sample, figures=False, partition_size=10_000)
+    parted = run_analysis(sample, figures=False, partition_size=700)
+    assert set(one) == set(parted)
+    for name, table in one.items():
+        pd.testing.assert_frame_equal(
+            table, parted[name], check_exact=False, rtol=1e-9, atol=1e-9, obj=name
+        )
+    dataset = open_partitioned(write_partitioned(sample, tmp_path / "book", 3))
+    steps = ["roll_rates", "kpis"]
+    from_disk = run_analysis(dataset, figures=False, steps=steps)
+    for name, table in from_disk.items():
+        pd.testing.assert_frame_equal(
+            table, one[name], check_exact=False, rtol=1e-9, atol=1e-9, obj=name
+        )
+    assert len(one["collection_cycle_events"]) > 0

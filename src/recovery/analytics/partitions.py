@@ -252,11 +252,13 @@ class PartitionedSnapshots:
         found = self._memo.get(tuple(_identity(k) for k in key))
         return default if found is None else found[1]
 
-    def transform(self, function: Callable[[pd.DataFrame], pd.DataFrame]) -> PartitionedSnapshots:
+    def transform(
+        self, function: Callable[[pd.DataFrame], pd.DataFrame], months: np.ndarray | None = None
+    ) -> PartitionedSnapshots:
         """The same parts passed through ``function`` when read (e.g. rows up to a month).
 
-        The table's months are kept (``function`` selects rows, the table stays the
-        same table); columns are read again.
+        The table's months are kept unless ``months`` gives those of the new table
+        (rows up to a month: the months up to it); columns are read again.
 
         Examples
         --------
@@ -266,7 +268,7 @@ class PartitionedSnapshots:
         [1]
         """
         parts = [_Transformed(p, function) for p in self._parts]
-        return PartitionedSnapshots(parts, months=self._months)
+        return PartitionedSnapshots(parts, months=self._months if months is None else months)
 
     def __repr__(self) -> str:
         return f"PartitionedSnapshots(npartitions={self.npartitions})"

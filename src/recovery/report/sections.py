@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recovery.analytics.partitions import PartitionedSnapshots
 from recovery.config import Config
 from recovery.data.contract import has_column
 from recovery.errors import DataError, MissingColumnError, RecoveryError
@@ -162,7 +163,11 @@ def book_by_state(
     """
     config = config or Config()
     target = parse_month(month)
-    rows = snapshots[pd.to_datetime(snapshots["month_end"]).dt.normalize() == target]
+    if isinstance(snapshots, PartitionedSnapshots):  # the rows at the month, part by part
+        keep_columns = [c for c in ("status", "bucket", "balance") if c in snapshots.columns]
+        rows = snapshots.concat(lambda p: p.loc[_month_is(p, target), keep_columns])
+    else:
+        rows = snapshots[_month_is(snapshots, target)]
     status = rows["status"].astype(str)
     keep = status.isin(["open", "charged_off"])
     rows = rows[keep]
@@ -184,6 +189,10 @@ def book_by_state(
     if not amounts:
         out = out.drop(columns=["balance", "share_of_balance"])
     return out
+
+
+def _month_is(snapshots: pd.DataFrame, month: pd.Timestamp) -> np.ndarray:
+    return (pd.to_datetime(snapshots["month_end"]).dt.normalize() == month).to_numpy()
 
 
 def require_table(data: ReportData, name: str, what: str) -> pd.DataFrame:
@@ -289,20 +298,23 @@ def report_kpis(data: ReportData) -> pd.DataFrame:
     from recovery.analytics.kpis import monthly_kpis
 
     kpis = monthly_kpis(data.history, config=data.config, actions=data.portfolio.actions)
-    if data.portfolio.schedule is not None and data.portfolio.payments is not None:
-        try:
-            from recovery.timeline.aging import episodes as make_episodes
-        except ImportError:
-            make_episodes = None
-        if make_episodes is not None:
-            episodes = make_episodes(data.portfolio, config=data.config)
-            # the months whose changes measure the cycle's normal variation, and a year ago
-            recent = pd.date_range(
-                end=data.month, periods=data.config.analytics.change_history_months + 2, freq="ME"
-            )
-            wanted = [*recent, data.month - pd.offsets.MonthEnd(12)]
-            cycle = collection_cycle_by_month(episodes, sorted(set(wanted)))
-            kpis = kpis.merge(cycle.drop(columns=["episodes"]), on="month_end", how="left")
+    episodes = data.extras.get("episodes")  # built with the snapshots, part by part
+    if (
+        episodes is None
+        and data.portfolio.schedule is not None
+        and data.portfolio.payments is not None
+    ):
+        from recovery.timeline.aging import episodes as make_episodes
+
+        episodes = make_episodes(data.portfolio, config=data.config)
+    if episodes is not None:
+        # the months whose changes measure the cycle's normal variation, and a year ago
+        recent = pd.date_range(
+            end=data.month, periods=data.config.analytics.change_history_months + 2, freq="ME"
+        )
+        wanted = [*recent, data.month - pd.offsets.MonthEnd(12)]
+        cycle = collection_cycle_by_month(episodes, sorted(set(wanted)))
+        kpis = kpis.merge(cycle.drop(columns=["episodes"]), on="month_end", how="left")
     return kpis
 
 
@@ -729,6 +741,12 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _accounts_in(snapshots: Any) -> int:
+    if isinstance(snapshots, PartitionedSnapshots):  # an account's rows are in one part
+        return sum(int(p["account_id"].nunique()) for p in snapshots)
+    return int(snapshots["account_id"].nunique())
+
+
 def about_html(data: ReportData) -> str:
     """Facts about the data and settings behind the report, as an HTML table.
 
@@ -749,7 +767,7 @@ def about_html(data: ReportData) -> str:
         ("Report month", format_month(data.month)),
         ("Data up to", f"{data.data_end:%Y-%m-%d}"),
         ("Months of snapshots", f"{format_month(data.months[0])} to {format_month(data.month)}"),
-        ("Accounts in the snapshots", format_count(history["account_id"].nunique())),
+        ("Accounts in the snapshots", format_count(_accounts_in(history))),
         ("Charge-off at", format_days(cfg.aging.charge_off_dpd) + " past due"),
         ("Recovery horizon", f"{cfg.analytics.recovery_horizon_months} months"),
         ("Models checked", models),
