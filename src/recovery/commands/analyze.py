@@ -50,6 +50,7 @@ import pandas as pd
 
 from recovery.analytics.common import month_end
 from recovery.analytics.partitions import PartitionedSnapshots
+from recovery.commands._engine import EngineChoice, engine_options
 from recovery.commands.options import config_option, portfolio_source
 from recovery.config import Config, load_config
 from recovery.data.contract import require_columns
@@ -528,6 +529,7 @@ def run_analysis(
     progress: bool = False,
     figures: bool = True,
     partition_size: int | None = None,
+    client: Any = None,
 ) -> dict[str, Any]:
     """Run the analysis steps on a portfolio and return every table and figure.
 
@@ -558,6 +560,9 @@ def run_analysis(
         Draw the figures (default); tables only when false.
     partition_size : int, optional
         Accounts per part (default ``config.analytics.partition_size``).
+    client : distributed.Client, optional
+        With a partitioned dataset: build the parts' snapshots on this Dask cluster
+        (the per-account work); the analytics then reduce the parts here.
 
     Returns
     -------
@@ -581,7 +586,7 @@ def run_analysis(
         raise DataError("the snapshots table is empty; nothing to analyse")
     exact = from_events and "kpis" in chosen  # the episodes of the event tables
     with snapshot_parts(
-        portfolio, config, partition_size, episodes=exact, progress=progress
+        portfolio, config, partition_size, episodes=exact, progress=progress, client=client
     ) as parts:
         ctx = AnalysisContext(parts.book, parts.snapshots, config, segments, figures=figures)
         ctx.states = parts.snapshots  # the parts are prepared (their states)
@@ -657,6 +662,7 @@ def write_results(results: dict[str, Any], out: str | Path, dpi: int = 120) -> l
 @click.option("--dpi", default=120, show_default=True, help="Figure resolution (dots per inch).")
 @click.option("--no-figures", is_flag=True, help="Write the tables only.")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+@engine_options
 @click.option("--partition-size", type=click.IntRange(min=1), default=None,
               help="Accounts analysed at a time (memory grows with it, not with the book; "
               "default: the config's analytics.partition_size, 100,000).")  # fmt: skip
@@ -670,6 +676,7 @@ def command(
     no_figures: bool,
     no_progress: bool,
     partition_size: int | None,
+    engine: EngineChoice,
 ) -> None:
     """Roll rates, flow rates, vintage curves and collection KPIs for the portfolio in PATH.
 
@@ -680,25 +687,25 @@ def command(
 
     matplotlib.use("Agg")
     from recovery.data.io import load_portfolio
-    from recovery.engine.partitioning import is_partitioned, open_partitioned
 
     config = load_config(config_path)
-    if is_partitioned(str(path)):  # str: a PortfolioSource's location
-        portfolio = open_partitioned(str(path))
+    chosen = [s.strip() for s in steps.split(",") if s.strip()] if steps else None
+    options = {
+        "config": config,
+        "segment": list(segments),
+        "steps": chosen,
+        "progress": not no_progress,
+        "figures": not no_figures,
+        "partition_size": partition_size,
+    }
+    if engine.applies(path):  # a partitioned dataset, or --engine dask
+        with engine.book(path, config) as (dataset, client):
+            results = run_analysis(dataset, client=client, **options)
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             portfolio = load_portfolio(path, config=config)
-    chosen = [s.strip() for s in steps.split(",") if s.strip()] if steps else None
-    results = run_analysis(
-        portfolio,
-        config=config,
-        segment=list(segments),
-        steps=chosen,
-        progress=not no_progress,
-        figures=not no_figures,
-        partition_size=partition_size,
-    )
+        results = run_analysis(portfolio, **options)
     written = write_results(results, out, dpi=dpi)
     n_tables = sum(1 for p in written if p.suffix == ".parquet")
     n_figures = sum(1 for p in written if p.suffix == ".png")

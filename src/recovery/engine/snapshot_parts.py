@@ -44,7 +44,7 @@ from recovery.engine.partitioning import PartitionedDataset
 from recovery.errors import DataError
 from recovery.progress import progress_bar
 
-__all__ = ["SnapshotParts", "snapshot_parts", "split_by_account"]
+__all__ = ["SnapshotParts", "snapshot_parts", "split_by_account", "states_of"]
 
 #: Tables split by account for aging (the others are not needed to build snapshots).
 _AGING_TABLES = ("accounts", "schedule", "payments", "events", "offers")
@@ -137,6 +137,7 @@ def snapshot_parts(
     episodes: bool = False,
     directory: str | Path | None = None,
     progress: bool = False,
+    client: Any = None,
 ) -> Iterator[SnapshotParts]:
     """Build the snapshots part by part into Parquet files; remove them on exit.
 
@@ -157,6 +158,10 @@ def snapshot_parts(
         Where the files go (default: a new temporary directory, removed on exit).
     progress : bool
         Show a progress bar over the parts.
+    client : distributed.Client, optional
+        With a partitioned dataset: age the partitions on this Dask cluster, each
+        worker writing its part's file (a directory every worker shares); only the
+        book-level tables are read here.
 
     Yields
     ------
@@ -186,6 +191,9 @@ def snapshot_parts(
             directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="recovery-parts-"))
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        if client is not None and isinstance(portfolio, PartitionedDataset):
+            yield _on_cluster(portfolio, config, episodes, directory, client, progress)
+            return
         files, found, exact, n_accounts = [], set(), [], 0
         built, book, n_parts = _built_parts(portfolio, config, size, episodes)
         bar = progress_bar(built, desc="snapshots", unit="parts", total=n_parts, enabled=progress)
@@ -268,6 +276,55 @@ def _dataset_parts(
         book.actions = pd.concat(actions, ignore_index=True) if actions else None
 
     return parts(), book
+
+
+def states_of(portfolio: Portfolio, month_ends: Any, config: Config) -> pd.DataFrame:
+    """The prepared snapshots (states) of one partition: the task of each Dask worker."""
+    from recovery.analytics.states import snapshot_states
+    from recovery.timeline import aging
+
+    snaps = aging.snapshots(portfolio, month_ends, config, partition_size=None)
+    return snapshot_states(snaps, config)
+
+
+def _on_cluster(
+    dataset: PartitionedDataset,
+    config: Config,
+    episodes: bool,
+    directory: Path,
+    client: Any,
+    progress: bool,
+) -> SnapshotParts:
+    """The parts aged on a Dask cluster, written by the workers; book tables read here."""
+    from recovery.engine.dask import (
+        PartitionPlan,
+        plan_episodes,
+        snapshot_month_ends,
+        write_partition_results,
+    )
+
+    months = tuple(snapshot_month_ends(dataset))
+    plan = PartitionPlan(
+        dataset, states_of, (months,) * dataset.partitions, {"config": config}, "snapshots"
+    )
+    write_partition_results(plan, directory / "parts", "dask", client, progress=progress)
+    files = sorted((directory / "parts").glob("part-*.parquet"))
+    eps = None
+    if episodes:
+        target = directory / "episodes.parquet"
+        write_partition_results(plan_episodes(dataset, config), target, "dask", client)
+        eps = pd.read_parquet(target)
+        eps = eps.sort_values("account_id", kind="mergesort", ignore_index=True)
+    book = Portfolio(meta=dict(dataset.meta))
+    tables = [dataset.read(k, tables=["accounts", "actions"]) for k in range(dataset.partitions)]
+    if tables and tables[0].accounts is not None:
+        book.accounts = pd.concat([t.accounts for t in tables], ignore_index=True)
+    if tables and tables[0].actions is not None:
+        slim = [c for c in ("account_id", "ts", "channel") if c in tables[0].actions]
+        book.actions = pd.concat([t.actions[slim] for t in tables], ignore_index=True)
+    snapshots = PartitionedSnapshots.from_parquet([f for f in files if f.stat().st_size])
+    n_accounts = sum(len(t.accounts) for t in tables if t.accounts is not None)
+    return SnapshotParts(snapshots, eps, n_accounts, book)
 
 
 def _n_accounts(portfolio: Portfolio, tables: tuple[str, ...]) -> int:
