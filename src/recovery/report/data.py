@@ -397,7 +397,10 @@ def load_report_data(
     data_end = portfolio.data_end
     months = report_months(snapshots, data_end)
     target = check_report_month(month, months, data_end)
-    extras = {"accounts_in_book": parts.accounts}
+    extras: dict[str, Any] = {"accounts_in_book": parts.accounts}
+    if not isinstance(source, Portfolio):  # a dataset: only the costs' columns of actions
+        extras["partitioned"] = True
+        extras["cost_actions"], portfolio.actions = portfolio.actions, None
     if parts.episodes is not None:
         extras["episodes"] = parts.episodes
     return ReportData(

@@ -208,6 +208,12 @@ def require_table(data: ReportData, name: str, what: str) -> pd.DataFrame:
     recovery.report.sections.SectionUnavailable: the data has no agents table, which the agent table needs
     """
     table = getattr(data.portfolio, name, None)
+    if (table is None or not len(table)) and data.extras.get("partitioned"):
+        raise SectionUnavailable(
+            f"{what} needs the whole {name} table, which is not loaded from a partitioned "
+            "dataset (read one partition at a time); make the report from a portfolio "
+            "directory for it"
+        )
     if table is None or not len(table):
         raise SectionUnavailable(f"the data has no {name} table, which {what} needs")
     return table
@@ -297,7 +303,10 @@ def report_kpis(data: ReportData) -> pd.DataFrame:
     """
     from recovery.analytics.kpis import monthly_kpis
 
-    kpis = monthly_kpis(data.history, config=data.config, actions=data.portfolio.actions)
+    actions = data.portfolio.actions
+    if actions is None:  # a partitioned dataset: the columns the costs need
+        actions = data.extras.get("cost_actions")
+    kpis = monthly_kpis(data.history, config=data.config, actions=actions)
     episodes = data.extras.get("episodes")  # built with the snapshots, part by part
     if (
         episodes is None
