@@ -211,7 +211,6 @@ def test_parts_give_the_results_of_the_whole_book(tmp_path):
     """The sample analysed in one part, in parts of 700 accounts, and from a dataset."""
     from recovery.datasets import load_sample
     from recovery.engine.partitioning import open_partitioned, write_partitioned
-
     from recovery.timeline import aging
 
     sample = load_sample()
@@ -237,3 +236,23 @@ def test_parts_give_the_results_of_the_whole_book(tmp_path):
             table, from_memory[name], check_exact=False, rtol=1e-9, atol=1e-9, obj=name
         )
     assert len(from_disk["collection_cycle_events"]) > 0
+
+
+@pytest.mark.slow
+def test_engine_dask_gives_the_pandas_tables(snapshots, tmp_path):
+    pytest.importorskip("distributed")
+    src = tmp_path / "book"
+    src.mkdir()
+    snapshots.to_csv(src / "snapshots.csv", index=False)
+    for engine in ("pandas", "dask"):
+        args = ["analyze", str(src), "--out", str(tmp_path / engine), "--no-progress"]
+        args += ["--no-figures", "--steps", "roll_rates,kpis", "--engine", engine]
+        assert main([*args, "--workers", "1"]) == 0
+    for table in sorted((tmp_path / "pandas" / "tables").glob("*.parquet")):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(table),
+            pd.read_parquet(tmp_path / "dask" / "tables" / table.name),
+            check_exact=False,
+            rtol=1e-9,
+            atol=1e-9,
+        )

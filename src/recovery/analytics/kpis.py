@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "KPI_TOTAL_KEYS",
     "skip_amounts",
     "overdue_rates",
     "collection_rates",
@@ -735,7 +736,8 @@ def kpi_totals(
     return kpi_partial(snapshots, config, segments, accounts)
 
 
-_KPI_KEYS = {
+#: The keys of each table of :func:`kpi_totals` (segments go after the first).
+KPI_TOTAL_KEYS = {
     "stock": ["month_end"],
     "overdue": ["period"],
     "collection": ["month_end", "state"],
@@ -749,7 +751,7 @@ def _kpi_totals_of_parts(snapshots, config, segments, accounts=None):
         parts = snapshots.map(kpi_partial, config, segments, accounts, snapshots.months)
         return {
             name: sum_partials([p[name] for p in parts], [keys[0], *segments, *keys[1:]])
-            for name, keys in _KPI_KEYS.items()
+            for name, keys in KPI_TOTAL_KEYS.items()
         }
 
     return snapshots.memo(("kpis", config, segments, accounts), compute)

@@ -257,7 +257,7 @@ def _dataset_parts(
     month_ends = snapshot_month_ends(dataset)
     book = Portfolio(meta=dict(dataset.meta))
     accounts, actions = [], []
-    wanted = [*_AGING_TABLES, "actions"]
+    wanted = [*_AGING_TABLES, "actions", "snapshots"]
 
     def parts() -> Iterator[tuple[Portfolio, pd.DataFrame | None]]:
         for k in range(dataset.partitions):
@@ -268,6 +268,9 @@ def _dataset_parts(
                 slim = [c for c in ("account_id", "ts", "channel") if c in part.actions]
                 actions.append(part.actions[slim])
             part.actions = None
+            if part.snapshots is not None:  # a dataset of monthly snapshots
+                yield part.snapshots, None
+                continue
             if part.schedule is None or not len(part.schedule):
                 continue
             exact = aging.episodes(part, config, partition_size=None) if episodes else None
@@ -283,7 +286,9 @@ def states_of(portfolio: Portfolio, month_ends: Any, config: Config) -> pd.DataF
     from recovery.analytics.states import snapshot_states
     from recovery.timeline import aging
 
-    snaps = aging.snapshots(portfolio, month_ends, config, partition_size=None)
+    snaps = portfolio.snapshots  # a dataset of monthly snapshots, else aged here
+    if snaps is None:
+        snaps = aging.snapshots(portfolio, month_ends, config, partition_size=None)
     return snapshot_states(snaps, config)
 
 
@@ -310,7 +315,7 @@ def _on_cluster(
     write_partition_results(plan, directory / "parts", "dask", client, progress=progress)
     files = sorted((directory / "parts").glob("part-*.parquet"))
     eps = None
-    if episodes:
+    if episodes and "snapshots" not in dataset.tables:
         target = directory / "episodes.parquet"
         write_partition_results(plan_episodes(dataset, config), target, "dask", client)
         eps = pd.read_parquet(target)
