@@ -581,9 +581,12 @@ def run_analysis(
     from recovery.engine.partitioning import PartitionedDataset
     from recovery.engine.snapshot_parts import snapshot_parts
 
-    from_events = isinstance(portfolio, PartitionedDataset) or portfolio.snapshots is None
-    if not from_events and len(portfolio.snapshots) == 0:
-        raise DataError("the snapshots table is empty; nothing to analyse")
+    if isinstance(portfolio, PartitionedDataset):
+        from_events = "snapshots" not in portfolio.tables
+    else:
+        from_events = portfolio.snapshots is None
+        if not from_events and len(portfolio.snapshots) == 0:
+            raise DataError("the snapshots table is empty; nothing to analyse")
     exact = from_events and "kpis" in chosen  # the episodes of the event tables
     with snapshot_parts(
         portfolio, config, partition_size, episodes=exact, progress=progress, client=client

@@ -254,7 +254,8 @@ def _dataset_parts(
     from recovery.engine.dask import snapshot_month_ends
     from recovery.timeline import aging
 
-    month_ends = snapshot_month_ends(dataset)
+    given = "snapshots" in dataset.tables  # monthly snapshots: nothing to age
+    month_ends = None if given else snapshot_month_ends(dataset)
     book = Portfolio(meta=dict(dataset.meta))
     accounts, actions = [], []
     wanted = [*_AGING_TABLES, "actions", "snapshots"]
@@ -308,7 +309,7 @@ def _on_cluster(
         write_partition_results,
     )
 
-    months = tuple(snapshot_month_ends(dataset))
+    months = () if "snapshots" in dataset.tables else tuple(snapshot_month_ends(dataset))
     plan = PartitionPlan(
         dataset, states_of, (months,) * dataset.partitions, {"config": config}, "snapshots"
     )

@@ -388,7 +388,10 @@ def load_report_data(
         source = open_partitioned(data_path)
     else:
         source = load_portfolio(data_path, config=config)
-    from_events = not (isinstance(source, Portfolio) and source.snapshots is not None)
+    if isinstance(source, Portfolio):
+        from_events = source.snapshots is None
+    else:
+        from_events = "snapshots" not in source.tables
     # the snapshots of each part of the book, on disk until the process ends
     stack = contextlib.ExitStack()
     parts = stack.enter_context(snapshot_parts(source, config, episodes=from_events))
