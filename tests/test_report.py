@@ -887,5 +887,5 @@ def test_report_data_of_a_partitioned_dataset_equals_the_directory(tmp_path):
             f(parted), f(plain), check_exact=False, rtol=1e-9, atol=1e-9, obj=name
         )
     assert report.report_kpis(parted)["collection_cost"].notna().any()
-    with pytest.raises(SectionUnavailable, match="partitioned dataset"):
+    with pytest.raises(SectionUnavailable, match="partitioned dataset is read one partition"):
         require_table(parted, "actions", "the agents' activity")

@@ -402,7 +402,7 @@ def load_report_data(
     target = check_report_month(month, months, data_end)
     extras: dict[str, Any] = {"accounts_in_book": parts.accounts}
     if not isinstance(source, Portfolio):  # a dataset: only the costs' columns of actions
-        extras["partitioned"] = True
+        extras["partitioned"] = portfolio.meta["read_in_parts"] = True
         extras["cost_actions"], portfolio.actions = portfolio.actions, None
     if parts.episodes is not None:
         extras["episodes"] = parts.episodes

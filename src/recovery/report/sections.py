@@ -195,6 +195,13 @@ def _month_is(snapshots: pd.DataFrame, month: pd.Timestamp) -> np.ndarray:
     return (pd.to_datetime(snapshots["month_end"]).dt.normalize() == month).to_numpy()
 
 
+def _whole_table_needed(name: str, what: str) -> str:
+    return (
+        f"the whole {name} table is needed, and a partitioned dataset is read one partition "
+        f"at a time; make the report from a portfolio directory for {what}"
+    )
+
+
 def require_table(data: ReportData, name: str, what: str) -> pd.DataFrame:
     """A table of the data, or :class:`SectionUnavailable` naming what needs it.
 
@@ -209,11 +216,7 @@ def require_table(data: ReportData, name: str, what: str) -> pd.DataFrame:
     """
     table = getattr(data.portfolio, name, None)
     if (table is None or not len(table)) and data.extras.get("partitioned"):
-        raise SectionUnavailable(
-            f"{what} needs the whole {name} table, which is not loaded from a partitioned "
-            "dataset (read one partition at a time); make the report from a portfolio "
-            "directory for it"
-        )
+        raise SectionUnavailable(_whole_table_needed(name, what))
     if table is None or not len(table):
         raise SectionUnavailable(f"the data has no {name} table, which {what} needs")
     return table
@@ -592,6 +595,8 @@ def agent_effectiveness(
     config = config or Config()
     for name in ("assignments", "agents", "schedule", "payments"):
         table = getattr(portfolio, name, None)
+        if (table is None or not len(table)) and portfolio.meta.get("read_in_parts"):
+            raise SectionUnavailable(_whole_table_needed(name, "the agent comparison"))
         if table is None or not len(table):
             raise SectionUnavailable(f"the data has no {name} table, which the agent table needs")
     if month is None:
