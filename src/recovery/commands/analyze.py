@@ -683,8 +683,10 @@ def command(
 ) -> None:
     """Roll rates, flow rates, vintage curves and collection KPIs for the portfolio in PATH.
 
-    Loads PATH (CSV or Parquet tables); uses its snapshots table, or derives one from
-    the event tables. Writes OUT/tables/*.parquet and *.csv, OUT/figures/*.png.
+    Loads PATH (CSV or Parquet tables; a partitioned dataset is read one partition at a
+    time); uses its snapshots table, or derives one from the event tables, a part of
+    the accounts at a time, so that memory depends on the part size, not on the book.
+    Writes OUT/tables/*.parquet and *.csv, OUT/figures/*.png.
     """
     import matplotlib
 
