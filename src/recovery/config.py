@@ -223,8 +223,10 @@ class AnalyticsConfig:
         (docs/agents.md).
     partition_size : int
         Accounts per part when ``recovery analyze`` and ``recovery report`` analyse a
-        book part by part (:mod:`recovery.analytics.partitions`): memory grows with it,
-        not with the book (about 1 GB per 100,000 accounts of 7 years' history).
+        book part by part (:mod:`recovery.analytics.partitions`): memory grows with it
+        (``recovery analyze`` peaked at 1.7 GB on a 7-year book of 100,000 accounts in
+        parts of 50,000; docs/benchmarks.md). A partitioned dataset's own partitions
+        are the parts.
     """
 
     recovery_horizon_months: int = 12
