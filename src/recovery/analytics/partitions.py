@@ -247,6 +247,10 @@ class PartitionedSnapshots:
         self._memo[ident] = (key, value)  # the key's objects kept: their ids stay theirs
         return value
 
+    def forget(self) -> None:
+        """Drop everything :meth:`memo` remembers (its memory is released)."""
+        self._memo.clear()
+
     def recall(self, key: tuple, default: Any = None) -> Any:
         """What :meth:`memo` remembers under ``key``, else ``default`` (nothing computed)."""
         found = self._memo.get(tuple(_identity(k) for k in key))

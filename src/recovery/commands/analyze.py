@@ -600,6 +600,7 @@ def run_analysis(
         for step in bar:
             bar.set_postfix_str(step.description or step.name)
             produced = step.run(ctx)
+            parts.snapshots.forget()  # what the step's outputs shared: released
             clash = sorted(set(produced) & set(ctx.results))
             if clash:
                 raise RecoveryError(f"analysis step '{step.name}' reuses output name(s) {clash}")
