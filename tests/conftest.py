@@ -100,3 +100,27 @@ def two_team_rows(seed: int = 0, n: int = 400):
     rows = pd.concat(frames, ignore_index=True)
     rows["spell_id"] = rows["agent_id"] + "-" + rows["spell_id"].astype(str)
     return rows, pd.Series(truth)
+
+
+def three_loan_tables() -> dict[str, pd.DataFrame]:
+    """:func:`tiny_tables` plus customer C9 with three loans K1, K2, K3 (A1's contract,
+    opened 0, 5 and 12 days after it), nothing ever paid: each is overdue from its
+    first due date (10, 15 and 22 February 2024). A1 and A2 stay C1's and C2's."""
+    t = tiny_tables()
+    shifts = {"K1": 0, "K2": 5, "K3": 12}
+    a1 = t["accounts"][t["accounts"]["account_id"].eq("A1")]
+    s1 = t["schedule"][t["schedule"]["account_id"].eq("A1")]
+    accounts, schedule = [t["accounts"]], [t["schedule"]]
+    for account, days in shifts.items():
+        shift = pd.Timedelta(days=days)
+        accounts.append(
+            a1.assign(
+                account_id=account,
+                customer_id="C9",
+                origination_date=a1["origination_date"] + shift,
+            )
+        )
+        schedule.append(s1.assign(account_id=account, due_date=s1["due_date"] + shift))
+    t["accounts"] = pd.concat(accounts, ignore_index=True)
+    t["schedule"] = pd.concat(schedule, ignore_index=True)
+    return t

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from recovery.config import Config
+from recovery.data.schema import DataNoteWarning
 from recovery.operations.compliance import RULES, flag_actions, violations_by_agent
 
 
@@ -188,3 +189,81 @@ def test_violations_by_agent_counts_and_rates():
     g1 = table.set_index("agent_id").loc["G1"]
     assert g1["outside_hours"] == 1 and g1["violations"] == 1 and g1["violation_rate"] == 1.0
     assert table.set_index("agent_id").loc["G2", "violations"] == 0
+
+
+# ---------------------------------------------------------------- per person (issue 24)
+# customer C has three overdue loans K1, K2, K3; customer D one loan L1
+_PEOPLE = pd.DataFrame(
+    {"account_id": ["K1", "K2", "K3", "L1"], "customer_id": ["C", "C", "C", "D"]}
+)
+
+
+def test_daily_limit_holds_per_person_across_three_accounts():
+    rows = [
+        ("k1", "K1", "2024-03-01 09:00", "call", "no_answer"),
+        ("k2", "K2", "2024-03-01 10:00", "call", "no_answer"),
+        ("k3", "K3", "2024-03-01 11:00", "call", "no_answer"),  # 3rd for C: the limit
+        ("k4", "K1", "2024-03-01 12:00", "sms", "delivered"),  # 4th for C: flagged
+        ("k5", "K2", "2024-03-02 09:00", "call", "no_answer"),  # a new day
+        ("l1", "L1", "2024-03-01 12:30", "call", "no_answer"),  # D's own count: 1
+    ]
+    acts = _actions(rows)
+    # a call on each of three accounts the same day counts 3 for the person
+    assert _flagged(flag_actions(acts, accounts=_PEOPLE), "attempts_per_day") == ["k4"]
+    # per account (no accounts table) no account reaches 3 that day
+    assert _flagged(flag_actions(acts), "attempts_per_day") == []
+
+
+def test_weekly_limit_and_third_parties_per_person():
+    # 11 attempts on C's three accounts within 7 days (4 a day at most 3): the 11th breaks 10
+    days = ["02", "02", "02", "03", "03", "03", "04", "04", "04", "05", "05"]
+    rows = [
+        (f"w{i:02d}", f"K{i % 3 + 1}", f"2024-03-{d} {9 + i % 3}:00", "call", "no_answer")
+        for i, d in enumerate(days)
+    ]
+    flags = flag_actions(_actions(rows), accounts=_PEOPLE)
+    assert _flagged(flags, "attempts_per_week") == ["w10"]
+    assert _flagged(flag_actions(_actions(rows)), "attempts_per_week") == []
+    # third-party contacts about C, one per account: the 3rd in a week breaks the limit of 2
+    third = [
+        ("t1", "K1", "2024-03-01 10:00", "call", "third_party_contact"),
+        ("t2", "K2", "2024-03-02 10:00", "call", "third_party_contact"),
+        ("t3", "K3", "2024-03-03 10:00", "visit", "third_party_contact"),
+        ("t4", "L1", "2024-03-03 10:00", "call", "third_party_contact"),
+    ]
+    assert _flagged(flag_actions(_actions(third), accounts=_PEOPLE), "third_party_excess") == ["t3"]
+
+
+def test_death_on_one_account_stops_contact_on_the_persons_others_only():
+    rows = [
+        ("k1", "K1", "2024-03-01 10:00", "call", "deceased_reported"),
+        ("k2", "K2", "2024-03-05 10:00", "call", "no_answer"),  # same person: flagged
+        ("k3", "K3", "2024-02-28 10:00", "call", "no_answer"),  # before the news: fine
+        ("l1", "L1", "2024-03-05 10:00", "call", "no_answer"),  # another person: fine
+    ]
+    flags = flag_actions(_actions(rows), accounts=_PEOPLE)
+    assert _flagged(flags, "contact_after_death") == ["k2"]
+
+
+def test_dispute_stays_per_account():
+    rows = [
+        ("k1", "K1", "2024-03-01 10:00", "call", "dispute"),
+        ("k2", "K1", "2024-03-02 10:00", "call", "no_answer"),  # the disputed debt: flagged
+        ("k3", "K2", "2024-03-02 11:00", "call", "no_answer"),  # C's other debt: not disputed
+    ]
+    flags = flag_actions(_actions(rows), accounts=_PEOPLE)
+    assert _flagged(flags, "contact_after_dispute") == ["k2"]
+
+
+def test_missing_customer_id_falls_back_to_per_account_and_says_so():
+    people = _PEOPLE.assign(customer_id=["C", None, "C", "D"])  # K2's customer unknown
+    rows = [
+        ("k1", "K1", "2024-03-01 09:00", "call", "no_answer"),
+        ("k2", "K2", "2024-03-01 10:00", "call", "no_answer"),
+        ("k3", "K3", "2024-03-01 11:00", "call", "no_answer"),
+        ("k4", "K1", "2024-03-01 12:00", "call", "no_answer"),
+    ]
+    with pytest.warns(DataNoteWarning, match=r"1 account\(s\) without a customer id.*'K2'"):
+        flags = flag_actions(_actions(rows), accounts=people)
+    # C counts K1 and K3 only: k1, k3, k4 = 3, within the limit
+    assert _flagged(flags, "attempts_per_day") == []

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recovery.data.dates import date_shape, is_date_format, parse_dates
+from recovery.data.dates import date_shape, is_date_format, parse_dates, suggest_date_format
 
 
 def _ymd(parsed: pd.Series) -> list:
@@ -77,3 +77,27 @@ def test_date_shape_names_the_format_without_guessing_it():
 )  # fmt: skip
 def test_is_date_format(fmt, ok):
     assert is_date_format(fmt) is ok
+
+
+@pytest.mark.parametrize(
+    "values, fmt, why",
+    [
+        (["03/08/2018", "25/12/2018"], "%d/%m/%Y", "day first: '25/12/2018'"),
+        (["12/25/2018", "01/02/2019"], "%m/%d/%Y", "month first: '12/25/2018'"),
+        (["25.12.2018 10:00:00", "01.02.2019 08:00:00"], "%d.%m.%Y %H:%M:%S", "day first"),
+        (["03/08/2018", "04/09/2018"], None, "read both ways"),  # the user decides
+        (["25/12/2018", "13/14/2018"], None, "read neither way"),
+        (["25/12/2018", "2018-01-05"], None, "not one numeric shape"),
+        (["25/12/2018", "26-12-2018"], None, "mixed separators"),
+        (["25/12/2018 10:00", "26/12/2018"], None, "some values with a time"),
+        (["2018-12-25", "20181226"], None, ""),  # ISO 8601: nothing to declare
+    ],
+)
+def test_suggest_date_format_only_when_the_values_prove_it(values, fmt, why):
+    got, reason = suggest_date_format(pd.Series(values))
+    assert got == fmt
+    assert why in reason and (why or reason == "")
+    if fmt:  # the suggestion reads every value, the proving one as the 25th of December
+        parsed, bad = parse_dates(pd.Series(values), "datetime", fmt)
+        assert not bad.any()
+        assert (parsed.dt.strftime("%m-%d") == "12-25").sum() == 1

@@ -39,3 +39,29 @@ def test_demo_runs_every_stage_and_writes_the_report(tmp_path):
     page = result.report.read_text(encoding="utf-8")
     assert 'id="model-table"' in page and 'id="kpi-table"' in page
     assert 'data-section="models"' not in page  # the models section was not replaced by a note
+
+
+def test_demo_command_passes_months_and_accounts_through(monkeypatch, tmp_path):
+    """``--months`` reaches the simulation (it was accepted and ignored before)."""
+    from click.testing import CliRunner
+
+    import recovery.commands.demo as demo
+
+    seen = {}
+
+    def fake_run_demo(out_dir, **kwargs):
+        seen.update(kwargs)
+        return demo.DemoResult(
+            out_dir=tmp_path,
+            month=pd.Timestamp("2024-01-31"),
+            report=tmp_path / "r.html",
+            metrics={},
+            timings={},
+        )
+
+    monkeypatch.setattr(demo, "run_demo", fake_run_demo)
+    result = CliRunner().invoke(
+        demo.command, ["--accounts", "300", "--months", "36", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert seen["months"] == 36 and seen["accounts"] == 300

@@ -180,7 +180,7 @@ def random_portfolio(n_accounts=24, seed=3) -> Portfolio:
 def test_catalogue_names_unique_and_units_known():
     cat = feature_catalogue()
     assert cat["name"].is_unique
-    assert set(cat["group"]) == {"aging", "payment", "contact", "account"}
+    assert set(cat["group"]) == {"aging", "payment", "contact", "account", "customer"}
     known = {
         "days",
         "months",
@@ -791,3 +791,45 @@ def test_cli_snapshots_only(tmp_path):
     expected = snapshot_features(snaps, ["2023-04-30"], accounts=pf.accounts)
     assert len(got) == len(expected) > 0
     np.testing.assert_allclose(got["months_in_m1_6m"], expected["months_in_m1_6m"])
+
+
+# ----------------------------------------------------------------------------- customer
+CUSTOMER_LEVEL = Config.from_dict({"features": {"customer_level": True}})
+
+
+def _customers_of(pf: Portfolio) -> Portfolio:
+    """The random book with its accounts grouped three by three into customers."""
+    out = pf.copy()
+    ids = out.accounts["account_id"].astype(str)
+    out.accounts["customer_id"] = "C" + (ids.str[1:].astype(int) // 3).astype(str)
+    return out
+
+
+@pytest.mark.parametrize("as_of", ["2022-11-30", "2023-02-28", "2023-04-17"])
+def test_customer_features_do_not_leak(as_of):
+    pf = _customers_of(random_portfolio(18))
+    day = pd.Timestamp(as_of)
+    ids = sorted(pf.accounts["account_id"])
+    q = pairs(*[(a, as_of) for a in ids])
+    full = build_features(pf, q, CUSTOMER_LEVEL)
+    assert {"customer_accounts", "customer_other_paid_90d"} <= set(full.columns)
+    cut = build_features(point_in_time(pf, day), q, CUSTOMER_LEVEL)
+    scrambled = build_features(_customers_of(_scramble_after(pf, day)), q, CUSTOMER_LEVEL)
+    pd.testing.assert_frame_equal(full, cut)
+    pd.testing.assert_frame_equal(full, scrambled)
+    # the other accounts' payments did move after as_of, so the test can fail
+    later = build_features(
+        pf, pairs(*[(a, day + pd.Timedelta(days=45)) for a in ids]), CUSTOMER_LEVEL
+    )
+    cols = [c for c in full.columns if c.startswith("customer_other_paid")]
+    assert not later[cols].equals(full[cols])
+
+
+def test_customer_features_do_not_depend_on_partitions():
+    pf = _customers_of(random_portfolio(10))
+    dates = ["2023-01-31", "2023-03-31"]
+    whole = build_features(pf, dates, CUSTOMER_LEVEL, partition_size=None)
+    parts = build_features(pf, dates, CUSTOMER_LEVEL, partition_size=2)  # customers split
+    assert list(whole.columns) == ["account_id", "as_of", *feature_names(CUSTOMER_LEVEL)]
+    pd.testing.assert_frame_equal(whole, parts)
+    assert (whole["customer_accounts"] >= 1).all() and whole["customer_accounts"].max() > 1

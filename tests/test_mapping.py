@@ -609,6 +609,38 @@ def test_starter_mapping_fills_a_missing_date_column_from_date_like_values():
     assert columns["note_code"] is None
 
 
+def test_starter_mapping_writes_the_date_format_the_values_prove(tmp_path):
+    """Day-first dates with a day above 12 get their format; ambiguous ones a question."""
+    pays = pd.DataFrame(
+        {
+            "loan_no": ["L1", "L1", "L2"],
+            "txn_date": ["03/08/2018", "25/12/2018", "01/02/2019"],  # '25/12' proves day first
+            "pay_amt": ["10", "20", "30"],
+        }
+    )
+    loans = pd.DataFrame(
+        {
+            "LoanNo": ["L1", "L2"],
+            "cust_no": ["C1", "C2"],
+            "prod": ["PL", "PL"],
+            "open_dt": ["03/08/2017", "04/09/2017"],  # both readings valid: the user decides
+            "loan_amt": ["1000", "500"],
+        }
+    )
+    m = starter_mapping({"pay.csv": pays, "loans.csv": loans})
+    assert m["tables"]["payments"]["date_format"] == {"payment_date": "%d/%m/%Y"}
+    assert "date_format" not in m["tables"]["accounts"]
+    text = write_mapping(m, tmp_path / "m.yml").read_text()
+    assert "      payment_date: '%d/%m/%Y'" in text
+    assert "# origination_date:" in text and "(day first) or '%m/%d/%Y'" in text
+    assert "'25/12/2018' reads only that way" in text
+    assert "'03/08/2017' read both ways" in text
+    # the proven format loads: 25/12/2018 is Christmas, 03/08/2018 the 3rd of August
+    loaded = load_mapping(tmp_path / "m.yml")
+    assert loaded.tables["payments"].date_format == {"payment_date": "%d/%m/%Y"}
+    assert "date_format" not in yaml.safe_load(text)["tables"]["accounts"]
+
+
 # ----------------------------------------------------------------- real exports (issue 18)
 
 

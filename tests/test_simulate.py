@@ -26,7 +26,9 @@ from recovery.simulate import (
 
 CFG = Config()
 #: sha256 (first 16 hex) of the benchmark parameters as JSON; see the frozen test
-FROZEN_BENCHMARK_DIGEST = "9b845ed38c211e19"
+FROZEN_BENCHMARK_DIGEST = "fb8a0da707faf867"
+#: the same before issue 24 added the multi-loan parameters (neutral in the benchmark)
+PRE_CUSTOMER_DIGEST = "9b845ed38c211e19"
 ORDER = CFG.aging.bucket_labels()
 RANK = {b: i for i, b in enumerate(ORDER)}
 
@@ -567,6 +569,11 @@ def test_benchmark_scenario_is_frozen():
     assert digest == FROZEN_BENCHMARK_DIGEST, (
         "the benchmark scenario changed; add a new scenario instead (docs/simulator.md)"
     )
+    # issue 24 added two parameters whose benchmark values keep one loan per customer;
+    # every other value is the one the documented figures were measured with
+    assert (params.pop("multi_loan_share"), params.pop("three_loan_share")) == (0.0, 0.3)
+    older = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    assert older == PRE_CUSTOMER_DIGEST
 
 
 class _Sue(_Boost):
@@ -714,3 +721,53 @@ def test_truth_redraws_restore_a_subclass_state():
     assert len(plain.log) > 0 and redrawn.log == plain.log
     assert set(redrawn.calls.values()) == {1}
     pd.testing.assert_frame_equal(a.actions, b.actions)
+
+
+# ------------------------------------------------------------- customers (issue 24)
+
+
+def _ever(snaps: pd.DataFrame, dpd: int) -> pd.Series:
+    return snaps.groupby("account_id")["dpd"].max().ge(dpd)
+
+
+def test_customers_scenario_gives_some_customers_several_correlated_loans():
+    from recovery.timeline.aging import snapshots
+
+    pf, truth = simulate_portfolio(
+        n_accounts=3000, months=36, seed=1, scenario="customers", operation=None
+    )
+    acc = pf.accounts
+    loans = acc.groupby("customer_id")["account_id"].size()
+    # 15-25 % of customers hold 2 or 3 loans; the block-end customer may be cut to fewer
+    assert 0.15 <= (loans > 1).mean() <= 0.25 and loans.max() == 3
+    multi = acc[acc["customer_id"].map(loans).gt(1)]
+    # opened at different times, of the same or different products
+    per = multi.groupby("customer_id")
+    assert (per["origination_date"].nunique() > 1).mean() > 0.9
+    assert 0.1 < (per["product"].nunique() > 1).mean() < 0.9
+    # one borrower: willingness, archetype and reachability are the customer's
+    b = truth.borrowers.set_index("account_id").loc[multi["account_id"]]
+    b.index = multi["customer_id"].to_numpy()
+    assert (b.groupby(level=0)[["willingness", "archetype"]].nunique() == 1).all().all()
+    # correlated delinquency: another loan of a customer whose first loan reached 60+
+    # DPD does so far more often than one whose first loan never did
+    bad = multi["account_id"].map(_ever(snapshots(pf), 60))
+    first = bad.groupby(multi["customer_id"]).transform("first")
+    later = multi.groupby("customer_id").cumcount().gt(0).to_numpy()
+    p_given_bad = bad[later & first.to_numpy()].mean()
+    p_given_good = bad[later & ~first.to_numpy()].mean()
+    assert p_given_bad > 2 * p_given_good
+    # the phi coefficient between a customer's first and second loan
+    pairs = pd.DataFrame({"first": first[later], "other": bad[later]}).astype(float)
+    assert pairs.corr().iloc[0, 1] > 0.15
+
+
+def test_one_loan_per_customer_in_the_benchmark_and_same_draws_otherwise():
+    base, _ = simulate_portfolio(n_accounts=1000, months=12, seed=4, operation=None)
+    assert base.accounts["customer_id"].is_unique
+    multi, _ = simulate_portfolio(
+        n_accounts=1000, months=12, seed=4, operation=None, scenario="customers"
+    )
+    # each loan keeps its own contract: product, dates, amounts and terms are unchanged
+    cols = ["account_id", "product", "origination_date", "principal", "term_months"]
+    pd.testing.assert_frame_equal(base.accounts[cols], multi.accounts[cols])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from conftest import tiny_tables
+from conftest import three_loan_tables, tiny_tables
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.operations.strategy import (
@@ -199,3 +199,88 @@ def test_weekly_cap_counts_the_rolling_week_before_the_contact_time():
     new = p.actions.iloc[[0]].assign(action_id="R", ts=at)
     flags = flag_actions(pd.concat([p.actions, new], ignore_index=True))
     assert "R" in set(flags.loc[flags["rule"].eq("attempts_per_week"), "action_id"])
+
+
+def test_caps_and_death_count_per_person_across_three_accounts():
+    # customer C9 holds K1, K2, K3 (three_loan_tables); A1 is C1's, A2 C2's
+    t = three_loan_tables()
+    cols = list(t["actions"].columns)
+    rows = [
+        ("k1", "K1", "2024-03-20 09:00", "call", "no_answer"),
+        ("k2", "K2", "2024-03-20 10:00", "call", "no_answer"),
+        ("k3", "K3", "2024-03-20 11:00", "sms", "delivered"),
+        ("a1", "A1", "2024-03-20 11:00", "call", "no_answer"),
+    ]
+    t["actions"] = (
+        pd.DataFrame(rows, columns=["action_id", "account_id", "ts", "channel", "outcome"])
+        .assign(agent_id="G1", ts=lambda d: pd.to_datetime(d["ts"]))
+        .reindex(columns=cols)
+    )
+    s = suppressions(Portfolio(**t), "2024-03-20")
+    # one contact on each of C9's three accounts counts 3 for the person: the daily cap
+    # (3) is reached on all three; A1's single call leaves A1 free
+    assert s["daily_contact_cap"].to_dict() == {
+        "A1": False,
+        "A2": False,
+        "K1": True,
+        "K2": True,
+        "K3": True,
+    }
+    # a death reported on K2 stops every account of C9, none of the others
+    t["events"] = pd.concat(
+        [
+            t["events"],
+            pd.DataFrame(
+                {
+                    "account_id": ["K2"],
+                    "date": pd.to_datetime(["2024-03-18"]),
+                    "event": ["deceased"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    dead = suppressions(Portfolio(**t), "2024-03-20")["deceased_reported"]
+    assert dead[dead].index.tolist() == ["K1", "K2", "K3"]
+
+
+def test_a_customer_with_three_overdue_accounts_gets_one_worklist_entry():
+    t = three_loan_tables()  # C9: K1, K2, K3; C1: A1; C2: A2
+    p = Portfolio(**t)
+    state = _state(ids=("A1", "K1", "K2", "K3")).assign(p_pay=[0.5, 0.2, 0.6, 0.4])
+    # K2 disputed yesterday: held back, the other two still collected
+    t["events"] = pd.DataFrame(
+        {"account_id": ["K2"], "date": pd.to_datetime(["2024-03-19"]), "event": ["dispute_opened"]}
+    )
+    s = suppressions(Portfolio(**t), "2024-03-20")
+    rec = recommend(state, s)
+    agents = pd.DataFrame({"agent_id": ["G1", "G2"], "team": ["early", "early"]})
+    wl = build_worklists(rec, agents, "2024-03-20", accounts=p.accounts).set_index("customer_id")
+    assert sorted(wl.index) == ["C1", "C9"]  # one entry per person
+    c9 = wl.loc["C9"]
+    cost = Config().costs.per_action[c9["action"]]
+    # K1 and K3 collected (0.2 and 0.4 of 300), K2 held back; one contact's cost
+    assert c9["accounts"] == 3 and c9["account_ids"] == "K3;K1;K2"
+    assert c9["account_id"] == "K3" and c9["held_back"] == "K2 (open_dispute)"
+    assert np.isclose(c9["expected_collection"], 0.2 * 300 + 0.4 * 300)
+    assert np.isclose(c9["value"], 180.0 - cost)
+    # without the customers, three accounts are three entries (two collectable)
+    per_account = build_worklists(rec, agents, "2024-03-20")
+    assert sorted(per_account["account_id"]) == ["A1", "K1", "K3"]
+
+
+def test_one_agent_per_customer_unless_config_says_otherwise():
+    state = _state(ids=("K1", "K2", "K3")).assign(p_pay=[0.2, 0.6, 0.4])
+    rec = recommend(state)
+    accounts = pd.DataFrame({"account_id": ["K1", "K2", "K3"], "customer_id": "C9"})
+    agents = pd.DataFrame({"agent_id": ["G1", "G2", "G3"], "team": "early"})
+    owner = pd.Series({"K1": "G1", "K3": "G3"})  # K2 (the most valuable) has no agent
+    wl = build_worklists(rec, agents, "2024-03-20", owner=owner, accounts=accounts)
+    # one entry, given to the owner of the most valuable owned account (K3: G3)
+    assert wl[["agent_id", "account_ids"]].values.tolist() == [["G3", "K2;K3;K1"]]
+    split = Config.from_dict({"strategy": {"one_agent_per_customer": False}})
+    wl = build_worklists(rec, agents, "2024-03-20", split, owner=owner, accounts=accounts)
+    # each owned account stays with its agent; unowned K2 goes to an early agent in turn
+    got = sorted(zip(wl["agent_id"], wl["account_ids"], strict=True))
+    assert got == [("G1", "K1"), ("G1", "K2"), ("G3", "K3")]
+    assert wl["customer_id"].eq("C9").all()

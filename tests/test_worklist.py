@@ -7,6 +7,8 @@
 2. ``recovery worklist`` end to end: tiny p_pay / amount models trained with
    ``recovery train``, then the CLI; capacity per agent holds and suppressed accounts
    never appear (also after a dispute is added by hand).
+3. On a book with multi-loan customers (``customers`` scenario), one entry per customer
+   carrying exactly its overdue accounts (issue 24).
 """
 
 from __future__ import annotations
@@ -252,3 +254,33 @@ def test_worklist_cli_capacity_and_suppressions(book, trained):
     again = _worklist(root, disputed, str(date.date()), "day2")
     assert top not in set(again["account_id"].astype(str))
     assert suppressions(portfolio, date, config).loc[top, "open_dispute"]
+
+
+def test_worklist_cli_one_entry_per_customer_with_all_its_overdue_accounts(trained):
+    """On a book where a fifth of customers hold 2-3 loans (the models are the ones
+    trained above): one entry per customer, carrying exactly its overdue accounts."""
+    from recovery.data.io import save_portfolio
+    from recovery.simulate import simulate_portfolio
+    from recovery.simulate.operation import CollectionOperation
+    from recovery.timeline.features import build_features
+
+    root, _ = trained
+    multi, _ = simulate_portfolio(
+        n_accounts=600,
+        months=36,
+        seed=5,
+        scenario="customers",
+        operation=CollectionOperation(truth_draws=0),
+    )
+    data = root / "book_customers"
+    save_portfolio(multi, data)
+    date = pd.Timestamp("2021-12-07")
+    wl = _worklist(root, data, str(date.date()), "customers")
+    assert len(wl) > 0 and wl["customer_id"].is_unique
+    overdue = build_features(multi, [date - pd.Timedelta(days=1)])["account_id"].astype(str)
+    customer = multi.accounts.set_index("account_id")["customer_id"]
+    expected = overdue.groupby(overdue.map(customer).to_numpy()).agg(lambda s: sorted(s))
+    listed = wl.set_index("customer_id")["account_ids"].str.split(";").map(sorted)
+    assert listed.tolist() == expected.reindex(listed.index).tolist()
+    assert wl["accounts"].tolist() == listed.map(len).tolist()
+    assert (wl["accounts"] > 1).sum() >= 3  # the multi-loan customers are there

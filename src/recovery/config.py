@@ -37,6 +37,7 @@ __all__ = [
     "PRODUCT_KINDS",
     "AgingConfig",
     "LabelConfig",
+    "FeatureConfig",
     "AnalyticsConfig",
     "ComplianceConfig",
     "CategoryConfig",
@@ -170,6 +171,22 @@ class LabelConfig:
 
 
 @dataclass(frozen=True)
+class FeatureConfig:
+    """Optional feature families of the point-in-time matrix.
+
+    Attributes
+    ----------
+    customer_level : bool
+        Add the customer-level features (the borrower's other accounts: how many,
+        worst status, payments; ``recovery.timeline.customer_features``). Off by
+        default: they only say something in books where customers hold several loans,
+        and a model trained with them needs them when it scores.
+    """
+
+    customer_level: bool = False
+
+
+@dataclass(frozen=True)
 class AnalyticsConfig:
     """Portfolio analytics defaults (recovery by debt age, ERC, agents).
 
@@ -293,9 +310,12 @@ class ComplianceConfig:
     contact_hour_start, contact_hour_end : int
         Allowed local contact hours [start, end) — 08:00–21:00: no calls at night.
     max_attempts_per_day, max_attempts_per_week : int
-        Contact attempts per account; more is harassment.
+        Contact attempts per person — counted across all the customer's accounts
+        (``customer_id``), per account only where the customer is not known; more is
+        harassment.
     max_third_party_per_week : int
-        Third-party contacts per account per week; no harassing third parties.
+        Third-party contacts about one person (across the customer's accounts) per
+        rolling week; no harassing third parties.
     limitation_years : int
         Limitation period for civil claims (PRC Civil Code: 3 years); legal action
         after it ends is a violation. Restarted by demand, acknowledgement, partial
@@ -548,6 +568,11 @@ class StrategyConfig:
         Capacity by team (contacts per agent per working day); ``default`` for others.
     legal_channels : tuple of str
         Channels that are legal action (barred after the limitation period).
+    one_agent_per_customer : bool
+        Work lists hold one entry per customer per day, given to one agent (the agent
+        holding the customer's most valuable account): a borrower with three loans
+        gets one call, not three from three collectors. ``false`` keeps each account
+        with its own agent (one entry per customer and agent).
     """
 
     policy: tuple[dict[str, Any], ...] = _DEFAULT_POLICY
@@ -555,6 +580,7 @@ class StrategyConfig:
         default_factory=lambda: {"early": 80.0, "late": 40.0, "legal": 10.0, "default": 40.0}
     )
     legal_channels: tuple[str, ...] = ("legal_notice", "lawsuit")
+    one_agent_per_customer: bool = True
 
 
 # Largest discount a lender allows, by stage and debt age (first matching rule wins;
@@ -678,6 +704,7 @@ class OfferConfig:
 _SECTIONS = {
     "aging": AgingConfig,
     "labels": LabelConfig,
+    "features": FeatureConfig,
     "analytics": AnalyticsConfig,
     "compliance": ComplianceConfig,
     "categories": CategoryConfig,
@@ -701,6 +728,7 @@ class Config:
 
     aging: AgingConfig = field(default_factory=AgingConfig)
     labels: LabelConfig = field(default_factory=LabelConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
     analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     compliance: ComplianceConfig = field(default_factory=ComplianceConfig)
     categories: CategoryConfig = field(default_factory=CategoryConfig)

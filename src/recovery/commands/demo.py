@@ -97,8 +97,8 @@ def run_demo(
     out_dir : str or Path
         Where everything is written (see the module docstring).
     accounts : int, optional
-        Simulate a fresh book of this many accounts (84 months, benchmark scenario)
-        instead of loading the shipped sample.
+        Simulate a fresh book of this many accounts (``months`` months, benchmark
+        scenario) instead of loading the shipped sample.
     seed : int
         Seed of the simulation and of the models.
     config : Config, optional
@@ -273,6 +273,7 @@ def command(
             accounts=accounts,
             seed=seed,
             config=config,
+            months=months,
             echo=lambda s: click.echo(s, err=True),
         )
     click.echo(f"finished in {time.perf_counter() - start:.0f} s", err=True)

@@ -45,7 +45,7 @@ __all__ = ["command"]
     "--scenario",
     default="benchmark",
     show_default=True,
-    help="Named scenario (benchmark, stable, no_age_effect, offers).",
+    help="Named scenario (benchmark, stable, no_age_effect, customers, offers).",
 )
 @click.option(
     "--no-operation", is_flag=True, help="Simulate without the collection operation (part 2)."

@@ -36,7 +36,8 @@ def command(
     path: str, models: tuple[str, ...], day: str, out: str, config_path: str | None, rank_by: str
 ) -> None:
     """Score overdue accounts, apply suppressions and the policy table, and write a
-    ranked daily list per agent within capacity (config [strategy])."""
+    ranked daily list per agent within capacity (config [strategy]): one entry per
+    customer, carrying all the customer's overdue accounts."""
     import pandas as pd
 
     from recovery.config import load_config
@@ -90,7 +91,15 @@ def command(
                 .drop_duplicates("account_id", keep="last")
                 .set_index("account_id")["agent_id"]
             )
-        lists = build_worklists(rec, portfolio.agents, date, config, owner=owner, value=rank_by)
+        lists = build_worklists(
+            rec,
+            portfolio.agents,
+            date,
+            config,
+            owner=owner,
+            value=rank_by,
+            accounts=portfolio.accounts,
+        )
         write_table(lists, out)
         bar.update()
     suppressed = int((rec["suppressed_by"] != "").sum())

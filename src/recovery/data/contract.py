@@ -113,7 +113,12 @@ TABLES: dict[str, TableSpec] = {
         "loan",
         (
             C("account_id", "id", description="loan identifier"),
-            C("customer_id", "id", description="borrower identifier (no personal data)"),
+            C(
+                "customer_id",
+                "id",
+                description="borrower identifier (no personal data); contact limits and "
+                "work lists are per customer",
+            ),
             C("product", "cat:products", description="product line"),
             C(
                 "product_kind",

@@ -21,8 +21,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["parse_dates", "date_shape", "is_date_format"]
+__all__ = ["parse_dates", "date_shape", "is_date_format", "suggest_date_format"]
 
+_NUMERIC_DATE = re.compile(
+    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$"
+)
 _OFFSET_ANY = re.compile(r"^(.*?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$")
 _OFFSET = re.compile(r"^(.*\d:\d{2}(?::\d{2}(?:[.,]\d*)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$")
 
@@ -144,3 +147,63 @@ def is_date_format(fmt: object) -> bool:
         return not pd.isna(pd.to_datetime(probe.strftime(fmt), format=fmt))
     except (ValueError, TypeError):
         return False
+
+
+def suggest_date_format(values: pd.Series) -> tuple[str | None, str]:
+    """A ``date_format`` for a column of numeric dates, only when the values prove it.
+
+    ``03/08/2018`` reads both ways; ``25/12/2018`` only day first and ``12/25/2018``
+    only month first. The format is suggested when at least one value can be read
+    only one way and every value reads with it; otherwise none is (ISO 8601 dates
+    need none; ambiguous ones are for the user to decide).
+
+    Parameters
+    ----------
+    values : Series
+        A sample of the raw column.
+
+    Returns
+    -------
+    fmt : str or None
+        The ``strftime`` format, or ``None``.
+    why : str
+        Why, in words, with an example value (``""`` when the column is ISO 8601 or
+        empty).
+
+    Examples
+    --------
+    >>> suggest_date_format(pd.Series(["03/08/2018", "25/12/2018"]))[0]
+    '%d/%m/%Y'
+    >>> suggest_date_format(pd.Series(["03/08/2018", "04/09/2018"]))[0] is None
+    True
+    """
+    text = pd.Series(values).dropna().map(_date_text).dropna().astype(str)
+    if not len(text) or not parse_dates(text, "datetime")[1].any():
+        return None, ""
+    parts = text.str.extract(_NUMERIC_DATE)
+    if parts[0].isna().any():
+        return None, f"not ISO 8601 and not one numeric shape: {date_shape(text)}"
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    sep = parts[1].iloc[0]
+    if (parts[1] != sep).any():
+        return None, f"mixed separators: {date_shape(text)}"
+    clock = parts[4].dropna()
+    time = ""
+    if len(clock):
+        if len(clock) < len(text) or clock.str.count(":").nunique() > 1:
+            return None, f"some values with a time of day, some without: {date_shape(text)}"
+        time = " %H:%M:%S" if clock.iloc[0].count(":") == 2 else " %H:%M"
+    day_first, month_first = (first > 12).any(), (second > 12).any()
+    if day_first == month_first:
+        both = "" if day_first else " (no day above 12 to tell)"
+        return None, (
+            f"day first or month first? values such as {text.iloc[0]!r} read both ways{both}"
+            if not day_first
+            else f"values read neither way: {date_shape(text)}"
+        )
+    fmt = (f"%d{sep}%m{sep}%Y" if day_first else f"%m{sep}%d{sep}%Y") + time
+    if parse_dates(text, "datetime", fmt)[1].any():
+        return None, f"not every value reads as {fmt!r}: {date_shape(text)}"
+    proof = text[(first > 12) if day_first else (second > 12)].iloc[0]
+    order = "day" if day_first else "month"
+    return fmt, f"{order} first: {proof!r} reads only that way"

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.dates import suggest_date_format
 from recovery.data.io import atomic_path
 from recovery.data.mapped_tables import (
     MAPPING_TABLES,
@@ -259,6 +260,23 @@ def _looks_like_dates(values: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.9)
 
 
+def _date_formats(
+    frame: pd.DataFrame, found: dict[str, str], spec: Any
+) -> tuple[dict[str, str], list[tuple[str, str, str | None, str]]]:
+    """Date formats the sample proves, and every non-ISO date column with the reason."""
+    kinds = {c.name: c.kind for c in spec.columns}
+    formats, notes = {}, []
+    for lender, target in found.items():
+        if kinds.get(target) not in ("date", "datetime"):
+            continue
+        fmt, why = suggest_date_format(frame[lender])
+        if fmt:
+            formats[target] = fmt
+        if why:
+            notes.append((lender, target, fmt, why))
+    return formats, notes
+
+
 def _match_columns(columns: list[str], name: str) -> dict[str, str]:
     """Lender column → contract column of ``name`` by exact, normalised or synonym name."""
     contract = [c.name for c in table_spec(name).columns]
@@ -469,6 +487,11 @@ def starter_mapping(
                 codes[target] = guesses
         if codes:
             entry["codes"] = codes
+        formats, undecided = _date_formats(frame, found, spec)
+        if formats:
+            entry["date_format"] = formats
+        notes += [f"{target} ({lender}): {why}" for lender, target, _, why in undecided]
+        comments[f"{name}.date_format"] = [target for _, target, fmt, _ in undecided if not fmt]
         tables[name] = entry
         comments[name] = notes
     mapping = StarterMapping(version=1, tables=tables)
@@ -554,6 +577,18 @@ def write_mapping(mapping: dict[str, Any], path: str | Path, config: Config | No
                 lines.append(f"    {key}: {_yaml_scalar(body[key])}")
         if name == "performance" and "status_encoding" in body:
             lines[-1] += "   # days_past_due | months_behind | bucket_label"
+        formats = body.get("date_format") or {}
+        undecided = comments.get(f"{name}.date_format", [])
+        if formats or undecided:
+            # a block of comments alone would read as `date_format: null`
+            lines.append("    date_format:" if formats else "    # date_format:")
+            for column, fmt in formats.items():
+                lines.append(f"      {column}: {_yaml_scalar(fmt)}")
+            for column in undecided:
+                lines.append(
+                    f"      # {column}:".ljust(24)
+                    + " # decide: '%d/%m/%Y' (day first) or '%m/%d/%Y' (month first)"
+                )
         columns = body.get("columns") or {}
         if columns:
             lines.append("    columns:")

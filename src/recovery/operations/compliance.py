@@ -10,16 +10,20 @@ Rules and why they exist:
     Contact before ``contact_hour_start`` or from ``contact_hour_end`` on (default
     08:00–21:00): no calls at night.
 ``attempts_per_day`` / ``attempts_per_week``
-    More contact attempts on one account than allowed in a calendar day, or in any
-    rolling 7-day window: repeated calling is harassment.
+    More contact attempts on one person — across all the customer's accounts — than
+    allowed in a calendar day, or in any rolling 7-day window: repeated calling is
+    harassment, whichever loan the call is about.
 ``third_party_excess``
-    More third-party contacts (outcome ``third_party_contact``) on one account in a
-    rolling 7-day window than allowed: no harassing relatives, employers or neighbours.
+    More third-party contacts (outcome ``third_party_contact``) about one person, across
+    the customer's accounts, in a rolling 7-day window than allowed: no harassing
+    relatives, employers or neighbours.
 ``contact_after_dispute``
-    Contact after the debtor disputed the debt (outcome ``dispute`` or event
-    ``dispute_opened``) and before the dispute was closed: disputes are resolved first.
+    Contact on an account after the debtor disputed that debt (outcome ``dispute`` or
+    event ``dispute_opened``) and before the dispute was closed: disputes are resolved
+    first (per account: the customer's other debts are not disputed).
 ``contact_after_death``
-    Contact after a death was reported: claims go to the estate through proper channels.
+    Contact after a death was reported on any of the person's accounts: claims go to
+    the estate through proper channels.
 ``legal_after_limitation``
     A lawsuit filed after the limitation period (default 3 years, PRC Civil Code) since
     the last restart — the first due date, a payment, an acknowledgement (promise to
@@ -31,6 +35,12 @@ Rules and why they exist:
 
 Only the contact channels (``sms``, ``call``, ``visit``, ``guarantor_contact``) count
 as contact attempts; letters, notices and filings are not attempts.
+
+Per person or per account: the frequency limits and the death rule are per person
+(the ``customer_id`` of the ``accounts`` table); disputes, hardship plans and the
+limitation period belong to one debt and stay per account; the hours rule is per
+contact. Without ``accounts`` — or for an account with no customer id, which is said
+in a :class:`~recovery.data.schema.DataNoteWarning` — an account is its own person.
 
 Examples
 --------
@@ -49,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.customers import person_keys
 from recovery.data.offers import acceptance_day
 
 __all__ = [
@@ -76,7 +87,8 @@ _WEEK = np.timedelta64(7, "D")
 
 
 def _rolling_count(account: np.ndarray, ts: np.ndarray, window: np.timedelta64) -> np.ndarray:
-    """Count of rows of the same account with time in (ts - window, ts], rows sorted."""
+    """Count of rows of the same key (account or person) with time in (ts - window, ts],
+    rows sorted by key then time."""
     codes = pd.factorize(account)[0].astype(np.int64)
     t = ts.astype("datetime64[s]").astype(np.int64)  # seconds: no overflow at 1M accounts
     w = int(window / np.timedelta64(1, "s"))
@@ -242,6 +254,7 @@ def flag_actions(
     schedule: pd.DataFrame | None = None,
     payments: pd.DataFrame | None = None,
     offers: pd.DataFrame | None = None,
+    accounts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Flag every collection action that breaks a compliance rule.
 
@@ -260,6 +273,9 @@ def flag_actions(
     offers : pandas.DataFrame, optional
         An accepted offer acknowledges the debt: it restarts the limitation clock on the
         day it was accepted.
+    accounts : pandas.DataFrame, optional
+        ``account_id``, ``customer_id``: the frequency limits and the death rule then
+        count per person across the customer's accounts. Without it, per account.
 
     Returns
     -------
@@ -292,28 +308,37 @@ def flag_actions(
         (hour < rules.contact_hour_start) | (hour >= rules.contact_hour_end)
     )
 
-    c = acts[contact]
-    per_day = c.groupby([c["account_id"], c["ts"].dt.normalize()]).cumcount().to_numpy() + 1
+    ids = [acts["account_id"]]
+    if events is not None and len(events):
+        ids.append(events["account_id"])
+    unique_ids = pd.Series(pd.unique(pd.concat(ids).astype(str)))
+    person_of = pd.Series(person_keys(unique_ids, accounts).to_numpy(), index=unique_ids.to_numpy())
+    acts["person"] = acts["account_id"].astype(str).map(person_of)
+    # the person's contacts in time order (across accounts)
+    c = acts[contact].sort_values(["person", "ts", "action_id"])
+    per_day = c.groupby([c["person"], c["ts"].dt.normalize()]).cumcount().to_numpy() + 1
     mask = np.zeros(len(acts), dtype=bool)
-    mask[np.flatnonzero(contact)[per_day > rules.max_attempts_per_day]] = True
+    mask[c.index[per_day > rules.max_attempts_per_day]] = True
     flags["attempts_per_day"] = mask
 
-    weekly = _rolling_count(c["account_id"].to_numpy(), c["ts"].to_numpy(), _WEEK)
+    weekly = _rolling_count(c["person"].to_numpy(), c["ts"].to_numpy(), _WEEK)
     mask = np.zeros(len(acts), dtype=bool)
-    mask[np.flatnonzero(contact)[weekly > rules.max_attempts_per_week]] = True
+    mask[c.index[weekly > rules.max_attempts_per_week]] = True
     flags["attempts_per_week"] = mask
 
-    third = (acts["outcome"] == "third_party_contact").to_numpy()
-    t = acts[third]
-    count = _rolling_count(t["account_id"].to_numpy(), t["ts"].to_numpy(), _WEEK)
+    t = acts[acts["outcome"].eq("third_party_contact")].sort_values(["person", "ts", "action_id"])
+    count = _rolling_count(t["person"].to_numpy(), t["ts"].to_numpy(), _WEEK)
     mask = np.zeros(len(acts), dtype=bool)
-    mask[np.flatnonzero(third)[count > rules.max_third_party_per_week]] = True
+    mask[t.index[count > rules.max_third_party_per_week]] = True
     flags["third_party_excess"] = mask
 
     spells = dispute_spells(acts, events)
     flags["contact_after_dispute"] = contact & _in_spells(acts, spells, strict_start=True)
 
-    died = acts["account_id"].map(death_times(acts, events))
+    deaths = death_times(acts, events)
+    died = acts["person"].map(
+        deaths.groupby(person_of.reindex(deaths.index.astype(str)).to_numpy()).min()
+    )
     flags["contact_after_death"] = contact & (ts > died).fillna(False).to_numpy()
 
     flags["legal_after_limitation"] = _legal_after_limitation(

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.config import Config
+from recovery.data.customers import person_keys
 from recovery.data.portfolio import Portfolio
 from recovery.operations.compliance import CONTACT_CHANNELS
 from recovery.operations.experiments import difference_in_means
@@ -108,7 +109,11 @@ def suppressions(
     -------
     pandas.DataFrame
         Indexed by account_id, one boolean column per rule of
-        :data:`SUPPRESSION_RULES`.
+        :data:`SUPPRESSION_RULES`. The contact caps and ``deceased_reported`` are per
+        person: contacts on any of the customer's accounts (``customer_id`` in
+        ``accounts``) count, and a death reported on one account stops them all; an
+        account without a customer id is its own person (a
+        :class:`~recovery.data.schema.DataNoteWarning` says so).
 
     Examples
     --------
@@ -155,10 +160,12 @@ def suppressions(
     open_dispute = dispute.index[dispute["closed"].isna() | (dispute["closed"] < dispute["opened"])]
     out.loc[out.index.intersection(open_dispute), "open_dispute"] = True
 
-    dead = set(acts.loc[acts["outcome"].eq("deceased_reported"), "account_id"]) | set(
-        events.loc[events["event"].eq("deceased"), "account_id"]
+    # per person: a death or a contact counts for every account of the customer
+    person = person_keys(pd.Series(ids, index=ids), portfolio.accounts)
+    dead = set(acts.loc[acts["outcome"].eq("deceased_reported"), "account_id"].astype(str)) | set(
+        events.loc[events["event"].eq("deceased"), "account_id"].astype(str)
     )
-    out.loc[out.index.intersection(list(dead)), "deceased_reported"] = True
+    out["deceased_reported"] = person.isin(set(person.reindex(list(dead)).dropna()))
 
     plan_start = last_time(events, "date", events["event"].eq("hardship_plan"))
     plan_end = last_time(events, "date", events["event"].eq("hardship_plan_ended"))
@@ -183,20 +190,15 @@ def suppressions(
         out.loc[out.index.intersection(expired), "limitation_expired"] = True
 
     contacts = acts[acts["channel"].isin(CONTACT_CHANNELS)]
-    today = contacts[contacts["ts"] >= day].groupby("account_id").size()
+    contacts = contacts.assign(person=contacts["account_id"].astype(str).map(person))
+    today = contacts[contacts["ts"] >= day].groupby("person").size()
     # a contact at time t breaks the weekly cap when (t - 7 days, t] already holds the
     # maximum: count from `at` - 7 days, or from 7 days before the day's start when
     # the time is not known (safe for any time that day)
     week_start = (pd.Timestamp(at) if at is not None else day) - pd.Timedelta(days=7)
-    week = contacts[contacts["ts"] > week_start].groupby("account_id").size()
-    out.loc[
-        out.index.intersection(today.index[today >= rules.max_attempts_per_day]),
-        "daily_contact_cap",
-    ] = True
-    out.loc[
-        out.index.intersection(week.index[week >= rules.max_attempts_per_week]),
-        "weekly_contact_cap",
-    ] = True
+    week = contacts[contacts["ts"] > week_start].groupby("person").size()
+    out["daily_contact_cap"] = person.map(today).fillna(0).to_numpy() >= rules.max_attempts_per_day
+    out["weekly_contact_cap"] = person.map(week).fillna(0).to_numpy() >= rules.max_attempts_per_week
 
     if at is not None:
         hour = pd.Timestamp(at).hour
@@ -303,8 +305,14 @@ def build_worklists(
     config: Config | None = None,
     owner: pd.Series | None = None,
     value: str = "expected_net_value",
+    accounts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Daily work list per agent, ranked by value, within capacity.
+    """Daily work list per agent: one entry per customer, ranked by value, within capacity.
+
+    A borrower with several overdue loans is one entry: the contact is about all of
+    them, so its expected collection is the sum over the customer's accounts and its
+    cost one contact's. The entry's action and reason are those of the customer's most
+    valuable account (the *lead* account).
 
     Parameters
     ----------
@@ -317,17 +325,29 @@ def build_worklists(
     date : date
         The working day; planned contact times are spread inside allowed hours.
     config : Config, optional
+        ``config.strategy.one_agent_per_customer`` (default true): the whole customer
+        goes to one agent — the owner of the most valuable owned account; false keeps
+        each account with its own agent (one entry per customer and agent).
     owner : pandas.Series, optional
-        Current agent of each account (index account_id); accounts without one go to
-        the least-loaded agent of the team that works their stage.
+        Current agent of each account (index account_id); customers without one go to
+        the agents of the team that works their stage, in turn, best value first.
     value : {"expected_net_value", "uplift_value"}
-        ``p_pay × amount_given_payment − cost`` or ``uplift × amount_given_payment − cost``.
+        ``p_pay × amount_given_payment − cost`` or ``uplift × amount_given_payment − cost``,
+        summed over the customer's accounts, less one contact's cost.
+    accounts : pandas.DataFrame, optional
+        ``account_id, customer_id``; without it every account is its own customer. An
+        account with no customer id is listed on its own (a
+        :class:`~recovery.data.schema.DataNoteWarning` says so).
 
     Returns
     -------
     pandas.DataFrame
-        ``agent_id, rank, account_id, action, reason, planned_at, expected_collection,
-        cost, value`` — only accounts with an action and positive value, at most the
+        ``agent_id, rank, customer_id, account_id`` (the lead account), ``accounts``
+        (number of the customer's overdue accounts in the entry), ``account_ids`` (all of
+        them, most valuable first, separated by ``;``), ``held_back`` (those not to be
+        collected today, with the rule, e.g. ``K2 (open_dispute)``; empty when none),
+        ``action, reason, planned_at, expected_collection`` (sum over the accounts),
+        ``cost, value`` — only entries with an action and positive value, at most the
         agent's capacity each.
 
     Examples
@@ -336,43 +356,78 @@ def build_worklists(
     ...     "reason": ["r"] * 3, "stage": ["early"] * 3, "p_pay": [0.9, 0.5, 0.2],
     ...     "amount_given_payment": [100.0, 100.0, 100.0]})
     >>> cfg = Config.from_dict({"strategy": {"contacts_per_agent_per_day": {"early": 2}}})
-    >>> wl = build_worklists(rec, pd.DataFrame({"agent_id": ["G"], "team": ["early"]}), "2024-03-04", cfg)
-    >>> wl["account_id"].tolist()
+    >>> agents = pd.DataFrame({"agent_id": ["G"], "team": ["early"]})
+    >>> build_worklists(rec, agents, "2024-03-04", cfg)["account_id"].tolist()
     ['A', 'B']
+    >>> accounts = pd.DataFrame({"account_id": ["A", "B", "C"], "customer_id": ["X", "Y", "X"]})
+    >>> wl = build_worklists(rec, agents, "2024-03-04", cfg, accounts=accounts)
+    >>> wl[["customer_id", "account_ids", "expected_collection"]].values.tolist()
+    [['X', 'A;C', 110.0], ['Y', 'B', 50.0]]
     """
     config = config or Config()
-    rec = recommendations[recommendations["action"].ne("none")].copy()
-    cost = rec["action"].map(config.costs.per_action).fillna(0.0)
-    rec["expected_collection"] = rec["p_pay"] * rec["amount_given_payment"]
+    rec = recommendations.reset_index(drop=True).copy()
+    rec["person"] = person_keys(rec["account_id"], accounts, what="work-list entries").to_numpy()
+    acting = rec["acting"] = rec["action"].ne("none")
+    cost = rec["action"].map(config.costs.per_action).fillna(0.0).where(acting, 0.0)
+    gain = rec["p_pay"] * rec["amount_given_payment"]
+    rec["expected_collection"] = gain.where(acting, 0.0)
     rec["cost"] = cost
     if value == "uplift_value":
-        rec["value"] = rec["uplift"] * rec["amount_given_payment"] - cost
+        rec["gain"] = (rec["uplift"] * rec["amount_given_payment"]).where(acting, 0.0)
     else:
-        rec["value"] = rec["expected_collection"] - cost
-    rec = rec[rec["value"] > 0]
+        rec["gain"] = rec["expected_collection"]
+    rec["account_value"] = (rec["gain"] - cost).where(acting, -np.inf)
+    rec["owner"] = rec["account_id"].map(owner).astype(object) if owner is not None else None
+    rec = rec.sort_values(["account_value", "account_id"], ascending=[False, True])
+    if config.strategy.one_agent_per_customer:
+        # the customer's agent: the owner of its most valuable owned account
+        rec["owner"] = rec["person"].map(rec.groupby("person")["owner"].first())
+        rec["entry"] = rec["person"]
+    else:
+        rec["entry"] = rec["person"] + "\x00" + rec["owner"].fillna("").astype(str)
+    by_entry = rec.groupby("entry", sort=False)
+    ids = rec["account_id"].astype(str)
+    entries = by_entry.head(1).set_index("entry")  # the lead account (best value first)
+    entries["accounts"] = by_entry.size()
+    entries["account_ids"] = ids.groupby(rec["entry"], sort=False).agg(";".join)
+    # the customer's accounts not to be collected today, with the rule that stops them
+    held = rec[~rec["acting"]]
+    why = held["suppressed_by"] if "suppressed_by" in held else pd.Series("", index=held.index)
+    held_back = held["account_id"].astype(str) + (" (" + why + ")").where(why.ne(""), "")
+    entries["held_back"] = (
+        held_back.groupby(held["entry"]).agg("; ".join).reindex(entries.index).fillna("")
+    )
+    entries["expected_collection"] = by_entry["expected_collection"].sum()
+    entries["value"] = by_entry["gain"].sum() - entries["cost"]
+    entries["customer_id"] = np.where(
+        entries["person"].str.startswith("customer "), entries["person"].str[9:], None
+    )
+    entries = entries[entries["action"].ne("none") & (entries["value"] > 0)]
+    entries = entries.rename(columns={"owner": "agent_id"}).reset_index(drop=True)
     team_of_stage = {"early": "early", "late": "late", "charged_off": "legal"}
     capacity = config.strategy.contacts_per_agent_per_day
     agents = agents.copy()
     agents["capacity"] = (
         agents["team"].map(capacity).fillna(capacity.get("default", 40.0)).astype(int)
     )
-    rec["agent_id"] = rec["account_id"].map(owner).astype(object) if owner is not None else None
-    # unowned accounts: round-robin within the stage's team (or all agents), best value first
-    rec = rec.sort_values(["value", "account_id"], ascending=[False, True]).reset_index(drop=True)
-    free = rec["agent_id"].isna()
-    for stage, group in rec[free].groupby("stage"):
+    # customers without an agent: in turn within the stage's team (or all agents)
+    entries = entries.sort_values(["value", "person"], ascending=[False, True])
+    entries = entries.reset_index(drop=True)
+    free = entries["agent_id"].isna()
+    for stage, group in entries[free].groupby("stage"):
         pool = agents.loc[agents["team"].eq(team_of_stage.get(stage, stage)), "agent_id"]
         pool = pool if len(pool) else agents["agent_id"]
-        rec.loc[group.index, "agent_id"] = pool.to_numpy()[np.arange(len(group)) % len(pool)]
-    rec["rank"] = rec.groupby("agent_id").cumcount() + 1
-    rec = rec[
-        rec["rank"] <= rec["agent_id"].map(agents.set_index("agent_id")["capacity"]).fillna(0)
+        entries.loc[group.index, "agent_id"] = pool.to_numpy()[np.arange(len(group)) % len(pool)]
+    entries["rank"] = entries.groupby("agent_id").cumcount() + 1
+    entries = entries[
+        entries["rank"]
+        <= entries["agent_id"].map(agents.set_index("agent_id")["capacity"]).fillna(0)
     ]
     start, end = config.compliance.contact_hour_start, config.compliance.contact_hour_end
     minutes = (end - start) * 60
-    per_agent = rec.groupby("agent_id")["rank"].transform("max")
-    offset = ((rec["rank"] - 1) / per_agent * minutes).astype(int)
-    rec["planned_at"] = (
+    per_agent = entries.groupby("agent_id")["rank"].transform("max")
+    offset = ((entries["rank"] - 1) / per_agent * minutes).astype(int)
+    entries["planned_at"] = (
         pd.Timestamp(date).normalize()
         + pd.Timedelta(hours=start)
         + pd.to_timedelta(offset, unit="min")
@@ -380,7 +435,11 @@ def build_worklists(
     cols = [
         "agent_id",
         "rank",
+        "customer_id",
         "account_id",
+        "accounts",
+        "account_ids",
+        "held_back",
         "action",
         "reason",
         "planned_at",
@@ -388,7 +447,7 @@ def build_worklists(
         "cost",
         "value",
     ]
-    return rec[cols].sort_values(["agent_id", "rank"]).reset_index(drop=True)
+    return entries[cols].sort_values(["agent_id", "rank"]).reset_index(drop=True)
 
 
 def estimate_uplift(

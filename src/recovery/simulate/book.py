@@ -23,9 +23,12 @@ from scipy.special import ndtr
 
 from recovery.simulate.params import SimulationParams
 
-__all__ = ["BLOCK_SIZE", "Calendar", "amortize"]
+__all__ = ["BLOCK_SIZE", "CUSTOMER_STREAM", "Calendar", "amortize", "customer_leads"]
 
 BLOCK_SIZE = 1000
+#: Random stream of the grouping of accounts into customers (independent of the others,
+#: so a book without multi-loan customers is drawn exactly as before).
+CUSTOMER_STREAM = 24
 _EPOCH = np.datetime64("1970-01-01", "D")
 
 
@@ -124,6 +127,7 @@ class Book:
     contact_response: np.ndarray
     cum_due: np.ndarray  # (n, width) cents of version 1, col 0 = 0, BIG beyond term
     cum_principal: np.ndarray  # (n, width) cents
+    lead: np.ndarray  # position of the customer's first account (itself for one loan)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -176,6 +180,52 @@ def amortize(principal_c: np.ndarray, rate: np.ndarray, term: np.ndarray, width:
     return cum_due, cum_prin, inst
 
 
+def customer_leads(params: SimulationParams, seed: int, first_block: int, sizes: list[int]):
+    """Group a chunk's accounts into customers: each account's customer's first account.
+
+    Customers are formed within a block, from consecutive accounts: a customer has
+    several loans with probability ``multi_loan_share`` (three of them with probability
+    ``three_loan_share``, else two; the block's last customer may be cut short). The
+    draws come from their own stream, so the other draws do not move.
+
+    Parameters
+    ----------
+    params : SimulationParams
+    seed, first_block : int
+    sizes : list of int
+        Accounts per block of the chunk.
+
+    Returns
+    -------
+    numpy.ndarray
+        Position (in the chunk) of the lead account of each account's customer; the
+        account itself for a customer with one loan.
+
+    Examples
+    --------
+    >>> from recovery.simulate.params import get_scenario
+    >>> lead = customer_leads(get_scenario("customers"), 0, 0, [1000])
+    >>> sizes = np.bincount(lead)[np.unique(lead)]
+    >>> int(sizes.max()), bool(0.12 < (sizes > 1).mean() < 0.28)
+    (3, True)
+    """
+    out, offset = [], 0
+    for b, size in enumerate(sizes):
+        if params.multi_loan_share <= 0:
+            out.append(np.arange(offset, offset + size))
+        else:
+            seq = np.random.SeedSequence(seed, spawn_key=(CUSTOMER_STREAM, first_block + b))
+            u = np.random.Generator(np.random.PCG64(seq)).random((size, 2))
+            several = u[:, 0] < params.multi_loan_share
+            loans = 1 + several * (1 + (u[:, 1] < params.three_loan_share))
+            ends = np.cumsum(loans)
+            starts = ends - loans
+            customer = np.searchsorted(ends, np.arange(size), side="right")
+            out.append(offset + starts[customer])
+        offset += size
+    return np.concatenate(out).astype(np.int64) if out else np.zeros(0, np.int64)
+
+
 def _choice(u: np.ndarray, weights) -> np.ndarray:
     w = np.asarray(weights, float)
     return np.searchsorted(np.cumsum(w / w.sum()), u, side="right").clip(0, len(w) - 1)
@@ -187,12 +237,26 @@ def make_book(
     streams: BlockStreams,
     index: np.ndarray,
     width: int,
+    lead: np.ndarray | None = None,
 ) -> Book:
-    """Draw a chunk's accounts, borrowers and version-1 schedules."""
+    """Draw a chunk's accounts, borrowers and version-1 schedules.
+
+    ``lead`` (from :func:`customer_leads`) makes the loans of one customer share the
+    borrower: archetype, ability, willingness, fraud, application data (bureau,
+    income, employment, age, gender, region) and personal habits (partial, recovery
+    and settlement shares) come from the customer's first account; product,
+    origination month, amount, term and security are each loan's own.
+    """
     p = params
-    len(index)
     u = streams.uniform(24)
     z = streams.normal(6)
+    lead = np.arange(len(index)) if lead is None else np.asarray(lead, np.int64)
+    members = np.flatnonzero(lead != np.arange(len(index)))
+    if len(members):
+        person_u = [4, 5, 7, 8, 9, 14, 15, 16]  # archetype, fraud, age, gender, region, habits
+        u[np.ix_(members, person_u)] = u[np.ix_(lead[members], person_u)]
+        # ability, willingness, bureau noise, income and employment latents
+        z[members, :5] = z[lead[members], :5]
     # origination month: back book uniform before start, vintages growing after
     bb = u[:, 0] < p.back_book_share
     n_new = cal.observed_months - cal.back_book_months
@@ -272,4 +336,5 @@ def make_book(
         contact_response=np.asarray(p.archetype_contact_response)[arch],
         cum_due=cum_due,
         cum_principal=cum_prin,
+        lead=lead,
     )

@@ -32,7 +32,14 @@ from recovery.simulate.behaviour import (
     SETTLED,
     BorrowerBehaviour,
 )
-from recovery.simulate.book import BlockStreams, Book, Calendar, amortize, make_book
+from recovery.simulate.book import (
+    BlockStreams,
+    Book,
+    Calendar,
+    amortize,
+    customer_leads,
+    make_book,
+)
 from recovery.simulate.exact_truth import ExactTruth
 from recovery.simulate.hooks import MonthState, OperationResponse, ResponseDistribution
 from recovery.simulate.ledger import DAY_HI, DAY_LO, INF_DAY, ScheduleLedger, hook_day
@@ -136,9 +143,12 @@ class ChunkSimulation(ScheduleLedger, BorrowerBehaviour, ExactTruth):
         book_streams = BlockStreams(seed, first_block, sizes, stream=0)
         width = int(max(max(params.consumer_terms), max(params.business_terms)))
         width += params.restructure_extension + 1
-        self.book: Book = make_book(params, cal, book_streams, index, width)
+        lead = customer_leads(params, seed, first_block, sizes)
+        self.book: Book = make_book(params, cal, book_streams, index, width, lead)
         b = self.book
         self.n = n
+        # second and third loans of a customer (empty when every customer has one loan)
+        self.members = np.flatnonzero(lead != np.arange(n))
         self.cum_due = b.cum_due.copy()
         self.cum_prin = b.cum_principal.copy()
         self.vbase = b.orig_month.astype(np.int64).copy()
@@ -180,6 +190,8 @@ class ChunkSimulation(ScheduleLedger, BorrowerBehaviour, ExactTruth):
         u = self.streams.uniform(12)
         ms, me = cal.starts[m], cal.starts[m + 1] - 1
         live = (b.orig_month < m) & ((self.status == OPEN) | (self.status == CHARGED_OFF))
+        if len(self.members):
+            self._share_person_draws(u, live, m)
         j = np.flatnonzero(live)
         uj = u[j]
         shock_prev = self.shock[j].copy()
@@ -382,6 +394,21 @@ class ChunkSimulation(ScheduleLedger, BorrowerBehaviour, ExactTruth):
             _collect(self.out.events, pos=jd, day=me + lag, code=np.full(len(jd), 1, np.int8))
         # 7. month-end rows
         self._record_month(m)
+
+    def _share_person_draws(self, u: np.ndarray, live: np.ndarray, m: int) -> None:
+        """Make a customer's loans live one life: the month's shock and death draws are
+        the customer's (its first account's), and a loan starting this month takes on a
+        shock the customer is going through."""
+        k, lead = self.members, self.book.lead[self.members]
+        person = [0, 1, 2, 3, 9, 10]  # shock start, type, permanence, end; death, notice
+        u[np.ix_(k, person)] = u[np.ix_(lead, person)]
+        new = (self.book.orig_month[k] == m - 1) & live[lead] & self.shock[lead] & ~self.shock[k]
+        if new.any():
+            kn, ln = k[new], lead[new]
+            self.shock[kn] = True
+            self.shock_perm[kn] = self.shock_perm[ln]
+            self.shock_type[kn] = self.shock_type[ln]
+            self.shock_start[kn] = self.shock_start[ln]
 
     def take_offers(self, j, m, state, response, prob, amount, promised_day):
         """Offers made and answered this month (none here; see :mod:`.offer_engine`).

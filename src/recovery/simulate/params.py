@@ -69,6 +69,14 @@ class SimulationParams:
         Monthly growth of origination volume over the simulated months (fraction).
     small_business_share : float
         Share of small-business loans (the rest are consumer installment loans).
+    multi_loan_share : float
+        Share of customers holding several loans (0: one loan per customer). The loans
+        of one customer share the borrower (archetype, ability, willingness, fraud,
+        application data, reachability), its shocks and its death, so their
+        delinquencies are correlated; each loan has its own product, origination month,
+        amount and term.
+    three_loan_share : float
+        Among customers with several loans, the share holding three (the rest two).
     consumer_principal_median, business_principal_median : float
         Median amount lent (currency); log-normal with ``principal_sigma``.
     consumer_terms, business_terms : tuple of int
@@ -179,6 +187,8 @@ class SimulationParams:
     back_book_months: int = 36
     vintage_growth: float = 0.005
     small_business_share: float = 0.25
+    multi_loan_share: float = 0.0
+    three_loan_share: float = 0.3
     consumer_principal_median: float = 8_000.0
     business_principal_median: float = 60_000.0
     principal_sigma: float = 0.55
@@ -269,6 +279,8 @@ class SimulationParams:
             (
                 "back_book_share",
                 "small_business_share",
+                "multi_loan_share",
+                "three_loan_share",
                 "fraud_rate",
                 "reversal_rate",
                 "shock_permanent_share",
@@ -350,6 +362,9 @@ SCENARIOS: dict[str, SimulationParams] = {
     # the benchmark's borrowers with an offer desk (plans, settlements, deferrals):
     # recovery.simulate.offers.OFFER_SCENARIOS holds the desk and the response
     "offers": SimulationParams(),
+    # the benchmark's world where a fifth of customers hold two or three loans
+    # (about 37 % of accounts), with correlated delinquencies (issue 24)
+    "customers": SimulationParams(multi_loan_share=0.2),
 }
 
 

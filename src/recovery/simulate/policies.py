@@ -455,6 +455,7 @@ def policy_outcomes(
         events=portfolio.events,
         schedule=portfolio.schedule,
         payments=portfolio.payments,
+        accounts=portfolio.accounts,
     )
     flags = flags[(flags["ts"] >= start) & (flags["ts"] < end_s)]
     out = {

@@ -150,7 +150,8 @@ def iter_simulation(
                 params, config, cal, seed, first_block, sizes, c, operation, offers
             )
         sim.account_ids = _ids("A", sim.book.index, width)
-        sim.customer_ids = _ids("C", sim.book.index, width)
+        # a customer is named after its first account (several loans share it)
+        sim.customer_ids = _ids("C", sim.book.index[sim.book.lead], width)
         accounts = _accounts_table(sim, cal)
         sim.accounts_for_operation = accounts
         out = sim.run(progress=progress)
@@ -238,7 +239,8 @@ def simulate_portfolio(
         Aging rules (tolerance, charge-off DPD) and label definitions the ledger and
         the truth follow; defaults to DESIGN.md's.
     n_accounts : int
-        Number of loans (one borrower each).
+        Number of loans (one borrower each, unless the scenario gives some customers
+        several: ``multi_loan_share``).
     start : str
         First month of the observed period; the back book is originated in the
         ``params.back_book_months`` months before it (its history is included).

@@ -1,7 +1,7 @@
 """The feature catalogue: every point-in-time feature, defined once (DESIGN.md §3).
 
 :func:`feature_catalogue` lists each feature with its definition, unit, source tables,
-group (``aging``, ``payment``, ``contact``, ``account``) and modes (``ledger``: computed
+group (``aging``, ``payment``, ``contact``, ``account``, ``customer``) and modes (``ledger``: computed
 from the event tables by :func:`recovery.timeline.features.build_features`;
 ``snapshots``: from a monthly performance table by
 :func:`recovery.timeline.snapshot_features.snapshot_features`). ``docs/features.md`` is
@@ -15,7 +15,7 @@ Examples
 >>> cat.loc[cat["name"] == "days_since_last_payment", "unit"].item()
 'days'
 >>> sorted(cat["group"].unique())
-['account', 'aging', 'contact', 'payment']
+['account', 'aging', 'contact', 'customer', 'payment']
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ __all__ = [
     "bucket_slug",
     "PAYMENT_WINDOWS_DAYS",
     "CONTACT_WINDOWS_DAYS",
+    "CUSTOMER_PAYMENT_WINDOWS_DAYS",
     "BUCKET_WINDOWS_MONTHS",
     "SNAPSHOT_PAYMENT_WINDOWS_MONTHS",
     "REGULARITY_WINDOW_DAYS",
@@ -52,6 +53,8 @@ CONTACT_WINDOWS_DAYS = (7, 30, 90)
 BUCKET_WINDOWS_MONTHS = (3, 6, 12)
 #: windows (months) of the payment features of the snapshot-only mode
 SNAPSHOT_PAYMENT_WINDOWS_MONTHS = (1, 3, 6)
+#: windows (days) of the payments on the customer's other accounts
+CUSTOMER_PAYMENT_WINDOWS_DAYS = (30, 90)
 #: window (days) of the payment-day regularity
 REGULARITY_WINDOW_DAYS = 365
 #: columns of ``accounts`` used as features (protected attributes only on request)
@@ -83,7 +86,7 @@ class Feature:
     name : str
         Column name in the feature matrix.
     group : str
-        ``aging``, ``payment``, ``contact`` or ``account``.
+        ``aging``, ``payment``, ``contact``, ``account`` or ``customer``.
     definition : str
         What the value means, in words a collector understands.
     unit : str
@@ -566,6 +569,74 @@ def _catalogue_entries(config: Config) -> list[Feature]:
     for column in ACCOUNT_COLUMNS:
         text, unit = descriptions[column]
         out.append(F(column, "account", text, unit, "accounts", both))
+    # customer (opt-in: config features.customer_level) --------------------------
+    books = "accounts (customer_id), schedule, payments, events"
+    out += [
+        F(
+            "customer_accounts",
+            "customer",
+            "the customer's accounts on the books at as_of (open or charged off; this one "
+            "included; opened later: not yet)",
+            "count",
+            books,
+        ),
+        F(
+            "customer_accounts_overdue",
+            "customer",
+            "of those, overdue at as_of (DPD > 0 or charged off)",
+            "count",
+            books,
+        ),
+        F(
+            "customer_worst_dpd",
+            "customer",
+            "highest DPD at as_of across the customer's accounts on the books",
+            "days",
+            books,
+        ),
+        F(
+            "customer_other_charged_off",
+            "customer",
+            "the customer's other accounts charged off by as_of",
+            "count",
+            books,
+        ),
+        F(
+            "customer_other_paid_off",
+            "customer",
+            "the customer's other accounts paid off by as_of (a loan repaid in full)",
+            "count",
+            books,
+        ),
+        F(
+            "customer_other_amount_overdue",
+            "customer",
+            "amount past due at as_of on the customer's other accounts",
+            "currency",
+            books,
+        ),
+    ]
+    for w in CUSTOMER_PAYMENT_WINDOWS_DAYS:
+        out.append(
+            F(
+                f"customer_other_paid_{w}d",
+                "customer",
+                f"paid on the customer's other accounts in the {w} days to as_of (not "
+                "reversed by as_of)",
+                "currency",
+                "accounts (customer_id), payments",
+            )
+        )
+    for w in CUSTOMER_PAYMENT_WINDOWS_DAYS:
+        out.append(
+            F(
+                f"customer_other_payment_count_{w}d",
+                "customer",
+                f"payments on the customer's other accounts in the {w} days to as_of",
+                "count",
+                "accounts (customer_id), payments",
+            )
+        )
     return out
 
 
@@ -646,6 +717,7 @@ def feature_names(
     config : Config, optional
     include_protected : bool
         Keep the protected attributes (``config.categories.protected_attributes``).
+        The customer-level group is listed only with ``config.features.customer_level``.
     mode : str
         ``ledger`` or ``snapshots``.
 
@@ -661,6 +733,8 @@ def feature_names(
     config = config or Config()
     cat = feature_catalogue(config)
     cat = cat[cat["modes"].str.contains(mode)]
+    if not config.features.customer_level:
+        cat = cat[cat["group"].ne("customer")]
     if not include_protected:
         cat = cat[~cat["name"].isin(config.categories.protected_attributes)]
     return cat["name"].tolist()

@@ -52,6 +52,7 @@ from recovery.timeline.aging import account_states, overdue_pairs
 from recovery.timeline.aging_features import aging_columns, history_month_ends
 from recovery.timeline.catalogue import BUCKET_WINDOWS_MONTHS, feature_frame, feature_names
 from recovery.timeline.contact_features import contact_columns
+from recovery.timeline.customer_features import CUSTOMER_FEATURES, customer_columns
 from recovery.timeline.events import (
     PairColumns,
     account_partitions,
@@ -173,6 +174,10 @@ def iter_features(
         if columns is None:
             continue
         piece = feature_frame(columns, config)
+        if config.features.customer_level:
+            # on the whole portfolio: a customer's accounts may be in other partitions
+            extra = customer_columns(portfolio, piece[["account_id", "as_of"]], config)
+            piece = feature_frame({**{c: piece[c].array for c in piece}, **extra}, config)
         if with_labels:
             labels = build_labels(part, piece[["account_id", "as_of"]], config, partition_size=None)
             piece = piece.merge(labels, on=["account_id", "as_of"], how="left", validate="1:1")
@@ -367,5 +372,6 @@ def _features_core(
     merged.update(payment_columns(portfolio, pairs, config))
     merged.update(contact_columns(portfolio, pairs, config))
     merged.update(account_columns(portfolio, pairs, config, bool(include_protected)))
-    names = ["account_id", "as_of", *feature_names(config, bool(include_protected))]
+    names = feature_names(config, bool(include_protected))
+    names = ["account_id", "as_of", *(n for n in names if n not in CUSTOMER_FEATURES)]
     return PairColumns.select(merged, names)

@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from recovery.docstrings import fill_doc
 from recovery.simulate import contacts as ct
@@ -31,6 +32,7 @@ __all__ = [
     "account_uniform",
     "worked_teams",
     "update_spells",
+    "customer_agents",
     "close_spells",
     "plan_placements",
 ]
@@ -155,6 +157,8 @@ def update_spells(
     chosen = assign_agents(
         team[idx], difficulty, randomized, agent_team, agent_level, rng, params.matching
     )
+    if params.one_agent_per_customer and ch.multi_loan:
+        chosen = customer_agents(ch, npos, team[idx], chosen, randomized)
     w = np.asarray(params.arm_weights, float)
     arm = np.where(randomized, rng.choice(3, size=len(idx), p=w / w.sum()), 1)
     ch.cur_agent[npos] = chosen
@@ -162,6 +166,61 @@ def update_spells(
     ch.spell_start[npos] = ms_day
     ch.spell_arm[npos] = arm
     ch.spell_difficulty[npos] = difficulty
+
+
+@fill_doc
+def customer_agents(
+    ch: ChunkState,
+    npos: np.ndarray,
+    team: np.ndarray,
+    chosen: np.ndarray,
+    randomized: np.ndarray,
+) -> np.ndarray:
+    """One agent per customer and team: the agents of a month's new cases, revised.
+
+    A new case whose customer already has a loan worked in the same team goes to that
+    loan's agent; new cases of one customer and team share the agent chosen for the
+    first of them. Cases of the randomised share keep their draw (the experiment needs
+    it). No random draw is made, so a book without multi-loan customers is unchanged.
+
+    Parameters
+    ----------
+    {{op_chunk}}
+    npos : ndarray of int
+        Chunk positions of the new cases (their spells not yet open).
+    team : ndarray of int
+        Team code of each new case.
+    chosen : ndarray of int
+        Agent drawn for each by :func:`recovery.simulate.collectors.assign_agents`.
+    randomized : ndarray of bool
+        The case belongs to the randomised share.
+
+    Returns
+    -------
+    ndarray of int64
+        Agent of each new case.
+
+    Examples
+    --------
+    >>> from recovery.simulate.operation.state import ChunkState
+    >>> ch = ChunkState(4)
+    >>> ch.customer = np.array([0, 0, 1, 0])
+    >>> ch.cur_team[3], ch.cur_agent[3] = 0, 7  # the customer's loan 3: early, agent 7
+    >>> customer_agents(ch, np.array([0, 1, 2]), np.array([0, 1, 1]),
+    ...                 np.array([5, 6, 8]), np.zeros(3, bool)).tolist()
+    [7, 6, 8]
+    """
+    keep = ~np.asarray(randomized, bool)
+    width = 8  # more than the number of teams
+    held = np.flatnonzero(ch.cur_team >= 0)
+    known = pd.Series(ch.cur_agent[held], index=ch.customer[held] * width + ch.cur_team[held])
+    key = ch.customer[npos] * width + team
+    first = pd.Series(chosen[keep], index=key[keep])
+    agent_of = pd.concat([known, first])
+    agent_of = agent_of[~agent_of.index.duplicated(keep="first")]
+    out = np.asarray(chosen, np.int64).copy()
+    out[keep] = agent_of.reindex(key[keep]).to_numpy(np.int64)
+    return out
 
 
 @fill_doc

@@ -144,6 +144,9 @@ class CollectionOperation:
             ch.ids = accounts["account_id"].astype(str).to_numpy(object)
         else:
             ch.ids = np.char.add("A", np.char.zfill(index.astype(str), self.width)).astype(object)
+        if "customer_id" in accounts:
+            ch.customer = pd.factorize(accounts["customer_id"].astype(str))[0].astype(np.int64)
+            ch.multi_loan = bool(len(np.unique(ch.customer)) < len(index))
         orig_month = accounts["origination_month"].to_numpy(np.int64)
         starts = self.month_start_days
         om = np.clip(orig_month, 0, len(starts) - 1)

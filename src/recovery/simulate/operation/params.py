@@ -41,6 +41,11 @@ class OperationParams:
         Probability that a level 1, 2, 3 agent records the borrower's true type.
     matching : float
         How strictly hard cases go to senior agents (0 random … 1 strict).
+    one_agent_per_customer : bool
+        A customer's new case goes to the agent of the same team already working one of
+        the customer's loans (or who gets the customer's first new case that month);
+        cases of the randomised share keep their uniformly drawn agent. Only books with
+        multi-loan customers are affected.
     recovery_worked_share : float
         Share of the in-house recovery book worked in a month (more for young debt).
     placement_rate : float
@@ -119,6 +124,7 @@ class OperationParams:
     agency_skill_mean: float = -0.10
     attitude_accuracy: tuple[float, float, float] = (0.45, 0.55, 0.65)
     matching: float = 0.8
+    one_agent_per_customer: bool = True
     recovery_worked_share: float = 0.35
     placement_rate: float = 0.05
     placement_months: int = 6

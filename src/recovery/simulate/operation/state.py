@@ -120,6 +120,10 @@ class ChunkState:
     def __init__(self, n: int):
         self.n = n
         i64 = lambda v: np.full(n, v, np.int64)  # noqa: E731
+        # customer code of each account (accounts sharing one are one borrower) and
+        # whether any customer of the chunk holds several loans
+        self.customer = np.arange(n, dtype=np.int64)
+        self.multi_loan = False
         self.cur_agent = i64(NONE)
         self.cur_team = np.full(n, NONE, np.int8)
         self.spell_start = i64(0)
