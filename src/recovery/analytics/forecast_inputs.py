@@ -8,14 +8,14 @@ only these travel, so the transitions of a large book fit in memory).
 Examples
 --------
 >>> import pandas as pd
->>> s = pd.DataFrame({"account_id": ["A", "A"],
-...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]), "dpd": [0, 40],
-...     "bucket": ["M0", "M2"], "balance": [100.0, 95.0], "status": ["open"] * 2})
->>> rows, end, last = rows_up_to(s, "2024-01-15")
+>>> s = pd.DataFrame({"account_id": ["L1"] * 3, "status": ["open"] * 3,
+...     "month_end": pd.date_range("2023-10-31", periods=3, freq="ME"),
+...     "dpd": [0, 25, 0], "bucket": ["M0", "M1", "M0"], "balance": [50.0, 48.0, 40.0]})
+>>> rows, end, last = rows_up_to(s, "2023-11-15")
 >>> len(rows), str(end.date()), len(last)
-(1, '2024-01-31', 1)
+(2, '2023-11-30', 1)
 >>> fit_transitions(s, None, None)[["from_state", "to_state"]].values.tolist()
-[['M0', 'M2']]
+[['M0', 'M1'], ['M1', 'M0']]
 """
 
 from __future__ import annotations
