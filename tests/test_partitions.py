@@ -245,3 +245,26 @@ def test_simulated_20k_book_parts_equal_the_whole():
     assert np.isclose(
         rr.roll_rate_matrix(parts).sum(axis=1), 1.0
     ).all()  # an invariant besides equality
+
+
+def test_a_status_only_table_in_parts_says_what_it_needs():
+    """No balances or payments: the amount-based analytics refuse before reading a part."""
+    from recovery.errors import MissingColumnError
+
+    s = pd.DataFrame(
+        {
+            "account_id": ["A", "A", "B"],
+            "month_end": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-02-29"]),
+            "dpd": [200, 230, 0],
+            "bucket": [None, None, "M0"],
+            "status": ["charged_off", "charged_off", "open"],
+        }
+    )
+    parts = PartitionedSnapshots.from_frame(s, 1)
+    for f in (rc.recovery_by_age, rc.cumulative_recovery_curves, lq.liquidation_curves):
+        with pytest.raises(MissingColumnError, match="balance"):
+            f(parts)
+    rates = rr.roll_rates(parts)  # counts need no amounts: A stays charged off, B enters
+    moves = sorted(map(tuple, rates[["from_state", "to_state", "count"]].values.tolist()))
+    assert moves == [("charged_off", "charged_off", 1), ("new", "M0", 1)]
+    assert "balance_rate" not in rates

@@ -50,6 +50,7 @@ __all__ = [
     "RECOVERY_COLUMNS",
     "Scope",
     "age_band_columns",
+    "check_part_columns",
     "check_snapshot_columns",
     "derive_debt_age",
     "future_sum",
@@ -113,6 +114,20 @@ def check_snapshot_columns(
         )
     if len(snapshots) == 0:
         raise DataError("snapshots is empty: nothing to measure")
+
+
+def check_part_columns(
+    parts: PartitionedSnapshots,
+    needed: tuple[str, ...] = RECOVERY_COLUMNS,
+    what: str = "this analysis",
+) -> None:
+    """:func:`check_snapshot_columns` of a partitioned table, from its columns alone.
+
+    A status-only history (no balances, no payments) is refused with one clear
+    :class:`~recovery.errors.MissingColumnError` before any part is read.
+    """
+    if any(c not in parts.columns for c in needed):
+        check_snapshot_columns(pd.DataFrame(columns=list(parts.columns)), needed, what)
 
 
 def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
@@ -354,6 +369,7 @@ def recovery_observations(
     """
     config = config or Config()
     if isinstance(snapshots, PartitionedSnapshots):  # account by account: the parts' rows
+        check_part_columns(snapshots, what="recovery by debt age")
         end = snapshots.data_end if data_end is None else data_end
         kw = {"scope": scope, "horizon_months": horizon_months, "data_end": end, "censor": censor}
 

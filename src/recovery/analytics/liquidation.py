@@ -56,7 +56,11 @@ from recovery.analytics.common import (
     month_number,
     plot_axes,
 )
-from recovery.analytics.debt_age import check_snapshot_columns, sort_snapshots
+from recovery.analytics.debt_age import (
+    check_part_columns,
+    check_snapshot_columns,
+    sort_snapshots,
+)
 from recovery.analytics.partitions import PartitionedSnapshots, concat_parts
 from recovery.config import Config
 from recovery.docstrings import fill_doc
@@ -156,6 +160,7 @@ def recovery_cells(
     ([['A', 1, 10.0]], 24290)
     """
     if isinstance(snapshots, PartitionedSnapshots):  # account by account: the parts' cells
+        check_part_columns(snapshots, what="the liquidation curves and remaining collections")
         end = snapshots.data_end if data_end is None else pd.Timestamp(data_end)
 
         def compute() -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -66,6 +66,7 @@ from recovery.analytics.debt_age import (
     DAYS_PER_MONTH,
     Scope,
     age_band_columns,
+    check_part_columns,
     future_sum,
     recovery_horizon,
     recovery_observations,
@@ -748,6 +749,7 @@ def cumulative_recovery_curves(
     config = config or Config()
     keys = ["months_since_placement", "age_lo_months", "age_band"]
     if isinstance(snapshots, PartitionedSnapshots):
+        check_part_columns(snapshots, what="the cumulative recovery curves")
         end = snapshots.data_end if data_end is None else data_end
 
         def compute() -> pd.DataFrame | None:
