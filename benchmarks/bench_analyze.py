@@ -57,7 +57,9 @@ def timed(cmd: list[str]) -> dict:
         seconds = seconds * 60 + float(part)
     return {
         "wall_s": round(seconds, 1),
-        "cpu_s": round(float(field("User time (seconds)")) + float(field("System time (seconds)")), 1),
+        "cpu_s": round(
+            float(field("User time (seconds)")) + float(field("System time (seconds)")), 1
+        ),
         "peak_rss_gb": round(float(field("Maximum resident set size (kbytes)")) / 1024**2, 2),
     }
 
