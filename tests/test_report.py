@@ -863,3 +863,29 @@ def test_screenshot_shows_what_the_demo_reports(demo_report):
     png = (docs / "report_screenshot.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (1280, 900)
+
+
+def test_report_data_of_a_partitioned_dataset_equals_the_directory(tmp_path):
+    """The report's analyses read part by part: the same KPIs, moments and book."""
+    from recovery.config import Config
+    from recovery.datasets import load_sample, sample_path
+    from recovery.engine.partitioning import write_partitioned
+    from recovery.report.sections import SectionUnavailable, require_table
+
+    config = Config()
+    plain = report.load_report_data(sample_path(), "2025-06", config=config)
+    target = write_partitioned(load_sample(), tmp_path / "book", 3, config)
+    parted = report.load_report_data(target, "2025-06", config=config)
+    assert parted.snapshots.npartitions == 3 and parted.month == plain.month
+    assert list(parted.months) == list(plain.months)
+    for name, f in {
+        "kpis": report.report_kpis,
+        "moments": report.report_moments,
+        "book": lambda d: report.book_by_state(d.history, d.month, d.config),
+    }.items():
+        pd.testing.assert_frame_equal(
+            f(parted), f(plain), check_exact=False, rtol=1e-9, atol=1e-9, obj=name
+        )
+    assert report.report_kpis(parted)["collection_cost"].notna().any()
+    with pytest.raises(SectionUnavailable, match="partitioned dataset is read one partition"):
+        require_table(parted, "actions", "the agents' activity")

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.analytics.common import SegmentArg, percent_axis, plot_axes, segment_list
+from recovery.analytics.partitions import PartitionedSnapshots
 from recovery.analytics.states import snapshot_states
 from recovery.config import Config
 from recovery.docstrings import fill_doc
@@ -105,6 +106,20 @@ def collection_episodes(
     """
     config = config or Config()
     segments = segment_list(segment)
+    if isinstance(snapshots, PartitionedSnapshots):  # account by account: the parts' rows
+        final = snapshots.data_end
+        out = snapshots.memo(
+            ("episodes", config, segments, accounts),
+            lambda: snapshots.concat(_episodes_of, config, segments, accounts, final),
+        )
+        if out.empty:
+            return _episodes_of(snapshots.partition(0).iloc[:0], config, segments, accounts)
+        return out.sort_values(["account_id", "episode_no"], kind="mergesort", ignore_index=True)
+    return _episodes_of(snapshots, config, segments, accounts)
+
+
+def _episodes_of(snapshots, config, segments, accounts, final_month=None) -> pd.DataFrame:
+    """The episodes of :func:`collection_episodes` (``final_month``: the table's last)."""
     s = snapshot_states(snapshots, config, segments, accounts)
     s = s[s["first_exit"]].reset_index(drop=True)
     labels = config.aging.bucket_labels()
@@ -141,7 +156,7 @@ def collection_episodes(
     ok = next_idx[has_next]
     nxt_state[has_next] = s["state"].to_numpy()[ok]
     nxt_month[has_next] = s["month_end"].to_numpy()[ok]
-    final_month = s["month_end"].max()
+    final_month = s["month_end"].max() if final_month is None else final_month
     reason = np.select(
         [
             nxt_state == labels[0],

@@ -116,7 +116,7 @@ def month_number(dates: Any) -> np.ndarray:
     >>> month_number(pd.Series(pd.to_datetime(["1970-01-01", "1971-03-31"]))).tolist()
     [23640, 23654]
     """
-    d = pd.to_datetime(pd.Series(dates))
+    d = pd.to_datetime(pd.Series(dates), cache=False)
     return (d.dt.year * 12 + d.dt.month - 1).to_numpy(dtype=np.int64)
 
 

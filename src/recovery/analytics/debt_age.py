@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from recovery.analytics.common import month_number
+from recovery.analytics.partitions import PartitionedSnapshots
 from recovery.config import Config
 from recovery.data.contract import AMOUNT_NAMES, require_columns
 from recovery.docstrings import fill_doc
@@ -49,6 +50,7 @@ __all__ = [
     "RECOVERY_COLUMNS",
     "Scope",
     "age_band_columns",
+    "check_part_columns",
     "check_snapshot_columns",
     "derive_debt_age",
     "future_sum",
@@ -114,6 +116,20 @@ def check_snapshot_columns(
         raise DataError("snapshots is empty: nothing to measure")
 
 
+def check_part_columns(
+    parts: PartitionedSnapshots,
+    needed: tuple[str, ...] = RECOVERY_COLUMNS,
+    what: str = "this analysis",
+) -> None:
+    """:func:`check_snapshot_columns` of a partitioned table, from its columns alone.
+
+    A status-only history (no balances, no payments) is refused with one clear
+    :class:`~recovery.errors.MissingColumnError` before any part is read.
+    """
+    if any(c not in parts.columns for c in needed):
+        check_snapshot_columns(pd.DataFrame(columns=list(parts.columns)), needed, what)
+
+
 def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
     """Snapshots sorted by account and month, with ``_acc`` and ``_mi`` helper columns.
 
@@ -143,7 +159,7 @@ def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
     [['A', 0, 24289], ['B', 1, 24288]]
     """
     out = snapshots.copy()
-    out["month_end"] = pd.to_datetime(out["month_end"]).dt.normalize()
+    out["month_end"] = pd.to_datetime(out["month_end"], cache=False).dt.normalize()
     if "balance" in out:  # the exposure: a credit balance (below zero) reads 0
         out["balance"] = pd.to_numeric(out["balance"], errors="coerce").clip(lower=0.0)
     out["_mi"] = month_number(out["month_end"])
@@ -226,7 +242,7 @@ def derive_debt_age(snapshots: pd.DataFrame) -> pd.Series:
     """
     check_snapshot_columns(snapshots, ("account_id", "month_end", "dpd", "status"))
     s = snapshots[["account_id", "month_end", "dpd", "status"]].copy()
-    s["month_end"] = pd.to_datetime(s["month_end"]).dt.normalize()
+    s["month_end"] = pd.to_datetime(s["month_end"], cache=False).dt.normalize()
     s = s.sort_values(["account_id", "month_end"], kind="mergesort")
     dpd = s["dpd"].fillna(0).to_numpy(dtype=np.int64)
     late = (dpd > 0) | (s["status"].to_numpy() == "charged_off")
@@ -352,6 +368,19 @@ def recovery_observations(
     [[100.0, 150.0, 100.0, 1.0]]
     """
     config = config or Config()
+    if isinstance(snapshots, PartitionedSnapshots):  # account by account: the parts' rows
+        check_part_columns(snapshots, what="recovery by debt age")
+        end = snapshots.data_end if data_end is None else data_end
+        kw = {"scope": scope, "horizon_months": horizon_months, "data_end": end, "censor": censor}
+
+        def compute() -> pd.DataFrame:
+            out = snapshots.concat(recovery_observations, config, **kw)
+            if out.empty:
+                return recovery_observations(snapshots.partition(0).iloc[:0], config, **kw)
+            return out.sort_values(["account_id", "month_end"], kind="mergesort", ignore_index=True)
+
+        key = ("observations", config, scope, horizon_months, pd.Timestamp(end), censor)
+        return snapshots.memo(key, compute).copy()
     check_snapshot_columns(snapshots, what="recovery by debt age")
     horizon = recovery_horizon(horizon_months, config)
     if horizon < 1:

@@ -60,6 +60,8 @@ from sklearn.base import BaseEstimator
 from recovery.analytics.chain import growth_factors, shrunk_trend, spectral_radius, unstable_states
 from recovery.analytics.common import month_end, month_number, plot_axes
 from recovery.analytics.credibility import credibility_alpha, shrink_rows
+from recovery.analytics.forecast_inputs import fit_transitions, rows_at, rows_up_to
+from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
 from recovery.analytics.states import transitions
 from recovery.config import Config
 from recovery.data.contract import require_columns
@@ -370,13 +372,13 @@ class RollRateForecaster(BaseEstimator):
             raise DataError("lookback_months must be at least 1")
         require_columns(snapshots, ["balance"], "the roll-rate forecast of delinquent balances")
         _, _, phi = self._settings(config)
-        s = snapshots
-        me = pd.to_datetime(s["month_end"]).dt.normalize()
-        end = pd.Timestamp(data_end) + pd.offsets.MonthEnd(0) if data_end is not None else me.max()
-        s = s[me <= end]
-        if s.empty:
-            raise DataError(f"no snapshot rows on or before {end.date()}")
-        t_all = transition_table if transition_table is not None else transitions(s, config)
+        s, end, last = rows_up_to(snapshots, data_end)
+        if transition_table is not None:
+            t_all = transition_table
+        elif isinstance(s, PartitionedSnapshots):  # only what the fit uses travels
+            t_all = fit_transitions(s, config, s.months[s.months <= month_number([end])[0]])
+        else:
+            t_all = transitions(s, config)
         t_all = t_all[pd.to_datetime(t_all["next_month_end"]) <= end]
         starts = np.sort(pd.to_datetime(t_all["month_end"]).unique())[-self.lookback_months :]
         if len(starts) == 0:
@@ -389,7 +391,7 @@ class RollRateForecaster(BaseEstimator):
         inflow = t[t["from_state"].isin(["M0", "new"]) & t["to_state"].isin(d)]
         per_month = (
             inflow.groupby(["month_end", "to_state"])
-            .agg(count=("account_id", "size"), balance=("next_balance", "sum"))
+            .agg(count=("from_state", "size"), balance=("next_balance", "sum"))
             .reset_index()
         )
         grid = pd.MultiIndex.from_product(
@@ -400,10 +402,10 @@ class RollRateForecaster(BaseEstimator):
         m0 = (
             t[t["from_state"] == "M0"]
             .groupby("month_end")
-            .agg(count=("account_id", "size"), balance=("balance", "sum"))
+            .agg(count=("from_state", "size"), balance=("balance", "sum"))
         )
         m0 = m0.reindex(pd.DatetimeIndex(starts), fill_value=0.0)
-        last_rows = s[(me[s.index] == end).to_numpy()]
+        last_rows = last
         at_end = last_rows[
             (last_rows["status"].astype(str) == "open") & (last_rows["dpd"].fillna(0) == 0)
         ]
@@ -452,7 +454,6 @@ class RollRateForecaster(BaseEstimator):
             )
         self.inflow_.index.name = "state"
         # the starting book
-        last = s[me[s.index] == end]
         is_open = last["status"].astype(str) == "open"
         buckets = last["bucket"].astype(object).where(last["bucket"].notna(), None)
         buckets = buckets.where(
@@ -679,6 +680,19 @@ def actual_totals(snapshots: pd.DataFrame, config: Config | None = None) -> pd.D
     [[1.0, 0.0], [0.0, 100.0]]
     """
     config = config or Config()
+    if isinstance(snapshots, PartitionedSnapshots):
+        out = snapshots.memo(
+            ("actual_totals", config),
+            lambda: sum_partials(snapshots.map(_actual_partial, config), ["month_end"]),
+        ).copy()
+    else:
+        out = _actual_partial(snapshots, config)
+    out["net_charge_off_balance"] = out["gross_charge_off_balance"] - out["recoveries"]
+    return out
+
+
+def _actual_partial(snapshots: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """The sums of :func:`actual_totals` per month end, of a table or part of one."""
     s = snapshots[
         ["account_id", "month_end", "dpd", "bucket", "balance", "paid_in_month", "status"]
     ].copy()
@@ -704,9 +718,7 @@ def actual_totals(snapshots: pd.DataFrame, config: Config | None = None) -> pd.D
             "recoveries": s["paid_in_month"].fillna(0.0).where(recovering, 0.0),
         }
     )
-    out = g.groupby("month_end", sort=True).sum().reset_index()
-    out["net_charge_off_balance"] = out["gross_charge_off_balance"] - out["recoveries"]
-    return out
+    return g.groupby("month_end", sort=True).sum().reset_index()
 
 
 # --------------------------------------------------------------------------- backtests
@@ -715,7 +727,10 @@ def actual_totals(snapshots: pd.DataFrame, config: Config | None = None) -> pd.D
 def _origins(
     snapshots: pd.DataFrame, origins, months_ahead: int, min_history: int
 ) -> list[pd.Timestamp]:
-    months = np.sort(pd.to_datetime(snapshots["month_end"]).dt.normalize().unique())
+    if isinstance(snapshots, PartitionedSnapshots):
+        months = month_end(snapshots.months).to_numpy()
+    else:
+        months = np.sort(pd.to_datetime(snapshots["month_end"]).dt.normalize().unique())
     if origins is None:
         return [pd.Timestamp(m) for m in months[min_history - 1 : len(months) - months_ahead]]
     return [pd.Timestamp(o) + pd.offsets.MonthEnd(0) for o in origins]
@@ -757,7 +772,11 @@ def backtest_roll_rate(
         dropped.
     """
     config = config or Config()
-    t_all = transitions(snapshots, config)
+    if isinstance(snapshots, PartitionedSnapshots):  # only what the fits use travels
+        t_all = fit_transitions(snapshots, config, snapshots.months)
+        rows_at(snapshots, _origins(snapshots, origins, months_ahead, min_history))  # one pass
+    else:
+        t_all = transitions(snapshots, config)
     actual = actual_totals(snapshots, config).set_index("month_end")
     frames = []
     for origin in _origins(snapshots, origins, months_ahead, min_history):  # loop over origins

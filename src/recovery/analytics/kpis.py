@@ -55,10 +55,12 @@ from recovery.analytics.common import (
     dispatch_on_table,
     in_words,
     legend_outside,
+    month_number,
     percent_axis,
     plot_axes,
     segment_list,
 )
+from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
 from recovery.analytics.states import NEW_STATE, snapshot_states, sort_states, transitions
 from recovery.config import Config
 from recovery.data.contract import has_column, require_columns
@@ -69,6 +71,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "KPI_TOTAL_KEYS",
     "skip_amounts",
     "overdue_rates",
     "collection_rates",
@@ -246,12 +249,19 @@ def collection_rates(
     """
     require_columns(snapshots, _COLLECTION_NEEDS, "the collection rate")
     segments = segment_list(segment)
-    t = transitions(snapshots, config, segments, accounts)
-    return _collection_rates_of(t, segments, config)
+    if isinstance(snapshots, PartitionedSnapshots):  # the KPIs' sums (read once)
+        totals = kpi_totals(snapshots, config or Config(), segments, accounts)["collection"]
+    else:
+        totals = _collection_partial(snapshots, config, segments, accounts)
+    return _collection_rates_of(totals, segments, config)
 
 
-def _collection_rates_of(t: pd.DataFrame, segments: list[str], config: Config | None):
-    out = _collection_totals(t, segments)
+def _collection_partial(part, config, segments, accounts=None, months=None) -> pd.DataFrame:
+    return _collection_totals(transitions(part, config, segments, accounts, months), segments)
+
+
+def _collection_rates_of(totals: pd.DataFrame, segments: list[str], config: Config | None):
+    out = totals.copy()
     out["collection_rate"] = (out["collected"] / out["overdue_balance"]).where(
         out["overdue_balance"] > 0
     )
@@ -394,11 +404,38 @@ def recovery_rates(
     """
     require_columns(snapshots, ["balance", "paid_in_month"], "the post-charge-off recovery rate")
     segments = segment_list(segment)
-    s = snapshot_states(snapshots, config, segments, accounts)  # repeated exits kept
-    co = s[s["state"].eq("charged_off")]
-    if co.empty:
+    keys = ["cohort_period", *segments]
+    if isinstance(snapshots, PartitionedSnapshots):
+
+        def compute() -> pd.DataFrame:
+            parts = snapshots.map(_recovery_partial, config, segments, accounts)
+            return sum_partials(parts, keys) if any(len(p) for p in parts) else parts[0]
+
+        out = snapshots.memo(("recovery_rates", config, segments, accounts), compute).copy()
+        last_no = int(snapshots.months[-1])
+    else:
+        out = _recovery_partial(snapshots, config, segments, accounts)
+        last_no = int(month_number(snapshots["month_end"]).max())
+    if out.empty:
         cols = ["cohort", *segments, "accounts", "charged_off_balance", "recoveries"]
         return pd.DataFrame(columns=[*cols, "recovery_rate", "months_observed"])
+    last = pd.Period(year=last_no // 12, month=last_no % 12 + 1, freq="M")
+    out["recovery_rate"] = (out["recoveries"] / out["charged_off_balance"]).where(
+        out["charged_off_balance"] > 0
+    )
+    cp = out["cohort_period"]
+    out["months_observed"] = (last.year * 12 + last.month) - (cp.dt.year * 12 + cp.dt.month)
+    out.insert(0, "cohort", _month_label(out.pop("cohort_period")))
+    return out
+
+
+def _recovery_partial(part, config, segments, accounts=None) -> pd.DataFrame:
+    """Accounts, balance charged off and later recoveries per charge-off month (sums)."""
+    s = snapshot_states(part, config, segments, accounts)  # repeated exits kept
+    co = s[s["state"].eq("charged_off")]
+    keys = ["cohort_period", *segments]
+    if co.empty:
+        return pd.DataFrame(columns=[*keys, "accounts", "charged_off_balance", "recoveries"])
     first = co.groupby("account_id", sort=False).head(1)
     first = first[["account_id", "period", "balance", *segments]].rename(
         columns={"period": "cohort_period", "balance": "charged_off_balance"}
@@ -417,19 +454,12 @@ def recovery_rates(
     first["recoveries"] = first["account_id"].map(paid).fillna(0.0)
     out = (
         first.assign(accounts=1)
-        .groupby(["cohort_period", *segments], dropna=False, observed=True)[
+        .groupby(keys, dropna=False, observed=True)[
             ["accounts", "charged_off_balance", "recoveries"]
         ]
         .sum()
         .reset_index()
     )
-    out["recovery_rate"] = (out["recoveries"] / out["charged_off_balance"]).where(
-        out["charged_off_balance"] > 0
-    )
-    last = s["period"].max()
-    cp = out["cohort_period"]
-    out["months_observed"] = (last.year * 12 + last.month) - (cp.dt.year * 12 + cp.dt.month)
-    out.insert(0, "cohort", _month_label(out.pop("cohort_period")))
     return out
 
 
@@ -494,8 +524,13 @@ def collection_costs(
     a["cost"] = a["cost"].fillna(0.0)
     a["actions"] = 1
     if segments:
-        s = snapshot_states(snapshots, config, segments, accounts)
-        seg = s[["account_id", "period", *segments]].assign(period=s["period"] + 1)
+        if isinstance(snapshots, PartitionedSnapshots):
+            seg = snapshots.memo(
+                ("segment_rows", config, segments, accounts),
+                lambda: snapshots.concat(_segment_rows, config, segments, accounts),
+            )
+        else:
+            seg = _segment_rows(snapshots, config, segments, accounts)
         a = a.merge(seg, on=["account_id", "period"], how="left")
     cost = (
         a.groupby(["period", *segments], dropna=False, observed=True)[
@@ -519,6 +554,12 @@ def collection_costs(
     cols = ["month_end", *segments, "actions", "uncosted_actions", "cost", "collected"]
     out = out[[*cols, "cost_per_unit_collected"]]
     return out.sort_values(["month_end", *segments], kind="mergesort").reset_index(drop=True)
+
+
+def _segment_rows(part, config, segments, accounts=None) -> pd.DataFrame:
+    """Each account's segments at m - 1, keyed by the month m (``period``)."""
+    s = snapshot_states(part, config, segments, accounts)
+    return s[["account_id", "period", *segments]].assign(period=s["period"] + 1)
 
 
 @fill_doc
@@ -573,12 +614,13 @@ def monthly_kpis(
     given = snapshots
     if isinstance(snapshots, pd.DataFrame):
         snapshots = snapshot_states(snapshots, config, segments, accounts)  # prepared once
-    elif actions is not None:  # an engine's table: only sums travel, not the accounts
+    elif actions is not None and not isinstance(snapshots, PartitionedSnapshots):
+        # an engine's table: only sums travel, not the accounts
         raise DataError("collection costs (actions=) need a pandas snapshots table")
     out = kpis_from_totals(kpi_totals(snapshots, config, segments, accounts), config, segments)
     out = skip_amounts(out, given)
     if actions is not None and has_column(given, "paid_in_month"):
-        costs = collection_costs(actions, snapshots, config, segments)
+        costs = collection_costs(actions, snapshots, config, segments, accounts)
         costs = costs.rename(columns={"cost": "collection_cost"})
         out = out.merge(
             costs[[*keys, "actions", "collection_cost", "cost_per_unit_collected"]],
@@ -692,6 +734,27 @@ def kpi_totals(
         As :func:`kpi_partial` of the whole table.
     """
     return kpi_partial(snapshots, config, segments, accounts)
+
+
+#: The keys of each table of :func:`kpi_totals` (segments go after the first).
+KPI_TOTAL_KEYS = {
+    "stock": ["month_end"],
+    "overdue": ["period"],
+    "collection": ["month_end", "state"],
+    "cure": ["month_end"],
+}
+
+
+@kpi_totals.register(PartitionedSnapshots)
+def _kpi_totals_of_parts(snapshots, config, segments, accounts=None):
+    def compute() -> dict[str, pd.DataFrame]:
+        parts = snapshots.map(kpi_partial, config, segments, accounts, snapshots.months)
+        return {
+            name: sum_partials([p[name] for p in parts], [keys[0], *segments, *keys[1:]])
+            for name, keys in KPI_TOTAL_KEYS.items()
+        }
+
+    return snapshots.memo(("kpis", config, segments, accounts), compute)
 
 
 def kpis_from_totals(

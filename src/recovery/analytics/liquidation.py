@@ -56,7 +56,12 @@ from recovery.analytics.common import (
     month_number,
     plot_axes,
 )
-from recovery.analytics.debt_age import check_snapshot_columns, sort_snapshots
+from recovery.analytics.debt_age import (
+    check_part_columns,
+    check_snapshot_columns,
+    sort_snapshots,
+)
+from recovery.analytics.partitions import PartitionedSnapshots, concat_parts
 from recovery.config import Config
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
@@ -154,6 +159,20 @@ def recovery_cells(
     >>> pay[["account_id", "k", "paid_in_month"]].values.tolist(), end_mi
     ([['A', 1, 10.0]], 24290)
     """
+    if isinstance(snapshots, PartitionedSnapshots):  # account by account: the parts' cells
+        check_part_columns(snapshots, what="the liquidation curves and remaining collections")
+        end = snapshots.data_end if data_end is None else pd.Timestamp(data_end)
+
+        def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
+            cells = snapshots.map(recovery_cells, end)
+            pay = concat_parts([c[0] for c in cells])
+            cohorts = concat_parts([c[1] for c in cells])
+            pay = pay.sort_values(["account_id", "_mi"], kind="mergesort", ignore_index=True)
+            cohorts = cohorts.sort_values("account_id", kind="mergesort", ignore_index=True)
+            return pay, cohorts
+
+        pay, cohorts = snapshots.memo(("cells", end), compute)
+        return pay.copy(), cohorts.copy(), int(month_number([end])[0])
     s = sort_snapshots(snapshots)
     cohorts = charge_off_cohorts(s)
     end_mi = (
@@ -683,7 +702,11 @@ class ERCForecaster(BaseEstimator):
         """
         snaps = snapshots
         if data_end is not None:
-            snaps = snapshots[pd.to_datetime(snapshots["month_end"]) <= pd.Timestamp(data_end)]
+            end = pd.Timestamp(data_end)
+            if isinstance(snapshots, PartitionedSnapshots):
+                snaps = snapshots.transform(lambda p: p[pd.to_datetime(p["month_end"]) <= end])
+            else:
+                snaps = snapshots[pd.to_datetime(snapshots["month_end"]) <= end]
         pay, cohorts, end_mi = recovery_cells(snaps, data_end)
         return self.fit_cells(pay, cohorts, end_mi)
 

@@ -66,11 +66,13 @@ from recovery.analytics.debt_age import (
     DAYS_PER_MONTH,
     Scope,
     age_band_columns,
+    check_part_columns,
     future_sum,
     recovery_horizon,
     recovery_observations,
     sort_snapshots,
 )
+from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
 from recovery.config import Config
 from recovery.docstrings import fill_doc
 from recovery.errors import DataError
@@ -298,7 +300,7 @@ def recovery_by_age(
     config = config or Config()
     horizon = recovery_horizon(horizon_months, config)
     groups = _age_groups(by)
-    if isinstance(snapshots, pd.DataFrame):
+    if isinstance(snapshots, (pd.DataFrame, PartitionedSnapshots)):
         n_boot = config.analytics.bootstrap_samples if n_bootstrap is None else n_bootstrap
     elif n_bootstrap:  # an engine's table: only sums travel, not the accounts
         raise DataError("bootstrap intervals resample whole accounts: pass n_bootstrap=0")
@@ -460,6 +462,25 @@ def recovery_totals(
     if out.empty:
         raise _no_follow_up(scope, horizon_months)
     return out
+
+
+@recovery_totals.register(PartitionedSnapshots)
+def _recovery_totals_of_parts(
+    snapshots, config, scope, bands, by, horizon_months, max_months, data_end=None, amount_bands=4
+):
+    data_end = snapshots.data_end if data_end is None else data_end
+    if by == "amount_band":  # balance quantiles of the whole book: from all its debt-months
+        obs = _age_observations(snapshots, config, scope, bands, by, horizon_months,
+                                max_months, amount_bands, data_end)  # fmt: skip
+        if obs.empty:
+            raise _no_follow_up(scope, horizon_months)
+        return _grouped_rates(obs, _age_groups(by), None, config.analytics.confidence, 0)
+    parts = snapshots.map(recovery_partial, config, scope, bands, by, horizon_months,
+                          max_months, data_end, amount_bands)  # fmt: skip
+    parts = [p for p in parts if len(p)]  # (few rows: not remembered)
+    if not parts:
+        raise _no_follow_up(scope, horizon_months)
+    return sum_partials(parts, _age_groups(by))
 
 
 @fill_doc
@@ -726,6 +747,42 @@ def cumulative_recovery_curves(
     ([0.1, 0.3], [2, 1])
     """
     config = config or Config()
+    keys = ["months_since_placement", "age_lo_months", "age_band"]
+    if isinstance(snapshots, PartitionedSnapshots):
+        check_part_columns(snapshots, what="the cumulative recovery curves")
+        end = snapshots.data_end if data_end is None else data_end
+
+        def compute() -> pd.DataFrame | None:
+            parts = snapshots.map(_cumulative_partial, config, scope, bands, max_months, end)
+            parts = [p for p in parts if len(p)]
+            return sum_partials(parts, keys) if parts else None
+
+        key = ("cumulative", config, scope, bands, max_months, pd.Timestamp(end))
+        out = snapshots.memo(key, compute)
+        out = out.copy() if out is not None else None
+    else:
+        out = _cumulative_partial(snapshots, config, scope, bands, max_months, data_end)
+    if out is None or out.empty:
+        raise DataError("no placement has a month of follow-up before the data end")
+    out = out[out["n_debts"] > 0].sort_values(keys, kind="mergesort", ignore_index=True)
+    out["incremental_rate"] = out["num"] / out["den"]
+    out["cumulative_rate"] = out.groupby(["age_lo_months", "age_band"])["incremental_rate"].cumsum()
+    out["scope"] = scope
+    return out[
+        [
+            "age_band",
+            "age_lo_months",
+            "months_since_placement",
+            "incremental_rate",
+            "cumulative_rate",
+            "n_debts",
+            "scope",
+        ]
+    ].reset_index(drop=True)
+
+
+def _cumulative_partial(snapshots, config, scope, bands, max_months, data_end) -> pd.DataFrame:
+    """Recovered and placed balance, placements, per month since placement and age band."""
     obs = recovery_observations(
         snapshots, config, scope=scope, horizon_months=1, data_end=data_end, censor=False
     )
@@ -756,40 +813,19 @@ def cumulative_recovery_curves(
         ok = follow >= k
         if not ok.any():
             break
-        num = np.bincount(codes[ok], weights=inc[ok], minlength=n_b)
-        den = np.bincount(codes[ok], weights=bal[ok], minlength=n_b)
-        cnt = np.bincount(codes[ok], minlength=n_b)
         rows.append(
             pd.DataFrame(
                 {
-                    "_b": np.arange(n_b),
                     "months_since_placement": k,
-                    "num": num,
-                    "den": den,
-                    "n_debts": cnt,
+                    "age_lo_months": lab["age_lo_months"].to_numpy(),
+                    "age_band": lab["age_band"].to_numpy(),
+                    "num": np.bincount(codes[ok], weights=inc[ok], minlength=n_b),
+                    "den": np.bincount(codes[ok], weights=bal[ok], minlength=n_b),
+                    "n_debts": np.bincount(codes[ok], minlength=n_b),
                 }
             )
         )
-    if not rows:
-        raise DataError("no placement has a month of follow-up before the data end")
-    out = pd.concat(rows, ignore_index=True)
-    out = out[out["n_debts"] > 0].copy()
-    out["incremental_rate"] = out["num"] / out["den"]
-    out["cumulative_rate"] = out.groupby("_b")["incremental_rate"].cumsum()
-    out["age_lo_months"] = lab["age_lo_months"].to_numpy()[out["_b"]]
-    out["age_band"] = lab["age_band"].to_numpy()[out["_b"]]
-    out["scope"] = scope
-    return out[
-        [
-            "age_band",
-            "age_lo_months",
-            "months_since_placement",
-            "incremental_rate",
-            "cumulative_rate",
-            "n_debts",
-            "scope",
-        ]
-    ].reset_index(drop=True)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
 # --------------------------------------------------------------------------- plots

@@ -48,6 +48,7 @@ from recovery.analytics.common import (
     segment_list,
 )
 from recovery.analytics.credibility import credibility_alpha, shrink_rows
+from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
 from recovery.analytics.states import (
     NEW_STATE,
     snapshot_states,
@@ -71,6 +72,8 @@ __all__ = [
     "roll_rate_matrix",
     "roll_rate_trends",
     "flow_rates",
+    "flow_amounts",
+    "flow_amounts_partial",
     "wilson_interval",
     "plot_roll_rate_matrix",
     "plot_roll_rate_trends",
@@ -159,6 +162,20 @@ def flow_totals(
         ``from_state``, ``to_state``, ``count``, ``balance``.
     """
     return flow_partial(snapshots, config, segments, accounts)
+
+
+@flow_totals.register(PartitionedSnapshots)
+def _flow_totals_of_parts(
+    snapshots: PartitionedSnapshots,
+    config: Config | None,
+    segments: list[str],
+    accounts: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    def compute() -> pd.DataFrame:
+        parts = snapshots.map(flow_partial, config, segments, accounts, snapshots.months)
+        return sum_partials(parts, ["month_end", *segments, "from_state", "to_state"])
+
+    return snapshots.memo(("flows", config, segments, accounts), compute)
 
 
 def roll_rates_from_totals(
@@ -491,7 +508,8 @@ def roll_rate_trends(
     _check_window(window)
     config = config or Config()
     segments = segment_list(segment)
-    t = transitions(snapshots, config, segments, accounts)
+    # the flows between states (summed per month, segment, from and to state)
+    t = flow_totals(snapshots, config, segments, accounts)
     t = t[t["from_state"] != NEW_STATE]
     labels = config.aging.bucket_labels()
     rank = {b: i for i, b in enumerate(labels)}
@@ -513,7 +531,7 @@ def roll_rate_trends(
         ["paid_off", "settled", "other_exit", "stay", "roll_forward", "cure", "roll_back"],
         default="roll_back",
     )
-    w = np.ones(len(t)) if weight == "count" else t["balance"].to_numpy(dtype=float)
+    w = t["count" if weight == "count" else "balance"].to_numpy(dtype=float)
     frame = t[["month_end", *segments, "from_state"]].assign(direction=direction, w=w)
     keys = ["month_end", *segments, "from_state"]
     table = frame.pivot_table(
@@ -562,6 +580,65 @@ def _pool_months(table: pd.DataFrame, window: int) -> pd.DataFrame:
     wide.index.name = "month_end"
     long = wide.stack(others, future_stack=True)
     return long.reorder_levels(table.index.names).reindex(table.index).fillna(0.0)
+
+
+def flow_amounts_partial(
+    part: pd.DataFrame,
+    weight: Literal["count", "balance"],
+    config: Config,
+    segments: list[str],
+    accounts: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Amounts per month, segment and flow state of one table or part of one: sums.
+
+    The additive building block of :func:`flow_rates` (every account's rows in one
+    part): the states of the month ends, with ``charged_off_before`` for an account
+    already charged off at the month end before.
+
+    Returns
+    -------
+    DataFrame
+        ``period`` (monthly), the segments, ``flow_state``, ``amount`` (accounts or
+        balance, currency).
+    """
+    s = snapshot_states(part, config, segments, accounts)
+    s = s[s["first_exit"]]
+    state = s["state"]
+    account = s["account_id"]
+    prev_co = state.eq("charged_off").groupby(account, sort=False).shift(1, fill_value=False)
+    month_no = s["period"].dt.year * 12 + s["period"].dt.month
+    prev_consecutive = account.eq(account.shift(1)) & month_no.diff().eq(1)
+    flow_state = state.where(
+        ~(state.eq("charged_off") & prev_co.astype(bool) & prev_consecutive), "charged_off_before"
+    )
+    w = 1.0 if weight == "count" else s["balance"]
+    frame = s[["period", *segments]].assign(flow_state=flow_state, amount=w)
+    return (
+        frame.groupby(["period", *segments, "flow_state"], dropna=False)["amount"]
+        .sum()
+        .reset_index()
+    )
+
+
+@dispatch_on_table
+def flow_amounts(
+    snapshots: pd.DataFrame,
+    weight: Literal["count", "balance"],
+    config: Config,
+    segments: list[str],
+    accounts: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`flow_amounts_partial` of a whole table (summed over the parts of a partitioned one)."""
+    return flow_amounts_partial(snapshots, weight, config, segments, accounts)
+
+
+@flow_amounts.register(PartitionedSnapshots)
+def _flow_amounts_of_parts(snapshots, weight, config, segments, accounts=None):
+    def compute() -> pd.DataFrame:
+        parts = snapshots.map(flow_amounts_partial, weight, config, segments, accounts)
+        return sum_partials(parts, ["period", *segments, "flow_state"])
+
+    return snapshots.memo(("flow_amounts", weight, config, segments, accounts), compute)
 
 
 @fill_doc
@@ -617,35 +694,19 @@ def flow_rates(
     _check_window(window)
     config = config or Config()
     segments = segment_list(segment)
-    s = snapshot_states(snapshots, config, segments, accounts)
-    s = s[s["first_exit"]].copy()
+    amt = flow_amounts(snapshots, weight, config, segments, accounts)
     labels = config.aging.bucket_labels()
     co_bucket = labels[int(config.aging.bucket_index(config.aging.charge_off_dpd))]
-    prev_co = (
-        s["state"]
-        .eq("charged_off")
-        .groupby(s["account_id"], sort=False)
-        .shift(1, fill_value=False)
-        .astype(bool)
-    )
-    month_no = s["period"].dt.year * 12 + s["period"].dt.month
-    prev_consecutive = s["account_id"].eq(s["account_id"].shift(1)) & month_no.diff().eq(1)
-    s["flow_state"] = s["state"].where(
-        ~(s["state"].eq("charged_off") & prev_co & prev_consecutive), "charged_off_before"
-    )
-    s["w"] = 1.0 if weight == "count" else s["balance"]
-    amounts = s.groupby(["period", *segments, "flow_state"], dropna=False)["w"].sum()
     pairs = list(zip(labels[:-1], labels[1:], strict=True))
     if co_bucket in labels:
         pairs = [p for p in pairs if labels.index(p[0]) < labels.index(co_bucket)]
         pairs.append((co_bucket, "charged_off"))
-    periods = pd.PeriodIndex(s["period"].unique()).sort_values()
+    periods = pd.PeriodIndex(amt["period"].unique()).sort_values()
     have = set(periods)
     starts = [p for p in periods if (p + 1) in have]
     columns = ["month_end", *segments, "from_bucket", "to_bucket", "from_amount", "to_amount"]
     if not starts:  # fewer than two consecutive month ends: no flows
         return pd.DataFrame(columns=[*columns, "flow_rate"])
-    amt = amounts.rename("amount").reset_index()
     pair_df = pd.DataFrame(pairs, columns=["from_bucket", "to_bucket"])
     if segments:
         seg_vals = amt[segments].drop_duplicates()

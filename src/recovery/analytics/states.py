@@ -147,7 +147,9 @@ def snapshot_states(
         raise DataError("snapshots must be a DataFrame (the 'snapshots' table)")
     segments = segment_list(segment)
     prepared = (tuple(config.aging.bucket_labels()), tuple(segments))
-    if snapshots.attrs.get(_PREPARED) == prepared and _STATE_COLUMNS <= set(snapshots.columns):
+    mark = snapshots.attrs.get(_PREPARED)  # lists once read back from Parquet
+    mark = tuple(tuple(m) for m in mark) if isinstance(mark, (list, tuple)) else mark
+    if mark == prepared and _STATE_COLUMNS <= set(snapshots.columns):
         return snapshots  # already the output of this function (same buckets, segments)
     missing = [c for c in _REQUIRED if c not in snapshots.columns]
     if missing:
@@ -157,7 +159,7 @@ def snapshot_states(
         )
     s = snapshots.copy()
     s["account_id"] = s["account_id"].astype(str)
-    s["month_end"] = pd.to_datetime(s["month_end"]).dt.normalize()
+    s["month_end"] = pd.to_datetime(s["month_end"], cache=False).dt.normalize()
     # amounts: a credit balance is zero exposure; a status-only history has none (NaN,
     # never zero: what needs them says so, recovery.data.contract.require_columns)
     amounts = "balance" in s

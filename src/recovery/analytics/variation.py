@@ -54,6 +54,7 @@ import pandas as pd
 from scipy import stats
 
 from recovery.analytics.common import SegmentArg, segment_list
+from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
 from recovery.analytics.states import NEW_STATE, snapshot_states, transitions
 from recovery.config import Config
 
@@ -91,6 +92,7 @@ def kpi_units(
     config: Config | None = None,
     segment: SegmentArg = None,
     accounts: pd.DataFrame | None = None,
+    months: np.ndarray | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Per account and month, the numerator ``y`` and denominator ``x`` of each rate.
 
@@ -114,6 +116,9 @@ def kpi_units(
         Segment columns (value at the month the rate's accounts are taken from).
     accounts : DataFrame, optional
         For segment columns not in ``snapshots``.
+    months : array of int, optional
+        Month numbers the whole table covers, when ``snapshots`` is part of one (see
+        :func:`recovery.analytics.states.transitions`).
 
     Returns
     -------
@@ -133,7 +138,7 @@ def kpi_units(
     config = config or Config()
     segments = segment_list(segment)
     states = snapshot_states(snapshots, config, segments, accounts)
-    moves = transitions(states, config, segments)
+    moves = transitions(states, config, segments, months=months)  # months: the whole table's
     labels = config.aging.bucket_labels()
     units: dict[str, pd.DataFrame] = {}
 
@@ -197,6 +202,15 @@ def kpi_moments(
     >>> kpi_moments(units)[["kpi", "n", "sum_y"]].values.tolist()
     [['cure_rate', 4, 2.0]]
     """
+    if isinstance(snapshots, PartitionedSnapshots):  # the sums of the parts' sums
+        parts = snapshots.map(
+            lambda p: kpi_moments(kpi_units(p, config, segment, accounts, snapshots.months))
+        )
+        out = sum_partials(parts, ["kpi", "kind", "month_end", *segment_list(segment)])
+        out = out[[c for c in parts[0].columns]]
+        out["n"] = out["n"].astype(int)
+        keys = [c for c in out.columns if c not in (*_MOMENTS, "kpi", "kind")]
+        return out.sort_values(["kpi", *keys], kind="mergesort").reset_index(drop=True)
     units = (
         snapshots
         if isinstance(snapshots, dict)

@@ -49,6 +49,7 @@ from recovery.analytics.common import (
     plot_axes,
     segment_list,
 )
+from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
 from recovery.analytics.states import snapshot_states
 from recovery.config import Config
 from recovery.data.contract import has_column
@@ -303,6 +304,24 @@ def vintage_totals(
         raise DataError("table 'snapshots' is empty; vintage curves need rows")
     first_no, last_no = int(s["month_no"].min()), int(s["month_no"].max())
     return vintage_partial(s, accounts, thresholds, config, segments, cohort, first_no, last_no)
+
+
+@vintage_totals.register(PartitionedSnapshots)
+def _vintage_totals_of_parts(snapshots, accounts, thresholds, config, segments, cohort):
+    first_no, last_no = int(snapshots.months[0]), int(snapshots.months[-1])
+    keys = ["vintage", *segments]
+
+    def compute() -> dict[str, pd.DataFrame]:
+        parts = snapshots.map(
+            vintage_partial, accounts, thresholds, config, segments, cohort, first_no, last_no
+        )
+        return {
+            "counts": sum_partials([p["counts"] for p in parts], [*keys, "months_on_book"]),
+            "cohorts": sum_partials([p["cohorts"] for p in parts], keys),
+        }
+
+    key = ("vintages", accounts, list(thresholds), config, segments, cohort)
+    return snapshots.memo(key, compute)
 
 
 def vintage_curves_from_totals(

@@ -98,6 +98,13 @@ class EngineChoice:
 
         return write_partition_results(plan, out, self.engine, client, progress=True)
 
+    @contextlib.contextmanager
+    def book(self, path: str | Path, config: Any) -> Iterator[tuple[Any, Any]]:
+        """The partitioned dataset at ``path`` (or a temporary one made from it) and the
+        Dask client (None on the pandas engine), for a command that runs its own work."""
+        with self._dataset(path, config) as dataset, self._client() as client:
+            yield dataset, client
+
     # ------------------------------------------------------------------ commands
     def snapshots(
         self,

@@ -42,18 +42,24 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
 import pandas as pd
 
+from recovery.analytics.common import month_end
+from recovery.analytics.partitions import PartitionedSnapshots
+from recovery.commands._engine import EngineChoice, engine_options
 from recovery.commands.options import config_option, portfolio_source
 from recovery.config import Config, load_config
 from recovery.data.contract import require_columns
 from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError, MissingColumnError, RecoveryError
 from recovery.progress import progress_bar
+
+if TYPE_CHECKING:
+    from recovery.engine.partitioning import PartitionedDataset
 
 __all__ = [
     "AnalysisContext",
@@ -75,25 +81,35 @@ class AnalysisContext:
     ----------
     portfolio : Portfolio
         The loaded portfolio (event tables may be absent).
-    snapshots : DataFrame
-        The ``snapshots`` table (loaded, or derived by :func:`recovery.timeline.aging.snapshots`).
+    snapshots : PartitionedSnapshots or DataFrame
+        The ``snapshots`` table (loaded, or derived by :func:`recovery.timeline.aging.snapshots`),
+        as parts of ``config.analytics.partition_size`` accounts read from disk one at a
+        time (:class:`recovery.analytics.partitions.PartitionedSnapshots`): every analytic
+        of :mod:`recovery.analytics` accepts it in place of a DataFrame.
     config : Config
         The configuration.
     segment : list of str
         Segment columns asked for (``--segment``); empty for the whole book.
     results : dict
         Tables and figures of the steps run so far, by name.
-    states : DataFrame
+    states : PartitionedSnapshots or DataFrame
         ``snapshots`` with their roll-rate states
         (:func:`recovery.analytics.states.snapshot_states`), prepared once; every function of
         :mod:`recovery.analytics.roll_rates`, :mod:`recovery.analytics.kpis`,
         :mod:`recovery.analytics.collection_cycle` and :mod:`recovery.analytics.vintages`
-        accepts it in place of ``snapshots`` and then skips the preparation.
+        accepts it in place of ``snapshots`` and then skips the preparation (the parts
+        of ``snapshots`` are already prepared: the two are the same object).
     figures : bool
         Whether steps should draw their figures (tables only when false).
     skipped : list of dict
         Outputs left out because the data lacks what they need (``output``,
         ``reason``: one line each; a status-only history has no balances).
+    exact_episodes : DataFrame or None
+        The delinquency episodes of the event tables
+        (:func:`recovery.timeline.aging.episodes`), when the portfolio has them.
+    event_tables : bool or None
+        Whether the snapshots were derived from the event tables (None: whether the
+        portfolio has ``schedule`` and ``payments``).
     """
 
     portfolio: Portfolio
@@ -104,6 +120,8 @@ class AnalysisContext:
     states: pd.DataFrame | None = None
     figures: bool = True
     skipped: list[dict[str, str]] = field(default_factory=list)
+    exact_episodes: pd.DataFrame | None = None
+    event_tables: bool | None = None
 
     def needs(self, columns: Sequence[str], what: str) -> bool:
         """Whether the snapshots have ``columns``; if not, ``what`` is skipped with one line.
@@ -130,7 +148,9 @@ class AnalysisContext:
 
     @property
     def has_event_tables(self) -> bool:
-        """Whether ``schedule`` and ``payments`` are present (aging can run)."""
+        """Whether the snapshots were derived from ``schedule`` and ``payments``."""
+        if self.event_tables is not None:
+            return self.event_tables
         return self.portfolio.schedule is not None and self.portfolio.payments is not None
 
 
@@ -282,9 +302,11 @@ def _kpis(ctx: AnalysisContext) -> dict[str, Any]:
     curves = cc.collection_cycle_curves(episodes)
     out["collection_cycle_curves"] = curves
     if ctx.has_event_tables:  # exact episode dates: also short, within-month episodes
-        from recovery.timeline import aging
+        exact = ctx.exact_episodes
+        if exact is None:
+            from recovery.timeline import aging
 
-        exact = aging.episodes(ctx.portfolio, config=ctx.config)
+            exact = aging.episodes(ctx.portfolio, config=ctx.config)
         out["collection_cycle_events"] = cc.collection_cycle(exact, data_end=ctx.portfolio.data_end)
     if actions is not None and ctx.needs(["paid_in_month"], "the collection costs"):
         out.update(
@@ -345,7 +367,7 @@ def _recovery_by_age(ctx: AnalysisContext) -> dict[str, Any]:
             lambda s=scope: rc.age_split_comparison(snaps, scope=s, **kw),
         )
     for by in ("product", "amount_band"):
-        if by == "product" and "product" not in snaps:
+        if by == "product" and "product" not in snaps.columns:
             continue
         _attempt(
             out,
@@ -419,7 +441,10 @@ def _liquidation_and_forecast(ctx: AnalysisContext) -> dict[str, Any]:
 
 
 def recent_forecast_errors(
-    snapshots: pd.DataFrame, config: Config, months_ahead: int = 3, last: int = 12
+    snapshots: pd.DataFrame | PartitionedSnapshots,
+    config: Config,
+    months_ahead: int = 3,
+    last: int = 12,
 ) -> pd.DataFrame:
     """The default roll-rate forecast's error ``months_ahead`` out, on the latest months.
 
@@ -441,7 +466,10 @@ def recent_forecast_errors(
     """
     from recovery.analytics.forecast import backtest_roll_rate
 
-    months = np.sort(pd.to_datetime(snapshots["month_end"]).dt.normalize().unique())
+    if isinstance(snapshots, PartitionedSnapshots):
+        months = month_end(snapshots.months).to_numpy()
+    else:
+        months = np.sort(pd.to_datetime(snapshots["month_end"]).dt.normalize().unique())
     usable = months[1 : len(months) - months_ahead][-last:]
     if len(usable) == 0:
         raise DataError(
@@ -493,34 +521,33 @@ STEPS: list[AnalysisStep] = [
 # ----------------------------------------------------------------------------- running
 
 
-def _ensure_snapshots(portfolio: Portfolio, config: Config, progress: bool) -> pd.DataFrame:
-    if portfolio.snapshots is not None:
-        return portfolio.snapshots
-    if portfolio.schedule is None or portfolio.payments is None:
-        raise DataError(
-            "the portfolio has no 'snapshots' table and no 'schedule' + 'payments' to "
-            "derive one from; add snapshots.parquet/csv or the event tables"
-        )
-    from recovery.timeline import aging
-
-    return aging.snapshots(portfolio, config=config, progress=progress)
-
-
 def run_analysis(
-    portfolio: Portfolio,
+    portfolio: Portfolio | PartitionedDataset,
     config: Config | None = None,
     segment: str | Sequence[str] | None = None,
     steps: Sequence[str] | None = None,
     progress: bool = False,
     figures: bool = True,
+    partition_size: int | None = None,
+    client: Any = None,
 ) -> dict[str, Any]:
     """Run the analysis steps on a portfolio and return every table and figure.
 
+    The book is analysed in parts of ``partition_size`` accounts: each part's
+    snapshots are built (or split from the given table) once, kept on disk, and every
+    analytic reads them one part at a time, summing additive partial tables or
+    concatenating account-level rows (:mod:`recovery.analytics.partitions`). Memory
+    depends on the part size, not on the book; the results are those of the whole
+    book as one table.
+
     Parameters
     ----------
-    portfolio : Portfolio
+    portfolio : Portfolio or PartitionedDataset
         Needs ``snapshots``, or ``schedule`` and ``payments`` to derive them with
-        :func:`recovery.timeline.aging.snapshots`.
+        :func:`recovery.timeline.aging.snapshots`. A partitioned dataset
+        (:mod:`recovery.engine.partitioning`, e.g. from ``recovery simulate
+        --partitions``) is read one partition at a time: the book is never in memory
+        whole.
     config : Config, optional
         Defaults to DESIGN.md's.
     segment : str or list of str, optional
@@ -531,6 +558,11 @@ def run_analysis(
         Show a progress bar over the steps.
     figures : bool
         Draw the figures (default); tables only when false.
+    partition_size : int, optional
+        Accounts per part (default ``config.analytics.partition_size``).
+    client : distributed.Client, optional
+        With a partitioned dataset: build the parts' snapshots on this Dask cluster
+        (the per-account work); the analytics then reduce the parts here.
 
     Returns
     -------
@@ -546,22 +578,33 @@ def run_analysis(
     unknown = sorted(set(chosen) - set(known))
     if unknown:
         raise RecoveryError(f"unknown analysis step(s) {unknown}; known: {known}")
-    snaps = _ensure_snapshots(portfolio, config, progress)
-    if snaps is None or len(snaps) == 0:
-        raise DataError("the snapshots table is empty; nothing to analyse")
-    from recovery.analytics.states import snapshot_states
+    from recovery.engine.partitioning import PartitionedDataset
+    from recovery.engine.snapshot_parts import snapshot_parts
 
-    ctx = AnalysisContext(portfolio, snaps, config, segments, figures=figures)
-    ctx.states = snapshot_states(snaps, config)
-    selected = [s for s in STEPS if s.name in chosen]
-    bar = progress_bar(selected, desc="analyze", unit="steps", enabled=progress)
-    for step in bar:
-        bar.set_postfix_str(step.description or step.name)
-        produced = step.run(ctx)
-        clash = sorted(set(produced) & set(ctx.results))
-        if clash:
-            raise RecoveryError(f"analysis step '{step.name}' reuses output name(s) {clash}")
-        ctx.results.update(produced)
+    if isinstance(portfolio, PartitionedDataset):
+        from_events = "snapshots" not in portfolio.tables
+    else:
+        from_events = portfolio.snapshots is None
+        if not from_events and len(portfolio.snapshots) == 0:
+            raise DataError("the snapshots table is empty; nothing to analyse")
+    exact = from_events and "kpis" in chosen  # the episodes of the event tables
+    with snapshot_parts(
+        portfolio, config, partition_size, episodes=exact, progress=progress, client=client
+    ) as parts:
+        ctx = AnalysisContext(parts.book, parts.snapshots, config, segments, figures=figures)
+        ctx.states = parts.snapshots  # the parts are prepared (their states)
+        ctx.exact_episodes = parts.episodes
+        ctx.event_tables = from_events
+        selected = [s for s in STEPS if s.name in chosen]
+        bar = progress_bar(selected, desc="analyze", unit="steps", enabled=progress)
+        for step in bar:
+            bar.set_postfix_str(step.description or step.name)
+            produced = step.run(ctx)
+            parts.snapshots.forget()  # what the step's outputs shared: released
+            clash = sorted(set(produced) & set(ctx.results))
+            if clash:
+                raise RecoveryError(f"analysis step '{step.name}' reuses output name(s) {clash}")
+            ctx.results.update(produced)
     if ctx.skipped:  # one line per output the data cannot give
         table = pd.DataFrame(ctx.skipped, columns=["output", "reason"])
         ctx.results["skipped"] = table.drop_duplicates("output").reset_index(drop=True)
@@ -623,6 +666,10 @@ def write_results(results: dict[str, Any], out: str | Path, dpi: int = 120) -> l
 @click.option("--dpi", default=120, show_default=True, help="Figure resolution (dots per inch).")
 @click.option("--no-figures", is_flag=True, help="Write the tables only.")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+@engine_options
+@click.option("--partition-size", type=click.IntRange(min=1), default=None,
+              help="Accounts analysed at a time (memory grows with it, not with the book; "
+              "default: the config's analytics.partition_size, 100,000).")  # fmt: skip
 def command(
     path: str,
     out: str,
@@ -632,11 +679,15 @@ def command(
     dpi: int,
     no_figures: bool,
     no_progress: bool,
+    partition_size: int | None,
+    engine: EngineChoice,
 ) -> None:
     """Roll rates, flow rates, vintage curves and collection KPIs for the portfolio in PATH.
 
-    Loads PATH (CSV or Parquet tables); uses its snapshots table, or derives one from
-    the event tables. Writes OUT/tables/*.parquet and *.csv, OUT/figures/*.png.
+    Loads PATH (CSV or Parquet tables; a partitioned dataset is read one partition at a
+    time); uses its snapshots table, or derives one from the event tables, a part of
+    the accounts at a time, so that memory depends on the part size, not on the book.
+    Writes OUT/tables/*.parquet and *.csv, OUT/figures/*.png.
     """
     import matplotlib
 
@@ -644,18 +695,23 @@ def command(
     from recovery.data.io import load_portfolio
 
     config = load_config(config_path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        portfolio = load_portfolio(path, config=config)
     chosen = [s.strip() for s in steps.split(",") if s.strip()] if steps else None
-    results = run_analysis(
-        portfolio,
-        config=config,
-        segment=list(segments),
-        steps=chosen,
-        progress=not no_progress,
-        figures=not no_figures,
-    )
+    options = {
+        "config": config,
+        "segment": list(segments),
+        "steps": chosen,
+        "progress": not no_progress,
+        "figures": not no_figures,
+        "partition_size": partition_size,
+    }
+    if engine.applies(path):  # a partitioned dataset, or --engine dask
+        with engine.book(path, config) as (dataset, client):
+            results = run_analysis(dataset, client=client, **options)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            portfolio = load_portfolio(path, config=config)
+        results = run_analysis(portfolio, **options)
     written = write_results(results, out, dpi=dpi)
     n_tables = sum(1 for p in written if p.suffix == ".parquet")
     n_figures = sum(1 for p in written if p.suffix == ".png")

@@ -65,6 +65,7 @@ import pandas as pd
 
 from recovery.analytics import kpis, recovery_curves, roll_rates, vintages
 from recovery.analytics.common import month_end
+from recovery.analytics.partitions import sum_partials
 from recovery.config import Config
 from recovery.errors import DataError
 
@@ -146,15 +147,6 @@ def _skip_empty(part: pd.DataFrame, function: Callable[..., Any], *args: Any) ->
     return function(part, *args) if len(part) else None
 
 
-def _sum(tables: Sequence[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
-    """Sum partial tables over their keys (the same key in two partitions adds up)."""
-    tables = [t for t in tables if len(t)]
-    if not tables:
-        raise DataError("no rows to aggregate in the snapshots table")
-    both = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
-    return both.groupby(keys, dropna=False, observed=True, sort=True).sum().reset_index()
-
-
 # --------------------------------------------------------------------------- roll rates
 
 
@@ -172,17 +164,10 @@ def flow_totals(
     """
     months = _month_numbers(frame)
     parts = _partials(frame, roll_rates.flow_partial, config, segments, accounts, months)
-    return _sum(parts, ["month_end", *segments, "from_state", "to_state"])
+    return sum_partials(parts, ["month_end", *segments, "from_state", "to_state"])
 
 
 # --------------------------------------------------------------------------- KPIs
-
-_KPI_KEYS = {
-    "stock": ["month_end"],
-    "overdue": ["period"],
-    "collection": ["month_end", "state"],
-    "cure": ["month_end"],
-}
 
 
 @kpis.kpi_totals.register(DaskFrame)
@@ -200,9 +185,9 @@ def kpi_totals(
     months = _month_numbers(frame)
     parts = _partials(frame, kpis.kpi_partial, config, segments, accounts, months)
     out = {}
-    for name, keys in _KPI_KEYS.items():
+    for name, keys in kpis.KPI_TOTAL_KEYS.items():
         keys = [keys[0], *segments, *keys[1:]]
-        out[name] = _sum([p[name] for p in parts], keys)
+        out[name] = sum_partials([p[name] for p in parts], keys)
     return out
 
 
@@ -247,7 +232,7 @@ def recovery_totals(
             "use a shorter horizon_months or more history"
         )
     groups = ([by] if by else []) + ["age_lo_months", "age_hi_months", "age_band"]
-    return _sum(parts, groups)
+    return sum_partials(parts, groups)
 
 
 # --------------------------------------------------------------------------- vintages
@@ -278,6 +263,6 @@ def vintage_totals(
     )  # fmt: skip
     keys = ["vintage", *segments]
     return {
-        "counts": _sum([p["counts"] for p in parts], [*keys, "months_on_book"]),
-        "cohorts": _sum([p["cohorts"] for p in parts], keys),
+        "counts": sum_partials([p["counts"] for p in parts], [*keys, "months_on_book"]),
+        "cohorts": sum_partials([p["cohorts"] for p in parts], keys),
     }

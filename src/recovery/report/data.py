@@ -16,6 +16,8 @@ Timestamp('2026-10-31 00:00:00')
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -25,7 +27,10 @@ from typing import Any
 
 import pandas as pd
 
+from recovery.analytics.common import month_end, month_number
+from recovery.analytics.partitions import PartitionedSnapshots
 from recovery.config import Config
+from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
 from recovery.report.formatting import format_month
 
@@ -90,11 +95,14 @@ def report_months(snapshots: pd.DataFrame | None = None, data_end: Any = None) -
     >>> [m.strftime("%Y-%m") for m in report_months(s, data_end="2026-10-20")]
     ['2026-08', '2026-09']
     """
-    if snapshots is None or "month_end" not in snapshots or not len(snapshots):
+    if isinstance(snapshots, PartitionedSnapshots):
+        months = month_end(snapshots.months)
+    elif snapshots is None or "month_end" not in snapshots or not len(snapshots):
         return pd.DatetimeIndex([])
-    months = pd.DatetimeIndex(
-        pd.to_datetime(snapshots["month_end"]).dropna().unique()
-    ).sort_values()
+    else:
+        months = pd.DatetimeIndex(
+            pd.to_datetime(snapshots["month_end"]).dropna().unique()
+        ).sort_values()
     months = months.normalize()
     if data_end is not None:
         months = months[months <= pd.Timestamp(data_end).normalize()]
@@ -198,14 +206,29 @@ class ReportData:
     def history(self) -> pd.DataFrame:
         """Snapshots up to and including the report month (what was known then)."""
         if "history" not in self.extras:
-            months = pd.to_datetime(self.snapshots["month_end"]).dt.normalize()
-            self.extras["history"] = self.snapshots[months <= self.month].reset_index(drop=True)
+            if isinstance(self.snapshots, PartitionedSnapshots):
+                self.extras["history"] = _history_of_parts(self.snapshots, self.month)
+            else:
+                months = pd.to_datetime(self.snapshots["month_end"]).dt.normalize()
+                history = self.snapshots[months <= self.month].reset_index(drop=True)
+                self.extras["history"] = history
         return self.extras["history"]
 
     @property
     def accounts(self) -> pd.DataFrame | None:
         """The ``accounts`` table, if the data has one."""
         return getattr(self.portfolio, "accounts", None)
+
+
+def _history_of_parts(parts: PartitionedSnapshots, month: pd.Timestamp) -> PartitionedSnapshots:
+    """The parts' rows up to ``month`` (the table itself when it ends there)."""
+    upto = int(month_number([month])[0])
+    if upto >= parts.months[-1]:
+        return parts
+    return parts.transform(
+        lambda p: p[pd.to_datetime(p["month_end"]).dt.normalize() <= month],
+        months=parts.months[parts.months <= upto],
+    )
 
 
 def _column_on_disk(directory: Path, table: str, column: str) -> pd.Series | None:
@@ -356,23 +379,33 @@ def load_report_data(
     if isinstance(config, Mapping):
         config = Config.from_dict(dict(config))
     config = config or Config()
+    from recovery.engine.partitioning import is_partitioned, open_partitioned
+    from recovery.engine.snapshot_parts import snapshot_parts
+
     data_path = Path(data_path)
     check_month_on_disk(data_path, month)
-    portfolio = load_portfolio(data_path, config=config)
-    snapshots = portfolio.snapshots
-    if snapshots is None:
-        try:
-            from recovery.timeline.aging import snapshots as make_snapshots
-        except ImportError as exc:
-            raise DataError(
-                "the data has no snapshots table and recovery.timeline.aging is not available to derive "
-                f"one ({exc})"
-            ) from None
-        snapshots = make_snapshots(portfolio, config=config)
-        portfolio.snapshots = snapshots
+    if is_partitioned(data_path):  # read one partition at a time, never whole
+        source = open_partitioned(data_path)
+    else:
+        source = load_portfolio(data_path, config=config)
+    if isinstance(source, Portfolio):
+        from_events = source.snapshots is None
+    else:
+        from_events = "snapshots" not in source.tables
+    # the snapshots of each part of the book, on disk until the process ends
+    stack = contextlib.ExitStack()
+    parts = stack.enter_context(snapshot_parts(source, config, episodes=from_events))
+    atexit.register(stack.close)
+    portfolio, snapshots = parts.book, parts.snapshots
     data_end = portfolio.data_end
     months = report_months(snapshots, data_end)
     target = check_report_month(month, months, data_end)
+    extras: dict[str, Any] = {"accounts_in_book": parts.accounts}
+    if not isinstance(source, Portfolio):  # a dataset: only the costs' columns of actions
+        extras["partitioned"] = portfolio.meta["read_in_parts"] = True
+        extras["cost_actions"], portfolio.actions = portfolio.actions, None
+    if parts.episodes is not None:
+        extras["episodes"] = parts.episodes
     return ReportData(
         portfolio=portfolio,
         snapshots=snapshots,
@@ -381,6 +414,7 @@ def load_report_data(
         data_end=pd.Timestamp(data_end).normalize(),
         config=config,
         model_path=Path(model_path) if model_path else None,
+        extras=extras,
     )
 
 

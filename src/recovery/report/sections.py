@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recovery.analytics.partitions import PartitionedSnapshots
 from recovery.config import Config
 from recovery.data.contract import has_column
 from recovery.errors import DataError, MissingColumnError, RecoveryError
@@ -162,7 +163,11 @@ def book_by_state(
     """
     config = config or Config()
     target = parse_month(month)
-    rows = snapshots[pd.to_datetime(snapshots["month_end"]).dt.normalize() == target]
+    if isinstance(snapshots, PartitionedSnapshots):  # the rows at the month, part by part
+        keep_columns = [c for c in ("status", "bucket", "balance") if c in snapshots.columns]
+        rows = snapshots.concat(lambda p: p.loc[_month_is(p, target), keep_columns])
+    else:
+        rows = snapshots[_month_is(snapshots, target)]
     status = rows["status"].astype(str)
     keep = status.isin(["open", "charged_off"])
     rows = rows[keep]
@@ -186,6 +191,17 @@ def book_by_state(
     return out
 
 
+def _month_is(snapshots: pd.DataFrame, month: pd.Timestamp) -> np.ndarray:
+    return (pd.to_datetime(snapshots["month_end"]).dt.normalize() == month).to_numpy()
+
+
+def _whole_table_needed(name: str, what: str) -> str:
+    return (
+        f"the whole {name} table is needed, and a partitioned dataset is read one partition "
+        f"at a time; make the report from a portfolio directory for {what}"
+    )
+
+
 def require_table(data: ReportData, name: str, what: str) -> pd.DataFrame:
     """A table of the data, or :class:`SectionUnavailable` naming what needs it.
 
@@ -199,6 +215,8 @@ def require_table(data: ReportData, name: str, what: str) -> pd.DataFrame:
     recovery.report.sections.SectionUnavailable: the data has no agents table, which the agent table needs
     """
     table = getattr(data.portfolio, name, None)
+    if (table is None or not len(table)) and data.extras.get("partitioned"):
+        raise SectionUnavailable(_whole_table_needed(name, what))
     if table is None or not len(table):
         raise SectionUnavailable(f"the data has no {name} table, which {what} needs")
     return table
@@ -288,21 +306,27 @@ def report_kpis(data: ReportData) -> pd.DataFrame:
     """
     from recovery.analytics.kpis import monthly_kpis
 
-    kpis = monthly_kpis(data.history, config=data.config, actions=data.portfolio.actions)
-    if data.portfolio.schedule is not None and data.portfolio.payments is not None:
-        try:
-            from recovery.timeline.aging import episodes as make_episodes
-        except ImportError:
-            make_episodes = None
-        if make_episodes is not None:
-            episodes = make_episodes(data.portfolio, config=data.config)
-            # the months whose changes measure the cycle's normal variation, and a year ago
-            recent = pd.date_range(
-                end=data.month, periods=data.config.analytics.change_history_months + 2, freq="ME"
-            )
-            wanted = [*recent, data.month - pd.offsets.MonthEnd(12)]
-            cycle = collection_cycle_by_month(episodes, sorted(set(wanted)))
-            kpis = kpis.merge(cycle.drop(columns=["episodes"]), on="month_end", how="left")
+    actions = data.portfolio.actions
+    if actions is None:  # a partitioned dataset: the columns the costs need
+        actions = data.extras.get("cost_actions")
+    kpis = monthly_kpis(data.history, config=data.config, actions=actions)
+    episodes = data.extras.get("episodes")  # built with the snapshots, part by part
+    if (
+        episodes is None
+        and data.portfolio.schedule is not None
+        and data.portfolio.payments is not None
+    ):
+        from recovery.timeline.aging import episodes as make_episodes
+
+        episodes = make_episodes(data.portfolio, config=data.config)
+    if episodes is not None:
+        # the months whose changes measure the cycle's normal variation, and a year ago
+        recent = pd.date_range(
+            end=data.month, periods=data.config.analytics.change_history_months + 2, freq="ME"
+        )
+        wanted = [*recent, data.month - pd.offsets.MonthEnd(12)]
+        cycle = collection_cycle_by_month(episodes, sorted(set(wanted)))
+        kpis = kpis.merge(cycle.drop(columns=["episodes"]), on="month_end", how="left")
     return kpis
 
 
@@ -571,6 +595,8 @@ def agent_effectiveness(
     config = config or Config()
     for name in ("assignments", "agents", "schedule", "payments"):
         table = getattr(portfolio, name, None)
+        if (table is None or not len(table)) and portfolio.meta.get("read_in_parts"):
+            raise SectionUnavailable(_whole_table_needed(name, "the agent comparison"))
         if table is None or not len(table):
             raise SectionUnavailable(f"the data has no {name} table, which the agent table needs")
     if month is None:
@@ -729,6 +755,12 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _accounts_in(snapshots: Any) -> int:
+    if isinstance(snapshots, PartitionedSnapshots):  # an account's rows are in one part
+        return sum(int(p["account_id"].nunique()) for p in snapshots)
+    return int(snapshots["account_id"].nunique())
+
+
 def about_html(data: ReportData) -> str:
     """Facts about the data and settings behind the report, as an HTML table.
 
@@ -749,7 +781,7 @@ def about_html(data: ReportData) -> str:
         ("Report month", format_month(data.month)),
         ("Data up to", f"{data.data_end:%Y-%m-%d}"),
         ("Months of snapshots", f"{format_month(data.months[0])} to {format_month(data.month)}"),
-        ("Accounts in the snapshots", format_count(history["account_id"].nunique())),
+        ("Accounts in the snapshots", format_count(_accounts_in(history))),
         ("Charge-off at", format_days(cfg.aging.charge_off_dpd) + " past due"),
         ("Recovery horizon", f"{cfg.analytics.recovery_horizon_months} months"),
         ("Models checked", models),

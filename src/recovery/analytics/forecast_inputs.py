@@ -1,0 +1,139 @@
+"""What the roll-rate forecaster reads of a snapshots table, pandas or partitioned.
+
+:func:`rows_up_to` gives the rows up to a forecast origin and the rows at it;
+:func:`fit_transitions` the columns of :func:`recovery.analytics.states.transitions`
+the fit uses (of one part of a :class:`~recovery.analytics.partitions.PartitionedSnapshots`:
+only these travel, so the transitions of a large book fit in memory).
+
+Examples
+--------
+>>> import pandas as pd
+>>> s = pd.DataFrame({"account_id": ["L1"] * 3, "status": ["open"] * 3,
+...     "month_end": pd.date_range("2023-10-31", periods=3, freq="ME"),
+...     "dpd": [0, 25, 0], "bucket": ["M0", "M1", "M0"], "balance": [50.0, 48.0, 40.0]})
+>>> rows, end, last = rows_up_to(s, "2023-11-15")
+>>> len(rows), str(end.date()), len(last)
+(2, '2023-11-30', 1)
+>>> fit_transitions(s, None, None)[["from_state", "to_state"]].values.tolist()
+[['M0', 'M1'], ['M1', 'M0']]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recovery.analytics.common import month_number
+from recovery.analytics.partitions import PartitionedSnapshots, concat_parts
+from recovery.analytics.states import transitions
+from recovery.config import Config
+from recovery.errors import DataError
+
+__all__ = ["FIT_COLUMNS", "LAST_COLUMNS", "fit_transitions", "rows_at", "rows_up_to"]
+
+
+def rows_up_to(snapshots: Any, data_end: Any) -> tuple[Any, pd.Timestamp, pd.DataFrame]:
+    """The rows up to the forecast origin, the origin and the rows at it.
+
+    Parameters
+    ----------
+    snapshots : DataFrame or PartitionedSnapshots
+        The ``snapshots`` table.
+    data_end : date, optional
+        The forecast origin (its month end; default the latest ``month_end``).
+
+    Returns
+    -------
+    rows : DataFrame or PartitionedSnapshots
+        The rows on or before the origin (parts filtered when read).
+    end : Timestamp
+        The origin's month end.
+    last : DataFrame
+        The rows at the origin.
+
+    Raises
+    ------
+    DataError
+        When no row is on or before the origin.
+    """
+    if isinstance(snapshots, PartitionedSnapshots):
+        end = pd.Timestamp(data_end) + pd.offsets.MonthEnd(0) if data_end is not None else None
+        end = snapshots.data_end if end is None else end.normalize()
+        if not (snapshots.months <= month_number([end])[0]).any():
+            raise DataError(f"no snapshot rows on or before {end.date()}")
+        s = snapshots
+        if end < snapshots.data_end:  # the parts' rows up to the origin, when read
+            s = snapshots.transform(lambda p: p[_month_ends(p) <= end])
+        return s, end, rows_at(snapshots, [end])[end]
+    me = pd.to_datetime(snapshots["month_end"]).dt.normalize()
+    end = pd.Timestamp(data_end) + pd.offsets.MonthEnd(0) if data_end is not None else me.max()
+    s = snapshots[me <= end]
+    if s.empty:
+        raise DataError(f"no snapshot rows on or before {end.date()}")
+    return s, end, s[(me[s.index] == end).to_numpy()]
+
+
+FIT_COLUMNS = ["month_end", "next_month_end", "from_state", "to_state", "balance",
+                "next_balance", "next_paid_in_month"]  # fmt: skip
+
+
+def fit_transitions(part: Any, config: Config | None, months: np.ndarray | None):
+    """The columns of :func:`~recovery.analytics.states.transitions` the forecaster uses.
+
+    ``months``: the whole table's month numbers (a part of it passes them).
+    """
+    if isinstance(part, PartitionedSnapshots):  # read once per table and months
+        key = ("fit_transitions", config, [int(m) for m in months])
+        return part.memo(key, lambda: part.concat(fit_transitions, config, months))
+    return transitions(part, config, months=months)[FIT_COLUMNS]
+
+
+#: The columns of the rows at an origin the forecaster reads.
+LAST_COLUMNS = ["month_end", "dpd", "bucket", "balance", "status"]
+
+
+def rows_at(snapshots: PartitionedSnapshots, ends: Any) -> dict[pd.Timestamp, pd.DataFrame]:
+    """The rows at each of some month ends (the forecaster's columns), in one pass.
+
+    Parameters
+    ----------
+    snapshots : PartitionedSnapshots
+    ends : sequence of dates
+        Month ends.
+
+    Returns
+    -------
+    dict
+        ``{month end: rows}``, remembered by the table (a later call reads nothing).
+
+    Examples
+    --------
+    >>> from recovery.analytics.partitions import PartitionedSnapshots
+    >>> s = pd.DataFrame({"account_id": ["A", "A", "B"], "dpd": [0, 40, 0],
+    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-02-29"]),
+    ...     "bucket": ["M0", "M2", "M0"], "balance": [100.0, 95.0, 5.0], "status": ["open"] * 3})
+    >>> at = rows_at(PartitionedSnapshots.from_frame(s, 1), ["2024-02-29"])
+    >>> at[pd.Timestamp("2024-02-29")]["dpd"].tolist()
+    [40, 0]
+    """
+    ends = [pd.Timestamp(e).normalize() for e in ends]
+    found = {e: snapshots.recall(("rows_at", e)) for e in ends}
+    missing = [e for e, rows in found.items() if rows is None]
+    if missing:
+        columns = [c for c in LAST_COLUMNS if c in snapshots.columns]
+        pieces: dict[pd.Timestamp, list[pd.DataFrame]] = {e: [] for e in missing}
+        for part in snapshots:
+            me = _month_ends(part)
+            for e in missing:
+                pieces[e].append(part.loc[(me == e).to_numpy(), columns])
+        for e in missing:
+            rows = concat_parts(pieces[e]).reset_index(drop=True)
+            found[e] = snapshots.memo(("rows_at", e), lambda rows=rows: rows)
+    return found
+
+
+def _month_ends(part: pd.DataFrame) -> pd.Series:
+    me = part["month_end"]
+    return me if me.dtype.kind == "M" else pd.to_datetime(me).dt.normalize()
