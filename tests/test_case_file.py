@@ -447,3 +447,14 @@ def test_offers_as_known_at_as_of():
     answered = rows(later, "L2", "offer_answered")
     assert answered["date"].tolist() == [D("2024-05-05")]
     assert answered["detail"].tolist() == ["settlement (40% off): accepted"]
+
+
+def test_a_customer_without_an_account_yet_at_as_of():
+    """Asked for by name: a clear message; among all customers: left out, not a crash."""
+    from recovery.datasets import tiny_portfolio
+    from recovery.errors import DataError
+
+    portfolio = tiny_portfolio()  # A1 of C1 opened 2024-01-10, A2 of C2 on 2024-01-15
+    with pytest.raises(DataError, match=r"customer C2 had no account on 2024-01-12.*2024-01-15"):
+        case_file(portfolio, customer_id="C2", as_of="2024-01-12")
+    assert list(case_files(portfolio, as_of="2024-01-12")) == ["C1"]

@@ -260,7 +260,7 @@ def case_files(
     ----------
     portfolio : Portfolio
     customer_ids : iterable of str, optional
-        Default: every customer.
+        Default: every customer with an account opened by ``as_of``.
     as_of, models, config, notes
         As in :func:`case_file`.
 
@@ -289,7 +289,20 @@ def case_files(
         raise DataError(
             f"customer(s) {unknown[:5]} not in the data (table 'accounts', column customer_id)"
         )
-    if customer_ids is not None and keep.sum() < len(all_ids):
+    accounts = portfolio.accounts
+    if accounts is not None and "origination_date" in accounts:
+        holder = customer_of(accounts["account_id"].astype(str).to_numpy(), accounts)
+        first = pd.to_datetime(accounts["origination_date"]).groupby(holder.to_numpy()).min()
+        later = first.reindex(list(wanted)) > day
+        if later.any() and customer_ids is not None:
+            c = later[later].index[0]
+            raise DataError(
+                f"customer {c} had no account on {day.date()}: its first account was opened "
+                f"on {pd.Timestamp(first[c]).date()}; choose a later as-of date"
+            )
+        wanted = [c for c in wanted if not later.get(c, False)]
+        keep &= owners.isin(wanted).to_numpy()
+    if keep.sum() < len(all_ids):
         portfolio = portfolio.subset(all_ids[keep])
     pit = _known_at(portfolio, day, notes)
     parts = _Parts(pit, day, config, _as_models(models))
