@@ -84,6 +84,13 @@ def test_value_against_usual_by_hand():
     assert value["against_usual"] == pytest.approx(600 - 3000 * rate)
     notes = offers_notes(counts, value, "March 2024")
     assert notes[1].startswith("The 3 accounts under an offer paid 600 this month")
+    # the same from the snapshots' parts, as `recovery report` passes them
+    from recovery.analytics.partitions import PartitionedSnapshots
+
+    parts = PartitionedSnapshots.from_frame(snaps.sample(frac=1.0, random_state=1), 2)
+    assert parts.npartitions == 3
+    _, from_parts = offers_month(book, parts, MARCH, Config())
+    assert from_parts == pytest.approx(value)
 
 
 def test_only_books_with_offers():

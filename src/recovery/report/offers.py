@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recovery.analytics.partitions import PartitionedSnapshots
 from recovery.config import Config
 from recovery.operations.offer_rules import stage_of
 from recovery.operations.offer_value import UsualCollections
@@ -136,10 +137,22 @@ def _under_offer(offers: pd.DataFrame, month: pd.Timestamp) -> pd.Index:
     return pd.Index(o.loc[live, "account_id"].astype(str).unique())
 
 
+def _usual_columns(part: pd.DataFrame) -> pd.DataFrame:
+    cols = ["account_id", "month_end", "dpd", "status", "balance", "paid_in_month"]
+    return part[[c for c in cols if c in part]]
+
+
 def offers_month(
-    portfolio: Any, snapshots: pd.DataFrame, month: Any, config: Config | None = None
+    portfolio: Any,
+    snapshots: pd.DataFrame | PartitionedSnapshots,
+    month: Any,
+    config: Config | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """The section's numbers: :func:`offer_counts` and the month's value against usual.
+
+    ``snapshots`` may be a table or its parts (:class:`PartitionedSnapshots`, as
+    ``recovery report`` passes them); of parts, only the columns the collection curves
+    read are gathered.
 
     Returns
     -------
@@ -153,6 +166,9 @@ def offers_month(
     counts = offer_counts(offers, month)
     accounts = _under_offer(offers, month)
     previous = (month - pd.offsets.MonthEnd(1)).normalize()
+    if isinstance(snapshots, PartitionedSnapshots):
+        # the curves need every account's months: the few columns they read, part by part
+        snapshots = snapshots.concat(_usual_columns)
     snaps = snapshots.assign(month_end=pd.to_datetime(snapshots["month_end"]).dt.normalize())
     before = snaps[snaps["month_end"] <= previous]
     value = {"accounts": float(len(accounts)), "collected": 0.0, "as_usual": np.nan}
