@@ -23,15 +23,6 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-MEASURES = (
-    "discounted_collected",
-    "offers_made",
-    "offers_accepted",
-    "payment_cures",
-    "reage_cures",
-    "write_offs",
-    "written_off_balance",
-)
 
 
 def main() -> None:
@@ -44,6 +35,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from recovery.simulate.offer_policies import (
+        OUTCOME_MEASURES,
         DeskRule,
         FixedDiscount,
         evaluate_offer_policies,
@@ -64,7 +56,7 @@ def main() -> None:
         progress=lambda message: print(message, flush=True),
     )
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-    table = compare_policies(results, MEASURES, baseline="none")
+    table = compare_policies(results, OUTCOME_MEASURES, baseline="none")
     pd.set_option("display.width", 160)
     print(
         f"{args.accounts:,} accounts x {args.months} months, {args.seeds} seeds, "

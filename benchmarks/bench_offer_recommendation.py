@@ -44,19 +44,15 @@ from recovery.config import Config
 from recovery.operations.offer_book import fit_offer_model, fit_usual, offer_history
 from recovery.operations.offer_recommend import offer_policy
 from recovery.operations.offer_response import ConfoundedPriceWarning
-from recovery.simulate.offer_policies import FixedDiscount, evaluate_offer_policies, no_offers
+from recovery.simulate.offer_policies import (
+    OUTCOME_MEASURES,
+    FixedDiscount,
+    evaluate_offer_policies,
+    no_offers,
+)
 from recovery.simulate.policies import compare_policies
 
 ROOT = Path(__file__).resolve().parents[1]
-MEASURES = (
-    "discounted_collected",
-    "offers_made",
-    "offers_accepted",
-    "payment_cures",
-    "reage_cures",
-    "write_offs",
-    "settled",
-)
 
 
 def run_seed(seed: int, args, config: Config) -> tuple[pd.DataFrame, dict]:
@@ -115,7 +111,7 @@ def main() -> None:
         infos.append(info)
         print(info, flush=True)
     results = pd.concat(frames, ignore_index=True)
-    table = compare_policies(results, MEASURES, baseline="none")
+    table = compare_policies(results, OUTCOME_MEASURES, baseline="none")
     fixed = [p for p in results["policy"].unique() if p.startswith("fixed_")]
     means = results.groupby("policy")["discounted_collected"].mean()
     best_fixed = means[fixed].idxmax()

@@ -15,6 +15,7 @@ from recovery.errors import ConfigError
 from recovery.simulate import simulate_portfolio
 from recovery.simulate.offer_policies import (
     DECISION_COLUMNS,
+    OUTCOME_MEASURES,
     DeskRule,
     FixedDiscount,
     OfferPolicyOperation,
@@ -122,6 +123,7 @@ def runs():
 
 def test_policies_share_the_history_before_the_switch(runs):
     results, keep = runs
+    assert set(OUTCOME_MEASURES) <= set(results)  # what the benchmarks compare is measured
     assert results["pre_switch_fingerprint"].nunique() == 1
     assert results["pre_switch_offers"].nunique() == 1 and results["pre_switch_offers"].iloc[0] > 0
     switch = results["switch_date"].iloc[0]

@@ -88,6 +88,7 @@ __all__ = [
     "FixedDiscount",
     "check_decisions",
     "OfferPolicyOperation",
+    "OUTCOME_MEASURES",
     "offer_policy_outcomes",
     "evaluate_offer_policies",
 ]
@@ -96,6 +97,18 @@ __all__ = [
 DECISION_KINDS = ("none", *KINDS)
 #: The columns a policy returns (one row per candidate account).
 DECISION_COLUMNS = ("account_id", "kind", "discount_share", "installments", "deferral_months")
+#: What :func:`offer_policy_outcomes` measures in the window after the switch (its keys,
+#: ``collected`` left out: the discounted collections are the policy value compared).
+OUTCOME_MEASURES = (
+    "discounted_collected",
+    "offers_made",
+    "offers_accepted",
+    "payment_cures",
+    "reage_cures",
+    "write_offs",
+    "written_off_balance",
+    "settled",
+)
 #: A policy: candidates in, one decision per candidate out (see the module notes).
 OfferPolicy = Callable[[pd.DataFrame], pd.DataFrame]
 _TERMS = {"discount_share": 0.0, "installments": 0, "deferral_months": 0}
