@@ -27,7 +27,6 @@ from recovery.timeline.events import (
     day_numbers,
     known_at_as_of,
     month_numbers,
-    schedule_in_force,
     to_dates,
     to_datetimes,
 )
@@ -190,7 +189,7 @@ def aging_columns(
     else:
         out["months_on_book"] = np.nan
         out["share_principal_repaid"] = np.nan
-    sched = schedule_in_force(portfolio.schedule, out["account_id"], out["as_of"])
+    sched = p.schedule(portfolio.schedule).at(p.codes, p.days)
     out["installments_remaining"] = sched["installments_remaining"].to_numpy()
     out["installment_amount"] = sched["installment_amount"].to_numpy()
     # episodes: first delinquency and past payment cures known by as_of

@@ -772,11 +772,9 @@ def feature_frame(columns: Mapping[str, Any] | pd.DataFrame, config: Config) -> 
     units = feature_catalogue(config).set_index("name")["unit"]
     if isinstance(columns, pd.DataFrame):
         columns = {c: columns[c].array for c in columns.columns}
-    account = np.asarray(columns["account_id"]).astype(str)
-    as_of = np.asarray(columns["as_of"])
-    order = np.lexsort((as_of, account))
-    in_order = bool((order == np.arange(len(order))).all())
+    order = _pair_order(columns["account_id"], columns["as_of"])
     out = {}
+    seen: set[int] = set()
     for column, values in columns.items():
         unit = units.get(column)
         kind = getattr(values, "dtype", np.dtype(object)).kind
@@ -786,7 +784,30 @@ def feature_frame(columns: Mapping[str, Any] | pd.DataFrame, config: Config) -> 
             values = pd.array(values, dtype="boolean")
         elif unit == "category" and not isinstance(values, pd.Categorical):
             values = pd.array(values, dtype="string")
-        if not in_order:
+        if order is not None:
             values = values[order] if isinstance(values, np.ndarray) else values.take(order)
+        elif isinstance(values, np.ndarray) and (
+            id(values) in seen or values.base is not None or not values.flags.writeable
+        ):
+            values = values.copy()  # each column its own writeable array
+        seen.add(id(values))
         out[column] = values
-    return pd.DataFrame(out)
+    # one block per column, as built: no copy of the matrix into per-dtype blocks
+    # (the consolidation pandas does by default, the slowest step of building it)
+    return pd.DataFrame(out, copy=False)
+
+
+def _pair_order(account_id: Any, as_of: Any) -> np.ndarray | None:
+    """The order that sorts the pairs by ``account_id, as_of``; None when they are sorted."""
+    account = np.asarray(account_id)
+    as_of = np.asarray(as_of)
+    if len(account) < 2:
+        return None
+    if account.dtype.kind == "O":
+        same = account[1:] == account[:-1]
+        ordered = (account[1:] > account[:-1]) | (same & (as_of[1:] >= as_of[:-1]))
+        if bool(ordered.all()) and pd.api.types.infer_dtype(account, skipna=False) == "string":
+            return None  # Python strings compare as the sort below orders them
+    account = account.astype(str)
+    order = np.lexsort((as_of, account))
+    return None if bool((order == np.arange(len(order))).all()) else order

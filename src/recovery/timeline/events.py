@@ -61,6 +61,7 @@ __all__ = [
     "point_in_time_views",
     "known_at_as_of",
     "schedule_in_force",
+    "ScheduleVersions",
     "account_partitions",
     "pairs_of_accounts",
 ]
@@ -358,6 +359,14 @@ class Pairs:
         value = make()
         self._known[(key, id(source))] = (source, value)  # the source stays alive with it
         return value
+
+    def schedule(self, schedule: pd.DataFrame) -> ScheduleVersions:
+        """The :class:`ScheduleVersions` of the pairs' accounts, built once per table."""
+        return self.remember(
+            "schedule",
+            schedule,
+            lambda: ScheduleVersions(schedule, self.code(schedule["account_id"])),
+        )
 
     def rows_in(self, table: pd.DataFrame, days: np.ndarray | None = None) -> np.ndarray:
         """Row of ``table`` (``account_id``, ``as_of``) at each pair's account and day.
@@ -821,24 +830,81 @@ def known_at_as_of(
 
 
 # ------------------------------------------------------------------- schedule in force
-def _schedule_frame(schedule: pd.DataFrame) -> pd.DataFrame:
-    sched = pd.DataFrame(
-        {
-            "account_id": schedule["account_id"].astype(str).to_numpy(),
-            "due_date": to_datetimes(schedule["due_date"]).to_numpy(),
-            "amount_due": schedule["amount_due"].astype("float64").to_numpy(),
-            "version": (
-                schedule["schedule_version"].fillna(1).astype("int64").to_numpy()
-                if "schedule_version" in schedule
-                else np.ones(len(schedule), dtype="int64")
-            ),
-        }
-    )
-    if "effective_from" in schedule:
-        sched["effective_from"] = to_datetimes(schedule["effective_from"]).to_numpy()
-    else:
-        sched["effective_from"] = pd.NaT
-    return sched
+_IN_FORCE = ("schedule_version", "installments_remaining", "installment_amount")
+
+
+class ScheduleVersions:
+    """The versions of a schedule by account code, to find the one in force at a day.
+
+    Built once per table (:meth:`Pairs.schedule`) and read by every family that needs
+    it; :func:`schedule_in_force` for account ids.
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        The ``schedule`` table.
+    codes : numpy.ndarray
+        Account code of each schedule row (-1: not needed, left out).
+    """
+
+    def __init__(self, schedule: pd.DataFrame, codes: np.ndarray):
+        keep = np.asarray(codes) >= 0
+        scode = np.asarray(codes, dtype="int64")[keep]
+        if "schedule_version" in schedule:
+            ver = schedule["schedule_version"].fillna(1).astype("int64").to_numpy()[keep]
+        else:
+            ver = np.ones(len(scode), dtype="int64")
+        eff = (
+            to_datetimes(schedule["effective_from"]).to_numpy()[keep]
+            if "effective_from" in schedule
+            else np.full(len(scode), np.datetime64("NaT"), dtype="datetime64[ns]")
+        )
+        # one integer key per (account, version): grouped without hashing the ids again
+        self.max_v = max_v = np.int64(max(int(ver.max()) if len(ver) else 1, 1) + 1)
+        key = scode * max_v + ver
+        versions = (
+            pd.DataFrame(
+                {
+                    "_key": key,
+                    "effective_from": eff,
+                    "amount_due": schedule["amount_due"].astype("float64").to_numpy()[keep],
+                }
+            )
+            .groupby("_key", sort=False)
+            .agg(
+                effective_from=("effective_from", "min"),
+                installment_amount=("amount_due", "median"),
+            )
+        )
+        vkey = versions.index.to_numpy().astype("int64")
+        vcode, vnum = vkey // max_v, vkey % max_v
+        vday = day_numbers(versions["effective_from"])
+        vday = np.where(vday < 0, 0, vday)  # the original version is in force from the start
+        # latest version (by effective day, then number) with effective day <= query day
+        order = np.lexsort((vnum, vday, vcode))
+        self.vkeys = vcode[order] * _SPAN + vday[order]
+        self.vcode = vcode[order]
+        self.vnum = vnum[order]
+        self.amount = versions["installment_amount"].to_numpy()[order]
+        due = day_numbers(to_datetimes(schedule["due_date"]).to_numpy()[keep])
+        self.skey = np.sort(key * _SPAN + due)  # installments by (account, version, day)
+
+    def at(self, qcode: np.ndarray, qday: np.ndarray) -> pd.DataFrame:
+        """What :func:`schedule_in_force` returns, for account codes and day numbers."""
+        if not len(self.vkeys):  # no schedule: nothing in force
+            return pd.DataFrame({c: np.full(len(qcode), np.nan) for c in _IN_FORCE})
+        pos = np.searchsorted(self.vkeys, qcode * _SPAN + qday, side="right") - 1
+        safe = np.maximum(pos, 0)
+        ok = (pos >= 0) & (self.vcode[safe] == qcode)
+        version = np.where(ok, self.vnum[safe], -1)
+        amount = np.where(ok, self.amount[safe], np.nan)
+        # installments of that version due after the query day
+        base = (qcode * self.max_v + np.maximum(version, 0)) * _SPAN
+        remaining = np.searchsorted(self.skey, base + _SPAN, side="left") - np.searchsorted(
+            self.skey, base + qday, side="right"
+        )
+        in_force = (np.where(ok, version, np.nan), np.where(ok, remaining, np.nan), amount)
+        return pd.DataFrame(dict(zip(_IN_FORCE, in_force, strict=True)))
 
 
 def schedule_in_force(schedule: pd.DataFrame, account_ids: pd.Series, dates: Any) -> pd.DataFrame:
@@ -872,45 +938,12 @@ def schedule_in_force(schedule: pd.DataFrame, account_ids: pd.Series, dates: Any
     0               1.0                     1.0               100.0
     1               2.0                     2.0                60.0
     """
-    sched = _schedule_frame(schedule)
     qids = pd.Series(account_ids).astype(str).reset_index(drop=True)
-    codes, ids = pd.factorize(pd.concat([qids, sched["account_id"]]), sort=False)
+    sids = schedule["account_id"].astype(str).reset_index(drop=True)
+    codes, _ = pd.factorize(pd.concat([qids, sids]), sort=False)
     qcode = codes[: len(qids)].astype("int64")
-    scode = codes[len(qids) :].astype("int64")
-    qday = day_numbers(dates)
-    # one integer key per (account, version): grouped without hashing the ids again
-    max_v = np.int64(max(int(sched["version"].max()) if len(sched) else 1, 1) + 1)
-    versions = (
-        sched.assign(_key=scode * max_v + sched["version"].to_numpy())
-        .groupby("_key", sort=False)
-        .agg(effective_from=("effective_from", "min"), installment_amount=("amount_due", "median"))
-    )
-    vkey = versions.index.to_numpy().astype("int64")
-    vcode, vnum = vkey // max_v, vkey % max_v
-    vday = day_numbers(versions["effective_from"])
-    vday = np.where(vday < 0, 0, vday)  # the original version is in force from the start
-    # latest version (by effective day, then number) with effective day <= query day
-    order = np.lexsort((vnum, vday, vcode))
-    vkeys = vcode[order] * _SPAN + vday[order]
-    pos = np.searchsorted(vkeys, qcode * _SPAN + qday, side="right") - 1
-    ok = (pos >= 0) & (vcode[order][np.maximum(pos, 0)] == qcode)
-    pick = order[np.maximum(pos, 0)]
-    version = np.where(ok, vnum[pick], -1)
-    amount = np.where(ok, versions["installment_amount"].to_numpy()[pick], np.nan)
-    # installments of that version due after the query day
-    skey = (scode * max_v + sched["version"].to_numpy()) * _SPAN + day_numbers(sched["due_date"])
-    skey.sort()
-    base = (qcode * max_v + np.maximum(version, 0)) * _SPAN
-    remaining = np.searchsorted(skey, base + _SPAN, side="left") - np.searchsorted(
-        skey, base + qday, side="right"
-    )
-    return pd.DataFrame(
-        {
-            "schedule_version": np.where(ok, version, np.nan),
-            "installments_remaining": np.where(ok, remaining, np.nan),
-            "installment_amount": amount,
-        }
-    )
+    versions = ScheduleVersions(schedule, codes[len(qids) :].astype("int64"))
+    return versions.at(qcode, day_numbers(dates))
 
 
 # ------------------------------------------------------------------- partitions

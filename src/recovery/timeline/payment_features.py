@@ -23,7 +23,6 @@ from recovery.timeline.events import (
     day_numbers,
     known_at_as_of,
     require_tables,
-    schedule_in_force,
     to_datetimes,
 )
 
@@ -90,7 +89,7 @@ def payment_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
         out[f"payment_count_{days}d"] = ev.window(None, p.codes, p.days, days)
     count = ev.window(None, p.codes, p.days, None)
     if portfolio.schedule is not None and len(valid):
-        inst = schedule_in_force(portfolio.schedule, valid["account_id"], valid["payment_date"])
+        inst = p.schedule(portfolio.schedule).at(valid["code"].to_numpy(), valid["day"].to_numpy())
         tol = config.aging.tolerance
         partial = valid["amount"].to_numpy() < inst["installment_amount"].to_numpy() - tol
         ev2 = Events(valid["code"].to_numpy(), valid["day"].to_numpy(), partial=partial)
