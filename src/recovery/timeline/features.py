@@ -242,8 +242,6 @@ def write_features(
     if suffix not in (".parquet", ".csv"):
         raise DataError(f"cannot write {path}: use a .parquet or .csv file name")
     rows = 0
-    writer = None
-    schema = None
     with atomic_path(path) as tmp:
         pieces = iter_features(
             portfolio,
@@ -254,31 +252,70 @@ def write_features(
             progress=progress,
             with_labels=with_labels,  # labelled in each partition, on its aging ledger
         )
-        for piece in pieces:
-            rows += len(piece)
-            if suffix == ".csv":
-                piece.to_csv(
-                    tmp, mode="a", header=writer is None, index=False, date_format="%Y-%m-%d"
-                )
-                writer = True
-                continue
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            table = pa.Table.from_pandas(piece, schema=schema, preserve_index=False)
-            if writer is None:
-                schema = table.schema
-                writer = pq.ParquetWriter(tmp, schema)
-            writer.write_table(table)
-        if writer is None:  # no overdue pair: an empty table with the columns
-            empty = empty_feature_matrix(config, include_protected)
-            if suffix == ".csv":
-                empty.to_csv(tmp, index=False)
-            else:
-                empty.to_parquet(tmp, index=False)
-        elif writer is not True:
-            writer.close()
+        if suffix == ".csv":
+            header = True
+            for piece in pieces:
+                piece.to_csv(tmp, mode="a", header=header, index=False, date_format="%Y-%m-%d")
+                rows, header = rows + len(piece), False
+            if header:  # no overdue pair: an empty table with the columns
+                empty_feature_matrix(config, include_protected).to_csv(tmp, index=False)
+            return rows
+        with _ParquetAppender(tmp) as out:
+            for piece in pieces:
+                rows += len(piece)
+                out.append(piece)  # written while the next partition is computed
+        if out.writer is None:
+            empty_feature_matrix(config, include_protected).to_parquet(tmp, index=False)
     return rows
+
+
+class _ParquetAppender:
+    """Appends pieces of one table to a Parquet file in a background thread.
+
+    Arrow converts and writes without holding the interpreter, so a piece is written
+    while the next one is computed; at most one piece waits (memory: two pieces).
+    The first piece fixes the schema; an error in the thread is raised by the next
+    :meth:`append` or on leaving the ``with`` block.
+    """
+
+    def __init__(self, path: Any):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.path = path
+        self.writer = None
+        self.schema = None
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending = None
+
+    def _write(self, piece: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(piece, schema=self.schema, preserve_index=False)
+        if self.writer is None:
+            self.schema = table.schema
+            self.writer = pq.ParquetWriter(self.path, self.schema)
+        self.writer.write_table(table)
+
+    def append(self, piece: pd.DataFrame) -> None:
+        self.wait()
+        self.pending = self.pool.submit(self._write, piece)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def __enter__(self) -> _ParquetAppender:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self.wait()
+        finally:
+            self.pool.shutdown(wait=True)
+            if self.writer is not None:
+                self.writer.close()
 
 
 def _split(portfolio: Portfolio, partitions: list[np.ndarray]) -> Iterator[Portfolio]:
