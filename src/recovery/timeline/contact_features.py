@@ -21,7 +21,6 @@ from recovery.timeline.events import (
     Pairs,
     day_numbers,
     known_at_as_of,
-    take,
     to_datetimes,
 )
 from recovery.timeline.payment_features import valid_payments
@@ -107,8 +106,12 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
     acts = acts[code >= 0]
     code = code[code >= 0]
     day = day_numbers(to_datetimes(acts["ts"]).dt.normalize()) if len(acts) else code
-    channel = _Labels(acts["channel"])
-    rpc = _Labels(acts["outcome"]).isin(RIGHT_PARTY_OUTCOMES)
+    # label columns as integer codes, compared by code (no string per row)
+    labels = {
+        c: _Labels(acts[c]) for c in ("channel", "outcome", "reason_code", "attitude") if c in acts
+    }
+    channel = labels["channel"]
+    rpc = labels["outcome"].isin(RIGHT_PARTY_OUTCOMES)
     values: dict[str, np.ndarray] = {"rpc": rpc}
     for ch in config.categories.action_channels:
         values[f"a_{ch}"] = channel == ch
@@ -133,15 +136,17 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
         ("last_reason", "reason_code", cats.reason_codes),
         ("last_attitude", "attitude", cats.attitudes),
     ):
-        if source in acts:
-            text = acts[source].astype(object).to_numpy()
-            has = pd.notna(text) & (text != "unknown")
-            sub = Events(code[has], day[has], text=text[has])
+        cat = np.full(len(p.codes), -1, dtype="int64")  # -1: none (NaN)
+        if source in labels:
+            lab = labels[source]
+            has = (lab.codes >= 0) & ~(lab == "unknown")
+            # each label's position among the allowed categories (-1: not one of them)
+            position = np.r_[pd.Index(list(allowed)).get_indexer(lab.uniques), -1]
+            sub = Events(code[has], day[has], cat=position[lab.codes[has]])
             idx = sub.last(p.codes, p.days)
-            val = take(sub.values["text"], idx, fill=None) if len(sub) else [None] * len(p.codes)
-        else:
-            val = [None] * len(p.codes)
-        out[column] = pd.Categorical(val, categories=list(allowed))
+            if len(sub):
+                cat = np.where(idx >= 0, sub.values["cat"][np.maximum(idx, 0)], -1)
+        out[column] = pd.Categorical.from_codes(cat, categories=list(allowed))
     stage = np.zeros(len(code), dtype="int64")
     for ch, s in ESCALATION_STAGES.items():
         stage[channel == ch] = s
@@ -156,8 +161,8 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
     for column, ch in (("guarantor_contacted", "guarantor_contact"), ("outsourced", "outsource")):
         sub = Events(code[channel == ch], day[channel == ch])
         out[column] = sub.window(None, p.codes, p.days, None) > 0
-    _promise_features(out, portfolio, acts, code, day, p, config)
-    _conversation_features(out, acts, code, day, p, config)
+    _promise_features(out, portfolio, acts, labels, code, day, p, config)
+    _conversation_features(out, labels, code, day, p, config)
     return out
 
 
@@ -168,6 +173,7 @@ class _Labels:
     def __init__(self, column: pd.Series):
         codes, uniques = pd.factorize(column)
         self.codes = codes
+        self.uniques = np.asarray(uniques, dtype=object)
         self.names = np.array([str(u) for u in uniques] + ["nan"], dtype=object)  # -1: missing
 
     def __len__(self) -> int:
@@ -180,27 +186,18 @@ class _Labels:
         return np.isin(self.names, values)[self.codes]
 
 
-def _conversation_features(out, acts, code, day, p: Pairs, config: Config) -> None:
+def _conversation_features(out, labels, code, day, p: Pairs, config: Config) -> None:
     """Stated reasons and recorded attitudes over the history (what the debtor says).
 
     A stated hardship points to a shock to the debtor's ability; the attitudes
     collectors record, pooled over many conversations, point to the debtor's type.
     """
-    n_acts = len(code)
-    reason = (
-        acts["reason_code"].astype(object).to_numpy()
-        if "reason_code" in acts
-        else np.full(n_acts, None, dtype=object)
-    )
-    attitude = (
-        acts["attitude"].astype(object).to_numpy()
-        if "attitude" in acts
-        else np.full(n_acts, None, dtype=object)
-    )
-    outcome = acts["outcome"].astype(str).to_numpy() if n_acts else np.empty(0, dtype=object)
-    has_reason = pd.notna(reason)
-    stated = has_reason & (reason != "unknown")
-    hardship = stated & np.isin(reason, HARDSHIP_REASONS)
+    missing = _Labels(pd.Series(np.full(len(code), None, dtype=object)))
+    reason = labels.get("reason_code", missing)
+    attitude = labels.get("attitude", missing)
+    has_reason = reason.codes >= 0
+    stated = has_reason & ~(reason == "unknown")
+    hardship = stated & reason.isin(HARDSHIP_REASONS)
     ev = Events(
         code,
         day,
@@ -208,7 +205,7 @@ def _conversation_features(out, acts, code, day, p: Pairs, config: Config) -> No
         stated=stated.astype(float),
         hardship=hardship.astype(float),
         cash=(stated & (reason == "cash_flow")).astype(float),
-        claim=(outcome == "hardship").astype(float),
+        claim=(labels["outcome"] == "hardship").astype(float),
     )
     h90 = ev.window("hardship", p.codes, p.days, 90)
     s90 = ev.window("stated", p.codes, p.days, 90)
@@ -225,12 +222,12 @@ def _conversation_features(out, acts, code, day, p: Pairs, config: Config) -> No
     out["reason_unknown_share"] = np.where(
         n_any > 0, (n_any - n_stated) / np.maximum(n_any, 1), np.nan
     )
-    recorded = pd.notna(attitude) & (attitude != "unknown")
+    recorded = (attitude.codes >= 0) & ~(attitude == "unknown")
     kinds = [a for a in config.categories.attitudes if a != "unknown"]
     att = Events(
         code[recorded],
         day[recorded],
-        **{a: (attitude[recorded] == a).astype(float) for a in kinds},
+        **{a: (attitude == a)[recorded].astype(float) for a in kinds},
     )
     n_att = att.window(None, p.codes, p.days, None)
     out["attitudes_recorded"] = n_att
@@ -240,9 +237,9 @@ def _conversation_features(out, acts, code, day, p: Pairs, config: Config) -> No
         )
 
 
-def _promise_features(out, portfolio, acts, code, day, p: Pairs, config: Config) -> None:
+def _promise_features(out, portfolio, acts, labels, code, day, p: Pairs, config: Config) -> None:
     if len(acts):
-        is_promise = (acts["outcome"].astype(str) == "promise_to_pay").to_numpy()
+        is_promise = labels["outcome"] == "promise_to_pay"
         if "promise_date" in acts:
             is_promise |= to_datetimes(acts["promise_date"]).notna().to_numpy()
     else:
