@@ -243,12 +243,23 @@ def _months_in_bucket(
         m0, width = qmonth.min() - n_hist, n_hist + 1
     grid = np.full((len(p.ids), width), -1, dtype="int8")
     grid[scode, smonth - m0] = bidx
-    # one row per lag (latest month end first), one column per pair
-    lagged = np.stack([grid[p.codes, qmonth - m0 - lag] for lag in range(n_hist)])
+    # month ends in each bucket per pair, one lag (latest month end first) at a time: a
+    # pair has one bucket per lag, so its (pair, bucket) cell is incremented once at most
+    n, nb = len(p.codes), len(names)
+    cells = np.arange(n, dtype=np.int64) * nb
+    counts = np.zeros(n * nb, dtype=np.int32)
+    upto = {}  # months -> the counts over that many month ends, (pair, bucket)
+    for lag in range(n_hist):
+        b = grid[p.codes, qmonth - m0 - lag]
+        has = b >= 0
+        counts[cells[has] + b[has]] += 1
+        if lag + 1 in BUCKET_WINDOWS_MONTHS:
+            upto[lag + 1] = counts.reshape(n, nb).astype("float64")
     for b, name in enumerate(names):
-        running = np.cumsum(lagged == b, axis=0, dtype=np.int16)  # month ends in bucket b
         for months in BUCKET_WINDOWS_MONTHS:
-            out[f"months_in_{bucket_slug(name)}_{months}m"] = running[months - 1].astype("float64")
+            out[f"months_in_{bucket_slug(name)}_{months}m"] = np.ascontiguousarray(
+                upto[months][:, b]
+            )
 
 
 def _is_month_end(days: np.ndarray) -> np.ndarray:

@@ -198,6 +198,7 @@ class Events:
         self.values = {k: np.asarray(v)[order] for k, v in values.items()}
         self._cum: dict[str, np.ndarray] = {}
         self._bounds: dict[tuple, tuple] = {}
+        self._starts = np.empty(0, dtype=np.int64)  # first event of each code
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -218,8 +219,13 @@ class Events:
         return np.searchsorted(self.keys, codes * _SPAN + days, side="left")
 
     def start(self, codes: np.ndarray) -> np.ndarray:
-        """Index of the account's first event."""
-        return np.searchsorted(self.keys, codes * _SPAN, side="left")
+        """Index of the account's first event (searched once per code, not per query)."""
+        top = int(codes.max()) + 1 if len(codes) else 0
+        if len(codes) and (codes.min() < 0 or top > 4 * len(codes) + 1024):
+            return np.searchsorted(self.keys, codes * _SPAN, side="left")
+        if len(self._starts) < top:
+            self._starts = np.searchsorted(self.keys, np.arange(top) * _SPAN, side="left")
+        return self._starts[codes]
 
     def bounds(
         self, codes: np.ndarray, days: np.ndarray, length: int | None
@@ -228,10 +234,18 @@ class Events:
         key = (id(codes), id(days), length)
         hit = self._bounds.get(key)
         if hit is None:
-            hi = self.upto(codes, days)
+            hi = self._upto(codes, days)  # the same for every length
             lo = self.start(codes) if length is None else self.upto(codes, days - length)
             hit = self._bounds[key] = (lo, hi, codes, days)  # keep the query arrays alive
         return hit[0], hit[1]
+
+    def _upto(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """:meth:`upto`, cached per query."""
+        key = (id(codes), id(days), "upto")
+        hit = self._bounds.get(key)
+        if hit is None:
+            hit = self._bounds[key] = (self.upto(codes, days), codes, days)
+        return hit[0]
 
     def window(
         self, name: str | None, codes: np.ndarray, days: np.ndarray, length: int | None
@@ -247,7 +261,7 @@ class Events:
         """Index of the account's last event on or before day, -1 if none."""
         if not len(self.keys):
             return np.full(len(codes), -1, dtype="int64")
-        idx = self.bounds(codes, days, None)[1] - 1
+        idx = self._upto(codes, days) - 1
         ok = (idx >= 0) & (self.codes[np.maximum(idx, 0)] == codes)
         return np.where(ok, idx, -1)
 
@@ -836,8 +850,7 @@ _IN_FORCE = ("schedule_version", "installments_remaining", "installment_amount")
 class ScheduleVersions:
     """The versions of a schedule by account code, to find the one in force at a day.
 
-    Built once per table (:meth:`Pairs.schedule`) and read by every family that needs
-    it; :func:`schedule_in_force` for account ids.
+    Built once per table (:meth:`Pairs.schedule`); :func:`schedule_in_force` for ids.
 
     Parameters
     ----------
@@ -854,27 +867,15 @@ class ScheduleVersions:
             ver = schedule["schedule_version"].fillna(1).astype("int64").to_numpy()[keep]
         else:
             ver = np.ones(len(scode), dtype="int64")
-        eff = (
-            to_datetimes(schedule["effective_from"]).to_numpy()[keep]
-            if "effective_from" in schedule
-            else np.full(len(scode), np.datetime64("NaT"), dtype="datetime64[ns]")
-        )
+        eff = schedule.get("effective_from", pd.Series(pd.NaT, index=schedule.index))
+        eff = to_datetimes(eff).to_numpy()[keep]
         # one integer key per (account, version): grouped without hashing the ids again
         self.max_v = max_v = np.int64(max(int(ver.max()) if len(ver) else 1, 1) + 1)
         key = scode * max_v + ver
-        versions = (
-            pd.DataFrame(
-                {
-                    "_key": key,
-                    "effective_from": eff,
-                    "amount_due": schedule["amount_due"].astype("float64").to_numpy()[keep],
-                }
-            )
-            .groupby("_key", sort=False)
-            .agg(
-                effective_from=("effective_from", "min"),
-                installment_amount=("amount_due", "median"),
-            )
+        amount = schedule["amount_due"].astype("float64").to_numpy()[keep]
+        frame = pd.DataFrame({"_key": key, "effective_from": eff, "amount_due": amount})
+        versions = frame.groupby("_key", sort=False).agg(
+            effective_from=("effective_from", "min"), installment_amount=("amount_due", "median")
         )
         vkey = versions.index.to_numpy().astype("int64")
         vcode, vnum = vkey // max_v, vkey % max_v
@@ -883,8 +884,7 @@ class ScheduleVersions:
         # latest version (by effective day, then number) with effective day <= query day
         order = np.lexsort((vnum, vday, vcode))
         self.vkeys = vcode[order] * _SPAN + vday[order]
-        self.vcode = vcode[order]
-        self.vnum = vnum[order]
+        self.vcode, self.vnum = vcode[order], vnum[order]
         self.amount = versions["installment_amount"].to_numpy()[order]
         due = day_numbers(to_datetimes(schedule["due_date"]).to_numpy()[keep])
         self.skey = np.sort(key * _SPAN + due)  # installments by (account, version, day)
@@ -900,9 +900,8 @@ class ScheduleVersions:
         amount = np.where(ok, self.amount[safe], np.nan)
         # installments of that version due after the query day
         base = (qcode * self.max_v + np.maximum(version, 0)) * _SPAN
-        remaining = np.searchsorted(self.skey, base + _SPAN, side="left") - np.searchsorted(
-            self.skey, base + qday, side="right"
-        )
+        end = np.searchsorted(self.skey, base + _SPAN, side="left")
+        remaining = end - np.searchsorted(self.skey, base + qday, side="right")
         in_force = (np.where(ok, version, np.nan), np.where(ok, remaining, np.nan), amount)
         return pd.DataFrame(dict(zip(_IN_FORCE, in_force, strict=True)))
 
