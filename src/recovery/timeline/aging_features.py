@@ -254,12 +254,10 @@ def _months_in_bucket(
         has = b >= 0
         counts[cells[has] + b[has]] += 1
         if lag + 1 in BUCKET_WINDOWS_MONTHS:
-            upto[lag + 1] = counts.reshape(n, nb).astype("float64")
+            upto[lag + 1] = counts.copy()
     for b, name in enumerate(names):
         for months in BUCKET_WINDOWS_MONTHS:
-            out[f"months_in_{bucket_slug(name)}_{months}m"] = np.ascontiguousarray(
-                upto[months][:, b]
-            )
+            out[f"months_in_{bucket_slug(name)}_{months}m"] = upto[months][b::nb].astype("float64")
 
 
 def _is_month_end(days: np.ndarray) -> np.ndarray:
