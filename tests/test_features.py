@@ -729,6 +729,33 @@ def test_write_features_streams_partitions(tmp_path):
     assert not (tmp_path / "f.xlsx").exists()
 
 
+def test_write_features_parquet_is_the_matrix_and_a_failed_write_leaves_no_file(
+    tmp_path, monkeypatch
+):
+    """Pieces are written in a background thread: the file is the matrix, dtypes included,
+    and an error there (a full disk) reaches the caller and leaves no file behind."""
+    import pyarrow.parquet as pq
+
+    from recovery.timeline.features import write_features
+
+    pf = random_portfolio(12)
+    dates = ["2023-02-28", "2023-04-30"]
+    expected = build_features(pf, dates)
+    write_features(pf, dates, tmp_path / "f.parquet", partition_size=3)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "f.parquet"), expected)
+    written = []
+
+    def full_disk(self, table, *args, **kwargs):
+        written.append(len(table))
+        if len(written) == 2:
+            raise OSError("No space left on device")
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        write_features(pf, dates, tmp_path / "g.parquet", partition_size=3)
+    assert len(written) == 2 and sorted(p.name for p in tmp_path.iterdir()) == ["f.parquet"]
+
+
 # ----------------------------------------------------------------------------- simulator
 def test_features_on_the_simulated_sample_reconcile():
     from recovery.datasets import load_sample, load_sample_truth

@@ -759,7 +759,10 @@ def feature_frame(columns: Mapping[str, Any] | pd.DataFrame, config: Config) -> 
     Returns
     -------
     pandas.DataFrame
-        Sorted by ``account_id, as_of``.
+        Sorted by ``account_id, as_of``. When the pairs come sorted, the arrays given
+        that need no conversion become its columns as they are (not copied; an array
+        given twice, a view or a read-only array is copied): each column is its own
+        block, nothing is copied into per-dtype blocks.
 
     Examples
     --------
