@@ -116,7 +116,11 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
     for ch in config.categories.action_channels:
         values[f"a_{ch}"] = channel == ch
         values[f"r_{ch}"] = (channel == ch) & rpc
-    ev = Events(code, day, **values)
+    values.update(_conversation_values(labels, len(code), config))
+    # one table of events for every count (windows' bounds searched once); "row" is the
+    # order of the events, to read other masks of the actions in it
+    ev = Events(code, day, row=np.arange(len(code)), **values)
+    order = ev.values["row"]
     for days in CONTACT_WINDOWS_DAYS:
         out[f"attempts_{days}d"] = ev.window(None, p.codes, p.days, days)
         out[f"right_party_contacts_{days}d"] = ev.window("rpc", p.codes, p.days, days)
@@ -128,8 +132,7 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
         att > 0, np.asarray(out["right_party_contacts_90d"]) / np.maximum(att, 1), np.nan
     )
     out["days_since_last_action"] = ev.since(p.codes, p.days)
-    rpc_ev = Events(code[rpc], day[rpc])
-    out["days_since_last_contact"] = rpc_ev.since(p.codes, p.days)
+    out["days_since_last_contact"] = _since(ev, _last_where(ev, rpc[order], p), p)
     cats = config.categories
     for column, source, allowed in (
         ("last_outcome", "outcome", cats.outcomes),
@@ -142,28 +145,48 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
             has = (lab.codes >= 0) & ~(lab == "unknown")
             # each label's position among the allowed categories (-1: not one of them)
             position = np.r_[pd.Index(list(allowed)).get_indexer(lab.uniques), -1]
-            sub = Events(code[has], day[has], cat=position[lab.codes[has]])
-            idx = sub.last(p.codes, p.days)
-            if len(sub):
-                cat = np.where(idx >= 0, sub.values["cat"][np.maximum(idx, 0)], -1)
+            idx = _last_where(ev, has[order], p)
+            if len(ev):
+                cat = np.where(idx >= 0, position[lab.codes[order]][np.maximum(idx, 0)], -1)
         out[column] = pd.Categorical.from_codes(cat, categories=list(allowed))
     stage = np.zeros(len(code), dtype="int64")
     for ch, s in ESCALATION_STAGES.items():
         stage[channel == ch] = s
     # running maximum per account: codes are sorted, so code * 10 + stage only grows
     if len(ev):
-        st = stage[np.lexsort((day, code))]
+        st = stage[order]
         running = np.maximum.accumulate(ev.codes * 10 + st) - ev.codes * 10
         idx = ev.last(p.codes, p.days)
         out["escalation_stage"] = np.where(idx >= 0, running[np.maximum(idx, 0)], 0)
     else:
         out["escalation_stage"] = 0
     for column, ch in (("guarantor_contacted", "guarantor_contact"), ("outsourced", "outsource")):
-        sub = Events(code[channel == ch], day[channel == ch])
-        out[column] = sub.window(None, p.codes, p.days, None) > 0
+        # one such action to date: the last one on or before as_of has a date
+        idx = _last_where(ev, (channel == ch)[order], p)
+        out[column] = (idx >= 0) & (ev.days[np.maximum(idx, 0)] >= 0) if len(ev) else idx >= 0
     _promise_features(out, portfolio, acts, labels, code, day, p, config)
-    _conversation_features(out, labels, code, day, p, config)
+    _conversation_features(out, ev, order, p, config)
     return out
+
+
+def _last_where(ev: Events, mask: np.ndarray, p: Pairs) -> np.ndarray:
+    """For each pair, the index in ``ev`` of the account's last event on or before
+    as_of with ``mask`` set (``mask`` in the events' order), -1 if none: what
+    ``Events(codes[mask], days[mask]).last`` finds, without searching again."""
+    idx = ev.last(p.codes, p.days)
+    if not len(ev):
+        return idx
+    running = np.maximum.accumulate(np.where(mask, np.arange(len(mask)), -1))
+    idx = np.where(idx >= 0, running[np.maximum(idx, 0)], -1)
+    ok = (idx >= 0) & (ev.codes[np.maximum(idx, 0)] == p.codes)
+    return np.where(ok, idx, -1)
+
+
+def _since(ev: Events, idx: np.ndarray, p: Pairs) -> np.ndarray:
+    """Days from the event at ``idx`` (-1: none, NaN) to each pair's as_of."""
+    if not len(ev):
+        return np.full(len(p.codes), np.nan)
+    return np.where(idx >= 0, p.days - ev.days[np.maximum(idx, 0)], np.nan)
 
 
 class _Labels:
@@ -186,32 +209,39 @@ class _Labels:
         return np.isin(self.names, values)[self.codes]
 
 
-def _conversation_features(out, labels, code, day, p: Pairs, config: Config) -> None:
-    """Stated reasons and recorded attitudes over the history (what the debtor says).
-
-    A stated hardship points to a shock to the debtor's ability; the attitudes
-    collectors record, pooled over many conversations, point to the debtor's type.
-    """
-    missing = _Labels(pd.Series(np.full(len(code), None, dtype=object)))
+def _conversation_values(labels: dict, n_acts: int, config: Config) -> dict[str, np.ndarray]:
+    """Masks of the actions that :func:`_conversation_features` counts."""
+    missing = _Labels(pd.Series(np.full(n_acts, None, dtype=object)))
     reason = labels.get("reason_code", missing)
     attitude = labels.get("attitude", missing)
     has_reason = reason.codes >= 0
     stated = has_reason & ~(reason == "unknown")
-    hardship = stated & reason.isin(HARDSHIP_REASONS)
-    ev = Events(
-        code,
-        day,
-        any_reason=has_reason.astype(float),
-        stated=stated.astype(float),
-        hardship=hardship.astype(float),
-        cash=(stated & (reason == "cash_flow")).astype(float),
-        claim=(labels["outcome"] == "hardship").astype(float),
-    )
+    recorded = (attitude.codes >= 0) & ~(attitude == "unknown")
+    kinds = [a for a in config.categories.attitudes if a != "unknown"]
+    return {
+        "any_reason": has_reason,
+        "stated": stated,
+        "hardship": stated & reason.isin(HARDSHIP_REASONS),
+        "cash": stated & (reason == "cash_flow"),
+        "claim": labels["outcome"] == "hardship",
+        "recorded": recorded,
+        **{f"attitude_{a}": recorded & (attitude == a) for a in kinds},
+    }
+
+
+def _conversation_features(out, ev: Events, order: np.ndarray, p: Pairs, config: Config) -> None:
+    """Stated reasons and recorded attitudes over the history (what the debtor says).
+
+    A stated hardship points to a shock to the debtor's ability; the attitudes
+    collectors record, pooled over many conversations, point to the debtor's type.
+    The masks of :func:`_conversation_values` are values of ``ev``.
+    """
     h90 = ev.window("hardship", p.codes, p.days, 90)
     s90 = ev.window("stated", p.codes, p.days, 90)
     out["hardship_reasons_90d"] = h90
     out["hardship_reason_share_90d"] = np.where(s90 > 0, h90 / np.maximum(s90, 1), np.nan)
-    out["days_since_hardship_reason"] = Events(code[hardship], day[hardship]).since(p.codes, p.days)
+    hardship = ev.values["hardship"].astype(bool)
+    out["days_since_hardship_reason"] = _since(ev, _last_where(ev, hardship, p), p)
     out["hardship_claims_90d"] = ev.window("claim", p.codes, p.days, 90)
     n_stated = ev.window("stated", p.codes, p.days, None)
     n_any = ev.window("any_reason", p.codes, p.days, None)
@@ -222,19 +252,11 @@ def _conversation_features(out, labels, code, day, p: Pairs, config: Config) -> 
     out["reason_unknown_share"] = np.where(
         n_any > 0, (n_any - n_stated) / np.maximum(n_any, 1), np.nan
     )
-    recorded = (attitude.codes >= 0) & ~(attitude == "unknown")
-    kinds = [a for a in config.categories.attitudes if a != "unknown"]
-    att = Events(
-        code[recorded],
-        day[recorded],
-        **{a: (attitude == a)[recorded].astype(float) for a in kinds},
-    )
-    n_att = att.window(None, p.codes, p.days, None)
+    n_att = ev.window("recorded", p.codes, p.days, None)
     out["attitudes_recorded"] = n_att
-    for a in kinds:
-        out[f"attitude_{a}_share"] = np.where(
-            n_att > 0, att.window(a, p.codes, p.days, None) / np.maximum(n_att, 1), np.nan
-        )
+    for a in [a for a in config.categories.attitudes if a != "unknown"]:
+        share = ev.window(f"attitude_{a}", p.codes, p.days, None) / np.maximum(n_att, 1)
+        out[f"attitude_{a}_share"] = np.where(n_att > 0, share, np.nan)
 
 
 def _promise_features(out, portfolio, acts, labels, code, day, p: Pairs, config: Config) -> None:
