@@ -92,8 +92,10 @@ def payment_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
         inst = p.schedule(portfolio.schedule).at(valid["code"].to_numpy(), valid["day"].to_numpy())
         tol = config.aging.tolerance
         partial = valid["amount"].to_numpy() < inst["installment_amount"].to_numpy() - tol
-        ev2 = Events(valid["code"].to_numpy(), valid["day"].to_numpy(), partial=partial)
-        partial_count = ev2.window("partial", p.codes, p.days, None)
+        # counted on the payments' events (same rows, same order): no second search
+        lo, hi = ev.bounds(p.codes, p.days, None)
+        cum = np.concatenate(([0.0], np.cumsum(partial[ev.values["row"]], dtype="float64")))
+        partial_count = cum[hi] - cum[lo]
         out["partial_payment_share"] = np.where(
             count > 0, partial_count / np.maximum(count, 1), np.nan
         )
@@ -121,7 +123,7 @@ def valid_payments(portfolio: Portfolio, p: Pairs) -> tuple[Events, pd.DataFrame
     -------
     events : Events
         By account code and posting day, with values ``amount``, ``dom`` (day of the
-        month) and ``dom2`` (its square).
+        month), ``dom2`` (its square) and ``row`` (the payment's row in ``valid``).
     valid : pandas.DataFrame
         The same payments: ``account_id, payment_date, amount, code, day``, in table
         order.
@@ -161,5 +163,6 @@ def _valid_payments(pays: pd.DataFrame, p: Pairs) -> tuple[Events, pd.DataFrame]
         amount=valid["amount"].to_numpy(),
         dom=dom,
         dom2=dom * dom,
+        row=np.arange(len(valid)),
     )
     return ev, valid
