@@ -681,22 +681,20 @@ def _reversal_pending(payments: pd.DataFrame | None, pairs: pd.DataFrame) -> np.
     has = rev.notna().to_numpy()
     if not has.any():
         return late
+    # reversed payments are few: pair each with its account's as_of dates, by integer code
+    rev_ids = payments["account_id"][has].astype(str).to_numpy()
+    ids = pd.Index(pd.unique(rev_ids))
+    code = id_codes(ids, pairs["account_id"])  # -1: no reversed payment
+    rows = np.flatnonzero(code >= 0)
     reversed_rows = pd.DataFrame(
         {
-            "account_id": payments["account_id"].astype(str).to_numpy()[has],
+            "code": ids.get_indexer(rev_ids),
             "posted": to_datetimes(payments["payment_date"]).to_numpy()[has],
             "reversed": rev.to_numpy()[has],
         }
     )
-    # reversed payments are few: pair each with its account's as_of dates
-    q = pd.DataFrame(
-        {
-            "account_id": pairs["account_id"].to_numpy(),
-            "row": np.arange(len(pairs)),
-            "as_of": pairs["as_of"].to_numpy(),
-        }
-    )
-    m = q.merge(reversed_rows, on="account_id")
+    q = pd.DataFrame({"code": code[rows], "row": rows, "as_of": pairs["as_of"].to_numpy()[rows]})
+    m = q.merge(reversed_rows, on="code")
     hit = (m["posted"] <= m["as_of"]) & (m["reversed"] > m["as_of"])
     late[m.loc[hit, "row"].to_numpy()] = True
     return late
