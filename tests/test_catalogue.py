@@ -38,6 +38,11 @@ def test_sorted_pairs_keep_their_arrays_as_their_own_columns():
     assert X["amount_overdue"].tolist() == [1.0, 2.0, 3.0]
     assert X["paid_amount_30d"].tolist() == [99.0, 2.0, 4.0]
     assert X.shape == (3, 8)
+    # a categorical given under two names is two columns too
+    cat = pd.Categorical(["M1", "M0", "M1"], categories=["M0", "M1"])
+    Y = feature_frame({**cols, "bucket": cat, "bucket_copy": cat}, Config())
+    Y.loc[0, "bucket"] = "M0"
+    assert Y["bucket_copy"].tolist() == ["M1", "M0", "M1"]
 
 
 def test_unsorted_pairs_are_sorted_by_account_then_as_of():

@@ -789,8 +789,9 @@ def feature_frame(columns: Mapping[str, Any] | pd.DataFrame, config: Config) -> 
             values = pd.array(values, dtype="string")
         if order is not None:
             values = values[order] if isinstance(values, np.ndarray) else values.take(order)
-        elif isinstance(values, np.ndarray) and (
-            id(values) in seen or values.base is not None or not values.flags.writeable
+        elif id(values) in seen or (
+            isinstance(values, np.ndarray)
+            and (values.base is not None or not values.flags.writeable)
         ):
             values = values.copy()  # each column its own writeable array
         seen.add(id(values))
