@@ -239,3 +239,41 @@ def test_at_randomised_offers_by_hand():
     shares = shares["discount_share"].value_counts(normalize=True)
     assert sorted(shares.index) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
     assert (shares - 1 / 6).abs().max() < 0.05
+
+
+def test_at_randomised_offers_logs_its_draws_and_lets_a_policy_take_the_first_offers(runs):
+    results, keep = runs
+    desk = keep[(3, "desk")][0].offers
+    randomized = desk.loc[desk["randomized"], "account_id"].unique()
+    logging = AtRandomisedOffers(None, randomized, seed=3)
+    none = AtRandomisedOffers(no_offers, randomized, seed=3)
+    got = evaluate_offer_policies(
+        {"logged": logging, "none": none},
+        n_accounts=1000,
+        seeds=(3,),
+        months=40,
+        switch=26,
+        keep=keep,
+    )
+    # the history before the switch is the desk's, in both runs
+    assert set(got["pre_switch_fingerprint"]) == set(results["pre_switch_fingerprint"])
+    switch = got["switch_date"].iloc[0]
+    logged = keep[(3, "logged")][0].offers
+    after = logged[logged["offered_at"] >= switch]
+    first = logging.events_.rename(columns={"decision_date": "offered_at"})
+    assert len(first) > 5 and first["account_id"].isin(randomized).all()
+    # the logging run's draws are in the offers table with their probability
+    rows = first.merge(after, on=["account_id", "offered_at"], suffixes=("", "_table"))
+    assert len(rows) == len(first) and rows["randomized"].all()
+    assert rows["assignment_probability_table"].to_numpy() == pytest.approx(
+        rows["assignment_probability"].to_numpy()
+    )
+    assert (rows["kind"] == rows["kind_table"]).all()
+    assert ((after["assignment_probability"] < 1) == after["randomized"]).all()
+    assert not after.loc[~after["account_id"].isin(randomized), "randomized"].any()
+    # the policy's first offers: no offer where it decided none
+    made = keep[(3, "none")][0].offers
+    decided = none.events_.rename(columns={"decision_date": "offered_at"})
+    assert (decided["kind"] == "none").all() and len(decided) > 5
+    clash = decided.merge(made, on=["account_id", "offered_at"])
+    assert clash.empty
