@@ -216,6 +216,32 @@ def run(accounts: int, months: int, seed: int, window: int, config: Config) -> t
     return rows, cost
 
 
+def pooled(rows: pd.DataFrame) -> pd.DataFrame:
+    """Seeds pooled per policy: offer-weighted means of the estimates, the re-simulated
+    values and the paired differences (their standard errors combined as independent)."""
+    out = []
+    for policy, g in rows.groupby("policy", sort=False):
+        n = g["offers"].to_numpy(float)
+        share = n / n.sum()
+        row = {"policy": policy, "seeds": len(g), "offers": int(n.sum())}
+        row["resim"] = float((share * g["resim"]).sum())
+        row["resim_se"] = float(np.sqrt((share**2 * g["resim_se"] ** 2).sum()))
+        for label in ("same", "history"):
+            for name in ESTIMATORS:
+                col = f"{label}_{name}"
+                if f"{col}_diff" not in g:
+                    continue
+                diff = float((share * g[f"{col}_diff"]).sum())
+                se = float(np.sqrt((share**2 * g[f"{col}_diff_se"] ** 2).sum()))
+                row[f"{col}_diff"] = diff
+                row[f"{col}_diff_low"] = diff - Z * se
+                row[f"{col}_diff_high"] = diff + Z * se
+                row[f"{col}_diff_covers_0"] = bool(abs(diff) <= Z * se)
+                row[f"{col}_covers"] = f"{int(g[f'{col}_covers'].sum())}/{len(g)}"
+        out.append(row)
+    return pd.DataFrame(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=20_000)
@@ -225,7 +251,15 @@ def main() -> None:
     parser.add_argument(
         "--out", default=str(ROOT / "benchmarks" / "results" / "offer_policy_value.json")
     )
+    parser.add_argument(
+        "--pool", nargs="+", help="pool the seeds of these result files (no simulation)"
+    )
     args = parser.parse_args()
+    if args.pool:
+        rows = [r for f in args.pool for r in json.loads(Path(f).read_text())["rows"]]
+        with pd.option_context("display.width", 250, "display.max_rows", 200):
+            print(pooled(pd.DataFrame(rows)).round(1).T.to_string())
+        return
     config = Config()
     rows, costs = [], []
     for seed in args.seeds:
@@ -238,6 +272,7 @@ def main() -> None:
         "display.width", 250, "display.max_columns", 60, "display.max_rows", 200
     ):
         print(table.round(2).T.to_string())
+        print(pooled(table).round(1).T.to_string())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
