@@ -190,6 +190,12 @@ def run(accounts: int, months: int, seed: int, window: int, config: Config) -> t
         assert fp == fingerprint, "the re-simulation must share the history"
         resim = realised_collections(run_, state, config)["collected"].to_numpy()
         same, found = decisions_at(state, wrapped.events_)
+        # the policy applied to the history's state of each account (a lender's view)
+        on_history = policy(state.assign(account_id=state["account_id"].astype(str)))
+        on_history = on_history.reset_index(drop=True)
+        # where the re-simulation's first offer came elsewhere (another account's change
+        # of course reached this one first), the policy's action on the history's state
+        same = same.where(pd.Series(found, index=same.index), on_history[same.columns], axis=0)
         row = {
             **prep,
             "policy": name,
@@ -198,8 +204,6 @@ def run(accounts: int, months: int, seed: int, window: int, config: Config) -> t
             "resim_se": float(resim.std(ddof=1) / np.sqrt(len(resim))),
             "offered": float((same["kind"] != "none").mean()),
         }
-        # the policy applied to the history's state of each account (a lender's view)
-        on_history = policy(state.assign(account_id=state["account_id"].astype(str)))
         row["history_agrees"] = float(same_action(on_history, same).mean())
         for label, action in {"same": same, "history": on_history}.items():
             est, terms = offer_policy_value(
@@ -209,6 +213,14 @@ def run(accounts: int, months: int, seed: int, window: int, config: Config) -> t
             row[f"{label}_matched"] = int(est.loc["ipw", "matched"])
             row[f"{label}_modelled"] = int(est.loc["ipw", "modelled"])
             row.update(compare(est, terms, resim, f"{label}_"))
+            # where the gap comes from: the offers valued by the model, and those whose
+            # first offer came at another month in the re-simulation
+            modelled = ~(
+                same_action(state, action) | (action["kind"].to_numpy() == state["kind"].to_numpy())
+            )
+            gap = terms["ipw"].to_numpy() - resim
+            row[f"{label}_ipw_gap_modelled"] = float((gap * modelled).mean())
+            row[f"{label}_ipw_gap_elsewhere"] = float((gap * ~found).mean())
         row["cpu_s"] = time.process_time() - c1
         rows.append(row)
         print({k: (round(v, 1) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
