@@ -29,8 +29,14 @@ offers).
   random terms, where the policy decides. The re-simulated value is the mean of the same
   realised collections on the same offers; its Monte-Carlo error is the standard error of
   that mean over the offers. Each estimate is also compared *paired* (per offer: the
-  estimator's term minus the re-simulated collections; matched offers cancel exactly, as
-  the simulator draws every account's offers and answers from its own stream).
+  estimator's term minus the re-simulated collections). The simulator draws every
+  account's offers and answers from its own stream, but accounts share the collection
+  operation: a change to one account's course can reach another's before its first
+  offer (``events_found``: the share of offers whose re-simulated first offer came in
+  the same month; elsewhere the ``same`` action is the policy's on the history's state).
+  Where a gap comes from: ``*_ipw_gap_modelled`` (the offers valued by the model: no
+  offer, or another kind) and ``*_ipw_gap_elsewhere`` (offers not found) are their
+  shares of the IPW's paired difference.
 
 Policies: the recommendation (:func:`recovery.operations.offer_recommend.offer_policy`),
 no offer, and a settlement at 50 % off where allowed (controls whose truth is easy).
