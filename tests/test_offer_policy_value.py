@@ -108,14 +108,11 @@ def test_same_action():
     assert same_action(a, b).tolist() == [False, True, True]
 
 
-def test_offer_policy_value_on_a_history():
-    rng = np.random.default_rng(3)
-    n = 3000
-    d = rng.choice([0.0, 0.2, 0.4, 0.6], n)
-    rand = rng.uniform(size=n) < 0.7
-    d = np.where(rand, d, 0.2)
-    acc = rng.uniform(size=n) < expit(-1 + 4 * d)
-    history = pd.DataFrame(
+def settlement_history(d, rand, acc) -> pd.DataFrame:
+    """Settlements of charged-off accounts at discounts ``d`` (random where ``rand``,
+    each of the grid's terms then equally likely), accepted where ``acc`` and paid."""
+    n = len(d)
+    return pd.DataFrame(
         {
             "offer_id": [f"O{i}" for i in range(n)],
             "kind": "settlement",
@@ -128,29 +125,39 @@ def test_offer_policy_value_on_a_history():
             "installment_amount": 100.0,
             "payments_before": 5,
             "randomized": rand,
-            "assignment_probability": np.where(rand, 0.25, 1.0),
+            "assignment_probability": np.where(rand, 1 / len(np.unique(d[rand])), 1.0),
             "outcome": np.where(acc, "accepted", "declined"),
             "result": np.where(acc, "completed", None),
         }
     )
-    collected = np.where(acc, (1 - d) * 1000, 50.0)
+
+
+def charged_off_usual() -> UsualCollections:
+    """Collecting as usual from 30 charged-off accounts paying 20 every tenth month."""
     me = pd.date_range("2022-01-31", periods=30, freq="ME")
-    snaps = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "account_id": f"S{i}",
-                    "month_end": me,
-                    "dpd": 400,
-                    "status": "charged_off",
-                    "balance": 1000.0,
-                    "paid_in_month": np.where(np.arange(30) % 10 == 0, 20.0, 0),
-                }
-            )
-            for i in range(30)
-        ]
+    snaps = pd.DataFrame(
+        {
+            "account_id": np.repeat([f"S{i}" for i in range(30)], 30),
+            "month_end": np.tile(me, 30),
+            "dpd": 400,
+            "status": "charged_off",
+            "balance": 1000.0,
+            "paid_in_month": np.tile(np.where(np.arange(30) % 10 == 0, 20.0, 0), 30),
+        }
     )
-    usual = UsualCollections(min_rows=10).fit(snaps)
+    return UsualCollections(min_rows=10).fit(snaps)
+
+
+def test_offer_policy_value_on_a_history():
+    rng = np.random.default_rng(3)
+    n = 3000
+    d = rng.choice([0.0, 0.2, 0.4, 0.6], n)
+    rand = rng.uniform(size=n) < 0.7
+    d = np.where(rand, d, 0.2)
+    acc = rng.uniform(size=n) < expit(-1 + 4 * d)
+    history = settlement_history(d, rand, acc)
+    collected = np.where(acc, (1 - d) * 1000, 50.0)
+    usual = charged_off_usual()
     model = OfferResponseModel(min_rows=50, random_state=0).fit(history)
     logged = history[["kind", "discount_share", "installments", "deferral_months"]]
     est = offer_policy_value(history, collected, model, usual, policy=logged).set_index("estimator")
@@ -214,37 +221,9 @@ def test_offer_policy_value_models_a_policy_without_offers():
     n = 400
     d = rng.choice([0.0, 0.2, 0.4], n)
     acc = rng.uniform(size=n) < expit(-1 + 4 * d)
-    history = pd.DataFrame(
-        {
-            "offer_id": [f"O{i}" for i in range(n)],
-            "kind": "settlement",
-            "discount_share": d,
-            "installments": 1,
-            "deferral_months": 0,
-            "stage": "charged_off",
-            "debt_age_days": 500.0,
-            "balance": 1000.0,
-            "installment_amount": 100.0,
-            "payments_before": 5,
-            "randomized": True,
-            "assignment_probability": 1 / 3,
-            "outcome": np.where(acc, "accepted", "declined"),
-            "result": np.where(acc, "completed", None),
-        }
-    )
+    history = settlement_history(d, np.ones(n, bool), acc)
     collected = np.where(acc, (1 - d) * 1000, 50.0)
-    me = pd.date_range("2022-01-31", periods=30, freq="ME")
-    snaps = pd.DataFrame(
-        {
-            "account_id": np.repeat([f"S{i}" for i in range(30)], 30),
-            "month_end": np.tile(me, 30),
-            "dpd": 400,
-            "status": "charged_off",
-            "balance": 1000.0,
-            "paid_in_month": np.tile(np.where(np.arange(30) % 10 == 0, 20.0, 0), 30),
-        }
-    )
-    usual = UsualCollections(min_rows=10).fit(snaps)
+    usual = charged_off_usual()
     model = OfferResponseModel(min_rows=50, random_state=0).fit(history)
     none = pd.DataFrame(
         {"kind": ["none"] * n, "discount_share": 0.0, "installments": 0, "deferral_months": 0}
