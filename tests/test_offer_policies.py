@@ -16,6 +16,7 @@ from recovery.simulate import simulate_portfolio
 from recovery.simulate.offer_policies import (
     DECISION_COLUMNS,
     OUTCOME_MEASURES,
+    AtRandomisedOffers,
     DeskRule,
     FixedDiscount,
     OfferPolicyOperation,
@@ -200,3 +201,79 @@ def test_the_oracle_offers_only_what_pays(scenario):
         assert (deferrals["stage"] != "charged_off").all()
     else:  # borrowers who would pay anyway: offers rarely beat the usual work
         assert share < 0.1
+
+
+def test_at_randomised_offers_by_hand():
+    month = candidates().assign(decision_date=pd.Timestamp("2024-03-01"))
+    policy = AtRandomisedOffers(FixedDiscount(0.3), randomized=["E1", "C1", "H1"], seed=4)
+    got = policy(month).set_index("account_id")
+    # outside the randomised share, and hardship deferrals: the desk's rule
+    assert got.loc[["L1", "C2"], "discount_share"].tolist() == [0.2, 0.5]
+    assert got.loc["H1", "kind"] == "deferral" and got.loc["H1", "deferral_months"] == 3
+    # the first randomised offer: the policy's (no 30 % plan: no offer for E1)
+    assert got.loc["C1", "kind"] == "settlement" and got.loc["C1", "discount_share"] == 0.3
+    assert got.loc["E1", "kind"] == "none"
+    assert not got["randomized"].any() and (got["assignment_probability"] == 1).all()
+    assert policy.events_["account_id"].tolist() == ["E1", "C1"]
+    # later: uniform among the allowed terms (C1, charged off 13 months: 0 to 50 % off;
+    # E1, 900 owed at 100 a month: plans of 9, 12, 18 or 24 installments)
+    grid, allowed = policy.allowed_terms(month)
+    assert allowed.sum(axis=1).tolist() == [4, 4, 6, 7, 0]
+    later = policy(month.assign(decision_date=pd.Timestamp("2024-06-01"))).set_index("account_id")
+    assert later.loc["C1", "assignment_probability"] == pytest.approx(1 / 6)
+    assert later.loc["E1", "assignment_probability"] == pytest.approx(1 / 4)
+    assert later.loc["C1", "discount_share"] in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+    assert later.loc["E1", "installments"] in (9, 12, 18, 24)
+    assert later.loc[["C1", "E1"], "randomized"].all() and len(policy.events_) == 2
+    check_decisions(month, later.reset_index())  # the draws keep every rule
+    # the draws are the seed's, per account and month; the logging run draws first ones too
+    again = AtRandomisedOffers(None, randomized=["E1", "C1"], seed=4)
+    again(month)
+    redo = again(month.assign(decision_date=pd.Timestamp("2024-06-01"))).set_index("account_id")
+    pd.testing.assert_frame_equal(redo, later)
+    assert again.events_["assignment_probability"].tolist() == [0.25, pytest.approx(1 / 6)]
+    # over many accounts the draws cover the allowed terms evenly
+    many = pd.concat([month.iloc[[2]]] * 600, ignore_index=True)
+    many["account_id"] = [f"C{i}" for i in range(600)]
+    shares = AtRandomisedOffers(None, many["account_id"], seed=1)(many)
+    shares = shares["discount_share"].value_counts(normalize=True)
+    assert sorted(shares.index) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    assert (shares - 1 / 6).abs().max() < 0.05
+
+
+def test_at_randomised_offers_logs_its_draws_and_lets_a_policy_take_the_first_offers(runs):
+    results, keep = runs
+    desk = keep[(3, "desk")][0].offers
+    randomized = desk.loc[desk["randomized"], "account_id"].unique()
+    logging = AtRandomisedOffers(None, randomized, seed=3)
+    none = AtRandomisedOffers(no_offers, randomized, seed=3)
+    got = evaluate_offer_policies(
+        {"logged": logging, "none": none},
+        n_accounts=1000,
+        seeds=(3,),
+        months=40,
+        switch=26,
+        keep=keep,
+    )
+    # the history before the switch is the desk's, in both runs
+    assert set(got["pre_switch_fingerprint"]) == set(results["pre_switch_fingerprint"])
+    switch = got["switch_date"].iloc[0]
+    logged = keep[(3, "logged")][0].offers
+    after = logged[logged["offered_at"] >= switch]
+    first = logging.events_.rename(columns={"decision_date": "offered_at"})
+    assert len(first) > 5 and first["account_id"].isin(randomized).all()
+    # the logging run's draws are in the offers table with their probability
+    rows = first.merge(after, on=["account_id", "offered_at"], suffixes=("", "_table"))
+    assert len(rows) == len(first) and rows["randomized"].all()
+    assert rows["assignment_probability_table"].to_numpy() == pytest.approx(
+        rows["assignment_probability"].to_numpy()
+    )
+    assert (rows["kind"] == rows["kind_table"]).all()
+    assert ((after["assignment_probability"] < 1) == after["randomized"]).all()
+    assert not after.loc[~after["account_id"].isin(randomized), "randomized"].any()
+    # the policy's first offers: no offer where it decided none
+    made = keep[(3, "none")][0].offers
+    decided = none.events_.rename(columns={"decision_date": "offered_at"})
+    assert (decided["kind"] == "none").all() and len(decided) > 5
+    clash = decided.merge(made, on=["account_id", "offered_at"])
+    assert clash.empty

@@ -108,14 +108,11 @@ def test_same_action():
     assert same_action(a, b).tolist() == [False, True, True]
 
 
-def test_offer_policy_value_on_a_history():
-    rng = np.random.default_rng(3)
-    n = 3000
-    d = rng.choice([0.0, 0.2, 0.4, 0.6], n)
-    rand = rng.uniform(size=n) < 0.7
-    d = np.where(rand, d, 0.2)
-    acc = rng.uniform(size=n) < expit(-1 + 4 * d)
-    history = pd.DataFrame(
+def settlement_history(d, rand, acc) -> pd.DataFrame:
+    """Settlements of charged-off accounts at discounts ``d`` (random where ``rand``,
+    each of the grid's terms then equally likely), accepted where ``acc`` and paid."""
+    n = len(d)
+    return pd.DataFrame(
         {
             "offer_id": [f"O{i}" for i in range(n)],
             "kind": "settlement",
@@ -128,29 +125,39 @@ def test_offer_policy_value_on_a_history():
             "installment_amount": 100.0,
             "payments_before": 5,
             "randomized": rand,
-            "assignment_probability": np.where(rand, 0.25, 1.0),
+            "assignment_probability": np.where(rand, 1 / len(np.unique(d[rand])), 1.0),
             "outcome": np.where(acc, "accepted", "declined"),
             "result": np.where(acc, "completed", None),
         }
     )
-    collected = np.where(acc, (1 - d) * 1000, 50.0)
+
+
+def charged_off_usual() -> UsualCollections:
+    """Collecting as usual from 30 charged-off accounts paying 20 every tenth month."""
     me = pd.date_range("2022-01-31", periods=30, freq="ME")
-    snaps = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "account_id": f"S{i}",
-                    "month_end": me,
-                    "dpd": 400,
-                    "status": "charged_off",
-                    "balance": 1000.0,
-                    "paid_in_month": np.where(np.arange(30) % 10 == 0, 20.0, 0),
-                }
-            )
-            for i in range(30)
-        ]
+    snaps = pd.DataFrame(
+        {
+            "account_id": np.repeat([f"S{i}" for i in range(30)], 30),
+            "month_end": np.tile(me, 30),
+            "dpd": 400,
+            "status": "charged_off",
+            "balance": 1000.0,
+            "paid_in_month": np.tile(np.where(np.arange(30) % 10 == 0, 20.0, 0), 30),
+        }
     )
-    usual = UsualCollections(min_rows=10).fit(snaps)
+    return UsualCollections(min_rows=10).fit(snaps)
+
+
+def test_offer_policy_value_on_a_history():
+    rng = np.random.default_rng(3)
+    n = 3000
+    d = rng.choice([0.0, 0.2, 0.4, 0.6], n)
+    rand = rng.uniform(size=n) < 0.7
+    d = np.where(rand, d, 0.2)
+    acc = rng.uniform(size=n) < expit(-1 + 4 * d)
+    history = settlement_history(d, rand, acc)
+    collected = np.where(acc, (1 - d) * 1000, 50.0)
+    usual = charged_off_usual()
     model = OfferResponseModel(min_rows=50, random_state=0).fit(history)
     logged = history[["kind", "discount_share", "installments", "deferral_months"]]
     est = offer_policy_value(history, collected, model, usual, policy=logged).set_index("estimator")
@@ -161,3 +168,74 @@ def test_offer_policy_value_on_a_history():
     assert np.isfinite(rec.loc["dr", "value"]) and rec.loc["dr", "se"] > 0
     with pytest.raises(DataError, match="random terms"):
         offer_policy_value(history[~rand], collected[~rand], model, usual)
+
+
+def test_no_offer_and_other_kinds_are_valued_by_the_model_not_counted_as_nothing():
+    # an offers history holds offers only: where the policy makes no offer (or offers
+    # another kind than the one whose terms were drawn), no logged row can stand for it
+    est = policy_value(
+        matches=[True, False, False, False],
+        propensity=[0.5, 0.5, 0.25, 0.5],
+        outcome=[10.0, 6.0, 20.0, 4.0],
+        q_logged=[8.0, 5.0, 12.0, 4.0],
+        q_policy=[9.0, 7.0, 15.0, 3.0],
+        supported=[True, True, False, False],
+    ).set_index("estimator")
+    # IPW terms: 10 / 0.5 = 20, 0 (supported, not matched), the model's 15 and 3
+    assert est.loc["ipw", "value"] == pytest.approx((20 + 0 + 15 + 3) / 4)
+    assert est.loc["ipw", "modelled"] == 2 and est.loc["ipw", "matched"] == 1
+    # self-normalised: half the rows supported, their weighted mean 20 / (2 + 0) = 10
+    assert est.loc["snipw", "value"] == pytest.approx(0.5 * 10 + (15 + 3) / 4)
+    # DR is unchanged: 9 + 2·2, 7, 15, 3
+    assert est.loc["dr", "value"] == pytest.approx((13 + 7 + 15 + 3) / 4)
+
+
+def test_a_policy_that_sometimes_makes_no_offer_is_valued_without_bias():
+    # offers at random terms A or B (1/2 each), never "no offer"; the policy makes no
+    # offer below x = 0.4 (worth 30 + 50x, known to the model) and offers A above
+    rng = np.random.default_rng(11)
+    n = 40_000
+    x = rng.uniform(size=n)
+    a = rng.uniform(size=n) < 0.5
+    mean_a, mean_b, none = 100.0 + 0 * x, 60 + 80 * x, 30 + 50 * x
+    y = np.where(a, mean_a, mean_b) + rng.normal(0, 30, n)
+    offer = x >= 0.4
+    truth = 0.4 * (30 + 50 * 0.2) + 0.6 * 100
+    args = dict(
+        matches=offer & a,
+        propensity=np.full(n, 0.5),
+        outcome=y,
+        q_logged=np.where(a, mean_a, mean_b),
+        q_policy=np.where(offer, mean_a, none),
+    )
+    est = policy_value(**args, supported=offer).set_index("estimator")
+    for name in ("ipw", "snipw", "dr"):
+        assert est.loc[name, "low"] < truth < est.loc[name, "high"], name
+    # counting the no-offer rows as collecting nothing misses their 40 % share's value
+    naive = policy_value(**args).set_index("estimator")
+    assert naive.loc["ipw", "high"] < truth - 0.3 * 40
+
+
+def test_offer_policy_value_models_a_policy_without_offers():
+    rng = np.random.default_rng(5)
+    n = 400
+    d = rng.choice([0.0, 0.2, 0.4], n)
+    acc = rng.uniform(size=n) < expit(-1 + 4 * d)
+    history = settlement_history(d, np.ones(n, bool), acc)
+    collected = np.where(acc, (1 - d) * 1000, 50.0)
+    usual = charged_off_usual()
+    model = OfferResponseModel(min_rows=50, random_state=0).fit(history)
+    none = pd.DataFrame(
+        {"kind": ["none"] * n, "discount_share": 0.0, "installments": 0, "deferral_months": 0}
+    )
+    est, terms = offer_policy_value(
+        history, collected, model, usual, policy=none, return_terms=True
+    )
+    est = est.set_index("estimator")
+    v_usual = usual.value(history)
+    # no logged row stands for "no offer": every estimator is collecting as usual
+    for name in ("ipw", "dr"):
+        assert est.loc[name, "value"] == pytest.approx(v_usual.mean())
+        assert terms[name].to_numpy() == pytest.approx(v_usual)
+    assert est.loc["ipw", "modelled"] == n and est.loc["ipw", "matched"] == 0
+    assert terms["offer_id"].tolist() == history["offer_id"].tolist()

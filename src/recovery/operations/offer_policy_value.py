@@ -47,10 +47,89 @@ from recovery.operations.offer_recommend import recommend_offers
 from recovery.operations.offer_response import OfferResponseModel
 from recovery.operations.offer_value import UsualCollections, discount_factors, offer_value
 
-__all__ = ["policy_value", "realised_collections", "same_action", "offer_policy_value"]
+__all__ = [
+    "policy_value",
+    "policy_value_terms",
+    "realised_collections",
+    "same_action",
+    "offer_policy_value",
+]
 
 _DAYS_PER_MONTH = 365.25 / 12
 _TERMS = ("kind", "discount_share", "installments", "deferral_months", "plan_amount")
+
+
+def policy_value_terms(
+    matches: Any,
+    propensity: Any,
+    outcome: Any,
+    q_logged: Any = None,
+    q_policy: Any = None,
+    supported: Any = None,
+) -> pd.DataFrame:
+    """Per-row terms of the IPW, self-normalised IPW and DR estimates: their means are
+    the estimates, their standard deviations over √n the standard errors (the
+    self-normalised one's are its influence values: its value plus the delta method's
+    term).
+
+    Rows where the policy's action was not a possible logged action (``supported``
+    False: e.g. no offer, when the history holds offers only, or another kind than the
+    one whose terms were drawn) cannot be weighted — no logged row ever stands for
+    them — and are valued by ``q_policy`` in every estimator; without ``q_policy``
+    their IPW terms are missing.
+
+    Parameters
+    ----------
+    matches, propensity, outcome, q_logged, q_policy
+        As :func:`policy_value`.
+    supported : array-like of bool, optional
+        The policy's action had a positive probability of being logged (default: all
+        rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ipw``, ``snipw`` and (with ``q_logged`` and ``q_policy``) ``dr``, one row per
+        input row.
+
+    Examples
+    --------
+    >>> t = policy_value_terms([True, False, False], [0.5, 0.5, 0.5], [10.0, 2.0, 4.0],
+    ...                        q_logged=[8.0, 3.0, 4.0], q_policy=[8.0, 6.0, 5.0],
+    ...                        supported=[True, True, False])
+    >>> t["ipw"].tolist()   # 10 / 0.5, nothing matched, the model's 5 (not supported)
+    [20.0, 0.0, 5.0]
+    """
+    m = np.asarray(matches, dtype=bool)
+    p = np.asarray(propensity, dtype=float)
+    y = np.asarray(outcome, dtype=float)
+    if not (len(m) == len(p) == len(y)) or not len(y):
+        raise DataError("policy value: matches, propensity and outcome need the same rows")
+    bad = ~((p > 0) & (p <= 1)) | np.isnan(y)
+    if bad.any():
+        rows = np.flatnonzero(bad)[:3].tolist()
+        raise DataError(
+            "offers: assignment_probability must be within (0, 1] and the outcome known "
+            f"(rule: inverse propensity weights; e.g. rows {rows})"
+        )
+    s = np.ones(len(y), bool) if supported is None else np.asarray(supported, dtype=bool)
+    s = s | m  # a logged action was possible
+    qp = np.full(len(y), np.nan) if q_policy is None else np.asarray(q_policy, dtype=float)
+    modelled = np.where(s, 0.0, qp)
+    w = np.where(s, m / p, 0.0)
+    terms = pd.DataFrame({"ipw": w * y + modelled})
+    share, b = s.mean(), w.mean()
+    if b > 0:
+        ratio = (w * y).mean() / b
+        value = share * ratio + modelled.mean()
+        infl = share * (w * y - ratio * w) / b + ratio * (s - share) + modelled - modelled.mean()
+        terms["snipw"] = value + infl
+    else:
+        terms["snipw"] = np.where(s, np.nan, modelled)
+    if q_logged is not None and q_policy is not None:
+        ql = np.asarray(q_logged, dtype=float)
+        terms["dr"] = qp + w * (y - ql)
+    return terms
 
 
 def policy_value(
@@ -60,6 +139,7 @@ def policy_value(
     q_logged: Any = None,
     q_policy: Any = None,
     level: float = 0.95,
+    supported: Any = None,
 ) -> pd.DataFrame:
     """Inverse-propensity and doubly robust estimates of a policy's mean outcome.
 
@@ -76,31 +156,28 @@ def policy_value(
         without them, no DR row.
     level : float
         Confidence level of the intervals.
+    supported : array-like of bool, optional
+        The policy's action could have been logged (positive probability); rows where
+        it could not are valued by ``q_policy`` (:func:`policy_value_terms`). Default:
+        all rows.
 
     Returns
     -------
     pandas.DataFrame
         ``estimator`` (ipw, snipw, dr), ``value`` (mean per account), ``se``, ``low``,
-        ``high``, ``accounts``, ``matched``.
+        ``high``, ``accounts``, ``matched``, ``modelled`` (rows valued by the model
+        alone: the policy's action not supported).
     """
+    terms = policy_value_terms(matches, propensity, outcome, q_logged, q_policy, supported)
+    n = len(terms)
     m = np.asarray(matches, dtype=bool)
-    p = np.asarray(propensity, dtype=float)
-    y = np.asarray(outcome, dtype=float)
-    if not (len(m) == len(p) == len(y)) or not len(y):
-        raise DataError("policy value: matches, propensity and outcome need the same rows")
-    bad = ~((p > 0) & (p <= 1)) | np.isnan(y)
-    if bad.any():
-        rows = np.flatnonzero(bad)[:3].tolist()
-        raise DataError(
-            "offers: assignment_probability must be within (0, 1] and the outcome known "
-            f"(rule: inverse propensity weights; e.g. rows {rows})"
-        )
-    n = len(y)
+    s = np.ones(n, bool) if supported is None else np.asarray(supported, dtype=bool)
     z = norm.ppf(0.5 + level / 2)
-    w = m / p
     rows = []
-
-    def add(name: str, value: float, se: float) -> None:
+    for name in terms.columns:
+        t = terms[name].to_numpy()
+        value = float(t.mean())
+        se = float(t.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
         rows.append(
             {
                 "estimator": name,
@@ -110,21 +187,10 @@ def policy_value(
                 "high": value + z * se,
                 "accounts": n,
                 "matched": int(m.sum()),
+                "modelled": int((~(s | m)).sum()),
             }
         )
-
-    terms = w * y
-    add("ipw", float(terms.mean()), float(terms.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan)
-    if w.sum() > 0:
-        ratio = terms.sum() / w.sum()
-        infl = (terms - ratio * w) / w.mean()
-        add("snipw", float(ratio), float(infl.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan)
-    if q_logged is not None and q_policy is not None:
-        ql = np.asarray(q_logged, dtype=float)
-        qp = np.asarray(q_policy, dtype=float)
-        dr = qp + w * (y - ql)
-        add("dr", float(dr.mean()), float(dr.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).dropna(subset=["value"]).reset_index(drop=True)
 
 
 def realised_collections(
@@ -213,7 +279,9 @@ def offer_policy_value(
     policy: pd.DataFrame | None = None,
     randomized_only: bool = True,
     level: float = 0.95,
-) -> pd.DataFrame:
+    supported: Any = None,
+    return_terms: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """IPW and DR value of the recommendation (or another policy) on an offer history.
 
     Parameters
@@ -234,11 +302,21 @@ def offer_policy_value(
         Use only the offers with random terms (positivity: a rule-assigned offer says
         nothing of other terms).
     level : float
+    supported : array-like of bool, optional
+        Per history row, whether the policy's action could have been the logged one.
+        Default: the policy offers the kind that was offered (a desk draws the terms
+        at random within the kind its rule gives; no offer, or another kind, was never
+        a possible logged action — an offers table records offers only). Rows outside
+        it are valued by the value model alone in every estimator (``modelled``).
+    return_terms : bool
+        Also return the per-offer terms (:func:`policy_value_terms`) of the offers used.
 
     Returns
     -------
     pandas.DataFrame
-        :func:`policy_value`'s table plus the ``logged`` policy's mean outcome.
+        :func:`policy_value`'s table plus the ``logged`` policy's mean outcome; with
+        ``return_terms``, a tuple of it and the terms (``offer_id`` and one column per
+        estimator, the offers used in order).
     """
     config = config or Config()
     rules = config.offers
@@ -263,6 +341,17 @@ def offer_policy_value(
         policy = recommend_offers(state, model, usual, config).rename(columns={"offer": "kind"})
     else:
         policy = policy[keep].reset_index(drop=True)
+    if supported is None:
+        supported = policy["kind"].astype(object).to_numpy() == h["kind"].astype(object).to_numpy()
+    else:
+        supported = np.asarray(supported, dtype=bool)[keep]
+    if "plan_amount" not in policy:  # a plan of what was owed at the offer
+        owed = h["owed"] if "owed" in h else h.get("plan_amount", h["balance"])
+        logged_plan = h["kind"].astype(object) == "payment_plan"
+        spread = np.where(logged_plan, h.get("plan_amount", owed), owed)
+        policy = policy.assign(
+            plan_amount=np.where(policy["kind"].astype(object) == "payment_plan", spread, np.nan)
+        )
     matches = same_action(h, policy)
     vu = usual.value(h)
     share = usual.share(h)
@@ -293,7 +382,8 @@ def offer_policy_value(
 
     q_logged = expected(h)
     q_policy = expected(policy)
-    out = policy_value(matches, p, y, q_logged, q_policy, level)
+    out = policy_value(matches, p, y, q_logged, q_policy, level, supported)
+    terms = policy_value_terms(matches, p, y, q_logged, q_policy, supported)
     out["no_offer"] = float((policy["kind"].astype(object) == "none").mean())
     logged = pd.DataFrame(
         [
@@ -303,6 +393,7 @@ def offer_policy_value(
                 "se": float(y.std(ddof=1) / np.sqrt(len(y))) if len(y) > 1 else np.nan,
                 "accounts": len(y),
                 "matched": len(y),
+                "modelled": 0,
                 "no_offer": 0.0,
             }
         ]
@@ -310,4 +401,8 @@ def offer_policy_value(
     z = norm.ppf(0.5 + level / 2)
     logged["low"] = logged["value"] - z * logged["se"]
     logged["high"] = logged["value"] + z * logged["se"]
-    return pd.concat([out, logged[out.columns]], ignore_index=True)
+    table = pd.concat([out, logged[out.columns]], ignore_index=True)
+    if return_terms:
+        ids = h["offer_id"].to_numpy() if "offer_id" in h else np.arange(len(h))
+        return table, terms.assign(offer_id=ids)[["offer_id", *terms.columns]]
+    return table

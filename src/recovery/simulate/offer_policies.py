@@ -34,7 +34,9 @@ It returns **one row per candidate account**: ``account_id``, ``kind`` (``none``
 ``payment_plan``, ``settlement``, ``deferral``), ``discount_share`` (settlements: share
 of the balance forgiven), ``installments`` (plans: monthly installments; the amount
 still due is spread over them) and ``deferral_months`` (deferrals: months the unpaid
-installments move). Terms a kind does not use are ignored.
+installments move). Terms a kind does not use are ignored. A policy that draws its
+terms at random may add ``assignment_probability`` and ``randomized``: the ``offers``
+table records them (else 1 and False).
 
 Every offer made must pass the lender's guardrails
 (:func:`recovery.operations.offer_rules.offer_breaches` with ``config.offers``): a
@@ -82,10 +84,12 @@ from recovery.simulate.priority import observable_features
 __all__ = [
     "DECISION_KINDS",
     "DECISION_COLUMNS",
+    "RECORDED_COLUMNS",
     "OfferPolicy",
     "no_offers",
     "DeskRule",
     "FixedDiscount",
+    "AtRandomisedOffers",
     "check_decisions",
     "OfferPolicyOperation",
     "OUTCOME_MEASURES",
@@ -97,6 +101,9 @@ __all__ = [
 DECISION_KINDS = ("none", *KINDS)
 #: The columns a policy returns (one row per candidate account).
 DECISION_COLUMNS = ("account_id", "kind", "discount_share", "installments", "deferral_months")
+#: What a policy may add to a decision, recorded in the ``offers`` table as given (a
+#: policy that draws terms at random says with which probability).
+RECORDED_COLUMNS = ("assignment_probability", "randomized")
 #: What :func:`offer_policy_outcomes` measures in the window after the switch (its keys,
 #: ``collected`` left out: the discounted collections are the policy value compared).
 OUTCOME_MEASURES = (
@@ -193,6 +200,159 @@ class FixedDiscount:
         return _allowed_only(candidates, out, self.config)
 
 
+class AtRandomisedOffers:
+    """The desk as usual, except at each randomised account's first randomised offer,
+    where ``policy`` decides: the re-simulation counterpart of an offer history's
+    inverse-propensity value (:mod:`recovery.operations.offer_policy_value`).
+
+    An offer history with random terms identifies, for each offer made at random terms,
+    what the account would have paid over the H months after it had a policy chosen the
+    terms — the policy *at that offer*, the lender's usual work afterwards. This policy
+    re-simulates exactly that. Accounts outside ``randomized`` get the desk's rule
+    (:class:`DeskRule`), and so do hardship deferrals. An account of ``randomized`` gets,
+    at its first offer from the switch on whose terms the desk would draw at random (a
+    plan or a settlement with at least one term the guardrails allow), the ``policy``'s
+    decision (which may be no offer); at its later ones, terms drawn uniformly among the
+    allowed ones of the grid, as the desk draws them. The draws are the policy's own, one
+    per account and month from ``seed``, so that two runs of the same seed differ only
+    where the first offers differ. ``policy=None`` draws the first offer's terms too: the
+    logging run, whose ``offers`` table records the draws' ``assignment_probability`` and
+    ``randomized``.
+
+    Parameters
+    ----------
+    policy : callable or None
+        An :data:`OfferPolicy`, or None (the desk's draw).
+    randomized : iterable of str
+        Accounts of the desk's randomised share (e.g. those with a ``randomized``
+        offer in a run of the same seed).
+    params : OfferParams, optional
+        The desk's rule and grids (default: :class:`~recovery.simulate.offers.OfferParams`).
+    config : Config, optional
+    seed : int
+
+    Attributes
+    ----------
+    events_ : pandas.DataFrame
+        The first offers: ``decision_date``, the decision (:data:`DECISION_COLUMNS`) and
+        ``assignment_probability``, in the order made.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"account_id": ["A1", "A2"], "desk_kind": ["settlement"] * 2,
+    ...     "decision_date": pd.Timestamp("2024-01-01"), "stage": ["charged_off"] * 2,
+    ...     "debt_age_days": [400.0, 400.0], "balance": [1000.0, 1000.0],
+    ...     "installment_amount": [100.0, 100.0], "owed": [1200.0, 1200.0],
+    ...     "payments_before": [5, 5]})
+    >>> p = AtRandomisedOffers(no_offers, randomized=["A2"])
+    >>> p(c)["kind"].tolist(), p.events_["account_id"].tolist()
+    (['settlement', 'none'], ['A2'])
+    """
+
+    def __init__(
+        self,
+        policy: OfferPolicy | None,
+        randomized: Any,
+        params: OfferParams | None = None,
+        config: Config | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.policy = policy
+        self.randomized = {str(a) for a in randomized}
+        self.params = params or OfferParams()
+        self.config = config or Config()
+        self.seed = int(seed)
+        self.desk = DeskRule(self.params, self.config)
+        self._seen: set[str] = set()
+        self._events: list[pd.DataFrame] = []
+        inner = "desk" if policy is None else getattr(policy, "__name__", type(policy).__name__)
+        self.__name__ = f"at_randomised({inner})"
+
+    @property
+    def events_(self) -> pd.DataFrame:
+        columns = ["decision_date", *DECISION_COLUMNS, "assignment_probability"]
+        if not self._events:
+            return pd.DataFrame(columns=columns)
+        return pd.concat(self._events, ignore_index=True)[columns]
+
+    def allowed_terms(self, candidates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """The grid of each candidate's desk kind (discounts or plan lengths; NaN off the
+        grid) and which of its terms the guardrails allow (as the desk checks them)."""
+        p = self.params
+        width = max(len(p.discount_grid), len(p.plan_grid))
+        kind = candidates["desk_kind"].to_numpy(object)
+        d = np.full(width, np.nan)
+        d[: len(p.discount_grid)] = p.discount_grid
+        plan_len = np.full(width, np.nan)
+        plan_len[: len(p.plan_grid)] = p.plan_grid
+        grid = np.where(
+            (kind == "payment_plan")[:, None],
+            plan_len[None, :],
+            np.where((kind == "settlement")[:, None], d[None, :], np.nan),
+        )
+        rep = candidates.loc[candidates.index.repeat(width)].reset_index(drop=True)
+        flat = grid.reshape(-1)
+        k = np.repeat(kind, width)
+        term = pd.DataFrame(
+            {
+                "account_id": rep["account_id"].to_numpy(),
+                "kind": np.where(np.isnan(flat), "none", k),
+                "discount_share": np.where(k == "settlement", np.nan_to_num(flat), 0.0),
+                "installments": np.where(k == "payment_plan", np.nan_to_num(flat), 0),
+                "deferral_months": 0,
+            }
+        )
+        ok = ~offer_breaches(_with_terms(rep, term), self.config).to_numpy().any(axis=1)
+        return grid, (ok & ~np.isnan(flat)).reshape(len(candidates), width)
+
+    def draws(self, ids: np.ndarray, dates: Any) -> np.ndarray:
+        """Uniform draws in [0, 1), one per account and month (from ``seed``)."""
+        month = pd.to_datetime(pd.Series(dates)).dt.strftime("%Y-%m").to_numpy(str)
+        key = pd.Series(np.char.add(np.asarray(ids, str), month))
+        h = pd.util.hash_pandas_object(key, index=False, hash_key=f"{self.seed % 10**16:016d}")
+        return (h.to_numpy(np.uint64) >> np.uint64(11)).astype(float) / float(1 << 53)
+
+    def __call__(self, candidates: pd.DataFrame) -> pd.DataFrame:
+        candidates = candidates.reset_index(drop=True)
+        out = self.desk(candidates).reset_index(drop=True)
+        out["assignment_probability"] = 1.0
+        out["randomized"] = False
+        if not len(candidates):
+            return out
+        ids = candidates["account_id"].astype(str).to_numpy()
+        grid, allowed = self.allowed_terms(candidates)
+        count = allowed.sum(axis=1)
+        kind = candidates["desk_kind"].to_numpy(object)
+        drawn = np.isin(ids, list(self.randomized)) & (kind != "deferral") & (count > 0)
+        first = drawn & ~np.isin(ids, list(self._seen))
+        random = np.flatnonzero(drawn & ~first if self.policy is not None else drawn)
+        if len(random):  # the desk's draw: uniform among the allowed terms
+            u = self.draws(ids[random], candidates["decision_date"].to_numpy()[random])
+            choice = np.minimum((u * count[random]).astype(int), count[random] - 1)
+            col = np.argmax(np.cumsum(allowed[random], axis=1) > choice[:, None], axis=1)
+            chosen = grid[random, col]
+            plan = kind[random] == "payment_plan"
+            out.loc[random, "kind"] = kind[random]
+            out.loc[random, "discount_share"] = np.where(plan, 0.0, chosen)
+            out.loc[random, "installments"] = np.where(plan, chosen, 1).astype(int)
+            out.loc[random, "deferral_months"] = 0
+            out.loc[random, "assignment_probability"] = 1.0 / count[random]
+            out.loc[random, "randomized"] = True
+        rows = np.flatnonzero(first)
+        if len(rows):
+            given = candidates.iloc[rows].reset_index(drop=True)
+            if self.policy is not None:
+                decided = check_decisions(
+                    given, self.policy(given.copy()), self.config, self.__name__
+                )
+                for col in DECISION_COLUMNS[1:]:
+                    out.loc[rows, col] = decided[col].to_numpy()
+            made = out.iloc[rows].reset_index(drop=True)
+            self._events.append(made.assign(decision_date=given["decision_date"].to_numpy()))
+            self._seen.update(ids[rows])
+        return out
+
+
 def _with_terms(candidates: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
     """Candidates with the decided terms as offer_breaches reads them."""
     frame = candidates.reset_index(drop=True).copy()
@@ -257,7 +417,8 @@ def check_decisions(
     Returns
     -------
     pandas.DataFrame
-        :data:`DECISION_COLUMNS`, one row per candidate in the candidates' order.
+        :data:`DECISION_COLUMNS` (and those of :data:`RECORDED_COLUMNS` the policy
+        gave), one row per candidate in the candidates' order.
 
     Raises
     ------
@@ -323,7 +484,8 @@ def check_decisions(
         raise ConfigError(
             f"{where} made {len(rows)} offer(s) the lender's rules refuse: " + "; ".join(parts)
         )
-    return decisions[list(DECISION_COLUMNS)]
+    logged = [c for c in RECORDED_COLUMNS if c in decisions]  # kept for the offers table
+    return decisions[list(DECISION_COLUMNS) + logged]
 
 
 class OfferPolicyOperation(CollectionOperation):
