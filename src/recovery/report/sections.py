@@ -52,6 +52,7 @@ __all__ = [
     "collection_cycle_by_month",
     "report_kpis",
     "report_moments",
+    "REPORT_SEGMENTS",
     "segment_movements",
     "forecast_summary",
     "agent_effectiveness",
@@ -334,7 +335,12 @@ def report_moments(data: ReportData, segment: str | None = None) -> pd.DataFrame
     """Per month, the sums behind each rate's sampling error (its own denominators).
 
     :func:`recovery.analytics.variation.kpi_moments` of the snapshots known at the
-    report month, for :func:`recovery.report.headline.kpi_change_table`.
+    report month, for :func:`recovery.report.headline.kpi_change_table` (no
+    ``segment``) and :func:`segment_movements` (by one segment column).
+
+    The sums are additive, so they are computed once, in one pass over the snapshots, by
+    all the report's segments together (:data:`REPORT_SEGMENTS` that the data has) and
+    kept in ``data.extras``; the book's sums and each segment's are sums of those.
 
     Examples
     --------
@@ -347,15 +353,57 @@ def report_moments(data: ReportData, segment: str | None = None) -> pd.DataFrame
     """
     from recovery.analytics.variation import kpi_moments
 
-    source = None
-    if segment is not None and segment not in data.history.columns:
-        source = data.accounts
-    return kpi_moments(data.history, data.config, segment=segment, accounts=source)
+    segments = _report_segments(data)
+    if segment is not None and segment not in segments:  # not one of the report's
+        source = None if segment in data.history.columns else data.accounts
+        return kpi_moments(data.history, data.config, segment=segment, accounts=source)
+    if "moments" not in data.extras:  # one pass over the snapshots for every segment
+        source = None
+        if any(seg not in data.history.columns for seg in segments):
+            source = data.accounts
+        data.extras["moments"] = kpi_moments(
+            data.history, data.config, segment=segments or None, accounts=source
+        )
+    moments = data.extras["moments"]
+    keep = [] if segment is None else [segment]
+    if keep == segments:
+        return moments.copy()
+    return _moments_by(moments, keep, drop=[s for s in segments if s not in keep])
+
+
+#: The segment columns of the report's segment movements (those the data has).
+REPORT_SEGMENTS = ("product", "region")
+
+
+def _report_segments(data: ReportData) -> list[str]:
+    """The columns of :data:`REPORT_SEGMENTS` in the snapshots or the accounts table."""
+    columns = set(data.history.columns)
+    if data.accounts is not None:
+        columns |= set(data.accounts.columns)
+    return [seg for seg in REPORT_SEGMENTS if seg in columns]
+
+
+def _moments_by(moments: pd.DataFrame, keep: list[str], drop: list[str]) -> pd.DataFrame:
+    """Moments by month (and ``keep``): those by more segments summed over ``drop``.
+
+    The same table :func:`recovery.analytics.variation.kpi_moments` gives by ``keep``
+    alone: its columns, its order (by measure, then month and segment), ``n`` whole.
+    """
+    sums = [c for c in moments.columns if c not in ("month_end", "kpi", "kind", *keep, *drop)]
+    keys = ["month_end", *keep]
+    out = (
+        moments.groupby([*keys, "kpi", "kind"], dropna=False, observed=True, sort=False)[sums]
+        .sum()
+        .reset_index()
+    )
+    out["n"] = out["n"].astype(int)
+    out = out.sort_values(keys, kind="mergesort").sort_values("kpi", kind="mergesort")
+    return out.reset_index(drop=True)
 
 
 def segment_movements(
     data: ReportData,
-    segments: Sequence[str] = ("product", "region"),
+    segments: Sequence[str] = REPORT_SEGMENTS,
     measures: Sequence[str] = (
         "overdue_rate_30plus_balance",
         "overdue_rate_90plus_balance",
@@ -755,7 +803,9 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _accounts_in(snapshots: Any) -> int:
+def _accounts_in(snapshots: Any, data: ReportData | None = None) -> int:
+    if data is not None and snapshots is data.snapshots and "accounts_in_book" in data.extras:
+        return int(data.extras["accounts_in_book"])  # counted when the snapshots were built
     if isinstance(snapshots, PartitionedSnapshots):  # an account's rows are in one part
         return sum(int(p["account_id"].nunique()) for p in snapshots)
     return int(snapshots["account_id"].nunique())
@@ -781,7 +831,7 @@ def about_html(data: ReportData) -> str:
         ("Report month", format_month(data.month)),
         ("Data up to", f"{data.data_end:%Y-%m-%d}"),
         ("Months of snapshots", f"{format_month(data.months[0])} to {format_month(data.month)}"),
-        ("Accounts in the snapshots", format_count(_accounts_in(history))),
+        ("Accounts in the snapshots", format_count(_accounts_in(history, data))),
         ("Charge-off at", format_days(cfg.aging.charge_off_dpd) + " past due"),
         ("Recovery horizon", f"{cfg.analytics.recovery_horizon_months} months"),
         ("Models checked", models),
