@@ -165,8 +165,9 @@ def book_by_state(
     config = config or Config()
     target = parse_month(month)
     if isinstance(snapshots, PartitionedSnapshots):  # the rows at the month, part by part
-        keep_columns = [c for c in ("status", "bucket", "balance") if c in snapshots.columns]
-        rows = snapshots.concat(lambda p: p.loc[_month_is(p, target), keep_columns])
+        from recovery.analytics.forecast_inputs import rows_at
+
+        rows = rows_at(snapshots, [target])[target]  # remembered: the forecast reads them too
     else:
         rows = snapshots[_month_is(snapshots, target)]
     status = rows["status"].astype(str)
