@@ -141,3 +141,52 @@ def test_about_table_counts_the_accounts_without_reading_the_parts(parted_data, 
     assert reads["parts"] == 0
     counted = sum(int(p["account_id"].nunique()) for p in parted_data.history)
     assert f"<td>Accounts in the snapshots</td><td>{counted:,}</td>" in html
+
+
+def test_charged_off_debt_months_are_taken_from_the_delinquent_ones(parted_data, reads):
+    from recovery.analytics.debt_age import recovery_observations
+
+    data = parted_data
+    history = data.history
+    history.forget()
+    parts = history.npartitions
+    wider = recovery_observations(history, data.config, scope="delinquent", data_end=data.month)
+    assert reads["parts"] == parts
+    charged = recovery_observations(history, data.config, data_end=data.month)
+    assert reads["parts"] == parts  # no second pass
+    assert len(charged) and len(charged) < len(wider)
+    history.forget()
+    direct = recovery_observations(history, data.config, data_end=data.month)
+    pd.testing.assert_frame_equal(charged, direct)
+
+
+def test_prepared_states_gain_segments_without_being_prepared_again(sample_data):
+    from recovery.analytics.states import snapshot_states
+
+    data = sample_data
+    part = data.history.partition(0)  # prepared when the snapshots were built
+    plain = part.drop(columns=[c for c in part.columns if c in ("state", "first_exit")])
+    plain.attrs = {}
+    direct = snapshot_states(plain, data.config, ["product", "region"], data.accounts)
+    quick = snapshot_states(part, data.config, ["product", "region"], data.accounts)
+    pd.testing.assert_frame_equal(quick, direct[quick.columns])
+    assert quick.attrs == direct.attrs
+    assert "region" not in part.columns  # the part itself is left as it was
+
+
+def test_collection_cycle_by_month_reads_only_its_columns():
+    e = pd.DataFrame(
+        {
+            "account_id": ["A", "B", "C", "D"],
+            "start_date": pd.to_datetime(["2024-01-05", "2026-01-05", "2026-03-10", "2026-09-01"]),
+            "end_date": pd.to_datetime(["2024-02-01", "2026-02-04", "2026-11-20", None]),
+            "end_reason": ["payment_cure", "payment_cure", "paid_off", "open"],
+            "note": ["x"] * 4,
+        }
+    )
+    c = report.collection_cycle_by_month(e, ["2026-10-31", "2024-01-31"])
+    # October 2026: B cured in 30 days; C (paid off later) and D censored; A too old
+    # January 2024: only A, still open then
+    assert c["episodes"].tolist() == [3, 1]
+    assert c["average_collection_cycle_days"].iloc[0] == 30.0
+    assert pd.isna(c["average_collection_cycle_days"].iloc[1])

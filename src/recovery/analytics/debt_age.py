@@ -380,6 +380,10 @@ def recovery_observations(
             return out.sort_values(["account_id", "month_end"], kind="mergesort", ignore_index=True)
 
         key = ("observations", config, scope, horizon_months, pd.Timestamp(end), censor)
+        if scope == "charged_off":  # the recovery book is part of the delinquent debt
+            wider = snapshots.recall(("observations", config, "delinquent", *key[3:]))
+            if wider is not None:
+                return wider[wider["status"] == "charged_off"].reset_index(drop=True)
         return snapshots.memo(key, compute).copy()
     check_snapshot_columns(snapshots, what="recovery by debt age")
     horizon = recovery_horizon(horizon_months, config)

@@ -151,6 +151,11 @@ def snapshot_states(
     mark = tuple(tuple(m) for m in mark) if isinstance(mark, (list, tuple)) else mark
     if mark == prepared and _STATE_COLUMNS <= set(snapshots.columns):
         return snapshots  # already the output of this function (same buckets, segments)
+    if mark and mark[0] == prepared[0] and _STATE_COLUMNS <= set(snapshots.columns):
+        # prepared with other segments: only the segment columns to add
+        s = _add_segments(snapshots.copy(deep=False), segments, accounts)
+        s.attrs[_PREPARED] = prepared
+        return s
     missing = [c for c in _REQUIRED if c not in snapshots.columns]
     if missing:
         raise DataError(

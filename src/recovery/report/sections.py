@@ -261,9 +261,18 @@ def collection_cycle_by_month(
     """
     from recovery.analytics.collection_cycle import collection_cycle
 
+    months = pd.DatetimeIndex(pd.to_datetime(list(months)))
+    # only what the cycle reads, of the episodes started in some month's window
+    columns = ["start_date", "end_date", "end_reason", "charge_off_date"]
+    episodes = episodes[[c for c in columns if c in episodes.columns]]
     starts = pd.to_datetime(episodes["start_date"])
+    if len(months):
+        wanted = (starts <= months.max()) & (
+            starts > months.min() - pd.DateOffset(months=window_months)
+        )
+        episodes, starts = episodes[wanted], starts[wanted]
     rows = []
-    for m in pd.DatetimeIndex(pd.to_datetime(list(months))):
+    for m in months:
         window = (starts <= m) & (starts > m - pd.DateOffset(months=window_months))
         e = episodes[window].copy()
         if not len(e):
