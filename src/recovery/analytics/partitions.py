@@ -248,9 +248,30 @@ class PartitionedSnapshots:
         self._memo[ident] = (key, value)  # the key's objects kept: their ids stay theirs
         return value
 
-    def forget(self) -> None:
-        """Drop everything :meth:`memo` remembers (its memory is released)."""
-        self._memo.clear()
+    def forget(self, keep_below: int = 0) -> None:
+        """Drop what :meth:`memo` remembers (its memory is released).
+
+        Parameters
+        ----------
+        keep_below : int
+            Keep the results smaller than this many bytes (the sums per month and
+            state, a few kilobytes, that a later analysis reads again); drop the
+            account-level ones. 0 (default): drop everything.
+
+        Examples
+        --------
+        >>> parts = PartitionedSnapshots([pd.DataFrame({"a": [1]})])
+        >>> _ = parts.memo(("small",), lambda: pd.DataFrame({"n": [1]}))
+        >>> _ = parts.memo(("large",), lambda: pd.DataFrame({"n": range(10_000)}))
+        >>> parts.forget(keep_below=1_000)
+        >>> parts.recall(("small",)) is not None, parts.recall(("large",)) is None
+        (True, True)
+        """
+        if keep_below <= 0:
+            self._memo.clear()
+            return
+        for ident in [i for i, (_, v) in self._memo.items() if _nbytes(v) >= keep_below]:
+            del self._memo[ident]
 
     def recall(self, key: tuple, default: Any = None) -> Any:
         """What :meth:`memo` remembers under ``key``, else ``default`` (nothing computed)."""
@@ -280,6 +301,19 @@ class PartitionedSnapshots:
 
 
 _MEMO_SIZE = 40
+
+
+def _nbytes(value: Any) -> int:
+    """Bytes held by a remembered result (tables, arrays and containers of them)."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return int(value.memory_usage(index=True, deep=False).sum()) if len(value) else 0
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    return 0
 
 
 def _identity(value: Any) -> Any:
