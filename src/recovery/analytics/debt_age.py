@@ -49,6 +49,7 @@ __all__ = [
     "DAYS_PER_MONTH",
     "RECOVERY_COLUMNS",
     "Scope",
+    "observed_debt_months",
     "age_band_columns",
     "check_part_columns",
     "check_snapshot_columns",
@@ -175,7 +176,11 @@ def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
 
 
 def future_sum(
-    acc: np.ndarray, month: np.ndarray, value: np.ndarray, months_ahead: np.ndarray | int
+    acc: np.ndarray,
+    month: np.ndarray,
+    value: np.ndarray,
+    months_ahead: np.ndarray | int,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sum of ``value`` over the same account's rows in months ``(m, m + months_ahead]``.
 
@@ -190,12 +195,15 @@ def future_sum(
     value : array of float
         What to sum (e.g. ``paid_in_month``).
     months_ahead : int or array of int
-        The window after each row's month.
+        The window after each row's month (of each of ``rows``, when given).
+    rows : array of int, optional
+        Only these rows' sums (positions; the same numbers as those rows of the
+        whole result, for a fraction of its cost).
 
     Returns
     -------
     numpy.ndarray of float
-        One sum per row.
+        One sum per row (per one of ``rows``).
 
     Examples
     --------
@@ -206,9 +214,9 @@ def future_sum(
     base = month.min() if len(month) else 0
     key = acc * span + (month - base)
     cum = np.cumsum(value, dtype=float)
-    target = acc * span + np.minimum(month - base + months_ahead, span - 1)
+    here = np.arange(len(key)) if rows is None else np.asarray(rows, dtype=np.intp)
+    target = acc[here] * span + np.minimum(month[here] - base + months_ahead, span - 1)
     pos = np.searchsorted(key, target, side="right") - 1
-    here = np.arange(len(key))
     return cum[pos] - cum[here]
 
 
@@ -369,22 +377,39 @@ def recovery_observations(
     """
     config = config or Config()
     if isinstance(snapshots, PartitionedSnapshots):  # account by account: the parts' rows
-        check_part_columns(snapshots, what="recovery by debt age")
-        end = snapshots.data_end if data_end is None else data_end
-        kw = {"scope": scope, "horizon_months": horizon_months, "data_end": end, "censor": censor}
+        return _observations_of_parts(snapshots, config, scope, horizon_months, data_end, censor)
+    return observed_debt_months(snapshots, config, scope, horizon_months, data_end, censor)[2]
 
-        def compute() -> pd.DataFrame:
-            out = snapshots.concat(recovery_observations, config, **kw)
-            if out.empty:
-                return recovery_observations(snapshots.partition(0).iloc[:0], config, **kw)
-            return out.sort_values(["account_id", "month_end"], kind="mergesort", ignore_index=True)
 
-        key = ("observations", config, scope, horizon_months, pd.Timestamp(end), censor)
-        if scope == "charged_off":  # the recovery book is part of the delinquent debt
-            wider = snapshots.recall(("observations", config, "delinquent", *key[3:]))
-            if wider is not None:
-                return wider[wider["status"] == "charged_off"].reset_index(drop=True)
-        return snapshots.memo(key, compute).copy()
+def observed_debt_months(
+    snapshots: pd.DataFrame,
+    config: Config,
+    scope: Scope = "charged_off",
+    horizon_months: int | None = None,
+    data_end: pd.Timestamp | str | None = None,
+    censor: bool = True,
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """:func:`recovery_observations` of a table, with the sorted table and their rows in it.
+
+    Returns
+    -------
+    sorted : DataFrame
+        :func:`sort_snapshots` of ``snapshots``.
+    rows : numpy.ndarray of int
+        Position in ``sorted`` of each observation.
+    observations : DataFrame
+        :func:`recovery_observations`.
+
+    Examples
+    --------
+    >>> snaps = pd.DataFrame({"account_id": ["A", "A"],
+    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]), "dpd": [200, 230],
+    ...     "balance": [100.0, 90.0], "paid_in_month": [0.0, 10.0],
+    ...     "status": ["charged_off"] * 2})
+    >>> s, rows, obs = observed_debt_months(snaps, Config(), horizon_months=1)
+    >>> rows.tolist(), obs["collected"].tolist()
+    ([0], [10.0])
+    """
     check_snapshot_columns(snapshots, what="recovery by debt age")
     horizon = recovery_horizon(horizon_months, config)
     if horizon < 1:
@@ -417,13 +442,15 @@ def recovery_observations(
     mask &= (balance > 0) & age.notna().to_numpy()
     if censor:
         mask &= follow >= horizon
+    rows = np.flatnonzero(mask)  # the debt-months kept: only their columns are built
+    balance, collected = balance[rows], collected[rows]
     recovered = np.minimum(collected, balance)
     out = pd.DataFrame(
         {
-            "account_id": s["account_id"].to_numpy(),
-            "month_end": s["month_end"].to_numpy(),
-            "debt_age_days": age.to_numpy(dtype=float),
-            "status": status,
+            "account_id": s["account_id"].to_numpy()[rows],
+            "month_end": s["month_end"].to_numpy()[rows],
+            "debt_age_days": age.to_numpy(dtype=float)[rows],
+            "status": status[rows],
             "balance": balance,
             "collected": collected,
             "recovered": recovered,
@@ -431,12 +458,54 @@ def recovery_observations(
                 recovered, balance, out=np.zeros_like(balance), where=balance > 0
             ),
             "paid": collected > config.aging.tolerance,
-            "follow_up_months": np.minimum(follow, horizon),
+            "follow_up_months": np.minimum(follow[rows], horizon),
         }
     )
     if "product" in s.columns:
-        out["product"] = s["product"].to_numpy()
-    return out.loc[mask].reset_index(drop=True)
+        out["product"] = s["product"].to_numpy()[rows]
+    return s, rows, out
+
+
+def _observations_of_parts(
+    snapshots: PartitionedSnapshots,
+    config: Config,
+    scope: Scope,
+    horizon_months: int | None,
+    data_end: pd.Timestamp | str | None,
+    censor: bool,
+) -> pd.DataFrame:
+    """:func:`recovery_observations` of a partitioned table, from one pass for every scope.
+
+    The parts' debt-months of the wider scope (``delinquent``, which holds every
+    ``charged_off`` one) without censoring are read once per horizon and data end and
+    remembered; each scope and censoring is a selection of those rows (the columns of
+    a row do not depend on them).
+    """
+    check_part_columns(snapshots, what="recovery by debt age")
+    if scope not in ("charged_off", "delinquent"):
+        raise DataError(f"scope must be 'charged_off' or 'delinquent', got {scope!r}")
+    end = snapshots.data_end if data_end is None else data_end
+    horizon = recovery_horizon(horizon_months, config)
+    kw = {"horizon_months": horizon, "data_end": end}
+
+    def compute() -> pd.DataFrame:
+        out = snapshots.concat(
+            recovery_observations, config, scope="delinquent", censor=False, **kw
+        )
+        if out.empty:
+            return out
+        return out.sort_values(["account_id", "month_end"], kind="mergesort", ignore_index=True)
+
+    every = snapshots.memo(("debt_months", config, horizon, pd.Timestamp(end)), compute)
+    keep = np.ones(len(every), dtype=bool)
+    if scope == "charged_off" and len(every):
+        keep = every["status"].to_numpy() == "charged_off"
+    if censor and len(every):
+        keep &= every["follow_up_months"].to_numpy() >= horizon
+    if not keep.any():  # none: the empty table of one part
+        part = snapshots.partition(0).iloc[:0]
+        return recovery_observations(part, config, scope=scope, censor=censor, **kw)
+    return every.loc[keep].reset_index(drop=True)
 
 
 def recovery_horizon(horizon_months: int | None, config: Config) -> int:

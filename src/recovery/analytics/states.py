@@ -297,6 +297,8 @@ def transitions(
     s = s[s["first_exit"]]
     have = np.unique(s["month_no"].to_numpy()) if months is None else np.asarray(months)
     starts = have[np.isin(have + 1, have)]
+    if not segments and len(starts) and len(s):  # on integer keys (the same table)
+        return _transitions_of_states(s, starts)
     cols = ["account_id", "month_no", "state", "balance", "amount_overdue"]
     on_books = s[~s["state"].isin(EXIT_STATES) & s["month_no"].isin(starts)]
     frm = on_books[cols + segments].rename(columns={"state": "from_state"})
@@ -341,6 +343,61 @@ def transitions(
         "next_paid_in_month",
     ]
     return out[order]
+
+
+def _transitions_of_states(s: pd.DataFrame, starts: np.ndarray) -> pd.DataFrame:
+    """:func:`transitions` without segments, of prepared rows (``first_exit`` ones).
+
+    The rows at *m* on the books are matched with the same account's row at *m + 1*
+    on an integer key (account code, month) instead of a merge of text columns; the
+    table is the merge's, row for row.
+    """
+    account = s["account_id"].to_numpy()
+    codes, ids = pd.factorize(account, sort=True)  # codes in the order of the ids
+    month_no = s["month_no"].to_numpy(dtype=np.int64)
+    state = s["state"].to_numpy()
+    base = int(month_no.min()) - 1
+    span = int(month_no.max()) - base + 2
+    key = codes.astype(np.int64) * span + (month_no - base)
+    frm = np.flatnonzero(~np.isin(state, EXIT_STATES) & np.isin(month_no, starts))
+    nxt = np.flatnonzero(np.isin(month_no, starts + 1))
+    nxt = nxt[np.argsort(key[nxt], kind="stable")]
+    nxt_key = key[nxt] - 1  # the start month's key of each row at m + 1 (unique, sorted)
+    at = np.searchsorted(nxt_key, key[frm])
+    at_ok = np.minimum(at, max(len(nxt) - 1, 0))
+    matched = (at < len(nxt)) & (nxt_key[at_ok] == key[frm]) if len(nxt) else at < 0
+    to_row = np.where(matched, nxt[at_ok] if len(nxt) else 0, -1)
+    entering = nxt[~np.isin(nxt_key, key[frm])]  # at m + 1, not on the books at m
+    balance = s["balance"].to_numpy(dtype=float)
+    overdue = s["amount_overdue"].to_numpy(dtype=float)
+    paid = s["paid_in_month"].to_numpy(dtype=float)
+    next_balance_all = np.nan_to_num(balance, nan=0.0)
+    paid_all = np.nan_to_num(paid, nan=0.0)
+    has_next = to_row >= 0
+    nb = np.where(has_next, next_balance_all[np.maximum(to_row, 0)], 0.0)
+    npd = np.where(has_next, paid_all[np.maximum(to_row, 0)], 0.0)
+    to_state = np.where(has_next, state[np.maximum(to_row, 0)], "other_exit").astype(object)
+    row_code = np.concatenate([codes[frm], codes[entering]])
+    row_month = np.concatenate([month_no[frm], month_no[entering] - 1])
+    order = np.lexsort((row_code, row_month))  # by month, then account id
+    from_state = np.concatenate([state[frm], np.full(len(entering), NEW_STATE, dtype=object)])
+    columns = {
+        "account_id": np.asarray(ids, dtype=object)[row_code],
+        "month_no": row_month,
+        "from_state": from_state,
+        "to_state": np.concatenate([to_state, state[entering]]),
+        "balance": np.concatenate([balance[frm], next_balance_all[entering]]),
+        "amount_overdue": np.nan_to_num(
+            np.concatenate([overdue[frm], np.zeros(len(entering))]), nan=0.0
+        ),
+        "next_balance": np.concatenate([nb, next_balance_all[entering]]),
+        "next_paid_in_month": np.concatenate([npd, paid_all[entering]]),
+    }
+    out = pd.DataFrame({k: v[order] for k, v in columns.items()})
+    month = out.pop("month_no").to_numpy()
+    out.insert(1, "month_end", month_end(month))
+    out.insert(2, "next_month_end", month_end(month + 1))
+    return out
 
 
 def sort_states(df: pd.DataFrame, keys: list[str], config: Config | None) -> pd.DataFrame:
