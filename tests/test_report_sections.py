@@ -190,3 +190,26 @@ def test_collection_cycle_by_month_reads_only_its_columns():
     assert c["episodes"].tolist() == [3, 1]
     assert c["average_collection_cycle_days"].iloc[0] == 30.0
     assert pd.isna(c["average_collection_cycle_days"].iloc[1])
+
+
+def test_transitions_carry_text_segments_as_the_merge_does(sample_data):
+    from recovery.analytics.states import snapshot_states, transitions
+
+    data = sample_data
+    states = snapshot_states(data.history.partition(0), data.config, ["region"], data.accounts)
+    fast = transitions(states, data.config, ["region"])
+    # independently: the transitions without segments, each row given the account's
+    # region at its start month (at the next month for an account entering the book)
+    plain = transitions(data.history.partition(0), data.config)
+    entering = plain["from_state"].eq("new")
+    at = plain["month_end"].where(~entering, plain["next_month_end"])
+    region = states.set_index(["account_id", "month_end"])["region"]
+    expected = region.reindex(pd.MultiIndex.from_arrays([plain["account_id"], at])).to_numpy()
+    assert fast.columns.tolist() == [*plain.columns[:3], "region", *plain.columns[3:]]
+    pd.testing.assert_frame_equal(fast.drop(columns="region"), plain)
+    assert (fast["region"].to_numpy() == expected).all() and fast["region"].notna().all()
+    # the merge (a segment of another type) gives the same table
+    slow = transitions(
+        states.assign(region=states["region"].astype("category")), data.config, ["region"]
+    )
+    pd.testing.assert_frame_equal(fast, slow.assign(region=slow["region"].astype(object)))

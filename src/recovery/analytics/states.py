@@ -42,6 +42,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -297,8 +299,8 @@ def transitions(
     s = s[s["first_exit"]]
     have = np.unique(s["month_no"].to_numpy()) if months is None else np.asarray(months)
     starts = have[np.isin(have + 1, have)]
-    if not segments and len(starts) and len(s):  # on integer keys (the same table)
-        return _transitions_of_states(s, starts)
+    if len(starts) and len(s) and all(s[c].dtype == object for c in segments):
+        return _transitions_of_states(s, starts, segments)  # on integer keys (the same table)
     cols = ["account_id", "month_no", "state", "balance", "amount_overdue"]
     on_books = s[~s["state"].isin(EXIT_STATES) & s["month_no"].isin(starts)]
     frm = on_books[cols + segments].rename(columns={"state": "from_state"})
@@ -345,8 +347,10 @@ def transitions(
     return out[order]
 
 
-def _transitions_of_states(s: pd.DataFrame, starts: np.ndarray) -> pd.DataFrame:
-    """:func:`transitions` without segments, of prepared rows (``first_exit`` ones).
+def _transitions_of_states(
+    s: pd.DataFrame, starts: np.ndarray, segments: Sequence[str] = ()
+) -> pd.DataFrame:
+    """:func:`transitions` of prepared rows (``first_exit`` ones), text segments carried.
 
     The rows at *m* on the books are matched with the same account's row at *m + 1*
     on an integer key (account code, month) instead of a merge of text columns; the
@@ -397,6 +401,9 @@ def _transitions_of_states(s: pd.DataFrame, starts: np.ndarray) -> pd.DataFrame:
     month = out.pop("month_no").to_numpy()
     out.insert(1, "month_end", month_end(month))
     out.insert(2, "next_month_end", month_end(month + 1))
+    for i, c in enumerate(segments):  # the value at m (at m + 1 for an entry)
+        value = s[c].to_numpy()
+        out.insert(3 + i, c, np.concatenate([value[frm], value[entering]])[order])
     return out
 
 
