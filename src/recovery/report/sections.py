@@ -271,6 +271,7 @@ def collection_cycle_by_month(
             starts > months.min() - pd.DateOffset(months=window_months)
         )
         episodes, starts = episodes[wanted], starts[wanted]
+    ends = pd.to_datetime(episodes["end_date"])
     rows = []
     for m in months:
         window = (starts <= m) & (starts > m - pd.DateOffset(months=window_months))
@@ -278,7 +279,7 @@ def collection_cycle_by_month(
         if not len(e):
             rows.append({"month_end": m, "episodes": 0})
             continue
-        later = pd.to_datetime(e["end_date"]) > m
+        later = (ends[window] > m).to_numpy()
         e.loc[later, "end_date"] = pd.NaT
         e.loc[later, "end_reason"] = "open"
         cycle = collection_cycle(e, data_end=m)
@@ -368,11 +369,14 @@ def report_moments(data: ReportData, segment: str | None = None) -> pd.DataFrame
         source = None if segment in data.history.columns else data.accounts
         return kpi_moments(data.history, data.config, segment=segment, accounts=source)
     if "moments" not in data.extras:  # one pass over the snapshots for every segment
-        source = None
-        if any(seg not in data.history.columns for seg in segments):
+        history, source = data.history, None
+        joined = [seg for seg in segments if seg not in history.columns]
+        if joined and isinstance(history, PartitionedSnapshots):
+            history = _with_account_columns(history, data.accounts, joined)
+        elif joined:
             source = data.accounts
         data.extras["moments"] = kpi_moments(
-            data.history, data.config, segment=segments or None, accounts=source
+            history, data.config, segment=segments or None, accounts=source
         )
     moments = data.extras["moments"]
     keep = [] if segment is None else [segment]
@@ -391,6 +395,25 @@ def _report_segments(data: ReportData) -> list[str]:
     if data.accounts is not None:
         columns |= set(data.accounts.columns)
     return [seg for seg in REPORT_SEGMENTS if seg in columns]
+
+
+def _with_account_columns(
+    parts: PartitionedSnapshots, accounts: pd.DataFrame, columns: list[str]
+) -> PartitionedSnapshots:
+    """The parts with ``columns`` of the accounts table, looked up by account id.
+
+    The values a join on ``account_id`` gives (the first row of an account; missing
+    when the account is not in the table), from a lookup built once for every part.
+    """
+    table = accounts[["account_id", *columns]].copy()
+    table["account_id"] = table["account_id"].astype(str)
+    table = table.drop_duplicates("account_id").set_index("account_id")
+
+    def add(part: pd.DataFrame) -> pd.DataFrame:
+        found = table.reindex(part["account_id"].astype(str).to_numpy())
+        return part.assign(**{c: found[c].array for c in columns})
+
+    return parts.transform(add)
 
 
 def _moments_by(moments: pd.DataFrame, keep: list[str], drop: list[str]) -> pd.DataFrame:
