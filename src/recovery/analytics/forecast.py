@@ -778,11 +778,11 @@ def backtest_roll_rate(
     else:
         t_all = transitions(snapshots, config)
     actual = actual_totals(snapshots, config).set_index("month_end")
+    fit_rows = _FitRows(t_all, _delinquent_states(config))
     frames = []
     for origin in _origins(snapshots, origins, months_ahead, min_history):  # loop over origins
-        f = RollRateForecaster(config=config, **forecaster_params).fit(
-            snapshots, data_end=origin, transition_table=t_all
-        )
+        f = RollRateForecaster(config=config, **forecaster_params)
+        f.fit(snapshots, data_end=origin, transition_table=fit_rows(origin, f.lookback_months))
         pred = f.predict_totals(months_ahead)
         pred = pred[pred["month_end"].isin(actual.index)]
         long = pred.melt(
@@ -806,6 +806,25 @@ def backtest_roll_rate(
     out["error"] = out["forecast"] - out["actual"]
     out["pct_error"] = out["error"] / out["actual"].where(out["actual"].abs() > 0)
     return out
+
+
+class _FitRows:
+    """The transitions a fit at an origin reads: those out of a delinquent state, and
+    every one in its last ``lookback`` start months (the rest of a book's transitions,
+    mostly current accounts staying current, only to be filtered out at each origin)."""
+
+    def __init__(self, t_all: pd.DataFrame, delinquent: list[str]) -> None:
+        self.t_all = t_all
+        self.month = pd.to_datetime(t_all["month_end"]).to_numpy()
+        self.next = pd.to_datetime(t_all["next_month_end"]).to_numpy()
+        self.delinquent = t_all["from_state"].isin(delinquent).to_numpy()
+
+    def __call__(self, origin: pd.Timestamp, lookback: int) -> pd.DataFrame:
+        end = (pd.Timestamp(origin) + pd.offsets.MonthEnd(0)).normalize()
+        upto = self.next <= end.to_datetime64()
+        starts = np.unique(self.month[upto])[-lookback:] if lookback >= 1 else self.month[:0]
+        keep = upto & (self.delinquent | np.isin(self.month, starts))
+        return self.t_all[keep] if lookback >= 1 else self.t_all
 
 
 @fill_doc
