@@ -171,7 +171,11 @@ def snapshot_states(
         fill = 0.0 if amounts else np.nan
         s[col] = s[col].astype(float).fillna(fill) if col in s else fill
     s["dpd"] = pd.to_numeric(s["dpd"]).fillna(0).astype(int)
-    dup = s.duplicated(["account_id", "month_end"])
+    account, when = s["account_id"].to_numpy(), s["month_end"].to_numpy()
+    same = account[1:] == account[:-1]
+    # rows already by account and month (as aged): no duplicate, nothing to sort
+    ordered = bool(((account[1:] > account[:-1]) | (same & (when[1:] > when[:-1]))).all())
+    dup = pd.Series(False, index=s.index) if ordered else s.duplicated(["account_id", "month_end"])
     if dup.any():
         ex = s.loc[dup, ["account_id", "month_end"]].head(3).to_dict("records")
         raise DataError(
@@ -203,10 +207,15 @@ def snapshot_states(
     s["period"] = s["month_end"].dt.to_period("M")
     s["month_no"] = (s["month_end"].dt.year * 12 + s["month_end"].dt.month - 1).astype(np.int64)
     s["month_end"] = month_end(s["month_no"].to_numpy())
-    s = s.sort_values(["account_id", "month_end"], kind="mergesort").reset_index(drop=True)
-    is_exit = s["state"].isin(EXIT_STATES)
-    prev_exit = is_exit.groupby(s["account_id"], sort=False).shift(1, fill_value=False)
-    s["first_exit"] = ~(is_exit & prev_exit.astype(bool))
+    if ordered:
+        s = s.reset_index(drop=True)
+    else:
+        s = s.sort_values(["account_id", "month_end"], kind="mergesort").reset_index(drop=True)
+        account = s["account_id"].to_numpy()
+        same = account[1:] == account[:-1]
+    is_exit = s["state"].isin(EXIT_STATES).to_numpy()
+    prev_exit = np.r_[False, is_exit[:-1] & same]  # the account's row before was an exit
+    s["first_exit"] = ~(is_exit & prev_exit)
     s = _add_segments(s, segments, accounts)
     s.attrs[_PREPARED] = prepared
     return s
