@@ -818,11 +818,15 @@ class _FitRows:
         self.month = pd.to_datetime(t_all["month_end"]).to_numpy()
         self.next = pd.to_datetime(t_all["next_month_end"]).to_numpy()
         self.delinquent = t_all["from_state"].isin(delinquent).to_numpy()
+        pairs = pd.DataFrame({"month": self.month, "next": self.next}).drop_duplicates()
+        self.pairs = pairs.sort_values("month", kind="mergesort")  # the (m, m + 1) pairs
 
     def __call__(self, origin: pd.Timestamp, lookback: int) -> pd.DataFrame:
         end = (pd.Timestamp(origin) + pd.offsets.MonthEnd(0)).normalize()
         upto = self.next <= end.to_datetime64()
-        starts = np.unique(self.month[upto])[-lookback:] if lookback >= 1 else self.month[:0]
+        pairs = self.pairs
+        months = np.unique(pairs["month"].to_numpy()[pairs["next"].to_numpy() <= end])
+        starts = months[-lookback:] if lookback >= 1 else months[:0]
         keep = upto & (self.delinquent | np.isin(self.month, starts))
         return self.t_all[keep] if lookback >= 1 else self.t_all
 
