@@ -88,6 +88,11 @@ _MEASURES = (
 )
 
 
+def _dates(column: pd.Series) -> pd.Series:
+    """A column of dates as datetimes (as it is when it already holds them)."""
+    return column if column.dtype.kind == "M" else pd.to_datetime(column)
+
+
 def _delinquent_states(config: Config) -> list[str]:
     return config.aging.bucket_labels()[1:]
 
@@ -379,13 +384,13 @@ class RollRateForecaster(BaseEstimator):
             t_all = fit_transitions(s, config, s.months[s.months <= month_number([end])[0]])
         else:
             t_all = transitions(s, config)
-        t_all = t_all[pd.to_datetime(t_all["next_month_end"]) <= end]
-        starts = np.sort(pd.to_datetime(t_all["month_end"]).unique())[-self.lookback_months :]
+        t_all = t_all[_dates(t_all["next_month_end"]) <= end]
+        starts = np.sort(_dates(t_all["month_end"]).unique())[-self.lookback_months :]
         if len(starts) == 0:
             raise DataError("need at least two consecutive month ends to estimate roll rates")
         d = _delinquent_states(config)
         self._fit_matrices(t_all, starts, d, config)
-        t = t_all[pd.to_datetime(t_all["month_end"]).isin(starts)]
+        t = t_all[_dates(t_all["month_end"]).isin(starts)]
 
         # inflow: from M0 or new into a delinquent bucket, per start month
         inflow = t[t["from_state"].isin(["M0", "new"]) & t["to_state"].isin(d)]
@@ -815,8 +820,8 @@ class _FitRows:
 
     def __init__(self, t_all: pd.DataFrame, delinquent: list[str]) -> None:
         self.t_all = t_all
-        self.month = pd.to_datetime(t_all["month_end"]).to_numpy()
-        self.next = pd.to_datetime(t_all["next_month_end"]).to_numpy()
+        self.month = _dates(t_all["month_end"]).to_numpy()
+        self.next = _dates(t_all["next_month_end"]).to_numpy()
         self.delinquent = t_all["from_state"].isin(delinquent).to_numpy()
         pairs = pd.DataFrame({"month": self.month, "next": self.next}).drop_duplicates()
         self.pairs = pairs.sort_values("month", kind="mergesort")  # the (m, m + 1) pairs
