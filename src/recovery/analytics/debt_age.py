@@ -169,7 +169,8 @@ def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
     out["_acc"] = pd.factorize(out["account_id"], sort=True)[0].astype(np.int64)
     step = np.diff(_row_keys(out["_acc"].to_numpy(), out["_mi"].to_numpy()))
     if (step > 0).all():  # already in order, one row per account and month
-        return out.reset_index(drop=True)
+        out.index = pd.RangeIndex(len(out))  # (a copy already: no second one)
+        return out
     out = out.sort_values(["_acc", "_mi"], kind="mergesort").reset_index(drop=True)
     if out.duplicated(["_acc", "_mi"]).any():
         dup = out.loc[out.duplicated(["_acc", "_mi"], keep=False), ["account_id", "month_end"]]
