@@ -28,9 +28,10 @@ Making one
     ``partition_size`` accounts (for notebooks and tests); :meth:`from_parquet` reads
     one Parquet file per part; ``PartitionedSnapshots([loader, ...])`` takes any
     zero-argument functions returning a part. ``recovery analyze`` and ``recovery
-    report`` build the snapshots of each part of the event tables once, keep them
-    as Parquet files in a temporary directory and analyse them from there
-    (:mod:`recovery.commands.partitioned_analysis`).
+    report`` build the snapshots of each part of the event tables once and keep them
+    in memory as :class:`CompactPart` objects (integer codes and small integer types,
+    rebuilt when read; Parquet files beyond a memory budget) —
+    :mod:`recovery.engine.snapshot_parts`.
 
 Examples
 --------
