@@ -60,7 +60,7 @@ from sklearn.base import BaseEstimator
 from recovery.analytics.chain import growth_factors, shrunk_trend, spectral_radius, unstable_states
 from recovery.analytics.common import month_end, month_number, plot_axes
 from recovery.analytics.credibility import credibility_alpha, shrink_rows
-from recovery.analytics.forecast_inputs import fit_transitions, rows_at, rows_up_to
+from recovery.analytics.forecast_inputs import BacktestRows, fit_transitions, rows_at, rows_up_to
 from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
 from recovery.analytics.states import transitions
 from recovery.config import Config
@@ -783,7 +783,7 @@ def backtest_roll_rate(
     else:
         t_all = transitions(snapshots, config)
     actual = actual_totals(snapshots, config).set_index("month_end")
-    fit_rows = _FitRows(t_all, _delinquent_states(config))
+    fit_rows = BacktestRows(t_all, _delinquent_states(config))
     frames = []
     for origin in _origins(snapshots, origins, months_ahead, min_history):  # loop over origins
         f = RollRateForecaster(config=config, **forecaster_params)
@@ -811,29 +811,6 @@ def backtest_roll_rate(
     out["error"] = out["forecast"] - out["actual"]
     out["pct_error"] = out["error"] / out["actual"].where(out["actual"].abs() > 0)
     return out
-
-
-class _FitRows:
-    """The transitions a fit at an origin reads: those out of a delinquent state, and
-    every one in its last ``lookback`` start months (the rest of a book's transitions,
-    mostly current accounts staying current, only to be filtered out at each origin)."""
-
-    def __init__(self, t_all: pd.DataFrame, delinquent: list[str]) -> None:
-        self.t_all = t_all
-        self.month = _dates(t_all["month_end"]).to_numpy()
-        self.next = _dates(t_all["next_month_end"]).to_numpy()
-        self.delinquent = t_all["from_state"].isin(delinquent).to_numpy()
-        pairs = pd.DataFrame({"month": self.month, "next": self.next}).drop_duplicates()
-        self.pairs = pairs.sort_values("month", kind="mergesort")  # the (m, m + 1) pairs
-
-    def __call__(self, origin: pd.Timestamp, lookback: int) -> pd.DataFrame:
-        end = (pd.Timestamp(origin) + pd.offsets.MonthEnd(0)).normalize()
-        upto = self.next <= end.to_datetime64()
-        pairs = self.pairs
-        months = np.unique(pairs["month"].to_numpy()[pairs["next"].to_numpy() <= end])
-        starts = months[-lookback:] if lookback >= 1 else months[:0]
-        keep = upto & (self.delinquent | np.isin(self.month, starts))
-        return self.t_all[keep] if lookback >= 1 else self.t_all
 
 
 @fill_doc
