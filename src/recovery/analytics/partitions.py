@@ -342,7 +342,7 @@ class CompactPart:
     rebuilds the table: equal to the one given, column for column, dtype for dtype
     (index, column order and ``attrs`` included). A part of snapshot states takes
     about a third of its pandas memory (about 50 bytes a row), and is rebuilt some
-    ten times faster than a Parquet file is read.
+    about nine times faster than a Parquet file is read.
 
     Parameters
     ----------
