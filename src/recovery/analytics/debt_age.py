@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 import numpy as np
@@ -55,6 +56,7 @@ __all__ = [
     "check_snapshot_columns",
     "derive_debt_age",
     "future_sum",
+    "future_sums",
     "recovery_horizon",
     "recovery_observations",
     "sort_snapshots",
@@ -165,6 +167,10 @@ def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
         out["balance"] = pd.to_numeric(out["balance"], errors="coerce").clip(lower=0.0)
     out["_mi"] = month_number(out["month_end"])
     out["_acc"] = pd.factorize(out["account_id"], sort=True)[0].astype(np.int64)
+    step = np.diff(_row_keys(out["_acc"].to_numpy(), out["_mi"].to_numpy()))
+    if (step > 0).all():  # already in order, one row per account and month
+        out.index = pd.RangeIndex(len(out))  # (a copy already: no second one)
+        return out
     out = out.sort_values(["_acc", "_mi"], kind="mergesort").reset_index(drop=True)
     if out.duplicated(["_acc", "_mi"]).any():
         dup = out.loc[out.duplicated(["_acc", "_mi"], keep=False), ["account_id", "month_end"]]
@@ -173,6 +179,15 @@ def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
             f"{dup.head(3).to_dict('records')}"
         )
     return out
+
+
+def _row_keys(acc: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """One integer per (account code, month number), in the same order as the pairs."""
+    if not len(month):
+        return np.zeros(0, dtype=np.int64)
+    base = int(month.min())
+    span = int(month.max()) - base + 1
+    return acc.astype(np.int64) * span + (month.astype(np.int64) - base)
 
 
 def future_sum(
@@ -210,14 +225,36 @@ def future_sum(
     >>> future_sum(np.array([0, 0, 0]), np.array([5, 6, 7]), np.array([1.0, 2.0, 4.0]), 1)
     array([2., 4., 0.])
     """
+    return next(future_sums(acc, month, value, [months_ahead], rows))
+
+
+def future_sums(
+    acc: np.ndarray,
+    month: np.ndarray,
+    value: np.ndarray,
+    windows: Iterable[np.ndarray | int],
+    rows: np.ndarray | None = None,
+) -> Iterator[np.ndarray]:
+    """:func:`future_sum` for each of several windows, one after the other.
+
+    The rows' keys and running sums are computed once for all the windows.
+
+    Examples
+    --------
+    >>> acc, month = np.array([0, 0, 0]), np.array([5, 6, 7])
+    >>> [s.tolist() for s in future_sums(acc, month, np.array([1.0, 2.0, 4.0]), [1, 2], rows=[0])]
+    [[2.0], [6.0]]
+    """
     span = int(month.max() - month.min() + 2) if len(month) else 1
     base = month.min() if len(month) else 0
     key = acc * span + (month - base)
     cum = np.cumsum(value, dtype=float)
     here = np.arange(len(key)) if rows is None else np.asarray(rows, dtype=np.intp)
-    target = acc[here] * span + np.minimum(month[here] - base + months_ahead, span - 1)
-    pos = np.searchsorted(key, target, side="right") - 1
-    return cum[pos] - cum[here]
+    acc_key, month_here = acc[here] * span, month[here] - base
+    for months_ahead in windows:
+        target = acc_key + np.minimum(month_here + months_ahead, span - 1)
+        pos = np.searchsorted(key, target, side="right") - 1
+        yield cum[pos] - cum[here]
 
 
 def derive_debt_age(snapshots: pd.DataFrame) -> pd.Series:
@@ -251,25 +288,26 @@ def derive_debt_age(snapshots: pd.DataFrame) -> pd.Series:
     check_snapshot_columns(snapshots, ("account_id", "month_end", "dpd", "status"))
     s = snapshots[["account_id", "month_end", "dpd", "status"]].copy()
     s["month_end"] = pd.to_datetime(s["month_end"], cache=False).dt.normalize()
-    s = s.sort_values(["account_id", "month_end"], kind="mergesort")
+    ordered = {"_acc", "_mi"} <= set(snapshots.columns) and bool(
+        (np.diff(_row_keys(snapshots["_acc"].to_numpy(), snapshots["_mi"].to_numpy())) > 0).all()
+    )  # rows of sort_snapshots: already by account and month
+    if not ordered:
+        s = s.sort_values(["account_id", "month_end"], kind="mergesort")
     dpd = s["dpd"].fillna(0).to_numpy(dtype=np.int64)
     late = (dpd > 0) | (s["status"].to_numpy() == "charged_off")
-    same = s["account_id"].eq(s["account_id"].shift()).to_numpy()
+    account = s["account_id"].to_numpy()
+    same = np.r_[False, account[1:] == account[:-1]]
     prev_late = np.r_[False, late[:-1]] & same
     first = late & ~prev_late
-    start = pd.Series(
-        np.where(
-            first,
-            (s["month_end"] - pd.to_timedelta(dpd, unit="D")).to_numpy(),
-            np.datetime64("NaT"),
-        ),
-        index=s.index,
-        dtype="datetime64[ns]",
-    )
-    episode = np.cumsum(first)
-    start = start.groupby(episode).transform("first")
-    age = (s["month_end"] - start).dt.days.where(late)
-    return age.astype("Int64").reindex(snapshots.index)
+    # each episode's start (its first row's month end back-dated by that row's DPD)
+    month_end = s["month_end"].to_numpy()
+    starts = month_end[first] - dpd[first].astype("timedelta64[D]")
+    episode = np.cumsum(first)  # a late row's episode: the latest first row's
+    days = np.zeros(len(s), dtype=np.int64)
+    days[late] = (month_end[late] - starts[episode[late] - 1]) // np.timedelta64(1, "D")
+    age = pd.Series(days, index=s.index).astype("Int64")
+    age[~late] = pd.NA
+    return age.reindex(snapshots.index)
 
 
 def age_band_columns(

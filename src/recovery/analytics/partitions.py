@@ -28,9 +28,10 @@ Making one
     ``partition_size`` accounts (for notebooks and tests); :meth:`from_parquet` reads
     one Parquet file per part; ``PartitionedSnapshots([loader, ...])`` takes any
     zero-argument functions returning a part. ``recovery analyze`` and ``recovery
-    report`` build the snapshots of each part of the event tables once, keep them
-    as Parquet files in a temporary directory and analyse them from there
-    (:mod:`recovery.commands.partitioned_analysis`).
+    report`` build the snapshots of each part of the event tables once and keep them
+    in memory as :class:`CompactPart` objects (integer codes and small integer types,
+    rebuilt when read; Parquet files beyond a memory budget) —
+    :mod:`recovery.engine.snapshot_parts`.
 
 Examples
 --------
@@ -340,8 +341,8 @@ class CompactPart:
     columns (amounts, categories, flags) are kept as they are. Calling the object
     rebuilds the table: equal to the one given, column for column, dtype for dtype
     (index, column order and ``attrs`` included). A part of snapshot states takes
-    about a third of its pandas memory (about 50 bytes a row), and is rebuilt some
-    ten times faster than a Parquet file is read.
+    about 50 bytes a row (285 as a pandas table with its text) and is rebuilt about
+    nine times faster than it is read back from a Parquet file.
 
     Parameters
     ----------

@@ -67,7 +67,7 @@ from recovery.analytics.debt_age import (
     Scope,
     age_band_columns,
     check_part_columns,
-    future_sum,
+    future_sums,
     observed_debt_months,
     recovery_horizon,
     recovery_observations,
@@ -801,8 +801,9 @@ def _cumulative_partial(snapshots, config, scope, bands, max_months, data_end) -
     n_b = len(lab)
     rows = []
     prev = np.zeros(len(pos))
-    for k in range(1, max_months + 1):  # loop over months since placement, vectorised over debts
-        cum = np.minimum(future_sum(acc, mi, paid, k, rows=pos), bal)
+    windows = range(1, max_months + 1)  # months since placement, vectorised over debts
+    for k, collected in zip(windows, future_sums(acc, mi, paid, windows, rows=pos), strict=False):
+        cum = np.minimum(collected, bal)
         inc = cum - prev
         prev = cum
         ok = follow >= k

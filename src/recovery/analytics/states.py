@@ -178,7 +178,11 @@ def snapshot_states(
         fill = 0.0 if amounts else np.nan
         s[col] = s[col].astype(float).fillna(fill) if col in s else fill
     s["dpd"] = pd.to_numeric(s["dpd"]).fillna(0).astype(int)
-    dup = s.duplicated(["account_id", "month_end"])
+    account, when = s["account_id"].to_numpy(), s["month_end"].to_numpy()
+    same = account[1:] == account[:-1]
+    # rows already by account and month (as aged): no duplicate, nothing to sort
+    ordered = bool(((account[1:] > account[:-1]) | (same & (when[1:] > when[:-1]))).all())
+    dup = pd.Series(False, index=s.index) if ordered else s.duplicated(["account_id", "month_end"])
     if dup.any():
         ex = s.loc[dup, ["account_id", "month_end"]].head(3).to_dict("records")
         raise DataError(
@@ -210,10 +214,15 @@ def snapshot_states(
     s["period"] = s["month_end"].dt.to_period("M")
     s["month_no"] = (s["month_end"].dt.year * 12 + s["month_end"].dt.month - 1).astype(np.int64)
     s["month_end"] = month_end(s["month_no"].to_numpy())
-    s = s.sort_values(["account_id", "month_end"], kind="mergesort").reset_index(drop=True)
-    is_exit = s["state"].isin(EXIT_STATES)
-    prev_exit = is_exit.groupby(s["account_id"], sort=False).shift(1, fill_value=False)
-    s["first_exit"] = ~(is_exit & prev_exit.astype(bool))
+    if ordered:
+        s = s.reset_index(drop=True)
+    else:
+        s = s.sort_values(["account_id", "month_end"], kind="mergesort").reset_index(drop=True)
+        account = s["account_id"].to_numpy()
+        same = account[1:] == account[:-1]
+    is_exit = s["state"].isin(EXIT_STATES).to_numpy()
+    prev_exit = np.r_[False, is_exit[:-1] & same]  # the account's row before was an exit
+    s["first_exit"] = ~(is_exit & prev_exit)
     s = _add_segments(s, segments, accounts)
     s.attrs[_PREPARED] = prepared
     return s
@@ -372,39 +381,43 @@ def _transitions_of_states(
     matched = (at < len(nxt)) & (nxt_key[at_ok] == key[frm]) if len(nxt) else at < 0
     to_row = np.where(matched, nxt[at_ok] if len(nxt) else 0, -1)
     entering = nxt[~np.isin(nxt_key, key[frm])]  # at m + 1, not on the books at m
-    balance = s["balance"].to_numpy(dtype=float)
-    overdue = s["amount_overdue"].to_numpy(dtype=float)
-    paid = s["paid_in_month"].to_numpy(dtype=float)
-    next_balance_all = np.nan_to_num(balance, nan=0.0)
-    paid_all = np.nan_to_num(paid, nan=0.0)
-    has_next = to_row >= 0
-    nb = np.where(has_next, next_balance_all[np.maximum(to_row, 0)], 0.0)
-    npd = np.where(has_next, paid_all[np.maximum(to_row, 0)], 0.0)
-    to_state = np.where(has_next, state[np.maximum(to_row, 0)], "other_exit").astype(object)
+    # each output row: its row at m (-1: an entry) and at m + 1 (-1: gone), by month, id
+    at_m = np.concatenate([frm, np.full(len(entering), -1)])
+    at_next = np.concatenate([to_row, entering])
     row_code = np.concatenate([codes[frm], codes[entering]])
     row_month = np.concatenate([month_no[frm], month_no[entering] - 1])
-    order = np.lexsort((row_code, row_month))  # by month, then account id
-    from_state = np.concatenate([state[frm], np.full(len(entering), NEW_STATE, dtype=object)])
-    columns = {
-        "account_id": np.asarray(ids, dtype=object)[row_code],
-        "month_no": row_month,
-        "from_state": from_state,
-        "to_state": np.concatenate([to_state, state[entering]]),
-        "balance": np.concatenate([balance[frm], next_balance_all[entering]]),
-        "amount_overdue": np.nan_to_num(
-            np.concatenate([overdue[frm], np.zeros(len(entering))]), nan=0.0
-        ),
-        "next_balance": np.concatenate([nb, next_balance_all[entering]]),
-        "next_paid_in_month": np.concatenate([npd, paid_all[entering]]),
-    }
-    out = pd.DataFrame({k: v[order] for k, v in columns.items()})
-    month = out.pop("month_no").to_numpy()
-    out.insert(1, "month_end", month_end(month))
-    out.insert(2, "next_month_end", month_end(month + 1))
-    for i, c in enumerate(segments):  # the value at m (at m + 1 for an entry)
-        value = s[c].to_numpy()
-        out.insert(3 + i, c, np.concatenate([value[frm], value[entering]])[order])
-    return out
+    order = np.lexsort((row_code, row_month))
+    at_m, at_next, row_code, row_month = (
+        at_m[order],
+        at_next[order],
+        row_code[order],
+        row_month[order],
+    )
+    entry, gone = at_m < 0, at_next < 0
+    here, there = np.maximum(at_m, 0), np.maximum(at_next, 0)
+    from_state, to_state = state[here], state[there]
+    from_state[entry] = NEW_STATE
+    to_state[gone] = "other_exit"  # on the books, then absent
+    balance = s["balance"].to_numpy(dtype=float)
+    next_balance = np.where(gone, 0.0, np.nan_to_num(balance, nan=0.0)[there])
+    overdue = np.nan_to_num(s["amount_overdue"].to_numpy(dtype=float), nan=0.0)
+    paid = np.nan_to_num(s["paid_in_month"].to_numpy(dtype=float), nan=0.0)
+    return pd.DataFrame(
+        {
+            "account_id": np.asarray(ids, dtype=object)[row_code],
+            "month_end": month_end(row_month),
+            "next_month_end": month_end(row_month + 1),
+            # segments: the value at m (at m + 1 for an entry)
+            **{c: np.where(entry, s[c].to_numpy()[there], s[c].to_numpy()[here]) for c in segments},
+            "from_state": from_state,
+            "to_state": to_state,
+            # entries are weighted by their balance at m + 1, nothing overdue at m
+            "balance": np.where(entry, next_balance, balance[here]),
+            "amount_overdue": np.where(entry, 0.0, overdue[here]),
+            "next_balance": next_balance,
+            "next_paid_in_month": np.where(gone, 0.0, paid[there]),
+        }
+    )
 
 
 def sort_states(df: pd.DataFrame, keys: list[str], config: Config | None) -> pd.DataFrame:

@@ -54,6 +54,7 @@ __all__ = ["SnapshotParts", "snapshot_parts", "split_by_account", "states_of"]
 #: Tables split by account for aging (the others are not needed to build snapshots).
 _AGING_TABLES = ("accounts", "schedule", "payments", "events", "offers")
 _AMOUNTS = ("balance", "amount_overdue", "paid_in_month")
+_ACTION_COLUMNS = ("account_id", "ts", "channel")
 
 
 @dataclass
@@ -287,12 +288,11 @@ def _dataset_parts(
 
     def parts() -> Iterator[tuple[Portfolio, pd.DataFrame | None]]:
         for k in range(dataset.partitions):
-            part = dataset.read(k, tables=wanted)
+            part = dataset.read(k, tables=wanted, columns={"actions": _ACTION_COLUMNS})
             if part.accounts is not None:
                 accounts.append(part.accounts)
             if part.actions is not None:
-                slim = [c for c in ("account_id", "ts", "channel") if c in part.actions]
-                actions.append(part.actions[slim])
+                actions.append(part.actions)  # the columns the collection costs read
             part.actions = None
             if part.snapshots is not None:  # a dataset of monthly snapshots
                 yield part.snapshots, None
