@@ -101,12 +101,14 @@ def main() -> None:
             else:
                 cmd = [*recovery_cli(), "report", str(book), "--month", report_month(book),
                        "--out", str(out)]  # fmt: skip
+            load_before = os.getloadavg()[0]
             row = {"command": name, "book": str(book), "accounts": n, **timed(cmd)}
+            row["load_average"] = round((load_before + os.getloadavg()[0]) / 2, 1)
             row.update(machine=f"{platform.machine()}, {os.cpu_count()} cores", note=args.note)
             rows.append(row)
             print(
                 f"{name:8s} {book}  wall {row['wall_s']:8.1f} s  CPU {row['cpu_s']:8.1f} s  "
-                f"peak RSS {row['peak_rss_gb']:6.2f} GB",
+                f"peak RSS {row['peak_rss_gb']:6.2f} GB  load {row['load_average']:.1f}",
                 flush=True,
             )
     RESULTS.mkdir(exist_ok=True)

@@ -278,6 +278,11 @@ shows its figure with "too few accounts" instead of an interval.
 with section("recovery-by-age", "Recovery by debt age"):
     from recovery.analytics.recovery_curves import age_split_comparison, plot_recovery_by_age, recovery_by_age
 
+    try:  # first: the charged-off debt's observations are part of the delinquent debt's
+        delinquent = age_split_comparison(data.history, data.config, scope="delinquent",
+                                          data_end=data.month)
+    except RecoveryError:  # no all-delinquent debt with full follow-up
+        delinquent = None
     split = age_split_comparison(data.history, data.config, data_end=data.month)
     row = split.iloc[0]
     horizon = data.config.analytics.recovery_horizon_months
@@ -293,11 +298,7 @@ with section("recovery-by-age", "Recovery by debt age"):
                                  row["recovery_rate_difference_high"], report.format_pp)
         + f"); {verdict}."
     ])))
-    try:
-        both = pd.concat([split, age_split_comparison(data.history, data.config, scope="delinquent",
-                                                      data_end=data.month)])
-    except RecoveryError:  # no all-delinquent debt with full follow-up
-        both = split
+    both = split if delinquent is None else pd.concat([split, delinquent])
     display(HTML(table_html(report.age_split_table(both), table_id="age-split-table")))
     few = data.config.analytics.few_accounts
     coarse = recovery_by_age(data.history, data.config, bands="coarse", data_end=data.month,

@@ -369,3 +369,19 @@ def test_a_thin_recent_row_leans_on_the_row_of_all_months():
     assert raw.fit(_snaps(rows)).count_matrix_.loc["M1", "M2"] == 1.0
     with pytest.raises(DataError, match="shrinkage"):
         RollRateForecaster(shrinkage=-1.0).fit(_snaps(rows))
+
+
+@pytest.mark.parametrize("lookback", [3, 6])
+def test_backtest_fits_equal_fits_on_the_whole_history(stable_book, lookback):
+    """The backtest hands each fit only the transitions it reads: same forecasts."""
+    origins = pd.date_range("2021-03-31", periods=3, freq="4ME")
+    bt = backtest_roll_rate(stable_book, origins=origins, months_ahead=4, lookback_months=lookback)
+    for origin in origins:
+        alone = RollRateForecaster(lookback_months=lookback).fit(stable_book, data_end=origin)
+        pred = alone.predict_totals(4).set_index("month_end")
+        got = bt[(bt["origin"] == origin)].pivot(
+            index="month_end", columns="measure", values="forecast"
+        )
+        assert len(got) == 4
+        for measure in got.columns:
+            np.testing.assert_allclose(got[measure], pred.loc[got.index, measure], rtol=1e-12)

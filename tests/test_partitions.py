@@ -23,7 +23,12 @@ from recovery.analytics import liquidation as lq
 from recovery.analytics import recovery_curves as rc
 from recovery.analytics import roll_rates as rr
 from recovery.analytics import vintages as vt
-from recovery.analytics.partitions import PartitionedSnapshots, concat_parts, sum_partials
+from recovery.analytics.partitions import (
+    CompactPart,
+    PartitionedSnapshots,
+    concat_parts,
+    sum_partials,
+)
 from recovery.analytics.states import snapshot_states
 from recovery.config import Config
 from recovery.datasets import load_sample
@@ -268,3 +273,34 @@ def test_a_status_only_table_in_parts_says_what_it_needs():
     moves = sorted(map(tuple, rates[["from_state", "to_state", "count"]].values.tolist()))
     assert moves == [("charged_off", "charged_off", 1), ("new", "M0", 1)]
     assert "balance_rate" not in rates
+
+
+def test_a_compact_part_gives_back_the_same_table(sample):
+    _, snaps = sample
+    states = snapshot_states(snaps, CFG)
+    odd = states.head(500).assign(
+        note=["x", None] * 250,  # text with gaps: kept as it is
+        big=np.arange(500, dtype=np.int64) * 10**12,  # too large for a small type
+        stamp=pd.Timestamp("2024-01-31 13:45") + pd.to_timedelta(np.arange(500), "h"),
+    )
+    odd.loc[3, "charge_off_date"] = pd.NaT
+    for frame in (states, odd, states.iloc[:0]):
+        part = CompactPart(frame)
+        back = part()
+        assert_frame_equal(back, frame.reset_index(drop=True), check_exact=True)
+        assert back.attrs == frame.attrs
+        back.loc[0:5, "balance"] = -1.0  # editing what was given back leaves the part alone
+        assert_frame_equal(part(), frame.reset_index(drop=True), check_exact=True)
+    assert CompactPart(states).nbytes < 0.5 * states.memory_usage(deep=True).sum()
+    # the states of a part stay prepared: not derived again when read
+    assert snapshot_states(CompactPart(states)(), CFG) is not None
+
+
+def test_forget_keeps_the_small_sums_and_drops_account_rows():
+    parts = PartitionedSnapshots([pd.DataFrame({"a": [1]})])
+    small = parts.memo(("sums",), lambda: pd.DataFrame({"n": [1, 2]}))
+    parts.memo(("rows",), lambda: (pd.DataFrame({"n": np.arange(100_000)}), None))
+    parts.forget(keep_below=100_000)
+    assert parts.recall(("sums",)) is small and parts.recall(("rows",)) is None
+    parts.forget()
+    assert parts.recall(("sums",)) is None

@@ -91,3 +91,14 @@ def test_no_snapshots_and_no_event_tables_is_refused():
     with pytest.raises(DataError, match="no 'snapshots' table"):
         with snapshot_parts(Portfolio(accounts=pd.DataFrame({"account_id": ["A"]}))):
             pass
+
+
+def test_parts_beyond_the_memory_budget_go_to_disk(sample, whole):
+    states, _ = whole
+    with snapshot_parts(sample, CFG, 601, memory_budget=0) as on_disk:
+        assert on_disk.snapshots.npartitions == 4
+        from_disk = on_disk.snapshots.collect()
+    with snapshot_parts(sample, CFG, 601) as in_memory:  # well within the default budget
+        kept = in_memory.snapshots.collect()
+    assert_frame_equal(_sorted(from_disk), _sorted(states), check_like=True)
+    assert_frame_equal(kept, from_disk)

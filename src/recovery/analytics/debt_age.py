@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 import numpy as np
@@ -49,11 +50,13 @@ __all__ = [
     "DAYS_PER_MONTH",
     "RECOVERY_COLUMNS",
     "Scope",
+    "observed_debt_months",
     "age_band_columns",
     "check_part_columns",
     "check_snapshot_columns",
     "derive_debt_age",
     "future_sum",
+    "future_sums",
     "recovery_horizon",
     "recovery_observations",
     "sort_snapshots",
@@ -164,6 +167,10 @@ def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
         out["balance"] = pd.to_numeric(out["balance"], errors="coerce").clip(lower=0.0)
     out["_mi"] = month_number(out["month_end"])
     out["_acc"] = pd.factorize(out["account_id"], sort=True)[0].astype(np.int64)
+    step = np.diff(_row_keys(out["_acc"].to_numpy(), out["_mi"].to_numpy()))
+    if (step > 0).all():  # already in order, one row per account and month
+        out.index = pd.RangeIndex(len(out))  # (a copy already: no second one)
+        return out
     out = out.sort_values(["_acc", "_mi"], kind="mergesort").reset_index(drop=True)
     if out.duplicated(["_acc", "_mi"]).any():
         dup = out.loc[out.duplicated(["_acc", "_mi"], keep=False), ["account_id", "month_end"]]
@@ -174,8 +181,21 @@ def sort_snapshots(snapshots: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _row_keys(acc: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """One integer per (account code, month number), in the same order as the pairs."""
+    if not len(month):
+        return np.zeros(0, dtype=np.int64)
+    base = int(month.min())
+    span = int(month.max()) - base + 1
+    return acc.astype(np.int64) * span + (month.astype(np.int64) - base)
+
+
 def future_sum(
-    acc: np.ndarray, month: np.ndarray, value: np.ndarray, months_ahead: np.ndarray | int
+    acc: np.ndarray,
+    month: np.ndarray,
+    value: np.ndarray,
+    months_ahead: np.ndarray | int,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sum of ``value`` over the same account's rows in months ``(m, m + months_ahead]``.
 
@@ -190,26 +210,51 @@ def future_sum(
     value : array of float
         What to sum (e.g. ``paid_in_month``).
     months_ahead : int or array of int
-        The window after each row's month.
+        The window after each row's month (of each of ``rows``, when given).
+    rows : array of int, optional
+        Only these rows' sums (positions; the same numbers as those rows of the
+        whole result, for a fraction of its cost).
 
     Returns
     -------
     numpy.ndarray of float
-        One sum per row.
+        One sum per row (per one of ``rows``).
 
     Examples
     --------
     >>> future_sum(np.array([0, 0, 0]), np.array([5, 6, 7]), np.array([1.0, 2.0, 4.0]), 1)
     array([2., 4., 0.])
     """
+    return next(future_sums(acc, month, value, [months_ahead], rows))
+
+
+def future_sums(
+    acc: np.ndarray,
+    month: np.ndarray,
+    value: np.ndarray,
+    windows: Iterable[np.ndarray | int],
+    rows: np.ndarray | None = None,
+) -> Iterator[np.ndarray]:
+    """:func:`future_sum` for each of several windows, one after the other.
+
+    The rows' keys and running sums are computed once for all the windows.
+
+    Examples
+    --------
+    >>> acc, month = np.array([0, 0, 0]), np.array([5, 6, 7])
+    >>> [s.tolist() for s in future_sums(acc, month, np.array([1.0, 2.0, 4.0]), [1, 2], rows=[0])]
+    [[2.0], [6.0]]
+    """
     span = int(month.max() - month.min() + 2) if len(month) else 1
     base = month.min() if len(month) else 0
     key = acc * span + (month - base)
     cum = np.cumsum(value, dtype=float)
-    target = acc * span + np.minimum(month - base + months_ahead, span - 1)
-    pos = np.searchsorted(key, target, side="right") - 1
-    here = np.arange(len(key))
-    return cum[pos] - cum[here]
+    here = np.arange(len(key)) if rows is None else np.asarray(rows, dtype=np.intp)
+    acc_key, month_here = acc[here] * span, month[here] - base
+    for months_ahead in windows:
+        target = acc_key + np.minimum(month_here + months_ahead, span - 1)
+        pos = np.searchsorted(key, target, side="right") - 1
+        yield cum[pos] - cum[here]
 
 
 def derive_debt_age(snapshots: pd.DataFrame) -> pd.Series:
@@ -243,25 +288,26 @@ def derive_debt_age(snapshots: pd.DataFrame) -> pd.Series:
     check_snapshot_columns(snapshots, ("account_id", "month_end", "dpd", "status"))
     s = snapshots[["account_id", "month_end", "dpd", "status"]].copy()
     s["month_end"] = pd.to_datetime(s["month_end"], cache=False).dt.normalize()
-    s = s.sort_values(["account_id", "month_end"], kind="mergesort")
+    ordered = {"_acc", "_mi"} <= set(snapshots.columns) and bool(
+        (np.diff(_row_keys(snapshots["_acc"].to_numpy(), snapshots["_mi"].to_numpy())) > 0).all()
+    )  # rows of sort_snapshots: already by account and month
+    if not ordered:
+        s = s.sort_values(["account_id", "month_end"], kind="mergesort")
     dpd = s["dpd"].fillna(0).to_numpy(dtype=np.int64)
     late = (dpd > 0) | (s["status"].to_numpy() == "charged_off")
-    same = s["account_id"].eq(s["account_id"].shift()).to_numpy()
+    account = s["account_id"].to_numpy()
+    same = np.r_[False, account[1:] == account[:-1]]
     prev_late = np.r_[False, late[:-1]] & same
     first = late & ~prev_late
-    start = pd.Series(
-        np.where(
-            first,
-            (s["month_end"] - pd.to_timedelta(dpd, unit="D")).to_numpy(),
-            np.datetime64("NaT"),
-        ),
-        index=s.index,
-        dtype="datetime64[ns]",
-    )
-    episode = np.cumsum(first)
-    start = start.groupby(episode).transform("first")
-    age = (s["month_end"] - start).dt.days.where(late)
-    return age.astype("Int64").reindex(snapshots.index)
+    # each episode's start (its first row's month end back-dated by that row's DPD)
+    month_end = s["month_end"].to_numpy()
+    starts = month_end[first] - dpd[first].astype("timedelta64[D]")
+    episode = np.cumsum(first)  # a late row's episode: the latest first row's
+    days = np.zeros(len(s), dtype=np.int64)
+    days[late] = (month_end[late] - starts[episode[late] - 1]) // np.timedelta64(1, "D")
+    age = pd.Series(days, index=s.index).astype("Int64")
+    age[~late] = pd.NA
+    return age.reindex(snapshots.index)
 
 
 def age_band_columns(
@@ -369,18 +415,39 @@ def recovery_observations(
     """
     config = config or Config()
     if isinstance(snapshots, PartitionedSnapshots):  # account by account: the parts' rows
-        check_part_columns(snapshots, what="recovery by debt age")
-        end = snapshots.data_end if data_end is None else data_end
-        kw = {"scope": scope, "horizon_months": horizon_months, "data_end": end, "censor": censor}
+        return _observations_of_parts(snapshots, config, scope, horizon_months, data_end, censor)
+    return observed_debt_months(snapshots, config, scope, horizon_months, data_end, censor)[2]
 
-        def compute() -> pd.DataFrame:
-            out = snapshots.concat(recovery_observations, config, **kw)
-            if out.empty:
-                return recovery_observations(snapshots.partition(0).iloc[:0], config, **kw)
-            return out.sort_values(["account_id", "month_end"], kind="mergesort", ignore_index=True)
 
-        key = ("observations", config, scope, horizon_months, pd.Timestamp(end), censor)
-        return snapshots.memo(key, compute).copy()
+def observed_debt_months(
+    snapshots: pd.DataFrame,
+    config: Config,
+    scope: Scope = "charged_off",
+    horizon_months: int | None = None,
+    data_end: pd.Timestamp | str | None = None,
+    censor: bool = True,
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """:func:`recovery_observations` of a table, with the sorted table and their rows in it.
+
+    Returns
+    -------
+    sorted : DataFrame
+        :func:`sort_snapshots` of ``snapshots``.
+    rows : numpy.ndarray of int
+        Position in ``sorted`` of each observation.
+    observations : DataFrame
+        :func:`recovery_observations`.
+
+    Examples
+    --------
+    >>> snaps = pd.DataFrame({"account_id": ["A", "A"],
+    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]), "dpd": [200, 230],
+    ...     "balance": [100.0, 90.0], "paid_in_month": [0.0, 10.0],
+    ...     "status": ["charged_off"] * 2})
+    >>> s, rows, obs = observed_debt_months(snaps, Config(), horizon_months=1)
+    >>> rows.tolist(), obs["collected"].tolist()
+    ([0], [10.0])
+    """
     check_snapshot_columns(snapshots, what="recovery by debt age")
     horizon = recovery_horizon(horizon_months, config)
     if horizon < 1:
@@ -413,13 +480,15 @@ def recovery_observations(
     mask &= (balance > 0) & age.notna().to_numpy()
     if censor:
         mask &= follow >= horizon
+    rows = np.flatnonzero(mask)  # the debt-months kept: only their columns are built
+    balance, collected = balance[rows], collected[rows]
     recovered = np.minimum(collected, balance)
     out = pd.DataFrame(
         {
-            "account_id": s["account_id"].to_numpy(),
-            "month_end": s["month_end"].to_numpy(),
-            "debt_age_days": age.to_numpy(dtype=float),
-            "status": status,
+            "account_id": s["account_id"].to_numpy()[rows],
+            "month_end": s["month_end"].to_numpy()[rows],
+            "debt_age_days": age.to_numpy(dtype=float)[rows],
+            "status": status[rows],
             "balance": balance,
             "collected": collected,
             "recovered": recovered,
@@ -427,12 +496,54 @@ def recovery_observations(
                 recovered, balance, out=np.zeros_like(balance), where=balance > 0
             ),
             "paid": collected > config.aging.tolerance,
-            "follow_up_months": np.minimum(follow, horizon),
+            "follow_up_months": np.minimum(follow[rows], horizon),
         }
     )
     if "product" in s.columns:
-        out["product"] = s["product"].to_numpy()
-    return out.loc[mask].reset_index(drop=True)
+        out["product"] = s["product"].to_numpy()[rows]
+    return s, rows, out
+
+
+def _observations_of_parts(
+    snapshots: PartitionedSnapshots,
+    config: Config,
+    scope: Scope,
+    horizon_months: int | None,
+    data_end: pd.Timestamp | str | None,
+    censor: bool,
+) -> pd.DataFrame:
+    """:func:`recovery_observations` of a partitioned table, from one pass for every scope.
+
+    The parts' debt-months of the wider scope (``delinquent``, which holds every
+    ``charged_off`` one) without censoring are read once per horizon and data end and
+    remembered; each scope and censoring is a selection of those rows (the columns of
+    a row do not depend on them).
+    """
+    check_part_columns(snapshots, what="recovery by debt age")
+    if scope not in ("charged_off", "delinquent"):
+        raise DataError(f"scope must be 'charged_off' or 'delinquent', got {scope!r}")
+    end = snapshots.data_end if data_end is None else data_end
+    horizon = recovery_horizon(horizon_months, config)
+    kw = {"horizon_months": horizon, "data_end": end}
+
+    def compute() -> pd.DataFrame:
+        out = snapshots.concat(
+            recovery_observations, config, scope="delinquent", censor=False, **kw
+        )
+        if out.empty:
+            return out
+        return out.sort_values(["account_id", "month_end"], kind="mergesort", ignore_index=True)
+
+    every = snapshots.memo(("debt_months", config, horizon, pd.Timestamp(end)), compute)
+    keep = np.ones(len(every), dtype=bool)
+    if scope == "charged_off" and len(every):
+        keep = every["status"].to_numpy() == "charged_off"
+    if censor and len(every):
+        keep &= every["follow_up_months"].to_numpy() >= horizon
+    if not keep.any():  # none: the empty table of one part
+        part = snapshots.partition(0).iloc[:0]
+        return recovery_observations(part, config, scope=scope, censor=censor, **kw)
+    return every.loc[keep].reset_index(drop=True)
 
 
 def recovery_horizon(horizon_months: int | None, config: Config) -> int:

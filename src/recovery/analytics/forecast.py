@@ -60,7 +60,7 @@ from sklearn.base import BaseEstimator
 from recovery.analytics.chain import growth_factors, shrunk_trend, spectral_radius, unstable_states
 from recovery.analytics.common import month_end, month_number, plot_axes
 from recovery.analytics.credibility import credibility_alpha, shrink_rows
-from recovery.analytics.forecast_inputs import fit_transitions, rows_at, rows_up_to
+from recovery.analytics.forecast_inputs import BacktestRows, fit_transitions, rows_at, rows_up_to
 from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
 from recovery.analytics.states import transitions
 from recovery.config import Config
@@ -86,6 +86,11 @@ _MEASURES = (
     "recoveries",
     "net_charge_off_balance",
 )
+
+
+def _dates(column: pd.Series) -> pd.Series:
+    """A column of dates as datetimes (as it is when it already holds them)."""
+    return column if column.dtype.kind == "M" else pd.to_datetime(column)
 
 
 def _delinquent_states(config: Config) -> list[str]:
@@ -379,13 +384,13 @@ class RollRateForecaster(BaseEstimator):
             t_all = fit_transitions(s, config, s.months[s.months <= month_number([end])[0]])
         else:
             t_all = transitions(s, config)
-        t_all = t_all[pd.to_datetime(t_all["next_month_end"]) <= end]
-        starts = np.sort(pd.to_datetime(t_all["month_end"]).unique())[-self.lookback_months :]
+        t_all = t_all[_dates(t_all["next_month_end"]) <= end]
+        starts = np.sort(_dates(t_all["month_end"]).unique())[-self.lookback_months :]
         if len(starts) == 0:
             raise DataError("need at least two consecutive month ends to estimate roll rates")
         d = _delinquent_states(config)
         self._fit_matrices(t_all, starts, d, config)
-        t = t_all[pd.to_datetime(t_all["month_end"]).isin(starts)]
+        t = t_all[_dates(t_all["month_end"]).isin(starts)]
 
         # inflow: from M0 or new into a delinquent bucket, per start month
         inflow = t[t["from_state"].isin(["M0", "new"]) & t["to_state"].isin(d)]
@@ -778,11 +783,11 @@ def backtest_roll_rate(
     else:
         t_all = transitions(snapshots, config)
     actual = actual_totals(snapshots, config).set_index("month_end")
+    fit_rows = BacktestRows(t_all, _delinquent_states(config))
     frames = []
     for origin in _origins(snapshots, origins, months_ahead, min_history):  # loop over origins
-        f = RollRateForecaster(config=config, **forecaster_params).fit(
-            snapshots, data_end=origin, transition_table=t_all
-        )
+        f = RollRateForecaster(config=config, **forecaster_params)
+        f.fit(snapshots, data_end=origin, transition_table=fit_rows(origin, f.lookback_months))
         pred = f.predict_totals(months_ahead)
         pred = pred[pred["month_end"].isin(actual.index)]
         long = pred.melt(

@@ -31,7 +31,14 @@ from recovery.analytics.states import transitions
 from recovery.config import Config
 from recovery.errors import DataError
 
-__all__ = ["FIT_COLUMNS", "LAST_COLUMNS", "fit_transitions", "rows_at", "rows_up_to"]
+__all__ = [
+    "FIT_COLUMNS",
+    "LAST_COLUMNS",
+    "BacktestRows",
+    "fit_transitions",
+    "rows_at",
+    "rows_up_to",
+]
 
 
 def rows_up_to(snapshots: Any, data_end: Any) -> tuple[Any, pd.Timestamp, pd.DataFrame]:
@@ -137,3 +144,50 @@ def rows_at(snapshots: PartitionedSnapshots, ends: Any) -> dict[pd.Timestamp, pd
 def _month_ends(part: pd.DataFrame) -> pd.Series:
     me = part["month_end"]
     return me if me.dtype.kind == "M" else pd.to_datetime(me).dt.normalize()
+
+
+class BacktestRows:
+    """The transitions a roll-rate fit at an origin reads, for a backtest's origins.
+
+    Those out of a delinquent state, and every one in the origin's last ``lookback``
+    start months; the rest of a book's transitions (mostly current accounts staying
+    current) would only be filtered out again at each origin. A fit given these rows
+    as its ``transition_table`` gives what it gives with all of them.
+
+    Parameters
+    ----------
+    t_all : DataFrame
+        :func:`fit_transitions` of the whole history.
+    delinquent : list of str
+        The delinquent states (buckets past M0).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"month_end": pd.to_datetime(["2024-01-31", "2024-02-29"] * 2),
+    ...     "next_month_end": pd.to_datetime(["2024-02-29", "2024-03-31"] * 2),
+    ...     "from_state": ["M0", "M0", "M2", "M2"]})
+    >>> rows = BacktestRows(t, ["M1", "M2"])
+    >>> rows(pd.Timestamp("2024-03-31"), lookback=1)["from_state"].tolist()
+    ['M0', 'M2', 'M2']
+    """
+
+    def __init__(self, t_all: pd.DataFrame, delinquent: list[str]) -> None:
+        self.t_all = t_all
+        self.month = _as_dates(t_all["month_end"]).to_numpy()
+        self.next = _as_dates(t_all["next_month_end"]).to_numpy()
+        self.delinquent = t_all["from_state"].isin(delinquent).to_numpy()
+        pairs = pd.DataFrame({"month": self.month, "next": self.next}).drop_duplicates()
+        self.pairs = pairs.sort_values("month", kind="mergesort")  # the (m, m + 1) pairs
+
+    def __call__(self, origin: pd.Timestamp, lookback: int) -> pd.DataFrame:
+        end = (pd.Timestamp(origin) + pd.offsets.MonthEnd(0)).normalize()
+        upto = self.next <= end.to_datetime64()
+        pairs = self.pairs
+        months = np.unique(pairs["month"].to_numpy()[pairs["next"].to_numpy() <= end])
+        starts = months[-lookback:] if lookback >= 1 else months[:0]
+        keep = upto & (self.delinquent | np.isin(self.month, starts))
+        return self.t_all[keep] if lookback >= 1 else self.t_all
+
+
+def _as_dates(column: pd.Series) -> pd.Series:
+    return column if column.dtype.kind == "M" else pd.to_datetime(column)

@@ -704,7 +704,8 @@ class ERCForecaster(BaseEstimator):
         if data_end is not None:
             end = pd.Timestamp(data_end)
             if isinstance(snapshots, PartitionedSnapshots):
-                snaps = snapshots.transform(lambda p: p[pd.to_datetime(p["month_end"]) <= end])
+                if end < snapshots.data_end:  # else the same table: its cells are remembered
+                    snaps = snapshots.transform(lambda p: p[pd.to_datetime(p["month_end"]) <= end])
             else:
                 snaps = snapshots[pd.to_datetime(snapshots["month_end"]) <= end]
         pay, cohorts, end_mi = recovery_cells(snaps, data_end)

@@ -67,10 +67,10 @@ from recovery.analytics.debt_age import (
     Scope,
     age_band_columns,
     check_part_columns,
-    future_sum,
+    future_sums,
+    observed_debt_months,
     recovery_horizon,
     recovery_observations,
-    sort_snapshots,
 )
 from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
 from recovery.config import Config
@@ -783,20 +783,15 @@ def cumulative_recovery_curves(
 
 def _cumulative_partial(snapshots, config, scope, bands, max_months, data_end) -> pd.DataFrame:
     """Recovered and placed balance, placements, per month since placement and age band."""
-    obs = recovery_observations(
+    s, pos, obs = observed_debt_months(
         snapshots, config, scope=scope, horizon_months=1, data_end=data_end, censor=False
     )
-    s = sort_snapshots(snapshots)
     end_mi = (
         month_number([pd.Timestamp(data_end)])[0] if data_end is not None else int(s["_mi"].max())
     )
     acc = s["_acc"].to_numpy()
     mi = s["_mi"].to_numpy()
     paid = s["paid_in_month"].fillna(0).to_numpy(float)
-    key = pd.MultiIndex.from_arrays([s["account_id"].to_numpy(), s["month_end"].to_numpy()])
-    pos = key.get_indexer(
-        pd.MultiIndex.from_arrays([obs["account_id"].to_numpy(), obs["month_end"].to_numpy()])
-    )
     m, bal = mi[pos], obs["balance"].to_numpy(float)
     follow = end_mi - m
     bands_df = age_band_columns(obs["debt_age_days"].to_numpy(), bands, config)
@@ -806,8 +801,9 @@ def _cumulative_partial(snapshots, config, scope, bands, max_months, data_end) -
     n_b = len(lab)
     rows = []
     prev = np.zeros(len(pos))
-    for k in range(1, max_months + 1):  # loop over months since placement, vectorised over debts
-        cum = np.minimum(future_sum(acc, mi, paid, k)[pos], bal)
+    windows = range(1, max_months + 1)  # months since placement, vectorised over debts
+    for k, collected in zip(windows, future_sums(acc, mi, paid, windows, rows=pos), strict=False):
+        cum = np.minimum(collected, bal)
         inc = cum - prev
         prev = cum
         ok = follow >= k

@@ -42,6 +42,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -151,6 +153,11 @@ def snapshot_states(
     mark = tuple(tuple(m) for m in mark) if isinstance(mark, (list, tuple)) else mark
     if mark == prepared and _STATE_COLUMNS <= set(snapshots.columns):
         return snapshots  # already the output of this function (same buckets, segments)
+    if mark and mark[0] == prepared[0] and _STATE_COLUMNS <= set(snapshots.columns):
+        # prepared with other segments: only the segment columns to add
+        s = _add_segments(snapshots.copy(deep=False), segments, accounts)
+        s.attrs[_PREPARED] = prepared
+        return s
     missing = [c for c in _REQUIRED if c not in snapshots.columns]
     if missing:
         raise DataError(
@@ -171,7 +178,11 @@ def snapshot_states(
         fill = 0.0 if amounts else np.nan
         s[col] = s[col].astype(float).fillna(fill) if col in s else fill
     s["dpd"] = pd.to_numeric(s["dpd"]).fillna(0).astype(int)
-    dup = s.duplicated(["account_id", "month_end"])
+    account, when = s["account_id"].to_numpy(), s["month_end"].to_numpy()
+    same = account[1:] == account[:-1]
+    # rows already by account and month (as aged): no duplicate, nothing to sort
+    ordered = bool(((account[1:] > account[:-1]) | (same & (when[1:] > when[:-1]))).all())
+    dup = pd.Series(False, index=s.index) if ordered else s.duplicated(["account_id", "month_end"])
     if dup.any():
         ex = s.loc[dup, ["account_id", "month_end"]].head(3).to_dict("records")
         raise DataError(
@@ -203,10 +214,15 @@ def snapshot_states(
     s["period"] = s["month_end"].dt.to_period("M")
     s["month_no"] = (s["month_end"].dt.year * 12 + s["month_end"].dt.month - 1).astype(np.int64)
     s["month_end"] = month_end(s["month_no"].to_numpy())
-    s = s.sort_values(["account_id", "month_end"], kind="mergesort").reset_index(drop=True)
-    is_exit = s["state"].isin(EXIT_STATES)
-    prev_exit = is_exit.groupby(s["account_id"], sort=False).shift(1, fill_value=False)
-    s["first_exit"] = ~(is_exit & prev_exit.astype(bool))
+    if ordered:
+        s = s.reset_index(drop=True)
+    else:
+        s = s.sort_values(["account_id", "month_end"], kind="mergesort").reset_index(drop=True)
+        account = s["account_id"].to_numpy()
+        same = account[1:] == account[:-1]
+    is_exit = s["state"].isin(EXIT_STATES).to_numpy()
+    prev_exit = np.r_[False, is_exit[:-1] & same]  # the account's row before was an exit
+    s["first_exit"] = ~(is_exit & prev_exit)
     s = _add_segments(s, segments, accounts)
     s.attrs[_PREPARED] = prepared
     return s
@@ -292,6 +308,8 @@ def transitions(
     s = s[s["first_exit"]]
     have = np.unique(s["month_no"].to_numpy()) if months is None else np.asarray(months)
     starts = have[np.isin(have + 1, have)]
+    if len(starts) and len(s) and all(s[c].dtype == object for c in segments):
+        return _transitions_of_states(s, starts, segments)  # on integer keys (the same table)
     cols = ["account_id", "month_no", "state", "balance", "amount_overdue"]
     on_books = s[~s["state"].isin(EXIT_STATES) & s["month_no"].isin(starts)]
     frm = on_books[cols + segments].rename(columns={"state": "from_state"})
@@ -336,6 +354,70 @@ def transitions(
         "next_paid_in_month",
     ]
     return out[order]
+
+
+def _transitions_of_states(
+    s: pd.DataFrame, starts: np.ndarray, segments: Sequence[str] = ()
+) -> pd.DataFrame:
+    """:func:`transitions` of prepared rows (``first_exit`` ones), text segments carried.
+
+    The rows at *m* on the books are matched with the same account's row at *m + 1*
+    on an integer key (account code, month) instead of a merge of text columns; the
+    table is the merge's, row for row.
+    """
+    account = s["account_id"].to_numpy()
+    codes, ids = pd.factorize(account, sort=True)  # codes in the order of the ids
+    month_no = s["month_no"].to_numpy(dtype=np.int64)
+    state = s["state"].to_numpy()
+    base = int(month_no.min()) - 1
+    span = int(month_no.max()) - base + 2
+    key = codes.astype(np.int64) * span + (month_no - base)
+    frm = np.flatnonzero(~np.isin(state, EXIT_STATES) & np.isin(month_no, starts))
+    nxt = np.flatnonzero(np.isin(month_no, starts + 1))
+    nxt = nxt[np.argsort(key[nxt], kind="stable")]
+    nxt_key = key[nxt] - 1  # the start month's key of each row at m + 1 (unique, sorted)
+    at = np.searchsorted(nxt_key, key[frm])
+    at_ok = np.minimum(at, max(len(nxt) - 1, 0))
+    matched = (at < len(nxt)) & (nxt_key[at_ok] == key[frm]) if len(nxt) else at < 0
+    to_row = np.where(matched, nxt[at_ok] if len(nxt) else 0, -1)
+    entering = nxt[~np.isin(nxt_key, key[frm])]  # at m + 1, not on the books at m
+    # each output row: its row at m (-1: an entry) and at m + 1 (-1: gone), by month, id
+    at_m = np.concatenate([frm, np.full(len(entering), -1)])
+    at_next = np.concatenate([to_row, entering])
+    row_code = np.concatenate([codes[frm], codes[entering]])
+    row_month = np.concatenate([month_no[frm], month_no[entering] - 1])
+    order = np.lexsort((row_code, row_month))
+    at_m, at_next, row_code, row_month = (
+        at_m[order],
+        at_next[order],
+        row_code[order],
+        row_month[order],
+    )
+    entry, gone = at_m < 0, at_next < 0
+    here, there = np.maximum(at_m, 0), np.maximum(at_next, 0)
+    from_state, to_state = state[here], state[there]
+    from_state[entry] = NEW_STATE
+    to_state[gone] = "other_exit"  # on the books, then absent
+    balance = s["balance"].to_numpy(dtype=float)
+    next_balance = np.where(gone, 0.0, np.nan_to_num(balance, nan=0.0)[there])
+    overdue = np.nan_to_num(s["amount_overdue"].to_numpy(dtype=float), nan=0.0)
+    paid = np.nan_to_num(s["paid_in_month"].to_numpy(dtype=float), nan=0.0)
+    return pd.DataFrame(
+        {
+            "account_id": np.asarray(ids, dtype=object)[row_code],
+            "month_end": month_end(row_month),
+            "next_month_end": month_end(row_month + 1),
+            # segments: the value at m (at m + 1 for an entry)
+            **{c: np.where(entry, s[c].to_numpy()[there], s[c].to_numpy()[here]) for c in segments},
+            "from_state": from_state,
+            "to_state": to_state,
+            # entries are weighted by their balance at m + 1, nothing overdue at m
+            "balance": np.where(entry, next_balance, balance[here]),
+            "amount_overdue": np.where(entry, 0.0, overdue[here]),
+            "next_balance": next_balance,
+            "next_paid_in_month": np.where(gone, 0.0, paid[there]),
+        }
+    )
 
 
 def sort_states(df: pd.DataFrame, keys: list[str], config: Config | None) -> pd.DataFrame:

@@ -600,7 +600,8 @@ def run_analysis(
         for step in bar:
             bar.set_postfix_str(step.description or step.name)
             produced = step.run(ctx)
-            parts.snapshots.forget()  # what the step's outputs shared: released
+            # what the step's outputs shared: account-level rows released, sums kept
+            parts.snapshots.forget(keep_below=_KEPT_BETWEEN_STEPS)
             clash = sorted(set(produced) & set(ctx.results))
             if clash:
                 raise RecoveryError(f"analysis step '{step.name}' reuses output name(s) {clash}")
@@ -609,6 +610,10 @@ def run_analysis(
         table = pd.DataFrame(ctx.skipped, columns=["output", "reason"])
         ctx.results["skipped"] = table.drop_duplicates("output").reset_index(drop=True)
     return ctx.results
+
+
+#: Results the parts' memo keeps from one step to the next: sums smaller than this (bytes).
+_KEPT_BETWEEN_STEPS = 8_000_000
 
 
 def _is_figure(obj: Any) -> bool:

@@ -48,7 +48,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,7 +165,12 @@ class PartitionedDataset:
         directory = self.path / table / f"partition={int(partition)}"
         return sorted(directory.glob("part-*.parquet"), key=lambda p: int(p.stem.split("-")[1]))
 
-    def read(self, partition: int, tables: Sequence[str] | None = None) -> Portfolio:
+    def read(
+        self,
+        partition: int,
+        tables: Sequence[str] | None = None,
+        columns: Mapping[str, Sequence[str]] | None = None,
+    ) -> Portfolio:
         """One partition as a :class:`~recovery.data.portfolio.Portfolio` (whole tables included).
 
         Parameters
@@ -174,6 +179,9 @@ class PartitionedDataset:
             0 … ``partitions`` - 1.
         tables : sequence of str, optional
             Read only these tables (default all).
+        columns : mapping of str to sequence of str, optional
+            Read only these columns of the tables named (those the files have; the
+            other tables whole).
         """
         import pyarrow.parquet as pq
 
@@ -188,7 +196,11 @@ class PartitionedDataset:
             files = self.files(name, k)
             if not files:
                 raise DataError(f"{self.path}: table '{name}' lacks partition {k}; rewrite it")
-            parts = [pq.read_table(f).to_pandas() for f in files]
+            only = None
+            if columns is not None and name in columns:
+                have = set(pq.read_schema(files[0]).names)
+                only = [c for c in columns[name] if c in have]
+            parts = [pq.read_table(f, columns=only).to_pandas() for f in files]
             frames[name] = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         for name in self.whole_tables:
             if tables is None or name in tables:

@@ -52,6 +52,7 @@ __all__ = [
     "collection_cycle_by_month",
     "report_kpis",
     "report_moments",
+    "REPORT_SEGMENTS",
     "segment_movements",
     "forecast_summary",
     "agent_effectiveness",
@@ -164,8 +165,9 @@ def book_by_state(
     config = config or Config()
     target = parse_month(month)
     if isinstance(snapshots, PartitionedSnapshots):  # the rows at the month, part by part
-        keep_columns = [c for c in ("status", "bucket", "balance") if c in snapshots.columns]
-        rows = snapshots.concat(lambda p: p.loc[_month_is(p, target), keep_columns])
+        from recovery.analytics.forecast_inputs import rows_at
+
+        rows = rows_at(snapshots, [target])[target]  # remembered: the forecast reads them too
     else:
         rows = snapshots[_month_is(snapshots, target)]
     status = rows["status"].astype(str)
@@ -259,15 +261,25 @@ def collection_cycle_by_month(
     """
     from recovery.analytics.collection_cycle import collection_cycle
 
+    months = pd.DatetimeIndex(pd.to_datetime(list(months)))
+    # only what the cycle reads, of the episodes started in some month's window
+    columns = ["start_date", "end_date", "end_reason", "charge_off_date"]
+    episodes = episodes[[c for c in columns if c in episodes.columns]]
     starts = pd.to_datetime(episodes["start_date"])
+    if len(months):
+        wanted = (starts <= months.max()) & (
+            starts > months.min() - pd.DateOffset(months=window_months)
+        )
+        episodes, starts = episodes[wanted], starts[wanted]
+    ends = pd.to_datetime(episodes["end_date"])
     rows = []
-    for m in pd.DatetimeIndex(pd.to_datetime(list(months))):
+    for m in months:
         window = (starts <= m) & (starts > m - pd.DateOffset(months=window_months))
         e = episodes[window].copy()
         if not len(e):
             rows.append({"month_end": m, "episodes": 0})
             continue
-        later = pd.to_datetime(e["end_date"]) > m
+        later = (ends[window] > m).to_numpy()
         e.loc[later, "end_date"] = pd.NaT
         e.loc[later, "end_reason"] = "open"
         cycle = collection_cycle(e, data_end=m)
@@ -334,7 +346,12 @@ def report_moments(data: ReportData, segment: str | None = None) -> pd.DataFrame
     """Per month, the sums behind each rate's sampling error (its own denominators).
 
     :func:`recovery.analytics.variation.kpi_moments` of the snapshots known at the
-    report month, for :func:`recovery.report.headline.kpi_change_table`.
+    report month, for :func:`recovery.report.headline.kpi_change_table` (no
+    ``segment``) and :func:`segment_movements` (by one segment column).
+
+    The sums are additive, so they are computed once, in one pass over the snapshots, by
+    all the report's segments together (:data:`REPORT_SEGMENTS` that the data has) and
+    kept in ``data.extras``; the book's sums and each segment's are sums of those.
 
     Examples
     --------
@@ -347,15 +364,79 @@ def report_moments(data: ReportData, segment: str | None = None) -> pd.DataFrame
     """
     from recovery.analytics.variation import kpi_moments
 
-    source = None
-    if segment is not None and segment not in data.history.columns:
-        source = data.accounts
-    return kpi_moments(data.history, data.config, segment=segment, accounts=source)
+    segments = _report_segments(data)
+    if segment is not None and segment not in segments:  # not one of the report's
+        source = None if segment in data.history.columns else data.accounts
+        return kpi_moments(data.history, data.config, segment=segment, accounts=source)
+    if "moments" not in data.extras:  # one pass over the snapshots for every segment
+        history, source = data.history, None
+        joined = [seg for seg in segments if seg not in history.columns]
+        if joined and isinstance(history, PartitionedSnapshots):
+            history = _with_account_columns(history, data.accounts, joined)
+        elif joined:
+            source = data.accounts
+        data.extras["moments"] = kpi_moments(
+            history, data.config, segment=segments or None, accounts=source
+        )
+    moments = data.extras["moments"]
+    keep = [] if segment is None else [segment]
+    if keep == segments:
+        return moments.copy()
+    return _moments_by(moments, keep, drop=[s for s in segments if s not in keep])
+
+
+#: The segment columns of the report's segment movements (those the data has).
+REPORT_SEGMENTS = ("product", "region")
+
+
+def _report_segments(data: ReportData) -> list[str]:
+    """The columns of :data:`REPORT_SEGMENTS` in the snapshots or the accounts table."""
+    columns = set(data.history.columns)
+    if data.accounts is not None:
+        columns |= set(data.accounts.columns)
+    return [seg for seg in REPORT_SEGMENTS if seg in columns]
+
+
+def _with_account_columns(
+    parts: PartitionedSnapshots, accounts: pd.DataFrame, columns: list[str]
+) -> PartitionedSnapshots:
+    """The parts with ``columns`` of the accounts table, looked up by account id.
+
+    The values a join on ``account_id`` gives (the first row of an account; missing
+    when the account is not in the table), from a lookup built once for every part.
+    """
+    table = accounts[["account_id", *columns]].copy()
+    table["account_id"] = table["account_id"].astype(str)
+    table = table.drop_duplicates("account_id").set_index("account_id")
+
+    def add(part: pd.DataFrame) -> pd.DataFrame:
+        found = table.reindex(part["account_id"].astype(str).to_numpy())
+        return part.assign(**{c: found[c].array for c in columns})
+
+    return parts.transform(add)
+
+
+def _moments_by(moments: pd.DataFrame, keep: list[str], drop: list[str]) -> pd.DataFrame:
+    """Moments by month (and ``keep``): those by more segments summed over ``drop``.
+
+    The same table :func:`recovery.analytics.variation.kpi_moments` gives by ``keep``
+    alone: its columns, its order (by measure, then month and segment), ``n`` whole.
+    """
+    sums = [c for c in moments.columns if c not in ("month_end", "kpi", "kind", *keep, *drop)]
+    keys = ["month_end", *keep]
+    out = (
+        moments.groupby([*keys, "kpi", "kind"], dropna=False, observed=True, sort=False)[sums]
+        .sum()
+        .reset_index()
+    )
+    out["n"] = out["n"].astype(int)
+    out = out.sort_values(keys, kind="mergesort").sort_values("kpi", kind="mergesort")
+    return out.reset_index(drop=True)
 
 
 def segment_movements(
     data: ReportData,
-    segments: Sequence[str] = ("product", "region"),
+    segments: Sequence[str] = REPORT_SEGMENTS,
     measures: Sequence[str] = (
         "overdue_rate_30plus_balance",
         "overdue_rate_90plus_balance",
@@ -755,7 +836,9 @@ def model_health(data: ReportData, top_features: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _accounts_in(snapshots: Any) -> int:
+def _accounts_in(snapshots: Any, data: ReportData | None = None) -> int:
+    if data is not None and snapshots is data.snapshots and "accounts_in_book" in data.extras:
+        return int(data.extras["accounts_in_book"])  # counted when the snapshots were built
     if isinstance(snapshots, PartitionedSnapshots):  # an account's rows are in one part
         return sum(int(p["account_id"].nunique()) for p in snapshots)
     return int(snapshots["account_id"].nunique())
@@ -781,7 +864,7 @@ def about_html(data: ReportData) -> str:
         ("Report month", format_month(data.month)),
         ("Data up to", f"{data.data_end:%Y-%m-%d}"),
         ("Months of snapshots", f"{format_month(data.months[0])} to {format_month(data.month)}"),
-        ("Accounts in the snapshots", format_count(_accounts_in(history))),
+        ("Accounts in the snapshots", format_count(_accounts_in(history, data))),
         ("Charge-off at", format_days(cfg.aging.charge_off_dpd) + " past due"),
         ("Recovery horizon", f"{cfg.analytics.recovery_horizon_months} months"),
         ("Models checked", models),
