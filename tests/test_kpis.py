@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import pytest
+from pandas.testing import assert_frame_equal
 
 from conftest import hand_snapshot_book
 from recovery.analytics.collection_cycle import (
@@ -22,12 +23,19 @@ from recovery.analytics.kpis import (
     collection_costs,
     collection_rates,
     cure_rates,
+    kpi_totals,
     monthly_kpis,
     overdue_rates,
     plot_kpis,
+    read_flows_and_kpis,
     recovery_rates,
 )
+from recovery.analytics.partitions import PartitionedSnapshots
+from recovery.analytics.roll_rates import flow_totals
+from recovery.analytics.states import snapshot_states
 from recovery.config import Config
+from recovery.datasets import load_sample
+from recovery.timeline import aging
 
 J, F, M, A = (pd.Timestamp(d) for d in ("2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"))
 
@@ -249,3 +257,28 @@ def test_repeated_exit_rows_still_count_their_payments(book):
     extra.loc[(extra["account_id"] == "B") & (extra["month_end"] == A), "paid_in_month"] = 7.0
     k = monthly_kpis(extra).set_index("month_end")
     assert k.loc[A, "amount_collected"] == pytest.approx(30.0 + 7.0)
+
+
+def test_flows_and_kpi_sums_read_together_equal_each_read_alone():
+    """One pass over the parts for both: the same sums as two separate passes."""
+    config = Config()
+    states = snapshot_states(aging.snapshots(load_sample(), config=config), config)
+    pieces = list(PartitionedSnapshots.from_frame(states, 800))
+    reads: list[int] = []
+
+    def parts() -> PartitionedSnapshots:
+        loaders = [lambda p=p: reads.append(1) or p for p in pieces]
+        return PartitionedSnapshots(loaders, columns=states.columns, months=states["month_no"])
+
+    alone = parts()
+    flows, sums = flow_totals(alone, config, []), kpi_totals(alone, config, [])
+    together = parts()
+    reads.clear()
+    read_flows_and_kpis(together, config, [])
+    assert len(reads) == len(pieces)  # one pass for both
+    assert_frame_equal(flow_totals(together, config, []), flows)
+    got = kpi_totals(together, config, [])
+    for name, table in sums.items():
+        assert_frame_equal(got[name], table, obj=name)
+    assert len(reads) == len(pieces)  # remembered: nothing read again
+    assert flows["count"].sum() > 1000

@@ -61,6 +61,7 @@ from recovery.analytics.common import (
     segment_list,
 )
 from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
+from recovery.analytics.roll_rates import flows_of_transitions
 from recovery.analytics.states import NEW_STATE, snapshot_states, sort_states, transitions
 from recovery.config import Config
 from recovery.data.contract import has_column, require_columns
@@ -640,6 +641,8 @@ def kpi_partial(
     segments: list[str],
     accounts: pd.DataFrame | None = None,
     months: np.ndarray | None = None,
+    *,
+    transitions_table: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The additive sums behind :func:`monthly_kpis` of one table or part of one.
 
@@ -659,6 +662,9 @@ def kpi_partial(
     months : array of int, optional
         Month numbers the whole table covers (see
         :func:`recovery.analytics.states.transitions`); default those of ``part``.
+    transitions_table : DataFrame, optional
+        :func:`~recovery.analytics.states.transitions` of ``part`` (with these
+        segments and months) when already computed.
 
     Returns
     -------
@@ -683,7 +689,11 @@ def kpi_partial(
     (['collection', 'cure', 'overdue', 'stock'], [1])
     """
     s = snapshot_states(part, config, segments, accounts)
-    t = transitions(s, config, segments, months=months)
+    t = (
+        transitions(s, config, segments, months=months)
+        if transitions_table is None
+        else transitions_table
+    )
     keys = ["month_end", *segments]
     charged = s["state"].eq("charged_off")  # every row: repeated exits' payments count
     stock = (
@@ -749,12 +759,66 @@ KPI_TOTAL_KEYS = {
 def _kpi_totals_of_parts(snapshots, config, segments, accounts=None):
     def compute() -> dict[str, pd.DataFrame]:
         parts = snapshots.map(kpi_partial, config, segments, accounts, snapshots.months)
-        return {
-            name: sum_partials([p[name] for p in parts], [keys[0], *segments, *keys[1:]])
-            for name, keys in KPI_TOTAL_KEYS.items()
-        }
+        return _sum_kpi_partials(parts, segments)
 
     return snapshots.memo(("kpis", config, segments, accounts), compute)
+
+
+def _sum_kpi_partials(parts: list[dict[str, pd.DataFrame]], segments: list[str]) -> dict:
+    return {
+        name: sum_partials([p[name] for p in parts], [keys[0], *segments, *keys[1:]])
+        for name, keys in KPI_TOTAL_KEYS.items()
+    }
+
+
+def read_flows_and_kpis(
+    snapshots: PartitionedSnapshots,
+    config: Config,
+    segments: list[str],
+    accounts: pd.DataFrame | None = None,
+) -> None:
+    """Read the parts once for both the roll rates' flows and the KPIs' sums.
+
+    The transitions of each part are computed once for
+    :func:`~recovery.analytics.roll_rates.flow_totals` and :func:`kpi_totals`, whose
+    results the table remembers (:meth:`PartitionedSnapshots.memo`, the keys they
+    use): a later call of either, with the same arguments, reads nothing.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"account_id": ["A", "A"],
+    ...     "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]), "dpd": [20, 0],
+    ...     "bucket": ["M1", "M0"], "balance": [100.0, 80.0],
+    ...     "paid_in_month": [0.0, 20.0], "status": ["open"] * 2})
+    >>> parts, config = PartitionedSnapshots.from_frame(s, 1), Config()
+    >>> read_flows_and_kpis(parts, config, [])
+    >>> kpi_totals(parts, config, [])["cure"]["cured_accounts"].tolist()
+    [1]
+    """
+    months = snapshots.months
+
+    def partials(part: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        s = snapshot_states(part, config, segments, accounts)
+        t = transitions(s, config, segments, months=months)
+        kpi = kpi_partial(s, config, segments, accounts, months, transitions_table=t)
+        return flows_of_transitions(t, segments), kpi
+
+    both: list = []
+
+    def read() -> list:
+        if not both:
+            both.extend(snapshots.map(partials))
+        return both
+
+    flow_keys = ["month_end", *segments, "from_state", "to_state"]
+    snapshots.memo(
+        ("flows", config, segments, accounts),
+        lambda: sum_partials([f for f, _ in read()], flow_keys),
+    )
+    snapshots.memo(
+        ("kpis", config, segments, accounts),
+        lambda: _sum_kpi_partials([k for _, k in read()], segments),
+    )
 
 
 def kpis_from_totals(

@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "flow_partial",
+    "flows_of_transitions",
     "flow_totals",
     "roll_rates_from_totals",
     "roll_rates",
@@ -126,7 +127,19 @@ def flow_partial(
     >>> flow_partial(s, None, [])[["from_state", "to_state", "count", "balance"]].values.tolist()
     [['M0', 'M2', 1, 100.0]]
     """
-    t = transitions(part, config, segments, accounts, months)
+    return flows_of_transitions(transitions(part, config, segments, accounts, months), segments)
+
+
+def flows_of_transitions(t: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
+    """:func:`flow_partial` of the transitions of a table or part (already computed).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"account_id": ["A", "B"], "month_end": pd.to_datetime(["2024-01-31"] * 2),
+    ...     "from_state": ["M0", "M0"], "to_state": ["M1", "M1"], "balance": [10.0, 5.0]})
+    >>> flows_of_transitions(t, [])[["count", "balance"]].values.tolist()
+    [[2.0, 15.0]]
+    """
     return (
         t.groupby(["month_end", *segments, "from_state", "to_state"], dropna=False, observed=True)
         .agg(count=("account_id", "size"), balance=("balance", "sum"))

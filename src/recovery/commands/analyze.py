@@ -596,6 +596,10 @@ def run_analysis(
         ctx.exact_episodes = parts.episodes
         ctx.event_tables = from_events
         selected = [s for s in STEPS if s.name in chosen]
+        if {"roll_rates", "kpis"} <= set(chosen):  # their flows and sums: one read
+            from recovery.analytics.kpis import read_flows_and_kpis
+
+            read_flows_and_kpis(ctx.states, config, [], ctx.accounts)
         bar = progress_bar(selected, desc="analyze", unit="steps", enabled=progress)
         for step in bar:
             bar.set_postfix_str(step.description or step.name)
