@@ -184,7 +184,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        nargs="+",
+        nargs="*",
         default=["recommended", "oracle", "fixed"],
         choices=["recommended", "oracle", "fixed"],
         help="policies run besides none",
@@ -212,7 +212,7 @@ def main() -> None:
         results = pd.concat(frames, ignore_index=True)
         saved = {"runs": infos, "results": results.to_dict("records")}
         out.write_text(json.dumps(saved, indent=2, default=str))  # after every seed
-    summary = report(results)
+    summary = report(results) if len(set(results["policy"])) > 1 else {}
     out.write_text(json.dumps({**saved, **summary}, indent=2, default=str))
 
 
