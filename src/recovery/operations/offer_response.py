@@ -194,13 +194,6 @@ class OfferResponseModel(BaseEstimator):
         trees' score, three rounds). Small, shrunk trees alone flatten the price
         response (few acceptances per leaf); one parameter for the slope is learned
         from every offer. False: the trees alone.
-    slope_from : {"all", "randomized"}
-        The offers whose answers set the slope ``b`` (the trees always learn from all
-        the design's offers): ``"randomized"`` — only those whose terms were drawn at
-        random (``randomized``), the ones whose terms the account's state does not
-        explain; a rule that gives deeper discounts to older debt, which accepts less,
-        flattens a slope learned from its offers too. Falls back to all offers when
-        the history has no randomised accepted offer of the kind.
 
     Attributes
     ----------
@@ -238,7 +231,6 @@ class OfferResponseModel(BaseEstimator):
         random_state: int = 0,
         config: Config | None = None,
         price_slope: bool = True,
-        slope_from: str = "all",
     ) -> None:
         self.features = features
         self.design = design
@@ -250,7 +242,6 @@ class OfferResponseModel(BaseEstimator):
         self.random_state = random_state
         self.config = config
         self.price_slope = price_slope
-        self.slope_from = slope_from
 
     # ------------------------------------------------------------------ fit
     def _choose_design(self, offers: pd.DataFrame) -> str:
@@ -332,17 +323,10 @@ class OfferResponseModel(BaseEstimator):
         return [sign.get(c, 0) for c in self.columns_]
 
     def _fit_one(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        w: np.ndarray,
-        target: str,
-        term: int | None = None,
-        slope_w: np.ndarray | None = None,
+        self, x: np.ndarray, y: np.ndarray, w: np.ndarray, target: str, term: int | None = None
     ) -> tuple[Any, list[float] | None]:
         """One booster (or the mean rate); with ``term`` (a column), the backfitted
-        logistic price slope under it (:attr:`slopes_`), its ``a, b`` fitted with the
-        weights ``slope_w`` (default ``w``)."""
+        logistic price slope under it (:attr:`slopes_`)."""
         if len(y) < self.min_rows or np.ptp(y) == 0:
             return (float(np.average(y, weights=w)) if len(y) else float("nan")), None
         import lightgbm as lgb
@@ -364,14 +348,13 @@ class OfferResponseModel(BaseEstimator):
             data = lgb.Dataset(x, label=y, weight=w, free_raw_data=True)
             return lgb.train(params, data, num_boost_round=self.n_estimators), None
         z = np.nan_to_num(x[:, term], nan=0.0)
-        sw = w if slope_w is None else slope_w
         trees = np.zeros(len(y))
         for _ in range(3):
-            ab = logistic_slope(z, y, sw, offset=trees)
+            ab = logistic_slope(z, y, w, offset=trees)
             data = lgb.Dataset(x, label=y, weight=w, init_score=ab[0] + ab[1] * z)
             booster = lgb.train(params, data, num_boost_round=self.n_estimators)
             trees = booster.predict(x, raw_score=True)
-        return booster, logistic_slope(z, y, sw, offset=trees)
+        return booster, logistic_slope(z, y, w, offset=trees)
 
     def fit(self, offers: pd.DataFrame, y=None, sample_weight=None) -> OfferResponseModel:
         """Fit acceptance and completion per kind.
@@ -420,13 +403,6 @@ class OfferResponseModel(BaseEstimator):
         elif self.design_ == "weighted":
             weight = weight / pd.to_numeric(offers["assignment_probability"]).to_numpy(float)
         kind = offers["kind"].astype(object).to_numpy()
-        randomized = (
-            offers["randomized"].fillna(False).astype(bool).to_numpy(float)
-            if "randomized" in offers
-            else np.ones(len(offers))
-        )
-        if self.slope_from not in ("all", "randomized"):
-            raise ValueError(f"slope_from must be all or randomized: {self.slope_from!r}")
         accepted = (
             offers["outcome"].astype(object).eq("accepted").to_numpy()
             if "outcome" in offers
@@ -467,12 +443,7 @@ class OfferResponseModel(BaseEstimator):
                     if priced and name == "accept" and k != "deferral"
                     else None
                 )
-                slope_w = None
-                if term is not None and self.slope_from == "randomized":
-                    slope_w = w * randomized[mask]
-                    if not (slope_w * target).sum() > 0:  # no randomised acceptance
-                        slope_w = None
-                model, slope = self._fit_one(x_all[mask], target, w, name, term, slope_w)
+                model, slope = self._fit_one(x_all[mask], target, w, name, term)
                 self.models_[(name, k)] = model
                 if slope is not None:
                     self.slopes_[(name, k)] = slope
