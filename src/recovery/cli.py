@@ -3,6 +3,12 @@
 Each sub-command lives in its own module of :mod:`recovery.commands` and exposes a
 click command named ``command``; they are registered here. Errors are one clear line
 on stderr and a non-zero exit; ``--debug`` shows the traceback.
+
+Warnings the package gives about the data (a column kept as it is, a credit balance read
+as zero exposure, an estimate that cannot be trusted) are one line on stderr, ``note:``
+or ``warning:`` and the message — no source file or line. Warnings of the libraries
+underneath (pandas, scikit-learn, LightGBM) are not for the user and are shown only
+with ``--debug``, in Python's own form.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import warnings
 
 import click
 
@@ -49,11 +56,31 @@ def _register() -> None:
 _register()
 
 
+def _say_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    """A warning as the user reads it: the package's own in one line, others not at all."""
+    if not category.__module__.startswith("recovery"):
+        return  # a library's warning: --debug shows it
+    from recovery.data.schema import DataNoteWarning
+
+    kind = "note" if issubclass(category, DataNoteWarning) else "warning"
+    click.echo(f"{kind}: {message}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        rc = cli.main(args=argv, prog_name="recovery", standalone_mode=False)
+        with warnings.catch_warnings():
+            if not debug:
+                warnings.showwarning = _say_warning
+            rc = cli.main(args=argv, prog_name="recovery", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
