@@ -206,6 +206,32 @@ def test_account_offer_state_from_a_ledger():
     assert bool(row["open_offer"])  # O1 never answered
 
 
+def test_account_offer_state_reads_the_payments_of_the_month_before():
+    sched = pd.DataFrame(
+        {
+            "account_id": ["A"] * 3,
+            "installment_no": [1, 2, 3],
+            "due_date": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31"]),
+            "amount_due": 100.0,
+        }
+    )
+    pays = pd.DataFrame(
+        {
+            "account_id": "A",
+            "payment_date": pd.to_datetime(
+                ["2024-01-31", "2024-03-05", "2024-03-20", "2024-03-25", "2024-04-05"]
+            ),
+            "amount": [100.0, 11.0, 40.0, 30.0, 25.0],
+            "channel": "cash",
+            "reversed_date": pd.to_datetime([None, None, None, "2024-04-01", None]),
+        }
+    )
+    state = account_offer_state(Portfolio(schedule=sched, payments=pays), "2024-04-10")
+    # the month before 10 April: 10 March to 9 April; 5 March is before it, the 30 of
+    # 25 March was reversed on 1 April: 40 + 25
+    assert state["paid_last_month"].tolist() == [65.0]
+
+
 def test_the_recommendation_runs_in_the_simulators_re_simulation():
     """The policy callable meets the simulator's interface and rules: the harness
     refuses (ConfigError) any offer breaking a guardrail, so a run that completes and

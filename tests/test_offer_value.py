@@ -157,3 +157,47 @@ def test_usual_curves_leave_out_months_from_an_accepted_offer_on():
     assert again.curves_["rate"].tolist() == pytest.approx(plain.curves_["rate"].tolist())
     with pytest.raises(DataError, match="outcome"):
         UsualCollections(cfg(h=2)).fit(snaps(), offers=offers.drop(columns="outcome"))
+
+
+def open_snaps():
+    """A pays 30 a month at M1; B, at M3, pays nothing, then 10 in month 3."""
+    me = pd.date_range("2024-01-31", periods=3, freq="ME")
+    return pd.DataFrame(
+        {
+            "account_id": ["A"] * 3 + ["B"] * 3,
+            "month_end": list(me) * 2,
+            "dpd": [10, 10, 10, 65, 70, 75],
+            "status": ["open"] * 6,
+            "balance": [100.0] * 6,
+            "paid_in_month": [30.0, 30.0, 30.0, 0.0, 0.0, 10.0],
+        }
+    )
+
+
+def test_usual_curves_by_state_bucket_and_recent_payment():
+    # one month ahead, from months 1-2: pooled over the early stage (one segment by debt
+    # age: both are 0-3 months), (30 + 30 + 0 + 10) / 400
+    pooled = UsualCollections(cfg(h=1), min_rows=1).fit(open_snaps())
+    assert pooled.curves_["rate"].tolist() == pytest.approx([70 / 400])
+    u = UsualCollections(cfg(h=1), min_rows=1, by_state=True).fit(open_snaps())
+    rate = u.curves_.set_index("segment")["rate"]
+    # A at M1 paid in each month before: 60 / 200; B at M3 had not: 10 / 200
+    assert rate["early M1 paid"] == pytest.approx(0.3)
+    assert rate["early M3 unpaid"] == pytest.approx(0.05)
+    assert rate["early M1"] == pytest.approx(0.3) and rate["early M3"] == pytest.approx(0.05)
+    acc = pd.DataFrame(
+        {
+            "stage": "early",
+            "debt_age_days": [70.0, 70.0, 20.0],
+            "dpd": [70.0, np.nan, np.nan],
+            "balance": 1000.0,
+            "paid_last_month": [0.0, np.nan, 5.0],
+        }
+    )
+    # the M3 account that did not pay: 1000 x 0.05; without DPD the debt age gives the
+    # bucket (M3; M1), without a known payment the bucket's curve over both
+    assert u.value(acc) == pytest.approx([50.0, 50.0, 300.0])
+    assert pooled.value(acc) == pytest.approx([175.0] * 3)
+    # too few rows: a split takes its bucket's curve, a bucket its stage's
+    few = UsualCollections(cfg(h=1), min_rows=3, by_state=True).fit(open_snaps())
+    assert few.value(acc) == pytest.approx([175.0] * 3)

@@ -130,10 +130,13 @@ def fit_offer_model(
     return OfferResponseModel(features=features, **params).fit(history)
 
 
-def fit_usual(portfolio: Portfolio, before: Any, config: Config | None = None) -> UsualCollections:
+def fit_usual(
+    portfolio: Portfolio, before: Any, config: Config | None = None, by_state: bool = True
+) -> UsualCollections:
     """Collecting as usual, learned from the snapshots of the month ends before ``before``
     (an account's months from its first accepted offer on left out: what offers brought
-    is not collecting as usual; :meth:`UsualCollections.fit`)."""
+    is not collecting as usual; :meth:`UsualCollections.fit`), by segments of the
+    account's own state (``by_state``: DPD bucket and a payment in the month before)."""
     day = pd.Timestamp(before).normalize()
     snaps = portfolio.snapshots
     if snaps is None:
@@ -144,7 +147,7 @@ def fit_usual(portfolio: Portfolio, before: Any, config: Config | None = None) -
     offers = portfolio.offers
     if offers is not None:
         offers = offers[pd.to_datetime(offers["offered_at"]) < day]
-    return UsualCollections(config).fit(snaps, offers=offers)
+    return UsualCollections(config, by_state=by_state).fit(snaps, offers=offers)
 
 
 def book_offers(

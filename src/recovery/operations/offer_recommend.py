@@ -309,7 +309,9 @@ def account_offer_state(
     One row per open delinquent or charged-off account: ``account_id`` and the columns
     of :func:`~recovery.operations.offer_rules.offer_context` (stage, debt age, balance,
     regular installment, payments made, earlier re-ages, fraud, death, dispute, an open
-    offer), as for an offer made that day.
+    offer), as for an offer made that day, and ``paid_last_month`` (payments in the
+    month before the day, net of those reversed by then; currency: what collecting as
+    usual reads, :class:`~recovery.operations.offer_value.UsualCollections`).
 
     Parameters
     ----------
@@ -347,7 +349,21 @@ def account_offer_state(
     state = context[context["offer_id"].astype(str).str.startswith("~candidate~")]
     state = state[state["stage"].isin(["early", "late", "charged_off"])]
     keep = [c for c in state.columns if c not in (*_TERMS, "offer_id", "offered_at", "outcome")]
-    return state[keep].reset_index(drop=True)
+    state = state[keep].reset_index(drop=True)
+    state["paid_last_month"] = _paid_in_month_before(portfolio.payments, state["account_id"], day)
+    return state
+
+
+def _paid_in_month_before(payments: pd.DataFrame, account_id: pd.Series, day) -> np.ndarray:
+    """Per account, the payments dated in the month before ``day`` and not reversed by then."""
+    pay = payments
+    when = pd.to_datetime(pay["payment_date"])
+    inside = (when >= day - pd.DateOffset(months=1)) & (when < day)
+    if "reversed_date" in pay:
+        reversed_on = pd.to_datetime(pay["reversed_date"])
+        inside &= reversed_on.isna() | (reversed_on >= day)
+    paid = pay.loc[inside.to_numpy()].groupby(pay["account_id"].astype(str))["amount"].sum()
+    return account_id.astype(str).map(paid).fillna(0.0).to_numpy(dtype=float)
 
 
 def offer_policy(

@@ -91,6 +91,12 @@ def usual_segment(stage: Any, debt_age_days: Any, config: Config | None = None) 
     return (stage + " " + np.asarray(names, dtype=object)[band]).astype(object)
 
 
+def _with_payer(segment: np.ndarray, paid: pd.Series) -> np.ndarray:
+    """Segments split by a payment in the month before (``paid``: an amount)."""
+    flag = np.where(paid.fillna(0.0).to_numpy(dtype=float) > 0, " paid", " unpaid")
+    return (np.asarray(segment, dtype=object) + flag.astype(object)).astype(object)
+
+
 class UsualCollections(BaseEstimator):
     """Collections expected without an offer: curves by segment from the snapshots.
 
@@ -101,6 +107,17 @@ class UsualCollections(BaseEstimator):
         debt-age bands.
     min_rows : int
         Fewest account-months a segment needs; smaller segments use their stage's curve.
+    by_state : bool
+        Finer segments from the account's own state: open delinquent accounts by DPD
+        bucket (M1 … M6, from ``dpd``, else the debt age) instead of debt-age band, and
+        every segment split by whether the account paid in the month before (a month
+        end's ``paid_in_month``; an account's ``paid_last_month``, currency). An
+        account without ``paid_last_month`` gets its segment's curve over both; a split
+        with fewer than ``min_rows`` account-months, its segment's. The accounts a desk
+        considers for an offer are rarely like their stage on average (M2–M3 accounts
+        that have stopped paying, not the M1 accounts that pay next week): pooled, the
+        early stage's curve is theirs times 1.5–2.5. Default False (the stage × age-band
+        segments alone).
 
     Attributes
     ----------
@@ -123,9 +140,12 @@ class UsualCollections(BaseEstimator):
     [0.025, 0.0]
     """
 
-    def __init__(self, config: Config | None = None, min_rows: int = 200) -> None:
+    def __init__(
+        self, config: Config | None = None, min_rows: int = 200, by_state: bool = False
+    ) -> None:
         self.config = config
         self.min_rows = min_rows
+        self.by_state = by_state
 
     def fit(
         self, snapshots: pd.DataFrame, y=None, offers: pd.DataFrame | None = None
@@ -164,7 +184,11 @@ class UsualCollections(BaseEstimator):
         delinquent = np.isin(stage, ("current", "early", "late", "charged_off")) & (
             balance.to_numpy() > 0
         )
-        seg = usual_segment(stage, pd.to_numeric(s["dpd"], errors="coerce"), config)
+        dpd = pd.to_numeric(s["dpd"], errors="coerce")
+        seg = self._base_segments(stage, dpd.to_numpy(), dpd.to_numpy(), config)
+        sub = seg
+        if self.by_state:  # paid in the month ending: the account's own recent history
+            sub = _with_payer(seg, pd.to_numeric(s["paid_in_month"], errors="coerce"))
         last = int(s["_m"].max())
         censor = self._censor_month(s, offers)
         rows = []
@@ -176,7 +200,8 @@ class UsualCollections(BaseEstimator):
             future = np.where(hit, paid[np.minimum(at, len(keys) - 1)], 0.0)
             frame = pd.DataFrame(
                 {
-                    "segment": seg[observed],
+                    "segment": sub[observed],
+                    "base": seg[observed],
                     "stage": stage[observed],
                     "paid": future[observed],
                     "balance": balance.to_numpy()[observed],
@@ -188,6 +213,11 @@ class UsualCollections(BaseEstimator):
         self.curves_ = self._curves(cells)
         first = cells[cells["month"] == 1]
         self.paying_share_ = first.groupby("segment")["paying"].mean()
+        if self.by_state:  # the segments over both splits, for accounts without the flag
+            whole = cells.assign(segment=cells["base"])
+            self.curves_ = pd.concat([self.curves_, self._curves(whole)], ignore_index=True)
+            paying = whole[whole["month"] == 1].groupby("segment")["paying"].mean()
+            self.paying_share_ = pd.concat([self.paying_share_, paying])
         delta = discount_factors(horizon, config.offers.monthly_discount_rate)
         c = self.curves_.assign(d=self.curves_["rate"] * delta[self.curves_["month"] - 1])
         self.discounted_ = c.groupby("segment")["d"].sum()
@@ -219,19 +249,25 @@ class UsualCollections(BaseEstimator):
 
     def _curves(self, cells: pd.DataFrame) -> pd.DataFrame:
         """Pooled rates by segment and month, a small segment taking its stage's."""
+        sums = {"paid": ("paid", "sum"), "balance": ("balance", "sum")}
+        if "base" not in cells:
+            cells = cells.assign(base=cells["segment"])
         by_seg = cells.groupby(["segment", "month"]).agg(
-            paid=("paid", "sum"), balance=("balance", "sum"), rows=("paid", "size")
-        )
-        by_stage = cells.groupby(["stage", "month"]).agg(
-            paid=("paid", "sum"), balance=("balance", "sum")
+            **sums, rows=("paid", "size"), base=("base", "first"), stage=("stage", "first")
         )
         by_seg = by_seg.reset_index()
-        by_seg["stage"] = by_seg["segment"].str.split(" ").str[0]
+        # a small segment takes its base segment's curve (the split pooled), and a small
+        # base segment its stage's
+        by_base = cells.groupby(["base", "month"]).agg(**sums, base_rows=("paid", "size"))
+        by_stage = cells.groupby(["stage", "month"]).agg(**sums)
+        base = by_base.reset_index().rename(columns={"paid": "bp", "balance": "bb"})
         pooled = by_stage.reset_index().rename(columns={"paid": "sp", "balance": "sb"})
+        by_seg = by_seg.merge(base, on=["base", "month"], how="left")
         by_seg = by_seg.merge(pooled, on=["stage", "month"], how="left")
         small = by_seg.groupby("segment")["rows"].transform("first") < self.min_rows
-        num = np.where(small, by_seg["sp"], by_seg["paid"])
-        den = np.where(small, by_seg["sb"], by_seg["balance"])
+        small_base = by_seg.groupby("segment")["base_rows"].transform("first") < self.min_rows
+        num = np.where(small_base, by_seg["sp"], np.where(small, by_seg["bp"], by_seg["paid"]))
+        den = np.where(small_base, by_seg["sb"], np.where(small, by_seg["bb"], by_seg["balance"]))
         by_seg["rate"] = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
         return by_seg[["segment", "month", "rate", "rows"]]
 
@@ -255,12 +291,32 @@ class UsualCollections(BaseEstimator):
         cap = np.where(disc > 0, 1.0 / np.where(disc > 0, disc, 1.0), 1.0)
         return np.minimum(ratio, cap)
 
+    def _base_segments(self, stage, debt_age_days, dpd, config: Config) -> np.ndarray:
+        """Stage × debt-age band; with ``by_state``, open delinquent accounts by DPD bucket."""
+        seg = usual_segment(stage, debt_age_days, config)
+        if not getattr(self, "by_state", False):
+            return seg
+        stage = np.asarray(pd.Series(stage).astype(str), dtype=object)
+        dpd = np.nan_to_num(np.asarray(dpd, dtype=float), nan=0.0)
+        names = np.asarray(config.aging.bucket_names, dtype=object)
+        bucket = names[np.clip(config.aging.bucket_index(dpd), 0, len(names) - 1)]
+        open_late = np.isin(stage, ("early", "late"))
+        return np.where(open_late, stage + " " + bucket, seg).astype(object)
+
     def _segments(self, frame: pd.DataFrame) -> np.ndarray:
         config = self.config or Config()
         missing = [c for c in ("stage", "debt_age_days", "balance") if c not in frame]
         if missing:
             raise DataError(f"accounts: column(s) {missing} missing (rule: V_usual needs them)")
-        return usual_segment(frame["stage"], frame["debt_age_days"], config)
+        age = pd.to_numeric(frame["debt_age_days"], errors="coerce").to_numpy()
+        dpd = pd.to_numeric(frame["dpd"], errors="coerce").to_numpy() if "dpd" in frame else age
+        seg = self._base_segments(frame["stage"], age, np.where(np.isnan(dpd), age, dpd), config)
+        if not getattr(self, "by_state", False) or "paid_last_month" not in frame:
+            return seg
+        paid = pd.to_numeric(frame["paid_last_month"], errors="coerce")
+        split = _with_payer(seg, paid)
+        known = paid.notna().to_numpy() & pd.Series(split).isin(self.discounted_.index).to_numpy()
+        return np.where(known, split, seg)
 
     def share(self, frame: pd.DataFrame) -> np.ndarray:
         """Per account, ``(n, H + 1)``: cumulative discounted share of the balance
