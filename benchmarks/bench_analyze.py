@@ -11,7 +11,7 @@ directory or a partitioned dataset).
 Usage::
 
     python benchmarks/bench_analyze.py --sizes 20000
-    python benchmarks/bench_analyze.py --book /work/wt/book1m_parts --commands analyze
+    python benchmarks/bench_analyze.py --book BOOK --commands analyze
 
 A machine shared with other work inflates wall times; the CPU seconds are the fairer
 figure then (say so next to any row quoted). Results are printed as a table and

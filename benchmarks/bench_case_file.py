@@ -13,10 +13,10 @@
 Wall and CPU (user + sys) times are both reported: on a shared machine the wall time is
 inflated by other work; CPU time is what the run itself used.
 
-Run (the big book under the machine's lock for big runs)::
+Run (BOOK: a simulated book of 1,000,000 accounts)::
 
     python benchmarks/bench_case_file.py --sample
-    flock /work/wt/bigrun.lock python benchmarks/bench_case_file.py --book /work/wt/book1m
+    python benchmarks/bench_case_file.py --book BOOK
 
 Writes ``benchmarks/results/case_file_<part>.json``.
 """
