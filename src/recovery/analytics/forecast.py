@@ -62,8 +62,8 @@ from recovery.analytics.common import month_end, month_number, plot_axes
 from recovery.analytics.credibility import credibility_alpha, shrink_rows
 from recovery.analytics.forecast_inputs import (
     BacktestRows,
-    fit_since,
-    fit_transitions,
+    backtest_transitions,
+    fit_transitions_up_to,
     rows_at,
     rows_up_to,
 )
@@ -387,13 +387,7 @@ class RollRateForecaster(BaseEstimator):
         if transition_table is not None:
             t_all = transition_table
         elif isinstance(s, PartitionedSnapshots):  # only what the fit reads travels
-            months = s.months[s.months <= month_number([end])[0]]
-            since = fit_since(months, [end], self.lookback_months)
-            t_all = fit_transitions(s, config, months, since)
-            t_all = t_all[_dates(t_all["next_month_end"]) <= end]
-            starts = np.sort(_dates(t_all["month_end"]).unique())[-self.lookback_months :]
-            if since is not None and len(starts) and starts[0] < month_end([since])[0]:
-                t_all = fit_transitions(s, config, months)  # the lookback reaches further
+            t_all = fit_transitions_up_to(s, config, end, self.lookback_months)
         else:
             t_all = transitions(s, config)
         t_all = t_all[_dates(t_all["next_month_end"]) <= end]
@@ -793,8 +787,7 @@ def backtest_roll_rate(
     if isinstance(snapshots, PartitionedSnapshots):  # only what the fits read travels
         at = _origins(snapshots, origins, months_ahead, min_history)
         lookback = RollRateForecaster(config=config, **forecaster_params).lookback_months
-        since = fit_since(snapshots.months, at, lookback) if lookback >= 1 else None
-        t_all = fit_transitions(snapshots, config, snapshots.months, since)
+        t_all, since = backtest_transitions(snapshots, config, at, lookback)
         rows_at(snapshots, at)  # one pass
     else:
         t_all = transitions(snapshots, config)

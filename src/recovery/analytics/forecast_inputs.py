@@ -35,9 +35,11 @@ __all__ = [
     "FIT_COLUMNS",
     "LAST_COLUMNS",
     "BacktestRows",
+    "backtest_transitions",
     "fit_rows",
     "fit_since",
     "fit_transitions",
+    "fit_transitions_up_to",
     "keep_fit_rows",
     "rows_at",
     "rows_up_to",
@@ -106,6 +108,34 @@ def fit_transitions(
             return kept[1]
         return part.memo((*key, since), lambda: part.concat(fit_transitions, config, months, since))
     return fit_rows(transitions(part, config, months=months), config, since)
+
+
+def fit_transitions_up_to(
+    snapshots: PartitionedSnapshots, config: Config, end: pd.Timestamp, lookback: int
+) -> pd.DataFrame:
+    """The :func:`fit_transitions` a fit at ``end`` with ``lookback`` months reads.
+
+    Those kept by an earlier pass when they reach back far enough, else its own; all
+    rows when its lookback reaches before the first month the rows are complete from.
+    """
+    months = snapshots.months[snapshots.months <= month_number([end])[0]]
+    since = fit_since(months, [end], lookback)
+    t = fit_transitions(snapshots, config, months, since)
+    if since is not None:
+        upto = t[(_as_dates(t["next_month_end"]) <= end).to_numpy()]
+        starts = np.unique(_as_dates(upto["month_end"]).to_numpy())[-lookback:]
+        if len(starts) and starts[0] < _month_end_of(since):
+            return fit_transitions(snapshots, config, months)  # the lookback reaches further
+    return t
+
+
+def backtest_transitions(
+    snapshots: PartitionedSnapshots, config: Config, origins: Any, lookback: int
+) -> tuple[pd.DataFrame, int | None]:
+    """The :func:`fit_transitions` fits at ``origins`` read, and the month they are
+    complete from (for :class:`BacktestRows`)."""
+    since = fit_since(snapshots.months, origins, lookback) if lookback >= 1 else None
+    return fit_transitions(snapshots, config, snapshots.months, since), since
 
 
 def fit_rows(t: pd.DataFrame, config: Config | None, since: int | None) -> pd.DataFrame:
