@@ -111,3 +111,20 @@ def test_backtest_rows_decline_a_lookback_reaching_before_the_rows_kept():
     assert rows(pd.Timestamp("2024-04-30"), lookback=2)["month_end"].dt.month.tolist() == [1, 2, 3]
     # lookback 3 reaches January, whose M0 rows were not kept: the fit must read its own
     assert rows(pd.Timestamp("2024-04-30"), lookback=3) is None
+
+
+def test_rows_kept_for_a_fit_and_a_backtest_are_read_in_one_pass(book, monkeypatch):
+    """Without the flows pass: one pass keeps what the fit and the backtest read."""
+    config = Config()
+    origins = pd.date_range("2022-06-30", periods=4, freq="2ME")
+    expected = _forecasts(PartitionedSnapshots.from_frame(book, 200), config, origins)
+    parts = PartitionedSnapshots.from_frame(book, 200)
+    since = fit_since(parts.months, [*origins, parts.data_end], 6)
+    forecast_inputs.keep_fit_rows(parts, config, None, since)
+    kept = parts.recall(("fit_transitions", config, [int(m) for m in parts.months]))
+    forecast_inputs.keep_fit_rows(parts, config, None, since + 1)  # covered: kept as it is
+    assert parts.recall(("fit_transitions", config, [int(m) for m in parts.months])) is kept
+    monkeypatch.setattr(forecast_inputs, "transitions", lambda *a, **k: 1 / 0)
+    got = _forecasts(parts, config, origins)
+    assert_frame_equal(got[0], expected[0], check_exact=True)
+    assert_frame_equal(got[1], expected[1], check_exact=True)

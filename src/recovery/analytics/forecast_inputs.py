@@ -199,12 +199,23 @@ def fit_since(months: np.ndarray, ends: Any, lookback: int) -> int | None:
 
 
 def keep_fit_rows(
-    snapshots: PartitionedSnapshots, config: Config, rows: list[pd.DataFrame], since: int | None
+    snapshots: PartitionedSnapshots,
+    config: Config,
+    rows: list[pd.DataFrame] | None,
+    since: int | None,
 ) -> None:
     """Keep the :func:`fit_rows` of each part, given by a pass that computed its
     transitions (of ``snapshots.months``), for the forecaster's fits (:func:`fit_transitions`).
+
+    ``rows`` None: computed here, unless rows kept already reach back to ``since`` (one
+    pass for a fit and a backtest whose lookbacks start on or after it).
     """
     key = ("fit_transitions", config, [int(m) for m in snapshots.months])
+    if rows is None:
+        kept = snapshots.recall(key)
+        if kept is not None and (kept[0] is None or (since is not None and kept[0] <= since)):
+            return
+        rows = snapshots.map(fit_transitions, config, snapshots.months, since)
     snapshots.keep(key, (since, concat_parts(rows)))
 
 

@@ -417,7 +417,11 @@ def _liquidation_and_forecast(ctx: AnalysisContext) -> dict[str, Any]:
                 out["erc_plot"] = plot_erc(erc)
     notes: list[dict] = []
     if ctx.needs(["balance"], "the roll-rate forecast of balances"):
+        from recovery.analytics.forecast_inputs import keep_fit_rows
+
         try:
+            if isinstance(snaps, PartitionedSnapshots):  # what the fits read, in one pass
+                keep_fit_rows(snaps, ctx.config, None, _forecast_since(ctx))
             roll = RollRateForecaster(config=ctx.config).fit(snaps)
             out["roll_rate_forecast"] = roll.predict(12)
             out["roll_rate_forecast_totals"] = roll.predict_totals(12)
