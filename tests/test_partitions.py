@@ -304,3 +304,17 @@ def test_forget_keeps_the_small_sums_and_drops_account_rows():
     assert parts.recall(("sums",)) is small and parts.recall(("rows",)) is None
     parts.forget()
     assert parts.recall(("sums",)) is None
+
+
+def test_kept_rows_outlive_forget_until_everything_is_forgotten():
+    parts = PartitionedSnapshots([pd.DataFrame({"a": [1]})])
+    rows = pd.DataFrame({"n": np.arange(100_000)})
+    parts.memo(("big",), lambda: pd.DataFrame({"n": np.arange(100_000)}))
+    assert parts.keep(("kept",), (3, rows))[1] is rows
+    parts.forget(keep_below=1_000)
+    assert parts.recall(("big",)) is None and parts.recall(("kept",))[1] is rows
+    # keeping again under the same key replaces the value
+    parts.keep(("kept",), (1, rows.head(2)))
+    assert parts.recall(("kept",))[0] == 1 and len(parts.recall(("kept",))[1]) == 2
+    parts.forget()
+    assert parts.recall(("kept",)) is None

@@ -60,7 +60,13 @@ from sklearn.base import BaseEstimator
 from recovery.analytics.chain import growth_factors, shrunk_trend, spectral_radius, unstable_states
 from recovery.analytics.common import month_end, month_number, plot_axes
 from recovery.analytics.credibility import credibility_alpha, shrink_rows
-from recovery.analytics.forecast_inputs import BacktestRows, fit_transitions, rows_at, rows_up_to
+from recovery.analytics.forecast_inputs import (
+    BacktestRows,
+    backtest_transitions,
+    fit_transitions_up_to,
+    rows_at,
+    rows_up_to,
+)
 from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
 from recovery.analytics.states import transitions
 from recovery.config import Config
@@ -380,8 +386,8 @@ class RollRateForecaster(BaseEstimator):
         s, end, last = rows_up_to(snapshots, data_end)
         if transition_table is not None:
             t_all = transition_table
-        elif isinstance(s, PartitionedSnapshots):  # only what the fit uses travels
-            t_all = fit_transitions(s, config, s.months[s.months <= month_number([end])[0]])
+        elif isinstance(s, PartitionedSnapshots):  # only what the fit reads travels
+            t_all = fit_transitions_up_to(s, config, end, self.lookback_months)
         else:
             t_all = transitions(s, config)
         t_all = t_all[_dates(t_all["next_month_end"]) <= end]
@@ -777,13 +783,16 @@ def backtest_roll_rate(
         dropped.
     """
     config = config or Config()
-    if isinstance(snapshots, PartitionedSnapshots):  # only what the fits use travels
-        t_all = fit_transitions(snapshots, config, snapshots.months)
-        rows_at(snapshots, _origins(snapshots, origins, months_ahead, min_history))  # one pass
+    since = None
+    if isinstance(snapshots, PartitionedSnapshots):  # only what the fits read travels
+        at = _origins(snapshots, origins, months_ahead, min_history)
+        lookback = RollRateForecaster(config=config, **forecaster_params).lookback_months
+        t_all, since = backtest_transitions(snapshots, config, at, lookback)
+        rows_at(snapshots, at)  # one pass
     else:
         t_all = transitions(snapshots, config)
     actual = actual_totals(snapshots, config).set_index("month_end")
-    fit_rows = BacktestRows(t_all, _delinquent_states(config))
+    fit_rows = BacktestRows(t_all, _delinquent_states(config), since)
     frames = []
     for origin in _origins(snapshots, origins, months_ahead, min_history):  # loop over origins
         f = RollRateForecaster(config=config, **forecaster_params)

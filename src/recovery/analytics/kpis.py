@@ -60,6 +60,7 @@ from recovery.analytics.common import (
     plot_axes,
     segment_list,
 )
+from recovery.analytics.forecast_inputs import fit_rows, keep_fit_rows
 from recovery.analytics.partitions import PartitionedSnapshots, sum_partials
 from recovery.analytics.roll_rates import flows_of_transitions
 from recovery.analytics.states import NEW_STATE, snapshot_states, sort_states, transitions
@@ -776,13 +777,17 @@ def read_flows_and_kpis(
     config: Config,
     segments: list[str],
     accounts: pd.DataFrame | None = None,
+    forecast_since: int | None | bool = False,
 ) -> None:
     """Read the parts once for both the roll rates' flows and the KPIs' sums.
 
     The transitions of each part are computed once for
     :func:`~recovery.analytics.roll_rates.flow_totals` and :func:`kpi_totals`, whose
     results the table remembers (:meth:`PartitionedSnapshots.memo`, the keys they
-    use): a later call of either, with the same arguments, reads nothing.
+    use): a later call of either, with the same arguments, reads nothing. With
+    ``forecast_since`` (a month number, or None for all months), the rows of them the
+    roll-rate forecaster's fits read from that month on
+    (:func:`~recovery.analytics.forecast_inputs.fit_rows`) are kept for it as well.
 
     Examples
     --------
@@ -796,11 +801,14 @@ def read_flows_and_kpis(
     [1]
     """
     months = snapshots.months
+    fit: list[pd.DataFrame] = []
 
     def partials(part: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
         s = snapshot_states(part, config, segments, accounts)
         t = transitions(s, config, segments, months=months)
         kpi = kpi_partial(s, config, segments, accounts, months, transitions_table=t)
+        if forecast_since is not False:
+            fit.append(fit_rows(t, config, forecast_since))
         return flows_of_transitions(t, segments), kpi
 
     both: list = []
@@ -808,6 +816,8 @@ def read_flows_and_kpis(
     def read() -> list:
         if not both:
             both.extend(snapshots.map(partials))
+            if forecast_since is not False:
+                keep_fit_rows(snapshots, config, fit, forecast_since)
         return both
 
     flow_keys = ["month_end", *segments, "from_state", "to_state"]

@@ -112,6 +112,7 @@ class PartitionedSnapshots:
         self._months = None if months is None else np.unique(np.asarray(months, dtype=np.int64))
         self._rows: int | None = None
         self._memo: dict[tuple, tuple[tuple, Any]] = {}
+        self._kept: set[tuple] = set()  # memo entries that forget(keep_below > 0) keeps
 
     # ------------------------------------------------------------------ making one
     @classmethod
@@ -245,7 +246,9 @@ class PartitionedSnapshots:
             return self._memo[ident][1]
         value = compute()
         if len(self._memo) >= _MEMO_SIZE:
-            self._memo.pop(next(iter(self._memo)))
+            oldest = next(iter(self._memo))
+            self._memo.pop(oldest)
+            self._kept.discard(oldest)
         self._memo[ident] = (key, value)  # the key's objects kept: their ids stay theirs
         return value
 
@@ -270,9 +273,36 @@ class PartitionedSnapshots:
         """
         if keep_below <= 0:
             self._memo.clear()
+            self._kept.clear()
             return
         for ident in [i for i, (_, v) in self._memo.items() if _nbytes(v) >= keep_below]:
-            del self._memo[ident]
+            if ident not in self._kept:
+                del self._memo[ident]
+
+    def keep(self, key: tuple, value: Any) -> Any:
+        """Remember ``value`` under ``key`` (replacing what was there) until used.
+
+        Unlike :meth:`memo`'s results, it outlives :meth:`forget` with ``keep_below``
+        whatever its size (only ``forget()`` drops it): for rows that a later step reads
+        and an earlier pass gives for free.
+
+        Examples
+        --------
+        >>> parts = PartitionedSnapshots([pd.DataFrame({"a": [1]})])
+        >>> _ = parts.keep(("rows",), pd.DataFrame({"n": range(10_000)}))
+        >>> parts.forget(keep_below=1_000)
+        >>> len(parts.recall(("rows",)))
+        10000
+        """
+        ident = tuple(_identity(k) for k in key)
+        self._memo.pop(ident, None)
+        if len(self._memo) >= _MEMO_SIZE:
+            oldest = next(iter(self._memo))
+            self._memo.pop(oldest)
+            self._kept.discard(oldest)
+        self._memo[ident] = (key, value)
+        self._kept.add(ident)
+        return value
 
     def recall(self, key: tuple, default: Any = None) -> Any:
         """What :meth:`memo` remembers under ``key``, else ``default`` (nothing computed)."""

@@ -417,7 +417,11 @@ def _liquidation_and_forecast(ctx: AnalysisContext) -> dict[str, Any]:
                 out["erc_plot"] = plot_erc(erc)
     notes: list[dict] = []
     if ctx.needs(["balance"], "the roll-rate forecast of balances"):
+        from recovery.analytics.forecast_inputs import keep_fit_rows
+
         try:
+            if isinstance(snaps, PartitionedSnapshots):  # what the fits read, in one pass
+                keep_fit_rows(snaps, ctx.config, None, _forecast_since(ctx))
             roll = RollRateForecaster(config=ctx.config).fit(snaps)
             out["roll_rate_forecast"] = roll.predict(12)
             out["roll_rate_forecast_totals"] = roll.predict_totals(12)
@@ -470,7 +474,7 @@ def recent_forecast_errors(
         months = month_end(snapshots.months).to_numpy()
     else:
         months = np.sort(pd.to_datetime(snapshots["month_end"]).dt.normalize().unique())
-    usable = months[1 : len(months) - months_ahead][-last:]
+    usable = _recent_origins(months, months_ahead, last)
     if len(usable) == 0:
         raise DataError(
             f"checking the forecast on your own data needs at least {months_ahead + 2} "
@@ -481,6 +485,22 @@ def recent_forecast_errors(
     return bt.loc[keep, ["origin", "month_end", "forecast", "actual", "pct_error"]].reset_index(
         drop=True
     )
+
+
+def _recent_origins(months: np.ndarray, months_ahead: int = 3, last: int = 12) -> np.ndarray:
+    return months[1 : len(months) - months_ahead][-last:]
+
+
+def _forecast_since(ctx: AnalysisContext) -> int | None | bool:
+    """The first month the forecast step's fits read all transitions of (False: none)."""
+    from recovery.analytics.forecast import RollRateForecaster
+    from recovery.analytics.forecast_inputs import fit_since
+
+    if "balance" not in ctx.states.columns:
+        return False
+    months = ctx.states.months
+    ends = [*_recent_origins(month_end(months).to_numpy()), month_end(months[-1:])[0]]
+    return fit_since(months, ends, RollRateForecaster(config=ctx.config).lookback_months)
 
 
 def recent_error_sentence(errors: pd.DataFrame, months_ahead: int = 3) -> str:
@@ -599,7 +619,8 @@ def run_analysis(
         if {"roll_rates", "kpis"} <= set(chosen):  # their flows and sums: one read
             from recovery.analytics.kpis import read_flows_and_kpis
 
-            read_flows_and_kpis(ctx.states, config, [], ctx.accounts)
+            since = _forecast_since(ctx) if "liquidation" in chosen else False
+            read_flows_and_kpis(ctx.states, config, [], ctx.accounts, forecast_since=since)
         bar = progress_bar(selected, desc="analyze", unit="steps", enabled=progress)
         for step in bar:
             bar.set_postfix_str(step.description or step.name)
