@@ -245,12 +245,16 @@ class PartitionedSnapshots:
         if ident in self._memo:
             return self._memo[ident][1]
         value = compute()
+        self._store(ident, key, value)
+        return value
+
+    def _store(self, ident: tuple, key: tuple, value: Any) -> None:
+        """Remember ``value`` under ``ident``, dropping the oldest entry when full."""
         if len(self._memo) >= _MEMO_SIZE:
             oldest = next(iter(self._memo))
             self._memo.pop(oldest)
             self._kept.discard(oldest)
         self._memo[ident] = (key, value)  # the key's objects kept: their ids stay theirs
-        return value
 
     def forget(self, keep_below: int = 0) -> None:
         """Drop what :meth:`memo` remembers (its memory is released).
@@ -296,11 +300,7 @@ class PartitionedSnapshots:
         """
         ident = tuple(_identity(k) for k in key)
         self._memo.pop(ident, None)
-        if len(self._memo) >= _MEMO_SIZE:
-            oldest = next(iter(self._memo))
-            self._memo.pop(oldest)
-            self._kept.discard(oldest)
-        self._memo[ident] = (key, value)
+        self._store(ident, key, value)
         self._kept.add(ident)
         return value
 
