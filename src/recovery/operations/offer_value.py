@@ -294,7 +294,7 @@ class UsualCollections(BaseEstimator):
     def _base_segments(self, stage, debt_age_days, dpd, config: Config) -> np.ndarray:
         """Stage × debt-age band; with ``by_state``, open delinquent accounts by DPD bucket."""
         seg = usual_segment(stage, debt_age_days, config)
-        if not getattr(self, "by_state", False):
+        if not self.by_state:
             return seg
         stage = np.asarray(pd.Series(stage).astype(str), dtype=object)
         dpd = np.nan_to_num(np.asarray(dpd, dtype=float), nan=0.0)
@@ -311,7 +311,7 @@ class UsualCollections(BaseEstimator):
         age = pd.to_numeric(frame["debt_age_days"], errors="coerce").to_numpy()
         dpd = pd.to_numeric(frame["dpd"], errors="coerce").to_numpy() if "dpd" in frame else age
         seg = self._base_segments(frame["stage"], age, np.where(np.isnan(dpd), age, dpd), config)
-        if not getattr(self, "by_state", False) or "paid_last_month" not in frame:
+        if not self.by_state or "paid_last_month" not in frame:
             return seg
         paid = pd.to_numeric(frame["paid_last_month"], errors="coerce")
         split = _with_payer(seg, paid)
