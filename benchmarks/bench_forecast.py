@@ -8,7 +8,7 @@ the ``benchmark`` scenario, without the collection operation unless ``--operatio
 1. **Forecast at the data end**: the default
    :class:`recovery.analytics.forecast.RollRateForecaster` (what ``recovery analyze``
    shows), delinquent balance today and 3, 6 and 12 months ahead.
-2. **Backtest**: :func:`recovery.analytics.forecast.backtest_roll_rate` from quarterly
+2. **Backtest**: :func:`recovery.analytics.backtest.backtest_roll_rate` from quarterly
    origins (at least 24 months of history), 12 months ahead, recoveries at the recent
    mean (as ``benchmarks/bench_recovery.py``); MAPE and bias of the delinquent balance
    and count by horizon, outside and inside the scenario's downturn (its last 12
@@ -37,7 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recovery.analytics.forecast import RollRateForecaster, backtest_roll_rate, forecast_errors
+from recovery.analytics.backtest import backtest_roll_rate, forecast_errors
+from recovery.analytics.forecast import RollRateForecaster
 from recovery.timeline.aging import snapshots as make_snapshots
 
 RESULTS = Path(__file__).parent / "results"

@@ -10,11 +10,11 @@ turned into snapshots by :func:`recovery.timeline.aging.snapshots`:
    Compared band by band (coarse bands and the < 24 / ≥ 24 months split, both views)
    at the default ``age_decay`` and at a changed one; the target is within 2
    percentage points.
-2. **Roll-rate backtest.** :func:`recovery.analytics.forecast.backtest_roll_rate` from quarterly
+2. **Roll-rate backtest.** :func:`recovery.analytics.backtest.backtest_roll_rate` from quarterly
    origins; MAPE and bias by horizon outside and inside the regime-shift window (the
    benchmark scenario's downturn: its last 12 months). Target: 12-month MAPE of the
    total delinquent balance ≤ 10 % outside the window.
-3. **ERC backtest.** :func:`recovery.analytics.forecast.backtest_erc`: the collections
+3. **ERC backtest.** :func:`recovery.analytics.backtest.backtest_erc`: the collections
    forecast from ERC on the cohorts charged off by each origin vs what they paid in
    the next 12 months. Target: error ≤ 10 % at 12 months outside the window.
 
@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recovery.analytics.forecast import backtest_erc, backtest_roll_rate, forecast_errors
+from recovery.analytics.backtest import backtest_erc, backtest_roll_rate, forecast_errors
 from recovery.analytics.liquidation import ERCForecaster
 from recovery.analytics.recovery_curves import (
     age_split_comparison,

@@ -1176,7 +1176,7 @@ compared with the actuals. MAPE is the typical size of the error, bias its direc
             ),
             code(
                 """
-from recovery.analytics.forecast import backtest_roll_rate, forecast_errors, plot_backtest
+from recovery.analytics.backtest import backtest_roll_rate, forecast_errors, plot_backtest
 
 origins = pd.date_range(end=last_month - pd.offsets.MonthEnd(6), periods=8, freq="ME")
 backtest = backtest_roll_rate(snapshots, origins=origins, months_ahead=6, config=config, lookback_months=12)
@@ -1231,7 +1231,7 @@ plot_erc(erc, ax=ax)
             ),
             code(
                 """
-from recovery.analytics.forecast import backtest_erc
+from recovery.analytics.backtest import backtest_erc
 
 erc_backtest = backtest_erc(snapshots, origins=origins, months_ahead=6, config=config)
 forecast_errors(erc_backtest).query("subset == 'all'")

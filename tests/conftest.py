@@ -199,3 +199,11 @@ def three_loan_tables() -> dict[str, pd.DataFrame]:
     t["accounts"] = pd.concat(accounts, ignore_index=True)
     t["schedule"] = pd.concat(schedule, ignore_index=True)
     return t
+
+
+@pytest.fixture(scope="module")
+def stable_book() -> pd.DataFrame:
+    """A stable Markov book: 30 months, 200 new loans a month, recoveries after charge-off."""
+    from synthetic_snapshots import make_book
+
+    return make_book(months=30, new_per_month=200, seed=5, recovery_prob=0.3)

@@ -16,6 +16,17 @@ import pandas as pd
 BUCKETS = ["M0", "M1", "M2", "M3", "M4", "M5", "M6"]
 
 
+def snapshot_rows(rows: list[tuple]) -> pd.DataFrame:
+    """Rows of (account_id, month_end, dpd, bucket, balance, paid_in_month, status)."""
+    df = pd.DataFrame(
+        rows,
+        columns=["account_id", "month_end", "dpd", "bucket", "balance", "paid_in_month", "status"],
+    )
+    df["month_end"] = pd.to_datetime(df["month_end"])
+    df["amount_overdue"] = 0.0
+    return df
+
+
 def transition_matrix(worsen: float = 1.0) -> np.ndarray:
     """Monthly transition probabilities between states 0…8 (rows sum to 1)."""
     p = np.zeros((9, 9))

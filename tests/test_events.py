@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recovery.timeline.events import Events, Pairs, ScheduleVersions, day_numbers, schedule_in_force
+from recovery.timeline.days import day_numbers
+from recovery.timeline.events import Events, Pairs, ScheduleVersions, schedule_in_force
 
 
 def test_first_event_of_each_account_searched_once_is_the_same():

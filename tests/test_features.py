@@ -19,8 +19,9 @@ from recovery.errors import DataError
 from recovery.timeline.account_features import account_features
 from recovery.timeline.catalogue import catalogue_markdown, feature_catalogue, feature_names
 from recovery.timeline.contact_features import contact_features
-from recovery.timeline.events import point_in_time, schedule_in_force
+from recovery.timeline.events import schedule_in_force
 from recovery.timeline.features import build_features
+from recovery.timeline.known_at import point_in_time
 from recovery.timeline.payment_features import payment_features
 from recovery.timeline.snapshot_features import snapshot_features
 

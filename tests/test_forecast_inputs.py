@@ -8,8 +8,9 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from recovery.analytics import forecast_inputs
+from recovery.analytics.backtest import backtest_roll_rate
 from recovery.analytics.common import month_number
-from recovery.analytics.forecast import RollRateForecaster, backtest_roll_rate
+from recovery.analytics.forecast import RollRateForecaster
 from recovery.analytics.forecast_inputs import FIT_COLUMNS, fit_rows, fit_since
 from recovery.analytics.kpis import read_flows_and_kpis
 from recovery.analytics.partitions import PartitionedSnapshots

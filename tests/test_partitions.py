@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
+from recovery.analytics import backtest as bt
 from recovery.analytics import collection_cycle as cc
 from recovery.analytics import forecast as fc
 from recovery.analytics import kpis
@@ -83,8 +84,8 @@ def _analytics(portfolio) -> dict:
         "roll_rate_forecast_at_origin": lambda s: (
             fc.RollRateForecaster(config=CFG).fit(s, data_end=end).predict_totals(12)
         ),
-        "actual_totals": lambda s: fc.actual_totals(s, CFG),
-        "backtest": lambda s: fc.backtest_roll_rate(
+        "actual_totals": lambda s: bt.actual_totals(s, CFG),
+        "backtest": lambda s: bt.backtest_roll_rate(
             s, origins=["2024-03-31", "2024-09-30"], months_ahead=3, config=CFG
         ),
     }
@@ -227,7 +228,7 @@ def test_simulated_20k_book_parts_equal_the_whole():
     parts = PartitionedSnapshots.from_frame(snapshot_states(snaps.sample(frac=1.0), CFG), 3_001)
     assert parts.npartitions == 7
     funcs = _analytics(portfolio)
-    funcs["backtest"] = lambda s: fc.backtest_roll_rate(
+    funcs["backtest"] = lambda s: bt.backtest_roll_rate(
         s, origins=["2020-06-30", "2021-03-31"], months_ahead=3, config=CFG
     )
     for name in (

@@ -715,7 +715,7 @@ class ERCForecaster(BaseEstimator):
         """Estimate on the cells of :func:`recovery_cells`, up to month number ``end_mi``.
 
         A backtest computes the cells once and fits at each origin on those known by
-        then (:func:`recovery.analytics.forecast.backtest_erc`).
+        then (:func:`recovery.analytics.backtest.backtest_erc`).
 
         Parameters
         ----------

@@ -455,7 +455,7 @@ def recent_forecast_errors(
     The forecaster is fitted on the data up to each of the last ``last`` month ends
     that have ``months_ahead`` months after them (and a pair of months before), and its
     delinquent balance ``months_ahead`` months out is compared with what happened
-    (:func:`recovery.analytics.forecast.backtest_roll_rate`).
+    (:func:`recovery.analytics.backtest.backtest_roll_rate`).
 
     Returns
     -------
@@ -468,7 +468,7 @@ def recent_forecast_errors(
     DataError
         When the history is too short: fewer than ``months_ahead + 2`` month ends.
     """
-    from recovery.analytics.forecast import backtest_roll_rate
+    from recovery.analytics.backtest import backtest_roll_rate
 
     if isinstance(snapshots, PartitionedSnapshots):
         months = month_end(snapshots.months).to_numpy()

@@ -57,7 +57,8 @@ from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
 from recovery.operations.compliance import death_times, dispute_spells, in_spells
 from recovery.timeline.aging import account_states
-from recovery.timeline.events import Events, day_numbers, schedule_in_force
+from recovery.timeline.days import day_numbers
+from recovery.timeline.events import Events, schedule_in_force
 
 __all__ = [
     "OFFER_RULES",

@@ -20,7 +20,7 @@ the reason for falling behind, the borrower's willingness and the agreed solutio
   before), the points of the case figure;
 - **scores** over time when models are given.
 
-Point in time: everything comes from :func:`recovery.timeline.events.point_in_time`, so
+Point in time: everything comes from :func:`recovery.timeline.known_at.point_in_time`, so
 nothing known only after ``as_of`` appears — a payment reversed after ``as_of`` is a good
 payment, a death notified after it is not there, a promise dated on or after it is open.
 With only a monthly performance table (``snapshots``) the file holds statuses and
@@ -57,7 +57,7 @@ from recovery.operations.contact_allowance import contact_allowance, customer_of
 from recovery.operations.limitation import limitation_expiry
 from recovery.operations.strategy import recommend, suppressions
 from recovery.report.case_timeline import TIMELINE_COLUMNS, CaseTimeline
-from recovery.timeline.events import point_in_time
+from recovery.timeline.known_at import point_in_time
 
 __all__ = [
     "TIMELINE_COLUMNS",

@@ -1,7 +1,7 @@
 """The dated events of a customer's accounts as known at a day: the case file's timeline.
 
 :class:`CaseTimeline` reads a portfolio already cut at ``as_of``
-(:func:`recovery.timeline.events.point_in_time`) and gives
+(:func:`recovery.timeline.known_at.point_in_time`) and gives
 
 - ``states``: each account's aging state at ``as_of``
   (:func:`recovery.timeline.aging.account_states`) or, from a monthly performance
@@ -26,7 +26,7 @@ on the monthly path, ``bucket`` (a month end in another bucket or status).
 Examples
 --------
 >>> from recovery.datasets import tiny_portfolio
->>> from recovery.timeline.events import point_in_time
+>>> from recovery.timeline.known_at import point_in_time
 >>> pit = point_in_time(tiny_portfolio(), "2024-03-31")
 >>> tl = CaseTimeline(pit, pd.Timestamp("2024-03-31"), Config()).timeline
 >>> tl.loc[tl["account_id"].eq("A2"), "event"].tolist()[:4]
@@ -129,7 +129,7 @@ class CaseTimeline:
     ----------
     pit : Portfolio
         The portfolio as known at the end of ``day``
-        (:func:`recovery.timeline.events.point_in_time`).
+        (:func:`recovery.timeline.known_at.point_in_time`).
     day : pandas.Timestamp
         The as-of day.
     config : Config

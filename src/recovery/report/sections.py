@@ -558,7 +558,7 @@ def forecast_summary(
     A :class:`recovery.analytics.forecast.RollRateForecaster` fitted on the snapshots up to the
     report month (pooled transitions of the last ``lookback_months``), with recoveries
     from a :class:`recovery.analytics.liquidation.ERCForecaster`; actuals from
-    :func:`recovery.analytics.forecast.actual_totals`.
+    :func:`recovery.analytics.backtest.actual_totals`.
 
     Returns
     -------
@@ -579,7 +579,8 @@ def forecast_summary(
     >>> table.columns.tolist(), erc is None, table.attrs["notes"]
     (['Measure', 'October 2026 (actual)', 'November 2026 (forecast)'], True, [])
     """
-    from recovery.analytics.forecast import RollRateForecaster, actual_totals
+    from recovery.analytics.backtest import actual_totals
+    from recovery.analytics.forecast import RollRateForecaster
     from recovery.analytics.liquidation import ERCForecaster
 
     try:

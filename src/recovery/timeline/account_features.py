@@ -15,7 +15,8 @@ import pandas as pd
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.timeline.catalogue import ACCOUNT_COLUMNS
-from recovery.timeline.events import PairColumns, Pairs, to_datetimes
+from recovery.timeline.days import to_datetimes
+from recovery.timeline.events import PairColumns, Pairs
 
 __all__ = ["account_features", "account_columns", "account_rows", "months_on_book"]
 

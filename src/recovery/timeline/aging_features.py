@@ -19,17 +19,15 @@ from recovery.docstrings import fill_doc, register
 from recovery.timeline.account_features import account_rows, months_on_book
 from recovery.timeline.aging import AgingLedger, account_states, episodes
 from recovery.timeline.catalogue import BUCKET_WINDOWS_MONTHS, bucket_slug
-from recovery.timeline.events import (
+from recovery.timeline.days import (
     DAYS_PER_MONTH,
-    Events,
-    PairColumns,
-    Pairs,
     day_numbers,
-    known_at_as_of,
     month_numbers,
     to_dates,
     to_datetimes,
 )
+from recovery.timeline.events import Events, PairColumns, Pairs
+from recovery.timeline.known_at import known_at_as_of
 
 __all__ = ["aging_features", "aging_columns", "history_month_ends"]
 
@@ -59,7 +57,7 @@ def history_month_ends(days: np.ndarray, n_months: int) -> pd.DatetimeIndex:
     Parameters
     ----------
     days : numpy.ndarray
-        Day numbers (:func:`~recovery.timeline.events.day_numbers`) of the as-of dates.
+        Day numbers (:func:`~recovery.timeline.days.day_numbers`) of the as-of dates.
     n_months : int
         Month ends wanted up to each date (the date's own, when it is one, included).
 
@@ -129,7 +127,7 @@ def aging_columns(
     required; one row per pair, in order: the aging features and
     ``paid_to_due_ratio``). It counts every recorded payment reversal:
     :func:`aging_features` runs it through
-    :func:`~recovery.timeline.events.known_at_as_of`. ``ledger``: the aging ledger of
+    :func:`~recovery.timeline.known_at.known_at_as_of`. ``ledger``: the aging ledger of
     ``portfolio`` built once (:func:`recovery.timeline.aging.aging_ledger`), read for
     the states and the episodes instead of building it (same results).
     """

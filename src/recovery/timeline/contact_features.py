@@ -15,14 +15,9 @@ import pandas as pd
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.timeline.catalogue import CONTACT_WINDOWS_DAYS
-from recovery.timeline.events import (
-    Events,
-    PairColumns,
-    Pairs,
-    day_numbers,
-    known_at_as_of,
-    to_datetimes,
-)
+from recovery.timeline.days import day_numbers, to_datetimes
+from recovery.timeline.events import Events, PairColumns, Pairs
+from recovery.timeline.known_at import known_at_as_of
 from recovery.timeline.payment_features import valid_payments
 
 __all__ = [
@@ -94,7 +89,7 @@ def contact_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
     The vectorised core of :func:`contact_features` (same parameters, ``config``
     required; one row per pair, in order). It counts every recorded payment reversal:
     :func:`contact_features` runs it through
-    :func:`~recovery.timeline.events.known_at_as_of`, since whether a promise was kept
+    :func:`~recovery.timeline.known_at.known_at_as_of`, since whether a promise was kept
     depends on the payments known at as_of.
     """
     p = Pairs.of(pairs)

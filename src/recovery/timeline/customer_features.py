@@ -24,7 +24,7 @@ from recovery.data.customers import person_keys
 from recovery.data.portfolio import Portfolio
 from recovery.timeline.aging import account_states
 from recovery.timeline.catalogue import CUSTOMER_PAYMENT_WINDOWS_DAYS
-from recovery.timeline.events import require_tables
+from recovery.timeline.known_at import require_tables
 
 __all__ = ["customer_features", "customer_columns", "CUSTOMER_FEATURES"]
 

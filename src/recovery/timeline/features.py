@@ -16,10 +16,10 @@ The families of features are modules of their own (:mod:`~recovery.timeline.agin
 :mod:`~recovery.timeline.payment_features`, :mod:`~recovery.timeline.contact_features`,
 :mod:`~recovery.timeline.account_features`; :mod:`~recovery.timeline.snapshot_features`
 for a monthly table alone), built on the point-in-time core
-(:mod:`~recovery.timeline.events`); every feature is described once, in
-:func:`~recovery.timeline.catalogue.feature_catalogue`. This module puts the families
-together: :func:`build_features`, :func:`iter_features` one partition at a time and
-:func:`write_features` to a file.
+(:mod:`~recovery.timeline.events`, :mod:`~recovery.timeline.known_at`); every feature is
+described once, in :func:`~recovery.timeline.catalogue.feature_catalogue`. This module
+puts the families together: :func:`build_features`, :func:`iter_features` one partition
+at a time and :func:`write_features` to a file.
 
 Implementation: events of each table are sorted by ``(account, day)`` and turned into
 cumulative sums; window counts and sums for every pair are differences of those sums at
@@ -53,18 +53,16 @@ from recovery.timeline.aging_features import aging_columns, history_month_ends
 from recovery.timeline.catalogue import BUCKET_WINDOWS_MONTHS, feature_frame, feature_names
 from recovery.timeline.contact_features import contact_columns
 from recovery.timeline.customer_features import CUSTOMER_FEATURES, customer_columns
+from recovery.timeline.days import day_numbers, to_datetimes
 from recovery.timeline.events import (
     PairColumns,
     Pairs,
     account_partitions,
     as_pairs,
-    day_numbers,
-    known_at_as_of,
     pairs_of_accounts,
     pairs_table,
-    require_tables,
-    to_datetimes,
 )
+from recovery.timeline.known_at import known_at_as_of, require_tables
 from recovery.timeline.labels import build_labels
 from recovery.timeline.ledger import id_codes
 from recovery.timeline.payment_features import payment_columns

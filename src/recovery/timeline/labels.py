@@ -49,18 +49,15 @@ from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
 from recovery.progress import accounts_progress
 from recovery.timeline.aging import AgingLedger, account_states, is_overdue, overdue_pairs
+from recovery.timeline.days import DAYS_PER_MONTH, day_numbers, month_numbers, to_dates
 from recovery.timeline.events import (
-    DAYS_PER_MONTH,
     Events,
     Pairs,
     account_partitions,
     as_pairs,
-    day_numbers,
-    month_numbers,
     pairs_of_accounts,
     pairs_table,
     schedule_in_force,
-    to_dates,
 )
 
 __all__ = ["build_labels", "snapshot_labels", "LABEL_COLUMNS"]

@@ -2,7 +2,7 @@
 
 Payments count from their posting date; a payment whose reversal is dated on or before
 as_of does not count, one reversed later still does
-(:func:`~recovery.timeline.events.known_at_as_of`). The features are those of the
+(:func:`~recovery.timeline.known_at.known_at_as_of`). The features are those of the
 catalogue in group ``payment`` and mode ``ledger``
 (:mod:`~recovery.timeline.catalogue`); ``paid_to_due_ratio`` needs the aging state and
 comes with the aging features.
@@ -16,15 +16,9 @@ import pandas as pd
 from recovery.config import Config
 from recovery.data.portfolio import Portfolio
 from recovery.timeline.catalogue import PAYMENT_WINDOWS_DAYS, REGULARITY_WINDOW_DAYS
-from recovery.timeline.events import (
-    Events,
-    PairColumns,
-    Pairs,
-    day_numbers,
-    known_at_as_of,
-    require_tables,
-    to_datetimes,
-)
+from recovery.timeline.days import day_numbers, to_datetimes
+from recovery.timeline.events import Events, PairColumns, Pairs
+from recovery.timeline.known_at import known_at_as_of, require_tables
 
 __all__ = ["payment_features", "payment_columns", "valid_payments"]
 
@@ -77,7 +71,7 @@ def payment_columns(portfolio: Portfolio, pairs: pd.DataFrame, config: Config) -
     The vectorised core of :func:`payment_features` (same parameters, ``config``
     required; one row per pair, in order). It counts every recorded reversal:
     :func:`payment_features` runs it through
-    :func:`~recovery.timeline.events.known_at_as_of` so that reversals dated after as_of
+    :func:`~recovery.timeline.known_at.known_at_as_of` so that reversals dated after as_of
     are not yet known.
     """
     p = Pairs.of(pairs)

@@ -24,15 +24,8 @@ from recovery.timeline.catalogue import (
     feature_frame,
     feature_names,
 )
-from recovery.timeline.events import (
-    DAYS_PER_MONTH,
-    PairColumns,
-    Pairs,
-    as_pairs,
-    day_numbers,
-    month_numbers,
-    pairs_table,
-)
+from recovery.timeline.days import DAYS_PER_MONTH, day_numbers, month_numbers
+from recovery.timeline.events import PairColumns, Pairs, as_pairs, pairs_table
 
 __all__ = ["snapshot_features"]
 
