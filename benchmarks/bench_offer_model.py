@@ -46,11 +46,19 @@ _TERMS = ["kind", "discount_share", "installments", "deferral_months", "plan_amo
 
 
 def grid_rows(context: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
-    """The randomised offers at every allowed grid term, with their state and truth."""
+    """The randomised offers at every allowed grid term, with their state and truth.
+
+    A plan's amount (what the borrower is asked to repay over its installments) is the
+    offer's, whatever its length, as in the truth; a settlement's follows its discount
+    (left missing: the model takes the discounted balance).
+    """
     rand = context[context["randomized"]]
     grid = truth[truth["offer_id"].isin(rand["offer_id"]) & truth["allowed"]]
     grid = grid[["offer_id", *_TERMS[:-1], "p_accept"]]
-    return grid.merge(rand.drop(columns=_TERMS), on="offer_id")
+    grid = grid.merge(rand.drop(columns=_TERMS), on="offer_id")
+    owed = grid["offer_id"].map(rand.set_index("offer_id")["plan_amount"])
+    grid["plan_amount"] = owed.where(grid["kind"] == "payment_plan")
+    return grid
 
 
 def slope(model: OfferResponseModel, grid: pd.DataFrame, extrapolate: bool) -> float:
