@@ -144,12 +144,21 @@ def report(results: pd.DataFrame) -> dict:
         print(per_seed.round(0).to_string())
     share = float("nan")
     if "recommended" in policies and best_fixed:
-        vs_fixed = compare_policies(
-            results[results["policy"].isin(["recommended", best_fixed])],
-            ("discounted_collected",),
-            baseline=best_fixed,
+        vs_fixed = pd.concat(
+            [
+                compare_policies(
+                    results[results["policy"].isin(["recommended", f])],
+                    ("discounted_collected",),
+                    baseline=f,
+                )
+                .query("policy == 'recommended'")
+                .assign(against=f)
+                for f in fixed
+            ],
+            ignore_index=True,
         )
-        print(f"best fixed discount: {best_fixed}")
+        print(f"best fixed discount (highest mean): {best_fixed}")
+        print("recommended against each fixed discount:")
         print(vs_fixed.round(4).to_string(index=False))
     if {"recommended", "oracle"} <= policies:
         gain = table.query("measure == 'discounted_collected'").set_index("policy")["difference"]
