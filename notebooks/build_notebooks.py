@@ -462,8 +462,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import recovery
-from recovery.timeline.aging import snapshots as build_snapshots
 from recovery.datasets import load_sample
+from recovery.timeline.aging import snapshots as build_snapshots
 
 pd.set_option("display.precision", 3)
 portfolio = load_sample(sample)
@@ -993,9 +993,9 @@ work lists rank each agent's accounts by expected net value within capacity.
             ),
             code(
                 """
-from recovery.timeline.features import build_features
 from recovery.models.scores import score_table
 from recovery.operations.strategy import build_worklists, recommend
+from recovery.timeline.features import build_features
 
 amount = train_and_evaluate(frame, "amount", test_months=6, scorer=Scorer(target="amount", features=features, config=config), config=config).scorer
 models = {"p_pay": results["p_pay", "lightgbm"].scorer, "p_cure": results["p_cure", "lightgbm"].scorer, "amount": amount}
