@@ -46,6 +46,7 @@ from recovery.errors import DataError
 from recovery.operations.offer_recommend import recommend_offers
 from recovery.operations.offer_response import OfferResponseModel
 from recovery.operations.offer_value import UsualCollections, discount_factors, offer_value
+from recovery.timeline.days import DAYS_PER_MONTH
 
 __all__ = [
     "policy_value",
@@ -55,7 +56,6 @@ __all__ = [
     "offer_policy_value",
 ]
 
-_DAYS_PER_MONTH = 365.25 / 12
 _TERMS = ("kind", "discount_share", "installments", "deferral_months", "plan_amount")
 
 
@@ -223,14 +223,14 @@ def realised_collections(
             pay = pay[pay["reversed_date"].isna()]
         both = frame.merge(pay[["account_id", "payment_date", "amount"]], on="account_id")
         days = (pd.to_datetime(both["payment_date"]) - both["day"]).dt.days.to_numpy()
-        month = np.floor(days / _DAYS_PER_MONTH).astype(int) + 1
+        month = np.floor(days / DAYS_PER_MONTH).astype(int) + 1
         inside = (days >= 0) & (month <= horizon)
         value = both["amount"].to_numpy(float) * delta[np.clip(month - 1, 0, horizon)]
         collected = np.bincount(
             both["_row"].to_numpy()[inside], weights=value[inside], minlength=len(o)
         )
     end = portfolio.data_end
-    complete = (day + pd.to_timedelta(horizon * _DAYS_PER_MONTH, unit="D")) <= end
+    complete = (day + pd.to_timedelta(horizon * DAYS_PER_MONTH, unit="D")) <= end
     return pd.DataFrame(
         {
             "offer_id": o["offer_id"].to_numpy() if "offer_id" in o else np.arange(len(o)),

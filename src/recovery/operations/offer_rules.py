@@ -57,7 +57,7 @@ from recovery.data.portfolio import Portfolio
 from recovery.errors import DataError
 from recovery.operations.compliance import death_times, dispute_spells, in_spells
 from recovery.timeline.aging import account_states
-from recovery.timeline.days import day_numbers
+from recovery.timeline.days import DAYS_PER_MONTH, day_numbers
 from recovery.timeline.events import Events, schedule_in_force
 
 __all__ = [
@@ -107,7 +107,6 @@ CONTEXT_COLUMNS = (
 )
 #: Stages of an account when an offer is made (``max_discount`` rules use them).
 STAGES = ("current", "early", "late", "charged_off", "closed")
-_DAYS_PER_MONTH = 365.25 / 12
 _CENT = 0.005
 
 
@@ -219,7 +218,7 @@ def offer_breaches(offers: pd.DataFrame, config: Config | None = None) -> pd.Dat
     per_installment = owed / np.where(installments >= 1, installments, 1.0)
     cap = rules.max_installment_ratio * _num(offers, "installment_amount")
     out["unaffordable"] = planned & (per_installment > cap + _CENT)
-    age_months = _num(offers, "debt_age_days", 0.0) / _DAYS_PER_MONTH
+    age_months = _num(offers, "debt_age_days", 0.0) / DAYS_PER_MONTH
     out["discount_too_deep"] = discount > rules.max_discount_for(stage, age_months) + 1e-9
     reage = is_reage(kind, stage, installments)
     out["reage_too_few_payments"] = reage & (

@@ -52,10 +52,9 @@ from sklearn.base import BaseEstimator
 from recovery.config import Config
 from recovery.errors import DataError
 from recovery.operations.offer_rules import stage_of
+from recovery.timeline.days import DAYS_PER_MONTH
 
 __all__ = ["UsualCollections", "usual_segment", "offer_value", "discount_factors"]
-
-_DAYS_PER_MONTH = 365.25 / 12
 
 
 def discount_factors(horizon_months: int, monthly_discount_rate: float) -> np.ndarray:
@@ -82,7 +81,7 @@ def usual_segment(stage: Any, debt_age_days: Any, config: Config | None = None) 
     """
     config = config or Config()
     edges = np.asarray(config.analytics.age_bands_months, dtype=float)
-    months = np.nan_to_num(np.asarray(debt_age_days, dtype=float), nan=0.0) / _DAYS_PER_MONTH
+    months = np.nan_to_num(np.asarray(debt_age_days, dtype=float), nan=0.0) / DAYS_PER_MONTH
     band = np.clip(np.searchsorted(edges, months, side="right") - 1, 0, len(edges) - 1)
     names = [f"{int(lo)}-{int(hi)}m" for lo, hi in zip(edges[:-1], edges[1:], strict=True)] + [
         f"{int(edges[-1])}m+"
